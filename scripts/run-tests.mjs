@@ -1,0 +1,44 @@
+#!/usr/bin/env node
+// Runs every compiled test file under dist/test with node's own test runner (spec reporter) and ends
+// with one summary line, "N passed, N failed", which CI reads. Extra arguments filter files by substring.
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { run } from 'node:test';
+import { spec } from 'node:test/reporters';
+
+const root = new URL('../dist/test/', import.meta.url).pathname;
+const filters = process.argv.slice(2);
+
+function walk(dir) {
+  const out = [];
+  for (const name of readdirSync(dir).sort()) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out.push(...walk(p));
+    else if (name.endsWith('.test.js')) out.push(p);
+  }
+  return out;
+}
+
+const files = walk(root).filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)));
+if (files.length === 0) {
+  console.error(`no test files under ${root}${filters.length ? ` matching ${filters.join(', ')}` : ''}`);
+  process.exit(1);
+}
+
+let passed = 0;
+let failed = 0;
+const stream = run({ files, concurrency: 2, timeout: 10 * 60 * 1000 });
+stream.on('test:pass', (e) => {
+  if (e.details?.type !== 'suite') passed++;
+});
+stream.on('test:fail', (e) => {
+  if (e.details?.type !== 'suite') failed++;
+});
+stream.compose(spec).pipe(process.stdout);
+stream.on('end', () => {
+  // Let the reporter flush before the summary line.
+  setImmediate(() => {
+    console.log(`${passed} passed, ${failed} failed`);
+    process.exitCode = failed > 0 ? 1 : 0;
+  });
+});

@@ -1,0 +1,214 @@
+/**
+ * What the three kinds of runtime objects share (miniport block = adapter, filter block = filter module,
+ * open block = protocol binding): identity, the resources a driver allocated through its handle (so they
+ * can be checked and reclaimed at teardown), the exception boundary around driver handlers, and the edge
+ * interfaces the data path is wired from.
+ *
+ * Data-path edges are resolved once per stack restart: every block holds direct references to the next
+ * block on each path (skipping modules without a handler for that path), so nothing is looked up per
+ * packet. NBL ownership moves with `transferDown` / `transferUp`, which stamp `ndisOwner` and, with the
+ * verifier on, check that the giver owned what it gave.
+ */
+import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
+import { NetBufferListPool, NetBufferPool, type NetBufferListPoolParameters, type NetBufferPoolParameters } from '../../ndis/buffers/pools.js';
+import type { NdisHandleBase, NdisStatusIndication, NdisTimerObject } from '../../ndis/driver-api.js';
+import type { NdisOidRequest } from '../../ndis/oid-request.js';
+import type { NdisStatus } from '../../ndis/status.js';
+import type { Timer } from '../time/scheduler.js';
+import type { VerifierRule } from '../verifier/rules.js';
+import type { RuntimeContext } from './context.js';
+
+export interface SendSink {
+  readonly id: number;
+  deliverSend(nbls: NetBufferList, portNumber: number, sendFlags: number): void;
+}
+export interface SendCompleteSink {
+  readonly id: number;
+  deliverSendComplete(nbls: NetBufferList, flags: number): void;
+}
+export interface ReceiveSink {
+  readonly id: number;
+  deliverReceive(nbls: NetBufferList, portNumber: number, count: number, flags: number): void;
+}
+export interface ReturnSink {
+  readonly id: number;
+  deliverReturn(nbls: NetBufferList, flags: number): void;
+}
+export interface OidSink {
+  readonly id: number;
+  deliverOid(request: NdisOidRequest, direct: boolean): NdisStatus;
+  deliverCancelOid(requestId: number, direct: boolean): void;
+}
+export interface StatusSink {
+  deliverStatus(indication: NdisStatusIndication): void;
+}
+/** Whoever submitted an OID request at some layer: receives its completion. */
+export interface OidIssuer {
+  readonly name: string;
+  onOidComplete(request: NdisOidRequest, status: NdisStatus, direct: boolean): void;
+}
+
+/** Per-edge NBL counters (every edge has counters, as Snabb links do). */
+export class EdgeCounters {
+  sent = 0;
+  sendCompleted = 0;
+  received = 0;
+  returned = 0;
+  /** NBLs completed with a non-success status on the way up. */
+  sendFailed = 0;
+  /** NBLs dropped by the runtime (rule violations, paused or removed targets). */
+  dropped = 0;
+}
+
+class RuntimeTimerObject implements NdisTimerObject {
+  freed = false;
+  constructor(
+    readonly owner: NdisBlock,
+    readonly timer: Timer,
+  ) {}
+  set(dueMs: number, periodMs = 0): boolean {
+    if (this.freed) throw new TypeError(`${this.owner.name}: set() on a freed timer`);
+    return this.owner.rt.scheduler.setTimer(this.timer, dueMs, periodMs);
+  }
+  cancel(): boolean {
+    return this.owner.rt.scheduler.cancelTimer(this.timer);
+  }
+  free(): void {
+    this.cancel();
+    this.freed = true;
+    this.owner.timers.delete(this);
+  }
+}
+
+export abstract class NdisBlock implements NdisHandleBase {
+  readonly id: number;
+  readonly name: string;
+  readonly rt: RuntimeContext;
+  readonly stats = new EdgeCounters();
+  readonly pools = new Set<NetBufferListPool | NetBufferPool>();
+  readonly timers = new Set<RuntimeTimerObject>();
+  /** Position in its stack: 0 = miniport, filters 1…n bottom→top, bindings above. */
+  level = 0;
+  /** A handler threw: the module is bypassed and torn down. */
+  failed = false;
+  /** Work items queued and not yet finished (teardown waits for them). */
+  pendingWorkItems = 0;
+
+  constructor(rt: RuntimeContext, name: string) {
+    this.rt = rt;
+    this.name = name;
+    this.id = rt.registerBlock(this);
+  }
+
+  abstract get state(): string;
+
+  now(): number {
+    return this.rt.scheduler.now();
+  }
+
+  allocateNetBufferListPool(params: NetBufferListPoolParameters): NetBufferListPool {
+    const pool = new NetBufferListPool({ ...params, name: params.name ?? `${this.name}:nbl${this.pools.size}` }, this.rt.allocator, this.rt.poolObserver);
+    this.pools.add(pool);
+    this.rt.pools.add(pool);
+    return pool;
+  }
+
+  freeNetBufferListPool(pool: NetBufferListPool): void {
+    this.#freePool(pool);
+  }
+
+  allocateNetBufferPool(params: NetBufferPoolParameters): NetBufferPool {
+    const pool = new NetBufferPool({ ...params, name: params.name ?? `${this.name}:nb${this.pools.size}` }, this.rt.allocator, this.rt.poolObserver);
+    this.pools.add(pool);
+    this.rt.pools.add(pool);
+    return pool;
+  }
+
+  freeNetBufferPool(pool: NetBufferPool): void {
+    this.#freePool(pool);
+  }
+
+  #freePool(pool: NetBufferListPool | NetBufferPool): void {
+    if (!this.pools.has(pool)) {
+      this.report('TeardownLeak', `freed pool ${pool.name} it did not allocate`);
+      return;
+    }
+    if (pool.inUse > 0) {
+      // NDIS frees a pool only when empty; keep it registered so the leak stays visible.
+      this.report('TeardownLeak', `freed pool ${pool.name} with ${pool.inUse} item(s) still allocated`);
+      return;
+    }
+    this.pools.delete(pool);
+    this.rt.pools.delete(pool);
+  }
+
+  allocateTimer(callback: () => void): NdisTimerObject {
+    const t = new RuntimeTimerObject(this, this.rt.scheduler.createTimer(() => this.invoke('timer callback', callback, undefined)));
+    this.timers.add(t);
+    return t;
+  }
+
+  queueWorkItem(routine: () => void | Promise<void>): void {
+    this.pendingWorkItems++;
+    this.rt.scheduler.defer(() => {
+      let p: void | Promise<void> = undefined;
+      try {
+        p = routine();
+      } catch (e) {
+        this.handlerThrew('work item', e);
+      }
+      if (p instanceof Promise) {
+        p.catch((e: unknown) => this.handlerThrew('work item', e)).finally(() => this.pendingWorkItems--);
+      } else {
+        this.pendingWorkItems--;
+      }
+    });
+  }
+
+  log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
+    this.rt.log(level, this.name, message);
+  }
+
+  report(rule: VerifierRule, detail: string): void {
+    this.rt.verifier.report(rule, this.name, detail);
+  }
+
+  /**
+   * Calls into driver code. An exception is reported (HandlerException), marks the module failed and
+   * yields `fallback`, so one broken driver cannot take the runtime down.
+   */
+  invoke<T>(what: string, fn: () => T, fallback: T): T {
+    try {
+      return fn();
+    } catch (e) {
+      this.handlerThrew(what, e);
+      return fallback;
+    }
+  }
+
+  handlerThrew(what: string, e: unknown): void {
+    const msg = e instanceof Error ? e.message : String(e);
+    this.report('HandlerException', `${what} threw: ${msg}`);
+    if (!this.failed) {
+      this.failed = true;
+      this.rt.moduleFailed(this);
+    }
+  }
+
+  /** Cancels timers and drops pools that are empty; returns what was still in use (for TeardownLeak). */
+  releaseResources(): string[] {
+    const leaks: string[] = [];
+    for (const t of [...this.timers]) {
+      if (t.timer.queued) leaks.push('a queued timer');
+      t.free();
+    }
+    for (const pool of [...this.pools]) {
+      if (pool.inUse > 0) leaks.push(`${pool.inUse} item(s) of pool ${pool.name}`);
+      else {
+        this.pools.delete(pool);
+        this.rt.pools.delete(pool);
+      }
+    }
+    return leaks;
+  }
+}

@@ -1,0 +1,82 @@
+/**
+ * NBL ownership handoffs: the only per-packet bookkeeping the runtime does.
+ *
+ * `transferOn` moves a chain onwards (send down, indicate up): it stamps the new owner and, with the
+ * verifier on, checks the giver owned each NBL (or originated it fresh from a pool). `transferBack` moves a
+ * chain back towards its originator (send-complete up, return down): it always checks ownership, because
+ * a double completion delivered twice would corrupt the originator, and cuts offending NBLs out of the
+ * chain; the surviving head is left in `back.head` (one shared slot, so nothing is allocated).
+ */
+import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
+import type { NdisBlock } from './block.js';
+
+export const back: { head: NetBufferList | null } = { head: null };
+
+/** Stamps `to` on every NBL; returns the chain length. */
+export function transferOn(chain: NetBufferList | null, from: NdisBlock, to: number, verify: boolean): number {
+  let n = 0;
+  if (!verify) {
+    for (let nbl = chain; nbl !== null; nbl = nbl.next) {
+      nbl.ndisOwner = to;
+      n++;
+    }
+    return n;
+  }
+  const fid = from.id;
+  const now = from.rt.scheduler.now();
+  for (let nbl = chain; nbl !== null; nbl = nbl.next) {
+    const owner = nbl.ndisOwner;
+    if (owner !== fid && !(owner === 0 && nbl.sourceHandle === from)) reportMisuse(from, nbl, true);
+    nbl.ndisOwner = to;
+    nbl.ndisStamp = now;
+    n++;
+  }
+  return n;
+}
+
+/**
+ * Stamps `to` on every NBL `from` owns and cuts out the rest (reported). Returns how many went on;
+ * `back.head` holds the surviving chain.
+ */
+export function transferBack(chain: NetBufferList | null, from: NdisBlock, to: number, upward: boolean): number {
+  const fid = from.id;
+  let n = 0;
+  let head: NetBufferList | null = chain;
+  let prev: NetBufferList | null = null;
+  for (let nbl = chain; nbl !== null; ) {
+    const next: NetBufferList | null = nbl.next;
+    if (nbl.ndisOwner === fid) {
+      nbl.ndisOwner = to;
+      n++;
+      prev = nbl;
+    } else {
+      reportMisuse(from, nbl, false, upward);
+      if (prev === null) head = next;
+      else prev.next = next;
+    }
+    nbl = next;
+  }
+  back.head = head;
+  return n;
+}
+
+function reportMisuse(from: NdisBlock, nbl: NetBufferList, forward: boolean, upward = false): void {
+  const owner = nbl.ndisOwner === 0 ? undefined : from.rt.blockById(nbl.ndisOwner);
+  const ownerName = owner === undefined ? (nbl.allocated ? 'its originator' : 'its pool (freed)') : owner.name;
+  if (forward) {
+    from.report('NblNotOwned', `passed on NBL ${nbl.home.name}#${nbl.slot} owned by ${ownerName}`);
+    return;
+  }
+  // Handed back past us already (owner further along the way back, or freed) ⇒ a second completion.
+  const again =
+    owner === undefined || (owner.rt === from.rt && (upward ? owner.level > from.level : owner.level < from.level));
+  if (again) from.report('NblDoubleComplete', `${upward ? 'completed' : 'returned'} NBL ${nbl.home.name}#${nbl.slot} twice (now with ${ownerName})`);
+  else from.report('NblNotOwned', `${upward ? 'completed' : 'returned'} NBL ${nbl.home.name}#${nbl.slot} owned by ${ownerName}`);
+}
+
+/** Counts a chain (used where no transfer happens). */
+export function chainLength(chain: NetBufferList | null): number {
+  let n = 0;
+  for (let nbl = chain; nbl !== null; nbl = nbl.next) n++;
+  return n;
+}

@@ -1,0 +1,260 @@
+/**
+ * The runtime's only source of time and deferral. Drivers and the runtime never call Date.now() or
+ * setTimeout directly: timers (the NdisSetTimerObject analogue), verifier deadlines and deferred work
+ * (DPCs, work items) all go through a Scheduler, so tests can swap in a manual clock and step time.
+ *
+ * Both schedulers keep timers in one binary heap ordered by (due time, creation order). The real one
+ * arms a single unref'd setTimeout for the earliest deadline; the manual one fires timers only when a
+ * test calls `advance`. Deferred tasks run on the next macrotask (setImmediate) in both, because they
+ * model DPCs and work items, which are not timed.
+ */
+
+export interface Clock {
+  /** Milliseconds on a monotonic time line. */
+  now(): number;
+}
+
+export class Timer {
+  due = 0;
+  seq = 0;
+  /** Position in the heap, -1 when not queued. */
+  index = -1;
+  periodMs = 0;
+  constructor(readonly callback: () => void) {}
+  get queued(): boolean {
+    return this.index >= 0;
+  }
+}
+
+export abstract class Scheduler implements Clock {
+  readonly #heap: Timer[] = [];
+  #seq = 0;
+  readonly #deferred: (() => void)[] = [];
+  #deferredScheduled = false;
+  /** Called with any error thrown by a timer callback or deferred task (the runtime reports it). */
+  onError: (error: unknown, where: string) => void = (e) => {
+    throw e;
+  };
+
+  abstract now(): number;
+  protected abstract armed(earliestDue: number | null): void;
+
+  createTimer(callback: () => void): Timer {
+    return new Timer(callback);
+  }
+
+  /** Queues `timer` to fire after `delayMs` (then every `periodMs` if > 0). Returns true if it was already queued. */
+  setTimer(timer: Timer, delayMs: number, periodMs = 0): boolean {
+    const wasQueued = timer.queued;
+    if (wasQueued) this.#remove(timer);
+    timer.due = this.now() + Math.max(0, delayMs);
+    timer.periodMs = periodMs;
+    timer.seq = ++this.#seq;
+    this.#push(timer);
+    this.armed(this.#heap[0]!.due);
+    return wasQueued;
+  }
+
+  /** Dequeues `timer`; returns true if it was queued. */
+  cancelTimer(timer: Timer): boolean {
+    if (!timer.queued) return false;
+    this.#remove(timer);
+    this.armed(this.#heap.length === 0 ? null : this.#heap[0]!.due);
+    return true;
+  }
+
+  /** One-shot convenience for control paths. */
+  after(delayMs: number, callback: () => void): Timer {
+    const t = new Timer(callback);
+    this.setTimer(t, delayMs);
+    return t;
+  }
+
+  /** Runs `task` on a later macrotask, in order with other deferred tasks. */
+  defer(task: () => void): void {
+    this.#deferred.push(task);
+    if (!this.#deferredScheduled) {
+      this.#deferredScheduled = true;
+      setImmediate(this.#runDeferred);
+    }
+  }
+
+  get pendingTimers(): number {
+    return this.#heap.length;
+  }
+
+  readonly #runDeferred = (): void => {
+    this.#deferredScheduled = false;
+    // Tasks queued while draining run on the next turn, so I/O gets a chance in between.
+    const n = this.#deferred.length;
+    const batch = this.#deferred.splice(0, n);
+    for (const task of batch) {
+      try {
+        task();
+      } catch (e) {
+        this.onError(e, 'deferred task');
+      }
+    }
+  };
+
+  /** Fires every timer due at or before `now()`. */
+  protected fireDue(): void {
+    const now = this.now();
+    while (this.#heap.length > 0 && this.#heap[0]!.due <= now) {
+      const t = this.#heap[0]!;
+      this.#remove(t);
+      if (t.periodMs > 0) {
+        t.due += t.periodMs;
+        t.seq = ++this.#seq;
+        this.#push(t);
+      }
+      try {
+        t.callback();
+      } catch (e) {
+        this.onError(e, 'timer');
+      }
+    }
+    this.armed(this.#heap.length === 0 ? null : this.#heap[0]!.due);
+  }
+
+  protected get earliestDue(): number | null {
+    return this.#heap.length === 0 ? null : this.#heap[0]!.due;
+  }
+
+  #less(a: Timer, b: Timer): boolean {
+    return a.due < b.due || (a.due === b.due && a.seq < b.seq);
+  }
+
+  #push(t: Timer): void {
+    t.index = this.#heap.length;
+    this.#heap.push(t);
+    this.#up(t.index);
+  }
+
+  #remove(t: Timer): void {
+    const i = t.index;
+    const last = this.#heap.pop()!;
+    t.index = -1;
+    if (last !== t) {
+      this.#heap[i] = last;
+      last.index = i;
+      this.#up(i);
+      this.#down(last.index);
+    }
+  }
+
+  #up(i: number): void {
+    const h = this.#heap;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!this.#less(h[i]!, h[p]!)) break;
+      this.#swap(i, p);
+      i = p;
+    }
+  }
+
+  #down(i: number): void {
+    const h = this.#heap;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && this.#less(h[l]!, h[m]!)) m = l;
+      if (r < h.length && this.#less(h[r]!, h[m]!)) m = r;
+      if (m === i) return;
+      this.#swap(i, m);
+      i = m;
+    }
+  }
+
+  #swap(i: number, j: number): void {
+    const h = this.#heap;
+    const a = h[i]!;
+    const b = h[j]!;
+    h[i] = b;
+    h[j] = a;
+    a.index = j;
+    b.index = i;
+  }
+}
+
+/** Wall-clock scheduler: performance.now() and one unref'd setTimeout for the earliest timer. */
+export class RealScheduler extends Scheduler {
+  #handle: NodeJS.Timeout | null = null;
+  #armedFor = Infinity;
+
+  now(): number {
+    return performance.now();
+  }
+
+  protected armed(earliestDue: number | null): void {
+    if (earliestDue === null) {
+      if (this.#handle !== null) clearTimeout(this.#handle);
+      this.#handle = null;
+      this.#armedFor = Infinity;
+      return;
+    }
+    if (this.#handle !== null && earliestDue >= this.#armedFor) return;
+    if (this.#handle !== null) clearTimeout(this.#handle);
+    this.#armedFor = earliestDue;
+    this.#handle = setTimeout(this.#onTimeout, Math.max(0, earliestDue - this.now()));
+    this.#handle.unref();
+  }
+
+  readonly #onTimeout = (): void => {
+    this.#handle = null;
+    this.#armedFor = Infinity;
+    this.fireDue();
+  };
+
+  /** Keeps the process alive while timers are pending (used by long-running commands). */
+  ref(): void {
+    this.#handle?.ref();
+  }
+}
+
+/** Test scheduler: time moves only when `advance` is called. */
+export class ManualScheduler extends Scheduler {
+  #now: number;
+  constructor(start = 0) {
+    super();
+    this.#now = start;
+  }
+
+  now(): number {
+    return this.#now;
+  }
+
+  protected armed(): void {}
+
+  /** Moves time forward by `ms`, firing timers in order at their due times. */
+  advance(ms: number): void {
+    const end = this.#now + ms;
+    for (let due = this.earliestDue; due !== null && due <= end; due = this.earliestDue) {
+      this.#now = Math.max(this.#now, due);
+      this.fireDue();
+    }
+    this.#now = end;
+  }
+
+  /**
+   * Like `advance`, but lets promises and deferred tasks settle after each timer fires, so control-plane
+   * flows that await completions make progress in fake time.
+   */
+  async advanceAsync(ms: number): Promise<void> {
+    const end = this.#now + ms;
+    await settle();
+    for (let due = this.earliestDue; due !== null && due <= end; due = this.earliestDue) {
+      this.#now = Math.max(this.#now, due);
+      this.fireDue();
+      await settle();
+    }
+    this.#now = end;
+    await settle();
+  }
+}
+
+/** Resolves after pending microtasks and a few macrotask turns (deferred tasks) have run. */
+export async function settle(turns = 3): Promise<void> {
+  for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
+}

@@ -1,0 +1,684 @@
+/**
+ * OidCodec implementations for the common OIDs (ndis-core spec §4.3–§4.5, §5.3, §6.2, §9), the
+ * OID_CODECS lookup and the OID_INFO metadata table.
+ *
+ * Layouts are the InformationBuffer contents on x64: little-endian, natural alignment. Every structure
+ * that starts with NDIS_OBJECT_HEADER is checked on decode, in this order:
+ *   1. fewer bytes than the revision-1 size          → NDIS_STATUS_INVALID_LENGTH, bytesNeeded = that size
+ *   2. Header.Type wrong                             → NDIS_STATUS_INVALID_PARAMETER
+ *   3. Header.Revision 0                             → NDIS_STATUS_UNSUPPORTED_REVISION
+ *   4. Header.Size below the revision-1 size         → NDIS_STATUS_INVALID_LENGTH, bytesNeeded = that size
+ * A revision above the highest one known here is accepted and read through its revision-1 prefix: NDIS
+ * revisions only append fields, and the offload digest's rule is "accept any revision ≥ the one you
+ * understand, provided Size covers it". Encode always writes revision 1 with Size = the revision-1 size.
+ *
+ * Decode never throws and never reads outside [offset, offset + length) ∩ buf (length is clamped to the
+ * bytes actually present, so a lying length cannot reach past the buffer). Encode trusts the caller to
+ * provide `encodedLength(value)` bytes; integer fields are truncated to their C width (`>>> 0`,
+ * BigInt.asUintN(64)) and only impossible values (a 5-byte MAC, a non-ASCII vendor string) throw.
+ */
+import type { OidCodec, OidDecodeResult } from './oid-codec-types.js';
+import {
+  NDIS_INTERRUPT_MODERATION_PARAMETERS_REVISION_1,
+  NDIS_LINK_PARAMETERS_REVISION_1,
+  NDIS_LINK_STATE_REVISION_1,
+  NDIS_OBJECT_TYPE_DEFAULT,
+  NDIS_SIZEOF_INTERRUPT_MODERATION_PARAMETERS_REVISION_1,
+  NDIS_SIZEOF_LINK_PARAMETERS_REVISION_1,
+  NDIS_SIZEOF_LINK_STATE_REVISION_1,
+  NDIS_SIZEOF_STATISTICS_INFO_REVISION_1,
+  NDIS_STATISTICS_INFO_REVISION_1,
+} from './constants.js';
+import * as O from './oids.js';
+import { oidName } from './oids.js';
+import {
+  NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_INVALID_PARAMETER,
+  NDIS_STATUS_UNSUPPORTED_REVISION,
+  type NdisStatus,
+} from './status.js';
+import {
+  NDIS_STATISTICS_COUNTERS,
+  type NdisInterruptModerationParameters,
+  type NdisLinkParameters,
+  type NdisLinkSpeed,
+  type NdisLinkState,
+  type NdisStatisticsInfo,
+} from './structures.js';
+
+// ======================================================================================================
+// Little-endian access. Callers check lengths first; these never see an index past the checked range.
+// ======================================================================================================
+
+function u16(b: Uint8Array, o: number): number {
+  return b[o]! | (b[o + 1]! << 8);
+}
+function u32(b: Uint8Array, o: number): number {
+  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
+}
+function u64(b: Uint8Array, o: number): bigint {
+  return (BigInt(u32(b, o + 4)) << 32n) | BigInt(u32(b, o));
+}
+function put16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v & 0xff;
+  b[o + 1] = (v >>> 8) & 0xff;
+}
+function put32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v & 0xff;
+  b[o + 1] = (v >>> 8) & 0xff;
+  b[o + 2] = (v >>> 16) & 0xff;
+  b[o + 3] = (v >>> 24) & 0xff;
+}
+function put64(b: Uint8Array, o: number, v: bigint): void {
+  const x = BigInt.asUintN(64, v);
+  put32(b, o, Number(x & 0xffffffffn));
+  put32(b, o + 4, Number(x >> 32n));
+}
+
+/** Bytes really readable: `length` clamped to what `buf` holds after `offset`; 0 for nonsense arguments. */
+function readable(buf: Uint8Array, offset: number, length: number): number {
+  if (!Number.isInteger(offset) || offset < 0 || offset > buf.length || !(length > 0)) return 0;
+  return Math.min(Math.floor(length), buf.length - offset);
+}
+
+function fail(status: NdisStatus, bytesNeeded: number, reason: string): OidDecodeResult<never> {
+  return { ok: false, status, bytesNeeded, reason };
+}
+function tooShort(name: string, need: number, got: number): OidDecodeResult<never> {
+  return fail(NDIS_STATUS_INVALID_LENGTH, need, `${name}: ${got} bytes, need ${need}`);
+}
+function ok<T>(value: T): OidDecodeResult<T> {
+  return { ok: true, value };
+}
+
+// ======================================================================================================
+// Scalar and array codecs (factories, so drivers can build codecs for OIDs not listed here)
+// ======================================================================================================
+
+/** A ULONG (4 bytes). Longer buffers are accepted and only the first 4 bytes read, as NDIS does. */
+export function ulongCodec(oid: number): OidCodec<number> {
+  const name = oidName(oid);
+  return {
+    oid,
+    name,
+    minLength: 4,
+    encodedLength: () => 4,
+    encode(value, buf, offset) {
+      put32(buf, offset, value >>> 0);
+      return 4;
+    },
+    decode(buf, offset, length) {
+      const n = readable(buf, offset, length);
+      return n < 4 ? tooShort(name, 4, n) : ok(u32(buf, offset));
+    },
+  };
+}
+
+/** A USHORT (2 bytes). */
+export function ushortCodec(oid: number): OidCodec<number> {
+  const name = oidName(oid);
+  return {
+    oid,
+    name,
+    minLength: 2,
+    encodedLength: () => 2,
+    encode(value, buf, offset) {
+      put16(buf, offset, value);
+      return 2;
+    },
+    decode(buf, offset, length) {
+      const n = readable(buf, offset, length);
+      return n < 2 ? tooShort(name, 2, n) : ok(u16(buf, offset));
+    },
+  };
+}
+
+/** What a statistics counter query must offer to get the full 64-bit value. */
+export const COUNTER_BYTES_NEEDED = 8;
+
+/**
+ * Statistics counters: NDIS lets the requester offer either a 4- or an 8-byte buffer. The codec's own
+ * encode writes the full 8 bytes (`encodedLength` 8); a query handler that must honour a 4-byte buffer
+ * uses `encodeCounter`. Decode reads a ULONG64 when ≥ 8 bytes are present and a ULONG when 4–7 are;
+ * under 4 bytes it fails with bytesNeeded = 8, which is what NDIS miniports report for these OIDs.
+ */
+export interface CounterCodec extends OidCodec<bigint> {
+  readonly counter: true;
+}
+
+export function counterCodec(oid: number): CounterCodec {
+  const name = oidName(oid);
+  return {
+    oid,
+    name,
+    counter: true,
+    minLength: 4,
+    encodedLength: () => 8,
+    encode(value, buf, offset) {
+      put64(buf, offset, value);
+      return 8;
+    },
+    decode(buf, offset, length) {
+      const n = readable(buf, offset, length);
+      if (n >= 8) return ok(u64(buf, offset));
+      if (n >= 4) return ok(BigInt(u32(buf, offset)));
+      return tooShort(name, COUNTER_BYTES_NEEDED, n);
+    },
+  };
+}
+
+/** Bytes a counter query writes into a buffer of `available` bytes: 8, 4, or 0 (too short). */
+export function counterEncodedLength(available: number): 0 | 4 | 8 {
+  return available >= 8 ? 8 : available >= 4 ? 4 : 0;
+}
+
+/**
+ * Writes `value` as a ULONG64 when `available` ≥ 8, else as its low 32 bits when `available` ≥ 4.
+ * Returns the bytes written; 0 means the buffer is too short (complete with BUFFER_TOO_SHORT and
+ * BytesNeeded = COUNTER_BYTES_NEEDED).
+ */
+export function encodeCounter(value: bigint, buf: Uint8Array, offset: number, available: number): 0 | 4 | 8 {
+  const n = counterEncodedLength(available);
+  if (n === 8) put64(buf, offset, value);
+  else if (n === 4) put32(buf, offset, Number(BigInt.asUintN(32, value)));
+  return n;
+}
+
+export const ETH_LENGTH_OF_ADDRESS = 6;
+
+function checkMac(name: string, mac: Uint8Array): void {
+  if (mac.length !== ETH_LENGTH_OF_ADDRESS) throw new RangeError(`${name}: a MAC address is 6 bytes, got ${mac.length}`);
+}
+
+/** One 6-byte MAC address; decode copies (the InformationBuffer is not ours to keep). */
+export function macAddressCodec(oid: number): OidCodec<Uint8Array> {
+  const name = oidName(oid);
+  return {
+    oid,
+    name,
+    minLength: ETH_LENGTH_OF_ADDRESS,
+    encodedLength: () => ETH_LENGTH_OF_ADDRESS,
+    encode(value, buf, offset) {
+      checkMac(name, value);
+      buf.set(value, offset);
+      return ETH_LENGTH_OF_ADDRESS;
+    },
+    decode(buf, offset, length) {
+      const n = readable(buf, offset, length);
+      if (n < ETH_LENGTH_OF_ADDRESS) return tooShort(name, ETH_LENGTH_OF_ADDRESS, n);
+      return ok(buf.slice(offset, offset + ETH_LENGTH_OF_ADDRESS));
+    },
+  };
+}
+
+/**
+ * A packed array of fixed-size elements (ULONG OIDs, MAC addresses). The whole length must be a multiple
+ * of the element size; otherwise INVALID_LENGTH with bytesNeeded = the length rounded up to whole elements.
+ */
+function arrayCodec<T>(
+  oid: number,
+  size: number,
+  read: (b: Uint8Array, o: number) => T,
+  write: (b: Uint8Array, o: number, v: T) => void,
+): OidCodec<readonly T[]> {
+  const name = oidName(oid);
+  return {
+    oid,
+    name,
+    minLength: 0,
+    encodedLength: (value) => value.length * size,
+    encode(value, buf, offset) {
+      for (let i = 0; i < value.length; i++) write(buf, offset + i * size, value[i]!);
+      return value.length * size;
+    },
+    decode(buf, offset, length) {
+      const n = readable(buf, offset, length);
+      if (n % size !== 0) {
+        return fail(NDIS_STATUS_INVALID_LENGTH, n + size - (n % size), `${name}: ${n} bytes is not a multiple of ${size}`);
+      }
+      const out: T[] = [];
+      for (let o = offset; o < offset + n; o += size) out.push(read(buf, o));
+      return ok(out);
+    },
+  };
+}
+
+export function ulongArrayCodec(oid: number): OidCodec<readonly number[]> {
+  return arrayCodec(oid, 4, u32, (b, o, v) => put32(b, o, v >>> 0));
+}
+
+export function macAddressListCodec(oid: number): OidCodec<readonly Uint8Array[]> {
+  const name = oidName(oid);
+  return arrayCodec(
+    oid,
+    ETH_LENGTH_OF_ADDRESS,
+    (b, o) => b.slice(o, o + ETH_LENGTH_OF_ADDRESS),
+    (b, o, v) => {
+      checkMac(name, v);
+      b.set(v, o);
+    },
+  );
+}
+
+/**
+ * A NUL-terminated ASCII string (OID_GEN_VENDOR_DESCRIPTION). Encode writes the string plus its NUL;
+ * decode stops at the first NUL, or at the end of the buffer if the writer left the NUL out, and maps
+ * bytes 0x80–0xFF to U+0080–U+00FF rather than failing.
+ */
+export function asciiStringCodec(oid: number): OidCodec<string> {
+  const name = oidName(oid);
+  return {
+    oid,
+    name,
+    minLength: 1,
+    encodedLength: (value) => value.length + 1,
+    encode(value, buf, offset) {
+      for (let i = 0; i < value.length; i++) {
+        const c = value.charCodeAt(i);
+        if (c === 0 || c > 0x7f) throw new RangeError(`${name}: character ${i} (U+${c.toString(16)}) is not printable ASCII`);
+        buf[offset + i] = c;
+      }
+      buf[offset + value.length] = 0;
+      return value.length + 1;
+    },
+    decode(buf, offset, length) {
+      const n = readable(buf, offset, length);
+      if (n < 1) return tooShort(name, 1, n);
+      let s = '';
+      for (let i = offset; i < offset + n && buf[i] !== 0; i++) s += String.fromCharCode(buf[i]!);
+      return ok(s);
+    },
+  };
+}
+
+// ======================================================================================================
+// Structures with an NDIS_OBJECT_HEADER
+// ======================================================================================================
+
+interface HeaderSpec {
+  readonly type: number;
+  readonly revision: number;
+  readonly size: number;
+}
+
+function writeHeader(buf: Uint8Array, o: number, h: HeaderSpec): void {
+  buf[o] = h.type;
+  buf[o + 1] = h.revision;
+  put16(buf, o + 2, h.size);
+}
+
+/** Steps 1–4 of the module comment; null when the revision-1 layout may be read. */
+function checkHeader(name: string, buf: Uint8Array, o: number, n: number, h: HeaderSpec): OidDecodeResult<never> | null {
+  if (n < h.size) return tooShort(name, h.size, n);
+  const type = buf[o]!;
+  const revision = buf[o + 1]!;
+  const size = u16(buf, o + 2);
+  if (type !== h.type) {
+    return fail(NDIS_STATUS_INVALID_PARAMETER, 0, `${name}: Header.Type 0x${type.toString(16)}, expected 0x${h.type.toString(16)}`);
+  }
+  if (revision < h.revision) {
+    return fail(NDIS_STATUS_UNSUPPORTED_REVISION, 0, `${name}: Header.Revision ${revision}, need ≥ ${h.revision}`);
+  }
+  if (size < h.size) return fail(NDIS_STATUS_INVALID_LENGTH, h.size, `${name}: Header.Size ${size}, need ≥ ${h.size}`);
+  return null;
+}
+
+function structCodec<T>(
+  oid: number,
+  h: HeaderSpec,
+  write: (buf: Uint8Array, o: number, v: T) => void,
+  read: (buf: Uint8Array, o: number) => T,
+): OidCodec<T> {
+  const name = oidName(oid);
+  return {
+    oid,
+    name,
+    minLength: h.size,
+    encodedLength: () => h.size,
+    encode(value, buf, offset) {
+      writeHeader(buf, offset, h);
+      write(buf, offset, value);
+      return h.size;
+    },
+    decode(buf, offset, length) {
+      const n = readable(buf, offset, length);
+      return checkHeader(name, buf, offset, n, h) ?? ok(read(buf, offset));
+    },
+  };
+}
+
+/**
+ * NDIS_LINK_STATE, 40 bytes:
+ *   0 Header  4 MediaConnectState  8 MediaDuplexState  12 (padding: ULONG64 alignment)
+ *   16 XmitLinkSpeed  24 RcvLinkSpeed  32 PauseFunctions  36 AutoNegotiationFlags
+ */
+export const linkStateCodec: OidCodec<NdisLinkState> = structCodec(
+  O.OID_GEN_LINK_STATE,
+  { type: NDIS_OBJECT_TYPE_DEFAULT, revision: NDIS_LINK_STATE_REVISION_1, size: NDIS_SIZEOF_LINK_STATE_REVISION_1 },
+  (b, o, v) => {
+    put32(b, o + 4, v.mediaConnectState >>> 0);
+    put32(b, o + 8, v.mediaDuplexState >>> 0);
+    put32(b, o + 12, 0);
+    put64(b, o + 16, v.xmitLinkSpeed);
+    put64(b, o + 24, v.rcvLinkSpeed);
+    put32(b, o + 32, v.pauseFunctions >>> 0);
+    put32(b, o + 36, v.autoNegotiationFlags >>> 0);
+  },
+  (b, o) => ({
+    mediaConnectState: u32(b, o + 4),
+    mediaDuplexState: u32(b, o + 8),
+    xmitLinkSpeed: u64(b, o + 16),
+    rcvLinkSpeed: u64(b, o + 24),
+    pauseFunctions: u32(b, o + 32),
+    autoNegotiationFlags: u32(b, o + 36),
+  }),
+);
+
+/**
+ * NDIS_LINK_PARAMETERS, 32 bytes (no padding: the ULONG64s fall on 8):
+ *   0 Header  4 MediaDuplexState  8 XmitLinkSpeed  16 RcvLinkSpeed  24 PauseFunctions  28 AutoNegotiationFlags
+ */
+export const linkParametersCodec: OidCodec<NdisLinkParameters> = structCodec(
+  O.OID_GEN_LINK_PARAMETERS,
+  {
+    type: NDIS_OBJECT_TYPE_DEFAULT,
+    revision: NDIS_LINK_PARAMETERS_REVISION_1,
+    size: NDIS_SIZEOF_LINK_PARAMETERS_REVISION_1,
+  },
+  (b, o, v) => {
+    put32(b, o + 4, v.mediaDuplexState >>> 0);
+    put64(b, o + 8, v.xmitLinkSpeed);
+    put64(b, o + 16, v.rcvLinkSpeed);
+    put32(b, o + 24, v.pauseFunctions >>> 0);
+    put32(b, o + 28, v.autoNegotiationFlags >>> 0);
+  },
+  (b, o) => ({
+    mediaDuplexState: u32(b, o + 4),
+    xmitLinkSpeed: u64(b, o + 8),
+    rcvLinkSpeed: u64(b, o + 16),
+    pauseFunctions: u32(b, o + 24),
+    autoNegotiationFlags: u32(b, o + 28),
+  }),
+);
+
+/** NDIS_INTERRUPT_MODERATION_PARAMETERS, 12 bytes: 0 Header  4 Flags  8 InterruptModeration. */
+export const interruptModerationCodec: OidCodec<NdisInterruptModerationParameters> = structCodec(
+  O.OID_GEN_INTERRUPT_MODERATION,
+  {
+    type: NDIS_OBJECT_TYPE_DEFAULT,
+    revision: NDIS_INTERRUPT_MODERATION_PARAMETERS_REVISION_1,
+    size: NDIS_SIZEOF_INTERRUPT_MODERATION_PARAMETERS_REVISION_1,
+  },
+  (b, o, v) => {
+    put32(b, o + 4, v.flags >>> 0);
+    put32(b, o + 8, v.interruptModeration >>> 0);
+  },
+  (b, o) => ({ flags: u32(b, o + 4), interruptModeration: u32(b, o + 8) }),
+);
+
+/** NDIS_STATISTICS_INFO, 152 bytes: 0 Header  4 SupportedStatistics  8 + 8·i the 18 ULONG64 counters. */
+export const statisticsCodec: OidCodec<NdisStatisticsInfo> = structCodec(
+  O.OID_GEN_STATISTICS,
+  {
+    type: NDIS_OBJECT_TYPE_DEFAULT,
+    revision: NDIS_STATISTICS_INFO_REVISION_1,
+    size: NDIS_SIZEOF_STATISTICS_INFO_REVISION_1,
+  },
+  (b, o, v) => {
+    put32(b, o + 4, v.supportedStatistics >>> 0);
+    for (let i = 0; i < NDIS_STATISTICS_COUNTERS.length; i++) put64(b, o + 8 + 8 * i, v[NDIS_STATISTICS_COUNTERS[i]!]);
+  },
+  (b, o) => {
+    const v = { supportedStatistics: u32(b, o + 4) } as NdisStatisticsInfo;
+    for (let i = 0; i < NDIS_STATISTICS_COUNTERS.length; i++) v[NDIS_STATISTICS_COUNTERS[i]!] = u64(b, o + 8 + 8 * i);
+    return v;
+  },
+);
+
+/** NDIS_LINK_SPEED, 16 bytes and no header: 0 XmitLinkSpeed  8 RcvLinkSpeed. */
+export const NDIS_SIZEOF_LINK_SPEED = 16;
+export const maxLinkSpeedCodec: OidCodec<NdisLinkSpeed> = {
+  oid: O.OID_GEN_MAX_LINK_SPEED,
+  name: 'OID_GEN_MAX_LINK_SPEED',
+  minLength: NDIS_SIZEOF_LINK_SPEED,
+  encodedLength: () => NDIS_SIZEOF_LINK_SPEED,
+  encode(value, buf, offset) {
+    put64(buf, offset, value.xmitLinkSpeed);
+    put64(buf, offset + 8, value.rcvLinkSpeed);
+    return NDIS_SIZEOF_LINK_SPEED;
+  },
+  decode(buf, offset, length) {
+    const n = readable(buf, offset, length);
+    if (n < NDIS_SIZEOF_LINK_SPEED) return tooShort('OID_GEN_MAX_LINK_SPEED', NDIS_SIZEOF_LINK_SPEED, n);
+    return ok({ xmitLinkSpeed: u64(buf, offset), rcvLinkSpeed: u64(buf, offset + 8) });
+  },
+};
+
+// ======================================================================================================
+// Named codecs the runtime uses directly
+// ======================================================================================================
+
+export const supportedListCodec = ulongArrayCodec(O.OID_GEN_SUPPORTED_LIST);
+export const vendorDescriptionCodec = asciiStringCodec(O.OID_GEN_VENDOR_DESCRIPTION);
+export const driverVersionCodec = ushortCodec(O.OID_GEN_DRIVER_VERSION);
+export const multicastListCodec = macAddressListCodec(O.OID_802_3_MULTICAST_LIST);
+export const packetFilterCodec = ulongCodec(O.OID_GEN_CURRENT_PACKET_FILTER);
+export const currentLookaheadCodec = ulongCodec(O.OID_GEN_CURRENT_LOOKAHEAD);
+/** NDIS_DEVICE_POWER_STATE (ULONG); the value is not range-checked here. */
+export const setPowerCodec = ulongCodec(O.OID_PNP_SET_POWER);
+export const queryPowerCodec = ulongCodec(O.OID_PNP_QUERY_POWER);
+
+/** ULONG-valued OIDs. MEDIA_SUPPORTED / MEDIA_IN_USE are NDIS_MEDIUM arrays in name only: one ULONG. */
+const ULONG_OIDS = [
+  O.OID_GEN_HARDWARE_STATUS,
+  O.OID_GEN_MEDIA_SUPPORTED,
+  O.OID_GEN_MEDIA_IN_USE,
+  O.OID_GEN_MAXIMUM_LOOKAHEAD,
+  O.OID_GEN_MAXIMUM_FRAME_SIZE,
+  O.OID_GEN_LINK_SPEED,
+  O.OID_GEN_TRANSMIT_BUFFER_SPACE,
+  O.OID_GEN_RECEIVE_BUFFER_SPACE,
+  O.OID_GEN_TRANSMIT_BLOCK_SIZE,
+  O.OID_GEN_RECEIVE_BLOCK_SIZE,
+  O.OID_GEN_VENDOR_ID,
+  O.OID_GEN_MAXIMUM_TOTAL_SIZE,
+  O.OID_GEN_MAC_OPTIONS,
+  O.OID_GEN_MEDIA_CONNECT_STATUS,
+  O.OID_GEN_VENDOR_DRIVER_VERSION,
+  O.OID_GEN_PHYSICAL_MEDIUM,
+  O.OID_GEN_PHYSICAL_MEDIUM_EX,
+  O.OID_GEN_TRANSMIT_QUEUE_LENGTH,
+  O.OID_802_3_MAXIMUM_LIST_SIZE,
+  O.OID_802_3_MAC_OPTIONS,
+] as const;
+
+/** Statistics counters (4- or 8-byte answers). The 802.3 ones are ULONG in the docs; the wider form is harmless. */
+export const COUNTER_OIDS = [
+  O.OID_GEN_XMIT_OK,
+  O.OID_GEN_RCV_OK,
+  O.OID_GEN_XMIT_ERROR,
+  O.OID_GEN_RCV_ERROR,
+  O.OID_GEN_RCV_NO_BUFFER,
+  O.OID_GEN_DIRECTED_BYTES_XMIT,
+  O.OID_GEN_DIRECTED_FRAMES_XMIT,
+  O.OID_GEN_MULTICAST_BYTES_XMIT,
+  O.OID_GEN_MULTICAST_FRAMES_XMIT,
+  O.OID_GEN_BROADCAST_BYTES_XMIT,
+  O.OID_GEN_BROADCAST_FRAMES_XMIT,
+  O.OID_GEN_DIRECTED_BYTES_RCV,
+  O.OID_GEN_DIRECTED_FRAMES_RCV,
+  O.OID_GEN_MULTICAST_BYTES_RCV,
+  O.OID_GEN_MULTICAST_FRAMES_RCV,
+  O.OID_GEN_BROADCAST_BYTES_RCV,
+  O.OID_GEN_BROADCAST_FRAMES_RCV,
+  O.OID_GEN_RCV_CRC_ERROR,
+  O.OID_GEN_BYTES_RCV,
+  O.OID_GEN_BYTES_XMIT,
+  O.OID_GEN_RCV_DISCARDS,
+  O.OID_GEN_XMIT_DISCARDS,
+  O.OID_802_3_RCV_ERROR_ALIGNMENT,
+  O.OID_802_3_XMIT_ONE_COLLISION,
+  O.OID_802_3_XMIT_MORE_COLLISIONS,
+  O.OID_802_3_XMIT_DEFERRED,
+  O.OID_802_3_XMIT_MAX_COLLISIONS,
+  O.OID_802_3_RCV_OVERRUN,
+  O.OID_802_3_XMIT_UNDERRUN,
+  O.OID_802_3_XMIT_HEARTBEAT_FAILURE,
+  O.OID_802_3_XMIT_TIMES_CRS_LOST,
+  O.OID_802_3_XMIT_LATE_COLLISIONS,
+] as const;
+
+const MAC_ADDRESS_OIDS = [
+  O.OID_GEN_MAC_ADDRESS,
+  O.OID_802_3_PERMANENT_ADDRESS,
+  O.OID_802_3_CURRENT_ADDRESS,
+  O.OID_802_3_ADD_MULTICAST_ADDRESS,
+  O.OID_802_3_DELETE_MULTICAST_ADDRESS,
+] as const;
+
+export const OID_CODECS: ReadonlyMap<number, OidCodec<unknown>> = new Map<number, OidCodec<unknown>>([
+  ...ULONG_OIDS.map((oid) => [oid, ulongCodec(oid)] as const),
+  ...COUNTER_OIDS.map((oid) => [oid, counterCodec(oid)] as const),
+  ...MAC_ADDRESS_OIDS.map((oid) => [oid, macAddressCodec(oid)] as const),
+  ...[
+    packetFilterCodec,
+    currentLookaheadCodec,
+    driverVersionCodec,
+    vendorDescriptionCodec,
+    supportedListCodec,
+    multicastListCodec,
+    linkStateCodec,
+    linkParametersCodec,
+    maxLinkSpeedCodec,
+    interruptModerationCodec,
+    statisticsCodec,
+    setPowerCodec,
+    queryPowerCodec,
+  ].map((c) => [c.oid, c as OidCodec<unknown>] as const),
+]);
+
+/** Encodes into a fresh, exactly sized buffer (control path: tests, CLI, RNDIS). */
+export function encodeToBytes<T>(codec: OidCodec<T>, value: T): Uint8Array {
+  const out = new Uint8Array(codec.encodedLength(value));
+  codec.encode(value, out, 0);
+  return out;
+}
+
+// ======================================================================================================
+// OID_INFO: who may query/set each OID, whether NDIS answers it for NDIS 6 miniports, and whether a
+// miniport must support it. "mandatory" follows the ntddndis.h Mandatory/Optional groupings for the
+// general and 802.3 OIDs plus the spec's "required" marks (LINK_PARAMETERS, INTERRUPT_MODERATION,
+// STATISTICS); it describes an Ethernet miniport. OID_PNP_* are required only of PM-capable miniports.
+// ======================================================================================================
+
+export interface OidInfo {
+  readonly name: string;
+  readonly query: boolean;
+  readonly set: boolean;
+  /** Issued as NdisRequestMethod. */
+  readonly method: boolean;
+  /** NDIS answers from its cached attributes; an NDIS 6 miniport never sees the request. */
+  readonly answeredByNdis: boolean;
+  readonly mandatory: boolean;
+}
+
+type Access = 'Q' | 'S' | 'QS' | 'M';
+const NDIS = 1;
+const MANDATORY = 2;
+
+const INFO_TABLE: ReadonlyArray<readonly [number, Access, number]> = [
+  [O.OID_GEN_SUPPORTED_LIST, 'Q', NDIS | MANDATORY],
+  [O.OID_GEN_HARDWARE_STATUS, 'Q', MANDATORY],
+  [O.OID_GEN_MEDIA_SUPPORTED, 'Q', NDIS | MANDATORY],
+  [O.OID_GEN_MEDIA_IN_USE, 'Q', NDIS | MANDATORY],
+  [O.OID_GEN_MAXIMUM_LOOKAHEAD, 'Q', NDIS | MANDATORY],
+  [O.OID_GEN_MAXIMUM_FRAME_SIZE, 'Q', NDIS | MANDATORY],
+  [O.OID_GEN_LINK_SPEED, 'Q', NDIS | MANDATORY],
+  [O.OID_GEN_TRANSMIT_BUFFER_SPACE, 'Q', MANDATORY],
+  [O.OID_GEN_RECEIVE_BUFFER_SPACE, 'Q', MANDATORY],
+  [O.OID_GEN_TRANSMIT_BLOCK_SIZE, 'Q', MANDATORY],
+  [O.OID_GEN_RECEIVE_BLOCK_SIZE, 'Q', MANDATORY],
+  [O.OID_GEN_VENDOR_ID, 'Q', MANDATORY],
+  [O.OID_GEN_VENDOR_DESCRIPTION, 'Q', MANDATORY],
+  [O.OID_GEN_CURRENT_PACKET_FILTER, 'QS', MANDATORY],
+  [O.OID_GEN_CURRENT_LOOKAHEAD, 'QS', MANDATORY],
+  [O.OID_GEN_DRIVER_VERSION, 'Q', MANDATORY],
+  [O.OID_GEN_MAXIMUM_TOTAL_SIZE, 'Q', MANDATORY],
+  [O.OID_GEN_MAC_OPTIONS, 'Q', NDIS | MANDATORY],
+  [O.OID_GEN_MEDIA_CONNECT_STATUS, 'Q', NDIS | MANDATORY],
+  [O.OID_GEN_VENDOR_DRIVER_VERSION, 'Q', MANDATORY],
+  [O.OID_GEN_SUPPORTED_GUIDS, 'Q', 0],
+  [O.OID_GEN_PHYSICAL_MEDIUM, 'Q', NDIS],
+  [O.OID_GEN_PHYSICAL_MEDIUM_EX, 'Q', NDIS],
+  [O.OID_GEN_RECEIVE_SCALE_CAPABILITIES, 'Q', 0],
+  [O.OID_GEN_RECEIVE_SCALE_PARAMETERS, 'QS', 0],
+  [O.OID_GEN_RECEIVE_SCALE_PARAMETERS_V2, 'QS', 0],
+  [O.OID_GEN_RECEIVE_HASH, 'QS', 0],
+  [O.OID_GEN_RSS_SET_INDIRECTION_TABLE_ENTRIES, 'M', 0],
+  [O.OID_GEN_MAC_ADDRESS, 'QS', NDIS],
+  [O.OID_GEN_MAX_LINK_SPEED, 'Q', NDIS],
+  [O.OID_GEN_LINK_STATE, 'Q', NDIS],
+  [O.OID_GEN_LINK_PARAMETERS, 'S', MANDATORY],
+  [O.OID_GEN_INTERRUPT_MODERATION, 'QS', MANDATORY],
+  [O.OID_GEN_ENUMERATE_PORTS, 'Q', NDIS],
+  [O.OID_GEN_PORT_STATE, 'Q', NDIS],
+  [O.OID_GEN_PORT_AUTHENTICATION_PARAMETERS, 'S', 0],
+  [O.OID_GEN_XMIT_OK, 'Q', MANDATORY],
+  [O.OID_GEN_RCV_OK, 'Q', MANDATORY],
+  [O.OID_GEN_XMIT_ERROR, 'Q', MANDATORY],
+  [O.OID_GEN_RCV_ERROR, 'Q', MANDATORY],
+  [O.OID_GEN_RCV_NO_BUFFER, 'Q', MANDATORY],
+  [O.OID_GEN_STATISTICS, 'Q', MANDATORY],
+  [O.OID_GEN_DIRECTED_BYTES_XMIT, 'Q', 0],
+  [O.OID_GEN_DIRECTED_FRAMES_XMIT, 'Q', 0],
+  [O.OID_GEN_MULTICAST_BYTES_XMIT, 'Q', 0],
+  [O.OID_GEN_MULTICAST_FRAMES_XMIT, 'Q', 0],
+  [O.OID_GEN_BROADCAST_BYTES_XMIT, 'Q', 0],
+  [O.OID_GEN_BROADCAST_FRAMES_XMIT, 'Q', 0],
+  [O.OID_GEN_DIRECTED_BYTES_RCV, 'Q', 0],
+  [O.OID_GEN_DIRECTED_FRAMES_RCV, 'Q', 0],
+  [O.OID_GEN_MULTICAST_BYTES_RCV, 'Q', 0],
+  [O.OID_GEN_MULTICAST_FRAMES_RCV, 'Q', 0],
+  [O.OID_GEN_BROADCAST_BYTES_RCV, 'Q', 0],
+  [O.OID_GEN_BROADCAST_FRAMES_RCV, 'Q', 0],
+  [O.OID_GEN_RCV_CRC_ERROR, 'Q', 0],
+  [O.OID_GEN_TRANSMIT_QUEUE_LENGTH, 'Q', 0],
+  [O.OID_GEN_BYTES_RCV, 'Q', 0],
+  [O.OID_GEN_BYTES_XMIT, 'Q', 0],
+  [O.OID_GEN_RCV_DISCARDS, 'Q', 0],
+  [O.OID_GEN_XMIT_DISCARDS, 'Q', 0],
+  [O.OID_PNP_CAPABILITIES, 'Q', 0],
+  [O.OID_PNP_SET_POWER, 'S', 0],
+  [O.OID_PNP_QUERY_POWER, 'Q', 0],
+  [O.OID_802_3_PERMANENT_ADDRESS, 'Q', MANDATORY],
+  [O.OID_802_3_CURRENT_ADDRESS, 'Q', MANDATORY],
+  [O.OID_802_3_MULTICAST_LIST, 'QS', MANDATORY],
+  [O.OID_802_3_MAXIMUM_LIST_SIZE, 'Q', MANDATORY],
+  [O.OID_802_3_MAC_OPTIONS, 'Q', 0],
+  [O.OID_802_3_RCV_ERROR_ALIGNMENT, 'Q', MANDATORY],
+  [O.OID_802_3_XMIT_ONE_COLLISION, 'Q', MANDATORY],
+  [O.OID_802_3_XMIT_MORE_COLLISIONS, 'Q', MANDATORY],
+  [O.OID_802_3_XMIT_DEFERRED, 'Q', 0],
+  [O.OID_802_3_XMIT_MAX_COLLISIONS, 'Q', 0],
+  [O.OID_802_3_RCV_OVERRUN, 'Q', 0],
+  [O.OID_802_3_XMIT_UNDERRUN, 'Q', 0],
+  [O.OID_802_3_XMIT_HEARTBEAT_FAILURE, 'Q', 0],
+  [O.OID_802_3_XMIT_TIMES_CRS_LOST, 'Q', 0],
+  [O.OID_802_3_XMIT_LATE_COLLISIONS, 'Q', 0],
+  [O.OID_802_3_ADD_MULTICAST_ADDRESS, 'S', 0],
+  [O.OID_802_3_DELETE_MULTICAST_ADDRESS, 'S', 0],
+];
+
+export const OID_INFO: ReadonlyMap<number, OidInfo> = new Map(
+  INFO_TABLE.map(([oid, access, flags]) => [
+    oid,
+    Object.freeze({
+      name: oidName(oid),
+      query: access === 'Q' || access === 'QS',
+      set: access === 'S' || access === 'QS',
+      method: access === 'M',
+      answeredByNdis: (flags & NDIS) !== 0,
+      mandatory: (flags & MANDATORY) !== 0,
+    }),
+  ]),
+);

@@ -135,6 +135,12 @@ export class NdisOidRequest {
     return r.ok ? r.value : undefined;
   }
 
+  /** Decodes the whole InformationBuffer (the value a Set carries). */
+  decodeInformationBuffer<T>(codec: OidCodec<T>): T | undefined {
+    const r = codec.decode(this.informationBuffer, 0, this.informationBuffer.length);
+    return r.ok ? r.value : undefined;
+  }
+
   /** Copies the outcome fields back into `original` (the filter clone-and-forward pattern). */
   copyResultTo(original: NdisOidRequest): void {
     original.bytesWritten = this.bytesWritten;

@@ -63,9 +63,10 @@ function releaseNetBuffer(nb: NetBuffer, ownPool: NetBufferPool | null): void {
     nb.derivedMdls = false;
     freeMappingChain(nb.mdlChain, nb.home.allocator);
   } else {
-    // Shared original MDLs: only the retreat MDLs this NB added in front are ours.
+    // Shared original MDLs: only the retreat MDLs this NB added in front are ours (the original's own
+    // retreat MDL may head the shared chain; it stays with the original).
     let m = nb.mdlChain;
-    while (m !== null && m.origin === MdlOrigin.Retreat && m !== nb.poolMdl) {
+    while (m !== null && m.origin === MdlOrigin.Retreat && m.retreatOwner === nb && m !== nb.poolMdl) {
       const next = m.next;
       nb.home.allocator.freeMdl(m);
       m = next;
@@ -125,9 +126,9 @@ export function allocateCloneNetBufferList(original: NetBufferList, nblPool: Net
   return clone;
 }
 
-/** NdisFreeCloneNetBufferList. */
-export function freeCloneNetBufferList(clone: NetBufferList, _freeCloneFlags = 0): void {
-  freeDerived(clone);
+/** NdisFreeCloneNetBufferList. Returns false (changing nothing) when the pool refuses the free. */
+export function freeCloneNetBufferList(clone: NetBufferList, _freeCloneFlags = 0): boolean {
+  return freeDerived(clone);
 }
 
 /**
@@ -175,9 +176,10 @@ export function allocateFragmentNetBufferList(
 }
 
 /** NdisFreeFragmentNetBufferList: undoes the `dataOffsetDelta` retreat and releases the fragments. */
-export function freeFragmentNetBufferList(frag: NetBufferList, dataOffsetDelta: number, _flags = 0): void {
+export function freeFragmentNetBufferList(frag: NetBufferList, dataOffsetDelta: number, _flags = 0): boolean {
+  if (!canFreeDerived(frag)) return refuseFree(frag);
   if (dataOffsetDelta > 0) for (let nb = frag.firstNetBuffer; nb !== null; nb = nb.next) nb.advance(Math.min(dataOffsetDelta, nb.dataLength), true);
-  freeDerived(frag);
+  return freeDerived(frag);
 }
 
 /**
@@ -230,13 +232,26 @@ export function allocateReassembledNetBufferList(
 }
 
 /** NdisFreeReassembledNetBufferList. */
-export function freeReassembledNetBufferList(nbl: NetBufferList, dataOffsetDelta: number, _flags = 0): void {
+export function freeReassembledNetBufferList(nbl: NetBufferList, dataOffsetDelta: number, _flags = 0): boolean {
+  if (!canFreeDerived(nbl)) return refuseFree(nbl);
   const nb = nbl.firstNetBuffer;
   if (nb !== null && dataOffsetDelta > 0) nb.advance(Math.min(dataOffsetDelta, nb.dataLength), true);
-  freeDerived(nbl);
+  return freeDerived(nbl);
 }
 
-function freeDerived(nbl: NetBufferList): void {
+/** A derived NBL that is not allocated, or still has children of its own, must not be taken apart. */
+function canFreeDerived(nbl: NetBufferList): boolean {
+  return nbl.allocated && nbl.childRefCount === 0;
+}
+
+/** Lets the pool refuse (and report) the free without touching the NBL, its NBs or its parent. */
+function refuseFree(nbl: NetBufferList): false {
+  (nbl.home as NetBufferListPool).free(nbl);
+  return false;
+}
+
+function freeDerived(nbl: NetBufferList): boolean {
+  if (!canFreeDerived(nbl)) return refuseFree(nbl);
   const pool = nbl.home as NetBufferListPool;
   const parent = nbl.parentNetBufferList;
   if (pool.allocateNetBuffer) {
@@ -253,7 +268,7 @@ function freeDerived(nbl: NetBufferList): void {
   }
   if (parent !== null) parent.childRefCount--;
   nbl.parentNetBufferList = null;
-  pool.free(nbl);
+  return pool.free(nbl);
 }
 
 /** Undo a partially built derived NBL. */

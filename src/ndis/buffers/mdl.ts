@@ -33,6 +33,11 @@ export class Mdl {
   readonly chunkOffset: number;
   readonly chunkSize: number;
   allocated: boolean;
+  /**
+   * For `Retreat` MDLs: the NetBuffer whose retreat allocated it. Only that NB frees it (advance, pool free);
+   * another NB sharing the chain (a USE_ORIGINAL_MDLS clone) must leave it alone.
+   */
+  retreatOwner: object | null = null;
 
   constructor(
     bytes: Uint8Array = EMPTY,
@@ -129,6 +134,7 @@ export class MdlPool {
     if (mdl.pool !== this || !mdl.allocated) return false;
     mdl.allocated = false;
     mdl.next = null;
+    mdl.retreatOwner = null;
     if (this.chunkSize === 0) mdl.bytes = EMPTY;
     this.#free[this.#top++] = mdl.slot;
     return true;

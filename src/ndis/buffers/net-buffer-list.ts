@@ -17,6 +17,8 @@ import { NetBufferListInfo } from './net-buffer-list-info.js';
 export interface NetBufferListHome {
   readonly allocator: BufferAllocator;
   readonly name: string;
+  /** NdisFreeNetBufferList into this pool. */
+  free(nbl: NetBufferList): boolean;
 }
 
 export class NetBufferList {

@@ -97,6 +97,7 @@ export class NetBuffer {
     const missing = delta - this.dataOffset;
     const mdl = this.home.allocator.allocateRetreatMdl(missing + backfill);
     if (mdl === null) return NDIS_STATUS_RESOURCES;
+    mdl.retreatOwner = this;
     mdl.next = this.mdlChain;
     this.mdlChain = mdl;
     this.dataOffset = backfill;
@@ -108,7 +109,8 @@ export class NetBuffer {
 
   /**
    * NdisAdvanceNetBufferDataStart: shrink the data window by `delta` bytes at the front. With `freeMdl`,
-   * leading MDLs that a retreat allocated and that now hold no data are unlinked and freed.
+   * leading MDLs that a retreat of this NB allocated and that now hold no data are unlinked and freed
+   * (MDLs another NB's retreat allocated, reached through a shared chain, are never freed here).
    */
   advance(delta: number, freeMdl = true): void {
     if (delta < 0 || delta > this.dataLength) {
@@ -121,9 +123,11 @@ export class NetBuffer {
     else this.locate();
     if (!freeMdl) return;
     let head = this.mdlChain;
-    while (head !== null && head.origin === MdlOrigin.Retreat && head !== this.currentMdl && head.byteCount <= this.dataOffset) {
+    while (head !== null && head.origin === MdlOrigin.Retreat && head.retreatOwner === this && head.byteCount <= this.dataOffset) {
       this.dataOffset -= head.byteCount;
       this.mdlChain = head.next;
+      // A wholly unused MDL is current only when it is the last one (the NB had no MDLs before the retreat).
+      if (head === this.currentMdl) this.locate();
       this.home.allocator.freeMdl(head);
       head = this.mdlChain;
     }
@@ -242,7 +246,7 @@ export class NetBuffer {
   resetForPool(): void {
     // Give back MDLs the runtime allocated for retreats that were never undone.
     let m = this.mdlChain;
-    while (m !== null && m !== this.poolMdl && m.origin === MdlOrigin.Retreat) {
+    while (m !== null && m !== this.poolMdl && m.origin === MdlOrigin.Retreat && m.retreatOwner === this) {
       const next = m.next;
       this.home.allocator.freeMdl(m);
       m = next;

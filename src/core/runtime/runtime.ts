@@ -1,0 +1,942 @@
+/**
+ * NdisRuntime: one "host" running NDIS. It registers drivers, builds and changes adapter stacks
+ * (miniport ← filter modules ← protocol bindings, intermediate drivers in between), drives every PnP
+ * sequence (initialize, pause top-down, restart bottom-up, attach/detach, bind/unbind, reset, surprise
+ * removal, halt) and owns the verifier, the scheduler and the buffer allocator.
+ *
+ * Control-plane operations on one adapter stack are serialized (NDIS never runs two PnP operations on a
+ * miniport at once); each is an async function because driver handlers may pend. The data path never
+ * touches this class: it runs block to block through resolved edges.
+ */
+import { BufferAllocator, type BufferAllocatorOptions } from '../../ndis/buffers/allocator.js';
+import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
+import type { NetBufferListPool, NetBufferPool, PoolFreeError, PoolObserver } from '../../ndis/buffers/pools.js';
+import {
+  NDIS_PAUSE_ATTACH_FILTER,
+  NDIS_PAUSE_BIND_PROTOCOL,
+  NDIS_PAUSE_DETACH_FILTER,
+  NDIS_PAUSE_FILTER_RESTART_STACK,
+  NDIS_PAUSE_MINIPORT_DEVICE_REMOVE,
+  NDIS_PAUSE_NDIS_INTERNAL,
+  NDIS_PAUSE_UNBIND_PROTOCOL,
+  NdisDevicePnPEventSurpriseRemoved,
+  NdisHaltDeviceDisabled,
+  NdisHaltDeviceSurpriseRemoved,
+  FILTER_CLASSES,
+} from '../../ndis/constants.js';
+import type { ConfigValue, DriverCharacteristics, FilterDriverCharacteristics, NetDevicePnPEvent, NetPnPEvent } from '../../ndis/driver-api.js';
+import type { NdisOidRequest } from '../../ndis/oid-request.js';
+import {
+  NDIS_STATUS_ADAPTER_REMOVED,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_NOT_RESETTABLE,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_RESET_END,
+  NDIS_STATUS_RESET_START,
+  NDIS_STATUS_SUCCESS,
+  type NdisStatus,
+  statusName,
+} from '../../ndis/status.js';
+import { RuntimeOperationError } from '../../errors.js';
+import { ManualScheduler, RealScheduler, type Scheduler } from '../time/scheduler.js';
+import { Verifier, type VerifierOptions } from '../verifier/verifier.js';
+import type { NdisBlock } from './block.js';
+import { Configuration } from './configuration.js';
+import type { RuntimeContext } from './context.js';
+import { FilterBlock, type FilterServices } from './filter-block.js';
+import { MiniportBlock } from './miniport-block.js';
+import { OpenBlock, mergedRequest, type BindingServices } from './open-block.js';
+import { submitOid } from './oid-routing.js';
+import { validateDriver, type RegisteredDriver } from './registry.js';
+import { NdisOidRequest as OidRequest } from '../../ndis/oid-request.js';
+import { OID_802_3_MULTICAST_LIST, OID_GEN_CURRENT_LOOKAHEAD, OID_GEN_CURRENT_PACKET_FILTER } from '../../ndis/oids.js';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type Logger = (level: LogLevel, source: string, message: string) => void;
+
+export interface RuntimeOptions {
+  /** Host name shown by the inspector and used as the prefix of every object name. */
+  name?: string;
+  /** Defaults to a RealScheduler; tests pass a ManualScheduler. */
+  scheduler?: Scheduler;
+  verifier?: VerifierOptions;
+  allocator?: BufferAllocatorOptions;
+  logger?: Logger;
+}
+
+/** What the binding engine wants on an adapter when it appears (used for IM virtual miniports). */
+export interface AdapterPolicy {
+  filters: { driver: string; keywords?: Record<string, ConfigValue> }[];
+  protocols: { driver: string; keywords?: Record<string, ConfigValue> }[];
+}
+
+interface InstalledFilter {
+  readonly driver: FilterDriverCharacteristics;
+  readonly keywords: Record<string, ConfigValue>;
+  readonly order: number;
+}
+
+export class NdisRuntime implements RuntimeContext, BindingServices, FilterServices {
+  readonly name: string;
+  readonly scheduler: Scheduler;
+  readonly verifier: Verifier;
+  readonly verifying: boolean;
+  readonly allocator: BufferAllocator;
+  readonly pools = new Set<NetBufferListPool | NetBufferPool>();
+  readonly poolObserver: PoolObserver;
+  readonly drivers = new Map<string, RegisteredDriver>();
+  readonly adapters = new Map<string, MiniportBlock>();
+  /** Where IM virtual miniports and late adapters get their filters and protocols from. */
+  adapterPolicy: (adapterName: string) => AdapterPolicy | undefined = () => undefined;
+  logger: Logger;
+
+  readonly #blocks: (NdisBlock | undefined)[] = [undefined];
+  readonly #installedFilters = new Map<MiniportBlock, InstalledFilter[]>();
+  readonly #queues = new Map<MiniportBlock, Promise<unknown>>();
+  #nextIfIndex = 1;
+  #driverOrder = 0;
+  #partialCancelId = 0;
+  #inFlight = 0;
+  #idleWaiters: (() => void)[] = [];
+  #scanTimer: ReturnType<Scheduler['createTimer']> | null = null;
+  #closed = false;
+
+  constructor(options: RuntimeOptions = {}) {
+    this.name = options.name ?? 'host';
+    this.scheduler = options.scheduler ?? new RealScheduler();
+    this.logger = options.logger ?? (() => {});
+    this.verifier = new Verifier(options.verifier, () => this.scheduler.now());
+    this.verifying = this.verifier.enabled;
+    this.allocator = new BufferAllocator(options.allocator);
+    this.scheduler.onError = (e, where) => this.log('error', this.name, `${where} threw: ${e instanceof Error ? e.message : String(e)}`);
+    this.poolObserver = {
+      badFree: (pool, error: PoolFreeError, item) => {
+        const rule = error === 'children-outstanding' ? 'NblChildrenOutstanding' : 'NblBadFree';
+        const owner = [...this.#blocks].find((b) => b?.pools.has(pool));
+        this.verifier.report(rule, owner?.name ?? pool.name, `free refused (${error}) for ${pool.name}#${item.slot}`);
+      },
+    };
+    if (this.verifying) {
+      this.#scanTimer = this.scheduler.createTimer(() => this.#scanTimedRules());
+      this.scheduler.setTimer(this.#scanTimer, this.verifier.scanIntervalMs, this.verifier.scanIntervalMs);
+    }
+  }
+
+  /** A runtime on a manual clock with the verifier on: the usual test setup. */
+  static forTest(options: Omit<RuntimeOptions, 'scheduler'> = {}): NdisRuntime & { scheduler: ManualScheduler } {
+    return new NdisRuntime({ ...options, scheduler: new ManualScheduler() }) as NdisRuntime & { scheduler: ManualScheduler };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // RuntimeContext
+
+  registerBlock(block: NdisBlock): number {
+    this.#blocks.push(block);
+    return this.#blocks.length - 1;
+  }
+
+  blockById(id: number): NdisBlock | undefined {
+    return this.#blocks[id];
+  }
+
+  log(level: LogLevel, source: string, message: string): void {
+    this.logger(level, source, message);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Registration
+
+  /** Registers a driver (NdisM/NdisF/Ndis…Register…); throws RegistrationError listing every problem. */
+  registerDriver(chars: DriverCharacteristics): RegisteredDriver {
+    const reg = validateDriver(chars, this.drivers, this.#driverOrder++);
+    this.drivers.set(reg.name, reg);
+    return reg;
+  }
+
+  /** Deregisters a driver once nothing uses it. */
+  async deregisterDriver(name: string): Promise<void> {
+    const reg = this.#driver(name);
+    for (const mb of [...this.adapters.values()]) {
+      if (reg.kind === 'filter' && mb.filters.some((f) => f.driver === reg.chars)) await this.detachFilter(mb.name, name);
+      if (reg.kind !== 'filter') {
+        for (const b of mb.bindings.filter((x) => x.protocol.name === name)) await this.unbindProtocol(mb.name, b.protocol.name);
+        if (mb.driver.name === name) await this.removeAdapter(mb.name);
+      }
+    }
+    const chars = reg.kind === 'intermediate' ? reg.miniport : reg.kind === 'miniport' ? reg.chars : null;
+    if (chars?.unload !== undefined) {
+      try {
+        chars.unload();
+      } catch (e) {
+        this.verifier.report('HandlerException', name, `unload threw: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    this.drivers.delete(name);
+  }
+
+  #driver(name: string): RegisteredDriver {
+    const d = this.drivers.get(name);
+    if (d === undefined) throw new RuntimeOperationError(`${this.name}: no driver named '${name}' is registered`);
+    return d;
+  }
+
+  adapter(name: string): MiniportBlock {
+    const mb = this.adapters.get(name) ?? this.adapters.get(`${this.name}/${name}`);
+    if (mb === undefined) throw new RuntimeOperationError(`${this.name}: no adapter named '${name}'`);
+    return mb;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Serialization and idle tracking
+
+  /** Runs `op` after every earlier operation on `mb`'s stack finished. */
+  #serialized<T>(mb: MiniportBlock, op: () => Promise<T>): Promise<T> {
+    const prev = this.#queues.get(mb) ?? Promise.resolve();
+    this.#inFlight++;
+    const run = prev.catch(() => undefined).then(op);
+    const tail = run.finally(() => {
+      if (this.#queues.get(mb) === tail) this.#queues.delete(mb);
+      if (--this.#inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+    });
+    this.#queues.set(mb, tail.catch(() => undefined));
+    return run;
+  }
+
+  /** Resolves once no control-plane operation is queued or running (e.g. after IM virtual miniports came up). */
+  async whenIdle(): Promise<void> {
+    for (;;) {
+      await new Promise<void>((r) => setImmediate(r));
+      if (this.#inFlight === 0) return;
+      await new Promise<void>((r) => this.#idleWaiters.push(r));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Adapters
+
+  /**
+   * Creates a miniport adapter and runs MiniportInitializeEx (Halted → Initializing → Paused).
+   * The stack is not started: attach filters and bind protocols, then `startAdapter`.
+   */
+  async addAdapter(spec: { name: string; driver: string; keywords?: Record<string, ConfigValue> }): Promise<MiniportBlock> {
+    if (this.#closed) throw new RuntimeOperationError(`${this.name}: runtime is shut down`);
+    const reg = this.#driver(spec.driver);
+    if (reg.kind !== 'miniport') throw new RuntimeOperationError(`driver '${spec.driver}' is a ${reg.kind} driver, not a miniport`);
+    return this.#createAdapter(spec.name, reg.chars, new Configuration(spec.keywords ?? {}, reg.chars.keywords), null, null);
+  }
+
+  async #createAdapter(
+    shortName: string,
+    chars: RegisteredDriver extends never ? never : MiniportBlock['driver'],
+    keywords: Configuration,
+    imDeviceContext: unknown,
+    imParent: OpenBlock | null,
+  ): Promise<MiniportBlock> {
+    const name = `${this.name}/${shortName}`;
+    if (this.adapters.has(name)) throw new RuntimeOperationError(`${this.name}: an adapter named '${shortName}' already exists`);
+    const mb = new MiniportBlock(this, name, chars, keywords, this.#nextIfIndex++, imDeviceContext, imParent);
+    mb.surpriseRemovalRequested = (reason) => void this.surpriseRemove(name).catch((e: unknown) => this.log('error', name, `surprise removal after "${reason}" failed: ${String(e)}`));
+    this.adapters.set(name, mb);
+    this.#installedFilters.set(mb, []);
+    await this.#serialized(mb, async () => {
+      const status = this.#initialize(mb);
+      if (status !== NDIS_STATUS_SUCCESS) {
+        this.adapters.delete(name);
+        this.#installedFilters.delete(mb);
+        throw new RuntimeOperationError(`adapter ${name}: MiniportInitializeEx failed with ${statusName(status)}`);
+      }
+    });
+    return mb;
+  }
+
+  #initialize(mb: MiniportBlock): NdisStatus {
+    mb.sm.fire('initialize');
+    try {
+      mb.instance = new mb.driver.adapter(mb);
+    } catch (e) {
+      mb.handlerThrew('adapter constructor', e);
+    }
+    let status: NdisStatus = NDIS_STATUS_FAILURE;
+    if (mb.instance !== null && !mb.failed) {
+      status = mb.invoke(
+        'initialize',
+        () => mb.instance!.initialize({ adapterName: mb.name, ifIndex: mb.ifIndex, netLuid: mb.netLuid, keywords: mb.keywords, imDeviceContext: mb.imDeviceContext }),
+        NDIS_STATUS_FAILURE,
+      );
+    }
+    if (status === NDIS_STATUS_PENDING) {
+      mb.report('IllegalStateTransition', 'MiniportInitializeEx returned PENDING (it must be synchronous)');
+      status = NDIS_STATUS_FAILURE;
+    }
+    if (status === NDIS_STATUS_SUCCESS && mb.general === null) {
+      mb.report('IllegalStateTransition', 'MiniportInitializeEx succeeded without setting general attributes');
+      status = NDIS_STATUS_FAILURE;
+    }
+    if (status !== NDIS_STATUS_SUCCESS || mb.failed) {
+      // No MiniportHaltEx after a failed initialization; reclaim what it allocated.
+      mb.sm.fire('initializeFailed');
+      mb.instance = null;
+      this.#reclaimResources(mb);
+      return status === NDIS_STATUS_SUCCESS ? NDIS_STATUS_FAILURE : status;
+    }
+    mb.sm.fire('initializeComplete');
+    mb.resolveEdges();
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  /** Restarts the adapter's whole stack (miniport, then filters bottom-up, then bindings). */
+  startAdapter(name: string): Promise<void> {
+    const mb = this.adapter(name);
+    return this.#serialized(mb, () => this.#restartStack(mb));
+  }
+
+  pauseStack(name: string, reason = NDIS_PAUSE_NDIS_INTERNAL): Promise<void> {
+    const mb = this.adapter(name);
+    return this.#serialized(mb, () => this.#pauseStack(mb, reason));
+  }
+
+  restartStack(name: string): Promise<void> {
+    const mb = this.adapter(name);
+    return this.#serialized(mb, () => this.#restartStack(mb));
+  }
+
+  /** Pause top-down: bindings, filter modules top to bottom, then the miniport. */
+  async #pauseStack(mb: MiniportBlock, reason: number): Promise<void> {
+    await Promise.all(mb.bindings.filter((b) => b.state === 'Running').map((b) => b.pause(reason)));
+    for (let i = mb.filters.length - 1; i >= 0; i--) {
+      const f = mb.filters[i]!;
+      if (f.state === 'Running') await f.pause(reason);
+    }
+    if (mb.state === 'Running') await this.#pauseMiniport(mb, reason);
+  }
+
+  /** Restart bottom-up: the miniport, filter modules bottom to top, then bindings. */
+  async #restartStack(mb: MiniportBlock): Promise<void> {
+    mb.resolveEdges();
+    if (mb.state === 'Paused') {
+      const status = await this.#restartMiniport(mb);
+      if (status !== NDIS_STATUS_SUCCESS) throw new RuntimeOperationError(`adapter ${mb.name}: MiniportRestart failed with ${statusName(status)}`);
+    }
+    const attributes: Record<string, unknown> = { mtuSize: mb.general?.mtuSize, currentMacAddress: mb.general?.currentMacAddress };
+    for (const f of mb.filters) {
+      if (f.state !== 'Paused') continue;
+      const status = await f.restart(attributes);
+      if (status !== NDIS_STATUS_SUCCESS) {
+        if (f.driver.runType === 'mandatory') throw new RuntimeOperationError(`mandatory filter module ${f.name} failed to restart: ${statusName(status)}`);
+        this.log('warn', f.name, `FilterRestart failed (${statusName(status)}); the module stays paused`);
+      }
+    }
+    mb.resolveEdges();
+    for (const b of mb.bindings) {
+      if (b.state === 'Paused') {
+        const status = await b.restart();
+        if (status !== NDIS_STATUS_SUCCESS) this.log('warn', b.name, `restart failed (${statusName(status)}); the binding stays paused`);
+      }
+    }
+    mb.top.refreshReceivers();
+  }
+
+  async #pauseMiniport(mb: MiniportBlock, reason: number): Promise<void> {
+    mb.sm.fire('pause');
+    this.#stopCheckForHang(mb);
+    if (mb.instance !== null && !mb.failed) {
+      mb.pauseOp.begin();
+      const returned = mb.invoke('pause', () => mb.instance!.pause({ pauseReason: reason }), NDIS_STATUS_SUCCESS);
+      const { completedEarly } = await mb.pauseOp.settle(returned);
+      if (completedEarly) mb.report('CompletionWithoutPending', 'pauseComplete called although pause returned a final status');
+      if (mb.sendsOutstanding > 0 || mb.receivesOutstanding > 0) {
+        mb.report('PrematurePauseComplete', `paused with ${mb.sendsOutstanding} send(s) not completed and ${mb.receivesOutstanding} receive(s) not returned`);
+      }
+    }
+    mb.sm.fire('pauseComplete');
+  }
+
+  async #restartMiniport(mb: MiniportBlock): Promise<NdisStatus> {
+    mb.sm.fire('restart');
+    let status: NdisStatus = NDIS_STATUS_SUCCESS;
+    if (mb.instance !== null && !mb.failed) {
+      mb.restartOp.begin();
+      const returned = mb.invoke('restart', () => mb.instance!.restart({ restartAttributes: {} }), NDIS_STATUS_FAILURE);
+      const r = await mb.restartOp.settle(returned);
+      if (r.completedEarly) mb.report('CompletionWithoutPending', 'restartComplete called although restart returned a final status');
+      status = r.status;
+    }
+    mb.sm.fire(status === NDIS_STATUS_SUCCESS ? 'restartComplete' : 'restartFailed');
+    if (status === NDIS_STATUS_SUCCESS) this.#startCheckForHang(mb);
+    return status;
+  }
+
+  /** Runs `change` with the stack paused (and restarts it after) if it was running. */
+  async #withStackPaused(mb: MiniportBlock, reason: number, change: () => Promise<void>): Promise<void> {
+    const wasRunning = mb.state === 'Running';
+    if (wasRunning) await this.#pauseStack(mb, reason);
+    try {
+      await change();
+    } finally {
+      if (wasRunning && !mb.removing) await this.#restartStack(mb);
+      else mb.resolveEdges();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Filters
+
+  /**
+   * Attaches `driver`'s module(s) to the adapter, in stack order (modifying filters by FilterClass, a
+   * monitoring filter directly above the miniport and above each modifying module). Pauses and restarts a
+   * running stack around the change.
+   */
+  attachFilter(adapterName: string, driverName: string, keywords: Record<string, ConfigValue> = {}): Promise<FilterBlock[]> {
+    const mb = this.adapter(adapterName);
+    const reg = this.#driver(driverName);
+    if (reg.kind !== 'filter') throw new RuntimeOperationError(`driver '${driverName}' is a ${reg.kind} driver, not a filter`);
+    const medium = mb.general?.mediaType ?? mb.driver.medium;
+    if (!reg.chars.mediaTypes.includes(medium)) {
+      throw new RuntimeOperationError(`filter '${driverName}' does not attach to medium ${medium} of adapter ${mb.name} (FilterMediaTypes ${reg.chars.mediaTypes.join(', ')})`);
+    }
+    return this.#serialized(mb, async () => {
+      const installed = this.#installedFilters.get(mb)!;
+      if (installed.some((x) => x.driver === reg.chars)) throw new RuntimeOperationError(`filter '${driverName}' is already attached to ${mb.name}`);
+      installed.push({ driver: reg.chars, keywords, order: reg.order });
+      const before = new Set(mb.filters);
+      await this.#withStackPaused(mb, NDIS_PAUSE_ATTACH_FILTER, () => this.#reconcileFilters(mb));
+      return mb.filters.filter((f) => !before.has(f));
+    });
+  }
+
+  detachFilter(adapterName: string, driverName: string): Promise<void> {
+    const mb = this.adapter(adapterName);
+    return this.#serialized(mb, async () => {
+      const installed = this.#installedFilters.get(mb)!;
+      const i = installed.findIndex((x) => x.driver.name === driverName);
+      if (i < 0) throw new RuntimeOperationError(`filter '${driverName}' is not attached to ${mb.name}`);
+      installed.splice(i, 1);
+      await this.#withStackPaused(mb, NDIS_PAUSE_DETACH_FILTER, () => this.#reconcileFilters(mb));
+    });
+  }
+
+  /** The module list the installed filters call for, bottom → top. */
+  #desiredModules(mb: MiniportBlock): { key: string; filter: InstalledFilter; above: string }[] {
+    const installed = this.#installedFilters.get(mb)!;
+    const rank = (f: InstalledFilter) => FILTER_CLASSES.indexOf(f.driver.filterClass);
+    // Bottom first: a larger FilterClass index sits lower; within a class the earlier-installed is lower.
+    const modifying = installed.filter((f) => f.driver.filterType === 'modifying').sort((a, b) => rank(b) - rank(a) || a.order - b.order);
+    const monitoring = installed.filter((f) => f.driver.filterType === 'monitoring').sort((a, b) => a.order - b.order);
+    const out: { key: string; filter: InstalledFilter; above: string }[] = [];
+    const levels: (InstalledFilter | null)[] = [null, ...modifying];
+    for (const level of levels) {
+      if (level !== null) out.push({ key: level.driver.name, filter: level, above: '' });
+      const aboveName = level === null ? 'miniport' : level.driver.name;
+      for (const m of monitoring) out.push({ key: `${m.driver.name}@${aboveName}`, filter: m, above: aboveName });
+    }
+    return out;
+  }
+
+  /** Makes the attached modules match the installed filters (detaching, attaching, reordering); stack paused. */
+  async #reconcileFilters(mb: MiniportBlock): Promise<void> {
+    const desired = this.#desiredModules(mb);
+    const keyOf = (f: FilterBlock) => (f.driver.filterType === 'monitoring' ? `${f.driver.name}@${f.above}` : f.driver.name);
+    const wanted = new Set(desired.map((d) => d.key));
+    for (const f of [...mb.filters].reverse()) {
+      if (!wanted.has(keyOf(f))) {
+        f.detach();
+        this.#teardownChecks(f, 'detach');
+        mb.filters = mb.filters.filter((x) => x !== f);
+      }
+    }
+    const current = new Map(mb.filters.map((f) => [keyOf(f), f]));
+    const next: FilterBlock[] = [];
+    for (const d of desired) {
+      let f = current.get(d.key);
+      if (f === undefined) {
+        f = new FilterBlock(this, mb, d.filter.driver, new Configuration(d.filter.keywords, d.filter.driver.keywords), this, d.above || 'miniport');
+        const g = mb.general!;
+        const lower = next[next.length - 1];
+        const status = f.attach({
+          ifIndex: this.#nextIfIndex++,
+          netLuid: BigInt(this.#nextIfIndex) << 24n,
+          lowerIfIndex: lower === undefined ? mb.ifIndex : 0,
+          baseMiniportName: mb.name,
+          baseMiniportIfIndex: mb.ifIndex,
+          miniportMediaType: g.mediaType,
+          generalAttributes: g,
+        });
+        if (status !== NDIS_STATUS_SUCCESS) {
+          this.#teardownChecks(f, 'failed attach');
+          if (d.filter.driver.runType === 'mandatory') {
+            throw new RuntimeOperationError(`mandatory filter '${d.filter.driver.name}' failed to attach to ${mb.name} (${statusName(status)}); the stack cannot start`);
+          }
+          this.log('warn', mb.name, `optional filter '${d.filter.driver.name}' failed to attach (${statusName(status)}); the stack runs without it`);
+          const installed = this.#installedFilters.get(mb)!;
+          const i = installed.indexOf(d.filter);
+          if (i >= 0) installed.splice(i, 1);
+          continue;
+        }
+      }
+      next.push(f);
+    }
+    mb.filters = next;
+    mb.resolveEdges();
+  }
+
+  restartFilter(block: FilterBlock): void {
+    void this.#serialized(block.mb, () => this.#withStackPaused(block.mb, NDIS_PAUSE_FILTER_RESTART_STACK, async () => {})).catch((e: unknown) =>
+      this.log('error', block.name, `NdisFRestartFilter failed: ${String(e)}`),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Protocol bindings
+
+  /** Binds `protocolName` to the adapter (ProtocolBindAdapterEx); restarts the stack if it was running. */
+  bindProtocol(adapterName: string, protocolName: string, keywords: Record<string, ConfigValue> = {}): Promise<OpenBlock> {
+    const mb = this.adapter(adapterName);
+    const reg = this.#driver(protocolName);
+    if (reg.kind !== 'protocol' && reg.kind !== 'intermediate') throw new RuntimeOperationError(`driver '${protocolName}' is a ${reg.kind} driver, not a protocol`);
+    const chars = reg.kind === 'protocol' ? reg.chars : reg.protocol;
+    const medium = mb.general?.mediaType ?? mb.driver.medium;
+    if (!chars.mediumArray.includes(medium)) {
+      throw new RuntimeOperationError(`protocol '${protocolName}' does not bind to medium ${medium} of adapter ${mb.name}`);
+    }
+    return this.#serialized(mb, async () => {
+      if (mb.bindings.some((b) => b.protocol.name === protocolName)) throw new RuntimeOperationError(`'${protocolName}' is already bound to ${mb.name}`);
+      if (mb.removing) throw new RuntimeOperationError(`adapter ${mb.name} is being removed`);
+      const b = new OpenBlock(this, mb, chars, new Configuration(keywords, chars.keywords), this, reg.kind === 'intermediate' ? reg.name : null);
+      let status: NdisStatus = NDIS_STATUS_FAILURE;
+      await this.#withStackPaused(mb, NDIS_PAUSE_BIND_PROTOCOL, async () => {
+        mb.bindings.push(b);
+        status = await b.bind();
+        if (status !== NDIS_STATUS_SUCCESS) {
+          mb.bindings = mb.bindings.filter((x) => x !== b);
+          this.#teardownChecks(b, 'failed bind');
+        }
+        mb.resolveEdges();
+      });
+      if (status !== NDIS_STATUS_SUCCESS) throw new RuntimeOperationError(`binding ${b.name} failed: ${statusName(status)}`);
+      return b;
+    });
+  }
+
+  unbindProtocol(adapterName: string, protocolName: string): Promise<void> {
+    const mb = this.adapter(adapterName);
+    return this.#serialized(mb, async () => {
+      const b = mb.bindings.find((x) => x.protocol.name === protocolName);
+      if (b === undefined) throw new RuntimeOperationError(`'${protocolName}' is not bound to ${mb.name}`);
+      await this.#withStackPaused(mb, NDIS_PAUSE_UNBIND_PROTOCOL, () => this.#unbind(mb, b, 'unbind requested'));
+    });
+  }
+
+  async #unbind(mb: MiniportBlock, b: OpenBlock, reason: string): Promise<void> {
+    if (b.state === 'Running') await b.pause(NDIS_PAUSE_UNBIND_PROTOCOL);
+    if (b.state === 'Paused') await b.unbind(reason);
+    mb.bindings = mb.bindings.filter((x) => x !== b);
+    mb.resolveEdges();
+    this.#teardownChecks(b, 'unbind');
+    if (!mb.surpriseRemoved && !mb.failed) await this.#remerge(mb);
+  }
+
+  /** After a binding left: send the merged packet filter / multicast list / lookahead down again if they changed. */
+  async #remerge(mb: MiniportBlock): Promise<void> {
+    for (const oid of [OID_GEN_CURRENT_PACKET_FILTER, OID_802_3_MULTICAST_LIST, OID_GEN_CURRENT_LOOKAHEAD]) {
+      const req = mergedRequest(mb, oid);
+      if (req === null) continue;
+      const status = await this.#internalOid(mb, req);
+      if (status === NDIS_STATUS_SUCCESS) this.#adoptMerged(mb, req);
+    }
+  }
+
+  #adoptMerged(mb: MiniportBlock, req: NdisOidRequest): void {
+    const v = req.informationBuffer;
+    if (req.oid === OID_GEN_CURRENT_PACKET_FILTER) mb.packetFilter = v.length >= 4 ? (v[0]! | (v[1]! << 8) | (v[2]! << 16) | (v[3]! << 24)) >>> 0 : 0;
+    else if (req.oid === OID_GEN_CURRENT_LOOKAHEAD) mb.currentLookahead = v.length >= 4 ? (v[0]! | (v[1]! << 8) | (v[2]! << 16) | (v[3]! << 24)) >>> 0 : 0;
+    else if (req.oid === OID_802_3_MULTICAST_LIST) {
+      const list: Uint8Array[] = [];
+      for (let i = 0; i + 6 <= v.length; i += 6) list.push(v.slice(i, i + 6));
+      mb.multicastList = list;
+    }
+  }
+
+  requestUnbind(binding: OpenBlock): void {
+    const mb = binding.mb;
+    void this.#serialized(mb, () => this.#withStackPaused(mb, NDIS_PAUSE_UNBIND_PROTOCOL, () => this.#unbind(mb, binding, 'NdisUnbindAdapter'))).catch((e: unknown) =>
+      this.log('error', binding.name, `NdisUnbindAdapter failed: ${String(e)}`),
+    );
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Intermediate drivers: virtual miniports created from a lower binding
+
+  initializeDeviceInstance(binding: OpenBlock, instanceName: string, deviceContext: unknown): NdisStatus {
+    const reg = binding.intermediate === null ? undefined : this.drivers.get(binding.intermediate);
+    if (reg === undefined || reg.kind !== 'intermediate') {
+      binding.report('IllegalStateTransition', 'NdisIMInitializeDeviceInstanceEx from a binding that is not an intermediate driver');
+      return NDIS_STATUS_FAILURE;
+    }
+    if (this.adapters.has(`${this.name}/${instanceName}`)) return NDIS_STATUS_FAILURE;
+    this.#inFlight++;
+    this.scheduler.defer(() => {
+      void (async () => {
+        try {
+          const mb = await this.#createAdapter(instanceName, reg.miniport, new Configuration({}, reg.miniport.keywords), deviceContext, binding);
+          await this.#applyPolicy(mb);
+          await this.startAdapter(mb.name);
+        } catch (e) {
+          this.log('error', binding.name, `virtual miniport ${instanceName} failed to start: ${e instanceof Error ? e.message : String(e)}`);
+        } finally {
+          if (--this.#inFlight === 0) for (const w of this.#idleWaiters.splice(0)) w();
+        }
+      })();
+    });
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  deInitializeDeviceInstance(binding: OpenBlock, instanceName: string): NdisStatus {
+    const mb = this.adapters.get(`${this.name}/${instanceName}`);
+    if (mb === undefined || mb.imParent !== binding) return NDIS_STATUS_FAILURE;
+    void this.removeAdapter(mb.name).catch((e: unknown) => this.log('error', binding.name, `removing ${instanceName} failed: ${String(e)}`));
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  async #applyPolicy(mb: MiniportBlock): Promise<void> {
+    const policy = this.adapterPolicy(mb.name.slice(this.name.length + 1));
+    if (policy === undefined) return;
+    for (const f of policy.filters) await this.attachFilter(mb.name, f.driver, f.keywords);
+    for (const p of policy.protocols) await this.bindProtocol(mb.name, p.driver, p.keywords);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Removal, surprise removal, reset
+
+  /** Orderly removal: pause, unbind every binding, detach every filter, halt (NdisHaltDeviceDisabled). */
+  removeAdapter(name: string): Promise<void> {
+    const mb = this.adapter(name);
+    return this.#serialized(mb, () => this.#removeStack(mb, NdisHaltDeviceDisabled, NDIS_PAUSE_NDIS_INTERNAL));
+  }
+
+  /**
+   * Surprise removal: the device is gone. Filters and the miniport are told first
+   * (NdisDevicePnPEventSurpriseRemoved) and must complete what they hold with an error; then the stack
+   * is paused, unbound, detached and halted with NdisHaltDeviceSurpriseRemoved.
+   */
+  surpriseRemove(name: string): Promise<void> {
+    const mb = this.adapter(name);
+    if (mb.surpriseRemoved) return this.#queues.get(mb)?.then(() => undefined) ?? Promise.resolve();
+    mb.surpriseRemoved = true;
+    mb.removing = true;
+    const event: NetDevicePnPEvent = { devicePnPEvent: NdisDevicePnPEventSurpriseRemoved, portNumber: 0, informationBuffer: null };
+    this.devicePnPEventBelow(mb, mb.filters.length + 1, event);
+    mb.abortOids(NDIS_STATUS_ADAPTER_REMOVED);
+    return this.#serialized(mb, () => this.#removeStack(mb, NdisHaltDeviceSurpriseRemoved, NDIS_PAUSE_MINIPORT_DEVICE_REMOVE));
+  }
+
+  async #removeStack(mb: MiniportBlock, haltAction: number, pauseReason: number): Promise<void> {
+    if (!this.adapters.has(mb.name)) return;
+    mb.removing = true;
+    // Virtual miniports of IM drivers bound here go first (their lower binding is about to disappear).
+    await this.#pauseStack(mb, pauseReason);
+    for (const b of [...mb.bindings]) await this.#unbind(mb, b, haltAction === NdisHaltDeviceSurpriseRemoved ? 'surprise removal' : 'adapter removal');
+    for (const f of [...mb.filters].reverse()) {
+      f.detach();
+      this.#teardownChecks(f, 'detach');
+    }
+    mb.filters = [];
+    this.#installedFilters.set(mb, []);
+    mb.resolveEdges();
+    this.#halt(mb, haltAction);
+    this.adapters.delete(mb.name);
+    this.#installedFilters.delete(mb);
+  }
+
+  #halt(mb: MiniportBlock, haltAction: number): void {
+    mb.sm.fire('halt');
+    this.#stopCheckForHang(mb);
+    mb.abortOids(NDIS_STATUS_ADAPTER_REMOVED);
+    if (mb.instance !== null && !mb.failed) mb.invoke('halt', () => mb.instance!.halt(haltAction), undefined);
+    if (mb.sendsOutstanding > 0 || mb.receivesOutstanding > 0) {
+      mb.report('TeardownLeak', `halted with ${mb.sendsOutstanding} send(s) not completed and ${mb.receivesOutstanding} indicated NBL(s) not returned`);
+    }
+    mb.instance = null;
+    this.#teardownChecks(mb, 'halt');
+  }
+
+  /** Reports resources a module left behind and reclaims them so pools end up full. */
+  #teardownChecks(block: NdisBlock, what: string): void {
+    if (block instanceof OpenBlock && block.receivesHeld > 0) {
+      block.report('TeardownLeak', `${what} with ${block.receivesHeld} received NBL(s) not returned`);
+      this.#reclaimOwnedBy(block);
+    }
+    const leaks = block.releaseResources();
+    if (leaks.length > 0) block.report('TeardownLeak', `${what} left ${leaks.join(', ')}`);
+    this.#reclaimResources(block);
+  }
+
+  /** Frees every pool a module still holds (after reporting), so pools are back to full. */
+  #reclaimResources(block: NdisBlock): void {
+    block.releaseResources();
+    for (const pool of [...block.pools]) {
+      if ('forEachAllocated' in pool) {
+        for (const nbl of pool.allocatedNetBufferLists()) {
+          nbl.childRefCount = 0;
+          pool.free(nbl);
+        }
+      }
+      block.pools.delete(pool);
+      this.pools.delete(pool);
+    }
+  }
+
+  /**
+   * Puts NBLs held by `block` back on their way: sends go up to their originators with
+   * NDIS_STATUS_FAILURE, receives go back down to their indicators.
+   */
+  #reclaimOwnedBy(block: NdisBlock): void {
+    const held: NetBufferList[] = [];
+    for (const pool of this.pools) if ('forEachAllocated' in pool) pool.forEachAllocated((nbl) => nbl.ndisOwner === block.id && held.push(nbl));
+    if (held.length === 0) return;
+    const mb = block instanceof MiniportBlock ? block : block instanceof FilterBlock || block instanceof OpenBlock ? block.mb : null;
+    if (mb === null) return;
+    const sends: NetBufferList[] = [];
+    const receives: NetBufferList[] = [];
+    for (const nbl of held) {
+      const src = nbl.sourceHandle as NdisBlock | null;
+      if (src === block) continue; // its own: freed with its pools
+      const srcLevel = src instanceof MiniportBlock ? 0 : src instanceof OpenBlock ? Infinity : src !== null && 'level' in src ? src.level : 0;
+      (srcLevel > block.level ? sends : receives).push(nbl);
+    }
+    const chain = (list: NetBufferList[]): NetBufferList => {
+      for (let i = 0; i < list.length; i++) list[i]!.next = list[i + 1] ?? null;
+      return list[0]!;
+    };
+    if (sends.length > 0) {
+      for (const nbl of sends) nbl.status = NDIS_STATUS_FAILURE;
+      const up = block instanceof FilterBlock ? block.upperSendComplete : mb.sendCompleteEntry;
+      for (const nbl of sends) nbl.ndisOwner = up.id;
+      if (block instanceof MiniportBlock) block.sendsOutstanding -= sends.length;
+      up.deliverSendComplete(chain(sends), 0);
+    }
+    if (receives.length > 0) {
+      if (block instanceof OpenBlock) {
+        block.receivesHeld = 0;
+        for (const nbl of receives) nbl.ndisRefs = 0;
+        mb.top.returnFromBinding(chain(receives), 0);
+      } else if (block instanceof FilterBlock) {
+        for (const nbl of receives) nbl.ndisOwner = block.lowerReturn.id;
+        block.lowerReturn.deliverReturn(chain(receives), 0);
+      }
+    }
+  }
+
+  /** A module threw: bypass it at once, give back what it held, and tear it down. */
+  moduleFailed(block: NdisBlock): void {
+    this.log('error', block.name, 'module failed; bypassing and tearing it down');
+    if (block instanceof FilterBlock) {
+      block.mb.resolveEdges();
+      this.#reclaimOwnedBy(block);
+      const mb = block.mb;
+      void this.#serialized(mb, async () => {
+        if (!mb.filters.includes(block) || mb.removing) return;
+        await this.#withStackPaused(mb, NDIS_PAUSE_DETACH_FILTER, async () => {
+          const installed = this.#installedFilters.get(mb)!;
+          const i = installed.findIndex((x) => x.driver === block.driver);
+          if (i >= 0) installed.splice(i, 1);
+          await this.#reconcileFilters(mb);
+        });
+      }).catch((e: unknown) => this.log('error', block.name, `teardown failed: ${String(e)}`));
+    } else if (block instanceof OpenBlock) {
+      this.#reclaimOwnedBy(block);
+      block.mb.top.refreshReceivers();
+      this.requestUnbind(block);
+    } else if (block instanceof MiniportBlock) {
+      this.#reclaimOwnedBy(block);
+      block.abortOids(NDIS_STATUS_FAILURE);
+      if (block.state !== 'Halted' && block.state !== 'Initializing') void this.surpriseRemove(block.name).catch((e: unknown) => this.log('error', block.name, `teardown failed: ${String(e)}`));
+    }
+  }
+
+  /** Reset: NDIS_STATUS_RESET_START, MiniportResetEx, addressing restore, NDIS_STATUS_RESET_END. */
+  resetAdapter(name: string): Promise<NdisStatus> {
+    const mb = this.adapter(name);
+    return this.#serialized(mb, () => this.#reset(mb));
+  }
+
+  async #reset(mb: MiniportBlock): Promise<NdisStatus> {
+    const inst = mb.instance;
+    if (inst === null || inst.reset === undefined || mb.failed) return NDIS_STATUS_NOT_RESETTABLE;
+    mb.resetInProgress = true;
+    mb.indicateNdisStatus({ statusCode: NDIS_STATUS_RESET_START, statusBuffer: null });
+    const out = { addressingReset: false };
+    mb.resetAddressing = false;
+    mb.resetOp.begin();
+    const returned = mb.invoke('reset', () => inst.reset!.call(inst, out), NDIS_STATUS_FAILURE);
+    const { status, completedEarly } = await mb.resetOp.settle(returned);
+    if (completedEarly) mb.report('CompletionWithoutPending', 'resetComplete called although reset returned a final status');
+    mb.resetInProgress = false;
+    const addressing = returned === NDIS_STATUS_PENDING ? mb.resetAddressing : out.addressingReset;
+    if (status === NDIS_STATUS_SUCCESS && addressing) {
+      // The hardware forgot its filters and addresses: NDIS sets them again.
+      const saved = { pf: mb.packetFilter, mc: mb.multicastList, la: mb.currentLookahead };
+      mb.packetFilter = 0;
+      mb.multicastList = [];
+      mb.currentLookahead = 0;
+      if (saved.pf !== 0) await this.#restore(mb, OID_GEN_CURRENT_PACKET_FILTER);
+      if (saved.mc.length > 0) await this.#restore(mb, OID_802_3_MULTICAST_LIST);
+      if (saved.la !== 0) await this.#restore(mb, OID_GEN_CURRENT_LOOKAHEAD);
+    }
+    mb.indicateNdisStatus({ statusCode: NDIS_STATUS_RESET_END, statusBuffer: status });
+    mb.pumpOidQueue();
+    return status;
+  }
+
+  async #restore(mb: MiniportBlock, oid: number): Promise<void> {
+    const req = mergedRequest(mb, oid);
+    if (req === null) return;
+    if ((await this.#internalOid(mb, req)) === NDIS_STATUS_SUCCESS) this.#adoptMerged(mb, req);
+  }
+
+  #startCheckForHang(mb: MiniportBlock): void {
+    const inst = mb.instance;
+    if (inst === null || inst.checkForHang === undefined) return;
+    const seconds = mb.registration?.checkForHangTimeInSeconds || 2;
+    mb.checkForHangTimer ??= this.scheduler.createTimer(() => {
+      if (mb.state !== 'Running' || mb.resetInProgress || mb.instance === null) return;
+      const hung = mb.invoke('checkForHang', () => mb.instance!.checkForHang!(), false);
+      if (hung) void this.resetAdapter(mb.name).catch(() => undefined);
+    });
+    this.scheduler.setTimer(mb.checkForHangTimer, seconds * 1000, seconds * 1000);
+  }
+
+  #stopCheckForHang(mb: MiniportBlock): void {
+    if (mb.checkForHangTimer !== null) this.scheduler.cancelTimer(mb.checkForHangTimer);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // OIDs and PnP from tooling
+
+  /** Issues `request` as NDIS from the top of the adapter's stack (through every filter). Resolves with the final status. */
+  oid(adapterName: string, request: NdisOidRequest): Promise<NdisStatus> {
+    return this.#internalOid(this.adapter(adapterName), request);
+  }
+
+  #internalOid(mb: MiniportBlock, request: NdisOidRequest): Promise<NdisStatus> {
+    return new Promise<NdisStatus>((resolve) => {
+      mb.top.trackInternal(request, resolve);
+      const status = submitOid(mb.top, request, mb.top, mb.oidEntry, false);
+      if (status !== NDIS_STATUS_PENDING) {
+        mb.top.onOidComplete(request, status);
+      }
+    });
+  }
+
+  /** Typed query convenience for tooling: `await rt.query(adapter, OID_GEN_LINK_STATE, 64)`. */
+  async query(adapterName: string, oid: number, bufferLength = 256): Promise<{ status: NdisStatus; request: NdisOidRequest }> {
+    const request = OidRequest.query(oid, bufferLength);
+    const status = await this.oid(adapterName, request);
+    return { status, request };
+  }
+
+  cancelSend(mb: MiniportBlock, fromLevel: number, cancelId: number): void {
+    for (let i = Math.min(fromLevel, mb.filters.length + 1) - 1; i >= 1; i--) {
+      const f = mb.filters[i - 1]!;
+      if (!f.bypasses('cancelSendNetBufferLists')) {
+        f.invoke('cancelSendNetBufferLists', () => f.instance!.cancelSendNetBufferLists!(cancelId), undefined);
+        return;
+      }
+    }
+    if (mb.instance !== null && !mb.failed) mb.invoke('cancelSend', () => mb.instance!.cancelSend(cancelId), undefined);
+  }
+
+  nextPartialCancelId(): number {
+    this.#partialCancelId = (this.#partialCancelId % 255) + 1;
+    return this.#partialCancelId << 24;
+  }
+
+  /** NET_PNP events travel up: filters (netPnPEvent, forwarded with NdisFNetPnPEvent) then every binding. */
+  netPnPEventAbove(mb: MiniportBlock, fromLevel: number, event: NetPnPEvent): NdisStatus {
+    for (let i = fromLevel; i < mb.filters.length; i++) {
+      const f = mb.filters[i]!;
+      if (!f.bypasses('netPnPEvent')) return f.invoke('netPnPEvent', () => f.instance!.netPnPEvent!(event), NDIS_STATUS_SUCCESS);
+    }
+    for (const b of mb.bindings) void b.netPnPEvent(event);
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  /** Device PnP events travel down: filters (devicePnPEventNotify) then the miniport. */
+  devicePnPEventBelow(mb: MiniportBlock, fromLevel: number, event: NetDevicePnPEvent): void {
+    for (let i = Math.min(fromLevel, mb.filters.length + 1) - 1; i >= 1; i--) {
+      const f = mb.filters[i - 1]!;
+      if (!f.bypasses('devicePnPEventNotify')) {
+        f.invoke('devicePnPEventNotify', () => f.instance!.devicePnPEventNotify!(event), undefined);
+        return;
+      }
+    }
+    if (mb.instance !== null && !mb.failed) mb.invoke('devicePnPEventNotify', () => mb.instance!.devicePnPEventNotify(event), undefined);
+  }
+
+  /** Sends a device PnP event (power profile, query remove, …) to an adapter's stack. */
+  devicePnPEvent(adapterName: string, event: NetDevicePnPEvent): void {
+    const mb = this.adapter(adapterName);
+    this.devicePnPEventBelow(mb, mb.filters.length + 1, event);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Timed verifier rules (periodic scan; never per packet)
+
+  #scanTimedRules(): void {
+    const now = this.scheduler.now();
+    const L = this.verifier.limits;
+    for (const pool of this.pools) {
+      if (!('forEachAllocated' in pool)) continue;
+      pool.forEachAllocated((nbl) => {
+        const owner = this.#blocks[nbl.ndisOwner];
+        if (owner === undefined || nbl.ndisStamp === 0 || !Number.isFinite(nbl.ndisStamp)) return;
+        const src = nbl.sourceHandle;
+        const age = now - nbl.ndisStamp;
+        if (owner instanceof MiniportBlock && src !== owner && age > L.dataSendMs) {
+          owner.report('NdisTimedDataSend', `send NBL ${pool.name}#${nbl.slot} not completed after ${Math.round(age)} ms`);
+          nbl.ndisStamp = Infinity;
+        } else if (owner instanceof FilterBlock && src !== owner) {
+          const fromAbove = src instanceof OpenBlock || (src instanceof FilterBlock && src.level > owner.level);
+          const limit = fromAbove ? L.filterDataSendMs : L.filterDataReceiveMs;
+          if (age > limit) {
+            owner.report(fromAbove ? 'NdisFilterTimedDataSend' : 'NdisFilterTimedDataReceive', `held NBL ${pool.name}#${nbl.slot} for ${Math.round(age)} ms`);
+            nbl.ndisStamp = Infinity;
+          }
+        }
+      });
+    }
+    for (const mb of this.adapters.values()) {
+      if (mb.sendsOutstanding > 0 && !mb.hangReported && now - mb.sendsPendingSince > L.dataHangMs) {
+        mb.hangReported = true;
+        mb.report('NdisTimedDataHang', `${mb.sendsOutstanding} send(s) pending and none completed for ${Math.round(now - mb.sendsPendingSince)} ms`);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Shutdown
+
+  /** Removes every adapter (virtual miniports first) and stops the verifier's timer. Idempotent. */
+  async shutdown(): Promise<void> {
+    for (;;) {
+      const list = [...this.adapters.values()];
+      if (list.length === 0) break;
+      // Top-most first: an adapter whose stack hosts an IM lower binding waits for the IM's virtual miniports.
+      const virtual = list.filter((mb) => mb.imParent !== null);
+      const next = virtual.length > 0 ? virtual : list;
+      await Promise.all(next.map((mb) => this.removeAdapter(mb.name).catch((e: unknown) => this.log('error', mb.name, `removal failed: ${String(e)}`))));
+      await this.whenIdle();
+    }
+    this.#closed = true;
+    if (this.#scanTimer !== null) this.scheduler.cancelTimer(this.#scanTimer);
+  }
+
+  /** Every pool and allocator class is back to full (tests and the demo summary check this). */
+  poolsFull(): boolean {
+    for (const p of this.pools) if (p.inUse > 0) return false;
+    return this.allocator.allFree;
+  }
+
+  allBlocks(): NdisBlock[] {
+    return this.#blocks.filter((b): b is NdisBlock => b !== undefined);
+  }
+}

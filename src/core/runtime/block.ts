@@ -94,6 +94,14 @@ export abstract class NdisBlock implements NdisHandleBase {
   /** Work items queued and not yet finished (teardown waits for them). */
   pendingWorkItems = 0;
 
+  /**
+   * True when NBLs owned by block `id` are also this driver's: an intermediate driver's virtual miniport
+   * and its lower binding are two edges of one driver and hand NBLs to each other without NDIS.
+   */
+  isTwin(_id: number): boolean {
+    return false;
+  }
+
   constructor(rt: RuntimeContext, name: string) {
     this.rt = rt;
     this.name = name;

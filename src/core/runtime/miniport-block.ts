@@ -171,6 +171,10 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     return this.sm.state;
   }
 
+  override isTwin(id: number): boolean {
+    return this.imParent !== null && this.imParent.id === id;
+  }
+
   get mediaConnected(): boolean {
     return this.linkState !== null && this.linkState.mediaConnectState === MediaConnectStateConnected;
   }

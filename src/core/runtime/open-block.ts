@@ -93,6 +93,13 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     return this.sm.state;
   }
 
+  /** Ids of the virtual miniports this (intermediate) binding created. */
+  readonly virtualMiniportIds = new Set<number>();
+
+  override isTwin(id: number): boolean {
+    return this.virtualMiniportIds.size > 0 && this.virtualMiniportIds.has(id);
+  }
+
   get sourceHandle(): object {
     return this;
   }
@@ -303,7 +310,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
       let pass = false;
       if (nbl.ndisRefs === -1) {
         this.report('NblResourcesReturned', `returned NBL ${nbl.home.name}#${nbl.slot} indicated with NDIS_RECEIVE_FLAGS_RESOURCES`);
-      } else if (nbl.ndisOwner === id) {
+      } else if (nbl.ndisOwner === id || this.isTwin(nbl.ndisOwner)) {
         pass = true;
         this.receivesHeld--;
       } else if (nbl.ndisOwner === topId && nbl.ndisRefs > 0) {

@@ -578,6 +578,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       void (async () => {
         try {
           const mb = await this.#createAdapter(instanceName, reg.miniport, new Configuration({}, reg.miniport.keywords), deviceContext, binding);
+          binding.virtualMiniportIds.add(mb.id);
           await this.#applyPolicy(mb);
           await this.startAdapter(mb.name);
         } catch (e) {

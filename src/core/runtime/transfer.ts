@@ -26,7 +26,7 @@ export function transferOn(chain: NetBufferList | null, from: NdisBlock, to: num
   const now = from.rt.scheduler.now();
   for (let nbl = chain; nbl !== null; nbl = nbl.next) {
     const owner = nbl.ndisOwner;
-    if (owner !== fid && !(owner === 0 && nbl.sourceHandle === from)) reportMisuse(from, nbl, true);
+    if (owner !== fid && !(owner === 0 && nbl.sourceHandle === from) && !from.isTwin(owner)) reportMisuse(from, nbl, true);
     nbl.ndisOwner = to;
     nbl.ndisStamp = now;
     n++;
@@ -45,7 +45,7 @@ export function transferBack(chain: NetBufferList | null, from: NdisBlock, to: n
   let prev: NetBufferList | null = null;
   for (let nbl = chain; nbl !== null; ) {
     const next: NetBufferList | null = nbl.next;
-    if (nbl.ndisOwner === fid) {
+    if (nbl.ndisOwner === fid || from.isTwin(nbl.ndisOwner)) {
       nbl.ndisOwner = to;
       n++;
       prev = nbl;

@@ -88,36 +88,41 @@ export class NetBufferListInfo {
     this.gftFlowEntryId = 0;
   }
 
-  /** NdisCopySendNetBufferListInfo: the slots a send path carries from an NBL to its clone. */
+  /**
+   * NdisCopySendNetBufferListInfo: exactly the slots of the DDI page's "Copied Item" table
+   * (wdk-ddi: nblapi/nf-nblapi-ndiscopysendnetbufferlistinfo); NetBufferListProtocolId is the FrameType slot.
+   */
   copySendInfoFrom(src: NetBufferListInfo): void {
     this.tcpIpChecksum = src.tcpIpChecksum;
     this.ipsecOffload = src.ipsecOffload;
     this.tcpLargeSend = src.tcpLargeSend;
-    this.classificationHandle = src.classificationHandle;
     this.ieee8021Q = src.ieee8021Q;
-    this.cancelId = src.cancelId;
     this.mediaSpecificInformation = src.mediaSpecificInformation;
+    this.cancelId = src.cancelId;
     this.frameType = src.frameType;
-    this.hashValue = src.hashValue;
-    this.hashInfo = src.hashInfo;
-    this.correlationId = src.correlationId;
+    this.ipsecOffloadV2Tunnel = src.ipsecOffloadV2Tunnel;
+    this.ipsecOffloadV2Header = src.ipsecOffloadV2Header;
     this.virtualSubnetInfo = src.virtualSubnetInfo;
-    this.rscTcpTimestampDelta = src.rscTcpTimestampDelta;
-    this.tcpRecvSegCoalesceInfo = src.tcpRecvSegCoalesceInfo;
+    this.filteringInfo = src.filteringInfo;
   }
 
-  /** NdisCopyReceiveNetBufferListInfo: the slots a receive path carries. */
+  /**
+   * NdisCopyReceiveNetBufferListInfo: exactly the slots of the DDI page's "Copied Item" table
+   * (wdk-ddi: nblapi/nf-nblapi-ndiscopyreceivenetbufferlistinfo); TcpReceiveNoPush is the TcpLargeSend slot.
+   */
   copyReceiveInfoFrom(src: NetBufferListInfo): void {
     this.tcpIpChecksum = src.tcpIpChecksum;
+    this.ipsecOffload = src.ipsecOffload;
+    this.tcpLargeSend = src.tcpLargeSend;
     this.ieee8021Q = src.ieee8021Q;
+    this.mediaSpecificInformation = src.mediaSpecificInformation;
     this.frameType = src.frameType;
     this.hashValue = src.hashValue;
     this.hashInfo = src.hashInfo;
-    this.filteringInfo = src.filteringInfo;
-    this.mediaSpecificInformation = src.mediaSpecificInformation;
-    this.tcpRecvSegCoalesceInfo = src.tcpRecvSegCoalesceInfo;
-    this.rscTcpTimestampDelta = src.rscTcpTimestampDelta;
+    this.ipsecOffloadV2Tunnel = src.ipsecOffloadV2Tunnel;
+    this.ipsecOffloadV2Header = src.ipsecOffloadV2Header;
     this.virtualSubnetInfo = src.virtualSubnetInfo;
+    this.filteringInfo = src.filteringInfo;
   }
 }
 

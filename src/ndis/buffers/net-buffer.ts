@@ -23,6 +23,14 @@ export interface NetBufferHome {
   readonly allocator: BufferAllocator;
 }
 
+/** Throws RangeError unless [dataOffset, dataOffset + dataLength) lies inside the chain (pools check before taking a slot). */
+export function checkNetBufferWindow(mdlChain: Mdl | null, dataOffset: number, dataLength: number): void {
+  const total = mdlChainLength(mdlChain);
+  if (dataOffset < 0 || dataLength < 0 || dataOffset + dataLength > total) {
+    throw new RangeError(`NetBuffer window [${dataOffset}, +${dataLength}) exceeds a ${total}-byte MDL chain`);
+  }
+}
+
 export class NetBuffer {
   next: NetBuffer | null = null;
   mdlChain: Mdl | null = null;
@@ -52,10 +60,7 @@ export class NetBuffer {
 
   /** Points the NB at `mdlChain` with the given used-data window (NdisAllocateNetBuffer's arguments). */
   setData(mdlChain: Mdl | null, dataOffset: number, dataLength: number): void {
-    const total = mdlChainLength(mdlChain);
-    if (dataOffset < 0 || dataLength < 0 || dataOffset + dataLength > total) {
-      throw new RangeError(`NetBuffer window [${dataOffset}, +${dataLength}) exceeds a ${total}-byte MDL chain`);
-    }
+    checkNetBufferWindow(mdlChain, dataOffset, dataLength);
     this.mdlChain = mdlChain;
     this.dataOffset = dataOffset;
     this.dataLength = dataLength;

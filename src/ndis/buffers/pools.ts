@@ -12,7 +12,7 @@
 import type { BufferAllocator } from './allocator.js';
 import { NetBufferListContext } from './context.js';
 import { Mdl, MdlOrigin } from './mdl.js';
-import { NetBuffer } from './net-buffer.js';
+import { NetBuffer, checkNetBufferWindow } from './net-buffer.js';
 import { NetBufferList } from './net-buffer-list.js';
 
 export interface NetBufferListPoolParameters {
@@ -149,6 +149,7 @@ export class NetBufferListPool {
     if (!this.allocateNetBuffer || this.dataSize !== 0) {
       throw new TypeError(`pool ${this.name}: allocateWithNetBuffer needs fAllocateNetBuffer and DataSize 0`);
     }
+    checkNetBufferWindow(mdlChain, dataOffset, dataLength);   // a bad window must not cost a slot
     const nbl = this.allocate(contextSize, contextBackfill);
     if (nbl === null) return null;
     nbl.firstNetBuffer!.setData(mdlChain, dataOffset, dataLength);
@@ -235,6 +236,7 @@ export class NetBufferPool {
       this.exhaustedCount++;
       return null;
     }
+    if (mdlChain !== undefined) checkNetBufferWindow(mdlChain, dataOffset, dataLength ?? 0);   // before taking a slot
     const nb = this.#slots[this.#free[--this.#top]!]!;
     nb.allocated = true;
     if (mdlChain !== undefined) nb.setData(mdlChain, dataOffset, dataLength ?? 0);

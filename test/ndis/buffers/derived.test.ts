@@ -170,6 +170,21 @@ test('freeing a clone that has clones of its own is refused and changes nothing'
   f.assertClean(1);
 });
 
+test('freeing a clone twice is refused as double-free and leaves the parent\'s count alone', () => {
+  const f = fixture();
+  const orig = twoMdlOriginal(f);
+  const first = allocateCloneNetBufferList(orig, f.derivedNblPool, f.derivedNbPool)!;
+  const second = allocateCloneNetBufferList(orig, f.derivedNblPool, f.derivedNbPool)!;
+  assert.ok(freeCloneNetBufferList(first));
+  assert.equal(freeCloneNetBufferList(first), false);
+  assert.deepEqual(f.observer.events.map((e) => [e.pool, e.error]), [['derived-nbl', 'double-free']]);
+  assert.equal(orig.childRefCount, 1, 'only the first free counted');
+  assert.ok(freeCloneNetBufferList(second));
+  assert.equal(orig.childRefCount, 0);
+  freeOriginal(f, orig);
+  f.assertClean(1);
+});
+
 test('freeing a USE_ORIGINAL_MDLS clone leaves the original\'s retreat MDL in place', () => {
   const f = fixture();
   const orig = twoMdlOriginal(f);
@@ -366,39 +381,53 @@ function piecesIn(spec: NbSpec): number {
   return n;
 }
 
-test('property: a clone has the source\'s bytes, shares its memory and counts as one child', () => {
+test('property: clones have the source\'s bytes, share its memory and each count as one child', () => {
   fc.assert(
-    fc.property(sourcesArb, fc.constantFrom(0, NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS), fc.uint8Array({ minLength: 144, maxLength: 144 }), (specs, flags, fill) => {
-      const f = fixture();
-      const orig = originalNbl(f, specs);
-      const clone = allocateCloneNetBufferList(orig, f.derivedNblPool, f.derivedNbPool, flags)!;
-      assert.ok(clone !== null);
-      assert.ok(clone.parentNetBufferList === orig);
-      assert.equal(orig.childRefCount, 1);
-      const srcs = netBuffers(orig);
-      const cnbs = netBuffers(clone);
-      assert.equal(cnbs.length, srcs.length);
-      const expectedMappings = flags === 0 ? specs.reduce((n, s) => n + piecesIn(s), 0) : 0;
-      assert.equal(f.allocator.usage().mappings, expectedMappings);
-      cnbs.forEach((cnb, i) => {
-        const src = srcs[i]!;
-        assertConsistent(cnb);
-        assert.deepEqual(dataOf(cnb), specData(specs[i]!));
-        if (flags !== 0) assert.ok(cnb.currentMdl === src.currentMdl && cnb.currentMdlOffset === src.currentMdlOffset);
-        // shared memory both ways
-        const n = src.dataLength;
-        src.copyIn(fill, 0, n);
-        assert.deepEqual(dataOf(cnb), [...fill.subarray(0, n)]);
-        const back = fill.map((b) => b ^ 0xff);
-        cnb.copyIn(back, 0, n);
-        assert.deepEqual(dataOf(src), [...back.subarray(0, n)]);
-      });
-      freeCloneNetBufferList(clone);
-      assert.equal(orig.childRefCount, 0);
-      assert.equal(clone.parentNetBufferList, null);
-      freeOriginal(f, orig);
-      f.assertClean();
-    }),
+    fc.property(
+      sourcesArb,
+      fc.array(fc.constantFrom(0, NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS), { minLength: 1, maxLength: 3 }),
+      fc.uint8Array({ minLength: 144, maxLength: 144 }),
+      (specs, cloneFlags, fill) => {
+        const f = fixture();
+        const orig = originalNbl(f, specs);
+        const srcs = netBuffers(orig);
+        const clones = cloneFlags.map((flags, k) => {
+          const clone = allocateCloneNetBufferList(orig, f.derivedNblPool, f.derivedNbPool, flags)!;
+          assert.ok(clone !== null);
+          assert.ok(clone.parentNetBufferList === orig);
+          assert.equal(orig.childRefCount, k + 1);
+          return clone;
+        });
+        const perMappedClone = specs.reduce((n, s) => n + piecesIn(s), 0);
+        assert.equal(f.allocator.usage().mappings, perMappedClone * cloneFlags.filter((x) => x === 0).length);
+        clones.forEach((clone, k) => {
+          const cnbs = netBuffers(clone);
+          assert.equal(cnbs.length, srcs.length);
+          cnbs.forEach((cnb, i) => {
+            const src = srcs[i]!;
+            assertConsistent(cnb);
+            assert.deepEqual(dataOf(cnb), dataOf(src));
+            if (cloneFlags[k] !== 0) assert.ok(cnb.currentMdl === src.currentMdl && cnb.currentMdlOffset === src.currentMdlOffset);
+            else assert.equal(cnb.dataOffset, 0);
+            // shared memory both ways
+            const n = src.dataLength;
+            const there = fill.map((b) => b ^ k);
+            src.copyIn(there, 0, n);
+            assert.deepEqual(dataOf(cnb), [...there.subarray(0, n)]);
+            const back = fill.map((b) => b ^ 0xff);
+            cnb.copyIn(back, 0, n);
+            assert.deepEqual(dataOf(src), [...back.subarray(0, n)]);
+          });
+        });
+        clones.forEach((clone, k) => {
+          assert.ok(freeCloneNetBufferList(clone));
+          assert.equal(orig.childRefCount, clones.length - k - 1);
+          assert.equal(clone.parentNetBufferList, null);
+        });
+        freeOriginal(f, orig);
+        f.assertClean();
+      },
+    ),
     { numRuns: 200 },
   );
 });

@@ -1,0 +1,380 @@
+/**
+ * A virtual-wire miniport adapter (netvmini's idea, in TypeScript): an Ethernet NIC whose "hardware" is
+ * a VirtualWire. Sends are copied onto the wire and completed at once; frames arriving from the wire are
+ * filtered by the adapter's packet filter and multicast list, copied into this adapter's receive pool and
+ * indicated from a DPC in batches (NDIS_RECEIVE_FLAGS_PERFECT_FILTERED). When the receive pool runs low
+ * the adapter indicates with NDIS_RECEIVE_FLAGS_RESOURCES and takes the buffers back at once.
+ *
+ * States and ownership: sends are rejected with NDIS_STATUS_PAUSED unless Running; pause drops frames
+ * not yet indicated and completes when every indicated NBL came back.
+ */
+import {
+  ETHERNET_HEADER_SIZE,
+  MediaConnectStateConnected,
+  MediaConnectStateDisconnected,
+  MediaDuplexStateFull,
+  NDIS_LINK_STATE_DUPLEX_AUTO_NEGOTIATED,
+  NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL,
+  NDIS_RECEIVE_FLAGS_PERFECT_FILTERED,
+  NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_STATUS_ADAPTER_REMOVED,
+  NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_LINK_STATE,
+  NDIS_STATUS_MEDIA_DISCONNECTED,
+  NDIS_STATUS_PAUSED,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_SUCCESS,
+  NdisDevicePnPEventSurpriseRemoved,
+  NdisPauseFunctionsUnsupported,
+  ethernetGeneralAttributes,
+  parseMac,
+  type MiniportAdapter,
+  type MiniportAdapterHandle,
+  type MiniportInitParameters,
+  type MiniportPauseParameters,
+  type NdisDpc,
+  type NdisLinkParameters,
+  type NdisLinkState,
+  type NdisOidRequest,
+  type NdisStatus,
+  type NdisTimerObject,
+  type NetBuffer,
+  type NetBufferList,
+  type NetBufferListPool,
+  type NetDevicePnPEvent,
+} from '../../../ndis/index.js';
+import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
+import { VirtualWire, type WirePort } from './wire.js';
+
+/** Receive indications carry at most this many NBLs; the DPC requeues itself for the rest. */
+const MAX_NBLS_PER_INDICATION = 256;
+
+type AdapterRunState = 'Halted' | 'Paused' | 'Restarting' | 'Running' | 'Pausing';
+
+/** A stable, locally administered MAC derived from the wire and adapter names (FNV-1a). */
+export function stableMac(seed: string): Uint8Array {
+  let h = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < seed.length; i++) {
+    h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ seed.charCodeAt(i), 0x811c9dc5) >>> 0;
+  }
+  return Uint8Array.of(0x02, h >>> 24, (h >>> 16) & 0xff, (h >>> 8) & 0xff, h & 0xff, h2 & 0xff);
+}
+
+export class VirtualWireAdapter implements MiniportAdapter, WirePort {
+  readonly ndis: MiniportAdapterHandle;
+  portName = '';
+  state: AdapterRunState = 'Halted';
+  removed = false;
+  wire: VirtualWire | null = null;
+  eth!: EthernetMiniportState;
+  mac: Uint8Array = new Uint8Array(6);
+  frameSize = 1514;
+  linkSpeedBps = 10_000_000_000n;
+
+  #rxPool: NetBufferListPool | null = null;
+  #dpc: NdisDpc | null = null;
+  #delayTimer: NdisTimerObject | null = null;
+  /** Frames copied in and waiting for the DPC (chained through `next`). */
+  #readyHead: NetBufferList | null = null;
+  #readyTail: NetBufferList | null = null;
+  #readyCount = 0;
+  /** Frames held back by the wire's delay: arrival due times in `miniportReserved[0]`. */
+  #delayed: NetBufferList[] = [];
+  /** Indicated NBLs not yet returned. */
+  #indicated = 0;
+  #pausePending = false;
+
+  constructor(ndis: MiniportAdapterHandle) {
+    this.ndis = ndis;
+  }
+
+  get rxPool(): NetBufferListPool | null {
+    return this.#rxPool;
+  }
+
+  get indicatedOutstanding(): number {
+    return this.#indicated;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  initialize(params: MiniportInitParameters): NdisStatus {
+    const k = params.keywords;
+    const wireName = k.readString('Wire', 'default');
+    this.portName = params.adapterName;
+    const configured = k.read('NetworkAddress');
+    const mac = typeof configured === 'string' && configured !== '' ? parseMac(configured) : null;
+    this.mac = mac ?? stableMac(`${wireName}/${params.adapterName}`);
+    this.frameSize = k.readInt('*JumboPacket', 1514, 1514, 16384);
+    this.linkSpeedBps = BigInt(k.readInt('LinkSpeedMbps', 10_000, 1, 400_000)) * 1_000_000n;
+    const rxBuffers = k.readInt('*ReceiveBuffers', 512, 16, 65536);
+    this.wire = VirtualWire.named(wireName);
+
+    this.ndis.setRegistrationAttributes({ checkForHangTimeInSeconds: 0 });
+    const general = ethernetGeneralAttributes({
+      macAddress: this.mac,
+      mtu: this.frameSize - ETHERNET_HEADER_SIZE,
+      linkSpeedBps: this.linkSpeedBps,
+      connected: this.wire.linkUp,
+      supportedOidList: ETHERNET_OIDS,
+      vendorDescription: `tsndis virtual wire adapter (${wireName})`,
+    });
+    this.ndis.setGeneralAttributes(general);
+    this.eth = new EthernetMiniportState(general);
+    // Slots rounded up so frames stay 64-byte aligned in the slab.
+    const slot = (this.frameSize + 4 + 63) & ~63;
+    this.#rxPool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx`, capacity: rxBuffers, dataSize: slot });
+    this.#dpc = this.ndis.allocateDpc(() => this.#indicateReady());
+    this.#delayTimer = this.ndis.allocateTimer(() => this.#releaseDelayed());
+    this.wire.attach(this);
+    this.state = 'Paused';
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  halt(): void {
+    this.wire?.detach(this);
+    this.#dropQueued();
+    this.#delayTimer?.free();
+    if (this.#rxPool !== null) this.ndis.freeNetBufferListPool(this.#rxPool);
+    this.#rxPool = null;
+    this.state = 'Halted';
+  }
+
+  shutdown(): void {
+    this.wire?.detach(this);
+  }
+
+  pause(_params: MiniportPauseParameters): NdisStatus {
+    this.state = 'Pausing';
+    this.#dropQueued();
+    if (this.#indicated === 0) {
+      this.state = 'Paused';
+      return NDIS_STATUS_SUCCESS;
+    }
+    this.#pausePending = true;
+    return NDIS_STATUS_PENDING;
+  }
+
+  restart(): NdisStatus {
+    this.state = 'Running';
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  devicePnPEventNotify(event: NetDevicePnPEvent): void {
+    if (event.devicePnPEvent === NdisDevicePnPEventSurpriseRemoved) {
+      this.removed = true;
+      this.wire?.detach(this);
+      this.#dropQueued();
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Send
+
+  sendNetBufferLists(nbls: NetBufferList, _portNumber: number, _sendFlags: number): void {
+    const wire = this.wire!;
+    const stats = this.eth.stats;
+    const maxLen = this.frameSize + 4; // room for one 802.1Q tag
+    const base =
+      this.removed ? NDIS_STATUS_ADAPTER_REMOVED
+      : this.state !== 'Running' ? NDIS_STATUS_PAUSED
+      : !wire.linkUp ? NDIS_STATUS_MEDIA_DISCONNECTED
+      : NDIS_STATUS_SUCCESS;
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+      let status = base;
+      if (status === NDIS_STATUS_SUCCESS) {
+        for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
+          const len = nb.dataLength;
+          if (len < ETHERNET_HEADER_SIZE || len > maxLen) {
+            status = NDIS_STATUS_INVALID_LENGTH;
+            stats.xmitErrors++;
+            continue;
+          }
+          wire.transmit(this, nb);
+          stats.countXmit(nb);
+        }
+      } else {
+        stats.xmitDiscards++;
+      }
+      nbl.status = status;
+    }
+    this.ndis.sendNetBufferListsComplete(nbls, 0);
+  }
+
+  cancelSend(_cancelId: number): void {
+    // Sends complete before sendNetBufferLists returns: nothing is ever queued to cancel.
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receive
+
+  /** From the wire, in the sender's call: filter, copy into a receive buffer, queue for the DPC. */
+  receiveFrom(nb: NetBuffer, delayMs: number): void {
+    const stats = this.eth.stats;
+    const len = nb.dataLength;
+    if (this.state !== 'Running' || this.removed) {
+      stats.rcvDiscards++;
+      return;
+    }
+    if (len < ETHERNET_HEADER_SIZE || len > this.frameSize + 4) {
+      stats.rcvErrors++;
+      return;
+    }
+    const m = nb.currentMdl!;
+    let cls: number;
+    if (nb.currentMdlOffset + 6 <= m.byteCount) {
+      cls = filterAccepts(this.eth.packetFilter, this.mac, this.eth.multicast, m.bytes, m.byteOffset + nb.currentMdlOffset);
+    } else {
+      const dst = new Uint8Array(6);
+      nb.copyOut(dst, 0, 0, 6);
+      cls = filterAccepts(this.eth.packetFilter, this.mac, this.eth.multicast, dst, 0);
+    }
+    if (cls < 0) return; // not for us: a NIC's address filter drops it silently
+    const nbl = this.#rxPool!.allocate();
+    if (nbl === null) {
+      stats.rcvNoBuffer++;
+      return;
+    }
+    const rnb = nbl.firstNetBuffer!;
+    const slot = rnb.poolMdl!;
+    nb.copyOut(slot.bytes, slot.byteOffset, 0, len);
+    rnb.dataLength = len;
+    nbl.sourceHandle = this.ndis;
+    stats.countRcv(cls, len);
+    if (delayMs > 0) {
+      nbl.miniportReserved[0] = this.ndis.now() + delayMs;
+      this.#delayed.push(nbl);
+      if (this.#delayed.length === 1) this.#delayTimer!.set(delayMs);
+      return;
+    }
+    if (this.#readyTail === null) this.#readyHead = nbl;
+    else this.#readyTail.next = nbl;
+    this.#readyTail = nbl;
+    this.#readyCount++;
+    this.#dpc!.queue();
+  }
+
+  #releaseDelayed(): void {
+    const now = this.ndis.now();
+    let i = 0;
+    const d = this.#delayed;
+    while (i < d.length && (d[i]!.miniportReserved[0] as number) <= now) {
+      const nbl = d[i++]!;
+      nbl.miniportReserved[0] = null;
+      if (this.#readyTail === null) this.#readyHead = nbl;
+      else this.#readyTail.next = nbl;
+      this.#readyTail = nbl;
+      this.#readyCount++;
+    }
+    if (i > 0) {
+      d.splice(0, i);
+      this.#dpc!.queue();
+    }
+    if (d.length > 0) this.#delayTimer!.set(Math.max(0, (d[0]!.miniportReserved[0] as number) - now));
+  }
+
+  /** The DPC: indicate what is ready, at most MAX_NBLS_PER_INDICATION per indication. */
+  #indicateReady(): void {
+    if (this.state !== 'Running' || this.removed) {
+      this.#dropQueued();
+      return;
+    }
+    let head = this.#readyHead;
+    if (head === null) return;
+    let n = 1;
+    let tail = head;
+    while (tail.next !== null && n < MAX_NBLS_PER_INDICATION) {
+      tail = tail.next;
+      n++;
+    }
+    this.#readyHead = tail.next;
+    if (this.#readyHead === null) this.#readyTail = null;
+    tail.next = null;
+    this.#readyCount -= n;
+    const pool = this.#rxPool!;
+    // Low on buffers: lend them only for the duration of the call.
+    const resources = pool.available < pool.capacity >> 4;
+    let flags = NDIS_RECEIVE_FLAGS_PERFECT_FILTERED | NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL;
+    if (resources) flags |= NDIS_RECEIVE_FLAGS_RESOURCES;
+    else this.#indicated += n;
+    this.ndis.indicateReceiveNetBufferLists(head, 0, n, flags);
+    if (resources) {
+      for (let nbl: NetBufferList | null = head; nbl !== null; ) {
+        const next: NetBufferList | null = nbl.next;
+        pool.free(nbl);
+        nbl = next;
+      }
+      head = null;
+    }
+    if (this.#readyHead !== null) this.#dpc!.queue();
+  }
+
+  returnNetBufferLists(nbls: NetBufferList, _returnFlags: number): void {
+    const pool = this.#rxPool;
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
+      const next: NetBufferList | null = nbl.next;
+      this.#indicated--;
+      if (pool !== null) pool.free(nbl);
+      nbl = next;
+    }
+    if (this.#pausePending && this.#indicated === 0) {
+      this.#pausePending = false;
+      this.state = 'Paused';
+      this.ndis.pauseComplete();
+    }
+  }
+
+  /** Frees frames copied in but not indicated (pause, removal, halt). */
+  #dropQueued(): void {
+    const pool = this.#rxPool;
+    if (pool === null) return;
+    for (let nbl = this.#readyHead; nbl !== null; ) {
+      const next: NetBufferList | null = nbl.next;
+      pool.free(nbl);
+      this.eth.stats.rcvDiscards++;
+      nbl = next;
+    }
+    this.#readyHead = this.#readyTail = null;
+    this.#readyCount = 0;
+    for (const nbl of this.#delayed) {
+      nbl.miniportReserved[0] = null;
+      pool.free(nbl);
+      this.eth.stats.rcvDiscards++;
+    }
+    this.#delayed = [];
+    this.#delayTimer?.cancel();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Link and OIDs
+
+  linkChanged(up: boolean): void {
+    if (this.state === 'Halted' || this.removed) return;
+    const linkState: NdisLinkState = {
+      mediaConnectState: up ? MediaConnectStateConnected : MediaConnectStateDisconnected,
+      mediaDuplexState: MediaDuplexStateFull,
+      xmitLinkSpeed: this.linkSpeedBps,
+      rcvLinkSpeed: this.linkSpeedBps,
+      pauseFunctions: NdisPauseFunctionsUnsupported,
+      autoNegotiationFlags: NDIS_LINK_STATE_DUPLEX_AUTO_NEGOTIATED,
+    };
+    this.ndis.indicateStatus({ statusCode: NDIS_STATUS_LINK_STATE, statusBuffer: linkState });
+  }
+
+  oidRequest(request: NdisOidRequest): NdisStatus {
+    return handleEthernetOid(this.eth, request, {
+      linkParameters: (p: NdisLinkParameters) => {
+        if (p.xmitLinkSpeed > 0n) this.linkSpeedBps = p.xmitLinkSpeed;
+        this.linkChanged(this.wire?.linkUp ?? false);
+        return NDIS_STATUS_SUCCESS;
+      },
+    });
+  }
+
+  cancelOidRequest(_requestId: number): void {
+    // Every request completes synchronously.
+  }
+}

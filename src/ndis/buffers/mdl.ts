@@ -38,6 +38,11 @@ export class Mdl {
    * another NB sharing the chain (a USE_ORIGINAL_MDLS clone) must leave it alone.
    */
   retreatOwner: object | null = null;
+  /**
+   * An Int32Array over the same (whole) ArrayBuffer as `bytes`, when the MDL lives in a slab: lets copies
+   * between slabs move 4 bytes per step. Index = (bytes.byteOffset + byte index) >> 2.
+   */
+  words: Int32Array | null = null;
 
   constructor(
     bytes: Uint8Array = EMPTY,
@@ -92,11 +97,14 @@ export class MdlPool {
     this.capacity = capacity;
     this.chunkSize = chunkSize;
     const slab = chunkSize > 0 ? new Uint8Array(new SharedArrayBuffer(capacity * chunkSize)) : EMPTY;
+    const words = chunkSize > 0 ? new Int32Array(slab.buffer, 0, slab.byteLength >> 2) : null;
     this.#slots = new Array<Mdl>(capacity);
     this.#free = new Int32Array(capacity);
     for (let i = 0; i < capacity; i++) {
       const origin = chunkSize > 0 ? MdlOrigin.Retreat : MdlOrigin.Mapping;
-      this.#slots[i] = new Mdl(slab, i * chunkSize, chunkSize, origin, this, i, chunkSize);
+      const mdl = new Mdl(slab, i * chunkSize, chunkSize, origin, this, i, chunkSize);
+      mdl.words = words;
+      this.#slots[i] = mdl;
       this.#free[i] = capacity - 1 - i;
     }
     this.#top = capacity;

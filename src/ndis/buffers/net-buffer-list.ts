@@ -153,22 +153,26 @@ export class NetBufferList {
     this.flags = 0;
     this.status = NDIS_STATUS_SUCCESS;
     this.info.clear();
-    this.protocolReserved.fill(null);
-    this.miniportReserved.fill(null);
+    const pr = this.protocolReserved;
+    pr[0] = pr[1] = pr[2] = pr[3] = null;
+    const mr = this.miniportReserved;
+    mr[0] = mr[1] = null;
     this.scratch = null;
     this.ndisOwner = 0;
     this.ndisStamp = 0;
     this.ndisRefs = 0;
     this.ndisBalance = 0;
     // Unwind context blocks someone forgot to free, then restore the preallocated area.
+    const pc = this.poolContext;
     let c = this.context;
-    while (c !== null && c !== this.poolContext) {
+    if (c === pc && (pc === null || pc.offset === pc.size)) return;
+    while (c !== null && c !== pc) {
       const next = c.next;
       if (c.owner !== null) c.owner.freeContextBlock(c);
       c = next;
     }
-    if (this.poolContext !== null) this.poolContext.reset();
-    this.context = this.poolContext;
+    if (pc !== null) pc.reset();
+    this.context = pc;
   }
 }
 

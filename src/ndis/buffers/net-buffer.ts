@@ -15,7 +15,7 @@
  */
 import { NDIS_STATUS_FAILURE, NDIS_STATUS_RESOURCES, NDIS_STATUS_SUCCESS, type NdisStatus } from '../status.js';
 import type { BufferAllocator } from './allocator.js';
-import { ByteSpan, copyBytes } from './bytes.js';
+import { ByteSpan, copyBytes, copyBytesWords } from './bytes.js';
 import { Mdl, MdlOrigin, mdlChainLength } from './mdl.js';
 
 /** Where a NetBuffer came from; the runtime's allocator serves its retreats. */
@@ -196,6 +196,22 @@ export class NetBuffer {
     return n - left;
   }
 
+  /**
+   * Copies `length` data bytes (from `srcOffset` into the window) to `dst` at byte `dstOffset` of the MDL.
+   * The fast path for frame copies between slabs: one source MDL, both word-addressable.
+   */
+  copyOutToMdl(dst: Mdl, dstOffset: number, srcOffset: number, length: number): number {
+    const m = this.currentMdl;
+    if (m !== null && m.words !== null && dst.words !== null && m.words !== dst.words) {
+      const start = this.currentMdlOffset + srcOffset;
+      if (srcOffset >= 0 && length >= 0 && start + length <= m.byteCount && length <= this.dataLength - srcOffset && dstOffset + length <= dst.byteCount) {
+        copyBytesWords(m.bytes, m.words, m.byteOffset + start, dst.bytes, dst.words, dst.byteOffset + dstOffset, length);
+        return length;
+      }
+    }
+    return this.copyOut(dst.bytes, dst.byteOffset + dstOffset, srcOffset, Math.min(length, dst.byteCount - dstOffset));
+  }
+
   /** Copies `length` bytes of `src` into the data window at `dstOffset`. Returns bytes copied. */
   copyIn(src: Uint8Array, srcOffset = 0, length = src.length - srcOffset, dstOffset = 0): number {
     if (dstOffset < 0 || length < 0) return 0;
@@ -259,8 +275,10 @@ export class NetBuffer {
     this.next = null;
     this.checksumBias = 0;
     this.dataPhysicalAddress = 0;
-    this.protocolReserved.fill(null);
-    this.miniportReserved.fill(null);
+    const pr = this.protocolReserved;
+    pr[0] = pr[1] = pr[2] = pr[3] = pr[4] = pr[5] = null;
+    const mr = this.miniportReserved;
+    mr[0] = mr[1] = mr[2] = mr[3] = null;
     if (this.poolMdl !== null) {
       this.poolMdl.next = null;
       this.mdlChain = this.poolMdl;

@@ -50,8 +50,13 @@ let poolSerial = 0;
 
 function createSlabMdls(capacity: number, dataSize: number): Mdl[] {
   const slab = new Uint8Array(new SharedArrayBuffer(capacity * dataSize));
+  const words = new Int32Array(slab.buffer, 0, slab.byteLength >> 2);
   const mdls: Mdl[] = [];
-  for (let i = 0; i < capacity; i++) mdls.push(new Mdl(slab, i * dataSize, dataSize, MdlOrigin.Pool));
+  for (let i = 0; i < capacity; i++) {
+    const mdl = new Mdl(slab, i * dataSize, dataSize, MdlOrigin.Pool);
+    mdl.words = words;
+    mdls.push(mdl);
+  }
   return mdls;
 }
 

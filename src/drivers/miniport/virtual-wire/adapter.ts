@@ -240,7 +240,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     }
     const rnb = nbl.firstNetBuffer!;
     const slot = rnb.poolMdl!;
-    nb.copyOut(slot.bytes, slot.byteOffset, 0, len);
+    nb.copyOutToMdl(slot, 0, 0, len);
     rnb.dataLength = len;
     nbl.sourceHandle = this.ndis;
     stats.countRcv(cls, len);

@@ -1,0 +1,61 @@
+/**
+ * `npm run bench`: tsndis data-path throughput next to a baseline measured in the same run, as ratios.
+ * `npm run bench -- --json` prints the same figures as JSON; `--seconds <n>` sets each measurement's
+ * length (default 2).
+ */
+import { runBaseline, type BaselineResult } from './baseline.js';
+import { runDatapath, type DatapathResult } from './datapath.js';
+
+interface Row {
+  name: string;
+  batch: number;
+  verifier: boolean;
+  framesPerSecond: number;
+  baselineFramesPerSecond: number;
+  ratio: number;
+}
+
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const seconds = Number(arg('--seconds') ?? 2);
+  const rows: Row[] = [];
+  const baselines = new Map<number, BaselineResult>();
+  for (const batch of [1, 32]) baselines.set(batch, runBaseline(batch, seconds));
+  const cases: [number, boolean][] = [
+    [1, false],
+    [32, false],
+    [32, true],
+  ];
+  for (const [batch, verifier] of cases) {
+    const r: DatapathResult = await runDatapath(batch, verifier, seconds);
+    const base = baselines.get(batch)!;
+    rows.push({
+      name: `virtual wire: raw ← 2 filters ← miniport ⇄ miniport → 2 filters → raw, 64 B, batch ${batch}${verifier ? ', verifier on' : ''}`,
+      batch,
+      verifier,
+      framesPerSecond: r.framesPerSecond,
+      baselineFramesPerSecond: base.framesPerSecond,
+      ratio: r.framesPerSecond / base.framesPerSecond,
+    });
+  }
+  if (json) {
+    console.log(JSON.stringify({ node: process.version, seconds, rows }, null, 2));
+    return;
+  }
+  const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(1)} k/s`);
+  console.log(`tsndis benchmarks (node ${process.version}, ${seconds} s per figure; baseline = same frames through 4 plain function calls)\n`);
+  for (const r of rows) {
+    console.log(r.name);
+    console.log(`  tsndis ${fmt(r.framesPerSecond).padStart(11)}   baseline ${fmt(r.baselineFramesPerSecond).padStart(11)}   ratio ${r.ratio.toFixed(3)}`);
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});

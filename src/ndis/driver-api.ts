@@ -235,6 +235,11 @@ export interface MiniportAdapterHandle extends NdisHandleBase {
   allocateDpc(routine: () => void): NdisDpc;
   /** NdisMRemoveMiniport-like: the device is gone (surprise removal reported by the driver itself). */
   reportSurpriseRemoval(reason: string): void;
+  /**
+   * NdisMNetPnPEvent: raises a network PnP event (port activation/deactivation …) to the filters and
+   * protocols above. Never from inside OID request handling (NdisMNetPnPEventInOIDRequest).
+   */
+  netPnPEvent(event: NetPnPEvent): NdisStatus;
 }
 
 export interface MiniportDriverCharacteristics {

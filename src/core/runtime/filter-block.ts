@@ -191,8 +191,11 @@ export class FilterBlock
   }
 
   deliverSendComplete(nbls: NetBufferList, flags: number): void {
-    const self: object = this;
-    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) if (nbl.sourceHandle === self) this.ownSendsOutstanding--;
+    // Only a module with sends of its own outstanding can find its own NBLs here.
+    if (this.ownSendsOutstanding > 0) {
+      const self: object = this;
+      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) if (nbl.sourceHandle === self) this.ownSendsOutstanding--;
+    }
     try {
       this.instance!.sendNetBufferListsComplete!(nbls, flags);
     } catch (e) {
@@ -209,8 +212,10 @@ export class FilterBlock
   }
 
   deliverReturn(nbls: NetBufferList, flags: number): void {
-    const self: object = this;
-    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) if (nbl.sourceHandle === self) this.ownReceivesOutstanding--;
+    if (this.ownReceivesOutstanding > 0) {
+      const self: object = this;
+      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) if (nbl.sourceHandle === self) this.ownReceivesOutstanding--;
+    }
     try {
       this.instance!.returnNetBufferLists!(nbls, flags);
     } catch (e) {
@@ -246,6 +251,22 @@ export class FilterBlock
   sendNetBufferLists(nbls: NetBufferList, portNumber: number, sendFlags: number): void {
     const st = this.state;
     const self: object = this;
+    const target = this.lowerSend;
+    if (st === 'Running' && !this.rt.verifying) {
+      // Hot path: one walk stamps the new owner and counts what this module originated.
+      const tid = target.id;
+      let own = 0;
+      let n = 0;
+      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+        if (nbl.sourceHandle === self) own++;
+        nbl.ndisOwner = tid;
+        n++;
+      }
+      this.ownSendsOutstanding += own;
+      this.stats.sent += n;
+      target.deliverSend(nbls, portNumber, sendFlags);
+      return;
+    }
     let own = 0;
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) if (nbl.sourceHandle === self) own++;
     if (st !== 'Running' && (st !== 'Pausing' || own > 0)) {
@@ -254,7 +275,6 @@ export class FilterBlock
       return;
     }
     this.ownSendsOutstanding += own;
-    const target = this.lowerSend;
     this.stats.sent += transferOn(nbls, this, target.id, this.rt.verifying);
     target.deliverSend(nbls, portNumber, sendFlags);
   }
@@ -298,6 +318,21 @@ export class FilterBlock
   /** NdisFIndicateReceiveNetBufferLists. */
   indicateReceiveNetBufferLists(nbls: NetBufferList, portNumber: number, numberOfNetBufferLists: number, receiveFlags: number): void {
     const self: object = this;
+    const target = this.upperReceive;
+    if (this.state === 'Running' && !this.rt.verifying) {
+      const tid = target.id;
+      let own = 0;
+      let n = 0;
+      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+        if (nbl.sourceHandle === self) own++;
+        nbl.ndisOwner = tid;
+        n++;
+      }
+      this.ownReceivesOutstanding += own;
+      this.stats.received += n;
+      target.deliverReceive(nbls, portNumber, n, receiveFlags);
+      return;
+    }
     let own = 0;
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) if (nbl.sourceHandle === self) own++;
     if (this.state !== 'Running') {
@@ -307,7 +342,6 @@ export class FilterBlock
       return;
     }
     this.ownReceivesOutstanding += own;
-    const target = this.upperReceive;
     const n = transferOn(nbls, this, target.id, this.rt.verifying);
     if (n !== numberOfNetBufferLists) this.report('NblReceiveCount', `NumberOfNetBufferLists ${numberOfNetBufferLists} but the chain holds ${n}`);
     this.stats.received += n;

@@ -20,6 +20,7 @@ import type {
   NdisDpc,
   NdisStatusIndication,
   NdisStatusIndicationInit,
+  NetPnPEvent,
 } from '../../ndis/driver-api.js';
 import { OID_CODECS, linkStateCodec, maxLinkSpeedCodec, supportedListCodec } from '../../ndis/oid-codecs.js';
 import type { NdisOidRequest } from '../../ndis/oid-request.js';
@@ -123,6 +124,11 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   surpriseRemoved = false;
   /** Orderly removal or surprise removal in progress: new work is refused. */
   removing = false;
+  /**
+   * Why this stack may not run (a mandatory filter failed to attach): it stays paused, protocols do not
+   * bind, and only removal is left. Null while the stack is healthy.
+   */
+  stackFailure: string | null = null;
 
   readonly pauseOp = new PendableOperation('pause');
   readonly restartOp = new PendableOperation('restart');
@@ -264,7 +270,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     let n = 0;
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) n++;
     this.stats.sent += n;
-    if (this.sendsOutstanding === 0) this.sendsPendingSince = this.rt.scheduler.now();
+    if (this.sendsOutstanding === 0 && this.rt.verifying) this.sendsPendingSince = this.rt.scheduler.now();
     this.sendsOutstanding += n;
     if (this.failed || this.surpriseRemoved || this.resetInProgress || this.instance === null) {
       // NDIS fails sends itself when the driver cannot take them.
@@ -312,8 +318,8 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     if (verify) {
       for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
         if (nbl.sourceHandle !== this) {
-          if (nbl.sourceHandle === null) nbl.sourceHandle = this;
-          else this.report('NblSourceHandle', `indicated an NBL whose SourceHandle is not the adapter handle`);
+          if (nbl.sourceHandle !== null) this.report('NblSourceHandle', `indicated an NBL whose SourceHandle is not the adapter handle`);
+          nbl.sourceHandle = this;
         }
       }
     }
@@ -604,6 +610,23 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
 
   /** Set by the runtime: starts the surprise-removal sequence. */
   surpriseRemovalRequested: ((reason: string) => void) | null = null;
+
+  /** NdisMNetPnPEvent: up through the filters to every binding. */
+  netPnPEvent(event: NetPnPEvent): NdisStatus {
+    if (this.oidInFlight !== null || this.directInFlight.size > 0) {
+      const r = this.oidInFlight ?? [...this.directInFlight][0]!;
+      this.report('NdisMNetPnPEventInOIDRequest', `NdisMNetPnPEvent (event ${event.netEvent}) while ${r.oidName} is being handled`);
+    }
+    const s = this.state;
+    if (s === 'Halted' || s === 'Initializing' || s === 'Shutdown') {
+      this.report('IllegalStateTransition', `NdisMNetPnPEvent in state ${s}`);
+      return NDIS_STATUS_INVALID_STATE;
+    }
+    return this.pnpEventRaised?.(event) ?? NDIS_STATUS_SUCCESS;
+  }
+
+  /** Set by the runtime: delivers a PnP event the miniport raised. */
+  pnpEventRaised: ((event: NetPnPEvent) => NdisStatus) | null = null;
 
   get outstanding(): { sends: number; receives: number } {
     return { sends: this.sendsOutstanding, receives: this.receivesOutstanding };

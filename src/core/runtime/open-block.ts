@@ -121,7 +121,8 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
   }
 
   closeAdapter(): NdisStatus {
-    if (this.state !== 'Closing') {
+    // Legal while unbinding, and inside bindAdapter after a successful open when the bind then fails.
+    if (this.state !== 'Closing' && !(this.state === 'Opening' && this.opened)) {
       this.report('IllegalStateTransition', `closeAdapter in state ${this.state}`);
       return NDIS_STATUS_INVALID_STATE;
     }
@@ -249,8 +250,9 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     }
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
       if (nbl.sourceHandle !== this) {
-        if (nbl.sourceHandle === null) nbl.sourceHandle = this;
-        else this.report('NblSourceHandle', 'sent an NBL whose SourceHandle is another handle');
+        if (nbl.sourceHandle !== null) this.report('NblSourceHandle', 'sent an NBL whose SourceHandle is another handle');
+        // NDIS routes the completion by SourceHandle: it must come back here.
+        nbl.sourceHandle = this;
       }
     }
     const target = this.mb.sendEntry;
@@ -258,6 +260,33 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     this.sendsOutstanding += n;
     this.stats.sent += n;
     target.deliverSend(nbls, portNumber, sendFlags);
+  }
+
+  /**
+   * From StackTop when this is the only binding: one walk checks every NBL is ours while stamping it.
+   * Returns false (delivering nothing) when some NBL belongs to someone else.
+   */
+  tryDeliverOwnSendComplete(nbls: NetBufferList, flags: number): boolean {
+    const self: object = this;
+    const id = this.id;
+    let n = 0;
+    let failed = 0;
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+      if (nbl.sourceHandle !== self) return false;
+      nbl.ndisOwner = id;
+      if (nbl.status !== NDIS_STATUS_SUCCESS) failed++;
+      n++;
+    }
+    this.sendsOutstanding -= n;
+    this.stats.sendCompleted += n;
+    this.stats.sendFailed += failed;
+    if (this.instance === null) return true;
+    try {
+      this.instance.sendNetBufferListsComplete(nbls, flags);
+    } catch (e) {
+      this.handlerThrew('sendNetBufferListsComplete', e);
+    }
+    return true;
   }
 
   /** From StackTop: this binding's NBLs come back (owned by StackTop's caller, stamped here). */
@@ -300,6 +329,22 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
   /** NdisReturnNetBufferLists. */
   returnNetBufferLists(nbls: NetBufferList, returnFlags: number): void {
     const id = this.id;
+    // Common case: every NBL was indicated to this binding alone; pass the chain on unchanged.
+    let n0 = 0;
+    let simple = true;
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+      if (nbl.ndisOwner !== id || nbl.ndisRefs !== 0) {
+        simple = false;
+        break;
+      }
+      n0++;
+    }
+    if (simple) {
+      this.receivesHeld -= n0;
+      this.stats.returned += n0;
+      this.mb.top.returnFromBinding(nbls, returnFlags);
+      return;
+    }
     const topId = this.mb.top.id;
     let head: NetBufferList | null = null;
     let tail: NetBufferList | null = null;

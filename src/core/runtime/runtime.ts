@@ -235,6 +235,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     const name = `${this.name}/${shortName}`;
     if (this.adapters.has(name)) throw new RuntimeOperationError(`${this.name}: an adapter named '${shortName}' already exists`);
     const mb = new MiniportBlock(this, name, chars, keywords, this.#nextIfIndex++, imDeviceContext, imParent);
+    mb.pnpEventRaised = (event) => this.netPnPEventAbove(mb, 0, event);
     mb.surpriseRemovalRequested = (reason) => void this.surpriseRemove(name).catch((e: unknown) => this.log('error', name, `surprise removal after "${reason}" failed: ${String(e)}`));
     this.adapters.set(name, mb);
     this.#installedFilters.set(mb, []);
@@ -285,17 +286,17 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   }
 
   /** Restarts the adapter's whole stack (miniport, then filters bottom-up, then bindings). */
-  startAdapter(name: string): Promise<void> {
+  async startAdapter(name: string): Promise<void> {
     const mb = this.adapter(name);
     return this.#serialized(mb, () => this.#restartStack(mb));
   }
 
-  pauseStack(name: string, reason = NDIS_PAUSE_NDIS_INTERNAL): Promise<void> {
+  async pauseStack(name: string, reason = NDIS_PAUSE_NDIS_INTERNAL): Promise<void> {
     const mb = this.adapter(name);
     return this.#serialized(mb, () => this.#pauseStack(mb, reason));
   }
 
-  restartStack(name: string): Promise<void> {
+  async restartStack(name: string): Promise<void> {
     const mb = this.adapter(name);
     return this.#serialized(mb, () => this.#restartStack(mb));
   }
@@ -312,6 +313,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
 
   /** Restart bottom-up: the miniport, filter modules bottom to top, then bindings. */
   async #restartStack(mb: MiniportBlock): Promise<void> {
+    if (mb.stackFailure !== null) throw new RuntimeOperationError(`adapter ${mb.name} cannot run: ${mb.stackFailure}`);
     mb.resolveEdges();
     if (mb.state === 'Paused') {
       const status = await this.#restartMiniport(mb);
@@ -373,7 +375,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     try {
       await change();
     } finally {
-      if (wasRunning && !mb.removing) await this.#restartStack(mb);
+      if (wasRunning && !mb.removing && mb.stackFailure === null) await this.#restartStack(mb);
       else mb.resolveEdges();
     }
   }
@@ -386,7 +388,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
    * monitoring filter directly above the miniport and above each modifying module). Pauses and restarts a
    * running stack around the change.
    */
-  attachFilter(adapterName: string, driverName: string, keywords: Record<string, ConfigValue> = {}): Promise<FilterBlock[]> {
+  async attachFilter(adapterName: string, driverName: string, keywords: Record<string, ConfigValue> = {}): Promise<FilterBlock[]> {
     const mb = this.adapter(adapterName);
     const reg = this.#driver(driverName);
     if (reg.kind !== 'filter') throw new RuntimeOperationError(`driver '${driverName}' is a ${reg.kind} driver, not a filter`);
@@ -404,7 +406,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     });
   }
 
-  detachFilter(adapterName: string, driverName: string): Promise<void> {
+  async detachFilter(adapterName: string, driverName: string): Promise<void> {
     const mb = this.adapter(adapterName);
     return this.#serialized(mb, async () => {
       const installed = this.#installedFilters.get(mb)!;
@@ -464,6 +466,14 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
         if (status !== NDIS_STATUS_SUCCESS) {
           this.#teardownChecks(f, 'failed attach');
           if (d.filter.driver.runType === 'mandatory') {
+            // FilterRunType mandatory: the stack does not come up and protocols do not bind.
+            mb.stackFailure = `mandatory filter '${d.filter.driver.name}' failed to attach (${statusName(status)})`;
+            const installed = this.#installedFilters.get(mb)!;
+            const i = installed.indexOf(d.filter);
+            if (i >= 0) installed.splice(i, 1);
+            // Modules attached so far stay in the stack (they are detached at removal).
+            mb.filters = next.concat(mb.filters.filter((x) => !next.includes(x)));
+            mb.resolveEdges();
             throw new RuntimeOperationError(`mandatory filter '${d.filter.driver.name}' failed to attach to ${mb.name} (${statusName(status)}); the stack cannot start`);
           }
           this.log('warn', mb.name, `optional filter '${d.filter.driver.name}' failed to attach (${statusName(status)}); the stack runs without it`);
@@ -489,7 +499,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   // Protocol bindings
 
   /** Binds `protocolName` to the adapter (ProtocolBindAdapterEx); restarts the stack if it was running. */
-  bindProtocol(adapterName: string, protocolName: string, keywords: Record<string, ConfigValue> = {}): Promise<OpenBlock> {
+  async bindProtocol(adapterName: string, protocolName: string, keywords: Record<string, ConfigValue> = {}): Promise<OpenBlock> {
     const mb = this.adapter(adapterName);
     const reg = this.#driver(protocolName);
     if (reg.kind !== 'protocol' && reg.kind !== 'intermediate') throw new RuntimeOperationError(`driver '${protocolName}' is a ${reg.kind} driver, not a protocol`);
@@ -501,6 +511,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     return this.#serialized(mb, async () => {
       if (mb.bindings.some((b) => b.protocol.name === protocolName)) throw new RuntimeOperationError(`'${protocolName}' is already bound to ${mb.name}`);
       if (mb.removing) throw new RuntimeOperationError(`adapter ${mb.name} is being removed`);
+      if (mb.stackFailure !== null) throw new RuntimeOperationError(`cannot bind '${protocolName}' to ${mb.name}: ${mb.stackFailure}`);
       const b = new OpenBlock(this, mb, chars, new Configuration(keywords, chars.keywords), this, reg.kind === 'intermediate' ? reg.name : null);
       let status: NdisStatus = NDIS_STATUS_FAILURE;
       await this.#withStackPaused(mb, NDIS_PAUSE_BIND_PROTOCOL, async () => {
@@ -517,7 +528,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     });
   }
 
-  unbindProtocol(adapterName: string, protocolName: string): Promise<void> {
+  async unbindProtocol(adapterName: string, protocolName: string): Promise<void> {
     const mb = this.adapter(adapterName);
     return this.#serialized(mb, async () => {
       const b = mb.bindings.find((x) => x.protocol.name === protocolName);
@@ -609,7 +620,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   // Removal, surprise removal, reset
 
   /** Orderly removal: pause, unbind every binding, detach every filter, halt (NdisHaltDeviceDisabled). */
-  removeAdapter(name: string): Promise<void> {
+  async removeAdapter(name: string): Promise<void> {
     const mb = this.adapter(name);
     return this.#serialized(mb, () => this.#removeStack(mb, NdisHaltDeviceDisabled, NDIS_PAUSE_NDIS_INTERNAL));
   }
@@ -619,7 +630,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
    * (NdisDevicePnPEventSurpriseRemoved) and must complete what they hold with an error; then the stack
    * is paused, unbound, detached and halted with NdisHaltDeviceSurpriseRemoved.
    */
-  surpriseRemove(name: string): Promise<void> {
+  async surpriseRemove(name: string): Promise<void> {
     const mb = this.adapter(name);
     if (mb.surpriseRemoved) return this.#queues.get(mb)?.then(() => undefined) ?? Promise.resolve();
     mb.surpriseRemoved = true;
@@ -755,7 +766,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   }
 
   /** Reset: NDIS_STATUS_RESET_START, MiniportResetEx, addressing restore, NDIS_STATUS_RESET_END. */
-  resetAdapter(name: string): Promise<NdisStatus> {
+  async resetAdapter(name: string): Promise<NdisStatus> {
     const mb = this.adapter(name);
     return this.#serialized(mb, () => this.#reset(mb));
   }
@@ -772,6 +783,9 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     const { status, completedEarly } = await mb.resetOp.settle(returned);
     if (completedEarly) mb.report('CompletionWithoutPending', 'resetComplete called although reset returned a final status');
     mb.resetInProgress = false;
+    // Requests held during the reset go first; the restore below queues behind them (it would wait
+    // for ever if nothing dispatched them).
+    mb.pumpOidQueue();
     const addressing = returned === NDIS_STATUS_PENDING ? mb.resetAddressing : out.addressingReset;
     if (status === NDIS_STATUS_SUCCESS && addressing) {
       // The hardware forgot its filters and addresses: NDIS sets them again.
@@ -814,7 +828,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   // OIDs and PnP from tooling
 
   /** Issues `request` as NDIS from the top of the adapter's stack (through every filter). Resolves with the final status. */
-  oid(adapterName: string, request: NdisOidRequest): Promise<NdisStatus> {
+  async oid(adapterName: string, request: NdisOidRequest): Promise<NdisStatus> {
     return this.#internalOid(this.adapter(adapterName), request);
   }
 
@@ -889,7 +903,9 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       if (!('forEachAllocated' in pool)) continue;
       pool.forEachAllocated((nbl) => {
         const owner = this.#blocks[nbl.ndisOwner];
-        if (owner === undefined || nbl.ndisStamp === 0 || !Number.isFinite(nbl.ndisStamp)) return;
+        // Every handoff into a miniport or filter is stamped (0 is a valid time on a manual clock);
+        // Infinity marks an NBL already reported.
+        if (owner === undefined || !Number.isFinite(nbl.ndisStamp)) return;
         const src = nbl.sourceHandle;
         const age = now - nbl.ndisStamp;
         if (owner instanceof MiniportBlock && src !== owner && age > L.dataSendMs) {

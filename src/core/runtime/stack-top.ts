@@ -57,20 +57,7 @@ export class StackTop extends NdisBlock implements SendCompleteSink, ReceiveSink
 
   deliverSendComplete(nbls: NetBufferList, flags: number): void {
     const bindings = this.mb.bindings;
-    if (bindings.length === 1) {
-      const b = bindings[0]!;
-      let mixed = false;
-      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
-        if (nbl.sourceHandle !== b) {
-          mixed = true;
-          break;
-        }
-      }
-      if (!mixed) {
-        b.deliverSendComplete(nbls, flags);
-        return;
-      }
-    }
+    if (bindings.length === 1 && bindings[0]!.tryDeliverOwnSendComplete(nbls, flags)) return;
     // General case: split by originator, keeping each binding's NBLs in order.
     for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
       const next: NetBufferList | null = nbl.next;

@@ -2,19 +2,28 @@
  * NBL ownership handoffs: the only per-packet bookkeeping the runtime does.
  *
  * `transferOn` moves a chain onwards (send down, indicate up): it stamps the new owner and, with the
- * verifier on, checks the giver owned each NBL (or originated it fresh from a pool). `transferBack` moves a
- * chain back towards its originator (send-complete up, return down): it always checks ownership, because
- * a double completion delivered twice would corrupt the originator, and cuts offending NBLs out of the
- * chain; the surviving head is left in `back.head` (one shared slot, so nothing is allocated).
+ * verifier on, checks the giver owned each NBL (or originated it fresh from a pool) and cuts the others
+ * out, so an NBL that is somewhere else already (in flight, held by another driver) is not delivered
+ * twice; the surviving head is left in `on.head`. `transferBack` moves a chain back towards its
+ * originator (send-complete up, return down): it always checks ownership, because a double completion
+ * delivered twice would corrupt the originator, and cuts offending NBLs out of the chain (an NBL indicated
+ * with NDIS_RECEIVE_FLAGS_RESOURCES is never returned either); the surviving head is left in `back.head`.
+ * Both slots are shared, so nothing is allocated.
  */
 import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
 import type { NdisBlock } from './block.js';
 
 export const back: { head: NetBufferList | null } = { head: null };
+export const on: { head: NetBufferList | null; cut: number } = { head: null, cut: 0 };
 
-/** Stamps `to` on every NBL; returns the chain length. */
+/**
+ * Stamps `to` on every NBL `from` may pass on; returns how many went on. `on.head` is the chain to
+ * deliver (null when nothing is left) and `on.cut` how many were cut out (verifier only).
+ */
 export function transferOn(chain: NetBufferList | null, from: NdisBlock, to: number, verify: boolean): number {
   let n = 0;
+  on.head = chain;
+  on.cut = 0;
   if (!verify) {
     for (let nbl = chain; nbl !== null; nbl = nbl.next) {
       nbl.ndisOwner = to;
@@ -24,12 +33,27 @@ export function transferOn(chain: NetBufferList | null, from: NdisBlock, to: num
   }
   const fid = from.id;
   const now = from.rt.scheduler.now();
-  for (let nbl = chain; nbl !== null; nbl = nbl.next) {
+  let prev: NetBufferList | null = null;
+  for (let nbl = chain; nbl !== null; ) {
+    const next: NetBufferList | null = nbl.next;
     const owner = nbl.ndisOwner;
-    if (owner !== fid && !(owner === 0 && nbl.sourceHandle === from) && !from.isTwin(owner)) reportMisuse(from, nbl, true);
-    nbl.ndisOwner = to;
-    nbl.ndisStamp = now;
-    n++;
+    if (owner === 0 && nbl.sourceHandle === null) {
+      // Fresh from a pool, but the originator did not say so.
+      from.report('NblSourceHandle', `originated NBL ${nbl.home.name}#${nbl.slot} without setting SourceHandle`);
+      nbl.sourceHandle = from;
+    }
+    if (owner !== fid && !(owner === 0 && nbl.sourceHandle === from) && !from.isTwin(owner)) {
+      reportMisuse(from, nbl, true);
+      if (prev === null) on.head = next;
+      else prev.next = next;
+      on.cut++;
+    } else {
+      nbl.ndisOwner = to;
+      nbl.ndisStamp = now;
+      n++;
+      prev = nbl;
+    }
+    nbl = next;
   }
   return n;
 }
@@ -45,7 +69,11 @@ export function transferBack(chain: NetBufferList | null, from: NdisBlock, to: n
   let prev: NetBufferList | null = null;
   for (let nbl = chain; nbl !== null; ) {
     const next: NetBufferList | null = nbl.next;
-    if (nbl.ndisOwner === fid || from.isTwin(nbl.ndisOwner)) {
+    if (!upward && nbl.ndisRefs === -1) {
+      from.report('NblResourcesReturned', `returned NBL ${nbl.home.name}#${nbl.slot} indicated with NDIS_RECEIVE_FLAGS_RESOURCES`);
+      if (prev === null) head = next;
+      else prev.next = next;
+    } else if (nbl.ndisOwner === fid || from.isTwin(nbl.ndisOwner)) {
       nbl.ndisOwner = to;
       n++;
       prev = nbl;

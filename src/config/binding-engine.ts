@@ -1,0 +1,204 @@
+/**
+ * The binding engine: turns a StackDescription into running hosts. It is the netcfg of tsndis: for each
+ * host it creates an NdisRuntime, registers the drivers the host uses, configures the wires, tells the
+ * runtime what to put on the virtual miniports intermediate drivers will create (`adapterPolicy`), then
+ * per physical adapter: add it, attach its filters, bind its protocols and the intermediates that sit on
+ * it, start it. It waits until the runtime is idle (every virtual miniport up) and checks that every
+ * configured adapter is running.
+ *
+ * Why it lives in config/ and not in core/: it is the composition root. It needs the built-in driver
+ * registry (drivers/) and the wire registry of the virtual-wire miniport, and core must never import
+ * drivers; the runtime keeps the mechanisms (ordering filters by FilterClass, pausing around changes,
+ * creating virtual miniports), this module only decides what goes where. The CLI reaches it through
+ * config/, which is what the layering table allows.
+ *
+ * Errors are RuntimeOperationErrors naming the host and adapter; whatever was built is shut down first.
+ */
+import { NdisRuntime, type Logger } from '../core/runtime/runtime.js';
+import { RealScheduler, type Scheduler } from '../core/time/scheduler.js';
+import type { VerifierOptions } from '../core/verifier/verifier.js';
+import { BUILTIN_DRIVERS } from '../drivers/builtin.js';
+import { VirtualWire } from '../drivers/miniport/virtual-wire/index.js';
+import { RuntimeOperationError } from '../errors.js';
+import type { ConfigValue, DriverCharacteristics } from '../ndis/driver-api.js';
+import type { AdapterDescription, HostDescription, StackDescription } from './description.js';
+
+const VIRTUAL_WIRE = 'tsndis.virtual-wire';
+
+export interface BuildOptions {
+  /** Overrides every host's `verifier` setting (the CLI's --no-verifier passes false). */
+  verifier?: boolean;
+  /** Further verifier options (limits, onViolation) for every host. */
+  verifierOptions?: Omit<VerifierOptions, 'enabled'>;
+  /** One scheduler per host; default a RealScheduler. Tests pass ManualSchedulers. */
+  scheduler?: (host: string) => Scheduler;
+  logger?: Logger;
+  /**
+   * Prefixed to every wire name (listed wires and virtual-wire adapters' Wire keyword), so stacks built
+   * from the same config in one process do not share wires. Default ''.
+   */
+  wirePrefix?: string;
+  /** How long to wait for each host's stack to settle (virtual miniports up). Default 10 000 ms. */
+  settleTimeoutMs?: number;
+}
+
+export interface BuiltHost {
+  readonly runtime: NdisRuntime;
+  /** Per-host driver objects user code talks to, by driver name (e.g. 'tsndis.raw' → RawProtocol). */
+  readonly protocols: Map<string, unknown>;
+}
+
+export interface BuiltStacks extends AsyncDisposable {
+  readonly hosts: Map<string, BuiltHost>;
+  /** Removes every adapter on every host and releases the wires. Idempotent. */
+  shutdown(): Promise<void>;
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Runs `op`; any failure becomes a RuntimeOperationError prefixed with `where`. */
+async function step<T>(where: string, op: () => Promise<T>): Promise<T> {
+  try {
+    return await op();
+  } catch (e) {
+    throw new RuntimeOperationError(`${where}: ${message(e)}`, { cause: e });
+  }
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+class Stacks implements BuiltStacks {
+  readonly hosts = new Map<string, BuiltHost>();
+  readonly wires = new Set<string>();
+  #down: Promise<void> | null = null;
+
+  shutdown(): Promise<void> {
+    this.#down ??= (async () => {
+      const errors: unknown[] = [];
+      for (const h of [...this.hosts.values()].reverse()) {
+        try {
+          await h.runtime.shutdown();
+        } catch (e) {
+          errors.push(e);
+        }
+      }
+      for (const w of this.wires) VirtualWire.release(w);
+      if (errors.length > 0) throw new RuntimeOperationError(`shutdown failed: ${errors.map(message).join('; ')}`, { cause: errors[0] });
+    })();
+    return this.#down;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.shutdown();
+  }
+}
+
+/** Builds and starts every host of `description`. */
+export async function buildStacks(description: StackDescription, options: BuildOptions = {}): Promise<BuiltStacks> {
+  const stacks = new Stacks();
+  const prefix = options.wirePrefix ?? '';
+  try {
+    for (const w of description.wires) {
+      const name = prefix + w.name;
+      stacks.wires.add(name);
+      const wire = VirtualWire.named(name);
+      wire.configure({ lossRate: w.lossRate, delayMs: w.delayMs, seed: w.seed });
+      wire.setLink(w.link === 'up');
+    }
+    for (const host of description.hosts) await buildHost(description, host, options, stacks);
+  } catch (e) {
+    // Bounded: a driver that never completes its pause must not hang the caller's error path.
+    await withTimeout(stacks.shutdown(), options.settleTimeoutMs ?? 10_000, 'shutting down after the failure').catch(() => undefined);
+    throw e;
+  }
+  return stacks;
+}
+
+function characteristicsOf(description: StackDescription, name: string): { characteristics: DriverCharacteristics; instance?: unknown } {
+  const builtin = description.moduleDriverNames.has(name) ? undefined : BUILTIN_DRIVERS.get(name);
+  if (builtin !== undefined) return builtin();
+  const chars = description.drivers.get(name);
+  if (chars === undefined) throw new RuntimeOperationError(`driver '${name}' is neither built in nor loaded`);
+  return { characteristics: chars };
+}
+
+async function buildHost(description: StackDescription, host: HostDescription, options: BuildOptions, stacks: Stacks): Promise<void> {
+  const errors: string[] = [];
+  const userLogger = options.logger;
+  const logger: Logger = (level, source, msg) => {
+    if (level === 'error') errors.push(`${source}: ${msg}`);
+    userLogger?.(level, source, msg);
+  };
+  const runtime = new NdisRuntime({
+    name: host.name,
+    scheduler: options.scheduler?.(host.name) ?? new RealScheduler(),
+    verifier: { ...options.verifierOptions, enabled: options.verifier ?? host.verifier },
+    logger,
+  });
+  const protocols = new Map<string, unknown>();
+  stacks.hosts.set(host.name, { runtime, protocols });
+  const where = `host ${host.name}`;
+
+  for (const name of host.drivers) {
+    const d = characteristicsOf(description, name);
+    try {
+      runtime.registerDriver(d.characteristics);
+    } catch (e) {
+      throw new RuntimeOperationError(`${where}: ${message(e)}`, { cause: e });
+    }
+    if (d.instance !== undefined) protocols.set(name, d.instance);
+  }
+
+  const prefix = options.wirePrefix ?? '';
+  const keywordsOf = (a: AdapterDescription): Record<string, ConfigValue> => {
+    if (a.driver !== VIRTUAL_WIRE) return { ...a.keywords };
+    const wire = prefix + String(a.keywords['Wire'] ?? 'default');
+    stacks.wires.add(wire);
+    return { ...a.keywords, Wire: wire };
+  };
+  const intermediatesOn = (adapter: string) => host.intermediates.filter((im) => im.lower === adapter);
+  const byName = new Map(host.adapters.map((a) => [a.name, a]));
+
+  // Virtual miniports get their filters, protocols and stacked intermediates when they appear.
+  runtime.adapterPolicy = (shortName) => {
+    const a = byName.get(shortName);
+    if (a === undefined || a.driver !== null) return undefined;
+    return {
+      filters: a.effectiveFilters.map((u) => ({ driver: u.driver, keywords: { ...u.keywords } })),
+      protocols: [
+        ...a.effectiveProtocols.map((u) => ({ driver: u.driver, keywords: { ...u.keywords } })),
+        ...intermediatesOn(a.name).map((im) => ({ driver: im.driver, keywords: { ...im.keywords } })),
+      ],
+    };
+  };
+
+  for (const a of host.adapters) {
+    if (a.driver === null) continue;
+    const at = `${where}: adapter ${host.name}/${a.name}`;
+    await step(at, () => runtime.addAdapter({ name: a.name, driver: a.driver!, keywords: keywordsOf(a) }));
+    for (const f of a.effectiveFilters) await step(`${at}: filter ${f.driver} (${f.keyPath})`, () => runtime.attachFilter(a.name, f.driver, { ...f.keywords }));
+    for (const p of a.effectiveProtocols) await step(`${at}: protocol ${p.driver} (${p.keyPath})`, () => runtime.bindProtocol(a.name, p.driver, { ...p.keywords }));
+    for (const im of intermediatesOn(a.name)) await step(`${at}: intermediate ${im.driver} (${im.keyPath})`, () => runtime.bindProtocol(a.name, im.driver, { ...im.keywords }));
+    await step(at, () => runtime.startAdapter(a.name));
+  }
+
+  await step(where, () => withTimeout(runtime.whenIdle(), options.settleTimeoutMs ?? 10_000, 'bringing up the stack'));
+
+  for (const a of host.adapters) {
+    const mb = runtime.adapters.get(`${host.name}/${a.name}`);
+    if (mb !== undefined && mb.state === 'Running') continue;
+    const why = errors;
+    const creator = a.createdBy === null ? '' : ` (virtual miniport of ${host.intermediates[a.createdBy]!.driver} over '${host.intermediates[a.createdBy]!.lower}')`;
+    throw new RuntimeOperationError(
+      `${where}: adapter ${host.name}/${a.name}${creator} ${mb === undefined ? 'was not created' : `is ${mb.state}, not Running`}${why.length > 0 ? `: ${why.join('; ')}` : ''}`,
+    );
+  }
+}

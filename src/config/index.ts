@@ -1,0 +1,17 @@
+/**
+ * Stack configuration: YAML → validated StackDescription (loader.ts, schema.ts, validate.ts) and the
+ * binding engine that builds running hosts from it (binding-engine.ts). See docs/config-reference.md.
+ */
+export { loadStackConfig, parseStackConfig } from './loader.js';
+export { buildStacks, type BuildOptions, type BuiltHost, type BuiltStacks } from './binding-engine.js';
+export { UPPER_BINDINGS_KEYWORD } from './validate.js';
+export type {
+  AdapterDescription,
+  DriverUse,
+  HostDescription,
+  IntermediateDescription,
+  KeywordValues,
+  ModuleDriverDescription,
+  StackDescription,
+  WireDescription,
+} from './description.js';

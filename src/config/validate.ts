@@ -1,0 +1,241 @@
+/**
+ * Meaning checks of a well-shaped config against the drivers' characteristics, producing the
+ * StackDescription. Checked here (ndis-core §1.2–§1.3, §10):
+ *
+ *   - every driver named exists and is of the kind its slot takes (a miniport drives an adapter, filters
+ *     go under `filters`, protocols under `protocols`, intermediate drivers under `intermediates`);
+ *   - media: an adapter-level filter's FilterMediaTypes / protocol's MediumArray include the adapter's
+ *     medium (a physical adapter's miniport medium, a virtual adapter's intermediate miniport medium);
+ *     host-level filters and protocols go only to adapters whose medium they support;
+ *   - keywords fit each driver's schema (keywords.ts);
+ *   - the intermediate graph: each virtual adapter is created by exactly one intermediate, is not also a
+ *     physical adapter, and no intermediate sits (directly or through other intermediates) on one of the
+ *     adapters it creates;
+ *   - no driver is placed twice on one adapter.
+ *
+ * Not checked here: anything only a running driver can tell (a miniport that reports another medium in
+ * its general attributes than it declared fails at bind time, in the binding engine).
+ */
+import { ConfigError } from '../errors.js';
+import type { ConfigValue, DriverCharacteristics, KeywordSchema } from '../ndis/driver-api.js';
+import { mediumName } from '../inspect/names.js';
+import type { AdapterDescription, DriverUse, HostDescription, IntermediateDescription, WireDescription } from './description.js';
+import { joinKeyPath } from './key-path.js';
+import { checkKeywords } from './keywords.js';
+import type { RawAdapter, RawDriverRef, RawHost, RawStackConfig } from './schema.js';
+
+type Kind = DriverCharacteristics['kind'];
+
+/** The keyword an intermediate's binding receives its `upper` list in. */
+export const UPPER_BINDINGS_KEYWORD = 'UpperBindings';
+
+const SLOT_HINT: Record<Kind, string> = {
+  miniport: 'miniport drivers drive adapters: adapters.<name>.driver',
+  filter: 'filter drivers go under `filters`',
+  protocol: 'protocol drivers go under `protocols`',
+  intermediate: 'intermediate drivers go under `intermediates`',
+};
+
+function article(kind: Kind): string {
+  return kind === 'intermediate' ? `an ${kind}` : `a ${kind}`;
+}
+
+export class Validator {
+  readonly #file: string;
+  readonly #drivers: ReadonlyMap<string, DriverCharacteristics>;
+  readonly #moduleDrivers: readonly string[];
+
+  constructor(file: string, drivers: ReadonlyMap<string, DriverCharacteristics>, moduleDrivers: readonly string[]) {
+    this.#file = file;
+    this.#drivers = drivers;
+    this.#moduleDrivers = moduleDrivers;
+  }
+
+  #fail(keyPath: string, detail: string): never {
+    throw new ConfigError(this.#file, keyPath, detail);
+  }
+
+  /** The characteristics of `name`, which must be of kind `want`. */
+  #driver<K extends Kind>(keyPath: string, name: string, want: K): Extract<DriverCharacteristics, { kind: K }> {
+    const chars = this.#drivers.get(name);
+    if (chars === undefined) {
+      const known = [...this.#drivers.values()].filter((c) => c.kind === want).map((c) => c.name);
+      this.#fail(keyPath, `unknown driver '${name}' (known: ${known.length > 0 ? known.join(', ') : `no ${want} drivers`})`);
+    }
+    if (chars.kind !== want) this.#fail(keyPath, `driver '${name}' is ${article(chars.kind)} driver, not ${article(want)} driver (${SLOT_HINT[chars.kind]})`);
+    return chars as Extract<DriverCharacteristics, { kind: K }>;
+  }
+
+  #keywords(keyPath: string, name: string, schema: KeywordSchema | undefined, given: Readonly<Record<string, ConfigValue>> | null | undefined, implicit: readonly string[] = []): Record<string, ConfigValue> {
+    return checkKeywords(this.#file, joinKeyPath(keyPath, 'keywords'), name, schema, given ?? {}, { implicit, supplied: implicit });
+  }
+
+  /** A list of filters or protocols, checked for kind, keywords and duplicates. */
+  #uses(keyPath: string, refs: readonly RawDriverRef[] | null | undefined, kind: 'filter' | 'protocol'): DriverUse[] {
+    const out: DriverUse[] = [];
+    (refs ?? []).forEach((ref, i) => {
+      const at = joinKeyPath(keyPath, i);
+      const chars = this.#driver(joinKeyPath(at, 'driver'), ref.driver, kind);
+      const j = out.findIndex((u) => u.driver === ref.driver);
+      if (j >= 0) this.#fail(at, `${kind} '${ref.driver}' is listed twice (also at ${out[j]!.keyPath})`);
+      out.push({ driver: ref.driver, keywords: this.#keywords(at, ref.driver, chars.keywords, ref.keywords), keyPath: at });
+    });
+    return out;
+  }
+
+  #supports(use: DriverUse, medium: number): boolean {
+    const c = this.#drivers.get(use.driver)!;
+    if (c.kind === 'filter') return c.mediaTypes.includes(medium);
+    if (c.kind === 'protocol') return c.mediumArray.includes(medium);
+    return false;
+  }
+
+  #mediaOf(use: DriverUse): string {
+    const c = this.#drivers.get(use.driver)!;
+    const list = c.kind === 'filter' ? c.mediaTypes : c.kind === 'protocol' ? c.mediumArray : [];
+    return list.map(mediumName).join(', ');
+  }
+
+  wires(raw: RawStackConfig['wires']): WireDescription[] {
+    return Object.entries(raw ?? {}).map(([name, w]) => ({
+      name,
+      keyPath: joinKeyPath('wires', name),
+      lossRate: w?.lossRate ?? 0,
+      delayMs: w?.delayMs ?? 0,
+      seed: w?.seed ?? 1,
+      link: w?.link ?? 'up',
+    }));
+  }
+
+  host(name: string, raw: RawHost | null): HostDescription {
+    const hp = joinKeyPath('hosts', name);
+    const h = raw ?? {};
+    const filters = this.#uses(joinKeyPath(hp, 'filters'), h.filters, 'filter');
+    const protocols = this.#uses(joinKeyPath(hp, 'protocols'), h.protocols, 'protocol');
+    const rawAdapters = Object.entries(h.adapters ?? {}).map(([n, a]) => [n, a ?? {}] as [string, RawAdapter]);
+    const listed = new Map(rawAdapters);
+    const ap = (n: string) => joinKeyPath(hp, 'adapters', n);
+
+    // Physical adapters: their miniport and keywords.
+    const miniportMedium = new Map<string, number>();
+    for (const [n, a] of rawAdapters) {
+      if (a.driver === null || a.driver === undefined) continue;
+      const chars = this.#driver(joinKeyPath(ap(n), 'driver'), a.driver, 'miniport');
+      miniportMedium.set(n, chars.medium);
+    }
+
+    // Intermediates: drivers, keywords, which virtual adapter each creates.
+    const creator = new Map<string, number>();
+    const ims: IntermediateDescription[] = [];
+    (h.intermediates ?? []).forEach((im, i) => {
+      const ip = joinKeyPath(hp, 'intermediates', i);
+      const chars = this.#driver(joinKeyPath(ip, 'driver'), im.driver, 'intermediate');
+      const keywords = this.#keywords(ip, im.driver, chars.protocol.keywords, im.keywords, [UPPER_BINDINGS_KEYWORD]);
+      im.upper.forEach((u, j) => {
+        const up = joinKeyPath(ip, 'upper', j);
+        if (im.upper.indexOf(u) !== j) this.#fail(up, `'${u}' is listed twice in upper`);
+        if (miniportMedium.has(u)) this.#fail(up, `'${u}' is a physical adapter (it has a driver at ${joinKeyPath(ap(u), 'driver')}); an intermediate's upper adapters are virtual`);
+        const other = creator.get(u);
+        if (other !== undefined) this.#fail(up, `virtual adapter '${u}' is already created by ${joinKeyPath(hp, 'intermediates', other)} (${ims[other]!.driver})`);
+        creator.set(u, i);
+      });
+      ims.push({ driver: im.driver, lower: im.lower, upper: [...im.upper], keywords: { ...keywords, [UPPER_BINDINGS_KEYWORD]: [...im.upper] }, keyPath: ip });
+    });
+
+    for (const [n] of rawAdapters) {
+      if (!miniportMedium.has(n) && !creator.has(n)) {
+        this.#fail(ap(n), `adapter '${n}' has no driver and no intermediate creates it (give it a driver, or list it in an intermediate's upper)`);
+      }
+    }
+    const allNames = [...rawAdapters.map(([n]) => n), ...[...creator.keys()].filter((u) => !listed.has(u))];
+
+    // Lower edges: existing adapters, one binding per (driver, lower), no cycles, matching media.
+    ims.forEach((im, i) => {
+      const lp = joinKeyPath(im.keyPath, 'lower');
+      if (!allNames.includes(im.lower)) this.#fail(lp, `no adapter '${im.lower}' on host '${name}' (adapters: ${allNames.join(', ') || 'none'})`);
+      const twin = ims.findIndex((o, k) => k < i && o.driver === im.driver && o.lower === im.lower);
+      if (twin >= 0) this.#fail(lp, `intermediate '${im.driver}' is already bound to '${im.lower}' by ${ims[twin]!.keyPath}`);
+      // Walk down from the lower adapter through the intermediates that create it; reaching one of our
+      // own upper adapters is a cycle. (A cycle that does not pass through this intermediate stops the
+      // walk here and is reported at the entry of an intermediate on it.)
+      const chain: string[] = [];
+      let cur: string | undefined = im.lower;
+      while (cur !== undefined && !chain.includes(cur)) {
+        chain.push(cur);
+        if (im.upper.includes(cur)) {
+          const route = chain.length === 1 ? `'${cur}'` : chain.join(' → ');
+          this.#fail(lp, `cycle: this intermediate creates '${cur}' and also sits on it (lower ${route})`);
+        }
+        const c = creator.get(cur);
+        cur = c === undefined ? undefined : ims[c]!.lower;
+      }
+    });
+    const mediumOf = (n: string): number => miniportMedium.get(n) ?? this.#imMiniportMedium(ims[creator.get(n)!]!.driver);
+    ims.forEach((im) => {
+      const chars = this.#drivers.get(im.driver) as Extract<DriverCharacteristics, { kind: 'intermediate' }>;
+      const m = mediumOf(im.lower);
+      if (!chars.protocol.mediumArray.includes(m)) {
+        this.#fail(joinKeyPath(im.keyPath, 'lower'), `intermediate '${im.driver}' does not bind to medium ${mediumName(m)} of adapter '${im.lower}' (its MediumArray: ${chars.protocol.mediumArray.map(mediumName).join(', ')})`);
+      }
+    });
+
+    // Adapters: keywords, adapter-level filters and protocols (media, duplicates), effective lists.
+    const adapters: AdapterDescription[] = allNames.map((n) => {
+      const a = listed.get(n) ?? {};
+      const p = ap(n);
+      const medium = mediumOf(n);
+      const driver = a.driver ?? null;
+      let keywords: Record<string, ConfigValue> = {};
+      if (driver !== null) keywords = this.#keywords(p, driver, this.#driver(joinKeyPath(p, 'driver'), driver, 'miniport').keywords, a.keywords);
+      else if (a.keywords !== null && a.keywords !== undefined && Object.keys(a.keywords).length > 0) {
+        this.#fail(joinKeyPath(p, 'keywords'), `virtual adapter '${n}' takes no keywords (its miniport is created by ${ims[creator.get(n)!]!.keyPath}; configure the intermediate instead)`);
+      }
+      const own = (kind: 'filter' | 'protocol', hostLevel: readonly DriverUse[]): { listed: DriverUse[]; effective: DriverUse[] } => {
+        const list = this.#uses(joinKeyPath(p, `${kind}s`), kind === 'filter' ? a.filters : a.protocols, kind);
+        for (const u of list) {
+          if (!this.#supports(u, medium)) {
+            this.#fail(u.keyPath, `${kind} '${u.driver}' does not ${kind === 'filter' ? 'attach' : 'bind'} to medium ${mediumName(medium)} of adapter '${n}' (its ${kind === 'filter' ? 'FilterMediaTypes' : 'MediumArray'}: ${this.#mediaOf(u)})`);
+          }
+          const dup = hostLevel.find((x) => x.driver === u.driver);
+          if (dup !== undefined) this.#fail(u.keyPath, `${kind} '${u.driver}' is already installed for every adapter at ${dup.keyPath}`);
+        }
+        return { listed: list, effective: [...hostLevel.filter((u) => this.#supports(u, medium)), ...list] };
+      };
+      const f = own('filter', filters);
+      const pr = own('protocol', protocols);
+      return {
+        name: n,
+        keyPath: p,
+        driver,
+        medium,
+        keywords,
+        filters: f.listed,
+        protocols: pr.listed,
+        effectiveFilters: f.effective,
+        effectiveProtocols: pr.effective,
+        createdBy: creator.get(n) ?? null,
+        implicit: !listed.has(n),
+      };
+    });
+    // Physical adapters first (the engine adds them), virtual ones after (their intermediates create them).
+    adapters.sort((x, y) => Number(x.driver === null) - Number(y.driver === null));
+
+    const order: string[] = [];
+    const use = (d: string | null): void => {
+      if (d !== null && !order.includes(d)) order.push(d);
+    };
+    for (const u of [...filters, ...protocols]) use(u.driver);
+    for (const a of adapters) {
+      use(a.driver);
+      for (const u of [...a.filters, ...a.protocols]) use(u.driver);
+    }
+    for (const im of ims) use(im.driver);
+    for (const d of this.#moduleDrivers) use(d);
+
+    return { name, keyPath: hp, verifier: h.verifier ?? true, filters, protocols, adapters, intermediates: ims, drivers: order };
+  }
+
+  #imMiniportMedium(driver: string): number {
+    return (this.#drivers.get(driver) as Extract<DriverCharacteristics, { kind: 'intermediate' }>).miniport.medium;
+  }
+}

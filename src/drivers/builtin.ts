@@ -1,0 +1,39 @@
+/**
+ * The built-in driver registry: every driver that ships with tsndis, by service name, as a factory.
+ * A factory returns the characteristics to register and, for drivers user code talks to (the raw
+ * protocol), the per-host object that owns the bindings. The config loader calls factories to learn a
+ * driver's kind, media and keyword schema; the binding engine calls them once per host it builds.
+ *
+ * Not here: drivers loaded from module paths (config `drivers:`), which the config loader imports.
+ */
+import type { DriverCharacteristics } from '../ndis/index.js';
+import { countersFilter } from './filter/counters/index.js';
+import { monitorFilter } from './filter/monitor/index.js';
+import { passThroughFilter } from './filter/passthrough/index.js';
+import { imPassThroughDriver } from './intermediate/passthrough/index.js';
+import { virtualWireMiniport } from './miniport/virtual-wire/index.js';
+import { RawProtocol } from './protocol/raw/index.js';
+
+export interface BuiltinDriver {
+  readonly characteristics: DriverCharacteristics;
+  /** The object user code reaches the driver through on one host (e.g. a RawProtocol), if any. */
+  readonly instance?: unknown;
+}
+
+export type BuiltinDriverFactory = () => BuiltinDriver;
+
+/** Service name → factory. Iteration order is the order drivers are listed in docs and error messages. */
+export const BUILTIN_DRIVERS: ReadonlyMap<string, BuiltinDriverFactory> = new Map<string, BuiltinDriverFactory>([
+  ['tsndis.virtual-wire', () => ({ characteristics: virtualWireMiniport })],
+  ['tsndis.counters', () => ({ characteristics: countersFilter })],
+  ['tsndis.monitor', () => ({ characteristics: monitorFilter })],
+  ['tsndis.passthrough', () => ({ characteristics: passThroughFilter })],
+  [
+    'tsndis.raw',
+    () => {
+      const raw = new RawProtocol('tsndis.raw');
+      return { characteristics: raw.characteristics, instance: raw };
+    },
+  ],
+  ['tsndis.im-passthrough', () => ({ characteristics: imPassThroughDriver })],
+]);

@@ -1,0 +1,170 @@
+/**
+ * The inspector's model of one host: plain, JSON-able data (numbers, strings, booleans, arrays, plain
+ * objects; no bigint, no class instances), taken at one instant. Both renderers and the dashboard read
+ * this model, never the runtime. Stacks are listed bottom → top, as NDIS numbers them (level 0 = the
+ * miniport, filter modules 1…n, bindings above).
+ */
+
+/** NBL counts on the edges of one block (the runtime's EdgeCounters). */
+export interface CountersSnapshot {
+  /** NBLs passed down (towards the miniport) by this block, or for a miniport: handed to the driver. */
+  readonly sent: number;
+  /** NBLs completed back up. */
+  readonly sendCompleted: number;
+  /** Completions with a failure status (bindings). */
+  readonly sendFailed: number;
+  /** NBLs indicated up. */
+  readonly received: number;
+  /** NBLs returned down. */
+  readonly returned: number;
+  /** NBLs the runtime dropped here (paused target, packet filter, rule violations). */
+  readonly dropped: number;
+}
+
+export interface OutstandingSnapshot {
+  readonly sends: number;
+  readonly receives: number;
+}
+
+export interface LinkSnapshot {
+  readonly connected: boolean;
+  readonly mediaConnectState: 'connected' | 'disconnected' | 'unknown';
+  readonly duplex: 'full' | 'half' | 'unknown';
+  /** Bits per second; null when NDIS_LINK_SPEED_UNKNOWN. */
+  readonly xmitSpeedBps: number | null;
+  readonly rcvSpeedBps: number | null;
+}
+
+export interface DriverSnapshot {
+  readonly name: string;
+  readonly kind: 'miniport' | 'filter' | 'protocol' | 'intermediate';
+  /** "6.30" */
+  readonly ndisVersion: string;
+  readonly driverVersion: string | null;
+  readonly description: string | null;
+  readonly filterType: string | null;
+  readonly filterClass: string | null;
+  readonly runType: string | null;
+  /** Upper-edge medium (miniports and intermediates' virtual miniports). */
+  readonly medium: string | null;
+  /** Lower-edge media (FilterMediaTypes, MediumArray). */
+  readonly media: readonly string[];
+}
+
+export interface FilterSnapshot {
+  readonly name: string;
+  readonly driver: string;
+  readonly type: string;
+  readonly class: string;
+  readonly runType: string;
+  readonly state: string;
+  /** 1 = directly above the miniport. */
+  readonly level: number;
+  /** Monitoring modules: what they sit directly above ('miniport' or a modifying filter's name). */
+  readonly above: string | null;
+  readonly failed: boolean;
+  readonly counters: CountersSnapshot;
+  /** NBLs this module originated that have not come back. */
+  readonly originated: OutstandingSnapshot;
+  /** The module's own `inspect()` output, if it has one. */
+  readonly inspect: unknown;
+}
+
+export interface BindingSnapshot {
+  readonly name: string;
+  readonly protocol: string;
+  /** The lower edge of an intermediate driver. */
+  readonly intermediate: boolean;
+  readonly state: string;
+  readonly packetFilter: number;
+  readonly packetFilterNames: readonly string[];
+  readonly failed: boolean;
+  readonly counters: CountersSnapshot;
+  /** Sends not completed, receives held (not returned). */
+  readonly outstanding: OutstandingSnapshot;
+  /** Virtual miniports this (intermediate) binding created. */
+  readonly virtualMiniports: readonly string[];
+  readonly inspect: unknown;
+}
+
+export interface AdapterSnapshot {
+  /** Full name, `host/eth0`. */
+  readonly name: string;
+  readonly shortName: string;
+  readonly driver: string;
+  readonly state: string;
+  readonly ifIndex: number;
+  /** Created by an intermediate driver: the binding that created it. */
+  readonly createdBy: string | null;
+  readonly medium: string;
+  readonly mac: string | null;
+  readonly permanentMac: string | null;
+  readonly mtu: number | null;
+  readonly link: LinkSnapshot | null;
+  /** Merged over every binding (what the miniport was told). */
+  readonly packetFilter: number;
+  readonly packetFilterNames: readonly string[];
+  readonly lookahead: number;
+  readonly multicastList: readonly string[];
+  readonly failed: boolean;
+  readonly resetInProgress: boolean;
+  readonly surpriseRemoved: boolean;
+  readonly counters: CountersSnapshot;
+  readonly outstanding: OutstandingSnapshot;
+  /** The miniport adapter's own `inspect()` output, if it has one. */
+  readonly inspect: unknown;
+  /** Bottom → top. */
+  readonly filters: readonly FilterSnapshot[];
+  readonly bindings: readonly BindingSnapshot[];
+}
+
+export interface PoolSnapshot {
+  readonly name: string;
+  readonly kind: 'NetBufferList' | 'NetBuffer';
+  /** The block that allocated it. */
+  readonly owner: string | null;
+  readonly capacity: number;
+  readonly inUse: number;
+  /** Allocations refused because the pool was empty. */
+  readonly exhausted: number;
+}
+
+export interface AllocatorClassSnapshot {
+  readonly capacity: number;
+  readonly inUse: number;
+}
+
+export interface AllocatorSnapshot {
+  readonly mappings: AllocatorClassSnapshot;
+  readonly small: AllocatorClassSnapshot;
+  readonly large: AllocatorClassSnapshot;
+  readonly contextBlocks: AllocatorClassSnapshot;
+}
+
+export interface ViolationSnapshot {
+  readonly rule: string;
+  readonly module: string;
+  readonly detail: string;
+  /** Runtime clock, ms. */
+  readonly time: number;
+}
+
+export interface VerifierSnapshot {
+  readonly enabled: boolean;
+  readonly total: number;
+  /** Count per rule, rules in alphabetical order. */
+  readonly byRule: Readonly<Record<string, number>>;
+  /** The first violations recorded (at most `FIRST_VIOLATIONS`). */
+  readonly first: readonly ViolationSnapshot[];
+}
+
+export interface RuntimeSnapshot {
+  readonly host: string;
+  readonly verifier: VerifierSnapshot;
+  readonly drivers: readonly DriverSnapshot[];
+  /** Sorted by name. */
+  readonly adapters: readonly AdapterSnapshot[];
+  /** Sorted by name. */
+  readonly pools: readonly PoolSnapshot[];
+  readonly allocator: AllocatorSnapshot;
+}

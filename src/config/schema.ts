@@ -64,7 +64,7 @@ const HostObject = z.strictObject({
   filters: DriverRefs.nullish(),
   protocols: DriverRefs.nullish(),
   adapters: z.record(Name, AdapterObject.nullable()).nullish(),
-  intermediates: z.array(IntermediateObject).nullish(),
+  intermediates: listOf(IntermediateObject).nullish(),
 });
 
 export const StackConfigSchema = z.strictObject({

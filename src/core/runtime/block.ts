@@ -203,16 +203,21 @@ export abstract class NdisBlock implements NdisHandleBase {
     }
   }
 
-  /** Cancels timers and drops pools that are empty; returns what was still in use (for TeardownLeak). */
+  /**
+   * Frees the timers and the empty pools the driver did not free itself; returns what it left behind
+   * (for TeardownLeak): timers and pools never freed, and items still allocated (those pools stay
+   * registered until the runtime reclaims them).
+   */
   releaseResources(): string[] {
     const leaks: string[] = [];
     for (const t of [...this.timers]) {
-      if (t.timer.queued) leaks.push('a queued timer');
+      leaks.push(t.timer.queued ? 'a queued timer' : 'a timer not freed');
       t.free();
     }
     for (const pool of [...this.pools]) {
       if (pool.inUse > 0) leaks.push(`${pool.inUse} item(s) of pool ${pool.name}`);
       else {
+        leaks.push(`pool ${pool.name} not freed`);
         this.pools.delete(pool);
         this.rt.pools.delete(pool);
       }

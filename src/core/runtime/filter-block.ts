@@ -19,6 +19,7 @@ import type {
   NetDevicePnPEvent,
   NetPnPEvent,
 } from '../../ndis/driver-api.js';
+import { NDIS_RECEIVE_FLAGS_RESOURCES } from '../../ndis/constants.js';
 import type { NdisOidRequest } from '../../ndis/oid-request.js';
 import { NDIS_STATUS_FAILURE, NDIS_STATUS_PAUSED, NDIS_STATUS_PENDING, NDIS_STATUS_SUCCESS, type NdisStatus } from '../../ndis/status.js';
 import { StateMachine } from '../state/state-machine.js';
@@ -29,7 +30,7 @@ import type { Configuration } from './configuration.js';
 import type { RuntimeContext } from './context.js';
 import type { MiniportBlock } from './miniport-block.js';
 import { completeOid, submitOid } from './oid-routing.js';
-import { back, transferBack, transferOn } from './transfer.js';
+import { back, on, transferBack, transferOn } from './transfer.js';
 
 type OptionalPath =
   | 'sendNetBufferLists'
@@ -274,9 +275,15 @@ export class FilterBlock
       this.#failSendsUp(nbls);
       return;
     }
+    const n = transferOn(nbls, this, target.id, this.rt.verifying);
+    const head = on.head;
+    // Count again what went on: the verifier may have cut NBLs out or supplied a missing SourceHandle.
+    own = 0;
+    for (let nbl: NetBufferList | null = head; nbl !== null; nbl = nbl.next) if (nbl.sourceHandle === self) own++;
     this.ownSendsOutstanding += own;
-    this.stats.sent += transferOn(nbls, this, target.id, this.rt.verifying);
-    target.deliverSend(nbls, portNumber, sendFlags);
+    if (head === null) return;
+    this.stats.sent += n;
+    target.deliverSend(head, portNumber, sendFlags);
   }
 
   /** Completes a chain this module may not pass down (paused): own NBLs come straight back to it. */
@@ -319,7 +326,7 @@ export class FilterBlock
   indicateReceiveNetBufferLists(nbls: NetBufferList, portNumber: number, numberOfNetBufferLists: number, receiveFlags: number): void {
     const self: object = this;
     const target = this.upperReceive;
-    if (this.state === 'Running' && !this.rt.verifying) {
+    if (this.state === 'Running' && !this.rt.verifying && (receiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) === 0) {
       const tid = target.id;
       let own = 0;
       let n = 0;
@@ -335,17 +342,32 @@ export class FilterBlock
     }
     let own = 0;
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) if (nbl.sourceHandle === self) own++;
+    const resources = (receiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
     if (this.state !== 'Running') {
       this.report('SendWhilePaused', `NdisFIndicateReceiveNetBufferLists while ${this.state}`);
-      if (own === 0) this.returnNetBufferLists(nbls, 0);
+      // Send them back down, unless the indicator keeps them anyway (RESOURCES).
+      if (own === 0 && !resources) this.returnNetBufferLists(nbls, 0);
       this.stats.dropped += numberOfNetBufferLists;
       return;
     }
-    this.ownReceivesOutstanding += own;
+    if (resources) for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) nbl.ndisRefs = -1;
     const n = transferOn(nbls, this, target.id, this.rt.verifying);
-    if (n !== numberOfNetBufferLists) this.report('NblReceiveCount', `NumberOfNetBufferLists ${numberOfNetBufferLists} but the chain holds ${n}`);
+    const head = on.head;
+    if (n + on.cut !== numberOfNetBufferLists) this.report('NblReceiveCount', `NumberOfNetBufferLists ${numberOfNetBufferLists} but the chain holds ${n + on.cut}`);
+    own = 0; // again, as for sends
+    for (let nbl: NetBufferList | null = head; nbl !== null; nbl = nbl.next) if (nbl.sourceHandle === self) own++;
+    // RESOURCES: nothing comes back by return; ownership reverts to this module when the call returns.
+    if (!resources) this.ownReceivesOutstanding += own;
+    if (head === null) return;
     this.stats.received += n;
-    target.deliverReceive(nbls, portNumber, n, receiveFlags);
+    target.deliverReceive(head, portNumber, n, receiveFlags);
+    if (resources) {
+      for (let nbl: NetBufferList | null = head; nbl !== null; nbl = nbl.next) {
+        nbl.ndisOwner = this.id;
+        // Its own are free to reuse; forwarded ones stay marked until the indicator gets them back.
+        if (nbl.sourceHandle === self) nbl.ndisRefs = 0;
+      }
+    }
   }
 
   /** NdisFReturnNetBufferLists. */

@@ -49,7 +49,7 @@ import type { FilterBlock } from './filter-block.js';
 import type { OpenBlock } from './open-block.js';
 import { completeOid } from './oid-routing.js';
 import { StackTop } from './stack-top.js';
-import { back, transferBack, transferOn } from './transfer.js';
+import { back, on, transferBack, transferOn } from './transfer.js';
 
 /** OIDs NDIS answers itself for NDIS 6 miniports, from the cached attributes. */
 export const NDIS_ANSWERED_OIDS: readonly number[] = [
@@ -308,8 +308,9 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   /** NdisMIndicateReceiveNetBufferLists. */
   indicateReceiveNetBufferLists(nbls: NetBufferList, portNumber: number, numberOfNetBufferLists: number, receiveFlags: number): void {
     const resources = (receiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
-    if (this.state !== 'Running' || this.removing) {
-      this.report('SendWhilePaused', `receive indication while ${this.removing ? 'being removed' : this.state}`);
+    // (While the stack is being removed the adapter is Running until its pause: indications are legal.)
+    if (this.state !== 'Running') {
+      this.report('SendWhilePaused', `receive indication while ${this.state}`);
       this.stats.dropped += numberOfNetBufferLists;
       if (!resources) this.rt.scheduler.defer(() => this.#returnToDriver(nbls));
       return;
@@ -318,20 +319,24 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     if (verify) {
       for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
         if (nbl.sourceHandle !== this) {
-          if (nbl.sourceHandle !== null) this.report('NblSourceHandle', `indicated an NBL whose SourceHandle is not the adapter handle`);
-          nbl.sourceHandle = this;
+          if (nbl.sourceHandle === null) nbl.sourceHandle = this;
+          else this.report('NblSourceHandle', `indicated an NBL whose SourceHandle is not the adapter handle`);
         }
       }
     }
     const target = this.receiveEntry;
+    // RESOURCES NBLs are marked so that any return of them, at any layer, is caught.
+    if (resources) for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) nbl.ndisRefs = -1;
     const n = transferOn(nbls, this, target.id, verify);
-    if (n !== numberOfNetBufferLists) this.report('NblReceiveCount', `NumberOfNetBufferLists ${numberOfNetBufferLists} but the chain holds ${n}`);
+    const head = on.head;
+    if (n + on.cut !== numberOfNetBufferLists) this.report('NblReceiveCount', `NumberOfNetBufferLists ${numberOfNetBufferLists} but the chain holds ${n + on.cut}`);
+    if (head === null) return;
     this.stats.received += n;
     if (!resources) this.receivesOutstanding += n;
-    target.deliverReceive(nbls, portNumber, n, receiveFlags);
+    target.deliverReceive(head, portNumber, n, receiveFlags);
     if (resources) {
       // Ownership reverts to the indicator when the call returns.
-      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+      for (let nbl: NetBufferList | null = head; nbl !== null; nbl = nbl.next) {
         nbl.ndisOwner = this.id;
         nbl.ndisRefs = 0;
       }

@@ -23,6 +23,7 @@ import {
   NDIS_STATUS_INVALID_STATE,
   NDIS_STATUS_MULTICAST_FULL,
   NDIS_STATUS_NOT_SUPPORTED,
+  NDIS_STATUS_OPEN_LIST_FULL,
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
@@ -37,7 +38,7 @@ import type { Configuration } from './configuration.js';
 import type { RuntimeContext } from './context.js';
 import type { MiniportBlock } from './miniport-block.js';
 import { submitOid } from './oid-routing.js';
-import { transferOn } from './transfer.js';
+import { on, transferOn } from './transfer.js';
 
 /** Hooks the runtime gives a binding for the calls that reach beyond its own stack. */
 export interface BindingServices {
@@ -66,6 +67,11 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
 
   sendsOutstanding = 0;
   receivesHeld = 0;
+  /**
+   * This binding's bit in the holder mask of receive NBLs shared with other bindings (`ndisRefs`);
+   * unique among the adapter's bindings, 0 when all 30 bits are taken (bind fails: OPEN_LIST_FULL).
+   */
+  readonly rxBit: number;
   /** Scratch used by StackTop to split a completion chain per binding. */
   completeHead: NetBufferList | null = null;
   completeTail: NetBufferList | null = null;
@@ -83,6 +89,11 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     this.keywords = keywords;
     this.services = services;
     this.intermediate = intermediate;
+    let used = 0;
+    for (const b of mb.bindings) used |= b.rxBit;
+    let bit = 1;
+    while (bit <= 1 << 29 && (used & bit) !== 0) bit <<= 1;
+    this.rxBit = bit <= 1 << 29 ? bit : 0;
     this.sm = new StateMachine('binding', this.name, BINDING_TRANSITIONS, 'Unbound', (from, event, to) => {
       rt.log('debug', this.name, `binding ${from} --${event}--> ${to}`);
       mb.top.refreshReceivers();
@@ -159,6 +170,10 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
   /** ProtocolBindAdapterEx … Paused. Returns the bind status. */
   async bind(): Promise<NdisStatus> {
     this.sm.fire('bind');
+    if (this.rxBit === 0) {
+      this.sm.fire('bindFailed');
+      return NDIS_STATUS_OPEN_LIST_FULL;
+    }
     try {
       this.instance = new this.protocol.binding(this);
     } catch (e) {
@@ -237,8 +252,10 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
 
   /** NdisSendNetBufferLists. Ownership of `nbls` moves down the stack. */
   sendNetBufferLists(nbls: NetBufferList, portNumber: number, sendFlags: number): void {
-    if (this.state !== 'Running' || this.mb.removing) {
-      this.report('SendWhilePaused', `send while the binding is ${this.state}${this.mb.removing ? ' (adapter being removed)' : ''}`);
+    // Running during a removal is still Running: the binding is paused next, and until then its sends go
+    // down (a removed device fails them with NDIS_STATUS_ADAPTER_REMOVED).
+    if (this.state !== 'Running') {
+      this.report('SendWhilePaused', `send while the binding is ${this.state}`);
       for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
         nbl.status = NDIS_STATUS_PAUSED;
         if (nbl.sourceHandle === null) nbl.sourceHandle = this;
@@ -249,7 +266,8 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
       return;
     }
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
-      if (nbl.sourceHandle !== this) {
+      // (An NBL owned elsewhere is not ours to relabel: transferOn cuts it out below.)
+      if (nbl.sourceHandle !== this && (nbl.ndisOwner === 0 || nbl.ndisOwner === this.id)) {
         if (nbl.sourceHandle !== null) this.report('NblSourceHandle', 'sent an NBL whose SourceHandle is another handle');
         // NDIS routes the completion by SourceHandle: it must come back here.
         nbl.sourceHandle = this;
@@ -257,9 +275,11 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     }
     const target = this.mb.sendEntry;
     const n = transferOn(nbls, this, target.id, this.rt.verifying);
+    const head = on.head;
+    if (head === null) return;
     this.sendsOutstanding += n;
     this.stats.sent += n;
-    target.deliverSend(nbls, portNumber, sendFlags);
+    target.deliverSend(head, portNumber, sendFlags);
   }
 
   /**
@@ -359,8 +379,13 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
         pass = true;
         this.receivesHeld--;
       } else if (nbl.ndisOwner === topId && nbl.ndisRefs > 0) {
-        this.receivesHeld--;
-        pass = --nbl.ndisRefs === 0;
+        if ((nbl.ndisRefs & this.rxBit) === 0) {
+          this.report('NblDoubleComplete', `returned shared NBL ${nbl.home.name}#${nbl.slot} it no longer holds (returned twice)`);
+        } else {
+          this.receivesHeld--;
+          nbl.ndisRefs &= ~this.rxBit;
+          pass = nbl.ndisRefs === 0;
+        }
       } else {
         const owner = this.rt.blockById(nbl.ndisOwner);
         const again = owner === undefined || owner.level < this.level;

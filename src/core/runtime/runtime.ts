@@ -671,14 +671,17 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     this.#teardownChecks(mb, 'halt');
   }
 
-  /** Reports resources a module left behind and reclaims them so pools end up full. */
+  /**
+   * Reports resources a module left behind and reclaims them so pools end up full. A module that failed
+   * (threw) is not called again, so what it leaves is the runtime's to reclaim, not a further violation.
+   */
   #teardownChecks(block: NdisBlock, what: string): void {
     if (block instanceof OpenBlock && block.receivesHeld > 0) {
-      block.report('TeardownLeak', `${what} with ${block.receivesHeld} received NBL(s) not returned`);
+      if (!block.failed) block.report('TeardownLeak', `${what} with ${block.receivesHeld} received NBL(s) not returned`);
       this.#reclaimOwnedBy(block);
     }
     const leaks = block.releaseResources();
-    if (leaks.length > 0) block.report('TeardownLeak', `${what} left ${leaks.join(', ')}`);
+    if (leaks.length > 0 && !block.failed) block.report('TeardownLeak', `${what} left ${leaks.join(', ')}`);
     this.#reclaimResources(block);
   }
 
@@ -703,7 +706,20 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
    */
   #reclaimOwnedBy(block: NdisBlock): void {
     const held: NetBufferList[] = [];
-    for (const pool of this.pools) if ('forEachAllocated' in pool) pool.forEachAllocated((nbl) => nbl.ndisOwner === block.id && held.push(nbl));
+    // A binding also holds its share of receives indicated to several bindings (owned by the top).
+    const topId = block instanceof OpenBlock ? block.mb.top.id : -1;
+    const bit = block instanceof OpenBlock ? block.rxBit : 0;
+    for (const pool of this.pools) {
+      if (!('forEachAllocated' in pool)) continue;
+      pool.forEachAllocated((nbl) => {
+        if (nbl.ndisOwner === block.id) held.push(nbl);
+        else if (nbl.ndisOwner === topId && nbl.ndisRefs > 0 && (nbl.ndisRefs & bit) !== 0) {
+          nbl.ndisRefs &= ~bit;
+          if (nbl.ndisRefs === 0) held.push(nbl); // it was the last holder
+        }
+      });
+    }
+    if (block instanceof OpenBlock) block.receivesHeld = 0;
     if (held.length === 0) return;
     const mb = block instanceof MiniportBlock ? block : block instanceof FilterBlock || block instanceof OpenBlock ? block.mb : null;
     if (mb === null) return;

@@ -6,7 +6,8 @@
  *   - Receives go to every binding that is Running or Pausing and whose packet filter (and multicast
  *     list) accepts the frame, unless the indicator set NDIS_RECEIVE_FLAGS_PERFECT_FILTERED. One binding
  *     gets the chain as is; several bindings get each NBL on its own, and the NBL goes back down when the
- *     last of them returned it (a per-NBL count in NdisReserved).
+ *     last of them returned it (per NBL, a mask in NdisReserved of the bindings still holding it, so a
+ *     second return by the same binding is caught and an unbinding binding's share can be reclaimed).
  *   - Status indications update NDIS's cache (link state) and reach every binding (or only the
  *     destination of an OID-completing indication).
  */
@@ -137,7 +138,13 @@ export class StackTop extends NdisBlock implements SendCompleteSink, ReceiveSink
       const next: NetBufferList | null = nbl.next;
       nbl.next = null;
       let matches = 0;
-      for (const b of rx) if (unfiltered || accepts(b, nbl, this.mb)) matches++;
+      let holders = 0;
+      for (const b of rx) {
+        if (unfiltered || accepts(b, nbl, this.mb)) {
+          matches++;
+          holders |= b.rxBit;
+        }
+      }
       if (matches === 0) {
         this.stats.dropped++;
         if (!resources) {
@@ -146,7 +153,8 @@ export class StackTop extends NdisBlock implements SendCompleteSink, ReceiveSink
           rejectTail = nbl;
         }
       } else {
-        nbl.ndisRefs = resources ? -1 : matches;
+        // Shared: NDIS keeps it, with one bit per binding still holding it; else it is that binding's.
+        nbl.ndisRefs = resources ? -1 : matches > 1 ? holders : 0;
         for (const b of rx) if (unfiltered || accepts(b, nbl, this.mb)) b.deliverReceive(nbl, portNumber, 1, flags, matches > 1);
       }
       nbl = next;

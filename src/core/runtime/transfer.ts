@@ -7,7 +7,8 @@
  * twice; the surviving head is left in `on.head`. `transferBack` moves a chain back towards its
  * originator (send-complete up, return down): it always checks ownership, because a double completion
  * delivered twice would corrupt the originator, and cuts offending NBLs out of the chain (an NBL indicated
- * with NDIS_RECEIVE_FLAGS_RESOURCES is never returned either); the surviving head is left in `back.head`.
+ * with NDIS_RECEIVE_FLAGS_RESOURCES is never returned either, and a parent goes back only once its
+ * clones and fragments are freed); the surviving head is left in `back.head`.
  * Both slots are shared, so nothing is allocated.
  */
 import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
@@ -74,9 +75,16 @@ export function transferBack(chain: NetBufferList | null, from: NdisBlock, to: n
       if (prev === null) head = next;
       else prev.next = next;
     } else if (nbl.ndisOwner === fid || from.isTwin(nbl.ndisOwner)) {
-      nbl.ndisOwner = to;
-      n++;
-      prev = nbl;
+      if (nbl.childRefCount > 0) {
+        // Its clones or fragments still map its data: it stays with `from` until they are freed.
+        from.report('NblChildrenOutstanding', `${upward ? 'completed' : 'returned'} NBL ${nbl.home.name}#${nbl.slot} while ${nbl.childRefCount} clone(s)/fragment(s) of it are alive`);
+        if (prev === null) head = next;
+        else prev.next = next;
+      } else {
+        nbl.ndisOwner = to;
+        n++;
+        prev = nbl;
+      }
     } else {
       reportMisuse(from, nbl, false, upward);
       if (prev === null) head = next;

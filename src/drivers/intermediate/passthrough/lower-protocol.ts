@@ -6,6 +6,7 @@
  */
 import {
   NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_STATUS_INVALID_PARAMETER,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisMedium802_3,
@@ -45,12 +46,20 @@ export class ImLowerBinding implements ProtocolBinding {
     const configured = params.keywords.read('UpperBindings');
     const shortName = params.adapterName.slice(params.adapterName.lastIndexOf('/') + 1);
     const names = Array.isArray(configured) ? configured : typeof configured === 'string' && configured !== '' ? configured.split(',').map((s) => s.trim()) : [`${shortName}-pt`];
-    for (const instanceName of names) {
-      const pair: ImPair = { instanceName, lower: this, upper: null };
-      this.pairs.push(pair);
-      this.ndis.initializeDeviceInstance(instanceName, pair);
+    // A pass-through has exactly one virtual miniport per binding (a MUX would demultiplex to several).
+    if (names.length !== 1) {
+      this.ndis.log('error', `UpperBindings names ${names.length} virtual miniports; a pass-through binding drives exactly one`);
+      this.ndis.closeAdapter();
+      return NDIS_STATUS_INVALID_PARAMETER;
     }
-    return NDIS_STATUS_SUCCESS;
+    const pair: ImPair = { instanceName: names[0]!, lower: this, upper: null };
+    this.pairs.push(pair);
+    const status = this.ndis.initializeDeviceInstance(pair.instanceName, pair);
+    if (status !== NDIS_STATUS_SUCCESS) {
+      this.pairs.length = 0;
+      this.ndis.closeAdapter();
+    }
+    return status;
   }
 
   unbindAdapter(): NdisStatus {

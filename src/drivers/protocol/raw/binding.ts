@@ -126,6 +126,9 @@ export class RawBinding implements ProtocolBinding {
   #bound(status: NdisStatus): NdisStatus {
     this.#bindRequest = null;
     if (status !== NDIS_STATUS_SUCCESS) {
+      // A failed bind gives back what it allocated (no unbind follows).
+      if (this.sendPool !== null) this.ndis.freeNetBufferListPool(this.sendPool);
+      this.sendPool = null;
       this.ndis.closeAdapter();
       return status;
     }

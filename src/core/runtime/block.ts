@@ -20,7 +20,8 @@ import type { RuntimeContext } from './context.js';
 
 export interface SendSink {
   readonly id: number;
-  deliverSend(nbls: NetBufferList, portNumber: number, sendFlags: number): void;
+  /** `count` is the chain length (the caller walked it already). */
+  deliverSend(nbls: NetBufferList, portNumber: number, sendFlags: number, count: number): void;
 }
 export interface SendCompleteSink {
   readonly id: number;
@@ -32,7 +33,7 @@ export interface ReceiveSink {
 }
 export interface ReturnSink {
   readonly id: number;
-  deliverReturn(nbls: NetBufferList, flags: number): void;
+  deliverReturn(nbls: NetBufferList, flags: number, count: number): void;
 }
 export interface OidSink {
   readonly id: number;

@@ -183,7 +183,7 @@ export class FilterBlock
   // ---------------------------------------------------------------------------------------------
   // Sinks: NDIS hands this module a chain
 
-  deliverSend(nbls: NetBufferList, portNumber: number, sendFlags: number): void {
+  deliverSend(nbls: NetBufferList, portNumber: number, sendFlags: number, _count: number): void {
     try {
       this.instance!.sendNetBufferLists!(nbls, portNumber, sendFlags);
     } catch (e) {
@@ -212,7 +212,7 @@ export class FilterBlock
     }
   }
 
-  deliverReturn(nbls: NetBufferList, flags: number): void {
+  deliverReturn(nbls: NetBufferList, flags: number, _count: number): void {
     if (this.ownReceivesOutstanding > 0) {
       const self: object = this;
       for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) if (nbl.sourceHandle === self) this.ownReceivesOutstanding--;
@@ -265,7 +265,7 @@ export class FilterBlock
       }
       this.ownSendsOutstanding += own;
       this.stats.sent += n;
-      target.deliverSend(nbls, portNumber, sendFlags);
+      target.deliverSend(nbls, portNumber, sendFlags, n);
       return;
     }
     let own = 0;
@@ -283,7 +283,7 @@ export class FilterBlock
     this.ownSendsOutstanding += own;
     if (head === null) return;
     this.stats.sent += n;
-    target.deliverSend(head, portNumber, sendFlags);
+    target.deliverSend(head, portNumber, sendFlags, n);
   }
 
   /** Completes a chain this module may not pass down (paused): own NBLs come straight back to it. */
@@ -298,25 +298,9 @@ export class FilterBlock
 
   /** NdisFSendNetBufferListsComplete. */
   sendNetBufferListsComplete(nbls: NetBufferList, sendCompleteFlags: number): void {
-    const self: object = this;
     const target = this.upperSendComplete;
-    // Own NBLs must be freed by the module, never completed upwards.
-    let head: NetBufferList | null = nbls;
-    let prev: NetBufferList | null = null;
-    for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
-      const next: NetBufferList | null = nbl.next;
-      if (nbl.sourceHandle === self) {
-        this.report('NblOwnReturnedUp', `completed its own NBL ${nbl.home.name}#${nbl.slot} upwards instead of freeing it`);
-        if (prev === null) head = next;
-        else prev.next = next;
-        nbl.next = null;
-      } else {
-        prev = nbl;
-      }
-      nbl = next;
-    }
-    if (head === null) return;
-    const n = transferBack(head, this, target.id, true);
+    // transferBack also cuts out this module's own NBLs (they must be freed, never completed upwards).
+    const n = transferBack(nbls, this, target.id, true);
     if (back.head === null) return;
     this.stats.sendCompleted += n;
     target.deliverSendComplete(back.head, sendCompleteFlags);
@@ -376,7 +360,7 @@ export class FilterBlock
     const n = transferBack(nbls, this, target.id, false);
     if (back.head === null) return;
     this.stats.returned += n;
-    target.deliverReturn(back.head, returnFlags);
+    target.deliverReturn(back.head, returnFlags, n);
   }
 
   cancelSendNetBufferLists(cancelId: number): void {

@@ -266,9 +266,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   // Data path: sends arriving from above (SendSink) and their completion
 
   /** The send edge into the miniport driver. Ownership: `nbls` now belongs to this adapter. */
-  deliverSend(nbls: NetBufferList, portNumber: number, sendFlags: number): void {
-    let n = 0;
-    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) n++;
+  deliverSend(nbls: NetBufferList, portNumber: number, sendFlags: number, n: number): void {
     this.stats.sent += n;
     if (this.sendsOutstanding === 0 && this.rt.verifying) this.sendsPendingSince = this.rt.scheduler.now();
     this.sendsOutstanding += n;
@@ -344,9 +342,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   }
 
   /** NBLs coming back down to the driver (MiniportReturnNetBufferLists). */
-  deliverReturn(nbls: NetBufferList, returnFlags: number): void {
-    let n = 0;
-    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) n++;
+  deliverReturn(nbls: NetBufferList, returnFlags: number, n: number): void {
     this.receivesOutstanding -= n;
     this.stats.returned += n;
     if (this.instance === null || this.failed) {

@@ -265,6 +265,34 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
       this.invoke('sendNetBufferListsComplete', () => this.instance?.sendNetBufferListsComplete(nbls, 0), undefined);
       return;
     }
+    const target = this.mb.sendEntry;
+    if (!this.rt.verifying) {
+      // Hot path: one walk fills in SourceHandle where the protocol left it null and stamps the next owner.
+      const self: object = this;
+      const tid = target.id;
+      let n = 0;
+      let odd: NetBufferList | null = null;
+      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+        const src = nbl.sourceHandle;
+        if (src !== self) {
+          if (src !== null || (nbl.ndisOwner !== 0 && nbl.ndisOwner !== this.id)) {
+            odd = nbl;
+            break;
+          }
+          nbl.sourceHandle = self;
+        }
+        nbl.ndisOwner = tid;
+        n++;
+      }
+      if (odd === null) {
+        this.sendsOutstanding += n;
+        this.stats.sent += n;
+        target.deliverSend(nbls, portNumber, sendFlags, n);
+        return;
+      }
+      // Something unusual in the chain: undo the stamps and take the careful path.
+      for (let nbl: NetBufferList | null = nbls; nbl !== null && nbl !== odd; nbl = nbl.next) nbl.ndisOwner = this.id;
+    }
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
       // (An NBL owned elsewhere is not ours to relabel: transferOn cuts it out below.)
       if (nbl.sourceHandle !== this && (nbl.ndisOwner === 0 || nbl.ndisOwner === this.id)) {
@@ -273,13 +301,12 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
         nbl.sourceHandle = this;
       }
     }
-    const target = this.mb.sendEntry;
     const n = transferOn(nbls, this, target.id, this.rt.verifying);
     const head = on.head;
     if (head === null) return;
     this.sendsOutstanding += n;
     this.stats.sent += n;
-    target.deliverSend(head, portNumber, sendFlags);
+    target.deliverSend(head, portNumber, sendFlags, n);
   }
 
   /**
@@ -349,22 +376,27 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
   /** NdisReturnNetBufferLists. */
   returnNetBufferLists(nbls: NetBufferList, returnFlags: number): void {
     const id = this.id;
-    // Common case: every NBL was indicated to this binding alone; pass the chain on unchanged.
+    // Common case: every NBL was indicated to this binding alone. One walk checks and stamps the next
+    // owner; on the first exception the stamps are undone and the careful path below takes over.
+    const top = this.mb.top;
+    const nextId = top.returnEntry.id;
     let n0 = 0;
-    let simple = true;
+    let stop: NetBufferList | null = null;
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
       if (nbl.ndisOwner !== id || nbl.ndisRefs !== 0) {
-        simple = false;
+        stop = nbl;
         break;
       }
+      nbl.ndisOwner = nextId;
       n0++;
     }
-    if (simple) {
+    if (stop === null) {
       this.receivesHeld -= n0;
       this.stats.returned += n0;
-      this.mb.top.returnFromBinding(nbls, returnFlags);
+      top.returnStamped(nbls, returnFlags, n0);
       return;
     }
+    for (let nbl: NetBufferList | null = nbls; nbl !== stop && nbl !== null; nbl = nbl.next) nbl.ndisOwner = id;
     const topId = this.mb.top.id;
     let head: NetBufferList | null = null;
     let tail: NetBufferList | null = null;

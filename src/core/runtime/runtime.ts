@@ -749,7 +749,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
         mb.top.returnFromBinding(chain(receives), 0);
       } else if (block instanceof FilterBlock) {
         for (const nbl of receives) nbl.ndisOwner = block.lowerReturn.id;
-        block.lowerReturn.deliverReturn(chain(receives), 0);
+        block.lowerReturn.deliverReturn(chain(receives), 0, receives.length);
       }
     }
   }

@@ -172,7 +172,7 @@ export class StackTop extends NdisBlock implements SendCompleteSink, ReceiveSink
       n++;
     }
     this.stats.returned += n;
-    target.deliverReturn(nbls, 0);
+    target.deliverReturn(nbls, 0, n);
   }
 
   /** A binding returned `nbls` (already checked by the binding); pass down what nobody else holds. */
@@ -185,7 +185,13 @@ export class StackTop extends NdisBlock implements SendCompleteSink, ReceiveSink
       n++;
     }
     this.stats.returned += n;
-    target.deliverReturn(nbls, flags);
+    target.deliverReturn(nbls, flags, n);
+  }
+
+  /** Like returnFromBinding, for a chain the binding already stamped with `returnEntry`'s id (and refs 0). */
+  returnStamped(nbls: NetBufferList, flags: number, n: number): void {
+    this.stats.returned += n;
+    this.returnEntry.deliverReturn(nbls, flags, n);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -70,7 +70,13 @@ export function transferBack(chain: NetBufferList | null, from: NdisBlock, to: n
   let prev: NetBufferList | null = null;
   for (let nbl = chain; nbl !== null; ) {
     const next: NetBufferList | null = nbl.next;
-    if (!upward && nbl.ndisRefs === -1) {
+    if (nbl.sourceHandle === from) {
+      // An originator frees its own NBLs; completing or returning them would hand them to nobody.
+      from.report('NblOwnReturnedUp', `${upward ? 'completed' : 'returned'} its own NBL ${nbl.home.name}#${nbl.slot} instead of freeing it`);
+      if (prev === null) head = next;
+      else prev.next = next;
+      nbl.next = null;
+    } else if (!upward && nbl.ndisRefs === -1) {
       from.report('NblResourcesReturned', `returned NBL ${nbl.home.name}#${nbl.slot} indicated with NDIS_RECEIVE_FLAGS_RESOURCES`);
       if (prev === null) head = next;
       else prev.next = next;

@@ -137,7 +137,7 @@ export class NetBufferListPool {
     }
     const nbl = this.#slots[this.#free[--this.#top]!]!;
     nbl.allocated = true;
-    const nb = this.#nbs[nbl.slot]!;
+    const nb = nbl.firstNetBuffer; // a pool that preallocates NBs keeps each NBL's own NB linked while free
     if (nb !== null) nb.allocated = true;
     if (contextSize > 0 && nbl.allocateContext(contextSize, contextBackfill) !== 0) {
       this.free(nbl);

@@ -48,6 +48,8 @@ import { VirtualWire, type WirePort } from './wire.js';
 
 /** Receive indications carry at most this many NBLs; the DPC requeues itself for the rest. */
 const MAX_NBLS_PER_INDICATION = 256;
+/** Indications per DPC run before it yields (the NAPI-budget idea). */
+const DPC_BUDGET_INDICATIONS = 4;
 
 type AdapterRunState = 'Halted' | 'Paused' | 'Restarting' | 'Running' | 'Pausing';
 
@@ -183,24 +185,36 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       : this.state !== 'Running' ? NDIS_STATUS_PAUSED
       : !wire.linkUp ? NDIS_STATUS_MEDIA_DISCONNECTED
       : NDIS_STATUS_SUCCESS;
+    let frames = 0;
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
       let status = base;
       if (status === NDIS_STATUS_SUCCESS) {
         for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
           const len = nb.dataLength;
-          if (len < ETHERNET_HEADER_SIZE || len > maxLen) {
-            status = NDIS_STATUS_INVALID_LENGTH;
-            stats.xmitErrors++;
-            continue;
+          if (len < ETHERNET_HEADER_SIZE || len > maxLen) status = NDIS_STATUS_INVALID_LENGTH;
+        }
+        if (status === NDIS_STATUS_SUCCESS) {
+          for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
+            // Directed frames (the common case) are told apart by one byte: the group bit of the destination.
+            const m = nb.currentMdl!;
+            if (nb.currentMdlOffset < m.byteCount && (m.bytes[m.byteOffset + nb.currentMdlOffset]! & 1) === 0) {
+              stats.directedFramesXmit++;
+              stats.directedBytesXmit += nb.dataLength;
+            } else {
+              stats.countXmit(nb);
+            }
+            frames++;
           }
-          wire.transmit(this, nb);
-          stats.countXmit(nb);
+        } else {
+          stats.xmitErrors++;
         }
       } else {
         stats.xmitDiscards++;
       }
       nbl.status = status;
     }
+    // The peers copy what they accept now, so every send can complete at once (the NIC's DMA is done).
+    if (frames > 0) wire.transmitChain(this, nbls, frames);
     this.ndis.sendNetBufferListsComplete(nbls, 0);
   }
 
@@ -211,49 +225,82 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   // ---------------------------------------------------------------------------------------------
   // Receive
 
-  /** From the wire, in the sender's call: filter, copy into a receive buffer, queue for the DPC. */
-  receiveFrom(nb: NetBuffer, delayMs: number): void {
+  /** From the wire, in the sender's call: filter, copy into receive buffers, queue them for the DPC. */
+  receiveChain(nbls: NetBufferList, wire: VirtualWire): void {
     const stats = this.eth.stats;
-    const len = nb.dataLength;
     if (this.state !== 'Running' || this.removed) {
-      stats.rcvDiscards++;
+      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+        if (nbl.status === NDIS_STATUS_SUCCESS) for (let nb = nbl.firstNetBuffer; nb !== null; nb = nb.next) stats.rcvDiscards++;
+      }
       return;
     }
-    if (len < ETHERNET_HEADER_SIZE || len > this.frameSize + 4) {
-      stats.rcvErrors++;
-      return;
+    const pool = this.#rxPool!;
+    const eth = this.eth;
+    const packetFilter = eth.packetFilter;
+    const multicast = eth.multicast;
+    const mac = this.mac;
+    const maxLen = this.frameSize + 4;
+    const lossy = wire.lossy;
+    const counters = wire.counters;
+    const source = this.ndis;
+    let head: NetBufferList | null = null;
+    let tail: NetBufferList | null = null;
+    let n = 0;
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+      if (nbl.status !== NDIS_STATUS_SUCCESS) continue;
+      for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
+        const len = nb.dataLength;
+        if (len < ETHERNET_HEADER_SIZE || len > maxLen) {
+          stats.rcvErrors++;
+          continue;
+        }
+        if (lossy && wire.lose()) continue;
+        counters.delivered++;
+        const m = nb.currentMdl!;
+        let cls: number;
+        if (nb.currentMdlOffset + 6 <= m.byteCount) {
+          cls = filterAccepts(packetFilter, mac, multicast, m.bytes, m.byteOffset + nb.currentMdlOffset);
+        } else {
+          const dst = new Uint8Array(6);
+          nb.copyOut(dst, 0, 0, 6);
+          cls = filterAccepts(packetFilter, mac, multicast, dst, 0);
+        }
+        if (cls < 0) continue; // not for us: a NIC's address filter drops it silently
+        const rx = pool.allocate();
+        if (rx === null) {
+          stats.rcvNoBuffer++;
+          continue;
+        }
+        const rnb = rx.firstNetBuffer!;
+        nb.copyOutToMdl(rnb.poolMdl!, 0, 0, len);
+        rnb.dataLength = len;
+        rx.sourceHandle = source;
+        stats.countRcv(cls, len);
+        if (tail === null) head = rx;
+        else tail.next = rx;
+        tail = rx;
+        n++;
+      }
     }
-    const m = nb.currentMdl!;
-    let cls: number;
-    if (nb.currentMdlOffset + 6 <= m.byteCount) {
-      cls = filterAccepts(this.eth.packetFilter, this.mac, this.eth.multicast, m.bytes, m.byteOffset + nb.currentMdlOffset);
-    } else {
-      const dst = new Uint8Array(6);
-      nb.copyOut(dst, 0, 0, 6);
-      cls = filterAccepts(this.eth.packetFilter, this.mac, this.eth.multicast, dst, 0);
-    }
-    if (cls < 0) return; // not for us: a NIC's address filter drops it silently
-    const nbl = this.#rxPool!.allocate();
-    if (nbl === null) {
-      stats.rcvNoBuffer++;
-      return;
-    }
-    const rnb = nbl.firstNetBuffer!;
-    const slot = rnb.poolMdl!;
-    nb.copyOutToMdl(slot, 0, 0, len);
-    rnb.dataLength = len;
-    nbl.sourceHandle = this.ndis;
-    stats.countRcv(cls, len);
+    if (head === null) return;
+    const delayMs = wire.delayMs;
     if (delayMs > 0) {
-      nbl.miniportReserved[0] = this.ndis.now() + delayMs;
-      this.#delayed.push(nbl);
-      if (this.#delayed.length === 1) this.#delayTimer!.set(delayMs);
+      const due = this.ndis.now() + delayMs;
+      const wasEmpty = this.#delayed.length === 0;
+      for (let rx: NetBufferList | null = head; rx !== null; ) {
+        const next: NetBufferList | null = rx.next;
+        rx.next = null;
+        rx.miniportReserved[0] = due;
+        this.#delayed.push(rx);
+        rx = next;
+      }
+      if (wasEmpty) this.#delayTimer!.set(delayMs);
       return;
     }
-    if (this.#readyTail === null) this.#readyHead = nbl;
-    else this.#readyTail.next = nbl;
-    this.#readyTail = nbl;
-    this.#readyCount++;
+    if (this.#readyTail === null) this.#readyHead = head;
+    else this.#readyTail.next = head;
+    this.#readyTail = tail;
+    this.#readyCount += n;
     this.#dpc!.queue();
   }
 
@@ -277,22 +324,36 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   }
 
   /** The DPC: indicate what is ready, at most MAX_NBLS_PER_INDICATION per indication. */
+  /**
+   * The DPC: indicate what is ready, at most MAX_NBLS_PER_INDICATION per indication and
+   * DPC_BUDGET_INDICATIONS indications per run (then it requeues itself, so other work gets a turn).
+   */
   #indicateReady(): void {
     if (this.state !== 'Running' || this.removed) {
       this.#dropQueued();
       return;
     }
-    let head = this.#readyHead;
-    if (head === null) return;
-    let n = 1;
-    let tail = head;
-    while (tail.next !== null && n < MAX_NBLS_PER_INDICATION) {
-      tail = tail.next;
-      n++;
+    for (let budget = DPC_BUDGET_INDICATIONS; budget > 0 && this.#readyHead !== null; budget--) this.#indicateOne();
+    if (this.#readyHead !== null) this.#dpc!.queue();
+  }
+
+  #indicateOne(): void {
+    const head = this.#readyHead!;
+    let n: number;
+    if (this.#readyCount <= MAX_NBLS_PER_INDICATION) {
+      // Everything fits in one indication: take the whole queue without walking it.
+      n = this.#readyCount;
+      this.#readyHead = this.#readyTail = null;
+    } else {
+      n = 1;
+      let tail = head;
+      while (tail.next !== null && n < MAX_NBLS_PER_INDICATION) {
+        tail = tail.next;
+        n++;
+      }
+      this.#readyHead = tail.next;
+      tail.next = null;
     }
-    this.#readyHead = tail.next;
-    if (this.#readyHead === null) this.#readyTail = null;
-    tail.next = null;
     this.#readyCount -= n;
     const pool = this.#rxPool!;
     // Low on buffers: lend them only for the duration of the call.
@@ -307,9 +368,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         pool.free(nbl);
         nbl = next;
       }
-      head = null;
     }
-    if (this.#readyHead !== null) this.#dpc!.queue();
   }
 
   returnNetBufferLists(nbls: NetBufferList, _returnFlags: number): void {

@@ -6,13 +6,16 @@
  *
  * Wires are found by name in a process-wide registry, which is how two "hosts" in one process share one.
  */
-import type { NetBuffer } from '../../../ndis/index.js';
+import type { NetBufferList } from '../../../ndis/index.js';
 import { SeededRandom } from '../../../util/random.js';
 
 export interface WirePort {
   readonly portName: string;
-  /** A frame from another port; the receiver copies it before returning. */
-  receiveFrom(nb: NetBuffer, delayMs: number): void;
+  /**
+   * Frames from another port: every NetBuffer of every NBL whose status is NDIS_STATUS_SUCCESS. The
+   * receiver copies what it accepts before returning (asking `wire.lose()` per frame when lossy).
+   */
+  receiveChain(nbls: NetBufferList, wire: VirtualWire): void;
   /** The wire's link went up or down. */
   linkChanged(up: boolean): void;
 }
@@ -108,25 +111,38 @@ export class VirtualWire {
     for (const p of this.#ports) p.linkChanged(up);
   }
 
-  /** Offers `nb` from `from` to every other port. Returns false when the link is down. */
-  transmit(from: WirePort, nb: NetBuffer): boolean {
+  get lossy(): boolean {
+    return this.#lossRate > 0;
+  }
+
+  get delayMs(): number {
+    return this.#delayMs;
+  }
+
+  /** One seeded loss decision for one frame towards one port (counted). */
+  lose(): boolean {
+    if (this.#random.next() < this.#lossRate) {
+      this.counters.lost++;
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * Offers `frames` frames (the successful NetBuffers of `nbls`) from `from` to every other port.
+   * Returns false when the link is down.
+   */
+  transmitChain(from: WirePort, nbls: NetBufferList, frames: number): boolean {
     const c = this.counters;
-    c.frames++;
+    c.frames += frames;
     if (!this.#linkUp) {
-      c.linkDown++;
+      c.linkDown += frames;
       return false;
     }
     const ports = this.#ports;
-    const loss = this.#lossRate;
     for (let i = 0; i < ports.length; i++) {
       const p = ports[i]!;
-      if (p === from) continue;
-      if (loss > 0 && this.#random.next() < loss) {
-        c.lost++;
-        continue;
-      }
-      c.delivered++;
-      p.receiveFrom(nb, this.#delayMs);
+      if (p !== from) p.receiveChain(nbls, this);
     }
     return true;
   }

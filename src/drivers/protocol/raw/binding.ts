@@ -44,6 +44,7 @@ export interface RawOptions {
 
 export class RawCounters {
   framesSent = 0;
+  /** Bytes of sends that completed successfully. */
   bytesSent = 0;
   sendCompleted = 0;
   sendFailed = 0;
@@ -226,15 +227,20 @@ export class RawBinding implements ProtocolBinding {
   sendNetBufferListsComplete(nbls: NetBufferList, _flags: number): void {
     const c = this.counters;
     let n = 0;
+    let bytes = 0;
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
       n++;
-      if (nbl.status === NDIS_STATUS_SUCCESS) c.sendCompleted++;
-      else {
+      if (nbl.status === NDIS_STATUS_SUCCESS) {
+        c.sendCompleted++;
+        const nb = nbl.firstNetBuffer;
+        if (nb !== null) bytes += nb.dataLength;
+      } else {
         c.sendFailed++;
         const name = statusName(nbl.status);
         c.failedByStatus.set(name, (c.failedByStatus.get(name) ?? 0) + 1);
       }
     }
+    c.bytesSent += bytes;
     this.sendsOutstanding -= n;
     const handler = this.sendCompleteHandler;
     if (handler !== null) handler(nbls);
@@ -294,10 +300,7 @@ export class RawBinding implements ProtocolBinding {
 
   /** Sends an NBL chain this binding allocated (see `allocate`); `count` NBLs. */
   sendChain(nbls: NetBufferList, count: number): void {
-    let bytes = 0;
-    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) bytes += nbl.firstNetBuffer?.dataLength ?? 0;
     this.counters.framesSent += count;
-    this.counters.bytesSent += bytes;
     this.sendsOutstanding += count;
     this.ndis.sendNetBufferLists(nbls, 0, 0);
   }

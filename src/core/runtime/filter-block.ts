@@ -30,7 +30,7 @@ import type { Configuration } from './configuration.js';
 import type { RuntimeContext } from './context.js';
 import type { MiniportBlock } from './miniport-block.js';
 import { completeOid, submitOid } from './oid-routing.js';
-import { back, on, transferBack, transferOn } from './transfer.js';
+import { back, on, stampCountingOwn, transferBack, transferOn } from './transfer.js';
 
 type OptionalPath =
   | 'sendNetBufferLists'
@@ -255,15 +255,8 @@ export class FilterBlock
     const target = this.lowerSend;
     if (st === 'Running' && !this.rt.verifying) {
       // Hot path: one walk stamps the new owner and counts what this module originated.
-      const tid = target.id;
-      let own = 0;
-      let n = 0;
-      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
-        if (nbl.sourceHandle === self) own++;
-        nbl.ndisOwner = tid;
-        n++;
-      }
-      this.ownSendsOutstanding += own;
+      const n = stampCountingOwn(nbls, self, target.id);
+      this.ownSendsOutstanding += on.own;
       this.stats.sent += n;
       target.deliverSend(nbls, portNumber, sendFlags, n);
       return;
@@ -311,15 +304,8 @@ export class FilterBlock
     const self: object = this;
     const target = this.upperReceive;
     if (this.state === 'Running' && !this.rt.verifying && (receiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) === 0) {
-      const tid = target.id;
-      let own = 0;
-      let n = 0;
-      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
-        if (nbl.sourceHandle === self) own++;
-        nbl.ndisOwner = tid;
-        n++;
-      }
-      this.ownReceivesOutstanding += own;
+      const n = stampCountingOwn(nbls, self, target.id);
+      this.ownReceivesOutstanding += on.own;
       this.stats.received += n;
       target.deliverReceive(nbls, portNumber, n, receiveFlags);
       return;

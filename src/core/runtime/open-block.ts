@@ -315,24 +315,8 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
    */
   tryDeliverOwnSendComplete(nbls: NetBufferList, flags: number): boolean {
     const self: object = this;
-    const id = this.id;
-    let n = 0;
-    let failed = 0;
-    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
-      if (nbl.sourceHandle !== self) return false;
-      nbl.ndisOwner = id;
-      if (nbl.status !== NDIS_STATUS_SUCCESS) failed++;
-      n++;
-    }
-    this.sendsOutstanding -= n;
-    this.stats.sendCompleted += n;
-    this.stats.sendFailed += failed;
-    if (this.instance === null) return true;
-    try {
-      this.instance.sendNetBufferListsComplete(nbls, flags);
-    } catch (e) {
-      this.handlerThrew('sendNetBufferListsComplete', e);
-    }
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) if (nbl.sourceHandle !== self) return false;
+    this.deliverSendComplete(nbls, flags);
     return true;
   }
 

@@ -162,17 +162,9 @@ export class StackTop extends NdisBlock implements SendCompleteSink, ReceiveSink
     if (rejectHead !== null) this.#returnDown(rejectHead);
   }
 
-  /** Returns a chain owned by the top down the return path. */
+  /** Returns a chain owned by the top (frames no binding accepted) down the return path. */
   #returnDown(nbls: NetBufferList): void {
-    const target = this.returnEntry;
-    let n = 0;
-    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
-      nbl.ndisOwner = target.id;
-      nbl.ndisRefs = 0;
-      n++;
-    }
-    this.stats.returned += n;
-    target.deliverReturn(nbls, 0, n);
+    this.returnFromBinding(nbls, 0);
   }
 
   /** A binding returned `nbls` (already checked by the binding); pass down what nobody else holds. */

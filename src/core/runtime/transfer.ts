@@ -15,7 +15,7 @@ import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
 import type { NdisBlock } from './block.js';
 
 export const back: { head: NetBufferList | null } = { head: null };
-export const on: { head: NetBufferList | null; cut: number } = { head: null, cut: 0 };
+export const on: { head: NetBufferList | null; cut: number; own: number } = { head: null, cut: 0, own: 0 };
 
 /**
  * Stamps `to` on every NBL `from` may pass on; returns how many went on. `on.head` is the chain to
@@ -56,6 +56,22 @@ export function transferOn(chain: NetBufferList | null, from: NdisBlock, to: num
     }
     nbl = next;
   }
+  return n;
+}
+
+/**
+ * The unchecked fast path of a forward handoff (verifier off, module running): stamps `to` on every NBL
+ * and counts the ones `self` originated (left in `on.own`). Returns the chain length.
+ */
+export function stampCountingOwn(chain: NetBufferList, self: object, to: number): number {
+  let own = 0;
+  let n = 0;
+  for (let nbl: NetBufferList | null = chain; nbl !== null; nbl = nbl.next) {
+    if (nbl.sourceHandle === self) own++;
+    nbl.ndisOwner = to;
+    n++;
+  }
+  on.own = own;
   return n;
 }
 

@@ -343,17 +343,16 @@ export class RawBinding implements ProtocolBinding {
     return this.#count;
   }
 
-  /** Resolves when a frame is queued, the binding goes away, or `timeoutMs` passes. */
-  waitForFrame(timeoutMs?: number): Promise<void> {
-    if (this.#count > 0) return Promise.resolve();
+  /** Resolves when a frame is queued, the binding goes away, or `signal` aborts. */
+  waitForFrame(signal?: AbortSignal): Promise<void> {
+    if (this.#count > 0 || signal?.aborted === true) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      let t: NodeJS.Timeout | null = null;
       const done = (): void => {
-        if (t !== null) clearTimeout(t);
+        signal?.removeEventListener('abort', done);
         resolve();
       };
       this.#waiters.push(done);
-      if (timeoutMs !== undefined) t = setTimeout(done, timeoutMs);
+      signal?.addEventListener('abort', done, { once: true });
     });
   }
 

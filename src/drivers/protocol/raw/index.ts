@@ -70,7 +70,7 @@ export class RawProtocol {
         continue;
       }
       if (!this.endpoints.has(b.adapterName)) return;
-      await b.waitForFrame(signal === undefined ? undefined : 50);
+      await b.waitForFrame(signal);
     }
   }
 }

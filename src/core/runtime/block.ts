@@ -174,7 +174,11 @@ export abstract class NdisBlock implements NdisHandleBase {
     });
   }
 
+  /** The last error a driver logged through this handle (shown when its initialization fails). */
+  lastErrorLog: string | null = null;
+
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
+    if (level === 'error') this.lastErrorLog = message;
     this.rt.log(level, this.name, message);
   }
 

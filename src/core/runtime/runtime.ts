@@ -244,7 +244,8 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       if (status !== NDIS_STATUS_SUCCESS) {
         this.adapters.delete(name);
         this.#installedFilters.delete(mb);
-        throw new RuntimeOperationError(`adapter ${name}: MiniportInitializeEx failed with ${statusName(status)}`);
+        const why = mb.lastErrorLog === null ? '' : `: ${mb.lastErrorLog}`;
+        throw new RuntimeOperationError(`adapter ${name}: MiniportInitializeEx failed with ${statusName(status)}${why}`);
       }
     });
     return mb;

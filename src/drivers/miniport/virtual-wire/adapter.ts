@@ -45,6 +45,9 @@ import {
 } from '../../../ndis/index.js';
 import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
 import { VirtualWire, type WirePort } from './wire.js';
+import { stableMac } from '../../common/mac.js';
+
+export { stableMac };
 
 /** Receive indications carry at most this many NBLs; the DPC requeues itself for the rest. */
 const MAX_NBLS_PER_INDICATION = 256;
@@ -52,17 +55,6 @@ const MAX_NBLS_PER_INDICATION = 256;
 const DPC_BUDGET_INDICATIONS = 4;
 
 type AdapterRunState = 'Halted' | 'Paused' | 'Restarting' | 'Running' | 'Pausing';
-
-/** A stable, locally administered MAC derived from the wire and adapter names (FNV-1a). */
-export function stableMac(seed: string): Uint8Array {
-  let h = 0x811c9dc5;
-  let h2 = 0x01000193;
-  for (let i = 0; i < seed.length; i++) {
-    h = Math.imul(h ^ seed.charCodeAt(i), 0x01000193) >>> 0;
-    h2 = Math.imul(h2 ^ seed.charCodeAt(i), 0x811c9dc5) >>> 0;
-  }
-  return Uint8Array.of(0x02, h >>> 24, (h >>> 16) & 0xff, (h >>> 8) & 0xff, h & 0xff, h2 & 0xff);
-}
 
 export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   readonly ndis: MiniportAdapterHandle;

@@ -1,0 +1,458 @@
+/**
+ * The TAP miniport adapter: an Ethernet NIC whose wire is a Linux TAP device, so frames go to and come
+ * from the kernel's network stack (in this or another network namespace).
+ *
+ * Receive: one reader worker per TAP queue blocks in poll(2) and reads frames straight into posted
+ * receive buffers (see queue.ts); the main thread is woken by Atomics.waitAsync, drains the fill ring in a
+ * DPC and indicates NBL chains. Nothing on the main thread ever blocks on the device.
+ * Transmit: each frame is written with one non-blocking write(2), prefixed by a virtio-net header when
+ * the device was opened with IFF_VNET_HDR (the header comes from the NBL's checksum/LSO info, so offloads
+ * can be switched on later without touching this path).
+ *
+ * Link state: the adapter owns the TAP's carrier, so the link is up while the device is administratively
+ * up. Writes to a down interface fail with EIO (→ NDIS_STATUS_MEDIA_DISCONNECTED and a link-down
+ * indication); a later successful write or a received frame brings it back up. While the device is
+ * visible in this namespace, its sysfs flags are also polled once a second. A device that disappears
+ * (EBADFD on read or write) is reported as a surprise removal.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import {
+  CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED,
+  CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED,
+  CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED,
+  ETHERNET_HEADER_SIZE,
+  MediaConnectStateConnected,
+  MediaConnectStateDisconnected,
+  MediaDuplexStateFull,
+  NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL,
+  NDIS_RECEIVE_FLAGS_PERFECT_FILTERED,
+  NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_RECEIVE_FLAGS_SINGLE_QUEUE,
+  NDIS_STATUS_ADAPTER_REMOVED,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_LINK_STATE,
+  NDIS_STATUS_MEDIA_DISCONNECTED,
+  NDIS_STATUS_PAUSED,
+  NDIS_STATUS_PENDING,
+  NDIS_STATUS_RESOURCES,
+  NDIS_STATUS_SUCCESS,
+  NdisDevicePnPEventSurpriseRemoved,
+  NdisPauseFunctionsUnsupported,
+  ethernetGeneralAttributes,
+  parseMac,
+  type MiniportAdapter,
+  type MiniportAdapterHandle,
+  type MiniportInitParameters,
+  type NdisDpc,
+  type NdisLinkState,
+  type NdisOidRequest,
+  type NdisStatus,
+  type NdisTimerObject,
+  type NetBuffer,
+  type NetBufferList,
+  type NetDevicePnPEvent,
+} from '../../../ndis/index.js';
+import { EAGAIN, EBADF, EBADFD, EINTR, EIO, ENODEV, libc } from '../../../io/tun/libc.js';
+import { TapError, openTap, setInterfaceMtu, type TapDevice } from '../../../io/tun/tap-device.js';
+import { VIRTIO_NET_HDR_F_DATA_VALID, writeEmptyVnetHeader } from '../../../io/tun/vnet-header.js';
+import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
+import { stableMac } from '../../common/mac.js';
+import { TapRxQueue } from './queue.js';
+
+const MAX_NBLS_PER_INDICATION = 256;
+const DPC_BUDGET_INDICATIONS = 4;
+const CHECKSUM_VALID = CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED | CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED | CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED;
+
+type RunState = 'Halted' | 'Paused' | 'Running' | 'Pausing';
+
+/** Counters specific to the TAP device (the Ethernet ones are in `eth.stats`). */
+export class TapCounters {
+  writeCalls = 0;
+  writeErrors = 0;
+  writeWouldBlock = 0;
+  runts = 0;
+  oversize = 0;
+  filteredOut = 0;
+  resourcesIndications = 0;
+}
+
+export class TapAdapter implements MiniportAdapter {
+  readonly ndis: MiniportAdapterHandle;
+  readonly counters = new TapCounters();
+  state: RunState = 'Halted';
+  removed = false;
+  device: TapDevice | null = null;
+  eth!: EthernetMiniportState;
+  mac: Uint8Array = new Uint8Array(6);
+  frameSize = 1514;
+  vnet = 0;
+  linkUp = true;
+  linkSpeedBps = 10_000_000_000n;
+  queues: TapRxQueue[] = [];
+  #dpcs: NdisDpc[] = [];
+  #staging = new Uint8Array(0);
+  #indicated = 0;
+  #pausePending = false;
+  #probe: NdisTimerObject | null = null;
+
+  constructor(ndis: MiniportAdapterHandle) {
+    this.ndis = ndis;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Lifecycle
+
+  initialize(params: MiniportInitParameters): NdisStatus {
+    const k = params.keywords;
+    const shortName = params.adapterName.slice(params.adapterName.lastIndexOf('/') + 1);
+    const ifname = k.readString('InterfaceName', `tsn${shortName}`.slice(0, 15));
+    const queues = k.readInt('Queues', 1, 1, 16);
+    const vnet = k.readBoolean('VnetHeader', true);
+    this.frameSize = k.readInt('*JumboPacket', 1514, 1514, 65535);
+    this.linkSpeedBps = BigInt(k.readInt('LinkSpeedMbps', 10_000, 1, 400_000)) * 1_000_000n;
+    const rxBuffers = k.readInt('*ReceiveBuffers', 1024, 16, 65536);
+    const configured = k.read('NetworkAddress');
+    this.mac = (typeof configured === 'string' && configured !== '' ? parseMac(configured) : null) ?? stableMac(`tap/${params.adapterName}`);
+    try {
+      this.device = openTap({ name: ifname, vnetHeader: vnet, queues });
+    } catch (e) {
+      this.ndis.log('error', e instanceof TapError ? e.message : `TAP device '${ifname}': ${e instanceof Error ? e.message : String(e)}`);
+      return NDIS_STATUS_FAILURE;
+    }
+    this.vnet = this.device.vnetHeaderSize;
+    const mtu = this.frameSize - ETHERNET_HEADER_SIZE;
+    if (mtu !== 1500) {
+      const e = setInterfaceMtu(this.device.name, mtu);
+      if (e !== 0) this.ndis.log('warn', `could not set the MTU of ${this.device.name} to ${mtu} (errno ${e}); set it on the kernel side`);
+    }
+    this.ndis.setRegistrationAttributes({ checkForHangTimeInSeconds: 0 });
+    const general = ethernetGeneralAttributes({
+      macAddress: this.mac,
+      mtu,
+      linkSpeedBps: this.linkSpeedBps,
+      connected: true,
+      supportedOidList: ETHERNET_OIDS,
+      vendorDescription: `tsndis TAP adapter (${this.device.name}${vnet ? ', virtio-net header' : ''}${queues > 1 ? `, ${queues} queues` : ''})`,
+      backfill: this.vnet,
+    });
+    this.ndis.setGeneralAttributes(general);
+    this.eth = new EthernetMiniportState(general);
+    // Receive slots hold the virtio-net header, the frame and room for one VLAN tag, 64-byte aligned.
+    const slot = (this.vnet + this.frameSize + 4 + 63) & ~63;
+    this.#staging = new Uint8Array(this.vnet + this.frameSize + 4);
+    try {
+      for (let q = 0; q < this.device.fds.length; q++) {
+        const pool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx${q}`, capacity: rxBuffers, dataSize: slot });
+        const dpc = this.ndis.allocateDpc(() => this.#receiveDpc(q));
+        this.#dpcs.push(dpc);
+        this.queues.push(new TapRxQueue(q, this.device.fds[q]!, pool, () => dpc.queue()));
+      }
+    } catch (e) {
+      this.ndis.log('error', `TAP device '${this.device.name}': cannot start the reader: ${e instanceof Error ? e.message : String(e)}`);
+      this.#teardown();
+      return NDIS_STATUS_FAILURE;
+    }
+    this.#probe = this.ndis.allocateTimer(() => this.#probeLink());
+    this.#probe.set(1000, 1000);
+    this.state = 'Paused';
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  /** The kernel-side interface name (the keyword may have been a pattern). */
+  get interfaceName(): string {
+    return this.device?.name ?? '';
+  }
+
+  halt(): void {
+    this.#teardown();
+    this.state = 'Halted';
+  }
+
+  #teardown(): void {
+    this.#probe?.free();
+    this.#probe = null;
+    const device = this.device;
+    let pending = this.queues.length;
+    const closeWhenDone = (): void => {
+      if (--pending === 0) device?.close();
+    };
+    for (const q of this.queues) {
+      q.stop(closeWhenDone);
+      q.releaseBuffers();
+      this.ndis.freeNetBufferListPool(q.pool);
+    }
+    if (this.queues.length === 0) device?.close();
+    this.queues = [];
+  }
+
+  shutdown(): void {
+    for (const q of this.queues) q.ring.stop();
+  }
+
+  pause(): NdisStatus {
+    this.state = 'Pausing';
+    if (this.#indicated === 0) {
+      this.state = 'Paused';
+      return NDIS_STATUS_SUCCESS;
+    }
+    this.#pausePending = true;
+    return NDIS_STATUS_PENDING;
+  }
+
+  restart(): NdisStatus {
+    this.state = 'Running';
+    for (const q of this.queues) q.arm();
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  devicePnPEventNotify(event: NetDevicePnPEvent): void {
+    if (event.devicePnPEvent === NdisDevicePnPEventSurpriseRemoved) this.removed = true;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Receive
+
+  #receiveDpc(q: number): void {
+    const queue = this.queues[q];
+    if (queue === undefined) return;
+    if (queue.error !== 0 && !this.removed) {
+      this.removed = true;
+      const e = queue.error;
+      this.ndis.reportSurpriseRemoval(`TAP device ${this.interfaceName} went away (read failed with ${e === EBADFD ? 'EBADFD: the device was deleted' : `errno ${e}`})`);
+    }
+    for (let budget = DPC_BUDGET_INDICATIONS; budget > 0 && queue.ring.filled > 0; budget--) this.#indicateBatch(queue);
+    if (queue.ring.filled > 0) this.#dpcs[q]!.queue();
+    else queue.arm();
+  }
+
+  #head: NetBufferList | null = null;
+  #tail: NetBufferList | null = null;
+  #count = 0;
+  #queue: TapRxQueue | null = null;
+
+  readonly #take = (nbl: NetBufferList, length: number): void => {
+    const queue = this.#queue!;
+    const stats = this.eth.stats;
+    const vnet = this.vnet;
+    if (this.state !== 'Running' || this.removed) {
+      stats.rcvDiscards++;
+      queue.repost(nbl);
+      return;
+    }
+    const frameLen = length - vnet;
+    if (frameLen < ETHERNET_HEADER_SIZE) {
+      this.counters.runts++;
+      stats.rcvErrors++;
+      queue.repost(nbl);
+      return;
+    }
+    const nb = nbl.firstNetBuffer!;
+    const m = nb.poolMdl!;
+    if (length >= m.byteCount) {
+      // The frame filled the whole slot: it was longer than the MTU allows and got cut.
+      this.counters.oversize++;
+      stats.rcvErrors++;
+      queue.repost(nbl);
+      return;
+    }
+    const start = m.byteOffset + vnet;
+    const cls = filterAccepts(this.eth.packetFilter, this.mac, this.eth.multicast, m.bytes, start);
+    if (cls < 0) {
+      this.counters.filteredOut++;
+      queue.repost(nbl);
+      return;
+    }
+    // The virtio-net header stays in front of the frame, as backfill.
+    nb.dataOffset = vnet;
+    nb.currentMdlOffset = vnet;
+    nb.dataLength = frameLen;
+    if (vnet > 0 && (m.bytes[m.byteOffset]! & VIRTIO_NET_HDR_F_DATA_VALID) !== 0) nbl.info.tcpIpChecksum = CHECKSUM_VALID;
+    nbl.info.filteringInfo = queue.index;
+    nbl.sourceHandle = this.ndis;
+    stats.countRcv(cls, frameLen);
+    if (this.#tail === null) this.#head = nbl;
+    else this.#tail.next = nbl;
+    this.#tail = nbl;
+    this.#count++;
+  };
+
+  #indicateBatch(queue: TapRxQueue): void {
+    this.#queue = queue;
+    this.#head = this.#tail = null;
+    this.#count = 0;
+    queue.drain(MAX_NBLS_PER_INDICATION, this.#take);
+    const head = this.#head as NetBufferList | null;
+    const n = this.#count;
+    this.#head = this.#tail = null;
+    if (head === null) {
+      queue.ring.ringFreeBell();
+      return;
+    }
+    if (!this.linkUp) this.#setLink(true);
+    // Few buffers left with the reader: lend these only for the duration of the call.
+    const resources = queue.postedFree < queue.pool.capacity >> 3;
+    let flags = NDIS_RECEIVE_FLAGS_PERFECT_FILTERED | NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL;
+    if (this.queues.length > 1) flags |= NDIS_RECEIVE_FLAGS_SINGLE_QUEUE;
+    if (resources) {
+      flags |= NDIS_RECEIVE_FLAGS_RESOURCES;
+      this.counters.resourcesIndications++;
+    } else {
+      this.#indicated += n;
+    }
+    this.ndis.indicateReceiveNetBufferLists(head, 0, n, flags);
+    if (resources) this.#recycle(head);
+    queue.ring.ringFreeBell();
+  }
+
+  returnNetBufferLists(nbls: NetBufferList, _returnFlags: number): void {
+    let n = 0;
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) n++;
+    this.#indicated -= n;
+    this.#recycle(nbls);
+    for (const q of this.queues) q.ring.ringFreeBell();
+    if (this.#pausePending && this.#indicated === 0) {
+      this.#pausePending = false;
+      this.state = 'Paused';
+      this.ndis.pauseComplete();
+    }
+  }
+
+  /** Buffers back from the stack: reset (free + allocate) and post them to their queue again. */
+  #recycle(nbls: NetBufferList): void {
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
+      const next: NetBufferList | null = nbl.next;
+      const queue = this.queues[nbl.info.filteringInfo];
+      if (queue === undefined) {
+        (nbl.home as { free(n: NetBufferList): boolean }).free(nbl);
+      } else {
+        queue.pool.free(nbl);
+        const fresh = queue.pool.allocate();
+        if (fresh !== null) queue.repost(fresh);
+      }
+      nbl = next;
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Transmit
+
+  sendNetBufferLists(nbls: NetBufferList, _portNumber: number, _sendFlags: number): void {
+    const device = this.device;
+    const stats = this.eth.stats;
+    const c = libc();
+    const staging = this.#staging;
+    const vnet = this.vnet;
+    const maxLen = this.frameSize + 4;
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+      if (this.removed || device === null) {
+        nbl.status = NDIS_STATUS_ADAPTER_REMOVED;
+        continue;
+      }
+      if (this.state !== 'Running') {
+        nbl.status = NDIS_STATUS_PAUSED;
+        stats.xmitDiscards++;
+        continue;
+      }
+      const fd = device.fds[device.fds.length > 1 ? nbl.info.hashValue % device.fds.length : 0]!;
+      let status: NdisStatus = NDIS_STATUS_SUCCESS;
+      for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null && status === NDIS_STATUS_SUCCESS; nb = nb.next) {
+        const len = nb.dataLength;
+        if (len < ETHERNET_HEADER_SIZE || len > maxLen) {
+          status = NDIS_STATUS_INVALID_LENGTH;
+          stats.xmitErrors++;
+          break;
+        }
+        if (vnet > 0) writeEmptyVnetHeader(staging, 0);
+        nb.copyOut(staging, vnet, 0, len);
+        this.counters.writeCalls++;
+        let w = c.write(fd, staging, vnet + len);
+        if (w < 0 && c.errno() === EINTR) w = c.write(fd, staging, vnet + len);
+        if (w >= 0) {
+          stats.countXmit(nb);
+          continue;
+        }
+        status = this.#writeFailed(c.errno());
+      }
+      if (status === NDIS_STATUS_SUCCESS && !this.linkUp) this.#setLink(true);
+      nbl.status = status;
+    }
+    this.ndis.sendNetBufferListsComplete(nbls, 0);
+  }
+
+  #writeFailed(errno: number): NdisStatus {
+    const stats = this.eth.stats;
+    this.counters.writeErrors++;
+    stats.xmitErrors++;
+    if (errno === EAGAIN) {
+      this.counters.writeWouldBlock++;
+      return NDIS_STATUS_RESOURCES;
+    }
+    if (errno === EIO) {
+      // The interface is administratively down.
+      if (this.linkUp) this.#setLink(false);
+      return NDIS_STATUS_MEDIA_DISCONNECTED;
+    }
+    if (errno === EBADFD || errno === EBADF || errno === ENODEV) {
+      if (!this.removed) {
+        this.removed = true;
+        this.ndis.reportSurpriseRemoval(`TAP device ${this.interfaceName} went away (write failed with errno ${errno})`);
+      }
+      return NDIS_STATUS_ADAPTER_REMOVED;
+    }
+    return NDIS_STATUS_FAILURE;
+  }
+
+  cancelSend(_cancelId: number): void {
+    // Every send is written (or failed) before sendNetBufferLists returns: nothing is queued.
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Link and OIDs
+
+  /** While the device is visible in this namespace, its sysfs flags tell admin state and carrier. */
+  #probeLink(): void {
+    if (this.removed || this.device === null) return;
+    const dir = `/sys/class/net/${this.device.name}`;
+    if (!existsSync(dir)) return;
+    try {
+      const flags = parseInt(readFileSync(`${dir}/flags`, 'utf8').trim(), 16);
+      const up = (flags & 0x1) !== 0;
+      if (up !== this.linkUp) this.#setLink(up);
+    } catch {
+      // Gone between the check and the read: the reader reports the removal.
+    }
+  }
+
+  #setLink(up: boolean): void {
+    this.linkUp = up;
+    if (this.state === 'Halted') return;
+    const linkState: NdisLinkState = {
+      mediaConnectState: up ? MediaConnectStateConnected : MediaConnectStateDisconnected,
+      mediaDuplexState: MediaDuplexStateFull,
+      xmitLinkSpeed: this.linkSpeedBps,
+      rcvLinkSpeed: this.linkSpeedBps,
+      pauseFunctions: NdisPauseFunctionsUnsupported,
+      autoNegotiationFlags: 0,
+    };
+    this.ndis.indicateStatus({ statusCode: NDIS_STATUS_LINK_STATE, statusBuffer: linkState });
+  }
+
+  oidRequest(request: NdisOidRequest): NdisStatus {
+    return handleEthernetOid(this.eth, request);
+  }
+
+  cancelOidRequest(_requestId: number): void {}
+
+  /** Shown by the inspector. */
+  inspect(): Record<string, unknown> {
+    return {
+      device: this.interfaceName,
+      vnetHeader: this.vnet > 0,
+      queues: this.queues.length,
+      linkUp: this.linkUp,
+      ...this.counters,
+      rcvNoBuffer: this.eth.stats.rcvNoBuffer,
+    };
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * tsndis.tap: an Ethernet miniport over a Linux TAP device (see README.md in this folder).
+ */
+import { NdisMedium802_3, type MiniportDriverCharacteristics } from '../../../ndis/index.js';
+import { TapAdapter } from './adapter.js';
+
+export { TapAdapter, TapCounters } from './adapter.js';
+
+export const tapMiniport = {
+  kind: 'miniport',
+  name: 'tsndis.tap',
+  description: 'Linux TAP device (with virtio-net header and multi-queue)',
+  ndisVersion: { major: 6, minor: 30 },
+  driverVersion: { major: 1, minor: 0 },
+  medium: NdisMedium802_3,
+  keywords: {
+    InterfaceName: { type: 'edit', description: 'TAP interface name (≤ 15 characters; "tap%d" lets the kernel choose); default tsn<adapter>' },
+    VnetHeader: { type: 'boolean', description: 'open with IFF_VNET_HDR: a virtio-net header on every frame (needed for offloads)', default: true },
+    Queues: { type: 'int', description: 'TAP queues (IFF_MULTI_QUEUE when > 1), one receive queue and reader worker each', default: 1, min: 1, max: 16 },
+    NetworkAddress: { type: 'edit', description: 'MAC address of this adapter (12 hex digits); default stable per adapter name' },
+    '*JumboPacket': { type: 'int', description: 'largest frame in bytes including the Ethernet header (sets the TAP MTU)', default: 1514, min: 1514, max: 65535 },
+    '*ReceiveBuffers': { type: 'int', description: 'receive buffers per queue', default: 1024, min: 16, max: 65536 },
+    LinkSpeedMbps: { type: 'int', description: 'reported link speed in Mbit/s', default: 10000, min: 1, max: 400000 },
+  },
+  adapter: TapAdapter,
+} as const satisfies MiniportDriverCharacteristics;

@@ -37,13 +37,17 @@ function violations(fromDir: string, allowed: (target: string, file: string) => 
 
 const under = (target: string, ...dirs: string[]): boolean => dirs.some((d) => target === d || target.startsWith(`${d}/`));
 
-test('drivers import only src/ndis, src/util, shared driver helpers and other drivers', () => {
-  const bad = violations('drivers', (t, f) => under(t, 'ndis', 'util', 'drivers') || (f.endsWith('builtin.ts') && under(t, 'drivers')));
+test('drivers import only src/ndis, src/util, src/io (OS edges), shared driver helpers and other drivers', () => {
+  const bad = violations('drivers', (t, f) => under(t, 'ndis', 'util', 'io', 'drivers') || (f.endsWith('builtin.ts') && under(t, 'drivers')));
   assert.deepEqual(bad, []);
 });
 
 test('src/ndis depends on nothing above it', () => {
   assert.deepEqual(violations('ndis', (t) => under(t, 'ndis', 'errors.js')), []);
+});
+
+test('src/io (OS edges) depends only on itself, src/util and the error types', () => {
+  assert.deepEqual(violations('io', (t) => under(t, 'io', 'util', 'errors.js')), []);
 });
 
 test('the runtime core never imports drivers, config, inspection or the CLI', () => {

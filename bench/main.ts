@@ -5,6 +5,7 @@
  */
 import { runBaseline, type BaselineResult } from './baseline.js';
 import { runDatapath, type DatapathResult } from './datapath.js';
+import { runTapBench, tapBenchSkipReason, type TapBenchResult } from './tap.js';
 
 interface Row {
   name: string;
@@ -43,8 +44,14 @@ async function main(): Promise<void> {
       ratio: r.framesPerSecond / base.framesPerSecond,
     });
   }
+  const tapSkip = tapBenchSkipReason();
+  const tap: TapBenchResult | null = tapSkip === null ? await runTapBench(seconds) : null;
+  if (tap !== null) {
+    rows.push({ name: 'TAP receive: kernel (netns, trafgen) → TAP miniport → raw protocol, 64 B; baseline: a plain non-blocking read() loop', batch: 0, verifier: false, framesPerSecond: tap.receive.tsndis, baselineFramesPerSecond: tap.receive.baseline, ratio: tap.receive.tsndis / tap.receive.baseline });
+    rows.push({ name: 'TAP transmit: raw protocol → TAP miniport → kernel (netns), 64 B, batch 32; baseline: a plain write() loop', batch: 32, verifier: false, framesPerSecond: tap.transmit.tsndis, baselineFramesPerSecond: tap.transmit.baseline, ratio: tap.transmit.tsndis / tap.transmit.baseline });
+  }
   if (json) {
-    console.log(JSON.stringify({ node: process.version, seconds, rows }, null, 2));
+    console.log(JSON.stringify({ node: process.version, seconds, rows, skipped: tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }] }, null, 2));
     return;
   }
   const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(1)} k/s`);
@@ -53,6 +60,7 @@ async function main(): Promise<void> {
     console.log(r.name);
     console.log(`  tsndis ${fmt(r.framesPerSecond).padStart(11)}   baseline ${fmt(r.baselineFramesPerSecond).padStart(11)}   ratio ${r.ratio.toFixed(3)}`);
   }
+  if (tapSkip !== null) console.log(`TAP benchmarks skipped: ${tapSkip}`);
 }
 
 main().catch((e: unknown) => {

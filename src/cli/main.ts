@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerStackCommand } from './commands/stack.js';
+import { registerUpCommand } from './commands/up.js';
 import { packageVersion, registerVersionCommand } from './commands/version.js';
 import { EXIT_OK, EXIT_USAGE, reportError } from './exit.js';
 
@@ -27,6 +28,7 @@ export function createProgram(): { program: Command; exitCode: () => number } {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerStackCommand(program, run);
+  registerUpCommand(program, run);
   registerDemoCommand(program, run);
   registerVersionCommand(program, run);
   return { program, exitCode: () => exitCode };

@@ -11,6 +11,7 @@ import { countersFilter } from './filter/counters/index.js';
 import { monitorFilter } from './filter/monitor/index.js';
 import { passThroughFilter } from './filter/passthrough/index.js';
 import { imPassThroughDriver } from './intermediate/passthrough/index.js';
+import { tapMiniport } from './miniport/tap/index.js';
 import { virtualWireMiniport } from './miniport/virtual-wire/index.js';
 import { RawProtocol } from './protocol/raw/index.js';
 
@@ -25,6 +26,7 @@ export type BuiltinDriverFactory = () => BuiltinDriver;
 /** Service name → factory. Iteration order is the order drivers are listed in docs and error messages. */
 export const BUILTIN_DRIVERS: ReadonlyMap<string, BuiltinDriverFactory> = new Map<string, BuiltinDriverFactory>([
   ['tsndis.virtual-wire', () => ({ characteristics: virtualWireMiniport })],
+  ['tsndis.tap', () => ({ characteristics: tapMiniport })],
   ['tsndis.counters', () => ({ characteristics: countersFilter })],
   ['tsndis.monitor', () => ({ characteristics: monitorFilter })],
   ['tsndis.passthrough', () => ({ characteristics: passThroughFilter })],

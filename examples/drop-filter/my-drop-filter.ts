@@ -1,6 +1,6 @@
 // The filter from docs/writing-a-driver.md, kept compiling and tested (test/docs/writing-a-driver.test.ts).
 import {
-  NDIS_RECEIVE_FLAGS_RESOURCES, NDIS_STATUS_PAUSED, NDIS_STATUS_SUCCESS, NdisMedium802_3,
+  NDIS_RECEIVE_FLAGS_RESOURCES, NDIS_STATUS_SUCCESS, NdisMedium802_3,
   type FilterAttachParameters, type FilterDriverCharacteristics, type FilterModule,
   type FilterModuleHandle, type NdisStatus, type NetBufferList,
 } from 'tsndis';

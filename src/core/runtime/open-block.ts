@@ -461,7 +461,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     const original = this.#mergedFor.get(request);
     if (original !== undefined) {
       this.#mergedFor.delete(request);
-      if (status === NDIS_STATUS_SUCCESS) this.#adoptMerged(request);
+      if (status === NDIS_STATUS_SUCCESS) adoptMergedRequest(this.mb, request);
       original.bytesRead = status === NDIS_STATUS_SUCCESS ? original.informationBuffer.length : 0;
       original.ndisCompleted = true;
       original.ndisPending = false;
@@ -527,16 +527,10 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     this.#mergedFor.delete(internal);
     request.ndisPending = false;
     request.ndisCompleted = true;
-    if (status === NDIS_STATUS_SUCCESS) this.#adoptMerged(internal);
+    if (status === NDIS_STATUS_SUCCESS) adoptMergedRequest(this.mb, internal);
     return status;
   }
 
-  #adoptMerged(internal: NdisOidRequest): void {
-    const mb = this.mb;
-    if (internal.oid === OID_GEN_CURRENT_PACKET_FILTER) mb.packetFilter = internal.decodeInformationBuffer(packetFilterCodec) ?? mb.packetFilter;
-    else if (internal.oid === OID_802_3_MULTICAST_LIST) mb.multicastList = [...(internal.decodeInformationBuffer(multicastListCodec) ?? mb.multicastList)];
-    else if (internal.oid === OID_GEN_CURRENT_LOOKAHEAD) mb.currentLookahead = internal.decodeInformationBuffer(currentLookaheadCodec) ?? mb.currentLookahead;
-  }
 
   // ---------------------------------------------------------------------------------------------
   // Requests that reach beyond this stack
@@ -581,4 +575,11 @@ export function mergedRequest(mb: MiniportBlock, oid: number): NdisOidRequest | 
     default:
       return null;
   }
+}
+
+/** After a merged-setting request succeeded at the miniport: NDIS's record of the merged value. */
+export function adoptMergedRequest(mb: MiniportBlock, internal: NdisOidRequest): void {
+  if (internal.oid === OID_GEN_CURRENT_PACKET_FILTER) mb.packetFilter = internal.decodeInformationBuffer(packetFilterCodec) ?? mb.packetFilter;
+  else if (internal.oid === OID_802_3_MULTICAST_LIST) mb.multicastList = [...(internal.decodeInformationBuffer(multicastListCodec) ?? mb.multicastList)];
+  else if (internal.oid === OID_GEN_CURRENT_LOOKAHEAD) mb.currentLookahead = internal.decodeInformationBuffer(currentLookaheadCodec) ?? mb.currentLookahead;
 }

@@ -9,7 +9,6 @@
  * touches this class: it runs block to block through resolved edges.
  */
 import { BufferAllocator, type BufferAllocatorOptions } from '../../ndis/buffers/allocator.js';
-import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
 import type { NetBufferListPool, NetBufferPool, PoolFreeError, PoolObserver } from '../../ndis/buffers/pools.js';
 import {
   NDIS_PAUSE_ATTACH_FILTER,
@@ -22,9 +21,8 @@ import {
   NdisDevicePnPEventSurpriseRemoved,
   NdisHaltDeviceDisabled,
   NdisHaltDeviceSurpriseRemoved,
-  FILTER_CLASSES,
 } from '../../ndis/constants.js';
-import type { ConfigValue, DriverCharacteristics, FilterDriverCharacteristics, NetDevicePnPEvent, NetPnPEvent } from '../../ndis/driver-api.js';
+import type { ConfigValue, DriverCharacteristics, NetDevicePnPEvent, NetPnPEvent } from '../../ndis/driver-api.js';
 import type { NdisOidRequest } from '../../ndis/oid-request.js';
 import {
   NDIS_STATUS_ADAPTER_REMOVED,
@@ -45,7 +43,10 @@ import { Configuration } from './configuration.js';
 import type { RuntimeContext } from './context.js';
 import { FilterBlock, type FilterServices } from './filter-block.js';
 import { MiniportBlock } from './miniport-block.js';
-import { OpenBlock, mergedRequest, type BindingServices } from './open-block.js';
+import { OpenBlock, adoptMergedRequest, mergedRequest, type BindingServices } from './open-block.js';
+import { desiredModules, type InstalledFilter } from './filter-order.js';
+import { reclaimOwnedBy, reclaimResources, teardownChecks } from './reclaim.js';
+import { scanTimedRules } from './timed-rules.js';
 import { submitOid } from './oid-routing.js';
 import { validateDriver, type RegisteredDriver } from './registry.js';
 import { NdisOidRequest as OidRequest } from '../../ndis/oid-request.js';
@@ -68,12 +69,6 @@ export interface RuntimeOptions {
 export interface AdapterPolicy {
   filters: { driver: string; keywords?: Record<string, ConfigValue> }[];
   protocols: { driver: string; keywords?: Record<string, ConfigValue> }[];
-}
-
-interface InstalledFilter {
-  readonly driver: FilterDriverCharacteristics;
-  readonly keywords: Record<string, ConfigValue>;
-  readonly order: number;
 }
 
 export class NdisRuntime implements RuntimeContext, BindingServices, FilterServices {
@@ -117,7 +112,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       },
     };
     if (this.verifying) {
-      this.#scanTimer = this.scheduler.createTimer(() => this.#scanTimedRules());
+      this.#scanTimer = this.scheduler.createTimer(() => scanTimedRules(this));
       this.scheduler.setTimer(this.#scanTimer, this.verifier.scanIntervalMs, this.verifier.scanIntervalMs);
     }
   }
@@ -278,7 +273,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       // No MiniportHaltEx after a failed initialization; reclaim what it allocated.
       mb.sm.fire('initializeFailed');
       mb.instance = null;
-      this.#reclaimResources(mb);
+      reclaimResources(this.pools, mb);
       return status === NDIS_STATUS_SUCCESS ? NDIS_STATUS_FAILURE : status;
     }
     mb.sm.fire('initializeComplete');
@@ -418,32 +413,15 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     });
   }
 
-  /** The module list the installed filters call for, bottom → top. */
-  #desiredModules(mb: MiniportBlock): { key: string; filter: InstalledFilter; above: string }[] {
-    const installed = this.#installedFilters.get(mb)!;
-    const rank = (f: InstalledFilter) => FILTER_CLASSES.indexOf(f.driver.filterClass);
-    // Bottom first: a larger FilterClass index sits lower; within a class the earlier-installed is lower.
-    const modifying = installed.filter((f) => f.driver.filterType === 'modifying').sort((a, b) => rank(b) - rank(a) || a.order - b.order);
-    const monitoring = installed.filter((f) => f.driver.filterType === 'monitoring').sort((a, b) => a.order - b.order);
-    const out: { key: string; filter: InstalledFilter; above: string }[] = [];
-    const levels: (InstalledFilter | null)[] = [null, ...modifying];
-    for (const level of levels) {
-      if (level !== null) out.push({ key: level.driver.name, filter: level, above: '' });
-      const aboveName = level === null ? 'miniport' : level.driver.name;
-      for (const m of monitoring) out.push({ key: `${m.driver.name}@${aboveName}`, filter: m, above: aboveName });
-    }
-    return out;
-  }
-
   /** Makes the attached modules match the installed filters (detaching, attaching, reordering); stack paused. */
   async #reconcileFilters(mb: MiniportBlock): Promise<void> {
-    const desired = this.#desiredModules(mb);
+    const desired = desiredModules(this.#installedFilters.get(mb)!);
     const keyOf = (f: FilterBlock) => (f.driver.filterType === 'monitoring' ? `${f.driver.name}@${f.above}` : f.driver.name);
     const wanted = new Set(desired.map((d) => d.key));
     for (const f of [...mb.filters].reverse()) {
       if (!wanted.has(keyOf(f))) {
         f.detach();
-        this.#teardownChecks(f, 'detach');
+        teardownChecks(this.pools, f, 'detach');
         mb.filters = mb.filters.filter((x) => x !== f);
       }
     }
@@ -465,7 +443,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
           generalAttributes: g,
         });
         if (status !== NDIS_STATUS_SUCCESS) {
-          this.#teardownChecks(f, 'failed attach');
+          teardownChecks(this.pools, f, 'failed attach');
           if (d.filter.driver.runType === 'mandatory') {
             // FilterRunType mandatory: the stack does not come up and protocols do not bind.
             mb.stackFailure = `mandatory filter '${d.filter.driver.name}' failed to attach (${statusName(status)})`;
@@ -520,7 +498,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
         status = await b.bind();
         if (status !== NDIS_STATUS_SUCCESS) {
           mb.bindings = mb.bindings.filter((x) => x !== b);
-          this.#teardownChecks(b, 'failed bind');
+          teardownChecks(this.pools, b, 'failed bind');
         }
         mb.resolveEdges();
       });
@@ -543,7 +521,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     if (b.state === 'Paused') await b.unbind(reason);
     mb.bindings = mb.bindings.filter((x) => x !== b);
     mb.resolveEdges();
-    this.#teardownChecks(b, 'unbind');
+    teardownChecks(this.pools, b, 'unbind');
     if (!mb.surpriseRemoved && !mb.failed) await this.#remerge(mb);
   }
 
@@ -553,18 +531,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       const req = mergedRequest(mb, oid);
       if (req === null) continue;
       const status = await this.#internalOid(mb, req);
-      if (status === NDIS_STATUS_SUCCESS) this.#adoptMerged(mb, req);
-    }
-  }
-
-  #adoptMerged(mb: MiniportBlock, req: NdisOidRequest): void {
-    const v = req.informationBuffer;
-    if (req.oid === OID_GEN_CURRENT_PACKET_FILTER) mb.packetFilter = v.length >= 4 ? (v[0]! | (v[1]! << 8) | (v[2]! << 16) | (v[3]! << 24)) >>> 0 : 0;
-    else if (req.oid === OID_GEN_CURRENT_LOOKAHEAD) mb.currentLookahead = v.length >= 4 ? (v[0]! | (v[1]! << 8) | (v[2]! << 16) | (v[3]! << 24)) >>> 0 : 0;
-    else if (req.oid === OID_802_3_MULTICAST_LIST) {
-      const list: Uint8Array[] = [];
-      for (let i = 0; i + 6 <= v.length; i += 6) list.push(v.slice(i, i + 6));
-      mb.multicastList = list;
+      if (status === NDIS_STATUS_SUCCESS) adoptMergedRequest(mb, req);
     }
   }
 
@@ -650,7 +617,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     for (const b of [...mb.bindings]) await this.#unbind(mb, b, haltAction === NdisHaltDeviceSurpriseRemoved ? 'surprise removal' : 'adapter removal');
     for (const f of [...mb.filters].reverse()) {
       f.detach();
-      this.#teardownChecks(f, 'detach');
+      teardownChecks(this.pools, f, 'detach');
     }
     mb.filters = [];
     this.#installedFilters.set(mb, []);
@@ -669,90 +636,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       mb.report('TeardownLeak', `halted with ${mb.sendsOutstanding} send(s) not completed and ${mb.receivesOutstanding} indicated NBL(s) not returned`);
     }
     mb.instance = null;
-    this.#teardownChecks(mb, 'halt');
-  }
-
-  /**
-   * Reports resources a module left behind and reclaims them so pools end up full. A module that failed
-   * (threw) is not called again, so what it leaves is the runtime's to reclaim, not a further violation.
-   */
-  #teardownChecks(block: NdisBlock, what: string): void {
-    if (block instanceof OpenBlock && block.receivesHeld > 0) {
-      if (!block.failed) block.report('TeardownLeak', `${what} with ${block.receivesHeld} received NBL(s) not returned`);
-      this.#reclaimOwnedBy(block);
-    }
-    const leaks = block.releaseResources();
-    if (leaks.length > 0 && !block.failed) block.report('TeardownLeak', `${what} left ${leaks.join(', ')}`);
-    this.#reclaimResources(block);
-  }
-
-  /** Frees every pool a module still holds (after reporting), so pools are back to full. */
-  #reclaimResources(block: NdisBlock): void {
-    block.releaseResources();
-    for (const pool of [...block.pools]) {
-      if ('forEachAllocated' in pool) {
-        for (const nbl of pool.allocatedNetBufferLists()) {
-          nbl.childRefCount = 0;
-          pool.free(nbl);
-        }
-      }
-      block.pools.delete(pool);
-      this.pools.delete(pool);
-    }
-  }
-
-  /**
-   * Puts NBLs held by `block` back on their way: sends go up to their originators with
-   * NDIS_STATUS_FAILURE, receives go back down to their indicators.
-   */
-  #reclaimOwnedBy(block: NdisBlock): void {
-    const held: NetBufferList[] = [];
-    // A binding also holds its share of receives indicated to several bindings (owned by the top).
-    const topId = block instanceof OpenBlock ? block.mb.top.id : -1;
-    const bit = block instanceof OpenBlock ? block.rxBit : 0;
-    for (const pool of this.pools) {
-      if (!('forEachAllocated' in pool)) continue;
-      pool.forEachAllocated((nbl) => {
-        if (nbl.ndisOwner === block.id) held.push(nbl);
-        else if (nbl.ndisOwner === topId && nbl.ndisRefs > 0 && (nbl.ndisRefs & bit) !== 0) {
-          nbl.ndisRefs &= ~bit;
-          if (nbl.ndisRefs === 0) held.push(nbl); // it was the last holder
-        }
-      });
-    }
-    if (block instanceof OpenBlock) block.receivesHeld = 0;
-    if (held.length === 0) return;
-    const mb = block instanceof MiniportBlock ? block : block instanceof FilterBlock || block instanceof OpenBlock ? block.mb : null;
-    if (mb === null) return;
-    const sends: NetBufferList[] = [];
-    const receives: NetBufferList[] = [];
-    for (const nbl of held) {
-      const src = nbl.sourceHandle as NdisBlock | null;
-      if (src === block) continue; // its own: freed with its pools
-      const srcLevel = src instanceof MiniportBlock ? 0 : src instanceof OpenBlock ? Infinity : src !== null && 'level' in src ? src.level : 0;
-      (srcLevel > block.level ? sends : receives).push(nbl);
-    }
-    const chain = (list: NetBufferList[]): NetBufferList => {
-      for (let i = 0; i < list.length; i++) list[i]!.next = list[i + 1] ?? null;
-      return list[0]!;
-    };
-    if (sends.length > 0) {
-      for (const nbl of sends) nbl.status = NDIS_STATUS_FAILURE;
-      const up = block instanceof FilterBlock ? block.upperSendComplete : mb.sendCompleteEntry;
-      for (const nbl of sends) nbl.ndisOwner = up.id;
-      if (block instanceof MiniportBlock) block.sendsOutstanding -= sends.length;
-      up.deliverSendComplete(chain(sends), 0);
-    }
-    if (receives.length > 0) {
-      if (block instanceof OpenBlock) {
-        block.receivesHeld = 0;
-        for (const nbl of receives) nbl.ndisRefs = 0;
-        mb.top.returnFromBinding(chain(receives), 0);
-      } else if (block instanceof FilterBlock) {
-        for (const nbl of receives) nbl.ndisOwner = block.lowerReturn.id;
-        block.lowerReturn.deliverReturn(chain(receives), 0, receives.length);
-      }
-    }
+    teardownChecks(this.pools, mb, 'halt');
   }
 
   /** A module threw: bypass it at once, give back what it held, and tear it down. */
@@ -760,7 +644,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     this.log('error', block.name, 'module failed; bypassing and tearing it down');
     if (block instanceof FilterBlock) {
       block.mb.resolveEdges();
-      this.#reclaimOwnedBy(block);
+      reclaimOwnedBy(this.pools, block);
       const mb = block.mb;
       void this.#serialized(mb, async () => {
         if (!mb.filters.includes(block) || mb.removing) return;
@@ -772,11 +656,11 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
         });
       }).catch((e: unknown) => this.log('error', block.name, `teardown failed: ${String(e)}`));
     } else if (block instanceof OpenBlock) {
-      this.#reclaimOwnedBy(block);
+      reclaimOwnedBy(this.pools, block);
       block.mb.top.refreshReceivers();
       this.requestUnbind(block);
     } else if (block instanceof MiniportBlock) {
-      this.#reclaimOwnedBy(block);
+      reclaimOwnedBy(this.pools, block);
       block.abortOids(NDIS_STATUS_FAILURE);
       if (block.state !== 'Halted' && block.state !== 'Initializing') void this.surpriseRemove(block.name).catch((e: unknown) => this.log('error', block.name, `teardown failed: ${String(e)}`));
     }
@@ -822,7 +706,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   async #restore(mb: MiniportBlock, oid: number): Promise<void> {
     const req = mergedRequest(mb, oid);
     if (req === null) return;
-    if ((await this.#internalOid(mb, req)) === NDIS_STATUS_SUCCESS) this.#adoptMerged(mb, req);
+    if ((await this.#internalOid(mb, req)) === NDIS_STATUS_SUCCESS) adoptMergedRequest(mb, req);
   }
 
   #startCheckForHang(mb: MiniportBlock): void {
@@ -908,42 +792,6 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   devicePnPEvent(adapterName: string, event: NetDevicePnPEvent): void {
     const mb = this.adapter(adapterName);
     this.devicePnPEventBelow(mb, mb.filters.length + 1, event);
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Timed verifier rules (periodic scan; never per packet)
-
-  #scanTimedRules(): void {
-    const now = this.scheduler.now();
-    const L = this.verifier.limits;
-    for (const pool of this.pools) {
-      if (!('forEachAllocated' in pool)) continue;
-      pool.forEachAllocated((nbl) => {
-        const owner = this.#blocks[nbl.ndisOwner];
-        // Every handoff into a miniport or filter is stamped (0 is a valid time on a manual clock);
-        // Infinity marks an NBL already reported.
-        if (owner === undefined || !Number.isFinite(nbl.ndisStamp)) return;
-        const src = nbl.sourceHandle;
-        const age = now - nbl.ndisStamp;
-        if (owner instanceof MiniportBlock && src !== owner && age > L.dataSendMs) {
-          owner.report('NdisTimedDataSend', `send NBL ${pool.name}#${nbl.slot} not completed after ${Math.round(age)} ms`);
-          nbl.ndisStamp = Infinity;
-        } else if (owner instanceof FilterBlock && src !== owner) {
-          const fromAbove = src instanceof OpenBlock || (src instanceof FilterBlock && src.level > owner.level);
-          const limit = fromAbove ? L.filterDataSendMs : L.filterDataReceiveMs;
-          if (age > limit) {
-            owner.report(fromAbove ? 'NdisFilterTimedDataSend' : 'NdisFilterTimedDataReceive', `held NBL ${pool.name}#${nbl.slot} for ${Math.round(age)} ms`);
-            nbl.ndisStamp = Infinity;
-          }
-        }
-      });
-    }
-    for (const mb of this.adapters.values()) {
-      if (mb.sendsOutstanding > 0 && !mb.hangReported && now - mb.sendsPendingSince > L.dataHangMs) {
-        mb.hangReported = true;
-        mb.report('NdisTimedDataHang', `${mb.sendsOutstanding} send(s) pending and none completed for ${Math.round(now - mb.sendsPendingSince)} ms`);
-      }
-    }
   }
 
   // ---------------------------------------------------------------------------------------------

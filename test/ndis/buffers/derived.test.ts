@@ -16,7 +16,7 @@ import type { NetBufferList } from '../../../src/ndis/buffers/net-buffer-list.js
 import { NetBufferListPool, NetBufferPool } from '../../../src/ndis/buffers/pools.js';
 import { NDIS_STATUS_SUCCESS } from '../../../src/ndis/status.js';
 import {
-  assertAllocatorFree, assertConsistent, assertPoolsFull, buildChain, chainArray, dataOf, hex, nbFromSpec,
+  assertAllocatorFree, assertConsistent, assertPoolsFull, chainArray, dataOf, hex, nbFromSpec,
   nbSpecArb, newAllocator, RecordingObserver, seq, specData, type NbSpec,
 } from './support.js';
 

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
@@ -61,7 +60,7 @@ describe('tsndis stack show', () => {
     const r = await tsndis('stack', 'show', '--config', file);
     assert.equal(r.code, 2);
     assert.equal(r.stdout, '');
-    assert.equal(r.stderr, `error: ${file}: hosts.h.adapters.eth0.driver: unknown driver 'tsndis.nope' (known: tsndis.virtual-wire)\n`);
+    assert.match(r.stderr, new RegExp(`^error: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: hosts\\.h\\.adapters\\.eth0\\.driver: unknown driver 'tsndis\\.nope' \\(known: tsndis\\.virtual-wire, .*\\)\\n$`));
   });
 
   test('a YAML syntax error: exit 2 with the line', { timeout: TIMEOUT_MS }, async () => {
@@ -95,13 +94,6 @@ describe('tsndis misuse and version', () => {
     const r = await tsndis('demo', '--frames', '0');
     assert.equal(r.code, 2);
     assert.match(r.stderr, /--frames <n>' argument '0' is invalid\. expected a positive integer/);
-  });
-
-  const demoBuilt = existsSync(join(ROOT, 'dist', 'src', 'cli', 'demo.js'));
-  test('demo without a demo module says so', { timeout: TIMEOUT_MS, skip: demoBuilt ? 'the demo module exists in this build' : false }, async () => {
-    const r = await tsndis('demo');
-    assert.equal(r.code, 1);
-    assert.match(r.stderr, /^error: the demo is not part of this build \(.*demo\.js does not exist\)\n$/);
   });
 
   test('version', { timeout: TIMEOUT_MS }, async () => {

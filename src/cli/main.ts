@@ -10,6 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerStackCommand } from './commands/stack.js';
 import { registerUpCommand } from './commands/up.js';
+import { registerCaptureCommand } from './commands/capture.js';
 import { packageVersion, registerVersionCommand } from './commands/version.js';
 import { EXIT_OK, EXIT_USAGE, reportError } from './exit.js';
 
@@ -29,6 +30,7 @@ export function createProgram(): { program: Command; exitCode: () => number } {
     .exitOverride();
   registerStackCommand(program, run);
   registerUpCommand(program, run);
+  registerCaptureCommand(program, run);
   registerDemoCommand(program, run);
   registerVersionCommand(program, run);
   return { program, exitCode: () => exitCode };

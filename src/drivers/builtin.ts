@@ -11,6 +11,8 @@ import { countersFilter } from './filter/counters/index.js';
 import { monitorFilter } from './filter/monitor/index.js';
 import { passThroughFilter } from './filter/passthrough/index.js';
 import { imPassThroughDriver } from './intermediate/passthrough/index.js';
+import { captureFilter } from './filter/capture/index.js';
+import { pcapngMiniport } from './miniport/pcapng/index.js';
 import { tapMiniport } from './miniport/tap/index.js';
 import { virtualWireMiniport } from './miniport/virtual-wire/index.js';
 import { RawProtocol } from './protocol/raw/index.js';
@@ -27,9 +29,11 @@ export type BuiltinDriverFactory = () => BuiltinDriver;
 export const BUILTIN_DRIVERS: ReadonlyMap<string, BuiltinDriverFactory> = new Map<string, BuiltinDriverFactory>([
   ['tsndis.virtual-wire', () => ({ characteristics: virtualWireMiniport })],
   ['tsndis.tap', () => ({ characteristics: tapMiniport })],
+  ['tsndis.pcapng', () => ({ characteristics: pcapngMiniport })],
   ['tsndis.counters', () => ({ characteristics: countersFilter })],
   ['tsndis.monitor', () => ({ characteristics: monitorFilter })],
   ['tsndis.passthrough', () => ({ characteristics: passThroughFilter })],
+  ['tsndis.capture', () => ({ characteristics: captureFilter })],
   [
     'tsndis.raw',
     () => {

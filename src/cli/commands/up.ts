@@ -6,10 +6,13 @@
 import type { Command } from 'commander';
 import { buildStacks, loadStackConfig } from '../../config/index.js';
 import type { NdisRuntime } from '../../core/runtime/runtime.js';
+import { serveControl } from '../control.js';
 import { EXIT_OK } from '../exit.js';
 
 export interface UpOptions {
   config: string;
+  /** Serve the control channel (JSON lines) on this Unix socket path. */
+  control?: string;
   verifier: boolean;
   statusInterval: number;
   /** Stop by itself after this many seconds (tests, demos); 0 = run until a signal. */
@@ -30,11 +33,12 @@ export function statusLine(host: string, rt: NdisRuntime): string {
 export async function up(options: UpOptions, out: NodeJS.WritableStream = process.stdout, signals: NodeJS.EventEmitter = process): Promise<number> {
   const description = await loadStackConfig(options.config);
   const stacks = await buildStacks(description, options.verifier ? {} : { verifier: false });
+  const server = options.control === undefined ? null : await serveControl(stacks, options.control);
   const print = (): void => {
     const t = new Date().toISOString().slice(11, 19);
     for (const [name, h] of stacks.hosts) out.write(`${t} ${statusLine(name, h.runtime)}\n`);
   };
-  out.write(`tsndis up: ${stacks.hosts.size} host(s) running from ${options.config}; Ctrl-C to stop\n`);
+  out.write(`tsndis up: ${stacks.hosts.size} host(s) running from ${options.config}${server === null ? '' : `, control on ${options.control}`}; Ctrl-C to stop\n`);
   print();
   await new Promise<void>((resolve) => {
     const timer = setInterval(print, Math.max(0.1, options.statusInterval) * 1000);
@@ -51,6 +55,7 @@ export async function up(options: UpOptions, out: NodeJS.WritableStream = proces
   });
   out.write('tsndis up: stopping\n');
   print();
+  if (server !== null) await new Promise<void>((r) => server.close(() => r()));
   await stacks.shutdown();
   return EXIT_OK;
 }
@@ -61,6 +66,7 @@ export function registerUpCommand(program: Command, run: (action: () => Promise<
     .description('bring the stacks of a config up and keep them running until Ctrl-C, printing a status line per host')
     .requiredOption('-c, --config <file>', 'stack config (YAML)')
     .option('--no-verifier', 'run with the verifier off (overrides the config)')
+    .option('--control <socket>', 'serve a control channel (JSON lines) on this Unix socket, e.g. for tsndis capture --attach')
     .option('--status-interval <seconds>', 'seconds between status lines', (v) => Number(v), 5)
     .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl-C)', (v) => Number(v), 0)
     .action((opts: UpOptions) => run(() => up(opts)));

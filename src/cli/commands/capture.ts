@@ -1,0 +1,83 @@
+/**
+ * `tsndis capture`: records the frames of an adapter to pcapng with the tsndis.capture filter.
+ *
+ *   tsndis capture --config stack.yaml --adapter hostA/eth0 --file out [--duration 10]
+ *       builds the stacks of a config, attaches the capture filter to the adapter, runs until the
+ *       duration ends or Ctrl-C, then shuts down (which flushes and closes the file).
+ *   tsndis capture --attach /tmp/tsndis.sock --adapter hostA/eth0 --file out [--duration 10]
+ *       attaches the capture filter to a stack a running `tsndis up --control /tmp/tsndis.sock` serves,
+ *       and detaches it at the end — under traffic, with the runtime's pause/attach/restart sequence.
+ */
+import type { Command } from 'commander';
+import { buildStacks, loadStackConfig } from '../../config/index.js';
+import { RuntimeOperationError } from '../../errors.js';
+import { controlRequest, handleControl, type ControlResponse } from '../control.js';
+import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
+
+export interface CaptureOptions {
+  config?: string;
+  attach?: string;
+  adapter: string;
+  file: string;
+  duration: number;
+  verifier: boolean;
+}
+
+function untilStopped(seconds: number, signals: NodeJS.EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const t = seconds > 0 ? setTimeout(stop, seconds * 1000) : null;
+    function stop(): void {
+      if (t !== null) clearTimeout(t);
+      signals.off('SIGINT', stop);
+      signals.off('SIGTERM', stop);
+      resolve();
+    }
+    signals.on('SIGINT', stop);
+    signals.on('SIGTERM', stop);
+  });
+}
+
+function check(r: ControlResponse): ControlResponse & { ok: true } {
+  if (!r.ok) throw new RuntimeOperationError(r.error);
+  return r;
+}
+
+export async function capture(o: CaptureOptions, out: NodeJS.WritableStream = process.stdout, signals: NodeJS.EventEmitter = process): Promise<number> {
+  if ((o.config === undefined) === (o.attach === undefined)) {
+    throw new RuntimeOperationError('give exactly one of --config <file> (build the stacks here) or --attach <socket> (a running tsndis up)');
+  }
+  const attach = { op: 'attach-filter' as const, adapter: o.adapter, driver: 'tsndis.capture', keywords: { File: o.file } };
+  const detach = { op: 'detach-filter' as const, adapter: o.adapter, driver: 'tsndis.capture' };
+  if (o.attach !== undefined) {
+    const r = check(await controlRequest(o.attach, attach));
+    out.write(`capturing ${o.adapter} to ${o.file} (${String((r.modules as string[]).length)} module(s)); ${o.duration > 0 ? `${o.duration} s` : 'Ctrl-C to stop'}\n`);
+    await untilStopped(o.duration, signals);
+    check(await controlRequest(o.attach, detach));
+    out.write('capture stopped\n');
+    return EXIT_OK;
+  }
+  const stacks = await buildStacks(await loadStackConfig(o.config!), o.verifier ? {} : { verifier: false });
+  try {
+    const r = check(await handleControl(stacks, attach));
+    out.write(`capturing ${o.adapter} to ${o.file} (${String((r.modules as string[]).length)} module(s)); ${o.duration > 0 ? `${o.duration} s` : 'Ctrl-C to stop'}\n`);
+    await untilStopped(o.duration, signals);
+    check(await handleControl(stacks, detach));
+  } finally {
+    await stacks.shutdown();
+  }
+  out.write('capture stopped\n');
+  return EXIT_OK;
+}
+
+export function registerCaptureCommand(program: Command, run: (action: () => Promise<number>) => Promise<void>): void {
+  program
+    .command('capture')
+    .description('record an adapter\'s frames (both directions) to pcapng, in a configured or a running stack')
+    .option('-c, --config <file>', 'build the stacks of this config and capture there')
+    .option('--attach <socket>', 'capture in a running `tsndis up --control <socket>`')
+    .requiredOption('-a, --adapter <host/adapter>', 'adapter to capture, e.g. hostA/eth0')
+    .requiredOption('-f, --file <path>', 'output file (rotated as <path>.1.pcapng, …)')
+    .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl-C)', (v) => Number(v), 0)
+    .option('--no-verifier', 'run with the verifier off (with --config)')
+    .action((opts: CaptureOptions) => run(async () => ((await capture(opts)) === EXIT_OK ? EXIT_OK : EXIT_FAILURE)));
+}

@@ -1,0 +1,130 @@
+/**
+ * The control channel of a running `tsndis up`: a Unix socket speaking JSON lines, so other commands
+ * (`tsndis capture --attach`) can change a live stack. One request per line, one response per line:
+ *
+ *   → {"op":"status"}
+ *   ← {"ok":true,"hosts":[{"name":"hostA","adapters":["hostA/eth0"],"violations":0}]}
+ *   → {"op":"attach-filter","adapter":"hostA/eth0","driver":"tsndis.capture","keywords":{"File":"x.pcapng"}}
+ *   ← {"ok":true,"modules":["hostA/eth0/tsndis.capture@miniport"]}
+ *   → {"op":"detach-filter","adapter":"hostA/eth0","driver":"tsndis.capture"}
+ *   ← {"ok":true}
+ *
+ * Attaching and detaching run the runtime's pause → change → restart sequence, so they are safe under
+ * traffic. A built-in filter that the config did not use is registered on first use.
+ */
+import { createConnection, createServer, type Server } from 'node:net';
+import { rmSync } from 'node:fs';
+import type { BuiltStacks } from '../config/index.js';
+import type { NdisRuntime } from '../core/runtime/runtime.js';
+import { BUILTIN_DRIVERS } from '../drivers/builtin.js';
+import type { ConfigValue } from '../ndis/driver-api.js';
+
+export type ControlRequest =
+  | { op: 'status' }
+  | { op: 'attach-filter'; adapter: string; driver: string; keywords?: Record<string, ConfigValue> }
+  | { op: 'detach-filter'; adapter: string; driver: string };
+
+export type ControlResponse = { ok: true; [k: string]: unknown } | { ok: false; error: string };
+
+function runtimeFor(stacks: BuiltStacks, adapter: string): NdisRuntime {
+  const host = adapter.slice(0, adapter.indexOf('/'));
+  const h = stacks.hosts.get(host);
+  if (h === undefined) throw new Error(`no host '${host}' (adapter names are host/adapter, e.g. hostA/eth0)`);
+  return h.runtime;
+}
+
+function ensureDriver(rt: NdisRuntime, name: string): void {
+  if (rt.drivers.has(name)) return;
+  const factory = BUILTIN_DRIVERS.get(name);
+  if (factory === undefined) throw new Error(`unknown driver '${name}'`);
+  rt.registerDriver(factory().characteristics);
+}
+
+export async function handleControl(stacks: BuiltStacks, req: ControlRequest): Promise<ControlResponse> {
+  try {
+    switch (req.op) {
+      case 'status':
+        return {
+          ok: true,
+          hosts: [...stacks.hosts].map(([name, h]) => ({ name, adapters: [...h.runtime.adapters.keys()], violations: h.runtime.verifier.total })),
+        };
+      case 'attach-filter': {
+        const rt = runtimeFor(stacks, req.adapter);
+        ensureDriver(rt, req.driver);
+        const modules = await rt.attachFilter(req.adapter, req.driver, req.keywords ?? {});
+        return { ok: true, modules: modules.map((m) => m.name) };
+      }
+      case 'detach-filter': {
+        await runtimeFor(stacks, req.adapter).detachFilter(req.adapter, req.driver);
+        return { ok: true };
+      }
+      default:
+        return { ok: false, error: `unknown op '${String((req as { op?: unknown }).op)}'` };
+    }
+  } catch (e) {
+    return { ok: false, error: e instanceof Error ? e.message : String(e) };
+  }
+}
+
+/** Serves the control channel on `path` (a Unix socket) until closed. */
+export function serveControl(stacks: BuiltStacks, path: string): Promise<Server> {
+  rmSync(path, { force: true });
+  const server = createServer((sock) => {
+    let buf = '';
+    sock.setEncoding('utf8');
+    sock.on('data', (d: string) => {
+      buf += d;
+      if (buf.length > 1 << 20) {
+        sock.destroy();
+        return;
+      }
+      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        let req: ControlRequest;
+        try {
+          req = JSON.parse(line) as ControlRequest;
+        } catch {
+          sock.write(`${JSON.stringify({ ok: false, error: 'not a JSON line' })}\n`);
+          continue;
+        }
+        void handleControl(stacks, req).then((r) => sock.write(`${JSON.stringify(r)}\n`));
+      }
+    });
+    sock.on('error', () => sock.destroy());
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(path, () => resolve(server));
+  });
+}
+
+/** Sends one request to a running `tsndis up` and resolves with its response. */
+export function controlRequest(path: string, req: ControlRequest, timeoutMs = 15_000): Promise<ControlResponse> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(path);
+    let buf = '';
+    const t = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no answer from ${path} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(`${JSON.stringify(req)}\n`));
+    sock.on('data', (d: string) => {
+      buf += d;
+      const i = buf.indexOf('\n');
+      if (i < 0) return;
+      clearTimeout(t);
+      sock.end();
+      try {
+        resolve(JSON.parse(buf.slice(0, i)) as ControlResponse);
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    });
+    sock.on('error', (e) => {
+      clearTimeout(t);
+      reject(new Error(`cannot reach a running tsndis at ${path}: ${e.message}`));
+    });
+  });
+}

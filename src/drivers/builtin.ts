@@ -12,6 +12,7 @@ import { monitorFilter } from './filter/monitor/index.js';
 import { passThroughFilter } from './filter/passthrough/index.js';
 import { imPassThroughDriver } from './intermediate/passthrough/index.js';
 import { captureFilter } from './filter/capture/index.js';
+import { impairmentFilter } from './filter/impairment/index.js';
 import { pcapngMiniport } from './miniport/pcapng/index.js';
 import { tapMiniport } from './miniport/tap/index.js';
 import { virtualWireMiniport } from './miniport/virtual-wire/index.js';
@@ -34,6 +35,7 @@ export const BUILTIN_DRIVERS: ReadonlyMap<string, BuiltinDriverFactory> = new Ma
   ['tsndis.monitor', () => ({ characteristics: monitorFilter })],
   ['tsndis.passthrough', () => ({ characteristics: passThroughFilter })],
   ['tsndis.capture', () => ({ characteristics: captureFilter })],
+  ['tsndis.impairment', () => ({ characteristics: impairmentFilter })],
   [
     'tsndis.raw',
     () => {

@@ -66,6 +66,42 @@ const COPY_FAILED = COUNTER.copyFailed;
 /** Normal jitter is cut at this many σ. */
 const NORMAL_CUTOFF = 3;
 
+/**
+ * Probabilities as integer limits on a 30-bit draw (`draw30() <= limit`, −1 = never, 2^30 − 1 = always):
+ * the data path then only moves small integers, which V8 never boxes (a double passed to a call that is
+ * not inlined allocates). Resolution 2^−30.
+ */
+const LIMIT_LOSS = 0;
+const LIMIT_BURST_ENTER = 1;
+const LIMIT_BURST_EXIT = 2;
+const LIMIT_BURST_GOOD = 3;
+const LIMIT_BURST_BAD = 4;
+const LIMIT_CORRUPT = 5;
+const LIMIT_DUPLICATE = 6;
+const LIMIT_REORDER = 7;
+const LIMIT_COUNT = 8;
+const DRAW_RANGE = 2 ** 30;
+
+/**
+ * Slots of the direction's Float64Array state. Times and levels live there, never in object fields or
+ * in locals that merge with other values: V8 boxes a double stored in a field or carried through such a
+ * merge, which would allocate per frame.
+ */
+const TOKENS = 0; // bucket level (bits) at BUCKET_TIME
+const BUCKET_TIME = 1; // may lie ahead of now while a backlog drains
+const LAST_RELEASE = 2; // release time of the last frame scheduled (order keeping)
+const SPARE_NORMAL = 3; // second value of a Box–Muller pair
+const NORMAL = 4; // last normal deviate
+const SAMPLE = 5; // last delay sample
+const DEPART = 6; // the frame being scheduled: when the bucket lets it go
+const RELEASE = 7; // … and when it leaves the delay line
+const TOKENS_AFTER = 8; // … and the bucket level it leaves behind
+const F64_SLOTS = 9;
+
+function limitOf(p: number): number {
+  return p <= 0 ? -1 : Math.min(DRAW_RANGE - 1, Math.round(p * DRAW_RANGE) - 1);
+}
+
 export interface DirectionStats {
   readonly totals: Record<ImpairmentCounter, number>;
   readonly byClass: Record<FrameClass, Record<ImpairmentCounter, number>>;
@@ -89,20 +125,19 @@ export class ImpairmentDirection {
   armedDue = Infinity;
 
   #params: ImpairmentParams;
+  readonly #limits = new Int32Array(LIMIT_COUNT);
   readonly #port: FramePort;
   #random: SeededRandom;
-  #spareNormal = 0;
   #hasSpareNormal = false;
   /** Gilbert–Elliott state. */
   #bad = false;
-  /** Token bucket: `#tokensBits` is the level at `#bucketTime` (which may lie ahead while a backlog drains). */
-  #tokensBits = Infinity;
-  #bucketTime = 0;
-  /** Release time of the last frame scheduled (order keeping). */
-  #lastRelease = -Infinity;
+  /** Times and levels (see the slot constants). */
+  readonly #f = new Float64Array(F64_SLOTS);
   /** Frames that entered `schedule` (not counting held-back ones coming back): the reorder gap's clock. */
   #passCount = 0;
   #arrival = 0;
+  /** Slots whose NBL was cancelled; freed when their queue reaches them. */
+  #cancelled = 0;
 
   // Slot table: one entry per held frame.
   readonly #slotNbl: (NetBufferList | null)[];
@@ -135,6 +170,7 @@ export class ImpairmentDirection {
     this.capacity = capacity;
     this.#port = port;
     this.#params = mergeParams(params, {}, capacity);
+    this.#setLimits();
     this.#random = new SeededRandom(ImpairmentDirection.streamSeed(name, params.seed));
     this.#slotNbl = new Array<NetBufferList | null>(capacity).fill(null);
     this.#slotRelease = new Float64Array(capacity);
@@ -147,7 +183,8 @@ export class ImpairmentDirection {
     this.#freeTop = capacity;
     this.#heap = new Int32Array(capacity);
     this.#ring = new Int32Array(capacity);
-    this.#bucketTime = now;
+    this.#f[LAST_RELEASE] = -Infinity;
+    this.resetBucket(now);
   }
 
   /** The generator seed of a direction: send uses `seed`, receive a fixed transform of it (distinct streams). */
@@ -161,7 +198,12 @@ export class ImpairmentDirection {
 
   /** Frames held now. */
   get held(): number {
-    return this.capacity - this.#freeTop;
+    return this.capacity - this.#freeTop - this.#cancelled;
+  }
+
+  /** Room for one more held frame: under `queueFrames`, and a slot free (cancelled ones still occupy theirs). */
+  #canHold(): boolean {
+    return this.held < this.#params.queueFrames && this.#freeTop > 0;
   }
 
   /**
@@ -173,6 +215,7 @@ export class ImpairmentDirection {
     const next = mergeParams(this.#params, change, this.capacity);
     const old = this.#params;
     this.#params = next;
+    this.#setLimits();
     if (change.seed !== undefined) {
       this.#random = new SeededRandom(ImpairmentDirection.streamSeed(this.name, next.seed));
       this.#hasSpareNormal = false;
@@ -181,10 +224,29 @@ export class ImpairmentDirection {
     if (next.rateBps !== old.rateBps || next.rateBurstBytes !== old.rateBurstBytes) this.resetBucket(now);
   }
 
+  #setLimits(): void {
+    const p = this.#params;
+    const l = this.#limits;
+    l[LIMIT_LOSS] = limitOf(p.lossProbability);
+    l[LIMIT_BURST_ENTER] = limitOf(p.burstEnterProbability);
+    l[LIMIT_BURST_EXIT] = limitOf(p.burstExitProbability);
+    l[LIMIT_BURST_GOOD] = limitOf(p.burstLossGoodProbability);
+    l[LIMIT_BURST_BAD] = limitOf(p.burstLossBadProbability);
+    l[LIMIT_CORRUPT] = limitOf(p.corruptProbability);
+    l[LIMIT_DUPLICATE] = limitOf(p.duplicateProbability);
+    l[LIMIT_REORDER] = limitOf(p.reorderProbability);
+  }
+
+  /** One decision with probability `limits[which]`; draws nothing when that probability is 0. */
+  #hit(which: number): boolean {
+    const limit = this.#limits[which]!;
+    return limit >= 0 && this.#random.draw30() <= limit;
+  }
+
   /** Full bucket from `now` (restart, new rate). */
   resetBucket(now: number): void {
-    this.#tokensBits = Infinity;
-    this.#bucketTime = now;
+    this.#f[TOKENS] = Infinity;
+    this.#f[BUCKET_TIME] = now;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -198,17 +260,16 @@ export class ImpairmentDirection {
     const cls = classifyNetBuffer(nbl.firstNetBuffer, this.#scratch, this.#span);
     const base = cls * COUNTER_COUNT;
     c[base + OFFERED]!++;
-    const r = this.#random;
-    if (p.lossProbability > 0 && r.next() < p.lossProbability) {
+    if (this.#hit(LIMIT_LOSS)) {
       c[base + DROPPED_RANDOM]!++;
       port.discard(nbl);
       return;
     }
     if (p.burstEnterProbability > 0) {
-      // Decide with the current state, then move (two draws per frame, whatever happens).
+      // Decide with the current state's loss probability, then move.
       const bad = this.#bad;
-      const lost = r.next() < (bad ? p.burstLossBadProbability : p.burstLossGoodProbability);
-      this.#bad = bad ? r.next() >= p.burstExitProbability : r.next() < p.burstEnterProbability;
+      const lost = this.#hit(bad ? LIMIT_BURST_BAD : LIMIT_BURST_GOOD);
+      this.#bad = bad ? !this.#hit(LIMIT_BURST_EXIT) : this.#hit(LIMIT_BURST_ENTER);
       if (lost) {
         c[base + DROPPED_BURST]!++;
         port.discard(nbl);
@@ -216,7 +277,7 @@ export class ImpairmentDirection {
       }
     }
     let frame = nbl;
-    if (p.corruptProbability > 0 && r.next() < p.corruptProbability && this.#corruptible(nbl, p.corruptSkipBytes)) {
+    if (this.#hit(LIMIT_CORRUPT) && this.#corruptible(nbl, p.corruptSkipBytes)) {
       // Never in place: the originator's (or the miniport's) buffer stays as it was.
       const copy = port.copy(nbl);
       if (copy === null) {
@@ -229,7 +290,7 @@ export class ImpairmentDirection {
       }
     }
     let duplicates = 0;
-    if (p.duplicateProbability > 0 && r.next() < p.duplicateProbability) {
+    if (this.#hit(LIMIT_DUPLICATE)) {
       // Copied before the frame is scheduled: once handed on it is no longer ours to read.
       for (; duplicates < p.duplicateCount; duplicates++) {
         const d = port.copy(frame);
@@ -241,7 +302,7 @@ export class ImpairmentDirection {
       }
       c[base + DUPLICATED]! += duplicates;
     }
-    if (p.reorderProbability > 0 && r.next() < p.reorderProbability) this.#holdBack(frame, cls, portNumber, now);
+    if (this.#hit(LIMIT_REORDER)) this.#holdBack(frame, cls, portNumber, now);
     else this.#schedule(frame, cls, portNumber, now, true);
     for (let i = 0; i < duplicates; i++) {
       const d = this.#duplicates[i]!;
@@ -292,7 +353,7 @@ export class ImpairmentDirection {
       if (this.#heapSize > 0) slot = this.#heapPop();
       else if (this.#ringCount > 0) slot = this.#ringShift();
       else {
-        this.#lastRelease = -Infinity;
+        this.#f[LAST_RELEASE] = -Infinity;
         return null;
       }
       const nbl = this.#releaseSlot(slot);
@@ -313,6 +374,7 @@ export class ImpairmentDirection {
       const nbl = this.#slotNbl[slot];
       if (nbl === null || nbl === undefined || !matches(nbl)) continue;
       this.#slotNbl[slot] = null;
+      this.#cancelled++;
       this.count(this.#slotClass[slot]!, 'droppedFlushed');
       take(nbl);
       n++;
@@ -333,32 +395,34 @@ export class ImpairmentDirection {
     const p = this.#params;
     const port = this.#port;
     const c = this.counters;
+    const f = this.#f;
     const base = cls * COUNTER_COUNT;
-    let depart = now;
-    let tokens = 0;
+    f[DEPART] = now;
     if (p.rateBps > 0) {
-      // Worked out ahead and only committed when the frame is not dropped.
+      // Worked out ahead (TOKENS_AFTER) and only committed when the frame is not dropped.
       const bits = frameBytes(frame) * 8;
       const perMs = p.rateBps / 1000;
-      const depth = p.rateBurstBytes * 8 > bits ? p.rateBurstBytes * 8 : bits;
-      const t0 = now > this.#bucketTime ? now : this.#bucketTime;
-      tokens = this.#tokensBits + (t0 - this.#bucketTime) * perMs;
-      if (tokens > depth) tokens = depth;
-      depart = t0;
+      const depth = Math.max(p.rateBurstBytes * 8, bits);
+      const t0 = Math.max(now, f[BUCKET_TIME]!);
+      const tokens = Math.min(depth, f[TOKENS]! + (t0 - f[BUCKET_TIME]!) * perMs);
       if (tokens >= bits) {
-        tokens -= bits;
+        f[DEPART] = t0;
+        f[TOKENS_AFTER] = tokens - bits;
       } else {
-        depart = t0 + (bits - tokens) / perMs;
-        tokens = 0;
+        f[DEPART] = t0 + (bits - tokens) / perMs;
+        f[TOKENS_AFTER] = 0;
       }
     }
-    let release = depart;
-    if (p.delayMs > 0 || p.jitterMs > 0) release = depart + this.#delaySample(p);
-    if (!p.jitterReorders && release < this.#lastRelease) release = this.#lastRelease;
-    const hold = release > now;
+    f[RELEASE] = f[DEPART]!;
+    if (p.delayMs > 0 || p.jitterMs > 0) {
+      this.#delaySample(p);
+      f[RELEASE] = f[DEPART]! + f[SAMPLE]!;
+    }
+    if (!p.jitterReorders) f[RELEASE] = Math.max(f[RELEASE]!, f[LAST_RELEASE]!);
+    const hold = f[RELEASE]! > now;
     if (hold) {
       // A dropped frame costs no tokens and does not count as going ahead of held-back frames.
-      if (this.held >= p.queueFrames) {
+      if (!this.#canHold()) {
         c[base + DROPPED_QUEUE]!++;
         port.discard(frame);
         return;
@@ -375,17 +439,17 @@ export class ImpairmentDirection {
     }
     // State first: handing on may re-enter this direction (a partial flush calls NDIS).
     if (p.rateBps > 0) {
-      this.#tokensBits = tokens;
-      this.#bucketTime = depart;
+      f[TOKENS] = f[TOKENS_AFTER]!;
+      f[BUCKET_TIME] = f[DEPART]!;
     }
-    if (release > this.#lastRelease) this.#lastRelease = release;
+    f[LAST_RELEASE] = Math.max(f[LAST_RELEASE]!, f[RELEASE]!);
     if (hold) {
       const slot = this.#takeSlot(frame, cls, portNumber);
-      this.#slotRelease[slot] = release;
+      this.#slotRelease[slot] = f[RELEASE]!;
       this.#slotArrival[slot] = this.#arrival++;
       this.#heapPush(slot);
-      if (depart > now) c[base + RATE_LIMITED]!++;
-      if (release > depart) c[base + DELAYED]!++;
+      if (f[DEPART]! > now) c[base + RATE_LIMITED]!++;
+      if (f[RELEASE]! > f[DEPART]!) c[base + DELAYED]!++;
     } else {
       c[base + PASSED]!++;
       port.emit(frame, portNumber);
@@ -407,7 +471,7 @@ export class ImpairmentDirection {
     const p = this.#params;
     const port = this.#port;
     const base = cls * COUNTER_COUNT;
-    if (this.held >= p.queueFrames) {
+    if (!this.#canHold()) {
       this.counters[base + DROPPED_QUEUE]!++;
       port.discard(frame);
       return;
@@ -429,35 +493,36 @@ export class ImpairmentDirection {
     this.counters[base + REORDERED]!++;
   }
 
-  /** delay ± jitter, never below 0. */
-  #delaySample(p: ImpairmentParams): number {
-    let d = p.delayMs;
+  /** delay ± jitter, never below 0, into f[SAMPLE]. */
+  #delaySample(p: ImpairmentParams): void {
+    const f = this.#f;
     const j = p.jitterMs;
+    f[SAMPLE] = p.delayMs;
     if (j > 0) {
       if (p.jitterDistribution === 'uniform') {
-        d += (2 * this.#random.next() - 1) * j;
+        f[SAMPLE] = p.delayMs + (2 * this.#random.next() - 1) * j;
       } else {
-        let z = this.#normal();
-        if (z > NORMAL_CUTOFF) z = NORMAL_CUTOFF;
-        else if (z < -NORMAL_CUTOFF) z = -NORMAL_CUTOFF;
-        d += z * j;
+        this.#normal();
+        f[SAMPLE] = p.delayMs + Math.max(-NORMAL_CUTOFF, Math.min(NORMAL_CUTOFF, f[NORMAL]!)) * j;
       }
     }
-    return d > 0 ? d : 0;
+    f[SAMPLE] = Math.max(0, f[SAMPLE]!);
   }
 
-  /** Standard normal deviate (Box–Muller; the second value of each pair is kept for the next call). */
-  #normal(): number {
+  /** A standard normal deviate into f[NORMAL] (Box–Muller; the second of each pair is kept for the next call). */
+  #normal(): void {
+    const f = this.#f;
     if (this.#hasSpareNormal) {
       this.#hasSpareNormal = false;
-      return this.#spareNormal;
+      f[NORMAL] = f[SPARE_NORMAL]!;
+      return;
     }
     const u1 = 1 - this.#random.next(); // (0, 1]: log is finite
     const u2 = this.#random.next();
     const radius = Math.sqrt(-2 * Math.log(u1));
-    this.#spareNormal = radius * Math.sin(2 * Math.PI * u2);
+    f[SPARE_NORMAL] = radius * Math.sin(2 * Math.PI * u2);
+    f[NORMAL] = radius * Math.cos(2 * Math.PI * u2);
     this.#hasSpareNormal = true;
-    return radius * Math.cos(2 * Math.PI * u2);
   }
 
   #corruptible(nbl: NetBufferList, skip: number): boolean {
@@ -479,7 +544,7 @@ export class ImpairmentDirection {
       const n = bits < eligible ? bits : eligible;
       let k = 0;
       while (k < n) {
-        const pos = Math.floor(r.next() * eligible);
+        const pos = r.below(eligible);
         let seen = false;
         for (let i = 0; i < k; i++) if (chosen[i] === pos) seen = true;
         if (!seen) chosen[k++] = pos;
@@ -506,7 +571,8 @@ export class ImpairmentDirection {
 
   /** Frees `slot` and returns what it held (null when it was cancelled). */
   #releaseSlot(slot: number): NetBufferList | null {
-    const nbl = this.#slotNbl[slot]!;
+    const nbl = this.#slotNbl[slot] ?? null;
+    if (nbl === null) this.#cancelled--;
     this.#slotNbl[slot] = null;
     this.#freeSlots[this.#freeTop++] = slot;
     return nbl;

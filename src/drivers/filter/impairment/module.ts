@@ -283,6 +283,12 @@ export class ImpairmentFilterModule extends PassThroughFilterModule {
   #receiveTimer: NdisTimerObject | null = null;
   #removed = false;
   #pausePending = false;
+  /**
+   * The NBL chains of RESOURCES indications in progress, in order: the indicator walks its chain by
+   * `next` when the call returns, so the links are restored before returning. Grows (rarely) by doubling.
+   */
+  #resourcesChain: (NetBufferList | null)[] = new Array<NetBufferList | null>(256).fill(null);
+  #resourcesTop = 0;
 
   constructor(ndis: FilterModuleHandle) {
     super(ndis);
@@ -434,6 +440,9 @@ export class ImpairmentFilterModule extends PassThroughFilterModule {
       this.ndis.indicateReceiveNetBufferLists(nbls, portNumber, count, receiveFlags);
       return;
     }
+    const resources = (receiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
+    const chainStart = this.#resourcesTop;
+    if (resources) this.#saveChain(nbls);
     const port = this.#receivePort!;
     const saved = port.flags;
     const now = this.ndis.now();
@@ -441,7 +450,7 @@ export class ImpairmentFilterModule extends PassThroughFilterModule {
     // NBLs only for the call (RESOURCES), so the protocol may keep them.
     port.flags = receiveFlags & ~NDIS_RECEIVE_FLAGS_RESOURCES;
     d.releaseDue(now);
-    if ((receiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) port.flush();
+    if (resources) port.flush();
     port.flags = receiveFlags;
     for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
       const next: NetBufferList | null = nbl.next;
@@ -451,7 +460,32 @@ export class ImpairmentFilterModule extends PassThroughFilterModule {
     }
     port.flush();
     port.flags = saved;
+    if (resources) this.#restoreChain(chainStart);
     this.#arm(d, this.#receiveTimer!, now);
+  }
+
+  #saveChain(nbls: NetBufferList): void {
+    let top = this.#resourcesTop;
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+      if (top === this.#resourcesChain.length) {
+        const bigger = new Array<NetBufferList | null>(top * 2).fill(null);
+        for (let i = 0; i < top; i++) bigger[i] = this.#resourcesChain[i]!;
+        this.#resourcesChain = bigger;
+      }
+      this.#resourcesChain[top++] = nbl;
+    }
+    this.#resourcesTop = top;
+  }
+
+  /** Relinks the indicator's chain saved from `start` as it came in, and forgets it. */
+  #restoreChain(start: number): void {
+    const saved = this.#resourcesChain;
+    const end = this.#resourcesTop;
+    for (let i = start; i < end; i++) {
+      saved[i]!.next = i + 1 < end ? saved[i + 1]! : null;
+      saved[i] = null;
+    }
+    this.#resourcesTop = start;
   }
 
   /** Filter copies are freed here; everything else goes on down. */

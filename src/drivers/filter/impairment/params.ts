@@ -175,8 +175,12 @@ export function paramsFromKeywords(k: ConfigurationReader, direction: Impairment
         break;
       }
       case 'int': {
-        const v = k.readInt(name, s.default as number, s.min, s.max);
-        if (raw !== undefined && String(v) !== String(raw).trim()) warn(`${name}: '${String(raw)}' is not an integer in ${s.min ?? '-∞'}..${s.max ?? '∞'}; using ${v}`);
+        let v = s.default as number;
+        if (raw !== undefined) {
+          const n = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
+          if (Number.isInteger(n) && n >= (s.min ?? -Infinity) && n <= (s.max ?? Infinity)) v = n;
+          else warn(`${name}: '${String(raw)}' is not an integer in ${s.min ?? '-∞'}..${s.max ?? '∞'}; using ${v}`);
+        }
         out[f] = v;
         break;
       }

@@ -323,8 +323,16 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
       }
     }
     const target = this.receiveEntry;
-    // RESOURCES NBLs are marked so that any return of them, at any layer, is caught.
-    if (resources) for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) nbl.ndisRefs = -1;
+    // RESOURCES NBLs are marked so that any return of them, at any layer, is caught; they are also
+    // remembered in order, because receivers may relink `next` while they hold the chain.
+    const lent = this.#lent;
+    let lentCount = 0;
+    if (resources) {
+      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+        nbl.ndisRefs = -1;
+        lent[lentCount++] = nbl;
+      }
+    }
     const n = transferOn(nbls, this, target.id, verify);
     const head = on.head;
     if (n + on.cut !== numberOfNetBufferLists) this.report('NblReceiveCount', `NumberOfNetBufferLists ${numberOfNetBufferLists} but the chain holds ${n + on.cut}`);
@@ -333,13 +341,20 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     if (!resources) this.receivesOutstanding += n;
     target.deliverReceive(head, portNumber, n, receiveFlags);
     if (resources) {
-      // Ownership reverts to the indicator when the call returns.
-      for (let nbl: NetBufferList | null = head; nbl !== null; nbl = nbl.next) {
-        nbl.ndisOwner = this.id;
-        nbl.ndisRefs = 0;
+      // Ownership reverts to the indicator when the call returns (cut-out NBLs were never delivered).
+      for (let i = 0; i < lentCount; i++) {
+        const nbl = lent[i]!;
+        lent[i] = null;
+        if (nbl.ndisRefs === -1) {
+          nbl.ndisOwner = this.id;
+          nbl.ndisRefs = 0;
+        }
       }
     }
   }
+
+  /** NBLs of the RESOURCES indication in progress (reused; never shrinks). */
+  readonly #lent: (NetBufferList | null)[] = [];
 
   /** NBLs coming back down to the driver (MiniportReturnNetBufferLists). */
   deliverReturn(nbls: NetBufferList, returnFlags: number, n: number): void {

@@ -27,6 +27,8 @@ export class ImUpperAdapter implements MiniportAdapter {
   indicatedOutstanding = 0;
   #pausePending = false;
   readonly #forwarded = new Map<NdisOidRequest, NdisOidRequest>();
+  /** NBLs of a RESOURCES indication in progress. */
+  readonly #lent: (NetBufferList | null)[] = [];
 
   constructor(ndis: MiniportAdapterHandle) {
     this.ndis = ndis;
@@ -130,14 +132,29 @@ export class ImUpperAdapter implements MiniportAdapter {
   indicateFromBelow(nbls: NetBufferList, portNumber: number, count: number, flags: number, resources: boolean): boolean {
     if (!this.running) return false;
     const self = this.ndis as object;
+    const lent = this.#lent;
+    let i = 0;
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
       nbl.allocateContext(IM_CONTEXT_SIZE, 0);
       nbl.setContextPointer(0, nbl.sourceHandle);
       nbl.sourceHandle = self;
+      if (resources) lent[i++] = nbl;
     }
-    if (!resources) this.indicatedOutstanding += count;
+    if (!resources) {
+      this.indicatedOutstanding += count;
+      this.ndis.indicateReceiveNetBufferLists(nbls, portNumber, count, flags);
+      return true;
+    }
     this.ndis.indicateReceiveNetBufferLists(nbls, portNumber, count, flags);
-    if (resources) this.#restoreReceives(nbls);
+    // Back to us when the call returns; receivers may have relinked the chain, so restore from the record
+    // and give the lower miniport its chain back in the original order.
+    for (let k = 0; k < i; k++) {
+      const nbl = lent[k]!;
+      nbl.next = k + 1 < i ? lent[k + 1]! : null;
+      nbl.sourceHandle = nbl.getContextPointer(0) as object | null;
+      nbl.freeContext(IM_CONTEXT_SIZE);
+      lent[k] = null;
+    }
     return true;
   }
 

@@ -95,6 +95,8 @@ export class TapAdapter implements MiniportAdapter {
   #indicated = 0;
   #pausePending = false;
   #probe: NdisTimerObject | null = null;
+  /** NBLs of a RESOURCES indication in progress. */
+  readonly #lent: (NetBufferList | null)[] = [];
 
   constructor(ndis: MiniportAdapterHandle) {
     this.ndis = ndis;
@@ -300,8 +302,20 @@ export class TapAdapter implements MiniportAdapter {
     } else {
       this.#indicated += n;
     }
-    this.ndis.indicateReceiveNetBufferLists(head, 0, n, flags);
-    if (resources) this.#recycle(head);
+    if (resources) {
+      // Receivers may relink `next` while they hold the chain: remember the NBLs to take back.
+      let i = 0;
+      for (let nbl: NetBufferList | null = head; nbl !== null; nbl = nbl.next) this.#lent[i++] = nbl;
+      this.ndis.indicateReceiveNetBufferLists(head, 0, n, flags);
+      for (let k = 0; k < i; k++) {
+        const nbl = this.#lent[k]!;
+        this.#lent[k] = null;
+        nbl.next = null;
+        this.#recycle(nbl);
+      }
+    } else {
+      this.ndis.indicateReceiveNetBufferLists(head, 0, n, flags);
+    }
     queue.ring.ringFreeBell();
   }
 

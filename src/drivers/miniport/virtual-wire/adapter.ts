@@ -79,6 +79,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   /** Indicated NBLs not yet returned. */
   #indicated = 0;
   #pausePending = false;
+  /** NBLs of a RESOURCES indication in progress. */
+  readonly #lent: (NetBufferList | null)[] = [];
 
   constructor(ndis: MiniportAdapterHandle) {
     this.ndis = ndis;
@@ -351,16 +353,20 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     // Low on buffers: lend them only for the duration of the call.
     const resources = pool.available < pool.capacity >> 4;
     let flags = NDIS_RECEIVE_FLAGS_PERFECT_FILTERED | NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL;
-    if (resources) flags |= NDIS_RECEIVE_FLAGS_RESOURCES;
-    else this.#indicated += n;
-    this.ndis.indicateReceiveNetBufferLists(head, 0, n, flags);
     if (resources) {
-      for (let nbl: NetBufferList | null = head; nbl !== null; ) {
-        const next: NetBufferList | null = nbl.next;
-        pool.free(nbl);
-        nbl = next;
+      flags |= NDIS_RECEIVE_FLAGS_RESOURCES;
+      // Receivers may relink `next` while they hold the chain: remember the NBLs to take back.
+      let i = 0;
+      for (let nbl: NetBufferList | null = head; nbl !== null; nbl = nbl.next) this.#lent[i++] = nbl;
+      this.ndis.indicateReceiveNetBufferLists(head, 0, n, flags);
+      for (let k = 0; k < i; k++) {
+        pool.free(this.#lent[k]!);
+        this.#lent[k] = null;
       }
+      return;
     }
+    this.#indicated += n;
+    this.ndis.indicateReceiveNetBufferLists(head, 0, n, flags);
   }
 
   returnNetBufferLists(nbls: NetBufferList, _returnFlags: number): void {

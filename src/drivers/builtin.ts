@@ -15,6 +15,7 @@ import { captureFilter } from './filter/capture/index.js';
 import { impairmentFilter } from './filter/impairment/index.js';
 import { pcapngMiniport } from './miniport/pcapng/index.js';
 import { tapMiniport } from './miniport/tap/index.js';
+import { vxlanMiniport } from './miniport/vxlan/index.js';
 import { virtualWireMiniport } from './miniport/virtual-wire/index.js';
 import { RawProtocol } from './protocol/raw/index.js';
 
@@ -31,6 +32,7 @@ export const BUILTIN_DRIVERS: ReadonlyMap<string, BuiltinDriverFactory> = new Ma
   ['tsndis.virtual-wire', () => ({ characteristics: virtualWireMiniport })],
   ['tsndis.tap', () => ({ characteristics: tapMiniport })],
   ['tsndis.pcapng', () => ({ characteristics: pcapngMiniport })],
+  ['tsndis.vxlan', () => ({ characteristics: vxlanMiniport })],
   ['tsndis.counters', () => ({ characteristics: countersFilter })],
   ['tsndis.monitor', () => ({ characteristics: monitorFilter })],
   ['tsndis.passthrough', () => ({ characteristics: passThroughFilter })],

@@ -52,6 +52,8 @@ export async function makeVxlanHost(o: VxlanHostOptions): Promise<VxlanHost> {
   await rt.bindProtocol('eth0', 'tsndis.raw');
   await rt.startAdapter('eth0');
   const vx = rt.adapter('eth0').instance as VxlanAdapter;
+  // A failing test must not hang on an open socket (shutdown closes it on the normal path).
+  vx.socket?.unref();
   return { rt, raw, ep: raw.endpoint('eth0'), vx, mac: vx.mac, logs };
 }
 
@@ -95,6 +97,7 @@ export function vxlanDatagram(vni: number, frame: Uint8Array, flags = 0x08): Uin
 export class PeerVtep {
   readonly received: { bytes: Uint8Array; address: string; port: number }[] = [];
   private constructor(readonly socket: dgram.Socket, readonly address: string, readonly port: number) {
+    socket.unref();
     socket.on('message', (m, r) => this.received.push({ bytes: new Uint8Array(m), address: r.address, port: r.port }));
   }
 

@@ -16,6 +16,10 @@ import type { UdpSendDone, UdpSocket } from '../../../src/io/udp/index.js';
 import { vxlanMiniport } from '../../../src/drivers/miniport/vxlan/index.js';
 import { NDIS_STATUS_ADAPTER_REMOVED, NDIS_STATUS_PAUSED, NDIS_STATUS_SEND_ABORTED, statusName } from '../../../src/ndis/index.js';
 import { BROADCAST, assertClean, frame, settle } from '../../support/hosts.js';
+import { TestFilterDriver, TestFilterModule } from '../../support/test-drivers.js';
+import { RawProtocol } from '../../../src/drivers/protocol/raw/index.js';
+import type { VxlanAdapter } from '../../../src/drivers/miniport/vxlan/index.js';
+import { NDIS_STATUS_SUCCESS, type NdisStatus } from '../../../src/ndis/index.js';
 import { PeerVtep, drain, freePorts, makeVxlanHost, until, vxlanDatagram, type VxlanHost } from './helpers.js';
 
 const PEER_MAC = Uint8Array.of(0x02, 0, 0, 0, 0xb0, 0x01);
@@ -93,6 +97,7 @@ test('vxlan init: a LocalAddress this host does not have (EADDRNOTAVAIL) or a po
   assertClean(rt);
   // The same runtime takes a good adapter afterwards.
   await rt.addAdapter({ name: 'eth0', driver: 'tsndis.vxlan', keywords: { LocalAddress: '127.0.0.1', LocalPort: busy.port, Vni: 7 } });
+  (rt.adapter('eth0').instance as VxlanAdapter).socket!.unref();
   await rt.startAdapter('eth0');
   await rt.shutdown();
   assertClean(rt);
@@ -153,7 +158,44 @@ test('vxlan pause with frames in flight: waits for datagrams the socket still ho
   assertClean(h.rt);
 });
 
-test('vxlan: NBLs waiting for encapsulation slots go out as slots free, can be cancelled, and fail with PAUSED at pause', async () => {
+test('vxlan pause pends in the miniport while indicated NBLs are out (a filter keeps them past its own pause)', async () => {
+  /** Holds received NBLs and keeps holding them when paused (it gives them back later). */
+  class Keeper extends TestFilterModule {
+    override pause(): NdisStatus {
+      return NDIS_STATUS_SUCCESS;
+    }
+  }
+  const filter = new TestFilterDriver({ name: 'test.keeper', moduleClass: Keeper });
+  const [port] = await freePorts(1);
+  const rt = NdisRuntime.forTest({ name: 'keep' });
+  rt.registerDriver(vxlanMiniport);
+  rt.registerDriver(filter.characteristics);
+  const raw = new RawProtocol('tsndis.raw');
+  rt.registerDriver(raw.characteristics);
+  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.vxlan', keywords: { LocalAddress: '127.0.0.1', LocalPort: port!, Vni: 42 } });
+  await rt.attachFilter('eth0', 'test.keeper');
+  await rt.bindProtocol('eth0', 'tsndis.raw');
+  await rt.startAdapter('eth0');
+  const vx = rt.adapter('eth0').instance as VxlanAdapter;
+  vx.socket!.unref();
+  filter.module.holdReceives = true;
+  for (let i = 0; i < 6; i++) vx.receiveDatagram(vxlanDatagram(42, frame(vx.mac, PEER_MAC, 0x88b5, 46, i)), '127.0.0.1', 9);
+  await settle();
+  assert.equal(filter.module.heldReceives.length, 6);
+  let paused = false;
+  const pause = rt.pauseStack('eth0').then(() => (paused = true));
+  await settle(10);
+  assert.equal(vx.state, 'Pausing', 'MiniportPause returned PENDING');
+  assert.equal(paused, false);
+  filter.module.returnHeldReceives();
+  await pause;
+  assert.equal(vx.state, 'Paused', 'NdisMPauseComplete once the last NBL came back');
+  assert.equal(vx.indicatedOutstanding, 0);
+  await rt.shutdown();
+  assertClean(rt);
+});
+
+test('vxlan: NBLs waiting for encapsulation slots go out as slots free, can be cancelled, and finish before a pause completes', async () => {
   const { h, sock, real } = await holdingHost({ '*TransmitBuffers': 16 });
   const frames = Array.from({ length: 30 }, (_, i) => frame(BROADCAST, h.mac, 0x88b5, 46, i));
   assert.equal(h.ep.sendBatch(frames.slice(0, 20)), 20);
@@ -178,15 +220,21 @@ test('vxlan: NBLs waiting for encapsulation slots go out as slots free, can be c
   h.ep.ndis.cancelSendNetBufferLists(cancelId);
   await settle();
   assert.equal(h.ep.counters.failedByStatus.get(statusName(NDIS_STATUS_SEND_ABORTED)), 4, '6 had slots, 4 waited');
-  // Fill the slots again and queue more, then pause: the waiting ones fail with PAUSED.
+  // Slots full and 5 more waiting when the pause starts: the protocol waits for its sends, the adapter
+  // sends the waiting ones as slots free, and the pause ends once all came back.
   assert.equal(h.ep.sendBatch(frames.slice(0, 5)), 5);
-  const pause = h.rt.pauseStack('eth0');
+  let paused = false;
+  const pause = h.rt.pauseStack('eth0').then(() => (paused = true));
   await settle();
-  sock.release();
+  for (let i = 0; i < 10 && !paused; i++) {
+    sock.release();
+    await settle();
+  }
   await pause;
   const c = h.ep.counters;
   assert.equal(c.sendCompleted + c.sendFailed, c.framesSent);
-  assert.equal(c.failedByStatus.get(statusName(NDIS_STATUS_PAUSED)) ?? 0, 0, 'the binding waited, nothing was left to fail');
+  assert.equal(c.sendCompleted, 20 + 6 + 5, 'the first 20, the 6 uncancelled, the last 5');
+  assert.equal(c.failedByStatus.get(statusName(NDIS_STATUS_PAUSED)) ?? 0, 0);
   h.vx.socket = real;
   await h.rt.shutdown();
   assertClean(h.rt);

@@ -515,6 +515,11 @@ export class VxlanAdapter implements MiniportAdapter {
     while (this.#txHead !== null) {
       const nbl = this.#txHead;
       if (this.#txNb === null) {
+        // An NBL starts only with a free slot, so NBLs that wait have issued nothing (cancellable).
+        if (this.#slotTop === 0) {
+          c.txSlotsExhausted++;
+          return;
+        }
         // Starting this NBL: refuse it whole if a NetBuffer cannot be a frame.
         let ok = nbl.firstNetBuffer !== null;
         for (let nb = nbl.firstNetBuffer; nb !== null; nb = nb.next) {

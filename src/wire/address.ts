@@ -1,0 +1,114 @@
+/**
+ * Address values used by the Reprs and their text forms.
+ *
+ * - IPv4 addresses are unsigned 32-bit numbers (`ipv4(192, 0, 2, 1) === 0xc0000201`): views read and
+ *   write them without allocating, and `===` compares them.
+ * - MAC (6 bytes) and IPv6 (16 bytes) addresses are `Uint8Array`s in Reprs; views give offsets and
+ *   copy/set/equals methods instead of getters, so reading a packet allocates nothing.
+ *
+ * The text parsers are for configuration, tests and tools; they throw TypeError on bad text.
+ */
+import { requireAddress } from './bytes.js';
+
+export const MAC_ADDRESS_LEN = 6;
+export const IPV6_ADDRESS_LEN = 16;
+
+/** The IPv4 address a.b.c.d as an unsigned 32-bit number. */
+export function ipv4(a: number, b: number, c: number, d: number): number {
+  return ((a << 24) | ((b & 0xff) << 16) | ((c & 0xff) << 8) | (d & 0xff)) >>> 0;
+}
+
+/** `'192.0.2.1'` → 0xc0000201. */
+export function parseIpv4(text: string): number {
+  const parts = text.split('.');
+  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new TypeError(`not an IPv4 address: ${text}`);
+  return ipv4(Number(parts[0]), Number(parts[1]), Number(parts[2]), Number(parts[3]));
+}
+
+export function formatIpv4(addr: number): string {
+  return `${String(addr >>> 24)}.${String((addr >>> 16) & 0xff)}.${String((addr >>> 8) & 0xff)}.${String(addr & 0xff)}`;
+}
+
+/** `'02:00:00:00:00:01'` or `'02-00-00-00-00-01'` → 6 bytes. */
+export function mac(text: string): Uint8Array {
+  const parts = text.split(/[:-]/);
+  if (parts.length !== 6 || parts.some((p) => !/^[0-9a-fA-F]{1,2}$/.test(p))) throw new TypeError(`not a MAC address: ${text}`);
+  return Uint8Array.from(parts, (p) => parseInt(p, 16));
+}
+
+/** The 6 bytes at `offset` as `'02:00:00:00:00:01'`. */
+export function formatMac(b: Uint8Array, offset = 0): string {
+  let s = '';
+  for (let i = 0; i < MAC_ADDRESS_LEN; i++) s += (i ? ':' : '') + (b[offset + i] ?? 0).toString(16).padStart(2, '0');
+  return s;
+}
+
+export const MAC_BROADCAST: Uint8Array = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+
+/** `'fe80::1'`, `'2001:db8::ffff:192.0.2.1'` → 16 bytes. */
+export function ipv6(text: string): Uint8Array {
+  const bad = (): never => {
+    throw new TypeError(`not an IPv6 address: ${text}`);
+  };
+  const halves = text.split('::');
+  if (halves.length > 2) bad();
+  const groups = (s: string): number[] => {
+    if (s === '') return [];
+    const out: number[] = [];
+    const parts = s.split(':');
+    parts.forEach((p, i) => {
+      if (i === parts.length - 1 && p.includes('.')) {
+        const v4 = parseIpv4(p);
+        out.push(v4 >>> 16, v4 & 0xffff);
+      } else if (/^[0-9a-fA-F]{1,4}$/.test(p)) out.push(parseInt(p, 16));
+      else bad();
+    });
+    return out;
+  };
+  const head = groups(halves[0]!);
+  const tail = halves.length === 2 ? groups(halves[1]!) : [];
+  if (halves.length === 1 ? head.length !== 8 : head.length + tail.length > 7) bad();
+  const all = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  const out = new Uint8Array(IPV6_ADDRESS_LEN);
+  all.forEach((g, i) => {
+    out[2 * i] = g >>> 8;
+    out[2 * i + 1] = g & 0xff;
+  });
+  return out;
+}
+
+/** The 16 bytes at `offset` in RFC 5952 form (`'fe80::1'`, `'::ffff:192.0.2.1'`). */
+export function formatIpv6(b: Uint8Array, offset = 0): string {
+  const g: number[] = [];
+  for (let i = 0; i < 8; i++) g.push(((b[offset + 2 * i] ?? 0) << 8) | (b[offset + 2 * i + 1] ?? 0));
+  if (g[0] === 0 && g[1] === 0 && g[2] === 0 && g[3] === 0 && g[4] === 0 && g[5] === 0xffff) {
+    return `::ffff:${formatIpv4(((g[6]! << 16) | g[7]!) >>> 0)}`;
+  }
+  let bestAt = -1;
+  let bestLen = 1; // a single zero group is not compressed (RFC 5952 §4.2.2)
+  for (let i = 0; i < 8; ) {
+    if (g[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && g[j] === 0) j++;
+    if (j - i > bestLen) {
+      bestAt = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (from: number, to: number): string => g.slice(from, to).map((x) => x.toString(16)).join(':');
+  return bestAt < 0 ? hex(0, 8) : `${hex(0, bestAt)}::${hex(bestAt + bestLen, 8)}`;
+}
+
+/** Throws RangeError unless `addr` is a 6-byte MAC address. */
+export function requireMac(addr: Uint8Array, what: string): void {
+  requireAddress(addr, MAC_ADDRESS_LEN, what);
+}
+
+/** Throws RangeError unless `addr` is a 16-byte IPv6 address. */
+export function requireIpv6(addr: Uint8Array, what: string): void {
+  requireAddress(addr, IPV6_ADDRESS_LEN, what);
+}

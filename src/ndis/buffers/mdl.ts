@@ -43,6 +43,11 @@ export class Mdl {
    * between slabs move 4 bytes per step. Index = (bytes.byteOffset + byte index) >> 2.
    */
   words: Int32Array | null = null;
+  /**
+   * MappedSystemVa: the process address of `bytes[0]`, for drivers that hand this memory to system calls
+   * (a TAP write straight from the NBL). -1 until a driver looks it up; slab memory never moves.
+   */
+  mappedSystemVa = -1;
 
   constructor(
     bytes: Uint8Array = EMPTY,

@@ -84,6 +84,7 @@ export class RawBinding implements ProtocolBinding {
   receiveHandler: RawReceiveHandler | null = null;
   sendCompleteHandler: RawSendCompleteHandler | null = null;
   #frameSize = 1518;
+  #backfill = 0;
   #ring: Slot[] = [];
   #head = 0;
   #count = 0;
@@ -115,7 +116,10 @@ export class RawBinding implements ProtocolBinding {
     const depth = k.readInt('ReceiveQueueDepth', this.options.receiveQueueDepth, 1, 1 << 20);
     const filter = k.readInt('PacketFilter', this.options.packetFilter, 0, 0xffffffff);
     this.#frameSize = params.generalAttributes.mtuSize + 14 + 4;
-    const slot = (this.#frameSize + 63) & ~63;
+    // Leave the backfill the adapter asked for in front of every frame (a TAP writes its virtio-net
+    // header there instead of copying the frame).
+    this.#backfill = params.generalAttributes.dataBackFillSize;
+    const slot = (this.#backfill + this.#frameSize + 63) & ~63;
     this.sendPool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:raw-tx`, capacity: k.readInt('SendPoolSize', this.options.sendPoolSize, 1, 1 << 20), dataSize: slot });
     this.#ring = Array.from({ length: depth }, () => ({ nbl: null, length: 0, copy: new Uint8Array(this.#frameSize) }));
     this.#bindRequest = NdisOidRequest.set(packetFilterCodec, filter);
@@ -292,6 +296,8 @@ export class RawBinding implements ProtocolBinding {
       return null;
     }
     const nb = nbl.firstNetBuffer!;
+    nb.dataOffset = this.#backfill;
+    nb.currentMdlOffset = this.#backfill;
     nb.dataLength = frame.length;
     nb.copyIn(frame, 0, frame.length, 0);
     nbl.sourceHandle = this.ndis.sourceHandle;

@@ -85,13 +85,43 @@ class Lab {
       cfg,
       `{ ${dst}, ${src}, 0x08, 0x00, 0x45, 0, 0, 46, 0, 0, 0, 0, 64, 17, 0, 0, 198, 18, 250, 1, 198, 18, 250, 2, 0x9c, 0x40, 0x00, 0x09, 0, 26, 0, 0, fill(0x41, 18) }\n`,
     );
-    const child = spawn('ip', ['netns', 'exec', this.ns, 'trafgen', '-o', tap, '-i', cfg, '-n', '50000000', '-q', '-P', '1'], { stdio: 'ignore' });
+    // Its own process group, so stopping it kills trafgen too (not just `ip netns exec`).
+    const child = spawn('ip', ['netns', 'exec', this.ns, 'trafgen', '-o', tap, '-i', cfg, '-n', '50000000', '-q', '-P', '1'], { stdio: 'ignore', detached: true });
     this.#children.push(child);
     return child;
   }
 
+  /** Stops a flood (the whole process group). */
+  stop(child: ChildProcess): void {
+    if (child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /** Kills every process still running inside the namespace. */
+  killAll(): void {
+    let pids: string[] = [];
+    try {
+      pids = sh('ip', ['netns', 'pids', this.ns]).split(/\s+/).filter((p) => p !== '');
+    } catch {
+      // no namespace
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+
   destroy(): void {
-    for (const c of this.#children) c.kill('SIGKILL');
+    for (const c of this.#children) this.stop(c);
+    this.killAll();
     quiet('ip', ['netns', 'del', this.ns]);
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -131,7 +161,7 @@ async function baselineReceive(lab: Lab, seconds: number): Promise<number> {
       }
     }
     const rate = frames / ((performance.now() - start) / 1000);
-    flood.kill('SIGKILL');
+    lab.stop(flood);
     return rate;
   } finally {
     tap.close();
@@ -143,7 +173,7 @@ async function tsndisHost(lab: Lab, name: string): Promise<{ rt: NdisRuntime; ra
   rt.registerDriver(tapMiniport);
   const raw = new RawProtocol('tsndis.raw', { sendPoolSize: 1024, receiveQueueDepth: 64 });
   rt.registerDriver(raw.characteristics);
-  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords: { InterfaceName: name, NetworkAddress: OUR_MAC, VnetHeader: true, '*ReceiveBuffers': Number(process.env.RXB ?? 512) } });
+  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords: { InterfaceName: name, NetworkAddress: OUR_MAC, VnetHeader: true, ReaderMode: process.env.READER ?? 'poll', '*ReceiveBuffers': Number(process.env.RXB ?? 512) } });
   await rt.bindProtocol('eth0', 'tsndis.raw');
   await rt.startAdapter('eth0');
   lab.adopt(name);
@@ -165,7 +195,7 @@ async function tsndisReceive(lab: Lab, seconds: number): Promise<number> {
     const start = performance.now();
     await sleep(seconds * 1000);
     const rate = (frames - before) / ((performance.now() - start) / 1000);
-    flood.kill('SIGKILL');
+    lab.stop(flood);
     return rate;
   } finally {
     await rt.shutdown();

@@ -92,6 +92,20 @@ export class Netns {
   destroy(): void {
     for (const c of this.#children) c.kill('SIGKILL');
     this.#children.clear();
+    // Anything else still running in the namespace (children those processes forked) would outlive it.
+    let pids: string[] = [];
+    try {
+      pids = sh('ip', ['netns', 'pids', this.name]).split(/\s+/).filter((p) => p !== '');
+    } catch {
+      // no such namespace
+    }
+    for (const pid of pids) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
     shQuiet('ip', ['netns', 'del', this.name]);
   }
 }

@@ -24,6 +24,8 @@ export const CTRL_FRAMES = 8;
 export const CTRL_READ_CALLS = 9;
 /** Frames longer than a slot (the kernel truncated them into it). */
 export const CTRL_TRUNCATED = 10;
+/** Poll mode: 1 while the main thread wants to be told the fd is readable. */
+export const CTRL_ARMED = 11;
 export const CTRL_WORDS = 16;
 
 export interface RxRingShared {
@@ -40,6 +42,11 @@ export interface RxWorkerData {
   readonly ring: RxRingShared;
   /** Most frames read per wake-up before publishing. */
   readonly batch: number;
+  /**
+   * 'read': the worker reads frames into posted slots (the main thread never makes a system call).
+   * 'poll': the worker only waits for readability; the main thread reads in batches itself.
+   */
+  readonly mode: 'read' | 'poll';
 }
 
 export function createRxRing(capacity: number): RxRingShared {

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { EAGAIN, EINTR, POLLERR, POLLHUP, POLLIN, POLLNVAL, libc } from './libc.js';
 import {
+  CTRL_ARMED,
   CTRL_DOORBELL,
   CTRL_ERROR,
   CTRL_FILL_TAIL,
@@ -39,7 +40,36 @@ function fatal(errno: number): void {
   Atomics.notify(control, CTRL_DOORBELL);
 }
 
-run();
+if (data.mode === 'poll') runPoll();
+else run();
+
+/** Readiness only: tell the main thread when the fd becomes readable, then wait to be re-armed. */
+function runPoll(): void {
+  while (Atomics.load(control, CTRL_STOP) === 0) {
+    if (Atomics.load(control, CTRL_ARMED) === 0) {
+      Atomics.wait(control, CTRL_ARMED, 0, 100);
+      continue;
+    }
+    pfd[6] = 0;
+    pfd[7] = 0;
+    const ready = c.poll(pfd, 1, 100);
+    if (ready < 0) {
+      if (c.errno() === EINTR) continue;
+      fatal(c.errno());
+      return;
+    }
+    if (ready === 0) continue;
+    const revents = pfd[6]! | (pfd[7]! << 8);
+    if ((revents & (POLLERR | POLLHUP | POLLNVAL)) !== 0 && (revents & POLLIN) === 0) {
+      fatal(-revents);
+      return;
+    }
+    Atomics.store(control, CTRL_ARMED, 0);
+    Atomics.add(control, CTRL_DOORBELL, 1);
+    Atomics.notify(control, CTRL_DOORBELL);
+  }
+  parentPort?.postMessage('stopped');
+}
 
 function run(): void {
   while (Atomics.load(control, CTRL_STOP) === 0) {

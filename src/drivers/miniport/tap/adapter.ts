@@ -58,7 +58,7 @@ import { TapError, openTap, setInterfaceMtu, type TapDevice } from '../../../io/
 import { VIRTIO_NET_HDR_F_DATA_VALID, writeEmptyVnetHeader } from '../../../io/tun/vnet-header.js';
 import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
 import { stableMac } from '../../common/mac.js';
-import { TapRxQueue } from './queue.js';
+import { TapPollQueue, TapWorkerQueue, type RxQueue } from './queue.js';
 
 const MAX_NBLS_PER_INDICATION = 256;
 const DPC_BUDGET_INDICATIONS = 4;
@@ -91,7 +91,7 @@ export class TapAdapter implements MiniportAdapter {
   vnet = 0;
   linkUp = true;
   linkSpeedBps = 10_000_000_000n;
-  queues: TapRxQueue[] = [];
+  queues: RxQueue[] = [];
   #dpcs: NdisDpc[] = [];
   #staging = new Uint8Array(0);
   #indicated = 0;
@@ -112,6 +112,7 @@ export class TapAdapter implements MiniportAdapter {
     const shortName = params.adapterName.slice(params.adapterName.lastIndexOf('/') + 1);
     const ifname = k.readString('InterfaceName', `tsn${shortName}`.slice(0, 15));
     const queues = k.readInt('Queues', 1, 1, 16);
+    const readerMode = k.readString('ReaderMode', 'poll') === 'worker' ? 'worker' : 'poll';
     const vnet = k.readBoolean('VnetHeader', true);
     this.frameSize = k.readInt('*JumboPacket', 1514, 1514, 65535);
     this.linkSpeedBps = BigInt(k.readInt('LinkSpeedMbps', 10_000, 1, 400_000)) * 1_000_000n;
@@ -150,7 +151,8 @@ export class TapAdapter implements MiniportAdapter {
         const pool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx${q}`, capacity: rxBuffers, dataSize: slot });
         const dpc = this.ndis.allocateDpc(() => this.#receiveDpc(q));
         this.#dpcs.push(dpc);
-        this.queues.push(new TapRxQueue(q, this.device.fds[q]!, pool, () => dpc.queue()));
+        const fd = this.device.fds[q]!;
+        this.queues.push(readerMode === 'poll' ? new TapPollQueue(q, fd, pool, () => dpc.queue()) : new TapWorkerQueue(q, fd, pool, () => dpc.queue()));
       }
     } catch (e) {
       this.ndis.log('error', `TAP device '${this.device.name}': cannot start the reader: ${e instanceof Error ? e.message : String(e)}`);
@@ -191,7 +193,7 @@ export class TapAdapter implements MiniportAdapter {
   }
 
   shutdown(): void {
-    for (const q of this.queues) q.ring.stop();
+    for (const q of this.queues) q.stop(() => undefined);
   }
 
   pause(): NdisStatus {
@@ -225,15 +227,15 @@ export class TapAdapter implements MiniportAdapter {
       const e = queue.error;
       this.ndis.reportSurpriseRemoval(`TAP device ${this.interfaceName} went away (read failed with ${e === EBADFD ? 'EBADFD: the device was deleted' : `errno ${e}`})`);
     }
-    for (let budget = DPC_BUDGET_INDICATIONS; budget > 0 && queue.ring.filled > 0; budget--) this.#indicateBatch(queue);
-    if (queue.ring.filled > 0) this.#dpcs[q]!.queue();
+    for (let budget = DPC_BUDGET_INDICATIONS; budget > 0 && queue.hasWork(); budget--) this.#indicateBatch(queue);
+    if (queue.hasWork()) this.#dpcs[q]!.queue();
     else queue.arm();
   }
 
   #head: NetBufferList | null = null;
   #tail: NetBufferList | null = null;
   #count = 0;
-  #queue: TapRxQueue | null = null;
+  #queue: RxQueue | null = null;
 
   readonly #take = (nbl: NetBufferList, length: number): void => {
     const queue = this.#queue!;
@@ -281,7 +283,7 @@ export class TapAdapter implements MiniportAdapter {
     this.#count++;
   };
 
-  #indicateBatch(queue: TapRxQueue): void {
+  #indicateBatch(queue: RxQueue): void {
     this.#queue = queue;
     this.#head = this.#tail = null;
     this.#count = 0;
@@ -290,7 +292,7 @@ export class TapAdapter implements MiniportAdapter {
     const n = this.#count;
     this.#head = this.#tail = null;
     if (head === null) {
-      queue.ring.ringFreeBell();
+      queue.buffersChanged();
       return;
     }
     if (!this.linkUp) this.#setLink(true);
@@ -318,7 +320,7 @@ export class TapAdapter implements MiniportAdapter {
     } else {
       this.ndis.indicateReceiveNetBufferLists(head, 0, n, flags);
     }
-    queue.ring.ringFreeBell();
+    queue.buffersChanged();
   }
 
   returnNetBufferLists(nbls: NetBufferList, _returnFlags: number): void {
@@ -326,7 +328,7 @@ export class TapAdapter implements MiniportAdapter {
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) n++;
     this.#indicated -= n;
     this.#recycle(nbls);
-    for (const q of this.queues) q.ring.ringFreeBell();
+    for (const q of this.queues) q.buffersChanged();
     if (this.#pausePending && this.#indicated === 0) {
       this.#pausePending = false;
       this.state = 'Paused';

@@ -1,82 +1,172 @@
 /**
- * One receive queue of a TAP adapter: a TAP fd, its reader worker, the shared rings and the receive
- * buffers posted to them. Buffers are NBLs of the adapter's receive pool; "posting" one hands its slot
- * in the pool's SharedArrayBuffer slab to the worker, which reads a frame straight into it — the NIC
- * receive ring, with the worker as the hardware.
+ * One receive queue of a TAP adapter: a TAP fd, a helper worker and the receive buffers (NBLs of the
+ * adapter's receive pool). Two designs behind one interface, chosen with the `ReaderMode` keyword:
+ *
+ *   - 'worker' (TapWorkerQueue): the worker reads frames straight into posted buffers — a NIC receive
+ *     ring with the worker as the hardware; the main thread never makes a system call on receive.
+ *   - 'poll' (TapPollQueue): the worker only waits for readability (poll(2)) and wakes the main thread,
+ *     which then reads frames into buffers itself in batches until EAGAIN (NAPI-style). One fewer busy
+ *     thread, which matters when cores are scarce.
+ *
+ * In both the main thread is woken with Atomics.waitAsync and never blocks.
  */
 import { Worker } from 'node:worker_threads';
 import type { NetBufferList, NetBufferListPool } from '../../../ndis/index.js';
-import { CTRL_DOORBELL, CTRL_ERROR, CTRL_FILL_HEAD, CTRL_FILL_TAIL, RxRingMain, createRxRing, type RxWorkerData } from '../../../io/tun/rx-ring.js';
+import { EAGAIN, EINTR, libc } from '../../../io/tun/libc.js';
+import {
+  CTRL_ARMED,
+  CTRL_DOORBELL,
+  CTRL_ERROR,
+  CTRL_FILL_HEAD,
+  CTRL_FILL_TAIL,
+  CTRL_FREE_HEAD,
+  CTRL_FREE_TAIL,
+  RxRingMain,
+  createRxRing,
+  type RxWorkerData,
+} from '../../../io/tun/rx-ring.js';
+
+export type ReaderMode = 'worker' | 'poll';
+
+/** What the adapter needs from a receive queue. */
+export interface RxQueue {
+  readonly index: number;
+  readonly pool: NetBufferListPool;
+  /** errno of a fatal read error, 0 while the device is healthy. */
+  readonly error: number;
+  /** Frames are (probably) waiting to be drained. */
+  hasWork(): boolean;
+  /** Takes up to `max` frames, calling `take(nbl, length)` for each (length includes any virtio-net header). */
+  drain(max: number, take: (nbl: NetBufferList, length: number) => void): number;
+  /** Gives an empty receive buffer back to the queue. */
+  repost(nbl: NetBufferList): void;
+  /** Buffers were reposted (wakes a starved reader). */
+  buffersChanged(): void;
+  /** Waits (without blocking) for frames; calls the queue's onReady when there is work. */
+  arm(): void;
+  /** Empty buffers the queue holds. */
+  readonly postedFree: number;
+  stop(onExit: () => void): void;
+  releaseBuffers(): void;
+}
 
 /** Atomics.waitAsync (Node 16+; the compiler's bundled lib for our target does not declare it). */
 const waitAsync = (Atomics as unknown as {
   waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
 }).waitAsync;
 
-export class TapRxQueue {
+abstract class WorkerBackedQueue {
   readonly index: number;
   readonly fd: number;
   readonly pool: NetBufferListPool;
   readonly ring: RxRingMain;
-  readonly worker: Worker;
-  /** NBL by slot, for buffers currently posted or filled. */
-  readonly posted: (NetBufferList | null)[];
+  worker!: Worker;
+  /** Every buffer, by slot (posted, filled or lent to the stack). */
+  readonly buffers: (NetBufferList | null)[];
+  protected readonly onReady: () => void;
   #waiting = false;
-  #onReady: () => void;
   stopped = false;
+
+  readonly #shared: ReturnType<typeof createRxRing>;
 
   constructor(index: number, fd: number, pool: NetBufferListPool, onReady: () => void) {
     this.index = index;
     this.fd = fd;
     this.pool = pool;
-    this.#onReady = onReady;
-    const shared = createRxRing(pool.capacity);
-    this.ring = new RxRingMain(shared);
-    this.posted = new Array<NetBufferList | null>(pool.capacity).fill(null);
-    // Post every buffer before the worker starts.
-    for (let nbl = pool.allocate(); nbl !== null; nbl = pool.allocate()) {
-      this.posted[nbl.slot] = nbl;
-      this.ring.post(nbl.slot);
-    }
-    const first = pool.capacity > 0 ? this.posted[0] ?? null : null;
-    const slab = first?.firstNetBuffer?.poolMdl?.bytes.buffer as SharedArrayBuffer;
-    const data: RxWorkerData = { fd, slab, slotSize: pool.dataSize, ring: shared, batch: 64 };
+    this.onReady = onReady;
+    this.#shared = createRxRing(pool.capacity);
+    this.ring = new RxRingMain(this.#shared);
+    this.buffers = new Array<NetBufferList | null>(pool.capacity).fill(null);
+  }
+
+  /** Takes every buffer and starts the worker; subclasses call it once their own fields exist. */
+  protected start(mode: ReaderMode): void {
+    this.takeAllBuffers();
+    const any = this.buffers.find((b) => b !== null) ?? null;
+    const slab = any?.firstNetBuffer?.poolMdl?.bytes.buffer as SharedArrayBuffer;
+    const data: RxWorkerData = { fd: this.fd, slab, slotSize: this.pool.dataSize, ring: this.#shared, batch: 64, mode: mode === 'worker' ? 'read' : 'poll' };
     this.worker = new Worker(new URL('../../../io/tun/rx-worker.js', import.meta.url), { workerData: data });
     this.worker.unref();
     this.worker.on('error', () => {
       Atomics.store(this.ring.control, CTRL_ERROR, -1);
-      this.#onReady();
+      this.onReady();
     });
-    this.arm();
   }
 
-  /** errno of a fatal read error, 0 while the device is healthy. */
+  /** Allocates every buffer of the pool for this queue. */
+  protected abstract takeAllBuffers(): void;
+  abstract hasWork(): boolean;
+
   get error(): number {
     return Atomics.load(this.ring.control, CTRL_ERROR);
   }
 
-  /** Waits (without blocking the event loop) for the worker's next doorbell, then calls onReady. */
+  /** Tells the worker to watch the fd (poll mode); nothing in worker mode. */
+  protected beforeWait(): void {}
+
   arm(): void {
     if (this.#waiting || this.stopped) return;
-    const bell = Atomics.load(this.ring.control, CTRL_DOORBELL);
-    if (this.ring.filled > 0 || this.error !== 0) {
-      this.#onReady();
+    if (this.hasWork() || this.error !== 0) {
+      this.onReady();
       return;
     }
+    const bell = Atomics.load(this.ring.control, CTRL_DOORBELL);
+    this.beforeWait();
     this.#waiting = true;
     const w = waitAsync(this.ring.control, CTRL_DOORBELL, bell);
     if (!w.async) {
       this.#waiting = false;
-      this.#onReady();
+      this.onWake();
+      this.onReady();
       return;
     }
     void w.value.then(() => {
       this.#waiting = false;
-      if (!this.stopped) this.#onReady();
+      if (this.stopped) return;
+      this.onWake();
+      this.onReady();
     });
   }
 
-  /** Takes up to `max` filled entries: calls `take(nbl, length)` for each, then advances the fill head. */
+  /** The doorbell rang. */
+  protected onWake(): void {}
+
+  stop(onExit: () => void): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.ring.stop();
+    this.worker.once('exit', onExit);
+    void this.worker.terminate();
+  }
+
+  releaseBuffers(): void {
+    for (let i = 0; i < this.buffers.length; i++) {
+      const nbl = this.buffers[i];
+      if (nbl !== null && nbl !== undefined && nbl.allocated) this.pool.free(nbl);
+      this.buffers[i] = null;
+    }
+  }
+}
+
+export class TapWorkerQueue extends WorkerBackedQueue implements RxQueue {
+  constructor(index: number, fd: number, pool: NetBufferListPool, onReady: () => void) {
+    super(index, fd, pool, onReady);
+    this.start('worker');
+    this.arm();
+  }
+
+  protected takeAllBuffers(): void {
+    // Post every buffer before the worker starts.
+    for (let nbl = this.pool.allocate(); nbl !== null; nbl = this.pool.allocate()) {
+      this.buffers[nbl.slot] = nbl;
+      this.ring.post(nbl.slot);
+    }
+  }
+
+  hasWork(): boolean {
+    return this.ring.filled > 0;
+  }
+
   drain(max: number, take: (nbl: NetBufferList, length: number) => void): number {
     const control = this.ring.control;
     const fill = this.ring.fill;
@@ -86,10 +176,7 @@ export class TapRxQueue {
     let n = 0;
     while (head !== tail && n < max) {
       const e = (head % cap) * 2;
-      const slot = fill[e]!;
-      const len = fill[e + 1]!;
-      const nbl = this.posted[slot]!;
-      take(nbl, len);
+      take(this.buffers[fill[e]!]!, fill[e + 1]!);
       head++;
       n++;
     }
@@ -97,33 +184,92 @@ export class TapRxQueue {
     return n;
   }
 
-  /** Posts a receive buffer back to the worker (after it was returned, or when its frame was dropped). */
   repost(nbl: NetBufferList): void {
-    this.posted[nbl.slot] = nbl;
+    this.buffers[nbl.slot] = nbl;
     this.ring.post(nbl.slot);
   }
 
-  /** Buffers currently posted and empty. */
+  buffersChanged(): void {
+    this.ring.ringFreeBell();
+  }
+
   get postedFree(): number {
     const c = this.ring.control;
-    return Atomics.load(c, 2) - Atomics.load(c, 1);
+    return Atomics.load(c, CTRL_FREE_TAIL) - Atomics.load(c, CTRL_FREE_HEAD);
+  }
+}
+
+export class TapPollQueue extends WorkerBackedQueue implements RxQueue {
+  /** Empty buffers, as a stack of NBLs. */
+  #free: NetBufferList[] = [];
+  /** The fd was reported readable and has not been drained to EAGAIN since. */
+  #readable = true;
+  #fatal = 0;
+
+  constructor(index: number, fd: number, pool: NetBufferListPool, onReady: () => void) {
+    super(index, fd, pool, onReady);
+    this.start('poll');
+    this.arm();
   }
 
-  /** Stops the worker; the fd is closed by `onExit` once the worker has let go of it. */
-  stop(onExit: () => void): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    this.ring.stop();
-    this.worker.once('exit', onExit);
-    void this.worker.terminate();
-  }
-
-  /** Frees every buffer this queue holds (posted or filled) back to the pool. */
-  releaseBuffers(): void {
-    for (let i = 0; i < this.posted.length; i++) {
-      const nbl = this.posted[i];
-      if (nbl !== null && nbl !== undefined && nbl.allocated) this.pool.free(nbl);
-      this.posted[i] = null;
+  protected takeAllBuffers(): void {
+    for (let nbl = this.pool.allocate(); nbl !== null; nbl = this.pool.allocate()) {
+      this.buffers[nbl.slot] = nbl;
+      this.#free.push(nbl);
     }
+  }
+
+  override get error(): number {
+    return this.#fatal !== 0 ? this.#fatal : super.error;
+  }
+
+  hasWork(): boolean {
+    return this.#readable && this.#free.length > 0;
+  }
+
+  protected override beforeWait(): void {
+    Atomics.store(this.ring.control, CTRL_ARMED, 1);
+    Atomics.notify(this.ring.control, CTRL_ARMED);
+  }
+
+  protected override onWake(): void {
+    this.#readable = true;
+  }
+
+  drain(max: number, take: (nbl: NetBufferList, length: number) => void): number {
+    const c = libc();
+    const fd = this.fd;
+    let n = 0;
+    while (n < max && this.#free.length > 0) {
+      const nbl = this.#free.pop()!;
+      const m = nbl.firstNetBuffer!.poolMdl!;
+      if (m.mappedSystemVa < 0) m.mappedSystemVa = c.address(m.bytes);
+      const len = c.readAt(fd, m.mappedSystemVa + m.byteOffset, m.byteCount);
+      if (len < 0) {
+        this.#free.push(nbl);
+        const e = c.errno();
+        if (e === EINTR) continue;
+        if (e === EAGAIN) this.#readable = false;
+        else this.#fatal = e;
+        break;
+      }
+      take(nbl, len);
+      n++;
+    }
+    return n;
+  }
+
+  repost(nbl: NetBufferList): void {
+    this.buffers[nbl.slot] = nbl;
+    this.#free.push(nbl);
+  }
+
+  buffersChanged(): void {
+    // Buffers came back while frames were waiting: drain again.
+    if (this.#readable && !this.stopped && this.#free.length > 0) this.onReady();
+  }
+
+  get postedFree(): number {
+    return this.#free.length;
   }
 }

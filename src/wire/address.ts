@@ -19,7 +19,7 @@ export function ipv4(a: number, b: number, c: number, d: number): number {
 }
 
 /** `'192.0.2.1'` → 0xc0000201. */
-export function parseIpv4(text: string): number {
+export function parseIpv4Address(text: string): number {
   const parts = text.split('.');
   if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) throw new TypeError(`not an IPv4 address: ${text}`);
   return ipv4(Number(parts[0]), Number(parts[1]), Number(parts[2]), Number(parts[3]));
@@ -58,7 +58,7 @@ export function ipv6(text: string): Uint8Array {
     const parts = s.split(':');
     parts.forEach((p, i) => {
       if (i === parts.length - 1 && p.includes('.')) {
-        const v4 = parseIpv4(p);
+        const v4 = parseIpv4Address(p);
         out.push(v4 >>> 16, v4 & 0xffff);
       } else if (/^[0-9a-fA-F]{1,4}$/.test(p)) out.push(parseInt(p, 16));
       else bad();

@@ -37,8 +37,8 @@ function violations(fromDir: string, allowed: (target: string, file: string) => 
 
 const under = (target: string, ...dirs: string[]): boolean => dirs.some((d) => target === d || target.startsWith(`${d}/`));
 
-test('drivers import only src/ndis, src/util, src/io (OS edges), shared driver helpers and other drivers', () => {
-  const bad = violations('drivers', (t, f) => under(t, 'ndis', 'util', 'io', 'drivers') || (f.endsWith('builtin.ts') && under(t, 'drivers')));
+test('drivers import only src/ndis, src/wire, src/util, src/io (OS edges), shared driver helpers and other drivers', () => {
+  const bad = violations('drivers', (t, f) => under(t, 'ndis', 'util', 'io', 'wire', 'drivers') || (f.endsWith('builtin.ts') && under(t, 'drivers')));
   assert.deepEqual(bad, []);
 });
 
@@ -54,7 +54,19 @@ test('the runtime core never imports drivers, config, inspection or the CLI', ()
   assert.deepEqual(violations('core', (t) => under(t, 'core', 'ndis', 'errors.js', 'util')), []);
 });
 
+test('src/wire (header views, Reprs, checksums) imports only src/wire', () => {
+  assert.deepEqual(violations('wire', (t) => under(t, 'wire')), []);
+});
+
+test('src/wire imports no packages and no Node built-ins either (it runs anywhere a Uint8Array does)', () => {
+  const bare = files(join(root, 'wire')).flatMap((f) =>
+    [...readFileSync(f, 'utf8').matchAll(/(?:import|export)[^'"]*from\s+'([^.][^']*)'|import\(\s*'([^.][^']*)'\s*\)/g)].map((m) => `${relative(root, f)} imports ${m[1] ?? m[2]!}`),
+  );
+  assert.deepEqual(bare, []);
+});
+
 test('the source tree has files to check (the scan is not vacuous)', () => {
   assert.ok(files(join(root, 'drivers')).length > 5);
   assert.ok(importsOf(join(root, 'drivers/miniport/virtual-wire/adapter.ts')).some((t) => t.startsWith('ndis/')));
+  assert.ok(importsOf(join(root, 'wire/index.ts')).includes('wire/tcp.js'));
 });

@@ -16,6 +16,7 @@ import type { NetBufferListPool, NetBufferListPoolParameters, NetBufferPool, Net
 import type { FilterClass } from './constants.js';
 import type { NdisOidRequest } from './oid-request.js';
 import type { NdisStatus } from './status.js';
+import type { NdisOffload } from './offload.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Common types
@@ -375,6 +376,10 @@ export interface BindParameters {
   readonly netLuid: bigint;
   readonly mediaType: number;
   readonly generalAttributes: Readonly<MiniportAdapterGeneralAttributes>;
+  /** DefaultOffloadConfiguration: the task offloads the adapter performs now (follow changes through NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG). */
+  readonly defaultOffloadConfiguration: Readonly<NdisOffload>;
+  /** HardwareOffloadCapabilities: everything the adapter could be configured to do. */
+  readonly hardwareOffloadCapabilities: Readonly<NdisOffload>;
   /** Per-binding configuration (e.g. an intermediate driver's UpperBindings). */
   readonly keywords: ConfigurationReader;
 }

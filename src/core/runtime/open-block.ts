@@ -16,6 +16,7 @@ import type {
 import { currentLookaheadCodec, multicastListCodec, packetFilterCodec } from '../../ndis/oid-codecs.js';
 import { NdisOidRequest } from '../../ndis/oid-request.js';
 import { OID_802_3_MULTICAST_LIST, OID_GEN_CURRENT_LOOKAHEAD, OID_GEN_CURRENT_PACKET_FILTER } from '../../ndis/oids.js';
+import { NDIS_OFFLOAD_NONE } from '../../ndis/offload.js';
 import {
   NDIS_STATUS_CLOSING,
   NDIS_STATUS_FAILURE,
@@ -164,7 +165,16 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
 
   bindParameters() {
     const g = this.mb.general!;
-    return { adapterName: this.mb.name, ifIndex: this.mb.ifIndex, netLuid: this.mb.netLuid, mediaType: g.mediaType, generalAttributes: g, keywords: this.keywords };
+    return {
+      adapterName: this.mb.name,
+      ifIndex: this.mb.ifIndex,
+      netLuid: this.mb.netLuid,
+      mediaType: g.mediaType,
+      generalAttributes: g,
+      defaultOffloadConfiguration: NDIS_OFFLOAD_NONE,
+      hardwareOffloadCapabilities: NDIS_OFFLOAD_NONE,
+      keywords: this.keywords,
+    };
   }
 
   /** ProtocolBindAdapterEx … Paused. Returns the bind status. */

@@ -81,3 +81,26 @@ export interface TcpHost {
   /** Gives back a buffer from `allocate` that will not be sent. */
   release(buffer: TcpOutputBuffer): void;
 }
+
+/** ICMP / ICMPv6 errors the IP layer passes to TCP for the flow quoted in the error. */
+export type TcpIcmpError =
+  | 'net-unreachable'
+  | 'host-unreachable'
+  | 'protocol-unreachable'
+  | 'port-unreachable'
+  | 'admin-prohibited'
+  | 'packet-too-big'
+  | 'time-exceeded'
+  | 'parameter-problem';
+
+/** What the IP layer calls on the TCP engine (the engine's `TcpLayer` implements it). */
+export interface TcpInput {
+  /**
+   * A received segment whose checksum the IP layer has verified (or the adapter has). `bytes[offset]`
+   * is the TCP header; `length` covers header and payload. `coalescedSegments` > 1 when the adapter
+   * merged that many segments into this one (RSC); the engine then counts and ACKs accordingly.
+   */
+  input(flow: TcpFlow, bytes: Uint8Array, offset: number, length: number, coalescedSegments: number): void;
+  /** An ICMP error quoting a segment of `flow`; `nextHopMtu` is set for 'packet-too-big' (else 0). */
+  icmpError(flow: TcpFlow, error: TcpIcmpError, nextHopMtu: number): void;
+}

@@ -24,11 +24,13 @@ s.listen(1)
 print('ready', flush=True)
 c, _ = s.accept()
 c.settimeout(float(sys.argv[3]))
+hashing = sys.argv[4] == '1'
 h = hashlib.sha256(); n = 0; buf = bytearray(1 << 20); t = time.time()
 while True:
     k = c.recv_into(buf)
     if not k: break
-    h.update(memoryview(buf)[:k]); n += k
+    if hashing: h.update(memoryview(buf)[:k])
+    n += k
 c.close()
 print(json.dumps({'bytes': n, 'sha256': h.hexdigest(), 'seconds': time.time() - t}), flush=True)
 `;
@@ -36,7 +38,7 @@ print(json.dumps({'bytes': n, 'sha256': h.hexdigest(), 'seconds': time.time() - 
 const SOURCE = String.raw`
 import socket, sys, json, hashlib, time, random
 fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
-total = int(sys.argv[3]); rnd = random.Random(int(sys.argv[4]))
+total = int(sys.argv[3]); rnd = random.Random(int(sys.argv[4])); hashing = sys.argv[6] == '1'
 c = socket.socket(fam, socket.SOCK_STREAM)
 c.settimeout(float(sys.argv[5]))
 c.connect((sys.argv[1], int(sys.argv[2])))
@@ -44,7 +46,8 @@ h = hashlib.sha256(); n = 0; t = time.time()
 pool = rnd.randbytes(1 << 20); pool = memoryview(pool + pool); off = 0
 while n < total:
     k = min(1 << 16, total - n)
-    b = pool[off:off + k]; c.sendall(b); h.update(b); n += k
+    b = pool[off:off + k]; c.sendall(b); n += k
+    if hashing: h.update(b)
     off = (off + 65537 + 4099) % (1 << 20)
 c.shutdown(socket.SHUT_WR)
 while c.recv(65536): pass
@@ -112,16 +115,16 @@ function watch<T>(child: ChildProcess): { ready: Promise<void>; done: Promise<T>
   return { ready, done };
 }
 
-/** A TCP server in `ns` that reads one connection to EOF and reports bytes and SHA-256. */
-export async function tcpSink(ns: Netns, address: string, port: number, timeoutS = 60): Promise<{ done: Promise<TransferResult> }> {
-  const w = watch<TransferResult>(python(ns, SINK, [address, port, timeoutS]));
+/** A TCP server in `ns` that reads one connection to EOF and reports bytes and SHA-256 (unless `hash` is false: benchmarks). */
+export async function tcpSink(ns: Netns, address: string, port: number, timeoutS = 60, hash = true): Promise<{ done: Promise<TransferResult> }> {
+  const w = watch<TransferResult>(python(ns, SINK, [address, port, timeoutS, hash ? 1 : 0]));
   await w.ready;
   return { done: w.done };
 }
 
 /** A TCP client in `ns` that sends `bytes` pseudo-random bytes (from `seed`), half-closes, waits for EOF. */
-export function tcpSource(ns: Netns, address: string, port: number, bytes: number, seed = 1, timeoutS = 60): Promise<TransferResult> {
-  return watch<TransferResult>(python(ns, SOURCE, [address, port, bytes, seed, timeoutS])).done;
+export function tcpSource(ns: Netns, address: string, port: number, bytes: number, seed = 1, timeoutS = 60, hash = true): Promise<TransferResult> {
+  return watch<TransferResult>(python(ns, SOURCE, [address, port, bytes, seed, timeoutS, hash ? 1 : 0])).done;
 }
 
 /** A UDP echo server in `ns` (exits after `idleS` seconds without a datagram). */

@@ -1,0 +1,397 @@
+/**
+ * Node-style sockets over the WSK-like API: `TcpSocket` is a `stream.Duplex` shaped like `net.Socket`,
+ * `TcpServer` an EventEmitter shaped like `net.Server`, so ordinary Node code runs over tsndis: pipe
+ * streams through it, or hand accepted sockets to `http.Server` (`httpServer.emit('connection', s)`) and
+ * give an `http.Agent` our `createConnection`.
+ *
+ * Back-pressure both ways: reading pulls from the engine's receive ring only while the stream's
+ * buffer has room (the TCP window closes when we stop pulling); writing completes a chunk only when
+ * the engine queued it, so `write()` returns false once the send ring and the stream's buffer are full.
+ */
+import { EventEmitter } from 'node:events';
+import { Duplex } from 'node:stream';
+import type { TcpSocketOptions } from '../tcp/api.js';
+import { checkPort, nodeFamily, parseIpAddress, type NodeFamily, type SocketAddress } from './address.js';
+import { WskError, type WskConnectionSocket, type WskListenSocket, type WskProvider } from './wsk.js';
+
+/** Largest chunk pushed to readers at once. */
+const READ_CHUNK = 64 * 1024;
+
+export interface TcpSocketConstructorOptions extends TcpSocketOptions {
+  /** Like net.Socket: when false (default), the writable side ends when the readable side does. */
+  allowHalfOpen?: boolean;
+}
+
+export interface TcpConnectOptions extends TcpSocketOptions {
+  port: number;
+  /** An IP literal (no name resolution: tsndis has no resolver). Default '127.0.0.1'. */
+  host?: string;
+  localAddress?: string;
+  localPort?: number;
+}
+
+export class TcpSocket extends Duplex {
+  #wsk: WskConnectionSocket | null = null;
+  readonly #provider: WskProvider;
+  readonly #options: TcpSocketOptions;
+  #reading = false;
+  #timeoutMs = 0;
+  #timer: NodeJS.Timeout | null = null;
+  connecting = false;
+
+  constructor(provider: WskProvider, options: TcpSocketConstructorOptions = {}) {
+    super({ allowHalfOpen: options.allowHalfOpen ?? false, emitClose: true, autoDestroy: true });
+    this.#provider = provider;
+    this.#options = options;
+  }
+
+  /** Wraps a connected WSK socket (an accepted connection). */
+  static fromWsk(provider: WskProvider, wsk: WskConnectionSocket, options: TcpSocketConstructorOptions = {}): TcpSocket {
+    const s = new TcpSocket(provider, options);
+    s.#attach(wsk);
+    return s;
+  }
+
+  /** The WSK socket underneath (null before connect). */
+  get wsk(): WskConnectionSocket | null {
+    return this.#wsk;
+  }
+
+  connect(options: TcpConnectOptions, listener?: () => void): this;
+  connect(port: number, host?: string, listener?: () => void): this;
+  connect(a: number | TcpConnectOptions, b?: string | (() => void), c?: () => void): this {
+    const o: TcpConnectOptions = typeof a === 'number' ? { port: a, ...(typeof b === 'string' ? { host: b } : {}) } : a;
+    const listener = typeof b === 'function' ? b : c;
+    if (listener !== undefined) this.once('connect', listener);
+    if (this.#wsk !== null || this.connecting) {
+      queueMicrotask(() => this.destroy(new WskError('EISCONN', 'the socket is already connected or connecting')));
+      return this;
+    }
+    this.connecting = true;
+    let family: 4 | 6;
+    try {
+      checkPort(o.port, false);
+      family = parseIpAddress(o.host ?? '127.0.0.1').family;
+    } catch (e) {
+      queueMicrotask(() => this.destroy(WskError.from(e)));
+      return this;
+    }
+    const wsk = this.#provider.createConnectionSocket(family, {}, { ...this.#options, ...o });
+    try {
+      if (o.localAddress !== undefined || o.localPort !== undefined) wsk.bind({ address: o.localAddress ?? '', port: o.localPort ?? 0 });
+    } catch (e) {
+      queueMicrotask(() => this.destroy(WskError.from(e)));
+      return this;
+    }
+    wsk.connect({ address: o.host ?? '127.0.0.1', port: o.port }).then(
+      () => {
+        this.connecting = false;
+        this.#attach(wsk);
+        this.emit('connect');
+        this.emit('ready');
+      },
+      (e: unknown) => {
+        this.connecting = false;
+        this.destroy(WskError.from(e));
+      },
+    );
+    return this;
+  }
+
+  #attach(wsk: WskConnectionSocket): void {
+    this.#wsk = wsk;
+    wsk.dispatch = {
+      receiveEvent: () => {
+        this.#touch();
+        if (this.#reading) this.#pull();
+      },
+      disconnectEvent: (_s, abortive, error) => {
+        if (abortive) this.destroy(error ?? new WskError('ECONNRESET', 'connection reset'));
+        else if (this.#reading) this.#pull();
+      },
+      sendBacklogEvent: () => this.#touch(),
+    };
+    if (this.#reading) this.#pull();
+  }
+
+  override _read(): void {
+    this.#reading = true;
+    if (this.#wsk !== null) this.#pull();
+  }
+
+  /** Moves readable bytes into the stream while it wants more. */
+  #pull(): void {
+    const w = this.#wsk;
+    if (w === null) return;
+    while (this.#reading) {
+      const n = w.readableLength;
+      if (n === 0) {
+        if (w.ended) {
+          this.#reading = false;
+          this.push(null);
+        }
+        return;
+      }
+      const chunk = Buffer.allocUnsafe(Math.min(n, READ_CHUNK));
+      const got = w.tryReceive(chunk);
+      if (got === 0) return;
+      this.#reading = this.push(got === chunk.length ? chunk : chunk.subarray(0, got));
+    }
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const w = this.#wsk;
+    if (w === null) {
+      // Writes before the connection is up wait for it (as net.Socket does).
+      this.once('connect', () => this._write(chunk, _encoding, callback));
+      return;
+    }
+    this.#touch();
+    // Fast path: everything fits now; else the WSK send completes when the rest is queued.
+    const n = w.trySend(chunk);
+    if (n === chunk.length) {
+      callback();
+      return;
+    }
+    w.send(chunk.subarray(n)).then(
+      () => callback(),
+      (e: unknown) => callback(WskError.from(e)),
+    );
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    const w = this.#wsk;
+    if (w === null) {
+      if (this.connecting) this.once('connect', () => this._final(callback));
+      else callback();
+      return;
+    }
+    w.disconnect().then(
+      () => callback(),
+      (e: unknown) => callback(WskError.from(e)),
+    );
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#clearTimer();
+    const w = this.#wsk;
+    if (w !== null && w.state !== 'closed') {
+      // An error or an early destroy resets the connection; after a clean end, close is graceful.
+      if (error !== null || !this.writableFinished) void w.disconnect({ abortive: true });
+      else void w.close();
+    }
+    callback(error);
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#wsk?.remoteAddress?.address;
+  }
+
+  get remotePort(): number | undefined {
+    return this.#wsk?.remoteAddress?.port;
+  }
+
+  get remoteFamily(): NodeFamily | undefined {
+    return this.#wsk === null ? undefined : nodeFamily(this.#wsk.family);
+  }
+
+  get localAddress(): string | undefined {
+    return this.#wsk?.localAddress?.address;
+  }
+
+  get localPort(): number | undefined {
+    return this.#wsk?.localAddress?.port;
+  }
+
+  get bytesRead(): number {
+    return this.#wsk?.bytesReceived ?? 0;
+  }
+
+  get bytesWritten(): number {
+    return this.#wsk?.bytesSent ?? 0;
+  }
+
+  get pending(): boolean {
+    return this.#wsk === null;
+  }
+
+  get readyState(): 'opening' | 'open' | 'readOnly' | 'writeOnly' | 'closed' {
+    if (this.connecting) return 'opening';
+    if (this.destroyed || this.#wsk === null) return 'closed';
+    if (this.readable && this.writable) return 'open';
+    return this.readable ? 'readOnly' : this.writable ? 'writeOnly' : 'closed';
+  }
+
+  address(): { address: string; family: NodeFamily; port: number } | Record<string, never> {
+    const a = this.#wsk?.localAddress;
+    return a === null || a === undefined || this.#wsk === null ? {} : { address: a.address ?? '', family: nodeFamily(this.#wsk.family), port: a.port };
+  }
+
+  setNoDelay(noDelay = true): this {
+    this.#wsk?.setNoDelay(noDelay);
+    return this;
+  }
+
+  setKeepAlive(enable = false, initialDelayMs = 0): this {
+    this.#wsk?.setKeepAlive(enable, initialDelayMs > 0 ? initialDelayMs : undefined);
+    return this;
+  }
+
+  /** Idle timeout as in net.Socket: emits 'timeout' after `ms` without activity (0 disables). */
+  setTimeout(ms: number, callback?: () => void): this {
+    this.#timeoutMs = ms;
+    if (callback !== undefined) {
+      if (ms === 0) this.removeListener('timeout', callback);
+      else this.once('timeout', callback);
+    }
+    this.#touch();
+    return this;
+  }
+
+  /** Node compatibility: the stack's timers never hold the process open. */
+  ref(): this {
+    return this;
+  }
+
+  unref(): this {
+    return this;
+  }
+
+  /** Resets the connection (net.Socket#resetAndDestroy). */
+  resetAndDestroy(): this {
+    void this.#wsk?.disconnect({ abortive: true });
+    return this.destroy();
+  }
+
+  #touch(): void {
+    this.#clearTimer();
+    if (this.#timeoutMs > 0 && !this.destroyed) {
+      this.#timer = setTimeout(() => this.emit('timeout'), this.#timeoutMs);
+      this.#timer.unref();
+    }
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+}
+
+export interface TcpServerOptions extends TcpSocketConstructorOptions {
+  backlog?: number;
+}
+
+/** A `net.Server`-like listener: 'listening', 'connection' (TcpSocket), 'error', 'close'. */
+export class TcpServer extends EventEmitter {
+  readonly #provider: WskProvider;
+  readonly #options: TcpServerOptions;
+  #wsk: WskListenSocket[] = [];
+  readonly #connections = new Set<TcpSocket>();
+  #closing = false;
+
+  constructor(provider: WskProvider, options: TcpServerOptions = {}, connectionListener?: (socket: TcpSocket) => void) {
+    super();
+    this.#provider = provider;
+    this.#options = options;
+    if (connectionListener !== undefined) this.on('connection', connectionListener);
+  }
+
+  get listening(): boolean {
+    return this.#wsk.length > 0;
+  }
+
+  /**
+   * listen(port[, host][, backlog][, cb]) or listen({ port, host, backlog }[, cb]). Without a host it
+   * listens on every IPv4 and IPv6 address (two WSK listen sockets), like Node's default '::' socket.
+   */
+  listen(port?: number | { port?: number; host?: string; backlog?: number }, host?: string | number | (() => void), backlog?: number | (() => void), cb?: () => void): this {
+    let o: { port?: number; host?: string; backlog?: number };
+    if (typeof port === 'object') o = port;
+    else o = { ...(port !== undefined ? { port } : {}) };
+    const rest = [host, backlog, cb];
+    let callback: (() => void) | undefined;
+    for (const r of rest) {
+      if (typeof r === 'function') callback = r;
+      else if (typeof r === 'string') o = { ...o, host: r };
+      else if (typeof r === 'number') o = { ...o, backlog: r };
+    }
+    if (callback !== undefined) this.once('listening', callback);
+    try {
+      const p = o.port ?? 0;
+      checkPort(p, true);
+      const families: (4 | 6)[] = o.host === undefined || o.host === '' ? [4, 6] : [parseIpAddress(o.host).family];
+      let boundPort = p;
+      for (const family of families) {
+        const ls = this.#provider.createListenSocket(family, { acceptEvent: (_l, s) => this.#accepted(s) }, { ...this.#options, ...(o.backlog !== undefined ? { backlog: o.backlog } : {}) });
+        ls.bind({ address: families.length === 1 ? (o.host ?? '') : '', port: boundPort });
+        ls.listen();
+        boundPort = ls.localAddress?.port ?? boundPort;
+        this.#wsk.push(ls);
+      }
+    } catch (e) {
+      for (const ls of this.#wsk.splice(0)) void ls.close();
+      const err = WskError.from(e);
+      queueMicrotask(() => this.emit('error', err));
+      return this;
+    }
+    queueMicrotask(() => this.emit('listening'));
+    return this;
+  }
+
+  address(): { address: string; family: NodeFamily; port: number } | null {
+    const ls = this.#wsk[this.#wsk.length - 1];
+    const a = ls?.localAddress;
+    if (ls === undefined || a === null || a === undefined) return null;
+    return { address: a.address ?? '', family: nodeFamily(ls.family), port: a.port };
+  }
+
+  /** Stops accepting; 'close' once every accepted connection has closed. */
+  close(callback?: (error?: Error) => void): this {
+    if (callback !== undefined) this.once('close', () => callback());
+    if (this.#closing) return this;
+    this.#closing = true;
+    for (const ls of this.#wsk.splice(0)) void ls.close();
+    this.#maybeClosed();
+    return this;
+  }
+
+  getConnections(callback: (error: Error | null, count: number) => void): this {
+    queueMicrotask(() => callback(null, this.#connections.size));
+    return this;
+  }
+
+  ref(): this {
+    return this;
+  }
+
+  unref(): this {
+    return this;
+  }
+
+  #accepted(wsk: WskConnectionSocket): boolean {
+    if (this.#closing) return false;
+    const s = TcpSocket.fromWsk(this.#provider, wsk, this.#options);
+    this.#connections.add(s);
+    s.once('close', () => {
+      this.#connections.delete(s);
+      this.#maybeClosed();
+    });
+    this.emit('connection', s);
+    return true;
+  }
+
+  #maybeClosed(): void {
+    if (this.#closing && this.#connections.size === 0) queueMicrotask(() => this.emit('close'));
+  }
+}
+
+/** A connected TcpSocket (net.createConnection analogue). */
+export function createConnection(provider: WskProvider, options: TcpConnectOptions, listener?: () => void): TcpSocket {
+  return new TcpSocket(provider, options).connect(options, listener);
+}
+
+export function createServer(provider: WskProvider, options: TcpServerOptions = {}, listener?: (socket: TcpSocket) => void): TcpServer {
+  return new TcpServer(provider, options, listener);
+}
+
+export type { SocketAddress };

@@ -288,6 +288,7 @@ export class TcpServer extends EventEmitter {
   #wsk: WskListenSocket[] = [];
   readonly #connections = new Set<TcpSocket>();
   #closing = false;
+  #closeEmitted = false;
 
   constructor(provider: WskProvider, options: TcpServerOptions = {}, connectionListener?: (socket: TcpSocket) => void) {
     super();
@@ -381,7 +382,9 @@ export class TcpServer extends EventEmitter {
   }
 
   #maybeClosed(): void {
-    if (this.#closing && this.#connections.size === 0) queueMicrotask(() => this.emit('close'));
+    if (!this.#closing || this.#connections.size > 0 || this.#closeEmitted) return;
+    this.#closeEmitted = true;
+    queueMicrotask(() => this.emit('close'));
   }
 }
 

@@ -170,3 +170,55 @@ export function parseTcp4(f: Uint8Array): ParsedTcp | null {
     mss,
   };
 }
+
+export interface Tcp6Segment extends Omit<TcpSegment, 'src' | 'dst' | 'id'> {
+  /** 16-byte addresses. */
+  src: Uint8Array;
+  dst: Uint8Array;
+  hopLimit?: number;
+}
+
+/** A complete TCP/IPv6 frame with a correct checksum (no extension headers). */
+export function tcp6Frame(s: Tcp6Segment): Uint8Array {
+  const options = s.options ?? new Uint8Array(0);
+  const payload = s.payload ?? new Uint8Array(0);
+  const thl = 20 + options.length;
+  const f = new Uint8Array(ETH + 40 + thl + payload.length);
+  f.set(s.dstMac, 0);
+  f.set(s.srcMac, 6);
+  put16(f, 12, 0x86dd);
+  const ip = ETH;
+  f[ip] = 0x60;
+  put16(f, ip + 4, thl + payload.length);
+  f[ip + 6] = 6;
+  f[ip + 7] = s.hopLimit ?? 64;
+  f.set(s.src, ip + 8);
+  f.set(s.dst, ip + 24);
+  const t = ip + 40;
+  put16(f, t, s.sport);
+  put16(f, t + 2, s.dport);
+  const dv = new DataView(f.buffer);
+  dv.setUint32(t + 4, s.seq >>> 0);
+  dv.setUint32(t + 8, s.ack >>> 0);
+  f[t + 12] = (thl / 4) << 4;
+  f[t + 13] = s.flags;
+  put16(f, t + 14, s.window ?? 65535);
+  f.set(options, t + 20);
+  f.set(payload, t + thl);
+  let p = 6 + thl + payload.length;
+  for (let i = 8; i < 40; i += 2) p += get16(f, ip + i);
+  const c = ~sum16(f, t, f.length, p) & 0xffff;
+  put16(f, t + 16, c);
+  return f;
+}
+
+/** The LSOv2 form of a large TCP/IPv6 frame: payload length 0, seed without the length. */
+export function lsoV2Form6(frame: Uint8Array): Uint8Array {
+  const f = frame.slice();
+  put16(f, ETH + 4, 0);
+  let p = 6;
+  for (let i = 8; i < 40; i += 2) p += get16(f, ETH + i);
+  while (p > 0xffff) p = (p & 0xffff) + (p >>> 16);
+  put16(f, ETH + 40 + 16, p);
+  return f;
+}

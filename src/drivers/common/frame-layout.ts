@@ -9,6 +9,9 @@ import { IPV6_HEADER_LEN, Ipv6Field } from '../../wire/ipv6.js';
 import { Ipv6ExtensionWalk, walkIpv6Extensions } from '../../wire/ipv6-ext.js';
 import { EtherType } from '../../wire/numbers.js';
 
+/** The largest frame a GSO/LSO super-frame can be: a 65535-byte IPv6 payload behind its header and one VLAN tag. */
+export const MAX_GSO_FRAME = ETHERNET_HEADER_LEN + VLAN_TAG_LEN + IPV6_HEADER_LEN + 0xffff;
+
 /** Where the IP and transport headers of one frame are (offsets from the frame's first byte). */
 export class FrameLayout {
   /** 4, 6, or 0 when the frame is not IP (or too short to tell). */

@@ -24,6 +24,7 @@ import {
   offloadEncapsulationCodec,
   offloadHardwareCapabilitiesCodec,
   offloadParametersCodec,
+  type ChecksumOffloadDirection,
   type ConfigurationReader,
   type KeywordSchema,
   type MiniportAdapterHandle,
@@ -37,21 +38,29 @@ import {
 } from '../../ndis/index.js';
 
 const CHECKSUM_VALUES = [0, 1, 2, 3];
-const checksum = (what: string) => ({ type: 'enum', description: `${what}: 0 disabled, 1 Tx, 2 Rx, 3 Rx & Tx`, default: 3, values: CHECKSUM_VALUES }) as const;
-const onOff = (what: string) => ({ type: 'enum', description: `${what}: 0 disabled, 1 enabled`, default: 1, values: [0, 1] }) as const;
+
+/**
+ * The standardized offload keywords with their §10 values. `on`: the §10 defaults (everything enabled);
+ * off: every default 0, for adapters whose offloads are opt-in.
+ */
+export function standardOffloadKeywords(on: boolean) {
+  const checksum = (what: string) => ({ type: 'enum', description: `${what}: 0 disabled, 1 Tx, 2 Rx, 3 Rx & Tx`, default: on ? 3 : 0, values: CHECKSUM_VALUES }) as const;
+  const onOff = (what: string) => ({ type: 'enum', description: `${what}: 0 disabled, 1 enabled`, default: on ? 1 : 0, values: [0, 1] }) as const;
+  return {
+    '*IPChecksumOffloadIPv4': checksum('IPv4 header checksum offload'),
+    '*TCPChecksumOffloadIPv4': checksum('TCP checksum offload over IPv4'),
+    '*TCPChecksumOffloadIPv6': checksum('TCP checksum offload over IPv6'),
+    '*UDPChecksumOffloadIPv4': checksum('UDP checksum offload over IPv4'),
+    '*UDPChecksumOffloadIPv6': checksum('UDP checksum offload over IPv6'),
+    '*LsoV2IPv4': onOff('large send offload v2 for IPv4'),
+    '*LsoV2IPv6': onOff('large send offload v2 for IPv6'),
+    '*RscIPv4': onOff('receive segment coalescing for IPv4'),
+    '*RscIPv6': onOff('receive segment coalescing for IPv6'),
+  } as const satisfies KeywordSchema;
+}
 
 /** The standardized offload keywords with their §10 values and defaults. */
-export const STANDARD_OFFLOAD_KEYWORDS = {
-  '*IPChecksumOffloadIPv4': checksum('IPv4 header checksum offload'),
-  '*TCPChecksumOffloadIPv4': checksum('TCP checksum offload over IPv4'),
-  '*TCPChecksumOffloadIPv6': checksum('TCP checksum offload over IPv6'),
-  '*UDPChecksumOffloadIPv4': checksum('UDP checksum offload over IPv4'),
-  '*UDPChecksumOffloadIPv6': checksum('UDP checksum offload over IPv6'),
-  '*LsoV2IPv4': onOff('large send offload v2 for IPv4'),
-  '*LsoV2IPv6': onOff('large send offload v2 for IPv6'),
-  '*RscIPv4': onOff('receive segment coalescing for IPv4'),
-  '*RscIPv6': onOff('receive segment coalescing for IPv6'),
-} as const satisfies KeywordSchema;
+export const STANDARD_OFFLOAD_KEYWORDS = standardOffloadKeywords(true);
 
 /**
  * The keywords as OID_TCP_OFFLOAD_PARAMETERS values (§10 mapping: a checksum keyword v becomes v + 1, an
@@ -177,6 +186,34 @@ export class MiniportOffloads {
     this.hooks.encapsulationChanged?.(this.encapsulation);
     return NDIS_STATUS_SUCCESS;
   }
+}
+
+/** LSO limits of the software offloads: the usual NIC MaxOffLoadSize, and at least two segments. */
+export const SOFTWARE_LSO_MAX_OFFLOAD_SIZE = 64000;
+export const SOFTWARE_LSO_MIN_SEGMENT_COUNT = 2;
+
+/**
+ * Everything a miniport that does the work in software (or hands it to a kernel) can offer: checksums
+ * both ways for TCP and UDP over IPv4 and IPv6 with options / extension headers, the IPv4 header checksum,
+ * LSOv2 for both IP versions, and RSC when `rsc` (its receive buffers hold 64 KB units).
+ */
+export function softwareOffloadCapabilities(rsc: boolean): NdisOffload {
+  const direction = (v4: boolean): ChecksumOffloadDirection => ({
+    encapsulation: NDIS_ENCAPSULATION_IEEE_802_3,
+    ipOptionsSupported: true,
+    tcpOptionsSupported: true,
+    tcpChecksum: true,
+    udpChecksum: true,
+    ipChecksum: v4,
+  });
+  const lso = { encapsulation: NDIS_ENCAPSULATION_IEEE_802_3, maxOffLoadSize: SOFTWARE_LSO_MAX_OFFLOAD_SIZE, minSegmentCount: SOFTWARE_LSO_MIN_SEGMENT_COUNT };
+  return {
+    checksum: { ipv4Transmit: direction(true), ipv4Receive: direction(true), ipv6Transmit: direction(false), ipv6Receive: direction(false) },
+    lsoV1: NDIS_OFFLOAD_NONE.lsoV1,
+    lsoV2: { ipv4: lso, ipv6: { ...lso, ipExtensionHeadersSupported: true, tcpOptionsSupported: true } },
+    rsc: { ipv4Enabled: rsc, ipv6Enabled: rsc },
+    flags: 0,
+  };
 }
 
 /** The OIDs a miniport using MiniportOffloads adds to its supported list. */

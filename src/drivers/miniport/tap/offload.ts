@@ -54,18 +54,15 @@ import {
 } from '../../../io/tun/vnet-header.js';
 import { read16, write16 } from '../../../wire/bytes.js';
 import { finishChecksum, foldChecksum, internetChecksum, onesComplementSum } from '../../../wire/checksum.js';
-import { ETHERNET_HEADER_LEN, VLAN_TAG_LEN } from '../../../wire/ethernet.js';
 import { Ipv4Field } from '../../../wire/ipv4.js';
 import { IPV6_HEADER_LEN, Ipv6Field } from '../../../wire/ipv6.js';
 import { IpProtocol } from '../../../wire/numbers.js';
-import { FrameLayout, locateHeaders } from '../../common/frame-layout.js';
+import { FrameLayout, MAX_GSO_FRAME, locateHeaders } from '../../common/frame-layout.js';
 
-export { FrameLayout, locateHeaders };
+export { FrameLayout, MAX_GSO_FRAME, locateHeaders };
 import { TCP_HEADER_LEN, TcpField, TcpFlags } from '../../../wire/tcp.js';
 import { UdpField } from '../../../wire/udp.js';
 
-/** The largest frame a GSO super-frame can be: a 65535-byte IPv6 payload behind its header and one VLAN tag. */
-export const MAX_GSO_FRAME = ETHERNET_HEADER_LEN + VLAN_TAG_LEN + IPV6_HEADER_LEN + 0xffff;
 
 function writeLe16(b: Uint8Array, o: number, v: number): void {
   b[o] = v & 0xff;

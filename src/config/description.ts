@@ -52,6 +52,18 @@ export interface IntermediateDescription {
   readonly keyPath: string;
 }
 
+/** A built-in service the TCP/IP protocol runs on the host (`tsndis up`). */
+export interface ServiceDescription {
+  readonly service: 'echo' | 'discard' | 'http';
+  /** Defaults: echo 7, discard 9, http 80. */
+  readonly port: number;
+  /** Listen address literal, or null for every address (IPv4 and IPv6). */
+  readonly address: string | null;
+  /** http only: absolute directory served (default: the config file's directory). */
+  readonly root: string | null;
+  readonly keyPath: string;
+}
+
 export interface HostDescription {
   readonly name: string;
   readonly keyPath: string;
@@ -62,6 +74,8 @@ export interface HostDescription {
   /** Physical adapters in config order, then virtual ones (listed or implicit) in config order. */
   readonly adapters: readonly AdapterDescription[];
   readonly intermediates: readonly IntermediateDescription[];
+  /** Services to start once the stack is up (needs the tsndis.tcpip protocol on the host). */
+  readonly services: readonly ServiceDescription[];
   /**
    * Drivers to register on this host, in order: those it uses, by first appearance (host filters and
    * protocols, then each adapter's driver, filters and protocols, then intermediates), then every module

@@ -126,7 +126,7 @@ export async function parseStackConfig(text: string, fileName: string, baseDir: 
     }
   }
 
-  const v = new Validator(fileName, drivers, [...moduleDriverNames]);
+  const v = new Validator(fileName, drivers, [...moduleDriverNames], baseDir);
   const wires = v.wires(raw.wires);
   const hosts = Object.entries(raw.hosts).map(([name, h]) => v.host(name, h));
   if (hosts.length === 0) throw new ConfigError(fileName, 'hosts', 'no hosts are configured');

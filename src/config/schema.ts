@@ -59,8 +59,18 @@ const IntermediateObject = z.strictObject({
   keywords: Keywords.nullish(),
 });
 
+const ServiceObject = z.strictObject({
+  service: z.enum(['echo', 'discard', 'http']),
+  port: z.number().int().min(1).max(65535).nullish(),
+  /** Listen address (an IPv4 or IPv6 literal); absent = every address of the host, both families. */
+  address: z.string().min(1).nullish(),
+  /** http: directory served, relative to the config file. */
+  root: z.string().min(1).nullish(),
+});
+
 const HostObject = z.strictObject({
   verifier: z.boolean().nullish(),
+  services: listOf(ServiceObject).nullish(),
   filters: DriverRefs.nullish(),
   protocols: DriverRefs.nullish(),
   adapters: z.record(Name, AdapterObject.nullable()).nullish(),
@@ -78,6 +88,7 @@ export type RawHost = z.infer<typeof HostObject>;
 export type RawAdapter = z.infer<typeof AdapterObject>;
 export type RawDriverRef = z.infer<typeof DriverRefObject>;
 export type RawIntermediate = z.infer<typeof IntermediateObject>;
+export type RawService = z.infer<typeof ServiceObject>;
 export type RawWire = z.infer<typeof WireObject>;
 
 /** The keys an object at `path` may have (for "unknown key" messages). */

@@ -16,18 +16,25 @@
  * Not checked here: anything only a running driver can tell (a miniport that reports another medium in
  * its general attributes than it declared fails at bind time, in the binding engine).
  */
+import { existsSync, statSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ConfigValue, DriverCharacteristics, KeywordSchema } from '../ndis/driver-api.js';
 import { mediumName } from '../inspect/names.js';
-import type { AdapterDescription, DriverUse, HostDescription, IntermediateDescription, WireDescription } from './description.js';
+import type { AdapterDescription, DriverUse, HostDescription, IntermediateDescription, ServiceDescription, WireDescription } from './description.js';
 import { joinKeyPath } from './key-path.js';
 import { checkKeywords } from './keywords.js';
-import type { RawAdapter, RawDriverRef, RawHost, RawStackConfig } from './schema.js';
+import type { RawAdapter, RawDriverRef, RawHost, RawService, RawStackConfig } from './schema.js';
 
 type Kind = DriverCharacteristics['kind'];
 
 /** The keyword an intermediate's binding receives its `upper` list in. */
 export const UPPER_BINDINGS_KEYWORD = 'UpperBindings';
+
+/** The protocol driver built-in services run on. */
+export const TCPIP_PROTOCOL = 'tsndis.tcpip';
+const SERVICE_PORTS = { echo: 7, discard: 9, http: 80 } as const;
 
 const SLOT_HINT: Record<Kind, string> = {
   miniport: 'miniport drivers drive adapters: adapters.<name>.driver',
@@ -44,9 +51,11 @@ export class Validator {
   readonly #file: string;
   readonly #drivers: ReadonlyMap<string, DriverCharacteristics>;
   readonly #moduleDrivers: readonly string[];
+  readonly #baseDir: string;
 
-  constructor(file: string, drivers: ReadonlyMap<string, DriverCharacteristics>, moduleDrivers: readonly string[]) {
+  constructor(file: string, drivers: ReadonlyMap<string, DriverCharacteristics>, moduleDrivers: readonly string[], baseDir = '.') {
     this.#file = file;
+    this.#baseDir = resolve(baseDir);
     this.#drivers = drivers;
     this.#moduleDrivers = moduleDrivers;
   }
@@ -232,7 +241,29 @@ export class Validator {
     for (const im of ims) use(im.driver);
     for (const d of this.#moduleDrivers) use(d);
 
-    return { name, keyPath: hp, verifier: h.verifier ?? true, filters, protocols, adapters, intermediates: ims, drivers: order };
+    const services = this.#services(hp, name, h.services, adapters.some((a) => a.effectiveProtocols.some((u) => u.driver === TCPIP_PROTOCOL)));
+    return { name, keyPath: hp, verifier: h.verifier ?? true, filters, protocols, adapters, intermediates: ims, services, drivers: order };
+  }
+
+  #services(hostPath: string, host: string, raw: readonly RawService[] | null | undefined, hasTcpIp: boolean): ServiceDescription[] {
+    const out: ServiceDescription[] = [];
+    (raw ?? []).forEach((r, i) => {
+      const sp = joinKeyPath(hostPath, 'services', i);
+      if (!hasTcpIp) this.#fail(sp, `service '${r.service}' needs the ${TCPIP_PROTOCOL} protocol bound on host '${host}' (add it under protocols)`);
+      const address = r.address ?? null;
+      if (address !== null && isIP(address) === 0) this.#fail(joinKeyPath(sp, 'address'), `'${address}' is not an IPv4 or IPv6 address`);
+      let root: string | null = null;
+      if (r.root !== null && r.root !== undefined) {
+        if (r.service !== 'http') this.#fail(joinKeyPath(sp, 'root'), `only the http service serves files (root is not a key of '${r.service}')`);
+        root = isAbsolute(r.root) ? r.root : resolve(this.#baseDir, r.root);
+      } else if (r.service === 'http') root = this.#baseDir;
+      if (root !== null && !(existsSync(root) && statSync(root).isDirectory())) this.#fail(joinKeyPath(sp, 'root'), `'${root}' is not a directory`);
+      const port = r.port ?? SERVICE_PORTS[r.service];
+      const clash = out.find((o) => o.port === port && (o.address === null || address === null || o.address === address));
+      if (clash !== undefined) this.#fail(sp, `port ${port} is already used by the ${clash.service} service at ${clash.keyPath}`);
+      out.push({ service: r.service, port, address, root, keyPath: sp });
+    });
+    return out;
   }
 
   #imMiniportMedium(driver: string): number {

@@ -298,7 +298,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
       this.sendNetBufferListsComplete(nbls, 0);
       return;
     }
-    if (this.rt.verifying && this.offload.reported) this.#checkOffloadInfo(nbls);
+    if (this.rt.verifying) this.#checkOffloadInfo(nbls);
     try {
       this.instance.sendNetBufferLists(nbls, portNumber, sendFlags);
     } catch (e) {

@@ -106,7 +106,7 @@ export class MiniportOffloads {
   current: NdisOffload;
   /** The last OID_OFFLOAD_ENCAPSULATION (both families off until a protocol sets it). */
   encapsulation: NdisOffloadEncapsulation = { ipv4: FAMILY_OFF, ipv6: FAMILY_OFF };
-  /** OID_TCP_OFFLOAD_PARAMETERS sets that changed something / were refused. */
+  /** OID_TCP_OFFLOAD_PARAMETERS sets applied / refused by the driver's `apply`. */
   parameterSets = 0;
   parameterSetsFailed = 0;
 
@@ -125,7 +125,7 @@ export class MiniportOffloads {
     return { defaultOffloadConfiguration: this.current, hardwareOffloadCapabilities: this.hardware };
   }
 
-  /** OID_OFFLOAD_ENCAPSULATION enabled the family (IPv4 or IPv6): until then no task offload runs for it. */
+  /** OID_OFFLOAD_ENCAPSULATION enabled the family (IPv4 or IPv6); tsndis miniports start receive offloads for it then. */
   encapsulationOn(v6: boolean): boolean {
     return (v6 ? this.encapsulation.ipv6 : this.encapsulation.ipv4).enabled === NDIS_OFFLOAD_SET_ON;
   }

@@ -179,7 +179,7 @@ export class TapAdapter implements MiniportAdapter {
     }
     // Receive slots hold the virtio-net header, the frame (a GSO super-frame with RSC) and room for one
     // VLAN tag, 64-byte aligned.
-    const maxRxFrame = largeRx ? MAX_GSO_FRAME : this.frameSize + 4;
+    const maxRxFrame = Math.max(this.frameSize + 4, largeRx ? MAX_GSO_FRAME : 0);
     const slot = (this.vnet + maxRxFrame + 63) & ~63;
     this.#staging = new Uint8Array(this.vnet + Math.max(this.frameSize + 4, this.vnet > 0 ? MAX_GSO_FRAME : 0));
     try {

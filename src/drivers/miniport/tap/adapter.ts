@@ -140,7 +140,7 @@ export class TapAdapter implements MiniportAdapter {
     const rxBuffers = k.readInt('*ReceiveBuffers', 1024, 16, 65536);
     // RSC needs room for 64 KB super-frames in every receive slot: decided here, once.
     const largeRx = vnet && (k.readInt('*RscIPv4', 1, 0, 1) === 1 || k.readInt('*RscIPv6', 1, 0, 1) === 1);
-    const largeRxBuffers = k.readInt('LargeReceiveBuffers', 256, 16, 4096);
+    const largeRxBuffers = k.readInt('LargeReceiveBuffers', 128, 16, 4096);
     const configured = k.read('NetworkAddress');
     this.mac = (typeof configured === 'string' && configured !== '' ? parseMac(configured) : null) ?? stableMac(`tap/${params.adapterName}`);
     try {

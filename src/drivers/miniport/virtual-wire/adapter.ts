@@ -180,7 +180,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     // Slots rounded up so frames stay 64-byte aligned in the slab.
     const slot = ((largeRx ? MAX_GSO_FRAME : this.frameSize + 4) + 63) & ~63;
     this.#slotBytes = slot;
-    const capacity = largeRx ? k.readInt('LargeReceiveBuffers', 256, 16, 4096) : rxBuffers;
+    const capacity = largeRx ? k.readInt('LargeReceiveBuffers', 128, 16, 4096) : rxBuffers;
     this.#rxPool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx`, capacity, dataSize: slot });
     this.#dpc = this.ndis.allocateDpc(() => this.#indicateReady());
     this.#delayTimer = this.ndis.allocateTimer(() => this.#releaseDelayed());

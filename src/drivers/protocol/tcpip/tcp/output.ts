@@ -143,7 +143,11 @@ export function sendSyn(t: Tcb): boolean {
   return true;
 }
 
-/** A pure ACK now (also answers challenges and window updates). In SYN-RECEIVED, the SYN-ACK again. */
+/**
+ * A pure ACK now (also answers challenges and window updates). In SYN-RECEIVED, the SYN-ACK again.
+ * Pure ACKs carry SND.MAX, not SND.NXT (as BSD does): after a timeout moved SND.NXT back, an ACK
+ * numbered left of the peer's RCV.NXT would fail its sequence check and the ACK would be lost.
+ */
 export function sendAck(t: Tcb): void {
   if (t.st === St.SynReceived) {
     sendSyn(t);
@@ -154,16 +158,16 @@ export function sendAck(t: Tcb): void {
     t.counters.noRoute++;
     return;
   }
-  if (emit(t, t.sndNxt, ACK, 0, 0, 0, prepareSack(t))) t.counters.acksSent++;
+  if (emit(t, t.sndMax, ACK, 0, 0, 0, prepareSack(t))) t.counters.acksSent++;
 }
 
-/** RST+ACK at SND.NXT (abort). */
+/** RST+ACK at SND.MAX (abort): never left of the peer's RCV.NXT, even while retransmitting. */
 export function sendReset(t: Tcb): void {
   if (!t.refreshRoute()) {
     t.counters.noRoute++;
     return;
   }
-  if (emit(t, t.sndNxt, RST | ACK, 0, 0, 0, 0)) t.counters.outRsts++;
+  if (emit(t, t.sndMax, RST | ACK, 0, 0, 0, 0)) t.counters.outRsts++;
 }
 
 /** A bare RST with sequence number `seq` (an unacceptable ACK in SYN-SENT/SYN-RECEIVED, RFC 9293 §3.10.7.3). */
@@ -284,7 +288,10 @@ function sendNew(t: Tcb, cwndAvail: number, segMss: number, sackCount: number, n
     if (cwndAvail <= 0) return CWND;
     const maxChunk = t.lsoMax > segMss ? t.lsoMax : segMss;
     let len = Math.min(unsent, wndAvail, cwndAvail, maxChunk);
-    if (len < segMss) {
+    // Data sent before (after a timeout or MTU drop moved SND.NXT back) goes again regardless of SWS
+    // and Nagle, as in BSD: it was acceptable when first sent.
+    const resend = seqLt(t.sndNxt, t.sndMax);
+    if (len < segMss && !resend) {
       if (len < unsent) {
         // Limited by the window or cwnd: sender SWS avoidance (RFC 9293 §3.8.6.2.1).
         if (len < t.maxSndWnd >>> 1) return wndAvail < cwndAvail ? WINDOW : CWND;
@@ -355,7 +362,7 @@ export function output(t: Tcb): void {
   }
   if (why === CWND) t.cwndLimited = true;
   else if (why === NOTHING || why === NAGLE) t.cwndLimited = false;
-  if (!sent && t.ackNow && emit(t, t.sndNxt, ACK, 0, 0, 0, sackCount)) t.counters.acksSent++;
+  if (!sent && t.ackNow && emit(t, t.sndMax, ACK, 0, 0, 0, sackCount)) t.counters.acksSent++;
   // Timers: retransmission while anything is outstanding; persist while the window holds data back.
   if (seqGt(t.sndMax, t.sndUna)) {
     if (t.rtoAt === Infinity) t.rtoAt = now + t.rtt.rto;

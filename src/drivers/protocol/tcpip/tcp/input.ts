@@ -9,7 +9,7 @@ import { createCongestionControl, initialWindow } from './congestion.js';
 import { TcpError } from './errors.js';
 import { HashDomain } from './isn.js';
 import { output, retransmitAt, sendAck, sendResetSeq, sendSyn } from './output.js';
-import type { Segment } from './segment.js';
+import { SYN, type Segment } from './segment.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import { St, isCurrEstab, receivesData } from './state.js';
 import { EV_CONNECTED, EV_READABLE, EV_WRITABLE, type Tcb } from './tcb.js';
@@ -140,10 +140,13 @@ function synSentArrives(t: Tcb, seg: Segment, now: number): void {
     output(t);
     return;
   }
-  // Simultaneous open (RFC 9293 Figure 8): SYN-RECEIVED, SYN-ACK with our original ISS.
+  // Simultaneous open (RFC 9293 Figure 8): SYN-RECEIVED, SYN-ACK with our original ISS (its first
+  // transmission as a SYN-ACK, so not counted as a retransmission).
   t.sndWl2 = t.iss;
   t.retries = 0;
   t.setState(St.SynReceived);
+  t.sndMax = t.iss;
+  t.rtoAt = Infinity;
   sendSyn(t);
 }
 
@@ -199,6 +202,13 @@ function synchronizedArrives(t: Tcb, seg: Segment, now: number): number {
   // A new SYN may reuse a TIME-WAIT connection's tuple (RFC 6191): newer timestamp, or higher sequence.
   if (t.st === St.TimeWait && seg.syn && !seg.hasAck && !rst) {
     if (t.tsOk && o.hasTimestamps ? seqGt(o.tsValue, t.tsRecent) : seqGt(seg.seq, t.rcvNxt)) return INPUT_REOPEN;
+  }
+  // Simultaneous open: the peer's SYN-ACK (SYN at IRS, ACK of our SYN) completes the handshake, as its
+  // ACK would (Linux does the same); the SYN itself is old news.
+  if (t.st === St.SynReceived && !t.passive && seg.syn && seg.hasAck && !rst && seg.seq === t.irs && seg.ack === t.sndMax) {
+    seg.flags &= ~SYN;
+    seg.seq = t.rcvNxt;
+    seg.dataLen = 0;
   }
   // PAWS (RFC 7323 §5.3 R1).
   if (t.tsOk && o.hasTimestamps && !rst && seqLt(o.tsValue, t.tsRecent) && now - t.tsRecentAge <= PAWS_IDLE_MS) {

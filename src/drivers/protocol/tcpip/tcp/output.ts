@@ -88,10 +88,13 @@ function emit(t: Tcb, seq: number, flags: number, ringOffset: number, len: numbe
   return true;
 }
 
-/** SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) with our options; (re)arms the retransmission timer. */
+/**
+ * SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) with our options. Arms the retransmission timer unless it
+ * runs already: a SYN-ACK sent in answer to a duplicate SYN does not postpone the next timeout.
+ */
 export function sendSyn(t: Tcb): boolean {
   const now = t.host.now();
-  t.rtoAt = now + t.rtt.rto;
+  if (t.rtoAt === Infinity) t.rtoAt = now + t.rtt.rto;
   scheduleTimer(t);
   if (!t.refreshRoute()) {
     t.counters.noRoute++;

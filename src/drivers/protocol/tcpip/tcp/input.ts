@@ -102,7 +102,11 @@ function establish(t: Tcb, now: number): void {
 /** Processes `seg` for `t`. Returns INPUT_REOPEN when the layer should hand a SYN to a listener instead. */
 export function segmentArrives(t: Tcb, seg: Segment, now: number): number {
   t.lastRecvTime = now;
-  t.keepProbes = 0;
+  if (t.keepProbes !== 0) {
+    // The peer answered a keepalive probe: back to a full idle period.
+    t.keepProbes = 0;
+    t.keepAt = now + t.keepAliveIdleMs;
+  }
   if (t.st === St.SynSent) synSentArrives(t, seg, now);
   else if (t.st !== St.Closed && t.st !== St.Listen) return synchronizedArrives(t, seg, now);
   return INPUT_DONE;
@@ -430,7 +434,9 @@ function ackArrives(t: Tcb, seg: Segment, now: number): boolean {
     newAck(t, seg, ack, now);
     if (t.st === St.Closed || t.st === St.TimeWait) return false;
   } else if (ack === t.sndUna) {
-    const duplicate = seqGt(t.sndMax, t.sndUna) && ((seg.dataLen === 0 && !seg.fin && segWnd === t.sndWnd) || newlySacked > 0);
+    // RFC 5681 §2 duplicate ACK (or new SACK information, RFC 6675); answers to zero-window probes
+    // are not loss signals.
+    const duplicate = seqGt(t.sndMax, t.sndUna) && segWnd !== 0 && ((seg.dataLen === 0 && !seg.fin && segWnd === t.sndWnd) || newlySacked > 0);
     updateWindow(t, seg, segWnd);
     if (duplicate) duplicateAck(t, now);
   }
@@ -439,11 +445,21 @@ function ackArrives(t: Tcb, seg: Segment, now: number): boolean {
 
 function updateWindow(t: Tcb, seg: Segment, segWnd: number): void {
   if (seqLt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && seqLe(t.sndWl2, seg.ack))) {
+    const wasClosed = t.sndWnd === 0;
     t.sndWnd = segWnd;
     t.sndWl1 = seg.seq;
     t.sndWl2 = seg.ack;
     if (segWnd > t.maxSndWnd) t.maxSndWnd = segWnd;
-    if (segWnd > 0) t.persistBackoff = 0;
+    if (segWnd > 0) {
+      t.persistBackoff = 0;
+      if (wasClosed && seqGt(t.sndNxt, t.sndUna)) {
+        // The window reopened with a probe byte outstanding that the peer did not take: send from
+        // SND.UNA again at once, with the probing backoff forgotten.
+        t.sndNxt = t.sndUna;
+        t.rtt.backoff = 0;
+        t.rtoAt = Infinity;
+      }
+    }
   }
 }
 

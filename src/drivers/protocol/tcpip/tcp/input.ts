@@ -220,14 +220,13 @@ function synchronizedArrives(t: Tcb, seg: Segment, now: number): number {
     outOfWindowAck(t, seg, now);
     return INPUT_DONE;
   }
-  // Sequence check (RFC 9293 §3.10.7.4 first): a closed window still admits a segment at RCV.NXT for its ACK, RST and FIN.
+  // Sequence check (RFC 9293 §3.10.7.4 first), in Linux's slightly wider form: the segment must end
+  // at or after the RCV.NXT we last acknowledged and start at or before the window's right edge. So a
+  // closed window still admits a segment at RCV.NXT (its ACK, RST and FIN count; data is trimmed), and
+  // a pure ACK numbered at the right edge — where SND.MAX sits after a full window — is taken.
   const wnd = Math.max(0, seqDiff(t.rcvAdvRight, t.rcvNxt));
-  const segLen = seg.length;
   const off = seqDiff(seg.seq, t.rcvNxt);
-  let ok: boolean;
-  if (wnd === 0) ok = off === 0;
-  else if (segLen === 0) ok = off >= 0 && off < wnd;
-  else ok = (off >= 0 && off < wnd) || (off + segLen - 1 >= 0 && off + segLen - 1 < wnd);
+  const ok = seqGe(seqAdd(seg.seq, seg.length), t.lastAckSent) && off <= wnd;
   if (!ok) {
     c.outOfWindow++;
     if (rst) return INPUT_DONE;
@@ -322,8 +321,9 @@ function textArrives(t: Tcb, seg: Segment, off: number, wnd: number, now: number
   }
   if (!fin) return;
   if (!receivesData(t.st)) {
-    // The peer's FIN again (its retransmission): ACK it.
+    // The peer's FIN again (its retransmission): ACK it; in TIME-WAIT, restart 2·MSL.
     t.ackNow = true;
+    if (t.st === St.TimeWait) t.lingerAt = now + t.config.timeWaitMs;
     return;
   }
   const finSeq = seqAdd(seq, len);

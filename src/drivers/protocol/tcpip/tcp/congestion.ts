@@ -168,12 +168,12 @@ export class Cubic extends Base {
     this.#credit = 0;
   }
 
-  onCongestion(): void {
+  onCongestion(_nowMs: number, _flightSize: number): void {
     this.#reduce();
     this.cwnd = this.ssthresh;
   }
 
-  onTimeout(): void {
+  onTimeout(_nowMs: number, _flightSize: number): void {
     this.#reduce();
     this.cwnd = this.mss;
   }

@@ -8,7 +8,7 @@
 import { createCongestionControl, initialWindow } from './congestion.js';
 import { TcpError } from './errors.js';
 import { HashDomain } from './isn.js';
-import { output, retransmitAt, sendAck, sendResetSeq, sendSyn } from './output.js';
+import { output, retransmitAt, sackPipe, sendAck, sendResetSeq, sendSyn } from './output.js';
 import { SYN, type Segment } from './segment.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import { St, isCurrEstab, receivesData } from './state.js';
@@ -423,6 +423,8 @@ function ackArrives(t: Tcb, seg: Segment, now: number): boolean {
     return false;
   }
   const segWnd = seg.window << t.sndWscale;
+  const unaBefore = t.sndUna;
+  const sackedBefore = t.scoreboard.sackedBytes;
   let newlySacked = 0;
   if (t.sackOk && seg.opt.sackCount > 0) {
     const sack = seg.opt.sack;
@@ -433,14 +435,33 @@ function ackArrives(t: Tcb, seg: Segment, now: number): boolean {
   if (seqGt(ack, t.sndUna)) {
     newAck(t, seg, ack, now);
     if (t.st === St.Closed || t.st === St.TimeWait) return false;
+    if (t.inRecovery && t.sackOk) prrAck(t, seqDiff(t.sndUna, unaBefore) + t.scoreboard.sackedBytes - sackedBefore);
   } else if (ack === t.sndUna) {
     // RFC 5681 §2 duplicate ACK (or new SACK information, RFC 6675); answers to zero-window probes
     // are not loss signals.
     const duplicate = seqGt(t.sndMax, t.sndUna) && segWnd !== 0 && ((seg.dataLen === 0 && !seg.fin && segWnd === t.sndWnd) || newlySacked > 0);
     updateWindow(t, seg, segWnd);
+    const wasInRecovery = t.inRecovery;
     if (duplicate) duplicateAck(t, now);
+    if (wasInRecovery && t.sackOk && newlySacked > 0) prrAck(t, newlySacked);
   }
   return true;
+}
+
+/**
+ * Proportional Rate Reduction (RFC 6937, with slow-start reduction bound): during SACK recovery, each
+ * ACK lets out data in proportion to what the peer reported delivered, so the window comes down to
+ * ssthresh smoothly instead of in a burst when recovery ends.
+ */
+function prrAck(t: Tcb, delivered: number): void {
+  if (delivered <= 0) return;
+  t.prrDelivered += delivered;
+  const pipe = sackPipe(t);
+  const ssthresh = t.cc.ssthresh;
+  let sndcnt: number;
+  if (pipe > ssthresh) sndcnt = Math.ceil((t.prrDelivered * ssthresh) / Math.max(1, t.recoverFs)) - t.prrOut;
+  else sndcnt = Math.min(ssthresh - pipe, Math.max(t.prrDelivered - t.prrOut, delivered) + t.smss);
+  t.cc.setCwnd(pipe + Math.max(0, sndcnt));
 }
 
 function updateWindow(t: Tcb, seg: Segment, segWnd: number): void {
@@ -549,7 +570,10 @@ function enterRecovery(t: Tcb, now: number): void {
   const c = t.counters;
   t.inRecovery = true;
   t.recover = t.sndMax;
-  t.cc.onCongestion(now, seqDiff(t.sndMax, t.sndUna));
+  t.recoverFs = seqDiff(t.sndMax, t.sndUna);
+  t.prrDelivered = 0;
+  t.prrOut = 0;
+  t.cc.onCongestion(now, t.recoverFs);
   if (t.sackOk) c.sackRecoveries++;
   else {
     c.newRenoRecoveries++;

@@ -222,6 +222,7 @@ function sendData(t: Tcb, seq: number, len: number, fin: boolean, lsoMss: number
     }
   }
   if (lsoMss > 0) c.lsoBuffers++;
+  if (t.inRecovery) t.prrOut += len;
   if (seqGt(end, t.sndNxt)) t.sndNxt = end;
   if (seqGt(end, t.sndMax)) t.sndMax = end;
   if (len > 0 && len % segMss !== 0) t.sndSmallEnd = seqAdd(seq, len);
@@ -252,7 +253,7 @@ export function retransmitAt(t: Tcb, seq: number, maxLen: number): number {
  * lost unless retransmitted; everything above it is in flight. Without SACK information yet, each
  * duplicate ACK stands for one segment that left the network.
  */
-function sackPipe(t: Tcb): number {
+export function sackPipe(t: Tcb): number {
   const out = seqDiff(t.sndMax, t.sndUna);
   const sb = t.scoreboard;
   if (sb.count === 0) return Math.max(0, out - t.dupAcks * t.smss);

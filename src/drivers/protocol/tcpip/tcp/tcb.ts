@@ -162,6 +162,10 @@ export class Tcb implements TcpConnection {
   inRecovery = false;
   recover = 0;
   highRxt = 0;
+  /** Proportional Rate Reduction (RFC 6937) state for SACK recovery. */
+  prrDelivered = 0;
+  prrOut = 0;
+  recoverFs = 0;
   cwndLimited = false;
   /** Consecutive timeouts (or unanswered persist probes) of the current data. */
   retries = 0;

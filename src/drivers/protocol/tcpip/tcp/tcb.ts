@@ -511,11 +511,14 @@ export class Tcb implements TcpConnection {
     const advertised = Math.max(0, seqDiff(this.rcvAdvRight, this.rcvNxt));
     const possible = this.recvRing.free;
     const threshold = Math.min(this.recvRing.capacity >>> 1, this.advMss);
-    // Zero-window recovery wants the update at once; otherwise only a significant increase.
-    if (possible - advertised >= threshold && (possible >>> this.rcvWscale) > (advertised >>> this.rcvWscale)) {
-      this.counters.windowUpdatesSent++;
-      sendAck(this);
-    }
+    // Receiver SWS avoidance: only an increase of at least min(buffer/2, MSS) is worth a segment.
+    if (possible - advertised < threshold || possible >>> this.rcvWscale <= advertised >>> this.rcvWscale) return;
+    // A delayed ACK on its way carries the new window, unless the sender is nearly starved.
+    if (this.delAckAt !== Infinity && advertised >= 2 * this.advMss) return;
+    // Like Linux: worth it when the window at least doubles (always so from a closed window).
+    if (possible < 2 * advertised) return;
+    this.counters.windowUpdatesSent++;
+    sendAck(this);
   }
 
   doShutdown(): void {

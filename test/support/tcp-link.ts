@@ -115,6 +115,8 @@ export class TestTcpHost implements TcpHost {
   readonly routeInfo: { mtu: number; ipHeaderLength: number; lsoMaxPayload: number; lsoMinSegments: number; generation: number };
   liveTimers = 0;
   outstandingBuffers = 0;
+  /** Segments put on the wire (LSO buffers counted as their pieces). */
+  segmentsSent = 0;
   /** When > 0, `allocate` fails that many more times. */
   failAllocations = 0;
   /** When set, `route` returns null. */
@@ -187,6 +189,7 @@ export class TestTcpHost implements TcpHost {
     this.#send(flow, seg);
   }
   #send(flow: TcpFlow, seg: Uint8Array): void {
+    this.segmentsSent++;
     fillChecksum(flow, seg);
     this.link.carry(this.side, flow, seg);
   }

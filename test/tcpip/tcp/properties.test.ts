@@ -78,6 +78,8 @@ test('tcp: random loss/reorder/duplication schedules still deliver byte-exact da
         assert.equal(h.outstandingBuffers, 0);
         assert.equal(h.layer.internalErrors, 0);
         assert.equal(h.layer.counters.currEstab, 0);
+        // Every segment on the wire is counted once: new (tcpOutSegs) or retransmitted.
+        assert.equal(h.segmentsSent, h.layer.counters.outSegs + h.layer.counters.retransSegs);
       }
     }),
     { numRuns: Number(process.env.TCP_RUNS ?? 60) },

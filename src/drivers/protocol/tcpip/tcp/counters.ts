@@ -16,7 +16,7 @@ export class TcpCounters {
   currEstab = 0;
   /** Segments received (a coalesced segment counts as the segments it merged). */
   inSegs = 0;
-  /** Segments sent, retransmissions excluded (an LSO buffer counts as the segments it becomes). */
+  /** Segments sent (pure ACKs and RSTs included), except those carrying only retransmitted data; an LSO buffer counts as the segments it becomes. */
   outSegs = 0;
   /** Segments retransmitted. */
   retransSegs = 0;

@@ -251,6 +251,7 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     v.urgentPointer = 0;
     this.host.transmit(f, buf, 20, 20, 0);
     this.counters.outRsts++;
+    this.counters.outSegs++;
   }
 
   #findListener(family: IpFamily, localAddress: Uint8Array, port: number): Listener | null {

@@ -65,7 +65,7 @@ function prepareSack(t: Tcb): number {
  * `len` payload bytes from the send ring at `ringOffset`. Every non-SYN segment carries the current
  * ACK and window, so it satisfies any pending ACK.
  */
-function emit(t: Tcb, seq: number, flags: number, ringOffset: number, len: number, lsoMss: number, sackCount: number): boolean {
+function emit(t: Tcb, seq: number, flags: number, ringOffset: number, len: number, lsoMss: number, sackCount: number, retransmit = false): boolean {
   const optLen = dataOptionsLength(t.tsOk, sackCount);
   const hl = TCP_HEADER_LEN + optLen;
   const buf = t.host.allocate(t.flow, hl + len);
@@ -85,6 +85,10 @@ function emit(t: Tcb, seq: number, flags: number, ringOffset: number, len: numbe
     t.delAckAt = Infinity;
   }
   t.host.transmit(t.flow, buf, hl + len, hl, lsoMss);
+  // RFC 4022: tcpOutSegs leaves out segments carrying only retransmitted octets; those are tcpRetransSegs.
+  const segs = lsoMss > 0 ? Math.ceil(len / lsoMss) : 1;
+  if (retransmit) t.counters.retransSegs += segs;
+  else t.counters.outSegs += segs;
   return true;
 }
 
@@ -205,16 +209,14 @@ function sendData(t: Tcb, seq: number, len: number, fin: boolean, lsoMss: number
   let flags = ACK;
   if (fin) flags |= FIN;
   if (len > 0 && seqAdd(seq, len) === dataEnd) flags |= PSH;
-  if (!emit(t, seq, flags, seqDiff(seq, t.sndDataSeq), len, lsoMss, sackCount)) return false;
+  const retransmit = seqLt(seq, t.sndMax);
+  if (!emit(t, seq, flags, seqDiff(seq, t.sndDataSeq), len, lsoMss, sackCount, retransmit)) return false;
   const end = seqAdd(seq, len + (fin ? 1 : 0));
-  const segs = lsoMss > 0 ? Math.ceil(len / lsoMss) : 1;
   const c = t.counters;
-  if (seqLt(seq, t.sndMax)) {
-    c.retransSegs += segs;
-    t.totalRetransmits += segs;
+  if (retransmit) {
+    t.totalRetransmits += lsoMss > 0 ? Math.ceil(len / lsoMss) : 1;
     t.rttActive = false;
   } else {
-    c.outSegs += segs;
     if (!t.tsOk && !t.rttActive) {
       t.rttActive = true;
       t.rttSeq = end;

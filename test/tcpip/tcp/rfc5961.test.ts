@@ -39,8 +39,8 @@ test('rfc5961: a RST elsewhere in the window draws a challenge ACK and changes n
   const out = fromA();
   assert.equal(out.length, 1);
   assert.ok(has(out[0]!, F.Ack) && !has(out[0]!, F.Rst));
-  assert.equal(out[0]!.ackNumber, rcvNxt);
-  assert.equal(out[0]!.seqNumber, t.sndMax);
+  assert.equal(out[0]!.ackNumber, rcvNxt >>> 0);
+  assert.equal(out[0]!.seqNumber, t.sndMax >>> 0);
   // The peer's answer to the challenge would be a RST at exactly RCV.NXT: that one works.
   injectTo(link.a, client.conn!, { seq: rcvNxt, flags: F.Rst });
   assert.equal(client.error?.code, 'ECONNRESET');
@@ -86,7 +86,7 @@ test('rfc5961: an ACK for data never sent is answered with an ACK and the segmen
   assert.equal(client.received, 0);
   const out = fromA();
   assert.equal(out.length, 1);
-  assert.equal(out[0]!.ackNumber, t.rcvNxt);
+  assert.equal(out[0]!.ackNumber, t.rcvNxt >>> 0);
   // Old ACKs within MAX.SND.WND are fine; older ones are dropped with an ACK (§5.2).
   client.write(pattern(5000), false);
   link.runUntil(() => tcb(server.conn!).rcvNxt === t.sndMax, 1000);
@@ -109,7 +109,7 @@ test('paws: a segment with a timestamp older than TS.Recent is dropped (RFC 7323
   const fresh = (t.tsRecent + 5) >>> 0;
   injectTo(link.a, client.conn!, { seq: t.rcvNxt, ack: t.sndNxt, flags: F.Ack | F.Psh, payload: pattern(50), options: { timestamps: { value: fresh, echo: 0 } } });
   assert.equal(client.received, 50);
-  assert.equal(t.tsRecent, fresh);
+  assert.equal(t.tsRecent >>> 0, fresh);
   // RSTs are exempt from PAWS.
   injectTo(link.a, client.conn!, { seq: t.rcvNxt, flags: F.Rst, options: { timestamps: { value: old, echo: 0 } } });
   assert.equal(client.error?.code, 'ECONNRESET');

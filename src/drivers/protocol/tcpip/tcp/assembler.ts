@@ -120,7 +120,7 @@ export class Assembler {
    * Writes up to `max` SACK blocks (RFC 2018: the most recently changed range first, then the others
    * most recent first) as sequence numbers from `rcvNxt` into `out` (left, right pairs); returns the count.
    */
-  sackBlocks(rcvNxt: number, out: Uint32Array, max: number): number {
+  sackBlocks(rcvNxt: number, out: Int32Array, max: number): number {
     let chosen = 0; // bitmask over range indexes
     let n = 0;
     for (; n < max && n < this.count; n++) {
@@ -130,8 +130,8 @@ export class Assembler {
         if (best < 0 || this.#stamp[i]! > this.#stamp[best]!) best = i;
       }
       chosen |= 1 << best;
-      out[2 * n] = (rcvNxt + this.#start[best]!) >>> 0;
-      out[2 * n + 1] = (rcvNxt + this.#end[best]!) >>> 0;
+      out[2 * n] = (rcvNxt + this.#start[best]!) | 0;
+      out[2 * n + 1] = (rcvNxt + this.#end[best]!) | 0;
     }
     return n;
   }

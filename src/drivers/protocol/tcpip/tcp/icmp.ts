@@ -35,7 +35,7 @@ export function icmpArrives(t: Tcb, error: TcpIcmpError, nextHopMtu: number, quo
     return;
   }
   // RFC 5927 §4.1: the quoted segment must be one in flight.
-  if (quotedSeq !== undefined && (!Number.isInteger(quotedSeq) || seqLt(quotedSeq >>> 0, t.sndUna) || seqGe(quotedSeq >>> 0, t.sndMax))) {
+  if (quotedSeq !== undefined && (!Number.isInteger(quotedSeq) || seqLt(quotedSeq | 0, t.sndUna) || seqGe(quotedSeq | 0, t.sndMax))) {
     c.icmpIgnored++;
     return;
   }

@@ -23,7 +23,7 @@ export class FlowHasher {
     for (let i = 0; i < 4; i++) this.key[i] = random32() >>> 0;
   }
 
-  /** A keyed 32-bit hash of the 4-tuple in `domain`; allocation-free. */
+  /** A keyed 32-bit hash of the 4-tuple in `domain` (as a signed int32); allocation-free. */
   hash(domain: HashDomain, family: IpFamily, localAddress: Uint8Array, localPort: number, remoteAddress: Uint8Array, remotePort: number): number {
     const b = this.#scratch;
     const n = family === 4 ? 4 : 16;
@@ -39,9 +39,9 @@ export class FlowHasher {
     return sipHash24(this.key, b, 0, at);
   }
 
-  /** RFC 6528 ISN at `nowMs` (the 4 µs clock M is `nowMs * 250`). */
+  /** RFC 6528 ISN at `nowMs` (the 4 µs clock M is `nowMs * 250`), as a signed int32 (see seq.ts). */
   isn(nowMs: number, family: IpFamily, localAddress: Uint8Array, localPort: number, remoteAddress: Uint8Array, remotePort: number): number {
     const m = Math.floor(nowMs * 250) % 0x1_0000_0000;
-    return (m + this.hash(HashDomain.Isn, family, localAddress, localPort, remoteAddress, remotePort)) >>> 0;
+    return (m + this.hash(HashDomain.Isn, family, localAddress, localPort, remoteAddress, remotePort)) | 0;
   }
 }

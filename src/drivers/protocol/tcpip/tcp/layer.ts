@@ -149,8 +149,9 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     }
     const hl = v.headerLength;
     seg.bytes = bytes;
-    seg.seq = v.seqNumber;
-    seg.ack = v.ackNumber;
+    // int32, not uint32: see seq.ts.
+    seg.seq = v.seqNumber | 0;
+    seg.ack = v.ackNumber | 0;
     // FIN SYN RST PSH ACK URG; ECN bits are not used.
     seg.flags = v.flags & 0x3f;
     seg.window = v.windowSize;

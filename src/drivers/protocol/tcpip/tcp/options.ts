@@ -15,8 +15,8 @@ export class SegmentOptions {
   tsValue = 0;
   tsEcho = 0;
   sackCount = 0;
-  /** left, right pairs. */
-  readonly sack = new Uint32Array(2 * TCP_MAX_SACK_BLOCKS);
+  /** left, right pairs (int32, see seq.ts). */
+  readonly sack = new Int32Array(2 * TCP_MAX_SACK_BLOCKS);
 
   /** Reads the options area; returns false when it is malformed. */
   read(r: TcpOptionReader, bytes: Uint8Array, offset: number, length: number): boolean {
@@ -40,8 +40,8 @@ export class SegmentOptions {
           break;
         case TcpOptionKind.Timestamps:
           this.hasTimestamps = true;
-          this.tsValue = r.tsValue;
-          this.tsEcho = r.tsEcho;
+          this.tsValue = r.tsValue | 0;
+          this.tsEcho = r.tsEcho | 0;
           break;
         case TcpOptionKind.Sack: {
           const n = Math.min(r.sackBlockCount, TCP_MAX_SACK_BLOCKS);
@@ -79,7 +79,7 @@ export function writeDataOptions(
   timestamps: boolean,
   tsValue: number,
   tsEcho: number,
-  sack: Uint32Array,
+  sack: Int32Array,
   sackCount: number,
 ): number {
   const start = at;

@@ -115,7 +115,7 @@ export function sendSyn(t: Tcb): boolean {
     windowScale: offerWscale ? t.rcvWscale : null,
     sackPermitted: synAck ? t.sackOk : cfg.sack,
     sackBlocks: [],
-    timestamps: offerTs ? { value: t.tsNow(), echo: synAck ? t.tsRecent : 0 } : null,
+    timestamps: offerTs ? { value: t.tsNow() >>> 0, echo: synAck ? t.tsRecent >>> 0 : 0 } : null,
   };
   const hl = TCP_HEADER_LEN + tcpOptionsLength(options);
   const buf = t.host.allocate(t.flow, hl);

@@ -71,7 +71,7 @@ function le32(b: Uint8Array, o: number): number {
 
 /**
  * SipHash-2-4 of `length` bytes at `bytes[offset]` under `key`. Returns the low 32 bits of the 64-bit
- * result; the whole result is left in `sipOut`.
+ * result as a signed int32 (no boxing, see seq.ts); the whole result is left in `sipOut` (unsigned).
  */
 export function sipHash24(key: SipKey, bytes: Uint8Array, offset: number, length: number): number {
   s[0] = (key[0]! ^ 0x70736575) >>> 0;
@@ -101,5 +101,5 @@ export function sipHash24(key: SipKey, bytes: Uint8Array, offset: number, length
   round();
   sipOut[0] = (s[0]! ^ s[2]! ^ s[4]! ^ s[6]!) >>> 0;
   sipOut[1] = (s[1]! ^ s[3]! ^ s[5]! ^ s[7]!) >>> 0;
-  return sipOut[0];
+  return sipOut[0] | 0;
 }

@@ -152,7 +152,7 @@ export class Tcb implements TcpConnection {
   readonly assembler: Assembler;
   readonly scoreboard: SackScoreboard;
   /** Scratch SACK blocks for outgoing segments (left, right pairs). */
-  readonly txSack = new Uint32Array(8);
+  readonly txSack = new Int32Array(8);
   txSackCount = 0;
 
   // Congestion and retransmission.
@@ -497,7 +497,7 @@ export class Tcb implements TcpConnection {
 
   /** The timestamp clock: ms since an arbitrary per-connection origin (RFC 7323 §5.4, §7.1). */
   tsNow(): number {
-    return (Math.floor(this.host.now()) + this.tsOffset) >>> 0;
+    return (Math.floor(this.host.now()) + this.tsOffset) | 0;
   }
 
   /** Read side: a window update when the application freed enough room (RFC 9293 §3.8.6.2.2). */

@@ -167,6 +167,8 @@ export interface TcpConfig {
   /** SYN-RECEIVED entries across all listeners, and the default per listener. */
   maxHalfOpen: number;
   maxHalfOpenPerListener: number;
+  /** Beyond the half-open bounds, answer SYNs with SYN cookies instead of dropping them. */
+  synCookies: boolean;
   defaultBacklog: number;
   /** TIME-WAIT length (2·MSL) and how many connections may be in it at once. */
   timeWaitMs: number;
@@ -213,6 +215,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   maxConnections: 16384,
   maxHalfOpen: 1024,
   maxHalfOpenPerListener: 256,
+  synCookies: true,
   defaultBacklog: 128,
   timeWaitMs: 60_000,
   maxTimeWait: 8192,

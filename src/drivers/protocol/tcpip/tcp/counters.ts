@@ -69,8 +69,12 @@ export class TcpCounters {
   beyondWindowTrimmed = 0;
   /** A segment for no connection and no listener: answered with RST (unless it was one). */
   noListener = 0;
-  /** SYN refused: the half-open cap (per listener or in total) was reached. */
+  /** SYN refused: the half-open cap (per listener or in total) was reached (SYN cookies off). */
   synFloodDropped = 0;
+  /** SYN cookies sent beyond the half-open cap, ACKs that carried a valid one, and ones that did not. */
+  synCookiesSent = 0;
+  synCookiesAccepted = 0;
+  synCookiesRejected = 0;
   /** SYN refused: SYN-RECEIVED + unaccepted connections reached the listener's backlog. */
   listenOverflow = 0;
   /** SYN refused: the connection limit was reached. */

@@ -57,6 +57,31 @@ export function acceptSyn(t: Tcb, seg: Segment, now: number): void {
   sendSyn(t);
 }
 
+/**
+ * A connection rebuilt from a valid SYN cookie in the handshake's ACK: SYN-RECEIVED as if the SYN-ACK
+ * had been sent by this TCB; `segmentArrives` then completes it with the same ACK.
+ */
+export function acceptCookie(t: Tcb, seg: Segment, clientIsn: number, iss: number, mss: number, wscale: number, sackPermitted: boolean, timestamps: boolean, now: number): void {
+  const f = t.flow;
+  t.iss = iss;
+  t.tsOffset = t.owner.hasher.hash(HashDomain.TimestampOffset, f.family, f.localAddress, f.localPort, f.remoteAddress, f.remotePort);
+  t.sndUna = iss;
+  t.sndNxt = t.sndMax = t.sndDataSeq = seqAdd(iss, 1);
+  t.sndSmallEnd = t.recover = t.highRxt = iss;
+  t.lastRecvTime = now;
+  t.irs = clientIsn;
+  t.rcvNxt = t.lastAckSent = seqAdd(clientIsn, 1);
+  t.rcvAdvRight = seqAdd(t.rcvNxt, Math.min(t.receiveBufferSize, 0xffff));
+  t.applyPeerOptions(mss, wscale, sackPermitted, timestamps);
+  if (t.tsOk) {
+    t.tsRecent = seg.opt.tsValue;
+    t.tsRecentAge = now;
+  }
+  t.fromCookie = true;
+  t.setState(St.SynReceived);
+  t.counters.passiveOpens++;
+}
+
 function receiveSynOptions(t: Tcb, seg: Segment, now: number): void {
   const o = seg.opt;
   t.irs = seg.seq;
@@ -70,6 +95,7 @@ function receiveSynOptions(t: Tcb, seg: Segment, now: number): void {
 
 /** One RTT sample from the handshake: the timestamp echo, or the SYN's send time if it was not retransmitted. */
 function handshakeRtt(t: Tcb, seg: Segment, now: number): void {
+  if (t.fromCookie) return;
   if (t.tsOk && seg.opt.hasTimestamps && seg.opt.tsEcho !== 0) {
     const r = seqDiff(t.tsNow(), seg.opt.tsEcho);
     if (r >= 0) t.rtt.sample(r);

@@ -4,18 +4,19 @@
  * listeners, the connection table, port allocation, the SYN-flood bounds and a small pool of ring
  * buffers that connections reuse.
  */
-import { TcpOptionReader, TcpView } from '../../../../wire/index.js';
+import { TcpOptionReader, TcpView, emitTcpOptions, tcpOptionsLength, type TcpOptions } from '../../../../wire/index.js';
 import { type TcpConfig, type TcpConnectOptions, type TcpConnection, type TcpConnectionEvents, type TcpEndpoint, type TcpListenOptions, type TcpListener, type TcpListenerEvents, type TcpSocketOptions, resolveTcpConfig } from './api.js';
 import { TcpCounters } from './counters.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
 import type { IpFamily, TcpFlow, TcpHost, TcpIcmpError, TcpInput } from './host.js';
 import { icmpArrives } from './icmp.js';
-import { INPUT_REOPEN, acceptSyn, segmentArrives, startConnect } from './input.js';
-import { FlowHasher } from './isn.js';
+import { INPUT_REOPEN, acceptCookie, acceptSyn, segmentArrives, startConnect } from './input.js';
+import { FlowHasher, HashDomain } from './isn.js';
 import { Listener, type ListenerOwner } from './listener.js';
-import { ACK, RST, Segment } from './segment.js';
+import { ACK, RST, SYN, Segment } from './segment.js';
 import { seqAdd } from './seq.js';
 import { St } from './state.js';
+import { COOKIE_MSS, COOKIE_RECENT_MS, checkCookie, cookieMssIndex, cookieSack, cookieTsBits, cookieWscale, makeCookie } from './syncookie.js';
 import { ConnectionTable } from './table.js';
 import { Tcb, type TcbOptions, type TcbOwner } from './tcb.js';
 import { addressLength, isZeroAddress, ownFlow, sameAddress } from './util.js';
@@ -188,6 +189,11 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
       return null;
     }
     if (seg.flags & ACK) {
+      if (!seg.syn && this.config.synCookies && now - l.lastCookieAt < COOKIE_RECENT_MS) {
+        const t = this.#cookieAck(l, flow, seg, now);
+        if (t !== 'invalid') return t;
+        c.synCookiesRejected++;
+      }
       c.listenAckRejected++;
       this.#resetFor(flow, seg);
       return null;
@@ -205,7 +211,8 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
       return null;
     }
     if (l.halfOpenCount >= l.maxHalfOpen || this.#halfOpen >= this.config.maxHalfOpen) {
-      c.synFloodDropped++;
+      if (this.config.synCookies) this.#sendCookie(l, flow, seg, now);
+      else c.synFloodDropped++;
       return null;
     }
     if (this.#table.size >= this.config.maxConnections) {
@@ -219,6 +226,83 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     l.halfOpenCount++;
     this.#halfOpen++;
     acceptSyn(t, seg, now);
+    return t;
+  }
+
+  /** A stateless SYN-ACK whose ISN is a SYN cookie (syncookie.ts). */
+  #sendCookie(l: Listener, flow: TcpFlow, seg: Segment, now: number): void {
+    const cfg = this.config;
+    const family = flow.family;
+    const f = ownFlow(family, flow.localAddress, seg.dstPort, flow.remoteAddress, seg.srcPort);
+    const route = this.host.route(f);
+    if (route === null) {
+      this.counters.noRoute++;
+      return;
+    }
+    const o = seg.opt;
+    const mssIndex = cookieMssIndex(o.mss > 0 ? o.mss : family === 4 ? 536 : 1220);
+    const cookie = makeCookie(this.hasher, now, family, f.localAddress, f.localPort, f.remoteAddress, f.remotePort, seg.seq, mssIndex);
+    // Window scale and SACK survive only through the timestamp echo.
+    const ts = cfg.timestamps && o.hasTimestamps;
+    const wscale = ts && cfg.windowScaling && o.windowScale >= 0;
+    const sack = ts && cfg.sack && o.sackPermitted;
+    let shift = 0;
+    while (shift < 14 && l.options.receiveBufferSize >>> shift > 0xffff) shift++;
+    const tsOffset = this.hasher.hash(HashDomain.TimestampOffset, family, f.localAddress, f.localPort, f.remoteAddress, f.remotePort);
+    const tsValue = (((Math.floor(now) + tsOffset) & ~63) | cookieTsBits(wscale ? o.windowScale : -1, sack)) >>> 0;
+    const options: TcpOptions = {
+      mss: Math.max(88, Math.min(0xffff, cfg.mss > 0 ? cfg.mss : route.mtu - route.ipHeaderLength - 20)),
+      windowScale: wscale ? shift : null,
+      sackPermitted: sack,
+      sackBlocks: [],
+      timestamps: ts ? { value: tsValue, echo: o.tsValue >>> 0 } : null,
+    };
+    const hl = 20 + tcpOptionsLength(options);
+    const buf = this.host.allocate(f, hl);
+    if (buf === null) {
+      this.counters.noBuffers++;
+      return;
+    }
+    const v = this.#view.bind(buf.bytes, buf.offset);
+    v.srcPort = f.localPort;
+    v.dstPort = f.remotePort;
+    v.seqNumber = cookie;
+    v.ackNumber = seqAdd(seg.seq, 1);
+    buf.bytes[buf.offset + 12] = (hl >>> 2) << 4;
+    buf.bytes[buf.offset + 13] = SYN | ACK;
+    v.windowSize = Math.min(l.options.receiveBufferSize, 0xffff);
+    v.checksum = 0;
+    v.urgentPointer = 0;
+    emitTcpOptions(options, buf.bytes, buf.offset + 20);
+    this.host.transmit(f, buf, hl, hl, 0);
+    l.lastCookieAt = now;
+    this.counters.synCookiesSent++;
+    this.counters.outSegs++;
+  }
+
+  /** The handshake's ACK carrying a SYN cookie: rebuilds the connection, or 'invalid'. */
+  #cookieAck(l: Listener, flow: TcpFlow, seg: Segment, now: number): Tcb | null | 'invalid' {
+    const c = this.counters;
+    const clientIsn = (seg.seq - 1) | 0;
+    const cookie = (seg.ack - 1) | 0;
+    const mssIndex = checkCookie(this.hasher, now, flow.family, flow.localAddress, seg.dstPort, flow.remoteAddress, seg.srcPort, clientIsn, cookie);
+    if (mssIndex < 0) return 'invalid';
+    if (l.pending >= l.backlog) {
+      c.listenOverflow++;
+      return null;
+    }
+    if (this.#table.size >= this.config.maxConnections) {
+      c.connectionLimitDropped++;
+      return null;
+    }
+    const o = seg.opt;
+    const ts = this.config.timestamps && o.hasTimestamps && o.tsEcho !== 0;
+    const t = new Tcb(this, ownFlow(flow.family, flow.localAddress, seg.dstPort, flow.remoteAddress, seg.srcPort), true, l.options);
+    t.listener = l;
+    this.#table.insert(t);
+    acceptCookie(t, seg, clientIsn, cookie, COOKIE_MSS[mssIndex]!, ts ? cookieWscale(o.tsEcho) : -1, ts && cookieSack(o.tsEcho), ts, now);
+    c.synCookiesAccepted++;
+    segmentArrives(t, seg, now);
     return t;
   }
 

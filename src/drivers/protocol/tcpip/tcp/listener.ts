@@ -23,6 +23,8 @@ export class Listener implements TcpListener, TcbListener {
   events: TcpListenerEvents;
   halfOpenCount = 0;
   closed = false;
+  /** When this listener last answered with a SYN cookie (cookie ACKs are believed only soon after). */
+  lastCookieAt = -Infinity;
   readonly #owner: ListenerOwner;
   readonly #queue: Tcb[] = [];
   #paused = false;

@@ -174,6 +174,8 @@ export class Tcb implements TcpConnection {
   rttSeq = 0;
   rttStart = 0;
   synRetransmitted = false;
+  /** Rebuilt from a SYN cookie: no handshake RTT sample (our TSval's low bits carried options). */
+  fromCookie = false;
   persistBackoff = 0;
   lastSendTime = 0;
   lastRecvTime = 0;

@@ -176,7 +176,7 @@ test('fuzz: random and near-miss segments never throw, are counted, and leave th
       assert.ok(after - before >= expected, `inSegs grew by ${String(after - before)}, expected at least ${String(expected)}`);
       assertHealthy(p, t.bytesReceived !== receivedBefore || link.a.layer.counters.outOfOrderSegments !== oooBefore);
     }),
-    { numRuns: Number(process.env.TCP_FUZZ_RUNS ?? 150) },
+    { numRuns: Number(process.env.TCP_FUZZ_RUNS ?? 300) },
   );
 });
 

@@ -82,6 +82,6 @@ test('tcp: random loss/reorder/duplication schedules still deliver byte-exact da
         assert.equal(h.segmentsSent, h.layer.counters.outSegs + h.layer.counters.retransSegs);
       }
     }),
-    { numRuns: Number(process.env.TCP_RUNS ?? 60) },
+    { numRuns: Number(process.env.TCP_RUNS ?? 120) },
   );
 });

@@ -169,11 +169,15 @@ test('states: a closed connection does not wait in FIN-WAIT-2 forever', () => {
   link.run(5000);
   assert.equal(client.conn!.state, 'CLOSED');
   assert.equal(server.conn!.state, 'CLOSE-WAIT');
-  // shutdown() alone (the application still reads) has no such limit.
+  // shutdown() alone (the application still reads) has no such limit, until close() comes.
   const p = connectedPair({ config: { finWait2TimeoutMs: 5000 } });
   p.client.conn!.shutdown();
   p.link.run(60_000);
   assert.equal(p.client.conn!.state, 'FIN-WAIT-2');
+  p.client.conn!.close();
+  p.link.run(5000);
+  assert.equal(p.client.conn!.state, 'CLOSED');
+  assert.equal(p.link.a.liveTimers, 0);
 });
 
 test('states: shutdown() during the handshake sends the FIN right after it', () => {

@@ -315,7 +315,10 @@ export class Tcb implements TcpConnection {
       }
       this.releaseReceiveRing();
       this.doShutdown();
-      if (this.st === St.FinWait2) this.lingerAt = this.host.now() + this.config.finWait2TimeoutMs;
+      if (this.st === St.FinWait2) {
+        this.lingerAt = this.host.now() + this.config.finWait2TimeoutMs;
+        scheduleTimer(this);
+      }
     });
   }
 

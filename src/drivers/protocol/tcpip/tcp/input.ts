@@ -104,9 +104,9 @@ function handshakeRtt(t: Tcb, seg: Segment, now: number): void {
   }
   if (t.synRetransmitted && t.rtt.samples === 0) {
     // RFC 6298 §5.7: a lost SYN leaves the RTO at 3 s for data.
-    t.rtt.baseRto = Math.max(t.rtt.baseRto, Math.min(3000, t.rtt.maxRto));
+    t.rtt.raiseBase(3000);
   }
-  t.rtt.backoff = 0;
+  t.rtt.resetBackoff();
 }
 
 /** SYN-SENT/SYN-RECEIVED → ESTABLISHED. */
@@ -503,7 +503,7 @@ function updateWindow(t: Tcb, seg: Segment, segWnd: number): void {
         // The window reopened with a probe byte outstanding that the peer did not take: send from
         // SND.UNA again at once, with the probing backoff forgotten.
         t.sndNxt = t.sndUna;
-        t.rtt.backoff = 0;
+        t.rtt.resetBackoff();
         t.rtoAt = Infinity;
       }
     }
@@ -554,7 +554,7 @@ function newAck(t: Tcb, seg: Segment, ack: number, now: number): void {
   } else {
     t.dupAcks = 0;
     // Grow only while cwnd is what limits sending (RFC 7661).
-    if (t.cwndLimited || 2 * flightBefore >= cc.cwnd) cc.onAck(dataAcked, now, t.rtt.srtt);
+    if (t.cwndLimited || 2 * flightBefore >= cc.cwnd) cc.onAck(dataAcked, now, t.rtt.srtt | 0);
   }
   t.rtoAt = seqGt(t.sndMax, t.sndUna) ? now + t.rtt.rto : Infinity;
   if (t.wantWritable && dataAcked > 0) {

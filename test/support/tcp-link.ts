@@ -119,8 +119,7 @@ export class TestTcpHost implements TcpHost {
   segmentsSent = 0;
   /** When > 0, `allocate` fails that many more times. */
   failAllocations = 0;
-  /** When set, `route` returns null. */
-  noRoute = false;
+  #noRoute = false;
   readonly #rng: Rng;
 
   constructor(
@@ -153,7 +152,15 @@ export class TestTcpHost implements TcpHost {
     return family === this.family ? this.address : null;
   }
   route(): TcpRoute | null {
-    return this.noRoute ? null : this.routeInfo;
+    return this.#noRoute ? null : this.routeInfo;
+  }
+  /** When set, `route` returns null; like the IP layer, the change bumps the route's generation. */
+  get noRoute(): boolean {
+    return this.#noRoute;
+  }
+  set noRoute(v: boolean) {
+    this.#noRoute = v;
+    this.routeInfo.generation++;
   }
   /** Changes the route (MTU, LSO) and bumps its generation, as the IP layer does. */
   setRoute(change: Partial<Omit<TcpRoute, 'generation'>>): void {

@@ -12,6 +12,8 @@
  * `input` and `icmpError` must not be called from inside `host.transmit` or any other engine call
  * (defer loopback delivery to the next turn); such a call is dropped and counted (`reentrantInput`).
  * Ports are taken from the TCP header; `flow` supplies family and addresses (local = this host).
+ * A connection keeps the `TcpRoute` object `host.route(flow)` returned and asks again only when that
+ * object's `generation` changes: bump it on any change of the route, its disappearance included.
  *
  * ## Sockets (the socket layer)
  * ```ts

@@ -485,8 +485,14 @@ export class Tcb implements TcpConnection {
     this.lsoMinSegments = r !== null ? Math.max(1, r.lsoMinSegments) : 2;
   }
 
-  /** Re-reads the host's route when its generation changed; false when there is none. */
+  /**
+   * The route, re-read from the host only when the one held has a new generation (the host bumps it
+   * on any change, its disappearance included), so the data path does not look it up per segment.
+   * False when there is none.
+   */
   refreshRoute(): boolean {
+    const held = this.route;
+    if (held !== null && held.generation === this.routeGeneration) return true;
     const r = this.host.route(this.flow);
     if (r === null) {
       this.route = null;

@@ -235,8 +235,8 @@ function sendData(t: Tcb, seq: number, len: number, fin: boolean, lsoMss: number
 
 /**
  * Retransmits up to `maxLen` bytes at `seq` outside the normal flow (fast retransmit, SACK holes,
- * NewReno partial ACKs): SND.NXT does not move. Returns the bytes sent (0: nothing, FIN-only: 0 too
- * but true via `sentFinOnly`).
+ * NewReno partial ACKs): SND.NXT does not move. Returns the sequence space sent (data, plus 1 for a
+ * FIN riding along or sent alone), 0 when nothing went out.
  */
 export function retransmitAt(t: Tcb, seq: number, maxLen: number): number {
   if (t.sendRing === null || !t.refreshRoute()) return 0;

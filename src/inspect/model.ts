@@ -87,6 +87,13 @@ export interface BindingSnapshot {
   readonly inspect: unknown;
 }
 
+/** The adapter's task offloads as one-line descriptions (`describeOffload`). */
+export interface OffloadSnapshot {
+  /** The current configuration as the protocols see it. */
+  readonly current: string;
+  readonly hardware: string;
+}
+
 export interface AdapterSnapshot {
   /** Full name, `host/eth0`. */
   readonly name: string;
@@ -101,6 +108,8 @@ export interface AdapterSnapshot {
   readonly permanentMac: string | null;
   readonly mtu: number | null;
   readonly link: LinkSnapshot | null;
+  /** Null when the miniport reports no task offloads at all. */
+  readonly offloads: OffloadSnapshot | null;
   /** Merged over every binding (what the miniport was told). */
   readonly packetFilter: number;
   readonly packetFilterNames: readonly string[];

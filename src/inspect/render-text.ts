@@ -114,6 +114,7 @@ function adapterNode(a: AdapterSnapshot): TreeNode {
   if (a.createdBy !== null) header.push(`virtual miniport of ${a.createdBy}`);
   const link = a.link === null ? 'link unknown' : `link ${a.link.mediaConnectState}${a.link.xmitSpeedBps === null ? '' : ` ${speedString(a.link.xmitSpeedBps)}`}${a.link.duplex === 'unknown' ? '' : ` ${a.link.duplex} duplex`}`;
   header.push(`${a.medium}  MAC ${a.mac ?? 'none'}  MTU ${a.mtu ?? '?'}  ${link}`);
+  if (a.offloads !== null) header.push(`offloads ${a.offloads.current}${a.offloads.hardware === a.offloads.current ? '' : `  (hardware: ${a.offloads.hardware})`}`);
   header.push(`packet filter ${filterText(a.packetFilter, a.packetFilterNames)}  lookahead ${a.lookahead}${a.multicastList.length > 0 ? `  multicast ${a.multicastList.join(' ')}` : ''}`);
   const flags = [a.failed ? 'FAILED' : '', a.resetInProgress ? 'reset in progress' : '', a.surpriseRemoved ? 'surprise removed' : ''].filter((s) => s !== '');
   if (flags.length > 0) header.push(flags.join(', '));

@@ -11,6 +11,7 @@ import type { OpenBlock } from '../core/runtime/open-block.js';
 import type { RegisteredDriver } from '../core/runtime/registry.js';
 import type { NdisRuntime } from '../core/runtime/runtime.js';
 import type { NdisVersion } from '../ndis/driver-api.js';
+import { describeOffload, isOffloadNone } from '../ndis/offload-config.js';
 import type {
   AdapterSnapshot,
   BindingSnapshot,
@@ -18,6 +19,7 @@ import type {
   DriverSnapshot,
   FilterSnapshot,
   LinkSnapshot,
+  OffloadSnapshot,
   PoolSnapshot,
   RuntimeSnapshot,
 } from './model.js';
@@ -117,6 +119,12 @@ function linkSnapshot(mb: MiniportBlock): LinkSnapshot | null {
   };
 }
 
+function offloadSnapshot(mb: MiniportBlock): OffloadSnapshot | null {
+  const o = mb.offload;
+  if (isOffloadNone(o.protocolHardware) && isOffloadNone(o.protocolCurrent)) return null;
+  return { current: describeOffload(o.protocolCurrent), hardware: describeOffload(o.protocolHardware) };
+}
+
 function filterSnapshot(f: FilterBlock): FilterSnapshot {
   const monitoring = f.driver.filterType === 'monitoring';
   return {
@@ -165,6 +173,7 @@ function adapterSnapshot(rt: NdisRuntime, mb: MiniportBlock): AdapterSnapshot {
     permanentMac: macString(g?.permanentMacAddress),
     mtu: g?.mtuSize ?? null,
     link: linkSnapshot(mb),
+    offloads: offloadSnapshot(mb),
     packetFilter: mb.packetFilter,
     packetFilterNames: packetFilterNames(mb.packetFilter),
     lookahead: mb.currentLookahead,

@@ -159,6 +159,18 @@ export interface MiniportAdapterGeneralAttributes {
   readonly vendorDriverVersion?: number;
 }
 
+/**
+ * NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES (task offloads only; no chimney). NDIS keeps copies: it answers
+ * OID_TCP_OFFLOAD_CURRENT_CONFIG from the current configuration (later changed by
+ * NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG indications) and hands both to protocols in their bind parameters.
+ */
+export interface MiniportAdapterOffloadAttributes {
+  /** DefaultOffloadConfiguration: what is enabled when the adapter starts. */
+  readonly defaultOffloadConfiguration: NdisOffload;
+  /** HardwareOffloadCapabilities: everything the adapter can do (a superset of the default). */
+  readonly hardwareOffloadCapabilities: NdisOffload;
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Miniport drivers
 
@@ -218,6 +230,8 @@ export interface MiniportAdapterHandle extends NdisHandleBase {
   readonly state: string;
   setRegistrationAttributes(attributes: MiniportAdapterRegistrationAttributes): NdisStatus;
   setGeneralAttributes(attributes: MiniportAdapterGeneralAttributes): NdisStatus;
+  /** NdisMSetMiniportAttributes with NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES: only during `initialize`, after the general attributes. */
+  setOffloadAttributes(attributes: MiniportAdapterOffloadAttributes): NdisStatus;
   /** NdisMIndicateReceiveNetBufferLists. With NDIS_RECEIVE_FLAGS_RESOURCES ownership returns when this call returns. */
   indicateReceiveNetBufferLists(nbls: NetBufferList, portNumber: number, numberOfNetBufferLists: number, receiveFlags: number): void;
   /** NdisMSendNetBufferListsComplete: status per NBL in `nbl.status`. */

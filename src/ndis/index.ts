@@ -14,6 +14,7 @@ export * from './oid-request.js';
 export type * from './driver-api.js';
 export * from './attributes.js';
 export * from './offload.js';
+export * from './offload-config.js';
 export { Mdl, MdlOrigin, MdlPool, mdlChainLength } from './buffers/mdl.js';
 export { BufferAllocator } from './buffers/allocator.js';
 export { NetBufferListContext, MEMORY_ALLOCATION_ALIGNMENT } from './buffers/context.js';

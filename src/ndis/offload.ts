@@ -93,3 +93,156 @@ export const NDIS_OFFLOAD_NONE: NdisOffload = Object.freeze({
   rsc: Object.freeze({ ipv4Enabled: false, ipv6Enabled: false }),
   flags: 0,
 });
+
+// ======================================================================================================
+// Binary revisions of NDIS_OFFLOAD (offload digest §1.3; offsets checked against public x64 type dumps)
+// ======================================================================================================
+
+/** NDIS_OFFLOAD_NOT_SUPPORTED / _SUPPORTED (2-bit capability fields). */
+export const NDIS_OFFLOAD_NOT_SUPPORTED = 0;
+export const NDIS_OFFLOAD_SUPPORTED = 1;
+/** Set-style fields (NDIS_OFFLOAD_ENCAPSULATION.Enabled, EncapsulatedPacketTaskOffload). */
+export const NDIS_OFFLOAD_SET_NO_CHANGE = 0;
+export const NDIS_OFFLOAD_SET_ON = 1;
+export const NDIS_OFFLOAD_SET_OFF = 2;
+
+/** NDIS_OFFLOAD.Flags. */
+export const NDIS_OFFLOAD_FLAGS_GROUP_CHECKSUM_CAPABILITIES = 0x1;
+export const IPSEC_OFFLOAD_V2_AND_TCP_CHECKSUM_COEXISTENCE = 0x2;
+export const IPSEC_OFFLOAD_V2_AND_UDP_CHECKSUM_COEXISTENCE = 0x4;
+
+export const NDIS_OFFLOAD_REVISION_1 = 1;
+export const NDIS_OFFLOAD_REVISION_2 = 2;
+export const NDIS_OFFLOAD_REVISION_3 = 3;
+/** Through Flags (NDIS 6.0). */
+export const NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_1 = 112;
+/** Through IPsecV2 (NDIS 6.1). */
+export const NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_2 = 144;
+/** Through EncapsulatedPacketTaskOffloadGre (NDIS 6.30): the revision tsndis writes. */
+export const NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3 = 156;
+
+// ======================================================================================================
+// NDIS_OFFLOAD_PARAMETERS (§1.4): the payload of OID_TCP_OFFLOAD_PARAMETERS
+// ======================================================================================================
+
+/** Every field: 0 keeps the current setting. */
+export const NDIS_OFFLOAD_PARAMETERS_NO_CHANGE = 0;
+/** IPv4Checksum, TCPIPv4Checksum, UDPIPv4Checksum, TCPIPv6Checksum, UDPIPv6Checksum. */
+export const NDIS_OFFLOAD_PARAMETERS_TX_RX_DISABLED = 1;
+export const NDIS_OFFLOAD_PARAMETERS_TX_ENABLED_RX_DISABLED = 2;
+export const NDIS_OFFLOAD_PARAMETERS_RX_ENABLED_TX_DISABLED = 3;
+export const NDIS_OFFLOAD_PARAMETERS_TX_RX_ENABLED = 4;
+export const NDIS_OFFLOAD_PARAMETERS_LSOV1_DISABLED = 1;
+export const NDIS_OFFLOAD_PARAMETERS_LSOV1_ENABLED = 2;
+export const NDIS_OFFLOAD_PARAMETERS_LSOV2_DISABLED = 1;
+export const NDIS_OFFLOAD_PARAMETERS_LSOV2_ENABLED = 2;
+export const NDIS_OFFLOAD_PARAMETERS_IPSECV1_DISABLED = 1;
+export const NDIS_OFFLOAD_PARAMETERS_IPSECV1_AH_ENABLED = 2;
+export const NDIS_OFFLOAD_PARAMETERS_IPSECV1_ESP_ENABLED = 3;
+export const NDIS_OFFLOAD_PARAMETERS_IPSECV1_AH_AND_ESP_ENABLED = 4;
+export const NDIS_OFFLOAD_PARAMETERS_IPSECV2_DISABLED = 1;
+export const NDIS_OFFLOAD_PARAMETERS_IPSECV2_AH_ENABLED = 2;
+export const NDIS_OFFLOAD_PARAMETERS_IPSECV2_ESP_ENABLED = 3;
+export const NDIS_OFFLOAD_PARAMETERS_IPSECV2_AH_AND_ESP_ENABLED = 4;
+export const NDIS_OFFLOAD_PARAMETERS_CONNECTION_OFFLOAD_DISABLED = 1;
+export const NDIS_OFFLOAD_PARAMETERS_CONNECTION_OFFLOAD_ENABLED = 2;
+export const NDIS_OFFLOAD_PARAMETERS_RSC_DISABLED = 1;
+export const NDIS_OFFLOAD_PARAMETERS_RSC_ENABLED = 2;
+/** Flags (6.30+): apply without writing the standardized keywords back. */
+export const NDIS_OFFLOAD_PARAMETERS_SKIP_REGISTRY_UPDATE = 0x1;
+
+export const NDIS_OFFLOAD_PARAMETERS_REVISION_1 = 1;
+export const NDIS_OFFLOAD_PARAMETERS_REVISION_2 = 2;
+export const NDIS_OFFLOAD_PARAMETERS_REVISION_3 = 3;
+/** Through Flags. */
+export const NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_1 = 20;
+/** Through IPsecV2IPv4. */
+export const NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_2 = 22;
+/** Through EncapsulationTypes: the revision tsndis writes. */
+export const NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3 = 26;
+
+/** NDIS_OFFLOAD_PARAMETERS. Each field holds one of the NDIS_OFFLOAD_PARAMETERS_* values above (0 = no change). */
+export interface NdisOffloadParameters {
+  readonly ipv4Checksum: number;
+  readonly tcpIpv4Checksum: number;
+  readonly udpIpv4Checksum: number;
+  readonly tcpIpv6Checksum: number;
+  readonly udpIpv6Checksum: number;
+  readonly lsoV1: number;
+  readonly ipsecV1: number;
+  readonly lsoV2IPv4: number;
+  readonly lsoV2IPv6: number;
+  readonly tcpConnectionIPv4: number;
+  readonly tcpConnectionIPv6: number;
+  /** NDIS_OFFLOAD_PARAMETERS_SKIP_REGISTRY_UPDATE. */
+  readonly flags: number;
+  readonly ipsecV2: number;
+  readonly ipsecV2IPv4: number;
+  readonly rscIPv4: number;
+  readonly rscIPv6: number;
+  /** NDIS_OFFLOAD_SET_* for NVGRE/VXLAN task offload. */
+  readonly encapsulatedPacketTaskOffload: number;
+  /** NDIS_ENCAPSULATION_TYPE_* bits. */
+  readonly encapsulationTypes: number;
+}
+
+/** Every field NO_CHANGE: spread it and name only what should change. */
+export const NDIS_OFFLOAD_PARAMETERS_NO_CHANGES: NdisOffloadParameters = Object.freeze({
+  ipv4Checksum: 0,
+  tcpIpv4Checksum: 0,
+  udpIpv4Checksum: 0,
+  tcpIpv6Checksum: 0,
+  udpIpv6Checksum: 0,
+  lsoV1: 0,
+  ipsecV1: 0,
+  lsoV2IPv4: 0,
+  lsoV2IPv6: 0,
+  tcpConnectionIPv4: 0,
+  tcpConnectionIPv6: 0,
+  flags: 0,
+  ipsecV2: 0,
+  ipsecV2IPv4: 0,
+  rscIPv4: 0,
+  rscIPv6: 0,
+  encapsulatedPacketTaskOffload: 0,
+  encapsulationTypes: 0,
+});
+
+// ======================================================================================================
+// NDIS_OFFLOAD_ENCAPSULATION (§1.5): the payload of OID_OFFLOAD_ENCAPSULATION
+// ======================================================================================================
+
+export const NDIS_OFFLOAD_ENCAPSULATION_REVISION_1 = 1;
+export const NDIS_SIZEOF_OFFLOAD_ENCAPSULATION_REVISION_1 = 28;
+
+export interface OffloadEncapsulationFamily {
+  /** NDIS_OFFLOAD_SET_NO_CHANGE / _ON / _OFF. */
+  readonly enabled: number;
+  /** One NDIS_ENCAPSULATION_* value. */
+  readonly encapsulationType: number;
+  /** Bytes of MAC header (14 for Ethernet II). */
+  readonly headerSize: number;
+}
+
+export interface NdisOffloadEncapsulation {
+  readonly ipv4: OffloadEncapsulationFamily;
+  readonly ipv6: OffloadEncapsulationFamily;
+}
+
+// ======================================================================================================
+// NDIS_RSC_STATISTICS_INFO (§4.5): the answer to OID_TCP_RSC_STATISTICS
+// ======================================================================================================
+
+export const NDIS_RSC_STATISTICS_REVISION_1 = 1;
+/** Header, 4 bytes of padding (the ULONG64s are 8-aligned), four ULONG64 counters. */
+export const NDIS_SIZEOF_RSC_STATISTICS_REVISION_1 = 40;
+
+export interface NdisRscStatisticsInfo {
+  /** Segments that went into coalesced units. */
+  readonly coalescedPkts: bigint;
+  readonly coalescedOctets: bigint;
+  /** Coalesced units indicated. */
+  readonly coalesceEvents: bigint;
+  /** Coalescing ended by an exception. */
+  readonly aborts: bigint;
+}

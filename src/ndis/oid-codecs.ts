@@ -38,6 +38,32 @@ import {
   type NdisStatus,
 } from './status.js';
 import {
+  NDIS_OBJECT_TYPE_OFFLOAD,
+  NDIS_OBJECT_TYPE_OFFLOAD_ENCAPSULATION,
+} from './constants.js';
+import {
+  NDIS_OFFLOAD_ENCAPSULATION_REVISION_1,
+  NDIS_OFFLOAD_PARAMETERS_REVISION_2,
+  NDIS_OFFLOAD_PARAMETERS_REVISION_3,
+  NDIS_OFFLOAD_REVISION_3,
+  NDIS_RSC_STATISTICS_REVISION_1,
+  NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_1,
+  NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_2,
+  NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3,
+  NDIS_SIZEOF_OFFLOAD_ENCAPSULATION_REVISION_1,
+  NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_1,
+  NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_2,
+  NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3,
+  NDIS_SIZEOF_RSC_STATISTICS_REVISION_1,
+  type ChecksumOffloadDirection,
+  type LargeSendOffloadV2Family,
+  type NdisOffload,
+  type NdisOffloadEncapsulation,
+  type NdisOffloadParameters,
+  type NdisRscStatisticsInfo,
+  type OffloadEncapsulationFamily,
+} from './offload.js';
+import {
   NDIS_STATISTICS_COUNTERS,
   type NdisInterruptModerationParameters,
   type NdisLinkParameters,
@@ -455,6 +481,227 @@ export const maxLinkSpeedCodec: OidCodec<NdisLinkSpeed> = {
 };
 
 // ======================================================================================================
+// Task offload structures (offload digest §1.3–§1.5, §4.5). These carry several revisions, so they check
+// their header against the size of the revision they claim (not just revision 1) and read what it has.
+// ======================================================================================================
+
+/**
+ * The revisioned form of checkHeader: `sizes[i]` is the size of revision i + 1. Returns the revision the
+ * reader may use (the claimed one, capped at the highest known) or the failure.
+ */
+function checkRevisionedHeader(name: string, buf: Uint8Array, o: number, n: number, type: number, sizes: readonly number[]): OidDecodeResult<never> | number {
+  const first = sizes[0]!;
+  if (n < first) return tooShort(name, first, n);
+  const t = buf[o]!;
+  const revision = buf[o + 1]!;
+  const size = u16(buf, o + 2);
+  if (t !== type) return fail(NDIS_STATUS_INVALID_PARAMETER, 0, `${name}: Header.Type 0x${t.toString(16)}, expected 0x${type.toString(16)}`);
+  if (revision === 0) return fail(NDIS_STATUS_UNSUPPORTED_REVISION, 0, `${name}: Header.Revision 0`);
+  const usable = Math.min(revision, sizes.length);
+  const need = sizes[usable - 1]!;
+  if (size < need) return fail(NDIS_STATUS_INVALID_LENGTH, need, `${name}: Header.Size ${size} is below ${need}, the size of revision ${usable}`);
+  if (n < need) return tooShort(name, need, n);
+  return usable;
+}
+
+/** A 2-bit capability field: NDIS_OFFLOAD_SUPPORTED (1) or NOT_SUPPORTED (0); other values read as supported. */
+function bits2(word: number, shift: number): boolean {
+  return ((word >>> shift) & 3) !== 0;
+}
+
+function writeChecksumDirection(b: Uint8Array, o: number, d: ChecksumOffloadDirection, v4: boolean): void {
+  put32(b, o, d.encapsulation >>> 0);
+  const w = (d.ipOptionsSupported ? 1 : 0) | ((d.tcpOptionsSupported ? 1 : 0) << 2) | ((d.tcpChecksum ? 1 : 0) << 4) | ((d.udpChecksum ? 1 : 0) << 6) | ((v4 && d.ipChecksum ? 1 : 0) << 8);
+  put32(b, o + 4, w);
+}
+
+function readChecksumDirection(b: Uint8Array, o: number, v4: boolean): ChecksumOffloadDirection {
+  const w = u32(b, o + 4);
+  return {
+    encapsulation: u32(b, o),
+    ipOptionsSupported: bits2(w, 0),
+    tcpOptionsSupported: bits2(w, 2),
+    tcpChecksum: bits2(w, 4),
+    udpChecksum: bits2(w, 6),
+    ipChecksum: v4 && bits2(w, 8),
+  };
+}
+
+function writeLsoV2Family(b: Uint8Array, o: number, f: LargeSendOffloadV2Family): void {
+  put32(b, o, f.encapsulation >>> 0);
+  put32(b, o + 4, f.maxOffLoadSize >>> 0);
+  put32(b, o + 8, f.minSegmentCount >>> 0);
+}
+
+function readLsoV2Family(b: Uint8Array, o: number): LargeSendOffloadV2Family {
+  return { encapsulation: u32(b, o), maxOffLoadSize: u32(b, o + 4), minSegmentCount: u32(b, o + 8) };
+}
+
+/**
+ * NDIS_OFFLOAD, written as REVISION_3 (NDIS 6.30, 156 bytes); REVISION_1 (112) and _2 (144) are read too
+ * (they have no RSC: it reads as off). IPsec and encapsulated-packet offloads are written as zeros and
+ * ignored on read.
+ *
+ *   0 Header  4 Checksum {IPv4Transmit, IPv4Receive, IPv6Transmit, IPv6Receive: Encapsulation, bit fields}
+ *   36 LsoV1.IPv4 {Encapsulation, MaxOffLoadSize, MinSegmentCount, TcpOptions:2 IpOptions:2}
+ *   52 IPsecV1 (28)  80 LsoV2.IPv4 {Encapsulation, MaxOffLoadSize, MinSegmentCount}
+ *   92 LsoV2.IPv6 {…, IpExtensionHeadersSupported:2 TcpOptionsSupported:2}  108 Flags  (end of revision 1)
+ *   112 IPsecV2 (32)  (end of revision 2)  144 Rsc.IPv4.Enabled  145 Rsc.IPv6.Enabled  (2 bytes padding)
+ *   148 EncapsulatedPacketTaskOffloadGre {bit fields, MaxHeaderSizeSupported}  (end of revision 3)
+ */
+export function ndisOffloadCodec(oid: number): OidCodec<NdisOffload> {
+  const name = oidName(oid);
+  const sizes = [NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_1, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_2, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3] as const;
+  const size = NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3;
+  return {
+    oid,
+    name,
+    minLength: NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_1,
+    encodedLength: () => size,
+    encode(v, b, o) {
+      b.fill(0, o, o + size);
+      writeHeader(b, o, { type: NDIS_OBJECT_TYPE_OFFLOAD, revision: NDIS_OFFLOAD_REVISION_3, size });
+      const c = v.checksum;
+      writeChecksumDirection(b, o + 4, c.ipv4Transmit, true);
+      writeChecksumDirection(b, o + 12, c.ipv4Receive, true);
+      writeChecksumDirection(b, o + 20, c.ipv6Transmit, false);
+      writeChecksumDirection(b, o + 28, c.ipv6Receive, false);
+      const l1 = v.lsoV1.ipv4;
+      put32(b, o + 36, l1.encapsulation >>> 0);
+      put32(b, o + 40, l1.maxOffLoadSize >>> 0);
+      put32(b, o + 44, l1.minSegmentCount >>> 0);
+      put32(b, o + 48, (l1.tcpOptions ? 1 : 0) | ((l1.ipOptions ? 1 : 0) << 2));
+      writeLsoV2Family(b, o + 80, v.lsoV2.ipv4);
+      const l6 = v.lsoV2.ipv6;
+      writeLsoV2Family(b, o + 92, l6);
+      put32(b, o + 104, (l6.ipExtensionHeadersSupported ? 1 : 0) | ((l6.tcpOptionsSupported ? 1 : 0) << 2));
+      put32(b, o + 108, v.flags >>> 0);
+      b[o + 144] = v.rsc.ipv4Enabled ? 1 : 0;
+      b[o + 145] = v.rsc.ipv6Enabled ? 1 : 0;
+      return size;
+    },
+    decode(b, o, length) {
+      const n = readable(b, o, length);
+      const rev = checkRevisionedHeader(name, b, o, n, NDIS_OBJECT_TYPE_OFFLOAD, sizes);
+      if (typeof rev !== 'number') return rev;
+      const l1w = u32(b, o + 48);
+      const l6w = u32(b, o + 104);
+      return ok({
+        checksum: {
+          ipv4Transmit: readChecksumDirection(b, o + 4, true),
+          ipv4Receive: readChecksumDirection(b, o + 12, true),
+          ipv6Transmit: readChecksumDirection(b, o + 20, false),
+          ipv6Receive: readChecksumDirection(b, o + 28, false),
+        },
+        lsoV1: {
+          ipv4: { encapsulation: u32(b, o + 36), maxOffLoadSize: u32(b, o + 40), minSegmentCount: u32(b, o + 44), tcpOptions: bits2(l1w, 0), ipOptions: bits2(l1w, 2) },
+        },
+        lsoV2: {
+          ipv4: readLsoV2Family(b, o + 80),
+          ipv6: { ...readLsoV2Family(b, o + 92), ipExtensionHeadersSupported: bits2(l6w, 0), tcpOptionsSupported: bits2(l6w, 2) },
+        },
+        rsc: rev >= NDIS_OFFLOAD_REVISION_3 ? { ipv4Enabled: b[o + 144] !== 0, ipv6Enabled: b[o + 145] !== 0 } : { ipv4Enabled: false, ipv6Enabled: false },
+        flags: u32(b, o + 108),
+      });
+    },
+  };
+}
+
+/**
+ * NDIS_OFFLOAD_PARAMETERS, written as REVISION_3 (26 bytes); revisions 1 (20) and 2 (22) are read with
+ * the later fields NO_CHANGE.
+ *
+ *   0 Header  4 IPv4Checksum  5 TCPIPv4Checksum  6 UDPIPv4Checksum  7 TCPIPv6Checksum  8 UDPIPv6Checksum
+ *   9 LsoV1  10 IPsecV1  11 LsoV2IPv4  12 LsoV2IPv6  13 TcpConnectionIPv4  14 TcpConnectionIPv6  (1 byte
+ *   padding)  16 Flags  (end of revision 1)  20 IPsecV2  21 IPsecV2IPv4  (end of revision 2)  22 RscIPv4
+ *   23 RscIPv6  24 EncapsulatedPacketTaskOffload  25 EncapsulationTypes  (end of revision 3)
+ */
+export const offloadParametersCodec: OidCodec<NdisOffloadParameters> = (() => {
+  const name = oidName(O.OID_TCP_OFFLOAD_PARAMETERS);
+  const sizes = [NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_1, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_2, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3] as const;
+  const size = NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3;
+  const bytes = ['ipv4Checksum', 'tcpIpv4Checksum', 'udpIpv4Checksum', 'tcpIpv6Checksum', 'udpIpv6Checksum', 'lsoV1', 'ipsecV1', 'lsoV2IPv4', 'lsoV2IPv6', 'tcpConnectionIPv4', 'tcpConnectionIPv6'] as const;
+  return {
+    oid: O.OID_TCP_OFFLOAD_PARAMETERS,
+    name,
+    minLength: NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_1,
+    encodedLength: () => size,
+    encode(v, b, o) {
+      b.fill(0, o, o + size);
+      writeHeader(b, o, { type: NDIS_OBJECT_TYPE_DEFAULT, revision: NDIS_OFFLOAD_PARAMETERS_REVISION_3, size });
+      for (let i = 0; i < bytes.length; i++) b[o + 4 + i] = v[bytes[i]!] & 0xff;
+      put32(b, o + 16, v.flags >>> 0);
+      b[o + 20] = v.ipsecV2 & 0xff;
+      b[o + 21] = v.ipsecV2IPv4 & 0xff;
+      b[o + 22] = v.rscIPv4 & 0xff;
+      b[o + 23] = v.rscIPv6 & 0xff;
+      b[o + 24] = v.encapsulatedPacketTaskOffload & 0xff;
+      b[o + 25] = v.encapsulationTypes & 0xff;
+      return size;
+    },
+    decode(b, o, length) {
+      const n = readable(b, o, length);
+      const rev = checkRevisionedHeader(name, b, o, n, NDIS_OBJECT_TYPE_DEFAULT, sizes);
+      if (typeof rev !== 'number') return rev;
+      const v: Record<string, number> = {};
+      for (let i = 0; i < bytes.length; i++) v[bytes[i]!] = b[o + 4 + i]!;
+      const r2 = rev >= NDIS_OFFLOAD_PARAMETERS_REVISION_2;
+      const r3 = rev >= NDIS_OFFLOAD_PARAMETERS_REVISION_3;
+      return ok({
+        ...(v as Record<(typeof bytes)[number], number>),
+        flags: u32(b, o + 16),
+        ipsecV2: r2 ? b[o + 20]! : 0,
+        ipsecV2IPv4: r2 ? b[o + 21]! : 0,
+        rscIPv4: r3 ? b[o + 22]! : 0,
+        rscIPv6: r3 ? b[o + 23]! : 0,
+        encapsulatedPacketTaskOffload: r3 ? b[o + 24]! : 0,
+        encapsulationTypes: r3 ? b[o + 25]! : 0,
+      });
+    },
+  };
+})();
+
+/**
+ * NDIS_OFFLOAD_ENCAPSULATION (REVISION_1, 28 bytes, Header.Type NDIS_OBJECT_TYPE_OFFLOAD_ENCAPSULATION):
+ *   0 Header  4 IPv4 {Enabled, EncapsulationType, HeaderSize}  16 IPv6 {Enabled, EncapsulationType, HeaderSize}
+ */
+export const offloadEncapsulationCodec: OidCodec<NdisOffloadEncapsulation> = structCodec(
+  O.OID_OFFLOAD_ENCAPSULATION,
+  { type: NDIS_OBJECT_TYPE_OFFLOAD_ENCAPSULATION, revision: NDIS_OFFLOAD_ENCAPSULATION_REVISION_1, size: NDIS_SIZEOF_OFFLOAD_ENCAPSULATION_REVISION_1 },
+  (b, o, v) => {
+    const fam = (at: number, f: OffloadEncapsulationFamily): void => {
+      put32(b, at, f.enabled >>> 0);
+      put32(b, at + 4, f.encapsulationType >>> 0);
+      put32(b, at + 8, f.headerSize >>> 0);
+    };
+    fam(o + 4, v.ipv4);
+    fam(o + 16, v.ipv6);
+  },
+  (b, o) => {
+    const fam = (at: number): OffloadEncapsulationFamily => ({ enabled: u32(b, at), encapsulationType: u32(b, at + 4), headerSize: u32(b, at + 8) });
+    return { ipv4: fam(o + 4), ipv6: fam(o + 16) };
+  },
+);
+
+/** NDIS_RSC_STATISTICS_INFO (40 bytes): 0 Header  8 CoalescedPkts  16 CoalescedOctets  24 CoalesceEvents  32 Aborts. */
+export const rscStatisticsCodec: OidCodec<NdisRscStatisticsInfo> = structCodec(
+  O.OID_TCP_RSC_STATISTICS,
+  { type: NDIS_OBJECT_TYPE_DEFAULT, revision: NDIS_RSC_STATISTICS_REVISION_1, size: NDIS_SIZEOF_RSC_STATISTICS_REVISION_1 },
+  (b, o, v) => {
+    put32(b, o + 4, 0);
+    put64(b, o + 8, v.coalescedPkts);
+    put64(b, o + 16, v.coalescedOctets);
+    put64(b, o + 24, v.coalesceEvents);
+    put64(b, o + 32, v.aborts);
+  },
+  (b, o) => ({ coalescedPkts: u64(b, o + 8), coalescedOctets: u64(b, o + 16), coalesceEvents: u64(b, o + 24), aborts: u64(b, o + 32) }),
+);
+
+/** The NDIS_OFFLOAD answers: OID_TCP_OFFLOAD_CURRENT_CONFIG (NDIS) and OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES (miniport). */
+export const offloadCurrentConfigCodec = ndisOffloadCodec(O.OID_TCP_OFFLOAD_CURRENT_CONFIG);
+export const offloadHardwareCapabilitiesCodec = ndisOffloadCodec(O.OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES);
+
+// ======================================================================================================
 // Named codecs the runtime uses directly
 // ======================================================================================================
 
@@ -554,6 +801,11 @@ export const OID_CODECS: ReadonlyMap<number, OidCodec<unknown>> = new Map<number
     statisticsCodec,
     setPowerCodec,
     queryPowerCodec,
+    offloadCurrentConfigCodec,
+    offloadHardwareCapabilitiesCodec,
+    offloadParametersCodec,
+    offloadEncapsulationCodec,
+    rscStatisticsCodec,
   ].map((c) => [c.oid, c as OidCodec<unknown>] as const),
 ]);
 
@@ -667,6 +919,13 @@ const INFO_TABLE: ReadonlyArray<readonly [number, Access, number]> = [
   [O.OID_802_3_XMIT_LATE_COLLISIONS, 'Q', 0],
   [O.OID_802_3_ADD_MULTICAST_ADDRESS, 'S', 0],
   [O.OID_802_3_DELETE_MULTICAST_ADDRESS, 'S', 0],
+  // Task offload (offload digest §1.5): NDIS answers the current configuration from the miniport's
+  // offload attributes and NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG; the rest reach the miniport.
+  [O.OID_OFFLOAD_ENCAPSULATION, 'QS', 0],
+  [O.OID_TCP_OFFLOAD_CURRENT_CONFIG, 'Q', NDIS],
+  [O.OID_TCP_OFFLOAD_PARAMETERS, 'S', 0],
+  [O.OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES, 'Q', 0],
+  [O.OID_TCP_RSC_STATISTICS, 'Q', 0],
 ];
 
 export const OID_INFO: ReadonlyMap<number, OidInfo> = new Map(

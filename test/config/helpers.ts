@@ -3,7 +3,7 @@
  * write driver-module fixtures into a temporary directory (module drivers are loaded from files).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,9 +16,11 @@ export const FILE = 'stack.yaml';
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const EXAMPLES = join(ROOT, 'examples');
 
-/** A fresh directory for driver modules and config files of one test file. */
+/** A fresh directory for driver modules and config files of one test file, removed when the process exits. */
 export function fixtureDir(): string {
-  return mkdtempSync(join(tmpdir(), 'tsndis-config-'));
+  const dir = mkdtempSync(join(tmpdir(), 'tsndis-config-'));
+  process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 export function writeFixture(dir: string, name: string, text: string): string {

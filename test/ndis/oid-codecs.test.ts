@@ -34,6 +34,7 @@ import {
   statusName,
 } from '../../src/ndis/status.js';
 import { NDIS_STATISTICS_COUNTERS, type NdisStatisticsInfo } from '../../src/ndis/structures.js';
+import { arbitraryOffload, arbitraryOffloadParameters } from '../support/offload.js';
 
 /** Bytes from hex groups; whitespace is ignored so each field can sit on its own line. */
 function hex(...parts: string[]): Uint8Array {
@@ -249,6 +250,14 @@ const STRUCT_ARBS = new Map<number, fc.Arbitrary<unknown>>([
   [O.OID_802_3_CURRENT_ADDRESS, mac],
   [O.OID_802_3_ADD_MULTICAST_ADDRESS, mac],
   [O.OID_802_3_DELETE_MULTICAST_ADDRESS, mac],
+  [O.OID_TCP_OFFLOAD_CURRENT_CONFIG, arbitraryOffload],
+  [O.OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES, arbitraryOffload],
+  [O.OID_TCP_OFFLOAD_PARAMETERS, arbitraryOffloadParameters],
+  [O.OID_OFFLOAD_ENCAPSULATION, fc.record({
+    ipv4: fc.record({ enabled: ulong, encapsulationType: ulong, headerSize: ulong }, { noNullPrototype: true }),
+    ipv6: fc.record({ enabled: ulong, encapsulationType: ulong, headerSize: ulong }, { noNullPrototype: true }),
+  }, { noNullPrototype: true })],
+  [O.OID_TCP_RSC_STATISTICS, fc.record({ coalescedPkts: ulong64, coalescedOctets: ulong64, coalesceEvents: ulong64, aborts: ulong64 }, { noNullPrototype: true })],
 ]);
 const COUNTERS = new Set<number>(COUNTER_OIDS);
 const HEADER_CODECS = [linkStateCodec, linkParametersCodec, interruptModerationCodec, statisticsCodec] as OidCodec<unknown>[];
@@ -300,7 +309,7 @@ test('OID_INFO: spot checks against §4.3', () => {
     'OID_GEN_ENUMERATE_PORTS', 'OID_GEN_LINK_SPEED', 'OID_GEN_LINK_STATE', 'OID_GEN_MAC_ADDRESS', 'OID_GEN_MAC_OPTIONS',
     'OID_GEN_MAXIMUM_FRAME_SIZE', 'OID_GEN_MAXIMUM_LOOKAHEAD', 'OID_GEN_MAX_LINK_SPEED', 'OID_GEN_MEDIA_CONNECT_STATUS',
     'OID_GEN_MEDIA_IN_USE', 'OID_GEN_MEDIA_SUPPORTED', 'OID_GEN_PHYSICAL_MEDIUM', 'OID_GEN_PHYSICAL_MEDIUM_EX',
-    'OID_GEN_PORT_STATE', 'OID_GEN_SUPPORTED_LIST',
+    'OID_GEN_PORT_STATE', 'OID_GEN_SUPPORTED_LIST', 'OID_TCP_OFFLOAD_CURRENT_CONFIG',
   ]);
 });
 

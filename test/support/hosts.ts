@@ -12,6 +12,7 @@ import { passThroughFilter } from '../../src/drivers/filter/passthrough/index.js
 import { VirtualWire, virtualWireMiniport } from '../../src/drivers/miniport/virtual-wire/index.js';
 import { RawProtocol } from '../../src/drivers/protocol/raw/index.js';
 import type { VerifierRule } from '../../src/core/verifier/rules.js';
+import type { ConfigValue } from '../../src/ndis/driver-api.js';
 
 let wireSerial = 0;
 export function uniqueWire(prefix = 'w'): string {
@@ -31,6 +32,8 @@ export interface HostOptions {
   mac?: string;
   verifier?: boolean;
   rawOptions?: ConstructorParameters<typeof RawProtocol>[1];
+  /** More keywords for the virtual-wire adapter. */
+  keywords?: Record<string, ConfigValue>;
 }
 
 /** A host with one virtual-wire adapter `eth0`, the given filters and the raw protocol, started. */
@@ -42,7 +45,7 @@ export async function makeHost(o: HostOptions): Promise<TestHost> {
   rt.registerDriver(passThroughFilter);
   const raw = new RawProtocol('tsndis.raw', o.rawOptions);
   rt.registerDriver(raw.characteristics);
-  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.virtual-wire', keywords: { Wire: o.wire, ...(o.mac === undefined ? {} : { NetworkAddress: o.mac }) } });
+  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.virtual-wire', keywords: { Wire: o.wire, ...(o.mac === undefined ? {} : { NetworkAddress: o.mac }), ...o.keywords } });
   for (const f of o.filters ?? []) await rt.attachFilter('eth0', f);
   await rt.bindProtocol('eth0', 'tsndis.raw');
   await rt.startAdapter('eth0');

@@ -64,6 +64,9 @@ import {
   type UnbindParameters,
 } from '../../src/ndis/index.js';
 import { ETHERNET_OIDS, EthernetMiniportState, handleEthernetOid } from '../../src/drivers/common/ethernet-miniport.js';
+import { MiniportOffloads, TASK_OFFLOAD_OIDS } from '../../src/drivers/common/task-offload.js';
+import type { NdisOffload } from '../../src/ndis/offload.js';
+import { NDIS_STATUS_INVALID_OID } from '../../src/ndis/status.js';
 
 export const TEST_MAC = Uint8Array.of(0x02, 0x00, 0x00, 0x00, 0x00, 0x01);
 export const PEER_MAC = Uint8Array.of(0x02, 0x00, 0x00, 0x00, 0x00, 0x02);
@@ -139,6 +142,8 @@ export interface TestMiniportOptions {
   rxCapacity?: number;
   /** Scripts each new adapter object (runs at the end of its constructor). */
   setup?: (adapter: TestMiniportAdapter) => void;
+  /** Report task offloads (setOffloadAttributes) and answer the offload OIDs through MiniportOffloads. */
+  offload?: { readonly hardware: NdisOffload; readonly current?: NdisOffload };
 }
 
 export class TestMiniportAdapter implements MiniportAdapter {
@@ -147,6 +152,7 @@ export class TestMiniportAdapter implements MiniportAdapter {
   name = '';
   eth!: EthernetMiniportState;
   rxPool: NetBufferListPool | null = null;
+  offloads: MiniportOffloads | null = null;
 
   // ---- script ----
   initStatus: NdisStatus = NDIS_STATUS_SUCCESS;
@@ -200,9 +206,15 @@ export class TestMiniportAdapter implements MiniportAdapter {
     if (this.allocateInInit) this.rxPool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:test-rx`, capacity: this.driver.options.rxCapacity ?? 64, dataSize: SLOT });
     if (this.initStatus !== NDIS_STATUS_SUCCESS) return this.initStatus; // (deliberately leaves the pool to the runtime)
     this.ndis.setRegistrationAttributes({ checkForHangTimeInSeconds: this.driver.options.checkForHangSeconds ?? 0 });
-    const general = ethernetGeneralAttributes({ macAddress: this.driver.options.mac ?? TEST_MAC, supportedOidList: ETHERNET_OIDS, vendorDescription: 'tsndis test miniport' });
+    const offload = this.driver.options.offload;
+    const oids = offload === undefined ? ETHERNET_OIDS : [...ETHERNET_OIDS, ...TASK_OFFLOAD_OIDS];
+    const general = ethernetGeneralAttributes({ macAddress: this.driver.options.mac ?? TEST_MAC, supportedOidList: oids, vendorDescription: 'tsndis test miniport' });
     this.ndis.setGeneralAttributes(general);
     this.eth = new EthernetMiniportState(general);
+    if (offload !== undefined) {
+      this.offloads = new MiniportOffloads(this.ndis, offload.hardware, offload.current ?? offload.hardware);
+      this.ndis.setOffloadAttributes(this.offloads.attributes);
+    }
     return NDIS_STATUS_SUCCESS;
   }
 
@@ -340,6 +352,10 @@ export class TestMiniportAdapter implements MiniportAdapter {
     if (this.oidMode === 'pend') {
       this.pendingOids.push(request);
       return NDIS_STATUS_PENDING;
+    }
+    if (this.offloads !== null) {
+      const status = this.offloads.handleOid(request);
+      if (status !== NDIS_STATUS_INVALID_OID) return status;
     }
     return handleEthernetOid(this.eth, request);
   }
@@ -742,6 +758,8 @@ export class TestBinding implements ProtocolBinding {
   readonly statuses: NdisStatusIndication[] = [];
   readonly pnpEvents: number[] = [];
   readonly oidDone = new Map<NdisOidRequest, NdisStatus>();
+  /** What bindAdapter was given. */
+  bindParameters: BindParameters | null = null;
   sendsOutstanding = 0;
   pausePending = false;
 
@@ -757,6 +775,7 @@ export class TestBinding implements ProtocolBinding {
 
   bindAdapter(params: BindParameters): NdisStatus {
     this.adapterName = shortName(params.adapterName);
+    this.bindParameters = params;
     this.driver.bindings.set(this.adapterName, this);
     this.driver.last = this;
     this.log('bind');

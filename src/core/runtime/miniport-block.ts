@@ -15,6 +15,7 @@ import type {
   MiniportAdapter,
   MiniportAdapterGeneralAttributes,
   MiniportAdapterHandle,
+  MiniportAdapterOffloadAttributes,
   MiniportAdapterRegistrationAttributes,
   MiniportDriverCharacteristics,
   NdisDpc,
@@ -28,6 +29,7 @@ import * as O from '../../ndis/oids.js';
 import {
   NDIS_STATUS_ADAPTER_REMOVED,
   NDIS_STATUS_FAILURE,
+  NDIS_STATUS_INVALID_PARAMETER,
   NDIS_STATUS_INVALID_STATE,
   NDIS_STATUS_NOT_ACCEPTED,
   NDIS_STATUS_NOT_SUPPORTED,
@@ -35,6 +37,8 @@ import {
   NDIS_STATUS_REQUEST_ABORTED,
   NDIS_STATUS_RESET_IN_PROGRESS,
   NDIS_STATUS_SUCCESS,
+  NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG,
+  NDIS_STATUS_TASK_OFFLOAD_HARDWARE_CAPABILITIES,
   type NdisStatus,
 } from '../../ndis/status.js';
 import type { NdisLinkState } from '../../ndis/structures.js';
@@ -48,6 +52,7 @@ import type { RuntimeContext } from './context.js';
 import type { FilterBlock } from './filter-block.js';
 import type { OpenBlock } from './open-block.js';
 import { completeOid } from './oid-routing.js';
+import { OffloadState, isNdisOffload } from './offload-state.js';
 import { StackTop } from './stack-top.js';
 import { back, on, transferBack, transferOn } from './transfer.js';
 
@@ -65,6 +70,7 @@ export const NDIS_ANSWERED_OIDS: readonly number[] = [
   O.OID_GEN_LINK_STATE,
   O.OID_GEN_PHYSICAL_MEDIUM,
   O.OID_GEN_PHYSICAL_MEDIUM_EX,
+  O.OID_TCP_OFFLOAD_CURRENT_CONFIG,
 ];
 
 class Dpc implements NdisDpc {
@@ -101,6 +107,8 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   general: MiniportAdapterGeneralAttributes | null = null;
   /** NDIS's cached link state, updated from NDIS_STATUS_LINK_STATE indications. */
   linkState: NdisLinkState | null = null;
+  /** Task offloads: the miniport's attributes and indications, and the protocols' view of them. */
+  readonly offload = new OffloadState();
 
   /** Filter modules, bottom → top. */
   filters: FilterBlock[] = [];
@@ -262,6 +270,19 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     return NDIS_STATUS_SUCCESS;
   }
 
+  /** NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES. */
+  setOffloadAttributes(attributes: MiniportAdapterOffloadAttributes): NdisStatus {
+    if (this.state !== 'Initializing') {
+      this.report('IllegalStateTransition', `setOffloadAttributes in state ${this.state}`);
+      return NDIS_STATUS_INVALID_STATE;
+    }
+    if (attributes === null || typeof attributes !== 'object' || !isNdisOffload(attributes.defaultOffloadConfiguration) || !isNdisOffload(attributes.hardwareOffloadCapabilities)) {
+      return NDIS_STATUS_INVALID_PARAMETER;
+    }
+    this.offload.setAttributes(attributes.defaultOffloadConfiguration, attributes.hardwareOffloadCapabilities);
+    return NDIS_STATUS_SUCCESS;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Data path: sends arriving from above (SendSink) and their completion
 
@@ -277,10 +298,22 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
       this.sendNetBufferListsComplete(nbls, 0);
       return;
     }
+    if (this.rt.verifying) this.#checkOffloadInfo(nbls);
     try {
       this.instance.sendNetBufferLists(nbls, portNumber, sendFlags);
     } catch (e) {
       this.handlerThrew('sendNetBufferLists', e);
+    }
+  }
+
+  /** NblOffloadNotEnabled: per-NBL offload requests against the miniport's current configuration. */
+  #checkOffloadInfo(nbls: NetBufferList): void {
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+      const why = this.offload.offloadViolation(nbl);
+      if (why !== null) {
+        const src = nbl.sourceHandle as { name?: string } | null;
+        this.report('NblOffloadNotEnabled', `NBL ${nbl.home.name}#${nbl.slot} from ${src?.name ?? 'an unknown originator'}: ${why}`);
+      }
     }
   }
 
@@ -395,6 +428,15 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     if (s === 'Halted' || s === 'Initializing' || s === 'Shutdown') {
       this.report('IllegalStateTransition', `status indication 0x${init.statusCode.toString(16)} in state ${s}`);
       return;
+    }
+    // NDIS caches the miniport's own offload reports (OID_TCP_OFFLOAD_CURRENT_CONFIG, the verifier).
+    if (init.statusCode === NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG || init.statusCode === NDIS_STATUS_TASK_OFFLOAD_HARDWARE_CAPABILITIES) {
+      if (!isNdisOffload(init.statusBuffer)) {
+        this.report('IllegalStateTransition', `${init.statusCode === NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG ? 'NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG' : 'NDIS_STATUS_TASK_OFFLOAD_HARDWARE_CAPABILITIES'} without an NDIS_OFFLOAD status buffer`);
+        return;
+      }
+      if (init.statusCode === NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG) this.offload.miniportCurrent(init.statusBuffer);
+      else this.offload.miniportHardware(init.statusBuffer);
     }
     this.statusEntry.deliverStatus(this.#indication(init));
   }
@@ -575,6 +617,9 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
       case O.OID_GEN_PHYSICAL_MEDIUM:
       case O.OID_GEN_PHYSICAL_MEDIUM_EX:
         return g.physicalMediumType;
+      case O.OID_TCP_OFFLOAD_CURRENT_CONFIG:
+        // The configuration as the protocols were told it (after filters that hide offloads).
+        return this.offload.protocolCurrent;
       default:
         return undefined;
     }

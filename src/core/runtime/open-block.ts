@@ -16,7 +16,6 @@ import type {
 import { currentLookaheadCodec, multicastListCodec, packetFilterCodec } from '../../ndis/oid-codecs.js';
 import { NdisOidRequest } from '../../ndis/oid-request.js';
 import { OID_802_3_MULTICAST_LIST, OID_GEN_CURRENT_LOOKAHEAD, OID_GEN_CURRENT_PACKET_FILTER } from '../../ndis/oids.js';
-import { NDIS_OFFLOAD_NONE } from '../../ndis/offload.js';
 import {
   NDIS_STATUS_CLOSING,
   NDIS_STATUS_FAILURE,
@@ -171,8 +170,8 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
       netLuid: this.mb.netLuid,
       mediaType: g.mediaType,
       generalAttributes: g,
-      defaultOffloadConfiguration: NDIS_OFFLOAD_NONE,
-      hardwareOffloadCapabilities: NDIS_OFFLOAD_NONE,
+      defaultOffloadConfiguration: this.mb.offload.protocolCurrent,
+      hardwareOffloadCapabilities: this.mb.offload.protocolHardware,
       keywords: this.keywords,
     };
   }

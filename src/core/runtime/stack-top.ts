@@ -24,7 +24,9 @@ import {
 } from '../../ndis/constants.js';
 import type { NdisStatusIndication } from '../../ndis/driver-api.js';
 import type { NdisOidRequest } from '../../ndis/oid-request.js';
-import { NDIS_STATUS_LINK_STATE, type NdisStatus } from '../../ndis/status.js';
+import { NDIS_STATUS_LINK_STATE, NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG, NDIS_STATUS_TASK_OFFLOAD_HARDWARE_CAPABILITIES, type NdisStatus } from '../../ndis/status.js';
+import { freezeOffload } from '../../ndis/offload-config.js';
+import { isNdisOffload } from './offload-state.js';
 import type { NdisLinkState } from '../../ndis/structures.js';
 import { NdisBlock, type OidIssuer, type ReceiveSink, type ReturnSink, type SendCompleteSink, type StatusSink } from './block.js';
 import type { RuntimeContext } from './context.js';
@@ -192,6 +194,11 @@ export class StackTop extends NdisBlock implements SendCompleteSink, ReceiveSink
   deliverStatus(indication: NdisStatusIndication): void {
     if (indication.statusCode === NDIS_STATUS_LINK_STATE && indication.statusBuffer !== null && typeof indication.statusBuffer === 'object') {
       this.mb.linkState = { ...(indication.statusBuffer as NdisLinkState) };
+    } else if (indication.statusCode === NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG && isNdisOffload(indication.statusBuffer)) {
+      // What the protocols see after the filters: the configuration later bindings are given.
+      this.mb.offload.protocolCurrent = freezeOffload(indication.statusBuffer);
+    } else if (indication.statusCode === NDIS_STATUS_TASK_OFFLOAD_HARDWARE_CAPABILITIES && isNdisOffload(indication.statusBuffer)) {
+      this.mb.offload.protocolHardware = freezeOffload(indication.statusBuffer);
     }
     for (const b of this.mb.bindings) {
       if (indication.destinationHandle !== null && indication.destinationHandle !== b) continue;

@@ -46,6 +46,8 @@ export interface TapDevice {
   readonly name: string;
   readonly fds: readonly number[];
   readonly vnetHeaderSize: number;
+  /** TUNSETOFFLOAD (needs the virtio-net header): what the kernel may hand us unfinished. Returns 0 or the errno. */
+  setOffloads(flags: number): number;
   close(): void;
 }
 
@@ -121,6 +123,12 @@ export function openTap(o: TapOptions): TapDevice {
     name,
     fds,
     vnetHeaderSize: o.vnetHeader ? 10 : 0,
+    setOffloads(flags: number): number {
+      if (!o.vnetHeader) return flags === 0 ? 0 : EINVAL;
+      // The offload features belong to the device: one queue's fd sets them for all.
+      const c = libc();
+      return c.ioctlVal(fds[0]!, TUNSETOFFLOAD, flags >>> 0) < 0 ? c.errno() : 0;
+    },
     close(): void {
       if (closed) return;
       closed = true;

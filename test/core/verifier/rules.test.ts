@@ -25,7 +25,11 @@ import {
   type NetBufferList,
   type NetPnPEvent,
 } from '../../../src/ndis/index.js';
+import { applyOffloadParameters } from '../../../src/ndis/offload-config.js';
+import { NDIS_OFFLOAD_PARAMETERS_LSOV2_DISABLED, NDIS_OFFLOAD_PARAMETERS_NO_CHANGES } from '../../../src/ndis/offload.js';
+import { NDIS_TCP_LARGE_SEND_OFFLOAD_IPv4, checksumTx, lsoV2Transmit } from '../../../src/ndis/nbl-info-bits.js';
 import { settle } from '../../support/hosts.js';
+import { FULL_OFFLOAD } from '../../support/offload.js';
 import { PEER_MAC, TEST_MAC, TestBinding, TestFilterModule, TestMiniportAdapter, nblArray, seqFrame } from '../../support/test-drivers.js';
 import { testStack, type StackSpec, type TestStack } from '../../support/test-stack.js';
 
@@ -236,6 +240,25 @@ const cases: { readonly [R in VerifierRule]: () => Promise<void> } = {
     s.binding(0).returnHeld();
     assert.equal(s.adapter.indicated, 0);
     await finish(s, 'NblNotOwned', 'T/eth0<-test.protocol1');
+  },
+
+  async NblOffloadNotEnabled() {
+    // A protocol that asks for LSOv2 because the hardware can do it, without looking at the current
+    // configuration (where the adapter has LSOv2 for IPv4 switched off).
+    const current = applyOffloadParameters(FULL_OFFLOAD, FULL_OFFLOAD, { ...NDIS_OFFLOAD_PARAMETERS_NO_CHANGES, lsoV2IPv4: NDIS_OFFLOAD_PARAMETERS_LSOV2_DISABLED });
+    const s = await stack({ miniport: { offload: { hardware: FULL_OFFLOAD, current } } });
+    const b = s.binding();
+    assert.equal(b.bindParameters?.defaultOffloadConfiguration.lsoV2.ipv4.encapsulation, 0, 'the binding was told');
+    const [ok, wrong] = b.allocate([frameOut(1), frameOut(2)]);
+    ok!.info.tcpIpChecksum = checksumTx({ isIPv4: true, tcpChecksum: true, tcpHeaderOffset: 34 }); // enabled: fine
+    wrong!.info.tcpLargeSend = lsoV2Transmit({ mss: 1460, tcpHeaderOffset: 34, ipVersion: NDIS_TCP_LARGE_SEND_OFFLOAD_IPv4 });
+    ok!.next = wrong!;
+    b.sendsOutstanding += 2;
+    b.ndis.sendNetBufferLists(ok!, 0, 0);
+    assert.equal(b.completions.length, 2);
+    assert.equal(s.rt.verifier.of('NblOffloadNotEnabled').length, 1, 'only the LSO NBL');
+    assert.match(s.rt.verifier.of('NblOffloadNotEnabled')[0]!.detail, /LSOv2 \(IPv4\) is not enabled/);
+    await finish(s, 'NblOffloadNotEnabled', MP);
   },
 
   async NblResourcesReturned() {

@@ -9,11 +9,14 @@ import {
   NDIS_STATUS_INVALID_PARAMETER,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
+  NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG,
+  NDIS_STATUS_TASK_OFFLOAD_HARDWARE_CAPABILITIES,
   NdisMedium802_3,
   NetEventPause,
   NetEventRestart,
   type BindParameters,
   type MiniportAdapterGeneralAttributes,
+  type NdisOffload,
   type NdisOidRequest,
   type NdisStatus,
   type NdisStatusIndication,
@@ -29,6 +32,9 @@ export class ImLowerBinding implements ProtocolBinding {
   readonly ndis: ProtocolBindingHandle;
   readonly pairs: ImPair[] = [];
   generalAttributes: MiniportAdapterGeneralAttributes | null = null;
+  /** The lower adapter's task offloads as NDIS reported them to us; the virtual miniport advertises them (§1.7). */
+  currentOffload: NdisOffload | null = null;
+  hardwareOffload: NdisOffload | null = null;
   running = false;
   sendsOutstanding = 0;
   #pausing = false;
@@ -43,6 +49,8 @@ export class ImLowerBinding implements ProtocolBinding {
     const open = this.ndis.openAdapter([NdisMedium802_3]);
     if (open.status !== NDIS_STATUS_SUCCESS) return open.status;
     this.generalAttributes = params.generalAttributes;
+    this.currentOffload = params.defaultOffloadConfiguration;
+    this.hardwareOffload = params.hardwareOffloadCapabilities;
     const configured = params.keywords.read('UpperBindings');
     const shortName = params.adapterName.slice(params.adapterName.lastIndexOf('/') + 1);
     const names = Array.isArray(configured) ? configured : typeof configured === 'string' && configured !== '' ? configured.split(',').map((s) => s.trim()) : [`${shortName}-pt`];
@@ -131,6 +139,10 @@ export class ImLowerBinding implements ProtocolBinding {
   }
 
   status(indication: NdisStatusIndication): void {
+    // A pass-through has one path, so its offloads are exactly the lower adapter's: follow them, and let
+    // the indication below carry them up (an IM over several adapters would intersect here).
+    if (indication.statusCode === NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG) this.currentOffload = indication.statusBuffer as NdisOffload;
+    else if (indication.statusCode === NDIS_STATUS_TASK_OFFLOAD_HARDWARE_CAPABILITIES) this.hardwareOffload = indication.statusBuffer as NdisOffload;
     for (const p of this.pairs) p.upper?.ndis.indicateStatus({ statusCode: indication.statusCode, statusBuffer: indication.statusBuffer });
   }
 }

@@ -43,6 +43,11 @@ export class ImUpperAdapter implements MiniportAdapter {
     this.ndis.setRegistrationAttributes({});
     // The virtual adapter looks like the adapter below it (same MAC, MTU, link), plus our context backfill.
     this.ndis.setGeneralAttributes({ ...lowerAttrs, contextBackFillSize: lowerAttrs.contextBackFillSize + IM_CONTEXT_SIZE });
+    // …and offers the task offloads of the adapter below, which does the work (§1.7).
+    const lower = pair.lower;
+    if (lower.currentOffload !== null && lower.hardwareOffload !== null) {
+      this.ndis.setOffloadAttributes({ defaultOffloadConfiguration: lower.currentOffload, hardwareOffloadCapabilities: lower.hardwareOffload });
+    }
     return NDIS_STATUS_SUCCESS;
   }
 

@@ -6,8 +6,14 @@
  * receive buffers (see queue.ts); the main thread is woken by Atomics.waitAsync, drains the fill ring in a
  * DPC and indicates NBL chains. Nothing on the main thread ever blocks on the device.
  * Transmit: each frame is written with one non-blocking write(2), prefixed by a virtio-net header when
- * the device was opened with IFF_VNET_HDR (the header comes from the NBL's checksum/LSO info, so offloads
- * can be switched on later without touching this path).
+ * the device was opened with IFF_VNET_HDR.
+ *
+ * Task offloads (with the virtio-net header only; see offload.ts): checksum and LSOv2 on transmit become
+ * the header's NEEDS_CSUM / GSO fields; on receive the kernel's DATA_VALID / NEEDS_CSUM become
+ * checksum-succeeded bits and its GSO super-frames become RSC units. The standardized keywords set the
+ * initial configuration, OID_TCP_OFFLOAD_PARAMETERS changes it, and receive offloads start once a
+ * protocol set OID_OFFLOAD_ENCAPSULATION (TUNSETOFFLOAD follows both). With RSC possible, receive slots
+ * hold a 64 KB frame each, so there are fewer of them (LargeReceiveBuffers).
  *
  * Link state: the adapter owns the TAP's carrier, so the link is up while the device is administratively
  * up. Writes to a down interface fail with EIO (→ NDIS_STATUS_MEDIA_DISCONNECTED and a link-down
@@ -17,10 +23,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import {
-  CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED,
-  CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED,
-  CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED,
   ETHERNET_HEADER_SIZE,
+  LSO_V2_TRANSMIT_COMPLETE,
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
   MediaDuplexStateFull,
@@ -31,6 +35,8 @@ import {
   NDIS_STATUS_ADAPTER_REMOVED,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_INVALID_OID,
+  NDIS_STATUS_NOT_SUPPORTED,
   NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_MEDIA_DISCONNECTED,
   NDIS_STATUS_PAUSED,
@@ -38,14 +44,20 @@ import {
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   NdisDevicePnPEventSurpriseRemoved,
+  NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
   NdisPauseFunctionsUnsupported,
+  OID_TCP_RSC_STATISTICS,
   ethernetGeneralAttributes,
+  lsoType,
   parseMac,
+  rscStatisticsCodec,
   type MiniportAdapter,
   type MiniportAdapterHandle,
   type MiniportInitParameters,
   type NdisDpc,
   type NdisLinkState,
+  type NdisOffload,
+  type NdisOffloadEncapsulation,
   type NdisOidRequest,
   type NdisStatus,
   type NdisTimerObject,
@@ -55,14 +67,16 @@ import {
 } from '../../../ndis/index.js';
 import { EAGAIN, EBADF, EBADFD, EINTR, EIO, ENODEV, libc } from '../../../io/tun/libc.js';
 import { TapError, openTap, setInterfaceMtu, type TapDevice } from '../../../io/tun/tap-device.js';
-import { VIRTIO_NET_HDR_F_DATA_VALID, writeEmptyVnetHeader } from '../../../io/tun/vnet-header.js';
+import { writeEmptyVnetHeader } from '../../../io/tun/vnet-header.js';
 import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
 import { stableMac } from '../../common/mac.js';
+import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords } from '../../common/task-offload.js';
+import { MAX_GSO_FRAME, TapOffload } from './offload.js';
+import { tapHardwareOffload } from './offload-caps.js';
 import { TapPollQueue, TapWorkerQueue, type RxQueue } from './queue.js';
 
 const MAX_NBLS_PER_INDICATION = 256;
 const DPC_BUDGET_INDICATIONS = 4;
-const CHECKSUM_VALID = CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED | CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED | CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED;
 
 type RunState = 'Halted' | 'Paused' | 'Running' | 'Pausing';
 
@@ -77,6 +91,8 @@ export class TapCounters {
   oversize = 0;
   filteredOut = 0;
   resourcesIndications = 0;
+  /** TUNSETOFFLOAD calls the kernel refused. */
+  setOffloadErrors = 0;
 }
 
 export class TapAdapter implements MiniportAdapter {
@@ -92,6 +108,11 @@ export class TapAdapter implements MiniportAdapter {
   linkUp = true;
   linkSpeedBps = 10_000_000_000n;
   queues: RxQueue[] = [];
+  /** Task offloads (null without the virtio-net header): configuration and OIDs, and the per-frame work. */
+  offloads: MiniportOffloads | null = null;
+  readonly offload = new TapOffload();
+  /** The TUNSETOFFLOAD bits in effect. */
+  tunOffloads = 0;
   #dpcs: NdisDpc[] = [];
   #staging = new Uint8Array(0);
   #indicated = 0;
@@ -117,6 +138,9 @@ export class TapAdapter implements MiniportAdapter {
     this.frameSize = k.readInt('*JumboPacket', 1514, 1514, 65535);
     this.linkSpeedBps = BigInt(k.readInt('LinkSpeedMbps', 10_000, 1, 400_000)) * 1_000_000n;
     const rxBuffers = k.readInt('*ReceiveBuffers', 1024, 16, 65536);
+    // RSC needs room for 64 KB super-frames in every receive slot: decided here, once.
+    const largeRx = vnet && (k.readInt('*RscIPv4', 1, 0, 1) === 1 || k.readInt('*RscIPv6', 1, 0, 1) === 1);
+    const largeRxBuffers = k.readInt('LargeReceiveBuffers', 128, 16, 4096);
     const configured = k.read('NetworkAddress');
     this.mac = (typeof configured === 'string' && configured !== '' ? parseMac(configured) : null) ?? stableMac(`tap/${params.adapterName}`);
     try {
@@ -132,23 +156,35 @@ export class TapAdapter implements MiniportAdapter {
       if (e !== 0) this.ndis.log('warn', `could not set the MTU of ${this.device.name} to ${mtu} (errno ${e}); set it on the kernel side`);
     }
     this.ndis.setRegistrationAttributes({ checkForHangTimeInSeconds: 0 });
+    const oids = this.vnet > 0 ? [...ETHERNET_OIDS, ...TASK_OFFLOAD_OIDS, ...(largeRx ? [OID_TCP_RSC_STATISTICS] : [])] : ETHERNET_OIDS;
     const general = ethernetGeneralAttributes({
       macAddress: this.mac,
       mtu,
       linkSpeedBps: this.linkSpeedBps,
       connected: true,
-      supportedOidList: ETHERNET_OIDS,
+      supportedOidList: oids,
       vendorDescription: `tsndis TAP adapter (${this.device.name}${vnet ? ', virtio-net header' : ''}${queues > 1 ? `, ${queues} queues` : ''})`,
       backfill: this.vnet,
     });
     this.ndis.setGeneralAttributes(general);
     this.eth = new EthernetMiniportState(general);
-    // Receive slots hold the virtio-net header, the frame and room for one VLAN tag, 64-byte aligned.
-    const slot = (this.vnet + this.frameSize + 4 + 63) & ~63;
-    this.#staging = new Uint8Array(this.vnet + this.frameSize + 4);
+    if (this.vnet > 0) {
+      const hardware = tapHardwareOffload(largeRx);
+      this.offloads = new MiniportOffloads(this.ndis, hardware, offloadFromKeywords(k, hardware), {
+        apply: (next) => this.#applyOffloads(next, this.offloads!.encapsulation),
+        encapsulationChanged: (e) => void this.#applyOffloads(this.offloads!.current, e),
+      });
+      this.offload.configure(this.offloads.current, false, false);
+      this.ndis.setOffloadAttributes(this.offloads.attributes);
+    }
+    // Receive slots hold the virtio-net header, the frame (a GSO super-frame with RSC) and room for one
+    // VLAN tag, 64-byte aligned.
+    const maxRxFrame = Math.max(this.frameSize + 4, largeRx ? MAX_GSO_FRAME : 0);
+    const slot = (this.vnet + maxRxFrame + 63) & ~63;
+    this.#staging = new Uint8Array(this.vnet + Math.max(this.frameSize + 4, this.vnet > 0 ? MAX_GSO_FRAME : 0));
     try {
       for (let q = 0; q < this.device.fds.length; q++) {
-        const pool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx${q}`, capacity: rxBuffers, dataSize: slot });
+        const pool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx${q}`, capacity: largeRx ? largeRxBuffers : rxBuffers, dataSize: slot });
         const dpc = this.ndis.allocateDpc(() => this.#receiveDpc(q));
         this.#dpcs.push(dpc);
         const fd = this.device.fds[q]!;
@@ -273,7 +309,12 @@ export class TapAdapter implements MiniportAdapter {
     nb.dataOffset = vnet;
     nb.currentMdlOffset = vnet;
     nb.dataLength = frameLen;
-    if (vnet > 0 && (m.bytes[m.byteOffset]! & VIRTIO_NET_HDR_F_DATA_VALID) !== 0) nbl.info.tcpIpChecksum = CHECKSUM_VALID;
+    // Offload flags or a GSO type in the virtio-net header: checksum / RSC info (or a drop).
+    if (vnet > 0 && (m.bytes[m.byteOffset]! | m.bytes[m.byteOffset + 1]!) !== 0 && !this.offload.receive(nbl, m.bytes, m.byteOffset, start, frameLen)) {
+      stats.rcvErrors++;
+      queue.repost(nbl);
+      return;
+    }
     nbl.info.filteringInfo = queue.index;
     nbl.sourceHandle = this.ndis;
     stats.countRcv(cls, frameLen);
@@ -373,10 +414,14 @@ export class TapAdapter implements MiniportAdapter {
         continue;
       }
       const fd = device.fds[device.fds.length > 1 ? nbl.info.hashValue % device.fds.length : 0]!;
+      // Offload work only when the NBL asks for it and there is a header to carry it.
+      const lso = nbl.info.tcpLargeSend;
+      const offloaded = vnet > 0 && (nbl.info.tcpIpChecksum | lso) !== 0;
+      const limit = offloaded && lso !== 0 ? MAX_GSO_FRAME : maxLen;
       let status: NdisStatus = NDIS_STATUS_SUCCESS;
       for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null && status === NDIS_STATUS_SUCCESS; nb = nb.next) {
         const len = nb.dataLength;
-        if (len < ETHERNET_HEADER_SIZE || len > maxLen) {
+        if (len < ETHERNET_HEADER_SIZE || len > limit) {
           status = NDIS_STATUS_INVALID_LENGTH;
           stats.xmitErrors++;
           break;
@@ -387,14 +432,32 @@ export class TapAdapter implements MiniportAdapter {
         if (m.words !== null && nb.currentMdlOffset >= vnet && nb.currentMdlOffset + len <= m.byteCount) {
           // Zero copy: the frame is contiguous in slab memory with room for the header in its backfill.
           const start = m.byteOffset + nb.currentMdlOffset - vnet;
-          if (vnet > 0) writeEmptyVnetHeader(m.bytes, start);
+          if (offloaded) {
+            status = this.offload.transmit(nbl, m.bytes, start, start + vnet, len);
+            if (status !== NDIS_STATUS_SUCCESS) {
+              stats.xmitErrors++;
+              break;
+            }
+          } else if (vnet > 0) {
+            writeEmptyVnetHeader(m.bytes, start);
+          }
           if (m.mappedSystemVa < 0) m.mappedSystemVa = c.address(m.bytes);
           w = c.writeAt(fd, m.mappedSystemVa + start, vnet + len);
           if (w < 0 && c.errno() === EINTR) w = c.writeAt(fd, m.mappedSystemVa + start, vnet + len);
+          // The header fields patched for the kernel go back as the protocol wrote them.
+          if (offloaded) this.offload.restore(m.bytes);
           this.counters.zeroCopyWrites++;
         } else {
-          if (vnet > 0) writeEmptyVnetHeader(staging, 0);
           nb.copyOut(staging, vnet, 0, len);
+          if (offloaded) {
+            status = this.offload.transmit(nbl, staging, 0, vnet, len);
+            if (status !== NDIS_STATUS_SUCCESS) {
+              stats.xmitErrors++;
+              break;
+            }
+          } else if (vnet > 0) {
+            writeEmptyVnetHeader(staging, 0);
+          }
           w = c.write(fd, staging, vnet + len);
           if (w < 0 && c.errno() === EINTR) w = c.write(fd, staging, vnet + len);
         }
@@ -405,6 +468,8 @@ export class TapAdapter implements MiniportAdapter {
         status = this.#writeFailed(c.errno());
       }
       if (status === NDIS_STATUS_SUCCESS && !this.linkUp) this.#setLink(true);
+      // LSO NBLs always complete with the transmit-complete form of their info (§2.3).
+      if (lso !== 0) nbl.info.tcpLargeSend = lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE ? LSO_V2_TRANSMIT_COMPLETE : 0;
       nbl.status = status;
     }
     this.ndis.sendNetBufferListsComplete(nbls, 0);
@@ -469,7 +534,41 @@ export class TapAdapter implements MiniportAdapter {
   }
 
   oidRequest(request: NdisOidRequest): NdisStatus {
+    if (this.offloads !== null) {
+      const status = this.offloads.handleOid(request);
+      if (status !== NDIS_STATUS_INVALID_OID) return status;
+      if (request.oid === OID_TCP_RSC_STATISTICS) {
+        if (!request.isQuery || !this.offloads.hardware.rsc.ipv4Enabled) return NDIS_STATUS_NOT_SUPPORTED;
+        const o = this.offload.counters;
+        return request.completeQuery(rscStatisticsCodec, {
+          coalescedPkts: BigInt(o.rxCoalescedSegments),
+          coalescedOctets: BigInt(o.rxCoalescedBytes),
+          coalesceEvents: BigInt(o.rxCoalescedFrames),
+          aborts: 0n,
+        });
+      }
+    }
     return handleEthernetOid(this.eth, request);
+  }
+
+  /**
+   * Puts an offload configuration into effect: the per-frame masks, then TUNSETOFFLOAD (receive offloads
+   * only for the IP versions OID_OFFLOAD_ENCAPSULATION enabled).
+   */
+  #applyOffloads(next: NdisOffload, encapsulation: NdisOffloadEncapsulation): NdisStatus {
+    const before = this.tunOffloads;
+    this.offload.configure(next, encapsulation.ipv4.enabled === 1, encapsulation.ipv6.enabled === 1);
+    const flags = this.offload.tunFlags;
+    if (flags === before || this.device === null) return NDIS_STATUS_SUCCESS;
+    const e = this.device.setOffloads(flags);
+    if (e !== 0) {
+      this.counters.setOffloadErrors++;
+      this.ndis.log('error', `TUNSETOFFLOAD 0x${flags.toString(16)} on ${this.interfaceName} failed with errno ${e}`);
+      this.offload.configure(this.offloads!.current, encapsulation.ipv4.enabled === 1, encapsulation.ipv6.enabled === 1);
+      return NDIS_STATUS_FAILURE;
+    }
+    this.tunOffloads = flags;
+    return NDIS_STATUS_SUCCESS;
   }
 
   cancelOidRequest(_requestId: number): void {}
@@ -483,6 +582,7 @@ export class TapAdapter implements MiniportAdapter {
       linkUp: this.linkUp,
       ...this.counters,
       rcvNoBuffer: this.eth.stats.rcvNoBuffer,
+      ...(this.offloads === null ? {} : { tunOffloads: `0x${this.tunOffloads.toString(16)}`, offload: { ...this.offload.counters } }),
     };
   }
 }

@@ -2,9 +2,12 @@
  * tsndis.tap: an Ethernet miniport over a Linux TAP device (see README.md in this folder).
  */
 import { NdisMedium802_3, type MiniportDriverCharacteristics } from '../../../ndis/index.js';
+import { STANDARD_OFFLOAD_KEYWORDS } from '../../common/task-offload.js';
 import { TapAdapter } from './adapter.js';
 
 export { TapAdapter, TapCounters } from './adapter.js';
+export { TapOffload, TapOffloadCounters, FrameLayout, locateHeaders, MAX_GSO_FRAME } from './offload.js';
+export { tapHardwareOffload, TAP_LSO_MAX_OFFLOAD_SIZE } from './offload-caps.js';
 
 export const tapMiniport = {
   kind: 'miniport',
@@ -22,6 +25,10 @@ export const tapMiniport = {
     '*JumboPacket': { type: 'int', description: 'largest frame in bytes including the Ethernet header (sets the TAP MTU)', default: 1514, min: 1514, max: 65535 },
     '*ReceiveBuffers': { type: 'int', description: 'receive buffers per queue', default: 1024, min: 16, max: 65536 },
     LinkSpeedMbps: { type: 'int', description: 'reported link speed in Mbit/s', default: 10000, min: 1, max: 400000 },
+    LargeReceiveBuffers: { type: 'int', description: 'receive buffers per queue when RSC is possible (each holds a 64 KB super-frame)', default: 128, min: 16, max: 4096 },
+    // Task offloads (standardized keywords; only with VnetHeader). *RscIPv4/*RscIPv6 at 0 for both also
+    // keep the receive slots small.
+    ...STANDARD_OFFLOAD_KEYWORDS,
   },
   adapter: TapAdapter,
 } as const satisfies MiniportDriverCharacteristics;

@@ -7,9 +7,15 @@
  *
  * States and ownership: sends are rejected with NDIS_STATUS_PAUSED unless Running; pause drops frames
  * not yet indicated and completes when every indicated NBL came back.
+ *
+ * Task offloads (opt-in, the standardized keywords, all 0 by default; see offload.ts): checksum offload
+ * and LSOv2 on send; a receiver with RSC takes LSO frames whole as RSC units (its receive slots then hold
+ * 64 KB), any other receiver gets them segmented.
  */
 import {
+  ByteSpan,
   ETHERNET_HEADER_SIZE,
+  LSO_V2_TRANSMIT_COMPLETE,
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
   MediaDuplexStateFull,
@@ -18,15 +24,23 @@ import {
   NDIS_RECEIVE_FLAGS_PERFECT_FILTERED,
   NDIS_RECEIVE_FLAGS_RESOURCES,
   NDIS_STATUS_ADAPTER_REMOVED,
+  NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_INVALID_OID,
   NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_MEDIA_DISCONNECTED,
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisDevicePnPEventSurpriseRemoved,
+  NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6,
+  NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
+  NDIS_OFFLOAD_NONE,
   NdisPauseFunctionsUnsupported,
+  copyBytes,
   ethernetGeneralAttributes,
+  lsoType,
+  lsoV2IpVersion,
   parseMac,
   type MiniportAdapter,
   type MiniportAdapterHandle,
@@ -35,6 +49,8 @@ import {
   type NdisDpc,
   type NdisLinkParameters,
   type NdisLinkState,
+  type NdisOffload,
+  type NdisOffloadEncapsulation,
   type NdisOidRequest,
   type NdisStatus,
   type NdisTimerObject,
@@ -44,8 +60,15 @@ import {
   type NetDevicePnPEvent,
 } from '../../../ndis/index.js';
 import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
+import { MAX_GSO_FRAME } from '../../common/frame-layout.js';
+import { LsoSegmenter, type SegmentTarget } from '../../common/lso-segment.js';
+import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords, softwareOffloadCapabilities, standardOffloadKeywords } from '../../common/task-offload.js';
+import { WireOffload } from './offload.js';
 import { VirtualWire, type WirePort } from './wire.js';
 import { stableMac } from '../../common/mac.js';
+
+/** The offload keywords of this miniport: the standardized ones, every default 0 (offloads are opt-in). */
+export const VIRTUAL_WIRE_OFFLOAD_KEYWORDS = standardOffloadKeywords(false);
 
 export { stableMac };
 
@@ -66,8 +89,24 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   mac: Uint8Array = new Uint8Array(6);
   frameSize = 1514;
   linkSpeedBps = 10_000_000_000n;
+  /** Task offloads (null when no offload keyword is set): configuration and OIDs. */
+  offloads: MiniportOffloads | null = null;
+  readonly wireOffload = new WireOffload();
 
   #rxPool: NetBufferListPool | null = null;
+  /** Bytes a receive slot holds (a 64 KB unit with RSC). */
+  #slotBytes = 0;
+  /** Receive path: the chain being built from one sender's chain. */
+  #inHead: NetBufferList | null = null;
+  #inTail: NetBufferList | null = null;
+  #inCount = 0;
+  // LSO frames: gathered contiguous when the sender's data is not, then segmented or taken whole.
+  #gather = new Uint8Array(0);
+  readonly #span = new ByteSpan();
+  readonly #segmenter = new LsoSegmenter();
+  #segNbl: NetBufferList | null = null;
+  #segCls = 0;
+  #segBits = 0;
   #dpc: NdisDpc | null = null;
   #delayTimer: NdisTimerObject | null = null;
   /** Frames copied in and waiting for the DPC (chained through `next`). */
@@ -108,6 +147,9 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     this.linkSpeedBps = BigInt(k.readInt('LinkSpeedMbps', 10_000, 1, 400_000)) * 1_000_000n;
     const rxBuffers = k.readInt('*ReceiveBuffers', 512, 16, 65536);
     this.wire = VirtualWire.named(wireName);
+    const anyOffload = Object.keys(VIRTUAL_WIRE_OFFLOAD_KEYWORDS).some((kw) => k.readInt(kw, 0) !== 0);
+    // RSC means 64 KB receive slots, decided once: fewer of them.
+    const largeRx = anyOffload && (k.readInt('*RscIPv4', 0, 0, 1) === 1 || k.readInt('*RscIPv6', 0, 0, 1) === 1);
 
     this.ndis.setRegistrationAttributes({ checkForHangTimeInSeconds: 0 });
     const general = ethernetGeneralAttributes({
@@ -115,14 +157,31 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       mtu: this.frameSize - ETHERNET_HEADER_SIZE,
       linkSpeedBps: this.linkSpeedBps,
       connected: this.wire.linkUp,
-      supportedOidList: ETHERNET_OIDS,
+      supportedOidList: anyOffload ? [...ETHERNET_OIDS, ...TASK_OFFLOAD_OIDS] : ETHERNET_OIDS,
       vendorDescription: `tsndis virtual wire adapter (${wireName})`,
     });
     this.ndis.setGeneralAttributes(general);
     this.eth = new EthernetMiniportState(general);
+    if (anyOffload) {
+      const hardware = softwareOffloadCapabilities(largeRx);
+      this.offloads = new MiniportOffloads(this.ndis, hardware, offloadFromKeywords(k, hardware), {
+        apply: (next) => {
+          this.#configureOffloads(next, this.offloads!.encapsulation);
+          return NDIS_STATUS_SUCCESS;
+        },
+        encapsulationChanged: (e) => this.#configureOffloads(this.offloads!.current, e),
+      });
+      this.#configureOffloads(this.offloads.current, this.offloads.encapsulation);
+      this.ndis.setOffloadAttributes(this.offloads.attributes);
+      this.#gather = new Uint8Array(MAX_GSO_FRAME);
+    } else {
+      this.wireOffload.configure(NDIS_OFFLOAD_NONE, false, false);
+    }
     // Slots rounded up so frames stay 64-byte aligned in the slab.
-    const slot = (this.frameSize + 4 + 63) & ~63;
-    this.#rxPool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx`, capacity: rxBuffers, dataSize: slot });
+    const slot = ((largeRx ? MAX_GSO_FRAME : this.frameSize + 4) + 63) & ~63;
+    this.#slotBytes = slot;
+    const capacity = largeRx ? k.readInt('LargeReceiveBuffers', 128, 16, 4096) : rxBuffers;
+    this.#rxPool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx`, capacity, dataSize: slot });
     this.#dpc = this.ndis.allocateDpc(() => this.#indicateReady());
     this.#delayTimer = this.ndis.allocateTimer(() => this.#releaseDelayed());
     this.wire.attach(this);
@@ -180,12 +239,25 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       : !wire.linkUp ? NDIS_STATUS_MEDIA_DISCONNECTED
       : NDIS_STATUS_SUCCESS;
     let frames = 0;
+    let lsoSeen = false;
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
       let status = base;
+      const lso = nbl.info.tcpLargeSend;
+      let limit = maxLen;
+      if (lso !== 0) {
+        lsoSeen = true;
+        // §2.4 rule 10: LSO that is not (or no longer) enabled is refused.
+        if (this.offloads !== null && this.wireOffload.lsoAllowed(lso)) {
+          limit = MAX_GSO_FRAME;
+        } else if (status === NDIS_STATUS_SUCCESS) {
+          status = NDIS_STATUS_FAILURE;
+          this.wireOffload.counters.txLsoRefused++;
+        }
+      }
       if (status === NDIS_STATUS_SUCCESS) {
         for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
           const len = nb.dataLength;
-          if (len < ETHERNET_HEADER_SIZE || len > maxLen) status = NDIS_STATUS_INVALID_LENGTH;
+          if (len < ETHERNET_HEADER_SIZE || len > limit) status = NDIS_STATUS_INVALID_LENGTH;
         }
         if (status === NDIS_STATUS_SUCCESS) {
           for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
@@ -209,6 +281,13 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     }
     // The peers copy what they accept now, so every send can complete at once (the NIC's DMA is done).
     if (frames > 0) wire.transmitChain(this, nbls, frames);
+    // LSO NBLs complete with the transmit-complete form of their info (§2.3), once the peers have read it.
+    if (lsoSeen) {
+      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+        const lso = nbl.info.tcpLargeSend;
+        if (lso !== 0) nbl.info.tcpLargeSend = lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE ? LSO_V2_TRANSMIT_COMPLETE : 0;
+      }
+    }
     this.ndis.sendNetBufferListsComplete(nbls, 0);
   }
 
@@ -237,14 +316,16 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     const lossy = wire.lossy;
     const counters = wire.counters;
     const source = this.ndis;
-    let head: NetBufferList | null = null;
-    let tail: NetBufferList | null = null;
-    let n = 0;
+    this.#inHead = this.#inTail = null;
+    this.#inCount = 0;
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
       if (nbl.status !== NDIS_STATUS_SUCCESS) continue;
+      // The sender's offload requests: done here, on this adapter's copy.
+      const cs = nbl.info.tcpIpChecksum;
+      const lso = nbl.info.tcpLargeSend;
       for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
         const len = nb.dataLength;
-        if (len < ETHERNET_HEADER_SIZE || len > maxLen) {
+        if (len < ETHERNET_HEADER_SIZE || len > (lso === 0 ? maxLen : MAX_GSO_FRAME)) {
           stats.rcvErrors++;
           continue;
         }
@@ -260,6 +341,10 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
           cls = filterAccepts(packetFilter, mac, multicast, dst, 0);
         }
         if (cls < 0) continue; // not for us: a NIC's address filter drops it silently
+        if (lso !== 0) {
+          this.#receiveLargeSend(nb, len, lso, cls);
+          continue;
+        }
         const rx = pool.allocate();
         if (rx === null) {
           stats.rcvNoBuffer++;
@@ -268,14 +353,17 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         const rnb = rx.firstNetBuffer!;
         nb.copyOutToMdl(rnb.poolMdl!, 0, 0, len);
         rnb.dataLength = len;
+        if (cs !== 0) rx.info.tcpIpChecksum = this.wireOffload.finishChecksums(cs, rnb.poolMdl!.bytes, rnb.poolMdl!.byteOffset, len);
         rx.sourceHandle = source;
         stats.countRcv(cls, len);
-        if (tail === null) head = rx;
-        else tail.next = rx;
-        tail = rx;
-        n++;
+        this.#append(rx);
       }
     }
+    const head = this.#inHead as NetBufferList | null;
+    const tail = this.#inTail as NetBufferList | null;
+    const n = this.#inCount;
+    this.#inHead = this.#inTail = null;
+    this.#inCount = 0;
     if (head === null) return;
     const delayMs = wire.delayMs;
     if (delayMs > 0) {
@@ -297,6 +385,81 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     this.#readyCount += n;
     this.#dpc!.queue();
   }
+
+  #append(rx: NetBufferList): void {
+    if (this.#inTail === null) this.#inHead = rx;
+    else this.#inTail.next = rx;
+    this.#inTail = rx;
+    this.#inCount++;
+  }
+
+  /** An LSO frame from the wire: whole, as an RSC unit, when RSC is on for its IP version; else segmented. */
+  #receiveLargeSend(nb: NetBuffer, len: number, lso: number, cls: number): void {
+    const stats = this.eth.stats;
+    const o = this.wireOffload;
+    const span = this.#span;
+    if (this.#gather.length < len || !nb.getDataBuffer(len, this.#gather, span)) {
+      o.counters.rxOffloadDropped++;
+      stats.rcvErrors++;
+      return;
+    }
+    const pool = this.#rxPool!;
+    if (lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE && o.rscOn(lso) && len <= this.#slotBytes) {
+      const rx = pool.allocate();
+      if (rx === null) {
+        stats.rcvNoBuffer++;
+        return;
+      }
+      const rnb = rx.firstNetBuffer!;
+      const m = rnb.poolMdl!;
+      copyBytes(span.bytes, span.offset, m.bytes, m.byteOffset, len);
+      if (!o.finishSuperFrame(lso, rx, m.bytes, m.byteOffset, len)) {
+        pool.free(rx);
+        stats.rcvErrors++;
+        return;
+      }
+      rnb.dataLength = len;
+      rx.sourceHandle = this.ndis;
+      stats.countRcv(cls, len);
+      this.#append(rx);
+      return;
+    }
+    this.#segCls = cls;
+    this.#segBits = o.tcpValidBits(lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE && lsoV2IpVersion(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6);
+    const made = this.#segmenter.segment(span.bytes, span.offset, len, lso, this.#segNext, this.#segDone);
+    if (made < 0) {
+      o.counters.rxOffloadDropped++;
+      stats.rcvErrors++;
+      return;
+    }
+    o.counters.rxSegmentedFrames++;
+  }
+
+  /** Each segment goes straight into a receive buffer of this adapter. */
+  readonly #segNext = (length: number, _index: number, t: SegmentTarget): boolean => {
+    if (length > this.#slotBytes) return false;
+    const rx = this.#rxPool!.allocate();
+    if (rx === null) {
+      this.eth.stats.rcvNoBuffer++;
+      return false;
+    }
+    const m = rx.firstNetBuffer!.poolMdl!;
+    this.#segNbl = rx;
+    t.bytes = m.bytes;
+    t.offset = m.byteOffset;
+    return true;
+  };
+
+  readonly #segDone = (length: number): void => {
+    const rx = this.#segNbl!;
+    this.#segNbl = null;
+    rx.firstNetBuffer!.dataLength = length;
+    rx.info.tcpIpChecksum = this.#segBits;
+    rx.sourceHandle = this.ndis;
+    this.eth.stats.countRcv(this.#segCls, length);
+    this.wireOffload.counters.rxSegments++;
+    this.#append(rx);
+  };
 
   #releaseDelayed(): void {
     const now = this.ndis.now();
@@ -421,7 +584,15 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     this.ndis.indicateStatus({ statusCode: NDIS_STATUS_LINK_STATE, statusBuffer: linkState });
   }
 
+  #configureOffloads(current: NdisOffload, e: NdisOffloadEncapsulation): void {
+    this.wireOffload.configure(current, e.ipv4.enabled === 1, e.ipv6.enabled === 1);
+  }
+
   oidRequest(request: NdisOidRequest): NdisStatus {
+    if (this.offloads !== null) {
+      const status = this.offloads.handleOid(request);
+      if (status !== NDIS_STATUS_INVALID_OID) return status;
+    }
     return handleEthernetOid(this.eth, request, {
       linkParameters: (p: NdisLinkParameters) => {
         if (p.xmitLinkSpeed > 0n) this.linkSpeedBps = p.xmitLinkSpeed;
@@ -433,5 +604,10 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
 
   cancelOidRequest(_requestId: number): void {
     // Every request completes synchronously.
+  }
+
+  /** Shown by the inspector when offloads are configured. */
+  inspect(): Record<string, unknown> | null {
+    return this.offloads === null ? null : { offload: { ...this.wireOffload.counters } };
   }
 }

@@ -3,10 +3,11 @@
  * (see README.md in this folder for keywords and supported OIDs).
  */
 import { NdisMedium802_3, type MiniportDriverCharacteristics } from '../../../ndis/index.js';
-import { VirtualWireAdapter } from './adapter.js';
+import { VIRTUAL_WIRE_OFFLOAD_KEYWORDS, VirtualWireAdapter } from './adapter.js';
 
 export { VirtualWire, type WireImpairment, type WirePort } from './wire.js';
-export { VirtualWireAdapter, stableMac } from './adapter.js';
+export { VirtualWireAdapter, VIRTUAL_WIRE_OFFLOAD_KEYWORDS, stableMac } from './adapter.js';
+export { WireOffload, WireOffloadCounters } from './offload.js';
 
 export const virtualWireMiniport = {
   kind: 'miniport',
@@ -21,6 +22,9 @@ export const virtualWireMiniport = {
     '*JumboPacket': { type: 'int', description: 'largest frame in bytes including the Ethernet header', default: 1514, min: 1514, max: 16384 },
     '*ReceiveBuffers': { type: 'int', description: 'receive buffers (NBLs) in the adapter pool', default: 512, min: 16, max: 65536 },
     LinkSpeedMbps: { type: 'int', description: 'reported link speed in Mbit/s', default: 10000, min: 1, max: 400000 },
+    LargeReceiveBuffers: { type: 'int', description: 'receive buffers when RSC is on (each holds a 64 KB unit)', default: 128, min: 16, max: 4096 },
+    // Task offloads, opt-in: any of these non-zero makes the adapter offer checksum offload, LSOv2 and RSC.
+    ...VIRTUAL_WIRE_OFFLOAD_KEYWORDS,
   },
   adapter: VirtualWireAdapter,
 } as const satisfies MiniportDriverCharacteristics;

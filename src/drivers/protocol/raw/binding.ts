@@ -25,6 +25,7 @@ import {
   statusName,
   type BindParameters,
   type NdisStatus,
+  type NetBuffer,
   type NetBufferList,
   type NetBufferListPool,
   type NetPnPEvent,
@@ -40,6 +41,19 @@ export interface RawOptions {
   receiveQueueDepth?: number;
   /** NBLs in the send pool (default 256). */
   sendPoolSize?: number;
+  /**
+   * Largest frame one send NBL holds (default: the adapter's MTU + 18). Raise it to hand down LSO frames
+   * (up to 64 KB) on an adapter that offloads segmentation.
+   */
+  sendFrameSize?: number;
+}
+
+/** Per-packet offload info for a frame sent through `send` (NBL info slots, as the NDIS encoders pack them). */
+export interface RawSendInfo {
+  /** TcpIpChecksumNetBufferListInfo (checksumTx / checksumTxValue). */
+  tcpIpChecksum?: number;
+  /** TcpLargeSendNetBufferListInfo (lsoV2Transmit). */
+  tcpLargeSend?: number;
 }
 
 export class RawCounters {
@@ -64,7 +78,13 @@ export class RawCounters {
 interface Slot {
   nbl: NetBufferList | null;
   length: number;
-  readonly copy: Uint8Array;
+  /** Sized for an MTU frame; grown (once) when a larger frame (RSC, jumbo) must be copied. */
+  copy: Uint8Array;
+}
+
+function copyInto(slot: Slot, nb: NetBuffer, len: number): number {
+  if (len > slot.copy.length) slot.copy = new Uint8Array(len);
+  return nb.copyOut(slot.copy, 0, 0, len);
 }
 
 /** Handler mode: the binding passes each received chain to user code, then returns it at once. */
@@ -84,6 +104,8 @@ export class RawBinding implements ProtocolBinding {
   receiveHandler: RawReceiveHandler | null = null;
   sendCompleteHandler: RawSendCompleteHandler | null = null;
   #frameSize = 1518;
+  /** Largest frame a send NBL holds. */
+  #sendFrameSize = 1518;
   #backfill = 0;
   #ring: Slot[] = [];
   #head = 0;
@@ -100,6 +122,7 @@ export class RawBinding implements ProtocolBinding {
       packetFilter: options.packetFilter ?? NDIS_PACKET_TYPE_DIRECTED | NDIS_PACKET_TYPE_MULTICAST | NDIS_PACKET_TYPE_BROADCAST,
       receiveQueueDepth: options.receiveQueueDepth ?? 256,
       sendPoolSize: options.sendPoolSize ?? 256,
+      sendFrameSize: options.sendFrameSize ?? 0,
     };
     this.#onBound = onBound;
     this.#onUnbound = onUnbound;
@@ -116,10 +139,11 @@ export class RawBinding implements ProtocolBinding {
     const depth = k.readInt('ReceiveQueueDepth', this.options.receiveQueueDepth, 1, 1 << 20);
     const filter = k.readInt('PacketFilter', this.options.packetFilter, 0, 0xffffffff);
     this.#frameSize = params.generalAttributes.mtuSize + 14 + 4;
+    this.#sendFrameSize = Math.max(this.#frameSize, k.readInt('SendFrameSize', this.options.sendFrameSize, 0, 1 << 20));
     // Leave the backfill the adapter asked for in front of every frame (a TAP writes its virtio-net
     // header there instead of copying the frame).
     this.#backfill = params.generalAttributes.dataBackFillSize;
-    const slot = (this.#backfill + this.#frameSize + 63) & ~63;
+    const slot = (this.#backfill + this.#sendFrameSize + 63) & ~63;
     this.sendPool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:raw-tx`, capacity: k.readInt('SendPoolSize', this.options.sendPoolSize, 1, 1 << 20), dataSize: slot });
     this.#ring = Array.from({ length: depth }, () => ({ nbl: null, length: 0, copy: new Uint8Array(this.#frameSize) }));
     this.#bindRequest = NdisOidRequest.set(packetFilterCodec, filter);
@@ -206,9 +230,9 @@ export class RawBinding implements ProtocolBinding {
         this.#count++;
         c.framesReceived++;
         c.bytesReceived += len;
-        if (copyOnly || len > slot.copy.length) {
+        if (copyOnly) {
           slot.nbl = null;
-          slot.length = nb.copyOut(slot.copy, 0, 0, Math.min(len, slot.copy.length));
+          slot.length = copyInto(slot, nb, len);
           c.receiveCopied++;
         } else {
           slot.nbl = nbl;
@@ -259,10 +283,17 @@ export class RawBinding implements ProtocolBinding {
   // ---------------------------------------------------------------------------------------------
   // User-facing operations
 
-  /** Copies `frame` into an NBL and sends it. False when not running or out of send buffers. */
-  send(frame: Uint8Array): boolean {
+  /**
+   * Copies `frame` into an NBL and sends it, with `info` in its NBL info slots (checksum / LSO offload
+   * requests). False when not running or out of send buffers.
+   */
+  send(frame: Uint8Array, info?: RawSendInfo): boolean {
     const nbl = this.#prepare(frame);
     if (nbl === null) return false;
+    if (info !== undefined) {
+      nbl.info.tcpIpChecksum = info.tcpIpChecksum ?? 0;
+      nbl.info.tcpLargeSend = info.tcpLargeSend ?? 0;
+    }
     this.sendChain(nbl, 1);
     return true;
   }
@@ -289,7 +320,7 @@ export class RawBinding implements ProtocolBinding {
       this.counters.refusedNotRunning++;
       return null;
     }
-    if (frame.length > this.#frameSize) throw new RangeError(`frame of ${frame.length} bytes exceeds the adapter's ${this.#frameSize}`);
+    if (frame.length > this.#sendFrameSize) throw new RangeError(`frame of ${frame.length} bytes exceeds the ${this.#sendFrameSize} a send buffer holds`);
     const nbl = this.sendPool.allocate();
     if (nbl === null) {
       this.counters.refusedNoResources++;
@@ -382,7 +413,7 @@ export class RawBinding implements ProtocolBinding {
       const slot = ring[(this.#head + i) % ring.length]!;
       const nbl = slot.nbl;
       if (nbl === null) continue;
-      slot.length = nbl.firstNetBuffer!.copyOut(slot.copy, 0, 0, Math.min(slot.length, slot.copy.length));
+      slot.length = copyInto(slot, nbl.firstNetBuffer!, slot.length);
       slot.nbl = null;
       this.counters.receiveCopied++;
       nbl.next = head;

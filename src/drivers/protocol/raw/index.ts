@@ -6,7 +6,7 @@
 import { NdisMedium802_3, type ProtocolBindingHandle, type ProtocolDriverCharacteristics } from '../../../ndis/index.js';
 import { RawBinding, type RawOptions } from './binding.js';
 
-export { RawBinding, RawCounters, type RawOptions, type RawReceiveHandler, type RawSendCompleteHandler } from './binding.js';
+export { RawBinding, RawCounters, type RawOptions, type RawReceiveHandler, type RawSendCompleteHandler, type RawSendInfo } from './binding.js';
 
 export class RawProtocol {
   readonly characteristics: ProtocolDriverCharacteristics;
@@ -32,6 +32,7 @@ export class RawProtocol {
         PacketFilter: { type: 'int', description: 'NDIS_PACKET_TYPE_* bits to set on bind', default: options.packetFilter ?? 0xb },
         ReceiveQueueDepth: { type: 'int', description: 'received frames held before dropping', default: options.receiveQueueDepth ?? 256, min: 1 },
         SendPoolSize: { type: 'int', description: 'NBLs in the send pool', default: options.sendPoolSize ?? 256, min: 1 },
+        SendFrameSize: { type: 'int', description: 'largest frame one send buffer holds (0: the MTU); raise for LSO', default: options.sendFrameSize ?? 0, min: 0, max: 1 << 20 },
       },
       binding: Binding,
     };

@@ -101,6 +101,10 @@ export interface TcpInput {
    * merged that many segments into this one (RSC); the engine then counts and ACKs accordingly.
    */
   input(flow: TcpFlow, bytes: Uint8Array, offset: number, length: number, coalescedSegments: number): void;
-  /** An ICMP error quoting a segment of `flow`; `nextHopMtu` is set for 'packet-too-big' (else 0). */
-  icmpError(flow: TcpFlow, error: TcpIcmpError, nextHopMtu: number): void;
+  /**
+   * An ICMP error quoting a segment of `flow` (local = this host); `nextHopMtu` is set for
+   * 'packet-too-big' (else 0). `quotedSeq` (optional, added later and compatible): the sequence number
+   * of the quoted TCP header; when given, errors for data not in flight are ignored (RFC 5927 §4.1).
+   */
+  icmpError(flow: TcpFlow, error: TcpIcmpError, nextHopMtu: number, quotedSeq?: number): void;
 }

@@ -1,0 +1,327 @@
+/**
+ * Task offloads of the TAP miniport: NDIS per-packet offload info ↔ the virtio-net header.
+ *
+ * Transmit (NDIS → kernel): checksum NBL info becomes VIRTIO_NET_HDR_F_NEEDS_CSUM with csum_start /
+ * csum_offset (the protocol left the pseudo-header sum, length included, in the field, which is what
+ * the kernel expects too); LSOv2 NBL info becomes gso_type TCPV4/TCPV6 + gso_size = MSS. Three header
+ * fields differ between the two worlds and are patched just for the write, then restored: the IP length
+ * (LSOv2 leaves it 0; the kernel checks it), the IPv4 header checksum (the kernel never computes it, but
+ * verifies it), and the LSO pseudo-header seed (NDIS leaves the TCP length out, Linux wants it in).
+ *
+ * Receive (kernel → NDIS): DATA_VALID / NEEDS_CSUM become checksum-succeeded bits for the right
+ * protocol (a partial TCP checksum is reported as TcpChecksumValueInvalid; a partial one NDIS has no
+ * such bit for, or one for an offload the protocol switched off, is finished in software); a GSO frame
+ * (gso_type TCPV4/TCPV6) becomes one RSC unit with CoalescedSegCount = ceil(payload / gso_size).
+ *
+ * Nothing here allocates per frame: one parse result and the patch record are reused.
+ */
+import {
+  CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED,
+  CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED,
+  CHECKSUM_RX_TCP_CHECKSUM_VALUE_INVALID,
+  CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED,
+  CHECKSUM_TX_IP_HEADER_CHECKSUM,
+  CHECKSUM_TX_IS_IPV4,
+  CHECKSUM_TX_IS_IPV6,
+  CHECKSUM_TX_TCP_CHECKSUM,
+  CHECKSUM_TX_UDP_CHECKSUM,
+  NDIS_ENCAPSULATION_NOT_SUPPORTED,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_INVALID_PACKET,
+  NDIS_STATUS_SUCCESS,
+  NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6,
+  NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
+  checksumTxTcpHeaderOffset,
+  lsoMss,
+  lsoTcpHeaderOffset,
+  lsoType,
+  lsoV2IpVersion,
+  rscInfoValue,
+  type NdisOffload,
+  type NdisStatus,
+  type NetBufferList,
+} from '../../../ndis/index.js';
+import { TUN_F_CSUM, TUN_F_TSO4, TUN_F_TSO6, TUN_F_TSO_ECN } from '../../../io/tun/tap-device.js';
+import {
+  VIRTIO_NET_HDR_F_DATA_VALID,
+  VIRTIO_NET_HDR_F_NEEDS_CSUM,
+  VIRTIO_NET_HDR_GSO_ECN,
+  VIRTIO_NET_HDR_GSO_NONE,
+  VIRTIO_NET_HDR_GSO_TCPV4,
+  VIRTIO_NET_HDR_GSO_TCPV6,
+  VIRTIO_NET_HDR_SIZE,
+} from '../../../io/tun/vnet-header.js';
+import { read16, write16 } from '../../../wire/bytes.js';
+import { finishChecksum, foldChecksum, internetChecksum, onesComplementSum } from '../../../wire/checksum.js';
+import { Ipv4Field } from '../../../wire/ipv4.js';
+import { IPV6_HEADER_LEN, Ipv6Field } from '../../../wire/ipv6.js';
+import { IpProtocol } from '../../../wire/numbers.js';
+import { FrameLayout, MAX_GSO_FRAME, locateHeaders } from '../../common/frame-layout.js';
+
+export { FrameLayout, MAX_GSO_FRAME, locateHeaders };
+import { TCP_HEADER_LEN, TcpField, TcpFlags } from '../../../wire/tcp.js';
+import { UdpField } from '../../../wire/udp.js';
+
+
+function writeLe16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v & 0xff;
+  b[o + 1] = (v >>> 8) & 0xff;
+}
+
+function readLe16(b: Uint8Array, o: number): number {
+  return b[o]! | (b[o + 1]! << 8);
+}
+
+/** What the offload paths did, for `inspect()` and OID_TCP_RSC_STATISTICS. */
+export class TapOffloadCounters {
+  txChecksumOffloaded = 0;
+  txLsoFrames = 0;
+  /** Segments the kernel will cut the LSO frames into. */
+  txLsoSegments = 0;
+  txLsoPayloadBytes = 0;
+  /** Sends with offload info the TAP could not honour (malformed headers, LSOv1, LSO while switched off). */
+  txOffloadRefused = 0;
+  rxChecksumValidated = 0;
+  /** Partial checksums finished in software (the protocol did not enable that receive offload). */
+  rxChecksumCompleted = 0;
+  rxCoalescedFrames = 0;
+  rxCoalescedSegments = 0;
+  rxCoalescedBytes = 0;
+  /** Received frames dropped: a GSO frame with RSC off for its IP version, or a malformed virtio-net header. */
+  rxOffloadDropped = 0;
+}
+
+// Receive offloads in effect, as bits (checked per frame).
+const RX_TCP4 = 1 << 0;
+const RX_UDP4 = 1 << 1;
+const RX_IP4 = 1 << 2;
+const RX_TCP6 = 1 << 3;
+const RX_UDP6 = 1 << 4;
+const RSC4 = 1 << 5;
+const RSC6 = 1 << 6;
+const LSO4 = 1 << 7;
+const LSO6 = 1 << 8;
+
+export class TapOffload {
+  readonly counters = new TapOffloadCounters();
+  readonly #layout = new FrameLayout();
+  #mask = 0;
+  // Header fields patched for the write in progress: (offset, original value) pairs.
+  readonly #patchAt = new Int32Array(3);
+  readonly #patchWas = new Int32Array(3);
+  #patches = 0;
+
+  /**
+   * Takes in the current configuration; `v4` / `v6`: OID_OFFLOAD_ENCAPSULATION enabled that family.
+   * Receive offloads run only for enabled families; transmit work asked for by NBL info is always done.
+   */
+  configure(o: NdisOffload, v4: boolean, v6: boolean): void {
+    const c = o.checksum;
+    let m = 0;
+    if (v4) {
+      if (c.ipv4Receive.tcpChecksum) m |= RX_TCP4;
+      if (c.ipv4Receive.udpChecksum) m |= RX_UDP4;
+      if (c.ipv4Receive.ipChecksum) m |= RX_IP4;
+      if (o.rsc.ipv4Enabled) m |= RSC4;
+    }
+    if (v6) {
+      if (c.ipv6Receive.tcpChecksum) m |= RX_TCP6;
+      if (c.ipv6Receive.udpChecksum) m |= RX_UDP6;
+      if (o.rsc.ipv6Enabled) m |= RSC6;
+    }
+    if (o.lsoV2.ipv4.encapsulation !== NDIS_ENCAPSULATION_NOT_SUPPORTED) m |= LSO4;
+    if (o.lsoV2.ipv6.encapsulation !== NDIS_ENCAPSULATION_NOT_SUPPORTED) m |= LSO6;
+    this.#mask = m;
+  }
+
+  /**
+   * TUNSETOFFLOAD bits for the configuration: what the kernel may hand us unfinished. Partial checksums
+   * once any receive checksum offload or RSC is on; GSO frames per IP version with RSC.
+   */
+  get tunFlags(): number {
+    const m = this.#mask;
+    if ((m & (RX_TCP4 | RX_UDP4 | RX_TCP6 | RX_UDP6 | RSC4 | RSC6)) === 0) return 0;
+    let f = TUN_F_CSUM;
+    if ((m & RSC4) !== 0) f |= TUN_F_TSO4;
+    if ((m & RSC6) !== 0) f |= TUN_F_TSO6;
+    if ((m & (RSC4 | RSC6)) !== 0) f |= TUN_F_TSO_ECN;
+    return f;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Receive
+
+  /**
+   * Fills the NBL info of a received frame whose virtio-net header (at `h`) is not all zero; the frame
+   * is `b[f, f + len)`. False: drop the frame (counted).
+   */
+  receive(nbl: NetBufferList, b: Uint8Array, h: number, f: number, len: number): boolean {
+    const L = this.#layout;
+    const ip = locateHeaders(b, f, len, L);
+    const flags = b[h]!;
+    if (b[h + 1]! !== VIRTIO_NET_HDR_GSO_NONE) return this.#coalesced(nbl, b, h, f, len, ip);
+    const m = this.#mask;
+    let info = 0;
+    if ((flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) !== 0) {
+      const start = readLe16(b, h + 6);
+      const off = readLe16(b, h + 8);
+      if (start + off + 2 > len) {
+        this.counters.rxOffloadDropped++;
+        return false;
+      }
+      const proto = off === TcpField.Checksum ? IpProtocol.Tcp : off === UdpField.Checksum ? IpProtocol.Udp : -1;
+      const v6 = L.ipVersion === 6;
+      const tcpOn = (m & (v6 ? RX_TCP6 : RX_TCP4)) !== 0;
+      if (ip && proto === IpProtocol.Tcp && tcpOn) {
+        // The field holds only the pseudo-header sum: valid data, not a valid checksum value.
+        info = CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED | CHECKSUM_RX_TCP_CHECKSUM_VALUE_INVALID;
+      } else {
+        let c = finishChecksum(onesComplementSum(b, f + start, len - start));
+        if (c === 0 && proto === IpProtocol.Udp) c = 0xffff;
+        write16(b, f + start + off, c);
+        this.counters.rxChecksumCompleted++;
+        if (ip && proto === IpProtocol.Udp && (m & (v6 ? RX_UDP6 : RX_UDP4)) !== 0) info = CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED;
+      }
+      // The kernel built or checked the IPv4 header of any frame it flags.
+      if (L.ipVersion === 4 && (m & RX_IP4) !== 0) info |= CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED;
+    } else if ((flags & VIRTIO_NET_HDR_F_DATA_VALID) !== 0 && ip) {
+      const v6 = L.ipVersion === 6;
+      if (L.l4Protocol === IpProtocol.Tcp && (m & (v6 ? RX_TCP6 : RX_TCP4)) !== 0) info = CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED;
+      else if (L.l4Protocol === IpProtocol.Udp && (m & (v6 ? RX_UDP6 : RX_UDP4)) !== 0) info = CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED;
+      if (!v6 && (m & RX_IP4) !== 0) info |= CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED;
+    }
+    if (info !== 0) this.counters.rxChecksumValidated++;
+    nbl.info.tcpIpChecksum = info;
+    return true;
+  }
+
+  /** A GSO super-frame: one RSC unit, when RSC is on for its IP version. */
+  #coalesced(nbl: NetBufferList, b: Uint8Array, h: number, f: number, len: number, ip: boolean): boolean {
+    const L = this.#layout;
+    const type = b[h + 1]! & ~VIRTIO_NET_HDR_GSO_ECN;
+    const gsoSize = readLe16(b, h + 4);
+    const want = type === VIRTIO_NET_HDR_GSO_TCPV4 ? 4 : type === VIRTIO_NET_HDR_GSO_TCPV6 ? 6 : 0;
+    const on = (this.#mask & (want === 6 ? RSC6 : RSC4)) !== 0;
+    const tcp = L.l4Offset;
+    const thl = ip && L.l4Protocol === IpProtocol.Tcp && tcp + TCP_HEADER_LEN <= len ? (b[f + tcp + TcpField.DataOffsetFlags]! >> 4) * 4 : 0;
+    const payload = len - tcp - thl;
+    if (want === 0 || want !== L.ipVersion || !on || gsoSize === 0 || thl < TCP_HEADER_LEN || payload <= 0) {
+      this.counters.rxOffloadDropped++;
+      return false;
+    }
+    const segments = Math.ceil(payload / gsoSize);
+    nbl.info.tcpRecvSegCoalesceInfo = rscInfoValue(segments, 0);
+    // §4.4: an SCU always reports IP and TCP checksums succeeded; the TCP field is not the unit's checksum.
+    nbl.info.tcpIpChecksum = CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED | CHECKSUM_RX_TCP_CHECKSUM_VALUE_INVALID | (want === 4 ? CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED : 0);
+    const c = this.counters;
+    c.rxCoalescedFrames++;
+    c.rxCoalescedSegments += segments;
+    c.rxCoalescedBytes += payload;
+    return true;
+  }
+
+  // -------------------------------------------------------------------------------------------------
+  // Transmit
+
+  /**
+   * Writes the virtio-net header for `nbl`'s frame `b[f, f + len)` at `h` and patches the header fields
+   * the kernel needs (call `restore(b)` after the write). Returns SUCCESS or the status to fail the NBL
+   * with (counted in txOffloadRefused).
+   */
+  transmit(nbl: NetBufferList, b: Uint8Array, h: number, f: number, len: number): NdisStatus {
+    this.#patches = 0;
+    for (let i = 0; i < VIRTIO_NET_HDR_SIZE; i++) b[h + i] = 0;
+    const lso = nbl.info.tcpLargeSend;
+    if (lso !== 0) return this.#largeSend(lso, b, h, f, len);
+    const cs = nbl.info.tcpIpChecksum;
+    if ((cs & (CHECKSUM_TX_IS_IPV4 | CHECKSUM_TX_IS_IPV6)) === 0) return NDIS_STATUS_SUCCESS;
+    const L = this.#layout;
+    if (!locateHeaders(b, f, len, L)) return this.#refuse(NDIS_STATUS_INVALID_PACKET);
+    if ((cs & CHECKSUM_TX_IP_HEADER_CHECKSUM) !== 0 && (cs & CHECKSUM_TX_IS_IPV4) !== 0 && L.ipVersion === 4) this.#ipv4HeaderChecksum(b, f + L.ipOffset, L.ipHeaderLength);
+    let start = -1;
+    let off = 0;
+    if ((cs & CHECKSUM_TX_TCP_CHECKSUM) !== 0) {
+      start = checksumTxTcpHeaderOffset(cs) || (L.l4Protocol === IpProtocol.Tcp ? L.l4Offset : -1);
+      off = TcpField.Checksum;
+    } else if ((cs & CHECKSUM_TX_UDP_CHECKSUM) !== 0) {
+      start = L.l4Protocol === IpProtocol.Udp ? L.l4Offset : -1;
+      off = UdpField.Checksum;
+    }
+    if (off !== 0) {
+      if (start < 0 || start + off + 2 > len) return this.#refuse(NDIS_STATUS_INVALID_PACKET);
+      b[h] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+      writeLe16(b, h + 6, start);
+      writeLe16(b, h + 8, off);
+    }
+    this.counters.txChecksumOffloaded++;
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  /** LSOv2 (§2.3, §2.4): the kernel segments; this fixes the length fields and the checksum seed. */
+  #largeSend(lso: number, b: Uint8Array, h: number, f: number, len: number): NdisStatus {
+    if (lsoType(lso) !== NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE) return this.#refuse(NDIS_STATUS_FAILURE); // LSOv1 is not offered
+    const v6 = lsoV2IpVersion(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6;
+    // §2.4 rule 10: once LSO is switched off, NBLs that still ask for it are dropped.
+    if ((this.#mask & (v6 ? LSO6 : LSO4)) === 0) return this.#refuse(NDIS_STATUS_FAILURE);
+    const L = this.#layout;
+    const mss = lsoMss(lso);
+    const tcp = lsoTcpHeaderOffset(lso);
+    if (!locateHeaders(b, f, len, L) || L.ipVersion !== (v6 ? 6 : 4) || L.l4Protocol !== IpProtocol.Tcp || L.l4Offset !== tcp || mss === 0 || tcp + TCP_HEADER_LEN > len) {
+      return this.#refuse(NDIS_STATUS_INVALID_PACKET);
+    }
+    const thl = (b[f + tcp + TcpField.DataOffsetFlags]! >> 4) * 4;
+    const payload = len - tcp - thl;
+    const ipLength = v6 ? len - L.ipOffset - IPV6_HEADER_LEN : len - L.ipOffset;
+    if (thl < TCP_HEADER_LEN || payload < 0) return this.#refuse(NDIS_STATUS_INVALID_PACKET);
+    if (ipLength > 0xffff) return this.#refuse(NDIS_STATUS_INVALID_LENGTH);
+    const ipAt = f + L.ipOffset;
+    if (v6) {
+      this.#patch(b, ipAt + Ipv6Field.PayloadLength, ipLength);
+    } else {
+      this.#patch(b, ipAt + Ipv4Field.TotalLength, ipLength);
+      this.#ipv4HeaderChecksum(b, ipAt, L.ipHeaderLength);
+    }
+    // NDIS's seed leaves the TCP length out (each segment has its own); Linux's has the whole length in.
+    const seedAt = f + tcp + TcpField.Checksum;
+    this.#patch(b, seedAt, foldChecksum(read16(b, seedAt) + (len - tcp)));
+    b[h] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    writeLe16(b, h + 2, tcp + thl);
+    writeLe16(b, h + 6, tcp);
+    writeLe16(b, h + 8, TcpField.Checksum);
+    if (payload > mss) {
+      const cwr = (b[f + tcp + TcpField.Flags]! & TcpFlags.Cwr) !== 0;
+      b[h + 1] = (v6 ? VIRTIO_NET_HDR_GSO_TCPV6 : VIRTIO_NET_HDR_GSO_TCPV4) | (cwr ? VIRTIO_NET_HDR_GSO_ECN : 0);
+      writeLe16(b, h + 4, mss);
+    }
+    const c = this.counters;
+    c.txLsoFrames++;
+    c.txLsoSegments += Math.max(1, Math.ceil(payload / mss));
+    c.txLsoPayloadBytes += payload;
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  /** The kernel verifies IPv4 header checksums and never computes them: do it here (field zeroed first). */
+  #ipv4HeaderChecksum(b: Uint8Array, ip: number, ihl: number): void {
+    this.#patch(b, ip + Ipv4Field.Checksum, 0);
+    write16(b, ip + Ipv4Field.Checksum, internetChecksum(b, ip, ihl));
+  }
+
+  #patch(b: Uint8Array, at: number, value: number): void {
+    const i = this.#patches++;
+    this.#patchAt[i] = at;
+    this.#patchWas[i] = read16(b, at);
+    write16(b, at, value);
+  }
+
+  /** Puts the patched fields back (the NBL's memory belongs to the protocol). */
+  restore(b: Uint8Array): void {
+    for (let i = this.#patches - 1; i >= 0; i--) write16(b, this.#patchAt[i]!, this.#patchWas[i]!);
+    this.#patches = 0;
+  }
+
+  #refuse(status: NdisStatus): NdisStatus {
+    this.counters.txOffloadRefused++;
+    return status;
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * Congestion control, one object per connection: NewReno (RFC 5681, RFC 6582) and CUBIC (RFC 9438).
+ * Windows are in bytes. The connection drives loss recovery itself (fast retransmit, NewReno partial
+ * ACKs, SACK holes); a controller only decides cwnd and ssthresh at the events below.
+ *
+ * Slow start counts every acknowledged byte (RFC 3465 with no per-ACK limit), as Linux does, so an
+ * ACK that covers a 64 KB coalesced segment grows the window as much as 44 separate ACKs would.
+ */
+export type CongestionAlgorithm = 'newreno' | 'cubic';
+
+export interface CongestionControl {
+  readonly algorithm: CongestionAlgorithm;
+  /** Congestion window, bytes. */
+  readonly cwnd: number;
+  readonly ssthresh: number;
+  /** New data acknowledged outside recovery; `rttMs` is the smoothed RTT (0 when unknown). */
+  onAck(acked: number, nowMs: number, rttMs: number): void;
+  /** Loss detected by duplicate ACKs or SACK: set ssthresh, cwnd = ssthresh. */
+  onCongestion(nowMs: number, flightSize: number): void;
+  /** Retransmission timeout: cwnd drops to one segment. */
+  onTimeout(nowMs: number, flightSize: number): void;
+  /** Sets cwnd directly (NewReno inflation/deflation during recovery, recovery exit). */
+  setCwnd(bytes: number): void;
+  /** The sender was idle longer than an RTO (RFC 5681 §4.1): restart from the initial window. */
+  onIdleRestart(restartWindow: number): void;
+  /** The MSS changed (path MTU): rescale. */
+  setMss(mss: number): void;
+}
+
+/** 2^31 − 1 stands for an infinite ssthresh: slow start until the first loss. */
+const INITIAL_SSTHRESH = 0x7fffffff;
+const MAX_CWND = 0x3fffffff;
+
+export function initialWindow(mss: number, segments: number): number {
+  // RFC 6928: min(10·MSS, max(2·MSS, 14600)) for 10 segments; other counts scale it.
+  return segments === 10 ? Math.min(10 * mss, Math.max(2 * mss, 14600)) : Math.max(1, segments) * mss;
+}
+
+abstract class Base implements CongestionControl {
+  abstract readonly algorithm: CongestionAlgorithm;
+  cwnd: number;
+  ssthresh = INITIAL_SSTHRESH;
+  constructor(
+    protected mss: number,
+    initial: number,
+  ) {
+    this.cwnd = initial;
+  }
+  abstract onAck(acked: number, nowMs: number, rttMs: number): void;
+  abstract onCongestion(nowMs: number, flightSize: number): void;
+  abstract onTimeout(nowMs: number, flightSize: number): void;
+
+  /** Slow start: grows by the bytes acknowledged, never past ssthresh; returns the bytes left over. */
+  protected slowStart(acked: number): number {
+    const room = this.ssthresh - this.cwnd;
+    const grow = Math.min(acked, room);
+    this.cwnd = Math.min(MAX_CWND, this.cwnd + grow);
+    return acked - grow;
+  }
+
+  setCwnd(bytes: number): void {
+    this.cwnd = Math.max(this.mss, Math.min(MAX_CWND, bytes));
+  }
+
+  onIdleRestart(restartWindow: number): void {
+    this.cwnd = Math.min(this.cwnd, Math.max(restartWindow, this.mss));
+  }
+
+  setMss(mss: number): void {
+    this.mss = mss;
+    if (this.cwnd < mss) this.cwnd = mss;
+  }
+}
+
+export class NewReno extends Base {
+  readonly algorithm = 'newreno';
+  #acc = 0;
+
+  onAck(acked: number): void {
+    if (this.cwnd < this.ssthresh) acked = this.slowStart(acked);
+    if (acked <= 0) return;
+    // Congestion avoidance by byte counting (RFC 5681 §3.1): one MSS per cwnd of data acknowledged.
+    this.#acc += acked;
+    if (this.#acc >= this.cwnd) {
+      this.#acc -= this.cwnd;
+      this.cwnd = Math.min(MAX_CWND, this.cwnd + this.mss);
+    }
+  }
+
+  onCongestion(_nowMs: number, flightSize: number): void {
+    this.ssthresh = Math.max(Math.floor(flightSize / 2), 2 * this.mss);
+    this.cwnd = this.ssthresh;
+    this.#acc = 0;
+  }
+
+  onTimeout(_nowMs: number, flightSize: number): void {
+    this.ssthresh = Math.max(Math.floor(flightSize / 2), 2 * this.mss);
+    this.cwnd = this.mss;
+    this.#acc = 0;
+  }
+}
+
+const CUBIC_C = 0.4;
+const CUBIC_BETA = 0.7;
+const CUBIC_ALPHA = (3 * (1 - CUBIC_BETA)) / (1 + CUBIC_BETA);
+
+/**
+ * CUBIC (RFC 9438): after a congestion event the window follows W(t) = C·(t − K)³ + W_max (segments,
+ * seconds), with the Reno-friendly estimate W_est as a floor, fast convergence, and β = 0.7.
+ */
+export class Cubic extends Base {
+  readonly algorithm = 'cubic';
+  /** Window before the last reduction, segments. */
+  wMax = 0;
+  /** Start of the current congestion-avoidance epoch (ms), or −1. */
+  #epochStart = -1;
+  #k = 0;
+  #origin = 0;
+  #wEst = 0;
+  #cwndEpoch = 0;
+  /** Fractional segments of growth not yet added to cwnd. */
+  #credit = 0;
+
+  onAck(acked: number, nowMs: number, rttMs: number): void {
+    if (this.cwnd < this.ssthresh) {
+      acked = this.slowStart(acked);
+      if (acked <= 0) return;
+    }
+    const mss = this.mss;
+    const cwndSeg = this.cwnd / mss;
+    if (this.#epochStart < 0) {
+      this.#epochStart = nowMs;
+      this.#cwndEpoch = cwndSeg;
+      this.#wEst = cwndSeg;
+      if (cwndSeg < this.wMax) {
+        this.#k = Math.cbrt((this.wMax - cwndSeg) / CUBIC_C);
+        this.#origin = this.wMax;
+      } else {
+        this.#k = 0;
+        this.#origin = cwndSeg;
+      }
+    }
+    const ackedSeg = acked / mss;
+    const t = (nowMs - this.#epochStart + rttMs) / 1000;
+    let target = this.#origin + CUBIC_C * (t - this.#k) ** 3;
+    // RFC 9438 §4.2: the target stays within [cwnd, 1.5·cwnd].
+    if (target < cwndSeg) target = cwndSeg;
+    else if (target > 1.5 * cwndSeg) target = 1.5 * cwndSeg;
+    // Reno-friendly region (§4.3): W_est grows by α per window (1 once it passed W_max).
+    const alpha = this.#wEst >= this.wMax ? 1 : CUBIC_ALPHA;
+    this.#wEst += (alpha * ackedSeg) / cwndSeg;
+    let growth = ((target - cwndSeg) / cwndSeg) * ackedSeg;
+    if (this.#wEst > cwndSeg + growth) growth = this.#wEst - cwndSeg;
+    this.#credit += growth * mss;
+    if (this.#credit >= 1) {
+      const whole = Math.floor(this.#credit);
+      this.#credit -= whole;
+      this.cwnd = Math.min(MAX_CWND, this.cwnd + whole);
+    }
+  }
+
+  #reduce(): void {
+    const cwndSeg = this.cwnd / this.mss;
+    // Fast convergence (§4.7): release bandwidth to newer flows when W_max shrinks.
+    this.wMax = cwndSeg < this.wMax ? (cwndSeg * (1 + CUBIC_BETA)) / 2 : cwndSeg;
+    this.ssthresh = Math.max(Math.floor(this.cwnd * CUBIC_BETA), 2 * this.mss);
+    this.#epochStart = -1;
+    this.#credit = 0;
+  }
+
+  onCongestion(_nowMs: number, _flightSize: number): void {
+    this.#reduce();
+    this.cwnd = this.ssthresh;
+  }
+
+  onTimeout(_nowMs: number, _flightSize: number): void {
+    this.#reduce();
+    this.cwnd = this.mss;
+  }
+
+  override onIdleRestart(restartWindow: number): void {
+    super.onIdleRestart(restartWindow);
+    this.#epochStart = -1;
+  }
+
+  /** For tests and `info()`: the epoch's K (seconds) and the cwnd at its start (segments). */
+  get epoch(): { k: number; cwndEpoch: number; started: boolean } {
+    return { k: this.#k, cwndEpoch: this.#cwndEpoch, started: this.#epochStart >= 0 };
+  }
+}
+
+export function createCongestionControl(algorithm: CongestionAlgorithm, mss: number, initialWindowBytes: number): CongestionControl {
+  return algorithm === 'newreno' ? new NewReno(mss, initialWindowBytes) : new Cubic(mss, initialWindowBytes);
+}

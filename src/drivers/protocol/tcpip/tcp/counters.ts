@@ -1,0 +1,123 @@
+/**
+ * Engine-wide counters, named after RFC 4022 (TCP-MIB) and `netstat -s`, plus one counter per reason a
+ * segment is dropped or answered specially. Plain numeric fields: the data path only increments them.
+ */
+export class TcpCounters {
+  // RFC 4022 tcp group.
+  /** CLOSED → SYN-SENT transitions (connect). */
+  activeOpens = 0;
+  /** LISTEN → SYN-RECEIVED transitions (a SYN accepted by a listener). */
+  passiveOpens = 0;
+  /** SYN-SENT/SYN-RECEIVED → CLOSED, and SYN-RECEIVED → LISTEN. */
+  attemptFails = 0;
+  /** ESTABLISHED/CLOSE-WAIT → CLOSED by a reset (sent or received). */
+  estabResets = 0;
+  /** Connections now in ESTABLISHED or CLOSE-WAIT. */
+  currEstab = 0;
+  /** Segments received (a coalesced segment counts as the segments it merged). */
+  inSegs = 0;
+  /** Segments sent (pure ACKs and RSTs included), except those carrying only retransmitted data; an LSO buffer counts as the segments it becomes. */
+  outSegs = 0;
+  /** Segments retransmitted. */
+  retransSegs = 0;
+  /** Segments received in error (bad header or options). */
+  inErrs = 0;
+  /** Segments sent with RST. */
+  outRsts = 0;
+
+  // Receive statistics.
+  /** Received buffers that merged more than one segment (RSC). */
+  coalescedBuffers = 0;
+  coalescedSegments = 0;
+  /** Data segments that arrived out of order (queued in the assembler). */
+  outOfOrderSegments = 0;
+  /** Duplicate data (already received bytes). */
+  duplicateSegments = 0;
+  delayedAcks = 0;
+  acksSent = 0;
+  windowUpdatesSent = 0;
+
+  // Drops by reason (each also explains why nothing else happened to the segment).
+  /** Header shorter than 20 bytes, data offset < 5 or past the segment. */
+  badOffset = 0;
+  /** Malformed options. */
+  badOptions = 0;
+  /** Source or destination port 0. */
+  badPort = 0;
+  /** Sequence number outside the receive window (answered with an ACK unless rate limited). */
+  outOfWindow = 0;
+  /** Old timestamp (RFC 7323 PAWS). */
+  pawsRejected = 0;
+  /** ACK for data never sent (answered with an ACK). */
+  ackUnsent = 0;
+  /** ACK older than SND.UNA − MAX.SND.WND (RFC 5961 §5). */
+  ackTooOld = 0;
+  /** A segment without ACK in a synchronized state. */
+  noAck = 0;
+  /** A RST that was not exactly at RCV.NXT (challenged or dropped, RFC 5961 §3). */
+  rstInvalid = 0;
+  /** SYN in a synchronized state (challenged, RFC 5961 §4). */
+  synInvalid = 0;
+  /** Challenge ACKs sent (RFC 5961) and ones suppressed by the rate limit. */
+  challengeAcks = 0;
+  challengeAcksSuppressed = 0;
+  /** Out-of-window answers suppressed by the rate limit (pure ACKs and SYNs only). */
+  outOfWindowAcksSuppressed = 0;
+  /** Out-of-order data dropped because the assembler had no free range. */
+  assemblerFull = 0;
+  /** Bytes beyond the advertised window, trimmed. */
+  beyondWindowTrimmed = 0;
+  /** A segment for no connection and no listener: answered with RST (unless it was one). */
+  noListener = 0;
+  /** SYN refused: the half-open cap (per listener or in total) was reached (SYN cookies off). */
+  synFloodDropped = 0;
+  /** SYN cookies sent beyond the half-open cap, ACKs that carried a valid one, and ones that did not. */
+  synCookiesSent = 0;
+  synCookiesAccepted = 0;
+  synCookiesRejected = 0;
+  /** SYN refused: SYN-RECEIVED + unaccepted connections reached the listener's backlog. */
+  listenOverflow = 0;
+  /** SYN refused: the connection limit was reached. */
+  connectionLimitDropped = 0;
+  /** ACK (without SYN) for a listener, answered with RST. */
+  listenAckRejected = 0;
+  /** Data for a connection the application has closed: answered with RST. */
+  dataAfterClose = 0;
+  /** `input` called again from inside `transmit` (the host must defer loopback delivery). */
+  reentrantInput = 0;
+  /** Segments without anything to do for their state (e.g. neither SYN nor ACK for a listener). */
+  ignored = 0;
+
+  // Send-side statistics.
+  fastRetransmits = 0;
+  sackRecoveries = 0;
+  newRenoRecoveries = 0;
+  timeouts = 0;
+  synRetransmits = 0;
+  persistProbes = 0;
+  keepAliveProbes = 0;
+  keepAliveTimeouts = 0;
+  lsoBuffers = 0;
+  /** `allocate` returned null: the segment was not sent (retried by the timers). */
+  noBuffers = 0;
+  /** `route` returned null: the segment was not sent. */
+  noRoute = 0;
+  /** Path MTU decreases applied, and ICMP errors by kind. */
+  pmtuUpdates = 0;
+  icmpSoftErrors = 0;
+  icmpHardErrors = 0;
+  /** ICMP errors for no connection, or quoting a sequence number outside the flight (RFC 5927). */
+  icmpIgnored = 0;
+  /** TIME-WAIT connections reopened by a new SYN (RFC 6191). */
+  timeWaitReopened = 0;
+  /** TIME-WAIT skipped because `maxTimeWait` connections were already in it. */
+  timeWaitOverflow = 0;
+  /** Half-open (SYN-RECEIVED) entries that gave up retransmitting the SYN-ACK. */
+  halfOpenTimeouts = 0;
+  /** Event handlers that threw (passed to `onCallbackError`). */
+  callbackErrors = 0;
+
+  snapshot(): Record<string, number> {
+    return { ...(this as unknown as Record<string, number>) };
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * The TCP engine of tsndis (RFC 9293 and friends), independent of NDIS and of the IP layer: it talks to
+ * the outside world only through `TcpHost` (host.ts) and uses `src/wire` for headers and options.
+ *
+ * ## Wiring (the IP layer)
+ * ```ts
+ * const tcp = new TcpLayer(host, { congestion: 'cubic', timeWaitMs: 60_000 });   // host: TcpHost
+ * tcp.input(flow, bytes, offset, length, coalescedSegments);   // every TCP segment, checksum verified
+ * tcp.icmpError(flow, 'packet-too-big', nextHopMtu, quotedSeq?);   // flow as seen from this host
+ * tcp.abortAll('ENETDOWN');                                     // binding gone: no RSTs, onClosed(error)
+ * ```
+ * `input` and `icmpError` must not be called from inside `host.transmit` or any other engine call
+ * (defer loopback delivery to the next turn); such a call is dropped and counted (`reentrantInput`).
+ * Ports are taken from the TCP header; `flow` supplies family and addresses (local = this host).
+ * A connection keeps the `TcpRoute` object `host.route(flow)` returned and asks again only when that
+ * object's `generation` changes: bump it on any change of the route, its disappearance included.
+ *
+ * ## Sockets (the socket layer)
+ * ```ts
+ * const l = tcp.listen({ family: 4, address: new Uint8Array(4), port: 80 }, { backlog: 128 }, {
+ *   onConnection(conn) { conn.events = { onReadable, onWritable, onClosed }; },
+ * });                                    // throws TcpError('EADDRINUSE'); port 0 picks one
+ * const c = tcp.connect({ family: 4, address, port: 80 }, { noDelay: true }, {
+ *   onConnected(conn) {}, onReadable(conn) {}, onWritable(conn) {}, onClosed(conn, err) {},
+ * });                                    // throws ENETUNREACH / EADDRINUSE / EADDRNOTAVAIL / EMFILE
+ * c.send(src, off, len)      → bytes queued (0 when the send ring is full; onWritable follows)
+ * c.receive(dst, off, len)   → bytes copied out (opens the window; a window update goes out when useful)
+ * c.readableLength, c.writableLength, c.remoteClosed (EOF after the readable bytes), c.state
+ * c.shutdown()               FIN after the queued data (half close)
+ * c.close()                  shutdown + give up reading; RST instead if unread data remains (BSD)
+ * c.abort()                  RST now; onClosed(conn, null)
+ * c.setNoDelay(b), c.setKeepAlive(enable, idleMs?), c.info() → TcpInfo (TCP_INFO-like)
+ * l.accept(), l.pause(), l.resume(), l.close(), l.halfOpenCount, l.acceptQueueLength
+ * tcp.connections(), tcp.listeners(), tcp.counters (RFC 4022 names + drop reasons)
+ * ```
+ * Events run synchronously at the end of the engine call that caused them (input, timer, API call),
+ * when the engine state is consistent: handlers may call any method. `onClosed` fires once: null for a
+ * graceful end (both FINs exchanged; the engine may keep the tuple in TIME-WAIT), else a TcpError
+ * (ECONNRESET, ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, or the `abortAll` reason). Unread
+ * data stays readable after onClosed. After `close()`, onReadable/onWritable stop; onClosed still fires.
+ * A listener's completed connections are delivered by onConnection; while it is paused (or has no
+ * handler) they queue, bounded with the SYN-RECEIVED ones by the backlog, for `accept()` — check
+ * `readableLength`/`remoteClosed` after accepting, since data may have arrived before.
+ *
+ * ## What is inside
+ * Full state machine with simultaneous open/close; window scaling, MSS (from the route), SACK
+ * (receiver blocks from the assembler, sender scoreboard with RFC 6675-style recovery), timestamps +
+ * PAWS; RTO per RFC 6298 with backoff and Karn; NewReno (RFC 6582) and CUBIC (RFC 9438, default);
+ * Nagle (Minshall variant), delayed ACK, receiver and sender SWS avoidance, persist timer, keepalive,
+ * window validation after idle; RFC 5961 (challenge ACKs, rate limited, ACK validation); RFC 6528 ISNs
+ * (SipHash-2-4); SYN-flood bounds (per listener and total half-open caps, backlog) with SYN cookies
+ * beyond them (RFC 4987; options ride in the timestamp echo; `synCookies: false` drops instead); LSO (one buffer of
+ * up to `route.lsoMaxPayload` bytes, `mss` passed to `transmit`) and RSC input; ICMP errors (PMTU,
+ * hard errors in SYN-SENT, soft errors). Per segment nothing is allocated: one reused header view and
+ * segment record, preallocated rings, an assembler with a fixed number of ranges, one timer per
+ * connection multiplexing all its deadlines.
+ */
+export { TcpLayer } from './layer.js';
+export { TcpCounters } from './counters.js';
+export { TcpError, type TcpErrorCode } from './errors.js';
+export {
+  DEFAULT_TCP_CONFIG,
+  resolveTcpConfig,
+  type TcpConfig,
+  type TcpConnectOptions,
+  type TcpConnection,
+  type TcpConnectionEvents,
+  type TcpEndpoint,
+  type TcpInfo,
+  type TcpListenOptions,
+  type TcpListener,
+  type TcpListenerEvents,
+  type TcpSocketOptions,
+  type TcpStateName,
+} from './api.js';
+export type { CongestionAlgorithm } from './congestion.js';
+export type { IpFamily, TcpFlow, TcpHost, TcpIcmpError, TcpInput, TcpOutputBuffer, TcpRoute, TcpTimer } from './host.js';

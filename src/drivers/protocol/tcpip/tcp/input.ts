@@ -1,0 +1,613 @@
+/**
+ * Segment arrival (RFC 9293 §3.10.7) for a connection that exists: SYN-SENT, then the synchronized
+ * states and SYN-RECEIVED in the RFC's order — PAWS (RFC 7323 §5), sequence check, RST and SYN with
+ * RFC 5961's challenge ACKs, ACK (RFC 5961 §5 validation, RTT, congestion control, duplicate ACKs,
+ * fast retransmit/recovery, window update), data into the receive ring (out-of-order data straight
+ * into place), FIN. Nothing here throws on hostile input; every drop bumps a named counter.
+ */
+import { createCongestionControl, initialWindow } from './congestion.js';
+import { TcpError } from './errors.js';
+import { HashDomain } from './isn.js';
+import { output, retransmitAt, sackPipe, sendAck, sendResetSeq, sendSyn } from './output.js';
+import { SYN, type Segment } from './segment.js';
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
+import { St, isCurrEstab, receivesData } from './state.js';
+import { EV_CONNECTED, EV_READABLE, EV_WRITABLE, type Tcb } from './tcb.js';
+import { scheduleTimer } from './timers.js';
+
+export const INPUT_DONE = 0;
+/** A SYN may reopen this TIME-WAIT connection: the layer closes it and gives the SYN to the listener. */
+export const INPUT_REOPEN = 1;
+
+/** RFC 7323 §5.5: TS.Recent older than 24 days is invalid for PAWS. */
+const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
+
+/** Initializes our send side: ISS (RFC 6528) and the timestamp offset. */
+function initSendSide(t: Tcb, now: number): void {
+  const f = t.flow;
+  const h = t.owner.hasher;
+  t.iss = h.isn(now, f.family, f.localAddress, f.localPort, f.remoteAddress, f.remotePort);
+  t.tsOffset = h.hash(HashDomain.TimestampOffset, f.family, f.localAddress, f.localPort, f.remoteAddress, f.remotePort);
+  t.sndUna = t.sndNxt = t.sndMax = t.iss;
+  t.sndDataSeq = seqAdd(t.iss, 1);
+  t.sndSmallEnd = t.iss;
+  t.recover = t.highRxt = t.iss;
+  t.lastRecvTime = now;
+}
+
+/** Active open: CLOSED → SYN-SENT, SYN out. */
+export function startConnect(t: Tcb, now: number): void {
+  initSendSide(t, now);
+  t.allocateRings();
+  t.setState(St.SynSent);
+  t.counters.activeOpens++;
+  sendSyn(t);
+}
+
+/** Passive open: a listener's SYN creates this TCB in SYN-RECEIVED; the SYN-ACK goes out. */
+export function acceptSyn(t: Tcb, seg: Segment, now: number): void {
+  initSendSide(t, now);
+  receiveSynOptions(t, seg, now);
+  t.sndWnd = t.maxSndWnd = seg.window;
+  t.sndWl1 = seg.seq;
+  t.sndWl2 = t.iss;
+  t.halfOpen = true;
+  t.setState(St.SynReceived);
+  t.counters.passiveOpens++;
+  sendSyn(t);
+}
+
+/**
+ * A connection rebuilt from a valid SYN cookie in the handshake's ACK: SYN-RECEIVED as if the SYN-ACK
+ * had been sent by this TCB; `segmentArrives` then completes it with the same ACK.
+ */
+export function acceptCookie(t: Tcb, seg: Segment, clientIsn: number, iss: number, mss: number, wscale: number, sackPermitted: boolean, timestamps: boolean, now: number): void {
+  const f = t.flow;
+  t.iss = iss;
+  t.tsOffset = t.owner.hasher.hash(HashDomain.TimestampOffset, f.family, f.localAddress, f.localPort, f.remoteAddress, f.remotePort);
+  t.sndUna = iss;
+  t.sndNxt = t.sndMax = t.sndDataSeq = seqAdd(iss, 1);
+  t.sndSmallEnd = t.recover = t.highRxt = iss;
+  t.lastRecvTime = now;
+  t.irs = clientIsn;
+  t.rcvNxt = t.lastAckSent = seqAdd(clientIsn, 1);
+  t.rcvAdvRight = seqAdd(t.rcvNxt, Math.min(t.receiveBufferSize, 0xffff));
+  t.applyPeerOptions(mss, wscale, sackPermitted, timestamps);
+  if (t.tsOk) {
+    t.tsRecent = seg.opt.tsValue;
+    t.tsRecentAge = now;
+  }
+  t.fromCookie = true;
+  t.setState(St.SynReceived);
+  t.counters.passiveOpens++;
+}
+
+function receiveSynOptions(t: Tcb, seg: Segment, now: number): void {
+  const o = seg.opt;
+  t.irs = seg.seq;
+  t.rcvNxt = t.rcvAdvRight = t.lastAckSent = seqAdd(seg.seq, 1);
+  t.applyPeerOptions(o.mss, o.windowScale, o.sackPermitted, o.hasTimestamps);
+  if (t.tsOk) {
+    t.tsRecent = o.tsValue;
+    t.tsRecentAge = now;
+  }
+}
+
+/** One RTT sample from the handshake: the timestamp echo, or the SYN's send time if it was not retransmitted. */
+function handshakeRtt(t: Tcb, seg: Segment, now: number): void {
+  if (t.fromCookie) return;
+  if (t.tsOk && seg.opt.hasTimestamps && seg.opt.tsEcho !== 0) {
+    const r = seqDiff(t.tsNow(), seg.opt.tsEcho);
+    if (r >= 0) t.rtt.sample(r);
+  } else if (!t.synRetransmitted) {
+    t.rtt.sample(now - t.rttStart);
+  }
+  if (t.synRetransmitted && t.rtt.samples === 0) {
+    // RFC 6298 §5.7: a lost SYN leaves the RTO at 3 s for data.
+    t.rtt.raiseBase(3000);
+  }
+  t.rtt.resetBackoff();
+}
+
+/** SYN-SENT/SYN-RECEIVED → ESTABLISHED. */
+function establish(t: Tcb, now: number): void {
+  t.setState(St.Established);
+  t.cc = createCongestionControl(t.cc.algorithm, t.smss, initialWindow(t.smss, t.config.initialWindowSegments));
+  t.allocateRings();
+  t.retries = 0;
+  if (t.keepAlive) t.keepAt = now + t.keepAliveIdleMs;
+  if (t.listener !== null) t.listener.established(t);
+  else t.pendingEvents |= EV_CONNECTED;
+  if (t.finQueued) {
+    // shutdown() was called during the handshake: the FIN follows whatever was queued.
+    t.finSeq = t.dataEnd();
+    t.setState(St.FinWait1);
+  }
+}
+
+/** Processes `seg` for `t`. Returns INPUT_REOPEN when the layer should hand a SYN to a listener instead. */
+export function segmentArrives(t: Tcb, seg: Segment, now: number): number {
+  t.lastRecvTime = now;
+  if (t.keepProbes !== 0) {
+    // The peer answered a keepalive probe: back to a full idle period.
+    t.keepProbes = 0;
+    t.keepAt = now + t.keepAliveIdleMs;
+  }
+  if (t.st === St.SynSent) synSentArrives(t, seg, now);
+  else if (t.st !== St.Closed && t.st !== St.Listen) return synchronizedArrives(t, seg, now);
+  return INPUT_DONE;
+}
+
+function synSentArrives(t: Tcb, seg: Segment, now: number): void {
+  const c = t.counters;
+  if (seg.hasAck && (seqLe(seg.ack, t.iss) || seqGt(seg.ack, t.sndMax))) {
+    c.ackUnsent++;
+    if (!seg.rst) sendResetSeq(t, seg.ack);
+    return;
+  }
+  if (seg.rst) {
+    if (seg.hasAck) t.terminate(new TcpError('ECONNREFUSED'));
+    else c.rstInvalid++;
+    return;
+  }
+  if (!seg.syn) {
+    c.ignored++;
+    return;
+  }
+  receiveSynOptions(t, seg, now);
+  // The window of a SYN is never scaled (RFC 7323 §2.2).
+  t.sndWnd = t.maxSndWnd = seg.window;
+  t.sndWl1 = seg.seq;
+  if (seg.hasAck) {
+    t.sndWl2 = seg.ack;
+    handshakeRtt(t, seg, now);
+    t.sndUna = seg.ack;
+    if (seqLt(t.sndNxt, t.sndUna)) t.sndNxt = t.sndUna;
+    t.rtoAt = Infinity;
+    establish(t, now);
+    // Data on a SYN-ACK is not taken (no TCP Fast Open): the peer sends it again.
+    t.ackNow = true;
+    output(t);
+    return;
+  }
+  // Simultaneous open (RFC 9293 Figure 8): SYN-RECEIVED, SYN-ACK with our original ISS (its first
+  // transmission as a SYN-ACK, so not counted as a retransmission).
+  t.sndWl2 = t.iss;
+  t.retries = 0;
+  t.setState(St.SynReceived);
+  t.sndMax = t.iss;
+  t.rtoAt = Infinity;
+  sendSyn(t);
+}
+
+/** Answers with an ACK (SYN-ACK in SYN-RECEIVED), rate-limited for pure ACKs and SYNs. */
+function outOfWindowAck(t: Tcb, seg: Segment, now: number): void {
+  if (seg.dataLen === 0 && !seg.fin) {
+    if (now - t.lastOowAck < t.config.outOfWindowAckIntervalMs) {
+      t.counters.outOfWindowAcksSuppressed++;
+      return;
+    }
+    t.lastOowAck = now;
+  }
+  sendAck(t);
+}
+
+/** RFC 5961 §3.2/§4.2 challenge ACK, at most `challengeAcksPerSecond` per connection (§7). */
+function challengeAck(t: Tcb, now: number): void {
+  if (now - t.challengeWindowStart >= 1000) {
+    t.challengeWindowStart = now;
+    t.challengeCount = 0;
+  }
+  if (t.challengeCount >= t.config.challengeAcksPerSecond) {
+    t.counters.challengeAcksSuppressed++;
+    return;
+  }
+  t.challengeCount++;
+  t.counters.challengeAcks++;
+  sendAck(t);
+}
+
+function resetArrives(t: Tcb): void {
+  switch (t.st) {
+    case St.SynReceived:
+      // Passive: back to LISTEN (the listener forgets it). Active (simultaneous open): refused.
+      t.terminate(t.passive ? null : new TcpError('ECONNREFUSED'));
+      return;
+    case St.Established:
+    case St.FinWait1:
+    case St.FinWait2:
+    case St.CloseWait:
+      if (isCurrEstab(t.st)) t.counters.estabResets++;
+      t.terminate(new TcpError('ECONNRESET'));
+      return;
+    default:
+      t.terminate(null);
+  }
+}
+
+function synchronizedArrives(t: Tcb, seg: Segment, now: number): number {
+  const c = t.counters;
+  const o = seg.opt;
+  const rst = seg.rst;
+  // A new SYN may reuse a TIME-WAIT connection's tuple (RFC 6191): newer timestamp, or higher sequence.
+  if (t.st === St.TimeWait && seg.syn && !seg.hasAck && !rst) {
+    if (t.tsOk && o.hasTimestamps ? seqGt(o.tsValue, t.tsRecent) : seqGt(seg.seq, t.rcvNxt)) return INPUT_REOPEN;
+  }
+  // Simultaneous open: the peer's SYN-ACK (SYN at IRS, ACK of our SYN) completes the handshake, as its
+  // ACK would (Linux does the same); the SYN itself is old news.
+  if (t.st === St.SynReceived && !t.passive && seg.syn && seg.hasAck && !rst && seg.seq === t.irs && seg.ack === t.sndMax) {
+    seg.flags &= ~SYN;
+    seg.seq = t.rcvNxt;
+    seg.dataLen = 0;
+  }
+  // PAWS (RFC 7323 §5.3 R1).
+  if (t.tsOk && o.hasTimestamps && !rst && seqLt(o.tsValue, t.tsRecent) && now - t.tsRecentAge <= PAWS_IDLE_MS) {
+    c.pawsRejected++;
+    outOfWindowAck(t, seg, now);
+    return INPUT_DONE;
+  }
+  // Sequence check (RFC 9293 §3.10.7.4 first), in Linux's slightly wider form: the segment must end
+  // at or after the RCV.NXT we last acknowledged and start at or before the window's right edge. So a
+  // closed window still admits a segment at RCV.NXT (its ACK, RST and FIN count; data is trimmed), and
+  // a pure ACK numbered at the right edge — where SND.MAX sits after a full window — is taken.
+  const wnd = Math.max(0, seqDiff(t.rcvAdvRight, t.rcvNxt));
+  const off = seqDiff(seg.seq, t.rcvNxt);
+  const ok = seqGe(seqAdd(seg.seq, seg.length), t.lastAckSent) && off <= wnd;
+  if (!ok) {
+    c.outOfWindow++;
+    if (rst) return INPUT_DONE;
+    if (seg.syn) {
+      c.synInvalid++;
+      challengeAck(t, now);
+      return INPUT_DONE;
+    }
+    if (t.st === St.TimeWait && seg.fin) {
+      // A retransmitted FIN: ACK it and restart 2·MSL.
+      t.lingerAt = now + t.config.timeWaitMs;
+      sendAck(t);
+      scheduleTimer(t);
+      return INPUT_DONE;
+    }
+    outOfWindowAck(t, seg, now);
+    return INPUT_DONE;
+  }
+  if (rst) {
+    if (off === 0) resetArrives(t);
+    else {
+      c.rstInvalid++;
+      challengeAck(t, now);
+    }
+    return INPUT_DONE;
+  }
+  if (seg.syn) {
+    c.synInvalid++;
+    challengeAck(t, now);
+    return INPUT_DONE;
+  }
+  if (!seg.hasAck) {
+    c.noAck++;
+    return INPUT_DONE;
+  }
+  if (t.st === St.SynReceived) {
+    if (seqLe(seg.ack, t.sndUna) || seqGt(seg.ack, t.sndMax)) {
+      c.ackUnsent++;
+      sendResetSeq(t, seg.ack);
+      return INPUT_DONE;
+    }
+    handshakeRtt(t, seg, now);
+    t.sndWnd = seg.window << t.sndWscale;
+    t.sndWl1 = seg.seq;
+    t.sndWl2 = seg.ack;
+    if (t.sndWnd > t.maxSndWnd) t.maxSndWnd = t.sndWnd;
+    t.rtoAt = Infinity;
+    establish(t, now);
+  }
+  if (!ackArrives(t, seg, now)) return INPUT_DONE;
+  // TS.Recent (RFC 7323 §4.3): from a segment that covers the last ACK we sent.
+  if (t.tsOk && o.hasTimestamps && seqLe(seg.seq, t.lastAckSent) && seqGe(o.tsValue, t.tsRecent)) {
+    t.tsRecent = o.tsValue;
+    t.tsRecentAge = now;
+  }
+  textArrives(t, seg, off, wnd, now);
+  if (t.st !== St.Closed) output(t);
+  return INPUT_DONE;
+}
+
+/** Data and FIN, trimmed to the window (RFC 9293 §3.10.7.4 seventh and eighth). */
+function textArrives(t: Tcb, seg: Segment, off: number, wnd: number, now: number): void {
+  let seq = seg.seq;
+  let start = seg.dataStart;
+  let len = seg.dataLen;
+  let fin = seg.fin;
+  if (off < 0) {
+    const skip = Math.min(-off, len);
+    start += skip;
+    len -= skip;
+    seq = t.rcvNxt;
+    if (skip > 0) t.counters.duplicateSegments++;
+    t.ackNow = true;
+  }
+  const room = wnd - seqDiff(seq, t.rcvNxt);
+  if (len > room) {
+    t.counters.beyondWindowTrimmed++;
+    len = Math.max(0, room);
+    fin = false;
+    t.ackNow = true;
+  }
+  if (len > 0) {
+    if (receivesData(t.st)) {
+      if (t.appClosed) {
+        t.counters.dataAfterClose++;
+        t.resetAndClose(null);
+        return;
+      }
+      dataArrives(t, seg.bytes, start, len, seq, seg.coalesced, now);
+      if (t.st === St.Closed) return;
+    }
+  }
+  if (!fin) return;
+  if (!receivesData(t.st)) {
+    // The peer's FIN again (its retransmission): ACK it; in TIME-WAIT, restart 2·MSL.
+    t.ackNow = true;
+    if (t.st === St.TimeWait) t.lingerAt = now + t.config.timeWaitMs;
+    return;
+  }
+  const finSeq = seqAdd(seq, len);
+  if (finSeq === t.rcvNxt) finArrives(t);
+  else if (seqGt(finSeq, t.rcvNxt) && !t.rcvFinPending) {
+    t.rcvFinPending = true;
+    t.rcvFinSeq = finSeq;
+    t.ackNow = true;
+  }
+}
+
+function dataArrives(t: Tcb, bytes: Uint8Array, start: number, len: number, seq: number, coalesced: number, now: number): void {
+  const ring = t.recvRing;
+  if (ring === null) return;
+  const off = seqDiff(seq, t.rcvNxt);
+  if (t.rcvFinPending) {
+    const limit = seqDiff(t.rcvFinSeq, t.rcvNxt);
+    if (off + len > limit) len = limit - off;
+    if (len <= 0) return;
+  }
+  const room = ring.free;
+  if (off + len > room) {
+    t.counters.beyondWindowTrimmed++;
+    len = room - off;
+    t.ackNow = true;
+    if (len <= 0) return;
+  }
+  const per = coalesced > 1 ? Math.floor(len / coalesced) : len;
+  if (per > t.rcvMss && per <= t.advMss) t.rcvMss = per;
+  if (off === 0) {
+    const hadHoles = !t.assembler.isEmpty;
+    ring.writeAt(ring.length, bytes, start, len);
+    const n = t.assembler.advance(len);
+    ring.commit(n);
+    t.rcvNxt = seqAdd(t.rcvNxt, n);
+    t.bytesReceived += n;
+    t.pendingEvents |= EV_READABLE;
+    if (hadHoles || !t.delayedAck) {
+      // Filling a hole is ACKed at once (RFC 5681 §4.2), so the sender's recovery moves on.
+      t.ackNow = true;
+    } else {
+      t.unackedBytes += len;
+      if (t.unackedBytes >= 2 * t.rcvMss || coalesced >= 2) t.ackNow = true;
+      else if (t.delAckAt === Infinity) t.delAckAt = now + t.config.delayedAckMs;
+    }
+    if (t.rcvFinPending && t.rcvNxt === t.rcvFinSeq) finArrives(t);
+    return;
+  }
+  if (!t.assembler.add(off, len)) {
+    t.counters.assemblerFull++;
+    t.ackNow = true;
+    return;
+  }
+  ring.writeAt(ring.length + off, bytes, start, len);
+  t.counters.outOfOrderSegments++;
+  // Out-of-order data is ACKed at once (a duplicate ACK with SACK blocks).
+  t.ackNow = true;
+}
+
+function finArrives(t: Tcb): void {
+  t.rcvNxt = seqAdd(t.rcvNxt, 1);
+  t.rcvFinPending = false;
+  t.remoteClosed = true;
+  t.pendingEvents |= EV_READABLE;
+  t.ackNow = true;
+  switch (t.st) {
+    case St.Established:
+      t.setState(St.CloseWait);
+      return;
+    case St.FinWait1:
+      t.setState(St.Closing);
+      return;
+    case St.FinWait2:
+      sendAck(t);
+      t.enterTimeWait();
+      return;
+    default:
+      return;
+  }
+}
+
+/** RFC 9293 §3.10.7.4 fifth (ACK). Returns false when the segment is finished with. */
+function ackArrives(t: Tcb, seg: Segment, now: number): boolean {
+  const c = t.counters;
+  const ack = seg.ack;
+  if (seqGt(ack, t.sndMax)) {
+    c.ackUnsent++;
+    t.ackNow = true;
+    output(t);
+    return false;
+  }
+  if (seqDiff(t.sndUna, ack) > Math.max(t.maxSndWnd, 1)) {
+    // RFC 5961 §5.2: older than any window we could have seen.
+    c.ackTooOld++;
+    t.ackNow = true;
+    output(t);
+    return false;
+  }
+  const segWnd = seg.window << t.sndWscale;
+  const unaBefore = t.sndUna;
+  const sackedBefore = t.scoreboard.sackedBytes;
+  let newlySacked = 0;
+  if (t.sackOk && seg.opt.sackCount > 0) {
+    const sack = seg.opt.sack;
+    for (let i = 0; i < seg.opt.sackCount; i++) newlySacked += t.scoreboard.add(t.sndUna, t.sndMax, sack[2 * i]!, sack[2 * i + 1]!);
+  }
+  // A peer that answers with a closed window is alive: persist probing never times out (RFC 1122 §4.2.2.17).
+  if (segWnd === 0) t.retries = 0;
+  if (seqGt(ack, t.sndUna)) {
+    newAck(t, seg, ack, now);
+    if (t.st === St.Closed || t.st === St.TimeWait) return false;
+    if (t.inRecovery && t.sackOk) prrAck(t, seqDiff(t.sndUna, unaBefore) + t.scoreboard.sackedBytes - sackedBefore);
+  } else if (ack === t.sndUna) {
+    // RFC 5681 §2 duplicate ACK (or new SACK information, RFC 6675); answers to zero-window probes
+    // are not loss signals.
+    const duplicate = seqGt(t.sndMax, t.sndUna) && segWnd !== 0 && ((seg.dataLen === 0 && !seg.fin && segWnd === t.sndWnd) || newlySacked > 0);
+    updateWindow(t, seg, segWnd);
+    const wasInRecovery = t.inRecovery;
+    if (duplicate) duplicateAck(t, now);
+    if (wasInRecovery && t.sackOk && newlySacked > 0) prrAck(t, newlySacked);
+  }
+  return true;
+}
+
+/**
+ * Proportional Rate Reduction (RFC 6937, with slow-start reduction bound): during SACK recovery, each
+ * ACK lets out data in proportion to what the peer reported delivered, so the window comes down to
+ * ssthresh smoothly instead of in a burst when recovery ends.
+ */
+function prrAck(t: Tcb, delivered: number): void {
+  if (delivered <= 0) return;
+  t.prrDelivered += delivered;
+  const pipe = sackPipe(t);
+  const ssthresh = t.cc.ssthresh;
+  let sndcnt: number;
+  if (pipe > ssthresh) sndcnt = Math.ceil((t.prrDelivered * ssthresh) / Math.max(1, t.recoverFs)) - t.prrOut;
+  else sndcnt = Math.min(ssthresh - pipe, Math.max(t.prrDelivered - t.prrOut, delivered) + t.smss);
+  t.cc.setCwnd(pipe + Math.max(0, sndcnt));
+}
+
+function updateWindow(t: Tcb, seg: Segment, segWnd: number): void {
+  if (seqLt(t.sndWl1, seg.seq) || (t.sndWl1 === seg.seq && seqLe(t.sndWl2, seg.ack))) {
+    const wasClosed = t.sndWnd === 0;
+    t.sndWnd = segWnd;
+    t.sndWl1 = seg.seq;
+    t.sndWl2 = seg.ack;
+    if (segWnd > t.maxSndWnd) t.maxSndWnd = segWnd;
+    if (segWnd > 0) {
+      t.persistBackoff = 0;
+      if (wasClosed && seqGt(t.sndNxt, t.sndUna)) {
+        // The window reopened with a probe byte outstanding that the peer did not take: send from
+        // SND.UNA again at once, with the probing backoff forgotten.
+        t.sndNxt = t.sndUna;
+        t.rtt.resetBackoff();
+        t.rtoAt = Infinity;
+      }
+    }
+  }
+}
+
+function newAck(t: Tcb, seg: Segment, ack: number, now: number): void {
+  const acked = seqDiff(ack, t.sndUna);
+  const flightBefore = seqDiff(t.sndMax, t.sndUna);
+  let dataAcked = acked;
+  if (t.sndUna === t.iss) dataAcked--; // our SYN
+  let finAcked = false;
+  if (t.finQueued && seqGt(ack, t.finSeq)) {
+    dataAcked--;
+    finAcked = true;
+  }
+  const ring = t.sendRing;
+  dataAcked = ring === null ? 0 : Math.max(0, Math.min(dataAcked, ring.length));
+  if (ring !== null) ring.consume(dataAcked);
+  t.sndDataSeq = seqAdd(t.sndDataSeq, dataAcked);
+  t.sndUna = ack;
+  if (seqLt(t.sndNxt, ack)) t.sndNxt = ack;
+  if (seqLt(t.highRxt, ack)) t.highRxt = ack;
+  t.scoreboard.advance(acked);
+  t.bytesAcked += dataAcked;
+  // RTT: from the timestamp echo (RFC 7323 §4), else the one timed segment (Karn).
+  if (t.tsOk && seg.opt.hasTimestamps && seg.opt.tsEcho !== 0) {
+    const r = seqDiff(t.tsNow(), seg.opt.tsEcho);
+    if (r >= 0) t.rtt.sample(r);
+  } else if (t.rttActive && seqGe(ack, t.rttSeq)) {
+    t.rttActive = false;
+    t.rtt.sample(now - t.rttStart);
+  }
+  t.retries = 0;
+  const cc = t.cc;
+  if (t.inRecovery) {
+    if (seqGe(ack, t.recover)) {
+      // Full ACK: recovery ends (RFC 6582 §3.2 step 3; RFC 6675 §5).
+      t.inRecovery = false;
+      t.dupAcks = 0;
+      const flight = seqDiff(t.sndMax, t.sndUna);
+      cc.setCwnd(t.sackOk ? cc.ssthresh : Math.min(cc.ssthresh, Math.max(flight, t.smss) + t.smss));
+    } else if (!t.sackOk) {
+      // NewReno partial ACK (RFC 6582 §3.2 step 4): repair the next hole, deflate.
+      retransmitAt(t, t.sndUna, t.smss);
+      cc.setCwnd(cc.cwnd - dataAcked + (dataAcked >= t.smss ? t.smss : 0));
+    }
+  } else {
+    t.dupAcks = 0;
+    // Grow only while cwnd is what limits sending (RFC 7661).
+    if (t.cwndLimited || 2 * flightBefore >= cc.cwnd) cc.onAck(dataAcked, now, t.rtt.srtt | 0);
+  }
+  t.rtoAt = seqGt(t.sndMax, t.sndUna) ? now + t.rtt.rto : Infinity;
+  if (t.wantWritable && dataAcked > 0) {
+    t.wantWritable = false;
+    t.pendingEvents |= EV_WRITABLE;
+  }
+  updateWindow(t, seg, seg.window << t.sndWscale);
+  if (!finAcked) return;
+  switch (t.st) {
+    case St.FinWait1:
+      t.setState(St.FinWait2);
+      t.releaseSendRing();
+      if (t.appClosed) t.lingerAt = now + t.config.finWait2TimeoutMs;
+      return;
+    case St.Closing:
+      t.enterTimeWait();
+      return;
+    case St.LastAck:
+      t.terminate(null);
+      return;
+    default:
+      return;
+  }
+}
+
+function duplicateAck(t: Tcb, now: number): void {
+  t.dupAcks++;
+  if (t.inRecovery) {
+    // NewReno inflation (RFC 6582 §3.2 step 3): each duplicate ACK is a segment that left.
+    if (!t.sackOk) t.cc.setCwnd(t.cc.cwnd + t.smss);
+    return;
+  }
+  const lost = t.dupAcks >= 3 || (t.sackOk && t.scoreboard.sackedBytes > 2 * t.smss);
+  if (lost && seqGe(t.sndUna, t.recover)) enterRecovery(t, now);
+}
+
+/** Fast retransmit and the start of fast recovery (RFC 5681 §3.2, RFC 6582, RFC 6675 §5). */
+function enterRecovery(t: Tcb, now: number): void {
+  const c = t.counters;
+  t.inRecovery = true;
+  t.recover = t.sndMax;
+  t.recoverFs = seqDiff(t.sndMax, t.sndUna);
+  t.prrDelivered = 0;
+  t.prrOut = 0;
+  t.cc.onCongestion(now, t.recoverFs);
+  if (t.sackOk) c.sackRecoveries++;
+  else {
+    c.newRenoRecoveries++;
+    t.cc.setCwnd(t.cc.ssthresh + 3 * t.smss);
+  }
+  c.fastRetransmits++;
+  t.rttActive = false;
+  const n = retransmitAt(t, t.sndUna, t.smss);
+  t.highRxt = seqAdd(t.sndUna, n);
+  t.rtoAt = now + t.rtt.rto;
+}

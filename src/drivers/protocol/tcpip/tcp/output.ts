@@ -1,0 +1,408 @@
+/**
+ * Transmission: what to send now (RFC 9293 §3.8.6 sender rules, Nagle/Minshall, sender and receiver
+ * silly-window avoidance, cwnd, SACK loss recovery per RFC 6675, LSO), and the segment builder. A
+ * segment is written once into the host's buffer: header, options, payload copied from the send ring.
+ */
+import { TCP_HEADER_LEN, TcpView, emitTcpOptions, tcpOptionsLength, type TcpOptions } from '../../../../wire/index.js';
+import { initialWindow } from './congestion.js';
+import { dataOptionsLength, writeDataOptions } from './options.js';
+import { ACK, FIN, PSH, RST, SYN } from './segment.js';
+import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from './seq.js';
+import { St } from './state.js';
+import type { Tcb } from './tcb.js';
+import { scheduleTimer } from './timers.js';
+
+/** Bound on segments (or LSO buffers) one `output` call sends; later ACKs continue the burst. */
+export const MAX_SEGMENTS_PER_OUTPUT = 1024;
+
+const view = new TcpView();
+
+const SENT = 1;
+const NOTHING = 0;
+const WINDOW = 2;
+const CWND = 3;
+const NAGLE = 4;
+const NO_BUFFER = 5;
+
+function writeHeader(b: Uint8Array, o: number, t: Tcb, seq: number, flags: number, hl: number, window: number): void {
+  view.bind(b, o);
+  view.srcPort = t.flow.localPort;
+  view.dstPort = t.flow.remotePort;
+  view.seqNumber = seq;
+  view.ackNumber = flags & ACK ? t.rcvNxt : 0;
+  b[o + 12] = (hl >>> 2) << 4;
+  b[o + 13] = flags;
+  view.windowSize = window;
+  view.checksum = 0;
+  view.urgentPointer = 0;
+}
+
+/**
+ * The window to advertise, with receiver silly-window avoidance (RFC 9293 §3.8.6.2.2): the right edge
+ * moves only by at least min(buffer/2, MSS), and never moves left (RFC 7323 §2.4).
+ */
+function windowField(t: Tcb): number {
+  const ring = t.recvRing;
+  const free = ring !== null ? ring.free : t.st === St.SynReceived ? t.receiveBufferSize : 0;
+  const current = Math.max(0, seqDiff(t.rcvAdvRight, t.rcvNxt));
+  let wnd = free;
+  const threshold = Math.min(t.receiveBufferSize >>> 1, t.advMss);
+  if (wnd < current + threshold) wnd = current;
+  const field = Math.min(wnd >>> t.rcvWscale, 0xffff);
+  const right = seqAdd(t.rcvNxt, field << t.rcvWscale);
+  if (seqGt(right, t.rcvAdvRight)) t.rcvAdvRight = right;
+  return field;
+}
+
+/** Fills the connection's SACK scratch from the assembler; returns the block count. */
+function prepareSack(t: Tcb): number {
+  t.txSackCount = t.sackOk && !t.assembler.isEmpty ? t.assembler.sackBlocks(t.rcvNxt, t.txSack, t.tsOk ? 3 : 4) : 0;
+  return t.txSackCount;
+}
+
+/**
+ * Builds and hands one segment (or one LSO buffer when `lsoMss` > 0) to the host: header, options,
+ * `len` payload bytes from the send ring at `ringOffset`. Every non-SYN segment carries the current
+ * ACK and window, so it satisfies any pending ACK.
+ */
+function emit(t: Tcb, seq: number, flags: number, ringOffset: number, len: number, lsoMss: number, sackCount: number, retransmit = false): boolean {
+  const optLen = dataOptionsLength(t.tsOk, sackCount);
+  const hl = TCP_HEADER_LEN + optLen;
+  const buf = t.host.allocate(t.flow, hl + len);
+  if (buf === null) {
+    t.counters.noBuffers++;
+    return false;
+  }
+  const b = buf.bytes;
+  const o = buf.offset;
+  writeHeader(b, o, t, seq, flags, hl, windowField(t));
+  if (optLen > 0) writeDataOptions(b, o + TCP_HEADER_LEN, t.tsOk, t.tsNow(), t.tsRecent, t.txSack, sackCount);
+  if (len > 0) t.sendRing!.peek(b, o + hl, ringOffset, len);
+  if (flags & ACK) {
+    t.lastAckSent = t.rcvNxt;
+    t.ackNow = false;
+    t.unackedBytes = 0;
+    t.delAckAt = Infinity;
+  }
+  t.host.transmit(t.flow, buf, hl + len, hl, lsoMss);
+  // RFC 4022: tcpOutSegs leaves out segments carrying only retransmitted octets; those are tcpRetransSegs.
+  const segs = lsoMss > 0 ? Math.ceil(len / lsoMss) : 1;
+  if (retransmit) t.counters.retransSegs += segs;
+  else t.counters.outSegs += segs;
+  return true;
+}
+
+/**
+ * SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) with our options. Arms the retransmission timer unless it
+ * runs already: a SYN-ACK sent in answer to a duplicate SYN does not postpone the next timeout.
+ */
+export function sendSyn(t: Tcb): boolean {
+  const now = t.host.now();
+  if (t.rtoAt === Infinity) t.rtoAt = now + t.rtt.rto;
+  scheduleTimer(t);
+  if (!t.refreshRoute()) {
+    t.counters.noRoute++;
+    return false;
+  }
+  const cfg = t.config;
+  const route = t.route!;
+  t.advMss = Math.max(88, Math.min(0xffff, cfg.mss > 0 ? cfg.mss : route.mtu - route.ipHeaderLength - TCP_HEADER_LEN));
+  const synAck = t.st === St.SynReceived;
+  const offerWscale = synAck ? t.wscaleOk : cfg.windowScaling;
+  const offerTs = synAck ? t.tsOk : cfg.timestamps;
+  const options: TcpOptions = {
+    mss: t.advMss,
+    windowScale: offerWscale ? t.rcvWscale : null,
+    sackPermitted: synAck ? t.sackOk : cfg.sack,
+    sackBlocks: [],
+    timestamps: offerTs ? { value: t.tsNow() >>> 0, echo: synAck ? t.tsRecent >>> 0 : 0 } : null,
+  };
+  const hl = TCP_HEADER_LEN + tcpOptionsLength(options);
+  const buf = t.host.allocate(t.flow, hl);
+  if (buf === null) {
+    t.counters.noBuffers++;
+    return false;
+  }
+  const b = buf.bytes;
+  const o = buf.offset;
+  // The window in a SYN is never scaled (RFC 7323 §2.2).
+  const window = Math.min(t.recvRing !== null ? t.recvRing.free : t.receiveBufferSize, 0xffff);
+  writeHeader(b, o, t, t.iss, synAck ? SYN | ACK : SYN, hl, window);
+  emitTcpOptions(options, b, o + TCP_HEADER_LEN);
+  if (synAck) {
+    const right = seqAdd(t.rcvNxt, window);
+    if (seqGt(right, t.rcvAdvRight)) t.rcvAdvRight = right;
+    t.lastAckSent = t.rcvNxt;
+    t.ackNow = false;
+  }
+  const first = seqLe(t.sndMax, t.iss);
+  t.sndNxt = seqAdd(t.iss, 1);
+  if (first) {
+    t.sndMax = t.sndNxt;
+    t.rttStart = now;
+    t.counters.outSegs++;
+  } else {
+    t.counters.retransSegs++;
+    t.totalRetransmits++;
+  }
+  t.lastSendTime = now;
+  t.host.transmit(t.flow, buf, hl, hl, 0);
+  return true;
+}
+
+/**
+ * A pure ACK now (also answers challenges and window updates). In SYN-RECEIVED, the SYN-ACK again.
+ * Pure ACKs carry SND.MAX, not SND.NXT (as BSD does): after a timeout moved SND.NXT back, an ACK
+ * numbered left of the peer's RCV.NXT would fail its sequence check and the ACK would be lost.
+ */
+export function sendAck(t: Tcb): void {
+  if (t.st === St.SynReceived) {
+    sendSyn(t);
+    return;
+  }
+  if (t.st === St.SynSent || t.st === St.Closed || t.st === St.Listen) return;
+  if (!t.refreshRoute()) {
+    t.counters.noRoute++;
+    return;
+  }
+  if (emit(t, t.sndMax, ACK, 0, 0, 0, prepareSack(t))) t.counters.acksSent++;
+}
+
+/** RST+ACK at SND.MAX (abort): never left of the peer's RCV.NXT, even while retransmitting. */
+export function sendReset(t: Tcb): void {
+  if (!t.refreshRoute()) {
+    t.counters.noRoute++;
+    return;
+  }
+  if (emit(t, t.sndMax, RST | ACK, 0, 0, 0, 0)) t.counters.outRsts++;
+}
+
+/** A bare RST with sequence number `seq` (an unacceptable ACK in SYN-SENT/SYN-RECEIVED, RFC 9293 §3.10.7.3). */
+export function sendResetSeq(t: Tcb, seq: number): void {
+  if (!t.refreshRoute()) {
+    t.counters.noRoute++;
+    return;
+  }
+  if (emit(t, seq, RST, 0, 0, 0, 0)) t.counters.outRsts++;
+}
+
+/** Keepalive probe: SEG.SEQ = SND.NXT − 1, no data (RFC 1122 §4.2.3.6), so the peer must ACK. */
+export function sendKeepAlive(t: Tcb): void {
+  if (!t.refreshRoute()) {
+    t.counters.noRoute++;
+    return;
+  }
+  emit(t, seqAdd(t.sndNxt, -1), ACK, 0, 0, 0, 0);
+}
+
+/** Segment payload limit with the options this connection puts on data segments now. */
+function segmentMss(t: Tcb, sackCount: number): number {
+  return t.mssBase - dataOptionsLength(t.tsOk, sackCount);
+}
+
+/**
+ * Sends `len` bytes at `seq` (and FIN after them when `fin`); `lsoMss` > 0 makes it one LSO buffer.
+ * Updates SND.NXT/SND.MAX, RTT timing (Karn), counters and the retransmission timer.
+ */
+function sendData(t: Tcb, seq: number, len: number, fin: boolean, lsoMss: number, segMss: number, sackCount: number, now: number): boolean {
+  const dataEnd = t.dataEnd();
+  let flags = ACK;
+  if (fin) flags |= FIN;
+  if (len > 0 && seqAdd(seq, len) === dataEnd) flags |= PSH;
+  const retransmit = seqLt(seq, t.sndMax);
+  if (!emit(t, seq, flags, seqDiff(seq, t.sndDataSeq), len, lsoMss, sackCount, retransmit)) return false;
+  const end = seqAdd(seq, len + (fin ? 1 : 0));
+  const c = t.counters;
+  if (retransmit) {
+    t.totalRetransmits += lsoMss > 0 ? Math.ceil(len / lsoMss) : 1;
+    t.rttActive = false;
+  } else {
+    if (!t.tsOk && !t.rttActive) {
+      t.rttActive = true;
+      t.rttSeq = end;
+      t.rttStart = now;
+    }
+  }
+  if (lsoMss > 0) c.lsoBuffers++;
+  if (t.inRecovery) t.prrOut += len;
+  if (seqGt(end, t.sndNxt)) t.sndNxt = end;
+  if (seqGt(end, t.sndMax)) t.sndMax = end;
+  if (len > 0 && len % segMss !== 0) t.sndSmallEnd = seqAdd(seq, len);
+  if (t.rtoAt === Infinity) t.rtoAt = now + t.rtt.rto;
+  t.lastSendTime = now;
+  return true;
+}
+
+/**
+ * Retransmits up to `maxLen` bytes at `seq` outside the normal flow (fast retransmit, SACK holes,
+ * NewReno partial ACKs): SND.NXT does not move. Returns the sequence space sent (data, plus 1 for a
+ * FIN riding along or sent alone), 0 when nothing went out.
+ */
+export function retransmitAt(t: Tcb, seq: number, maxLen: number): number {
+  if (t.sendRing === null || !t.refreshRoute()) return 0;
+  const sackCount = prepareSack(t);
+  const segMss = segmentMss(t, sackCount);
+  const avail = seqDiff(t.dataEnd(), seq);
+  const len = Math.max(0, Math.min(maxLen, segMss, avail));
+  const fin = t.finQueued && seqGt(t.sndMax, t.finSeq) && seqAdd(seq, len) === t.finSeq;
+  if (len === 0 && !fin) return 0;
+  if (!sendData(t, seq, len, fin, 0, segMss, sackCount, t.host.now())) return 0;
+  return len + (fin ? 1 : 0);
+}
+
+/**
+ * RFC 6675 pipe: bytes believed in flight. Un-SACKed bytes below the highest SACKed byte are taken as
+ * lost unless retransmitted; everything above it is in flight. Without SACK information yet, each
+ * duplicate ACK stands for one segment that left the network.
+ */
+export function sackPipe(t: Tcb): number {
+  const out = seqDiff(t.sndMax, t.sndUna);
+  const sb = t.scoreboard;
+  if (sb.count === 0) return Math.max(0, out - t.dupAcks * t.smss);
+  const high = sb.highestEnd;
+  const rxt = Math.min(Math.max(0, seqDiff(t.highRxt, t.sndUna)), high);
+  return out - high + sb.holeBytesBelow(rxt);
+}
+
+/** RFC 6675 NextSeg rule 1: retransmit the next hole not yet retransmitted. */
+function retransmitHole(t: Tcb, segMss: number): boolean {
+  const sb = t.scoreboard;
+  if (sb.count > 0) {
+    if (!sb.nextHole(Math.max(0, seqDiff(t.highRxt, t.sndUna)))) return false;
+    const seq = seqAdd(t.sndUna, sb.holeStart);
+    const n = retransmitAt(t, seq, Math.min(sb.holeEnd - sb.holeStart, segMss));
+    if (n === 0) return false;
+    t.highRxt = seqAdd(seq, n);
+    return true;
+  }
+  // No SACK blocks at all: repair the first unacknowledged segment once (NewReno-like).
+  if (seqGt(t.highRxt, t.sndUna) || !seqGt(t.sndMax, t.sndUna)) return false;
+  const n = retransmitAt(t, t.sndUna, segMss);
+  if (n === 0) return false;
+  t.highRxt = seqAdd(t.sndUna, n);
+  return true;
+}
+
+/** New data (or data again after a timeout moved SND.NXT back), within the peer's window and cwnd. */
+function sendNew(t: Tcb, cwndAvail: number, segMss: number, sackCount: number, now: number): number {
+  const ring = t.sendRing!;
+  const dataEnd = seqAdd(t.sndDataSeq, ring.length);
+  const unsent = seqDiff(dataEnd, t.sndNxt);
+  if (unsent > 0) {
+    const wndAvail = seqDiff(seqAdd(t.sndUna, t.sndWnd), t.sndNxt);
+    if (wndAvail <= 0) return WINDOW;
+    if (cwndAvail <= 0) return CWND;
+    const maxChunk = t.lsoMax > segMss ? t.lsoMax : segMss;
+    let len = Math.min(unsent, wndAvail, cwndAvail, maxChunk);
+    // Data sent before (after a timeout or MTU drop moved SND.NXT back) goes again regardless of SWS
+    // and Nagle, as in BSD: it was acceptable when first sent.
+    const resend = seqLt(t.sndNxt, t.sndMax);
+    if (len < segMss && !resend) {
+      if (len < unsent) {
+        // Limited by the window or cwnd: sender SWS avoidance (RFC 9293 §3.8.6.2.1).
+        if (len < t.maxSndWnd >>> 1) return wndAvail < cwndAvail ? WINDOW : CWND;
+      } else if (!t.noDelay && !t.finQueued && seqGt(t.sndSmallEnd, t.sndUna)) {
+        // Nagle, Minshall's variant: one small segment outstanding at a time.
+        return NAGLE;
+      }
+    } else if (len > segMss) {
+      if (len < unsent) len -= len % segMss;
+      if (len < t.lsoMinSegments * segMss) len = segMss;
+    }
+    const fin = t.finQueued && seqAdd(t.sndNxt, len) === dataEnd;
+    return sendData(t, t.sndNxt, len, fin, len > segMss ? segMss : 0, segMss, sackCount, now) ? SENT : NO_BUFFER;
+  }
+  if (t.finQueued && t.sndNxt === t.finSeq) return sendData(t, t.sndNxt, 0, true, 0, segMss, sackCount, now) ? SENT : NO_BUFFER;
+  return NOTHING;
+}
+
+/**
+ * Sends whatever the state, windows and timers allow, then an ACK if one is still owed, then arms the
+ * retransmission or persist timer.
+ */
+export function output(t: Tcb): void {
+  const st = t.st;
+  if (st === St.Closed || st === St.Listen || st === St.SynSent) return;
+  if (st === St.SynReceived) {
+    if (t.ackNow) sendSyn(t);
+    return;
+  }
+  if (st === St.TimeWait || t.sendRing === null) {
+    if (t.ackNow) sendAck(t);
+    scheduleTimer(t);
+    return;
+  }
+  const now = t.host.now();
+  if (!t.refreshRoute()) {
+    t.counters.noRoute++;
+    if (t.rtoAt === Infinity && seqGt(t.dataEnd(), t.sndUna)) t.rtoAt = now + t.rtt.rto;
+    scheduleTimer(t);
+    return;
+  }
+  const sackCount = prepareSack(t);
+  const segMss = segmentMss(t, sackCount);
+  // Restart from the initial window after an idle period longer than the RTO (RFC 5681 §4.1).
+  if (t.sndMax === t.sndUna && t.lastSendTime > 0 && now - t.lastSendTime > t.rtt.rto && seqGt(t.dataEnd(), t.sndNxt)) {
+    t.cc.onIdleRestart(initialWindow(t.smss, t.config.initialWindowSegments));
+  }
+  let sent = false;
+  let why = NOTHING;
+  for (let i = 0; i < MAX_SEGMENTS_PER_OUTPUT; i++) {
+    let cwndAvail: number;
+    if (t.inRecovery && t.sackOk) {
+      cwndAvail = t.cc.cwnd - sackPipe(t);
+      if (cwndAvail < t.smss) {
+        why = CWND;
+        break;
+      }
+      if (retransmitHole(t, segMss)) {
+        sent = true;
+        continue;
+      }
+    } else {
+      cwndAvail = t.cc.cwnd - seqDiff(t.sndNxt, t.sndUna);
+    }
+    why = sendNew(t, cwndAvail, segMss, sackCount, now);
+    if (why !== SENT) break;
+    sent = true;
+  }
+  if (why === CWND) t.cwndLimited = true;
+  else if (why === NOTHING || why === NAGLE) t.cwndLimited = false;
+  if (!sent && t.ackNow && emit(t, t.sndMax, ACK, 0, 0, 0, sackCount)) t.counters.acksSent++;
+  // Timers: retransmission while anything is outstanding; persist while the window holds data back.
+  if (seqGt(t.sndMax, t.sndUna)) {
+    if (t.rtoAt === Infinity) t.rtoAt = now + t.rtt.rto;
+    t.persistAt = Infinity;
+  } else {
+    t.rtoAt = why === NO_BUFFER ? now + t.rtt.rto : Infinity;
+    if (why === WINDOW) {
+      if (t.persistAt === Infinity) t.persistAt = now + Math.min(t.config.rtoMaxMs, t.rtt.baseRto * 2 ** Math.min(t.persistBackoff, 30));
+    } else {
+      t.persistAt = Infinity;
+    }
+  }
+  scheduleTimer(t);
+}
+
+/**
+ * Persist timer (RFC 9293 §3.8.6.1): sends new data beyond a closed (or silly-small) window: one
+ * byte when the window is zero, else what fits. It is then outstanding and the retransmission timer
+ * takes over, probing again with backoff while the window stays closed.
+ */
+export function sendWindowProbe(t: Tcb): void {
+  if (t.sendRing === null || !t.refreshRoute()) return;
+  const now = t.host.now();
+  const sackCount = prepareSack(t);
+  const segMss = segmentMss(t, sackCount);
+  const dataEnd = t.dataEnd();
+  const unsent = seqDiff(dataEnd, t.sndNxt);
+  if (unsent <= 0) {
+    if (t.finQueued && t.sndNxt === t.finSeq) sendData(t, t.sndNxt, 0, true, 0, segMss, sackCount, now);
+    return;
+  }
+  const wndAvail = seqDiff(seqAdd(t.sndUna, t.sndWnd), t.sndNxt);
+  const len = Math.max(1, Math.min(unsent, wndAvail, segMss));
+  const fin = t.finQueued && seqAdd(t.sndNxt, len) === dataEnd;
+  sendData(t, t.sndNxt, len, fin, 0, segMss, sackCount, now);
+  scheduleTimer(t);
+}

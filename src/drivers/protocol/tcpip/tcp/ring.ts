@@ -1,0 +1,81 @@
+/**
+ * A fixed-capacity byte ring: the send buffer (bytes from SND.UNA on) and the receive buffer (bytes
+ * the application has not read yet, followed by room where out-of-order data is written straight into
+ * its place). Positions are offsets from the head; nothing is allocated after construction.
+ */
+import { copyBytes } from './copy.js';
+
+export class ByteRing {
+  readonly buffer: Uint8Array;
+  readonly capacity: number;
+  /** Index of the first byte in `buffer`. */
+  head = 0;
+  /** Bytes stored from the head on. */
+  length = 0;
+
+  constructor(buffer: Uint8Array) {
+    this.buffer = buffer;
+    this.capacity = buffer.length;
+  }
+
+  get free(): number {
+    return this.capacity - this.length;
+  }
+
+  /** Appends up to `n` bytes; returns how many fitted. */
+  write(src: Uint8Array, from: number, n: number): number {
+    const k = Math.min(n, this.capacity - this.length);
+    if (k > 0) {
+      this.writeAt(this.length, src, from, k);
+      this.length += k;
+    }
+    return k;
+  }
+
+  /**
+   * Writes `n` bytes at `offset` from the head without changing `length` (out-of-order data beyond
+   * the stored bytes). The caller guarantees `offset + n <= capacity`.
+   */
+  writeAt(offset: number, src: Uint8Array, from: number, n: number): void {
+    const cap = this.capacity;
+    let at = this.head + offset;
+    if (at >= cap) at -= cap;
+    const first = Math.min(n, cap - at);
+    copyBytes(this.buffer, at, src, from, first);
+    if (first < n) copyBytes(this.buffer, 0, src, from + first, n - first);
+  }
+
+  /** Makes `n` more bytes (already written with `writeAt`) part of the stored data. */
+  commit(n: number): void {
+    this.length += n;
+  }
+
+  /** Copies `n` stored bytes starting `offset` from the head into `dst[at]`; the caller checks the range. */
+  peek(dst: Uint8Array, at: number, offset: number, n: number): void {
+    const cap = this.capacity;
+    let from = this.head + offset;
+    if (from >= cap) from -= cap;
+    const first = Math.min(n, cap - from);
+    copyBytes(dst, at, this.buffer, from, first);
+    if (first < n) copyBytes(dst, at + first, this.buffer, 0, n - first);
+  }
+
+  /** Drops `n` bytes from the head. */
+  consume(n: number): void {
+    const k = Math.min(n, this.length);
+    this.length -= k;
+    // Never rewound to 0 when empty: out-of-order data may sit beyond the tail, placed from the head.
+    this.head += k;
+    if (this.head >= this.capacity) this.head -= this.capacity;
+  }
+
+  /** Copies out and consumes up to `n` bytes; returns how many. */
+  read(dst: Uint8Array, at: number, n: number): number {
+    const k = Math.min(n, this.length);
+    if (k > 0) {
+      this.peek(dst, at, 0, k);
+      this.consume(k);
+    }
+    return k;
+  }
+}

@@ -1,0 +1,183 @@
+/**
+ * Loss recovery and timers on the data path: fast retransmit on the third duplicate ACK, SACK-based
+ * recovery of several losses in one window without a timeout (and NewReno partial ACKs without SACK),
+ * the RTO doubling under total loss up to ETIMEDOUT, Karn's rule, zero-window persist probing and the
+ * window update, keepalive against a dead peer.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { F, decode, has, tcb } from '../../support/tcp-inject.js';
+import { type Side, type TcpLink, connectedPair, pattern } from '../../support/tcp-link.js';
+
+/** Drops the n-th (1-based) distinct data segment `from` sends, first transmission only. */
+function dropNth(link: TcpLink, from: Side, drops: number[]): { dropped: number[] } {
+  const seen = new Set<number>();
+  const dropped: number[] = [];
+  link.filter = (f, bytes) => {
+    if (f !== from) return 'pass';
+    const r = decode(bytes);
+    if (r.payloadLength === 0 || seen.has(r.seqNumber)) return 'pass';
+    seen.add(r.seqNumber);
+    if (drops.includes(seen.size)) {
+      dropped.push(r.seqNumber);
+      return 'drop';
+    }
+    return 'pass';
+  };
+  return { dropped };
+}
+
+function retransmissionsOf(link: TcpLink, from: Side, seqs: number[]): number {
+  return link.trace.filter((r) => r.from === from && r.fate !== 'filtered' && seqs.includes(decode(r.bytes).seqNumber)).length;
+}
+
+for (const sack of [true, false]) {
+  test(`recovery: one loss is repaired by fast retransmit on the third duplicate ACK (sack ${String(sack)})`, () => {
+    const { link, client, server } = connectedPair({ config: { sack, initialWindowSegments: 20, noDelay: true } });
+    const { dropped } = dropNth(link, 'a', [3]);
+    client.write(pattern(20 * 1448, 5));
+    assert.ok(link.runUntil(() => server.received === 20 * 1448, 10_000));
+    const c = link.a.layer.counters;
+    assert.equal(c.fastRetransmits, 1);
+    assert.equal(c.timeouts, 0);
+    assert.equal(c.retransSegs, 1);
+    assert.equal(retransmissionsOf(link, 'a', dropped), 1);
+    assert.deepEqual(server.data(), pattern(20 * 1448, 5));
+    // The duplicate ACKs the receiver sent carried SACK blocks iff SACK was negotiated.
+    const dupacks = link.sent('b').map(decode).filter((r) => r.options.sackBlocks.length > 0);
+    assert.equal(dupacks.length > 0, sack);
+  });
+}
+
+test('recovery: SACK repairs three losses in one window, each once, with no timeout (RFC 6675)', () => {
+  const { link, client, server } = connectedPair({ config: { initialWindowSegments: 30, noDelay: true } });
+  const { dropped } = dropNth(link, 'a', [3, 8, 13]);
+  client.write(pattern(30 * 1448, 6));
+  const start = link.scheduler.now();
+  assert.ok(link.runUntil(() => server.received === 30 * 1448, 10_000));
+  const c = link.a.layer.counters;
+  assert.equal(c.sackRecoveries, 1);
+  assert.equal(c.timeouts, 0);
+  assert.equal(c.retransSegs, 3);
+  assert.equal(retransmissionsOf(link, 'a', dropped), 3);
+  assert.deepEqual(server.data(), pattern(30 * 1448, 6));
+  // All three holes go out within about one RTT of the loss being detected.
+  assert.ok(link.scheduler.now() - start < 60);
+  link.run(50);
+  assert.equal(tcb(client.conn!).inRecovery, false);
+});
+
+test('recovery: without SACK, NewReno repairs the same losses one partial ACK at a time (RFC 6582)', () => {
+  const { link, client, server } = connectedPair({ config: { sack: false, initialWindowSegments: 30, noDelay: true } });
+  const { dropped } = dropNth(link, 'a', [3, 8, 13]);
+  client.write(pattern(30 * 1448, 6));
+  assert.ok(link.runUntil(() => server.received === 30 * 1448, 10_000));
+  const c = link.a.layer.counters;
+  assert.equal(c.newRenoRecoveries, 1);
+  assert.equal(c.fastRetransmits, 1);
+  assert.equal(c.timeouts, 0);
+  assert.equal(retransmissionsOf(link, 'a', dropped), 3);
+  assert.deepEqual(server.data(), pattern(30 * 1448, 6));
+});
+
+test('rto: under total loss the timer doubles from the measured RTO, then ETIMEDOUT', () => {
+  const { link, client } = connectedPair({ config: { maxRetransmits: 6 } });
+  assert.equal(client.conn!.info().rtoMs, 200);
+  link.filter = (from) => (from === 'a' ? 'drop' : 'pass');
+  const start = link.scheduler.now();
+  client.write(pattern(1000));
+  assert.ok(link.runUntil(() => client.closed, 120_000, 10));
+  const times = link.trace.filter((r) => r.from === 'a' && r.time >= start).map((r) => r.time - start);
+  assert.deepEqual(times, [0, 200, 600, 1400, 3000, 6200, 12600]);
+  assert.equal(client.error?.code, 'ETIMEDOUT');
+  assert.equal(link.a.layer.counters.timeouts, 6);
+});
+
+test('rto: backoff stops at rtoMaxMs', () => {
+  const { link, client } = connectedPair({ config: { maxRetransmits: 6, rtoMaxMs: 1000 } });
+  link.filter = (from) => (from === 'a' ? 'drop' : 'pass');
+  const start = link.scheduler.now();
+  client.write(pattern(1000));
+  assert.ok(link.runUntil(() => client.closed, 120_000, 10));
+  const times = link.trace.filter((r) => r.from === 'a' && r.time >= start).map((r) => r.time - start);
+  assert.deepEqual(times, [0, 200, 600, 1400, 2400, 3400, 4400]);
+});
+
+test("rto: Karn's rule — the ACK of a retransmitted segment gives no RTT sample (no timestamps)", () => {
+  const { link, client, server } = connectedPair({ config: { timestamps: false, noDelay: true } });
+  const t = tcb(client.conn!);
+  const before = t.rtt.samples;
+  dropNth(link, 'a', [1]);
+  client.write(pattern(100));
+  assert.ok(link.runUntil(() => server.received === 100, 5000));
+  link.run(100);
+  assert.equal(link.a.layer.counters.timeouts, 1);
+  assert.equal(t.rtt.samples, before);
+  // The next, clean segment is timed again and clears the backoff.
+  client.write(pattern(100, 2));
+  assert.ok(link.runUntil(() => server.received === 200, 5000));
+  link.run(100);
+  assert.equal(t.rtt.samples, before + 1);
+  assert.equal(t.rtt.backoff, 0);
+});
+
+test('persist: a zero window is probed with backoff and reopened by the window update', () => {
+  const { link, client, server } = connectedPair({ config: { receiveBufferSize: 4096, sendBufferSize: 65536, maxRetransmits: 3 } });
+  server.autoRead = false;
+  const data = pattern(30_000, 9);
+  client.write(data);
+  // Two full segments, then the last 1200 bytes of window by the SWS override (persist) timer.
+  link.run(1000);
+  assert.equal(server.conn!.readableLength, 4096);
+  assert.equal(client.conn!.info().sndWnd, 0);
+  const mark = link.trace.length;
+  // Much longer than maxRetransmits timeouts would allow: probes answered keep the connection.
+  link.run(120_000);
+  assert.equal(client.conn!.state, 'ESTABLISHED');
+  const probes = link.trace.slice(mark).filter((r) => r.from === 'a').map((r) => ({ time: r.time, seg: decode(r.bytes) }));
+  assert.ok(probes.length >= 5, `probes: ${String(probes.length)}`);
+  for (const p of probes) assert.ok(p.seg.payloadLength <= 1);
+  const gaps = probes.slice(1).map((p, i) => p.time - probes[i]!.time);
+  for (let i = 1; i < gaps.length; i++) assert.ok(gaps[i]! >= gaps[i - 1]! || gaps[i] === 60_000, `gaps ${gaps.join(',')}`);
+  assert.ok(link.a.layer.counters.persistProbes >= 5);
+  // The application reads: the window update restarts the transfer.
+  let guard = 0;
+  while (server.received < data.length && guard++ < 100) {
+    server.drain();
+    link.run(50);
+  }
+  assert.deepEqual(server.data(), data);
+  assert.ok(link.b.layer.counters.windowUpdatesSent >= 1);
+});
+
+test('keepalive: a dead peer is probed keepAliveCount times, then ETIMEDOUT with a RST', () => {
+  const { link, client } = connectedPair({ config: { keepAlive: true, keepAliveIdleMs: 1000, keepAliveIntervalMs: 500, keepAliveCount: 3 } });
+  link.filter = (from) => (from === 'b' ? 'drop' : 'pass');
+  const start = link.scheduler.now();
+  assert.ok(link.runUntil(() => client.closed, 10_000));
+  const sent = link.trace.filter((r) => r.from === 'a' && r.time > start).map((r) => ({ time: r.time - start, seg: decode(r.bytes) }));
+  assert.equal(sent.length, 4);
+  const t = tcb(client.conn!);
+  for (const p of sent.slice(0, 3)) {
+    assert.equal(p.seg.seqNumber, (t.sndNxt - 1) >>> 0);
+    assert.equal(p.seg.payloadLength, 0);
+  }
+  assert.ok(has(sent[3]!.seg, F.Rst));
+  assert.equal(client.error?.code, 'ETIMEDOUT');
+  assert.equal(link.a.layer.counters.keepAliveProbes, 3);
+  assert.equal(link.a.layer.counters.keepAliveTimeouts, 1);
+});
+
+test('keepalive: an alive peer answers and the connection stays', () => {
+  const { link, client, server } = connectedPair({ clientOptions: { keepAlive: true, keepAliveIdleMs: 1000 } });
+  link.run(10_000);
+  assert.equal(client.conn!.state, 'ESTABLISHED');
+  const probes = link.a.layer.counters.keepAliveProbes;
+  assert.ok(probes >= 8 && probes <= 10, String(probes));
+  // The server had keepalive off: it never probed.
+  assert.equal(link.b.layer.counters.keepAliveProbes, 0);
+  client.conn!.setKeepAlive(false);
+  link.run(10_000);
+  assert.equal(link.a.layer.counters.keepAliveProbes, probes);
+  assert.equal(server.conn!.state, 'ESTABLISHED');
+});

@@ -37,7 +37,7 @@ export class WskError extends Error {
   static from(e: unknown): WskError {
     if (e instanceof WskError) return e;
     if (e instanceof TcpError) return new WskError(e.code, e.message.replace(/^[A-Z]+: /, ''));
-    if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') return new WskError((e as { code: WskErrorCode }).code, e.message);
+    if (e instanceof Error && typeof (e as { code?: unknown }).code === 'string') return new WskError((e as unknown as { code: WskErrorCode }).code, e.message);
     return new WskError('EINVAL', e instanceof Error ? e.message : String(e));
   }
 }

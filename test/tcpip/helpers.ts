@@ -118,3 +118,33 @@ export async function pair(keywordsA: Record<string, ConfigValue> = {}, keywords
   const b = await ipHost('B', [{ wire, mac: MAC_B, keywords: { IPAddress: ['198.18.0.2/24'], IPv6Address: ['fd00::2/64'], ...keywordsB } }], options);
   return { a, b, wire };
 }
+
+/** A host with only a promiscuous raw protocol on `wire`: sees every frame on it. */
+export async function sniffer(wire: string): Promise<{ rt: NdisRuntime & { scheduler: ManualScheduler }; raw: RawProtocol; take(): Uint8Array[] }> {
+  const rt = NdisRuntime.forTest({ name: 'S', verifier: { enabled: true } });
+  rt.registerDriver(virtualWireMiniport);
+  const raw = new RawProtocol('tsndis.raw', { packetFilter: 0x20, receiveQueueDepth: 4096 });
+  rt.registerDriver(raw.characteristics);
+  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.virtual-wire', keywords: { Wire: wire, NetworkAddress: '02:00:00:00:ff:01' } });
+  await rt.bindProtocol('eth0', 'tsndis.raw');
+  await rt.startAdapter('eth0');
+  const ep = raw.endpoint('eth0');
+  return {
+    rt,
+    raw,
+    take() {
+      const out: Uint8Array[] = [];
+      for (let f = ep.tryReceive(); f !== null; f = ep.tryReceive()) out.push(f);
+      return out;
+    },
+  };
+}
+
+export function etherType(f: Uint8Array): number {
+  return (f[12]! << 8) | f[13]!;
+}
+
+/** ARP frames: [operation, isBroadcast]. */
+export function arpOps(frames: readonly Uint8Array[]): string[] {
+  return frames.filter((f) => etherType(f) === 0x0806).map((f) => `${f[21] === 1 ? 'request' : 'reply'}${f[0] === 0xff ? ' broadcast' : ' unicast'}`);
+}

@@ -176,7 +176,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
         neighbor: {
           retransTimerMs: k.readInt('RetransTimerMs', 1000, 10, 600_000),
           reachableTimeMs: k.readInt('ReachableTimeMs', 30_000, 100, 3_600_000),
-          queueLimit: k.readInt('NeighborQueueLength', 16, 1, 4096),
+          queueLimit: k.readInt('NeighborQueueLength', 64, 1, 4096),
         },
       });
     } catch (e) {

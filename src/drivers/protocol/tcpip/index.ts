@@ -53,7 +53,7 @@ export const TCPIP_KEYWORDS: KeywordSchema = {
   SendPoolSize: { type: 'int', description: 'NBLs in the send pool', default: 512, min: 16, max: 65536 },
   LsoPoolSize: { type: 'int', description: '64 KiB NBLs for LSO sends (allocated only when the adapter offers LSOv2)', default: 32, min: 0, max: 4096 },
   NeighborCacheSize: { type: 'int', description: 'entries per neighbour cache (ARP, ND)', default: 256, min: 4, max: 65536 },
-  NeighborQueueLength: { type: 'int', description: 'packets held per unresolved neighbour (the oldest is dropped beyond)', default: 16, min: 1, max: 4096 },
+  NeighborQueueLength: { type: 'int', description: 'packets held per unresolved neighbour (the oldest is dropped beyond; a 64 KiB datagram is 45 fragments)', default: 64, min: 1, max: 4096 },
   RetransTimerMs: { type: 'int', description: 'between ARP/ND solicitations (RFC 4861 RetransTimer)', default: 1000, min: 10, max: 600000 },
   ReachableTimeMs: { type: 'int', description: 'RFC 4861 BaseReachableTime', default: 30000, min: 100, max: 3600000 },
 };

@@ -34,8 +34,8 @@ export function wireName(tag = 'ip'): string {
 }
 
 /** A started host: every adapter on its wire with tsndis.tcpip (and optionally tsndis.raw) bound. */
-export async function ipHost(name: string, adapters: AdapterSpec[], options: TcpIpOptions = {}): Promise<IpHost> {
-  const rt = NdisRuntime.forTest({ name, verifier: { enabled: true } });
+export async function ipHost(name: string, adapters: AdapterSpec[], options: TcpIpOptions = {}, logs?: string[]): Promise<IpHost> {
+  const rt = NdisRuntime.forTest({ name, verifier: { enabled: true }, ...(logs === undefined ? {} : { logger: (level: string, source: string, msg: string) => logs.push(`${level} ${source}: ${msg}`) }) });
   rt.registerDriver(virtualWireMiniport);
   const ip = new TcpIpProtocol({ seed: 7, ...options });
   rt.registerDriver(ip.characteristics);

@@ -13,6 +13,8 @@ import type { IpInterface } from './interface.js';
 
 export type RouteOrigin = 'connected' | 'static' | 'default';
 
+const ORIGIN_RANK: Readonly<Record<RouteOrigin, number>> = { connected: 0, static: 1, default: 2 };
+
 export class Route {
   readonly dest6 = new Uint8Array(16);
   readonly gateway6 = new Uint8Array(16);
@@ -71,12 +73,15 @@ export class RouteTable {
     return this.#routes;
   }
 
-  /** Adds `r` unless an identical route exists; keeps the table sorted (longest prefix, then metric). */
+  /**
+   * Adds `r` unless an identical route exists. The table stays sorted by longest prefix, lowest metric,
+   * then connected before static before default routes and by interface, so the order (and the lookup
+   * among equals) does not depend on when addresses came and went; ties keep insertion order.
+   */
   add(r: Route): void {
     if (this.#routes.some((x) => x.sameAs(r))) return;
     const list = [...this.#routes, r];
-    // A stable sort keeps insertion order among equals.
-    list.sort((a, b) => b.prefixLength - a.prefixLength || a.metric - b.metric);
+    list.sort((a, b) => b.prefixLength - a.prefixLength || a.metric - b.metric || ORIGIN_RANK[a.origin] - ORIGIN_RANK[b.origin] || a.iface.index - b.iface.index);
     this.#routes = list;
   }
 

@@ -63,6 +63,7 @@ import {
 } from '../../../ndis/index.js';
 import { mac as parseMac } from '../../../wire/index.js';
 import { parseIpAddress, parsePrefix, parseRouteSpec } from './addr.js';
+import { nonZeroCounters } from './counters.js';
 import type { IpInterface, LinkPort } from './interface.js';
 import { IP_HEADROOM, LINK_HEADROOM } from './output.js';
 import { RxChecksum, TxBuffer, TxKind } from './packet.js';
@@ -548,6 +549,9 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
       tx: this.sendPool === null ? 0 : `${this.sendPool.inUse}/${this.sendPool.capacity}`,
       lso: this.lsoPool === null ? 'none' : `${this.lsoPool.inUse}/${this.lsoPool.capacity}`,
     };
+    // The stack-wide counters (non-zero ones) once per host: under its first interface.
+    const first = this.stack.interfaces.find((i) => !i.isLoopback);
+    if (first !== undefined && first === this.iface) out['stack'] = nonZeroCounters(this.stack.counters);
     return out;
   }
 }

@@ -309,3 +309,17 @@ export function countersSnapshot(c: StackCounters): Record<string, unknown> {
     loopback: plain(c.loopback),
   };
 }
+
+/** Only the non-zero counters, nested by protocol (a compact netstat -s for the inspector). */
+export function nonZeroCounters(c: StackCounters): Record<string, Record<string, unknown>> {
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [proto, section] of Object.entries(countersSnapshot(c))) {
+    const kept: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(section as Record<string, unknown>)) {
+      if (typeof v === 'number' && v !== 0) kept[k] = v;
+      else if (typeof v === 'object' && v !== null && Object.keys(v).length > 0) kept[k] = v;
+    }
+    if (Object.keys(kept).length > 0) out[proto] = kept;
+  }
+  return out;
+}

@@ -291,7 +291,7 @@ export class NeighborCache {
     const mac = u.mac;
     if (e.state === NeighborState.Incomplete) {
       if (mac === null) return e;
-      e.mac.set(mac.subarray(u.macOffset, u.macOffset + 6));
+      this.#setMac(e, mac, u.macOffset);
       e.touchedAt = now;
       this.counters.resolved++;
       if (u.solicited) this.#reachable(e);
@@ -305,11 +305,15 @@ export class NeighborCache {
       if (e.state === NeighborState.Reachable) this.#stale(e);
       return e;
     }
-    if (differs) e.mac.set(mac.subarray(u.macOffset, u.macOffset + 6));
+    if (differs) this.#setMac(e, mac, u.macOffset);
     e.touchedAt = now;
     if (u.solicited) this.#reachable(e);
     else if (differs) this.#stale(e);
     return e;
+  }
+
+  #setMac(e: NeighborEntry, mac: Uint8Array, off: number): void {
+    for (let i = 0; i < 6; i++) e.mac[i] = mac[off + i]!;
   }
 
   #sameMac(e: NeighborEntry, mac: Uint8Array, off: number): boolean {

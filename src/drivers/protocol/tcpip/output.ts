@@ -72,7 +72,8 @@ export class IpOutput {
     this.#stack = stack;
     this.#ipId = stack.random.nextU32() & 0x7fff;
     this.#fragId6 = stack.random.nextU32();
-    this.#scratch = new TxBuffer(TxKind.Scratch, new Uint8Array(IP_HEADROOM + LOOPBACK_MTU), IP_HEADROOM, LOOPBACK_MTU - IPV6_HEADER_LEN - IPV6_FRAGMENT_HEADER_LEN);
+    // Up to a whole 64 KiB datagram (an IPv6 payload may be 65535 bytes: its header is not counted).
+    this.#scratch = new TxBuffer(TxKind.Scratch, new Uint8Array(IP_HEADROOM + 65535), IP_HEADROOM, 65535);
   }
 
   /**

@@ -96,6 +96,7 @@ export class TcpIpStack {
   #tcp: TcpInput | null = null;
   #depth = 0;
   #dirty: FlushablePort[] = [];
+  #spare: FlushablePort[] = [];
   #flushing = false;
   #nextIndex = 2;
   readonly #loopbackQueue: TxBuffer[] = [];
@@ -173,9 +174,12 @@ export class TcpIpStack {
     try {
       // Sending may queue more (a miniport completing inline never does, but be safe): bounded rounds.
       for (let round = 0; round < 4 && this.#dirty.length > 0; round++) {
+        // Swap the two lists (no allocation per flush); ports marked during the round go to the other.
         const ports = this.#dirty;
-        this.#dirty = [];
-        for (const p of ports) p.flush();
+        this.#dirty = this.#spare;
+        this.#spare = ports;
+        for (let i = 0; i < ports.length; i++) ports[i]!.flush();
+        ports.length = 0;
       }
     } finally {
       this.#flushing = false;

@@ -99,3 +99,26 @@ test('DAD: simultaneous probes after a link flap make both hosts drop the addres
   assert.equal(v6State(d)[2], 'fd00::55/64 duplicate');
   await finish(c, d);
 });
+
+test('DAD: an NDIS pause/restart keeps preferred addresses; a link flap verifies them again', async () => {
+  const wire = wireName();
+  const a = await ipHost('A', [{ wire, mac: MAC_A, keywords: { IPv6Address: ['fd00::1/64'] } }]);
+  await pump([a], 1100);
+  const probes = (): number => a.ip.stack.counters.icmp6.outByType[135]!;
+  const before = probes();
+  await a.rt.pauseStack('eth0');
+  await a.rt.restartStack('eth0');
+  await pump([a], 10);
+  assert.deepEqual(v6State(a), ['fe80::ff:fe00:a01/64 preferred', 'fd00::1/64 preferred']);
+  assert.equal(probes(), before, 'no DAD after a pause');
+  const { VirtualWire } = await import('../../src/drivers/miniport/virtual-wire/index.js');
+  VirtualWire.named(wire).setLink(false);
+  await pump([a], 10);
+  VirtualWire.named(wire).setLink(true);
+  await pump([a], 10);
+  assert.deepEqual(v6State(a), ['fe80::ff:fe00:a01/64 tentative', 'fd00::1/64 tentative']);
+  assert.equal(probes(), before + 2);
+  await pump([a], 1000);
+  assert.deepEqual(v6State(a), ['fe80::ff:fe00:a01/64 preferred', 'fd00::1/64 preferred']);
+  await finish(a);
+});

@@ -270,7 +270,6 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     this.#bindRequest = null;
     this.state = 'paused';
     this.#onBound(this);
-    this.stack.interfaceBound();
     return NDIS_STATUS_SUCCESS;
   }
 
@@ -335,7 +334,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
       this.state = 'pausing';
       if (iface !== null) {
         iface.running = false;
-        this.stack.batch(() => this.stack.interfaceStateChanged(iface));
+        this.stack.batch(() => this.stack.interfaceStateChanged(iface, false));
       }
       this.#freeChain(this.#head);
       this.#head = this.#tail = null;
@@ -354,7 +353,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
         this.state = 'running';
         const i = this.iface;
         i.running = true;
-        this.stack.batch(() => this.stack.interfaceStateChanged(i));
+        this.stack.batch(() => this.stack.interfaceStateChanged(i, false));
       });
     }
     return NDIS_STATUS_SUCCESS;
@@ -370,7 +369,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
       if (up === iface.linkUp) return;
       iface.linkUp = up;
       this.ndis.log('info', `link ${up ? 'up' : 'down'}`);
-      this.stack.batch(() => this.stack.interfaceStateChanged(iface));
+      this.stack.batch(() => this.stack.interfaceStateChanged(iface, true));
       return;
     }
     if (indication.statusCode === NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG) {

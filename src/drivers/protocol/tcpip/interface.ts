@@ -282,12 +282,16 @@ export class IpInterface implements NeighborOwner {
   // ---------------------------------------------------------------------------------------------
   // Lifecycle
 
-  /** The binding is Running (again), or the link came back: announce and verify addresses. */
-  start(): void {
+  /**
+   * The binding is Running (again) or the link came back: announce the IPv4 addresses and verify the
+   * IPv6 ones — all of them after a link change, only those still tentative after a pause.
+   */
+  start(linkEvent: boolean): void {
     if (!this.usable) return;
     for (const a of this.v4) this.stack.arp.announce(this, a.address);
-    if (this.settings.dad) {
-      for (const a of this.v6) if (a.state !== AddressState.Duplicate) this.#startDad(a);
+    if (!this.settings.dad) return;
+    for (const a of this.v6) {
+      if (a.state === AddressState.Tentative || (linkEvent && a.state === AddressState.Preferred)) this.#startDad(a);
     }
   }
 

@@ -102,7 +102,6 @@ export class TcpIpStack {
   readonly #loopbackQueue: TxBuffer[] = [];
   #loopbackScheduled = false;
   readonly #eth = new EthernetView();
-  readonly #bound: (() => void)[] = [];
 
   constructor(options: StackOptions = {}) {
     this.options = {
@@ -216,26 +215,6 @@ export class TcpIpStack {
     return this.interfaces.find((x) => x.name === name || x.fullName === name) ?? null;
   }
 
-  /** Resolves when an interface named `name` (short or full adapter name) exists. */
-  whenInterface(name: string): Promise<IpInterface> {
-    const found = this.interfaceByName(name);
-    if (found !== null) return Promise.resolve(found);
-    return new Promise((resolve) => {
-      const check = (): void => {
-        const f = this.interfaceByName(name);
-        if (f === null) return;
-        this.#bound.splice(this.#bound.indexOf(check), 1);
-        resolve(f);
-      };
-      this.#bound.push(check);
-    });
-  }
-
-  /** Called by bindings once an interface is bound (wakes `whenInterface`). */
-  interfaceBound(): void {
-    for (const f of [...this.#bound]) f();
-  }
-
   /** Connected routes follow the addresses; every address change re-derives them. */
   interfaceAddressesChanged(iface: IpInterface): void {
     if (iface.isLoopback) return;
@@ -251,10 +230,14 @@ export class TcpIpStack {
     this.routeGeneration++;
   }
 
-  /** Link state or run state of an interface changed. */
-  interfaceStateChanged(iface: IpInterface): void {
+  /**
+   * Link state (`linkEvent`) or run state of an interface changed. A link coming up re-verifies every
+   * address (RFC 4862 §5.4: the interface was re-enabled); a restart after an NDIS pause only resumes
+   * what was interrupted.
+   */
+  interfaceStateChanged(iface: IpInterface, linkEvent: boolean): void {
     this.routeGeneration++;
-    if (iface.usable) iface.start();
+    if (iface.usable) iface.start(linkEvent);
     else iface.stop();
   }
 

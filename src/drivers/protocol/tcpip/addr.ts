@@ -3,8 +3,12 @@
  * groups, EUI-64 link-local addresses and the text forms user code passes in (`'198.18.0.2'`,
  * `'fd00::1'`, `'fe80::1%eth0'` with a zone naming the adapter).
  *
- * IPv4 addresses are unsigned 32-bit numbers (as the wire views give them); IPv6 addresses are 16 bytes
- * at an offset, so packet bytes are compared in place. Nothing here allocates except the text parsers.
+ * IPv4 addresses are *signed* 32-bit numbers inside the stack (`view.srcAddr | 0`): the unsigned form
+ * the wire views return exceeds V8's small-integer range from 128.0.0.0 up, and such numbers are boxed
+ * each time they cross a call, which would allocate per packet. Bit operations, byte writes and
+ * `formatIpv4` work the same on both forms; only `===` needs one form, hence the normalisation at every
+ * boundary (wire views, text parsing, public entry points). IPv6 addresses are 16 bytes at an offset,
+ * so packet bytes are compared in place. Nothing here allocates except the text parsers.
  */
 import { formatIpv4, formatIpv6, ipv6, parseIpv4Address } from '../../../wire/index.js';
 import type { IpFamily } from './tcp/host.js';
@@ -14,12 +18,21 @@ export type { IpFamily };
 export const IPV6_UNSPECIFIED: Uint8Array = new Uint8Array(16);
 export const IPV6_LOOPBACK: Uint8Array = ipv6('::1');
 export const IPV6_ALL_NODES: Uint8Array = ipv6('ff02::1');
-export const IPV4_BROADCAST = 0xffffffff;
-export const IPV4_ALL_HOSTS = 0xe0000001;
+export const IPV4_BROADCAST = -1; // 255.255.255.255 as int32
+export const IPV4_ALL_HOSTS = 0xe0000001 | 0;
 
-/** The netmask of a prefix length (0–32). */
+/**
+ * The IPv4 address at `b[o…o+3]` as int32. The views' `srcAddr`-style getters return the unsigned form,
+ * which is boxed whenever the getter is not inlined (large functions exhaust TurboFan's inlining budget):
+ * hot paths read addresses with this instead.
+ */
+export function read4(b: Uint8Array, o: number): number {
+  return (b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!;
+}
+
+/** The netmask of a prefix length (0–32), as int32. */
 export function mask4(prefixLength: number): number {
-  return prefixLength <= 0 ? 0 : prefixLength >= 32 ? 0xffffffff : (0xffffffff << (32 - prefixLength)) >>> 0;
+  return prefixLength <= 0 ? 0 : prefixLength >= 32 ? -1 : -1 << (32 - prefixLength);
 }
 
 export function isLoopback4(a: number): boolean {
@@ -166,7 +179,7 @@ export function parseIpAddress(text: string): IpAddress {
   const zone = pct < 0 ? null : t.slice(pct + 1);
   if (zone === '') throw new TypeError(`empty zone in ${text}`);
   if (body.includes(':')) return { family: 6, v4: 0, v6: ipv6(body), zone };
-  return { family: 4, v4: parseIpv4Address(body), v6: null, zone };
+  return { family: 4, v4: parseIpv4Address(body) | 0, v6: null, zone };
 }
 
 export function formatIpAddress(a: IpAddress): string {

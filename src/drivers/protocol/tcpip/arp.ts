@@ -8,8 +8,8 @@
  *
  * Not supported: proxy ARP, RARP/InARP (other operation codes are counted and ignored).
  */
-import { ARP_LEN, ArpOperation, ArpView, EtherType, MAC_BROADCAST, WireError, formatIpv4, formatMac } from '../../../wire/index.js';
-import { isBadSource4 } from './addr.js';
+import { ARP_LEN, ArpField, ArpOperation, ArpView, EtherType, MAC_BROADCAST, WireError, formatIpv4, formatMac } from '../../../wire/index.js';
+import { isBadSource4, read4 } from './addr.js';
 import type { IpInterface } from './interface.js';
 import type { NeighborUpdate } from './neighbor.js';
 import type { TcpIpStack } from './stack.js';
@@ -40,8 +40,8 @@ export class ArpLayer {
       return;
     }
     const op = v.operation;
-    const spa = v.senderProtocolAddr;
-    const tpa = v.targetProtocolAddr;
+    const spa = read4(bytes, off + ArpField.SenderProtocolAddr);
+    const tpa = read4(bytes, off + ArpField.TargetProtocolAddr);
     if (spa !== 0 && isBadSource4(spa)) {
       c.invalidSender++;
       return;

@@ -23,13 +23,14 @@ import {
   Icmpv6Unreachable,
   Icmpv6View,
   IpProtocol,
+  Ipv4Field,
   Ipv4View,
   Ipv6ExtensionWalk,
   Ipv6View,
   ipv6PseudoHeaderSum,
   walkIpv6Extensions,
 } from '../../../wire/index.js';
-import { copy6, eq6, isBadSource4, isMulticast6, isUnspecified6, type IpFamily } from './addr.js';
+import { IPV4_BROADCAST, copy6, eq6, isBadSource4, isMulticast6, isUnspecified6, read4, type IpFamily } from './addr.js';
 import type { IpInterface } from './interface.js';
 import { Cast, RouteResult, type Datagram, type TxBuffer } from './packet.js';
 import { PMTU_MIN_IPV4, PMTU_MIN_IPV6 } from './pmtu.js';
@@ -300,7 +301,7 @@ export class IcmpLayer {
   #pingReply(dg: Datagram, id: number, seq: number): void {
     const p = this.#sessions.get(id);
     if (p === undefined || p.family !== dg.family || seq >= p.sent || p.rtt[seq] !== null) return;
-    if (dg.family === 4 ? dg.src4 !== p.dst4 && p.dst4 !== 0xffffffff : !isMulticast6(p.dst6, 0) && !eq6(dg.src6, 0, p.dst6, 0)) return;
+    if (dg.family === 4 ? dg.src4 !== p.dst4 && p.dst4 !== IPV4_BROADCAST : !isMulticast6(p.dst6, 0) && !eq6(dg.src6, 0, p.dst6, 0)) return;
     p.rtt[seq] = this.#stack.timers.now() - p.sentAt[seq]!;
     p.received++;
     if (p.received === p.count) p.finish();
@@ -385,8 +386,8 @@ export class IcmpLayer {
     const qLen = dg.length - ICMPV4_HEADER_LEN;
     if (Ipv4View.checkHeader(dg.bytes, qOff, qLen) !== 0) return;
     const q = this.#qv4.bind(dg.bytes, qOff);
-    const src = q.srcAddr;
-    const dst = q.dstAddr;
+    const src = read4(dg.bytes, qOff + Ipv4Field.SrcAddr);
+    const dst = read4(dg.bytes, qOff + Ipv4Field.DstAddr);
     if (s.findLocal4(src) === null) return;
     let kind: TcpIcmpError;
     let mtu = 0;

@@ -16,6 +16,7 @@
 import type { NdisHandleBase, NetBuffer, NetBufferList } from '../../../ndis/index.js';
 import { formatIpv4, formatIpv6 } from '../../../wire/index.js';
 import {
+  IPV4_BROADCAST,
   IPV6_ALL_NODES,
   commonPrefixLength6,
   eq6,
@@ -64,8 +65,8 @@ export class Ipv4AddressEntry {
     readonly prefixLength: number,
   ) {
     this.mask = mask4(prefixLength);
-    this.network = (address & this.mask) >>> 0;
-    this.broadcast = (this.network | ~this.mask) >>> 0;
+    this.network = address & this.mask;
+    this.broadcast = this.network | ~this.mask;
   }
   get text(): string {
     return `${formatIpv4(this.address)}/${this.prefixLength}`;
@@ -169,6 +170,7 @@ export class IpInterface implements NeighborOwner {
   // Addresses
 
   addIpv4(address: number, prefixLength: number): Ipv4AddressEntry {
+    address |= 0;
     const existing = this.v4.find((a) => a.address === address);
     if (existing !== undefined) return existing;
     const a = new Ipv4AddressEntry(address, prefixLength);
@@ -197,6 +199,7 @@ export class IpInterface implements NeighborOwner {
   }
 
   findIpv4(address: number): Ipv4AddressEntry | null {
+    address |= 0;
     for (const a of this.v4) if (a.address === address) return a;
     return null;
   }
@@ -208,7 +211,7 @@ export class IpInterface implements NeighborOwner {
 
   /** The subnet-directed broadcast of one of our prefixes (or the limited broadcast). */
   isBroadcast4(address: number): boolean {
-    if (address === 0xffffffff) return true;
+    if (address === IPV4_BROADCAST) return true;
     for (const a of this.v4) if (a.prefixLength < 31 && a.broadcast === address) return true;
     return false;
   }
@@ -224,7 +227,7 @@ export class IpInterface implements NeighborOwner {
   sourceFor4(dst: number): number {
     let first = 0;
     for (const a of this.v4) {
-      if (((dst & a.mask) >>> 0) === a.network) return a.address;
+      if ((dst & a.mask) === a.network) return a.address;
       if (first === 0) first = a.address;
     }
     return first;

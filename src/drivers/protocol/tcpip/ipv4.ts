@@ -5,8 +5,8 @@
  * reassembled, then delivery by protocol. A host does not forward: other destinations are dropped.
  * Sending lives in output.ts.
  */
-import { Icmpv4TimeExceeded, Icmpv4Type, Icmpv4Unreachable, Ipv4View, WireError } from '../../../wire/index.js';
-import { IPV4_ALL_HOSTS, isBadSource4, isLoopback4 } from './addr.js';
+import { Icmpv4TimeExceeded, Icmpv4Type, Icmpv4Unreachable, Ipv4Field, Ipv4View, WireError } from '../../../wire/index.js';
+import { IPV4_ALL_HOSTS, isBadSource4, isLoopback4, read4 } from './addr.js';
 import type { IpInterface } from './interface.js';
 import { Cast, Datagram, RxChecksum } from './packet.js';
 import { FragmentKey, Reassembler, type ReassemblyOwner, type ReassemblySlot } from './reassembly.js';
@@ -46,8 +46,8 @@ export class Ipv4Layer implements ReassemblyOwner {
       c.inBadChecksum++;
       return;
     }
-    const src = v.srcAddr;
-    const dst = v.dstAddr;
+    const src = read4(bytes, off + Ipv4Field.SrcAddr);
+    const dst = read4(bytes, off + Ipv4Field.DstAddr);
     if (isBadSource4(src) || (!iface.isLoopback && (isLoopback4(src) || s.findLocal4(src) !== null))) {
       c.inBadSource++;
       return;

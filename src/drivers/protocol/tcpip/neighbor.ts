@@ -161,10 +161,14 @@ export class NeighborCache {
     return null;
   }
 
+  /** Whether the last `#obtain` created its entry (a field, so the lookup path allocates nothing). */
+  #created = false;
+
   /** Finds or creates the entry for an address (v4: `addr4`; v6: `addr6[off…]`); null when the cache is full of permanent entries. */
-  #obtain(addr4: number, addr6: Uint8Array | null, off: number): { entry: NeighborEntry; created: boolean } | null {
+  #obtain(addr4: number, addr6: Uint8Array | null, off: number): NeighborEntry | null {
     const found = addr6 === null ? this.lookup4(addr4) : this.lookup6(addr6, off);
-    if (found !== null) return { entry: found, created: false };
+    this.#created = false;
+    if (found !== null) return found;
     let e: NeighborEntry | null = null;
     for (const x of this.entries) {
       if (!x.inUse) {
@@ -193,7 +197,8 @@ export class NeighborCache {
     e.nextInBucket = this.#buckets[b]!;
     this.#buckets[b] = e.index;
     this.#count++;
-    return { entry: e, created: true };
+    this.#created = true;
+    return e;
   }
 
   /** Removes `e`, dropping any packets it held. */
@@ -227,9 +232,8 @@ export class NeighborCache {
 
   /** Adds a static (PERMANENT) entry. Returns false when the cache is full of static entries. */
   addStatic(addr4: number, addr6: Uint8Array | null, mac: Uint8Array): boolean {
-    const r = this.#obtain(addr4, addr6, 0);
-    if (r === null) return false;
-    const e = r.entry;
+    const e = this.#obtain(addr4, addr6, 0);
+    if (e === null) return false;
     e.timer.cancel();
     e.mac.set(mac);
     e.state = NeighborState.Permanent;
@@ -242,19 +246,19 @@ export class NeighborCache {
    * in progress) or dropped and counted (cache full). Sending to a STALE entry starts NUD (→ DELAY).
    */
   resolve(addr4: number, addr6: Uint8Array | null, off: number, nbl: NetBufferList): NeighborEntry | null {
-    const r = this.#obtain(addr4, addr6, off);
-    if (r === null) {
+    const e = this.#obtain(addr4, addr6, off);
+    if (e === null) {
       this.counters.cacheFull++;
       nbl.next = null;
       this.owner.freeQueued(nbl, 1);
       return null;
     }
-    const e = r.entry;
+    const created = this.#created;
     e.touchedAt = this.timers.now();
     switch (e.state) {
       case NeighborState.Incomplete:
         this.#enqueue(e, nbl);
-        if (r.created) {
+        if (created) {
           this.counters.resolutionsStarted++;
           e.probes = 1;
           this.owner.solicit(e, false);
@@ -275,12 +279,11 @@ export class NeighborCache {
     let e: NeighborEntry | null;
     if (u.create) {
       if (u.mac === null) return null;
-      const r = this.#obtain(addr4, addr6, off);
-      if (r === null) {
+      e = this.#obtain(addr4, addr6, off);
+      if (e === null) {
         this.counters.cacheFull++;
         return null;
       }
-      e = r.entry;
     } else {
       e = addr6 === null ? this.lookup4(addr4) : this.lookup6(addr6, off);
       if (e === null) return null;

@@ -107,9 +107,9 @@ export class IpOutput {
     tx.hopLimit = 64;
     tx.dontFragment = false;
     if (family === 4) {
-      tx.src4 = rr.src4;
-      tx.dst4 = dst4;
-      tx.nextHop4 = rr.nextHop4;
+      tx.src4 = rr.src4 | 0;
+      tx.dst4 = dst4 | 0;
+      tx.nextHop4 = rr.nextHop4 | 0;
     } else {
       copy6(tx.src6, 0, rr.src6, 0);
       copy6(tx.dst6, 0, dst6!, dst6Off);

@@ -35,8 +35,8 @@ export class Route {
   static v4(dest: number, prefixLength: number, gateway: number | null, iface: IpInterface, metric: number, origin: RouteOrigin): Route {
     const r = new Route(4, prefixLength, gateway !== null, iface, metric, origin);
     r.mask4 = mask4(prefixLength);
-    r.dest4 = (dest & r.mask4) >>> 0;
-    r.gateway4 = gateway ?? 0;
+    r.dest4 = dest & r.mask4;
+    r.gateway4 = (gateway ?? 0) | 0;
     return r;
   }
 
@@ -50,7 +50,7 @@ export class Route {
   }
 
   matches4(dst: number): boolean {
-    return ((dst & this.mask4) >>> 0) === this.dest4;
+    return (dst & this.mask4) === this.dest4;
   }
 
   matches6(dst: Uint8Array, off: number): boolean {

@@ -246,6 +246,7 @@ export class TcpIpStack {
 
   /** The interface owning the IPv4 address `addr`, or null. */
   findLocal4(addr: number): IpInterface | null {
+    addr |= 0;
     const list = this.interfaces;
     for (let i = 0; i < list.length; i++) {
       const v4 = list[i]!.v4;
@@ -300,6 +301,7 @@ export class TcpIpStack {
 
   /** Fills `rr` for IPv4 destination `dst`; false when there is no route (or no source address). */
   route4(dst: number, via: IpInterface | null, rr: RouteResult): boolean {
+    dst |= 0;
     rr.local = false;
     rr.cast = Cast.Unicast;
     if (isLoopback4(dst) || this.findLocal4(dst) !== null) {

@@ -44,7 +44,7 @@ class RxFlow implements TcpFlow {
 }
 
 function v4FromBytes(a: Uint8Array): number {
-  return ((a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!) >>> 0;
+  return (a[0]! << 24) | (a[1]! << 16) | (a[2]! << 8) | a[3]!;
 }
 
 function v4ToBytes(v: number, out: Uint8Array): void {

@@ -10,13 +10,12 @@
  * boundary (wire views, text parsing, public entry points). IPv6 addresses are 16 bytes at an offset,
  * so packet bytes are compared in place. Nothing here allocates except the text parsers.
  */
-import { formatIpv4, formatIpv6, ipv6, parseIpv4Address } from '../../../wire/index.js';
+import { ipv6, parseIpv4Address } from '../../../wire/index.js';
 import type { IpFamily } from './tcp/host.js';
 
 export type { IpFamily };
 
 export const IPV6_UNSPECIFIED: Uint8Array = new Uint8Array(16);
-export const IPV6_LOOPBACK: Uint8Array = ipv6('::1');
 export const IPV6_ALL_NODES: Uint8Array = ipv6('ff02::1');
 export const IPV4_BROADCAST = -1; // 255.255.255.255 as int32
 export const IPV4_ALL_HOSTS = 0xe0000001 | 0;
@@ -70,18 +69,6 @@ export function isMulticast6(b: Uint8Array, o = 0): boolean {
 export function isLinkLocal6(b: Uint8Array, o = 0): boolean {
   return b[o] === 0xfe && (b[o + 1]! & 0xc0) === 0x80;
 }
-/** IPv4-mapped ::ffff:0:0/96 (never valid on the wire). */
-export function isV4Mapped6(b: Uint8Array, o = 0): boolean {
-  for (let i = 0; i < 10; i++) if (b[o + i] !== 0) return false;
-  return b[o + 10] === 0xff && b[o + 11] === 0xff;
-}
-/** Multicast scope nibble (1 interface, 2 link, 5 site, 14 global); unicast: link-local 2, else 14. */
-export function scope6(b: Uint8Array, o = 0): number {
-  if (isMulticast6(b, o)) return b[o + 1]! & 0x0f;
-  if (isLinkLocal6(b, o) || isLoopback6(b, o)) return 2;
-  return 14;
-}
-
 /** True when the first `prefixLength` bits of `a` and `b` agree. */
 export function prefixMatch6(a: Uint8Array, aOff: number, b: Uint8Array, bOff: number, prefixLength: number): boolean {
   const whole = prefixLength >>> 3;
@@ -180,11 +167,6 @@ export function parseIpAddress(text: string): IpAddress {
   if (zone === '') throw new TypeError(`empty zone in ${text}`);
   if (body.includes(':')) return { family: 6, v4: 0, v6: ipv6(body), zone };
   return { family: 4, v4: parseIpv4Address(body) | 0, v6: null, zone };
-}
-
-export function formatIpAddress(a: IpAddress): string {
-  const s = a.family === 4 ? formatIpv4(a.v4) : formatIpv6(a.v6);
-  return a.zone === null ? s : `${s}%${a.zone}`;
 }
 
 export interface Prefix {

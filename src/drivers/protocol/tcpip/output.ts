@@ -137,13 +137,6 @@ export class IpOutput {
     return t;
   }
 
-  /** Loopback slots holding a packet (tests). */
-  get loopbackInUse(): number {
-    let n = 0;
-    for (const t of this.#loopback) if (t.inUse) n++;
-    return n;
-  }
-
   /**
    * Sends the `length` transport bytes written at `tx.offset`. For TCP, `tcpHeaderLength` and `mss`
    * follow TcpHost.transmit: with `mss` > 0 and more payload than that, the send is segmented (by the

@@ -62,8 +62,6 @@ export interface ResolvedStackOptions {
   udpReceiveQueue: number;
 }
 
-/** The binding side of an interface (kept as its own name where the stack flushes ports). */
-export type FlushablePort = LinkPort;
 
 function randomSeed(): number {
   const a = new Uint32Array(1);
@@ -95,8 +93,8 @@ export class TcpIpStack {
   routeGeneration = 0;
   #tcp: TcpInput | null = null;
   #depth = 0;
-  #dirty: FlushablePort[] = [];
-  #spare: FlushablePort[] = [];
+  #dirty: LinkPort[] = [];
+  #spare: LinkPort[] = [];
   #flushing = false;
   #nextIndex = 2;
   readonly #loopbackQueue: TxBuffer[] = [];
@@ -157,12 +155,8 @@ export class TcpIpStack {
     }
   }
 
-  get inBatch(): boolean {
-    return this.#depth > 0;
-  }
-
   /** A binding has frames queued; they go down at the flush point (now, outside a batch). */
-  portPending(port: FlushablePort): void {
+  portPending(port: LinkPort): void {
     if (!this.#dirty.includes(port)) this.#dirty.push(port);
     if (this.#depth === 0) this.flush();
   }
@@ -188,7 +182,7 @@ export class TcpIpStack {
   // ---------------------------------------------------------------------------------------------
   // Interfaces
 
-  createInterface(port: FlushablePort, name: string, fullName: string, mac: Uint8Array, settings: InterfaceSettings): IpInterface {
+  createInterface(port: LinkPort, name: string, fullName: string, mac: Uint8Array, settings: InterfaceSettings): IpInterface {
     const iface = new IpInterface(this, this.#nextIndex++, name, fullName, mac, port, settings);
     this.interfaces.push(iface);
     this.timers.useClock(port.handle);
@@ -426,6 +420,11 @@ export class TcpIpStack {
       return;
     }
     this.#loopbackQueue.push(tx);
+    this.#scheduleLoopback();
+  }
+
+  /** Delivery runs as an NDIS work item of the clock binding (a plain macrotask when there is none). */
+  #scheduleLoopback(): void {
     if (this.#loopbackScheduled) return;
     this.#loopbackScheduled = true;
     const clock = this.timers.clock;
@@ -452,17 +451,8 @@ export class TcpIpStack {
       this.exit();
     }
     // Packets looped back while delivering (replies to ourselves) go on the next turn.
-    if (q.length > 0 && !this.#loopbackScheduled) {
-      this.#loopbackScheduled = true;
-      const clock = this.timers.clock;
-      if (clock !== null) clock.queueWorkItem(this.#deliverLoopback);
-      else setImmediate(this.#deliverLoopback);
-    }
+    if (q.length > 0) this.#scheduleLoopback();
   };
-
-  get loopbackQueued(): number {
-    return this.#loopbackQueue.length;
-  }
 
   // ---------------------------------------------------------------------------------------------
   // TCP

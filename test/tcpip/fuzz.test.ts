@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { receiveInputs, terminalTotal } from '../../src/drivers/protocol/tcpip/index.js';
-import { labHost, labPump, type LabHost } from './lab.js';
+import { finishLab, labHost, labPump, type LabHost } from './lab.js';
 import { FakeTcp } from './packets.js';
 
 const CORPUS = join(import.meta.dirname, '../../../test/fuzz/corpus');
@@ -60,12 +60,6 @@ function check(h: LabHost, tcp: FakeTcp): void {
   tcp.errors.length = 0;
 }
 
-async function finishTarget(h: LabHost): Promise<void> {
-  await h.rt.shutdown();
-  assert.equal(h.rt.verifier.total, 0, h.rt.verifier.violations.map((v) => v.message).join('\n'));
-  assert.deepEqual([...h.rt.pools].filter((p) => p.inUse > 0).map((p) => p.name), []);
-}
-
 test('fuzz corpus: every seed frame takes its intended path through the stack', async () => {
   const { h, tcp } = await target();
   h.lab.inject(OWN);
@@ -83,7 +77,7 @@ test('fuzz corpus: every seed frame takes its intended path through the stack', 
   assert.equal(c.icmp.errorsDelivered, 2, 'port unreachable to the connected UDP socket, frag-needed to TCP');
   assert.equal(c.udp.badChecksum + c.ipv4.inBadChecksum + c.link.truncated + c.ipv6.inBadExtensions, 0);
   check(h, tcp);
-  await finishTarget(h);
+  await finishLab(h);
 });
 
 type Mutation = { kind: 'flip'; at: number; value: number } | { kind: 'cut'; at: number } | { kind: 'grow'; bytes: number[] } | { kind: 'field16'; at: number; value: number };
@@ -154,5 +148,5 @@ test('fuzz: random and mutated frames never throw, are all accounted for, and me
   check(h, tcp);
   assert.equal(h.ip.stack.ipv4.reassembler.inProgress + h.ip.stack.ipv6.reassembler.inProgress, 0);
   assert.ok(h.ip.stack.counters.link.framesIn > 1000, 'the fuzzer reached the stack');
-  await finishTarget(h);
+  await finishLab(h);
 });

@@ -4,10 +4,11 @@
  * offload changes, and answers the Ethernet OIDs (so the packet filter and multicast list can be read).
  * `labHost` builds a runtime (manual clock, verifier on) with one lab adapter and the TCP/IP protocol.
  */
+import assert from 'node:assert/strict';
 import { NdisRuntime } from '../../src/core/runtime/runtime.js';
 import { settle, type ManualScheduler } from '../../src/core/time/scheduler.js';
 import { ETHERNET_OIDS, EthernetMiniportState, handleEthernetOid } from '../../src/drivers/common/ethernet-miniport.js';
-import { TcpIpProtocol, type TcpIpOptions } from '../../src/drivers/protocol/tcpip/index.js';
+import { TcpIpProtocol, receiveInputs, terminalTotal, type TcpIpOptions } from '../../src/drivers/protocol/tcpip/index.js';
 import {
   MediaConnectStateConnected,
   MediaConnectStateDisconnected,
@@ -32,6 +33,7 @@ import {
   type NetBufferList,
   type NetBufferListPool,
 } from '../../src/ndis/index.js';
+import { assertClean } from '../support/hosts.js';
 
 export interface SentFrame {
   readonly frame: Uint8Array;
@@ -252,4 +254,12 @@ export async function labPump(h: LabHost, ms: number, stepMs = 10): Promise<void
     h.rt.scheduler.advance(Math.min(stepMs, ms - t));
     await settle();
   }
+}
+
+/** Receive accounting holds, then shutdown: pools full, allocator free, no verifier violation. */
+export async function finishLab(h: LabHost): Promise<void> {
+  const c = h.ip.stack.counters;
+  assert.equal(terminalTotal(c), receiveInputs(c), 'every frame ends in exactly one counter');
+  await h.rt.shutdown();
+  assertClean(h.rt);
 }

@@ -10,19 +10,13 @@ import { settle } from '../../src/core/time/scheduler.js';
 import { renderText, snapshotRuntime } from '../../src/inspect/index.js';
 import { TcpFlags } from '../../src/wire/index.js';
 import { MAC_A, MAC_B, assertAccounted, finish, ipHost, pair, pump, pumpUntil, wireName } from './helpers.js';
-import { labHost, labPump, type LabHost } from './lab.js';
+import { finishLab, labHost, labPump, type LabHost } from './lab.js';
 import { tcpFrame } from './packets.js';
 
 async function lab(labOptions = {}): Promise<LabHost> {
   const h = await labHost({ IPAddress: ['198.18.0.2/24'], IPv6Address: ['fd00::2/64'], Neighbors: ['198.18.0.1 02-00-00-00-0a-01'] }, { mac: Uint8Array.of(2, 0, 0, 0, 0x1a, 1), ...labOptions });
   h.lab.take();
   return h;
-}
-
-async function done(h: LabHost): Promise<void> {
-  await h.rt.shutdown();
-  assert.equal(h.rt.verifier.total, 0, h.rt.verifier.violations.map((v) => v.message).join('\n'));
-  assert.deepEqual([...h.rt.pools].filter((p) => p.inUse > 0).map((p) => p.name), []);
 }
 
 test('lifecycle: pause completes only when every send came back', async () => {
@@ -47,7 +41,7 @@ test('lifecycle: pause completes only when every send came back', async () => {
   assert.equal(h.ip.binding('eth0').state, 'running');
   assert.ok(sock.send(new Uint8Array(10), '198.18.0.1', 9));
   sock.close();
-  await done(h);
+  await finishLab(h);
 });
 
 test('lifecycle: frames indicated while paused are counted and returned; RESOURCES indications are never returned', async () => {
@@ -62,14 +56,14 @@ test('lifecycle: frames indicated while paused are counted and returned; RESOURC
   assert.equal(h.lab.indicated, 0, 'returned at once');
   assert.equal(h.ip.stack.counters.link.notRunning, 1);
   h.ip.binding('eth0').state = 'running';
-  await done(h);
+  await finishLab(h);
 });
 
 test('lifecycle: more groups than the multicast list holds → ALL_MULTICAST instead of the list', async () => {
   const h = await lab({ maxMulticast: 2 });
   assert.equal(h.lab.eth.packetFilter, 0x0b | 0x04);
   assert.deepEqual(h.lab.eth.multicast, []);
-  await done(h);
+  await finishLab(h);
 });
 
 test('lifecycle: pause/restart and unbind under traffic, with queued and half-reassembled packets, leave pools full', async () => {

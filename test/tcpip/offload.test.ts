@@ -25,7 +25,7 @@ import {
   type NdisOffload,
 } from '../../src/ndis/index.js';
 import { IpProtocol, TcpFlags, foldChecksum, ipv4PseudoHeaderSum, ipv6, ipv6PseudoHeaderSum } from '../../src/wire/index.js';
-import { labHost, labPump, type LabHost } from './lab.js';
+import { finishLab, labHost, labPump, type LabHost } from './lab.js';
 import { FakeTcp, flow4, flow6, sendSegment, tcpFrame } from './packets.js';
 
 const LAB_MAC = '02:00:00:00:1a:01';
@@ -60,12 +60,6 @@ async function host(spec: OffloadSpec | null): Promise<LabHost> {
   return h;
 }
 
-async function done(h: LabHost): Promise<void> {
-  await h.rt.shutdown();
-  assert.equal(h.rt.verifier.total, 0, h.rt.verifier.violations.map((v) => v.message).join('\n'));
-  assert.deepEqual([...h.rt.pools].filter((p) => p.inUse > 0).map((p) => p.name), []);
-}
-
 const field = (f: Uint8Array, at: number): number => (f[at]! << 8) | f[at + 1]!;
 
 test('offload: transmit checksum offload sets the NBL info and leaves the pseudo-header sum in the field', async () => {
@@ -87,7 +81,7 @@ test('offload: transmit checksum offload sets the NBL info and leaves the pseudo
   assert.equal(field(u4!.frame, 40), foldChecksum(ipv4PseudoHeaderSum(0xc6120002, 0xc6120001, IpProtocol.Udp, 13)));
   // The adapter's backfill stays free in front of every frame.
   for (const s of [t4!, t6!, u4!]) assert.ok(s.dataOffset >= 10);
-  await done(h);
+  await finishLab(h);
 });
 
 test('offload: no offload (or TCP options the adapter cannot handle) means software checksums and no info', async () => {
@@ -100,7 +94,7 @@ test('offload: no offload (or TCP options the adapter cannot handle) means softw
   h.ip.stack.tcpHost.transmit(f, b, 24, 24, 0);
   const [s] = h.lab.take();
   assert.deepEqual(readChecksumTx(s!.checksumInfo), { isIPv4: true, isIPv6: false, tcpChecksum: false, udpChecksum: false, ipHeaderChecksum: true, tcpHeaderOffset: 0 });
-  await done(h);
+  await finishLab(h);
   const none = await host(null);
   assert.equal(none.ip.interface('eth0').offload.describe(), 'none');
   sendSegment(none.ip.stack.tcpHost, f, { seq: 1, flags: TcpFlags.Ack });
@@ -108,7 +102,7 @@ test('offload: no offload (or TCP options the adapter cannot handle) means softw
   assert.equal(n!.checksumInfo, 0);
   assert.notEqual(field(n!.frame, 24), 0, 'IPv4 header checksum computed');
   assert.equal(none.ip.binding('eth0').lsoPool, null, 'no LSO pool without LSO');
-  await done(none);
+  await finishLab(none);
 });
 
 test('offload: LSOv2 — one large NBL with MSS and header offset, IP length 0, pseudo sum without length', async () => {
@@ -137,7 +131,7 @@ test('offload: LSOv2 — one large NBL with MSS and header offset, IP length 0, 
   const small = h.lab.take();
   assert.equal(small.length, 1);
   assert.equal(readLsoV2Transmit(small[0]!.lsoInfo).mss, 1448);
-  await done(h);
+  await finishLab(h);
 });
 
 test('offload: MinSegmentCount larger than the segments a send needs falls back to software segmentation', async () => {
@@ -148,7 +142,7 @@ test('offload: MinSegmentCount larger than the segments a send needs falls back 
   assert.equal(out.length, 3);
   assert.ok(out.every((s) => s.lsoInfo === 0));
   assert.equal(h.ip.stack.counters.tcp.softwareSegments, 3);
-  await done(h);
+  await finishLab(h);
 });
 
 test('offload: receive verdicts — "succeeded" skips verification, "failed" drops and counts', async () => {
@@ -174,7 +168,7 @@ test('offload: receive verdicts — "succeeded" skips verification, "failed" dro
   await labPump(h, 0);
   assert.equal(u.queued, 1, 'UDP with a wrong checksum the adapter vouched for');
   u.close();
-  await done(h);
+  await finishLab(h);
 });
 
 test('offload: RSC — a coalesced segment larger than the MTU reaches TCP with its segment count', async () => {
@@ -188,7 +182,7 @@ test('offload: RSC — a coalesced segment larger than the MTU reaches TCP with 
   assert.equal(tcp.segments.length, 1);
   assert.equal(tcp.segments[0]!.segments, 3);
   assert.deepEqual(tcp.segments[0]!.bytes.subarray(20), payload);
-  await done(h);
+  await finishLab(h);
 });
 
 test('offload: NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG switches offloads at run time (route generation bumps, LSO pool appears)', async () => {
@@ -207,5 +201,5 @@ test('offload: NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG switches offloads at run 
   assert.equal(readLsoV2Transmit(s!.lsoInfo).mss, 1000);
   h.lab.indicateOffload(NDIS_OFFLOAD_NONE);
   assert.equal(h.ip.stack.tcpHost.route(f4)!.lsoMaxPayload, 0);
-  await done(h);
+  await finishLab(h);
 });

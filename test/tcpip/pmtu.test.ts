@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IpProtocol, internetChecksum, ipv6, ipv6PseudoHeaderSum, finishChecksum, onesComplementSum } from '../../src/wire/index.js';
-import { labHost, labPump, type LabHost } from './lab.js';
+import { finishLab, labHost, labPump, type LabHost } from './lab.js';
 
 const ME = Uint8Array.of(2, 0, 0, 0, 0x1a, 1);
 const PEER = Uint8Array.of(2, 0, 0, 0, 0x0a, 1);
@@ -15,12 +15,6 @@ async function lab(): Promise<LabHost> {
   const h = await labHost({ IPAddress: ['198.18.0.2/24'], IPv6Address: ['fd00::2/64'], Dad: false, Neighbors: ['198.18.0.1 02-00-00-00-0a-01', 'fd00::1 02-00-00-00-0a-01'] }, { mac: ME });
   h.lab.take();
   return h;
-}
-
-async function done(h: LabHost): Promise<void> {
-  await h.rt.shutdown();
-  assert.equal(h.rt.verifier.total, 0, h.rt.verifier.violations.map((v) => v.message).join('\n'));
-  assert.deepEqual([...h.rt.pools].filter((p) => p.inUse > 0).map((p) => p.name), []);
 }
 
 /** An ICMPv6 packet too big from fd00::1 (or `from`) quoting `quoted` (an IPv6 packet we sent). */
@@ -87,7 +81,7 @@ test('pmtu: packet too big shrinks later IPv6 datagrams to the learned MTU and r
   sock.send(new Uint8Array(1400));
   assert.ok(ipLengths6(h).every((l) => l <= 1280));
   sock.close();
-  await done(h);
+  await finishLab(h);
 });
 
 test('pmtu: errors quoting packets that are not ours change nothing; the learned MTU expires after 10 minutes', async () => {
@@ -110,5 +104,5 @@ test('pmtu: errors quoting packets that are not ours change nothing; the learned
   sock.send(new Uint8Array(1400), '198.18.0.1', 9);
   assert.equal(h.lab.take().length, 1, 'back to the link MTU');
   sock.close();
-  await done(h);
+  await finishLab(h);
 });

@@ -13,7 +13,7 @@ import { TimerQueue } from '../../src/drivers/protocol/tcpip/timers.js';
 import { internetChecksum } from '../../src/wire/index.js';
 import { FakeClock } from './fake-clock.js';
 import { finish, pair, pump, pumpUntil } from './helpers.js';
-import { labHost, labPump } from './lab.js';
+import { finishLab, labHost, labPump } from './lab.js';
 
 function setup(limits: Partial<ReassemblyLimits> = {}) {
   const clock = new FakeClock();
@@ -207,6 +207,5 @@ test('reassembly through the stack: hostile fragments are counted, a lone first 
   const f = out[0]!.frame;
   assert.deepEqual([f[23], f[34], f[35]], [1, 11, 1], 'ICMP time exceeded, fragment reassembly');
   assert.deepEqual([...f.subarray(42 + 4, 42 + 6)], [0x43, 0x43], 'quotes the first fragment');
-  await h.rt.shutdown();
-  assert.equal(h.rt.verifier.total, 0);
+  await finishLab(h);
 });

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { TcpFlags, TcpView, ipv4PseudoHeaderSum, verifyChecksum, IpProtocol, verifyIpv4HeaderChecksum, internetChecksum } from '../../src/wire/index.js';
 import { RouteResult } from '../../src/drivers/protocol/tcpip/packet.js';
 import { finish, pair, pump } from './helpers.js';
-import { labHost, labPump, type LabHost } from './lab.js';
+import { finishLab, labHost, labPump, type LabHost } from './lab.js';
 import { FakeTcp, copyFlow, flow4, flow6, sendSegment, tcpFrame } from './packets.js';
 
 const LAB_MAC = '02:00:00:00:1a:01';
@@ -19,12 +19,6 @@ async function lab(keywords: Record<string, string | string[] | number | boolean
   const h = await labHost({ IPAddress: ['198.18.0.2/24'], IPv6Address: ['fd00::2/64'], Dad: false, Neighbors: ['198.18.0.1 02-00-00-00-0a-01', 'fd00::1 02-00-00-00-0a-01'], ...keywords }, { mac: Uint8Array.of(2, 0, 0, 0, 0x1a, 1) });
   h.lab.take();
   return h;
-}
-
-async function done(h: LabHost): Promise<void> {
-  await h.rt.shutdown();
-  assert.equal(h.rt.verifier.total, 0, h.rt.verifier.violations.map((v) => v.message).join('\n'));
-  assert.deepEqual([...h.rt.pools].filter((p) => p.inUse > 0).map((p) => p.name), []);
 }
 
 function syn(family: 4 | 6, seq = 1000, dstPort = 80): Uint8Array {
@@ -46,7 +40,7 @@ test('tcp host: without an engine, segments are counted and dropped; attached, t
   assert.deepEqual([s6!.family, s6!.local, s6!.remote], [6, 'fd000000000000000000000000000002', 'fd000000000000000000000000000001']);
   assert.equal(new TcpView().bind(s4!.bytes, 0).seqNumber, 7);
   assert.equal(h.ip.stack.counters.tcp.inSegs, 2);
-  await done(h);
+  await finishLab(h);
 });
 
 test('tcp host: a bad checksum, a truncated header and a broadcast destination are dropped and counted', async () => {
@@ -67,7 +61,7 @@ test('tcp host: a bad checksum, a truncated header and a broadcast destination a
   const c = h.ip.stack.counters.tcp;
   assert.deepEqual([c.badChecksum, c.malformed, c.inSegs], [1, 1, 0]);
   assert.equal(tcp.segments.length, 0);
-  await done(h);
+  await finishLab(h);
 });
 
 test('tcp host: segments sent while processing one indication go down as one NBL chain', async () => {
@@ -103,7 +97,7 @@ test('tcp host: segments sent while processing one indication go down as one NBL
       assert.equal(fr[20]! & 0x40, 0x40, 'DF on TCP');
     }
   }
-  await done(h);
+  await finishLab(h);
 });
 
 test('tcp host: allocate returns null when the send pool is exhausted (counted); release gives buffers back', async () => {
@@ -124,7 +118,7 @@ test('tcp host: allocate returns null when the send pool is exhausted (counted);
   const again = host.allocate(f, 100);
   assert.ok(again !== null, 'released buffers are usable again');
   host.release(again);
-  await done(h);
+  await finishLab(h);
 });
 
 test('tcp host: without LSO, a buffer with more than one MSS is cut into MSS segments (LSOv2 rules)', async () => {
@@ -151,7 +145,7 @@ test('tcp host: without LSO, a buffer with more than one MSS is cut into MSS seg
   });
   assert.deepEqual(Buffer.concat(got), Buffer.from(payload));
   assert.equal(h.ip.stack.counters.tcp.softwareSegments, 4);
-  await done(h);
+  await finishLab(h);
 });
 
 test('tcp host: ICMP errors quoting our segments reach the engine; fragmentation needed lowers the route MTU and bumps its generation', async () => {
@@ -221,7 +215,7 @@ test('tcp host: timers fire on the stack clock, and what they send goes down as 
   assert.equal(typeof host.random32(), 'number');
   assert.equal(Buffer.from(host.sourceAddress(6, Uint8Array.from(Buffer.from('fd000000000000000000000000000001', 'hex')))!).toString('hex'), 'fd000000000000000000000000000002');
   assert.equal(host.sourceAddress(4, Uint8Array.of(203, 0, 113, 1)), null);
-  await done(h);
+  await finishLab(h);
 });
 
 test('tcp host: segments over loopback reach our own engine', async () => {

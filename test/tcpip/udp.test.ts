@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { SocketError, type UdpSocket } from '../../src/drivers/protocol/tcpip/index.js';
 import { finish, pair, pump, pumpUntil } from './helpers.js';
-import { labHost, labPump } from './lab.js';
+import { finishLab, labHost, labPump } from './lab.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const dec = (b: Uint8Array): string => new TextDecoder().decode(b);
@@ -221,6 +221,5 @@ test('udp: zero checksum accepted over IPv4, rejected over IPv6; a bad checksum 
   assert.deepEqual([dec(m!.data), m!.address, m!.port], ['hi', '198.18.0.1', 1111]);
   s4.close();
   s6.close();
-  await h.rt.shutdown();
-  assert.equal(h.rt.verifier.total, 0);
+  await finishLab(h);
 });

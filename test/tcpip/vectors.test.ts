@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { verifyIpv4HeaderChecksum } from '../../src/wire/index.js';
-import { labHost, labPump, type LabHost } from './lab.js';
+import { finishLab, labHost, labPump, type LabHost } from './lab.js';
 
 function hex(...parts: string[]): Uint8Array {
   return Uint8Array.from(Buffer.from(parts.join('').replace(/\s+/g, ''), 'hex'));
@@ -101,12 +101,6 @@ async function host(): Promise<LabHost> {
   return labHost({ IPAddress: ['198.18.0.2/24'], IPv6Address: ['fd00::2/64'] }, { mac: Uint8Array.of(2, 0, 0, 0, 0x1a, 1) });
 }
 
-async function done(h: LabHost): Promise<void> {
-  await h.rt.shutdown();
-  assert.equal(h.rt.verifier.total, 0, h.rt.verifier.violations.map((v) => v.message).join('\n'));
-  assert.deepEqual([...h.rt.pools].filter((p) => p.inUse > 0).map((p) => p.name), []);
-}
-
 test('vectors: at restart, a gratuitous ARP and one DAD solicitation per IPv6 address go down as one chain', async () => {
   const h = await host();
   const sent = h.lab.take();
@@ -116,7 +110,7 @@ test('vectors: at restart, a gratuitous ARP and one DAD solicitation per IPv6 ad
   assert.equal(h.lab.eth.packetFilter, 0x0b);
   const groups = h.lab.eth.multicast.map((m) => Buffer.from(m).toString('hex')).sort();
   assert.deepEqual(groups, ['01005e000001', '333300000001', '3333ff000002', '3333ff001a01']);
-  await done(h);
+  await finishLab(h);
 });
 
 test('vectors: an echo request from an unknown neighbour → ARP request; the reply → echo reply', async () => {
@@ -135,7 +129,7 @@ test('vectors: an echo request from an unknown neighbour → ARP request; the re
   await labPump(h, 0);
   assert.deepEqual(h.lab.take().map((s) => s.frame), [ARP_REPLY]);
   assert.deepEqual(h.ip.interface('eth0').describe()['neighbors'], ['198.18.0.1 02:00:00:00:0a:01 REACHABLE']);
-  await done(h);
+  await finishLab(h);
 });
 
 test('vectors: IPv6 echo → neighbour solicitation; advertisement → echo reply; a solicitation for us → advertisement', async () => {
@@ -151,7 +145,7 @@ test('vectors: IPv6 echo → neighbour solicitation; advertisement → echo repl
   h.lab.inject([IN_NS]);
   await labPump(h, 0);
   assert.deepEqual(h.lab.take().map((s) => s.frame), [NEIGHBOR_ADVERTISEMENT]);
-  await done(h);
+  await finishLab(h);
 });
 
 test('vectors: packets to a tentative IPv6 address are dropped until DAD passes', async () => {
@@ -161,5 +155,5 @@ test('vectors: packets to a tentative IPv6 address are dropped until DAD passes'
   await labPump(h, 0);
   assert.deepEqual(h.lab.take(), []);
   assert.equal(h.ip.stack.counters.ipv6.inTentative, 1);
-  await done(h);
+  await finishLab(h);
 });

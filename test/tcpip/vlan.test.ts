@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { IpProtocol, emitIcmpv4, emitIpv4, emitIpv6, emitIpv6Fragment, emitUdp, ipv6, mac } from '../../src/wire/index.js';
-import { labHost, labPump, type LabHost } from './lab.js';
+import { finishLab, labHost, labPump, type LabHost } from './lab.js';
 
 const ME = mac('02:00:00:00:1a:01');
 const PEER = mac('02:00:00:00:0a:01');
@@ -30,12 +30,6 @@ async function host(vlan: number): Promise<LabHost> {
   return h;
 }
 
-async function done(h: LabHost): Promise<void> {
-  await h.rt.shutdown();
-  assert.equal(h.rt.verifier.total, 0, h.rt.verifier.violations.map((v) => v.message).join('\n'));
-  assert.deepEqual([...h.rt.pools].filter((p) => p.inUse > 0).map((p) => p.name), []);
-}
-
 test('vlan: VlanId=5 tags what it sends and accepts only VLAN 5', async () => {
   const h = await host(5);
   const [garp] = h.lab.take();
@@ -47,7 +41,7 @@ test('vlan: VlanId=5 tags what it sends and accepts only VLAN 5', async () => {
   assert.equal(out.length, 1);
   assert.deepEqual([...out[0]!.frame.subarray(12, 16)], [0x81, 0x00, 0x00, 0x05]);
   assert.equal(out[0]!.frame[18 + 20], 0, 'echo reply');
-  await done(h);
+  await finishLab(h);
 });
 
 test('vlan: an untagged interface accepts priority-tagged frames and drops other VLANs', async () => {
@@ -58,7 +52,7 @@ test('vlan: an untagged interface accepts priority-tagged frames and drops other
   assert.equal(h.ip.stack.counters.link.vlanMismatch, 1);
   assert.equal(h.ip.stack.counters.icmp.echoRequestsIn, 2);
   assert.ok(h.lab.take().every((s) => s.frame[12] === 0x08), 'replies untagged');
-  await done(h);
+  await finishLab(h);
 });
 
 test('ipv6: an atomic fragment (offset 0, M clear) is a whole datagram', async () => {
@@ -81,5 +75,5 @@ test('ipv6: an atomic fragment (offset 0, M clear) is a whole datagram', async (
   const m = await sock.receive();
   assert.deepEqual([...m!.data], [1, 2, 3, 4]);
   sock.close();
-  await done(h);
+  await finishLab(h);
 });

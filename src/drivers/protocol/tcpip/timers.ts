@@ -10,6 +10,7 @@
  * down as one NBL chain. Nothing allocates per `set`/`cancel`.
  */
 import type { NdisHandleBase, NdisTimerObject } from '../../../ndis/index.js';
+import { TimerHeap, type HeapTimer } from '../../../util/timer-heap.js';
 import type { TcpTimer } from './tcp/host.js';
 
 export interface TimerBatch {
@@ -17,7 +18,7 @@ export interface TimerBatch {
   exit(): void;
 }
 
-export class StackTimer implements TcpTimer {
+export class StackTimer implements TcpTimer, HeapTimer {
   due = 0;
   seq = 0;
   /** Position in the heap, -1 when not armed. */
@@ -51,8 +52,7 @@ export class StackTimer implements TcpTimer {
 const MAX_EXPIRIES_PER_TICK = 4096;
 
 export class TimerQueue {
-  readonly #heap: StackTimer[] = [];
-  #seq = 0;
+  readonly #heap = new TimerHeap<StackTimer>();
   #clock: NdisHandleBase | null = null;
   #ndisTimer: NdisTimerObject | null = null;
   /** Due time the NDIS timer is set for, or Infinity. */
@@ -74,7 +74,7 @@ export class TimerQueue {
   }
 
   get pending(): number {
-    return this.#heap.length;
+    return this.#heap.size;
   }
 
   create(callback: () => void): StackTimer {
@@ -101,27 +101,23 @@ export class TimerQueue {
   }
 
   schedule(t: StackTimer, delayMs: number): void {
-    if (t.index >= 0) this.#remove(t);
-    t.due = this.now() + (delayMs > 0 ? delayMs : 0);
-    t.seq = ++this.#seq;
-    this.#push(t);
+    this.#heap.push(t, this.now() + (delayMs > 0 ? delayMs : 0));
     if (t.due < this.#armedFor) this.#rearm();
   }
 
   unschedule(t: StackTimer): void {
-    if (t.index >= 0) this.#remove(t);
+    this.#heap.remove(t);
   }
 
   readonly #fire = (): void => {
     this.#armedFor = Infinity;
     const now = this.now();
     const h = this.#heap;
-    if (h.length > 0 && h[0]!.due <= now) {
+    if ((h.peek()?.due ?? Infinity) <= now) {
       this.#batch.enter();
       try {
-        for (let n = 0; n < MAX_EXPIRIES_PER_TICK && h.length > 0 && h[0]!.due <= now; n++) {
-          const t = h[0]!;
-          this.#remove(t);
+        for (let n = 0, t = h.peek(); n < MAX_EXPIRIES_PER_TICK && t !== null && t.due <= now; n++, t = h.peek()) {
+          h.remove(t);
           t.callback();
         }
       } finally {
@@ -134,71 +130,15 @@ export class TimerQueue {
   #rearm(): void {
     const timer = this.#ndisTimer;
     if (timer === null) return;
-    const h = this.#heap;
-    if (h.length === 0) {
+    const first = this.#heap.peek();
+    if (first === null) {
       if (this.#armedFor !== Infinity) timer.cancel();
       this.#armedFor = Infinity;
       return;
     }
-    const due = h[0]!.due;
+    const due = first.due;
     if (due === this.#armedFor) return;
     this.#armedFor = due;
     timer.set(Math.max(0, due - this.now()));
-  }
-
-  #less(a: StackTimer, b: StackTimer): boolean {
-    return a.due < b.due || (a.due === b.due && a.seq < b.seq);
-  }
-
-  #push(t: StackTimer): void {
-    t.index = this.#heap.length;
-    this.#heap.push(t);
-    this.#up(t.index);
-  }
-
-  #remove(t: StackTimer): void {
-    const i = t.index;
-    const last = this.#heap.pop()!;
-    t.index = -1;
-    if (last !== t) {
-      this.#heap[i] = last;
-      last.index = i;
-      this.#up(i);
-      this.#down(last.index);
-    }
-  }
-
-  #up(i: number): void {
-    const h = this.#heap;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.#less(h[i]!, h[p]!)) break;
-      this.#swap(i, p);
-      i = p;
-    }
-  }
-
-  #down(i: number): void {
-    const h = this.#heap;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && this.#less(h[l]!, h[m]!)) m = l;
-      if (r < h.length && this.#less(h[r]!, h[m]!)) m = r;
-      if (m === i) return;
-      this.#swap(i, m);
-      i = m;
-    }
-  }
-
-  #swap(i: number, j: number): void {
-    const h = this.#heap;
-    const a = h[i]!;
-    const b = h[j]!;
-    h[i] = b;
-    h[j] = a;
-    a.index = j;
-    b.index = i;
   }
 }

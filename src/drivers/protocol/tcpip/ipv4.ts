@@ -96,15 +96,6 @@ export class Ipv4Layer implements ReassemblyOwner {
 
   #deliverReassembled(slot: ReassemblySlot, cast: Cast): void {
     const dg = this.#reassembled;
-    const k = slot.key;
-    dg.family = 4;
-    dg.iface = k.iface;
-    dg.src4 = k.src4;
-    dg.dst4 = k.dst4;
-    dg.protocol = k.protocol;
-    dg.bytes = slot.buffer!;
-    dg.offset = 0;
-    dg.length = slot.totalLength;
     // The first fragment's header, as if the datagram had never been fragmented.
     const h = slot.header;
     const total = slot.headerLength + slot.totalLength;
@@ -112,13 +103,10 @@ export class Ipv4Layer implements ReassemblyOwner {
     h[3] = total;
     h[6] = 0;
     h[7] = 0;
-    dg.hdrBytes = h;
-    dg.hdrOffset = 0;
-    dg.hdrLength = slot.headerLength;
+    slot.toDatagram(dg, slot.totalLength);
+    dg.protocol = slot.key.protocol;
     dg.cast = cast;
     dg.hopLimit = h[8]!;
-    dg.checksum = 0;
-    dg.segments = 1;
     try {
       this.deliver(dg);
     } finally {
@@ -153,20 +141,10 @@ export class Ipv4Layer implements ReassemblyOwner {
     // RFC 792/1122: time exceeded (reassembly) only when the first fragment arrived.
     if (!slot.haveFirst || slot.key.iface === null) return;
     const dg = this.#reassembled;
-    const k = slot.key;
-    dg.family = 4;
-    dg.iface = k.iface;
-    dg.src4 = k.src4;
-    dg.dst4 = k.dst4;
-    dg.protocol = k.protocol;
-    dg.hdrBytes = slot.header;
-    dg.hdrOffset = 0;
-    dg.hdrLength = slot.headerLength;
-    dg.bytes = slot.buffer!;
-    dg.offset = 0;
     // Quote only what arrived contiguously from offset 0.
-    dg.length = slot.ranges[1]!;
-    dg.cast = this.#stack.findLocal4(k.dst4) !== null ? Cast.Unicast : Cast.Broadcast;
+    slot.toDatagram(dg, slot.ranges[1]!);
+    dg.protocol = slot.key.protocol;
+    dg.cast = this.#stack.findLocal4(slot.key.dst4) !== null ? Cast.Unicast : Cast.Broadcast;
     // (Timer callbacks run inside a stack batch: the error is flushed with the rest.)
     this.#stack.icmp.sendError(dg, Icmpv4Type.TimeExceeded, Icmpv4TimeExceeded.FragmentReassembly, 0);
   }

@@ -157,7 +157,6 @@ export class Ipv6Layer implements ReassemblyOwner {
   #deliverReassembled(slot: ReassemblySlot, cast: Cast): void {
     const s = this.#stack;
     const dg = this.#reassembled;
-    const k = slot.key;
     try {
       const buf = slot.buffer!;
       const w = this.#walk;
@@ -166,25 +165,16 @@ export class Ipv6Layer implements ReassemblyOwner {
         s.counters.ipv6.inBadExtensions++;
         return;
       }
-      dg.family = 6;
-      dg.iface = k.iface;
-      copy6(dg.src6, 0, k.src6, 0);
-      copy6(dg.dst6, 0, k.dst6, 0);
-      dg.cast = cast;
-      dg.hopLimit = slot.header[7]!;
-      dg.protocol = w.protocol;
-      dg.bytes = buf;
-      dg.offset = w.offset;
-      dg.length = slot.totalLength - w.offset;
+      // The first fragment's header, describing the whole fragmentable part.
       const h = slot.header;
       h[4] = slot.totalLength >>> 8;
       h[5] = slot.totalLength;
       h[6] = slot.nextHeader;
-      dg.hdrBytes = h;
-      dg.hdrOffset = 0;
-      dg.hdrLength = IPV6_HEADER_LEN;
-      dg.checksum = 0;
-      dg.segments = 1;
+      slot.toDatagram(dg, slot.totalLength - w.offset);
+      dg.offset = w.offset;
+      dg.protocol = w.protocol;
+      dg.cast = cast;
+      dg.hopLimit = h[7]!;
       this.deliver(dg);
     } finally {
       this.reassembler.release(slot);
@@ -223,19 +213,10 @@ export class Ipv6Layer implements ReassemblyOwner {
   onTimeout(slot: ReassemblySlot): void {
     if (!slot.haveFirst || slot.key.iface === null) return;
     const dg = this.#reassembled;
-    const k = slot.key;
-    dg.family = 6;
-    dg.iface = k.iface;
-    copy6(dg.src6, 0, k.src6, 0);
-    copy6(dg.dst6, 0, k.dst6, 0);
+    // Quote only what arrived contiguously from offset 0.
+    slot.toDatagram(dg, slot.ranges[1]!);
     dg.protocol = slot.nextHeader;
-    dg.hdrBytes = slot.header;
-    dg.hdrOffset = 0;
-    dg.hdrLength = IPV6_HEADER_LEN;
-    dg.bytes = slot.buffer!;
-    dg.offset = 0;
-    dg.length = slot.ranges[1]!;
-    dg.cast = isUnspecified6(k.dst6, 0) || isMulticast6(k.dst6, 0) ? Cast.Multicast : Cast.Unicast;
+    dg.cast = isUnspecified6(slot.key.dst6, 0) || isMulticast6(slot.key.dst6, 0) ? Cast.Multicast : Cast.Unicast;
     this.#stack.icmp.sendError(dg, Icmpv6Type.TimeExceeded, Icmpv6TimeExceeded.FragmentReassembly, 0);
   }
 }

@@ -16,6 +16,7 @@
 import { copy6, eq6, type IpFamily } from './addr.js';
 import type { ReassemblyCounters } from './counters.js';
 import type { IpInterface } from './interface.js';
+import type { Datagram } from './packet.js';
 import type { StackTimer, TimerQueue } from './timers.js';
 
 export interface ReassemblyLimits {
@@ -69,6 +70,28 @@ export class ReassemblySlot {
 
   constructor(maxFragments: number) {
     this.ranges = new Int32Array(maxFragments * 2);
+  }
+
+  /**
+   * Describes the datagram in `dg`: its addresses and interface, the first fragment's header and
+   * `length` bytes of the reassembly buffer from 0 (protocol, cast and hop limit are the caller's).
+   */
+  toDatagram(dg: Datagram, length: number): void {
+    const k = this.key;
+    dg.family = k.family;
+    dg.iface = k.iface;
+    dg.src4 = k.src4;
+    dg.dst4 = k.dst4;
+    copy6(dg.src6, 0, k.src6, 0);
+    copy6(dg.dst6, 0, k.dst6, 0);
+    dg.hdrBytes = this.header;
+    dg.hdrOffset = 0;
+    dg.hdrLength = this.headerLength;
+    dg.bytes = this.buffer!;
+    dg.offset = 0;
+    dg.length = length;
+    dg.checksum = 0;
+    dg.segments = 1;
   }
 }
 

@@ -5,6 +5,8 @@
  * fragments, reassembly timeout answered with ICMP time exceeded).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { StackCounters } from '../../src/drivers/protocol/tcpip/counters.js';
@@ -207,5 +209,20 @@ test('reassembly through the stack: hostile fragments are counted, a lone first 
   const f = out[0]!.frame;
   assert.deepEqual([f[23], f[34], f[35]], [1, 11, 1], 'ICMP time exceeded, fragment reassembly');
   assert.deepEqual([...f.subarray(42 + 4, 42 + 6)], [0x43, 0x43], 'quotes the first fragment');
+  await finishLab(h);
+});
+
+test('reassembly through the stack: an IPv6 first fragment alone times out into ICMPv6 time exceeded', async () => {
+  const h = await labHost({ IPv6Address: ['fd00::2/64'], Dad: false, Neighbors: ['fd00::1 02-00-00-00-0a-01'] }, { mac: Uint8Array.of(2, 0, 0, 0, 0x1a, 1) });
+  h.lab.take();
+  const first = new Uint8Array(readFileSync(join(import.meta.dirname, '../../../test/fuzz/corpus/tcpip/ipv6-fragment-first.bin')));
+  h.lab.inject([first]);
+  await labPump(h, 30_000, 1000);
+  assert.equal(h.ip.stack.counters.reassembly.timeouts, 1);
+  const out = h.lab.take();
+  assert.equal(out.length, 1);
+  const f = out[0]!.frame;
+  assert.deepEqual([f[20], f[54], f[55]], [58, 3, 1], 'ICMPv6 time exceeded, fragment reassembly');
+  assert.ok(f.length <= 14 + 1280, 'within the minimum MTU');
   await finishLab(h);
 });

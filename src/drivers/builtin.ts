@@ -18,6 +18,7 @@ import { tapMiniport } from './miniport/tap/index.js';
 import { vxlanMiniport } from './miniport/vxlan/index.js';
 import { virtualWireMiniport } from './miniport/virtual-wire/index.js';
 import { RawProtocol } from './protocol/raw/index.js';
+import { TcpIpProtocol } from './protocol/tcpip/index.js';
 
 export interface BuiltinDriver {
   readonly characteristics: DriverCharacteristics;
@@ -43,6 +44,13 @@ export const BUILTIN_DRIVERS: ReadonlyMap<string, BuiltinDriverFactory> = new Ma
     () => {
       const raw = new RawProtocol('tsndis.raw');
       return { characteristics: raw.characteristics, instance: raw };
+    },
+  ],
+  [
+    'tsndis.tcpip',
+    () => {
+      const tcpip = new TcpIpProtocol();
+      return { characteristics: tcpip.characteristics, instance: tcpip };
     },
   ],
   ['tsndis.im-passthrough', () => ({ characteristics: imPassThroughDriver })],

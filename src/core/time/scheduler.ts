@@ -9,12 +9,14 @@
  * model DPCs and work items, which are not timed.
  */
 
+import { TimerHeap, type HeapTimer } from '../../util/timer-heap.js';
+
 export interface Clock {
   /** Milliseconds on a monotonic time line. */
   now(): number;
 }
 
-export class Timer {
+export class Timer implements HeapTimer {
   due = 0;
   seq = 0;
   /** Position in the heap, -1 when not queued. */
@@ -27,8 +29,7 @@ export class Timer {
 }
 
 export abstract class Scheduler implements Clock {
-  readonly #heap: Timer[] = [];
-  #seq = 0;
+  readonly #heap = new TimerHeap<Timer>();
   readonly #deferred: (() => void)[] = [];
   #deferredScheduled = false;
   /** Called with any error thrown by a timer callback or deferred task (the runtime reports it). */
@@ -46,20 +47,16 @@ export abstract class Scheduler implements Clock {
   /** Queues `timer` to fire after `delayMs` (then every `periodMs` if > 0). Returns true if it was already queued. */
   setTimer(timer: Timer, delayMs: number, periodMs = 0): boolean {
     const wasQueued = timer.queued;
-    if (wasQueued) this.#remove(timer);
-    timer.due = this.now() + Math.max(0, delayMs);
     timer.periodMs = periodMs;
-    timer.seq = ++this.#seq;
-    this.#push(timer);
-    this.armed(this.#heap[0]!.due);
+    this.#heap.push(timer, this.now() + Math.max(0, delayMs));
+    this.armed(this.#heap.peek()!.due);
     return wasQueued;
   }
 
   /** Dequeues `timer`; returns true if it was queued. */
   cancelTimer(timer: Timer): boolean {
-    if (!timer.queued) return false;
-    this.#remove(timer);
-    this.armed(this.#heap.length === 0 ? null : this.#heap[0]!.due);
+    if (!this.#heap.remove(timer)) return false;
+    this.armed(this.#heap.peek()?.due ?? null);
     return true;
   }
 
@@ -80,7 +77,7 @@ export abstract class Scheduler implements Clock {
   }
 
   get pendingTimers(): number {
-    return this.#heap.length;
+    return this.#heap.size;
   }
 
   readonly #runDeferred = (): void => {
@@ -100,81 +97,20 @@ export abstract class Scheduler implements Clock {
   /** Fires every timer due at or before `now()`. */
   protected fireDue(): void {
     const now = this.now();
-    while (this.#heap.length > 0 && this.#heap[0]!.due <= now) {
-      const t = this.#heap[0]!;
-      this.#remove(t);
-      if (t.periodMs > 0) {
-        t.due += t.periodMs;
-        t.seq = ++this.#seq;
-        this.#push(t);
-      }
+    for (let t = this.#heap.peek(); t !== null && t.due <= now; t = this.#heap.peek()) {
+      this.#heap.remove(t);
+      if (t.periodMs > 0) this.#heap.push(t, t.due + t.periodMs);
       try {
         t.callback();
       } catch (e) {
         this.onError(e, 'timer');
       }
     }
-    this.armed(this.#heap.length === 0 ? null : this.#heap[0]!.due);
+    this.armed(this.#heap.peek()?.due ?? null);
   }
 
   protected get earliestDue(): number | null {
-    return this.#heap.length === 0 ? null : this.#heap[0]!.due;
-  }
-
-  #less(a: Timer, b: Timer): boolean {
-    return a.due < b.due || (a.due === b.due && a.seq < b.seq);
-  }
-
-  #push(t: Timer): void {
-    t.index = this.#heap.length;
-    this.#heap.push(t);
-    this.#up(t.index);
-  }
-
-  #remove(t: Timer): void {
-    const i = t.index;
-    const last = this.#heap.pop()!;
-    t.index = -1;
-    if (last !== t) {
-      this.#heap[i] = last;
-      last.index = i;
-      this.#up(i);
-      this.#down(last.index);
-    }
-  }
-
-  #up(i: number): void {
-    const h = this.#heap;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!this.#less(h[i]!, h[p]!)) break;
-      this.#swap(i, p);
-      i = p;
-    }
-  }
-
-  #down(i: number): void {
-    const h = this.#heap;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < h.length && this.#less(h[l]!, h[m]!)) m = l;
-      if (r < h.length && this.#less(h[r]!, h[m]!)) m = r;
-      if (m === i) return;
-      this.#swap(i, m);
-      i = m;
-    }
-  }
-
-  #swap(i: number, j: number): void {
-    const h = this.#heap;
-    const a = h[i]!;
-    const b = h[j]!;
-    h[i] = b;
-    h[j] = a;
-    a.index = j;
-    b.index = i;
+    return this.#heap.peek()?.due ?? null;
   }
 }
 

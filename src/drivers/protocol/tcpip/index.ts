@@ -1,0 +1,127 @@
+/**
+ * tsndis.tcpip: the TCP/IP protocol driver. One `TcpIpProtocol` per host (runtime) owns one
+ * `TcpIpStack` and binds to any number of Ethernet adapters; each binding becomes an IP interface
+ * configured by its keywords (INF-style, validated by the config loader):
+ *
+ * ```yaml
+ * protocols:
+ *   - driver: tsndis.tcpip
+ *     keywords:
+ *       IPAddress: [198.18.0.2/24]
+ *       IPv6Address: [fd00::2/64]          # fe80:: from the MAC is always added
+ *       DefaultGateway: 198.18.0.1
+ *       Routes: ['10.0.0.0/8 via 198.18.0.1', '203.0.113.0/24']
+ *       Neighbors: ['198.18.0.1 02-00-00-00-00-01']
+ * ```
+ *
+ * User code reaches the stack through `protocol.stack` (ping, UDP sockets, counters) once
+ * `await protocol.whenBound('eth0')` resolved; the TCP engine plugs in with
+ * `protocol.stack.attachTcp(engine)` and talks to `protocol.stack.tcpHost`.
+ */
+import { NdisMedium802_3, type KeywordSchema, type ProtocolBindingHandle, type ProtocolDriverCharacteristics } from '../../../ndis/index.js';
+import { TcpIpBinding, type TcpIpBindingOptions } from './binding.js';
+import type { IpInterface } from './interface.js';
+import { TcpIpStack, type StackOptions } from './stack.js';
+
+export { TcpIpBinding, type TcpIpBindingOptions } from './binding.js';
+export { TcpIpStack, type StackOptions } from './stack.js';
+export { IpInterface, AddressState } from './interface.js';
+export { UdpSocket, UdpEndpoint, SocketError, type UdpMessage, type UdpMessageHandler, type SocketErrorCode } from './udp.js';
+export type { PingOptions, PingResult } from './icmp.js';
+export { StackCounters, countersSnapshot, receiveInputs, terminalTotal } from './counters.js';
+export { NeighborState, neighborStateName } from './neighbor.js';
+export type { TcpFlow, TcpHost, TcpInput, TcpRoute, TcpOutputBuffer, TcpTimer, TcpIcmpError, IpFamily } from './tcp/host.js';
+
+export interface TcpIpOptions extends StackOptions, TcpIpBindingOptions {
+  /** Service name (default 'tsndis.tcpip'). */
+  name?: string;
+}
+
+export const TCPIP_KEYWORDS: KeywordSchema = {
+  IPAddress: { type: 'multi', description: 'IPv4 addresses with prefix length, e.g. 198.18.0.2/24', default: [] },
+  IPv6Address: { type: 'multi', description: 'IPv6 addresses with prefix length, e.g. fd00::2/64 (a fe80:: address is always derived from the MAC)', default: [] },
+  DefaultGateway: { type: 'edit', description: 'IPv4 default gateway (empty: none)', default: '' },
+  IPv6DefaultGateway: { type: 'edit', description: 'IPv6 default gateway (empty: none)', default: '' },
+  GatewayMetric: { type: 'int', description: 'metric of the default routes of this interface (lower wins)', default: 0, min: 0, max: 65535 },
+  Routes: { type: 'multi', description: "static routes: '10.0.0.0/8 via 198.18.0.1', 'fd01::/64 via fd00::1', '203.0.113.0/24' (on-link), optional 'metric <n>'", default: [] },
+  Neighbors: { type: 'multi', description: "static neighbours: '198.18.0.1 02-00-00-00-00-01'", default: [] },
+  Mtu: { type: 'int', description: 'IP MTU; 0 = the adapter MTU (never more than it)', default: 0, min: 0, max: 65535 },
+  IPv6: { type: 'boolean', description: 'run IPv6 on this interface', default: true },
+  Dad: { type: 'boolean', description: 'Duplicate Address Detection for IPv6 addresses', default: true },
+  DadTransmits: { type: 'int', description: 'DAD solicitations per address (DupAddrDetectTransmits)', default: 1, min: 1, max: 10 },
+  VlanId: { type: 'int', description: '802.1Q VLAN of this interface (0: untagged; tagged frames of other VLANs are dropped)', default: 0, min: 0, max: 4094 },
+  SendPoolSize: { type: 'int', description: 'NBLs in the send pool', default: 512, min: 16, max: 65536 },
+  LsoPoolSize: { type: 'int', description: '64 KiB NBLs for LSO sends (allocated only when the adapter offers LSOv2)', default: 32, min: 0, max: 4096 },
+  NeighborCacheSize: { type: 'int', description: 'entries per neighbour cache (ARP, ND)', default: 256, min: 4, max: 65536 },
+  NeighborQueueLength: { type: 'int', description: 'packets held per unresolved neighbour (the oldest is dropped beyond; a 64 KiB datagram is 45 fragments)', default: 64, min: 1, max: 4096 },
+  RetransTimerMs: { type: 'int', description: 'between ARP/ND solicitations (RFC 4861 RetransTimer)', default: 1000, min: 10, max: 600000 },
+  ReachableTimeMs: { type: 'int', description: 'RFC 4861 BaseReachableTime', default: 30000, min: 100, max: 3600000 },
+};
+
+export class TcpIpProtocol {
+  readonly characteristics: ProtocolDriverCharacteristics;
+  readonly stack: TcpIpStack;
+  /** Bound adapters by full name (`hostA/eth0`). */
+  readonly bindings = new Map<string, TcpIpBinding>();
+  #waiters: { adapter: string; resolve: (b: TcpIpBinding) => void }[] = [];
+
+  constructor(options: TcpIpOptions = {}) {
+    const name = options.name ?? 'tsndis.tcpip';
+    this.stack = new TcpIpStack(options);
+    const self = this;
+    const stack = this.stack;
+    const bindingOptions: TcpIpBindingOptions = options.offloadOverride === undefined ? {} : { offloadOverride: options.offloadOverride };
+    class Binding extends TcpIpBinding {
+      constructor(handle: ProtocolBindingHandle) {
+        super(handle, stack, bindingOptions, (b) => self.#bound(b), (b) => self.bindings.delete(b.adapterName));
+      }
+    }
+    this.characteristics = {
+      kind: 'protocol',
+      name,
+      description: 'TCP/IP host stack: ARP, ND, IPv4, IPv6, ICMP, UDP, TCP host side',
+      ndisVersion: { major: 6, minor: 30 },
+      driverVersion: { major: 1, minor: 0 },
+      mediumArray: [NdisMedium802_3],
+      keywords: TCPIP_KEYWORDS,
+      binding: Binding,
+    };
+  }
+
+  #bound(b: TcpIpBinding): void {
+    this.bindings.set(b.adapterName, b);
+    this.#waiters = this.#waiters.filter((w) => {
+      if (!this.#matches(b, w.adapter)) return true;
+      w.resolve(b);
+      return false;
+    });
+  }
+
+  #matches(b: TcpIpBinding, name: string): boolean {
+    return b.adapterName === name || b.adapterName.endsWith(`/${name}`);
+  }
+
+  /** The binding on `adapterName` (full or short name); throws when not bound. */
+  binding(adapterName: string): TcpIpBinding {
+    for (const b of this.bindings.values()) if (this.#matches(b, adapterName)) return b;
+    throw new Error(`${this.characteristics.name} is not bound to ${adapterName}`);
+  }
+
+  /** The IP interface on `adapterName`. */
+  interface(adapterName: string): IpInterface {
+    const i = this.binding(adapterName).iface;
+    if (i === null) throw new Error(`${adapterName} has no interface`);
+    return i;
+  }
+
+  /** Resolves when the protocol is bound to `adapterName` (full or short name). */
+  whenBound(adapterName: string): Promise<TcpIpBinding> {
+    for (const b of this.bindings.values()) if (this.#matches(b, adapterName)) return Promise.resolve(b);
+    return new Promise((resolve) => this.#waiters.push({ adapter: adapterName, resolve }));
+  }
+}
+
+/** The default instance for configs that name 'tsndis.tcpip'. */
+export function createTcpIpProtocol(options: TcpIpOptions = {}): TcpIpProtocol {
+  return new TcpIpProtocol(options);
+}

@@ -17,6 +17,8 @@ export interface AdapterSpec {
   wire: string;
   mac: string;
   keywords?: Record<string, ConfigValue>;
+  /** Keywords of the virtual-wire miniport itself (offloads, jumbo frames…). */
+  miniportKeywords?: Record<string, ConfigValue>;
   /** Also bind the raw protocol (to inject or capture frames). */
   raw?: boolean;
 }
@@ -43,7 +45,7 @@ export async function ipHost(name: string, adapters: AdapterSpec[], options: Tcp
   rt.registerDriver(raw.characteristics);
   for (const [i, a] of adapters.entries()) {
     const an = a.name ?? `eth${i}`;
-    await rt.addAdapter({ name: an, driver: 'tsndis.virtual-wire', keywords: { Wire: a.wire, NetworkAddress: a.mac } });
+    await rt.addAdapter({ name: an, driver: 'tsndis.virtual-wire', keywords: { Wire: a.wire, NetworkAddress: a.mac, ...a.miniportKeywords } });
     await rt.bindProtocol(an, 'tsndis.tcpip', a.keywords ?? {});
     if (a.raw === true) await rt.bindProtocol(an, 'tsndis.raw');
     await rt.startAdapter(an);

@@ -45,7 +45,11 @@ import {
   NdisOidRequest,
   NetEventPause,
   NetEventRestart,
+  NDIS_ENCAPSULATION_IEEE_802_3,
+  NDIS_OFFLOAD_SET_ON,
+  isOffloadNone,
   multicastListCodec,
+  offloadEncapsulationCodec,
   packetFilterCodec,
   rscCoalescedSegCount,
   type BindParameters,
@@ -117,7 +121,9 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
   #copy: Uint8Array | null = null;
   #packetFilter = 0;
   #bindRequest: NdisOidRequest | null = null;
-  #bindStage: 'filter' | 'multicast' | null = null;
+  #bindStage: 'filter' | 'multicast' | 'encapsulation' | null = null;
+  /** The adapter can offload something: tell it our encapsulation at bind (OID_OFFLOAD_ENCAPSULATION). */
+  #offloadCapable = false;
   #multicastRequest: NdisOidRequest | null = null;
   #multicastDirty = false;
   #maxMulticast = 0;
@@ -186,6 +192,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     this.iface = iface;
     iface.linkUp = g.mediaConnectState !== MediaConnectStateDisconnected;
     this.#adoptOffload(this.options.offloadOverride?.(params.adapterName) ?? params.defaultOffloadConfiguration);
+    this.#offloadCapable = !isOffloadNone(params.hardwareOffloadCapabilities);
     try {
       this.#configure(k, iface);
     } catch (e) {
@@ -252,7 +259,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     return NDIS_STATUS_FAILURE;
   }
 
-  /** Packet filter done → multicast list → bound. */
+  /** Packet filter done → multicast list → offload encapsulation → bound. */
   #bindStep(status: NdisStatus): NdisStatus {
     if (this.#bindStage === 'filter') {
       if (status !== NDIS_STATUS_SUCCESS) return this.#failBind(`setting the packet filter failed (0x${status.toString(16)})`);
@@ -262,9 +269,24 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
         const s = this.ndis.oidRequest(this.#bindRequest);
         return s === NDIS_STATUS_PENDING ? s : this.#bindStep(s);
       }
-    } else if (status !== NDIS_STATUS_SUCCESS) {
-      // Without the list the adapter may drop ND multicasts; keep going, IPv4 works regardless.
-      this.ndis.log('warn', `OID_802_3_MULTICAST_LIST failed (0x${status.toString(16)}): IPv6 neighbour discovery may not work`);
+      this.#bindStage = 'multicast';
+      status = NDIS_STATUS_SUCCESS;
+    }
+    if (this.#bindStage === 'multicast') {
+      if (status !== NDIS_STATUS_SUCCESS) {
+        // Without the list the adapter may drop ND multicasts; keep going, IPv4 works regardless.
+        this.ndis.log('warn', `OID_802_3_MULTICAST_LIST failed (0x${status.toString(16)}): IPv6 neighbour discovery may not work`);
+      }
+      if (this.#offloadCapable) {
+        // Adapters start receive offloads (checksum validation, RSC) only once they know the framing.
+        this.#bindStage = 'encapsulation';
+        const on = { enabled: NDIS_OFFLOAD_SET_ON, encapsulationType: NDIS_ENCAPSULATION_IEEE_802_3, headerSize: 14 };
+        this.#bindRequest = NdisOidRequest.set(offloadEncapsulationCodec, { ipv4: on, ipv6: on });
+        const s = this.ndis.oidRequest(this.#bindRequest);
+        return s === NDIS_STATUS_PENDING ? s : this.#bindStep(s);
+      }
+    } else if (this.#bindStage === 'encapsulation' && status !== NDIS_STATUS_SUCCESS) {
+      this.ndis.log('warn', `OID_OFFLOAD_ENCAPSULATION failed (0x${status.toString(16)}): the adapter keeps its receive offloads off`);
     }
     this.#bindStage = null;
     this.#bindRequest = null;

@@ -22,6 +22,9 @@ import { NdisMedium802_3, type KeywordSchema, type ProtocolBindingHandle, type P
 import { TcpIpBinding, type TcpIpBindingOptions } from './binding.js';
 import type { IpInterface } from './interface.js';
 import { TcpIpStack, type StackOptions } from './stack.js';
+import { createConnection, createServer, WskProvider, type TcpConnectOptions, type TcpServer, type TcpServerOptions, type TcpSocket } from './socket/index.js';
+import type { TcpConfig } from './tcp/api.js';
+import { TcpLayer } from './tcp/layer.js';
 
 export { TcpIpBinding, type TcpIpBindingOptions } from './binding.js';
 export { TcpIpStack, type StackOptions } from './stack.js';
@@ -30,11 +33,18 @@ export { UdpSocket, UdpEndpoint, SocketError, type UdpMessage, type UdpMessageHa
 export type { PingOptions, PingResult } from './icmp.js';
 export { StackCounters, countersSnapshot, receiveInputs, terminalTotal } from './counters.js';
 export { NeighborState, neighborStateName } from './neighbor.js';
+export { TcpLayer } from './tcp/layer.js';
+export type { TcpConfig, TcpConnection, TcpListener, TcpInfo } from './tcp/api.js';
+export { TcpError } from './tcp/errors.js';
+export * from './socket/index.js';
+export { startService, type ServiceSpec, type RunningService, ServiceCounters } from './services/index.js';
 export type { TcpFlow, TcpHost, TcpInput, TcpRoute, TcpOutputBuffer, TcpTimer, TcpIcmpError, IpFamily } from './tcp/host.js';
 
 export interface TcpIpOptions extends StackOptions, TcpIpBindingOptions {
   /** Service name (default 'tsndis.tcpip'). */
   name?: string;
+  /** TCP engine settings (buffer sizes, congestion control, timers…); DEFAULT_TCP_CONFIG otherwise. */
+  tcp?: Partial<TcpConfig>;
 }
 
 export const TCPIP_KEYWORDS: KeywordSchema = {
@@ -61,6 +71,10 @@ export const TCPIP_KEYWORDS: KeywordSchema = {
 export class TcpIpProtocol {
   readonly characteristics: ProtocolDriverCharacteristics;
   readonly stack: TcpIpStack;
+  /** The TCP engine, attached to the stack. */
+  readonly tcp: TcpLayer;
+  /** The WSK-like provider: sockets for user code (and the Node streams in ./socket). */
+  readonly sockets: WskProvider;
   /** Bound adapters by full name (`hostA/eth0`). */
   readonly bindings = new Map<string, TcpIpBinding>();
   #waiters: { adapter: string; resolve: (b: TcpIpBinding) => void }[] = [];
@@ -68,6 +82,13 @@ export class TcpIpProtocol {
   constructor(options: TcpIpOptions = {}) {
     const name = options.name ?? 'tsndis.tcpip';
     this.stack = new TcpIpStack(options);
+    this.tcp = new TcpLayer(this.stack.tcpHost, {
+      ...options.tcp,
+      // A socket callback that throws must not unwind the data path: log it against a binding.
+      onCallbackError: (error, where) => this.#log('error', `TCP ${where}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
+    });
+    this.stack.attachTcp(this.tcp);
+    this.sockets = new WskProvider(this.tcp);
     const self = this;
     const stack = this.stack;
     const bindingOptions: TcpIpBindingOptions = options.offloadOverride === undefined ? {} : { offloadOverride: options.offloadOverride };
@@ -86,6 +107,22 @@ export class TcpIpProtocol {
       keywords: TCPIP_KEYWORDS,
       binding: Binding,
     };
+  }
+
+  #log(level: 'warn' | 'error', message: string): void {
+    const b = this.bindings.values().next().value;
+    if (b !== undefined) b.ndis.log(level, message);
+    else console.error(`${this.characteristics.name}: ${message}`);
+  }
+
+  /** A Node-style TCP server on this stack (see ./socket/stream.ts). */
+  createServer(listener?: (socket: TcpSocket) => void, options: TcpServerOptions = {}): TcpServer {
+    return createServer(this.sockets, options, listener);
+  }
+
+  /** A Node-style TCP connection from this stack. */
+  connect(options: TcpConnectOptions, listener?: () => void): TcpSocket {
+    return createConnection(this.sockets, options, listener);
   }
 
   #bound(b: TcpIpBinding): void {

@@ -54,6 +54,10 @@ export interface LabOptions {
   rxCapacity?: number;
   maxMulticast?: number;
   connected?: boolean;
+  /** Task offloads the adapter advertises (NdisMSetMiniportAttributes with offload attributes). */
+  offload?: NdisOffload;
+  /** What it could be switched to (default: `offload`). */
+  offloadHardware?: NdisOffload;
 }
 
 export class LabAdapter implements MiniportAdapter {
@@ -92,6 +96,8 @@ export class LabAdapter implements MiniportAdapter {
       maxMulticastListSize: this.options.maxMulticast ?? 32,
     };
     this.ndis.setGeneralAttributes(general);
+    const o = this.options.offload;
+    if (o !== undefined) this.ndis.setOffloadAttributes({ defaultOffloadConfiguration: o, hardwareOffloadCapabilities: this.options.offloadHardware ?? o });
     this.eth = new EthernetMiniportState(general);
     this.rxPool = this.ndis.allocateNetBufferListPool({ name: 'lab:rx', capacity: this.options.rxCapacity ?? 256, dataSize: this.options.rxSlot ?? 65536 + 128 });
     return NDIS_STATUS_SUCCESS;

@@ -1,7 +1,7 @@
 /**
- * Task offloads (ndis-offloads §2): a lab adapter advertises an NDIS_OFFLOAD (injected through the
- * protocol's test-only `offloadOverride` while the runtime passes NDIS_OFFLOAD_NONE in the bind
- * parameters, and through NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG), and the tests check the NBL info and
+ * Task offloads (ndis-offloads §2): a lab adapter advertises an NDIS_OFFLOAD (in its offload attributes,
+ * which reach the protocol in the bind parameters, and later through
+ * NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG), and the tests check the NBL info and
  * the header fields the stack leaves for the adapter: checksum info with the pseudo-header sum (§2.2),
  * LSOv2 info with zero IP length and the pseudo sum without length (§2.3/2.4), receive verdicts trusted
  * or failed, and RSC coalesced counts passed to TCP for frames larger than the MTU.
@@ -53,8 +53,7 @@ function offload(o: OffloadSpec): NdisOffload {
 async function host(spec: OffloadSpec | null): Promise<LabHost> {
   const h = await labHost(
     { IPAddress: ['198.18.0.2/24'], IPv6Address: ['fd00::2/64'], Dad: false, Neighbors: ['198.18.0.1 02-00-00-00-0a-01', 'fd00::1 02-00-00-00-0a-01'] },
-    { mac: Uint8Array.of(2, 0, 0, 0, 0x1a, 1), backfill: 10 },
-    spec === null ? {} : { offloadOverride: () => offload(spec) },
+    { mac: Uint8Array.of(2, 0, 0, 0, 0x1a, 1), backfill: 10, ...(spec === null ? {} : { offload: offload(spec) }) },
   );
   h.lab.take();
   return h;

@@ -18,6 +18,8 @@ const PEER_MAC = '02:00:00:00:0a:01';
 async function lab(keywords: Record<string, string | string[] | number | boolean> = {}): Promise<LabHost> {
   const h = await labHost({ IPAddress: ['198.18.0.2/24'], IPv6Address: ['fd00::2/64'], Dad: false, Neighbors: ['198.18.0.1 02-00-00-00-0a-01', 'fd00::1 02-00-00-00-0a-01'], ...keywords }, { mac: Uint8Array.of(2, 0, 0, 0, 0x1a, 1) });
   h.lab.take();
+  // These tests drive the host side of the contract with a fake engine (or none).
+  h.ip.stack.detachTcp();
   return h;
 }
 
@@ -152,6 +154,7 @@ test('tcp host: ICMP errors quoting our segments reach the engine; fragmentation
   const { a, b } = await pair();
   const tcpA = new FakeTcp();
   a.ip.stack.attachTcp(tcpA);
+  b.ip.stack.detachTcp();
   const f = flow4('198.18.0.1', 40000, '198.18.0.2', 80);
   const before = a.ip.stack.tcpHost.route(f)!;
   const gen = before.generation;

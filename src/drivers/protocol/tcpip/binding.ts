@@ -74,14 +74,6 @@ import { RxChecksum, TxBuffer, TxKind } from './packet.js';
 import { Route } from './route.js';
 import type { TcpIpStack } from './stack.js';
 
-export interface TcpIpBindingOptions {
-  /**
-   * Test-only: the NDIS_OFFLOAD to use instead of the bind parameters' DefaultOffloadConfiguration
-   * (until every miniport reports offloads, tests inject them here). Return undefined to keep NDIS's.
-   */
-  offloadOverride?: (adapterName: string) => NdisOffload | undefined;
-}
-
 /** The largest frame a multi-MDL receive is copied into (a 64 KiB RSC frame plus headers). */
 const COPY_BUFFER_SIZE = 65536 + 64;
 /** LSO buffers: 64 KiB of TCP payload after the largest TCP header. */
@@ -102,7 +94,6 @@ function list(k: ConfigurationReader, keyword: string): string[] {
 export class TcpIpBinding implements ProtocolBinding, LinkPort {
   readonly ndis: ProtocolBindingHandle;
   readonly stack: TcpIpStack;
-  readonly options: TcpIpBindingOptions;
   adapterName = '';
   state: BindingState = 'unbound';
   iface: IpInterface | null = null;
@@ -130,10 +121,9 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
   #onBound: (b: TcpIpBinding) => void;
   #onUnbound: (b: TcpIpBinding) => void;
 
-  constructor(ndis: ProtocolBindingHandle, stack: TcpIpStack, options: TcpIpBindingOptions, onBound: (b: TcpIpBinding) => void, onUnbound: (b: TcpIpBinding) => void) {
+  constructor(ndis: ProtocolBindingHandle, stack: TcpIpStack, onBound: (b: TcpIpBinding) => void, onUnbound: (b: TcpIpBinding) => void) {
     this.ndis = ndis;
     this.stack = stack;
-    this.options = options;
     this.#onBound = onBound;
     this.#onUnbound = onUnbound;
   }
@@ -191,7 +181,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     }
     this.iface = iface;
     iface.linkUp = g.mediaConnectState !== MediaConnectStateDisconnected;
-    this.#adoptOffload(this.options.offloadOverride?.(params.adapterName) ?? params.defaultOffloadConfiguration);
+    this.#adoptOffload(params.defaultOffloadConfiguration);
     this.#offloadCapable = !isOffloadNone(params.hardwareOffloadCapabilities);
     try {
       this.#configure(k, iface);

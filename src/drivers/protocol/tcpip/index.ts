@@ -19,14 +19,14 @@
  * `protocol.stack.attachTcp(engine)` and talks to `protocol.stack.tcpHost`.
  */
 import { NdisMedium802_3, type KeywordSchema, type ProtocolBindingHandle, type ProtocolDriverCharacteristics } from '../../../ndis/index.js';
-import { TcpIpBinding, type TcpIpBindingOptions } from './binding.js';
+import { TcpIpBinding } from './binding.js';
 import type { IpInterface } from './interface.js';
 import { TcpIpStack, type StackOptions } from './stack.js';
 import { createConnection, createServer, WskProvider, type TcpConnectOptions, type TcpServer, type TcpServerOptions, type TcpSocket } from './socket/index.js';
 import type { TcpConfig } from './tcp/api.js';
 import { TcpLayer } from './tcp/layer.js';
 
-export { TcpIpBinding, type TcpIpBindingOptions } from './binding.js';
+export { TcpIpBinding } from './binding.js';
 export { TcpIpStack, type StackOptions } from './stack.js';
 export { IpInterface, AddressState } from './interface.js';
 export { UdpSocket, UdpEndpoint, SocketError, type UdpMessage, type UdpMessageHandler, type SocketErrorCode } from './udp.js';
@@ -40,7 +40,7 @@ export * from './socket/index.js';
 export { startService, type ServiceSpec, type RunningService, ServiceCounters } from './services/index.js';
 export type { TcpFlow, TcpHost, TcpInput, TcpRoute, TcpOutputBuffer, TcpTimer, TcpIcmpError, IpFamily } from './tcp/host.js';
 
-export interface TcpIpOptions extends StackOptions, TcpIpBindingOptions {
+export interface TcpIpOptions extends StackOptions {
   /** Service name (default 'tsndis.tcpip'). */
   name?: string;
   /** TCP engine settings (buffer sizes, congestion control, timers…); DEFAULT_TCP_CONFIG otherwise. */
@@ -91,10 +91,9 @@ export class TcpIpProtocol {
     this.sockets = new WskProvider(this.tcp);
     const self = this;
     const stack = this.stack;
-    const bindingOptions: TcpIpBindingOptions = options.offloadOverride === undefined ? {} : { offloadOverride: options.offloadOverride };
     class Binding extends TcpIpBinding {
       constructor(handle: ProtocolBindingHandle) {
-        super(handle, stack, bindingOptions, (b) => self.#bound(b), (b) => self.bindings.delete(b.adapterName));
+        super(handle, stack, (b) => self.#bound(b), (b) => self.bindings.delete(b.adapterName));
       }
     }
     this.characteristics = {

@@ -2,11 +2,13 @@
  * `npm run bench`: tsndis data-path throughput next to a baseline measured in the same run, as ratios.
  * `npm run bench -- --json` prints the same figures as JSON; `--seconds <n>` sets each measurement's
  * length (default 2) and `--repeats <n>` how many times each data-path figure is measured (the median is
- * reported; default 3), because a shared 2-core machine is noisy.
+ * reported; default 3), because a shared 2-core machine is noisy. The TCP rows (tsndis.tcpip over a TAP
+ * against the kernel's TCP over veth) are in `tcp` in the JSON; `--no-tcp` leaves them out.
  */
 import { runBaseline, type BaselineResult } from './baseline.js';
 import { runDatapath, type DatapathResult } from './datapath.js';
 import { runTapBench, tapBenchSkipReason, type TapBenchResult } from './tap.js';
+import { runTcpBench, tcpBenchSkipReason } from './tcp.js';
 
 interface Row {
   name: string;
@@ -14,6 +16,15 @@ interface Row {
   verifier: boolean;
   framesPerSecond: number;
   baselineFramesPerSecond: number;
+  ratio: number;
+}
+
+/** tsndis.tcpip over a TAP beside the kernel over veth. `ratio` = tsndis / kernel (for RTT lower is better). */
+interface TcpRow {
+  name: string;
+  unit: 'Gbit/s' | 'ms';
+  tsndis: number;
+  kernel: number;
   ratio: number;
 }
 
@@ -60,8 +71,20 @@ async function main(): Promise<void> {
     rows.push({ name: 'TAP receive: kernel (netns, trafgen) → TAP miniport → raw protocol, 64 B; baseline: a plain non-blocking read() loop', batch: 0, verifier: false, framesPerSecond: tap.receive.tsndis, baselineFramesPerSecond: tap.receive.baseline, ratio: tap.receive.tsndis / tap.receive.baseline });
     rows.push({ name: 'TAP transmit: raw protocol → TAP miniport → kernel (netns), 64 B, batch 32; baseline: a plain write() loop', batch: 32, verifier: false, framesPerSecond: tap.transmit.tsndis, baselineFramesPerSecond: tap.transmit.baseline, ratio: tap.transmit.tsndis / tap.transmit.baseline });
   }
+  const tcpRows: TcpRow[] = [];
+  const tcpSkip = process.argv.includes('--no-tcp') ? 'left out (--no-tcp)' : tcpBenchSkipReason();
+  let tcpDetails: Record<string, unknown> = {};
+  if (tcpSkip === null) {
+    const r = await runTcpBench(seconds, repeats);
+    const row = (name: string, unit: TcpRow['unit'], x: { tsndis: number; kernel: number }): TcpRow => ({ name, unit, tsndis: x.tsndis, kernel: x.kernel, ratio: x.tsndis / x.kernel });
+    tcpRows.push(row('TCP bulk Linux → tsndis over TAP (python3 source → tsndis discard); baseline: kernel TCP over veth between two netns, same tools', 'Gbit/s', r.linuxToTsndis));
+    tcpRows.push(row('TCP bulk tsndis → Linux over TAP (tsndis client → python3 sink); baseline: kernel TCP over veth between two netns, same tools', 'Gbit/s', r.tsndisToLinux));
+    tcpRows.push(row('ping RTT Linux → tsndis over TAP; baseline: ping over veth between two netns', 'ms', r.pingRtt));
+    tcpDetails = r.details;
+  }
+  const skipped = [...(tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }]), ...(tcpSkip === null ? [] : [{ name: 'TCP', reason: tcpSkip }])];
   if (json) {
-    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows, skipped: tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }] }, null, 2));
+    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows, tcp: tcpRows, tcpCounters: tcpDetails, skipped }, null, 2));
     return;
   }
   const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(1)} k/s`);
@@ -71,6 +94,12 @@ async function main(): Promise<void> {
     console.log(`  tsndis ${fmt(r.framesPerSecond).padStart(11)}   baseline ${fmt(r.baselineFramesPerSecond).padStart(11)}   ratio ${r.ratio.toFixed(3)}`);
   }
   if (tapSkip !== null) console.log(`TAP benchmarks skipped: ${tapSkip}`);
+  for (const r of tcpRows) {
+    console.log(r.name);
+    if (r.unit === 'Gbit/s') console.log(`  tsndis ${r.tsndis.toFixed(2).padStart(7)} Gbit/s   kernel ${r.kernel.toFixed(2).padStart(7)} Gbit/s   ratio ${r.ratio.toFixed(3)}`);
+    else console.log(`  tsndis ${(r.tsndis * 1000).toFixed(0).padStart(7)} µs       kernel ${(r.kernel * 1000).toFixed(0).padStart(7)} µs       ${r.ratio.toFixed(1)}× the kernel's`);
+  }
+  if (tcpSkip !== null) console.log(`TCP benchmarks skipped: ${tcpSkip}`);
 }
 
 main().catch((e: unknown) => {

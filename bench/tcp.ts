@@ -1,0 +1,290 @@
+/**
+ * TCP over TAP: tsndis.tcpip on the TAP miniport against the Linux kernel in a network namespace, next
+ * to the kernel's own TCP over a veth pair between two namespaces, measured in the same run with the
+ * same python3 tools (test/support/linux-peer.ts), so the tools cost the same on both sides.
+ *
+ *   Linux → tsndis   python3 source in the namespace → a discard server on tsndis (WSK receive events,
+ *                    every readable byte taken into one buffer: the application costs nothing)
+ *   tsndis → Linux   a tsndis client queueing bytes as fast as back-pressure allows (WSK send backlog
+ *                    events) → python3 sink in the namespace
+ *   ping RTT         Linux `ping` in the namespace → tsndis (ICMP echo), beside ping over the veth
+ *
+ * Throughput is what the receiving end saw: bytes over the time from accept to the sender's FIN. Each
+ * transfer sends enough bytes for about `seconds` at the rate of a short probe transfer.
+ * Needs root, /dev/net/tun, ip, ping and python3; otherwise it reports why it skipped.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { NdisRuntime } from '../src/core/runtime/runtime.js';
+import { RealScheduler } from '../src/core/time/scheduler.js';
+import type { TapAdapter } from '../src/drivers/miniport/tap/adapter.js';
+import { tapMiniport } from '../src/drivers/miniport/tap/index.js';
+import { TcpIpProtocol, type TcpConfig, type WskConnectionSocket } from '../src/drivers/protocol/tcpip/index.js';
+import { tcpSink, tcpSource } from '../test/support/linux-peer.js';
+import { Netns, uniqueName, which } from '../test/support/netns.js';
+import { VethPair, kernelTcpThroughput, type ThroughputResult } from './kernel-tcp.js';
+
+export interface TcpBenchResult {
+  /** Gbit/s, medians over the repeats. */
+  linuxToTsndis: { tsndis: number; kernel: number };
+  tsndisToLinux: { tsndis: number; kernel: number };
+  /** Mean ping RTT in ms, median over the repeats. */
+  pingRtt: { tsndis: number; kernel: number };
+  /** Counters of the last tsndis run of each direction: are LSO and RSC used end to end? */
+  details: Record<string, unknown>;
+}
+
+const OUR_MAC = '02:00:00:00:7c:02';
+const KERNEL_MAC = '02:00:00:00:7c:01';
+const SUBNET = '198.18.124';
+const OUR_IP = `${SUBNET}.2`;
+const KERNEL_IP = `${SUBNET}.1`;
+const DISCARD_PORT = 9;
+const SINK_PORT = 5201;
+const PING_COUNT = 200;
+
+/** TCP settings for bulk transfer: rings large enough to cover the event loop's latency at 10+ Gbit/s. */
+export const BENCH_TCP_CONFIG: Partial<TcpConfig> = {
+  sendBufferSize: 4 << 20,
+  receiveBufferSize: 4 << 20,
+};
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export function tcpBenchSkipReason(): string | null {
+  if (process.getuid?.() !== 0) return 'needs root (CAP_NET_ADMIN) for TAP devices and network namespaces';
+  if (!existsSync('/dev/net/tun')) return 'needs /dev/net/tun';
+  for (const t of ['ip', 'ping', 'python3']) if (!which(t)) return `needs the '${t}' command`;
+  return null;
+}
+
+/** Mean RTT in ms of `count` pings from `ns`, run without blocking the event loop (tsndis must answer). */
+export function pingRttAsync(ns: Netns, address: string, count: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ip', ['netns', 'exec', ns.name, 'ping', '-q', '-n', '-c', String(count), '-i', '0.01', '-W', '1', address], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      const m = /= [\d.]+\/([\d.]+)\//.exec(out);
+      if (m === null) reject(new Error(`cannot read ping's summary: ${out}`));
+      else resolve(Number(m[1]));
+    });
+  });
+}
+
+/** One tsndis host on a TAP whose kernel side is in its own namespace, 198.18.124.2 ↔ .1. */
+class TapHost {
+  readonly rt: NdisRuntime;
+  readonly ip: TcpIpProtocol;
+  readonly ns: Netns;
+  readonly tap: TapAdapter;
+  readonly #keepAlive: NodeJS.Timeout;
+
+  private constructor(rt: NdisRuntime, ip: TcpIpProtocol, ns: Netns, keepAlive: NodeJS.Timeout) {
+    this.rt = rt;
+    this.ip = ip;
+    this.ns = ns;
+    this.tap = rt.adapter('eth0').instance as TapAdapter;
+    this.#keepAlive = keepAlive;
+  }
+
+  static async create(): Promise<TapHost> {
+    const name = uniqueName('tcb');
+    // The TAP reader and the runtime's timers are unref'd: hold the event loop open meanwhile.
+    const keepAlive = setInterval(() => undefined, 1000);
+    const rt = new NdisRuntime({ name: 'bench', scheduler: new RealScheduler(), verifier: { enabled: false } });
+    rt.registerDriver(tapMiniport);
+    const ip = new TcpIpProtocol({ tcp: BENCH_TCP_CONFIG });
+    rt.registerDriver(ip.characteristics);
+    const tapKeywords = JSON.parse(process.env.TSNDIS_BENCH_TAP ?? '{}') as Record<string, string | number | boolean>;
+    const ipKeywords = JSON.parse(process.env.TSNDIS_BENCH_TCPIP ?? '{}') as Record<string, string | number | boolean>;
+    await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords: { InterfaceName: name, NetworkAddress: OUR_MAC, ...tapKeywords } });
+    await rt.bindProtocol('eth0', 'tsndis.tcpip', { IPAddress: [`${OUR_IP}/24`], IPv6: false, ...ipKeywords });
+    await rt.startAdapter('eth0');
+    const ns = Netns.create();
+    ns.adopt(name, { mac: KERNEL_MAC, address: `${KERNEL_IP}/24` });
+    // Both neighbours pinned: no ARP inside the measurement.
+    ns.ip('neigh', 'replace', OUR_IP, 'lladdr', OUR_MAC, 'dev', name, 'nud', 'permanent');
+    const host = new TapHost(rt, ip, ns, keepAlive);
+    try {
+      // Wait (bounded) for the binding to run (restart completes from a work item), then for an answer.
+      const iface = ip.interface('eth0');
+      for (let i = 0; i < 100 && !iface.usable; i++) await sleep(20);
+      const r = await ip.stack.ping(KERNEL_IP, { count: 1, timeoutMs: 2000 });
+      if (r.received !== 1) throw new Error('tsndis cannot reach the kernel over the TAP');
+    } catch (e) {
+      await host.destroy();
+      throw e;
+    }
+    return host;
+  }
+
+  /** What tells whether the offloads carry the bulk: LSO sends, RSC units, TAP writes and reads. */
+  details(): Record<string, unknown> {
+    const s = this.ip.stack.counters;
+    const o = this.tap.offload.counters;
+    const t = this.ip.tcp.counters;
+    return {
+      tapWriteCalls: this.tap.counters.writeCalls,
+      tapTxLsoFrames: o.txLsoFrames,
+      tapTxLsoSegments: o.txLsoSegments,
+      tapRxCoalescedFrames: o.rxCoalescedFrames,
+      tapRxCoalescedSegments: o.rxCoalescedSegments,
+      framesIn: s.link.framesIn,
+      framesOut: s.link.framesOut,
+      txNoBuffer: s.link.txNoBuffer,
+      ipLsoSends: s.tcp.lsoSends,
+      softwareSegments: s.tcp.softwareSegments,
+      tcpInSegs: t.inSegs,
+      tcpCoalescedBuffers: t.coalescedBuffers,
+      tcpOutSegs: t.outSegs,
+      tcpLsoBuffers: t.lsoBuffers,
+      tcpRetransSegs: t.retransSegs,
+      tcpNoBuffers: t.noBuffers,
+      tcpAcksSent: t.acksSent,
+      tcpWindowUpdates: t.windowUpdatesSent,
+    };
+  }
+
+  async destroy(): Promise<void> {
+    this.ns.destroy();
+    await this.rt.shutdown();
+    clearInterval(this.#keepAlive);
+  }
+}
+
+/** Linux → tsndis: python3 source → discard server; the rate seen by tsndis (accept → FIN). */
+async function linuxToTsndis(host: TapHost, bytes: number): Promise<ThroughputResult> {
+  const buf = new Uint8Array(1 << 20);
+  let received = 0;
+  let start = 0;
+  let done!: (r: ThroughputResult) => void;
+  const finished = new Promise<ThroughputResult>((r) => (done = r));
+  const ls = host.ip.sockets.createListenSocket(4, {
+    acceptEvent: (_l, s) => {
+      start = performance.now();
+      const drain = (sock: WskConnectionSocket): void => {
+        for (let n = sock.tryReceive(buf); n > 0; n = sock.tryReceive(buf)) received += n;
+      };
+      s.dispatch = {
+        receiveEvent: drain,
+        disconnectEvent: (sock) => {
+          drain(sock);
+          const seconds = (performance.now() - start) / 1000;
+          done({ bytes: received, seconds, gbitPerSecond: (received * 8) / seconds / 1e9 });
+          void sock.close();
+        },
+      };
+      // Bytes may have arrived with the handshake's last ACK.
+      drain(s);
+    },
+  });
+  ls.bind({ address: OUR_IP, port: DISCARD_PORT });
+  ls.listen();
+  try {
+    const source = tcpSource(host.ns, OUR_IP, DISCARD_PORT, bytes, 7, 120, false);
+    const [r] = await Promise.all([finished, source]);
+    if (r.bytes !== bytes) throw new Error(`Linux → tsndis: ${r.bytes} of ${bytes} bytes arrived`);
+    return r;
+  } finally {
+    await ls.close();
+  }
+}
+
+/** tsndis → Linux: a tsndis client as fast as back-pressure allows → python3 sink; the sink's rate. */
+async function tsndisToLinux(host: TapHost, bytes: number): Promise<ThroughputResult> {
+  const sink = await tcpSink(host.ns, KERNEL_IP, SINK_PORT, 120, false);
+  const data = new Uint8Array(1 << 20);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 31 + (i >> 12)) & 0xff;
+  let sent = 0;
+  let ended = false;
+  const pump = (s: WskConnectionSocket): void => {
+    while (sent < bytes) {
+      const off = sent % data.length;
+      const n = s.trySend(data, off, Math.min(data.length - off, bytes - sent));
+      if (n === 0) return;
+      sent += n;
+    }
+    if (!ended) {
+      ended = true;
+      void s.disconnect();
+    }
+  };
+  const sock = await host.ip.sockets.connect({ address: KERNEL_IP, port: SINK_PORT }, {}, { sendBacklogEvent: (s) => pump(s) });
+  pump(sock);
+  const r = await sink.done;
+  await sock.close();
+  if (r.bytes !== bytes) throw new Error(`tsndis → Linux: ${r.bytes} of ${bytes} bytes arrived`);
+  return { bytes: r.bytes, seconds: r.seconds, gbitPerSecond: (r.bytes * 8) / r.seconds / 1e9 };
+}
+
+/** Bytes for about `seconds` at the rate of a short probe transfer (bounded: 64 MiB … 32 GiB). */
+async function sized(seconds: number, run: (bytes: number) => Promise<ThroughputResult>): Promise<number> {
+  const probe = await run(256 << 20);
+  const rate = probe.bytes / probe.seconds;
+  return Math.min(32 * 2 ** 30, Math.max(64 << 20, Math.round(rate * seconds)));
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+export async function runTcpBench(seconds: number, repeats: number, log: (line: string) => void = () => undefined): Promise<TcpBenchResult> {
+  const details: Record<string, unknown> = {};
+  // The kernel over veth.
+  const kIn: number[] = [];
+  const kRtt: number[] = [];
+  {
+    using pair = new VethPair();
+    const bytes = await sized(seconds, (b) => kernelTcpThroughput(pair, b));
+    for (let i = 0; i < repeats; i++) {
+      kIn.push((await kernelTcpThroughput(pair, bytes)).gbitPerSecond);
+      kRtt.push(await pingRttAsync(pair.a, pair.addressB, PING_COUNT));
+      log(`kernel veth: ${kIn[i]!.toFixed(2)} Gbit/s, ping ${kRtt[i]!.toFixed(3)} ms`);
+    }
+  }
+  const tIn: number[] = [];
+  const tOut: number[] = [];
+  const tRtt: number[] = [];
+  let host = await TapHost.create();
+  try {
+    const inBytes = await sized(seconds, (b) => linuxToTsndis(host, b));
+    const outBytes = await sized(seconds, (b) => tsndisToLinux(host, b));
+    for (let i = 0; i < repeats; i++) {
+      // A fresh host per repeat: counters describe one transfer each way.
+      await host.destroy();
+      host = await TapHost.create();
+      tIn.push((await linuxToTsndis(host, inBytes)).gbitPerSecond);
+      details['linuxToTsndis'] = host.details();
+      await host.destroy();
+      host = await TapHost.create();
+      tOut.push((await tsndisToLinux(host, outBytes)).gbitPerSecond);
+      details['tsndisToLinux'] = host.details();
+      tRtt.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT));
+      log(`tsndis TAP: in ${tIn[i]!.toFixed(2)} Gbit/s, out ${tOut[i]!.toFixed(2)} Gbit/s, ping ${tRtt[i]!.toFixed(3)} ms`);
+    }
+  } finally {
+    await host.destroy();
+  }
+  // Both directions over veth are the same kernel path: one figure for both.
+  const k = median(kIn);
+  return {
+    linuxToTsndis: { tsndis: median(tIn), kernel: k },
+    tsndisToLinux: { tsndis: median(tOut), kernel: k },
+    pingRtt: { tsndis: median(tRtt), kernel: median(kRtt) },
+    details,
+  };
+}
+
+// `node dist/bench/tcp.js [seconds] [repeats]`: this benchmark alone, with its counters.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const reason = tcpBenchSkipReason();
+  if (reason !== null) {
+    console.log(`skipped: ${reason}`);
+  } else {
+    const r = await runTcpBench(Number(process.argv[2] ?? 2), Number(process.argv[3] ?? 1), (l) => console.log(l));
+    console.log(JSON.stringify(r, null, 2));
+  }
+  await sleep(0);
+}

@@ -11,6 +11,8 @@ import { registerDemoCommand } from './commands/demo-command.js';
 import { registerStackCommand } from './commands/stack.js';
 import { registerUpCommand } from './commands/up.js';
 import { registerCaptureCommand } from './commands/capture.js';
+import { registerGetCommand } from './commands/get.js';
+import { registerPingCommand } from './commands/ping.js';
 import { packageVersion, registerVersionCommand } from './commands/version.js';
 import { EXIT_OK, EXIT_USAGE, reportError } from './exit.js';
 
@@ -31,6 +33,8 @@ export function createProgram(): { program: Command; exitCode: () => number } {
   registerStackCommand(program, run);
   registerUpCommand(program, run);
   registerCaptureCommand(program, run);
+  registerPingCommand(program, run);
+  registerGetCommand(program, run);
   registerDemoCommand(program, run);
   registerVersionCommand(program, run);
   return { program, exitCode: () => exitCode };

@@ -145,5 +145,12 @@ export function udpEchoClient(ns: Netns, address: string, port: number, count: n
 export function nftablesLoss(ns: Netns, percent: number): void {
   ns.exec('nft', 'add', 'table', 'inet', 'tsndis_loss');
   ns.exec('nft', 'add chain inet tsndis_loss in { type filter hook input priority 0; }');
-  ns.exec('nft', `add rule inet tsndis_loss in numgen random mod 100 < ${Math.round(percent)} drop`);
+  ns.exec('nft', `add rule inet tsndis_loss in numgen random mod 100 < ${Math.round(percent)} counter drop`);
+}
+
+/** Packets the nftablesLoss rule has dropped so far (its counter). */
+export function nftablesLossDrops(ns: Netns): number {
+  const m = /counter packets (\d+)/.exec(ns.exec('nft', 'list', 'table', 'inet', 'tsndis_loss'));
+  if (m === null) throw new Error('nftablesLoss: the rule or its counter is missing');
+  return Number(m[1]);
 }

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { buildStacks, loadStackConfig } from '../../config/index.js';
+import { startServices } from '../tcpip-hosts.js';
 import type { NdisRuntime } from '../../core/runtime/runtime.js';
 import { serveControl } from '../control.js';
 import { EXIT_OK } from '../exit.js';
@@ -33,12 +34,20 @@ export function statusLine(host: string, rt: NdisRuntime): string {
 export async function up(options: UpOptions, out: NodeJS.WritableStream = process.stdout, signals: NodeJS.EventEmitter = process): Promise<number> {
   const description = await loadStackConfig(options.config);
   const stacks = await buildStacks(description, options.verifier ? {} : { verifier: false });
+  let services: Awaited<ReturnType<typeof startServices>>;
+  try {
+    services = await startServices(description, stacks);
+  } catch (e) {
+    await stacks.shutdown();
+    throw e;
+  }
   const server = options.control === undefined ? null : await serveControl(stacks, options.control);
   const print = (): void => {
     const t = new Date().toISOString().slice(11, 19);
     for (const [name, h] of stacks.hosts) out.write(`${t} ${statusLine(name, h.runtime)}\n`);
   };
   out.write(`tsndis up: ${stacks.hosts.size} host(s) running from ${options.config}${server === null ? '' : `, control on ${options.control}`}; Ctrl-C to stop\n`);
+  for (const { host, service: s } of services) out.write(`${host}: ${s.spec.service} service on ${s.spec.address === null ? '*' : s.spec.address.includes(':') ? `[${s.spec.address}]` : s.spec.address}:${s.port}${s.spec.root === null ? '' : ` serving ${s.spec.root}`}\n`);
   print();
   await new Promise<void>((resolve) => {
     const timer = setInterval(print, Math.max(0.1, options.statusInterval) * 1000);
@@ -56,6 +65,7 @@ export async function up(options: UpOptions, out: NodeJS.WritableStream = proces
   out.write('tsndis up: stopping\n');
   print();
   if (server !== null) await new Promise<void>((r) => server.close(() => r()));
+  await Promise.all(services.map((s) => s.service.close()));
   await stacks.shutdown();
   return EXIT_OK;
 }

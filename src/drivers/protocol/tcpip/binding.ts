@@ -68,6 +68,7 @@ import {
 import { mac as parseMac } from '../../../wire/index.js';
 import { parseIpAddress, parsePrefix, parseRouteSpec } from './addr.js';
 import { nonZeroCounters } from './counters.js';
+import { TcpLayer } from './tcp/layer.js';
 import type { IpInterface, LinkPort } from './interface.js';
 import { IP_HEADROOM, LINK_HEADROOM } from './output.js';
 import { RxChecksum, TxBuffer, TxKind } from './packet.js';
@@ -562,7 +563,15 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     };
     // The stack-wide counters (non-zero ones) once per host: under its first interface.
     const first = this.stack.interfaces.find((i) => !i.isLoopback);
-    if (first !== undefined && first === this.iface) out['stack'] = nonZeroCounters(this.stack.counters);
+    if (first !== undefined && first === this.iface) {
+      out['stack'] = nonZeroCounters(this.stack.counters);
+      const tcp = this.stack.tcp;
+      if (tcp instanceof TcpLayer) {
+        const engine: Record<string, number> = { connections: tcp.connectionCount, listeners: tcp.listeners().length };
+        for (const [k, v] of Object.entries(tcp.counters)) if (typeof v === 'number' && v !== 0) engine[k] = v;
+        out['tcp'] = engine;
+      }
+    }
     return out;
   }
 }

@@ -1,0 +1,62 @@
+/**
+ * `tsndis ping <address> --config <file> [--host h] [-c n] [-s size] [-i s] [-W s]`: ICMP/ICMPv6 echo
+ * through a tsndis stack, printed like ping(8). Exits 0 when at least one reply came back, 1 otherwise.
+ */
+import type { Command } from 'commander';
+import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
+import { pickHost, upTcpIp } from '../tcpip-hosts.js';
+
+export interface PingOptions {
+  config: string;
+  host?: string;
+  count: number;
+  size: number;
+  interval: number;
+  timeout: number;
+  verifier: boolean;
+}
+
+function positive(name: string, v: number, max: number): number {
+  if (!Number.isFinite(v) || v <= 0 || v > max) throw Object.assign(new Error(`${name} must be a number in (0, ${max}]`), { code: 'TSNDIS_CONFIG_INVALID' });
+  return v;
+}
+
+export async function ping(address: string, options: PingOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
+  const count = Math.floor(positive('--count', options.count, 1_000_000));
+  const size = Math.floor(positive('--size', options.size + 1, 65_508)) - 1;
+  const t = await upTcpIp(options.config, { verifier: options.verifier });
+  try {
+    const { host, ip } = pickHost(t, options.host);
+    out.write(`PING ${address} from ${host}: ${size} data bytes\n`);
+    const r = await ip.stack.ping(address, { count, size, intervalMs: options.interval * 1000, timeoutMs: options.timeout * 1000 });
+    r.rttMs.forEach((rtt, i) => {
+      if (rtt !== null) out.write(`${size + 8} bytes from ${r.address}: icmp_seq=${i + 1} time=${rtt.toFixed(3)} ms\n`);
+      else out.write(`no reply from ${r.address}: icmp_seq=${i + 1}\n`);
+    });
+    const got = r.rttMs.filter((x): x is number => x !== null);
+    out.write(`\n--- ${address} ping statistics ---\n`);
+    out.write(`${r.transmitted} packets transmitted, ${r.received} received, ${(((r.transmitted - r.received) / Math.max(1, r.transmitted)) * 100).toFixed(0)}% packet loss\n`);
+    if (got.length > 0) {
+      const avg = got.reduce((a, b) => a + b, 0) / got.length;
+      out.write(`rtt min/avg/max = ${Math.min(...got).toFixed(3)}/${avg.toFixed(3)}/${Math.max(...got).toFixed(3)} ms\n`);
+    }
+    return r.received > 0 ? EXIT_OK : EXIT_FAILURE;
+  } finally {
+    await t.shutdown();
+  }
+}
+
+export function registerPingCommand(program: Command, run: (action: () => Promise<number>) => Promise<void>): void {
+  program
+    .command('ping')
+    .description('send ICMP/ICMPv6 echo requests through a tsndis stack (services in the config run meanwhile)')
+    .argument('<address>', 'IPv4 or IPv6 address (fe80::…%eth0 for link-local)')
+    .requiredOption('-c, --config <file>', 'stack config (YAML)')
+    .option('--host <name>', 'host to ping from (default: the only, or first client, host with tsndis.tcpip)')
+    .option('-n, --count <n>', 'echo requests to send', (v) => Number(v), 4)
+    .option('-s, --size <bytes>', 'payload bytes per request', (v) => Number(v), 56)
+    .option('-i, --interval <seconds>', 'seconds between requests', (v) => Number(v), 0.2)
+    .option('-W, --timeout <seconds>', 'seconds to wait for each reply', (v) => Number(v), 1)
+    .option('--no-verifier', 'run with the verifier off')
+    .action((address: string, opts: PingOptions) => run(() => ping(address, opts)));
+}

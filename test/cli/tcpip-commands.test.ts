@@ -1,0 +1,102 @@
+/**
+ * The TCP/IP commands as a user runs them (child processes, bounded): `tsndis get` and `tsndis ping`
+ * against examples/tcpip-services.yaml, whose server host runs the http, echo and discard services;
+ * `tsndis up` announcing the services; bad URLs and bad service configs rejected with exit 2.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { fixtureDir, writeFixture } from '../config/helpers.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const CONFIG = join(ROOT, 'examples', 'tcpip-services.yaml');
+const TIMEOUT = { timeout: 60_000 };
+
+function tsndis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, timeout: 30_000, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
+      if (err !== null && typeof err.code !== 'number') reject(err);
+      else resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
+    });
+  });
+}
+
+test('tsndis get fetches a file from the http service over IPv4 and IPv6, byte-exact', TIMEOUT, async () => {
+  const page = readFileSync(join(ROOT, 'examples', 'www', 'index.html'), 'utf8');
+  const v4 = await tsndis('get', 'http://198.18.0.2/', '--config', CONFIG);
+  assert.equal(v4.code, 0, v4.stderr);
+  assert.equal(v4.stdout, page);
+  const v6 = await tsndis('get', 'http://[fd00::2]/index.html', '-i', '--config', CONFIG);
+  assert.equal(v6.code, 0, v6.stderr);
+  assert.match(v6.stdout, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(v6.stdout, /content-type: text\/html; charset=utf-8\r\n/i);
+  assert.ok(v6.stdout.endsWith(`\r\n\r\n${page}`));
+});
+
+test('tsndis get: a 404 exits 1 naming the status; a non-http URL exits 2', TIMEOUT, async () => {
+  const missing = await tsndis('get', 'http://198.18.0.2/missing', '--config', CONFIG);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^error: http:\/\/198\.18\.0\.2\/missing: HTTP 404 Not Found$/m);
+  const https = await tsndis('get', 'https://198.18.0.2/', '--config', CONFIG);
+  assert.equal(https.code, 2);
+  assert.match(https.stderr, /only http:\/\/ URLs are supported/);
+  const refused = await tsndis('get', 'http://198.18.0.2:81/', '--config', CONFIG);
+  assert.equal(refused.code, 1);
+  assert.match(refused.stderr, /ECONNREFUSED/);
+});
+
+test('tsndis ping: replies from a tsndis host (v4, v6 with a large payload), exit 1 when nothing answers', TIMEOUT, async () => {
+  const v4 = await tsndis('ping', '198.18.0.2', '-n', '3', '--config', CONFIG);
+  assert.equal(v4.code, 0, v4.stderr);
+  assert.match(v4.stdout, /^PING 198\.18\.0\.2 from client: 56 data bytes$/m);
+  assert.equal(v4.stdout.match(/^64 bytes from 198\.18\.0\.2: icmp_seq=\d time=[\d.]+ ms$/gm)?.length, 3);
+  assert.match(v4.stdout, /^3 packets transmitted, 3 received, 0% packet loss$/m);
+  const v6 = await tsndis('ping', 'fd00::2', '-n', '2', '-s', '3000', '--config', CONFIG);
+  assert.equal(v6.code, 0, v6.stderr);
+  assert.equal(v6.stdout.match(/^3008 bytes from fd00::2:/gm)?.length, 2);
+  const none = await tsndis('ping', '198.18.0.99', '-n', '2', '-W', '0.2', '-i', '0.05', '--config', CONFIG);
+  assert.equal(none.code, 1);
+  assert.match(none.stdout, /^2 packets transmitted, 0 received, 100% packet loss$/m);
+  const fromServer = await tsndis('ping', '198.18.0.1', '-n', '1', '--host', 'server', '--config', CONFIG);
+  assert.equal(fromServer.code, 0, fromServer.stderr);
+  assert.match(fromServer.stdout, /from server/);
+  const noHost = await tsndis('ping', '198.18.0.1', '--host', 'nobody', '--config', CONFIG);
+  assert.equal(noHost.code, 1);
+  assert.match(noHost.stderr, /no host 'nobody' in the config/);
+});
+
+test('tsndis up announces the services it started and stops cleanly', TIMEOUT, async () => {
+  const r = await tsndis('up', '--config', CONFIG, '--duration', '0.5', '--status-interval', '10');
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^server: http service on \*:80 serving .*examples\/www$/m);
+  assert.match(r.stdout, /^server: echo service on \*:7$/m);
+  assert.match(r.stdout, /^server: discard service on \*:9$/m);
+});
+
+test('services in a config are checked before anything starts: exit 2 naming the key', TIMEOUT, async () => {
+  const dir = fixtureDir();
+  const noIp = writeFixture(dir, 'no-ip.yaml', 'hosts:\n  h:\n    services: [{ service: echo }]\n    adapters:\n      eth0: { driver: tsndis.virtual-wire }\n');
+  const a = await tsndis('up', '--config', noIp, '--duration', '0.1');
+  assert.equal(a.code, 2);
+  assert.match(a.stderr, /hosts\.h\.services\[0\].*needs the tsndis\.tcpip protocol/);
+  const clash = writeFixture(
+    dir,
+    'clash.yaml',
+    'hosts:\n  h:\n    services: [{ service: echo, port: 80 }, { service: http, port: 80 }]\n    protocols: [tsndis.tcpip]\n    adapters:\n      eth0: { driver: tsndis.virtual-wire }\n',
+  );
+  const b = await tsndis('up', '--config', clash, '--duration', '0.1');
+  assert.equal(b.code, 2);
+  assert.match(b.stderr, /hosts\.h\.services\[1\].*port 80 is already used by the echo service/);
+  const badAddress = writeFixture(dir, 'addr.yaml', 'hosts:\n  h:\n    services: [{ service: echo, address: nope }]\n    protocols: [tsndis.tcpip]\n    adapters:\n      eth0: { driver: tsndis.virtual-wire }\n');
+  const c = await tsndis('up', '--config', badAddress, '--duration', '0.1');
+  assert.equal(c.code, 2);
+  assert.match(c.stderr, /hosts\.h\.services\[0\]\.address.*'nope' is not an IPv4 or IPv6 address/);
+  const noRoot = writeFixture(dir, 'root.yaml', 'hosts:\n  h:\n    services: [{ service: http, root: ./no-such-dir }]\n    protocols: [tsndis.tcpip]\n    adapters:\n      eth0: { driver: tsndis.virtual-wire }\n');
+  const d = await tsndis('up', '--config', noRoot, '--duration', '0.1');
+  assert.equal(d.code, 2);
+  assert.match(d.stderr, /hosts\.h\.services\[0\]\.root.*is not a directory/);
+});

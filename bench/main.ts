@@ -79,6 +79,11 @@ async function main(): Promise<void> {
     const row = (name: string, unit: TcpRow['unit'], x: { tsndis: number; kernel: number }): TcpRow => ({ name, unit, tsndis: x.tsndis, kernel: x.kernel, ratio: x.tsndis / x.kernel });
     tcpRows.push(row('TCP bulk Linux → tsndis over TAP (python3 source → tsndis discard); baseline: kernel TCP over veth between two netns, same tools', 'Gbit/s', r.linuxToTsndis));
     tcpRows.push(row('TCP bulk tsndis → Linux over TAP (tsndis client → python3 sink); baseline: kernel TCP over veth between two netns, same tools', 'Gbit/s', r.tsndisToLinux));
+    if (r.kernelIperf3 !== null) {
+      const k = r.kernelIperf3;
+      tcpRows.push(row('TCP bulk Linux → tsndis over TAP; reference: kernel TCP over veth with iperf3 at both ends (no python)', 'Gbit/s', { tsndis: r.linuxToTsndis.tsndis, kernel: k }));
+      tcpRows.push(row('TCP bulk tsndis → Linux over TAP; reference: kernel TCP over veth with iperf3 at both ends (no python)', 'Gbit/s', { tsndis: r.tsndisToLinux.tsndis, kernel: k }));
+    }
     tcpRows.push(row('ping RTT Linux → tsndis over TAP; baseline: ping over veth between two netns', 'ms', r.pingRtt));
     tcpDetails = r.details;
   }

@@ -22,12 +22,14 @@ import { tapMiniport } from '../src/drivers/miniport/tap/index.js';
 import { TcpIpProtocol, type TcpConfig, type WskConnectionSocket } from '../src/drivers/protocol/tcpip/index.js';
 import { tcpSink, tcpSource } from '../test/support/linux-peer.js';
 import { Netns, uniqueName, which } from '../test/support/netns.js';
-import { VethPair, kernelTcpThroughput, type ThroughputResult } from './kernel-tcp.js';
+import { VethPair, kernelIperf3Throughput, kernelTcpThroughput, type ThroughputResult } from './kernel-tcp.js';
 
 export interface TcpBenchResult {
   /** Gbit/s, medians over the repeats. */
   linuxToTsndis: { tsndis: number; kernel: number };
   tsndisToLinux: { tsndis: number; kernel: number };
+  /** The kernel over the same veth with iperf3 at both ends (Gbit/s, median), or null without iperf3. */
+  kernelIperf3: number | null;
   /** Mean ping RTT in ms, median over the repeats. */
   pingRtt: { tsndis: number; kernel: number };
   /** Counters of the last tsndis run of each direction: are LSO and RSC used end to end? */
@@ -76,7 +78,7 @@ export function pingRttAsync(ns: Netns, address: string, count: number): Promise
 }
 
 /** One tsndis host on a TAP whose kernel side is in its own namespace, 198.18.124.2 ↔ .1. */
-class TapHost {
+export class TapHost {
   readonly rt: NdisRuntime;
   readonly ip: TcpIpProtocol;
   readonly ns: Netns;
@@ -235,13 +237,16 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
   // The kernel over veth.
   const kIn: number[] = [];
   const kRtt: number[] = [];
+  const kIperf: number[] = [];
   {
     using pair = new VethPair();
     const bytes = await sized(seconds, (b) => kernelTcpThroughput(pair, b));
     for (let i = 0; i < repeats; i++) {
       kIn.push((await kernelTcpThroughput(pair, bytes)).gbitPerSecond);
       kRtt.push(await pingRttAsync(pair.a, pair.addressB, PING_COUNT));
-      log(`kernel veth: ${kIn[i]!.toFixed(2)} Gbit/s, ping ${kRtt[i]!.toFixed(3)} ms`);
+      const iperf = await kernelIperf3Throughput(pair, seconds);
+      if (iperf !== null) kIperf.push(iperf);
+      log(`kernel veth: ${kIn[i]!.toFixed(2)} Gbit/s (iperf3 ${iperf?.toFixed(2) ?? '-'}), ping ${kRtt[i]!.toFixed(3)} ms`);
     }
   }
   const tIn: number[] = [];
@@ -272,6 +277,7 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
   return {
     linuxToTsndis: { tsndis: median(tIn), kernel: k },
     tsndisToLinux: { tsndis: median(tOut), kernel: k },
+    kernelIperf3: kIperf.length > 0 ? median(kIperf) : null,
     pingRtt: { tsndis: median(tRtt), kernel: median(kRtt) },
     details,
   };

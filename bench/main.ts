@@ -84,7 +84,8 @@ async function main(): Promise<void> {
       tcpRows.push(row('TCP bulk Linux → tsndis over TAP; reference: kernel TCP over veth with iperf3 at both ends (no python)', 'Gbit/s', { tsndis: r.linuxToTsndis.tsndis, kernel: k }));
       tcpRows.push(row('TCP bulk tsndis → Linux over TAP; reference: kernel TCP over veth with iperf3 at both ends (no python)', 'Gbit/s', { tsndis: r.tsndisToLinux.tsndis, kernel: k }));
     }
-    tcpRows.push(row('ping RTT Linux → tsndis over TAP; baseline: ping over veth between two netns', 'ms', r.pingRtt));
+    tcpRows.push(row('ping RTT Linux → tsndis over TAP, 10 ms apart (idle); baseline: ping over veth between two netns', 'ms', r.pingRtt));
+    tcpRows.push(row('ping RTT Linux → tsndis over TAP, 0.2 ms apart (busy); baseline: ping over veth between two netns', 'ms', r.pingRttBusy));
     tcpDetails = r.details;
   }
   const skipped = [...(tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }]), ...(tcpSkip === null ? [] : [{ name: 'TCP', reason: tcpSkip }])];

@@ -7,7 +7,8 @@
  *                    every readable byte taken into one buffer: the application costs nothing)
  *   tsndis → Linux   a tsndis client queueing bytes as fast as back-pressure allows (WSK send backlog
  *                    events) → python3 sink in the namespace
- *   ping RTT         Linux `ping` in the namespace → tsndis (ICMP echo), beside ping over the veth
+ *   ping RTT         Linux `ping` in the namespace → tsndis (ICMP echo), beside ping over the veth,
+ *                    10 ms apart (each echo wakes a sleeping thread) and 0.2 ms apart (warm)
  *
  * Throughput is what the receiving end saw: bytes over the time from accept to the sender's FIN. Each
  * transfer sends enough bytes for about `seconds` at the rate of a short probe transfer.
@@ -32,6 +33,8 @@ export interface TcpBenchResult {
   kernelIperf3: number | null;
   /** Mean ping RTT in ms, median over the repeats. */
   pingRtt: { tsndis: number; kernel: number };
+  /** The same with pings 0.2 ms apart: both stacks' code and caches stay warm. */
+  pingRttBusy: { tsndis: number; kernel: number };
   /** Counters of the last tsndis run of each direction: are LSO and RSC used end to end? */
   details: Record<string, unknown>;
 }
@@ -44,6 +47,9 @@ const KERNEL_IP = `${SUBNET}.1`;
 const DISCARD_PORT = 9;
 const SINK_PORT = 5201;
 const PING_COUNT = 200;
+/** Seconds between pings: the idle case (each echo finds a sleeping thread and cold caches) and the busy one. */
+const PING_IDLE = '0.01';
+const PING_BUSY = '0.0002';
 
 /** TCP settings for bulk transfer: rings large enough to cover the event loop's latency at 10+ Gbit/s. */
 export const BENCH_TCP_CONFIG: Partial<TcpConfig> = {
@@ -61,9 +67,9 @@ export function tcpBenchSkipReason(): string | null {
 }
 
 /** Mean RTT in ms of `count` pings from `ns`, run without blocking the event loop (tsndis must answer). */
-export function pingRttAsync(ns: Netns, address: string, count: number): Promise<number> {
+export function pingRttAsync(ns: Netns, address: string, count: number, interval = PING_IDLE): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', ns.name, 'ping', '-q', '-n', '-c', String(count), '-i', '0.01', '-W', '1', address], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('ip', ['netns', 'exec', ns.name, 'ping', '-q', '-n', '-c', String(count), '-i', interval, '-W', '1', address], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -159,7 +165,7 @@ export class TapHost {
 }
 
 /** Linux → tsndis: python3 source → discard server; the rate seen by tsndis (accept → FIN). */
-async function linuxToTsndis(host: TapHost, bytes: number): Promise<ThroughputResult> {
+export async function linuxToTsndis(host: TapHost, bytes: number): Promise<ThroughputResult> {
   const buf = new Uint8Array(1 << 20);
   let received = 0;
   let start = 0;
@@ -197,7 +203,7 @@ async function linuxToTsndis(host: TapHost, bytes: number): Promise<ThroughputRe
 }
 
 /** tsndis → Linux: a tsndis client as fast as back-pressure allows → python3 sink; the sink's rate. */
-async function tsndisToLinux(host: TapHost, bytes: number): Promise<ThroughputResult> {
+export async function tsndisToLinux(host: TapHost, bytes: number): Promise<ThroughputResult> {
   const sink = await tcpSink(host.ns, KERNEL_IP, SINK_PORT, 120, false);
   const data = new Uint8Array(1 << 20);
   for (let i = 0; i < data.length; i++) data[i] = (i * 31 + (i >> 12)) & 0xff;
@@ -237,6 +243,7 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
   // The kernel over veth.
   const kIn: number[] = [];
   const kRtt: number[] = [];
+  const kRttBusy: number[] = [];
   const kIperf: number[] = [];
   {
     using pair = new VethPair();
@@ -244,14 +251,16 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
     for (let i = 0; i < repeats; i++) {
       kIn.push((await kernelTcpThroughput(pair, bytes)).gbitPerSecond);
       kRtt.push(await pingRttAsync(pair.a, pair.addressB, PING_COUNT));
+      kRttBusy.push(await pingRttAsync(pair.a, pair.addressB, PING_COUNT * 5, PING_BUSY));
       const iperf = await kernelIperf3Throughput(pair, seconds);
       if (iperf !== null) kIperf.push(iperf);
-      log(`kernel veth: ${kIn[i]!.toFixed(2)} Gbit/s (iperf3 ${iperf?.toFixed(2) ?? '-'}), ping ${kRtt[i]!.toFixed(3)} ms`);
+      log(`kernel veth: ${kIn[i]!.toFixed(2)} Gbit/s (iperf3 ${iperf?.toFixed(2) ?? '-'}), ping ${kRtt[i]!.toFixed(3)} ms (busy ${kRttBusy[i]!.toFixed(3)} ms)`);
     }
   }
   const tIn: number[] = [];
   const tOut: number[] = [];
   const tRtt: number[] = [];
+  const tRttBusy: number[] = [];
   let host = await TapHost.create();
   try {
     const inBytes = await sized(seconds, (b) => linuxToTsndis(host, b));
@@ -267,7 +276,8 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
       tOut.push((await tsndisToLinux(host, outBytes)).gbitPerSecond);
       details['tsndisToLinux'] = host.details();
       tRtt.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT));
-      log(`tsndis TAP: in ${tIn[i]!.toFixed(2)} Gbit/s, out ${tOut[i]!.toFixed(2)} Gbit/s, ping ${tRtt[i]!.toFixed(3)} ms`);
+      tRttBusy.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT * 5, PING_BUSY));
+      log(`tsndis TAP: in ${tIn[i]!.toFixed(2)} Gbit/s, out ${tOut[i]!.toFixed(2)} Gbit/s, ping ${tRtt[i]!.toFixed(3)} ms (busy ${tRttBusy[i]!.toFixed(3)} ms)`);
     }
   } finally {
     await host.destroy();
@@ -279,6 +289,7 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
     tsndisToLinux: { tsndis: median(tOut), kernel: k },
     kernelIperf3: kIperf.length > 0 ? median(kIperf) : null,
     pingRtt: { tsndis: median(tRtt), kernel: median(kRtt) },
+    pingRttBusy: { tsndis: median(tRttBusy), kernel: median(kRttBusy) },
     details,
   };
 }

@@ -8,6 +8,8 @@
  *   ← {"ok":true,"modules":["hostA/eth0/tsndis.capture@miniport"]}
  *   → {"op":"detach-filter","adapter":"hostA/eth0","driver":"tsndis.capture"}
  *   ← {"ok":true}
+ *   → {"op":"netstat"}                       (or {"op":"netstat","host":"hostA"})
+ *   ← {"ok":true,"hosts":[{"name":"hostA","netstat":{"ipv4":{…},"tcp":{…},"tcpEngine":{…},…}}]}
  *
  * Attaching and detaching run the runtime's pause → change → restart sequence, so they are safe under
  * traffic. A built-in filter that the config did not use is registered on first use.
@@ -17,12 +19,14 @@ import { rmSync } from 'node:fs';
 import type { BuiltStacks } from '../config/index.js';
 import type { NdisRuntime } from '../core/runtime/runtime.js';
 import { BUILTIN_DRIVERS } from '../drivers/builtin.js';
+import { TcpIpProtocol } from '../drivers/protocol/tcpip/index.js';
 import type { ConfigValue } from '../ndis/driver-api.js';
 
 export type ControlRequest =
   | { op: 'status' }
   | { op: 'attach-filter'; adapter: string; driver: string; keywords?: Record<string, ConfigValue> }
-  | { op: 'detach-filter'; adapter: string; driver: string };
+  | { op: 'detach-filter'; adapter: string; driver: string }
+  | { op: 'netstat'; host?: string };
 
 export type ControlResponse = { ok: true; [k: string]: unknown } | { ok: false; error: string };
 
@@ -57,6 +61,16 @@ export async function handleControl(stacks: BuiltStacks, req: ControlRequest): P
       case 'detach-filter': {
         await runtimeFor(stacks, req.adapter).detachFilter(req.adapter, req.driver);
         return { ok: true };
+      }
+      case 'netstat': {
+        if (req.host !== undefined && !stacks.hosts.has(req.host)) throw new Error(`no host '${req.host}'`);
+        const hosts: { name: string; netstat: Record<string, unknown> }[] = [];
+        for (const [name, h] of stacks.hosts) {
+          if (req.host !== undefined && name !== req.host) continue;
+          for (const p of h.protocols.values()) if (p instanceof TcpIpProtocol) hosts.push({ name, netstat: p.netstat() });
+        }
+        if (hosts.length === 0) throw new Error(req.host === undefined ? 'no host runs tsndis.tcpip' : `host '${req.host}' does not run tsndis.tcpip`);
+        return { ok: true, hosts };
       }
       default:
         return { ok: false, error: `unknown op '${String((req as { op?: unknown }).op)}'` };

@@ -13,6 +13,7 @@ import { registerUpCommand } from './commands/up.js';
 import { registerCaptureCommand } from './commands/capture.js';
 import { registerGetCommand } from './commands/get.js';
 import { registerPingCommand } from './commands/ping.js';
+import { registerNetstatCommand } from './commands/netstat.js';
 import { packageVersion, registerVersionCommand } from './commands/version.js';
 import { EXIT_OK, EXIT_USAGE, reportError } from './exit.js';
 
@@ -35,6 +36,7 @@ export function createProgram(): { program: Command; exitCode: () => number } {
   registerCaptureCommand(program, run);
   registerPingCommand(program, run);
   registerGetCommand(program, run);
+  registerNetstatCommand(program, run);
   registerDemoCommand(program, run);
   registerVersionCommand(program, run);
   return { program, exitCode: () => exitCode };

@@ -4,12 +4,15 @@
  * `tsndis up` announcing the services; bad URLs and bad service configs rejected with exit 2.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { fixtureDir, writeFixture } from '../config/helpers.js';
+import { handleControl } from '../../src/cli/control.js';
+import { renderNetstat } from '../../src/cli/commands/netstat.js';
+import { pickHost, upTcpIp } from '../../src/cli/tcpip-hosts.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -99,4 +102,78 @@ test('services in a config are checked before anything starts: exit 2 naming the
   const d = await tsndis('up', '--config', noRoot, '--duration', '0.1');
   assert.equal(d.code, 2);
   assert.match(d.stderr, /hosts\.h\.services\[0\]\.root.*is not a directory/);
+});
+
+test('netstat over the control channel: the counters match the traffic (echoes, a TCP connection, listeners), per host', TIMEOUT, async () => {
+  const t = await upTcpIp(CONFIG);
+  try {
+    const { ip } = pickHost(t, undefined);
+    const r = await ip.stack.ping('198.18.0.2', { count: 3, intervalMs: 10, timeoutMs: 1000 });
+    assert.equal(r.received, 3);
+    // One TCP connection to the echo service: 5 bytes there and back.
+    const sock = ip.connect({ host: '198.18.0.2', port: 7 });
+    const echoed = await new Promise<string>((resolve, reject) => {
+      let got = '';
+      sock.on('error', reject);
+      sock.on('data', (d: Buffer) => {
+        got += d.toString();
+        if (got.length >= 5) resolve(got);
+      });
+      sock.write('hello');
+    });
+    assert.equal(echoed, 'hello');
+    sock.destroy();
+    const res = await handleControl(t.stacks, { op: 'netstat' });
+    assert.ok(res.ok, JSON.stringify(res));
+    const hosts = res['hosts'] as { name: string; netstat: Record<string, Record<string, unknown>> }[];
+    assert.deepEqual(hosts.map((h) => h.name).sort(), ['client', 'server']);
+    const client = hosts.find((h) => h.name === 'client')!.netstat;
+    const server = hosts.find((h) => h.name === 'server')!.netstat;
+    assert.deepEqual((client['icmp']!['out'] as Record<string, number>)['echoRequest'], 3);
+    assert.deepEqual((client['icmp']!['in'] as Record<string, number>)['echoReply'], 3);
+    assert.deepEqual((server['icmp']!['in'] as Record<string, number>)['echoRequest'], 3);
+    assert.equal(client['tcpEngine']!['activeOpens'], 1);
+    assert.equal(server['tcpEngine']!['passiveOpens'], 1);
+    assert.equal(server['tcpEngine']!['listeners'], 6, 'http, echo and discard listen, on IPv4 and IPv6 each');
+    // The snapshot is the live counters, not a copy taken earlier.
+    assert.equal(client['ipv4']!['outRequests'], ip.stack.counters.ipv4.outRequests);
+    const text = renderNetstat(client, false);
+    assert.match(text, /^ {2}icmp:\n(?: {4}.*\n)* {4}out:\n(?: {6}.*\n)* {6}echoRequest 3$/m);
+    assert.doesNotMatch(text, / 0$/m, 'zero counters are left out without --all');
+    assert.match(renderNetstat(client, true), /^ {4}noPorts 0$/m);
+    const one = await handleControl(t.stacks, { op: 'netstat', host: 'nobody' });
+    assert.deepEqual(one, { ok: false, error: "no host 'nobody'" });
+  } finally {
+    await t.shutdown();
+  }
+});
+
+test('tsndis netstat --attach reads a running tsndis up (JSON and text); a missing socket exits 1', TIMEOUT, async () => {
+  const dir = fixtureDir();
+  const sock = join(dir, 'control.sock');
+  const up = spawn(process.execPath, [MAIN, 'up', '--config', CONFIG, '--control', sock, '--duration', '20', '--status-interval', '60'], { cwd: ROOT, stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(existsSync(sock), 'tsndis up serves its control socket');
+    const json = await tsndis('netstat', '--attach', sock, '--host', 'server', '--json');
+    assert.equal(json.code, 0, json.stderr);
+    const hosts = JSON.parse(json.stdout) as { name: string; netstat: Record<string, Record<string, unknown>> }[];
+    assert.equal(hosts.length, 1);
+    assert.equal(hosts[0]!.name, 'server');
+    assert.equal(hosts[0]!.netstat['tcpEngine']!['listeners'], 6);
+    const text = await tsndis('netstat', '--attach', sock);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^client:$/m);
+    assert.match(text.stdout, /^server:$/m);
+    assert.match(text.stdout, /^ {2}tcpEngine:\n {4}listeners 6$/m);
+    const noHost = await tsndis('netstat', '--attach', sock, '--host', 'nobody');
+    assert.equal(noHost.code, 1);
+    assert.match(noHost.stderr, /^error: no host 'nobody'$/m);
+  } finally {
+    up.kill('SIGINT');
+    await new Promise((r) => up.once('exit', r));
+  }
+  const gone = await tsndis('netstat', '--attach', sock);
+  assert.equal(gone.code, 1);
+  assert.match(gone.stderr, /cannot reach a running tsndis/);
 });

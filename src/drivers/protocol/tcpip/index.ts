@@ -150,6 +150,18 @@ export class TcpIpProtocol {
     return i;
   }
 
+  /**
+   * netstat -s: every protocol's counters (link, ARP, ND, IPv4, IPv6, ICMP, UDP, TCP segments), the TCP
+   * engine's own (connections, retransmissions, recoveries, SYN cookies…), routes and table sizes.
+   * `tsndis netstat` prints it from a running `tsndis up`; the inspector shows the non-zero part.
+   */
+  netstat(): Record<string, unknown> {
+    return {
+      ...this.stack.snapshot(),
+      tcpEngine: { connections: this.tcp.connectionCount, listeners: this.tcp.listeners().length, ...this.tcp.counters.snapshot() },
+    };
+  }
+
   /** Resolves when the protocol is bound to `adapterName` (full or short name). */
   whenBound(adapterName: string): Promise<TcpIpBinding> {
     for (const b of this.bindings.values()) if (this.#matches(b, adapterName)) return Promise.resolve(b);

@@ -26,7 +26,7 @@ import { nonZeroCounters } from '../../src/drivers/protocol/tcpip/counters.js';
 import type { ConfigValue } from '../../src/ndis/index.js';
 import { assertClean } from '../support/hosts.js';
 import { nftablesLoss, nftablesLossDrops, tcpSink, tcpSource, type TransferResult } from '../support/linux-peer.js';
-import { Netns, interopSkipReason, uniqueName, waitExit } from '../support/netns.js';
+import { Netns, interopSkipReason, uniqueName } from '../support/netns.js';
 
 const OUR_MAC = '02:00:00:00:7c:02';
 const KERNEL_MAC = '02:00:00:00:7c:01';
@@ -248,15 +248,8 @@ async function tsndisToLinux(t: TestContext, env: Env, family: 4 | 6, bytes: num
 }
 
 /** Runs a command in the namespace without blocking the event loop (tsndis keeps serving); bounded. */
-async function run(env: Env, cmd: string, ...args: string[]): Promise<string> {
-  const child = env.ns.spawn(cmd, args);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await waitExit(child, 30_000);
-  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${String(code)}: ${out}${err}`);
-  return out;
+function run(env: Env, cmd: string, ...args: string[]): Promise<string> {
+  return env.ns.run(cmd, args, 30_000);
 }
 
 /** curl in the namespace fetches a random file from the http service byte-exact, and gets 404 for a missing one. */

@@ -77,19 +77,9 @@ function skip(t: TestContext): boolean {
   return false;
 }
 
-/**
- * Runs a command in the namespace without blocking the event loop (tsndis must keep answering while
- * it runs: `Netns.exec` is synchronous). Resolves with stdout; rejects on a non-zero exit, bounded.
- */
-async function run(env: Env, cmd: string, ...args: string[]): Promise<string> {
-  const child = env.ns.spawn(cmd, args);
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await waitExit(child, 20_000);
-  if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${String(code)}: ${out}${err}`);
-  return out;
+/** Runs a command in the namespace without blocking the event loop (tsndis keeps serving); bounded. */
+function run(env: Env, cmd: string, ...args: string[]): Promise<string> {
+  return env.ns.run(cmd, args, 20_000);
 }
 
 /** Waits (bounded) until our IPv6 addresses passed DAD. */

@@ -79,6 +79,22 @@ export class Netns {
     return child;
   }
 
+  /**
+   * A command inside the namespace that does not block the event loop (a tsndis stack in this process
+   * must keep answering while it runs; `exec` is synchronous). Resolves with stdout; rejects on a
+   * non-zero exit or after `timeoutMs` (the process is killed).
+   */
+  async run(cmd: string, args: readonly string[], timeoutMs = 20_000): Promise<string> {
+    const child = this.spawn(cmd, args);
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const code = await waitExit(child, timeoutMs);
+    if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${String(code)}: ${out}${err}`);
+    return out;
+  }
+
   /** Moves a root-namespace interface into this namespace and configures it (after the move: moving resets it). */
   adopt(ifname: string, opts: { mac?: string; address?: string; mtu?: number } = {}): void {
     sh('ip', ['link', 'set', ifname, 'netns', this.name]);

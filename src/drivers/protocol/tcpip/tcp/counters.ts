@@ -91,6 +91,8 @@ export class TcpCounters {
   // Send-side statistics.
   fastRetransmits = 0;
   sackRecoveries = 0;
+  /** Retransmissions found lost by later SACKs and repaired again within the recovery (no timeout). */
+  lostRetransmits = 0;
   newRenoRecoveries = 0;
   timeouts = 0;
   synRetransmits = 0;

@@ -471,7 +471,26 @@ function ackArrives(t: Tcb, seg: Segment, now: number): boolean {
     if (duplicate) duplicateAck(t, now);
     if (wasInRecovery && t.sackOk && newlySacked > 0) prrAck(t, newlySacked);
   }
+  if (newlySacked > 0 && t.inRecovery && t.sackOk) detectLostRetransmit(t);
   return true;
+}
+
+/**
+ * Lost retransmissions (the idea of RACK, RFC 8985, reduced to the scoreboard we keep): RFC 6675 sends
+ * each hole once per recovery, so a lost retransmission waited for the RTO. Once the peer SACKs at
+ * least DupThresh segments' worth of data sent after the latest retransmission, every hole at or below
+ * HighRxt is lost again: HighRxt goes back to SND.UNA so NextSeg repairs them within this recovery
+ * (PRR still paces it; the congestion window was already reduced once for this episode).
+ */
+function detectLostRetransmit(t: Tcb): void {
+  const rxt = seqDiff(t.highRxt, t.sndUna);
+  if (rxt <= 0) return;
+  const highestSacked = seqAdd(t.sndUna, t.scoreboard.highestEnd);
+  if (seqDiff(highestSacked, t.rxtMark) < 3 * t.smss) return;
+  if (t.scoreboard.holeBytesBelow(rxt) === 0) return;
+  t.counters.lostRetransmits++;
+  t.highRxt = t.sndUna;
+  t.rxtMark = t.sndMax;
 }
 
 /**
@@ -609,5 +628,6 @@ function enterRecovery(t: Tcb, now: number): void {
   t.rttActive = false;
   const n = retransmitAt(t, t.sndUna, t.smss);
   t.highRxt = seqAdd(t.sndUna, n);
+  t.rxtMark = t.sndMax;
   t.rtoAt = now + t.rtt.rto;
 }

@@ -273,6 +273,7 @@ function retransmitHole(t: Tcb, segMss: number): boolean {
     const n = retransmitAt(t, seq, Math.min(sb.holeEnd - sb.holeStart, segMss));
     if (n === 0) return false;
     t.highRxt = seqAdd(seq, n);
+    t.rxtMark = t.sndMax;
     return true;
   }
   // No SACK blocks at all: repair the first unacknowledged segment once (NewReno-like).

@@ -162,6 +162,11 @@ export class Tcb implements TcpConnection {
   inRecovery = false;
   recover = 0;
   highRxt = 0;
+  /**
+   * SND.MAX when the latest retransmission of this recovery went out: SACKs for data above it prove
+   * that retransmissions sent before it, still not SACKed, were lost as well.
+   */
+  rxtMark = 0;
   /** Proportional Rate Reduction (RFC 6937) state for SACK recovery. */
   prrDelivered = 0;
   prrOut = 0;

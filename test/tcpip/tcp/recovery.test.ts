@@ -233,3 +233,73 @@ test('recovery: a lost retransmission at the tail is left to the RTO: SACKs of o
   assert.equal(sent.get(target), 3);
   assert.deepEqual(server.data(), pattern(size, 12));
 });
+
+/**
+ * Tail loss probes: `from` 'b' drops the peer's ACKs until the client retransmits something (the
+ * probe); `lastData` drops the last data segment of the flight on its first transmission.
+ */
+function tailCase(loss: 'acks' | 'lastData', tailLossProbe: boolean): { link: TcpLink; client: ReturnType<typeof connectedPair>['client']; server: ReturnType<typeof connectedPair>['server']; probeDelay: number } {
+  const { link, client, server } = connectedPair({ config: { initialWindowSegments: 10, noDelay: true, tailLossProbe } });
+  const seen = new Set<number>();
+  let retransmitted = false;
+  let lastFirstSend = 0;
+  let probeDelay = -1;
+  const segments = 6;
+  link.filter = (f, bytes) => {
+    const r = decode(bytes);
+    if (f === 'a' && r.payloadLength > 0) {
+      if (seen.has(r.seqNumber)) {
+        if (!retransmitted) probeDelay = link.scheduler.now() - lastFirstSend;
+        retransmitted = true;
+        return 'pass';
+      }
+      seen.add(r.seqNumber);
+      lastFirstSend = link.scheduler.now();
+      return loss === 'lastData' && seen.size === segments ? 'drop' : 'pass';
+    }
+    return loss === 'acks' && f === 'b' && !retransmitted ? 'drop' : 'pass';
+  };
+  client.write(pattern(segments * 1448, 21));
+  assert.ok(link.runUntil(() => server.received === segments * 1448 && client.conn!.info().bytesInFlight === 0, 10_000));
+  return { link, client, server, probeDelay };
+}
+
+test('tail loss probe: when every ACK of the last flight is lost, a probe after ~2 RTT draws the ACK; no timeout, no window reduction (D-SACK)', () => {
+  const { link, client, server, probeDelay } = tailCase('acks', true);
+  const c = link.a.layer.counters;
+  const t = tcb(client.conn!);
+  assert.equal(c.tailLossProbes, 1);
+  assert.equal(c.timeouts, 0);
+  assert.equal(c.tailLossRecoveries, 0, 'the peer reported the probe as a duplicate: nothing was lost');
+  assert.equal(c.sackRecoveries, 0);
+  // PTO = 2·SRTT (10 ms RTT here) — far below the 200 ms minimum RTO.
+  assert.ok(probeDelay >= 10 && probeDelay <= 2 * t.rtt.srtt + 5, `probe after ${String(probeDelay)} ms, srtt ${String(t.rtt.srtt)}`);
+  assert.equal(client.conn!.info().cwnd >= 10 * 1448, true, 'no congestion response');
+  assert.deepEqual(server.data(), pattern(6 * 1448, 21));
+  // The receiver reported the probe as a duplicate: the first SACK block of its ACK (RFC 2883).
+  const probe = decode(link.sent('a').filter((b) => decode(b).payloadLength > 0).at(-1)!);
+  const answer = decode(link.sent('b').at(-1)!);
+  assert.deepEqual(answer.options.sackBlocks[0], { left: probe.seqNumber, right: (probe.seqNumber + probe.payloadLength) >>> 0 });
+  assert.equal(answer.ackNumber, (probe.seqNumber + probe.payloadLength) >>> 0);
+});
+
+test('tail loss probe: a lost last segment is repaired by the probe (a loss: one window reduction), not by the RTO', () => {
+  const { link, server, probeDelay } = tailCase('lastData', true);
+  const c = link.a.layer.counters;
+  assert.equal(c.tailLossProbes, 1);
+  assert.equal(c.timeouts, 0);
+  assert.equal(c.tailLossRecoveries, 1);
+  assert.ok(probeDelay < 200, `probe after ${String(probeDelay)} ms`);
+  assert.deepEqual(server.data(), pattern(6 * 1448, 21));
+});
+
+test('tail loss probe off: the same two tails wait for the RTO', () => {
+  for (const loss of ['acks', 'lastData'] as const) {
+    const { link, server, probeDelay } = tailCase(loss, false);
+    const c = link.a.layer.counters;
+    assert.equal(c.tailLossProbes, 0);
+    assert.equal(c.timeouts, 1, loss);
+    assert.ok(probeDelay >= 200, `${loss}: retransmitted after ${String(probeDelay)} ms`);
+    assert.deepEqual(server.data(), pattern(6 * 1448, 21));
+  }
+});

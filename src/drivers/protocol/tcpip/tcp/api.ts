@@ -194,6 +194,11 @@ export interface TcpConfig {
   sack: boolean;
   timestamps: boolean;
   initialWindowSegments: number;
+  /**
+   * Tail loss probes (RFC 8985 §7, with SACK): when a flight goes unanswered for about two RTTs, send
+   * one segment to draw an ACK instead of waiting for the RTO (a lost last ACK or tail segment).
+   */
+  tailLossProbe: boolean;
   /** Out-of-order ranges the receive assembler tracks (≤ 32), and SACK ranges the sender keeps. */
   maxOutOfOrderRanges: number;
   maxSackRanges: number;
@@ -238,6 +243,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   sack: true,
   timestamps: true,
   initialWindowSegments: 10,
+  tailLossProbe: true,
   maxOutOfOrderRanges: 16,
   maxSackRanges: 16,
   challengeAcksPerSecond: 10,

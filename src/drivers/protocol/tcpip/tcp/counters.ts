@@ -93,6 +93,9 @@ export class TcpCounters {
   sackRecoveries = 0;
   /** Retransmissions found lost by later SACKs and repaired again within the recovery (no timeout). */
   lostRetransmits = 0;
+  /** Tail loss probes sent, and those whose retransmission repaired a loss (then cwnd was reduced). */
+  tailLossProbes = 0;
+  tailLossRecoveries = 0;
   newRenoRecoveries = 0;
   timeouts = 0;
   synRetransmits = 0;

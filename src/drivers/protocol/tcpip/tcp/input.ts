@@ -181,6 +181,14 @@ function synSentArrives(t: Tcb, seg: Segment, now: number): void {
 }
 
 /** Answers with an ACK (SYN-ACK in SYN-RECEIVED), rate-limited for pure ACKs and SYNs. */
+/** Data that arrived again below RCV.NXT: reported once as a D-SACK block (RFC 2883). */
+function noteDuplicate(t: Tcb, start: number, end: number): void {
+  if (!t.sackOk) return;
+  t.dsackPending = true;
+  t.dsackStart = start;
+  t.dsackEnd = end;
+}
+
 function outOfWindowAck(t: Tcb, seg: Segment, now: number): void {
   if (seg.dataLen === 0 && !seg.fin) {
     if (now - t.lastOowAck < t.config.outOfWindowAckIntervalMs) {
@@ -268,6 +276,7 @@ function synchronizedArrives(t: Tcb, seg: Segment, now: number): number {
       scheduleTimer(t);
       return INPUT_DONE;
     }
+    if (seg.dataLen > 0 && seqLe(seqAdd(seg.seq, seg.dataLen), t.rcvNxt)) noteDuplicate(t, seg.seq, seqAdd(seg.seq, seg.dataLen));
     outOfWindowAck(t, seg, now);
     return INPUT_DONE;
   }
@@ -324,7 +333,10 @@ function textArrives(t: Tcb, seg: Segment, off: number, wnd: number, now: number
     start += skip;
     len -= skip;
     seq = t.rcvNxt;
-    if (skip > 0) t.counters.duplicateSegments++;
+    if (skip > 0) {
+      t.counters.duplicateSegments++;
+      noteDuplicate(t, seg.seq, seqAdd(seg.seq, skip));
+    }
     t.ackNow = true;
   }
   const room = wnd - seqDiff(seq, t.rcvNxt);
@@ -558,6 +570,16 @@ function newAck(t: Tcb, seg: Segment, ack: number, now: number): void {
   }
   t.retries = 0;
   const cc = t.cc;
+  if (t.tlpOutstanding && seqGe(ack, t.tlpEnd)) {
+    // The probe's ACK. A retransmitted probe acknowledged without a D-SACK repaired a real loss:
+    // respond to it as fast recovery would have (RFC 8985 §7.4.2).
+    t.tlpOutstanding = false;
+    const dsack = seg.opt.sackCount > 0 && seqLe(seg.opt.sack[1]!, ack);
+    if (t.tlpRetransmit && !dsack && !t.inRecovery) {
+      t.counters.tailLossRecoveries++;
+      cc.onCongestion(now, flightBefore);
+    }
+  }
   if (t.inRecovery) {
     if (seqGe(ack, t.recover)) {
       // Full ACK: recovery ends (RFC 6582 §3.2 step 3; RFC 6675 §5).
@@ -606,14 +628,32 @@ function duplicateAck(t: Tcb, now: number): void {
     if (!t.sackOk) t.cc.setCwnd(t.cc.cwnd + t.smss);
     return;
   }
-  const lost = t.dupAcks >= 3 || (t.sackOk && t.scoreboard.sackedBytes > 2 * t.smss);
+  // DupThresh 3 (RFC 5681, RFC 6675 IsLost), lowered by Early Retransmit (RFC 5827) when fewer than four
+  // segments are outstanding and nothing new can go out: such a flight can never produce three.
+  let thresh = 3;
+  const outstanding = seqDiff(t.sndMax, t.sndUna);
+  if (outstanding < 4 * t.smss && !canSendNew(t)) thresh = Math.max(1, Math.ceil(outstanding / t.smss) - 1);
+  // A SACK of the tail loss probe: everything below it not SACKed was sent at least a PTO earlier and
+  // is lost (RFC 8985's time-based rule, with the probe as the most recently delivered segment).
+  const probeSacked = t.tlpOutstanding && t.scoreboard.count > 0 && seqGe(seqAdd(t.sndUna, t.scoreboard.highestEnd), t.tlpEnd);
+  const lost = t.dupAcks >= thresh || probeSacked || (t.sackOk && t.scoreboard.sackedBytes > (thresh - 1) * t.smss);
   if (lost && seqGe(t.sndUna, t.recover)) enterRecovery(t, now);
+}
+
+/** Unsent data that the peer's window would take now (Early Retransmit applies only without it). */
+function canSendNew(t: Tcb): boolean {
+  const ring = t.sendRing;
+  if (ring === null) return false;
+  const unsent = seqDiff(seqAdd(t.sndDataSeq, ring.length), t.sndNxt);
+  return unsent > 0 && seqDiff(seqAdd(t.sndUna, t.sndWnd), t.sndNxt) > 0;
 }
 
 /** Fast retransmit and the start of fast recovery (RFC 5681 §3.2, RFC 6582, RFC 6675 §5). */
 function enterRecovery(t: Tcb, now: number): void {
   const c = t.counters;
   t.inRecovery = true;
+  t.tlpOutstanding = false;
+  t.tlpAt = Infinity;
   t.recover = t.sndMax;
   t.recoverFs = seqDiff(t.sndMax, t.sndUna);
   t.prrDelivered = 0;

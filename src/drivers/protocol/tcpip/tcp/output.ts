@@ -7,7 +7,7 @@ import { TCP_HEADER_LEN, TcpView, emitTcpOptions, tcpOptionsLength, type TcpOpti
 import { initialWindow } from './congestion.js';
 import { dataOptionsLength, writeDataOptions } from './options.js';
 import { ACK, FIN, PSH, RST, SYN } from './segment.js';
-import { seqAdd, seqDiff, seqGt, seqLe, seqLt } from './seq.js';
+import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import { St } from './state.js';
 import type { Tcb } from './tcb.js';
 import { scheduleTimer } from './timers.js';
@@ -56,7 +56,15 @@ function windowField(t: Tcb): number {
 
 /** Fills the connection's SACK scratch from the assembler; returns the block count. */
 function prepareSack(t: Tcb): number {
-  t.txSackCount = t.sackOk && !t.assembler.isEmpty ? t.assembler.sackBlocks(t.rcvNxt, t.txSack, t.tsOk ? 3 : 4) : 0;
+  const max = t.tsOk ? 3 : 4;
+  if (t.dsackPending && t.sackOk) {
+    // D-SACK (RFC 2883 §4): the duplicate first, then the usual blocks.
+    t.txSack[0] = t.dsackStart;
+    t.txSack[1] = t.dsackEnd;
+    t.txSackCount = 1 + (t.assembler.isEmpty ? 0 : t.assembler.sackBlocks(t.rcvNxt, t.txSackAfterDsack, max - 1));
+    return t.txSackCount;
+  }
+  t.txSackCount = t.sackOk && !t.assembler.isEmpty ? t.assembler.sackBlocks(t.rcvNxt, t.txSack, max) : 0;
   return t.txSackCount;
 }
 
@@ -79,6 +87,7 @@ function emit(t: Tcb, seq: number, flags: number, ringOffset: number, len: numbe
   if (optLen > 0) writeDataOptions(b, o + TCP_HEADER_LEN, t.tsOk, t.tsNow(), t.tsRecent, t.txSack, sackCount);
   if (len > 0) t.sendRing!.peek(b, o + hl, ringOffset, len);
   if (flags & ACK) {
+    if (sackCount > 0) t.dsackPending = false;
     t.lastAckSent = t.rcvNxt;
     t.ackNow = false;
     t.unackedBytes = 0;
@@ -361,7 +370,9 @@ export function output(t: Tcb): void {
         continue;
       }
     } else {
-      cwndAvail = t.cc.cwnd - seqDiff(t.sndNxt, t.sndUna);
+      // Limited Transmit (RFC 3042): each of the first two duplicate ACKs lets one new segment out
+      // beyond cwnd, so a small window still produces the duplicate ACKs fast retransmit needs.
+      cwndAvail = t.cc.cwnd + Math.min(t.dupAcks, 2) * t.smss - seqDiff(t.sndNxt, t.sndUna);
     }
     why = sendNew(t, cwndAvail, segMss, sackCount, now);
     if (why !== SENT) break;
@@ -374,7 +385,9 @@ export function output(t: Tcb): void {
   if (seqGt(t.sndMax, t.sndUna)) {
     if (t.rtoAt === Infinity) t.rtoAt = now + t.rtt.rto;
     t.persistAt = Infinity;
+    if (sent || t.sndUna !== t.tlpUna) armTailLossProbe(t, now);
   } else {
+    t.tlpAt = Infinity;
     t.rtoAt = why === NO_BUFFER ? now + t.rtt.rto : Infinity;
     if (why === WINDOW) {
       if (t.persistAt === Infinity) t.persistAt = now + Math.min(t.config.rtoMaxMs, t.rtt.baseRto * 2 ** Math.min(t.persistBackoff, 30));
@@ -382,6 +395,60 @@ export function output(t: Tcb): void {
       t.persistAt = Infinity;
     }
   }
+  scheduleTimer(t);
+}
+
+/** Worst-case delayed ACK added to the probe timeout when only one segment is outstanding (RFC 8985 §7.2). */
+const TLP_DELAYED_ACK_MS = 200;
+/** Floor of the probe timeout: below it, timer and scheduling noise would make probes spurious. */
+const TLP_MIN_MS = 10;
+
+/**
+ * Arms the tail loss probe: PTO = 2·SRTT (+ a delayed ACK for a single outstanding segment), when SACK
+ * is on, an RTT was measured, no recovery (fast or after a timeout) or probe is under way, and the RTO
+ * would not come first.
+ */
+function armTailLossProbe(t: Tcb, now: number): void {
+  t.tlpUna = t.sndUna;
+  t.tlpAt = Infinity;
+  if (!t.config.tailLossProbe || !t.sackOk || t.inRecovery || t.tlpOutstanding || t.rtt.samples === 0) return;
+  // Not while an RTO episode is being repaired (SND.UNA below what was outstanding at the timeout).
+  if (t.retries > 0 || seqLt(t.sndUna, t.recover)) return;
+  if (t.st !== St.Established && t.st !== St.CloseWait) return;
+  let pto = Math.max(TLP_MIN_MS, 2 * t.rtt.srtt);
+  if (seqDiff(t.sndMax, t.sndUna) <= t.smss) pto += TLP_DELAYED_ACK_MS;
+  if (now + pto < t.rtoAt) t.tlpAt = now + pto;
+}
+
+/**
+ * The probe (RFC 8985 §7.3): one new segment if the window allows, else the last segment sent again.
+ * Its ACK (or SACK) tells the sender what the lost tail ACK would have; the RTO is pushed back.
+ */
+export function sendTailLossProbe(t: Tcb, now: number): void {
+  if (t.sendRing === null || t.inRecovery || t.tlpOutstanding || !seqGt(t.sndMax, t.sndUna) || !t.refreshRoute()) return;
+  const sackCount = prepareSack(t);
+  const segMss = segmentMss(t, sackCount);
+  let retransmit = true;
+  if (seqGe(t.sndNxt, t.sndMax)) {
+    const unsent = seqDiff(t.dataEnd(), t.sndNxt);
+    const wndAvail = seqDiff(seqAdd(t.sndUna, t.sndWnd), t.sndNxt);
+    const len = Math.min(unsent, wndAvail, segMss);
+    if (len > 0) {
+      const fin = t.finQueued && seqAdd(t.sndNxt, len) === t.finSeq;
+      if (!sendData(t, t.sndNxt, len, fin, 0, segMss, sackCount, now)) return;
+      retransmit = false;
+    }
+  }
+  if (retransmit) {
+    const outstanding = seqDiff(t.sndMax, t.sndUna);
+    const last = Math.min(outstanding, segMss);
+    if (retransmitAt(t, seqAdd(t.sndMax, -last), last) === 0) return;
+  }
+  t.counters.tailLossProbes++;
+  t.tlpOutstanding = true;
+  t.tlpRetransmit = retransmit;
+  t.tlpEnd = t.sndMax;
+  t.rtoAt = now + t.rtt.rto;
   scheduleTimer(t);
 }
 

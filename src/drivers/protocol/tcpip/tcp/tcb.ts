@@ -154,6 +154,12 @@ export class Tcb implements TcpConnection {
   /** Scratch SACK blocks for outgoing segments (left, right pairs). */
   readonly txSack = new Int32Array(8);
   txSackCount = 0;
+  /** txSack after a D-SACK block (a view made once: ACKs allocate nothing). */
+  readonly txSackAfterDsack = this.txSack.subarray(2);
+  /** A duplicate segment to report as the first SACK block of the next ACK (D-SACK, RFC 2883). */
+  dsackPending = false;
+  dsackStart = 0;
+  dsackEnd = 0;
 
   // Congestion and retransmission.
   cc: CongestionControl;
@@ -167,6 +173,14 @@ export class Tcb implements TcpConnection {
    * that retransmissions sent before it, still not SACKed, were lost as well.
    */
   rxtMark = 0;
+  /** Tail loss probe (RFC 8985 §7): its deadline, and SND.MAX after the probe while one is outstanding. */
+  tlpAt = Infinity;
+  tlpEnd = 0;
+  tlpOutstanding = false;
+  /** The probe retransmitted old data (so an ACK of it without D-SACK means it repaired a loss). */
+  tlpRetransmit = false;
+  /** SND.UNA when the probe timer was last armed (it is re-armed when SND.UNA moves or data is sent). */
+  tlpUna = 0;
   /** Proportional Rate Reduction (RFC 6937) state for SACK recovery. */
   prrDelivered = 0;
   prrOut = 0;
@@ -580,7 +594,7 @@ export class Tcb implements TcpConnection {
     if (this.st === St.Closed) return;
     if (this.st === St.SynSent || this.st === St.SynReceived) this.counters.attemptFails++;
     this.setState(St.Closed);
-    this.rtoAt = this.persistAt = this.delAckAt = this.keepAt = this.lingerAt = Infinity;
+    this.rtoAt = this.tlpAt = this.persistAt = this.delAckAt = this.keepAt = this.lingerAt = Infinity;
     if (this.timer !== null) {
       this.timer.free();
       this.timer = null;
@@ -610,7 +624,7 @@ export class Tcb implements TcpConnection {
     this.setState(St.TimeWait);
     this.releaseSendRing();
     if (this.recvRing !== null && (this.recvRing.length === 0 || this.appClosed)) this.releaseReceiveRing();
-    this.rtoAt = this.persistAt = this.delAckAt = this.keepAt = Infinity;
+    this.rtoAt = this.tlpAt = this.persistAt = this.delAckAt = this.keepAt = Infinity;
     this.finish(null);
     if (this.config.timeWaitMs === 0 || !this.owner.enterTimeWait()) {
       if (this.config.timeWaitMs > 0) this.counters.timeWaitOverflow++;

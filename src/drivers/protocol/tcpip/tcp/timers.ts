@@ -5,7 +5,7 @@
  * ACK) costs nothing: the timer fires early, finds nothing due, and re-arms for the earliest.
  */
 import { TcpError } from './errors.js';
-import { output, sendAck, sendKeepAlive, sendSyn, sendWindowProbe } from './output.js';
+import { output, sendAck, sendKeepAlive, sendSyn, sendTailLossProbe, sendWindowProbe } from './output.js';
 import { seqDiff, seqGt } from './seq.js';
 import { St } from './state.js';
 import type { Tcb } from './tcb.js';
@@ -14,7 +14,7 @@ import type { Tcb } from './tcb.js';
 export function scheduleTimer(t: Tcb): void {
   const timer = t.timer;
   if (timer === null) return;
-  const due = Math.min(t.rtoAt, t.persistAt, t.delAckAt, t.keepAt, t.lingerAt);
+  const due = Math.min(t.rtoAt, t.tlpAt, t.persistAt, t.delAckAt, t.keepAt, t.lingerAt);
   if (due === Infinity || due >= t.armedAt) return;
   t.armedAt = due;
   timer.set(Math.max(0, due - t.host.now()));
@@ -32,8 +32,13 @@ export function timerFired(t: Tcb): void {
   }
   if (t.rtoAt <= now) {
     t.rtoAt = Infinity;
+    t.tlpAt = Infinity;
     retransmitTimeout(t, now);
     if (t.st === St.Closed) return;
+  }
+  if (t.tlpAt <= now) {
+    t.tlpAt = Infinity;
+    sendTailLossProbe(t, now);
   }
   if (t.persistAt <= now) {
     t.persistAt = Infinity;
@@ -115,6 +120,7 @@ function retransmitTimeout(t: Tcb, now: number): void {
   t.counters.timeouts++;
   t.cc.onTimeout(now, seqDiff(t.sndMax, t.sndUna));
   t.inRecovery = false;
+  t.tlpOutstanding = false;
   t.dupAcks = 0;
   t.recover = t.sndMax;
   t.highRxt = t.sndUna;

@@ -182,9 +182,8 @@ test('keepalive: an alive peer answers and the connection stays', () => {
   assert.equal(server.conn!.state, 'ESTABLISHED');
 });
 
-test('recovery: a lost retransmission is found by later SACKs and repaired again without a timeout', () => {
-  const { link, client, server } = connectedPair({ config: { initialWindowSegments: 20, noDelay: true } });
-  // The 3rd data segment is lost, and so is its first retransmission.
+/** The 3rd distinct data segment from a is lost, and so is its first retransmission; counts sends per seq. */
+function loseThirdTwice(link: TcpLink): { sent: Map<number, number>; target: () => number } {
   const sent = new Map<number, number>();
   let target = -1;
   let distinct = 0;
@@ -197,11 +196,17 @@ test('recovery: a lost retransmission is found by later SACKs and repaired again
     if (n === 1 && ++distinct === 3) target = r.seqNumber;
     return r.seqNumber === target && n <= 2 ? 'drop' : 'pass';
   };
+  return { sent, target: () => target };
+}
+
+test('recovery: a lost retransmission is found by later SACKs and repaired again without a timeout', () => {
+  const { link, client, server } = connectedPair({ config: { initialWindowSegments: 20, noDelay: true } });
+  const { sent, target } = loseThirdTwice(link);
   const size = 80 * 1448;
   client.write(pattern(size, 11));
   assert.ok(link.runUntil(() => server.received === size, 10_000));
   const c = link.a.layer.counters;
-  assert.equal(sent.get(target), 3, 'sent three times: the original, the lost retransmission, the repair');
+  assert.equal(sent.get(target()), 3, 'sent three times: the original, the lost retransmission, the repair');
   assert.equal(c.lostRetransmits, 1);
   assert.equal(c.timeouts, 0);
   assert.equal(c.sackRecoveries, 1);
@@ -212,25 +217,14 @@ test('recovery: a lost retransmission at the tail is left to the RTO: SACKs of o
   // The same loss pattern with nothing sent after the retransmission: no later SACK can prove it
   // lost, so only the timer repairs it (a tail loss probe, RFC 8985, would be the next step).
   const { link, client, server } = connectedPair({ config: { initialWindowSegments: 20, noDelay: true } });
-  const sent = new Map<number, number>();
-  let target = -1;
-  let distinct = 0;
-  link.filter = (f, bytes) => {
-    if (f !== 'a') return 'pass';
-    const r = decode(bytes);
-    if (r.payloadLength === 0) return 'pass';
-    const n = (sent.get(r.seqNumber) ?? 0) + 1;
-    sent.set(r.seqNumber, n);
-    if (n === 1 && ++distinct === 3) target = r.seqNumber;
-    return r.seqNumber === target && n <= 2 ? 'drop' : 'pass';
-  };
+  const { sent, target } = loseThirdTwice(link);
   const size = 20 * 1448;
   client.write(pattern(size, 12));
   assert.ok(link.runUntil(() => server.received === size, 10_000));
   const c = link.a.layer.counters;
   assert.equal(c.lostRetransmits, 0);
   assert.equal(c.timeouts, 1);
-  assert.equal(sent.get(target), 3);
+  assert.equal(sent.get(target()), 3);
   assert.deepEqual(server.data(), pattern(size, 12));
 });
 

@@ -35,6 +35,9 @@ export interface TcpBenchResult {
   pingRtt: { tsndis: number; kernel: number };
   /** The same with pings 0.2 ms apart: both stacks' code and caches stay warm. */
   pingRttBusy: { tsndis: number; kernel: number };
+  /** Both again with the TAP's ReaderMode 'uv' (no reader worker: the kernel wakes the main thread). */
+  pingRttUv: { tsndis: number; kernel: number };
+  pingRttBusyUv: { tsndis: number; kernel: number };
   /** Counters of the last tsndis run of each direction: are LSO and RSC used end to end? */
   details: Record<string, unknown>;
 }
@@ -99,7 +102,7 @@ export class TapHost {
     this.#keepAlive = keepAlive;
   }
 
-  static async create(): Promise<TapHost> {
+  static async create(extraTapKeywords: Record<string, string | number | boolean> = {}): Promise<TapHost> {
     const name = uniqueName('tcb');
     // The TAP reader and the runtime's timers are unref'd: hold the event loop open meanwhile.
     const keepAlive = setInterval(() => undefined, 1000);
@@ -107,7 +110,7 @@ export class TapHost {
     rt.registerDriver(tapMiniport);
     const ip = new TcpIpProtocol({ tcp: BENCH_TCP_CONFIG });
     rt.registerDriver(ip.characteristics);
-    const tapKeywords = JSON.parse(process.env.TSNDIS_BENCH_TAP ?? '{}') as Record<string, string | number | boolean>;
+    const tapKeywords = { ...(JSON.parse(process.env.TSNDIS_BENCH_TAP ?? '{}') as Record<string, string | number | boolean>), ...extraTapKeywords };
     const ipKeywords = JSON.parse(process.env.TSNDIS_BENCH_TCPIP ?? '{}') as Record<string, string | number | boolean>;
     await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords: { InterfaceName: name, NetworkAddress: OUR_MAC, ...tapKeywords } });
     await rt.bindProtocol('eth0', 'tsndis.tcpip', { IPAddress: [`${OUR_IP}/24`], IPv6: false, ...ipKeywords });
@@ -282,6 +285,18 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
   } finally {
     await host.destroy();
   }
+  const uRtt: number[] = [];
+  const uRttBusy: number[] = [];
+  const uv = await TapHost.create({ ReaderMode: 'uv' });
+  try {
+    for (let i = 0; i < repeats; i++) {
+      uRtt.push(await pingRttAsync(uv.ns, OUR_IP, PING_COUNT));
+      uRttBusy.push(await pingRttAsync(uv.ns, OUR_IP, PING_COUNT * 5, PING_BUSY));
+      log(`tsndis TAP, ReaderMode uv: ping ${uRtt[i]!.toFixed(3)} ms (busy ${uRttBusy[i]!.toFixed(3)} ms)`);
+    }
+  } finally {
+    await uv.destroy();
+  }
   // Both directions over veth are the same kernel path: one figure for both.
   const k = median(kIn);
   return {
@@ -290,6 +305,8 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
     kernelIperf3: kIperf.length > 0 ? median(kIperf) : null,
     pingRtt: { tsndis: median(tRtt), kernel: median(kRtt) },
     pingRttBusy: { tsndis: median(tRttBusy), kernel: median(kRttBusy) },
+    pingRttUv: { tsndis: median(uRtt), kernel: median(kRtt) },
+    pingRttBusyUv: { tsndis: median(uRttBusy), kernel: median(kRttBusy) },
     details,
   };
 }

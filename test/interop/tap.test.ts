@@ -15,6 +15,7 @@ import { NdisRuntime } from '../../src/core/runtime/runtime.js';
 import { RealScheduler } from '../../src/core/time/scheduler.js';
 import { tapMiniport } from '../../src/drivers/miniport/tap/index.js';
 import type { TapAdapter } from '../../src/drivers/miniport/tap/adapter.js';
+import type { ReaderMode } from '../../src/drivers/miniport/tap/queue.js';
 import { RawProtocol } from '../../src/drivers/protocol/raw/index.js';
 import { arp, ethernet, hex, icmpEcho, ip4, ipv4, mac, udp } from '../support/frames.js';
 import { assertClean } from '../support/hosts.js';
@@ -37,14 +38,14 @@ interface Env {
 
 let subnetSerial = 0;
 
-async function setup(): Promise<Env> {
+async function setup(readerMode: ReaderMode): Promise<Env> {
   const subnet = 40 + ((process.pid + subnetSerial++) % 200);
   const tap = uniqueName('tap');
   const rt = new NdisRuntime({ name: 'tapHost', scheduler: new RealScheduler() });
   rt.registerDriver(tapMiniport);
   const raw = new RawProtocol('tsndis.raw', { packetFilter: 0x20, receiveQueueDepth: 4096 }); // promiscuous
   rt.registerDriver(raw.characteristics);
-  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords: { InterfaceName: tap, NetworkAddress: OUR_MAC } });
+  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords: { InterfaceName: tap, NetworkAddress: OUR_MAC, ReaderMode: readerMode } });
   await rt.bindProtocol('eth0', 'tsndis.raw');
   await rt.startAdapter('eth0');
   const ns = Netns.create();
@@ -117,118 +118,122 @@ function skipUnlessInterop(t: TestContext): boolean {
   return false;
 }
 
-test('TAP interop: ARP, ICMP and UDP sent by the kernel reach the raw protocol byte-exact', async (t) => {
-  if (skipUnlessInterop(t)) return;
-  const env = await setup();
-  try {
-    drainIpv4Arp(env);
-    const cap = await startCapture(env, join(env.dir, 'from-kernel.pcap'));
-    const s = env.subnet;
-    // An echo request to the address behind tsndis (static neighbour: no ARP needed) …
+// Every receive design: a worker reading into posted buffers, a worker reporting readiness ('poll', the
+// default), and libuv's own epoll with no worker ('uv').
+for (const mode of ['poll', 'uv', 'worker'] as const) {
+  test(`TAP interop (ReaderMode ${mode}): ARP, ICMP and UDP sent by the kernel reach the raw protocol byte-exact`, async (t) => {
+    if (skipUnlessInterop(t)) return;
+    const env = await setup(mode);
     try {
-      env.ns.exec('ping', '-c', '1', '-W', '1', `198.18.${s}.2`);
-    } catch {
-      // nobody answers: tsndis runs no IP stack here
+      drainIpv4Arp(env);
+      const cap = await startCapture(env, join(env.dir, 'from-kernel.pcap'));
+      const s = env.subnet;
+      // An echo request to the address behind tsndis (static neighbour: no ARP needed) …
+      try {
+        env.ns.exec('ping', '-c', '1', '-W', '1', `198.18.${s}.2`);
+      } catch {
+        // nobody answers: tsndis runs no IP stack here
+      }
+      // … a UDP datagram …
+      env.ns.exec('bash', '-c', `echo -n tsndis-interop > /dev/udp/198.18.${s}.2/9999`);
+      // … and an ARP request (an address without a neighbour entry).
+      try {
+        env.ns.exec('ping', '-c', '1', '-W', '1', `198.18.${s}.3`);
+      } catch {
+        // unanswered
+      }
+      const seenByKernel = await cap.stop();
+      await sleep(100);
+      const got = drainIpv4Arp(env);
+      assert.ok(seenByKernel.length >= 3, `tcpdump saw ${seenByKernel.length} frames`);
+      // The kernel may retry its ARP request after tcpdump stopped: the raw protocol's frames start with
+      // exactly what tcpdump saw, and anything after is such a retry.
+      assert.deepEqual(got.slice(0, seenByKernel.length).map(hex), seenByKernel.map(hex), 'the raw protocol received exactly what the kernel sent');
+      for (const extra of got.slice(seenByKernel.length)) assert.equal(extra[12] === 0x08 && extra[13] === 0x06, true, `unexpected extra frame ${hex(extra)}`);
+      // And the frames are the ones we asked for.
+      const types: string[] = got.map((f) => (f[12] === 0x08 && f[13] === 0x06 ? 'arp' : f[23] === 1 ? 'icmp' : f[23] === 17 ? 'udp' : 'other'));
+      for (const want of ['icmp', 'udp', 'arp']) assert.ok(types.includes(want), `expected a ${want} frame, got ${types.join(',')}`);
+      const arpFrame = got.find((f) => f[12] === 0x08 && f[13] === 0x06)!;
+      assert.equal(hex(arpFrame.subarray(0, 42)), hex(ethernet(mac('ff:ff:ff:ff:ff:ff'), mac(KERNEL_MAC), 0x0806, arp(1, mac(KERNEL_MAC), ip4(`198.18.${s}.1`), new Uint8Array(6), ip4(`198.18.${s}.3`)))));
+      const udpFrame = got.find((f) => f[12] === 0x08 && f[13] === 0x00 && f[23] === 17)!;
+      assert.equal(Buffer.from(udpFrame.subarray(42)).toString(), 'tsndis-interop');
+    } finally {
+      await env.cleanup();
     }
-    // … a UDP datagram …
-    env.ns.exec('bash', '-c', `echo -n tsndis-interop > /dev/udp/198.18.${s}.2/9999`);
-    // … and an ARP request (an address without a neighbour entry).
+    assertClean(env.rt);
+  });
+
+  test(`TAP interop (ReaderMode ${mode}): frames the raw protocol sends are seen by tcpdump byte-exact, and the kernel answers`, async (t) => {
+    if (skipUnlessInterop(t)) return;
+    const env = await setup(mode);
     try {
-      env.ns.exec('ping', '-c', '1', '-W', '1', `198.18.${s}.3`);
-    } catch {
-      // unanswered
+      const s = env.subnet;
+      const ours = mac(OUR_MAC);
+      const kernel = mac(KERNEL_MAC);
+      const me = ip4(`198.18.${s}.2`);
+      const it = ip4(`198.18.${s}.1`);
+      const sent = [
+        ethernet(kernel, ours, 0x0806, arp(2, ours, me, kernel, it)),
+        ethernet(kernel, ours, 0x0800, ipv4(me, it, 1, icmpEcho(8, 0x4242, 1, new TextEncoder().encode('tsndis echo payload')), 0x0101)),
+        ethernet(kernel, ours, 0x0800, ipv4(me, it, 17, udp(me, it, 5555, 9, new TextEncoder().encode('to the discard port')), 0x0102)),
+      ];
+      const cap = await startCapture(env, join(env.dir, 'to-kernel.pcap'));
+      drainIpv4Arp(env);
+      const ep = env.raw.endpoint('eth0');
+      for (const f of sent) assert.ok(ep.send(f));
+      await sleep(200);
+      const captured = await cap.stop();
+      const fromUs = captured.filter((f) => hex(f.subarray(6, 12)) === hex(ours));
+      assert.deepEqual(fromUs.map(hex), sent.map(hex), 'tcpdump saw exactly our frames');
+      assert.equal(ep.counters.sendCompleted, 3);
+      const replies = drainIpv4Arp(env).filter((f) => f[23] === 1 && f[34] === 0);
+      assert.equal(replies.length, 1, 'the kernel answered our echo request');
+      const reply = replies[0]!;
+      assert.equal(hex(reply.subarray(38, 42)), '42420001', 'same identifier and sequence');
+      assert.equal(Buffer.from(reply.subarray(42)).toString(), 'tsndis echo payload');
+    } finally {
+      await env.cleanup();
     }
-    const seenByKernel = await cap.stop();
-    await sleep(100);
-    const got = drainIpv4Arp(env);
-    assert.ok(seenByKernel.length >= 3, `tcpdump saw ${seenByKernel.length} frames`);
-    // The kernel may retry its ARP request after tcpdump stopped: the raw protocol's frames start with
-    // exactly what tcpdump saw, and anything after is such a retry.
-    assert.deepEqual(got.slice(0, seenByKernel.length).map(hex), seenByKernel.map(hex), 'the raw protocol received exactly what the kernel sent');
-    for (const extra of got.slice(seenByKernel.length)) assert.equal(extra[12] === 0x08 && extra[13] === 0x06, true, `unexpected extra frame ${hex(extra)}`);
-    // And the frames are the ones we asked for.
-    const types: string[] = got.map((f) => (f[12] === 0x08 && f[13] === 0x06 ? 'arp' : f[23] === 1 ? 'icmp' : f[23] === 17 ? 'udp' : 'other'));
-    for (const want of ['icmp', 'udp', 'arp']) assert.ok(types.includes(want), `expected a ${want} frame, got ${types.join(',')}`);
-    const arpFrame = got.find((f) => f[12] === 0x08 && f[13] === 0x06)!;
-    assert.equal(hex(arpFrame.subarray(0, 42)), hex(ethernet(mac('ff:ff:ff:ff:ff:ff'), mac(KERNEL_MAC), 0x0806, arp(1, mac(KERNEL_MAC), ip4(`198.18.${s}.1`), new Uint8Array(6), ip4(`198.18.${s}.3`)))));
-    const udpFrame = got.find((f) => f[12] === 0x08 && f[13] === 0x00 && f[23] === 17)!;
-    assert.equal(Buffer.from(udpFrame.subarray(42)).toString(), 'tsndis-interop');
-  } finally {
-    await env.cleanup();
-  }
-  assertClean(env.rt);
-});
+    assertClean(env.rt);
+  });
 
-test('TAP interop: frames the raw protocol sends are seen by tcpdump byte-exact, and the kernel answers', async (t) => {
-  if (skipUnlessInterop(t)) return;
-  const env = await setup();
-  try {
-    const s = env.subnet;
-    const ours = mac(OUR_MAC);
-    const kernel = mac(KERNEL_MAC);
-    const me = ip4(`198.18.${s}.2`);
-    const it = ip4(`198.18.${s}.1`);
-    const sent = [
-      ethernet(kernel, ours, 0x0806, arp(2, ours, me, kernel, it)),
-      ethernet(kernel, ours, 0x0800, ipv4(me, it, 1, icmpEcho(8, 0x4242, 1, new TextEncoder().encode('tsndis echo payload')), 0x0101)),
-      ethernet(kernel, ours, 0x0800, ipv4(me, it, 17, udp(me, it, 5555, 9, new TextEncoder().encode('to the discard port')), 0x0102)),
-    ];
-    const cap = await startCapture(env, join(env.dir, 'to-kernel.pcap'));
-    drainIpv4Arp(env);
-    const ep = env.raw.endpoint('eth0');
-    for (const f of sent) assert.ok(ep.send(f));
-    await sleep(200);
-    const captured = await cap.stop();
-    const fromUs = captured.filter((f) => hex(f.subarray(6, 12)) === hex(ours));
-    assert.deepEqual(fromUs.map(hex), sent.map(hex), 'tcpdump saw exactly our frames');
-    assert.equal(ep.counters.sendCompleted, 3);
-    const replies = drainIpv4Arp(env).filter((f) => f[23] === 1 && f[34] === 0);
-    assert.equal(replies.length, 1, 'the kernel answered our echo request');
-    const reply = replies[0]!;
-    assert.equal(hex(reply.subarray(38, 42)), '42420001', 'same identifier and sequence');
-    assert.equal(Buffer.from(reply.subarray(42)).toString(), 'tsndis echo payload');
-  } finally {
-    await env.cleanup();
-  }
-  assertClean(env.rt);
-});
-
-test('TAP interop: deleting the TAP from outside under traffic is a surprise removal with full pools', async (t) => {
-  if (skipUnlessInterop(t)) return;
-  const env = await setup();
-  let removedAfterMs = -1;
-  try {
-    const ep = env.raw.endpoint('eth0');
-    const ours = mac(OUR_MAC);
-    const kernel = mac(KERNEL_MAC);
-    const s = env.subnet;
-    const frame = ethernet(kernel, ours, 0x0800, ipv4(ip4(`198.18.${s}.2`), ip4(`198.18.${s}.1`), 17, udp(ip4(`198.18.${s}.2`), ip4(`198.18.${s}.1`), 5555, 9, new Uint8Array(64))));
-    // Traffic both ways: a flood from the kernel side and our own sends.
-    const flood = env.ns.spawn('ping', ['-f', '-c', '100000', '-w', '5', '-s', '200', `198.18.${s}.2`]);
-    const start = Date.now();
-    let deleted = false;
-    while (Date.now() - start < 5000) {
-      for (let i = 0; i < 16; i++) ep.send(frame);
-      await sleep(5);
-      if (!deleted && Date.now() - start > 300) {
-        env.ns.ip('link', 'del', env.tap);
-        deleted = true;
+  test(`TAP interop (ReaderMode ${mode}): deleting the TAP from outside under traffic is a surprise removal with full pools`, async (t) => {
+    if (skipUnlessInterop(t)) return;
+    const env = await setup(mode);
+    let removedAfterMs = -1;
+    try {
+      const ep = env.raw.endpoint('eth0');
+      const ours = mac(OUR_MAC);
+      const kernel = mac(KERNEL_MAC);
+      const s = env.subnet;
+      const frame = ethernet(kernel, ours, 0x0800, ipv4(ip4(`198.18.${s}.2`), ip4(`198.18.${s}.1`), 17, udp(ip4(`198.18.${s}.2`), ip4(`198.18.${s}.1`), 5555, 9, new Uint8Array(64))));
+      // Traffic both ways: a flood from the kernel side and our own sends.
+      const flood = env.ns.spawn('ping', ['-f', '-c', '100000', '-w', '5', '-s', '200', `198.18.${s}.2`]);
+      const start = Date.now();
+      let deleted = false;
+      while (Date.now() - start < 5000) {
+        for (let i = 0; i < 16; i++) ep.send(frame);
+        await sleep(5);
+        if (!deleted && Date.now() - start > 300) {
+          env.ns.ip('link', 'del', env.tap);
+          deleted = true;
+        }
+        if (deleted && !env.rt.adapters.has('tapHost/eth0')) {
+          removedAfterMs = Date.now() - start;
+          break;
+        }
       }
-      if (deleted && !env.rt.adapters.has('tapHost/eth0')) {
-        removedAfterMs = Date.now() - start;
-        break;
-      }
+      flood.kill('SIGKILL');
+      assert.ok(removedAfterMs > 0, 'the adapter was surprise-removed after the TAP disappeared');
+      const adapter = ep.counters;
+      assert.ok(adapter.framesSent > 0);
+      assert.equal(env.rt.verifier.total, 0);
+    } finally {
+      await env.cleanup();
     }
-    flood.kill('SIGKILL');
-    assert.ok(removedAfterMs > 0, 'the adapter was surprise-removed after the TAP disappeared');
-    const adapter = ep.counters;
-    assert.ok(adapter.framesSent > 0);
-    assert.equal(env.rt.verifier.total, 0);
-  } finally {
-    await env.cleanup();
-  }
-  assertClean(env.rt);
-});
+    assertClean(env.rt);
+  });
+}
 
 test('TAP: without permission or /dev/net/tun the adapter fails initialization with a clear message', async (t) => {
   // Exercise the failure path everywhere: an interface name the kernel rejects.

@@ -21,6 +21,7 @@ import { NdisRuntime } from '../../src/core/runtime/runtime.js';
 import { RealScheduler } from '../../src/core/time/scheduler.js';
 import { ImpairmentFilterModule, impairmentFilter, type DirectionStats } from '../../src/drivers/filter/impairment/index.js';
 import { tapMiniport } from '../../src/drivers/miniport/tap/index.js';
+import type { ReaderMode } from '../../src/drivers/miniport/tap/queue.js';
 import { AddressState, TcpIpProtocol, startService, type TcpSocket } from '../../src/drivers/protocol/tcpip/index.js';
 import { nonZeroCounters } from '../../src/drivers/protocol/tcpip/counters.js';
 import type { ConfigValue } from '../../src/ndis/index.js';
@@ -60,6 +61,8 @@ interface EnvOptions {
   offloads: Offloads;
   impaired?: boolean;
   ipv6?: boolean;
+  /** The TAP's receive design (default: the driver's). */
+  readerMode?: ReaderMode;
 }
 
 interface Env {
@@ -90,6 +93,7 @@ async function setup(o: EnvOptions): Promise<Env> {
   try {
     const keywords: Record<string, ConfigValue> = { InterfaceName: tap, NetworkAddress: OUR_MAC };
     if (o.offloads === 'none') keywords['VnetHeader'] = false;
+    if (o.readerMode !== undefined) keywords['ReaderMode'] = o.readerMode;
     if (o.offloads === 'off') {
       for (const k of ['*IPChecksumOffloadIPv4', '*TCPChecksumOffloadIPv4', '*TCPChecksumOffloadIPv6', '*UDPChecksumOffloadIPv4', '*UDPChecksumOffloadIPv6', '*LsoV2IPv4', '*LsoV2IPv6', '*RscIPv4', '*RscIPv6']) {
         keywords[k] = 0;
@@ -305,6 +309,19 @@ test('tcp interop: tsndis client → Linux, 50 MB over IPv4, TAP offloads on', {
   try {
     await tsndisToLinux(t, env, 4, BULK, 60);
     assert.ok(env.ip.stack.counters.tcp.lsoSends > 0, 'LSOv2 sends went down');
+  } finally {
+    await finish(env);
+  }
+});
+
+test("tcp interop: 50 MB both ways over IPv4 with ReaderMode 'uv' (libuv watches the TAP, no reader worker)", { timeout: 120_000 }, async (t) => {
+  if (skip(t)) return;
+  const env = await setup({ offloads: 'default', readerMode: 'uv' });
+  try {
+    await linuxToTsndis(t, env, 4, BULK, 60);
+    await tsndisToLinux(t, env, 4, BULK, 60);
+    const r = await env.ip.stack.ping(env.theirs[4], { count: 3, intervalMs: 10, timeoutMs: 1000 });
+    assert.equal(r.received, 3);
   } finally {
     await finish(env);
   }

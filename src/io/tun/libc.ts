@@ -23,6 +23,8 @@ export interface Libc {
   writeAt(fd: number, address: number, n: number): number;
   poll(fds: Uint8Array, nfds: number, timeoutMs: number): number;
   socket(domain: number, type: number, protocol: number): number;
+  /** pipe2(2) with O_NONBLOCK into `fds` (read end, write end). */
+  pipe(fds: Int32Array): number;
   errno(): number;
   /** Address of a typed array's first byte. */
   address(view: ArrayBufferView): number;
@@ -49,6 +51,7 @@ export function libc(): Libc {
     const writeAt = lib.func('long write(int fd, uintptr_t buf, unsigned long n)');
     const poll = lib.func('int poll(void *fds, unsigned long nfds, int timeout)');
     const socket = lib.func('int socket(int domain, int type, int protocol)');
+    const pipe2 = lib.func('int pipe2(int *fds, int flags)');
     cached = {
       open: (p, f) => open(p, f) as number,
       close: (fd) => close(fd) as number,
@@ -61,6 +64,7 @@ export function libc(): Libc {
       writeAt: (fd, a, n) => Number(writeAt(fd, a, n)),
       poll: (fds, n, t) => poll(fds, n, t) as number,
       socket: (d, t, p) => socket(d, t, p) as number,
+      pipe: (fds) => pipe2(fds, O_NONBLOCK) as number,
       errno: () => koffi.errno(),
       address: (view) => Number(koffi.address(view)),
     };

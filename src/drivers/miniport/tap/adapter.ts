@@ -21,6 +21,7 @@
  * visible in this namespace, its sysfs flags are also polled once a second. A device that disappears
  * (EBADFD on read or write) is reported as a surprise removal.
  */
+import { isMainThread } from 'node:worker_threads';
 import { existsSync, readFileSync } from 'node:fs';
 import {
   ETHERNET_HEADER_SIZE,
@@ -73,7 +74,7 @@ import { stableMac } from '../../common/mac.js';
 import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords } from '../../common/task-offload.js';
 import { MAX_GSO_FRAME, TapOffload } from './offload.js';
 import { tapHardwareOffload } from './offload-caps.js';
-import { TapPollQueue, TapWorkerQueue, type RxQueue } from './queue.js';
+import { TapPollQueue, TapUvQueue, TapWorkerQueue, type ReaderMode, type RxQueue } from './queue.js';
 
 const MAX_NBLS_PER_INDICATION = 256;
 const DPC_BUDGET_INDICATIONS = 4;
@@ -133,7 +134,13 @@ export class TapAdapter implements MiniportAdapter {
     const shortName = params.adapterName.slice(params.adapterName.lastIndexOf('/') + 1);
     const ifname = k.readString('InterfaceName', `tsn${shortName}`.slice(0, 15));
     const queues = k.readInt('Queues', 1, 1, 16);
-    const readerMode = k.readString('ReaderMode', 'poll') === 'worker' ? 'worker' : 'poll';
+    const mode = k.readString('ReaderMode', 'poll');
+    let readerMode: ReaderMode = mode === 'worker' || mode === 'uv' ? mode : 'poll';
+    if (readerMode === 'uv' && !isMainThread) {
+      // The libuv loop koffi can name is the main thread's; a worker thread's loop is out of reach.
+      this.ndis.log('warn', `ReaderMode 'uv' needs the main thread (this runtime runs in a worker thread): using 'poll'`);
+      readerMode = 'poll';
+    }
     const vnet = k.readBoolean('VnetHeader', true);
     this.frameSize = k.readInt('*JumboPacket', 1514, 1514, 65535);
     this.linkSpeedBps = BigInt(k.readInt('LinkSpeedMbps', 10_000, 1, 400_000)) * 1_000_000n;
@@ -188,7 +195,10 @@ export class TapAdapter implements MiniportAdapter {
         const dpc = this.ndis.allocateDpc(() => this.#receiveDpc(q));
         this.#dpcs.push(dpc);
         const fd = this.device.fds[q]!;
-        this.queues.push(readerMode === 'poll' ? new TapPollQueue(q, fd, pool, () => dpc.queue()) : new TapWorkerQueue(q, fd, pool, () => dpc.queue()));
+        const ready = (): void => {
+          dpc.queue();
+        };
+        this.queues.push(readerMode === 'uv' ? new TapUvQueue(q, fd, pool, ready) : readerMode === 'poll' ? new TapPollQueue(q, fd, pool, ready) : new TapWorkerQueue(q, fd, pool, ready));
       }
     } catch (e) {
       this.ndis.log('error', `TAP device '${this.device.name}': cannot start the reader: ${e instanceof Error ? e.message : String(e)}`);

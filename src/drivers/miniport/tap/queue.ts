@@ -7,12 +7,15 @@
  *   - 'poll' (TapPollQueue): the worker only waits for readability (poll(2)) and wakes the main thread,
  *     which then reads frames into buffers itself in batches until EAGAIN (NAPI-style). One fewer busy
  *     thread, which matters when cores are scarce.
+ *   - 'uv' (TapUvQueue): no worker; libuv's epoll watches the fd and the kernel wakes the main thread
+ *     directly, which reads as in 'poll'. One wake-up per burst instead of two: the lowest latency.
  *
- * In both the main thread is woken with Atomics.waitAsync and never blocks.
+ * In the worker designs the main thread is woken with Atomics.waitAsync; in none does it block.
  */
 import { Worker } from 'node:worker_threads';
 import type { NetBufferList, NetBufferListPool } from '../../../ndis/index.js';
 import { EAGAIN, EINTR, libc } from '../../../io/tun/libc.js';
+import { UvPoll } from '../../../io/tun/uv-poll.js';
 import {
   CTRL_ARMED,
   CTRL_DOORBELL,
@@ -26,7 +29,7 @@ import {
   type RxWorkerData,
 } from '../../../io/tun/rx-ring.js';
 
-export type ReaderMode = 'worker' | 'poll';
+export type ReaderMode = 'worker' | 'poll' | 'uv';
 
 /** What the adapter needs from a receive queue. */
 export interface RxQueue {
@@ -199,58 +202,48 @@ export class TapWorkerQueue extends WorkerBackedQueue implements RxQueue {
   }
 }
 
-export class TapPollQueue extends WorkerBackedQueue implements RxQueue {
+/**
+ * Receive buffers the main thread reads frames into itself (non-blocking read(2) until EAGAIN), for the
+ * queues whose helper only reports readiness: a stack of empty NBLs and whether the fd may have more.
+ */
+class DirectReader {
+  readonly fd: number;
+  /** Every buffer, by slot (free or lent to the stack). */
+  readonly buffers: (NetBufferList | null)[];
   /** Empty buffers, as a stack of NBLs. */
-  #free: NetBufferList[] = [];
+  readonly free: NetBufferList[] = [];
   /** The fd was reported readable and has not been drained to EAGAIN since. */
-  #readable = true;
-  #fatal = 0;
+  readable = true;
+  fatal = 0;
 
-  constructor(index: number, fd: number, pool: NetBufferListPool, onReady: () => void) {
-    super(index, fd, pool, onReady);
-    this.start('poll');
-    this.arm();
-  }
-
-  protected takeAllBuffers(): void {
-    for (let nbl = this.pool.allocate(); nbl !== null; nbl = this.pool.allocate()) {
+  constructor(fd: number, pool: NetBufferListPool) {
+    this.fd = fd;
+    this.buffers = new Array<NetBufferList | null>(pool.capacity).fill(null);
+    for (let nbl = pool.allocate(); nbl !== null; nbl = pool.allocate()) {
       this.buffers[nbl.slot] = nbl;
-      this.#free.push(nbl);
+      this.free.push(nbl);
     }
   }
 
-  override get error(): number {
-    return this.#fatal !== 0 ? this.#fatal : super.error;
-  }
-
   hasWork(): boolean {
-    return this.#readable && this.#free.length > 0;
-  }
-
-  protected override beforeWait(): void {
-    Atomics.store(this.ring.control, CTRL_ARMED, 1);
-    Atomics.notify(this.ring.control, CTRL_ARMED);
-  }
-
-  protected override onWake(): void {
-    this.#readable = true;
+    return this.readable && this.free.length > 0;
   }
 
   drain(max: number, take: (nbl: NetBufferList, length: number) => void): number {
     const c = libc();
     const fd = this.fd;
     let n = 0;
-    while (n < max && this.#free.length > 0) {
-      const nbl = this.#free.pop()!;
+    while (n < max && this.free.length > 0) {
+      const nbl = this.free.pop()!;
       const m = nbl.firstNetBuffer!.poolMdl!;
       if (m.mappedSystemVa < 0) m.mappedSystemVa = c.address(m.bytes);
       const len = c.readAt(fd, m.mappedSystemVa + m.byteOffset, m.byteCount);
       if (len < 0) {
-        this.#free.push(nbl);
+        this.free.push(nbl);
         const e = c.errno();
         if (e === EINTR) continue;
-        if (e === EAGAIN) this.#readable = false;
-        else this.#fatal = e;
+        if (e === EAGAIN) this.readable = false;
+        else this.fatal = e;
         break;
       }
       take(nbl, len);
@@ -261,15 +254,138 @@ export class TapPollQueue extends WorkerBackedQueue implements RxQueue {
 
   repost(nbl: NetBufferList): void {
     this.buffers[nbl.slot] = nbl;
-    this.#free.push(nbl);
+    this.free.push(nbl);
+  }
+
+  release(pool: NetBufferListPool): void {
+    for (let i = 0; i < this.buffers.length; i++) {
+      const nbl = this.buffers[i];
+      if (nbl !== null && nbl !== undefined && nbl.allocated) pool.free(nbl);
+      this.buffers[i] = null;
+    }
+    this.free.length = 0;
+  }
+}
+
+export class TapPollQueue extends WorkerBackedQueue implements RxQueue {
+  #reader!: DirectReader;
+
+  constructor(index: number, fd: number, pool: NetBufferListPool, onReady: () => void) {
+    super(index, fd, pool, onReady);
+    this.start('poll');
+    this.arm();
+  }
+
+  protected takeAllBuffers(): void {
+    this.#reader = new DirectReader(this.fd, this.pool);
+    this.#reader.buffers.forEach((b, i) => (this.buffers[i] = b));
+  }
+
+  override get error(): number {
+    return this.#reader.fatal !== 0 ? this.#reader.fatal : super.error;
+  }
+
+  hasWork(): boolean {
+    return this.#reader.hasWork();
+  }
+
+  protected override beforeWait(): void {
+    Atomics.store(this.ring.control, CTRL_ARMED, 1);
+    Atomics.notify(this.ring.control, CTRL_ARMED);
+  }
+
+  protected override onWake(): void {
+    this.#reader.readable = true;
+  }
+
+  drain(max: number, take: (nbl: NetBufferList, length: number) => void): number {
+    return this.#reader.drain(max, take);
+  }
+
+  repost(nbl: NetBufferList): void {
+    this.buffers[nbl.slot] = nbl;
+    this.#reader.repost(nbl);
   }
 
   buffersChanged(): void {
     // Buffers came back while frames were waiting: drain again.
-    if (this.#readable && !this.stopped && this.#free.length > 0) this.onReady();
+    if (this.#reader.readable && !this.stopped && this.#reader.free.length > 0) this.onReady();
   }
 
   get postedFree(): number {
-    return this.#free.length;
+    return this.#reader.free.length;
+  }
+}
+
+/**
+ * 'uv': no helper thread at all. libuv's own epoll (the one Node's event loop sleeps in) watches the
+ * TAP fd, so the kernel wakes the main thread directly; the main thread reads in batches as in 'poll'.
+ * The lowest latency of the three (one wake-up per burst instead of two) and one fewer busy thread.
+ */
+export class TapUvQueue implements RxQueue {
+  readonly index: number;
+  readonly pool: NetBufferListPool;
+  readonly #reader: DirectReader;
+  readonly #poll: UvPoll;
+  readonly #onReady: () => void;
+  #stopped = false;
+  #pollError = 0;
+
+  constructor(index: number, fd: number, pool: NetBufferListPool, onReady: () => void) {
+    this.index = index;
+    this.pool = pool;
+    this.#onReady = onReady;
+    this.#reader = new DirectReader(fd, pool);
+    this.#poll = new UvPoll(fd, (status) => {
+      if (status < 0) this.#pollError = status;
+      this.#reader.readable = true;
+      if (!this.#stopped) this.#onReady();
+    });
+    this.arm();
+  }
+
+  get error(): number {
+    return this.#reader.fatal !== 0 ? this.#reader.fatal : this.#pollError;
+  }
+
+  hasWork(): boolean {
+    return this.#reader.hasWork();
+  }
+
+  drain(max: number, take: (nbl: NetBufferList, length: number) => void): number {
+    return this.#reader.drain(max, take);
+  }
+
+  repost(nbl: NetBufferList): void {
+    this.#reader.repost(nbl);
+  }
+
+  buffersChanged(): void {
+    if (this.#reader.readable && !this.#stopped && this.#reader.free.length > 0) this.#onReady();
+  }
+
+  arm(): void {
+    if (this.#stopped) return;
+    if (this.hasWork() || this.error !== 0) {
+      this.#onReady();
+      return;
+    }
+    // Out of buffers with frames waiting: buffersChanged() resumes; polling now would spin.
+    if (this.#reader.readable) return;
+    this.#poll.start();
+  }
+
+  get postedFree(): number {
+    return this.#reader.free.length;
+  }
+
+  stop(onExit: () => void): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#poll.close(onExit);
+  }
+
+  releaseBuffers(): void {
+    this.#reader.release(this.pool);
   }
 }

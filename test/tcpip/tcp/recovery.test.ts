@@ -297,3 +297,28 @@ test('tail loss probe off: the same two tails wait for the RTO', () => {
     assert.deepEqual(server.data(), pattern(6 * 1448, 21));
   }
 });
+
+test('undo: on a path that reorders but never loses, every fast recovery is found spurious by D-SACK and undone', () => {
+  const { link, client, server } = connectedPair({ seed: 7, ab: { reorderRate: 0.005, reorderDelayMs: 2 }, config: { sendBufferSize: 1 << 20, receiveBufferSize: 1 << 20 } });
+  const size = 2 << 20;
+  client.write(pattern(size, 31));
+  assert.ok(link.runUntil(() => server.received === size, 60_000));
+  link.run(200); // the last duplicates' ACKs
+  const c = link.a.layer.counters;
+  assert.ok(c.sackRecoveries > 0, 'reordering triggered fast retransmits');
+  assert.equal(c.spuriousRecoveries, c.sackRecoveries, 'each one was undone');
+  assert.equal(c.timeouts, 0);
+  assert.deepEqual(server.data(), pattern(size, 31));
+});
+
+test('undo: a real loss is never undone (its retransmission is not reported as a duplicate)', () => {
+  const { link, client, server } = connectedPair({ config: { initialWindowSegments: 20, noDelay: true } });
+  dropNth(link, 'a', [3]);
+  client.write(pattern(40 * 1448, 32));
+  assert.ok(link.runUntil(() => server.received === 40 * 1448, 10_000));
+  link.run(100);
+  const c = link.a.layer.counters;
+  assert.equal(c.sackRecoveries, 1);
+  assert.equal(c.spuriousRecoveries, 0);
+  assert.ok(tcb(client.conn!).cc.ssthresh < 20 * 1448, 'the reduction stands');
+});

@@ -25,6 +25,8 @@ export interface CongestionControl {
   onIdleRestart(restartWindow: number): void;
   /** The MSS changed (path MTU): rescale. */
   setMss(mss: number): void;
+  /** The last reduction was spurious (D-SACK): restore the window and threshold from before it. */
+  undo(cwnd: number, ssthresh: number): void;
 }
 
 /** 2^31 − 1 stands for an infinite ssthresh: slow start until the first loss. */
@@ -64,6 +66,12 @@ abstract class Base implements CongestionControl {
 
   onIdleRestart(restartWindow: number): void {
     this.cwnd = Math.min(this.cwnd, Math.max(restartWindow, this.mss));
+  }
+
+  /** A reduction turned out spurious: back to (at least) the window and threshold before it. */
+  undo(cwnd: number, ssthresh: number): void {
+    this.cwnd = Math.min(MAX_CWND, Math.max(this.cwnd, cwnd));
+    this.ssthresh = Math.max(this.ssthresh, ssthresh);
   }
 
   setMss(mss: number): void {
@@ -159,7 +167,17 @@ export class Cubic extends Base {
     }
   }
 
+  /** W_max before the last reduction, for undo. */
+  #priorWMax = 0;
+
+  override undo(cwnd: number, ssthresh: number): void {
+    super.undo(cwnd, ssthresh);
+    this.wMax = Math.max(this.wMax, this.#priorWMax);
+    this.#epochStart = -1;
+  }
+
   #reduce(): void {
+    this.#priorWMax = this.wMax;
     const cwndSeg = this.cwnd / this.mss;
     // Fast convergence (§4.7): release bandwidth to newer flows when W_max shrinks.
     this.wMax = cwndSeg < this.wMax ? (cwndSeg * (1 + CUBIC_BETA)) / 2 : cwndSeg;

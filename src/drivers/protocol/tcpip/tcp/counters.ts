@@ -95,6 +95,8 @@ export class TcpCounters {
   lostRetransmits = 0;
   /** Tail loss probes sent, and those whose retransmission repaired a loss (then cwnd was reduced). */
   tailLossProbes = 0;
+  /** Fast recoveries found spurious (every retransmission came back as a D-SACK) and undone. */
+  spuriousRecoveries = 0;
   tailLossRecoveries = 0;
   newRenoRecoveries = 0;
   timeouts = 0;

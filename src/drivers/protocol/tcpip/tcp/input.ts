@@ -23,6 +23,7 @@ export const INPUT_REOPEN = 1;
 const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 
 /** Initializes our send side: ISS (RFC 6528) and the timestamp offset. */
+
 function initSendSide(t: Tcb, now: number): void {
   const f = t.flow;
   const h = t.owner.hasher;
@@ -465,6 +466,7 @@ function ackArrives(t: Tcb, seg: Segment, now: number): boolean {
   const sackedBefore = t.scoreboard.sackedBytes;
   let newlySacked = 0;
   if (t.sackOk && seg.opt.sackCount > 0) {
+    t.sackSeen = true;
     const sack = seg.opt.sack;
     for (let i = 0; i < seg.opt.sackCount; i++) newlySacked += t.scoreboard.add(t.sndUna, t.sndMax, sack[2 * i]!, sack[2 * i + 1]!);
   }
@@ -484,7 +486,32 @@ function ackArrives(t: Tcb, seg: Segment, now: number): boolean {
     if (wasInRecovery && t.sackOk && newlySacked > 0) prrAck(t, newlySacked);
   }
   if (newlySacked > 0 && t.inRecovery && t.sackOk) detectLostRetransmit(t);
+  if (t.undoRetrans > 0 && seg.opt.sackCount > 0 && isDsack(seg, ack)) dsackArrived(t);
   return true;
+}
+
+/** RFC 2883 §4: the first block reports a duplicate when it lies below the ACK or inside the second block. */
+function isDsack(seg: Segment, ack: number): boolean {
+  const s = seg.opt.sack;
+  if (seqLe(s[1]!, ack)) return true;
+  return seg.opt.sackCount > 1 && seqGe(s[0]!, s[2]!) && seqLe(s[1]!, s[3]!);
+}
+
+/**
+ * A retransmission of the last recovery reached the peer as a duplicate: the original had arrived
+ * (reordered, not lost). When all of them have, the recovery was spurious: restore the window (RFC
+ * 4015's response; Linux's DSACK undo). Duplicates the network made can fake this only as often as the
+ * reordering it would undo.
+ */
+function dsackArrived(t: Tcb): void {
+  if (--t.undoRetrans > 0 || t.inRecovery) return;
+  spuriousRecovery(t);
+}
+
+function spuriousRecovery(t: Tcb): void {
+  t.undoRetrans = -1;
+  t.counters.spuriousRecoveries++;
+  t.cc.undo(t.undoCwnd, t.undoSsthresh);
 }
 
 /**
@@ -587,6 +614,8 @@ function newAck(t: Tcb, seg: Segment, ack: number, now: number): void {
       t.dupAcks = 0;
       const flight = seqDiff(t.sndMax, t.sndUna);
       cc.setCwnd(t.sackOk ? cc.ssthresh : Math.min(cc.ssthresh, Math.max(flight, t.smss) + t.smss));
+      // Every retransmission already came back as a duplicate while recovering.
+      if (t.undoRetrans === 0) spuriousRecovery(t);
     } else if (!t.sackOk) {
       // NewReno partial ACK (RFC 6582 §3.2 step 4): repair the next hole, deflate.
       retransmitAt(t, t.sndUna, t.smss);
@@ -651,6 +680,9 @@ function canSendNew(t: Tcb): boolean {
 /** Fast retransmit and the start of fast recovery (RFC 5681 §3.2, RFC 6582, RFC 6675 §5). */
 function enterRecovery(t: Tcb, now: number): void {
   const c = t.counters;
+  t.undoCwnd = t.cc.cwnd;
+  t.undoSsthresh = t.cc.ssthresh;
+  t.undoRetrans = 0;
   t.inRecovery = true;
   t.tlpOutstanding = false;
   t.tlpAt = Infinity;

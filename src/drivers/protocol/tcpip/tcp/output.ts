@@ -224,6 +224,7 @@ function sendData(t: Tcb, seq: number, len: number, fin: boolean, lsoMss: number
   const c = t.counters;
   if (retransmit) {
     t.totalRetransmits += lsoMss > 0 ? Math.ceil(len / lsoMss) : 1;
+    if (t.inRecovery && t.undoRetrans >= 0) t.undoRetrans++;
     t.rttActive = false;
   } else {
     if (!t.tsOk && !t.rttActive) {
@@ -285,8 +286,10 @@ function retransmitHole(t: Tcb, segMss: number): boolean {
     t.rxtMark = t.sndMax;
     return true;
   }
-  // No SACK blocks at all: repair the first unacknowledged segment once (NewReno-like).
-  if (seqGt(t.highRxt, t.sndUna) || !seqGt(t.sndMax, t.sndUna)) return false;
+  // No SACK blocks. From a peer that sends them, that means no hole is known: everything above
+  // SND.UNA is in flight, so nothing is retransmitted (RFC 6675 IsLost). From one that negotiated SACK
+  // but never sends blocks, repair the first unacknowledged segment once per partial ACK (NewReno).
+  if (t.sackSeen || seqGt(t.highRxt, t.sndUna) || !seqGt(t.sndMax, t.sndUna)) return false;
   const n = retransmitAt(t, t.sndUna, segMss);
   if (n === 0) return false;
   t.highRxt = seqAdd(t.sndUna, n);

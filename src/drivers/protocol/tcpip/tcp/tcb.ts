@@ -173,6 +173,16 @@ export class Tcb implements TcpConnection {
    * that retransmissions sent before it, still not SACKed, were lost as well.
    */
   rxtMark = 0;
+  /**
+   * Undoing a spurious fast recovery (RFC 3708 detection with D-SACK, the window restored as in
+   * RFC 4015): retransmissions of the episode not yet reported back as duplicates (−1: nothing to
+   * undo), and the window before the episode.
+   */
+  undoRetrans = -1;
+  /** The peer has sent SACK blocks: an empty scoreboard then means no hole is known, not "no SACK". */
+  sackSeen = false;
+  undoCwnd = 0;
+  undoSsthresh = 0;
   /** Tail loss probe (RFC 8985 §7): its deadline, and SND.MAX after the probe while one is outstanding. */
   tlpAt = Infinity;
   tlpEnd = 0;

@@ -121,6 +121,7 @@ function retransmitTimeout(t: Tcb, now: number): void {
   t.cc.onTimeout(now, seqDiff(t.sndMax, t.sndUna));
   t.inRecovery = false;
   t.tlpOutstanding = false;
+  t.undoRetrans = -1;
   t.dupAcks = 0;
   t.recover = t.sndMax;
   t.highRxt = t.sndUna;

@@ -86,8 +86,8 @@ async function main(): Promise<void> {
     }
     tcpRows.push(row('ping RTT Linux → tsndis over TAP, 10 ms apart (idle); baseline: ping over veth between two netns', 'ms', r.pingRtt));
     tcpRows.push(row('ping RTT Linux → tsndis over TAP, 0.2 ms apart (busy); baseline: ping over veth between two netns', 'ms', r.pingRttBusy));
-    tcpRows.push(row("ping RTT over TAP with ReaderMode 'uv' (no reader worker), 10 ms apart (idle); baseline: ping over veth", 'ms', r.pingRttUv));
-    tcpRows.push(row("ping RTT over TAP with ReaderMode 'uv' (no reader worker), 0.2 ms apart (busy); baseline: ping over veth", 'ms', r.pingRttBusyUv));
+    tcpRows.push(row("ping RTT over TAP with ReaderMode 'poll' (a worker watches the fd), 10 ms apart (idle); baseline: ping over veth", 'ms', r.pingRttPoll));
+    tcpRows.push(row("ping RTT over TAP with ReaderMode 'poll' (a worker watches the fd), 0.2 ms apart (busy); baseline: ping over veth", 'ms', r.pingRttBusyPoll));
     tcpDetails = r.details;
   }
   const skipped = [...(tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }]), ...(tcpSkip === null ? [] : [{ name: 'TCP', reason: tcpSkip }])];

@@ -173,7 +173,7 @@ async function tsndisHost(lab: Lab, name: string): Promise<{ rt: NdisRuntime; ra
   rt.registerDriver(tapMiniport);
   const raw = new RawProtocol('tsndis.raw', { sendPoolSize: 1024, receiveQueueDepth: 64 });
   rt.registerDriver(raw.characteristics);
-  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords: { InterfaceName: name, NetworkAddress: OUR_MAC, VnetHeader: true, ReaderMode: process.env.READER ?? 'poll', '*ReceiveBuffers': Number(process.env.RXB ?? 512), ...(JSON.parse(process.env.TAP_KEYWORDS ?? '{}') as Record<string, number | string | boolean>) } });
+  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords: { InterfaceName: name, NetworkAddress: OUR_MAC, VnetHeader: true, ...(process.env.READER === undefined ? {} : { ReaderMode: process.env.READER }), '*ReceiveBuffers': Number(process.env.RXB ?? 512), ...(JSON.parse(process.env.TAP_KEYWORDS ?? '{}') as Record<string, number | string | boolean>) } });
   await rt.bindProtocol('eth0', 'tsndis.raw');
   await rt.startAdapter('eth0');
   lab.adopt(name);

@@ -75,6 +75,7 @@ import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords } from '../../
 import { MAX_GSO_FRAME, TapOffload } from './offload.js';
 import { tapHardwareOffload } from './offload-caps.js';
 import { TapPollQueue, TapUvQueue, TapWorkerQueue, type ReaderMode, type RxQueue } from './queue.js';
+import { uvPollAvailable } from '../../../io/tun/uv-poll.js';
 
 const MAX_NBLS_PER_INDICATION = 256;
 const DPC_BUDGET_INDICATIONS = 4;
@@ -134,11 +135,13 @@ export class TapAdapter implements MiniportAdapter {
     const shortName = params.adapterName.slice(params.adapterName.lastIndexOf('/') + 1);
     const ifname = k.readString('InterfaceName', `tsn${shortName}`.slice(0, 15));
     const queues = k.readInt('Queues', 1, 1, 16);
-    const mode = k.readString('ReaderMode', 'poll');
-    let readerMode: ReaderMode = mode === 'worker' || mode === 'uv' ? mode : 'poll';
-    if (readerMode === 'uv' && !isMainThread) {
+    const mode = k.readString('ReaderMode', 'uv');
+    let readerMode: ReaderMode = mode === 'worker' || mode === 'poll' ? mode : 'uv';
+    if (readerMode === 'uv' && (!isMainThread || !uvPollAvailable())) {
       // The libuv loop koffi can name is the main thread's; a worker thread's loop is out of reach.
-      this.ndis.log('warn', `ReaderMode 'uv' needs the main thread (this runtime runs in a worker thread): using 'poll'`);
+      if (k.read('ReaderMode') !== undefined) {
+        this.ndis.log('warn', `ReaderMode 'uv' needs the main thread's libuv loop (${isMainThread ? 'koffi cannot reach libuv' : 'this runtime runs in a worker thread'}): using 'poll'`);
+      }
       readerMode = 'poll';
     }
     const vnet = k.readBoolean('VnetHeader', true);

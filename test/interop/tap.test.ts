@@ -7,6 +7,7 @@
  * Needs root, /dev/net/tun, ip, tcpdump and ping; skips with the reason otherwise.
  */
 import assert from 'node:assert/strict';
+import { Worker } from 'node:worker_threads';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -232,6 +233,50 @@ for (const mode of ['poll', 'uv', 'worker'] as const) {
       await env.cleanup();
     }
     assertClean(env.rt);
+  });
+}
+
+for (const explicit of [false, true]) {
+  test(`TAP interop: in a worker thread the adapter reads with 'poll' (ReaderMode ${explicit ? "'uv' asked for: a warning" : "'auto': silently"}) and receives`, async (t) => {
+    if (skipUnlessInterop(t)) return;
+    const tap = uniqueName('tpw');
+    const keywords: Record<string, string> = { InterfaceName: tap, NetworkAddress: OUR_MAC };
+    if (explicit) keywords['ReaderMode'] = 'uv';
+    const worker = new Worker(new URL('../support/tap-in-worker.js', import.meta.url), { workerData: { keywords } });
+    const messages: { type: string; [k: string]: unknown }[] = [];
+    const waitFor = (type: string, ms: number): Promise<{ type: string; [k: string]: unknown }> =>
+      new Promise((resolve, reject) => {
+        const found = messages.find((m) => m.type === type);
+        if (found !== undefined) return resolve(found);
+        const timer = setTimeout(() => reject(new Error(`no '${type}' from the worker within ${ms} ms: ${JSON.stringify(messages)}`)), ms);
+        const on = (m: { type: string }): void => {
+          if (m.type !== type) return;
+          clearTimeout(timer);
+          worker.off('message', on);
+          resolve(m);
+        };
+        worker.on('message', on);
+      });
+    worker.on('message', (m: { type: string }) => messages.push(m));
+    const ns = Netns.create();
+    try {
+      const up = await waitFor('up', 10_000);
+      assert.equal(up['readerMode'], 'poll');
+      const warnings = up['warnings'] as string[];
+      if (explicit) assert.ok(warnings.some((w) => /ReaderMode 'uv' needs the main thread.*worker thread.*using 'poll'/.test(w)), JSON.stringify(warnings));
+      else assert.deepEqual(warnings, []);
+      ns.adopt(tap, { mac: KERNEL_MAC, address: '198.18.251.1/24' });
+      ns.ip('neigh', 'replace', '198.18.251.2', 'lladdr', OUR_MAC, 'dev', tap, 'nud', 'permanent');
+      ns.exec('bash', '-c', 'echo -n from-the-kernel > /dev/udp/198.18.251.2/9999');
+      const got = await waitFor('udp', 10_000);
+      assert.equal(got['payload'], 'from-the-kernel');
+      worker.postMessage('stop');
+      const down = await waitFor('down', 10_000);
+      assert.equal(down['violations'], 0);
+    } finally {
+      ns.destroy();
+      await worker.terminate();
+    }
   });
 }
 

@@ -22,6 +22,7 @@ import { RealScheduler } from '../../src/core/time/scheduler.js';
 import { ImpairmentFilterModule, impairmentFilter, type DirectionStats } from '../../src/drivers/filter/impairment/index.js';
 import { tapMiniport } from '../../src/drivers/miniport/tap/index.js';
 import type { ReaderMode } from '../../src/drivers/miniport/tap/queue.js';
+import type { TapAdapter } from '../../src/drivers/miniport/tap/adapter.js';
 import { AddressState, TcpIpProtocol, startService, type TcpSocket } from '../../src/drivers/protocol/tcpip/index.js';
 import { nonZeroCounters } from '../../src/drivers/protocol/tcpip/counters.js';
 import type { ConfigValue } from '../../src/ndis/index.js';
@@ -298,6 +299,7 @@ test('tcp interop: Linux → tsndis server, 50 MB over IPv4, TAP offloads on', {
   try {
     await linuxToTsndis(t, env, 4, BULK, 60);
     assert.ok(env.ip.tcp.counters.coalescedBuffers > 0, 'RSC super-frames reached TCP');
+    assert.equal((env.rt.adapter('eth0').instance as TapAdapter).readerMode, 'uv', "ReaderMode 'auto' on the main thread");
   } finally {
     await finish(env);
   }

@@ -110,6 +110,8 @@ export class TapAdapter implements MiniportAdapter {
   linkUp = true;
   linkSpeedBps = 10_000_000_000n;
   queues: RxQueue[] = [];
+  /** The receive design in use (ReaderMode, after the main-thread check). */
+  readerMode: ReaderMode = 'uv';
   /** Task offloads (null without the virtio-net header): configuration and OIDs, and the per-frame work. */
   offloads: MiniportOffloads | null = null;
   readonly offload = new TapOffload();
@@ -135,15 +137,16 @@ export class TapAdapter implements MiniportAdapter {
     const shortName = params.adapterName.slice(params.adapterName.lastIndexOf('/') + 1);
     const ifname = k.readString('InterfaceName', `tsn${shortName}`.slice(0, 15));
     const queues = k.readInt('Queues', 1, 1, 16);
-    const mode = k.readString('ReaderMode', 'uv');
-    let readerMode: ReaderMode = mode === 'worker' || mode === 'poll' ? mode : 'uv';
-    if (readerMode === 'uv' && (!isMainThread || !uvPollAvailable())) {
-      // The libuv loop koffi can name is the main thread's; a worker thread's loop is out of reach.
-      if (k.read('ReaderMode') !== undefined) {
-        this.ndis.log('warn', `ReaderMode 'uv' needs the main thread's libuv loop (${isMainThread ? 'koffi cannot reach libuv' : 'this runtime runs in a worker thread'}): using 'poll'`);
-      }
+    // 'auto': 'uv' where it can work, else 'poll'. The libuv loop koffi can name is the main thread's;
+    // a worker thread's loop is out of reach.
+    const mode = k.readString('ReaderMode', 'auto');
+    const uvUsable = isMainThread && uvPollAvailable();
+    let readerMode: ReaderMode = mode === 'worker' || mode === 'poll' || mode === 'uv' ? mode : uvUsable ? 'uv' : 'poll';
+    if (readerMode === 'uv' && !uvUsable) {
+      this.ndis.log('warn', `ReaderMode 'uv' needs the main thread's libuv loop (${isMainThread ? 'koffi cannot reach libuv' : 'this runtime runs in a worker thread'}): using 'poll'`);
       readerMode = 'poll';
     }
+    this.readerMode = readerMode;
     const vnet = k.readBoolean('VnetHeader', true);
     this.frameSize = k.readInt('*JumboPacket', 1514, 1514, 65535);
     this.linkSpeedBps = BigInt(k.readInt('LinkSpeedMbps', 10_000, 1, 400_000)) * 1_000_000n;
@@ -592,6 +595,7 @@ export class TapAdapter implements MiniportAdapter {
       device: this.interfaceName,
       vnetHeader: this.vnet > 0,
       queues: this.queues.length,
+      readerMode: this.readerMode,
       linkUp: this.linkUp,
       ...this.counters,
       rcvNoBuffer: this.eth.stats.rcvNoBuffer,

@@ -19,7 +19,7 @@ export const tapMiniport = {
   keywords: {
     InterfaceName: { type: 'edit', description: 'TAP interface name (≤ 15 characters; "tap%d" lets the kernel choose); default tsn<adapter>' },
     VnetHeader: { type: 'boolean', description: 'open with IFF_VNET_HDR: a virtio-net header on every frame (needed for offloads)', default: true },
-    ReaderMode: { type: 'enum', description: "receive design: 'uv' (Node's event loop watches the fd, no worker: lowest latency; 'poll' inside a worker thread), 'poll' (a worker waits for readability, the main thread reads in batches) or 'worker' (a worker reads frames into posted buffers)", default: 'uv', values: ['uv', 'poll', 'worker'] },
+    ReaderMode: { type: 'enum', description: "receive design: 'uv' (Node's event loop watches the fd, no worker: lowest latency; main thread only), 'poll' (a worker waits for readability, the main thread reads in batches), 'worker' (a worker reads frames into posted buffers), or 'auto': 'uv' on the main thread, 'poll' in a worker thread", default: 'auto', values: ['auto', 'uv', 'poll', 'worker'] },
     Queues: { type: 'int', description: 'TAP queues (IFF_MULTI_QUEUE when > 1), one receive queue and reader worker each', default: 1, min: 1, max: 16 },
     NetworkAddress: { type: 'edit', description: 'MAC address of this adapter (12 hex digits); default stable per adapter name' },
     '*JumboPacket': { type: 'int', description: 'largest frame in bytes including the Ethernet header (sets the TAP MTU)', default: 1514, min: 1514, max: 65535 },

@@ -25,7 +25,6 @@ import {
   CHECKSUM_TX_IS_IPV6,
   CHECKSUM_TX_TCP_CHECKSUM,
   CHECKSUM_TX_UDP_CHECKSUM,
-  NDIS_ENCAPSULATION_NOT_SUPPORTED,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_INVALID_PACKET,
@@ -62,6 +61,7 @@ import { FrameLayout, MAX_GSO_FRAME, locateHeaders } from '../../common/frame-la
 export { FrameLayout, MAX_GSO_FRAME, locateHeaders };
 import { TCP_HEADER_LEN, TcpField, TcpFlags } from '../../../wire/tcp.js';
 import { UdpField } from '../../../wire/udp.js';
+import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6, offloadMask } from '../../common/offload-mask.js';
 
 
 function writeLe16(b: Uint8Array, o: number, v: number): void {
@@ -92,16 +92,6 @@ export class TapOffloadCounters {
   rxOffloadDropped = 0;
 }
 
-// Receive offloads in effect, as bits (checked per frame).
-const RX_TCP4 = 1 << 0;
-const RX_UDP4 = 1 << 1;
-const RX_IP4 = 1 << 2;
-const RX_TCP6 = 1 << 3;
-const RX_UDP6 = 1 << 4;
-const RSC4 = 1 << 5;
-const RSC6 = 1 << 6;
-const LSO4 = 1 << 7;
-const LSO6 = 1 << 8;
 
 export class TapOffload {
   readonly counters = new TapOffloadCounters();
@@ -117,22 +107,7 @@ export class TapOffload {
    * Receive offloads run only for enabled families; transmit work asked for by NBL info is always done.
    */
   configure(o: NdisOffload, v4: boolean, v6: boolean): void {
-    const c = o.checksum;
-    let m = 0;
-    if (v4) {
-      if (c.ipv4Receive.tcpChecksum) m |= RX_TCP4;
-      if (c.ipv4Receive.udpChecksum) m |= RX_UDP4;
-      if (c.ipv4Receive.ipChecksum) m |= RX_IP4;
-      if (o.rsc.ipv4Enabled) m |= RSC4;
-    }
-    if (v6) {
-      if (c.ipv6Receive.tcpChecksum) m |= RX_TCP6;
-      if (c.ipv6Receive.udpChecksum) m |= RX_UDP6;
-      if (o.rsc.ipv6Enabled) m |= RSC6;
-    }
-    if (o.lsoV2.ipv4.encapsulation !== NDIS_ENCAPSULATION_NOT_SUPPORTED) m |= LSO4;
-    if (o.lsoV2.ipv6.encapsulation !== NDIS_ENCAPSULATION_NOT_SUPPORTED) m |= LSO6;
-    this.#mask = m;
+    this.#mask = offloadMask(o, v4, v6);
   }
 
   /**

@@ -21,7 +21,6 @@ import {
   CHECKSUM_TX_IS_IPV6,
   CHECKSUM_TX_TCP_CHECKSUM,
   CHECKSUM_TX_UDP_CHECKSUM,
-  NDIS_ENCAPSULATION_NOT_SUPPORTED,
   NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6,
   NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
   checksumTxTcpHeaderOffset,
@@ -41,6 +40,7 @@ import { IpProtocol } from '../../../wire/numbers.js';
 import { TCP_HEADER_LEN, TcpField } from '../../../wire/tcp.js';
 import { UdpField } from '../../../wire/udp.js';
 import { FrameLayout, locateHeaders } from '../../common/frame-layout.js';
+import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6, offloadMask } from '../../common/offload-mask.js';
 
 export class WireOffloadCounters {
   /** Frames whose checksums this receiver finished for the sender. */
@@ -57,15 +57,6 @@ export class WireOffloadCounters {
   txLsoRefused = 0;
 }
 
-const RX_TCP4 = 1 << 0;
-const RX_UDP4 = 1 << 1;
-const RX_IP4 = 1 << 2;
-const RX_TCP6 = 1 << 3;
-const RX_UDP6 = 1 << 4;
-const RSC4 = 1 << 5;
-const RSC6 = 1 << 6;
-const LSO4 = 1 << 7;
-const LSO6 = 1 << 8;
 
 export class WireOffload {
   readonly counters = new WireOffloadCounters();
@@ -74,22 +65,7 @@ export class WireOffload {
 
   /** The current configuration; `v4` / `v6`: OID_OFFLOAD_ENCAPSULATION enabled receive offloads for the family. */
   configure(o: NdisOffload, v4: boolean, v6: boolean): void {
-    const c = o.checksum;
-    let m = 0;
-    if (v4) {
-      if (c.ipv4Receive.tcpChecksum) m |= RX_TCP4;
-      if (c.ipv4Receive.udpChecksum) m |= RX_UDP4;
-      if (c.ipv4Receive.ipChecksum) m |= RX_IP4;
-      if (o.rsc.ipv4Enabled) m |= RSC4;
-    }
-    if (v6) {
-      if (c.ipv6Receive.tcpChecksum) m |= RX_TCP6;
-      if (c.ipv6Receive.udpChecksum) m |= RX_UDP6;
-      if (o.rsc.ipv6Enabled) m |= RSC6;
-    }
-    if (o.lsoV2.ipv4.encapsulation !== NDIS_ENCAPSULATION_NOT_SUPPORTED) m |= LSO4;
-    if (o.lsoV2.ipv6.encapsulation !== NDIS_ENCAPSULATION_NOT_SUPPORTED) m |= LSO6;
-    this.#mask = m;
+    this.#mask = offloadMask(o, v4, v6);
   }
 
   /** Sender: may this LSO info go on the wire? (LSOv2 for an enabled IP version only.) */

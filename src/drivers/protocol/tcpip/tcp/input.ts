@@ -23,7 +23,6 @@ export const INPUT_REOPEN = 1;
 const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 
 /** Initializes our send side: ISS (RFC 6528) and the timestamp offset. */
-
 function initSendSide(t: Tcb, now: number): void {
   const f = t.flow;
   const h = t.owner.hasher;
@@ -181,7 +180,6 @@ function synSentArrives(t: Tcb, seg: Segment, now: number): void {
   sendSyn(t);
 }
 
-/** Answers with an ACK (SYN-ACK in SYN-RECEIVED), rate-limited for pure ACKs and SYNs. */
 /** Data that arrived again below RCV.NXT: reported once as a D-SACK block (RFC 2883). */
 function noteDuplicate(t: Tcb, start: number, end: number): void {
   if (!t.sackOk) return;
@@ -190,6 +188,7 @@ function noteDuplicate(t: Tcb, start: number, end: number): void {
   t.dsackEnd = end;
 }
 
+/** Answers with an ACK (SYN-ACK in SYN-RECEIVED), rate-limited for pure ACKs and SYNs. */
 function outOfWindowAck(t: Tcb, seg: Segment, now: number): void {
   if (seg.dataLen === 0 && !seg.fin) {
     if (now - t.lastOowAck < t.config.outOfWindowAckIntervalMs) {
@@ -601,7 +600,7 @@ function newAck(t: Tcb, seg: Segment, ack: number, now: number): void {
     // The probe's ACK. A retransmitted probe acknowledged without a D-SACK repaired a real loss:
     // respond to it as fast recovery would have (RFC 8985 §7.4.2).
     t.tlpOutstanding = false;
-    const dsack = seg.opt.sackCount > 0 && seqLe(seg.opt.sack[1]!, ack);
+    const dsack = seg.opt.sackCount > 0 && isDsack(seg, ack);
     if (t.tlpRetransmit && !dsack && !t.inRecovery) {
       t.counters.tailLossRecoveries++;
       cc.onCongestion(now, flightBefore);

@@ -417,7 +417,9 @@ function armTailLossProbe(t: Tcb, now: number): void {
   if (!t.config.tailLossProbe || !t.sackOk || t.inRecovery || t.tlpOutstanding || t.rtt.samples === 0) return;
   // Not while an RTO episode is being repaired (SND.UNA below what was outstanding at the timeout).
   if (t.retries > 0 || seqLt(t.sndUna, t.recover)) return;
-  if (t.st !== St.Established && t.st !== St.CloseWait) return;
+  // Any state that can have data or a FIN outstanding: a lost tail matters most as a connection ends.
+  const st = t.st;
+  if (st !== St.Established && st !== St.CloseWait && st !== St.FinWait1 && st !== St.Closing && st !== St.LastAck) return;
   let pto = Math.max(TLP_MIN_MS, 2 * t.rtt.srtt);
   if (seqDiff(t.sndMax, t.sndUna) <= t.smss) pto += TLP_DELAYED_ACK_MS;
   if (now + pto < t.rtoAt) t.tlpAt = now + pto;

@@ -232,7 +232,7 @@ test('recovery: a lost retransmission at the tail is left to the RTO: SACKs of o
  * Tail loss probes: `from` 'b' drops the peer's ACKs until the client retransmits something (the
  * probe); `lastData` drops the last data segment of the flight on its first transmission.
  */
-function tailCase(loss: 'acks' | 'lastData', tailLossProbe: boolean): { link: TcpLink; client: ReturnType<typeof connectedPair>['client']; server: ReturnType<typeof connectedPair>['server']; probeDelay: number } {
+function tailCase(loss: 'acks' | 'lastData', tailLossProbe: boolean, fin = false): { link: TcpLink; client: ReturnType<typeof connectedPair>['client']; server: ReturnType<typeof connectedPair>['server']; probeDelay: number } {
   const { link, client, server } = connectedPair({ config: { initialWindowSegments: 10, noDelay: true, tailLossProbe } });
   const seen = new Set<number>();
   let retransmitted = false;
@@ -253,7 +253,7 @@ function tailCase(loss: 'acks' | 'lastData', tailLossProbe: boolean): { link: Tc
     }
     return loss === 'acks' && f === 'b' && !retransmitted ? 'drop' : 'pass';
   };
-  client.write(pattern(segments * 1448, 21));
+  client.write(pattern(segments * 1448, 21), fin);
   assert.ok(link.runUntil(() => server.received === segments * 1448 && client.conn!.info().bytesInFlight === 0, 10_000));
   return { link, client, server, probeDelay };
 }
@@ -325,4 +325,14 @@ test('undo: a real loss is never undone (its retransmission is not reported as a
   assert.equal(c.sackRecoveries, 1);
   assert.equal(c.spuriousRecoveries, 0);
   assert.ok(tcb(client.conn!).cc.ssthresh < 20 * 1448, 'the reduction stands');
+});
+
+test('tail loss probe: the lost last segment before a FIN (FIN-WAIT-1) is repaired by the probe, not the RTO', () => {
+  const { link, client, server, probeDelay } = tailCase('lastData', true, true);
+  const c = link.a.layer.counters;
+  assert.equal(client.conn!.state, 'FIN-WAIT-2');
+  assert.equal(c.tailLossProbes, 1);
+  assert.equal(c.timeouts, 0);
+  assert.ok(probeDelay < 200, `probe after ${String(probeDelay)} ms`);
+  assert.deepEqual(server.data(), pattern(6 * 1448, 21));
 });

@@ -372,7 +372,13 @@ export class TapUvQueue implements RxQueue {
     }
     // Out of buffers with frames waiting: buffersChanged() resumes; polling now would spin.
     if (this.#reader.readable) return;
-    this.#poll.start();
+    try {
+      this.#poll.start();
+    } catch {
+      // libuv refused the fd (it went bad): report it like a failed read, as a device error.
+      this.#pollError = -1;
+      this.#onReady();
+    }
   }
 
   get postedFree(): number {

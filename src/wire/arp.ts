@@ -8,9 +8,10 @@
  * ```
  */
 import { MAC_ADDRESS_LEN, requireMac } from './address.js';
-import { EMPTY, bytesEqual, copyInto, inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
+import { bytesEqual, copyInto, inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
 import { WireError } from './error.js';
 import { EtherType } from './numbers.js';
+import { WireView } from './view.js';
 
 export const ARP_LEN = 28;
 export const ARP_HARDWARE_ETHERNET = 1;
@@ -30,9 +31,7 @@ export const ArpField = {
 } as const;
 const F = ArpField;
 
-export class ArpView {
-  #b: Uint8Array = EMPTY;
-  #o = 0;
+export class ArpView extends WireView {
 
   /** 0 when the packet is Ethernet/IPv4 ARP and all 28 bytes are there; `Truncated` or `Unsupported` otherwise. */
   static check(bytes: Uint8Array, offset: number, length: number): WireError | 0 {
@@ -48,86 +47,75 @@ export class ArpView {
     return length < ARP_LEN ? WireError.Truncated : 0;
   }
 
-  bind(bytes: Uint8Array, offset: number): this {
-    this.#b = bytes;
-    this.#o = offset;
-    return this;
-  }
 
-  get bytes(): Uint8Array {
-    return this.#b;
-  }
-  get offset(): number {
-    return this.#o;
-  }
 
   get hardwareType(): number {
-    return read16(this.#b, this.#o + F.HardwareType);
+    return read16(this.b, this.o + F.HardwareType);
   }
   set hardwareType(v: number) {
-    write16(this.#b, this.#o + F.HardwareType, v);
+    write16(this.b, this.o + F.HardwareType, v);
   }
   get protocolType(): number {
-    return read16(this.#b, this.#o + F.ProtocolType);
+    return read16(this.b, this.o + F.ProtocolType);
   }
   set protocolType(v: number) {
-    write16(this.#b, this.#o + F.ProtocolType, v);
+    write16(this.b, this.o + F.ProtocolType, v);
   }
   get hardwareLength(): number {
-    return this.#b[this.#o + F.HardwareLength]!;
+    return this.b[this.o + F.HardwareLength]!;
   }
   set hardwareLength(v: number) {
-    this.#b[this.#o + F.HardwareLength] = v;
+    this.b[this.o + F.HardwareLength] = v;
   }
   get protocolLength(): number {
-    return this.#b[this.#o + F.ProtocolLength]!;
+    return this.b[this.o + F.ProtocolLength]!;
   }
   set protocolLength(v: number) {
-    this.#b[this.#o + F.ProtocolLength] = v;
+    this.b[this.o + F.ProtocolLength] = v;
   }
   get operation(): number {
-    return read16(this.#b, this.#o + F.Operation);
+    return read16(this.b, this.o + F.Operation);
   }
   set operation(v: number) {
-    write16(this.#b, this.#o + F.Operation, v);
+    write16(this.b, this.o + F.Operation, v);
   }
 
   get senderHardwareAddrOffset(): number {
-    return this.#o + F.SenderHardwareAddr;
+    return this.o + F.SenderHardwareAddr;
   }
   copySenderHardwareAddr(out: Uint8Array, at = 0): void {
-    copyInto(out, at, this.#b, this.#o + F.SenderHardwareAddr, MAC_ADDRESS_LEN);
+    copyInto(out, at, this.b, this.o + F.SenderHardwareAddr, MAC_ADDRESS_LEN);
   }
   setSenderHardwareAddr(addr: Uint8Array, from = 0): void {
-    copyInto(this.#b, this.#o + F.SenderHardwareAddr, addr, from, MAC_ADDRESS_LEN);
+    copyInto(this.b, this.o + F.SenderHardwareAddr, addr, from, MAC_ADDRESS_LEN);
   }
   senderHardwareAddrEquals(addr: Uint8Array, from = 0): boolean {
-    return bytesEqual(this.#b, this.#o + F.SenderHardwareAddr, addr, from, MAC_ADDRESS_LEN);
+    return bytesEqual(this.b, this.o + F.SenderHardwareAddr, addr, from, MAC_ADDRESS_LEN);
   }
   get senderProtocolAddr(): number {
-    return read32(this.#b, this.#o + F.SenderProtocolAddr);
+    return read32(this.b, this.o + F.SenderProtocolAddr);
   }
   set senderProtocolAddr(v: number) {
-    write32(this.#b, this.#o + F.SenderProtocolAddr, v);
+    write32(this.b, this.o + F.SenderProtocolAddr, v);
   }
 
   get targetHardwareAddrOffset(): number {
-    return this.#o + F.TargetHardwareAddr;
+    return this.o + F.TargetHardwareAddr;
   }
   copyTargetHardwareAddr(out: Uint8Array, at = 0): void {
-    copyInto(out, at, this.#b, this.#o + F.TargetHardwareAddr, MAC_ADDRESS_LEN);
+    copyInto(out, at, this.b, this.o + F.TargetHardwareAddr, MAC_ADDRESS_LEN);
   }
   setTargetHardwareAddr(addr: Uint8Array, from = 0): void {
-    copyInto(this.#b, this.#o + F.TargetHardwareAddr, addr, from, MAC_ADDRESS_LEN);
+    copyInto(this.b, this.o + F.TargetHardwareAddr, addr, from, MAC_ADDRESS_LEN);
   }
   targetHardwareAddrEquals(addr: Uint8Array, from = 0): boolean {
-    return bytesEqual(this.#b, this.#o + F.TargetHardwareAddr, addr, from, MAC_ADDRESS_LEN);
+    return bytesEqual(this.b, this.o + F.TargetHardwareAddr, addr, from, MAC_ADDRESS_LEN);
   }
   get targetProtocolAddr(): number {
-    return read32(this.#b, this.#o + F.TargetProtocolAddr);
+    return read32(this.b, this.o + F.TargetProtocolAddr);
   }
   set targetProtocolAddr(v: number) {
-    write32(this.#b, this.#o + F.TargetProtocolAddr, v);
+    write32(this.b, this.o + F.TargetProtocolAddr, v);
   }
 }
 

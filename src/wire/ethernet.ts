@@ -12,9 +12,10 @@
  * (`etherType` < 0x0600 is returned as is), the FCS (frames arrive without it).
  */
 import { MAC_ADDRESS_LEN, requireMac } from './address.js';
-import { EMPTY, bytesEqual, copyInto, inBounds, read16, requireUint, write16 } from './bytes.js';
+import { bytesEqual, copyInto, inBounds, read16, requireUint, write16 } from './bytes.js';
 import { WireError } from './error.js';
 import { EtherType } from './numbers.js';
+import { WireView } from './view.js';
 
 export const ETHERNET_HEADER_LEN = 14;
 export const VLAN_TAG_LEN = 4;
@@ -33,9 +34,7 @@ export const EthernetField = {
 } as const;
 const F = EthernetField;
 
-export class EthernetView {
-  #b: Uint8Array = EMPTY;
-  #o = 0;
+export class EthernetView extends WireView {
 
   /**
    * 0 when every accessor is safe for `length` bytes at `offset` (the tag's fields too when the frame
@@ -47,104 +46,93 @@ export class EthernetView {
     return 0;
   }
 
-  bind(bytes: Uint8Array, offset: number): this {
-    this.#b = bytes;
-    this.#o = offset;
-    return this;
-  }
 
-  get bytes(): Uint8Array {
-    return this.#b;
-  }
-  get offset(): number {
-    return this.#o;
-  }
 
   get dstOffset(): number {
-    return this.#o + F.Dst;
+    return this.o + F.Dst;
   }
   copyDst(out: Uint8Array, at = 0): void {
-    copyInto(out, at, this.#b, this.#o + F.Dst, MAC_ADDRESS_LEN);
+    copyInto(out, at, this.b, this.o + F.Dst, MAC_ADDRESS_LEN);
   }
   setDst(addr: Uint8Array, from = 0): void {
-    copyInto(this.#b, this.#o + F.Dst, addr, from, MAC_ADDRESS_LEN);
+    copyInto(this.b, this.o + F.Dst, addr, from, MAC_ADDRESS_LEN);
   }
   dstEquals(addr: Uint8Array, from = 0): boolean {
-    return bytesEqual(this.#b, this.#o + F.Dst, addr, from, MAC_ADDRESS_LEN);
+    return bytesEqual(this.b, this.o + F.Dst, addr, from, MAC_ADDRESS_LEN);
   }
   /** The I/G bit of the destination: multicast or broadcast. */
   get dstIsMulticast(): boolean {
-    return (this.#b[this.#o + F.Dst]! & 1) !== 0;
+    return (this.b[this.o + F.Dst]! & 1) !== 0;
   }
   get dstIsBroadcast(): boolean {
-    const b = this.#b;
-    const o = this.#o + F.Dst;
+    const b = this.b;
+    const o = this.o + F.Dst;
     return (b[o]! & b[o + 1]! & b[o + 2]! & b[o + 3]! & b[o + 4]! & b[o + 5]!) === 0xff;
   }
 
   get srcOffset(): number {
-    return this.#o + F.Src;
+    return this.o + F.Src;
   }
   copySrc(out: Uint8Array, at = 0): void {
-    copyInto(out, at, this.#b, this.#o + F.Src, MAC_ADDRESS_LEN);
+    copyInto(out, at, this.b, this.o + F.Src, MAC_ADDRESS_LEN);
   }
   setSrc(addr: Uint8Array, from = 0): void {
-    copyInto(this.#b, this.#o + F.Src, addr, from, MAC_ADDRESS_LEN);
+    copyInto(this.b, this.o + F.Src, addr, from, MAC_ADDRESS_LEN);
   }
   srcEquals(addr: Uint8Array, from = 0): boolean {
-    return bytesEqual(this.#b, this.#o + F.Src, addr, from, MAC_ADDRESS_LEN);
+    return bytesEqual(this.b, this.o + F.Src, addr, from, MAC_ADDRESS_LEN);
   }
 
   /** The 16 bits after the source address: the EtherType, or the TPID when tagged. */
   get outerEtherType(): number {
-    return read16(this.#b, this.#o + F.OuterEtherType);
+    return read16(this.b, this.o + F.OuterEtherType);
   }
   set outerEtherType(v: number) {
-    write16(this.#b, this.#o + F.OuterEtherType, v);
+    write16(this.b, this.o + F.OuterEtherType, v);
   }
 
   get hasVlanTag(): boolean {
-    return read16(this.#b, this.#o + F.OuterEtherType) === EtherType.Vlan;
+    return read16(this.b, this.o + F.OuterEtherType) === EtherType.Vlan;
   }
 
   /** Tag control information; the four `vlan*` accessors are meaningful only when `hasVlanTag`. */
   get vlanTci(): number {
-    return read16(this.#b, this.#o + F.Tci);
+    return read16(this.b, this.o + F.Tci);
   }
   set vlanTci(v: number) {
-    write16(this.#b, this.#o + F.Tci, v);
+    write16(this.b, this.o + F.Tci, v);
   }
   /** Priority code point (802.1p), 3 bits. */
   get vlanPcp(): number {
-    return this.#b[this.#o + F.Tci]! >>> 5;
+    return this.b[this.o + F.Tci]! >>> 5;
   }
   set vlanPcp(v: number) {
-    const i = this.#o + F.Tci;
-    this.#b[i] = (this.#b[i]! & 0x1f) | ((v & 7) << 5);
+    const i = this.o + F.Tci;
+    this.b[i] = (this.b[i]! & 0x1f) | ((v & 7) << 5);
   }
   /** Drop eligible indicator. */
   get vlanDei(): boolean {
-    return (this.#b[this.#o + F.Tci]! & 0x10) !== 0;
+    return (this.b[this.o + F.Tci]! & 0x10) !== 0;
   }
   set vlanDei(v: boolean) {
-    const i = this.#o + F.Tci;
-    this.#b[i] = v ? this.#b[i]! | 0x10 : this.#b[i]! & ~0x10;
+    const i = this.o + F.Tci;
+    this.b[i] = v ? this.b[i]! | 0x10 : this.b[i]! & ~0x10;
   }
   /** VLAN identifier, 12 bits. */
   get vlanId(): number {
-    return read16(this.#b, this.#o + F.Tci) & 0x0fff;
+    return read16(this.b, this.o + F.Tci) & 0x0fff;
   }
   set vlanId(v: number) {
-    const i = this.#o + F.Tci;
-    write16(this.#b, i, (read16(this.#b, i) & 0xf000) | (v & 0x0fff));
+    const i = this.o + F.Tci;
+    write16(this.b, i, (read16(this.b, i) & 0xf000) | (v & 0x0fff));
   }
 
   /** The EtherType of the payload: after the tag when tagged. */
   get etherType(): number {
-    return read16(this.#b, this.#o + (this.hasVlanTag ? F.InnerEtherType : F.OuterEtherType));
+    return read16(this.b, this.o + (this.hasVlanTag ? F.InnerEtherType : F.OuterEtherType));
   }
   set etherType(v: number) {
-    write16(this.#b, this.#o + (this.hasVlanTag ? F.InnerEtherType : F.OuterEtherType), v);
+    write16(this.b, this.o + (this.hasVlanTag ? F.InnerEtherType : F.OuterEtherType), v);
   }
 
   /** 14, or 18 when tagged. */
@@ -152,7 +140,7 @@ export class EthernetView {
     return this.hasVlanTag ? ETHERNET_VLAN_HEADER_LEN : ETHERNET_HEADER_LEN;
   }
   get payloadOffset(): number {
-    return this.#o + this.headerLength;
+    return this.o + this.headerLength;
   }
 }
 

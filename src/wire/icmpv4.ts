@@ -12,9 +12,10 @@
  * ```
  * Other types (redirect, parameter problem, timestamp…) pass `check()`; their Repr is `Unsupported`.
  */
-import { EMPTY, inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
+import { inBounds, read16, requireUint, write16 } from './bytes.js';
 import { internetChecksum, verifyChecksum } from './checksum.js';
 import { WireError } from './error.js';
+import { IcmpHeaderView } from './icmp-header.js';
 
 export const ICMPV4_HEADER_LEN = 8;
 
@@ -63,74 +64,24 @@ export const Icmpv4Unreachable = {
 
 export const Icmpv4TimeExceeded = { TtlExceeded: 0, FragmentReassembly: 1 } as const;
 
-export class Icmpv4View {
-  #b: Uint8Array = EMPTY;
-  #o = 0;
+export class Icmpv4View extends IcmpHeaderView {
 
   /** 0 when the 8-byte header is present (every accessor below reads only those). */
   static check(bytes: Uint8Array, offset: number, length: number): WireError | 0 {
     return !inBounds(bytes, offset, length) || length < ICMPV4_HEADER_LEN ? WireError.Truncated : 0;
   }
 
-  bind(bytes: Uint8Array, offset: number): this {
-    this.#b = bytes;
-    this.#o = offset;
-    return this;
-  }
 
-  get bytes(): Uint8Array {
-    return this.#b;
-  }
-  get offset(): number {
-    return this.#o;
-  }
 
-  get type(): number {
-    return this.#b[this.#o + F.Type]!;
-  }
-  set type(v: number) {
-    this.#b[this.#o + F.Type] = v;
-  }
-  get code(): number {
-    return this.#b[this.#o + F.Code]!;
-  }
-  set code(v: number) {
-    this.#b[this.#o + F.Code] = v;
-  }
-  get checksum(): number {
-    return read16(this.#b, this.#o + F.Checksum);
-  }
-  set checksum(v: number) {
-    write16(this.#b, this.#o + F.Checksum, v);
-  }
-  /** Bytes 4–7 as one word, whatever the type. */
-  get restOfHeader(): number {
-    return read32(this.#b, this.#o + F.Identifier);
-  }
-  set restOfHeader(v: number) {
-    write32(this.#b, this.#o + F.Identifier, v);
-  }
-  get identifier(): number {
-    return read16(this.#b, this.#o + F.Identifier);
-  }
-  set identifier(v: number) {
-    write16(this.#b, this.#o + F.Identifier, v);
-  }
-  get sequenceNumber(): number {
-    return read16(this.#b, this.#o + F.SequenceNumber);
-  }
-  set sequenceNumber(v: number) {
-    write16(this.#b, this.#o + F.SequenceNumber, v);
-  }
   get nextHopMtu(): number {
-    return read16(this.#b, this.#o + F.NextHopMtu);
+    return read16(this.b, this.o + F.NextHopMtu);
   }
   set nextHopMtu(v: number) {
-    write16(this.#b, this.#o + F.NextHopMtu, v);
+    write16(this.b, this.o + F.NextHopMtu, v);
   }
   /** Echo data or the quoted datagram start here. */
   get dataOffset(): number {
-    return this.#o + F.Data;
+    return this.o + F.Data;
   }
   /** True for the error types whose data is a quoted datagram. */
   get isError(): boolean {
@@ -140,11 +91,11 @@ export class Icmpv4View {
 
   /** The checksum covers the whole `length`-byte message. */
   verifyChecksum(length: number): boolean {
-    return verifyChecksum(this.#b, this.#o, length);
+    return verifyChecksum(this.b, this.o, length);
   }
   fillChecksum(length: number): void {
     this.checksum = 0;
-    this.checksum = internetChecksum(this.#b, this.#o, length);
+    this.checksum = internetChecksum(this.b, this.o, length);
   }
 }
 

@@ -17,7 +17,7 @@
  * Repr (`Unsupported`).
  */
 import { IPV6_ADDRESS_LEN, MAC_ADDRESS_LEN, requireIpv6, requireMac } from './address.js';
-import { EMPTY, bytesEqual, copyInto, inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
+import { bytesEqual, copyInto, inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
 import { type Ipv6PseudoHeader, finishChecksum, onesComplementSum, pseudoHeaderSum } from './checksum.js';
 import { WireError } from './error.js';
 import {
@@ -31,6 +31,7 @@ import {
   type NdpPrefixInformation,
 } from './ndp.js';
 import { IpProtocol } from './numbers.js';
+import { IcmpHeaderView } from './icmp-header.js';
 
 export const ICMPV6_HEADER_LEN = 8;
 
@@ -108,9 +109,7 @@ export function icmpv6FixedLength(type: number): number {
   }
 }
 
-export class Icmpv6View {
-  #b: Uint8Array = EMPTY;
-  #o = 0;
+export class Icmpv6View extends IcmpHeaderView {
 
   /**
    * 0 when the fixed part of this message type is present: 8 bytes, 16 for RA, 24 for NS/NA, 40 for
@@ -122,66 +121,18 @@ export class Icmpv6View {
     return length < icmpv6FixedLength(bytes[offset + F.Type]!) ? WireError.Truncated : 0;
   }
 
-  bind(bytes: Uint8Array, offset: number): this {
-    this.#b = bytes;
-    this.#o = offset;
-    return this;
-  }
 
-  get bytes(): Uint8Array {
-    return this.#b;
-  }
-  get offset(): number {
-    return this.#o;
-  }
 
-  get type(): number {
-    return this.#b[this.#o + F.Type]!;
-  }
-  set type(v: number) {
-    this.#b[this.#o + F.Type] = v;
-  }
-  get code(): number {
-    return this.#b[this.#o + F.Code]!;
-  }
-  set code(v: number) {
-    this.#b[this.#o + F.Code] = v;
-  }
-  get checksum(): number {
-    return read16(this.#b, this.#o + F.Checksum);
-  }
-  set checksum(v: number) {
-    write16(this.#b, this.#o + F.Checksum, v);
-  }
-  /** Bytes 4–7 as one word, whatever the type. */
-  get restOfHeader(): number {
-    return read32(this.#b, this.#o + F.Identifier);
-  }
-  set restOfHeader(v: number) {
-    write32(this.#b, this.#o + F.Identifier, v);
-  }
-  get identifier(): number {
-    return read16(this.#b, this.#o + F.Identifier);
-  }
-  set identifier(v: number) {
-    write16(this.#b, this.#o + F.Identifier, v);
-  }
-  get sequenceNumber(): number {
-    return read16(this.#b, this.#o + F.SequenceNumber);
-  }
-  set sequenceNumber(v: number) {
-    write16(this.#b, this.#o + F.SequenceNumber, v);
-  }
   /** Packet too big. */
   get mtu(): number {
-    return read32(this.#b, this.#o + F.Mtu);
+    return read32(this.b, this.o + F.Mtu);
   }
   set mtu(v: number) {
-    write32(this.#b, this.#o + F.Mtu, v);
+    write32(this.b, this.o + F.Mtu, v);
   }
   /** Echo data or the quoted datagram start here. */
   get dataOffset(): number {
-    return this.#o + F.Data;
+    return this.o + F.Data;
   }
   /** Types 0–127 are errors and quote the offending datagram. */
   get isError(): boolean {
@@ -190,92 +141,92 @@ export class Icmpv6View {
 
   /** Neighbor advertisement flags. */
   get routerFlag(): boolean {
-    return (this.#b[this.#o + F.NaFlags]! & NdpNeighborFlag.Router) !== 0;
+    return (this.b[this.o + F.NaFlags]! & NdpNeighborFlag.Router) !== 0;
   }
   set routerFlag(v: boolean) {
     this.#setBit(F.NaFlags, NdpNeighborFlag.Router, v);
   }
   get solicitedFlag(): boolean {
-    return (this.#b[this.#o + F.NaFlags]! & NdpNeighborFlag.Solicited) !== 0;
+    return (this.b[this.o + F.NaFlags]! & NdpNeighborFlag.Solicited) !== 0;
   }
   set solicitedFlag(v: boolean) {
     this.#setBit(F.NaFlags, NdpNeighborFlag.Solicited, v);
   }
   get overrideFlag(): boolean {
-    return (this.#b[this.#o + F.NaFlags]! & NdpNeighborFlag.Override) !== 0;
+    return (this.b[this.o + F.NaFlags]! & NdpNeighborFlag.Override) !== 0;
   }
   set overrideFlag(v: boolean) {
     this.#setBit(F.NaFlags, NdpNeighborFlag.Override, v);
   }
   #setBit(field: number, bit: number, on: boolean): void {
-    const i = this.#o + field;
-    this.#b[i] = on ? this.#b[i]! | bit : this.#b[i]! & ~bit;
+    const i = this.o + field;
+    this.b[i] = on ? this.b[i]! | bit : this.b[i]! & ~bit;
   }
 
   /** Router advertisement fields. */
   get curHopLimit(): number {
-    return this.#b[this.#o + F.CurHopLimit]!;
+    return this.b[this.o + F.CurHopLimit]!;
   }
   set curHopLimit(v: number) {
-    this.#b[this.#o + F.CurHopLimit] = v;
+    this.b[this.o + F.CurHopLimit] = v;
   }
   get managedFlag(): boolean {
-    return (this.#b[this.#o + F.RaFlags]! & NdpRouterFlag.Managed) !== 0;
+    return (this.b[this.o + F.RaFlags]! & NdpRouterFlag.Managed) !== 0;
   }
   set managedFlag(v: boolean) {
     this.#setBit(F.RaFlags, NdpRouterFlag.Managed, v);
   }
   get otherFlag(): boolean {
-    return (this.#b[this.#o + F.RaFlags]! & NdpRouterFlag.Other) !== 0;
+    return (this.b[this.o + F.RaFlags]! & NdpRouterFlag.Other) !== 0;
   }
   set otherFlag(v: boolean) {
     this.#setBit(F.RaFlags, NdpRouterFlag.Other, v);
   }
   get routerLifetimeSeconds(): number {
-    return read16(this.#b, this.#o + F.RouterLifetime);
+    return read16(this.b, this.o + F.RouterLifetime);
   }
   set routerLifetimeSeconds(v: number) {
-    write16(this.#b, this.#o + F.RouterLifetime, v);
+    write16(this.b, this.o + F.RouterLifetime, v);
   }
   get reachableTimeMs(): number {
-    return read32(this.#b, this.#o + F.ReachableTime);
+    return read32(this.b, this.o + F.ReachableTime);
   }
   set reachableTimeMs(v: number) {
-    write32(this.#b, this.#o + F.ReachableTime, v);
+    write32(this.b, this.o + F.ReachableTime, v);
   }
   get retransTimerMs(): number {
-    return read32(this.#b, this.#o + F.RetransTimer);
+    return read32(this.b, this.o + F.RetransTimer);
   }
   set retransTimerMs(v: number) {
-    write32(this.#b, this.#o + F.RetransTimer, v);
+    write32(this.b, this.o + F.RetransTimer, v);
   }
 
   /** Neighbor solicitation/advertisement and redirect: the target address. */
   get targetAddrOffset(): number {
-    return this.#o + F.TargetAddr;
+    return this.o + F.TargetAddr;
   }
   copyTargetAddr(out: Uint8Array, at = 0): void {
-    copyInto(out, at, this.#b, this.#o + F.TargetAddr, IPV6_ADDRESS_LEN);
+    copyInto(out, at, this.b, this.o + F.TargetAddr, IPV6_ADDRESS_LEN);
   }
   setTargetAddr(addr: Uint8Array, from = 0): void {
-    copyInto(this.#b, this.#o + F.TargetAddr, addr, from, IPV6_ADDRESS_LEN);
+    copyInto(this.b, this.o + F.TargetAddr, addr, from, IPV6_ADDRESS_LEN);
   }
   targetAddrEquals(addr: Uint8Array, from = 0): boolean {
-    return bytesEqual(this.#b, this.#o + F.TargetAddr, addr, from, IPV6_ADDRESS_LEN);
+    return bytesEqual(this.b, this.o + F.TargetAddr, addr, from, IPV6_ADDRESS_LEN);
   }
 
   /** Absolute offset of the NDP options for this message's type (meaningful for types 133–137). */
   get ndpOptionsOffset(): number {
-    return this.#o + icmpv6FixedLength(this.type);
+    return this.o + icmpv6FixedLength(this.type);
   }
 
   /** True when the checksum over the `length`-byte message and `pseudoSum` verifies. */
   verifyChecksum(length: number, pseudoSum: number): boolean {
-    return onesComplementSum(this.#b, this.#o, length, pseudoSum) === 0xffff;
+    return onesComplementSum(this.b, this.o, length, pseudoSum) === 0xffff;
   }
   fillChecksum(length: number, pseudoSum: number): void {
     this.checksum = 0;
-    this.checksum = finishChecksum(onesComplementSum(this.#b, this.#o, length, pseudoSum));
+    this.checksum = finishChecksum(onesComplementSum(this.b, this.o, length, pseudoSum));
   }
 }
 

@@ -14,9 +14,10 @@
  * `check()` accepts trailing bytes after `totalLength` (Ethernet padding): the payload is
  * `payloadLength` bytes from `payloadOffset`, never "the rest of the frame".
  */
-import { EMPTY, inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
+import { inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
 import { internetChecksum, verifyChecksum } from './checksum.js';
 import { WireError } from './error.js';
+import { WireView } from './view.js';
 
 export const IPV4_HEADER_LEN = 20;
 export const IPV4_MAX_HEADER_LEN = 60;
@@ -41,9 +42,7 @@ const F = Ipv4Field;
 export const Ipv4Flag = { Reserved: 0x8000, DontFragment: 0x4000, MoreFragments: 0x2000 } as const;
 const FRAG_OFFSET_MASK = 0x1fff;
 
-export class Ipv4View {
-  #b: Uint8Array = EMPTY;
-  #o = 0;
+export class Ipv4View extends WireView {
 
   /**
    * Header-only check, for a datagram quoted inside an ICMP error (usually cut short): version 4,
@@ -72,137 +71,126 @@ export class Ipv4View {
     return total > length ? WireError.Truncated : 0;
   }
 
-  bind(bytes: Uint8Array, offset: number): this {
-    this.#b = bytes;
-    this.#o = offset;
-    return this;
-  }
 
-  get bytes(): Uint8Array {
-    return this.#b;
-  }
-  get offset(): number {
-    return this.#o;
-  }
 
   get version(): number {
-    return this.#b[this.#o + F.VersionIhl]! >>> 4;
+    return this.b[this.o + F.VersionIhl]! >>> 4;
   }
   set version(v: number) {
-    const i = this.#o + F.VersionIhl;
-    this.#b[i] = (this.#b[i]! & 0x0f) | (v << 4);
+    const i = this.o + F.VersionIhl;
+    this.b[i] = (this.b[i]! & 0x0f) | (v << 4);
   }
   /** Header length in bytes (IHL × 4), options included. The setter takes bytes too. */
   get headerLength(): number {
-    return (this.#b[this.#o + F.VersionIhl]! & 0x0f) << 2;
+    return (this.b[this.o + F.VersionIhl]! & 0x0f) << 2;
   }
   set headerLength(v: number) {
-    const i = this.#o + F.VersionIhl;
-    this.#b[i] = (this.#b[i]! & 0xf0) | ((v >>> 2) & 0x0f);
+    const i = this.o + F.VersionIhl;
+    this.b[i] = (this.b[i]! & 0xf0) | ((v >>> 2) & 0x0f);
   }
   /** Differentiated services code point, 6 bits. */
   get dscp(): number {
-    return this.#b[this.#o + F.DscpEcn]! >>> 2;
+    return this.b[this.o + F.DscpEcn]! >>> 2;
   }
   set dscp(v: number) {
-    const i = this.#o + F.DscpEcn;
-    this.#b[i] = (this.#b[i]! & 0x03) | (v << 2);
+    const i = this.o + F.DscpEcn;
+    this.b[i] = (this.b[i]! & 0x03) | (v << 2);
   }
   /** Explicit congestion notification, 2 bits. */
   get ecn(): number {
-    return this.#b[this.#o + F.DscpEcn]! & 0x03;
+    return this.b[this.o + F.DscpEcn]! & 0x03;
   }
   set ecn(v: number) {
-    const i = this.#o + F.DscpEcn;
-    this.#b[i] = (this.#b[i]! & 0xfc) | (v & 0x03);
+    const i = this.o + F.DscpEcn;
+    this.b[i] = (this.b[i]! & 0xfc) | (v & 0x03);
   }
   get totalLength(): number {
-    return read16(this.#b, this.#o + F.TotalLength);
+    return read16(this.b, this.o + F.TotalLength);
   }
   set totalLength(v: number) {
-    write16(this.#b, this.#o + F.TotalLength, v);
+    write16(this.b, this.o + F.TotalLength, v);
   }
   get identification(): number {
-    return read16(this.#b, this.#o + F.Identification);
+    return read16(this.b, this.o + F.Identification);
   }
   set identification(v: number) {
-    write16(this.#b, this.#o + F.Identification, v);
+    write16(this.b, this.o + F.Identification, v);
   }
   /** The reserved ("evil") flag bit; must be zero on the wire. */
   get reservedFlag(): boolean {
-    return (this.#b[this.#o + F.FlagsFragmentOffset]! & 0x80) !== 0;
+    return (this.b[this.o + F.FlagsFragmentOffset]! & 0x80) !== 0;
   }
   set reservedFlag(v: boolean) {
     this.#setFlag(0x80, v);
   }
   get dontFragment(): boolean {
-    return (this.#b[this.#o + F.FlagsFragmentOffset]! & 0x40) !== 0;
+    return (this.b[this.o + F.FlagsFragmentOffset]! & 0x40) !== 0;
   }
   set dontFragment(v: boolean) {
     this.#setFlag(0x40, v);
   }
   get moreFragments(): boolean {
-    return (this.#b[this.#o + F.FlagsFragmentOffset]! & 0x20) !== 0;
+    return (this.b[this.o + F.FlagsFragmentOffset]! & 0x20) !== 0;
   }
   set moreFragments(v: boolean) {
     this.#setFlag(0x20, v);
   }
   #setFlag(bit: number, on: boolean): void {
-    const i = this.#o + F.FlagsFragmentOffset;
-    this.#b[i] = on ? this.#b[i]! | bit : this.#b[i]! & ~bit;
+    const i = this.o + F.FlagsFragmentOffset;
+    this.b[i] = on ? this.b[i]! | bit : this.b[i]! & ~bit;
   }
   /** Fragment offset in bytes (the field counts 8-byte units; the setter drops the low 3 bits). */
   get fragmentOffset(): number {
-    return (read16(this.#b, this.#o + F.FlagsFragmentOffset) & FRAG_OFFSET_MASK) << 3;
+    return (read16(this.b, this.o + F.FlagsFragmentOffset) & FRAG_OFFSET_MASK) << 3;
   }
   set fragmentOffset(v: number) {
-    const i = this.#o + F.FlagsFragmentOffset;
-    write16(this.#b, i, (read16(this.#b, i) & ~FRAG_OFFSET_MASK) | ((v >>> 3) & FRAG_OFFSET_MASK));
+    const i = this.o + F.FlagsFragmentOffset;
+    write16(this.b, i, (read16(this.b, i) & ~FRAG_OFFSET_MASK) | ((v >>> 3) & FRAG_OFFSET_MASK));
   }
   /** True for any fragment (MF set or a non-zero offset). */
   get isFragment(): boolean {
-    return (read16(this.#b, this.#o + F.FlagsFragmentOffset) & (Ipv4Flag.MoreFragments | FRAG_OFFSET_MASK)) !== 0;
+    return (read16(this.b, this.o + F.FlagsFragmentOffset) & (Ipv4Flag.MoreFragments | FRAG_OFFSET_MASK)) !== 0;
   }
   get ttl(): number {
-    return this.#b[this.#o + F.Ttl]!;
+    return this.b[this.o + F.Ttl]!;
   }
   set ttl(v: number) {
-    this.#b[this.#o + F.Ttl] = v;
+    this.b[this.o + F.Ttl] = v;
   }
   get protocol(): number {
-    return this.#b[this.#o + F.Protocol]!;
+    return this.b[this.o + F.Protocol]!;
   }
   set protocol(v: number) {
-    this.#b[this.#o + F.Protocol] = v;
+    this.b[this.o + F.Protocol] = v;
   }
   get checksum(): number {
-    return read16(this.#b, this.#o + F.Checksum);
+    return read16(this.b, this.o + F.Checksum);
   }
   set checksum(v: number) {
-    write16(this.#b, this.#o + F.Checksum, v);
+    write16(this.b, this.o + F.Checksum, v);
   }
   get srcAddr(): number {
-    return read32(this.#b, this.#o + F.SrcAddr);
+    return read32(this.b, this.o + F.SrcAddr);
   }
   set srcAddr(v: number) {
-    write32(this.#b, this.#o + F.SrcAddr, v);
+    write32(this.b, this.o + F.SrcAddr, v);
   }
   get dstAddr(): number {
-    return read32(this.#b, this.#o + F.DstAddr);
+    return read32(this.b, this.o + F.DstAddr);
   }
   set dstAddr(v: number) {
-    write32(this.#b, this.#o + F.DstAddr, v);
+    write32(this.b, this.o + F.DstAddr, v);
   }
 
   /** Where the options start (always `offset + 20`) and how many bytes they take (0–40). */
   get optionsOffset(): number {
-    return this.#o + F.Options;
+    return this.o + F.Options;
   }
   get optionsLength(): number {
     return this.headerLength - IPV4_HEADER_LEN;
   }
   get payloadOffset(): number {
-    return this.#o + this.headerLength;
+    return this.o + this.headerLength;
   }
   /** `totalLength - headerLength`: the payload length this header claims (≥ 0 once `check()` passed). */
   get payloadLength(): number {
@@ -210,12 +198,12 @@ export class Ipv4View {
   }
 
   verifyChecksum(): boolean {
-    return verifyChecksum(this.#b, this.#o, this.headerLength);
+    return verifyChecksum(this.b, this.o, this.headerLength);
   }
   /** Recomputes and stores the header checksum (after changing any header field). */
   fillChecksum(): void {
     this.checksum = 0;
-    this.checksum = internetChecksum(this.#b, this.#o, this.headerLength);
+    this.checksum = internetChecksum(this.b, this.o, this.headerLength);
   }
 }
 

@@ -10,9 +10,10 @@
  * Options inside hop-by-hop and destination options headers are carried as bytes and never
  * interpreted here. AH and ESP are not walked: the walk stops at them like at any upper layer.
  */
-import { EMPTY, inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
+import { inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
 import { WireError } from './error.js';
 import { IpProtocol } from './numbers.js';
+import { WireView } from './view.js';
 
 /** The smallest extension header; every generic one is a multiple of it. */
 export const IPV6_EXT_HEADER_UNIT = 8;
@@ -52,9 +53,7 @@ export function isIpv6ExtensionHeader(nextHeader: number): boolean {
 }
 
 /** A hop-by-hop, routing or destination options header (the shape they share: next header, length, data). */
-export class Ipv6ExtHeaderView {
-  #b: Uint8Array = EMPTY;
-  #o = 0;
+export class Ipv6ExtHeaderView extends WireView {
 
   /** 0 when the whole header, `(hdrExtLen + 1) × 8` bytes, lies within `length`. */
   static check(bytes: Uint8Array, offset: number, length: number): WireError | 0 {
@@ -62,112 +61,88 @@ export class Ipv6ExtHeaderView {
     return (bytes[offset + E.HdrExtLen]! + 1) * IPV6_EXT_HEADER_UNIT > length ? WireError.Truncated : 0;
   }
 
-  bind(bytes: Uint8Array, offset: number): this {
-    this.#b = bytes;
-    this.#o = offset;
-    return this;
-  }
 
-  get bytes(): Uint8Array {
-    return this.#b;
-  }
-  get offset(): number {
-    return this.#o;
-  }
 
   get nextHeader(): number {
-    return this.#b[this.#o + E.NextHeader]!;
+    return this.b[this.o + E.NextHeader]!;
   }
   set nextHeader(v: number) {
-    this.#b[this.#o + E.NextHeader] = v;
+    this.b[this.o + E.NextHeader] = v;
   }
   /** The raw length field: 8-byte units beyond the first 8. */
   get hdrExtLen(): number {
-    return this.#b[this.#o + E.HdrExtLen]!;
+    return this.b[this.o + E.HdrExtLen]!;
   }
   set hdrExtLen(v: number) {
-    this.#b[this.#o + E.HdrExtLen] = v;
+    this.b[this.o + E.HdrExtLen] = v;
   }
   /** The header's length in bytes, `(hdrExtLen + 1) × 8`. */
   get headerLength(): number {
-    return (this.#b[this.#o + E.HdrExtLen]! + 1) * IPV6_EXT_HEADER_UNIT;
+    return (this.b[this.o + E.HdrExtLen]! + 1) * IPV6_EXT_HEADER_UNIT;
   }
   /** The options (or routing type-specific data) after the two fixed bytes. */
   get dataOffset(): number {
-    return this.#o + E.Data;
+    return this.o + E.Data;
   }
   get dataLength(): number {
     return this.headerLength - E.Data;
   }
   /** Routing headers only. */
   get routingType(): number {
-    return this.#b[this.#o + E.RoutingType]!;
+    return this.b[this.o + E.RoutingType]!;
   }
   set routingType(v: number) {
-    this.#b[this.#o + E.RoutingType] = v;
+    this.b[this.o + E.RoutingType] = v;
   }
   /** Routing headers only. */
   get segmentsLeft(): number {
-    return this.#b[this.#o + E.SegmentsLeft]!;
+    return this.b[this.o + E.SegmentsLeft]!;
   }
   set segmentsLeft(v: number) {
-    this.#b[this.#o + E.SegmentsLeft] = v;
+    this.b[this.o + E.SegmentsLeft] = v;
   }
 }
 
-export class Ipv6FragmentView {
-  #b: Uint8Array = EMPTY;
-  #o = 0;
+export class Ipv6FragmentView extends WireView {
 
   static check(bytes: Uint8Array, offset: number, length: number): WireError | 0 {
     return !inBounds(bytes, offset, length) || length < IPV6_FRAGMENT_HEADER_LEN ? WireError.Truncated : 0;
   }
 
-  bind(bytes: Uint8Array, offset: number): this {
-    this.#b = bytes;
-    this.#o = offset;
-    return this;
-  }
 
-  get bytes(): Uint8Array {
-    return this.#b;
-  }
-  get offset(): number {
-    return this.#o;
-  }
 
   get nextHeader(): number {
-    return this.#b[this.#o + FR.NextHeader]!;
+    return this.b[this.o + FR.NextHeader]!;
   }
   set nextHeader(v: number) {
-    this.#b[this.#o + FR.NextHeader] = v;
+    this.b[this.o + FR.NextHeader] = v;
   }
   get reserved(): number {
-    return this.#b[this.#o + FR.Reserved]!;
+    return this.b[this.o + FR.Reserved]!;
   }
   set reserved(v: number) {
-    this.#b[this.#o + FR.Reserved] = v;
+    this.b[this.o + FR.Reserved] = v;
   }
   /** Fragment offset in bytes (the field counts 8-byte units; the setter drops the low 3 bits). */
   get fragmentOffset(): number {
-    return read16(this.#b, this.#o + FR.OffsetFlags) & 0xfff8;
+    return read16(this.b, this.o + FR.OffsetFlags) & 0xfff8;
   }
   set fragmentOffset(v: number) {
-    const i = this.#o + FR.OffsetFlags;
-    write16(this.#b, i, (read16(this.#b, i) & 0x0007) | (v & 0xfff8));
+    const i = this.o + FR.OffsetFlags;
+    write16(this.b, i, (read16(this.b, i) & 0x0007) | (v & 0xfff8));
   }
   get moreFragments(): boolean {
-    return (this.#b[this.#o + FR.OffsetFlags + 1]! & 1) !== 0;
+    return (this.b[this.o + FR.OffsetFlags + 1]! & 1) !== 0;
   }
   set moreFragments(v: boolean) {
-    const i = this.#o + FR.OffsetFlags + 1;
-    this.#b[i] = v ? this.#b[i]! | 1 : this.#b[i]! & ~1;
+    const i = this.o + FR.OffsetFlags + 1;
+    this.b[i] = v ? this.b[i]! | 1 : this.b[i]! & ~1;
   }
   get identification(): number {
-    return read32(this.#b, this.#o + FR.Identification);
+    return read32(this.b, this.o + FR.Identification);
   }
   set identification(v: number) {
-    write32(this.#b, this.#o + FR.Identification, v);
+    write32(this.b, this.o + FR.Identification, v);
   }
 }
 

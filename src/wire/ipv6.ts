@@ -11,8 +11,9 @@
  * Not handled: jumbograms (payload length 0 with a Jumbo Payload option reads as an empty payload).
  */
 import { IPV6_ADDRESS_LEN, requireIpv6 } from './address.js';
-import { EMPTY, bytesEqual, copyInto, inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
+import { bytesEqual, copyInto, inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
 import { WireError } from './error.js';
+import { WireView } from './view.js';
 
 export const IPV6_HEADER_LEN = 40;
 
@@ -26,9 +27,7 @@ export const Ipv6Field = {
 } as const;
 const F = Ipv6Field;
 
-export class Ipv6View {
-  #b: Uint8Array = EMPTY;
-  #o = 0;
+export class Ipv6View extends WireView {
 
   /** Header-only check (a datagram quoted in an ICMPv6 error): version 6 and 40 bytes present. */
   static checkHeader(bytes: Uint8Array, offset: number, length: number): WireError | 0 {
@@ -43,85 +42,74 @@ export class Ipv6View {
     return IPV6_HEADER_LEN + read16(bytes, offset + F.PayloadLength) > length ? WireError.Truncated : 0;
   }
 
-  bind(bytes: Uint8Array, offset: number): this {
-    this.#b = bytes;
-    this.#o = offset;
-    return this;
-  }
 
-  get bytes(): Uint8Array {
-    return this.#b;
-  }
-  get offset(): number {
-    return this.#o;
-  }
 
   get version(): number {
-    return this.#b[this.#o]! >>> 4;
+    return this.b[this.o]! >>> 4;
   }
   set version(v: number) {
-    this.#b[this.#o] = (this.#b[this.#o]! & 0x0f) | (v << 4);
+    this.b[this.o] = (this.b[this.o]! & 0x0f) | (v << 4);
   }
   get trafficClass(): number {
-    return (read16(this.#b, this.#o) >>> 4) & 0xff;
+    return (read16(this.b, this.o) >>> 4) & 0xff;
   }
   set trafficClass(v: number) {
-    const w = read32(this.#b, this.#o);
-    write32(this.#b, this.#o, (w & 0xf00fffff) | ((v & 0xff) << 20));
+    const w = read32(this.b, this.o);
+    write32(this.b, this.o, (w & 0xf00fffff) | ((v & 0xff) << 20));
   }
   get flowLabel(): number {
-    return read32(this.#b, this.#o) & 0x000fffff;
+    return read32(this.b, this.o) & 0x000fffff;
   }
   set flowLabel(v: number) {
-    const w = read32(this.#b, this.#o);
-    write32(this.#b, this.#o, (w & 0xfff00000) | (v & 0x000fffff));
+    const w = read32(this.b, this.o);
+    write32(this.b, this.o, (w & 0xfff00000) | (v & 0x000fffff));
   }
   get payloadLength(): number {
-    return read16(this.#b, this.#o + F.PayloadLength);
+    return read16(this.b, this.o + F.PayloadLength);
   }
   set payloadLength(v: number) {
-    write16(this.#b, this.#o + F.PayloadLength, v);
+    write16(this.b, this.o + F.PayloadLength, v);
   }
   get nextHeader(): number {
-    return this.#b[this.#o + F.NextHeader]!;
+    return this.b[this.o + F.NextHeader]!;
   }
   set nextHeader(v: number) {
-    this.#b[this.#o + F.NextHeader] = v;
+    this.b[this.o + F.NextHeader] = v;
   }
   get hopLimit(): number {
-    return this.#b[this.#o + F.HopLimit]!;
+    return this.b[this.o + F.HopLimit]!;
   }
   set hopLimit(v: number) {
-    this.#b[this.#o + F.HopLimit] = v;
+    this.b[this.o + F.HopLimit] = v;
   }
 
   get srcAddrOffset(): number {
-    return this.#o + F.SrcAddr;
+    return this.o + F.SrcAddr;
   }
   copySrcAddr(out: Uint8Array, at = 0): void {
-    copyInto(out, at, this.#b, this.#o + F.SrcAddr, IPV6_ADDRESS_LEN);
+    copyInto(out, at, this.b, this.o + F.SrcAddr, IPV6_ADDRESS_LEN);
   }
   setSrcAddr(addr: Uint8Array, from = 0): void {
-    copyInto(this.#b, this.#o + F.SrcAddr, addr, from, IPV6_ADDRESS_LEN);
+    copyInto(this.b, this.o + F.SrcAddr, addr, from, IPV6_ADDRESS_LEN);
   }
   srcAddrEquals(addr: Uint8Array, from = 0): boolean {
-    return bytesEqual(this.#b, this.#o + F.SrcAddr, addr, from, IPV6_ADDRESS_LEN);
+    return bytesEqual(this.b, this.o + F.SrcAddr, addr, from, IPV6_ADDRESS_LEN);
   }
   get dstAddrOffset(): number {
-    return this.#o + F.DstAddr;
+    return this.o + F.DstAddr;
   }
   copyDstAddr(out: Uint8Array, at = 0): void {
-    copyInto(out, at, this.#b, this.#o + F.DstAddr, IPV6_ADDRESS_LEN);
+    copyInto(out, at, this.b, this.o + F.DstAddr, IPV6_ADDRESS_LEN);
   }
   setDstAddr(addr: Uint8Array, from = 0): void {
-    copyInto(this.#b, this.#o + F.DstAddr, addr, from, IPV6_ADDRESS_LEN);
+    copyInto(this.b, this.o + F.DstAddr, addr, from, IPV6_ADDRESS_LEN);
   }
   dstAddrEquals(addr: Uint8Array, from = 0): boolean {
-    return bytesEqual(this.#b, this.#o + F.DstAddr, addr, from, IPV6_ADDRESS_LEN);
+    return bytesEqual(this.b, this.o + F.DstAddr, addr, from, IPV6_ADDRESS_LEN);
   }
 
   get payloadOffset(): number {
-    return this.#o + IPV6_HEADER_LEN;
+    return this.o + IPV6_HEADER_LEN;
   }
 }
 

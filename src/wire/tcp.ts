@@ -14,6 +14,7 @@ import { EMPTY, inBounds, read16, read32, requireUint, write16, write32 } from '
 import { type PseudoHeader, finishChecksum, onesComplementSum, pseudoHeaderSum } from './checksum.js';
 import { WireError } from './error.js';
 import { IpProtocol } from './numbers.js';
+import { WireView } from './view.js';
 
 export const TCP_HEADER_LEN = 20;
 export const TCP_MAX_HEADER_LEN = 60;
@@ -69,9 +70,7 @@ const OPTION_LENGTH: ReadonlyMap<number, number> = new Map([
 export const TCP_SACK_BLOCK_LEN = 8;
 export const TCP_MAX_SACK_BLOCKS = 4;
 
-export class TcpView {
-  #b: Uint8Array = EMPTY;
-  #o = 0;
+export class TcpView extends WireView {
 
   /**
    * 0 when the header, options included (data offset × 4 bytes), lies within `length`; else
@@ -84,78 +83,67 @@ export class TcpView {
     return hl > length ? WireError.Truncated : 0;
   }
 
-  bind(bytes: Uint8Array, offset: number): this {
-    this.#b = bytes;
-    this.#o = offset;
-    return this;
-  }
 
-  get bytes(): Uint8Array {
-    return this.#b;
-  }
-  get offset(): number {
-    return this.#o;
-  }
 
   get srcPort(): number {
-    return read16(this.#b, this.#o + F.SrcPort);
+    return read16(this.b, this.o + F.SrcPort);
   }
   set srcPort(v: number) {
-    write16(this.#b, this.#o + F.SrcPort, v);
+    write16(this.b, this.o + F.SrcPort, v);
   }
   get dstPort(): number {
-    return read16(this.#b, this.#o + F.DstPort);
+    return read16(this.b, this.o + F.DstPort);
   }
   set dstPort(v: number) {
-    write16(this.#b, this.#o + F.DstPort, v);
+    write16(this.b, this.o + F.DstPort, v);
   }
   get seqNumber(): number {
-    return read32(this.#b, this.#o + F.SeqNumber);
+    return read32(this.b, this.o + F.SeqNumber);
   }
   set seqNumber(v: number) {
-    write32(this.#b, this.#o + F.SeqNumber, v);
+    write32(this.b, this.o + F.SeqNumber, v);
   }
   get ackNumber(): number {
-    return read32(this.#b, this.#o + F.AckNumber);
+    return read32(this.b, this.o + F.AckNumber);
   }
   set ackNumber(v: number) {
-    write32(this.#b, this.#o + F.AckNumber, v);
+    write32(this.b, this.o + F.AckNumber, v);
   }
   /** The raw data offset: header length in 32-bit words (5–15). */
   get dataOffset(): number {
-    return this.#b[this.#o + F.DataOffsetFlags]! >>> 4;
+    return this.b[this.o + F.DataOffsetFlags]! >>> 4;
   }
   set dataOffset(v: number) {
-    const i = this.#o + F.DataOffsetFlags;
-    this.#b[i] = (this.#b[i]! & 0x0f) | (v << 4);
+    const i = this.o + F.DataOffsetFlags;
+    this.b[i] = (this.b[i]! & 0x0f) | (v << 4);
   }
   /** Header length in bytes, options included. */
   get headerLength(): number {
-    return (this.#b[this.#o + F.DataOffsetFlags]! >>> 4) << 2;
+    return (this.b[this.o + F.DataOffsetFlags]! >>> 4) << 2;
   }
   /** The three reserved bits between data offset and AE. */
   get reserved(): number {
-    return (this.#b[this.#o + F.DataOffsetFlags]! >>> 1) & 7;
+    return (this.b[this.o + F.DataOffsetFlags]! >>> 1) & 7;
   }
   set reserved(v: number) {
-    const i = this.#o + F.DataOffsetFlags;
-    this.#b[i] = (this.#b[i]! & 0xf1) | ((v & 7) << 1);
+    const i = this.o + F.DataOffsetFlags;
+    this.b[i] = (this.b[i]! & 0xf1) | ((v & 7) << 1);
   }
   /** All nine flags as `TcpFlags` bits. */
   get flags(): number {
-    return read16(this.#b, this.#o + F.DataOffsetFlags) & FLAGS_MASK;
+    return read16(this.b, this.o + F.DataOffsetFlags) & FLAGS_MASK;
   }
   set flags(v: number) {
-    const i = this.#o + F.DataOffsetFlags;
-    write16(this.#b, i, (read16(this.#b, i) & ~FLAGS_MASK) | (v & FLAGS_MASK));
+    const i = this.o + F.DataOffsetFlags;
+    write16(this.b, i, (read16(this.b, i) & ~FLAGS_MASK) | (v & FLAGS_MASK));
   }
   #flag(bit: number): boolean {
-    return (read16(this.#b, this.#o + F.DataOffsetFlags) & bit) !== 0;
+    return (read16(this.b, this.o + F.DataOffsetFlags) & bit) !== 0;
   }
   #setFlag(bit: number, on: boolean): void {
-    const i = this.#o + F.DataOffsetFlags;
-    const w = read16(this.#b, i);
-    write16(this.#b, i, on ? w | bit : w & ~bit);
+    const i = this.o + F.DataOffsetFlags;
+    const w = read16(this.b, i);
+    write16(this.b, i, on ? w | bit : w & ~bit);
   }
   get fin(): boolean {
     return this.#flag(TcpFlags.Fin);
@@ -213,40 +201,40 @@ export class TcpView {
   }
   /** The advertised window, unscaled. */
   get windowSize(): number {
-    return read16(this.#b, this.#o + F.WindowSize);
+    return read16(this.b, this.o + F.WindowSize);
   }
   set windowSize(v: number) {
-    write16(this.#b, this.#o + F.WindowSize, v);
+    write16(this.b, this.o + F.WindowSize, v);
   }
   get checksum(): number {
-    return read16(this.#b, this.#o + F.Checksum);
+    return read16(this.b, this.o + F.Checksum);
   }
   set checksum(v: number) {
-    write16(this.#b, this.#o + F.Checksum, v);
+    write16(this.b, this.o + F.Checksum, v);
   }
   get urgentPointer(): number {
-    return read16(this.#b, this.#o + F.UrgentPointer);
+    return read16(this.b, this.o + F.UrgentPointer);
   }
   set urgentPointer(v: number) {
-    write16(this.#b, this.#o + F.UrgentPointer, v);
+    write16(this.b, this.o + F.UrgentPointer, v);
   }
   get optionsOffset(): number {
-    return this.#o + F.Options;
+    return this.o + F.Options;
   }
   get optionsLength(): number {
     return this.headerLength - TCP_HEADER_LEN;
   }
   get payloadOffset(): number {
-    return this.#o + this.headerLength;
+    return this.o + this.headerLength;
   }
 
   /** True when the checksum over the `length`-byte segment and `pseudoSum` verifies. */
   verifyChecksum(length: number, pseudoSum: number): boolean {
-    return onesComplementSum(this.#b, this.#o, length, pseudoSum) === 0xffff;
+    return onesComplementSum(this.b, this.o, length, pseudoSum) === 0xffff;
   }
   fillChecksum(length: number, pseudoSum: number): void {
     this.checksum = 0;
-    this.checksum = finishChecksum(onesComplementSum(this.#b, this.#o, length, pseudoSum));
+    this.checksum = finishChecksum(onesComplementSum(this.b, this.o, length, pseudoSum));
   }
 }
 

@@ -9,19 +9,18 @@
  * checksum covers a pseudo-header, the header and the payload; 0 means "none" over IPv4 and is
  * invalid over IPv6, and a computed 0 is sent as 0xffff.
  */
-import { EMPTY, inBounds, read16, requireUint, write16 } from './bytes.js';
+import { inBounds, read16, requireUint, write16 } from './bytes.js';
 import { type PseudoHeader, finishChecksum, onesComplementSum, pseudoHeaderSum } from './checksum.js';
 import { WireError } from './error.js';
 import { IpProtocol } from './numbers.js';
+import { WireView } from './view.js';
 
 export const UDP_HEADER_LEN = 8;
 
 export const UdpField = { SrcPort: 0, DstPort: 2, Length: 4, Checksum: 6, Payload: 8 } as const;
 const F = UdpField;
 
-export class UdpView {
-  #b: Uint8Array = EMPTY;
-  #o = 0;
+export class UdpView extends WireView {
 
   /**
    * 0 when every accessor is safe and the datagram (`length` field) lies within `length`; `BadLength`
@@ -33,46 +32,35 @@ export class UdpView {
     return l < UDP_HEADER_LEN ? WireError.BadLength : l > length ? WireError.Truncated : 0;
   }
 
-  bind(bytes: Uint8Array, offset: number): this {
-    this.#b = bytes;
-    this.#o = offset;
-    return this;
-  }
 
-  get bytes(): Uint8Array {
-    return this.#b;
-  }
-  get offset(): number {
-    return this.#o;
-  }
 
   get srcPort(): number {
-    return read16(this.#b, this.#o + F.SrcPort);
+    return read16(this.b, this.o + F.SrcPort);
   }
   set srcPort(v: number) {
-    write16(this.#b, this.#o + F.SrcPort, v);
+    write16(this.b, this.o + F.SrcPort, v);
   }
   get dstPort(): number {
-    return read16(this.#b, this.#o + F.DstPort);
+    return read16(this.b, this.o + F.DstPort);
   }
   set dstPort(v: number) {
-    write16(this.#b, this.#o + F.DstPort, v);
+    write16(this.b, this.o + F.DstPort, v);
   }
   /** Header plus payload, in bytes. */
   get length(): number {
-    return read16(this.#b, this.#o + F.Length);
+    return read16(this.b, this.o + F.Length);
   }
   set length(v: number) {
-    write16(this.#b, this.#o + F.Length, v);
+    write16(this.b, this.o + F.Length, v);
   }
   get checksum(): number {
-    return read16(this.#b, this.#o + F.Checksum);
+    return read16(this.b, this.o + F.Checksum);
   }
   set checksum(v: number) {
-    write16(this.#b, this.#o + F.Checksum, v);
+    write16(this.b, this.o + F.Checksum, v);
   }
   get payloadOffset(): number {
-    return this.#o + F.Payload;
+    return this.o + F.Payload;
   }
   get payloadLength(): number {
     return this.length - UDP_HEADER_LEN;
@@ -83,12 +71,12 @@ export class UdpView {
    * ("none") is not verified here: callers over IPv4 accept it, callers over IPv6 reject it.
    */
   verifyChecksum(pseudoSum: number): boolean {
-    return onesComplementSum(this.#b, this.#o, this.length, pseudoSum) === 0xffff;
+    return onesComplementSum(this.b, this.o, this.length, pseudoSum) === 0xffff;
   }
   /** Computes and stores the checksum over the datagram (`length` field) and `pseudoSum`. */
   fillChecksum(pseudoSum: number): void {
     this.checksum = 0;
-    this.checksum = finishChecksum(onesComplementSum(this.#b, this.#o, this.length, pseudoSum)) || 0xffff;
+    this.checksum = finishChecksum(onesComplementSum(this.b, this.o, this.length, pseudoSum)) || 0xffff;
   }
 }
 

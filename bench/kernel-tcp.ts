@@ -69,14 +69,17 @@ export async function kernelIperf3Throughput(pair: VethPair, seconds: number): P
   }
 }
 
-/** Mean ping RTT in ms as ping reports it (`count` echo requests, 10 ms apart). */
-export function pingRttMs(ns: Netns, address: string, count: number): number {
-  const out = ns.exec('ping', '-q', '-n', '-c', String(count), '-i', '0.01', '-W', '1', address);
+/**
+ * Mean RTT in ms of `count` pings from `ns`, `interval` seconds apart, as ping reports it. Run without
+ * blocking the event loop (a tsndis stack in this process may be the one answering); bounded.
+ */
+export async function pingRttAsync(ns: Netns, address: string, count: number, interval: string): Promise<number> {
+  const child = ns.spawn('ping', ['-q', '-n', '-c', String(count), '-i', interval, '-W', '1', address]);
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  await waitExit(child, 30_000);
   const m = /= [\d.]+\/([\d.]+)\//.exec(out);
   if (m === null) throw new Error(`cannot read ping's summary: ${out}`);
   return Number(m[1]);
-}
-
-export function kernelPingRtt(pair: VethPair, count: number): number {
-  return pingRttMs(pair.a, pair.addressB, count);
 }

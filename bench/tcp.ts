@@ -14,7 +14,6 @@
  * transfer sends enough bytes for about `seconds` at the rate of a short probe transfer.
  * Needs root, /dev/net/tun, ip, ping and python3; otherwise it reports why it skipped.
  */
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { NdisRuntime } from '../src/core/runtime/runtime.js';
 import { RealScheduler } from '../src/core/time/scheduler.js';
@@ -23,7 +22,7 @@ import { tapMiniport } from '../src/drivers/miniport/tap/index.js';
 import { TcpIpProtocol, type TcpConfig, type WskConnectionSocket } from '../src/drivers/protocol/tcpip/index.js';
 import { tcpSink, tcpSource } from '../test/support/linux-peer.js';
 import { Netns, uniqueName, which } from '../test/support/netns.js';
-import { VethPair, kernelIperf3Throughput, kernelTcpThroughput, type ThroughputResult } from './kernel-tcp.js';
+import { VethPair, kernelIperf3Throughput, kernelTcpThroughput, pingRttAsync, type ThroughputResult } from './kernel-tcp.js';
 
 export interface TcpBenchResult {
   /** Gbit/s, medians over the repeats. */
@@ -67,23 +66,6 @@ export function tcpBenchSkipReason(): string | null {
   if (!existsSync('/dev/net/tun')) return 'needs /dev/net/tun';
   for (const t of ['ip', 'ping', 'python3']) if (!which(t)) return `needs the '${t}' command`;
   return null;
-}
-
-/** Mean RTT in ms of `count` pings from `ns`, run without blocking the event loop (tsndis must answer). */
-export function pingRttAsync(ns: Netns, address: string, count: number, interval = PING_IDLE): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ip', ['netns', 'exec', ns.name, 'ping', '-q', '-n', '-c', String(count), '-i', interval, '-W', '1', address], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      const m = /= [\d.]+\/([\d.]+)\//.exec(out);
-      if (m === null) reject(new Error(`cannot read ping's summary: ${out}`));
-      else resolve(Number(m[1]));
-    });
-  });
 }
 
 /** One tsndis host on a TAP whose kernel side is in its own namespace, 198.18.124.2 ↔ .1. */
@@ -253,7 +235,7 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
     const bytes = await sized(seconds, (b) => kernelTcpThroughput(pair, b));
     for (let i = 0; i < repeats; i++) {
       kIn.push((await kernelTcpThroughput(pair, bytes)).gbitPerSecond);
-      kRtt.push(await pingRttAsync(pair.a, pair.addressB, PING_COUNT));
+      kRtt.push(await pingRttAsync(pair.a, pair.addressB, PING_COUNT, PING_IDLE));
       kRttBusy.push(await pingRttAsync(pair.a, pair.addressB, PING_COUNT * 5, PING_BUSY));
       const iperf = await kernelIperf3Throughput(pair, seconds);
       if (iperf !== null) kIperf.push(iperf);
@@ -278,7 +260,7 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
       host = await TapHost.create();
       tOut.push((await tsndisToLinux(host, outBytes)).gbitPerSecond);
       details['tsndisToLinux'] = host.details();
-      tRtt.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT));
+      tRtt.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT, PING_IDLE));
       tRttBusy.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT * 5, PING_BUSY));
       log(`tsndis TAP: in ${tIn[i]!.toFixed(2)} Gbit/s, out ${tOut[i]!.toFixed(2)} Gbit/s, ping ${tRtt[i]!.toFixed(3)} ms (busy ${tRttBusy[i]!.toFixed(3)} ms)`);
     }
@@ -290,7 +272,7 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
   const poll = await TapHost.create({ ReaderMode: 'poll' });
   try {
     for (let i = 0; i < repeats; i++) {
-      pRtt.push(await pingRttAsync(poll.ns, OUR_IP, PING_COUNT));
+      pRtt.push(await pingRttAsync(poll.ns, OUR_IP, PING_COUNT, PING_IDLE));
       pRttBusy.push(await pingRttAsync(poll.ns, OUR_IP, PING_COUNT * 5, PING_BUSY));
       log(`tsndis TAP, ReaderMode poll: ping ${pRtt[i]!.toFixed(3)} ms (busy ${pRttBusy[i]!.toFixed(3)} ms)`);
     }

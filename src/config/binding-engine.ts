@@ -22,6 +22,7 @@ import { VirtualWire } from '../drivers/miniport/virtual-wire/index.js';
 import { RuntimeOperationError } from '../errors.js';
 import type { ConfigValue, DriverCharacteristics } from '../ndis/driver-api.js';
 import type { AdapterDescription, HostDescription, StackDescription } from './description.js';
+import { withTimeout } from '../util/with-timeout.js';
 
 const VIRTUAL_WIRE = 'tsndis.virtual-wire';
 
@@ -65,14 +66,6 @@ async function step<T>(where: string, op: () => Promise<T>): Promise<T> {
   } catch (e) {
     throw new RuntimeOperationError(`${where}: ${message(e)}`, { cause: e });
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 class Stacks implements BuiltStacks {

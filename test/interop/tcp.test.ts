@@ -29,6 +29,7 @@ import type { ConfigValue } from '../../src/ndis/index.js';
 import { assertClean } from '../support/hosts.js';
 import { nftablesLoss, nftablesLossDrops, tcpSink, tcpSource, type TransferResult } from '../support/linux-peer.js';
 import { Netns, interopSkipReason, uniqueName } from '../support/netns.js';
+import { withTimeout } from '../../src/util/with-timeout.js';
 
 const OUR_MAC = '02:00:00:00:7c:02';
 const KERNEL_MAC = '02:00:00:00:7c:01';
@@ -156,15 +157,6 @@ async function ipv6Ready(env: Env): Promise<void> {
   assert.ok(iface.v6.every((a) => a.state === AddressState.Preferred), 'DAD finished');
 }
 
-/** Rejects after `ms` (bounds every wait on the other side). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: no result within ${ms} ms`)), ms);
-  });
-  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
-}
-
 function rate(t: TestContext, what: string, r: TransferResult): void {
   t.diagnostic(`${what}: ${(r.bytes / MB).toFixed(1)} MB in ${r.seconds.toFixed(2)} s = ${((r.bytes * 8) / r.seconds / 1e6).toFixed(0)} Mbit/s`);
 }
@@ -193,7 +185,7 @@ async function linuxToTsndis(t: TestContext, env: Env, family: 4 | 6, bytes: num
   });
   try {
     const started = performance.now();
-    const [sent, received] = await within(Promise.all([tcpSource(env.ns, env.ours[family], port, bytes, 7, timeoutS), got]), (timeoutS + 10) * 1000, 'Linux → tsndis');
+    const [sent, received] = await withTimeout(Promise.all([tcpSource(env.ns, env.ours[family], port, bytes, 7, timeoutS), got]), (timeoutS + 10) * 1000, 'Linux → tsndis');
     const seconds = (performance.now() - started) / 1000;
     assert.equal(sent.bytes, bytes);
     assert.equal(received.bytes, bytes, 'tsndis received every byte');
@@ -242,7 +234,7 @@ async function tsndisToLinux(t: TestContext, env: Env, family: 4 | 6, bytes: num
         pump();
       });
     });
-    const [, received] = await within(Promise.all([sent, sink.done]), (timeoutS + 10) * 1000, 'tsndis → Linux');
+    const [, received] = await withTimeout(Promise.all([sent, sink.done]), (timeoutS + 10) * 1000, 'tsndis → Linux');
     const seconds = (performance.now() - started) / 1000;
     assert.equal(received.bytes, bytes, 'Linux received every byte');
     assert.equal(received.sha256, h.digest('hex'), 'SHA-256 equal on both ends');

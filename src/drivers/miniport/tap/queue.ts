@@ -216,9 +216,10 @@ class DirectReader {
   readable = true;
   fatal = 0;
 
-  constructor(fd: number, pool: NetBufferListPool) {
+  /** `buffers`: the slot table to fill (a worker-backed queue's own), else a new one. */
+  constructor(fd: number, pool: NetBufferListPool, buffers = new Array<NetBufferList | null>(pool.capacity).fill(null)) {
     this.fd = fd;
-    this.buffers = new Array<NetBufferList | null>(pool.capacity).fill(null);
+    this.buffers = buffers;
     for (let nbl = pool.allocate(); nbl !== null; nbl = pool.allocate()) {
       this.buffers[nbl.slot] = nbl;
       this.free.push(nbl);
@@ -277,8 +278,7 @@ export class TapPollQueue extends WorkerBackedQueue implements RxQueue {
   }
 
   protected takeAllBuffers(): void {
-    this.#reader = new DirectReader(this.fd, this.pool);
-    this.#reader.buffers.forEach((b, i) => (this.buffers[i] = b));
+    this.#reader = new DirectReader(this.fd, this.pool, this.buffers);
   }
 
   override get error(): number {
@@ -303,7 +303,6 @@ export class TapPollQueue extends WorkerBackedQueue implements RxQueue {
   }
 
   repost(nbl: NetBufferList): void {
-    this.buffers[nbl.slot] = nbl;
     this.#reader.repost(nbl);
   }
 

@@ -567,9 +567,9 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
       out['stack'] = nonZeroCounters(this.stack.counters);
       const tcp = this.stack.tcp;
       if (tcp instanceof TcpLayer) {
-        const engine: Record<string, number> = { connections: tcp.connectionCount, listeners: tcp.listeners().length };
-        for (const [k, v] of Object.entries(tcp.counters)) if (typeof v === 'number' && v !== 0) engine[k] = v;
-        out['tcp'] = engine;
+        // The connection and listener counts always, the counters when non-zero.
+        const { connections, listeners, ...counters } = tcp.stats();
+        out['tcp'] = { connections, listeners, ...Object.fromEntries(Object.entries(counters).filter(([, v]) => v !== 0)) };
       }
     }
     return out;

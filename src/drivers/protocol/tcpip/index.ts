@@ -158,7 +158,7 @@ export class TcpIpProtocol {
   netstat(): Record<string, unknown> {
     return {
       ...this.stack.snapshot(),
-      tcpEngine: { connections: this.tcp.connectionCount, listeners: this.tcp.listeners().length, ...this.tcp.counters.snapshot() },
+      tcpEngine: this.tcp.stats(),
     };
   }
 

@@ -53,6 +53,11 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     return this.#table.size;
   }
 
+  /** netstat's view of the engine: connections, listeners and every counter. */
+  stats(): Record<string, number> {
+    return { connections: this.connectionCount, listeners: this.listeners().length, ...this.counters.snapshot() };
+  }
+
   get halfOpenCount(): number {
     return this.#halfOpen;
   }

@@ -15,13 +15,10 @@
  * Needs root, /dev/net/tun, ip, ping and python3; otherwise it reports why it skipped.
  */
 import { existsSync } from 'node:fs';
-import { NdisRuntime } from '../src/core/runtime/runtime.js';
-import { RealScheduler } from '../src/core/time/scheduler.js';
-import type { TapAdapter } from '../src/drivers/miniport/tap/adapter.js';
-import { tapMiniport } from '../src/drivers/miniport/tap/index.js';
-import { TcpIpProtocol, type TcpConfig, type WskConnectionSocket } from '../src/drivers/protocol/tcpip/index.js';
+import type { TcpConfig, WskConnectionSocket } from '../src/drivers/protocol/tcpip/index.js';
 import { tcpSink, tcpSource } from '../test/support/linux-peer.js';
-import { Netns, uniqueName, which } from '../test/support/netns.js';
+import { which } from '../test/support/netns.js';
+import { TapTcpIpHost } from '../test/support/tap-tcpip-host.js';
 import { VethPair, kernelIperf3Throughput, kernelTcpThroughput, pingRttAsync, type ThroughputResult } from './kernel-tcp.js';
 
 export interface TcpBenchResult {
@@ -68,89 +65,65 @@ export function tcpBenchSkipReason(): string | null {
   return null;
 }
 
-/** One tsndis host on a TAP whose kernel side is in its own namespace, 198.18.124.2 ↔ .1. */
-export class TapHost {
-  readonly rt: NdisRuntime;
-  readonly ip: TcpIpProtocol;
-  readonly ns: Netns;
-  readonly tap: TapAdapter;
-  readonly #keepAlive: NodeJS.Timeout;
-
-  private constructor(rt: NdisRuntime, ip: TcpIpProtocol, ns: Netns, keepAlive: NodeJS.Timeout) {
-    this.rt = rt;
-    this.ip = ip;
-    this.ns = ns;
-    this.tap = rt.adapter('eth0').instance as TapAdapter;
-    this.#keepAlive = keepAlive;
+/**
+ * One tsndis host on a TAP whose kernel side is in its own namespace, 198.18.124.2 ↔ .1 (verifier off,
+ * bench TCP buffers, tsndis pinned in the kernel's neighbour table), checked to reach the kernel.
+ * `TSNDIS_BENCH_TAP` / `TSNDIS_BENCH_TCPIP` (JSON) add keywords for experiments.
+ */
+export async function benchHost(extraTapKeywords: Record<string, string | number | boolean> = {}): Promise<TapTcpIpHost> {
+  const host = await TapTcpIpHost.create({
+    name: 'bench',
+    tapKind: 'tcb',
+    ourMac: OUR_MAC,
+    kernelMac: KERNEL_MAC,
+    subnet: SUBNET,
+    tapKeywords: { ...(JSON.parse(process.env.TSNDIS_BENCH_TAP ?? '{}') as Record<string, string | number | boolean>), ...extraTapKeywords },
+    ipKeywords: JSON.parse(process.env.TSNDIS_BENCH_TCPIP ?? '{}') as Record<string, string | number | boolean>,
+    tcp: BENCH_TCP_CONFIG,
+    verifier: false,
+    pinNeighbor: true,
+  });
+  try {
+    await host.ready();
+    const r = await host.ip.stack.ping(KERNEL_IP, { count: 1, timeoutMs: 2000 });
+    if (r.received !== 1) throw new Error('tsndis cannot reach the kernel over the TAP');
+  } catch (e) {
+    await host.destroy();
+    throw e;
   }
+  return host;
+}
 
-  static async create(extraTapKeywords: Record<string, string | number | boolean> = {}): Promise<TapHost> {
-    const name = uniqueName('tcb');
-    // The TAP reader and the runtime's timers are unref'd: hold the event loop open meanwhile.
-    const keepAlive = setInterval(() => undefined, 1000);
-    const rt = new NdisRuntime({ name: 'bench', scheduler: new RealScheduler(), verifier: { enabled: false } });
-    rt.registerDriver(tapMiniport);
-    const ip = new TcpIpProtocol({ tcp: BENCH_TCP_CONFIG });
-    rt.registerDriver(ip.characteristics);
-    const tapKeywords = { ...(JSON.parse(process.env.TSNDIS_BENCH_TAP ?? '{}') as Record<string, string | number | boolean>), ...extraTapKeywords };
-    const ipKeywords = JSON.parse(process.env.TSNDIS_BENCH_TCPIP ?? '{}') as Record<string, string | number | boolean>;
-    await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords: { InterfaceName: name, NetworkAddress: OUR_MAC, ...tapKeywords } });
-    await rt.bindProtocol('eth0', 'tsndis.tcpip', { IPAddress: [`${OUR_IP}/24`], IPv6: false, ...ipKeywords });
-    await rt.startAdapter('eth0');
-    const ns = Netns.create();
-    ns.adopt(name, { mac: KERNEL_MAC, address: `${KERNEL_IP}/24` });
-    // Both neighbours pinned: no ARP inside the measurement.
-    ns.ip('neigh', 'replace', OUR_IP, 'lladdr', OUR_MAC, 'dev', name, 'nud', 'permanent');
-    const host = new TapHost(rt, ip, ns, keepAlive);
-    try {
-      // Wait (bounded) for the binding to run (restart completes from a work item), then for an answer.
-      const iface = ip.interface('eth0');
-      for (let i = 0; i < 100 && !iface.usable; i++) await sleep(20);
-      const r = await ip.stack.ping(KERNEL_IP, { count: 1, timeoutMs: 2000 });
-      if (r.received !== 1) throw new Error('tsndis cannot reach the kernel over the TAP');
-    } catch (e) {
-      await host.destroy();
-      throw e;
-    }
-    return host;
-  }
-
-  /** What tells whether the offloads carry the bulk: LSO sends, RSC units, TAP writes and reads. */
-  details(): Record<string, unknown> {
-    const s = this.ip.stack.counters;
-    const o = this.tap.offload.counters;
-    const t = this.ip.tcp.counters;
-    return {
-      tapWriteCalls: this.tap.counters.writeCalls,
-      tapTxLsoFrames: o.txLsoFrames,
-      tapTxLsoSegments: o.txLsoSegments,
-      tapRxCoalescedFrames: o.rxCoalescedFrames,
-      tapRxCoalescedSegments: o.rxCoalescedSegments,
-      framesIn: s.link.framesIn,
-      framesOut: s.link.framesOut,
-      txNoBuffer: s.link.txNoBuffer,
-      ipLsoSends: s.tcp.lsoSends,
-      softwareSegments: s.tcp.softwareSegments,
-      tcpInSegs: t.inSegs,
-      tcpCoalescedBuffers: t.coalescedBuffers,
-      tcpOutSegs: t.outSegs,
-      tcpLsoBuffers: t.lsoBuffers,
-      tcpRetransSegs: t.retransSegs,
-      tcpNoBuffers: t.noBuffers,
-      tcpAcksSent: t.acksSent,
-      tcpWindowUpdates: t.windowUpdatesSent,
-    };
-  }
-
-  async destroy(): Promise<void> {
-    this.ns.destroy();
-    await this.rt.shutdown();
-    clearInterval(this.#keepAlive);
-  }
+/** What tells whether the offloads carry the bulk: LSO sends, RSC units, TAP writes and reads. */
+function hostDetails(host: TapTcpIpHost): Record<string, unknown> {
+  const s = host.ip.stack.counters;
+  const tap = host.adapter;
+  const o = tap.offload.counters;
+  const t = host.ip.tcp.counters;
+  return {
+    tapWriteCalls: tap.counters.writeCalls,
+    tapTxLsoFrames: o.txLsoFrames,
+    tapTxLsoSegments: o.txLsoSegments,
+    tapRxCoalescedFrames: o.rxCoalescedFrames,
+    tapRxCoalescedSegments: o.rxCoalescedSegments,
+    framesIn: s.link.framesIn,
+    framesOut: s.link.framesOut,
+    txNoBuffer: s.link.txNoBuffer,
+    ipLsoSends: s.tcp.lsoSends,
+    softwareSegments: s.tcp.softwareSegments,
+    tcpInSegs: t.inSegs,
+    tcpCoalescedBuffers: t.coalescedBuffers,
+    tcpOutSegs: t.outSegs,
+    tcpLsoBuffers: t.lsoBuffers,
+    tcpRetransSegs: t.retransSegs,
+    tcpNoBuffers: t.noBuffers,
+    tcpAcksSent: t.acksSent,
+    tcpWindowUpdates: t.windowUpdatesSent,
+  };
 }
 
 /** Linux → tsndis: python3 source → discard server; the rate seen by tsndis (accept → FIN). */
-export async function linuxToTsndis(host: TapHost, bytes: number): Promise<ThroughputResult> {
+export async function linuxToTsndis(host: TapTcpIpHost, bytes: number): Promise<ThroughputResult> {
   const buf = new Uint8Array(1 << 20);
   let received = 0;
   let start = 0;
@@ -188,7 +161,7 @@ export async function linuxToTsndis(host: TapHost, bytes: number): Promise<Throu
 }
 
 /** tsndis → Linux: a tsndis client as fast as back-pressure allows → python3 sink; the sink's rate. */
-export async function tsndisToLinux(host: TapHost, bytes: number): Promise<ThroughputResult> {
+export async function tsndisToLinux(host: TapTcpIpHost, bytes: number): Promise<ThroughputResult> {
   const sink = await tcpSink(host.ns, KERNEL_IP, SINK_PORT, 120, false);
   const data = new Uint8Array(1 << 20);
   for (let i = 0; i < data.length; i++) data[i] = (i * 31 + (i >> 12)) & 0xff;
@@ -246,20 +219,20 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
   const tOut: number[] = [];
   const tRtt: number[] = [];
   const tRttBusy: number[] = [];
-  let host = await TapHost.create();
+  let host = await benchHost();
   try {
     const inBytes = await sized(seconds, (b) => linuxToTsndis(host, b));
     const outBytes = await sized(seconds, (b) => tsndisToLinux(host, b));
     for (let i = 0; i < repeats; i++) {
       // A fresh host per repeat: counters describe one transfer each way.
       await host.destroy();
-      host = await TapHost.create();
+      host = await benchHost();
       tIn.push((await linuxToTsndis(host, inBytes)).gbitPerSecond);
-      details['linuxToTsndis'] = host.details();
+      details['linuxToTsndis'] = hostDetails(host);
       await host.destroy();
-      host = await TapHost.create();
+      host = await benchHost();
       tOut.push((await tsndisToLinux(host, outBytes)).gbitPerSecond);
-      details['tsndisToLinux'] = host.details();
+      details['tsndisToLinux'] = hostDetails(host);
       tRtt.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT, PING_IDLE));
       tRttBusy.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT * 5, PING_BUSY));
       log(`tsndis TAP: in ${tIn[i]!.toFixed(2)} Gbit/s, out ${tOut[i]!.toFixed(2)} Gbit/s, ping ${tRtt[i]!.toFixed(3)} ms (busy ${tRttBusy[i]!.toFixed(3)} ms)`);
@@ -269,7 +242,7 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
   }
   const pRtt: number[] = [];
   const pRttBusy: number[] = [];
-  const poll = await TapHost.create({ ReaderMode: 'poll' });
+  const poll = await benchHost({ ReaderMode: 'poll' });
   try {
     for (let i = 0; i < repeats; i++) {
       pRtt.push(await pingRttAsync(poll.ns, OUR_IP, PING_COUNT, PING_IDLE));

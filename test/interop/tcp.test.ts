@@ -17,25 +17,22 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { NdisRuntime } from '../../src/core/runtime/runtime.js';
-import { RealScheduler } from '../../src/core/time/scheduler.js';
-import { ImpairmentFilterModule, impairmentFilter, type DirectionStats } from '../../src/drivers/filter/impairment/index.js';
-import { tapMiniport } from '../../src/drivers/miniport/tap/index.js';
+import type { NdisRuntime } from '../../src/core/runtime/runtime.js';
+import { impairmentFilter, type DirectionStats, type ImpairmentFilterModule } from '../../src/drivers/filter/impairment/index.js';
 import type { ReaderMode } from '../../src/drivers/miniport/tap/queue.js';
-import type { TapAdapter } from '../../src/drivers/miniport/tap/adapter.js';
-import { AddressState, TcpIpProtocol, startService, type TcpSocket } from '../../src/drivers/protocol/tcpip/index.js';
+import { startService, type TcpIpProtocol, type TcpSocket } from '../../src/drivers/protocol/tcpip/index.js';
 import { nonZeroCounters } from '../../src/drivers/protocol/tcpip/counters.js';
 import type { ConfigValue } from '../../src/ndis/index.js';
 import { assertClean } from '../support/hosts.js';
 import { nftablesLoss, nftablesLossDrops, tcpSink, tcpSource, type TransferResult } from '../support/linux-peer.js';
-import { Netns, interopSkipReason, uniqueName } from '../support/netns.js';
+import { interopSkipReason, type Netns } from '../support/netns.js';
+import { TapTcpIpHost } from '../support/tap-tcpip-host.js';
 import { withTimeout } from '../../src/util/with-timeout.js';
 
 const OUR_MAC = '02:00:00:00:7c:02';
 const KERNEL_MAC = '02:00:00:00:7c:01';
 const MB = 1_000_000;
 const BULK = 50 * MB;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
  * The impaired link, per direction of the filter (send = tsndis → Linux, receive = Linux → tsndis).
@@ -68,6 +65,7 @@ interface EnvOptions {
 }
 
 interface Env {
+  host: TapTcpIpHost;
   rt: NdisRuntime;
   ip: TcpIpProtocol;
   ns: Netns;
@@ -82,63 +80,42 @@ let serial = 0;
 
 async function setup(o: EnvOptions): Promise<Env> {
   const n = 200 + ((process.pid + serial++) % 50);
-  const v6 = `fd00:7c:${n.toString(16)}:`;
-  const tap = uniqueName('ttc');
-  // The TAP reader and the stack's timers are unref'd: hold the event loop open until cleanup.
-  const keepAlive = setInterval(() => undefined, 1000);
-  const rt = new NdisRuntime({ name: 'tcpHost', scheduler: new RealScheduler() });
-  rt.registerDriver(tapMiniport);
-  rt.registerDriver(impairmentFilter);
-  const ip = new TcpIpProtocol();
-  rt.registerDriver(ip.characteristics);
-  let ns: Netns | null = null;
+  const tapKeywords: Record<string, ConfigValue> = {};
+  if (o.offloads === 'none') tapKeywords['VnetHeader'] = false;
+  if (o.readerMode !== undefined) tapKeywords['ReaderMode'] = o.readerMode;
+  if (o.offloads === 'off') {
+    for (const k of ['*IPChecksumOffloadIPv4', '*TCPChecksumOffloadIPv4', '*TCPChecksumOffloadIPv6', '*UDPChecksumOffloadIPv4', '*UDPChecksumOffloadIPv6', '*LsoV2IPv4', '*LsoV2IPv6', '*RscIPv4', '*RscIPv6']) {
+      tapKeywords[k] = 0;
+    }
+  }
+  const host = await TapTcpIpHost.create({
+    name: 'tcpHost',
+    tapKind: 'ttc',
+    ourMac: OUR_MAC,
+    kernelMac: KERNEL_MAC,
+    subnet: `198.18.${n}`,
+    ...(o.ipv6 === true ? { subnet6: `fd00:7c:${n.toString(16)}:` } : {}),
+    tapKeywords,
+    filters: o.impaired === true ? [{ driver: impairmentFilter, keywords: IMPAIRMENT }] : [],
+  });
+  const env: Env = {
+    host,
+    rt: host.rt,
+    ip: host.ip,
+    ns: host.ns,
+    filter: o.impaired === true ? (host.filters[0] as ImpairmentFilterModule) : null,
+    ours: host.ours,
+    theirs: host.theirs,
+    cleanup: () => host.destroy(),
+  };
   try {
-    const keywords: Record<string, ConfigValue> = { InterfaceName: tap, NetworkAddress: OUR_MAC };
-    if (o.offloads === 'none') keywords['VnetHeader'] = false;
-    if (o.readerMode !== undefined) keywords['ReaderMode'] = o.readerMode;
-    if (o.offloads === 'off') {
-      for (const k of ['*IPChecksumOffloadIPv4', '*TCPChecksumOffloadIPv4', '*TCPChecksumOffloadIPv6', '*UDPChecksumOffloadIPv4', '*UDPChecksumOffloadIPv6', '*LsoV2IPv4', '*LsoV2IPv6', '*RscIPv4', '*RscIPv6']) {
-        keywords[k] = 0;
-      }
-    }
-    await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords });
-    let filter: ImpairmentFilterModule | null = null;
-    if (o.impaired === true) {
-      const [block] = await rt.attachFilter('eth0', 'tsndis.impairment', IMPAIRMENT);
-      filter = block!.instance as ImpairmentFilterModule;
-    }
-    await rt.bindProtocol('eth0', 'tsndis.tcpip', { IPAddress: [`198.18.${n}.2/24`], IPv6Address: o.ipv6 === true ? [`${v6}:2/64`] : [], IPv6: o.ipv6 === true });
-    await rt.startAdapter('eth0');
-    ns = Netns.create();
-    ns.adopt(tap, { mac: KERNEL_MAC, address: `198.18.${n}.1/24` });
-    if (o.ipv6 === true) {
-      // Netns.create turns IPv6 off everywhere; this interface needs it (nodad: usable at once).
-      ns.exec('sysctl', '-qw', `net.ipv6.conf.${tap}.disable_ipv6=0`);
-      ns.ip('addr', 'add', `${v6}:1/64`, 'dev', tap, 'nodad');
-    }
-    if (o.impaired === true) nftablesLoss(ns, NFT_LOSS_PERCENT);
-    const netns = ns;
-    const env: Env = {
-      rt,
-      ip,
-      ns: netns,
-      filter,
-      ours: { 4: `198.18.${n}.2`, 6: `${v6}:2` },
-      theirs: { 4: `198.18.${n}.1`, 6: `${v6}:1` },
-      async cleanup() {
-        netns.destroy();
-        await rt.shutdown();
-        clearInterval(keepAlive);
-      },
-    };
-    if (o.ipv6 === true) await ipv6Ready(env);
-    return env;
+    if (o.impaired === true) nftablesLoss(host.ns, NFT_LOSS_PERCENT);
+    if (o.ipv6 === true) assert.ok(await host.ready(), 'DAD finished');
   } catch (e) {
-    ns?.destroy();
-    await rt.shutdown();
-    clearInterval(keepAlive);
+    await host.destroy();
     throw e;
   }
+  return env;
 }
 
 function skip(t: TestContext): boolean {
@@ -148,13 +125,6 @@ function skip(t: TestContext): boolean {
     return true;
   }
   return false;
-}
-
-/** Waits (bounded) until our IPv6 addresses passed DAD. */
-async function ipv6Ready(env: Env): Promise<void> {
-  const iface = env.ip.interface('eth0');
-  for (let i = 0; i < 50 && iface.v6.some((a) => a.state !== AddressState.Preferred); i++) await sleep(100);
-  assert.ok(iface.v6.every((a) => a.state === AddressState.Preferred), 'DAD finished');
 }
 
 function rate(t: TestContext, what: string, r: TransferResult): void {
@@ -291,7 +261,7 @@ test('tcp interop: Linux → tsndis server, 50 MB over IPv4, TAP offloads on', {
   try {
     await linuxToTsndis(t, env, 4, BULK, 60);
     assert.ok(env.ip.tcp.counters.coalescedBuffers > 0, 'RSC super-frames reached TCP');
-    assert.equal((env.rt.adapter('eth0').instance as TapAdapter).readerMode, 'uv', "ReaderMode 'auto' on the main thread");
+    assert.equal(env.host.adapter.readerMode, 'uv', "ReaderMode 'auto' on the main thread");
   } finally {
     await finish(env);
   }

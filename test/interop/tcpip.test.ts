@@ -8,23 +8,23 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { test, type TestContext } from 'node:test';
-import { NdisRuntime } from '../../src/core/runtime/runtime.js';
-import { RealScheduler } from '../../src/core/time/scheduler.js';
-import { tapMiniport } from '../../src/drivers/miniport/tap/index.js';
-import { AddressState, TcpIpProtocol } from '../../src/drivers/protocol/tcpip/index.js';
+import type { NdisRuntime } from '../../src/core/runtime/runtime.js';
+import type { TcpIpProtocol } from '../../src/drivers/protocol/tcpip/index.js';
 import { assertClean } from '../support/hosts.js';
-import { Netns, interopSkipReason, uniqueName, waitExit } from '../support/netns.js';
+import { interopSkipReason, waitExit, type Netns } from '../support/netns.js';
+import { TapTcpIpHost } from '../support/tap-tcpip-host.js';
 
 const OUR_MAC = '02:00:00:00:6e:02';
 const KERNEL_MAC = '02:00:00:00:6e:01';
 const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** The host and the /24 and /64 prefixes its two sides share (tsndis .2 and :2, Linux .1 and :1). */
 interface Env {
+  host: TapTcpIpHost;
   rt: NdisRuntime;
   ip: TcpIpProtocol;
   ns: Netns;
-  tap: string;
   v4: string;
   v6: string;
   cleanup(): Promise<void>;
@@ -36,36 +36,8 @@ async function setup(): Promise<Env> {
   const n = 100 + ((process.pid + serial++) % 100);
   const v4 = `198.18.${n}`;
   const v6 = `fd00:${n.toString(16)}:`;
-  const tap = uniqueName('tip');
-  // The TAP reader and the runtime's timers do not keep Node alive (unref'd); while a test waits for
-  // packets only they are active, so hold the event loop open until cleanup.
-  const keepAlive = setInterval(() => undefined, 1000);
-  const rt = new NdisRuntime({ name: 'ipHost', scheduler: new RealScheduler() });
-  rt.registerDriver(tapMiniport);
-  const ip = new TcpIpProtocol();
-  rt.registerDriver(ip.characteristics);
-  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords: { InterfaceName: tap, NetworkAddress: OUR_MAC } });
-  await rt.bindProtocol('eth0', 'tsndis.tcpip', { IPAddress: [`${v4}.2/24`], IPv6Address: [`${v6}:2/64`] });
-  await rt.startAdapter('eth0');
-  const ns = Netns.create();
-  // Netns.create turns IPv6 off (quiet frame counts); this test wants it.
-  ns.exec('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=0', 'net.ipv6.conf.default.disable_ipv6=0');
-  ns.adopt(tap, { mac: KERNEL_MAC, address: `${v4}.1/24` });
-  ns.exec('sysctl', '-qw', `net.ipv6.conf.${tap}.disable_ipv6=0`);
-  ns.ip('addr', 'add', `${v6}:1/64`, 'dev', tap, 'nodad');
-  return {
-    rt,
-    ip,
-    ns,
-    tap,
-    v4,
-    v6,
-    async cleanup() {
-      ns.destroy();
-      await rt.shutdown();
-      clearInterval(keepAlive);
-    },
-  };
+  const host = await TapTcpIpHost.create({ name: 'ipHost', tapKind: 'tip', ourMac: OUR_MAC, kernelMac: KERNEL_MAC, subnet: v4, subnet6: v6 });
+  return { host, rt: host.rt, ip: host.ip, ns: host.ns, v4, v6, cleanup: () => host.destroy() };
 }
 
 function skip(t: TestContext): boolean {
@@ -82,13 +54,6 @@ function run(env: Env, cmd: string, ...args: string[]): Promise<string> {
   return env.ns.run(cmd, args, 20_000);
 }
 
-/** Waits (bounded) until our IPv6 addresses passed DAD. */
-async function ipv6Ready(env: Env): Promise<void> {
-  const iface = env.ip.interface('eth0');
-  for (let i = 0; i < 50 && iface.v6.some((a) => a.state !== AddressState.Preferred); i++) await sleep(100);
-  assert.ok(iface.v6.every((a) => a.state === AddressState.Preferred), 'DAD finished');
-}
-
 test('tcpip interop: Linux pings tsndis and tsndis pings Linux, IPv4 and IPv6', async (t) => {
   if (skip(t)) return;
   const env = await setup();
@@ -98,7 +63,7 @@ test('tcpip interop: Linux pings tsndis and tsndis pings Linux, IPv4 and IPv6', 
     const r4 = await env.ip.stack.ping(`${env.v4}.1`, { count: 3, intervalMs: 200, timeoutMs: 2000 });
     assert.deepEqual([r4.transmitted, r4.received], [3, 3]);
     for (const rtt of r4.rttMs) assert.ok(rtt !== null && rtt >= 0);
-    await ipv6Ready(env);
+    assert.ok(await env.host.ready(), 'DAD finished');
     const out6 = await run(env, 'ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', `${env.v6}:2`);
     assert.match(out6, /3 packets transmitted, 3 received/);
     const r6 = await env.ip.stack.ping(`${env.v6}:1`, { count: 3, intervalMs: 200, timeoutMs: 2000 });
@@ -150,7 +115,7 @@ test('tcpip interop: UDP echo both ways over IPv4 and IPv6 (Python in the namesp
   }
   const env = await setup();
   try {
-    await ipv6Ready(env);
+    assert.ok(await env.host.ready(), 'DAD finished');
     // tsndis → Linux: the kernel's echo server.
     for (const family of [4, 6] as const) {
       const server = env.ns.spawn(PYTHON, ['-c', ECHO_SERVER, String(family), '3']);

@@ -5,35 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { PassThroughFilterModule } from '../../../src/drivers/filter/passthrough/module.js';
-import { NdisMedium802_3, type FilterDriverCharacteristics, type NetBufferList } from '../../../src/ndis/index.js';
+import { reversingFilter, type ReversingModule } from '../../support/reversing-filter.js';
 import { assertClean, frame, macOf, makeHost, settle, shutdownAll, uniqueWire } from '../../support/hosts.js';
-
-class ReversingModule extends PassThroughFilterModule {
-  resourcesSeen = 0;
-  override receiveNetBufferLists(nbls: NetBufferList, port: number, count: number, flags: number): void {
-    if ((flags & 0x2) !== 0) this.resourcesSeen += count;
-    let reversed: NetBufferList | null = null;
-    for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
-      const next: NetBufferList | null = nbl.next;
-      nbl.next = reversed;
-      reversed = nbl;
-      nbl = next;
-    }
-    super.receiveNetBufferLists(reversed!, port, count, flags);
-  }
-}
-
-const reversingFilter = {
-  kind: 'filter',
-  name: 'test.reversing',
-  ndisVersion: { major: 6, minor: 30 },
-  filterType: 'modifying',
-  runType: 'optional',
-  filterClass: 'custom',
-  mediaTypes: [NdisMedium802_3],
-  module: ReversingModule,
-} as const satisfies FilterDriverCharacteristics;
 
 test('a filter relinking RESOURCES chains does not make the miniport lose buffers', async () => {
   const wire = uniqueWire();

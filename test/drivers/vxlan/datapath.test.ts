@@ -17,6 +17,7 @@ import {
   statusName,
 } from '../../../src/ndis/index.js';
 import { BROADCAST, assertClean, frame } from '../../support/hosts.js';
+import { reversingFilter, type ReversingModule } from '../../support/reversing-filter.js';
 import { PeerVtep, drain, freePorts, makeVxlanHost, until, vxlanDatagram, type VxlanHost } from './helpers.js';
 
 const PEER1_MAC = Uint8Array.of(0x02, 0, 0, 0, 0xa1, 0x01);
@@ -231,6 +232,20 @@ test('vxlan: an empty receive pool drops and counts (rcvNoBuffer); frames flow a
   assert.equal(drain(h.ep).length, 16);
   await inject(h, p1, vxlanDatagram(42, frame(h.mac, PEER1_MAC, 0x88b5, 46, 99)));
   assert.equal(drain(h.ep).length, 1);
+  await close();
+});
+
+test('vxlan: NBLs lent with RESOURCES all come back to the pool when a filter relinks the chain', async () => {
+  const { h, p1, close } = await fixture({ '*ReceiveBuffers': 16 });
+  h.rt.registerDriver(reversingFilter);
+  await h.rt.attachFilter('eth0', 'test.reversing');
+  const module = h.rt.adapter('eth0').filters.find((f) => f.driver.name === 'test.reversing')!.instance as ReversingModule;
+  // All 16 buffers taken before the DPC runs: one indication of 16 with NDIS_RECEIVE_FLAGS_RESOURCES.
+  for (let i = 0; i < 16; i++) h.vx.receiveDatagram(vxlanDatagram(42, frame(h.mac, PEER1_MAC, 0x88b5, 46, i)), '127.0.0.1', p1.port);
+  await until(() => h.ep.queued === 16);
+  assert.equal(module.resourcesSeen, 16);
+  assert.equal(h.vx.rxPool!.inUse, 0, 'every lent NBL went back, though the filter reversed the chain');
+  assert.equal(drain(h.ep).length, 16);
   await close();
 });
 

@@ -76,6 +76,7 @@ import { MAX_GSO_FRAME, TapOffload } from './offload.js';
 import { tapHardwareOffload } from './offload-caps.js';
 import { TapPollQueue, TapUvQueue, TapWorkerQueue, type ReaderMode, type RxQueue } from './queue.js';
 import { uvPollAvailable } from '../../../io/tun/uv-poll.js';
+import { LentIndication } from '../../common/receive-queue.js';
 
 const MAX_NBLS_PER_INDICATION = 256;
 const DPC_BUDGET_INDICATIONS = 4;
@@ -123,7 +124,8 @@ export class TapAdapter implements MiniportAdapter {
   #pausePending = false;
   #probe: NdisTimerObject | null = null;
   /** NBLs of a RESOURCES indication in progress. */
-  readonly #lent: (NetBufferList | null)[] = [];
+  readonly #lent = new LentIndication();
+  readonly #takeBack = (nbl: NetBufferList): void => this.#recycle(nbl);
 
   constructor(ndis: MiniportAdapterHandle) {
     this.ndis = ndis;
@@ -364,16 +366,7 @@ export class TapAdapter implements MiniportAdapter {
       this.#indicated += n;
     }
     if (resources) {
-      // Receivers may relink `next` while they hold the chain: remember the NBLs to take back.
-      let i = 0;
-      for (let nbl: NetBufferList | null = head; nbl !== null; nbl = nbl.next) this.#lent[i++] = nbl;
-      this.ndis.indicateReceiveNetBufferLists(head, 0, n, flags);
-      for (let k = 0; k < i; k++) {
-        const nbl = this.#lent[k]!;
-        this.#lent[k] = null;
-        nbl.next = null;
-        this.#recycle(nbl);
-      }
+      this.#lent.indicate(this.ndis, head, 0, n, flags, this.#takeBack);
     } else {
       this.ndis.indicateReceiveNetBufferLists(head, 0, n, flags);
     }

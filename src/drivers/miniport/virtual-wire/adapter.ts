@@ -66,6 +66,7 @@ import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords, softwareOfflo
 import { WireOffload } from './offload.js';
 import { VirtualWire, type WirePort } from './wire.js';
 import { stableMac } from '../../common/mac.js';
+import { LentIndication, ReceiveQueue } from '../../common/receive-queue.js';
 
 /** The offload keywords of this miniport: the standardized ones, every default 0 (offloads are opt-in). */
 export const VIRTUAL_WIRE_OFFLOAD_KEYWORDS = standardOffloadKeywords(false);
@@ -97,9 +98,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   /** Bytes a receive slot holds (a 64 KB unit with RSC). */
   #slotBytes = 0;
   /** Receive path: the chain being built from one sender's chain. */
-  #inHead: NetBufferList | null = null;
-  #inTail: NetBufferList | null = null;
-  #inCount = 0;
+  readonly #in = new ReceiveQueue();
   // LSO frames: gathered contiguous when the sender's data is not, then segmented or taken whole.
   #gather = new Uint8Array(0);
   readonly #span = new ByteSpan();
@@ -109,17 +108,17 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   #segBits = 0;
   #dpc: NdisDpc | null = null;
   #delayTimer: NdisTimerObject | null = null;
-  /** Frames copied in and waiting for the DPC (chained through `next`). */
-  #readyHead: NetBufferList | null = null;
-  #readyTail: NetBufferList | null = null;
-  #readyCount = 0;
+  /** Frames copied in and waiting for the DPC. */
+  readonly #ready = new ReceiveQueue();
   /** Frames held back by the wire's delay: arrival due times in `miniportReserved[0]`. */
   #delayed: NetBufferList[] = [];
   /** Indicated NBLs not yet returned. */
   #indicated = 0;
   #pausePending = false;
-  /** NBLs of a RESOURCES indication in progress. */
-  readonly #lent: (NetBufferList | null)[] = [];
+  readonly #lent = new LentIndication();
+  readonly #freeRx = (nbl: NetBufferList): void => {
+    this.#rxPool!.free(nbl);
+  };
 
   constructor(ndis: MiniportAdapterHandle) {
     this.ndis = ndis;
@@ -316,8 +315,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     const lossy = wire.lossy;
     const counters = wire.counters;
     const source = this.ndis;
-    this.#inHead = this.#inTail = null;
-    this.#inCount = 0;
+    this.#in.clear();
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
       if (nbl.status !== NDIS_STATUS_SUCCESS) continue;
       // The sender's offload requests: done here, on this adapter's copy.
@@ -356,17 +354,13 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         if (cs !== 0) rx.info.tcpIpChecksum = this.wireOffload.finishChecksums(cs, rnb.poolMdl!.bytes, rnb.poolMdl!.byteOffset, len);
         rx.sourceHandle = source;
         stats.countRcv(cls, len);
-        this.#append(rx);
+        this.#in.push(rx);
       }
     }
-    const head = this.#inHead as NetBufferList | null;
-    const tail = this.#inTail as NetBufferList | null;
-    const n = this.#inCount;
-    this.#inHead = this.#inTail = null;
-    this.#inCount = 0;
-    if (head === null) return;
+    if (this.#in.isEmpty) return;
     const delayMs = wire.delayMs;
     if (delayMs > 0) {
+      const head = this.#in.clear();
       const due = this.ndis.now() + delayMs;
       const wasEmpty = this.#delayed.length === 0;
       for (let rx: NetBufferList | null = head; rx !== null; ) {
@@ -379,18 +373,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       if (wasEmpty) this.#delayTimer!.set(delayMs);
       return;
     }
-    if (this.#readyTail === null) this.#readyHead = head;
-    else this.#readyTail.next = head;
-    this.#readyTail = tail;
-    this.#readyCount += n;
+    this.#ready.pushAll(this.#in);
     this.#dpc!.queue();
-  }
-
-  #append(rx: NetBufferList): void {
-    if (this.#inTail === null) this.#inHead = rx;
-    else this.#inTail.next = rx;
-    this.#inTail = rx;
-    this.#inCount++;
   }
 
   /** An LSO frame from the wire: whole, as an RSC unit, when RSC is on for its IP version; else segmented. */
@@ -421,7 +405,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       rnb.dataLength = len;
       rx.sourceHandle = this.ndis;
       stats.countRcv(cls, len);
-      this.#append(rx);
+      this.#in.push(rx);
       return;
     }
     this.#segCls = cls;
@@ -458,7 +442,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     rx.sourceHandle = this.ndis;
     this.eth.stats.countRcv(this.#segCls, length);
     this.wireOffload.counters.rxSegments++;
-    this.#append(rx);
+    this.#in.push(rx);
   };
 
   #releaseDelayed(): void {
@@ -468,10 +452,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     while (i < d.length && (d[i]!.miniportReserved[0] as number) <= now) {
       const nbl = d[i++]!;
       nbl.miniportReserved[0] = null;
-      if (this.#readyTail === null) this.#readyHead = nbl;
-      else this.#readyTail.next = nbl;
-      this.#readyTail = nbl;
-      this.#readyCount++;
+      this.#ready.push(nbl);
     }
     if (i > 0) {
       d.splice(0, i);
@@ -480,7 +461,6 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     if (d.length > 0) this.#delayTimer!.set(Math.max(0, (d[0]!.miniportReserved[0] as number) - now));
   }
 
-  /** The DPC: indicate what is ready, at most MAX_NBLS_PER_INDICATION per indication. */
   /**
    * The DPC: indicate what is ready, at most MAX_NBLS_PER_INDICATION per indication and
    * DPC_BUDGET_INDICATIONS indications per run (then it requeues itself, so other work gets a turn).
@@ -490,42 +470,20 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       this.#dropQueued();
       return;
     }
-    for (let budget = DPC_BUDGET_INDICATIONS; budget > 0 && this.#readyHead !== null; budget--) this.#indicateOne();
-    if (this.#readyHead !== null) this.#dpc!.queue();
+    for (let budget = DPC_BUDGET_INDICATIONS; budget > 0 && !this.#ready.isEmpty; budget--) this.#indicateOne();
+    if (!this.#ready.isEmpty) this.#dpc!.queue();
   }
 
   #indicateOne(): void {
-    const head = this.#readyHead!;
-    let n: number;
-    if (this.#readyCount <= MAX_NBLS_PER_INDICATION) {
-      // Everything fits in one indication: take the whole queue without walking it.
-      n = this.#readyCount;
-      this.#readyHead = this.#readyTail = null;
-    } else {
-      n = 1;
-      let tail = head;
-      while (tail.next !== null && n < MAX_NBLS_PER_INDICATION) {
-        tail = tail.next;
-        n++;
-      }
-      this.#readyHead = tail.next;
-      tail.next = null;
-    }
-    this.#readyCount -= n;
+    const ready = this.#ready;
+    const head = ready.take(MAX_NBLS_PER_INDICATION)!;
+    const n = ready.taken;
     const pool = this.#rxPool!;
     // Low on buffers: lend them only for the duration of the call.
     const resources = pool.available < pool.capacity >> 4;
-    let flags = NDIS_RECEIVE_FLAGS_PERFECT_FILTERED | NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL;
+    const flags = NDIS_RECEIVE_FLAGS_PERFECT_FILTERED | NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL;
     if (resources) {
-      flags |= NDIS_RECEIVE_FLAGS_RESOURCES;
-      // Receivers may relink `next` while they hold the chain: remember the NBLs to take back.
-      let i = 0;
-      for (let nbl: NetBufferList | null = head; nbl !== null; nbl = nbl.next) this.#lent[i++] = nbl;
-      this.ndis.indicateReceiveNetBufferLists(head, 0, n, flags);
-      for (let k = 0; k < i; k++) {
-        pool.free(this.#lent[k]!);
-        this.#lent[k] = null;
-      }
+      this.#lent.indicate(this.ndis, head, 0, n, flags | NDIS_RECEIVE_FLAGS_RESOURCES, this.#freeRx);
       return;
     }
     this.#indicated += n;
@@ -551,14 +509,12 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   #dropQueued(): void {
     const pool = this.#rxPool;
     if (pool === null) return;
-    for (let nbl = this.#readyHead; nbl !== null; ) {
+    for (let nbl = this.#ready.clear(); nbl !== null; ) {
       const next: NetBufferList | null = nbl.next;
       pool.free(nbl);
       this.eth.stats.rcvDiscards++;
       nbl = next;
     }
-    this.#readyHead = this.#readyTail = null;
-    this.#readyCount = 0;
     for (const nbl of this.#delayed) {
       nbl.miniportReserved[0] = null;
       pool.free(nbl);

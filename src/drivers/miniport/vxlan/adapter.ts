@@ -81,6 +81,7 @@ import { stableMac } from '../../common/mac.js';
 import { parseIPv4, parseRemotes, type VxlanEndpoint } from './endpoints.js';
 import { FdbLearn, ForwardingTable, type FdbEntry } from './fdb.js';
 import { VXLAN_HEADER_SIZE, VXLAN_UDP_PORT, VXLAN_VNI_MAX, VxlanHeaderError, checkVxlanHeader, vxlanVni, writeVxlanHeader } from './header.js';
+import { LentIndication, ReceiveQueue } from '../../common/receive-queue.js';
 
 /** Receive indications carry at most this many NBLs; the DPC requeues itself for the rest. */
 const MAX_NBLS_PER_INDICATION = 256;
@@ -282,9 +283,12 @@ export class VxlanAdapter implements MiniportAdapter {
 
   // Receive
   #rxPool: NetBufferListPool | null = null;
-  #readyHead: NetBufferList | null = null;
-  #readyTail: NetBufferList | null = null;
-  #readyCount = 0;
+  /** Frames decapsulated and waiting for the DPC. */
+  readonly #ready = new ReceiveQueue();
+  readonly #lent = new LentIndication();
+  readonly #freeRx = (nbl: NetBufferList): void => {
+    this.#rxPool!.free(nbl);
+  };
   #indicated = 0;
 
   // Transmit: encapsulation slots (one slab, one Mdl per slot for word copies), the wait FIFO and the
@@ -768,10 +772,7 @@ export class VxlanAdapter implements MiniportAdapter {
     rx.sourceHandle = this.ndis;
     stats.countRcv(cls, frameLen);
     c.rxAccepted++;
-    if (this.#readyTail === null) this.#readyHead = rx;
-    else this.#readyTail.next = rx;
-    this.#readyTail = rx;
-    this.#readyCount++;
+    this.#ready.push(rx);
     this.#dpc!.queue();
   };
 
@@ -819,43 +820,27 @@ export class VxlanAdapter implements MiniportAdapter {
     if (!running) {
       this.#dropQueued();
     } else {
-      for (let budget = DPC_BUDGET_INDICATIONS; budget > 0 && this.#readyHead !== null; budget--) this.#indicateOne();
-      if (this.#readyHead !== null) this.#dpc!.queue();
+      for (let budget = DPC_BUDGET_INDICATIONS; budget > 0 && !this.#ready.isEmpty; budget--) this.#indicateOne();
+      if (!this.#ready.isEmpty) this.#dpc!.queue();
     }
     this.#checkPauseComplete();
   }
 
   #indicateOne(): void {
-    const head = this.#readyHead!;
-    let n: number;
-    if (this.#readyCount <= MAX_NBLS_PER_INDICATION) {
-      n = this.#readyCount;
-      this.#readyHead = this.#readyTail = null;
-    } else {
-      n = 1;
-      let tail = head;
-      while (tail.next !== null && n < MAX_NBLS_PER_INDICATION) {
-        tail = tail.next;
-        n++;
-      }
-      this.#readyHead = tail.next;
-      tail.next = null;
-    }
-    this.#readyCount -= n;
+    const ready = this.#ready;
+    const head = ready.take(MAX_NBLS_PER_INDICATION)!;
+    const n = ready.taken;
     const pool = this.#rxPool!;
     // Low on buffers: lend them only for the duration of the call.
     const resources = pool.available < pool.capacity >> 4;
-    let flags = NDIS_RECEIVE_FLAGS_PERFECT_FILTERED | NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL;
-    if (resources) flags |= NDIS_RECEIVE_FLAGS_RESOURCES;
-    else this.#indicated += n;
-    this.ndis.indicateReceiveNetBufferLists(head, 0, n, flags);
+    const flags = NDIS_RECEIVE_FLAGS_PERFECT_FILTERED | NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL;
     if (resources) {
-      for (let nbl: NetBufferList | null = head; nbl !== null; ) {
-        const next: NetBufferList | null = nbl.next;
-        pool.free(nbl);
-        nbl = next;
-      }
+      // Taken back NBL by NBL: receivers may relink `next` while they hold the chain.
+      this.#lent.indicate(this.ndis, head, 0, n, flags | NDIS_RECEIVE_FLAGS_RESOURCES, this.#freeRx);
+      return;
     }
+    this.#indicated += n;
+    this.ndis.indicateReceiveNetBufferLists(head, 0, n, flags);
   }
 
   /** MiniportReturnNetBufferLists. */
@@ -882,15 +867,13 @@ export class VxlanAdapter implements MiniportAdapter {
   #dropQueued(): void {
     const pool = this.#rxPool;
     if (pool === null) return;
-    for (let nbl = this.#readyHead; nbl !== null; ) {
+    for (let nbl = this.#ready.clear(); nbl !== null; ) {
       const next: NetBufferList | null = nbl.next;
       pool.free(nbl);
       this.counters.rxDroppedQueued++;
       this.eth.stats.rcvDiscards++;
       nbl = next;
     }
-    this.#readyHead = this.#readyTail = null;
-    this.#readyCount = 0;
   }
 
   // ---------------------------------------------------------------------------------------------

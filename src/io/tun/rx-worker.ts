@@ -40,6 +40,29 @@ function fatal(errno: number): void {
   Atomics.notify(control, CTRL_DOORBELL);
 }
 
+const READABLE = 1;
+const AGAIN = 0;
+const FATAL = -1;
+
+/** Waits up to 100 ms for the fd to be readable: READABLE, AGAIN (timeout or EINTR), or FATAL (reported). */
+function pollReadable(): number {
+  pfd[6] = 0;
+  pfd[7] = 0;
+  const ready = c.poll(pfd, 1, 100);
+  if (ready < 0) {
+    if (c.errno() === EINTR) return AGAIN;
+    fatal(c.errno());
+    return FATAL;
+  }
+  if (ready === 0) return AGAIN;
+  const revents = pfd[6]! | (pfd[7]! << 8);
+  if ((revents & (POLLERR | POLLHUP | POLLNVAL)) !== 0 && (revents & POLLIN) === 0) {
+    fatal(-revents);
+    return FATAL;
+  }
+  return READABLE;
+}
+
 if (data.mode === 'poll') runPoll();
 else run();
 
@@ -50,20 +73,9 @@ function runPoll(): void {
       Atomics.wait(control, CTRL_ARMED, 0, 100);
       continue;
     }
-    pfd[6] = 0;
-    pfd[7] = 0;
-    const ready = c.poll(pfd, 1, 100);
-    if (ready < 0) {
-      if (c.errno() === EINTR) continue;
-      fatal(c.errno());
-      return;
-    }
-    if (ready === 0) continue;
-    const revents = pfd[6]! | (pfd[7]! << 8);
-    if ((revents & (POLLERR | POLLHUP | POLLNVAL)) !== 0 && (revents & POLLIN) === 0) {
-      fatal(-revents);
-      return;
-    }
+    const r = pollReadable();
+    if (r === FATAL) return;
+    if (r === AGAIN) continue;
     Atomics.store(control, CTRL_ARMED, 0);
     Atomics.add(control, CTRL_DOORBELL, 1);
     Atomics.notify(control, CTRL_DOORBELL);
@@ -80,20 +92,9 @@ function run(): void {
       if (Atomics.load(control, CTRL_FREE_TAIL) === freeHead) Atomics.wait(control, CTRL_FREE_BELL, bell, 100);
       continue;
     }
-    pfd[6] = 0;
-    pfd[7] = 0;
-    const ready = c.poll(pfd, 1, 100);
-    if (ready < 0) {
-      if (c.errno() === EINTR) continue;
-      fatal(c.errno());
-      return;
-    }
-    if (ready === 0) continue;
-    const revents = pfd[6]! | (pfd[7]! << 8);
-    if ((revents & (POLLERR | POLLHUP | POLLNVAL)) !== 0 && (revents & POLLIN) === 0) {
-      fatal(-revents);
-      return;
-    }
+    const r = pollReadable();
+    if (r === FATAL) return;
+    if (r === AGAIN) continue;
     let fillTail = Atomics.load(control, CTRL_FILL_TAIL);
     const freeTail = Atomics.load(control, CTRL_FREE_TAIL);
     let n = 0;

@@ -115,6 +115,29 @@ class CopyPool {
   }
 }
 
+/**
+ * Send completions and receive returns carry the filter's own copies mixed with NBLs that belong to
+ * others: frees the copies (marked by the filter's SourceHandle) and returns the rest, in order.
+ */
+function freeOwnCopies(port: { readonly copies: CopyPool; ownOutstanding: number } | null, self: FilterModuleHandle, nbls: NetBufferList): NetBufferList | null {
+  let head: NetBufferList | null = null;
+  let tail: NetBufferList | null = null;
+  for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
+    const next: NetBufferList | null = nbl.next;
+    nbl.next = null;
+    if (port !== null && nbl.sourceHandle === self) {
+      port.copies.free(nbl);
+      port.ownOutstanding--;
+    } else {
+      if (tail === null) head = nbl;
+      else tail.next = nbl;
+      tail = nbl;
+    }
+    nbl = next;
+  }
+  return head;
+}
+
 /** The send side: frames go down in chains, given-up originals complete up. */
 class SendPort implements FramePort {
   readonly #ndis: FilterModuleHandle;
@@ -395,22 +418,7 @@ export class ImpairmentFilterModule extends PassThroughFilterModule {
 
   /** Filter copies are freed here; everything else goes on up. */
   override sendNetBufferListsComplete(nbls: NetBufferList, flags: number): void {
-    const port = this.#sendPort;
-    let head: NetBufferList | null = null;
-    let tail: NetBufferList | null = null;
-    for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
-      const next: NetBufferList | null = nbl.next;
-      nbl.next = null;
-      if (port !== null && nbl.sourceHandle === this.ndis) {
-        port.copies.free(nbl);
-        port.ownOutstanding--;
-      } else {
-        if (tail === null) head = nbl;
-        else tail.next = nbl;
-        tail = nbl;
-      }
-      nbl = next;
-    }
+    const head = freeOwnCopies(this.#sendPort, this.ndis, nbls);
     if (head !== null) this.ndis.sendNetBufferListsComplete(head, flags);
     this.#maybeCompletePause();
   }
@@ -490,22 +498,7 @@ export class ImpairmentFilterModule extends PassThroughFilterModule {
 
   /** Filter copies are freed here; everything else goes on down. */
   override returnNetBufferLists(nbls: NetBufferList, returnFlags: number): void {
-    const port = this.#receivePort;
-    let head: NetBufferList | null = null;
-    let tail: NetBufferList | null = null;
-    for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
-      const next: NetBufferList | null = nbl.next;
-      nbl.next = null;
-      if (port !== null && nbl.sourceHandle === this.ndis) {
-        port.copies.free(nbl);
-        port.ownOutstanding--;
-      } else {
-        if (tail === null) head = nbl;
-        else tail.next = nbl;
-        tail = nbl;
-      }
-      nbl = next;
-    }
+    const head = freeOwnCopies(this.#receivePort, this.ndis, nbls);
     if (head !== null) this.ndis.returnNetBufferLists(head, returnFlags);
     this.#maybeCompletePause();
   }

@@ -65,6 +65,15 @@ function timedOut(t: Tcb): TcpError {
   return new TcpError(t.softError ?? 'ETIMEDOUT');
 }
 
+/** The SYN (or SYN-ACK) again, with the timer backed off. */
+function retransmitSyn(t: Tcb): void {
+  t.retries++;
+  t.synRetransmitted = true;
+  t.counters.synRetransmits++;
+  t.rtt.backOff();
+  sendSyn(t);
+}
+
 function retransmitTimeout(t: Tcb, now: number): void {
   const cfg = t.config;
   switch (t.st) {
@@ -73,11 +82,7 @@ function retransmitTimeout(t: Tcb, now: number): void {
         t.terminate(timedOut(t));
         return;
       }
-      t.retries++;
-      t.synRetransmitted = true;
-      t.counters.synRetransmits++;
-      t.rtt.backOff();
-      sendSyn(t);
+      retransmitSyn(t);
       return;
     case St.SynReceived:
       if (t.retries >= cfg.synAckRetries) {
@@ -85,11 +90,7 @@ function retransmitTimeout(t: Tcb, now: number): void {
         t.terminate(t.passive ? null : timedOut(t));
         return;
       }
-      t.retries++;
-      t.synRetransmitted = true;
-      t.counters.synRetransmits++;
-      t.rtt.backOff();
-      sendSyn(t);
+      retransmitSyn(t);
       return;
     case St.Closed:
     case St.Listen:

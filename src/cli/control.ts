@@ -19,7 +19,7 @@ import { rmSync } from 'node:fs';
 import type { BuiltStacks } from '../config/index.js';
 import type { NdisRuntime } from '../core/runtime/runtime.js';
 import { BUILTIN_DRIVERS } from '../drivers/builtin.js';
-import { TcpIpProtocol } from '../drivers/protocol/tcpip/index.js';
+import { tcpipOf } from './tcpip-hosts.js';
 import type { ConfigValue } from '../ndis/driver-api.js';
 
 export type ControlRequest =
@@ -65,9 +65,10 @@ export async function handleControl(stacks: BuiltStacks, req: ControlRequest): P
       case 'netstat': {
         if (req.host !== undefined && !stacks.hosts.has(req.host)) throw new Error(`no host '${req.host}'`);
         const hosts: { name: string; netstat: Record<string, unknown> }[] = [];
-        for (const [name, h] of stacks.hosts) {
+        for (const name of stacks.hosts.keys()) {
           if (req.host !== undefined && name !== req.host) continue;
-          for (const p of h.protocols.values()) if (p instanceof TcpIpProtocol) hosts.push({ name, netstat: p.netstat() });
+          const ip = tcpipOf(stacks, name);
+          if (ip !== null) hosts.push({ name, netstat: ip.netstat() });
         }
         if (hosts.length === 0) throw new Error(req.host === undefined ? 'no host runs tsndis.tcpip' : `host '${req.host}' does not run tsndis.tcpip`);
         return { ok: true, hosts };

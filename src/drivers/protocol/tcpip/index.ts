@@ -18,7 +18,7 @@
  * `await protocol.whenBound('eth0')` resolved; the TCP engine plugs in with
  * `protocol.stack.attachTcp(engine)` and talks to `protocol.stack.tcpHost`.
  */
-import { NdisMedium802_3, type KeywordSchema, type ProtocolBindingHandle, type ProtocolDriverCharacteristics } from '../../../ndis/index.js';
+import { NdisMedium802_3, type BindParameters, type ConfigurationReader, type KeywordSchema, type NdisStatus, type ProtocolBindingHandle, type ProtocolDriverCharacteristics } from '../../../ndis/index.js';
 import { TcpIpBinding } from './binding.js';
 import type { IpInterface } from './interface.js';
 import { TcpIpStack, type StackOptions } from './stack.js';
@@ -66,6 +66,9 @@ export const TCPIP_KEYWORDS: KeywordSchema = {
   NeighborQueueLength: { type: 'int', description: 'packets held per unresolved neighbour (the oldest is dropped beyond; a 64 KiB datagram is 45 fragments)', default: 64, min: 1, max: 4096 },
   RetransTimerMs: { type: 'int', description: 'between ARP/ND solicitations (RFC 4861 RetransTimer)', default: 1000, min: 10, max: 600000 },
   ReachableTimeMs: { type: 'int', description: 'RFC 4861 BaseReachableTime', default: 30000, min: 100, max: 3600000 },
+  // Stack-wide (the TCP engine's), so without a schema default: only a binding that gives them changes them.
+  TcpRstRateLimit: { type: 'int', description: 'RSTs a second sent in answer to unexpected segments (no connection…), stack-wide; 0: no limit (default 200)', min: 0, max: 1000000 },
+  TcpRstBurst: { type: 'int', description: 'RSTs that may go out at once before TcpRstRateLimit applies, stack-wide (default 50)', min: 1, max: 1000000 },
 };
 
 export class TcpIpProtocol {
@@ -95,6 +98,10 @@ export class TcpIpProtocol {
       constructor(handle: ProtocolBindingHandle) {
         super(handle, stack, (b) => self.#bound(b), (b) => self.bindings.delete(b.adapterName));
       }
+      override bindAdapter(params: BindParameters): NdisStatus {
+        self.#stackKeywords(params.keywords);
+        return super.bindAdapter(params);
+      }
     }
     this.characteristics = {
       kind: 'protocol',
@@ -106,6 +113,15 @@ export class TcpIpProtocol {
       keywords: TCPIP_KEYWORDS,
       binding: Binding,
     };
+  }
+
+  /** Keywords that set the whole stack: applied when a binding gives them (the last one bound wins). */
+  #stackKeywords(k: ConfigurationReader): void {
+    const rate = k.read('TcpRstRateLimit');
+    const burst = k.read('TcpRstBurst');
+    if (rate === undefined && burst === undefined) return;
+    const now = this.tcp.rstRateLimit;
+    this.tcp.setRstRateLimit(k.readInt('TcpRstRateLimit', now.ratePerSecond, 0, 1_000_000), k.readInt('TcpRstBurst', now.burst, 1, 1_000_000));
   }
 
   #log(level: 'warn' | 'error', message: string): void {

@@ -206,6 +206,14 @@ export interface TcpConfig {
   challengeAcksPerSecond: number;
   /** Minimum gap between answers to out-of-window pure ACKs/SYNs (per connection). */
   outOfWindowAckIntervalMs: number;
+  /**
+   * RSTs a second the engine sends in answer to unexpected segments (no connection, an ACK to a
+   * listener, an unacceptable ACK in SYN-SENT/SYN-RECEIVED), and how many at once: a token bucket for
+   * the whole engine (FreeBSD's icmplim: 200 a second). 0: no limit. Aborts (`abort()`, data after
+   * close, timeouts) are never limited.
+   */
+  rstRateLimit: number;
+  rstBurst: number;
   ephemeralPortMin: number;
   ephemeralPortMax: number;
   /** Advertised MSS override (0: route MTU − IP header − 20). */
@@ -248,6 +256,8 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   maxSackRanges: 16,
   challengeAcksPerSecond: 10,
   outOfWindowAckIntervalMs: 500,
+  rstRateLimit: 200,
+  rstBurst: 50,
   ephemeralPortMin: 49152,
   ephemeralPortMax: 65535,
   mss: 0,
@@ -292,6 +302,9 @@ export function resolveTcpConfig(partial: Partial<TcpConfig> = {}): Readonly<Tcp
   positive('maxSackRanges', c.maxSackRanges, 1, 256);
   positive('challengeAcksPerSecond', c.challengeAcksPerSecond, 0, 1e6);
   positive('outOfWindowAckIntervalMs', c.outOfWindowAckIntervalMs, 0, 60_000);
+  positive('rstRateLimit', c.rstRateLimit, 0, 1e6);
+  positive('rstBurst', c.rstBurst, 1, 1e6);
+  if (!Number.isInteger(c.rstBurst)) throw new RangeError(`TcpConfig.rstBurst must be an integer, got ${String(c.rstBurst)}`);
   positive('ephemeralPortMin', c.ephemeralPortMin, 1, 65535);
   positive('ephemeralPortMax', c.ephemeralPortMax, c.ephemeralPortMin, 65535);
   positive('mss', c.mss, 0, 65495);

@@ -63,6 +63,8 @@ export class TcpCounters {
   challengeAcksSuppressed = 0;
   /** Out-of-window answers suppressed by the rate limit (pure ACKs and SYNs only). */
   outOfWindowAcksSuppressed = 0;
+  /** RSTs in answer to unexpected segments not sent: the engine's RST bucket was empty (`rstRateLimit`). */
+  rstsSuppressed = 0;
   /** Out-of-order data dropped because the assembler had no free range. */
   assemblerFull = 0;
   /** Bytes beyond the advertised window, trimmed. */

@@ -47,7 +47,8 @@
  * (receiver blocks from the assembler, sender scoreboard with RFC 6675-style recovery), timestamps +
  * PAWS; RTO per RFC 6298 with backoff and Karn; NewReno (RFC 6582) and CUBIC (RFC 9438, default);
  * Nagle (Minshall variant), delayed ACK, receiver and sender SWS avoidance, persist timer, keepalive,
- * window validation after idle; RFC 5961 (challenge ACKs, rate limited, ACK validation); RFC 6528 ISNs
+ * window validation after idle; RFC 5961 (challenge ACKs, rate limited, ACK validation); RSTs answering unexpected
+ * segments through a token bucket (`rstRateLimit`, `rstBurst`); RFC 6528 ISNs
  * (SipHash-2-4); SYN-flood bounds (per listener and total half-open caps, backlog) with SYN cookies
  * beyond them (RFC 4987; options ride in the timestamp echo; `synCookies: false` drops instead); LSO (one buffer of
  * up to `route.lsoMaxPayload` bytes, `mss` passed to `transmit`) and RSC input; ICMP errors (PMTU,

@@ -13,6 +13,7 @@ import { icmpArrives } from './icmp.js';
 import { INPUT_REOPEN, acceptCookie, acceptSyn, segmentArrives, startConnect } from './input.js';
 import { FlowHasher, HashDomain } from './isn.js';
 import { Listener, type ListenerOwner } from './listener.js';
+import { TokenBucket } from './rate-limit.js';
 import { ACK, RST, SYN, Segment } from './segment.js';
 import { seqAdd } from './seq.js';
 import { St } from './state.js';
@@ -35,6 +36,8 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
   readonly #view = new TcpView();
   readonly #reader = new TcpOptionReader();
   readonly #pool = new Map<number, Uint8Array[]>();
+  /** RSTs in answer to unexpected segments (`rstRateLimit`, `rstBurst`). */
+  readonly #rsts: TokenBucket;
   #busy = 0;
   #halfOpen = 0;
   #timeWait = 0;
@@ -46,6 +49,20 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     this.config = resolveTcpConfig(config);
     this.hasher = new FlowHasher(() => host.random32());
     this.#table = new ConnectionTable(this.hasher);
+    this.#rsts = new TokenBucket(this.config.rstRateLimit, this.config.rstBurst);
+  }
+
+  /** The RST bucket's rate (a second; 0: no limit) and burst. */
+  get rstRateLimit(): { ratePerSecond: number; burst: number } {
+    return { ratePerSecond: this.#rsts.ratePerSecond, burst: this.#rsts.burst };
+  }
+
+  /**
+   * Changes the RST bucket (the protocol's `TcpRstRateLimit` / `TcpRstBurst` keywords); it starts full.
+   * Throws RangeError for a negative rate or a burst below 1.
+   */
+  setRstRateLimit(ratePerSecond: number, burst: number = this.#rsts.burst): void {
+    this.#rsts.configure(ratePerSecond, burst);
   }
 
   /** Connections in the table (half-open and TIME-WAIT included). */
@@ -311,8 +328,9 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     return t;
   }
 
-  /** RFC 9293 §3.10.7.1: the reset for a segment that has no connection. */
+  /** RFC 9293 §3.10.7.1: the reset for a segment that has no connection (rate limited). */
   #resetFor(flow: TcpFlow, seg: Segment): void {
+    if (!this.allowReset()) return;
     const f = ownFlow(flow.family, flow.localAddress, seg.dstPort, flow.remoteAddress, seg.srcPort);
     if (this.host.route(f) === null) {
       this.counters.noRoute++;
@@ -499,6 +517,12 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
   }
 
   // ---- TcbOwner / ListenerOwner --------------------------------------------------------------------
+
+  allowReset(): boolean {
+    if (this.#rsts.take(this.host.now())) return true;
+    this.counters.rstsSuppressed++;
+    return false;
+  }
 
   takeBuffer(size: number): Uint8Array {
     const spare = this.#pool.get(size);

@@ -186,8 +186,12 @@ export function sendReset(t: Tcb): void {
   if (emit(t, t.sndMax, RST | ACK, 0, 0, 0, 0)) t.counters.outRsts++;
 }
 
-/** A bare RST with sequence number `seq` (an unacceptable ACK in SYN-SENT/SYN-RECEIVED, RFC 9293 §3.10.7.3). */
+/**
+ * A bare RST with sequence number `seq` (an unacceptable ACK in SYN-SENT/SYN-RECEIVED, RFC 9293
+ * §3.10.7.3): an answer to a segment, so it goes through the engine's RST rate limit.
+ */
 export function sendResetSeq(t: Tcb, seq: number): void {
+  if (!t.owner.allowReset()) return;
   if (!t.refreshRoute()) {
     t.counters.noRoute++;
     return;

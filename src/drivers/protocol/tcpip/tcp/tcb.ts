@@ -35,6 +35,8 @@ export interface TcbOwner {
   enterTimeWait(): boolean;
   leaveTimeWait(): void;
   callbackError(error: unknown, where: string): void;
+  /** May a RST answering an unexpected segment go out now? (rate limit; counts it when not) */
+  allowReset(): boolean;
   /** Brackets engine work (reentrancy guard for `input`). */
   enter(): void;
   leave(): void;

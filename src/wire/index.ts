@@ -15,7 +15,7 @@
  *   the bytes written; it throws RangeError/TypeError for an impossible Repr (a caller bug). Transport
  *   emitters checksum the payload, so the payload must be in place first.
  *
- * Not supported: IPv4 option semantics (carried as bytes), IPv6 jumbograms, AH/ESP, stacked VLAN
+ * Not supported: IPv4 option semantics (walked and checked, carried as bytes), IPv6 jumbograms, AH/ESP, stacked VLAN
  * tags, non-Ethernet link-layer addresses in ARP and NDP, ICMP types without a Repr (redirect,
  * parameter problem, router renumbering…) beyond their common header.
  */

@@ -1,6 +1,7 @@
 /**
- * IPv4 headers (RFC 791), options included but never interpreted: the view exposes where they are
- * and how long they are; the Repr carries them as raw bytes.
+ * IPv4 headers (RFC 791). Options are walked and checked for structure (`Ipv4OptionReader`,
+ * `checkIpv4Options`) but not interpreted: the view exposes where they are and how long they are; the
+ * Repr carries them as raw bytes.
  *
  * ```
  *  0        1        2        3
@@ -14,7 +15,7 @@
  * `check()` accepts trailing bytes after `totalLength` (Ethernet padding): the payload is
  * `payloadLength` bytes from `payloadOffset`, never "the rest of the frame".
  */
-import { inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
+import { EMPTY, inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
 import { internetChecksum, verifyChecksum } from './checksum.js';
 import { WireError } from './error.js';
 import { WireView } from './view.js';
@@ -207,6 +208,101 @@ export class Ipv4View extends WireView {
   }
 }
 
+/** Option kinds (copy flag, class and number in one octet) the walk knows more about than their length. */
+export const Ipv4OptionKind = {
+  EndOfList: 0,
+  Nop: 1,
+  RecordRoute: 7,
+  Timestamp: 68,
+  LooseSourceRoute: 131,
+  StrictSourceRoute: 137,
+  RouterAlert: 148,
+} as const;
+
+/**
+ * Iterates over IPv4 options without allocating, like `TcpOptionReader`: `reset()` it on a checked
+ * view's `optionsOffset`/`optionsLength`, then `while (r.next()) { … }` and look at `r.error`. Each
+ * option `next()` returns lies within the options area. End-of-list is returned and ends the walk
+ * with no error (what follows is padding); no-operation is one byte; every other option needs a length
+ * octet of at least 2 that keeps it inside the area. As Linux's ip_options_compile does, record route
+ * and the source routes need a length ≥ 3 and a pointer ≥ 4, timestamps a length ≥ 4 and a pointer
+ * ≥ 5. A broken option stops the walk with `Malformed`. At most `length` turns.
+ */
+export class Ipv4OptionReader {
+  #b: Uint8Array = EMPTY;
+  #at = 0;
+  #end = 0;
+  /** The option just returned by `next()`: its kind, absolute offset and length in bytes. */
+  kind = 0;
+  offset = 0;
+  length = 0;
+  /** Why iteration stopped early, or 0. */
+  error: WireError | 0 = 0;
+
+  /** Starts over on `length` option bytes at `offset`. */
+  reset(bytes: Uint8Array, offset: number, length: number): this {
+    const ok = inBounds(bytes, offset, length);
+    this.#b = bytes;
+    this.#at = offset;
+    this.#end = ok ? offset + length : offset;
+    this.error = ok ? 0 : WireError.Truncated;
+    this.kind = 0;
+    this.offset = offset;
+    this.length = 0;
+    return this;
+  }
+
+  next(): boolean {
+    const b = this.#b;
+    const at = this.#at;
+    if (at >= this.#end) return false;
+    const kind = b[at]!;
+    this.kind = kind;
+    this.offset = at;
+    if (kind === Ipv4OptionKind.EndOfList || kind === Ipv4OptionKind.Nop) {
+      this.length = 1;
+      this.#at = kind === Ipv4OptionKind.EndOfList ? this.#end : at + 1;
+      return true;
+    }
+    if (this.#end - at < 2) return this.#fail();
+    const len = b[at + 1]!;
+    if (len < 2 || len > this.#end - at) return this.#fail();
+    switch (kind) {
+      case Ipv4OptionKind.RecordRoute:
+      case Ipv4OptionKind.LooseSourceRoute:
+      case Ipv4OptionKind.StrictSourceRoute:
+        if (len < 3 || b[at + 2]! < 4) return this.#fail();
+        break;
+      case Ipv4OptionKind.Timestamp:
+        if (len < 4 || b[at + 2]! < 5) return this.#fail();
+        break;
+      default:
+        break;
+    }
+    this.length = len;
+    this.#at = at + len;
+    return true;
+  }
+
+  #fail(): false {
+    this.error = WireError.Malformed;
+    this.#at = this.#end;
+    return false;
+  }
+}
+
+const optionWalk = new Ipv4OptionReader();
+
+/**
+ * 0 when the `length` option bytes at `offset` walk cleanly (see `Ipv4OptionReader`), else `Malformed`
+ * (or `Truncated` for a range outside `bytes`). A host drops a datagram whose options fail this.
+ */
+export function checkIpv4Options(bytes: Uint8Array, offset: number, length: number): WireError | 0 {
+  const r = optionWalk.reset(bytes, offset, length);
+  while (r.next());
+  return r.error;
+}
+
 export interface Ipv4Repr {
   /** 0–63. */
   dscp: number;
@@ -221,7 +317,7 @@ export interface Ipv4Repr {
   protocol: number;
   src: number;
   dst: number;
-  /** Raw option bytes (a multiple of 4, at most 40); not interpreted. */
+  /** Raw option bytes (a multiple of 4, at most 40); checked for structure by `parseIpv4`, not interpreted. */
   options: Uint8Array;
   /** Bytes after the header, as `totalLength` says. */
   payloadLength: number;
@@ -229,12 +325,16 @@ export interface Ipv4Repr {
 
 const scratch = new Ipv4View();
 
-/** Parses and verifies the header checksum (`BadChecksum`). The reserved flag is ignored. */
+/**
+ * Parses and verifies the header checksum (`BadChecksum`) and the option walk (`Malformed`). The
+ * reserved flag is ignored.
+ */
 export function parseIpv4(bytes: Uint8Array, offset: number, length: number): Ipv4Repr | WireError {
   const err = Ipv4View.check(bytes, offset, length);
   if (err !== 0) return err;
   const v = scratch.bind(bytes, offset);
   if (!v.verifyChecksum()) return WireError.BadChecksum;
+  if (checkIpv4Options(bytes, v.optionsOffset, v.optionsLength) !== 0) return WireError.Malformed;
   return {
     dscp: v.dscp,
     ecn: v.ecn,

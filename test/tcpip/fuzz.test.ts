@@ -75,6 +75,7 @@ test('fuzz corpus: every seed frame takes its intended path through the stack', 
   assert.equal(tcp.segments.length, 2);
   assert.deepEqual(tcp.errors.map((e) => e.error), ['packet-too-big', 'packet-too-big']);
   assert.equal(c.icmp.errorsDelivered, 2, 'port unreachable to the connected UDP socket, frag-needed to TCP');
+  assert.equal(c.ipv4.inBadOptions, 1, 'the router alert of length 1');
   assert.equal(c.udp.badChecksum + c.ipv4.inBadChecksum + c.link.truncated + c.ipv6.inBadExtensions, 0);
   check(h, tcp);
   await finishLab(h);

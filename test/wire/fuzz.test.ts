@@ -1,10 +1,11 @@
 /**
  * Fuzzing the wire layer through `describeFrame`, which reaches every view, the extension-header walk
- * and both option readers, plus every `parseXxx` at every layer offset. Inputs: random bytes (bare,
- * and behind valid Ethernet/IP headers so they get past the first checks), and mutations of the
- * corpus in test/fuzz/corpus/wire/: bit flips, truncation, and boundary values written into every
- * length, type and option-length field the frame has. Whatever comes in: no throw, at most
- * DESCRIBE_MAX_LINES bounded lines, and well under a millisecond per frame on average.
+ * and the TCP and NDP option readers, plus every `parseXxx` at every layer offset (`parseIpv4` walks
+ * the IPv4 options). Inputs: random bytes (bare, and behind valid Ethernet/IP headers so they get past
+ * the first checks), and mutations of the corpus in test/fuzz/corpus/wire/: bit flips, truncation, and
+ * boundary values written into every length, type and option-length field the frame has (IPv4 option
+ * pointers too). Whatever comes in: no throw, at most DESCRIBE_MAX_LINES bounded lines, and well under
+ * a millisecond per frame on average.
  * More runs with TSNDIS_FUZZ_RUNS=n (the default keeps the file at 20 000+ frames in a second or two).
  */
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ import {
   Icmpv4View,
   Icmpv6View,
   IpProtocol,
+  Ipv4OptionReader,
   Ipv4View,
   Ipv6ExtHeaderView,
   Ipv6View,
@@ -131,6 +133,8 @@ function steeringFields(b: Uint8Array): { fields: Field[]; layers: number[] } {
   if (e.etherType === EtherType.Ipv4 && Ipv4View.check(b, p, b.length - p) === 0) {
     const ip = new Ipv4View().bind(b, p);
     fields.push({ at: p, size: 1 }, { at: p + 2, size: 2 }, { at: p + 6, size: 2 }, { at: p + 9, size: 1 });
+    const r = new Ipv4OptionReader().reset(b, ip.optionsOffset, ip.optionsLength);
+    while (r.next()) fields.push({ at: r.offset, size: 1 }, { at: r.offset + 1, size: 1 }, { at: r.offset + 2, size: 1 });
     transport(ip.protocol, ip.payloadOffset, ip.payloadLength);
   }
   if (e.etherType === EtherType.Ipv6 && Ipv6View.check(b, p, b.length - p) === 0) {

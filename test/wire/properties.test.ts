@@ -134,6 +134,20 @@ const arp: Codec<ArpRepr> = {
   check: ArpView.check,
 };
 
+/** Well-formed IPv4 options (parseIpv4 checks the walk): NOPs, router alerts, record routes with a valid pointer, unknown kinds; EOL-padded to a multiple of 4. */
+const ipv4Option: fc.Arbitrary<number[]> = fc.oneof(
+  fc.constant<number[]>([1]),
+  fc.tuple(u8, u8).map(([a, b]) => [0x94, 4, a, b]),
+  fc.tuple(fc.integer({ min: 3, max: 11 }), fc.integer({ min: 4, max: 255 })).chain(([len, ptr]) => bytes(len - 3).map((d) => [7, len, ptr, ...d])),
+  fc.tuple(fc.constantFrom(2, 30, 130, 136, 255), fc.integer({ min: 2, max: 10 })).chain(([kind, len]) => bytes(len - 2).map((d) => [kind, len, ...d])),
+);
+const ipv4Options: fc.Arbitrary<Uint8Array> = fc.array(ipv4Option, { maxLength: 8 }).map((list) => {
+  const out: number[] = [];
+  for (const o of list) if (out.length + o.length <= 40) out.push(...o);
+  while (out.length % 4 !== 0) out.push(0);
+  return Uint8Array.from(out);
+});
+
 const ipv4Codec: Codec<Ipv4Repr> = {
   name: 'ipv4',
   arb: noCtx(
@@ -148,7 +162,7 @@ const ipv4Codec: Codec<Ipv4Repr> = {
       protocol: u8,
       src: u32,
       dst: u32,
-      options: fc.integer({ min: 0, max: 10 }).chain((n) => bytes(4 * n)),
+      options: ipv4Options,
       payloadLength: fc.integer({ min: 0, max: 600 }),
     }),
   ),

@@ -87,6 +87,8 @@ export class Ipv4Counters {
   inBadChecksum = 0;
   /** The adapter flagged the header checksum as failed. */
   inHwChecksumFailed = 0;
+  /** Options that do not walk (length 0 or 1, past the header, a bad pointer): the datagram is dropped unanswered. */
+  inBadOptions = 0;
   /** Source is broadcast, multicast, 0/8 or one of our own addresses from the wire. */
   inBadSource = 0;
   /** Destination is none of ours (a host does not forward). */
@@ -260,7 +262,7 @@ export function terminalTotal(c: StackCounters): number {
     l.truncated + l.vlanMismatch + l.unknownEtherType + l.notRunning + l.tooLong +
     a.inRequests + a.inReplies + a.inOther + a.malformed + a.unsupported + a.invalidSender +
     v4.inTruncated + v4.inBadVersion + v4.inBadHeaderLength + v4.inBadLength + v4.inBadChecksum + v4.inHwChecksumFailed +
-    v4.inBadSource + v4.inNotForUs + v4.inUnknownProtocol +
+    v4.inBadOptions + v4.inBadSource + v4.inNotForUs + v4.inUnknownProtocol +
     v6.inTruncated + v6.inBadVersion + v6.inBadExtensions + v6.inRoutingHeader + v6.inBadSource + v6.inNotForUs +
     v6.inUnknownProtocol + v6.inTentative +
     r.stored + r.overlap + r.duplicate + r.badFragment + r.tooBig + r.tooManyFragments + r.badEnd +

@@ -1,11 +1,12 @@
 /**
  * IPv4 receive (RFC 791, RFC 1122 §3.2.1): header checks (the adapter's checksum verdict is used when it
- * gave one), destination filtering for a host (our addresses on any interface — the weak host model —,
- * subnet and limited broadcast, all-hosts multicast, 127/8 on loopback), options skipped, fragments
- * reassembled, then delivery by protocol. A host does not forward: other destinations are dropped.
+ * gave one), options walked and skipped (a datagram whose options do not walk is dropped unanswered, as
+ * Linux does), destination filtering for a host (our addresses on any interface — the weak host model —,
+ * subnet and limited broadcast, all-hosts multicast, 127/8 on loopback), fragments reassembled, then
+ * delivery by protocol. A host does not forward: other destinations are dropped.
  * Sending lives in output.ts.
  */
-import { Icmpv4TimeExceeded, Icmpv4Type, Icmpv4Unreachable, Ipv4Field, Ipv4View, WireError } from '../../../wire/index.js';
+import { Icmpv4TimeExceeded, Icmpv4Type, Icmpv4Unreachable, Ipv4Field, Ipv4View, WireError, checkIpv4Options } from '../../../wire/index.js';
 import { IPV4_ALL_HOSTS, isBadSource4, isLoopback4, read4 } from './addr.js';
 import type { IpInterface } from './interface.js';
 import { Cast, Datagram, RxChecksum } from './packet.js';
@@ -44,6 +45,12 @@ export class Ipv4Layer implements ReassemblyOwner {
     }
     if ((checksum & RxChecksum.IpOk) === 0 && !v.verifyChecksum()) {
       c.inBadChecksum++;
+      return;
+    }
+    // Options are not acted on, but a broken walk means a broken header: drop it whole, unanswered
+    // (no parameter problem either: nothing about this datagram can be trusted).
+    if (v.optionsLength > 0 && checkIpv4Options(bytes, v.optionsOffset, v.optionsLength) !== 0) {
+      c.inBadOptions++;
       return;
     }
     const src = read4(bytes, off + Ipv4Field.SrcAddr);

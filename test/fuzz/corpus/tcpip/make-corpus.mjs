@@ -112,6 +112,8 @@ frames['ipv6-fragment-last'] = eth(ip6(P.Ipv6Fragment, frag6(1448, 2000 - 1448, 
   frames['ipv6-hbh-dstopts-udp'] = eth(ip6(P.HopByHop, ext), E.Ipv6);
 }
 frames['ipv4-options-udp'] = eth(ip4(P.Udp, udp(5353, 7, data(8), pseudo4), { options: Uint8Array.of(1, 1, 1, 0) }), E.Ipv4);
+// The same with a router alert of length 1: the option walk fails, the datagram is dropped (ipv4.inBadOptions).
+frames['ipv4-options-malformed-udp'] = eth(ip4(P.Udp, udp(5353, 7, data(8), pseudo4), { options: Uint8Array.of(1, 0x94, 1, 0) }), E.Ipv4);
 frames['vlan0-ipv4-echo-request'] = eth(ip4(P.Icmp, icmp4({ type: 8, identifier: 8, sequenceNumber: 2, data: data(8) })), E.Ipv4, ME, { pcp: 5, dei: false, id: 0 });
 // Errors quoting what the target sent: UDP 198.18.0.2:5000 → .1:9, TCP fd00::2:80 → fd00::1:40000.
 {

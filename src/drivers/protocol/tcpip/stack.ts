@@ -478,13 +478,21 @@ export class TcpIpStack {
     return this.icmp.ping(address, options);
   }
 
-  /** netstat -s: counters of every protocol, plus the receive-accounting balance. */
+  /**
+   * netstat -s: counters of every protocol, each interface's frame counts, the receive-accounting
+   * balance, and a few table sizes. Every counter the stack keeps is here (a test walks them).
+   */
   snapshot(): Record<string, unknown> {
+    const counters = countersSnapshot(this.counters);
+    const interfaces: Record<string, unknown> = {};
+    for (const i of this.interfaces) interfaces[i.name] = { ...i.counters };
     return {
-      ...countersSnapshot(this.counters),
+      ...counters,
+      // Datagrams being reassembled, beside the reassembly counters (not in place of them).
+      reassembly: { ...(counters['reassembly'] as Record<string, number>), inProgress: this.ipv4.reassembler.inProgress + this.ipv6.reassembler.inProgress },
+      interfaces,
       accounting: { inputs: receiveInputs(this.counters), terminal: terminalTotal(this.counters) },
       routes: this.routeTexts(),
-      reassembly: { datagrams: this.ipv4.reassembler.inProgress + this.ipv6.reassembler.inProgress },
       pathMtu: this.pmtu.size,
       udpSockets: this.udp.socketCount,
       tcpAttached: this.#tcp !== null,

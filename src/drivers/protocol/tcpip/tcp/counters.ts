@@ -125,6 +125,8 @@ export class TcpCounters {
   halfOpenTimeouts = 0;
   /** Event handlers that threw (passed to `onCallbackError`). */
   callbackErrors = 0;
+  /** Exceptions caught at the engine's edge (`input`, `icmpError`): a bug if ever non-zero. */
+  internalErrors = 0;
 
   snapshot(): Record<string, number> {
     return { ...(this as unknown as Record<string, number>) };

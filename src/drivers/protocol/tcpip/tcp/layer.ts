@@ -41,8 +41,6 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
   #busy = 0;
   #halfOpen = 0;
   #timeWait = 0;
-  /** Exceptions caught at the engine's edge (a bug if ever non-zero). */
-  internalErrors = 0;
 
   constructor(host: TcpHost, config: Partial<TcpConfig> = {}) {
     this.host = host;
@@ -75,6 +73,11 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     return { connections: this.connectionCount, listeners: this.listeners().length, ...this.counters.snapshot() };
   }
 
+  /** Exceptions caught at the engine's edge (a bug if ever non-zero; `counters.internalErrors`). */
+  get internalErrors(): number {
+    return this.counters.internalErrors;
+  }
+
   get halfOpenCount(): number {
     return this.#halfOpen;
   }
@@ -100,7 +103,7 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     try {
       tcb = this.#input(flow, bytes, offset, length, coalescedSegments);
     } catch (e) {
-      this.internalErrors++;
+      this.counters.internalErrors++;
       this.callbackError(e, 'input');
     } finally {
       this.#busy--;
@@ -126,7 +129,7 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
       if (tcb === null) this.counters.icmpIgnored++;
       else icmpArrives(tcb, error, nextHopMtu, quotedSeq);
     } catch (e) {
-      this.internalErrors++;
+      this.counters.internalErrors++;
       this.callbackError(e, 'icmpError');
     } finally {
       this.#busy--;

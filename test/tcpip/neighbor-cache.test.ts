@@ -23,6 +23,8 @@ class Owner implements NeighborOwner {
   readonly solicits: { addr: number; unicast: boolean; at: number }[] = [];
   readonly sent: number[] = [];
   readonly freed: number[] = [];
+  /** Packets handed back when resolution failed (their senders are told). */
+  readonly reported: number[] = [];
   constructor(readonly clock: FakeClock) {}
   solicit(e: NeighborEntry, unicast: boolean): void {
     this.solicits.push({ addr: e.addr4, unicast, at: this.clock.time });
@@ -32,6 +34,10 @@ class Owner implements NeighborOwner {
   }
   freeQueued(head: NetBufferList): void {
     for (let n: NetBufferList | null = head; n !== null; n = n.next) this.freed.push(n.slot);
+  }
+  unreachable(family: number, head: NetBufferList): void {
+    assert.equal(family, 4);
+    for (let n: NetBufferList | null = head; n !== null; n = n.next) this.reported.push(n.slot);
   }
   random(): number {
     return 0.5; // ReachableTime × 1.0
@@ -61,7 +67,7 @@ function state(cache: NeighborCache, addr = ADDR): string {
   return e === null ? 'none' : neighborStateName(e.state);
 }
 
-test('neighbour: an unanswered resolution solicits MAX_MULTICAST_SOLICIT times, then drops its queue', () => {
+test('neighbour: an unanswered resolution solicits MAX_MULTICAST_SOLICIT times, then hands its queue back as unreachable', () => {
   const { clock, owner, counters, cache } = setup();
   const first = nbl();
   assert.equal(cache.resolve(ADDR, null, 0, first), null);
@@ -71,7 +77,8 @@ test('neighbour: an unanswered resolution solicits MAX_MULTICAST_SOLICIT times, 
   assert.equal(state(cache), 'INCOMPLETE');
   clock.advance(1);
   assert.equal(state(cache), 'none');
-  assert.deepEqual(owner.freed, [first.slot]);
+  assert.deepEqual(owner.reported, [first.slot], 'the sender is told, not just dropped');
+  assert.deepEqual(owner.freed, []);
   assert.equal(counters.resolutionFailed, 1);
   assert.equal(counters.failedDrops, 1);
 });
@@ -194,9 +201,9 @@ test('neighbour (property): no packet is lost or duplicated; queues bounded; sta
           if (e.state !== NeighborState.Incomplete) assert.equal(e.queueLength, 0, 'only INCOMPLETE entries hold packets');
         }
       }
-      const accounted = usedDirectly + owner.sent.length + owner.freed.length + cache.queuedPackets;
+      const accounted = usedDirectly + owner.sent.length + owner.freed.length + owner.reported.length + cache.queuedPackets;
       assert.equal(accounted, offered);
-      assert.equal(new Set([...owner.sent, ...owner.freed]).size, owner.sent.length + owner.freed.length, 'no packet twice');
+      assert.equal(new Set([...owner.sent, ...owner.freed, ...owner.reported]).size, owner.sent.length + owner.freed.length + owner.reported.length, 'no packet twice');
     }),
     { numRuns: 300 },
   );

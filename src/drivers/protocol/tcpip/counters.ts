@@ -68,6 +68,8 @@ export class NeighborCounters {
   queueOverflow = 0;
   /** Packets dropped when resolution failed. */
   failedDrops = 0;
+  /** Of those, packets whose sender was told EHOSTUNREACH (a TCP connection, a connected UDP socket, a ping). */
+  unreachableReported = 0;
   /** Packets dropped because no entry could be created (cache full of entries in use). */
   cacheFull = 0;
   probes = 0;

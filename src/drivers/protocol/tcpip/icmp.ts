@@ -8,8 +8,11 @@
  *   `icmpErrorBurst`); the quote is as much of the offending datagram as fits in 576 (IPv4) / 1280
  *   (IPv6) bytes;
  * - errors received are matched to the flow they quote (the quoted source must be ours) and passed to
- *   TCP (`TcpInput.icmpError`) or to the UDP socket; "fragmentation needed" / "packet too big" lower
- *   the path MTU (pmtu.ts) and bump the route generation.
+ *   TCP (`TcpInput.icmpError`), to the UDP socket or to the ping that sent the quoted echo request;
+ *   "fragmentation needed" / "packet too big" lower the path MTU (pmtu.ts) and bump the route
+ *   generation;
+ * - a packet of ours that neighbour resolution gave up on (`linkFailure`) is reported the same way, as
+ *   a host unreachable, without an ICMP message on any wire (Linux's arp_error_report does the same).
  * ND messages (types 133–137) go to nd.ts once their checksum verified.
  */
 import {
@@ -27,6 +30,8 @@ import {
   Ipv4View,
   Ipv6ExtensionWalk,
   Ipv6View,
+  formatIpv4,
+  formatIpv6,
   ipv6PseudoHeaderSum,
   walkIpv6Extensions,
 } from '../../../wire/index.js';
@@ -37,7 +42,7 @@ import { PMTU_MIN_IPV4, PMTU_MIN_IPV6 } from './pmtu.js';
 import type { TcpIpStack } from './stack.js';
 import type { TcpIcmpError } from './tcp/host.js';
 import type { StackTimer } from './timers.js';
-import { SocketError } from './udp.js';
+import { SocketError, icmpErrorCode, type SocketErrorCode } from './udp.js';
 
 export interface PingOptions {
   /** Echo requests to send (default 1). */
@@ -59,6 +64,11 @@ export interface PingResult {
   received: number;
   /** Per request, in order: the round-trip time in ms, or null when no reply came. */
   rttMs: (number | null)[];
+  /**
+   * Per request: the error reported for it instead of a reply, or null: an ICMP error quoting it
+   * (EHOSTUNREACH, ENETUNREACH…), or EHOSTUNREACH when the next hop never answered ARP/ND.
+   */
+  errors: (SocketErrorCode | null)[];
 }
 
 /** Largest ICMP error: IPv4 576 bytes (RFC 1812 §4.3.2.3), IPv6 1280 (RFC 4443 §2.4c). */
@@ -68,6 +78,7 @@ const ERROR_LIMIT_V6 = 1280 - IPV6_HEADER_LEN;
 class PingSession {
   readonly sentAt: Float64Array;
   readonly rtt: (number | null)[];
+  readonly errors: (SocketErrorCode | null)[];
   sent = 0;
   received = 0;
   sendTimer: StackTimer | null = null;
@@ -87,6 +98,7 @@ class PingSession {
   ) {
     this.sentAt = new Float64Array(count);
     this.rtt = new Array<number | null>(count).fill(null);
+    this.errors = new Array<SocketErrorCode | null>(count).fill(null);
   }
 }
 
@@ -250,7 +262,7 @@ export class IcmpLayer {
       session.sendTimer?.free();
       session.doneTimer?.free();
       options.signal?.removeEventListener('abort', finish);
-      resolve({ address, transmitted: session.sent, received: session.received, rttMs: session.rtt });
+      resolve({ address, transmitted: session.sent, received: session.received, rttMs: session.rtt, errors: session.errors });
     };
     session.finish = finish;
     session.doneTimer = s.timers.create(finish);
@@ -428,8 +440,9 @@ export class IcmpLayer {
       }
     }
     const t = qOff + q.headerLength;
-    if (dg.offset + dg.length - t < 4) return;
-    this.#deliverError(4, q.protocol, dg.bytes, t, kind, mtu, src, dst);
+    const avail = dg.offset + dg.length - t;
+    if (avail < 4) return;
+    if (this.#deliverError(4, q.protocol, dg.bytes, t, avail, kind, mtu, src, dst, null)) s.counters.icmp.errorsDelivered++;
   }
 
   #errorIn6(dg: Datagram, type: number, code: number, mtuField: number): void {
@@ -460,21 +473,70 @@ export class IcmpLayer {
     else kind = 'host-unreachable';
     // Find the quoted upper-layer header behind any extension headers that fit in the quote.
     const w = this.#walk;
-    const avail = dg.offset + dg.length - q.payloadOffset;
-    if (walkIpv6Extensions(dg.bytes, q.payloadOffset, avail, q.nextHeader, w) !== 0 || w.fragmentOffset !== 0) return;
-    if (dg.offset + dg.length - w.offset < 4) return;
-    this.#deliverError(6, w.protocol, dg.bytes, w.offset, kind, mtu, 0, 0);
+    const quoted = dg.offset + dg.length - q.payloadOffset;
+    if (walkIpv6Extensions(dg.bytes, q.payloadOffset, quoted, q.nextHeader, w) !== 0 || w.fragmentOffset !== 0) return;
+    const avail = dg.offset + dg.length - w.offset;
+    if (avail < 4) return;
+    if (this.#deliverError(6, w.protocol, dg.bytes, w.offset, avail, kind, mtu, 0, 0, null)) s.counters.icmp6.errorsDelivered++;
   }
 
-  /** Passes an error quoting a `protocol` header at `bytes[t]` (ports in its first 4 bytes) to TCP or UDP. */
-  #deliverError(family: IpFamily, protocol: number, bytes: Uint8Array, t: number, kind: TcpIcmpError, mtu: number, src4: number, dst4: number): void {
+  /**
+   * Neighbour resolution gave up on the next hop of a packet we sent (`bytes[ip, ip + length)`, our
+   * own IP packet as it was queued): its sender is told the host is unreachable, as if an ICMP host
+   * unreachable quoting it had come back. True when a TCP connection, UDP socket or ping was told.
+   */
+  linkFailure(family: IpFamily, bytes: Uint8Array, ip: number, length: number): boolean {
+    if (family === 4) {
+      if (Ipv4View.checkHeader(bytes, ip, length) !== 0) return false;
+      const q = this.#qv4.bind(bytes, ip);
+      // Only the first fragment carries the transport header.
+      if (q.fragmentOffset !== 0) return false;
+      const dst = read4(bytes, ip + Ipv4Field.DstAddr);
+      const t = ip + q.headerLength;
+      const avail = ip + length - t;
+      if (avail < 4) return false;
+      return this.#deliverError(4, q.protocol, bytes, t, avail, 'host-unreachable', 0, read4(bytes, ip + Ipv4Field.SrcAddr), dst, `no ARP reply from ${formatIpv4(dst)}`);
+    }
+    if (Ipv6View.checkHeader(bytes, ip, length) !== 0) return false;
+    const q = this.#qv6.bind(bytes, ip);
+    copy6(this.#quotedSrc6, 0, bytes, q.srcAddrOffset);
+    copy6(this.#quotedDst6, 0, bytes, q.dstAddrOffset);
+    const w = this.#walk;
+    if (walkIpv6Extensions(bytes, q.payloadOffset, ip + length - q.payloadOffset, q.nextHeader, w) !== 0 || w.fragmentOffset !== 0) return false;
+    const avail = ip + length - w.offset;
+    if (avail < 4) return false;
+    return this.#deliverError(6, w.protocol, bytes, w.offset, avail, 'host-unreachable', 0, 0, 0, `no neighbour advertisement from ${formatIpv6(this.#quotedDst6)}`);
+  }
+
+  /**
+   * Passes an error quoting a `protocol` header at `bytes[t]` (`avail` bytes of it; ports in the first
+   * 4) to TCP or UDP, or to the ping whose echo request it quotes; true when one took it. `detail`
+   * replaces the "ICMP <kind>" text of the error the application sees.
+   */
+  #deliverError(family: IpFamily, protocol: number, bytes: Uint8Array, t: number, avail: number, kind: TcpIcmpError, mtu: number, src4: number, dst4: number, detail: string | null): boolean {
     const s = this.#stack;
+    if (protocol === (family === 4 ? IpProtocol.Icmp : IpProtocol.Icmpv6)) return avail >= 8 && this.#pingError(family, bytes, t, kind, dst4);
     const localPort = (bytes[t]! << 8) | bytes[t + 1]!;
     const remotePort = (bytes[t + 2]! << 8) | bytes[t + 3]!;
-    let delivered = false;
-    if (protocol === IpProtocol.Tcp) delivered = s.tcpHost.icmpError(family, src4, dst4, this.#quotedSrc6, this.#quotedDst6, localPort, remotePort, kind, mtu);
-    else if (protocol === IpProtocol.Udp) delivered = s.udp.icmpError(family, src4, dst4, this.#quotedSrc6, this.#quotedDst6, localPort, remotePort, kind, mtu);
-    if (delivered) (family === 4 ? s.counters.icmp : s.counters.icmp6).errorsDelivered++;
+    if (protocol === IpProtocol.Tcp) {
+      // The quoted sequence number (RFC 5927 §4.1: it must be in flight) when the quote has it.
+      const seq = avail >= 8 ? ((bytes[t + 4]! << 24) | (bytes[t + 5]! << 16) | (bytes[t + 6]! << 8) | bytes[t + 7]!) : undefined;
+      // Passed for our own queued segments only; received errors are matched by the flow alone.
+      return s.tcpHost.icmpError(family, src4, dst4, this.#quotedSrc6, this.#quotedDst6, localPort, remotePort, kind, mtu, detail === null ? undefined : seq, detail ?? undefined);
+    }
+    if (protocol === IpProtocol.Udp) return s.udp.icmpError(family, src4, dst4, this.#quotedSrc6, this.#quotedDst6, localPort, remotePort, kind, mtu, detail ?? undefined);
+    return false;
+  }
+
+  /** An error quoting one of our echo requests: recorded against that request of its ping. */
+  #pingError(family: IpFamily, bytes: Uint8Array, t: number, kind: TcpIcmpError, dst4: number): boolean {
+    if (bytes[t] !== (family === 4 ? Icmpv4Type.EchoRequest : Icmpv6Type.EchoRequest)) return false;
+    const p = this.#sessions.get((bytes[t + 4]! << 8) | bytes[t + 5]!);
+    const seq = (bytes[t + 6]! << 8) | bytes[t + 7]!;
+    if (p === undefined || p.family !== family || seq >= p.sent || p.rtt[seq] !== null) return false;
+    if (family === 4 ? (dst4 | 0) !== (p.dst4 | 0) : !eq6(this.#quotedDst6, 0, p.dst6, 0)) return false;
+    p.errors[seq] = icmpErrorCode(kind);
+    return true;
   }
 
   /** Ping sessions in progress (tests, inspection). */

@@ -26,6 +26,7 @@ import {
   multicastMac6,
   prefixMatch6,
   solicitedNode6,
+  type IpFamily,
 } from './addr.js';
 import { NeighborCache, type NeighborEntry, type NeighborOwner, type NeighborTimings } from './neighbor.js';
 import { OffloadState } from './offload.js';
@@ -463,6 +464,20 @@ export class IpInterface implements NeighborOwner {
     for (let nbl: NetBufferList | null = head; nbl !== null; ) {
       const next: NetBufferList | null = nbl.next;
       nbl.next = null;
+      this.freeFrame(nbl);
+      nbl = next;
+    }
+  }
+
+  unreachable(family: IpFamily, head: NetBufferList, _count: number): void {
+    const hl = this.linkHeaderLength;
+    for (let nbl: NetBufferList | null = head; nbl !== null; ) {
+      const next: NetBufferList | null = nbl.next;
+      nbl.next = null;
+      // A queued frame lies in one MDL of a send-pool slot: its IP packet follows the link header.
+      const nb = nbl.firstNetBuffer!;
+      const m = nb.currentMdl!;
+      if (this.stack.icmp.linkFailure(family, m.bytes, m.byteOffset + nb.currentMdlOffset + hl, nb.dataLength - hl)) this.stack.counters.neighbor.unreachableReported++;
       this.freeFrame(nbl);
       nbl = next;
     }

@@ -6,7 +6,7 @@
  *            send, no entry                 solicited confirmation
  *   (none) ─────────────────► INCOMPLETE ─────────────────────────► REACHABLE
  *                               │ MAX_MULTICAST_SOLICIT               │ ReachableTime
- *                               ▼ unanswered: delete, drop queue      ▼
+ *                               ▼ unanswered: delete, senders told    ▼
  *                                             send ┌──────────────  STALE ◄── unsolicited news
  *                                                  ▼                  ▲
  *               DELAY ── DELAY_FIRST_PROBE_TIME ─► PROBE ── MAX_UNICAST_SOLICIT unanswered ─► delete
@@ -16,7 +16,8 @@
  *
  * Packets waiting for an INCOMPLETE entry are NBLs (Ethernet header written but for the destination)
  * chained through `next`, at most `queueLimit` per entry: beyond that the oldest is dropped and
- * counted. The cache has a fixed capacity and preallocated entries in an open hash table, so a lookup
+ * counted. When resolution fails, the held packets go to `owner.unreachable`, which tells their senders
+ * (a connect fails with EHOSTUNREACH after ~3 s instead of its SYN retries, as in Linux). The cache has a fixed capacity and preallocated entries in an open hash table, so a lookup
  * allocates nothing; when full, the least recently used non-permanent entry is evicted.
  */
 import type { NetBufferList } from '../../../ndis/index.js';
@@ -95,6 +96,8 @@ export interface NeighborOwner {
   sendQueued(e: NeighborEntry, head: NetBufferList, count: number): void;
   /** Frees NBLs that will never be sent (the owner counts them). */
   freeQueued(head: NetBufferList, count: number): void;
+  /** Resolution of a `family` neighbour failed: tells the senders of these NBLs, then frees them. */
+  unreachable(family: IpFamily, head: NetBufferList, count: number): void;
   /** Uniform in [0, 1) (ReachableTime randomization). */
   random(): number;
 }
@@ -346,7 +349,16 @@ export class NeighborCache {
           e.timer.set(this.timings.retransTimerMs);
         } else {
           this.counters.resolutionFailed++;
+          // The entry goes first: whatever the senders do when told (connect again…) starts afresh.
+          const head = e.queueHead;
+          const n = e.queueLength;
+          e.queueHead = e.queueTail = null;
+          e.queueLength = 0;
           this.remove(e);
+          if (head !== null) {
+            this.counters.failedDrops += n;
+            this.owner.unreachable(this.family, head, n);
+          }
         }
         return;
       case NeighborState.Reachable:

@@ -198,7 +198,7 @@ export class StackTcpHost implements TcpHost {
   }
 
   /** An ICMP error quoting a segment we sent (local = quoted source). False when no engine is attached. */
-  icmpError(family: IpFamily, src4: number, dst4: number, src6: Uint8Array, dst6: Uint8Array, localPort: number, remotePort: number, kind: TcpIcmpError, mtu: number): boolean {
+  icmpError(family: IpFamily, src4: number, dst4: number, src6: Uint8Array, dst6: Uint8Array, localPort: number, remotePort: number, kind: TcpIcmpError, mtu: number, quotedSeq?: number, detail?: string): boolean {
     const tcp = this.#stack.tcp;
     if (tcp === null) return false;
     let flow: RxFlow;
@@ -213,7 +213,7 @@ export class StackTcpHost implements TcpHost {
     }
     flow.localPort = localPort;
     flow.remotePort = remotePort;
-    tcp.icmpError(flow, kind, kind === 'packet-too-big' ? mtu : 0);
+    tcp.icmpError(flow, kind, kind === 'packet-too-big' ? mtu : 0, quotedSeq, detail);
     return true;
   }
 }

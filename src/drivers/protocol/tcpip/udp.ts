@@ -19,6 +19,7 @@
  *
  * sock.onError = (e) => …;                           // ICMP errors on a connected socket:
  * sock.takeError();                                  //   ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EMSGSIZE …
+ *                                                    //   (EHOSTUNREACH too when ARP/ND for the next hop fails)
  * sock.close();
  * ```
  * `send` returns true when the datagram went to the IP layer and false when it was dropped for lack of
@@ -102,7 +103,8 @@ export type UdpMessageHandler = (bytes: Uint8Array, offset: number, length: numb
 const EPHEMERAL_FIRST = 49152;
 const EPHEMERAL_COUNT = 65536 - EPHEMERAL_FIRST;
 
-function errorCode(kind: TcpIcmpError): SocketErrorCode {
+/** The socket error an ICMP error of `kind` means. */
+export function icmpErrorCode(kind: TcpIcmpError): SocketErrorCode {
   switch (kind) {
     case 'port-unreachable':
     case 'protocol-unreachable':
@@ -473,13 +475,13 @@ export class UdpLayer {
   }
 
   /** An ICMP error quoting a datagram we sent from `localPort` to `remotePort`: reported on the connected socket. */
-  icmpError(family: IpFamily, src4: number, dst4: number, src6: Uint8Array, dst6: Uint8Array, localPort: number, remotePort: number, kind: TcpIcmpError, _mtu: number): boolean {
+  icmpError(family: IpFamily, src4: number, dst4: number, src6: Uint8Array, dst6: Uint8Array, localPort: number, remotePort: number, kind: TcpIcmpError, _mtu: number, detail?: string): boolean {
     const list = this.#table(family).get(localPort);
     if (list === undefined) return false;
     for (const sock of list) {
       if (!sock.connected || sock.remotePort !== remotePort) continue;
       if (family === 4 ? sock.remote4 !== dst4 || (sock.local4 !== 0 && sock.local4 !== src4) : !eq6(sock.remote6, 0, dst6, 0) || (!isUnspecified6(sock.local6) && !eq6(sock.local6, 0, src6, 0))) continue;
-      sock.reportError(new SocketError(errorCode(kind), `ICMP ${kind} from ${family === 4 ? formatIpv4(dst4) : formatIpv6(dst6)}:${remotePort}`));
+      sock.reportError(new SocketError(icmpErrorCode(kind), detail ?? `ICMP ${kind} from ${family === 4 ? formatIpv4(dst4) : formatIpv6(dst6)}:${remotePort}`));
       return true;
     }
     return false;

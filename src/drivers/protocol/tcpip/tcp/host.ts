@@ -105,6 +105,8 @@ export interface TcpInput {
    * An ICMP error quoting a segment of `flow` (local = this host); `nextHopMtu` is set for
    * 'packet-too-big' (else 0). `quotedSeq` (optional, added later and compatible): the sequence number
    * of the quoted TCP header; when given, errors for data not in flight are ignored (RFC 5927 §4.1).
+   * `detail` (optional): what the application's error says instead of "ICMP <error>" (e.g. the IP
+   * layer reporting that neighbour resolution failed, which is no ICMP message at all).
    */
-  icmpError(flow: TcpFlow, error: TcpIcmpError, nextHopMtu: number, quotedSeq?: number): void;
+  icmpError(flow: TcpFlow, error: TcpIcmpError, nextHopMtu: number, quotedSeq?: number, detail?: string): void;
 }

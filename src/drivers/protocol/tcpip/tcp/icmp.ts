@@ -28,7 +28,7 @@ const HARD: ReadonlySet<TcpIcmpError> = new Set<TcpIcmpError>(['net-unreachable'
 export const MIN_PMTU_V4 = 552;
 export const MIN_PMTU_V6 = 1280;
 
-export function icmpArrives(t: Tcb, error: TcpIcmpError, nextHopMtu: number, quotedSeq: number | undefined): void {
+export function icmpArrives(t: Tcb, error: TcpIcmpError, nextHopMtu: number, quotedSeq: number | undefined, detail?: string): void {
   const c = t.counters;
   if (ERROR_CODE[error] === undefined) {
     c.icmpIgnored++;
@@ -61,7 +61,7 @@ export function icmpArrives(t: Tcb, error: TcpIcmpError, nextHopMtu: number, quo
   const code = ERROR_CODE[error];
   if (HARD.has(error) && (t.st === St.SynSent || (t.st === St.SynReceived && !t.passive))) {
     c.icmpHardErrors++;
-    t.terminate(new TcpError(code, `ICMP ${error}`));
+    t.terminate(new TcpError(code, detail ?? `ICMP ${error}`));
     return;
   }
   c.icmpSoftErrors++;

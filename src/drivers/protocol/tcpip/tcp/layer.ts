@@ -114,8 +114,9 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
   /**
    * An ICMP error about `flow` (local = this host). `quotedSeq`, when the IP layer passes the sequence
    * number of the quoted segment, must lie in the flight or the error is ignored (RFC 5927 §4.1).
+   * `detail` replaces "ICMP <error>" in the error the application sees.
    */
-  icmpError(flow: TcpFlow, error: TcpIcmpError, nextHopMtu: number, quotedSeq?: number): void {
+  icmpError(flow: TcpFlow, error: TcpIcmpError, nextHopMtu: number, quotedSeq?: number, detail?: string): void {
     if (this.#busy > 0) {
       this.counters.reentrantInput++;
       return;
@@ -127,7 +128,7 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
         tcb = this.#table.find(flow.family, flow.localAddress, flow.localPort, flow.remoteAddress, flow.remotePort);
       }
       if (tcb === null) this.counters.icmpIgnored++;
-      else icmpArrives(tcb, error, nextHopMtu, quotedSeq);
+      else icmpArrives(tcb, error, nextHopMtu, quotedSeq, detail);
     } catch (e) {
       this.counters.internalErrors++;
       this.callbackError(e, 'icmpError');

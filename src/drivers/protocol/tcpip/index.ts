@@ -120,7 +120,7 @@ export class TcpIpProtocol {
     const rate = k.read('TcpRstRateLimit');
     const burst = k.read('TcpRstBurst');
     if (rate === undefined && burst === undefined) return;
-    const now = this.tcp.rstRateLimit;
+    const now = this.tcp.rstLimit;
     this.tcp.setRstRateLimit(k.readInt('TcpRstRateLimit', now.ratePerSecond, 0, 1_000_000), k.readInt('TcpRstBurst', now.burst, 1, 1_000_000));
   }
 

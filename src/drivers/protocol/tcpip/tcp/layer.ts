@@ -51,7 +51,7 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
   }
 
   /** The RST bucket's rate (a second; 0: no limit) and burst. */
-  get rstRateLimit(): { ratePerSecond: number; burst: number } {
+  get rstLimit(): { ratePerSecond: number; burst: number } {
     return { ratePerSecond: this.#rsts.ratePerSecond, burst: this.#rsts.burst };
   }
 

@@ -278,8 +278,9 @@ test('fuzz: mutations of the corpus (bit flips, cuts, boundary values in steerin
   report(t, 'mutations', n0, t0);
 });
 
-test('fuzz: at least 20 000 frames went through, fast', (t) => {
+// The slowest frame is printed, not asserted: a wall-clock bound fails on a loaded machine and proves
+// nothing about the parsers (their loops are bounded by the frame length, which the fuzz covers).
+test('fuzz: at least 20 000 frames went through', (t) => {
   t.diagnostic(`${String(frames)} frames, slowest ${worstMs.toFixed(2)} ms`);
   if (RUNS >= 8000) assert.ok(frames >= 20_000, `${String(frames)} frames`);
-  assert.ok(worstMs < 100, `slowest frame took ${worstMs.toFixed(1)} ms`);
 });

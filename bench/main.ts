@@ -1,10 +1,14 @@
 /**
  * `npm run bench`: tsndis data-path throughput next to a baseline measured in the same run, as ratios.
- * `npm run bench -- --json` prints the same figures as JSON; `--seconds <n>` sets each measurement's
- * length (default 2) and `--repeats <n>` how many times each data-path figure is measured (the median is
- * reported; default 3), because a shared 2-core machine is noisy. The TCP rows (tsndis.tcpip over a TAP
- * against the kernel's TCP over veth) are in `tcp` in the JSON; `--no-tcp` leaves them out.
+ * `npm run -s bench -- --json` prints the same figures as JSON (-s: without npm's banner on stdout);
+ * `--seconds <n>` sets each measurement's length (default 2) and `--repeats <n>` how many times each
+ * data-path figure is measured (the median is reported; default 3), because a shared 2-core machine is
+ * noisy. The TCP rows (tsndis.tcpip over a TAP against the kernel's TCP over veth) are in `tcp` in the
+ * JSON; `--no-tcp` leaves them out. `--help` prints the usage; unknown options and bad numbers exit 2,
+ * checked by the CLI's own option parser.
  */
+import { Command, CommanderError } from 'commander';
+import { numberOption } from '../src/cli/options.js';
 import { runBaseline, type BaselineResult } from './baseline.js';
 import { runDatapath, type DatapathResult } from './datapath.js';
 import { runTapBench, tapBenchSkipReason, type TapBenchResult } from './tap.js';
@@ -28,15 +32,36 @@ interface TcpRow {
   ratio: number;
 }
 
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
+interface BenchOptions {
+  json: boolean;
+  seconds: number;
+  repeats: number;
+  tcp: boolean;
+}
+
+/** The options, or null when there is nothing to run (help printed: exit 0; misuse reported: exit 2). */
+function parseOptions(argv: readonly string[]): BenchOptions | null {
+  const program = new Command('npm run bench --')
+    .description('tsndis data-path, TAP and TCP throughput next to baselines measured in the same run')
+    .option('--json', 'print the figures as JSON', false)
+    .option('--seconds <n>', 'length of each measurement in seconds', numberOption({ min: 0, minExclusive: true, max: 3600 }), 2)
+    .option('--repeats <n>', 'measurements per figure (the median is reported)', numberOption({ integer: true, min: 1, max: 100 }), 3)
+    .option('--no-tcp', 'leave out the TCP rows (tsndis.tcpip over a TAP against the kernel)')
+    .exitOverride();
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (e) {
+    if (!(e instanceof CommanderError)) throw e;
+    process.exitCode = e.exitCode === 0 ? 0 : 2;
+    return null;
+  }
+  return program.opts<BenchOptions>();
 }
 
 async function main(): Promise<void> {
-  const json = process.argv.includes('--json');
-  const seconds = Number(arg('--seconds') ?? 2);
-  const repeats = Math.max(1, Number(arg('--repeats') ?? 3));
+  const options = parseOptions(process.argv.slice(2));
+  if (options === null) return;
+  const { json, seconds, repeats } = options;
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const rows: Row[] = [];
   const baselines = new Map<number, BaselineResult>();
@@ -72,7 +97,7 @@ async function main(): Promise<void> {
     rows.push({ name: 'TAP transmit: raw protocol → TAP miniport → kernel (netns), 64 B, batch 32; baseline: a plain write() loop', batch: 32, verifier: false, framesPerSecond: tap.transmit.tsndis, baselineFramesPerSecond: tap.transmit.baseline, ratio: tap.transmit.tsndis / tap.transmit.baseline });
   }
   const tcpRows: TcpRow[] = [];
-  const tcpSkip = process.argv.includes('--no-tcp') ? 'left out (--no-tcp)' : tcpBenchSkipReason();
+  const tcpSkip = options.tcp ? tcpBenchSkipReason() : 'left out (--no-tcp)';
   let tcpDetails: Record<string, unknown> = {};
   if (tcpSkip === null) {
     const r = await runTcpBench(seconds, repeats);

@@ -7,7 +7,8 @@
  * the way in the wire's link flaps (sends complete with NDIS_STATUS_MEDIA_DISCONNECTED), two thirds in
  * hostB's stack is paused and restarted under traffic. Every received frame is checked byte for byte,
  * then the stack tree and a summary are printed (`--json` for JSON) and everything is torn down.
- * Exit status 0 means: frames intact, every frame accounted for, zero verifier violations, pools full.
+ * Exit status 0 means: every frame sent, intact and accounted for, zero verifier violations, pools
+ * full. Sending stops at a time limit (`--timeout`, 20 s); a run it cut short says so and exits 1.
  */
 import { buildStacks } from '../config/binding-engine.js';
 import { parseStackConfig } from '../config/loader.js';
@@ -21,6 +22,8 @@ export interface DemoOptions {
   json: boolean;
   verifier: boolean;
   frames: number;
+  /** How long the traffic may take (default 20 s); a run cut short by it is not OK. */
+  timeoutMs?: number;
 }
 
 export const DEMO_CONFIG = `# the demo's embedded stack description (same format as tsndis stack show --config)
@@ -50,7 +53,7 @@ hosts:
 
 const ETHER_TYPE = 0x88b5; // IEEE local experimental EtherType
 const BATCH = 32;
-const DEADLINE_MS = 20_000;
+const DEFAULT_TIMEOUT_MS = 20_000;
 
 /** A numbered frame: dst | src | type | direction | seq (u32) | pattern(seq). 64–127 bytes. */
 function makeFrame(dst: Uint8Array, src: Uint8Array, direction: number, seq: number): Uint8Array {
@@ -96,6 +99,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
   const prefix = `demo${process.pid}-`;
   const stacks = await buildStacks(description, { verifier: options.verifier, wirePrefix: prefix });
   const started = performance.now();
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   try {
     const hostA = stacks.hosts.get('hostA')!;
     const hostB = stacks.hosts.get('hostB')!;
@@ -138,7 +142,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
     };
     const progress = (): number => Math.min(...dirs.map((d) => d.next)) / options.frames;
     const rounds = async (until: number): Promise<void> => {
-      while (progress() < until && performance.now() - started < DEADLINE_MS) await sendRound();
+      while (progress() < until && performance.now() - started < timeoutMs) await sendRound();
     };
 
     await rounds(1 / 3);
@@ -185,11 +189,15 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         accounted,
       };
     });
-    const ok = violations.length === 0 && poolsBusy.length === 0 && summary.every((s) => s.corrupt === 0 && s.duplicates === 0 && s.accounted && s.received > 0);
+    // The time limit ended the run before every frame went: report it, and never as a success.
+    const stoppedEarly = dirs.some((d) => d.next < options.frames);
+    const ok = !stoppedEarly && violations.length === 0 && poolsBusy.length === 0 && summary.every((s) => s.corrupt === 0 && s.duplicates === 0 && s.accounted && s.received > 0);
     const report = {
       ok,
       verifier: options.verifier,
       elapsedMs: Math.round(performance.now() - started),
+      timeoutMs,
+      stoppedEarly,
       events,
       directions: summary,
       verifierViolations: violations.map((v) => v.toJSON()),
@@ -202,6 +210,10 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       out(renderText(snapshots));
       out('\nSUMMARY\n');
       for (const e of events) out(`  event: ${e}\n`);
+      if (stoppedEarly) {
+        const [ab, ba] = dirs.map((d) => `${d.next} of ${options.frames}`);
+        out(`  stopped early: the ${timeoutMs / 1000} s time limit ended the run after ${ab} frames ${dirs[0]!.name} and ${ba} ${dirs[1]!.name}\n`);
+      }
       for (const s of summary) {
         const errs = Object.entries(s.completedWithError).map(([k, v]) => `${k} ${v}`).join(', ') || 'none';
         out(`  ${s.direction}: ${s.sent} sent, ${s.completedOk} completed ok, errors: ${errs}, ${s.refusedBeforeNdis} refused (paused), ` +
@@ -211,7 +223,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
       out(`  verifier: ${options.verifier ? 'on' : 'off'}, ${violations.length} violation(s)\n`);
       for (const v of violations.slice(0, 10)) out(`    ${v.message}\n`);
       out(`  pools: ${totalPools} pools, ${poolsBusy.length === 0 ? 'all full' : `busy: ${poolsBusy.join('; ')}`}\n`);
-      out(`  result: ${ok ? 'OK' : 'FAILED'} in ${report.elapsedMs} ms\n`);
+      out(`  result: ${ok ? 'OK' : stoppedEarly ? 'INCOMPLETE' : 'FAILED'} in ${report.elapsedMs} ms\n`);
     }
     return ok ? 0 : 1;
   } finally {

@@ -93,7 +93,32 @@ describe('tsndis misuse and version', () => {
   test('demo --frames must be a positive integer', { timeout: TIMEOUT_MS }, async () => {
     const r = await tsndis('demo', '--frames', '0');
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /--frames <n>' argument '0' is invalid\. expected a positive integer/);
+    assert.match(r.stderr, /^error: option '--frames <n>' argument '0' is invalid\. expected an integer from 1 to /m);
+  });
+
+  test('demo stops at its time limit: says so, with the frames that went, and does not report OK', { timeout: TIMEOUT_MS }, async () => {
+    // Far more frames than fit in 0.3 s: the limit ends the run, which must not pass for a complete one.
+    const json = await tsndis('demo', '--frames', '5000000', '--timeout', '0.3', '--json');
+    assert.equal(json.code, 1, json.stderr);
+    const report = JSON.parse(json.stdout) as { ok: boolean; stoppedEarly: boolean; timeoutMs: number; directions: { framesOffered: number; sent: number }[] };
+    assert.equal(report.ok, false);
+    assert.equal(report.stoppedEarly, true);
+    assert.equal(report.timeoutMs, 300);
+    for (const d of report.directions) {
+      assert.equal(d.framesOffered, 5_000_000);
+      assert.ok(d.sent > 0 && d.sent < 5_000_000, `sent ${d.sent}`);
+    }
+    const text = await tsndis('demo', '--frames', '5000000', '--timeout', '0.3');
+    assert.equal(text.code, 1);
+    assert.match(text.stdout, /^ {2}stopped early: the 0\.3 s time limit ended the run after \d+ of 5000000 frames hostA → hostB and \d+ of 5000000 hostB → hostA$/m);
+    assert.match(text.stdout, /^ {2}result: INCOMPLETE in \d+ ms$/m);
+    assert.doesNotMatch(text.stdout, /result: OK/);
+    // A run that sends everything in time says OK and nothing about stopping early.
+    const full = await tsndis('demo', '--frames', '100', '--json');
+    assert.equal(full.code, 0, full.stderr);
+    const fullReport = JSON.parse(full.stdout) as { ok: boolean; stoppedEarly: boolean; directions: { sent: number }[] };
+    assert.equal(fullReport.ok, true);
+    assert.equal(fullReport.stoppedEarly, false);
   });
 
   test('version', { timeout: TIMEOUT_MS }, async () => {

@@ -28,6 +28,17 @@ function tsndis(...args: string[]): Promise<{ code: number; stdout: string; stde
   });
 }
 
+/** Runs tsndis, killing it after `limitMs`: resolves with the exit code (null when killed) and the time it took. */
+function bounded(limitMs: number, ...args: string[]): Promise<{ code: number | null; ms: number; stdout: string; stderr: string }> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, timeout: limitMs, killSignal: 'SIGKILL', maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : null;
+      resolve({ code, ms: performance.now() - started, stdout, stderr });
+    });
+  });
+}
+
 test('tsndis get fetches a file from the http service over IPv4 and IPv6, byte-exact', TIMEOUT, async () => {
   const page = readFileSync(join(ROOT, 'examples', 'www', 'index.html'), 'utf8');
   const v4 = await tsndis('get', 'http://198.18.0.2/', '--config', CONFIG);
@@ -52,19 +63,57 @@ test('tsndis get: a 404 exits 1 naming the status; a non-http URL exits 2', TIME
   assert.match(refused.stderr, /ECONNREFUSED/);
 });
 
+test('tsndis get --host <unknown>: one error line, then the process exits 1', TIMEOUT, async () => {
+  const r = await bounded(15_000, 'get', 'http://198.18.0.2/', '--config', CONFIG, '--host', 'nobody');
+  assert.equal(r.code, 1, `exit code (null: still running after 15 s); stderr: ${r.stderr}`);
+  assert.equal(r.stderr, "error: no host 'nobody' in the config (hosts with tsndis.tcpip: client, server)\n");
+  assert.equal(r.stdout, '');
+});
+
+test('tsndis get --timeout bounds the whole request: an unanswered on-link address gives up in time, exit 1', TIMEOUT, async () => {
+  // What starting the CLI and building the stacks costs on this machine now, from a request that is answered.
+  const answered = await bounded(30_000, 'get', 'http://198.18.0.2/', '--config', CONFIG, '--timeout', '2');
+  assert.equal(answered.code, 0, answered.stderr);
+  // 198.18.0.77 is on the client's subnet and nobody has it: ARP goes unanswered, the SYN never leaves.
+  // --timeout 2 must end the request after 2 s: the acceptance bound is 3 s on an idle machine. The
+  // start-up cost measured above (with half again for a machine whose load varies) is allowed on top;
+  // without a bound on connecting, the SYN is retried for about 125 s.
+  const limit = Math.ceil(3_000 + 1.5 * answered.ms);
+  const r = await bounded(limit + 10_000, 'get', 'http://198.18.0.77/', '--config', CONFIG, '--timeout', '2');
+  assert.equal(r.code, 1, `exit code (null: still running); stderr: ${r.stderr}`);
+  assert.ok(r.ms < limit, `exited after ${Math.round(r.ms)} ms, bound ${Math.round(limit)} ms`);
+  assert.match(r.stderr, /^error: http:\/\/198\.18\.0\.77\/: no answer within 2 s \(connecting\)\n$/);
+  assert.equal(r.stdout, '');
+  // The bound is the whole request, not only the connect: a server that accepts and never answers.
+  const dir = fixtureDir();
+  const silent = writeFixture(dir, 'silent.yaml', readFileSync(CONFIG, 'utf8').replace('{ service: http, port: 80, root: ./www }', '{ service: discard, port: 80 }'));
+  const s = await bounded(limit + 10_000, 'get', 'http://198.18.0.2/', '--config', silent, '--timeout', '1');
+  assert.equal(s.code, 1, s.stderr);
+  assert.match(s.stderr, /^error: http:\/\/198\.18\.0\.2\/: no answer within 1 s \(waiting for the response\)\n$/);
+});
+
+test('tsndis get -o FILE writes the body to the file, like curl -o', TIMEOUT, async () => {
+  const page = readFileSync(join(ROOT, 'examples', 'www', 'index.html'));
+  const file = join(fixtureDir(), 'page.html');
+  const r = await tsndis('get', 'http://198.18.0.2/', '--config', CONFIG, '-o', file);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.deepEqual(readFileSync(file), page);
+});
+
 test('tsndis ping: replies from a tsndis host (v4, v6 with a large payload), exit 1 when nothing answers', TIMEOUT, async () => {
-  const v4 = await tsndis('ping', '198.18.0.2', '-n', '3', '--config', CONFIG);
+  const v4 = await tsndis('ping', '198.18.0.2', '-c', '3', '--config', CONFIG);
   assert.equal(v4.code, 0, v4.stderr);
   assert.match(v4.stdout, /^PING 198\.18\.0\.2 from client: 56 data bytes$/m);
   assert.equal(v4.stdout.match(/^64 bytes from 198\.18\.0\.2: icmp_seq=\d time=[\d.]+ ms$/gm)?.length, 3);
   assert.match(v4.stdout, /^3 packets transmitted, 3 received, 0% packet loss$/m);
-  const v6 = await tsndis('ping', 'fd00::2', '-n', '2', '-s', '3000', '--config', CONFIG);
+  const v6 = await tsndis('ping', 'fd00::2', '-c', '2', '-s', '3000', '--config', CONFIG);
   assert.equal(v6.code, 0, v6.stderr);
   assert.equal(v6.stdout.match(/^3008 bytes from fd00::2:/gm)?.length, 2);
-  const none = await tsndis('ping', '198.18.0.99', '-n', '2', '-W', '0.2', '-i', '0.05', '--config', CONFIG);
+  const none = await tsndis('ping', '198.18.0.99', '-c', '2', '-W', '0.2', '-i', '0.05', '--config', CONFIG);
   assert.equal(none.code, 1);
   assert.match(none.stdout, /^2 packets transmitted, 0 received, 100% packet loss$/m);
-  const fromServer = await tsndis('ping', '198.18.0.1', '-n', '1', '--host', 'server', '--config', CONFIG);
+  const fromServer = await tsndis('ping', '198.18.0.1', '--count', '1', '--host', 'server', '--config', CONFIG);
   assert.equal(fromServer.code, 0, fromServer.stderr);
   assert.match(fromServer.stdout, /from server/);
   const noHost = await tsndis('ping', '198.18.0.1', '--host', 'nobody', '--config', CONFIG);

@@ -13,6 +13,7 @@ import { buildStacks, loadStackConfig } from '../../config/index.js';
 import { RuntimeOperationError } from '../../errors.js';
 import { controlRequest, handleControl, type ControlResponse } from '../control.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
+import { DURATION, numberOption } from '../options.js';
 
 export interface CaptureOptions {
   config?: string;
@@ -77,7 +78,7 @@ export function registerCaptureCommand(program: Command, run: (action: () => Pro
     .option('--attach <socket>', 'capture in a running `tsndis up --control <socket>`')
     .requiredOption('-a, --adapter <host/adapter>', 'adapter to capture, e.g. hostA/eth0')
     .requiredOption('-f, --file <path>', 'output file (rotated as <path>.1.pcapng, …)')
-    .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl-C)', (v) => Number(v), 0)
+    .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl-C)', numberOption(DURATION), 0)
     .option('--no-verifier', 'run with the verifier off (with --config)')
     .action((opts: CaptureOptions) => run(async () => ((await capture(opts)) === EXIT_OK ? EXIT_OK : EXIT_FAILURE)));
 }

@@ -1,25 +1,22 @@
 /**
- * `tsndis demo [--json] [--no-verifier] [--frames <n>]`: runs the demo in ../demo.ts, loaded lazily so
+ * `tsndis demo [--json] [--no-verifier] [--frames <n>] [--timeout <seconds>]`: runs the demo in ../demo.ts, loaded lazily so
  * the other commands never pay for it. The specifier is a variable so the compiler does not need the
  * module to exist; when it is missing the command says so.
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
+import { numberOption, POSITIVE_SECONDS } from '../options.js';
 
 export interface DemoOptions {
   json: boolean;
   verifier: boolean;
   frames: number;
+  /** Seconds the traffic may take; when they run out the demo stops early and does not report OK. */
+  timeout: number;
 }
 
 /** Relative to this file (dist/src/cli/commands/). */
 const DEMO_MODULE = '../demo.js';
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
-  return n;
-}
 
 export async function runDemoCommand(options: DemoOptions, stderr: NodeJS.WritableStream = process.stderr): Promise<number> {
   const specifier: string = DEMO_MODULE;
@@ -39,7 +36,7 @@ export async function runDemoCommand(options: DemoOptions, stderr: NodeJS.Writab
     stderr.write(`error: ${url.pathname} does not export runDemo(options)\n`);
     return EXIT_FAILURE;
   }
-  const result: unknown = await (mod.runDemo as (o: DemoOptions) => unknown)({ json: options.json, verifier: options.verifier, frames: options.frames });
+  const result: unknown = await (mod.runDemo as (o: { json: boolean; verifier: boolean; frames: number; timeoutMs: number }) => unknown)({ json: options.json, verifier: options.verifier, frames: options.frames, timeoutMs: Math.round(options.timeout * 1000) });
   return typeof result === 'number' ? result : EXIT_OK;
 }
 
@@ -49,6 +46,7 @@ export function registerDemoCommand(program: Command, run: (action: () => Promis
     .description('run the two-host demo: frames through filters over a virtual wire, then a summary')
     .option('--json', 'print the summary as JSON', false)
     .option('--no-verifier', 'run with the verifier off')
-    .option('--frames <n>', 'frames to send', positiveInt, 2000)
+    .option('--frames <n>', 'frames to send each way', numberOption({ integer: true, min: 1, max: 100_000_000 }), 2000)
+    .option('--timeout <seconds>', 'stop sending after this long; the run then counts as incomplete (exit 1)', numberOption(POSITIVE_SECONDS), 20)
     .action((opts: DemoOptions) => run(() => runDemoCommand(opts)));
 }

@@ -1,15 +1,17 @@
 /**
- * `tsndis get <url> --config <file> [--host h] [-o file] [-i]`: an HTTP GET through a tsndis stack
- * (node:http over tsndis sockets), the body written to stdout or a file. Services the config declares
- * run meanwhile, so one config can hold both the server and the client host. Exits 0 for a 2xx
- * answer, 1 otherwise (like curl -f), with the status on stderr.
+ * `tsndis get <url> --config <file> [--host h] [-o file] [-i] [-m seconds]`: an HTTP GET through a tsndis
+ * stack (node:http over tsndis sockets), the body written to stdout or a file (`-o`, as curl). Services
+ * the config declares run meanwhile, so one config can hold both the server and the client host. Exits 0
+ * for a 2xx answer, 1 otherwise (like curl -f), with the status on stderr. `--timeout` (`-m`, curl's
+ * --max-time) bounds the whole request: connecting, sending, the response and its body.
  */
 import { createWriteStream } from 'node:fs';
-import { request, type IncomingMessage } from 'node:http';
+import { request, type ClientRequest, type IncomingMessage } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { TsndisHttpAgent } from '../../drivers/protocol/tcpip/index.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
+import { numberOption, POSITIVE_SECONDS } from '../options.js';
 import { pickHost, upTcpIp } from '../tcpip-hosts.js';
 
 export interface GetOptions {
@@ -34,35 +36,75 @@ export async function get(url: string, options: GetOptions, out: NodeJS.Writable
   }
   if (u.protocol !== 'http:') throw usage(`only http:// URLs are supported (got ${u.protocol})`);
   const t = await upTcpIp(options.config, { verifier: options.verifier });
-  const agent = new TsndisHttpAgent(pickHost(t, options.host).ip.sockets);
+  let agent: TsndisHttpAgent | null = null;
   try {
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = request(u, { agent, method: 'GET', headers: { 'user-agent': 'tsndis-get' } }, resolve);
-      req.setTimeout(options.timeout * 1000, () => req.destroy(new Error(`no answer from ${u.host} within ${options.timeout} s`)));
-      req.on('error', reject);
-      req.end();
-    });
-    if (options.include) {
-      out.write(`HTTP/${res.httpVersion} ${res.statusCode ?? 0} ${res.statusMessage ?? ''}\r\n`);
-      for (let i = 0; i < res.rawHeaders.length; i += 2) out.write(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\r\n`);
-      out.write('\r\n');
-    }
-    const status = res.statusCode ?? 0;
-    if (options.output !== undefined) await pipeline(res, createWriteStream(options.output));
-    else
-      await new Promise<void>((resolve, reject) => {
-        res.on('data', (chunk: Buffer) => out.write(chunk));
-        res.on('end', resolve);
-        res.on('error', reject);
-      });
-    if (status < 200 || status > 299) {
-      err.write(`error: ${u.href}: HTTP ${status} ${res.statusMessage ?? ''}\n`);
+    // Inside the try: a bad --host must still shut the stacks down, or the process never exits.
+    agent = new TsndisHttpAgent(pickHost(t, options.host).ip.sockets);
+    const res = await fetchBounded(u, agent, options, out);
+    if (res.statusCode < 200 || res.statusCode > 299) {
+      err.write(`error: ${u.href}: HTTP ${res.statusCode} ${res.statusMessage}\n`);
       return EXIT_FAILURE;
     }
     return EXIT_OK;
   } finally {
-    agent.destroy();
+    agent?.destroy();
     await t.shutdown();
+  }
+}
+
+/**
+ * The GET itself, bounded as a whole by `options.timeout`. Node's `req.setTimeout` only starts once the
+ * socket has connected and only measures idleness, so an address nobody answers (no ARP reply, the SYN
+ * retransmitted for minutes) was never covered; one timer over everything is. When it fires the request
+ * and its socket are destroyed (the connection reset) and the error names the phase it was in.
+ */
+async function fetchBounded(u: URL, agent: TsndisHttpAgent, options: GetOptions, out: NodeJS.WritableStream): Promise<{ statusCode: number; statusMessage: string }> {
+  let phase = 'connecting';
+  let req: ClientRequest | null = null;
+  let res: IncomingMessage | null = null;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const e = new Error(`${u.href}: no answer within ${options.timeout} s (${phase})`);
+      reject(e);
+      res?.destroy(e);
+      req?.destroy(e);
+    }, options.timeout * 1000);
+  });
+  const work = (async () => {
+    const response = await new Promise<IncomingMessage>((resolve, reject) => {
+      const r = request(u, { agent, method: 'GET', headers: { 'user-agent': 'tsndis-get' } }, resolve);
+      req = r;
+      r.on('socket', (socket) => {
+        const connected = (): void => void (phase = 'waiting for the response');
+        if ((socket as { connecting?: boolean }).connecting === true) socket.once('connect', connected);
+        else connected();
+      });
+      r.on('error', reject);
+      r.end();
+    });
+    res = response;
+    phase = 'receiving the body';
+    if (options.include) {
+      out.write(`HTTP/${response.httpVersion} ${response.statusCode ?? 0} ${response.statusMessage ?? ''}\r\n`);
+      for (let i = 0; i < response.rawHeaders.length; i += 2) out.write(`${response.rawHeaders[i]}: ${response.rawHeaders[i + 1]}\r\n`);
+      out.write('\r\n');
+    }
+    if (options.output !== undefined) await pipeline(response, createWriteStream(options.output));
+    else
+      await new Promise<void>((resolve, reject) => {
+        response.on('data', (chunk: Buffer) => out.write(chunk));
+        response.on('end', resolve);
+        response.on('error', reject);
+      });
+    return { statusCode: response.statusCode ?? 0, statusMessage: response.statusMessage ?? '' };
+  })();
+  // After the deadline won, `work` still settles (rejected by the destroy): nothing waits for it.
+  work.catch(() => undefined);
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -75,7 +117,7 @@ export function registerGetCommand(program: Command, run: (action: () => Promise
     .option('--host <name>', 'host to fetch from (default: the only, or first client, host with tsndis.tcpip)')
     .option('-o, --output <file>', 'write the body to this file instead of stdout')
     .option('-i, --include', 'print the status line and headers first', false)
-    .option('--timeout <seconds>', 'give up when nothing arrives for this long', (v) => Number(v), 10)
+    .option('-m, --timeout <seconds>', 'give up when the whole request (connect, response, body) takes longer (curl -m)', numberOption(POSITIVE_SECONDS), 10)
     .option('--no-verifier', 'run with the verifier off')
     .action((url: string, opts: GetOptions) => run(() => get(url, opts)));
 }

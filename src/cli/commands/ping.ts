@@ -1,9 +1,12 @@
 /**
- * `tsndis ping <address> --config <file> [--host h] [-c n] [-s size] [-i s] [-W s]`: ICMP/ICMPv6 echo
- * through a tsndis stack, printed like ping(8). Exits 0 when at least one reply came back, 1 otherwise.
+ * `tsndis ping <address> --config <file> [--host h] [-c count] [-s size] [-i interval] [-W timeout]`:
+ * ICMP/ICMPv6 echo through a tsndis stack, printed like ping(8), whose short options it keeps: so here
+ * `-c` is the count and `--config` has no short form. Exits 0 when at least one reply came back, 1
+ * otherwise.
  */
 import type { Command } from 'commander';
 import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
+import { MAX_SECONDS, numberOption, POSITIVE_SECONDS } from '../options.js';
 import { pickHost, upTcpIp } from '../tcpip-hosts.js';
 
 export interface PingOptions {
@@ -16,14 +19,11 @@ export interface PingOptions {
   verifier: boolean;
 }
 
-function positive(name: string, v: number, max: number): number {
-  if (!Number.isFinite(v) || v <= 0 || v > max) throw Object.assign(new Error(`${name} must be a number in (0, ${max}]`), { code: 'TSNDIS_CONFIG_INVALID' });
-  return v;
-}
+/** The largest ICMP payload in one IPv4 datagram: 65535 - 20 (IPv4 header) - 8 (ICMP header). */
+const MAX_SIZE = 65_507;
 
 export async function ping(address: string, options: PingOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
-  const count = Math.floor(positive('--count', options.count, 1_000_000));
-  const size = Math.floor(positive('--size', options.size + 1, 65_508)) - 1;
+  const { count, size } = options;
   const t = await upTcpIp(options.config, { verifier: options.verifier });
   try {
     const { host, ip } = pickHost(t, options.host);
@@ -51,12 +51,12 @@ export function registerPingCommand(program: Command, run: (action: () => Promis
     .command('ping')
     .description('send ICMP/ICMPv6 echo requests through a tsndis stack (services in the config run meanwhile)')
     .argument('<address>', 'IPv4 or IPv6 address (fe80::…%eth0 for link-local)')
-    .requiredOption('-c, --config <file>', 'stack config (YAML)')
+    .requiredOption('--config <file>', 'stack config (YAML); no -c here: -c is the count, as in ping(8)')
     .option('--host <name>', 'host to ping from (default: the only, or first client, host with tsndis.tcpip)')
-    .option('-n, --count <n>', 'echo requests to send', (v) => Number(v), 4)
-    .option('-s, --size <bytes>', 'payload bytes per request', (v) => Number(v), 56)
-    .option('-i, --interval <seconds>', 'seconds between requests', (v) => Number(v), 0.2)
-    .option('-W, --timeout <seconds>', 'seconds to wait for each reply', (v) => Number(v), 1)
+    .option('-c, --count <n>', 'echo requests to send', numberOption({ integer: true, min: 1, max: 1_000_000 }), 4)
+    .option('-s, --size <bytes>', 'payload bytes per request', numberOption({ integer: true, min: 0, max: MAX_SIZE }), 56)
+    .option('-i, --interval <seconds>', 'seconds between requests', numberOption({ min: 0.001, max: MAX_SECONDS }), 0.2)
+    .option('-W, --timeout <seconds>', 'seconds to wait for each reply', numberOption(POSITIVE_SECONDS), 1)
     .option('--no-verifier', 'run with the verifier off')
     .action((address: string, opts: PingOptions) => run(() => ping(address, opts)));
 }

@@ -9,6 +9,7 @@ import { startServices } from '../tcpip-hosts.js';
 import type { NdisRuntime } from '../../core/runtime/runtime.js';
 import { serveControl } from '../control.js';
 import { EXIT_OK } from '../exit.js';
+import { DURATION, MAX_SECONDS, numberOption } from '../options.js';
 
 export interface UpOptions {
   config: string;
@@ -77,7 +78,7 @@ export function registerUpCommand(program: Command, run: (action: () => Promise<
     .requiredOption('-c, --config <file>', 'stack config (YAML)')
     .option('--no-verifier', 'run with the verifier off (overrides the config)')
     .option('--control <socket>', 'serve a control channel (JSON lines) on this Unix socket, e.g. for tsndis capture --attach')
-    .option('--status-interval <seconds>', 'seconds between status lines', (v) => Number(v), 5)
-    .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl-C)', (v) => Number(v), 0)
+    .option('--status-interval <seconds>', 'seconds between status lines (at least 0.1)', numberOption({ min: 0.1, max: MAX_SECONDS }), 5)
+    .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl-C)', numberOption(DURATION), 0)
     .action((opts: UpOptions) => run(() => up(opts)));
 }

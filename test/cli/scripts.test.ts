@@ -1,0 +1,85 @@
+/**
+ * The package scripts as a user runs them: `npm run bench -- --help` (usage, unknown options refused),
+ * the README's command for the demo's JSON (its stdout must parse as JSON, with no npm banner before
+ * it), and the test runner's summary line, run against a fixture directory with a passing, a failing
+ * and a skipped test. Every child process is bounded.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import { fixtureDir, writeFixture } from '../config/helpers.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BENCH = join(ROOT, 'dist', 'bench', 'main.js');
+const RUNNER = join(ROOT, 'scripts', 'run-tests.mjs');
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function exec(file: string, args: readonly string[], limitMs: number): Promise<Run> {
+  // Without the test runner's marker: a node:test run() that finds it declines to run any file.
+  const env = { ...process.env };
+  delete env['NODE_TEST_CONTEXT'];
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd: ROOT, env, timeout: limitMs, killSignal: 'SIGKILL', maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : null, stdout, stderr });
+    });
+  });
+}
+
+test('npm run bench -- --help prints the usage and exits 0 without measuring; an unknown option exits 2', { timeout: 60_000 }, async () => {
+  const help = await exec(process.execPath, [BENCH, '--help'], 15_000);
+  assert.equal(help.code, 0, `exit code (null: still running after 15 s, i.e. benchmarking); ${help.stderr}`);
+  assert.match(help.stdout, /^Usage: npm run bench -- \[options\]$/m);
+  for (const option of ['--json', '--seconds <n>', '--repeats <n>', '--no-tcp', '-h, --help']) assert.ok(help.stdout.includes(option), `usage lists ${option}`);
+  const bogus = await exec(process.execPath, [BENCH, '--bogus'], 15_000);
+  assert.equal(bogus.code, 2, bogus.stderr);
+  assert.match(bogus.stderr, /^error: unknown option '--bogus'$/m);
+  assert.equal(bogus.stdout, '');
+});
+
+test("the README's command for the demo as JSON prints only JSON on stdout", { timeout: 120_000 }, async () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const command = /`(npm (?:start|run)[^`]*--json[^`]*)`/.exec(readme)?.[1];
+  assert.ok(command !== undefined, 'README shows how to get the demo as JSON');
+  const [npm, ...args] = command.split(/\s+/);
+  assert.equal(npm, 'npm');
+  // Runs the command exactly as documented (its build step is a no-op: the tests run after a build).
+  const r = await exec('npm', args, 90_000);
+  assert.equal(r.code, 0, r.stderr);
+  const report = JSON.parse(r.stdout) as { ok: boolean; directions: unknown[] };
+  assert.equal(report.ok, true);
+  assert.equal(report.directions.length, 2);
+});
+
+test('the test runner counts passed, failed and skipped tests apart', { timeout: 60_000 }, async () => {
+  const dir = fixtureDir();
+  // CommonJS, so the fixture needs no package.json; the runner looks for *.test.js under --root.
+  writeFixture(
+    dir,
+    'a.test.js',
+    [
+      "const { test } = require('node:test');",
+      "test('passes', () => {});",
+      "test('skips at run time', (t) => { t.skip('no reason needed'); });",
+      "test('skips by option', { skip: 'declared' }, () => {});",
+      "test('fails', () => { throw new Error('on purpose'); });",
+      '',
+    ].join('\n'),
+  );
+  writeFixture(dir, 'b.test.js', "const { test } = require('node:test');\ntest('passes too', () => {});\n");
+  const all = await exec(process.execPath, [RUNNER, '--root', dir], 30_000);
+  assert.equal(all.code, 1, all.stderr);
+  const lines = all.stdout.trimEnd().split('\n');
+  assert.equal(lines.at(-1), '2 passed, 1 failed, 2 skipped');
+  // Filters still apply, relative to the root.
+  const b = await exec(process.execPath, [RUNNER, '--root', dir, 'b.test'], 30_000);
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal(b.stdout.trimEnd().split('\n').at(-1), '1 passed, 0 failed, 0 skipped');
+});

@@ -15,12 +15,14 @@
  * traffic. A built-in filter that the config did not use is registered on first use.
  */
 import { createConnection, createServer, type Server } from 'node:net';
-import { rmSync } from 'node:fs';
+import { lstatSync, rmSync } from 'node:fs';
 import type { BuiltStacks } from '../config/index.js';
 import type { NdisRuntime } from '../core/runtime/runtime.js';
 import { BUILTIN_DRIVERS } from '../drivers/builtin.js';
 import { tcpipOf } from './tcpip-hosts.js';
 import type { ConfigValue } from '../ndis/driver-api.js';
+import { RuntimeOperationError } from '../errors.js';
+import { usageError } from './exit.js';
 
 export type ControlRequest =
   | { op: 'status' }
@@ -81,9 +83,82 @@ export async function handleControl(stacks: BuiltStacks, req: ControlRequest): P
   }
 }
 
-/** Serves the control channel on `path` (a Unix socket) until closed. */
-export function serveControl(stacks: BuiltStacks, path: string): Promise<Server> {
-  rmSync(path, { force: true });
+/** What answers on an existing socket: nothing (connect refused: stale), a tsndis, or something else. */
+function probeSocket(path: string, timeoutMs = 2000): Promise<'stale' | 'tsndis' | 'other'> {
+  return new Promise((resolve, reject) => {
+    const sock = createConnection(path);
+    let buf = '';
+    const done = (v: 'stale' | 'tsndis' | 'other'): void => {
+      clearTimeout(t);
+      sock.destroy();
+      resolve(v);
+    };
+    const t = setTimeout(() => done('other'), timeoutMs);
+    sock.setEncoding('utf8');
+    sock.on('connect', () => sock.write(`${JSON.stringify({ op: 'status' })}\n`));
+    sock.on('data', (d: string) => {
+      buf += d;
+      const i = buf.indexOf('\n');
+      if (i < 0) return;
+      let ok = false;
+      try {
+        ok = (JSON.parse(buf.slice(0, i)) as { ok?: unknown }).ok === true;
+      } catch {
+        // not JSON: not a tsndis
+      }
+      done(ok ? 'tsndis' : 'other');
+    });
+    sock.on('end', () => done('other'));
+    sock.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(t);
+      sock.destroy();
+      // ENOENT: removed since the lstat; either way nothing listens there.
+      if (e.code === 'ECONNREFUSED' || e.code === 'ENOENT') resolve('stale');
+      else reject(usageError(`--control ${path}: cannot probe the socket: ${e.message}`));
+    });
+  });
+}
+
+/**
+ * Checks that `path` can take a new control socket without harming anything: it is free, or it is a
+ * stale socket (connecting is refused: its server is gone). Refuses (exit 2) a path that exists and is
+ * not a socket — `up` must never delete a user's file — and a socket something still answers on, so a
+ * second `up` cannot steal a running one's channel. Nothing is removed here.
+ */
+export async function checkControlPath(path: string): Promise<'free' | 'stale'> {
+  let isSocket: boolean;
+  try {
+    isSocket = lstatSync(path).isSocket();
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 'free';
+    throw usageError(`--control ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (!isSocket) throw usageError(`--control ${path}: exists and is not a socket; refusing to replace it`);
+  const who = await probeSocket(path);
+  if (who === 'stale') return 'stale';
+  throw usageError(
+    who === 'tsndis'
+      ? `--control ${path}: a running tsndis answers on this socket; stop it or choose another path`
+      : `--control ${path}: another program listens on this socket; choose another path`,
+  );
+}
+
+function listen(server: Server, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (e: Error): void => reject(e);
+    server.once('error', onError);
+    server.listen(path, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/**
+ * Serves the control channel on `path` (a Unix socket) until closed. An existing path is taken over only
+ * when it is a stale socket (checkControlPath); anything else is refused with a usage error.
+ */
+export async function serveControl(stacks: BuiltStacks, path: string): Promise<Server> {
   const server = createServer((sock) => {
     let buf = '';
     sock.setEncoding('utf8');
@@ -108,10 +183,14 @@ export function serveControl(stacks: BuiltStacks, path: string): Promise<Server>
     });
     sock.on('error', () => sock.destroy());
   });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(path, () => resolve(server));
-  });
+  try {
+    await listen(server, path);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw new RuntimeOperationError(`--control ${path}: cannot listen: ${e instanceof Error ? e.message : String(e)}`);
+    if ((await checkControlPath(path)) === 'stale') rmSync(path, { force: true });
+    await listen(server, path);
+  }
+  return server;
 }
 
 /** Sends one request to a running `tsndis up` and resolves with its response. */

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { buildStacks, loadStackConfig } from '../../config/index.js';
 import { startServices } from '../tcpip-hosts.js';
 import type { NdisRuntime } from '../../core/runtime/runtime.js';
-import { serveControl } from '../control.js';
+import { checkControlPath, serveControl } from '../control.js';
 import { EXIT_OK } from '../exit.js';
 
 export interface UpOptions {
@@ -33,6 +33,8 @@ export function statusLine(host: string, rt: NdisRuntime): string {
 
 export async function up(options: UpOptions, out: NodeJS.WritableStream = process.stdout, signals: NodeJS.EventEmitter = process): Promise<number> {
   const description = await loadStackConfig(options.config);
+  // A control path that is in use or not a socket is refused before anything starts.
+  if (options.control !== undefined) await checkControlPath(options.control);
   const stacks = await buildStacks(description, options.verifier ? {} : { verifier: false });
   let services: Awaited<ReturnType<typeof startServices>>;
   try {
@@ -41,7 +43,14 @@ export async function up(options: UpOptions, out: NodeJS.WritableStream = proces
     await stacks.shutdown();
     throw e;
   }
-  const server = options.control === undefined ? null : await serveControl(stacks, options.control);
+  let server: Awaited<ReturnType<typeof serveControl>> | null;
+  try {
+    server = options.control === undefined ? null : await serveControl(stacks, options.control);
+  } catch (e) {
+    await Promise.all(services.map((s) => s.service.close()));
+    await stacks.shutdown();
+    throw e;
+  }
   const print = (): void => {
     const t = new Date().toISOString().slice(11, 19);
     for (const [name, h] of stacks.hosts) out.write(`${t} ${statusLine(name, h.runtime)}\n`);

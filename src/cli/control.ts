@@ -32,11 +32,22 @@ export type ControlRequest =
 
 export type ControlResponse = { ok: true; [k: string]: unknown } | { ok: false; error: string };
 
+/** Every adapter of every host, as `host/adapter`, sorted. */
+export function adapterNames(stacks: BuiltStacks): string[] {
+  return [...stacks.hosts.values()].flatMap((h) => [...h.runtime.adapters.keys()]).sort();
+}
+
+/** Why `adapter` names none of `known` (host/adapter names), or null when it names one. */
+export function adapterProblem(adapter: string, known: readonly string[]): string | null {
+  if (known.includes(adapter)) return null;
+  const why = adapter.includes('/') ? 'no such adapter' : 'name the adapter as host/adapter';
+  return `${why} (adapters: ${known.length === 0 ? 'none' : known.join(', ')})`;
+}
+
 function runtimeFor(stacks: BuiltStacks, adapter: string): NdisRuntime {
-  const host = adapter.slice(0, adapter.indexOf('/'));
-  const h = stacks.hosts.get(host);
-  if (h === undefined) throw new Error(`no host '${host}' (adapter names are host/adapter, e.g. hostA/eth0)`);
-  return h.runtime;
+  const problem = adapterProblem(adapter, adapterNames(stacks));
+  if (problem !== null) throw new Error(`adapter '${adapter}': ${problem}`);
+  return stacks.hosts.get(adapter.slice(0, adapter.indexOf('/')))!.runtime;
 }
 
 function ensureDriver(rt: NdisRuntime, name: string): void {

@@ -10,11 +10,25 @@ import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { capture } from '../../src/cli/commands/capture.js';
-import { serveControl } from '../../src/cli/control.js';
+import { handleControl, serveControl } from '../../src/cli/control.js';
 import { buildStacks, loadStackConfig } from '../../src/config/index.js';
 import type { RawProtocol } from '../../src/drivers/protocol/raw/index.js';
 import { readCapture } from '../../src/io/pcapng/index.js';
 import { assertClean } from '../support/hosts.js';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+
+function tsndis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, timeout: 30_000, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
+      if (err !== null && typeof err.code !== 'number') reject(err);
+      else resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
+    });
+  });
+}
 
 test('capture --attach records every frame sent while attached to a running stack', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsndis-capture-'));
@@ -68,4 +82,25 @@ test('capture --attach records every frame sent while attached to a running stac
     rmSync(dir, { recursive: true, force: true });
   }
   for (const h of stacks.hosts.values()) assertClean(h.runtime);
+});
+
+test('capture --adapter without host/ (or naming no adapter) exits 2 saying adapters are host/adapter and listing them', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsndis-capture-'));
+  try {
+    for (const adapter of ['hostA', 'hostC/eth0', 'hostA/eth9']) {
+      const r = await tsndis('capture', '--config', 'examples/two-hosts.yaml', '--adapter', adapter, '--file', join(dir, 'x'), '--duration', '1');
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr, `error: --adapter '${adapter}': ${adapter === 'hostA' ? 'name the adapter as host/adapter' : 'no such adapter'} (adapters: hostA/eth0, hostB/eth0)\n`);
+    }
+    // The control channel says the same to any client.
+    const stacks = await buildStacks(await loadStackConfig('examples/two-hosts.yaml'), { wirePrefix: `cap${process.pid}-name-` });
+    try {
+      const r = await handleControl(stacks, { op: 'detach-filter', adapter: 'hostA', driver: 'tsndis.capture' });
+      assert.deepEqual(r, { ok: false, error: "adapter 'hostA': name the adapter as host/adapter (adapters: hostA/eth0, hostB/eth0)" });
+    } finally {
+      await stacks.shutdown();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

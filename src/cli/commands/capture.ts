@@ -11,8 +11,8 @@
 import type { Command } from 'commander';
 import { buildStacks, loadStackConfig } from '../../config/index.js';
 import { RuntimeOperationError } from '../../errors.js';
-import { controlRequest, handleControl, type ControlResponse } from '../control.js';
-import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
+import { adapterProblem, controlRequest, handleControl, type ControlResponse } from '../control.js';
+import { EXIT_FAILURE, EXIT_OK, usageError } from '../exit.js';
 
 export interface CaptureOptions {
   config?: string;
@@ -42,6 +42,13 @@ function check(r: ControlResponse): ControlResponse & { ok: true } {
   return r;
 }
 
+/** A --adapter that names no adapter of the stack is CLI misuse (exit 2); the message lists the adapters. */
+function checkAdapter(adapter: string, status: ControlResponse): void {
+  const known = (check(status)['hosts'] as { adapters: string[] }[]).flatMap((h) => h.adapters).sort();
+  const problem = adapterProblem(adapter, known);
+  if (problem !== null) throw usageError(`--adapter '${adapter}': ${problem}`);
+}
+
 export async function capture(o: CaptureOptions, out: NodeJS.WritableStream = process.stdout, signals: NodeJS.EventEmitter = process): Promise<number> {
   if ((o.config === undefined) === (o.attach === undefined)) {
     throw new RuntimeOperationError('give exactly one of --config <file> (build the stacks here) or --attach <socket> (a running tsndis up)');
@@ -49,6 +56,7 @@ export async function capture(o: CaptureOptions, out: NodeJS.WritableStream = pr
   const attach = { op: 'attach-filter' as const, adapter: o.adapter, driver: 'tsndis.capture', keywords: { File: o.file } };
   const detach = { op: 'detach-filter' as const, adapter: o.adapter, driver: 'tsndis.capture' };
   if (o.attach !== undefined) {
+    checkAdapter(o.adapter, await controlRequest(o.attach, { op: 'status' }));
     const r = check(await controlRequest(o.attach, attach));
     out.write(`capturing ${o.adapter} to ${o.file} (${String((r.modules as string[]).length)} module(s)); ${o.duration > 0 ? `${o.duration} s` : 'Ctrl-C to stop'}\n`);
     await untilStopped(o.duration, signals);
@@ -58,6 +66,7 @@ export async function capture(o: CaptureOptions, out: NodeJS.WritableStream = pr
   }
   const stacks = await buildStacks(await loadStackConfig(o.config!), o.verifier ? {} : { verifier: false });
   try {
+    checkAdapter(o.adapter, await handleControl(stacks, { op: 'status' }));
     const r = check(await handleControl(stacks, attach));
     out.write(`capturing ${o.adapter} to ${o.file} (${String((r.modules as string[]).length)} module(s)); ${o.duration > 0 ? `${o.duration} s` : 'Ctrl-C to stop'}\n`);
     await untilStopped(o.duration, signals);

@@ -167,9 +167,16 @@ export interface VerifierSnapshot {
   readonly first: readonly ViolationSnapshot[];
 }
 
+/** The runtime's log path (rate-limited): messages passed to the logger and suppressed. */
+export interface LogSnapshot {
+  readonly logged: number;
+  readonly suppressed: number;
+}
+
 export interface RuntimeSnapshot {
   readonly host: string;
   readonly verifier: VerifierSnapshot;
+  readonly log: LogSnapshot;
   readonly drivers: readonly DriverSnapshot[];
   /** Sorted by name. */
   readonly adapters: readonly AdapterSnapshot[];

@@ -146,7 +146,8 @@ function verifierNode(s: RuntimeSnapshot): TreeNode {
 
 function hostLines(s: RuntimeSnapshot): string[] {
   const drivers = s.drivers.map((d) => d.name).join(', ');
-  return renderTree(node(`host ${s.host}`, [`drivers: ${drivers || 'none'}`], [...s.adapters.map(adapterNode), poolsNode(s), verifierNode(s)]));
+  const log = s.log.suppressed > 0 ? [`log: ${s.log.logged} messages, ${s.log.suppressed} suppressed by the rate limit`] : [];
+  return renderTree(node(`host ${s.host}`, [`drivers: ${drivers || 'none'}`, ...log], [...s.adapters.map(adapterNode), poolsNode(s), verifierNode(s)]));
 }
 
 /** The tree for every host, hosts separated by a blank line; ends with a newline. */

@@ -218,6 +218,7 @@ export function snapshotRuntime(rt: NdisRuntime): RuntimeSnapshot {
       byRule,
       first: v.violations.slice(0, FIRST_VIOLATIONS).map((x) => ({ rule: x.rule, module: x.module, detail: x.detail, time: x.time })),
     },
+    log: { logged: rt.logCounters.logged, suppressed: rt.logCounters.suppressed },
     drivers: [...rt.drivers.values()].map(driverSnapshot),
     adapters: [...rt.adapters.values()].map((mb) => adapterSnapshot(rt, mb)).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)),
     pools: poolSnapshots(rt),

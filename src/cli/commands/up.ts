@@ -3,10 +3,11 @@
  * Ctrl-C (SIGINT) or SIGTERM, printing one status line per host every few seconds; then shuts down in
  * order (pause, unbind, detach, halt) and exits 0. A stack that fails to come up exits with an error.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { buildStacks, loadStackConfig } from '../../config/index.js';
 import { startServices } from '../tcpip-hosts.js';
-import type { NdisRuntime } from '../../core/runtime/runtime.js';
+import type { LogLevel, NdisRuntime } from '../../core/runtime/runtime.js';
+import { LOG_LEVELS, stderrLogger } from '../log.js';
 import { checkControlPath, serveControl } from '../control.js';
 import { EXIT_OK } from '../exit.js';
 
@@ -18,6 +19,8 @@ export interface UpOptions {
   statusInterval: number;
   /** Stop by itself after this many seconds (tests, demos); 0 = run until a signal. */
   duration: number;
+  /** Messages from this level up go to stderr (default warn). */
+  logLevel?: LogLevel;
 }
 
 /** One line: adapters with state and frames in/out, drops, violations. */
@@ -31,11 +34,12 @@ export function statusLine(host: string, rt: NdisRuntime): string {
   return `${host}: ${parts.join('; ') || 'no adapters'}; violations ${rt.verifier.total}`;
 }
 
-export async function up(options: UpOptions, out: NodeJS.WritableStream = process.stdout, signals: NodeJS.EventEmitter = process): Promise<number> {
+export async function up(options: UpOptions, out: NodeJS.WritableStream = process.stdout, signals: NodeJS.EventEmitter = process, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const description = await loadStackConfig(options.config);
   // A control path that is in use or not a socket is refused before anything starts.
   if (options.control !== undefined) await checkControlPath(options.control);
-  const stacks = await buildStacks(description, options.verifier ? {} : { verifier: false });
+  const logger = stderrLogger(options.logLevel ?? 'warn', err);
+  const stacks = await buildStacks(description, { logger, ...(options.verifier ? {} : { verifier: false }) });
   let services: Awaited<ReturnType<typeof startServices>>;
   try {
     services = await startServices(description, stacks);
@@ -88,5 +92,6 @@ export function registerUpCommand(program: Command, run: (action: () => Promise<
     .option('--control <socket>', 'serve a control channel (JSON lines) on this Unix socket, e.g. for tsndis capture --attach')
     .option('--status-interval <seconds>', 'seconds between status lines', (v) => Number(v), 5)
     .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl-C)', (v) => Number(v), 0)
+    .addOption(new Option('--log-level <level>', 'log messages from this level up to stderr (rate-limited)').choices(LOG_LEVELS).default('warn'))
     .action((opts: UpOptions) => run(() => up(opts)));
 }

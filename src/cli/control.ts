@@ -10,6 +10,8 @@
  *   ← {"ok":true}
  *   → {"op":"netstat"}                       (or {"op":"netstat","host":"hostA"})
  *   ← {"ok":true,"hosts":[{"name":"hostA","netstat":{"ipv4":{…},"tcp":{…},"tcpEngine":{…},…}}]}
+ *   → {"op":"stack"}                         (or {"op":"stack","host":"hostA"})
+ *   ← {"ok":true,"hosts":[<the inspector's RuntimeSnapshot of each host: the live stack tree>]}
  *
  * Attaching and detaching run the runtime's pause → change → restart sequence, so they are safe under
  * traffic. A built-in filter that the config did not use is registered on first use.
@@ -20,6 +22,7 @@ import type { BuiltStacks } from '../config/index.js';
 import type { NdisRuntime } from '../core/runtime/runtime.js';
 import { BUILTIN_DRIVERS } from '../drivers/builtin.js';
 import { tcpipOf } from './tcpip-hosts.js';
+import { snapshotRuntime } from '../inspect/index.js';
 import type { ConfigValue } from '../ndis/driver-api.js';
 import { RuntimeOperationError } from '../errors.js';
 import { usageError } from './exit.js';
@@ -28,7 +31,8 @@ export type ControlRequest =
   | { op: 'status' }
   | { op: 'attach-filter'; adapter: string; driver: string; keywords?: Record<string, ConfigValue> }
   | { op: 'detach-filter'; adapter: string; driver: string }
-  | { op: 'netstat'; host?: string };
+  | { op: 'netstat'; host?: string }
+  | { op: 'stack'; host?: string };
 
 export type ControlResponse = { ok: true; [k: string]: unknown } | { ok: false; error: string };
 
@@ -84,6 +88,11 @@ export async function handleControl(stacks: BuiltStacks, req: ControlRequest): P
           if (ip !== null) hosts.push({ name, netstat: ip.netstat() });
         }
         if (hosts.length === 0) throw new Error(req.host === undefined ? 'no host runs tsndis.tcpip' : `host '${req.host}' does not run tsndis.tcpip`);
+        return { ok: true, hosts };
+      }
+      case 'stack': {
+        if (req.host !== undefined && !stacks.hosts.has(req.host)) throw new Error(`no host '${req.host}'`);
+        const hosts = [...stacks.hosts].filter(([name]) => req.host === undefined || name === req.host).map(([, h]) => snapshotRuntime(h.runtime));
         return { ok: true, hosts };
       }
       default:

@@ -223,6 +223,11 @@ export interface MiniportAdapter {
   /** MiniportDirectOidRequest (optional, with cancelDirectOidRequest): not serialized. */
   directOidRequest?(request: NdisOidRequest): NdisStatus;
   cancelDirectOidRequest?(requestId: number): void;
+  /**
+   * The adapter's frame statistics (the OID_GEN_STATISTICS counters as plain numbers), read by the
+   * inspector (optional; control plane only). Device-specific counters go in an `inspect()` method.
+   */
+  statistics?(): Readonly<Record<string, number>>;
 }
 
 /** NdisM* calls available to a miniport adapter. */

@@ -105,6 +105,12 @@ test('renderJson: structure of the model', { timeout: TIMEOUT_MS }, async () => 
     assert.equal(b.packetFilter, 0x2b);
     assert.deepEqual(b.bindings[0]!.outstanding, { sends: 0, receives: 0 });
     assert.equal(b.counters.received, 4);
+    // The miniports' own statistics (NDIS_STATISTICS_INFO-like), from the driver's statistics() hook.
+    assert.deepEqual(
+      [a.statistics!['directedFramesXmit'], a.statistics!['broadcastFramesXmit'], a.statistics!['xmitOk'], a.statistics!['bytesXmit'], a.statistics!['rcvOk']],
+      [3, 1, 4, 3 * 60 + 42, 0],
+    );
+    assert.deepEqual([b.statistics!['directedFramesRcv'], b.statistics!['broadcastFramesRcv'], b.statistics!['rcvOk'], b.statistics!['rcvNoBuffer'], b.statistics!['xmitOk']], [3, 1, 4, 0, 0]);
     assert.deepEqual(beta!.pools.map((p) => [p.name, p.kind, p.owner, p.capacity, p.inUse, p.exhausted]), [
       ['beta/eth0:raw-tx', 'NetBufferList', 'beta/eth0<-tsndis.raw', 32, 0, 0],
       ['beta/eth0:rx', 'NetBufferList', 'beta/eth0', 64, 0, 0],

@@ -15,11 +15,15 @@
  *
  * Attaching and detaching run the runtime's pause → change → restart sequence, so they are safe under
  * traffic. A built-in filter that the config did not use is registered on first use.
+ *
+ * `"untilClose":true` on attach-filter ties the filter to the connection: the server detaches it when
+ * that connection goes away without having detached it (`capture --attach` killed, its terminal closed),
+ * so no client can leave a capture running behind. A connection's requests are handled in order.
  */
-import { createConnection, createServer, type Server } from 'node:net';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { lstatSync, rmSync } from 'node:fs';
 import type { BuiltStacks } from '../config/index.js';
-import type { NdisRuntime } from '../core/runtime/runtime.js';
+import type { Logger, NdisRuntime } from '../core/runtime/runtime.js';
 import { BUILTIN_DRIVERS } from '../drivers/builtin.js';
 import { tcpipOf } from './tcpip-hosts.js';
 import { snapshotRuntime } from '../inspect/index.js';
@@ -29,7 +33,7 @@ import { usageError } from './exit.js';
 
 export type ControlRequest =
   | { op: 'status' }
-  | { op: 'attach-filter'; adapter: string; driver: string; keywords?: Record<string, ConfigValue> }
+  | { op: 'attach-filter'; adapter: string; driver: string; keywords?: Record<string, ConfigValue>; untilClose?: boolean }
   | { op: 'detach-filter'; adapter: string; driver: string }
   | { op: 'netstat'; host?: string }
   | { op: 'stack'; host?: string };
@@ -174,14 +178,72 @@ function listen(server: Server, path: string): Promise<void> {
   });
 }
 
+/** A running control channel: `close()` ends every connection (detaching what they tied to themselves), then stops listening. */
+export interface ControlServer {
+  readonly path: string;
+  close(): Promise<void>;
+}
+
+/** One client connection: its requests run in order on `queue`; `owned` is what it attached with untilClose. */
+interface Connection {
+  readonly sock: Socket;
+  queue: Promise<void>;
+  readonly owned: Set<string>;
+  /** Resolves once the connection closed and what it owned was detached. */
+  readonly ended: Promise<void>;
+}
+
+const ownerKey = (adapter: string, driver: string): string => `${adapter}\u0000${driver}`;
+
 /**
  * Serves the control channel on `path` (a Unix socket) until closed. An existing path is taken over only
  * when it is a stale socket (checkControlPath); anything else is refused with a usage error.
  */
-export async function serveControl(stacks: BuiltStacks, path: string): Promise<Server> {
+export async function serveControl(stacks: BuiltStacks, path: string, log: Logger = () => {}): Promise<ControlServer> {
+  const connections = new Set<Connection>();
+  /** Which connection a filter is tied to (attach-filter with untilClose), by adapter and driver. */
+  const owners = new Map<string, Connection>();
+
+  const handle = async (c: Connection, req: ControlRequest): Promise<ControlResponse> => {
+    const r = await handleControl(stacks, req);
+    if (!r.ok) return r;
+    if (req.op === 'detach-filter') {
+      const key = ownerKey(req.adapter, req.driver);
+      owners.get(key)?.owned.delete(key);
+      owners.delete(key);
+    } else if (req.op === 'attach-filter') {
+      const key = ownerKey(req.adapter, req.driver);
+      if (req.untilClose === true) {
+        owners.set(key, c);
+        c.owned.add(key);
+      } else {
+        owners.delete(key);
+      }
+    }
+    return r;
+  };
+
+  /** The connection is gone: detach what it tied to itself (after its own requests finished). */
+  const release = async (c: Connection): Promise<void> => {
+    for (const key of [...c.owned]) {
+      if (owners.get(key) !== c) continue;
+      owners.delete(key);
+      const [adapter, driver] = key.split('\u0000') as [string, string];
+      const r = await handleControl(stacks, { op: 'detach-filter', adapter, driver });
+      log(r.ok ? 'info' : 'warn', adapter, r.ok ? `control client went away: detached ${driver}` : `control client went away: detaching ${driver} failed: ${r.error}`);
+    }
+    c.owned.clear();
+  };
+
   const server = createServer((sock) => {
+    let ended!: () => void;
+    const c: Connection = { sock, queue: Promise.resolve(), owned: new Set(), ended: new Promise((r) => (ended = r)) };
+    connections.add(c);
     let buf = '';
     sock.setEncoding('utf8');
+    const answer = (r: ControlResponse): void => {
+      if (!sock.destroyed && sock.writable) sock.write(`${JSON.stringify(r)}\n`);
+    };
     sock.on('data', (d: string) => {
       buf += d;
       if (buf.length > 1 << 20) {
@@ -195,13 +257,19 @@ export async function serveControl(stacks: BuiltStacks, path: string): Promise<S
         try {
           req = JSON.parse(line) as ControlRequest;
         } catch {
-          sock.write(`${JSON.stringify({ ok: false, error: 'not a JSON line' })}\n`);
+          c.queue = c.queue.then(() => answer({ ok: false, error: 'not a JSON line' }));
           continue;
         }
-        void handleControl(stacks, req).then((r) => sock.write(`${JSON.stringify(r)}\n`));
+        c.queue = c.queue.then(async () => answer(await handle(c, req)));
       }
     });
     sock.on('error', () => sock.destroy());
+    sock.on('close', () => {
+      c.queue = c.queue.then(() => release(c)).finally(() => {
+        connections.delete(c);
+        ended();
+      });
+    });
   });
   try {
     await listen(server, path);
@@ -210,35 +278,16 @@ export async function serveControl(stacks: BuiltStacks, path: string): Promise<S
     if ((await checkControlPath(path)) === 'stale') rmSync(path, { force: true });
     await listen(server, path);
   }
-  return server;
+  return {
+    path,
+    async close() {
+      const closing = new Promise<void>((resolve) => server.close(() => resolve()));
+      const all = [...connections];
+      for (const c of all) c.sock.destroy();
+      await Promise.all(all.map((c) => c.ended));
+      await closing;
+    },
+  };
 }
 
-/** Sends one request to a running `tsndis up` and resolves with its response. */
-export function controlRequest(path: string, req: ControlRequest, timeoutMs = 15_000): Promise<ControlResponse> {
-  return new Promise((resolve, reject) => {
-    const sock = createConnection(path);
-    let buf = '';
-    const t = setTimeout(() => {
-      sock.destroy();
-      reject(new Error(`no answer from ${path} within ${timeoutMs} ms`));
-    }, timeoutMs);
-    sock.setEncoding('utf8');
-    sock.on('connect', () => sock.write(`${JSON.stringify(req)}\n`));
-    sock.on('data', (d: string) => {
-      buf += d;
-      const i = buf.indexOf('\n');
-      if (i < 0) return;
-      clearTimeout(t);
-      sock.end();
-      try {
-        resolve(JSON.parse(buf.slice(0, i)) as ControlResponse);
-      } catch (e) {
-        reject(e instanceof Error ? e : new Error(String(e)));
-      }
-    });
-    sock.on('error', (e) => {
-      clearTimeout(t);
-      reject(new Error(`cannot reach a running tsndis at ${path}: ${e.message}`));
-    });
-  });
-}
+export { ControlClient, controlRequest } from './control-client.js';

@@ -4,7 +4,7 @@
  * was attached is in the pcapng file, and the stack never stopped carrying frames.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
@@ -14,8 +14,9 @@ import { handleControl, serveControl } from '../../src/cli/control.js';
 import { buildStacks, loadStackConfig } from '../../src/config/index.js';
 import type { RawProtocol } from '../../src/drivers/protocol/raw/index.js';
 import { readCapture } from '../../src/io/pcapng/index.js';
+import { captureFilesClosed } from '../../src/drivers/filter/capture/index.js';
 import { assertClean } from '../support/hosts.js';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -77,7 +78,7 @@ test('capture --attach records every frame sent while attached to a running stac
     assert.ok(out.join('').includes('capture stopped'));
     assert.equal(a.runtime.adapter('eth0').filters.some((f) => f.driver.name === 'tsndis.capture'), false, 'detached again');
   } finally {
-    await new Promise<void>((r) => server.close(() => r()));
+    await server.close();
     await stacks.shutdown();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -101,6 +102,77 @@ test('capture --adapter without host/ (or naming no adapter) exits 2 saying adap
       await stacks.shutdown();
     }
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a capture --attach client killed with SIGKILL: the server detaches its filter and the pcapng file is complete', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsndis-capture-'));
+  const stacks = await buildStacks(await loadStackConfig('examples/two-hosts.yaml'), { wirePrefix: `cap${process.pid}-kill-` });
+  const sock = join(dir, 'control.sock');
+  const server = await serveControl(stacks, sock);
+  const a = stacks.hosts.get('hostA')!;
+  const capturing = (): boolean => a.runtime.adapter('eth0').filters.some((f) => f.driver.name === 'tsndis.capture');
+  const child = spawn(process.execPath, [MAIN, 'capture', '--attach', sock, '--adapter', 'hostA/eth0', '--file', join(dir, 'killed')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  try {
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    for (let i = 0; i < 400 && !out.includes('capturing'); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.match(out, /^capturing hostA\/eth0 to /, 'the child attached its capture');
+    assert.ok(capturing());
+    const tx = (a.protocols.get('tsndis.raw') as RawProtocol).endpoint('eth0');
+    const dst = stacks.hosts.get('hostB')!.runtime.adapter('eth0').general!.currentMacAddress;
+    const src = a.runtime.adapter('eth0').general!.currentMacAddress;
+    for (let i = 0; i < 25; i++) {
+      const f = new Uint8Array(60);
+      f.set(dst, 0);
+      f.set(src, 6);
+      f.set([0x88, 0xb5, 0, i], 12);
+      assert.ok(tx.send(f));
+      await new Promise((r) => setImmediate(r));
+    }
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    for (let i = 0; i < 400 && capturing(); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(capturing(), false, 'the filter went with the connection');
+    await captureFilesClosed();
+    const contents = readCapture(new Uint8Array(readFileSync(join(dir, 'killed.pcapng'))));
+    assert.equal(contents.error, null);
+    assert.equal(contents.frames.filter((f) => f.interfaceId === 0).length, 25, 'every frame sent while attached is in the file');
+  } finally {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await server.close();
+    await stacks.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  for (const h of stacks.hosts.values()) assertClean(h.runtime);
+});
+
+test('tsndis up stops promptly while a capture --attach client is connected; the client exits 1 saying why', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsndis-capture-'));
+  const sock = join(dir, 'control.sock');
+  const up = spawn(process.execPath, [MAIN, 'up', '--config', 'examples/two-hosts.yaml', '--control', sock, '--duration', '30', '--status-interval', '60'], { cwd: ROOT, stdio: 'ignore' });
+  try {
+    for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+    const cap = spawn(process.execPath, [MAIN, 'capture', '--attach', sock, '--adapter', 'hostB/eth0', '--file', join(dir, 'b')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    cap.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    cap.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    for (let i = 0; i < 400 && !out.includes('capturing'); i++) await new Promise((r) => setTimeout(r, 25));
+    assert.match(out, /^capturing hostB\/eth0/);
+    const capExit = new Promise<number | null>((r) => cap.once('exit', (code) => r(code)));
+    const upExit = new Promise<number | null>((r) => up.once('exit', (code) => r(code)));
+    up.kill('SIGINT');
+    assert.equal(await upExit, 0);
+    assert.equal(await capExit, 1);
+    assert.match(err, /^error: .*control\.sock: the running tsndis closed the control connection; the capture ended\n$/);
+    // The file is complete: a section header and the interface, readable.
+    const contents = readCapture(new Uint8Array(readFileSync(join(dir, 'b.pcapng'))));
+    assert.equal(contents.error, null);
+    assert.ok(contents.interfaces.length >= 1);
+  } finally {
+    if (up.exitCode === null && up.signalCode === null) up.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -79,7 +79,7 @@ test('stack show --attach prints the live tree of a running stack with the minip
     assert.deepEqual((JSON.parse(one.text()) as { hosts: RuntimeSnapshot[] }).hosts.map((h) => h.host), ['hostB']);
     await assert.rejects(stackShow({ attach: sock, host: 'nobody', json: true, verifier: true }, sink().out), /^Error: no host 'nobody'$/);
   } finally {
-    await new Promise<void>((r) => server.close(() => r()));
+    await server.close();
     await stacks.shutdown();
   }
 });

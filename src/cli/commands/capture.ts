@@ -7,11 +7,13 @@
  *   tsndis capture --attach /tmp/tsndis.sock --adapter hostA/eth0 --file out [--duration 10]
  *       attaches the capture filter to a stack a running `tsndis up --control /tmp/tsndis.sock` serves,
  *       and detaches it at the end — under traffic, with the runtime's pause/attach/restart sequence.
+ *       The control connection stays open for the capture's lifetime and the attach is tied to it, so a
+ *       capture that is killed is detached by the server (its file flushed and closed) all the same.
  */
 import type { Command } from 'commander';
 import { buildStacks, loadStackConfig } from '../../config/index.js';
 import { RuntimeOperationError } from '../../errors.js';
-import { adapterProblem, controlRequest, handleControl, type ControlResponse } from '../control.js';
+import { adapterProblem, ControlClient, handleControl, type ControlResponse } from '../control.js';
 import { EXIT_FAILURE, EXIT_OK, usageError } from '../exit.js';
 
 export interface CaptureOptions {
@@ -23,17 +25,22 @@ export interface CaptureOptions {
   verifier: boolean;
 }
 
-function untilStopped(seconds: number, signals: NodeJS.EventEmitter): Promise<void> {
+/** Resolves 'stopped' when the duration ends or a signal comes, 'lost' if `lost` settles first. */
+function untilStopped(seconds: number, signals: NodeJS.EventEmitter, lost: Promise<void> = new Promise(() => {})): Promise<'stopped' | 'lost'> {
   return new Promise((resolve) => {
     const t = seconds > 0 ? setTimeout(stop, seconds * 1000) : null;
-    function stop(): void {
+    function end(how: 'stopped' | 'lost'): void {
       if (t !== null) clearTimeout(t);
       signals.off('SIGINT', stop);
       signals.off('SIGTERM', stop);
-      resolve();
+      resolve(how);
+    }
+    function stop(): void {
+      end('stopped');
     }
     signals.on('SIGINT', stop);
     signals.on('SIGTERM', stop);
+    void lost.then(() => end('lost'));
   });
 }
 
@@ -56,11 +63,18 @@ export async function capture(o: CaptureOptions, out: NodeJS.WritableStream = pr
   const attach = { op: 'attach-filter' as const, adapter: o.adapter, driver: 'tsndis.capture', keywords: { File: o.file } };
   const detach = { op: 'detach-filter' as const, adapter: o.adapter, driver: 'tsndis.capture' };
   if (o.attach !== undefined) {
-    checkAdapter(o.adapter, await controlRequest(o.attach, { op: 'status' }));
-    const r = check(await controlRequest(o.attach, attach));
-    out.write(`capturing ${o.adapter} to ${o.file} (${String((r.modules as string[]).length)} module(s)); ${o.duration > 0 ? `${o.duration} s` : 'Ctrl-C to stop'}\n`);
-    await untilStopped(o.duration, signals);
-    check(await controlRequest(o.attach, detach));
+    const client = await ControlClient.connect(o.attach);
+    try {
+      checkAdapter(o.adapter, await client.request({ op: 'status' }));
+      const r = check(await client.request({ ...attach, untilClose: true }));
+      out.write(`capturing ${o.adapter} to ${o.file} (${String((r.modules as string[]).length)} module(s)); ${o.duration > 0 ? `${o.duration} s` : 'Ctrl-C to stop'}\n`);
+      if ((await untilStopped(o.duration, signals, client.closed)) === 'lost') {
+        throw new RuntimeOperationError(`${o.attach}: the running tsndis closed the control connection; the capture ended`);
+      }
+      check(await client.request(detach));
+    } finally {
+      client.close();
+    }
     out.write('capture stopped\n');
     return EXIT_OK;
   }

@@ -49,7 +49,7 @@ export async function up(options: UpOptions, out: NodeJS.WritableStream = proces
   }
   let server: Awaited<ReturnType<typeof serveControl>> | null;
   try {
-    server = options.control === undefined ? null : await serveControl(stacks, options.control);
+    server = options.control === undefined ? null : await serveControl(stacks, options.control, logger);
   } catch (e) {
     await Promise.all(services.map((s) => s.service.close()));
     await stacks.shutdown();
@@ -77,7 +77,7 @@ export async function up(options: UpOptions, out: NodeJS.WritableStream = proces
   });
   out.write('tsndis up: stopping\n');
   print();
-  if (server !== null) await new Promise<void>((r) => server.close(() => r()));
+  if (server !== null) await server.close();
   await Promise.all(services.map((s) => s.service.close()));
   await stacks.shutdown();
   return EXIT_OK;

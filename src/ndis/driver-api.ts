@@ -292,6 +292,12 @@ export interface FilterAttachParameters {
   readonly miniportMediaType: number;
   readonly generalAttributes: Readonly<MiniportAdapterGeneralAttributes>;
   readonly keywords: ConfigurationReader;
+  /**
+   * tsndis: for a module of a monitoring filter, the point of the stack it sits directly above —
+   * 'miniport' or the name of a modifying filter driver (a monitoring filter gets one module per point,
+   * possibly with other monitoring modules in between); null for a modifying filter.
+   */
+  readonly monitoringPoint: string | null;
 }
 
 export interface FilterPauseParameters {

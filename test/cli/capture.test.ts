@@ -72,8 +72,9 @@ test('capture --attach records every frame sent while attached to a running stac
     assert.ok(sentWhileAttached > 10, `frames sent while attached: ${sentWhileAttached}`);
     assert.equal(received, seq, 'the stack carried every frame, before, during and after the attach');
     const contents = readCapture(new Uint8Array(readFileSync(join(dir, 'live.pcapng'))));
-    // Two capture modules (above the miniport, above tsndis.counters) each record every outbound frame.
-    const outbound = contents.frames.filter((f) => f.interfaceId === 0);
+    // One capture point by default (above the miniport): each frame once, though hostA has a modifying filter.
+    assert.deepEqual(contents.interfaces.map((i) => i.name), ['hostA/eth0/tsndis.capture@miniport']);
+    const outbound = contents.frames.filter((f) => f.direction === 2);
     assert.equal(outbound.length, sentWhileAttached);
     assert.ok(out.join('').includes('capture stopped'));
     assert.equal(a.runtime.adapter('eth0').filters.some((f) => f.driver.name === 'tsndis.capture'), false, 'detached again');
@@ -173,6 +174,26 @@ test('tsndis up stops promptly while a capture --attach client is connected; the
     assert.ok(contents.interfaces.length >= 1);
   } finally {
     if (up.exitCode === null && up.signalCode === null) up.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('capture --points all records at every module (one interface each); the default records once', { timeout: 60_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tsndis-capture-'));
+  try {
+    const all = await tsndis('capture', '--config', 'examples/two-hosts.yaml', '--adapter', 'hostA/eth0', '--file', join(dir, 'all'), '--duration', '0.2', '--points', 'all');
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /^capturing hostA\/eth0 to .*all at every point \(2 module\(s\)\)/);
+    const names = readCapture(new Uint8Array(readFileSync(join(dir, 'all.pcapng')))).interfaces.map((i) => i.name);
+    assert.deepEqual(names, ['hostA/eth0/tsndis.capture@miniport', 'hostA/eth0/tsndis.capture@tsndis.counters']);
+    const one = await tsndis('capture', '--config', 'examples/two-hosts.yaml', '--adapter', 'hostA/eth0', '--file', join(dir, 'one'), '--duration', '0.2');
+    assert.equal(one.code, 0, one.stderr);
+    assert.match(one.stdout, /^capturing hostA\/eth0 to .*one above the miniport;/);
+    assert.deepEqual(readCapture(new Uint8Array(readFileSync(join(dir, 'one.pcapng')))).interfaces.map((i) => i.name), ['hostA/eth0/tsndis.capture@miniport']);
+    const bad = await tsndis('capture', '--config', 'examples/two-hosts.yaml', '--adapter', 'hostA/eth0', '--file', join(dir, 'x'), '--points', 'some');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--points <where>' argument 'some' is invalid\. Allowed choices are miniport, all/);
+  } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -10,7 +10,7 @@
  *       The control connection stays open for the capture's lifetime and the attach is tied to it, so a
  *       capture that is killed is detached by the server (its file flushed and closed) all the same.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { buildStacks, loadStackConfig } from '../../config/index.js';
 import { RuntimeOperationError } from '../../errors.js';
 import { adapterProblem, ControlClient, handleControl, type ControlResponse } from '../control.js';
@@ -23,6 +23,8 @@ export interface CaptureOptions {
   file: string;
   duration: number;
   verifier: boolean;
+  /** 'miniport' (default): record once, directly above the miniport; 'all': at every module. */
+  points?: 'miniport' | 'all';
 }
 
 /** Resolves 'stopped' when the duration ends or a signal comes, 'lost' if `lost` settles first. */
@@ -60,14 +62,17 @@ export async function capture(o: CaptureOptions, out: NodeJS.WritableStream = pr
   if ((o.config === undefined) === (o.attach === undefined)) {
     throw new RuntimeOperationError('give exactly one of --config <file> (build the stacks here) or --attach <socket> (a running tsndis up)');
   }
-  const attach = { op: 'attach-filter' as const, adapter: o.adapter, driver: 'tsndis.capture', keywords: { File: o.file } };
+  const points = o.points ?? 'miniport';
+  const attach = { op: 'attach-filter' as const, adapter: o.adapter, driver: 'tsndis.capture', keywords: { File: o.file, Points: points } };
+  const started = (r: ControlResponse & { ok: true }): string =>
+    `capturing ${o.adapter} to ${o.file} ${points === 'all' ? `at every point (${String((r['modules'] as string[]).length)} module(s))` : 'above the miniport'}; ${o.duration > 0 ? `${o.duration} s` : 'Ctrl-C to stop'}\n`;
   const detach = { op: 'detach-filter' as const, adapter: o.adapter, driver: 'tsndis.capture' };
   if (o.attach !== undefined) {
     const client = await ControlClient.connect(o.attach);
     try {
       checkAdapter(o.adapter, await client.request({ op: 'status' }));
       const r = check(await client.request({ ...attach, untilClose: true }));
-      out.write(`capturing ${o.adapter} to ${o.file} (${String((r.modules as string[]).length)} module(s)); ${o.duration > 0 ? `${o.duration} s` : 'Ctrl-C to stop'}\n`);
+      out.write(started(r));
       if ((await untilStopped(o.duration, signals, client.closed)) === 'lost') {
         throw new RuntimeOperationError(`${o.attach}: the running tsndis closed the control connection; the capture ended`);
       }
@@ -82,7 +87,7 @@ export async function capture(o: CaptureOptions, out: NodeJS.WritableStream = pr
   try {
     checkAdapter(o.adapter, await handleControl(stacks, { op: 'status' }));
     const r = check(await handleControl(stacks, attach));
-    out.write(`capturing ${o.adapter} to ${o.file} (${String((r.modules as string[]).length)} module(s)); ${o.duration > 0 ? `${o.duration} s` : 'Ctrl-C to stop'}\n`);
+    out.write(started(r));
     await untilStopped(o.duration, signals);
     check(await handleControl(stacks, detach));
   } finally {
@@ -102,5 +107,6 @@ export function registerCaptureCommand(program: Command, run: (action: () => Pro
     .requiredOption('-f, --file <path>', 'output file (rotated as <path>.1.pcapng, …)')
     .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl-C)', (v) => Number(v), 0)
     .option('--no-verifier', 'run with the verifier off (with --config)')
+    .addOption(new Option('--points <where>', "where to record: 'miniport' = once, directly above the miniport; 'all' = at every filter module (one pcapng interface each)").choices(['miniport', 'all']).default('miniport'))
     .action((opts: CaptureOptions) => run(async () => ((await capture(opts)) === EXIT_OK ? EXIT_OK : EXIT_FAILURE)));
 }

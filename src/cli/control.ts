@@ -278,6 +278,8 @@ export async function serveControl(stacks: BuiltStacks, path: string, log: Logge
     if ((await checkControlPath(path)) === 'stale') rmSync(path, { force: true });
     await listen(server, path);
   }
+  // A failed accept must not end the process: the stacks keep running, the failure is logged.
+  server.on('error', (e) => log('error', 'control', `${path}: ${e.message}`));
   return {
     path,
     async close() {

@@ -16,3 +16,8 @@ export function reportError(e: unknown, stderr: NodeJS.WritableStream = process.
   stderr.write(`error: ${msg}\n`);
   return code === 'TSNDIS_CONFIG_INVALID' ? EXIT_USAGE : EXIT_FAILURE;
 }
+
+/** An error the CLI reports with exit 2 (CLI misuse), like a ConfigError. */
+export function usageError(message: string): Error {
+  return Object.assign(new Error(message), { code: 'TSNDIS_CONFIG_INVALID' as const });
+}

@@ -11,6 +11,7 @@ import { registerDemoCommand } from './commands/demo-command.js';
 import { registerStackCommand } from './commands/stack.js';
 import { registerUpCommand } from './commands/up.js';
 import { registerCaptureCommand } from './commands/capture.js';
+import { registerFilterCommand } from './commands/filter.js';
 import { registerGetCommand } from './commands/get.js';
 import { registerPingCommand } from './commands/ping.js';
 import { registerNetstatCommand } from './commands/netstat.js';
@@ -34,6 +35,7 @@ export function createProgram(): { program: Command; exitCode: () => number } {
   registerStackCommand(program, run);
   registerUpCommand(program, run);
   registerCaptureCommand(program, run);
+  registerFilterCommand(program, run);
   registerPingCommand(program, run);
   registerGetCommand(program, run);
   registerNetstatCommand(program, run);

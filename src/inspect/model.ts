@@ -120,7 +120,12 @@ export interface AdapterSnapshot {
   readonly surpriseRemoved: boolean;
   readonly counters: CountersSnapshot;
   readonly outstanding: OutstandingSnapshot;
-  /** The miniport adapter's own `inspect()` output, if it has one. */
+  /**
+   * The miniport's frame statistics (the OID_GEN_STATISTICS counters: frames and bytes by class,
+   * discards, errors, no-buffer drops, totals) from its optional `statistics()` hook; null without one.
+   */
+  readonly statistics: Readonly<Record<string, number>> | null;
+  /** The miniport adapter's own `inspect()` output (device-specific counters), if it has one. */
   readonly inspect: unknown;
   /** Bottom → top. */
   readonly filters: readonly FilterSnapshot[];
@@ -167,9 +172,16 @@ export interface VerifierSnapshot {
   readonly first: readonly ViolationSnapshot[];
 }
 
+/** The runtime's log path (rate-limited): messages passed to the logger and suppressed. */
+export interface LogSnapshot {
+  readonly logged: number;
+  readonly suppressed: number;
+}
+
 export interface RuntimeSnapshot {
   readonly host: string;
   readonly verifier: VerifierSnapshot;
+  readonly log: LogSnapshot;
   readonly drivers: readonly DriverSnapshot[];
   /** Sorted by name. */
   readonly adapters: readonly AdapterSnapshot[];

@@ -74,12 +74,24 @@ function inspectLines(value: unknown): string[] {
   if (value === null || value === undefined) return [];
   const pairs: string[] = [];
   flatten(value, '', pairs);
+  return wrapped('inspect:', pairs);
+}
+
+/** A miniport's statistics, non-zero counters only (the JSON has them all). */
+function statisticsLines(s: Readonly<Record<string, number>> | null): string[] {
+  if (s === null) return [];
+  const pairs = Object.entries(s).filter(([, v]) => v !== 0).map(([k, v]) => `${k}=${v}`);
+  return wrapped('statistics:', pairs.length === 0 ? ['all zero'] : pairs);
+}
+
+/** `label p1 p2 …`, wrapped at WRAP columns with continuation lines indented. */
+function wrapped(label: string, pairs: readonly string[]): string[] {
   const lines: string[] = [];
-  let cur = 'inspect:';
+  let cur = label;
   for (const p of pairs) {
-    if (cur.length + 1 + p.length > WRAP && cur.length > 'inspect:'.length) {
+    if (cur.length + 1 + p.length > WRAP && cur.length > label.length) {
       lines.push(cur);
-      cur = `        ${p}`;
+      cur = `${' '.repeat(label.length)}${p}`;
     } else {
       cur += ` ${p}`;
     }
@@ -119,7 +131,7 @@ function adapterNode(a: AdapterSnapshot): TreeNode {
   const flags = [a.failed ? 'FAILED' : '', a.resetInProgress ? 'reset in progress' : '', a.surpriseRemoved ? 'surprise removed' : ''].filter((s) => s !== '');
   if (flags.length > 0) header.push(flags.join(', '));
 
-  const miniport = node(`${pad('miniport', 9)} ${pad(a.driver, width)} [${a.state}]`, [countersText(a.counters, a.outstanding), ...inspectLines(a.inspect)]);
+  const miniport = node(`${pad('miniport', 9)} ${pad(a.driver, width)} [${a.state}]`, [countersText(a.counters, a.outstanding), ...statisticsLines(a.statistics), ...inspectLines(a.inspect)]);
   const layers = [...a.bindings.map((b) => bindingNode(b, width)), ...[...a.filters].reverse().map((f) => filterNode(f, width)), miniport];
   return node(`adapter ${a.shortName}  ifIndex ${a.ifIndex}  [${a.state}]`, header, layers);
 }
@@ -146,7 +158,8 @@ function verifierNode(s: RuntimeSnapshot): TreeNode {
 
 function hostLines(s: RuntimeSnapshot): string[] {
   const drivers = s.drivers.map((d) => d.name).join(', ');
-  return renderTree(node(`host ${s.host}`, [`drivers: ${drivers || 'none'}`], [...s.adapters.map(adapterNode), poolsNode(s), verifierNode(s)]));
+  const log = s.log.suppressed > 0 ? [`log: ${s.log.logged} messages, ${s.log.suppressed} suppressed by the rate limit`] : [];
+  return renderTree(node(`host ${s.host}`, [`drivers: ${drivers || 'none'}`, ...log], [...s.adapters.map(adapterNode), poolsNode(s), verifierNode(s)]));
 }
 
 /** The tree for every host, hosts separated by a blank line; ends with a newline. */

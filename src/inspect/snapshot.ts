@@ -2,7 +2,7 @@
  * snapshotRuntime: reads one NdisRuntime into the inspector model (model.ts). It reads only public
  * fields of the runtime and its blocks, never changes anything and calls no driver code except an
  * optional `inspect()` method on a driver's adapter, module or binding object (a throwing `inspect()` is
- * shown as an error string, not propagated). Control-plane only: do not call it per packet.
+ * shown as an error string, not propagated) and a miniport adapter's optional `statistics()`. Control-plane only: do not call it per packet.
  */
 import type { NdisBlock } from '../core/runtime/block.js';
 import type { FilterBlock } from '../core/runtime/filter-block.js';
@@ -76,6 +76,20 @@ function inspectOf(instance: unknown): unknown {
     return toJsonable(fn.call(instance));
   } catch (e) {
     return `inspect() threw: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+/** The adapter's optional `statistics()` hook: numbers only (anything else is left out); null without one. */
+function statisticsOf(instance: unknown): Record<string, number> | null {
+  if (instance === null || typeof instance !== 'object') return null;
+  const fn = (instance as { statistics?: unknown }).statistics;
+  if (typeof fn !== 'function') return null;
+  try {
+    const out: Record<string, number> = {};
+    for (const [k, v] of Object.entries(fn.call(instance) as object)) if (typeof v === 'number' && Number.isFinite(v)) out[k] = v;
+    return out;
+  } catch {
+    return null;
   }
 }
 
@@ -183,6 +197,7 @@ function adapterSnapshot(rt: NdisRuntime, mb: MiniportBlock): AdapterSnapshot {
     surpriseRemoved: mb.surpriseRemoved,
     counters: counters(mb),
     outstanding: { sends: mb.sendsOutstanding, receives: mb.receivesOutstanding },
+    statistics: statisticsOf(mb.instance),
     inspect: inspectOf(mb.instance),
     filters: mb.filters.map(filterSnapshot),
     bindings: mb.bindings.map((b) => bindingSnapshot(rt, b)),
@@ -218,6 +233,7 @@ export function snapshotRuntime(rt: NdisRuntime): RuntimeSnapshot {
       byRule,
       first: v.violations.slice(0, FIRST_VIOLATIONS).map((x) => ({ rule: x.rule, module: x.module, detail: x.detail, time: x.time })),
     },
+    log: { logged: rt.logCounters.logged, suppressed: rt.logCounters.suppressed },
     drivers: [...rt.drivers.values()].map(driverSnapshot),
     adapters: [...rt.adapters.values()].map((mb) => adapterSnapshot(rt, mb)).sort((x, y) => (x.name < y.name ? -1 : x.name > y.name ? 1 : 0)),
     pools: poolSnapshots(rt),

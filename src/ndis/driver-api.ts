@@ -223,6 +223,11 @@ export interface MiniportAdapter {
   /** MiniportDirectOidRequest (optional, with cancelDirectOidRequest): not serialized. */
   directOidRequest?(request: NdisOidRequest): NdisStatus;
   cancelDirectOidRequest?(requestId: number): void;
+  /**
+   * The adapter's frame statistics (the OID_GEN_STATISTICS counters as plain numbers), read by the
+   * inspector (optional; control plane only). Device-specific counters go in an `inspect()` method.
+   */
+  statistics?(): Readonly<Record<string, number>>;
 }
 
 /** NdisM* calls available to a miniport adapter. */
@@ -287,6 +292,12 @@ export interface FilterAttachParameters {
   readonly miniportMediaType: number;
   readonly generalAttributes: Readonly<MiniportAdapterGeneralAttributes>;
   readonly keywords: ConfigurationReader;
+  /**
+   * tsndis: for a module of a monitoring filter, the point of the stack it sits directly above —
+   * 'miniport' or the name of a modifying filter driver (a monitoring filter gets one module per point,
+   * possibly with other monitoring modules in between); null for a modifying filter.
+   */
+  readonly monitoringPoint: string | null;
 }
 
 export interface FilterPauseParameters {

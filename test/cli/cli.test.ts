@@ -78,10 +78,10 @@ describe('tsndis stack show', () => {
 });
 
 describe('tsndis misuse and version', () => {
-  test('--config is required', { timeout: TIMEOUT_MS }, async () => {
+  test('stack show needs --config or --attach', { timeout: TIMEOUT_MS }, async () => {
     const r = await tsndis('stack', 'show');
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /required option '-c, --config <file>' not specified/);
+    assert.match(r.stderr, /^error: give exactly one of --config <file> \(build the stacks here\) or --attach <socket> \(a running tsndis up\)\n$/);
   });
 
   test('an unknown option', { timeout: TIMEOUT_MS }, async () => {

@@ -154,7 +154,7 @@ test('netstat shows every counter the stack keeps: netstat(), tsndis netstat --j
     // The in-progress gauge sits beside the counters, not over them.
     assert.equal(lookup(ip.netstat(), ['reassembly', 'inProgress']), 0);
   } finally {
-    await new Promise((r) => server.close(r));
+    await server.close();
     await t.shutdown();
   }
 });

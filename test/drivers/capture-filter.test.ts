@@ -67,10 +67,36 @@ test('capture: both directions, in order, with directions, interface name and ru
   rmSync(dir, { recursive: true });
 });
 
-test('capture: above a modifying filter, each module is its own interface in the one file', async () => {
+test('capture: by default a stack with a modifying filter writes each frame once (the point above the miniport)', async () => {
   const dir = tempDir('capture');
   const wire = uniqueWire();
-  const a = await captureHost({ name: 'A', wire, filters: ['tsndis.counters'], capture: { File: join(dir, 'two.pcapng') } });
+  const a = await captureHost({ name: 'A', wire, filters: ['tsndis.counters'], capture: { File: join(dir, 'once.pcapng') } });
+  const b = await captureHost({ name: 'B', wire });
+  const modules = captureModules(a);
+  assert.equal(modules.length, 2, 'a monitoring filter still gets both modules');
+  const frames = Array.from({ length: 30 }, (_, i) => frame(macOf(b), macOf(a), 0x88b5, 50, i));
+  a.raw.endpoint('eth0').sendBatch(frames);
+  b.raw.endpoint('eth0').send(frame(macOf(a), macOf(b), 0x88b5, 50, 99));
+  await settle();
+  const [bottom, above] = modules;
+  assert.equal(bottom!.counters.captured, 31);
+  assert.equal(above!.counters.captured, 0, 'the module above tsndis.counters passes frames on without recording');
+  assert.deepEqual(above!.inspect(), { recording: false, points: 'miniport' });
+  await shutdownAll(a, b);
+  await captureFilesClosed();
+  assertClean(a.rt);
+  assertClean(b.rt);
+  const r = readFrames(join(dir, 'once.pcapng'));
+  assert.deepEqual(r.names, ['A/eth0/tsndis.capture@miniport']);
+  assert.deepEqual(r.frames.filter((f) => f.direction === 2).map((f) => hex(f.data)), frames.map(hex), 'each frame sent, once');
+  assert.equal(r.frames.filter((f) => f.direction === 1).length, 1, 'the frame received, once');
+  rmSync(dir, { recursive: true });
+});
+
+test('capture: Points all records at every point, each module its own interface (named after it) in the one file', async () => {
+  const dir = tempDir('capture');
+  const wire = uniqueWire();
+  const a = await captureHost({ name: 'A', wire, filters: ['tsndis.counters'], capture: { File: join(dir, 'two.pcapng'), Points: 'all' } });
   const b = await captureHost({ name: 'B', wire });
   const modules = captureModules(a);
   assert.equal(modules.length, 2);

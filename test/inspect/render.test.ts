@@ -105,6 +105,12 @@ test('renderJson: structure of the model', { timeout: TIMEOUT_MS }, async () => 
     assert.equal(b.packetFilter, 0x2b);
     assert.deepEqual(b.bindings[0]!.outstanding, { sends: 0, receives: 0 });
     assert.equal(b.counters.received, 4);
+    // The miniports' own statistics (NDIS_STATISTICS_INFO-like), from the driver's statistics() hook.
+    assert.deepEqual(
+      [a.statistics!['directedFramesXmit'], a.statistics!['broadcastFramesXmit'], a.statistics!['xmitOk'], a.statistics!['bytesXmit'], a.statistics!['rcvOk']],
+      [3, 1, 4, 3 * 60 + 42, 0],
+    );
+    assert.deepEqual([b.statistics!['directedFramesRcv'], b.statistics!['broadcastFramesRcv'], b.statistics!['rcvOk'], b.statistics!['rcvNoBuffer'], b.statistics!['xmitOk']], [3, 1, 4, 0, 0]);
     assert.deepEqual(beta!.pools.map((p) => [p.name, p.kind, p.owner, p.capacity, p.inUse, p.exhausted]), [
       ['beta/eth0:raw-tx', 'NetBufferList', 'beta/eth0<-tsndis.raw', 32, 0, 0],
       ['beta/eth0:rx', 'NetBufferList', 'beta/eth0', 64, 0, 0],
@@ -119,6 +125,7 @@ test('renderText: violations, failures and pending work are shown', () => {
   const base: RuntimeSnapshot = {
     host: 'x',
     verifier: { enabled: true, total: 12, byRule: { NblNotOwned: 11, TeardownLeak: 1 }, first: [{ rule: 'NblNotOwned', module: 'x/eth0', detail: 'sent an NBL it does not own', time: 5 }] },
+    log: { logged: 40, suppressed: 3 },
     drivers: [],
     adapters: [],
     pools: [],
@@ -127,6 +134,7 @@ test('renderText: violations, failures and pending work are shown', () => {
   const text = renderText([base]);
   assert.match(text, /└── verifier on, 12 violations\n {7}NblNotOwned: 11\n {7}TeardownLeak: 1\n {7}\[NblNotOwned\] x\/eth0: sent an NBL it does not own\n {7}… 11 more\n$/);
   assert.match(text, /\(no pools\)/);
+  assert.match(text, /^│  log: 40 messages, 3 suppressed by the rate limit$/m);
   assert.match(text, /small 1\/1/);
   assert.match(renderText([{ ...base, verifier: { enabled: false, total: 0, byRule: {}, first: [] } }]), /└── verifier off\n$/);
 });

@@ -7,12 +7,14 @@
  *   tsndis capture --attach /tmp/tsndis.sock --adapter hostA/eth0 --file out [--duration 10]
  *       attaches the capture filter to a stack a running `tsndis up --control /tmp/tsndis.sock` serves,
  *       and detaches it at the end — under traffic, with the runtime's pause/attach/restart sequence.
+ *       The control connection stays open for the capture's lifetime and the attach is tied to it, so a
+ *       capture that is killed is detached by the server (its file flushed and closed) all the same.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { buildStacks, loadStackConfig } from '../../config/index.js';
 import { RuntimeOperationError } from '../../errors.js';
-import { controlRequest, handleControl, type ControlResponse } from '../control.js';
-import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
+import { adapterProblem, ControlClient, handleControl, type ControlResponse } from '../control.js';
+import { EXIT_FAILURE, EXIT_OK, usageError } from '../exit.js';
 import { DURATION, numberOption } from '../options.js';
 
 export interface CaptureOptions {
@@ -22,19 +24,26 @@ export interface CaptureOptions {
   file: string;
   duration: number;
   verifier: boolean;
+  /** 'miniport' (default): record once, directly above the miniport; 'all': at every module. */
+  points?: 'miniport' | 'all';
 }
 
-function untilStopped(seconds: number, signals: NodeJS.EventEmitter): Promise<void> {
+/** Resolves 'stopped' when the duration ends or a signal comes, 'lost' if `lost` settles first. */
+function untilStopped(seconds: number, signals: NodeJS.EventEmitter, lost: Promise<void> = new Promise(() => {})): Promise<'stopped' | 'lost'> {
   return new Promise((resolve) => {
     const t = seconds > 0 ? setTimeout(stop, seconds * 1000) : null;
-    function stop(): void {
+    function end(how: 'stopped' | 'lost'): void {
       if (t !== null) clearTimeout(t);
       signals.off('SIGINT', stop);
       signals.off('SIGTERM', stop);
-      resolve();
+      resolve(how);
+    }
+    function stop(): void {
+      end('stopped');
     }
     signals.on('SIGINT', stop);
     signals.on('SIGTERM', stop);
+    void lost.then(() => end('lost'));
   });
 }
 
@@ -43,24 +52,43 @@ function check(r: ControlResponse): ControlResponse & { ok: true } {
   return r;
 }
 
+/** A --adapter that names no adapter of the stack is CLI misuse (exit 2); the message lists the adapters. */
+function checkAdapter(adapter: string, status: ControlResponse): void {
+  const known = (check(status)['hosts'] as { adapters: string[] }[]).flatMap((h) => h.adapters).sort();
+  const problem = adapterProblem(adapter, known);
+  if (problem !== null) throw usageError(`--adapter '${adapter}': ${problem}`);
+}
+
 export async function capture(o: CaptureOptions, out: NodeJS.WritableStream = process.stdout, signals: NodeJS.EventEmitter = process): Promise<number> {
   if ((o.config === undefined) === (o.attach === undefined)) {
     throw new RuntimeOperationError('give exactly one of --config <file> (build the stacks here) or --attach <socket> (a running tsndis up)');
   }
-  const attach = { op: 'attach-filter' as const, adapter: o.adapter, driver: 'tsndis.capture', keywords: { File: o.file } };
+  const points = o.points ?? 'miniport';
+  const attach = { op: 'attach-filter' as const, adapter: o.adapter, driver: 'tsndis.capture', keywords: { File: o.file, Points: points } };
+  const started = (r: ControlResponse & { ok: true }): string =>
+    `capturing ${o.adapter} to ${o.file} ${points === 'all' ? `at every point (${String((r['modules'] as string[]).length)} module(s))` : 'above the miniport'}; ${o.duration > 0 ? `${o.duration} s` : 'Ctrl-C to stop'}\n`;
   const detach = { op: 'detach-filter' as const, adapter: o.adapter, driver: 'tsndis.capture' };
   if (o.attach !== undefined) {
-    const r = check(await controlRequest(o.attach, attach));
-    out.write(`capturing ${o.adapter} to ${o.file} (${String((r.modules as string[]).length)} module(s)); ${o.duration > 0 ? `${o.duration} s` : 'Ctrl-C to stop'}\n`);
-    await untilStopped(o.duration, signals);
-    check(await controlRequest(o.attach, detach));
+    const client = await ControlClient.connect(o.attach);
+    try {
+      checkAdapter(o.adapter, await client.request({ op: 'status' }));
+      const r = check(await client.request({ ...attach, untilClose: true }));
+      out.write(started(r));
+      if ((await untilStopped(o.duration, signals, client.closed)) === 'lost') {
+        throw new RuntimeOperationError(`${o.attach}: the running tsndis closed the control connection; the capture ended`);
+      }
+      check(await client.request(detach));
+    } finally {
+      client.close();
+    }
     out.write('capture stopped\n');
     return EXIT_OK;
   }
   const stacks = await buildStacks(await loadStackConfig(o.config!), o.verifier ? {} : { verifier: false });
   try {
+    checkAdapter(o.adapter, await handleControl(stacks, { op: 'status' }));
     const r = check(await handleControl(stacks, attach));
-    out.write(`capturing ${o.adapter} to ${o.file} (${String((r.modules as string[]).length)} module(s)); ${o.duration > 0 ? `${o.duration} s` : 'Ctrl-C to stop'}\n`);
+    out.write(started(r));
     await untilStopped(o.duration, signals);
     check(await handleControl(stacks, detach));
   } finally {
@@ -80,5 +108,6 @@ export function registerCaptureCommand(program: Command, run: (action: () => Pro
     .requiredOption('-f, --file <path>', 'output file (rotated as <path>.1.pcapng, …)')
     .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl-C)', numberOption(DURATION), 0)
     .option('--no-verifier', 'run with the verifier off (with --config)')
+    .addOption(new Option('--points <where>', "where to record: 'miniport' = once, directly above the miniport; 'all' = at every filter module (one pcapng interface each)").choices(['miniport', 'all']).default('miniport'))
     .action((opts: CaptureOptions) => run(async () => ((await capture(opts)) === EXIT_OK ? EXIT_OK : EXIT_FAILURE)));
 }

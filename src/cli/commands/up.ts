@@ -3,11 +3,12 @@
  * Ctrl-C (SIGINT) or SIGTERM, printing one status line per host every few seconds; then shuts down in
  * order (pause, unbind, detach, halt) and exits 0. A stack that fails to come up exits with an error.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { buildStacks, loadStackConfig } from '../../config/index.js';
 import { startServices } from '../tcpip-hosts.js';
-import type { NdisRuntime } from '../../core/runtime/runtime.js';
-import { serveControl } from '../control.js';
+import type { LogLevel, NdisRuntime } from '../../core/runtime/runtime.js';
+import { LOG_LEVELS, stderrLogger } from '../log.js';
+import { checkControlPath, serveControl } from '../control.js';
 import { EXIT_OK } from '../exit.js';
 import { DURATION, MAX_SECONDS, numberOption } from '../options.js';
 
@@ -19,6 +20,8 @@ export interface UpOptions {
   statusInterval: number;
   /** Stop by itself after this many seconds (tests, demos); 0 = run until a signal. */
   duration: number;
+  /** Messages from this level up go to stderr (default warn). */
+  logLevel?: LogLevel;
 }
 
 /** One line: adapters with state and frames in/out, drops, violations. */
@@ -32,9 +35,12 @@ export function statusLine(host: string, rt: NdisRuntime): string {
   return `${host}: ${parts.join('; ') || 'no adapters'}; violations ${rt.verifier.total}`;
 }
 
-export async function up(options: UpOptions, out: NodeJS.WritableStream = process.stdout, signals: NodeJS.EventEmitter = process): Promise<number> {
+export async function up(options: UpOptions, out: NodeJS.WritableStream = process.stdout, signals: NodeJS.EventEmitter = process, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   const description = await loadStackConfig(options.config);
-  const stacks = await buildStacks(description, options.verifier ? {} : { verifier: false });
+  // A control path that is in use or not a socket is refused before anything starts.
+  if (options.control !== undefined) await checkControlPath(options.control);
+  const logger = stderrLogger(options.logLevel ?? 'warn', err);
+  const stacks = await buildStacks(description, { logger, ...(options.verifier ? {} : { verifier: false }) });
   let services: Awaited<ReturnType<typeof startServices>>;
   try {
     services = await startServices(description, stacks);
@@ -42,7 +48,14 @@ export async function up(options: UpOptions, out: NodeJS.WritableStream = proces
     await stacks.shutdown();
     throw e;
   }
-  const server = options.control === undefined ? null : await serveControl(stacks, options.control);
+  let server: Awaited<ReturnType<typeof serveControl>> | null;
+  try {
+    server = options.control === undefined ? null : await serveControl(stacks, options.control, logger);
+  } catch (e) {
+    await Promise.all(services.map((s) => s.service.close()));
+    await stacks.shutdown();
+    throw e;
+  }
   const print = (): void => {
     const t = new Date().toISOString().slice(11, 19);
     for (const [name, h] of stacks.hosts) out.write(`${t} ${statusLine(name, h.runtime)}\n`);
@@ -65,7 +78,7 @@ export async function up(options: UpOptions, out: NodeJS.WritableStream = proces
   });
   out.write('tsndis up: stopping\n');
   print();
-  if (server !== null) await new Promise<void>((r) => server.close(() => r()));
+  if (server !== null) await server.close();
   await Promise.all(services.map((s) => s.service.close()));
   await stacks.shutdown();
   return EXIT_OK;
@@ -80,5 +93,6 @@ export function registerUpCommand(program: Command, run: (action: () => Promise<
     .option('--control <socket>', 'serve a control channel (JSON lines) on this Unix socket, e.g. for tsndis capture --attach')
     .option('--status-interval <seconds>', 'seconds between status lines (at least 0.1)', numberOption({ min: 0.1, max: MAX_SECONDS }), 5)
     .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl-C)', numberOption(DURATION), 0)
+    .addOption(new Option('--log-level <level>', 'log messages from this level up to stderr (rate-limited)').choices(LOG_LEVELS).default('warn'))
     .action((opts: UpOptions) => run(() => up(opts)));
 }

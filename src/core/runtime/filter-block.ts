@@ -101,7 +101,7 @@ export class FilterBlock
   // Lifecycle driven by the runtime
 
   /** FilterAttach (synchronous): Detached → Paused, or back to Detached on failure. */
-  attach(params: Omit<FilterAttachParameters, 'keywords' | 'moduleName'>): NdisStatus {
+  attach(params: Omit<FilterAttachParameters, 'keywords' | 'moduleName' | 'monitoringPoint'>): NdisStatus {
     this.sm.fire('attach');
     try {
       this.instance = new this.driver.module(this);
@@ -110,7 +110,7 @@ export class FilterBlock
       this.sm.fire('attachFailed');
       return NDIS_STATUS_FAILURE;
     }
-    const status = this.invoke('attach', () => this.instance!.attach({ ...params, moduleName: this.name, keywords: this.keywords }), NDIS_STATUS_FAILURE);
+    const status = this.invoke('attach', () => this.instance!.attach({ ...params, moduleName: this.name, keywords: this.keywords, monitoringPoint: this.driver.filterType === 'monitoring' ? this.above : null }), NDIS_STATUS_FAILURE);
     if (status === NDIS_STATUS_PENDING) {
       this.report('IllegalStateTransition', 'FilterAttach returned PENDING (it must be synchronous)');
     }

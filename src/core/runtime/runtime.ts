@@ -50,10 +50,10 @@ import { scanTimedRules } from './timed-rules.js';
 import { submitOid } from './oid-routing.js';
 import { validateDriver, type RegisteredDriver } from './registry.js';
 import { NdisOidRequest as OidRequest } from '../../ndis/oid-request.js';
+import { DEFAULT_LOG_LIMIT, LogRateLimiter, type LogCounters, type LogLevel, type LogLimit, type Logger } from './log-limit.js';
 import { OID_802_3_MULTICAST_LIST, OID_GEN_CURRENT_LOOKAHEAD, OID_GEN_CURRENT_PACKET_FILTER } from '../../ndis/oids.js';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-export type Logger = (level: LogLevel, source: string, message: string) => void;
+export type { LogLevel, Logger, LogLimit } from './log-limit.js';
 
 export interface RuntimeOptions {
   /** Host name shown by the inspector and used as the prefix of every object name. */
@@ -63,6 +63,8 @@ export interface RuntimeOptions {
   verifier?: VerifierOptions;
   allocator?: BufferAllocatorOptions;
   logger?: Logger;
+  /** Rate limit of the log path (log-limit.ts); default DEFAULT_LOG_LIMIT, `intervalMs: 0` turns it off. */
+  logLimit?: LogLimit;
 }
 
 /** What the binding engine wants on an adapter when it appears (used for IM virtual miniports). */
@@ -85,6 +87,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   adapterPolicy: (adapterName: string) => AdapterPolicy | undefined = () => undefined;
   logger: Logger;
 
+  readonly #logLimiter: LogRateLimiter;
   readonly #blocks: (NdisBlock | undefined)[] = [undefined];
   readonly #installedFilters = new Map<MiniportBlock, InstalledFilter[]>();
   readonly #queues = new Map<MiniportBlock, Promise<unknown>>();
@@ -100,6 +103,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     this.name = options.name ?? 'host';
     this.scheduler = options.scheduler ?? new RealScheduler();
     this.logger = options.logger ?? (() => {});
+    this.#logLimiter = new LogRateLimiter(this.scheduler, options.logLimit ?? DEFAULT_LOG_LIMIT, (level, source, message) => this.logger(level, source, message));
     this.verifier = new Verifier(options.verifier, () => this.scheduler.now());
     this.verifying = this.verifier.enabled;
     this.allocator = new BufferAllocator(options.allocator);
@@ -134,8 +138,14 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     return this.#blocks[id];
   }
 
+  /** Every log message of the runtime and its drivers, rate-limited (log-limit.ts) before the logger. */
   log(level: LogLevel, source: string, message: string): void {
-    this.logger(level, source, message);
+    this.#logLimiter.log(level, source, message);
+  }
+
+  /** Messages logged and suppressed by the rate limit. */
+  get logCounters(): Readonly<LogCounters> {
+    return this.#logLimiter.counters;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -810,6 +820,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     }
     this.#closed = true;
     if (this.#scanTimer !== null) this.scheduler.cancelTimer(this.#scanTimer);
+    this.#logLimiter.flush();
   }
 
   /** Every pool and allocator class is back to full (tests and the demo summary check this). */

@@ -120,6 +120,11 @@ export class EthernetStatistics {
     return this.directedBytesXmit + this.multicastBytesXmit + this.broadcastBytesXmit;
   }
 
+  /** Every counter and the totals, as plain numbers: what a miniport's `statistics()` hook returns. */
+  snapshot(): Record<string, number> {
+    return Object.assign({} as Record<string, number>, this, { rcvOk: this.rcvOk, xmitOk: this.xmitOk, bytesRcv: this.bytesRcv, bytesXmit: this.bytesXmit });
+  }
+
   /** Counts one transmitted frame by the class of its destination (first byte read from `nb`). */
   countXmit(nb: NetBuffer): void {
     const len = nb.dataLength;

@@ -12,7 +12,7 @@ export const captureFilter = {
   kind: 'filter',
   name: 'tsndis.capture',
   friendlyName: 'tsndis pcapng capture filter',
-  description: 'Records every frame passing it, both directions, to a pcapng file (one interface per module)',
+  description: 'Records the frames of an adapter, both directions, to a pcapng file (above the miniport, or at every module: one interface each)',
   ndisVersion: { major: 6, minor: 30 },
   driverVersion: { major: 1, minor: 0 },
   filterType: 'monitoring',
@@ -20,6 +20,7 @@ export const captureFilter = {
   filterClass: 'diagnostic',
   mediaTypes: [NdisMedium802_3],
   keywords: {
+    Points: { type: 'enum', description: "where on the stack to record: 'miniport' = once, directly above the miniport (each frame once); 'all' = at every module (above the miniport and above each modifying filter), each its own interface", default: CAPTURE_DEFAULTS.Points, values: ['miniport', 'all'] },
     File: { type: 'edit', description: 'output path; files are <File>.pcapng, <File>.1.pcapng, … (a .pcapng suffix is optional); default tsndis-<host>-<adapter>' },
     MaxFileBytes: { type: 'int', description: 'rotate before a file grows past this many bytes; 0 = one file, never rotated', default: CAPTURE_DEFAULTS.MaxFileBytes, min: 0 },
     MaxFiles: { type: 'int', description: 'files kept when rotating, the current one included', default: CAPTURE_DEFAULTS.MaxFiles, min: 1, max: 1000 },

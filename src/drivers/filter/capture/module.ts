@@ -1,6 +1,9 @@
 /**
  * The capture filter module: a monitoring filter that records every frame passing its position, both
- * directions, to pcapng. It changes nothing: sends go down and receives go up exactly as they came
+ * directions, to pcapng. NDIS gives a monitoring filter a module directly above the miniport and one
+ * above each modifying filter; with `Points` 'miniport' (the default) only the module directly above the
+ * miniport records (what goes to and comes from the wire, each frame once), the others pass frames on
+ * untouched; with 'all' every module records, each as its own interface of the shared file. It changes nothing: sends go down and receives go up exactly as they came
  * (PassThroughFilterModule); on the way the frame bytes are copied into the shared file's ring.
  *
  * States: frames are recorded only while Running (what a paused module sees does not pass it).
@@ -34,6 +37,7 @@ import { PassThroughFilterModule } from '../passthrough/module.js';
 import { acquireCaptureFile, releaseCaptureFile } from './shared-files.js';
 
 export const CAPTURE_DEFAULTS = {
+  Points: 'miniport',
   MaxFileBytes: 0,
   MaxFiles: 8,
   QueueFrames: 4096,
@@ -49,6 +53,8 @@ export function captureBasePath(file: string, baseMiniportName: string): string 
 export class CaptureFilterModule extends PassThroughFilterModule {
   #recorder: FrameRecorder | null = null;
   #file: CaptureFile | null = null;
+  /** False for a module that is not a capture point (Points 'miniport', not directly above the miniport). */
+  #recording = true;
 
   /** Frames captured / dropped (queue full) and bytes captured by this module. */
   get counters(): { captured: number; dropped: number; bytes: number } {
@@ -64,9 +70,21 @@ export class CaptureFilterModule extends PassThroughFilterModule {
     return this.#recorder?.interfaceId ?? -1;
   }
 
+  /** Whether this module records (it is a capture point under the Points keyword). */
+  get recording(): boolean {
+    return this.#recording;
+  }
+
   override attach(params: FilterAttachParameters): NdisStatus {
     super.attach(params);
     const k = params.keywords;
+    let points = k.readString('Points', CAPTURE_DEFAULTS.Points);
+    if (points !== 'miniport' && points !== 'all') {
+      this.ndis.log('warn', `Points '${points}' is neither 'miniport' nor 'all'; using 'miniport'`);
+      points = 'miniport';
+    }
+    this.#recording = points === 'all' || params.monitoringPoint === 'miniport';
+    if (!this.#recording) return NDIS_STATUS_SUCCESS;
     const snap = k.readInt('SnapLength', CAPTURE_DEFAULTS.SnapLength, 64, 262144);
     const queueFrames = k.readInt('QueueFrames', CAPTURE_DEFAULTS.QueueFrames, 1, 1 << 20);
     const typical = enhancedPacketBlockLength(Math.min(snap, params.generalAttributes.mtuSize + 18), DIRECTION_OUTBOUND);
@@ -122,6 +140,7 @@ export class CaptureFilterModule extends PassThroughFilterModule {
 
   /** Shown under the module by `tsndis stack show`. */
   inspect(): Record<string, unknown> {
+    if (!this.#recording) return { recording: false, points: 'miniport' };
     const f = this.#file;
     return {
       file: f?.path ?? null,

@@ -595,6 +595,11 @@ export class PcapngAdapter implements MiniportAdapter {
     // Every request completes synchronously.
   }
 
+  /** The frame statistics (OID_GEN_STATISTICS), for the inspector. */
+  statistics(): Record<string, number> {
+    return this.eth.stats.snapshot();
+  }
+
   /** Shown under the adapter by `tsndis stack show`. */
   inspect(): Record<string, unknown> {
     const reader = this.#source?.reader;

@@ -582,6 +582,11 @@ export class TapAdapter implements MiniportAdapter {
 
   cancelOidRequest(_requestId: number): void {}
 
+  /** The frame statistics (OID_GEN_STATISTICS), for the inspector. */
+  statistics(): Record<string, number> {
+    return this.eth.stats.snapshot();
+  }
+
   /** Shown by the inspector. */
   inspect(): Record<string, unknown> {
     return {

@@ -93,6 +93,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   /** Task offloads (null when no offload keyword is set): configuration and OIDs. */
   offloads: MiniportOffloads | null = null;
   readonly wireOffload = new WireOffload();
+  /** Frames from the wire the packet filter / multicast list turned away (not for this NIC). */
+  filteredOut = 0;
 
   #rxPool: NetBufferListPool | null = null;
   /** Bytes a receive slot holds (a 64 KB unit with RSC). */
@@ -338,7 +340,11 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
           nb.copyOut(dst, 0, 0, 6);
           cls = filterAccepts(packetFilter, mac, multicast, dst, 0);
         }
-        if (cls < 0) continue; // not for us: a NIC's address filter drops it silently
+        if (cls < 0) {
+          // Not for us: a NIC's address filter drops it without an error; counted for the inspector.
+          this.filteredOut++;
+          continue;
+        }
         if (lso !== 0) {
           this.#receiveLargeSend(nb, len, lso, cls);
           continue;
@@ -562,8 +568,18 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     // Every request completes synchronously.
   }
 
-  /** Shown by the inspector when offloads are configured. */
-  inspect(): Record<string, unknown> | null {
-    return this.offloads === null ? null : { offload: { ...this.wireOffload.counters } };
+  /** The frame statistics (OID_GEN_STATISTICS), for the inspector. */
+  statistics(): Record<string, number> {
+    return this.eth.stats.snapshot();
+  }
+
+  /** Shown by the inspector: the address filter's drops, the wire's counters, offload work when configured. */
+  inspect(): Record<string, unknown> {
+    const w = this.wire;
+    return {
+      filteredOut: this.filteredOut,
+      ...(w === null ? {} : { wire: { ...w.counters } }),
+      ...(this.offloads === null ? {} : { offload: { ...this.wireOffload.counters } }),
+    };
   }
 }

@@ -921,6 +921,11 @@ export class VxlanAdapter implements MiniportAdapter {
     // Every request completes synchronously.
   }
 
+  /** The frame statistics (OID_GEN_STATISTICS), for the inspector. */
+  statistics(): Record<string, number> {
+    return this.eth.stats.snapshot();
+  }
+
   inspect(): Record<string, unknown> {
     const s = this.settings;
     return {

@@ -20,7 +20,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import type { ConfigValue, DriverCharacteristics, KeywordSchema } from '../ndis/driver-api.js';
+import type { ConfigValue, DriverCharacteristics, KeywordCheckContext, KeywordSchema } from '../ndis/driver-api.js';
 import { mediumName } from '../inspect/names.js';
 import type { AdapterDescription, DriverUse, HostDescription, IntermediateDescription, ServiceDescription, WireDescription } from './description.js';
 import { joinKeyPath } from './key-path.js';
@@ -52,6 +52,8 @@ export class Validator {
   readonly #drivers: ReadonlyMap<string, DriverCharacteristics>;
   readonly #moduleDrivers: readonly string[];
   readonly #baseDir: string;
+  /** What keyword checks may know of the config (the wires it defines). */
+  #context: KeywordCheckContext = { wires: new Set() };
 
   constructor(file: string, drivers: ReadonlyMap<string, DriverCharacteristics>, moduleDrivers: readonly string[], baseDir = '.') {
     this.#file = file;
@@ -76,7 +78,7 @@ export class Validator {
   }
 
   #keywords(keyPath: string, name: string, schema: KeywordSchema | undefined, given: Readonly<Record<string, ConfigValue>> | null | undefined, implicit: readonly string[] = []): Record<string, ConfigValue> {
-    return checkKeywords(this.#file, joinKeyPath(keyPath, 'keywords'), name, schema, given ?? {}, { implicit, supplied: implicit });
+    return checkKeywords(this.#file, joinKeyPath(keyPath, 'keywords'), name, schema, given ?? {}, { implicit, supplied: implicit, context: this.#context });
   }
 
   /** A list of filters or protocols, checked for kind, keywords and duplicates. */
@@ -105,7 +107,9 @@ export class Validator {
     return list.map(mediumName).join(', ');
   }
 
+  /** The wires; call it before `host` (keyword checks see which wires exist). */
   wires(raw: RawStackConfig['wires']): WireDescription[] {
+    this.#context = { wires: new Set(Object.keys(raw ?? {})) };
     return Object.entries(raw ?? {}).map(([name, w]) => ({
       name,
       keyPath: joinKeyPath('wires', name),

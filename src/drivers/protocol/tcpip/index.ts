@@ -20,6 +20,7 @@
  */
 import { NdisMedium802_3, type KeywordSchema, type ProtocolBindingHandle, type ProtocolDriverCharacteristics } from '../../../ndis/index.js';
 import { TcpIpBinding } from './binding.js';
+import { gatewayProblem, interfaceAddressProblem, neighborProblem, routeProblem } from './keyword-checks.js';
 import type { IpInterface } from './interface.js';
 import { TcpIpStack, type StackOptions } from './stack.js';
 import { createConnection, createServer, WskProvider, type TcpConnectOptions, type TcpServer, type TcpServerOptions, type TcpSocket } from './socket/index.js';
@@ -48,13 +49,13 @@ export interface TcpIpOptions extends StackOptions {
 }
 
 export const TCPIP_KEYWORDS: KeywordSchema = {
-  IPAddress: { type: 'multi', description: 'IPv4 addresses with prefix length, e.g. 198.18.0.2/24', default: [] },
-  IPv6Address: { type: 'multi', description: 'IPv6 addresses with prefix length, e.g. fd00::2/64 (a fe80:: address is always derived from the MAC)', default: [] },
-  DefaultGateway: { type: 'edit', description: 'IPv4 default gateway (empty: none)', default: '' },
-  IPv6DefaultGateway: { type: 'edit', description: 'IPv6 default gateway (empty: none)', default: '' },
+  IPAddress: { type: 'multi', description: 'IPv4 addresses with prefix length, e.g. 198.18.0.2/24', default: [], check: (v) => interfaceAddressProblem(String(v), 4) },
+  IPv6Address: { type: 'multi', description: 'IPv6 addresses with prefix length, e.g. fd00::2/64 (a fe80:: address is always derived from the MAC)', default: [], check: (v) => interfaceAddressProblem(String(v), 6) },
+  DefaultGateway: { type: 'edit', description: 'IPv4 default gateway (empty: none)', default: '', check: (v) => gatewayProblem(String(v), 4, 'DefaultGateway') },
+  IPv6DefaultGateway: { type: 'edit', description: 'IPv6 default gateway (empty: none)', default: '', check: (v) => gatewayProblem(String(v), 6, 'IPv6DefaultGateway') },
   GatewayMetric: { type: 'int', description: 'metric of the default routes of this interface (lower wins)', default: 0, min: 0, max: 65535 },
-  Routes: { type: 'multi', description: "static routes: '10.0.0.0/8 via 198.18.0.1', 'fd01::/64 via fd00::1', '203.0.113.0/24' (on-link), optional 'metric <n>'", default: [] },
-  Neighbors: { type: 'multi', description: "static neighbours: '198.18.0.1 02-00-00-00-00-01'", default: [] },
+  Routes: { type: 'multi', description: "static routes: '10.0.0.0/8 via 198.18.0.1', 'fd01::/64 via fd00::1', '203.0.113.0/24' (on-link), optional 'metric <n>'", default: [], check: (v) => routeProblem(String(v)) },
+  Neighbors: { type: 'multi', description: "static neighbours: '198.18.0.1 02-00-00-00-00-01'", default: [], check: (v) => neighborProblem(String(v)) },
   Mtu: { type: 'int', description: 'IP MTU; 0 = the adapter MTU (never more than it)', default: 0, min: 0, max: 65535 },
   IPv6: { type: 'boolean', description: 'run IPv6 on this interface', default: true },
   Dad: { type: 'boolean', description: 'Duplicate Address Detection for IPv6 addresses', default: true },

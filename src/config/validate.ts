@@ -7,7 +7,8 @@
  *   - media: an adapter-level filter's FilterMediaTypes / protocol's MediumArray include the adapter's
  *     medium (a physical adapter's miniport medium, a virtual adapter's intermediate miniport medium);
  *     host-level filters and protocols go only to adapters whose medium they support;
- *   - keywords fit each driver's schema (keywords.ts);
+ *   - keywords fit each driver's schema and pass its own checks (keywords.ts), which see the names of
+ *     the wires the config defines (an undefined `Wire` is an error);
  *   - the intermediate graph: each virtual adapter is created by exactly one intermediate, is not also a
  *     physical adapter, and no intermediate sits (directly or through other intermediates) on one of the
  *     adapters it creates;

@@ -37,7 +37,7 @@ export async function startServices(description: StackDescription, stacks: Built
       if (ip === null) throw new Error(`host '${h.name}' declares services but has no ${TCPIP} protocol`);
       for (const s of h.services) {
         try {
-          running.push({ host: h.name, service: await startService(ip.sockets, s) });
+          running.push({ host: h.name, service: await startService(ip, s) });
         } catch (e) {
           throw new Error(`${s.keyPath}: cannot start the ${s.service} service on port ${s.port}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
         }

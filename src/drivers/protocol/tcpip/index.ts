@@ -38,7 +38,8 @@ export { TcpLayer } from './tcp/layer.js';
 export type { TcpConfig, TcpConnection, TcpListener, TcpInfo } from './tcp/api.js';
 export { TcpError } from './tcp/errors.js';
 export * from './socket/index.js';
-export { startService, type ServiceSpec, type RunningService, ServiceCounters } from './services/index.js';
+export { startService, serviceName, TRAFFIC_SOURCES, type ServiceHost, type ServiceKind, type ServiceSpec, type RunningService, ServiceCounters } from './services/index.js';
+import type { RunningService } from './services/index.js';
 export type { TcpFlow, TcpHost, TcpInput, TcpRoute, TcpOutputBuffer, TcpTimer, TcpIcmpError, IpFamily } from './tcp/host.js';
 
 export interface TcpIpOptions extends StackOptions {
@@ -78,6 +79,8 @@ export class TcpIpProtocol {
   readonly sockets: WskProvider;
   /** Bound adapters by full name (`hostA/eth0`). */
   readonly bindings = new Map<string, TcpIpBinding>();
+  /** Built-in services running on this stack (`startService(protocol, spec)`), reported by netstat. */
+  readonly services = new Set<RunningService>();
   #waiters: { adapter: string; resolve: (b: TcpIpBinding) => void }[] = [];
 
   constructor(options: TcpIpOptions = {}) {
@@ -153,13 +156,17 @@ export class TcpIpProtocol {
 
   /**
    * netstat -s: every protocol's counters (link, ARP, ND, IPv4, IPv6, ICMP, UDP, TCP segments), the TCP
-   * engine's own (connections, retransmissions, recoveries, SYN cookies…), routes and table sizes.
+   * engine's own (connections, retransmissions, recoveries, SYN cookies…), routes and table sizes, and
+   * the counters of each running built-in service (`services`, by name: `echo *:7`, `ping 198.18.0.2`).
    * `tsndis netstat` prints it from a running `tsndis up`; the inspector shows the non-zero part.
    */
   netstat(): Record<string, unknown> {
+    const services: Record<string, Record<string, number>> = {};
+    for (const s of this.services) services[s.name] = { ...s.counters };
     return {
       ...this.stack.snapshot(),
       tcpEngine: this.tcp.stats(),
+      ...(this.services.size > 0 ? { services } : {}),
     };
   }
 

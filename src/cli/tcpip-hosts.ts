@@ -39,7 +39,8 @@ export async function startServices(description: StackDescription, stacks: Built
         try {
           running.push({ host: h.name, service: await startService(ip, s) });
         } catch (e) {
-          throw new Error(`${s.keyPath}: cannot start the ${s.service} service on port ${s.port}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+          const what = s.target === null ? `the ${s.service} service on port ${s.port}` : `the ${s.service} service to ${s.target}`;
+          throw new Error(`${s.keyPath}: cannot start ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
         }
       }
     }
@@ -48,6 +49,15 @@ export async function startServices(description: StackDescription, stacks: Built
     throw e;
   }
   return running;
+}
+
+/** What `tsndis up` says about a service it started: where it listens, or what it sends where. */
+export function serviceAnnouncement(s: RunningService): string {
+  const spec = s.spec;
+  if (spec.service === 'ping') return `ping service to ${spec.target ?? '?'}: ${spec.count ?? '?'} echo requests of ${spec.size ?? '?'} bytes, one every ${spec.intervalMs ?? '?'} ms`;
+  if (spec.service === 'traffic') return `traffic service to ${s.name.slice('traffic '.length)}: ${spec.count ?? '?'} UDP datagrams of ${spec.size ?? '?'} bytes at ${spec.rate ?? '?'}/s`;
+  const where = spec.address === null ? '*' : spec.address.includes(':') ? `[${spec.address}]` : spec.address;
+  return `${spec.service} service on ${where}:${s.port}${spec.root === null ? '' : ` serving ${spec.root}`}`;
 }
 
 /** Resolves when no IPv6 address of `ip` is tentative any more (DAD done), or after `timeoutMs`. */

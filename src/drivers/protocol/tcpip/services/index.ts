@@ -73,7 +73,7 @@ export interface RunningService {
   readonly port: number;
   /** `echo *:7`, `ping 198.18.0.2`, `traffic 198.18.0.2:9`: how netstat and status lines name it. */
   readonly name: string;
-  /** A traffic source has sent all it will (servers: false until closed). */
+  /** A traffic source has sent all it will and stopped waiting for answers, or was closed (servers: always false). */
   readonly finished: boolean;
   /** One line for status output: the name and the non-zero counters. */
   summary(): string;
@@ -92,6 +92,9 @@ export interface ServiceHost {
 
 /** Source ports the UDP echo never answers (see the module comment). */
 const LOOP_PORTS = new Set([0, 7, 9, 13, 19, 37]);
+
+/** How long a traffic source keeps its socket after the last datagram, for the answers still coming. */
+const LINGER_MS = 1000;
 
 const DEFAULTS = { intervalMs: 1000, pingSize: 56, pingCount: 100, rate: 10, trafficSize: 512, trafficCount: 1000 } as const;
 
@@ -332,6 +335,9 @@ async function runTraffic(stack: TcpIpStack, spec: ServiceSpec, family: 4 | 6, t
       }
       if (sent < count) await sleep(tickMs, signal);
     }
+    // The last datagrams may still be waiting for a neighbour or on their way back from an echo: keep
+    // the socket a moment, so answers are counted rather than met with port unreachable.
+    await sleep(LINGER_MS, signal);
   } finally {
     sock.close();
   }

@@ -27,15 +27,20 @@ export function tcpipOf(stacks: BuiltStacks, host: string): TcpIpProtocol | null
   return p instanceof TcpIpProtocol ? p : null;
 }
 
-/** Starts every host's configured services (rejects with the first listen error, after closing the rest). */
-export async function startServices(description: StackDescription, stacks: BuiltStacks): Promise<HostService[]> {
+/**
+ * Starts every host's configured services (rejects with the first listen error, after closing the rest).
+ * `sources: false` starts the servers only: a client command (`get`, `ping`) needs the servers its
+ * request goes to, not the config's ping/traffic flows running beside it.
+ */
+export async function startServices(description: StackDescription, stacks: BuiltStacks, options: { sources?: boolean } = {}): Promise<HostService[]> {
   const running: HostService[] = [];
   try {
     for (const h of description.hosts) {
-      if (h.services.length === 0) continue;
+      const wanted = options.sources === false ? h.services.filter((s) => s.target === null) : h.services;
+      if (wanted.length === 0) continue;
       const ip = tcpipOf(stacks, h.name);
       if (ip === null) throw new Error(`host '${h.name}' declares services but has no ${TCPIP} protocol`);
-      for (const s of h.services) {
+      for (const s of wanted) {
         try {
           running.push({ host: h.name, service: await startService(ip, s) });
         } catch (e) {
@@ -89,7 +94,7 @@ async function bringUp(config: string, options: { verifier?: boolean }, release:
   const stacks = await buildStacks(description, options.verifier === false ? { verifier: false } : {});
   let services: HostService[] = [];
   try {
-    services = await startServices(description, stacks);
+    services = await startServices(description, stacks, { sources: false });
     for (const h of description.hosts) {
       const ip = tcpipOf(stacks, h.name);
       if (ip !== null) await addressesReady(ip);

@@ -1,13 +1,15 @@
 /**
  * The traffic-source services, `ping` and `traffic`, from a stack config: they send exactly `count`
  * echo requests / datagrams to their target (another host of the config), count the answers, report
- * through netstat, stop by themselves, and stop early when closed.
+ * through netstat, stop by themselves, and stop early when closed. Client commands (`get`, `ping`) start
+ * the servers only.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { addressesReady, startServices, tcpipOf, type HostService } from '../../src/cli/tcpip-hosts.js';
+import { addressesReady, startServices, tcpipOf, upTcpIp, type HostService } from '../../src/cli/tcpip-hosts.js';
 import { buildStacks, parseStackConfig } from '../../src/config/index.js';
 import { assertClean, uniqueWire } from '../support/hosts.js';
+import { fixtureDir, writeFixture } from '../config/helpers.js';
 
 const config = (services: string): string => `
 wires: { lan: {} }
@@ -85,4 +87,16 @@ test('services: the counters reach netstat; closing a source stops it at once', 
     assert.ok(sent[0]! < 100000 && sent[1]! < 10000000);
     assert.equal('services' in tcpipOf(stacks, 'a')!.netstat(), false, 'closed services leave netstat');
   });
+});
+
+test('services: a client command (tsndis get / ping) starts the servers only, not the traffic sources', { timeout: 60_000 }, async () => {
+  // upTcpIp builds the stacks as the CLI does (no wire prefix): the wire gets a name of its own.
+  const text = config('[{ service: ping, target: 198.18.0.2, count: 50 }, { service: discard }]').split(' lan').join(` ${uniqueWire('client')}`);
+  const file = writeFixture(fixtureDir(), 'client.yaml', text);
+  const t = await upTcpIp(file);
+  try {
+    assert.deepEqual(t.services.map((s) => `${s.host} ${s.service.name}`), ['a discard *:9', 'b echo *:7']);
+  } finally {
+    await t.shutdown();
+  }
 });

@@ -40,7 +40,7 @@ const SERVICE_PORTS = { echo: 7, discard: 9, http: 80, traffic: 9 } as const;
 
 type ServiceKind = RawService['service'];
 /** Service keys that only some kinds take. */
-const SERVICE_KEYS: readonly (readonly ['address' | 'root' | 'target' | 'intervalMs' | 'rate' | 'size' | 'count' | 'port', readonly ServiceKind[]])[] = [
+const SERVICE_KEYS: readonly (readonly [Exclude<keyof RawService, 'service'>, readonly ServiceKind[]])[] = [
   ['port', ['echo', 'discard', 'http', 'traffic']],
   ['address', ['echo', 'discard', 'http']],
   ['root', ['http']],
@@ -324,7 +324,7 @@ export class Validator {
    * config starts stay inside it), and the sending host needs an address of the target's family.
    */
   targets(hosts: readonly HostDescription[]): void {
-    const owners = new Map<string, string>();
+    const owned = new Set<string>();
     const families = new Map<string, Set<4 | 6>>();
     for (const h of hosts) {
       const fams = new Set<4 | 6>();
@@ -337,7 +337,7 @@ export class Validator {
               const literal = canonicalAddress(text.slice(0, text.includes('/') ? text.indexOf('/') : text.length).trim());
               if (literal === null) continue;
               fams.add(family);
-              if (!owners.has(literal)) owners.set(literal, `${h.name}/${a.name}`);
+              owned.add(literal);
             }
           }
         }
@@ -349,8 +349,8 @@ export class Validator {
         if (s.target === null) continue;
         const at = joinKeyPath(s.keyPath, 'target');
         const literal = canonicalAddress(s.target);
-        if (literal === null || !owners.has(literal)) {
-          const known = [...owners.keys()];
+        if (literal === null || !owned.has(literal)) {
+          const known = [...owned];
           this.#fail(at, `${s.target} is not an address of a host in this config (${s.service} only sends inside the config; addresses: ${known.join(', ') || 'none'})`);
         }
         const family = s.target.includes(':') ? 6 : 4;

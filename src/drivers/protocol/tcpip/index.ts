@@ -38,7 +38,7 @@ export { TcpLayer } from './tcp/layer.js';
 export type { TcpConfig, TcpConnection, TcpListener, TcpInfo } from './tcp/api.js';
 export { TcpError } from './tcp/errors.js';
 export * from './socket/index.js';
-export { startService, serviceName, TRAFFIC_SOURCES, type ServiceHost, type ServiceKind, type ServiceSpec, type RunningService, ServiceCounters } from './services/index.js';
+export { startService, serviceName, type ServiceHost, type ServiceKind, type ServiceSpec, type RunningService, ServiceCounters } from './services/index.js';
 import type { RunningService } from './services/index.js';
 export type { TcpFlow, TcpHost, TcpInput, TcpRoute, TcpOutputBuffer, TcpTimer, TcpIcmpError, IpFamily } from './tcp/host.js';
 

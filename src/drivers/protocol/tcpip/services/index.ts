@@ -23,9 +23,6 @@ import { staticFiles } from './static-files.js';
 
 export type ServiceKind = 'echo' | 'discard' | 'http' | 'ping' | 'traffic';
 
-/** The kinds that send on their own (the rest listen). */
-export const TRAFFIC_SOURCES: readonly ServiceKind[] = ['ping', 'traffic'];
-
 export interface ServiceSpec {
   readonly service: ServiceKind;
   /** Servers: the port listened on (TCP, and UDP for echo/discard). traffic: the destination port. ping: unused. */

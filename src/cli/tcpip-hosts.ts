@@ -27,19 +27,25 @@ export function tcpipOf(stacks: BuiltStacks, host: string): TcpIpProtocol | null
   return p instanceof TcpIpProtocol ? p : null;
 }
 
-/** Starts every host's configured services (rejects with the first listen error, after closing the rest). */
-export async function startServices(description: StackDescription, stacks: BuiltStacks): Promise<HostService[]> {
+/**
+ * Starts every host's configured services (rejects with the first listen error, after closing the rest).
+ * `sources: false` starts the servers only: a client command (`get`, `ping`) needs the servers its
+ * request goes to, not the config's ping/traffic flows running beside it.
+ */
+export async function startServices(description: StackDescription, stacks: BuiltStacks, options: { sources?: boolean } = {}): Promise<HostService[]> {
   const running: HostService[] = [];
   try {
     for (const h of description.hosts) {
-      if (h.services.length === 0) continue;
+      const wanted = options.sources === false ? h.services.filter((s) => s.target === null) : h.services;
+      if (wanted.length === 0) continue;
       const ip = tcpipOf(stacks, h.name);
       if (ip === null) throw new Error(`host '${h.name}' declares services but has no ${TCPIP} protocol`);
-      for (const s of h.services) {
+      for (const s of wanted) {
         try {
-          running.push({ host: h.name, service: await startService(ip.sockets, s) });
+          running.push({ host: h.name, service: await startService(ip, s) });
         } catch (e) {
-          throw new Error(`${s.keyPath}: cannot start the ${s.service} service on port ${s.port}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+          const what = s.target === null ? `the ${s.service} service on port ${s.port}` : `the ${s.service} service to ${s.target}`;
+          throw new Error(`${s.keyPath}: cannot start ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
         }
       }
     }
@@ -48,6 +54,15 @@ export async function startServices(description: StackDescription, stacks: Built
     throw e;
   }
   return running;
+}
+
+/** What `tsndis up` says about a service it started: where it listens, or what it sends where. */
+export function serviceAnnouncement(s: RunningService): string {
+  const spec = s.spec;
+  if (spec.service === 'ping') return `ping service to ${spec.target ?? '?'}: ${spec.count ?? '?'} echo requests of ${spec.size ?? '?'} bytes, one every ${spec.intervalMs ?? '?'} ms`;
+  if (spec.service === 'traffic') return `traffic service to ${s.name.slice('traffic '.length)}: ${spec.count ?? '?'} UDP datagrams of ${spec.size ?? '?'} bytes at ${spec.rate ?? '?'}/s`;
+  const where = spec.address === null ? '*' : spec.address.includes(':') ? `[${spec.address}]` : spec.address;
+  return `${spec.service} service on ${where}:${s.port}${spec.root === null ? '' : ` serving ${spec.root}`}`;
 }
 
 /** Resolves when no IPv6 address of `ip` is tentative any more (DAD done), or after `timeoutMs`. */
@@ -79,7 +94,7 @@ async function bringUp(config: string, options: { verifier?: boolean }, release:
   const stacks = await buildStacks(description, options.verifier === false ? { verifier: false } : {});
   let services: HostService[] = [];
   try {
-    services = await startServices(description, stacks);
+    services = await startServices(description, stacks, { sources: false });
     for (const h of description.hosts) {
       const ip = tcpipOf(stacks, h.name);
       if (ip !== null) await addressesReady(ip);

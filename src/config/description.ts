@@ -52,15 +52,25 @@ export interface IntermediateDescription {
   readonly keyPath: string;
 }
 
-/** A built-in service the TCP/IP protocol runs on the host (`tsndis up`). */
+/** A built-in service the TCP/IP protocol runs on the host (`tsndis up`): a server or a traffic source. */
 export interface ServiceDescription {
-  readonly service: 'echo' | 'discard' | 'http';
-  /** Defaults: echo 7, discard 9, http 80. */
+  readonly service: 'echo' | 'discard' | 'http' | 'ping' | 'traffic';
+  /** Servers: the listen port (defaults: echo 7, discard 9, http 80). traffic: the destination port (default 9). ping: 0. */
   readonly port: number;
-  /** Listen address literal, or null for every address (IPv4 and IPv6). */
+  /** Listen address literal, or null for every address (IPv4 and IPv6). Always null for ping and traffic. */
   readonly address: string | null;
   /** http only: absolute directory served (default: the config file's directory). */
   readonly root: string | null;
+  /** ping, traffic: the address sent to, an address of a host in this config; null for servers. */
+  readonly target: string | null;
+  /** ping: ms between echo requests (default 1000); null otherwise. */
+  readonly intervalMs: number | null;
+  /** traffic: datagrams per second (default 10); null otherwise. */
+  readonly rate: number | null;
+  /** ping: ICMP data bytes (default 56); traffic: UDP payload bytes (default 512); null for servers. */
+  readonly size: number | null;
+  /** ping, traffic: requests / datagrams in all (defaults 100 / 1000), then the flow stops; null for servers. */
+  readonly count: number | null;
   readonly keyPath: string;
 }
 

@@ -3,10 +3,12 @@
  * `Ndi\params` analogue): unknown keywords, wrong types, values outside min/max or the enum, and missing
  * required keywords are ConfigErrors. Accepted values are normalized to the schema's type (an `int`
  * given as "0x0b" becomes 11, a single string for a `multi` becomes a one-element list), so drivers read
- * exactly what the config meant.
+ * exactly what the config meant. Then each keyword's own `check` (if the driver declares one) runs on the
+ * value the driver will read, the configured one or else the default, so what only the driver knows (an
+ * address that does not parse, a wire no one defined) is also a ConfigError before anything starts.
  */
 import { ConfigError } from '../errors.js';
-import type { ConfigValue, KeywordDefinition, KeywordSchema } from '../ndis/driver-api.js';
+import type { ConfigValue, KeywordCheckContext, KeywordDefinition, KeywordSchema } from '../ndis/driver-api.js';
 import { joinKeyPath } from './key-path.js';
 
 const INT_LITERAL = /^[+-]?(0x[0-9a-f]+|\d+)$/i;
@@ -17,6 +19,30 @@ export interface KeywordCheckOptions {
   readonly implicit?: readonly string[];
   /** Required keywords the engine supplies, so their absence is not an error. */
   readonly supplied?: readonly string[];
+  /** Passed to the keywords' `check` functions; without it they are not run. */
+  readonly context?: KeywordCheckContext;
+}
+
+/**
+ * Runs `def.check` on `value` (each entry of a list); throws a ConfigError at the keyword (and entry).
+ * A check that throws is a driver bug, reported as such rather than as the user's mistake.
+ */
+function runCheck(file: string, keyPath: string, driverName: string, keyword: string, def: KeywordDefinition, value: ConfigValue, given: boolean, context: KeywordCheckContext): void {
+  const check = def.check;
+  if (check === undefined) return;
+  const entries: readonly [ConfigValue, number | null][] = Array.isArray(value) ? value.map((v, i) => [v, i]) : [[value as ConfigValue, null]];
+  for (const [v, i] of entries) {
+    let problem: string | undefined;
+    try {
+      problem = check(v, context);
+    } catch (e) {
+      problem = `the driver's check of this keyword failed: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    if (problem === undefined) continue;
+    if (!given) throw new ConfigError(file, keyPath, `keyword '${keyword}' of driver '${driverName}' is not set; its default ${show(v)} does not fit: ${problem}`);
+    const at = i === null ? joinKeyPath(keyPath, keyword) : joinKeyPath(keyPath, keyword, i);
+    throw new ConfigError(file, at, `keyword '${keyword}' of driver '${driverName}': ${problem}`);
+  }
 }
 
 function toInt(v: ConfigValue): number | null {
@@ -107,6 +133,14 @@ export function checkKeywords(
   for (const [keyword, def] of Object.entries(defs)) {
     if (def?.required === true && !Object.hasOwn(out, keyword) && !(options.supplied ?? []).includes(keyword)) {
       throw new ConfigError(file, keyPath, `required keyword '${keyword}' of driver '${driverName}' is missing (${def.description})`);
+    }
+  }
+  if (options.context !== undefined) {
+    for (const [keyword, def] of Object.entries(defs)) {
+      if (def === null || typeof def !== 'object' || (options.implicit ?? []).includes(keyword)) continue;
+      const given = Object.hasOwn(out, keyword);
+      const value = given ? out[keyword] : def.default;
+      if (value !== undefined) runCheck(file, keyPath, driverName, keyword, def, value, given, options.context);
     }
   }
   return out;

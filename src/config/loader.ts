@@ -130,6 +130,7 @@ export async function parseStackConfig(text: string, fileName: string, baseDir: 
   const wires = v.wires(raw.wires);
   const hosts = Object.entries(raw.hosts).map(([name, h]) => v.host(name, h));
   if (hosts.length === 0) throw new ConfigError(fileName, 'hosts', 'no hosts are configured');
+  v.targets(hosts);
   return { file: fileName, baseDir: resolve(baseDir), wires, modules, hosts, drivers, moduleDriverNames };
 }
 

@@ -60,12 +60,23 @@ const IntermediateObject = z.strictObject({
 });
 
 const ServiceObject = z.strictObject({
-  service: z.enum(['echo', 'discard', 'http']),
+  service: z.enum(['echo', 'discard', 'http', 'ping', 'traffic']),
+  /** Servers: the port listened on; traffic: the destination port. */
   port: z.number().int().min(1).max(65535).nullish(),
   /** Listen address (an IPv4 or IPv6 literal); absent = every address of the host, both families. */
   address: z.string().min(1).nullish(),
   /** http: directory served, relative to the config file. */
   root: z.string().min(1).nullish(),
+  /** ping, traffic: the address sent to (one of the config's hosts). */
+  target: z.string().min(1).nullish(),
+  /** ping: ms between echo requests. */
+  intervalMs: z.number().int().min(10).max(3_600_000).nullish(),
+  /** traffic: datagrams per second. */
+  rate: z.number().int().min(1).max(100_000).nullish(),
+  /** ping: ICMP data bytes; traffic: UDP payload bytes. */
+  size: z.number().int().min(0).max(65_000).nullish(),
+  /** ping, traffic: how many in all (every generated flow is bounded). */
+  count: z.number().int().min(1).max(10_000_000).nullish(),
 });
 
 const HostObject = z.strictObject({
@@ -100,6 +111,7 @@ function allowedKeysAt(path: readonly PathElement[]): readonly string[] {
   if (n === 2 && p[0] === 'hosts') return Object.keys(HostObject.shape);
   if (n === 4 && p[2] === 'adapters') return Object.keys(AdapterObject.shape);
   if (n === 4 && p[2] === 'intermediates') return Object.keys(IntermediateObject.shape);
+  if (n === 4 && p[2] === 'services') return Object.keys(ServiceObject.shape);
   if (p[n - 1] === '#' && (p[n - 2] === 'filters' || p[n - 2] === 'protocols')) return Object.keys(DriverRefObject.shape);
   return [];
 }

@@ -7,7 +7,8 @@
  *   - media: an adapter-level filter's FilterMediaTypes / protocol's MediumArray include the adapter's
  *     medium (a physical adapter's miniport medium, a virtual adapter's intermediate miniport medium);
  *     host-level filters and protocols go only to adapters whose medium they support;
- *   - keywords fit each driver's schema (keywords.ts);
+ *   - keywords fit each driver's schema and pass its own checks (keywords.ts), which see the names of
+ *     the wires the config defines (an undefined `Wire` is an error);
  *   - the intermediate graph: each virtual adapter is created by exactly one intermediate, is not also a
  *     physical adapter, and no intermediate sits (directly or through other intermediates) on one of the
  *     adapters it creates;
@@ -17,11 +18,11 @@
  * its general attributes than it declared fails at bind time, in the binding engine).
  */
 import { existsSync, statSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
-import type { ConfigValue, DriverCharacteristics, KeywordSchema } from '../ndis/driver-api.js';
+import type { ConfigValue, DriverCharacteristics, KeywordCheckContext, KeywordSchema } from '../ndis/driver-api.js';
 import { mediumName } from '../inspect/names.js';
+import { formatIpv4, formatIpv6, ipAddressProblem, ipv6, parseIpv4Address } from '../wire/index.js';
 import type { AdapterDescription, DriverUse, HostDescription, IntermediateDescription, ServiceDescription, WireDescription } from './description.js';
 import { joinKeyPath } from './key-path.js';
 import { checkKeywords } from './keywords.js';
@@ -34,7 +35,27 @@ export const UPPER_BINDINGS_KEYWORD = 'UpperBindings';
 
 /** The protocol driver built-in services run on. */
 export const TCPIP_PROTOCOL = 'tsndis.tcpip';
-const SERVICE_PORTS = { echo: 7, discard: 9, http: 80 } as const;
+/** Default ports: where servers listen; where traffic sends (the discard service). */
+const SERVICE_PORTS = { echo: 7, discard: 9, http: 80, traffic: 9 } as const;
+
+type ServiceKind = RawService['service'];
+/** Service keys that only some kinds take. */
+const SERVICE_KEYS: readonly (readonly [Exclude<keyof RawService, 'service'>, readonly ServiceKind[]])[] = [
+  ['port', ['echo', 'discard', 'http', 'traffic']],
+  ['address', ['echo', 'discard', 'http']],
+  ['root', ['http']],
+  ['target', ['ping', 'traffic']],
+  ['intervalMs', ['ping']],
+  ['rate', ['traffic']],
+  ['size', ['ping', 'traffic']],
+  ['count', ['ping', 'traffic']],
+];
+
+/** An address literal in one spelling (`fd00:0::2` and `fd00::2` compare equal), or null if it is none. */
+function canonicalAddress(text: string): string | null {
+  if (ipAddressProblem(text) !== null) return null;
+  return text.includes(':') ? formatIpv6(ipv6(text)) : formatIpv4(parseIpv4Address(text));
+}
 
 const SLOT_HINT: Record<Kind, string> = {
   miniport: 'miniport drivers drive adapters: adapters.<name>.driver',
@@ -52,6 +73,8 @@ export class Validator {
   readonly #drivers: ReadonlyMap<string, DriverCharacteristics>;
   readonly #moduleDrivers: readonly string[];
   readonly #baseDir: string;
+  /** What keyword checks may know of the config (the wires it defines). */
+  #context: KeywordCheckContext = { wires: new Set() };
 
   constructor(file: string, drivers: ReadonlyMap<string, DriverCharacteristics>, moduleDrivers: readonly string[], baseDir = '.') {
     this.#file = file;
@@ -76,7 +99,7 @@ export class Validator {
   }
 
   #keywords(keyPath: string, name: string, schema: KeywordSchema | undefined, given: Readonly<Record<string, ConfigValue>> | null | undefined, implicit: readonly string[] = []): Record<string, ConfigValue> {
-    return checkKeywords(this.#file, joinKeyPath(keyPath, 'keywords'), name, schema, given ?? {}, { implicit, supplied: implicit });
+    return checkKeywords(this.#file, joinKeyPath(keyPath, 'keywords'), name, schema, given ?? {}, { implicit, supplied: implicit, context: this.#context });
   }
 
   /** A list of filters or protocols, checked for kind, keywords and duplicates. */
@@ -105,7 +128,9 @@ export class Validator {
     return list.map(mediumName).join(', ');
   }
 
+  /** The wires; call it before `host` (keyword checks see which wires exist). */
   wires(raw: RawStackConfig['wires']): WireDescription[] {
+    this.#context = { wires: new Set(Object.keys(raw ?? {})) };
     return Object.entries(raw ?? {}).map(([name, w]) => ({
       name,
       keyPath: joinKeyPath('wires', name),
@@ -250,20 +275,88 @@ export class Validator {
     (raw ?? []).forEach((r, i) => {
       const sp = joinKeyPath(hostPath, 'services', i);
       if (!hasTcpIp) this.#fail(sp, `service '${r.service}' needs the ${TCPIP_PROTOCOL} protocol bound on host '${host}' (add it under protocols)`);
+      const source = r.service === 'ping' || r.service === 'traffic';
+      // Each key belongs to some kinds only; one given to another kind is a mistake, not ignored.
+      for (const [key, kinds] of SERVICE_KEYS) {
+        if (r[key] !== null && r[key] !== undefined && !kinds.includes(r.service)) {
+          this.#fail(joinKeyPath(sp, key), `'${key}' is not a key of the ${r.service} service (only ${kinds.join(', ')} take${kinds.length === 1 ? 's' : ''} it)`);
+        }
+      }
       const address = r.address ?? null;
-      if (address !== null && isIP(address) === 0) this.#fail(joinKeyPath(sp, 'address'), `'${address}' is not an IPv4 or IPv6 address`);
+      if (address !== null) {
+        const why = ipAddressProblem(address);
+        if (why !== null) this.#fail(joinKeyPath(sp, 'address'), `'${address}' is not an IPv4 or IPv6 address (${why})`);
+      }
       let root: string | null = null;
       if (r.root !== null && r.root !== undefined) {
-        if (r.service !== 'http') this.#fail(joinKeyPath(sp, 'root'), `only the http service serves files (root is not a key of '${r.service}')`);
         root = isAbsolute(r.root) ? r.root : resolve(this.#baseDir, r.root);
       } else if (r.service === 'http') root = this.#baseDir;
       if (root !== null && !(existsSync(root) && statSync(root).isDirectory())) this.#fail(joinKeyPath(sp, 'root'), `'${root}' is not a directory`);
-      const port = r.port ?? SERVICE_PORTS[r.service];
-      const clash = out.find((o) => o.port === port && (o.address === null || address === null || o.address === address));
-      if (clash !== undefined) this.#fail(sp, `port ${port} is already used by the ${clash.service} service at ${clash.keyPath}`);
-      out.push({ service: r.service, port, address, root, keyPath: sp });
+      const target = r.target ?? null;
+      if (source) {
+        if (target === null) this.#fail(sp, `the ${r.service} service needs a target (the address of a host in this config to send to)`);
+        const why = ipAddressProblem(target);
+        if (why !== null) this.#fail(joinKeyPath(sp, 'target'), `'${target}' is not an IPv4 or IPv6 address (${why})`);
+      }
+      const port = r.service === 'ping' ? 0 : (r.port ?? SERVICE_PORTS[r.service]);
+      if (!source) {
+        const clash = out.find((o) => o.port === port && o.target === null && (o.address === null || address === null || o.address === address));
+        if (clash !== undefined) this.#fail(sp, `port ${port} is already used by the ${clash.service} service at ${clash.keyPath}`);
+      }
+      out.push({
+        service: r.service,
+        port,
+        address,
+        root,
+        target,
+        intervalMs: r.service === 'ping' ? (r.intervalMs ?? 1000) : null,
+        rate: r.service === 'traffic' ? (r.rate ?? 10) : null,
+        size: source ? (r.size ?? (r.service === 'ping' ? 56 : 512)) : null,
+        count: source ? (r.count ?? (r.service === 'ping' ? 100 : 1000)) : null,
+        keyPath: sp,
+      });
     });
     return out;
+  }
+
+  /**
+   * After every host: a ping or traffic target must be an address some host of this config has (flows a
+   * config starts stay inside it), and the sending host needs an address of the target's family.
+   */
+  targets(hosts: readonly HostDescription[]): void {
+    const owned = new Set<string>();
+    const families = new Map<string, Set<4 | 6>>();
+    for (const h of hosts) {
+      const fams = new Set<4 | 6>();
+      for (const a of h.adapters) {
+        for (const u of a.effectiveProtocols) {
+          if (u.driver !== TCPIP_PROTOCOL) continue;
+          for (const [keyword, family] of [['IPAddress', 4], ['IPv6Address', 6]] as const) {
+            const list = u.keywords[keyword];
+            for (const text of Array.isArray(list) ? list : []) {
+              const literal = canonicalAddress(text.slice(0, text.includes('/') ? text.indexOf('/') : text.length).trim());
+              if (literal === null) continue;
+              fams.add(family);
+              owned.add(literal);
+            }
+          }
+        }
+      }
+      families.set(h.name, fams);
+    }
+    for (const h of hosts) {
+      for (const s of h.services) {
+        if (s.target === null) continue;
+        const at = joinKeyPath(s.keyPath, 'target');
+        const literal = canonicalAddress(s.target);
+        if (literal === null || !owned.has(literal)) {
+          const known = [...owned];
+          this.#fail(at, `${s.target} is not an address of a host in this config (${s.service} only sends inside the config; addresses: ${known.join(', ') || 'none'})`);
+        }
+        const family = s.target.includes(':') ? 6 : 4;
+        if (!families.get(h.name)!.has(family)) this.#fail(at, `host '${h.name}' has no IPv${family} address to send to ${s.target} from (give it an ${family === 4 ? 'IPAddress' : 'IPv6Address'})`);
+      }
+    }
   }
 
   #imMiniportMedium(driver: string): number {

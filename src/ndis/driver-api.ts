@@ -51,6 +51,21 @@ export interface KeywordDefinition {
   readonly values?: readonly (string | number)[];
   /** A required keyword has no default; configuring an adapter without it is an error. */
   readonly required?: boolean;
+  /**
+   * A load-time check of what the type alone cannot tell (an address that does not parse, a file that is
+   * not there). The config loader calls it with the value the driver will read (the configured one after
+   * type checking, else the `default`), once per entry for a `multi`, and turns the returned text into a
+   * ConfigError at the keyword's key path, so the mistake is reported before any adapter starts. Return
+   * undefined when the value is fine. It must not start anything; the driver still checks at run time
+   * for keywords given without a config file.
+   */
+  readonly check?: (value: ConfigValue, context: KeywordCheckContext) => string | undefined;
+}
+
+/** What a keyword check may know about the configuration around it. */
+export interface KeywordCheckContext {
+  /** Names of the in-process wires the configuration defines (`wires:`). */
+  readonly wires: ReadonlySet<string>;
 }
 
 export type KeywordSchema = Readonly<Record<string, KeywordDefinition>>;

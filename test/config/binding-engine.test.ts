@@ -82,6 +82,7 @@ export default { kind: 'filter', name: 'fx.${n}', ndisVersion: { major: 6, minor
     }
     const d = await parseStackConfig(`
 drivers: [./one.js, ./two.js]
+wires: { w: {} }
 hosts:
   h:
     adapters:
@@ -119,6 +120,7 @@ hosts:
 
   test('an intermediate: virtual miniports get their filters, protocols and stacked intermediates', { timeout: TIMEOUT_MS }, async () => {
     const d = await parse(`
+wires: { w: {} }
 hosts:
   h:
     protocols: [tsndis.raw]
@@ -151,6 +153,7 @@ export default { kind: 'filter', name: 'fx.refuses', ndisVersion: { major: 6, mi
     const prefix = `${uniqueWire()}-`;
     const d = await parseStackConfig(`
 drivers: [./refuses.js]
+wires: { w: {} }
 hosts:
   good:
     adapters:
@@ -185,6 +188,7 @@ export default { kind: 'intermediate', name: 'fx.dead-im', ndisVersion: { major:
   keywords: { UpperBindings: { type: 'multi', description: 'virtual miniports' } } } };`);
     const d = await parseStackConfig(`
 drivers: [./dead-im.js]
+wires: { w: {} }
 hosts:
   h:
     adapters:

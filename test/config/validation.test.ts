@@ -10,8 +10,7 @@ import { EXAMPLES, FILTER_MODULE_JS, expectConfigError, fixtureDir, parse, write
 
 const ETH0 = `
       eth0:
-        driver: tsndis.virtual-wire
-        keywords: { Wire: w }`;
+        driver: tsndis.virtual-wire`;
 
 /** Driver modules with media other than Ethernet, a required keyword, and broken ones. */
 const dir = fixtureDir();
@@ -128,8 +127,25 @@ describe('wires', () => {
   });
 
   test('defaults are filled in', async () => {
-    const d = await parse(`wires:\n  w:\n  v: { lossRate: 0.5, link: down }\nhosts:\n  h:\n    adapters:${ETH0}\n`);
+    const d = await parse(`wires:\n  w:\n  v: { lossRate: 0.5, link: down }\nhosts:\n  h:\n    adapters:${ETH0}\n        keywords: { Wire: w }\n`);
     assert.deepEqual(d.wires.map((w) => [w.name, w.lossRate, w.delayMs, w.seed, w.link]), [['w', 0, 0, 1, 'up'], ['v', 0.5, 0, 1, 'down']]);
+  });
+
+  const onWire = (wires: string, keywords: string): string => `${wires}hosts:\n  h:\n    adapters:${ETH0}\n        keywords: ${keywords}\n`;
+
+  test('a Wire must be one of `wires`', async () => {
+    await expectConfigError(onWire('wires: { lan: {}, wan: {} }\n', '{ Wire: lna }'), 'hosts.h.adapters.eth0.keywords.Wire', /^keyword 'Wire' of driver 'tsndis\.virtual-wire': wire 'lna' is not defined under `wires` \(defined: lan, wan\)$/);
+    await expectConfigError(onWire('', '{ Wire: lan }'), 'hosts.h.adapters.eth0.keywords.Wire', /wire 'lan' is not defined \(add it under `wires`, or leave Wire out: a config without `wires` has one wire, 'default'\)/);
+  });
+
+  test('with `wires`, an adapter without Wire is an error; without `wires`, it is on the one wire, default', async () => {
+    await expectConfigError(onWire('wires: { lan: {} }\n', '{ NetworkAddress: 02-00-00-00-00-01 }'), 'hosts.h.adapters.eth0.keywords', /^keyword 'Wire' of driver 'tsndis\.virtual-wire' is not set; its default 'default' does not fit: wire 'default' is not defined under `wires` \(defined: lan\)$/);
+    for (const kw of ['{ NetworkAddress: 02-00-00-00-00-01 }', '{ Wire: default }']) {
+      const d = await parse(onWire('', kw));
+      assert.equal(d.hosts[0]!.adapters[0]!.driver, 'tsndis.virtual-wire');
+    }
+    const d = await parse(onWire('wires: { default: { lossRate: 0.5 } }\n', '{}'));
+    assert.deepEqual(d.wires.map((w) => w.name), ['default']);
   });
 });
 

@@ -14,6 +14,7 @@ const exampleDir = join(dirname(fileURLToPath(import.meta.url)), '../../examples
 test('writing-a-driver walkthrough: the drop filter drops ARP and passes the rest', async () => {
   const yaml = `
 drivers: [./my-drop-filter.js]
+wires: { t: {} }
 hosts:
   a: { protocols: [tsndis.raw], adapters: { eth0: { driver: tsndis.virtual-wire, keywords: { Wire: t } } } }
   b: { protocols: [tsndis.raw], adapters: { eth0: { driver: tsndis.virtual-wire, keywords: { Wire: t },

@@ -55,6 +55,7 @@ test('config: examples/tcpip.yaml builds two hosts that ping and exchange UDP', 
 
 test('config: keyword values of the wrong type are rejected with the key path; a single string for a list is accepted', async () => {
   const base = (kw: string): string => `
+wires: { w: {} }
 hosts:
   h:
     adapters:

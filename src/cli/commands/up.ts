@@ -5,7 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { buildStacks, loadStackConfig } from '../../config/index.js';
-import { startServices } from '../tcpip-hosts.js';
+import { serviceAnnouncement, startServices } from '../tcpip-hosts.js';
 import type { LogLevel, NdisRuntime } from '../../core/runtime/runtime.js';
 import { LOG_LEVELS, stderrLogger } from '../log.js';
 import { checkControlPath, serveControl } from '../control.js';
@@ -58,10 +58,14 @@ export async function up(options: UpOptions, out: NodeJS.WritableStream = proces
   }
   const print = (): void => {
     const t = new Date().toISOString().slice(11, 19);
-    for (const [name, h] of stacks.hosts) out.write(`${t} ${statusLine(name, h.runtime)}\n`);
+    for (const [name, h] of stacks.hosts) {
+      out.write(`${t} ${statusLine(name, h.runtime)}\n`);
+      // Each service that did something: its counters (a traffic source's progress, a server's load).
+      for (const { host, service: s } of services) if (host === name && !s.summary().endsWith(': idle')) out.write(`${t}   ${host}: ${s.summary()}\n`);
+    }
   };
   out.write(`tsndis up: ${stacks.hosts.size} host(s) running from ${options.config}${server === null ? '' : `, control on ${options.control}`}; Ctrl-C to stop\n`);
-  for (const { host, service: s } of services) out.write(`${host}: ${s.spec.service} service on ${s.spec.address === null ? '*' : s.spec.address.includes(':') ? `[${s.spec.address}]` : s.spec.address}:${s.port}${s.spec.root === null ? '' : ` serving ${s.spec.root}`}\n`);
+  for (const { host, service: s } of services) out.write(`${host}: ${serviceAnnouncement(s)}\n`);
   print();
   await new Promise<void>((resolve) => {
     const timer = setInterval(print, Math.max(0.1, options.statusInterval) * 1000);

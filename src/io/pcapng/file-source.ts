@@ -8,8 +8,57 @@
  * `rewind` starts over from byte 0 (replay loops); a read still in flight is ignored when it completes.
  * Opening is synchronous (so a missing file fails the caller's initialization); reading never is.
  */
-import { close as fsClose, openSync, read as fsRead } from 'node:fs';
+import { close as fsClose, closeSync, fstatSync, openSync, read as fsRead, readSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { BLOCK_TYPE_SECTION_HEADER, BYTE_ORDER_MAGIC, PCAP_MAGIC_MICROSECONDS, PCAP_MAGIC_NANOSECONDS } from './format.js';
 import { CaptureReader, ReadStatus, type CaptureReaderOptions, type CaptureRecord } from './reader.js';
+
+function hex(bytes: Uint8Array): string {
+  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
+}
+
+/**
+ * Why `path` cannot be replayed as a capture file, or null when it starts like one: it must exist, be a
+ * regular file that can be read, and begin with a pcap magic number (either byte order, micro- or
+ * nanosecond) or a pcapng section header block with a valid byte-order magic. Only the first 12 bytes
+ * are read (a file that is corrupt further on is found, and counted, while it is replayed).
+ */
+export function captureFileProblem(path: string): string | null {
+  const where = isAbsolute(path) ? path : `${path} (relative to the current directory, ${resolve(path)})`;
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'ENOENT') return `${where}: no such file`;
+    if (code === 'EACCES' || code === 'EPERM') return `${where}: permission denied`;
+    return `${where}: cannot open it (${e instanceof Error ? e.message : String(e)})`;
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) return `${where} is a directory, not a pcap or pcapng file`;
+    const head = new Uint8Array(12);
+    let n: number;
+    try {
+      n = readSync(fd, head, 0, head.length, 0);
+    } catch (e) {
+      return `${where}: cannot read it (${e instanceof Error ? e.message : String(e)})`;
+    }
+    if (n === 0) return `${where} is empty, not a pcap or pcapng file`;
+    if (n < 4) return `${where} is not a pcap or pcapng file (only ${n} byte${n === 1 ? '' : 's'} long)`;
+    const view = new DataView(head.buffer, 0, n);
+    const le = view.getUint32(0, true);
+    const be = view.getUint32(0, false);
+    if (le === PCAP_MAGIC_MICROSECONDS || le === PCAP_MAGIC_NANOSECONDS || be === PCAP_MAGIC_MICROSECONDS || be === PCAP_MAGIC_NANOSECONDS) return null;
+    if (le === BLOCK_TYPE_SECTION_HEADER) {
+      if (n >= 12 && (view.getUint32(8, true) === BYTE_ORDER_MAGIC || view.getUint32(8, false) === BYTE_ORDER_MAGIC)) return null;
+      return `${where} starts with a pcapng section header block whose byte-order magic is missing or invalid`;
+    }
+    return `${where} is not a pcap or pcapng file (it starts with ${hex(head.subarray(0, 4))}, neither a pcap magic number nor a pcapng section header block)`;
+  } finally {
+    closeSync(fd);
+  }
+}
 
 export interface CaptureFileSourceOptions extends CaptureReaderOptions {
   /** Bytes per read (default 64 KiB). */

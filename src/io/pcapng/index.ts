@@ -47,4 +47,4 @@ export {
 } from './writer.js';
 export { BlockRing } from './block-ring.js';
 export { CaptureFile, CaptureFileCounters, type CaptureFileOpenResult, type CaptureFileOptions } from './capture-file.js';
-export { CaptureFileSource, type CaptureFileSourceOpenResult, type CaptureFileSourceOptions } from './file-source.js';
+export { CaptureFileSource, captureFileProblem, type CaptureFileSourceOpenResult, type CaptureFileSourceOptions } from './file-source.js';

@@ -4,6 +4,7 @@
  * Failures are `TapError`s that say what is missing (no /dev/net/tun, no CAP_NET_ADMIN, device busy …).
  */
 import { TsndisError } from '../../errors.js';
+import { interfaceNameProblem } from './interface-name.js';
 import { EACCES, EBUSY, EINVAL, ENOENT, EPERM, F_GETFL, F_SETFL, O_NONBLOCK, O_RDWR, libc } from './libc.js';
 
 export const TUNSETIFF = 0x400454ca;
@@ -80,9 +81,10 @@ function configureQueue(name: string, flags: number, vnet: boolean, offloads: nu
     throw new TapError(explain(op, name, e), e);
   };
   const ifr = new Uint8Array(40); // struct ifreq: name[16], then short flags
-  if (name.length > 15) {
+  const badName = interfaceNameProblem(name);
+  if (badName !== null) {
     c.close(fd);
-    throw new TapError(`TAP name '${name}' is longer than 15 characters`, EINVAL);
+    throw new TapError(`TAP name: ${badName}`, EINVAL);
   }
   for (let i = 0; i < name.length; i++) ifr[i] = name.charCodeAt(i) & 0x7f;
   ifr[16] = flags & 0xff;

@@ -3,6 +3,7 @@
  * writes what it is sent to a pcapng file (see README.md in this folder for keywords and OIDs).
  */
 import { NdisMedium802_3, type MiniportDriverCharacteristics } from '../../../ndis/index.js';
+import { captureFileProblem } from '../../../io/pcapng/index.js';
 import { PcapngAdapter } from './adapter.js';
 
 export { PcapngAdapter, PcapngCounters, pcapngOutputsClosed, type PaceMode } from './adapter.js';
@@ -15,7 +16,7 @@ export const pcapngMiniport = {
   driverVersion: { major: 1, minor: 0 },
   medium: NdisMedium802_3,
   keywords: {
-    InputFile: { type: 'edit', description: 'pcap or pcapng file replayed as received frames; none: nothing is received' },
+    InputFile: { type: 'edit', description: 'pcap or pcapng file replayed as received frames; none: nothing is received', check: (v) => (v === '' ? undefined : (captureFileProblem(String(v)) ?? undefined)) },
     OutputFile: { type: 'edit', description: 'pcapng file receiving every frame sent to the adapter (a .pcapng suffix is optional); none: sends are discarded' },
     Pace: { type: 'enum', description: "'none': as fast as buffers allow; 'timestamps': each frame at its timestamp's offset from the first", default: 'none', values: ['none', 'timestamps'] },
     Speed: { type: 'edit', description: 'pacing multiplier (2 = twice as fast, 0.5 = half speed)', default: '1' },

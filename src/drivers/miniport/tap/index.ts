@@ -3,6 +3,7 @@
  */
 import { NdisMedium802_3, type MiniportDriverCharacteristics } from '../../../ndis/index.js';
 import { STANDARD_OFFLOAD_KEYWORDS } from '../../common/task-offload.js';
+import { interfaceNameProblem } from '../../../io/tun/interface-name.js';
 import { TapAdapter } from './adapter.js';
 
 export { TapAdapter, TapCounters } from './adapter.js';
@@ -17,7 +18,7 @@ export const tapMiniport = {
   driverVersion: { major: 1, minor: 0 },
   medium: NdisMedium802_3,
   keywords: {
-    InterfaceName: { type: 'edit', description: 'TAP interface name (≤ 15 characters; "tap%d" lets the kernel choose); default tsn<adapter>' },
+    InterfaceName: { type: 'edit', description: 'TAP interface name (≤ 15 characters; "tap%d" lets the kernel choose); default tsn<adapter>', check: (v) => interfaceNameProblem(String(v)) ?? undefined },
     VnetHeader: { type: 'boolean', description: 'open with IFF_VNET_HDR: a virtio-net header on every frame (needed for offloads)', default: true },
     ReaderMode: { type: 'enum', description: "receive design: 'uv' (Node's event loop watches the fd, no worker: lowest latency; main thread only), 'poll' (a worker waits for readability, the main thread reads in batches), 'worker' (a worker reads frames into posted buffers), or 'auto': 'uv' on the main thread, 'poll' in a worker thread", default: 'auto', values: ['auto', 'uv', 'poll', 'worker'] },
     Queues: { type: 'int', description: 'TAP queues (IFF_MULTI_QUEUE when > 1), one receive queue and reader worker each', default: 1, min: 1, max: 16 },

@@ -2,12 +2,23 @@
  * tsndis.virtual-wire: an Ethernet miniport whose adapters are joined by in-process wires
  * (see README.md in this folder for keywords and supported OIDs).
  */
-import { NdisMedium802_3, type MiniportDriverCharacteristics } from '../../../ndis/index.js';
+import { NdisMedium802_3, type ConfigValue, type KeywordCheckContext, type MiniportDriverCharacteristics } from '../../../ndis/index.js';
 import { VIRTUAL_WIRE_OFFLOAD_KEYWORDS, VirtualWireAdapter } from './adapter.js';
 
 export { VirtualWire, type WireImpairment, type WirePort } from './wire.js';
 export { VirtualWireAdapter, VIRTUAL_WIRE_OFFLOAD_KEYWORDS, stableMac } from './adapter.js';
 export { WireOffload, WireOffloadCounters } from './offload.js';
+
+/**
+ * A wire is named in the config's `wires:`; a misspelt name would otherwise plug the adapter into a wire
+ * of its own, silently cut off. A config that defines no wires has one implicit wire, `default`.
+ */
+function checkWire(value: ConfigValue, context: KeywordCheckContext): string | undefined {
+  const name = String(value);
+  if (context.wires.has(name)) return undefined;
+  if (context.wires.size === 0) return name === 'default' ? undefined : `wire '${name}' is not defined (add it under \`wires\`, or leave Wire out: a config without \`wires\` has one wire, 'default')`;
+  return `wire '${name}' is not defined under \`wires\` (defined: ${[...context.wires].join(', ')})`;
+}
 
 export const virtualWireMiniport = {
   kind: 'miniport',
@@ -17,7 +28,7 @@ export const virtualWireMiniport = {
   driverVersion: { major: 1, minor: 0 },
   medium: NdisMedium802_3,
   keywords: {
-    Wire: { type: 'edit', description: 'name of the wire this adapter plugs into', default: 'default' },
+    Wire: { type: 'edit', description: 'name of the wire this adapter plugs into (one of the config\'s `wires`)', default: 'default', check: checkWire },
     NetworkAddress: { type: 'edit', description: 'MAC address (12 hex digits, - or : optional); default: stable per wire and adapter' },
     '*JumboPacket': { type: 'int', description: 'largest frame in bytes including the Ethernet header', default: 1514, min: 1514, max: 16384 },
     '*ReceiveBuffers': { type: 'int', description: 'receive buffers (NBLs) in the adapter pool', default: 512, min: 16, max: 65536 },

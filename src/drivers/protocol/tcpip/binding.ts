@@ -67,6 +67,7 @@ import {
 } from '../../../ndis/index.js';
 import { mac as parseMac } from '../../../wire/index.js';
 import { parseIpAddress, parsePrefix, parseRouteSpec } from './addr.js';
+import { interfaceAddressProblem } from './keyword-checks.js';
 import { nonZeroCounters } from './counters.js';
 import { TcpLayer } from './tcp/layer.js';
 import type { IpInterface, LinkPort } from './interface.js';
@@ -202,6 +203,8 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
   /** Addresses, gateways, routes and static neighbours from the keywords (throws on bad text). */
   #configure(k: ConfigurationReader, iface: IpInterface): void {
     for (const text of list(k, 'IPAddress')) {
+      const why = interfaceAddressProblem(text, 4);
+      if (why !== undefined) throw new TypeError(`IPAddress '${text}': ${why}`);
       const p = parsePrefix(text);
       if (p.address.family !== 4) throw new TypeError(`IPAddress '${text}' is not IPv4`);
       iface.addIpv4(p.address.v4, p.prefixLength);
@@ -209,6 +212,8 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     if (iface.ipv6Enabled) {
       iface.addLinkLocal();
       for (const text of list(k, 'IPv6Address')) {
+        const why = interfaceAddressProblem(text, 6);
+        if (why !== undefined) throw new TypeError(`IPv6Address '${text}': ${why}`);
         const p = parsePrefix(text);
         if (p.address.family !== 6) throw new TypeError(`IPv6Address '${text}' is not IPv6`);
         iface.addIpv6(p.address.v6, p.prefixLength);

@@ -20,6 +20,7 @@
  */
 import { NdisMedium802_3, type BindParameters, type ConfigurationReader, type KeywordSchema, type NdisStatus, type ProtocolBindingHandle, type ProtocolDriverCharacteristics } from '../../../ndis/index.js';
 import { TcpIpBinding } from './binding.js';
+import { gatewayProblem, interfaceAddressProblem, neighborProblem, routeProblem } from './keyword-checks.js';
 import type { IpInterface } from './interface.js';
 import { TcpIpStack, type StackOptions } from './stack.js';
 import { createConnection, createServer, WskProvider, type TcpConnectOptions, type TcpServer, type TcpServerOptions, type TcpSocket } from './socket/index.js';
@@ -37,7 +38,8 @@ export { TcpLayer } from './tcp/layer.js';
 export type { TcpConfig, TcpConnection, TcpListener, TcpInfo } from './tcp/api.js';
 export { TcpError } from './tcp/errors.js';
 export * from './socket/index.js';
-export { startService, type ServiceSpec, type RunningService, ServiceCounters } from './services/index.js';
+export { startService, serviceName, type ServiceHost, type ServiceKind, type ServiceSpec, type RunningService, ServiceCounters } from './services/index.js';
+import type { RunningService } from './services/index.js';
 export type { TcpFlow, TcpHost, TcpInput, TcpRoute, TcpOutputBuffer, TcpTimer, TcpIcmpError, IpFamily } from './tcp/host.js';
 
 export interface TcpIpOptions extends StackOptions {
@@ -48,13 +50,13 @@ export interface TcpIpOptions extends StackOptions {
 }
 
 export const TCPIP_KEYWORDS: KeywordSchema = {
-  IPAddress: { type: 'multi', description: 'IPv4 addresses with prefix length, e.g. 198.18.0.2/24', default: [] },
-  IPv6Address: { type: 'multi', description: 'IPv6 addresses with prefix length, e.g. fd00::2/64 (a fe80:: address is always derived from the MAC)', default: [] },
-  DefaultGateway: { type: 'edit', description: 'IPv4 default gateway (empty: none)', default: '' },
-  IPv6DefaultGateway: { type: 'edit', description: 'IPv6 default gateway (empty: none)', default: '' },
+  IPAddress: { type: 'multi', description: 'IPv4 addresses with prefix length, e.g. 198.18.0.2/24', default: [], check: (v) => interfaceAddressProblem(String(v), 4) },
+  IPv6Address: { type: 'multi', description: 'IPv6 addresses with prefix length, e.g. fd00::2/64 (a fe80:: address is always derived from the MAC)', default: [], check: (v) => interfaceAddressProblem(String(v), 6) },
+  DefaultGateway: { type: 'edit', description: 'IPv4 default gateway (empty: none)', default: '', check: (v) => gatewayProblem(String(v), 4, 'DefaultGateway') },
+  IPv6DefaultGateway: { type: 'edit', description: 'IPv6 default gateway (empty: none)', default: '', check: (v) => gatewayProblem(String(v), 6, 'IPv6DefaultGateway') },
   GatewayMetric: { type: 'int', description: 'metric of the default routes of this interface (lower wins)', default: 0, min: 0, max: 65535 },
-  Routes: { type: 'multi', description: "static routes: '10.0.0.0/8 via 198.18.0.1', 'fd01::/64 via fd00::1', '203.0.113.0/24' (on-link), optional 'metric <n>'", default: [] },
-  Neighbors: { type: 'multi', description: "static neighbours: '198.18.0.1 02-00-00-00-00-01'", default: [] },
+  Routes: { type: 'multi', description: "static routes: '10.0.0.0/8 via 198.18.0.1', 'fd01::/64 via fd00::1', '203.0.113.0/24' (on-link), optional 'metric <n>'", default: [], check: (v) => routeProblem(String(v)) },
+  Neighbors: { type: 'multi', description: "static neighbours: '198.18.0.1 02-00-00-00-00-01'", default: [], check: (v) => neighborProblem(String(v)) },
   Mtu: { type: 'int', description: 'IP MTU; 0 = the adapter MTU (never more than it)', default: 0, min: 0, max: 65535 },
   IPv6: { type: 'boolean', description: 'run IPv6 on this interface', default: true },
   Dad: { type: 'boolean', description: 'Duplicate Address Detection for IPv6 addresses', default: true },
@@ -80,6 +82,8 @@ export class TcpIpProtocol {
   readonly sockets: WskProvider;
   /** Bound adapters by full name (`hostA/eth0`). */
   readonly bindings = new Map<string, TcpIpBinding>();
+  /** Built-in services running on this stack (`startService(protocol, spec)`), reported by netstat. */
+  readonly services = new Set<RunningService>();
   #waiters: { adapter: string; resolve: (b: TcpIpBinding) => void }[] = [];
 
   constructor(options: TcpIpOptions = {}) {
@@ -168,13 +172,17 @@ export class TcpIpProtocol {
 
   /**
    * netstat -s: every protocol's counters (link, ARP, ND, IPv4, IPv6, ICMP, UDP, TCP segments), the TCP
-   * engine's own (connections, retransmissions, recoveries, SYN cookies…), routes and table sizes.
+   * engine's own (connections, retransmissions, recoveries, SYN cookies…), routes and table sizes, and
+   * the counters of each running built-in service (`services`, by name: `echo *:7`, `ping 198.18.0.2`).
    * `tsndis netstat` prints it from a running `tsndis up`; the inspector shows the non-zero part.
    */
   netstat(): Record<string, unknown> {
+    const services: Record<string, Record<string, number>> = {};
+    for (const s of this.services) services[s.name] = { ...s.counters };
     return {
       ...this.stack.snapshot(),
       tcpEngine: this.tcp.stats(),
+      ...(this.services.size > 0 ? { services } : {}),
     };
   }
 

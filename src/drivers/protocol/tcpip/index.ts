@@ -34,7 +34,7 @@ export type { PingOptions, PingResult } from './icmp.js';
 export { StackCounters, countersSnapshot, receiveInputs, terminalTotal } from './counters.js';
 export { NeighborState, neighborStateName } from './neighbor.js';
 export { TcpLayer } from './tcp/layer.js';
-export type { TcpConfig, TcpConnection, TcpListener, TcpInfo } from './tcp/api.js';
+export { DEFAULT_TCP_CONFIG, type TcpConfig, type TcpConnection, type TcpListener, type TcpInfo, type TcpSocketOptions, type TcpStateName } from './tcp/api.js';
 export { TcpError } from './tcp/errors.js';
 export * from './socket/index.js';
 export { startService, type ServiceSpec, type RunningService, ServiceCounters } from './services/index.js';

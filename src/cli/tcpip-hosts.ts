@@ -61,20 +61,11 @@ export async function addressesReady(ip: TcpIpProtocol, timeoutMs = 5000): Promi
   }
 }
 
-/** Builds the stacks of `config`, starts their services and waits for addresses. */
+/**
+ * Builds the stacks of `config`, starts their services and waits for addresses. The running stacks
+ * keep the process alive (a command waiting on a ping reply or a connect) until `shutdown()`.
+ */
 export async function upTcpIp(config: string, options: { verifier?: boolean } = {}): Promise<TcpIpStacks> {
-  // The runtime's timers are unref'd (a stack never keeps a process alive by itself); a command waiting
-  // on the stack (a ping reply, a connect) keeps the process alive until it shuts the stacks down.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  try {
-    return await bringUp(config, options, () => clearInterval(keepAlive));
-  } catch (e) {
-    clearInterval(keepAlive);
-    throw e;
-  }
-}
-
-async function bringUp(config: string, options: { verifier?: boolean }, release: () => void): Promise<TcpIpStacks> {
   const description = await loadStackConfig(config);
   const stacks = await buildStacks(description, options.verifier === false ? { verifier: false } : {});
   let services: HostService[] = [];
@@ -95,9 +86,8 @@ async function bringUp(config: string, options: { verifier?: boolean }, release:
     async shutdown() {
       try {
         await Promise.all(services.map((s) => s.service.close()));
-        await stacks.shutdown();
       } finally {
-        release();
+        await stacks.shutdown();
       }
     },
   };

@@ -114,14 +114,31 @@ export class TcpIpProtocol {
     else console.error(`${this.characteristics.name}: ${message}`);
   }
 
-  /** A Node-style TCP server on this stack (see ./socket/stream.ts). */
-  createServer(listener?: (socket: TcpSocket) => void, options: TcpServerOptions = {}): TcpServer {
-    return createServer(this.sockets, options, listener);
+  /**
+   * A Node-style TCP server on this stack (see ./socket/stream.ts), with `net.createServer`'s arguments:
+   * `([options][, connectionListener])`. The former order `(listener, options)` is still accepted.
+   */
+  createServer(connectionListener?: (socket: TcpSocket) => void): TcpServer;
+  createServer(options: TcpServerOptions, connectionListener?: (socket: TcpSocket) => void): TcpServer;
+  /** @deprecated the order of tsndis 0.1; use `createServer(options, listener)` as with node:net. */
+  createServer(connectionListener: (socket: TcpSocket) => void, options: TcpServerOptions): TcpServer;
+  createServer(a?: TcpServerOptions | ((socket: TcpSocket) => void), b?: TcpServerOptions | ((socket: TcpSocket) => void)): TcpServer {
+    const isOptions = (v: unknown): v is TcpServerOptions => typeof v === 'object' && v !== null;
+    const ok = (v: unknown): boolean => v === undefined || typeof v === 'function' || isOptions(v);
+    if (!ok(a) || !ok(b) || (typeof a === 'function' && typeof b === 'function') || (isOptions(a) && isOptions(b))) {
+      throw new TypeError('createServer([options][, connectionListener]): expected an options object and/or a function');
+    }
+    const listener = typeof a === 'function' ? a : typeof b === 'function' ? b : undefined;
+    return createServer(this.sockets, isOptions(a) ? a : isOptions(b) ? b : {}, listener);
   }
 
-  /** A Node-style TCP connection from this stack. */
-  connect(options: TcpConnectOptions, listener?: () => void): TcpSocket {
-    return createConnection(this.sockets, options, listener);
+  /** A Node-style TCP connection from this stack: `connect(options[, listener])` or `connect(port[, host][, listener])`, as `net.connect`. */
+  connect(options: TcpConnectOptions, connectListener?: () => void): TcpSocket;
+  connect(port: number, host?: string, connectListener?: () => void): TcpSocket;
+  connect(port: number, connectListener?: () => void): TcpSocket;
+  connect(a: TcpConnectOptions | number, b?: string | (() => void), c?: () => void): TcpSocket {
+    const options: TcpConnectOptions = typeof a === 'number' ? { port: a, ...(typeof b === 'string' ? { host: b } : {}) } : a;
+    return createConnection(this.sockets, options, typeof b === 'function' ? b : c);
   }
 
   #bound(b: TcpIpBinding): void {

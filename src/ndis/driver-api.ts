@@ -51,6 +51,12 @@ export interface KeywordDefinition {
   readonly values?: readonly (string | number)[];
   /** A required keyword has no default; configuring an adapter without it is an error. */
   readonly required?: boolean;
+  /**
+   * 'host': the keyword sets something the driver has once per host (a protocol's stack-wide
+   * setting), not per binding or module; every binding of a host that gives it must give the same
+   * value (the config loader checks). Default 'binding'.
+   */
+  readonly scope?: 'binding' | 'host';
 }
 
 export type KeywordSchema = Readonly<Record<string, KeywordDefinition>>;

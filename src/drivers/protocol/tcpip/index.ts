@@ -12,19 +12,21 @@
  *       DefaultGateway: 198.18.0.1
  *       Routes: ['10.0.0.0/8 via 198.18.0.1', '203.0.113.0/24']
  *       Neighbors: ['198.18.0.1 02-00-00-00-00-01']
+ *       TcpSendBufferSize: 4194304          # stack-wide TCP settings (tcp-keywords.ts): same on every adapter
  * ```
  *
  * User code reaches the stack through `protocol.stack` (ping, UDP sockets, counters) once
  * `await protocol.whenBound('eth0')` resolved; the TCP engine plugs in with
  * `protocol.stack.attachTcp(engine)` and talks to `protocol.stack.tcpHost`.
  */
-import { NdisMedium802_3, type KeywordSchema, type ProtocolBindingHandle, type ProtocolDriverCharacteristics } from '../../../ndis/index.js';
+import { NDIS_STATUS_FAILURE, NdisMedium802_3, type BindParameters, type ConfigValue, type KeywordSchema, type NdisStatus, type ProtocolBindingHandle, type ProtocolDriverCharacteristics } from '../../../ndis/index.js';
 import { TcpIpBinding } from './binding.js';
 import type { IpInterface } from './interface.js';
 import { TcpIpStack, type StackOptions } from './stack.js';
 import { createConnection, createServer, WskProvider, type TcpConnectOptions, type TcpServer, type TcpServerOptions, type TcpSocket } from './socket/index.js';
 import type { TcpConfig } from './tcp/api.js';
 import { TcpLayer } from './tcp/layer.js';
+import { TCP_KEYWORDS, tcpConfigField, tcpConfigFromKeywords } from './tcp-keywords.js';
 
 export { TcpIpBinding } from './binding.js';
 export { TcpIpStack, type StackOptions } from './stack.js';
@@ -36,6 +38,7 @@ export { NeighborState, neighborStateName } from './neighbor.js';
 export { TcpLayer } from './tcp/layer.js';
 export { DEFAULT_TCP_CONFIG, type TcpConfig, type TcpConnection, type TcpListener, type TcpInfo, type TcpSocketOptions, type TcpStateName } from './tcp/api.js';
 export { TcpError } from './tcp/errors.js';
+export { TCP_KEYWORDS, tcpConfigFromKeywords, tcpKeywordProblem } from './tcp-keywords.js';
 export * from './socket/index.js';
 export { startService, type ServiceSpec, type RunningService, ServiceCounters } from './services/index.js';
 export type { TcpFlow, TcpHost, TcpInput, TcpRoute, TcpOutputBuffer, TcpTimer, TcpIcmpError, IpFamily } from './tcp/host.js';
@@ -43,7 +46,10 @@ export type { TcpFlow, TcpHost, TcpInput, TcpRoute, TcpOutputBuffer, TcpTimer, T
 export interface TcpIpOptions extends StackOptions {
   /** Service name (default 'tsndis.tcpip'). */
   name?: string;
-  /** TCP engine settings (buffer sizes, congestion control, timers…); DEFAULT_TCP_CONFIG otherwise. */
+  /**
+   * TCP engine settings (buffer sizes, congestion control, timers…); DEFAULT_TCP_CONFIG otherwise. The
+   * `Tcp…` keywords of a binding (TCP_KEYWORDS) change them when it binds.
+   */
   tcp?: Partial<TcpConfig>;
 }
 
@@ -66,6 +72,7 @@ export const TCPIP_KEYWORDS: KeywordSchema = {
   NeighborQueueLength: { type: 'int', description: 'packets held per unresolved neighbour (the oldest is dropped beyond; a 64 KiB datagram is 45 fragments)', default: 64, min: 1, max: 4096 },
   RetransTimerMs: { type: 'int', description: 'between ARP/ND solicitations (RFC 4861 RetransTimer)', default: 1000, min: 10, max: 600000 },
   ReachableTimeMs: { type: 'int', description: 'RFC 4861 BaseReachableTime', default: 30000, min: 100, max: 3600000 },
+  ...TCP_KEYWORDS,
 };
 
 export class TcpIpProtocol {
@@ -78,6 +85,8 @@ export class TcpIpProtocol {
   /** Bound adapters by full name (`hostA/eth0`). */
   readonly bindings = new Map<string, TcpIpBinding>();
   #waiters: { adapter: string; resolve: (b: TcpIpBinding) => void }[] = [];
+  /** Stack-wide keywords applied so far: keyword → value and the binding that gave it. */
+  readonly #stackKeywords = new Map<string, { value: ConfigValue; adapter: string }>();
 
   constructor(options: TcpIpOptions = {}) {
     const name = options.name ?? 'tsndis.tcpip';
@@ -95,6 +104,15 @@ export class TcpIpProtocol {
       constructor(handle: ProtocolBindingHandle) {
         super(handle, stack, (b) => self.#bound(b), (b) => self.bindings.delete(b.adapterName));
       }
+
+      override bindAdapter(params: BindParameters): NdisStatus {
+        const problem = self.#applyStackKeywords(params);
+        if (problem !== null) {
+          this.ndis.log('error', problem);
+          return NDIS_STATUS_FAILURE;
+        }
+        return super.bindAdapter(params);
+      }
     }
     this.characteristics = {
       kind: 'protocol',
@@ -106,6 +124,27 @@ export class TcpIpProtocol {
       keywords: TCPIP_KEYWORDS,
       binding: Binding,
     };
+  }
+
+  /**
+   * The stack-wide (`Tcp…`) keywords of a binding go to the TCP engine. They must agree with what
+   * another binding of this stack set (one engine per host); null, or why the bind must fail.
+   */
+  #applyStackKeywords(params: BindParameters): string | null {
+    const given = params.keywords.entries().filter(([k]) => tcpConfigField(k) !== undefined);
+    for (const [k, v] of given) {
+      const earlier = this.#stackKeywords.get(k);
+      if (earlier !== undefined && String(earlier.value) !== String(v)) {
+        return `stack-wide keyword ${k} is ${String(v)} here but ${String(earlier.value)} on ${earlier.adapter} (one TCP engine per host: give it the same value on every adapter)`;
+      }
+    }
+    try {
+      this.tcp.configure(tcpConfigFromKeywords(given));
+    } catch (e) {
+      return `stack-wide TCP keywords: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    for (const [k, v] of given) if (!this.#stackKeywords.has(k)) this.#stackKeywords.set(k, { value: v, adapter: params.adapterName });
+    return null;
   }
 
   #log(level: 'warn' | 'error', message: string): void {

@@ -26,7 +26,7 @@ const POOL_PER_SIZE = 16;
 
 export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
   readonly host: TcpHost;
-  readonly config: Readonly<TcpConfig>;
+  #config: Readonly<TcpConfig>;
   readonly counters = new TcpCounters();
   readonly hasher: FlowHasher;
   readonly #table: ConnectionTable;
@@ -43,9 +43,21 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
 
   constructor(host: TcpHost, config: Partial<TcpConfig> = {}) {
     this.host = host;
-    this.config = resolveTcpConfig(config);
+    this.#config = resolveTcpConfig(config);
     this.hasher = new FlowHasher(() => host.random32());
     this.#table = new ConnectionTable(this.hasher);
+  }
+
+  get config(): Readonly<TcpConfig> {
+    return this.#config;
+  }
+
+  /**
+   * Changes settings (checked as at construction; RangeError for impossible values). Connections and
+   * listeners opened afterwards use them; existing ones keep the settings they were opened with.
+   */
+  configure(partial: Partial<TcpConfig>): void {
+    this.#config = resolveTcpConfig({ ...this.#config, ...partial });
   }
 
   /** Connections in the table (half-open and TIME-WAIT included). */

@@ -14,9 +14,25 @@ export { Verifier, VerifierViolation, DEFAULT_VERIFIER_LIMITS, type VerifierOpti
 export { VERIFIER_RULES, type VerifierRule } from './core/verifier/rules.js';
 export { TsndisError, ConfigError, RegistrationError, IllegalTransitionError, RuntimeOperationError } from './errors.js';
 export {
+  createStacks,
   loadStackConfig,
   parseStackConfig,
+  describeStackConfig,
   buildStacks,
+  startServices,
+  addressesReady,
+  type CreateStacksOptions,
+  type RunningStacks,
+  type HostService,
+  type StackSource,
+  type StackConfig,
+  type HostConfig,
+  type AdapterConfig,
+  type IntermediateConfig,
+  type ServiceConfig,
+  type WireConfig,
+  type DriverRefConfig,
+  type KeywordConfig,
   type BuildOptions,
   type BuiltHost,
   type BuiltStacks,
@@ -28,7 +44,8 @@ export {
   type WireDescription,
 } from './config/index.js';
 export { snapshotRuntime, renderText, renderJson } from './inspect/index.js';
-export { BUILTIN_DRIVERS, type BuiltinDriver, type BuiltinDriverFactory } from './drivers/builtin.js';
+export { BUILTIN_DRIVERS, type BuiltinDriver, type BuiltinDriverFactory, type BuiltinProtocol } from './drivers/builtin.js';
+export { LoopHold, LoopHoldGroup } from './util/loop-hold.js';
 
 // ---- Built-in miniports -------------------------------------------------------------------------
 export { virtualWireMiniport, VirtualWire, VirtualWireAdapter, WireOffload, WireOffloadCounters, type WireImpairment, type WirePort } from './drivers/miniport/virtual-wire/index.js';

@@ -24,6 +24,7 @@ test('the package name resolves to the built package itself', () => {
   assert.equal(typeof tsndis.NdisRuntime, 'function');
   assert.equal(typeof buildStacks, 'function');
   assert.equal(typeof parseStackConfig, 'function');
+  assert.equal(typeof tsndis.createStacks, 'function', 'the one-call entry point, also through a namespace import');
 });
 
 test('every built-in driver is exported with its characteristics and its adapter or module class', () => {

@@ -4,6 +4,7 @@
  * use the TCP/IP stack from code and write drivers, with no deep import.
  */
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import * as tsndis from 'tsndis';
 import {
@@ -112,4 +113,9 @@ test('the pcapng reader and writer are exported', () => {
   assert.equal(contents.frames.length, 0);
   assert.equal(contents.format, 'pcapng');
   assert.equal(contents.interfaces.length, 1);
+});
+
+test('importing the package loads no native module: koffi only when a TAP adapter is created', () => {
+  const loaded = Object.keys(createRequire(import.meta.url).cache).filter((p) => p.includes('koffi'));
+  assert.deepEqual(loaded, []);
 });

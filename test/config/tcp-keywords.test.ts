@@ -105,6 +105,12 @@ test('from code: a binding with a conflicting stack-wide value fails to bind and
     assert.ok(logs.some((l) => /TcpSendBufferSize is 131072 here but 65536 on code\/eth0/.test(l)), logs.join('\n'));
     await rt.bindProtocol('eth1', 'tsndis.tcpip', { TcpSendBufferSize: 65536, TcpDelayedAckMs: 10 });
     assert.equal(ip.tcp.config.delayedAckMs, 10);
+    // Once no binding holds a value any more, a new binding may set another.
+    await rt.unbindProtocol('eth0', 'tsndis.tcpip');
+    await assert.rejects(rt.bindProtocol('eth0', 'tsndis.tcpip', { TcpSendBufferSize: 131072 }), 'eth1 still holds 65536');
+    await rt.unbindProtocol('eth1', 'tsndis.tcpip');
+    await rt.bindProtocol('eth0', 'tsndis.tcpip', { TcpSendBufferSize: 131072 });
+    assert.equal(ip.tcp.config.sendBufferSize, 131072);
   } finally {
     await rt.shutdown();
   }

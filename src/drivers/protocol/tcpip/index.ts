@@ -85,8 +85,8 @@ export class TcpIpProtocol {
   /** Bound adapters by full name (`hostA/eth0`). */
   readonly bindings = new Map<string, TcpIpBinding>();
   #waiters: { adapter: string; resolve: (b: TcpIpBinding) => void }[] = [];
-  /** Stack-wide keywords applied so far: keyword → value and the binding that gave it. */
-  readonly #stackKeywords = new Map<string, { value: ConfigValue; adapter: string }>();
+  /** Stack-wide keywords of the live bindings: keyword → value and the bindings that gave it. */
+  readonly #stackKeywords = new Map<string, { value: ConfigValue; adapters: Set<string> }>();
 
   constructor(options: TcpIpOptions = {}) {
     const name = options.name ?? 'tsndis.tcpip';
@@ -102,7 +102,7 @@ export class TcpIpProtocol {
     const stack = this.stack;
     class Binding extends TcpIpBinding {
       constructor(handle: ProtocolBindingHandle) {
-        super(handle, stack, (b) => self.#bound(b), (b) => self.bindings.delete(b.adapterName));
+        super(handle, stack, (b) => self.#bound(b), (b) => self.#unbound(b));
       }
 
       override bindAdapter(params: BindParameters): NdisStatus {
@@ -134,8 +134,12 @@ export class TcpIpProtocol {
     const given = params.keywords.entries().filter(([k]) => tcpConfigField(k) !== undefined);
     for (const [k, v] of given) {
       const earlier = this.#stackKeywords.get(k);
-      if (earlier !== undefined && String(earlier.value) !== String(v)) {
-        return `stack-wide keyword ${k} is ${String(v)} here but ${String(earlier.value)} on ${earlier.adapter} (one TCP engine per host: give it the same value on every adapter)`;
+      if (earlier === undefined) continue;
+      // Only bindings that are up count (one whose bind failed never was).
+      for (const a of earlier.adapters) if (!this.bindings.has(a)) earlier.adapters.delete(a);
+      if (earlier.adapters.size === 0) this.#stackKeywords.delete(k);
+      else if (String(earlier.value) !== String(v)) {
+        return `stack-wide keyword ${k} is ${String(v)} here but ${String(earlier.value)} on ${[...earlier.adapters].join(', ')} (one TCP engine per host: give it the same value on every adapter)`;
       }
     }
     try {
@@ -143,8 +147,18 @@ export class TcpIpProtocol {
     } catch (e) {
       return `stack-wide TCP keywords: ${e instanceof Error ? e.message : String(e)}`;
     }
-    for (const [k, v] of given) if (!this.#stackKeywords.has(k)) this.#stackKeywords.set(k, { value: v, adapter: params.adapterName });
+    for (const [k, v] of given) {
+      const r = this.#stackKeywords.get(k) ?? { value: v, adapters: new Set<string>() };
+      r.adapters.add(params.adapterName);
+      this.#stackKeywords.set(k, r);
+    }
     return null;
+  }
+
+  #unbound(b: TcpIpBinding): void {
+    this.bindings.delete(b.adapterName);
+    // The engine keeps the values; another binding may change them once no live binding gave them.
+    for (const [k, r] of this.#stackKeywords) if (r.adapters.delete(b.adapterName) && r.adapters.size === 0) this.#stackKeywords.delete(k);
   }
 
   #log(level: 'warn' | 'error', message: string): void {

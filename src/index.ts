@@ -1,6 +1,11 @@
 /**
  * The tsndis package: the NDIS surface for drivers, the runtime, the configuration loader and binding
- * engine, the inspector, and the built-in drivers.
+ * engine, the inspector, every built-in driver with its adapter or module class, the helpers a miniport
+ * author shares with the built-in ones, the TCP/IP protocol with its sockets and HTTP agent, and pcapng.
+ * Everything a user needs is here: `import { … } from 'tsndis'`, never a path inside the package.
+ *
+ * Large families with generic names are namespaces (`wire`, `pcapng`) so they cannot clash with the
+ * rest; their most used members are also exported by name.
  */
 export * from './ndis/index.js';
 export { NdisRuntime, type RuntimeOptions, type AdapterPolicy, type Logger, type LogLevel } from './core/runtime/runtime.js';
@@ -8,12 +13,90 @@ export { RealScheduler, ManualScheduler, Scheduler, settle, type Clock } from '.
 export { Verifier, VerifierViolation, DEFAULT_VERIFIER_LIMITS, type VerifierOptions, type VerifierLimits } from './core/verifier/verifier.js';
 export { VERIFIER_RULES, type VerifierRule } from './core/verifier/rules.js';
 export { TsndisError, ConfigError, RegistrationError, IllegalTransitionError, RuntimeOperationError } from './errors.js';
-export { loadStackConfig, parseStackConfig, buildStacks, type BuildOptions, type BuiltHost, type BuiltStacks } from './config/index.js';
+export {
+  createStacks,
+  loadStackConfig,
+  parseStackConfig,
+  describeStackConfig,
+  buildStacks,
+  startServices,
+  addressesReady,
+  type CreateStacksOptions,
+  type RunningStacks,
+  type HostService,
+  type StackSource,
+  type StackConfig,
+  type HostConfig,
+  type AdapterConfig,
+  type IntermediateConfig,
+  type ServiceConfig,
+  type WireConfig,
+  type DriverRefConfig,
+  type KeywordConfig,
+  type BuildOptions,
+  type BuiltHost,
+  type BuiltStacks,
+  type StackDescription,
+  type HostDescription,
+  type AdapterDescription,
+  type DriverUse,
+  type IntermediateDescription,
+  type WireDescription,
+} from './config/index.js';
 export { snapshotRuntime, renderText, renderJson } from './inspect/index.js';
-export { BUILTIN_DRIVERS } from './drivers/builtin.js';
-export { virtualWireMiniport, VirtualWire, VirtualWireAdapter } from './drivers/miniport/virtual-wire/index.js';
-export { RawProtocol, RawBinding, createRawProtocol } from './drivers/protocol/raw/index.js';
+export { BUILTIN_DRIVERS, type BuiltinDriver, type BuiltinDriverFactory, type BuiltinProtocol } from './drivers/builtin.js';
+export { LoopHold, LoopHoldGroup } from './util/loop-hold.js';
+
+// ---- Built-in miniports -------------------------------------------------------------------------
+export { virtualWireMiniport, VirtualWire, VirtualWireAdapter, WireOffload, WireOffloadCounters, type WireImpairment, type WirePort } from './drivers/miniport/virtual-wire/index.js';
+export { tapMiniport, TapAdapter, TapCounters, TapOffload, TapOffloadCounters, tapHardwareOffload, TAP_LSO_MAX_OFFLOAD_SIZE } from './drivers/miniport/tap/index.js';
+export { pcapngMiniport, PcapngAdapter, PcapngCounters, pcapngOutputsClosed, type PaceMode } from './drivers/miniport/pcapng/index.js';
+export { vxlanMiniport, VxlanAdapter, VxlanCounters, ForwardingTable, type VxlanSettings, type VxlanEndpoint } from './drivers/miniport/vxlan/index.js';
+
+// ---- Built-in filters and the intermediate driver -----------------------------------------------
 export { passThroughFilter, PassThroughFilterModule } from './drivers/filter/passthrough/index.js';
-export { countersFilter, CountersFilterModule } from './drivers/filter/counters/index.js';
-export { monitorFilter, MonitorFilterModule } from './drivers/filter/monitor/index.js';
-export { imPassThroughDriver } from './drivers/intermediate/passthrough/index.js';
+export { countersFilter, CountersFilterModule, PathCounters } from './drivers/filter/counters/index.js';
+export { monitorFilter, MonitorFilterModule, EtherTypeCounters } from './drivers/filter/monitor/index.js';
+export { captureFilter, CaptureFilterModule, captureFilesClosed } from './drivers/filter/capture/index.js';
+export { impairmentFilter, ImpairmentFilterModule, ImpairmentDirection, type ImpairmentParams, type ImpairmentDirectionName, type JitterDistribution } from './drivers/filter/impairment/index.js';
+export { imPassThroughDriver, ImLowerBinding, ImUpperAdapter } from './drivers/intermediate/passthrough/index.js';
+
+// ---- Built-in protocols --------------------------------------------------------------------------
+export { RawProtocol, RawBinding, RawCounters, createRawProtocol, type RawOptions, type RawReceiveHandler, type RawSendCompleteHandler, type RawSendInfo } from './drivers/protocol/raw/index.js';
+export * from './drivers/protocol/tcpip/index.js';
+
+// ---- What miniport authors share with the built-in miniports ------------------------------------
+export {
+  EthernetMiniportState,
+  EthernetStatistics,
+  ETHERNET_OIDS,
+  destinationClass,
+  filterAccepts,
+  handleEthernetOid,
+  type EthernetOidHooks,
+} from './drivers/common/ethernet-miniport.js';
+export { ReceiveQueue, LentIndication } from './drivers/common/receive-queue.js';
+export {
+  MiniportOffloads,
+  STANDARD_OFFLOAD_KEYWORDS,
+  SOFTWARE_LSO_MAX_OFFLOAD_SIZE,
+  SOFTWARE_LSO_MIN_SEGMENT_COUNT,
+  TASK_OFFLOAD_OIDS,
+  offloadFromKeywords,
+  offloadParametersFromKeywords,
+  softwareOffloadCapabilities,
+  standardOffloadKeywords,
+  type MiniportOffloadHooks,
+} from './drivers/common/task-offload.js';
+export { LsoSegmenter, SegmentTarget, LSO_SEGMENT_MALFORMED, LSO_SEGMENT_BAD_MSS, type SegmentAllocator, type SegmentDone } from './drivers/common/lso-segment.js';
+export { FrameLayout, MAX_GSO_FRAME, locateHeaders } from './drivers/common/frame-layout.js';
+export { FrameRecorder, RecorderCounters } from './drivers/common/frame-recorder.js';
+export { offloadMask, RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6 } from './drivers/common/offload-mask.js';
+export { stableMac } from './drivers/common/mac.js';
+
+// ---- pcap / pcapng --------------------------------------------------------------------------------
+export { CaptureReader, CaptureRecord, CaptureInterface, CaptureError, ReadStatus, readCapture, CaptureFile, CaptureFileSource, type CapturedFrame, type CaptureContents, type CaptureReaderOptions, type CaptureFileOptions } from './io/pcapng/index.js';
+export * as pcapng from './io/pcapng/index.js';
+
+// ---- Frame parsing and building (Ethernet, ARP, IPv4/IPv6, ICMP, UDP, TCP) -----------------------
+export * as wire from './wire/index.js';

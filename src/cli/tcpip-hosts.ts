@@ -1,22 +1,19 @@
 /**
- * What the TCP/IP commands share: bring a config's stacks up, start the services each host declares,
- * wait until the hosts' addresses are usable (IPv6 DAD), and pick the host a command runs from.
+ * What the TCP/IP commands share: bring a config's stacks up with their services and usable addresses
+ * (the library's createStacks), and pick the host a command runs from.
  */
-import { buildStacks, loadStackConfig, type BuiltStacks } from '../config/index.js';
+import { createStacks, loadStackConfig, type BuiltStacks, type HostService } from '../config/index.js';
 import type { StackDescription } from '../config/description.js';
-import { AddressState, startService, TcpIpProtocol, type RunningService } from '../drivers/protocol/tcpip/index.js';
+import { TcpIpProtocol, type RunningService } from '../drivers/protocol/tcpip/index.js';
+
+export { startServices, addressesReady, type HostService } from '../config/index.js';
 
 export const TCPIP = 'tsndis.tcpip';
-
-export interface HostService {
-  readonly host: string;
-  readonly service: RunningService;
-}
 
 export interface TcpIpStacks {
   readonly description: StackDescription;
   readonly stacks: BuiltStacks;
-  readonly services: HostService[];
+  readonly services: readonly HostService[];
   /** Closes the services, then shuts the stacks down. */
   shutdown(): Promise<void>;
 }
@@ -25,35 +22,6 @@ export interface TcpIpStacks {
 export function tcpipOf(stacks: BuiltStacks, host: string): TcpIpProtocol | null {
   const p = stacks.hosts.get(host)?.protocols.get(TCPIP);
   return p instanceof TcpIpProtocol ? p : null;
-}
-
-/**
- * Starts every host's configured services (rejects with the first listen error, after closing the rest).
- * `sources: false` starts the servers only: a client command (`get`, `ping`) needs the servers its
- * request goes to, not the config's ping/traffic flows running beside it.
- */
-export async function startServices(description: StackDescription, stacks: BuiltStacks, options: { sources?: boolean } = {}): Promise<HostService[]> {
-  const running: HostService[] = [];
-  try {
-    for (const h of description.hosts) {
-      const wanted = options.sources === false ? h.services.filter((s) => s.target === null) : h.services;
-      if (wanted.length === 0) continue;
-      const ip = tcpipOf(stacks, h.name);
-      if (ip === null) throw new Error(`host '${h.name}' declares services but has no ${TCPIP} protocol`);
-      for (const s of wanted) {
-        try {
-          running.push({ host: h.name, service: await startService(ip, s) });
-        } catch (e) {
-          const what = s.target === null ? `the ${s.service} service on port ${s.port}` : `the ${s.service} service to ${s.target}`;
-          throw new Error(`${s.keyPath}: cannot start ${what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
-        }
-      }
-    }
-  } catch (e) {
-    await Promise.all(running.map((r) => r.service.close()));
-    throw e;
-  }
-  return running;
 }
 
 /** What `tsndis up` says about a service it started: where it listens, or what it sends where. */
@@ -65,57 +33,14 @@ export function serviceAnnouncement(s: RunningService): string {
   return `${spec.service} service on ${where}:${s.port}${spec.root === null ? '' : ` serving ${spec.root}`}`;
 }
 
-/** Resolves when no IPv6 address of `ip` is tentative any more (DAD done), or after `timeoutMs`. */
-export async function addressesReady(ip: TcpIpProtocol, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    let tentative = false;
-    for (const b of ip.bindings.values()) for (const a of b.iface?.v6 ?? []) if (a.state === AddressState.Tentative) tentative = true;
-    if (!tentative || Date.now() >= end) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Builds the stacks of `config`, starts their services and waits for addresses. */
+/**
+ * Builds the stacks of `config`, starts their services and waits for addresses. The running stacks
+ * keep the process alive (a command waiting on a ping reply or a connect) until `shutdown()`.
+ */
 export async function upTcpIp(config: string, options: { verifier?: boolean } = {}): Promise<TcpIpStacks> {
-  // The runtime's timers are unref'd (a stack never keeps a process alive by itself); a command waiting
-  // on the stack (a ping reply, a connect) keeps the process alive until it shuts the stacks down.
-  const keepAlive = setInterval(() => undefined, 1 << 30);
-  try {
-    return await bringUp(config, options, () => clearInterval(keepAlive));
-  } catch (e) {
-    clearInterval(keepAlive);
-    throw e;
-  }
-}
-
-async function bringUp(config: string, options: { verifier?: boolean }, release: () => void): Promise<TcpIpStacks> {
   const description = await loadStackConfig(config);
-  const stacks = await buildStacks(description, options.verifier === false ? { verifier: false } : {});
-  let services: HostService[] = [];
-  try {
-    services = await startServices(description, stacks, { sources: false });
-    for (const h of description.hosts) {
-      const ip = tcpipOf(stacks, h.name);
-      if (ip !== null) await addressesReady(ip);
-    }
-  } catch (e) {
-    await stacks.shutdown();
-    throw e;
-  }
-  return {
-    description,
-    stacks,
-    services,
-    async shutdown() {
-      try {
-        await Promise.all(services.map((s) => s.service.close()));
-        await stacks.shutdown();
-      } finally {
-        release();
-      }
-    },
-  };
+  const net = await createStacks(description, { sources: false, ...(options.verifier === false ? { verifier: false } : {}) });
+  return { description, stacks: net, services: net.services, shutdown: () => net.close() };
 }
 
 /**

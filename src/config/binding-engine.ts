@@ -13,18 +13,26 @@
  * config/, which is what the layering table allows.
  *
  * Errors are RuntimeOperationErrors naming the host and adapter; whatever was built is shut down first.
+ *
+ * Running stacks keep the process alive until `shutdown()` (a LoopHold, as a listening Node server
+ * does), unless `unref()`ed; the drivers' own timers and readers never do.
  */
 import { NdisRuntime, type Logger } from '../core/runtime/runtime.js';
 import { RealScheduler, type Scheduler } from '../core/time/scheduler.js';
 import type { VerifierOptions } from '../core/verifier/verifier.js';
-import { BUILTIN_DRIVERS } from '../drivers/builtin.js';
+import { BUILTIN_DRIVERS, type BuiltinProtocol } from '../drivers/builtin.js';
+import type { RawProtocol } from '../drivers/protocol/raw/index.js';
+import type { TcpIpProtocol } from '../drivers/protocol/tcpip/index.js';
 import { VirtualWire } from '../drivers/miniport/virtual-wire/index.js';
 import { RuntimeOperationError } from '../errors.js';
 import type { ConfigValue, DriverCharacteristics } from '../ndis/driver-api.js';
 import type { AdapterDescription, HostDescription, StackDescription } from './description.js';
+import { LoopHold } from '../util/loop-hold.js';
 import { withTimeout } from '../util/with-timeout.js';
 
 const VIRTUAL_WIRE = 'tsndis.virtual-wire';
+const TCPIP = 'tsndis.tcpip';
+const RAW = 'tsndis.raw';
 
 export interface BuildOptions {
   /** Overrides every host's `verifier` setting (the CLI's --no-verifier passes false). */
@@ -44,15 +52,56 @@ export interface BuildOptions {
 }
 
 export interface BuiltHost {
+  readonly name: string;
   readonly runtime: NdisRuntime;
   /** Per-host driver objects user code talks to, by driver name (e.g. 'tsndis.raw' → RawProtocol). */
-  readonly protocols: Map<string, unknown>;
+  readonly protocols: Map<string, BuiltinProtocol>;
+  /** The host's TCP/IP protocol (`tsndis.tcpip`); throws when the host does not bind it. */
+  readonly tcpip: TcpIpProtocol;
+  /** The host's raw protocol (`tsndis.raw`); throws when the host does not bind it. */
+  readonly raw: RawProtocol;
+  /** The per-host object of protocol driver `driver`; throws when the host has none. */
+  protocol(driver: string): BuiltinProtocol;
 }
 
 export interface BuiltStacks extends AsyncDisposable {
   readonly hosts: Map<string, BuiltHost>;
-  /** Removes every adapter on every host and releases the wires. Idempotent. */
+  /** The host named `name`; throws naming the known hosts when there is none. */
+  host(name: string): BuiltHost;
+  /**
+   * Removes every adapter on every host and releases the wires; the servers and sockets still open on
+   * the hosts' stacks stop holding the process. Idempotent.
+   */
   shutdown(): Promise<void>;
+  /** The running stacks keep the process alive until shut down (the default) … */
+  ref(): this;
+  /** … or not, once unref'd (servers and sockets still hold it on their own, as in Node). */
+  unref(): this;
+}
+
+class Host implements BuiltHost {
+  readonly protocols = new Map<string, BuiltinProtocol>();
+  /** The drivers' `stopped` hooks, run once the runtime is down. */
+  readonly stopped: (() => void)[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly runtime: NdisRuntime,
+  ) {}
+
+  protocol(driver: string): BuiltinProtocol {
+    const p = this.protocols.get(driver);
+    if (p === undefined) throw new Error(`host '${this.name}' does not bind ${driver} (it binds: ${[...this.protocols.keys()].join(', ') || 'no protocol with a per-host object'})`);
+    return p;
+  }
+
+  get tcpip(): TcpIpProtocol {
+    return this.protocol(TCPIP) as TcpIpProtocol;
+  }
+
+  get raw(): RawProtocol {
+    return this.protocol(RAW) as RawProtocol;
+  }
 }
 
 function message(e: unknown): string {
@@ -69,21 +118,48 @@ async function step<T>(where: string, op: () => Promise<T>): Promise<T> {
 }
 
 class Stacks implements BuiltStacks {
-  readonly hosts = new Map<string, BuiltHost>();
+  readonly hosts = new Map<string, Host>();
   readonly wires = new Set<string>();
+  readonly #hold = new LoopHold();
   #down: Promise<void> | null = null;
+
+  constructor() {
+    this.#hold.start();
+  }
+
+  host(name: string): Host {
+    const h = this.hosts.get(name);
+    if (h === undefined) throw new Error(`no host '${name}' (hosts: ${[...this.hosts.keys()].join(', ')})`);
+    return h;
+  }
+
+  ref(): this {
+    this.#hold.ref();
+    return this;
+  }
+
+  unref(): this {
+    this.#hold.unref();
+    return this;
+  }
 
   shutdown(): Promise<void> {
     this.#down ??= (async () => {
       const errors: unknown[] = [];
-      for (const h of [...this.hosts.values()].reverse()) {
-        try {
-          await h.runtime.shutdown();
-        } catch (e) {
-          errors.push(e);
+      try {
+        for (const h of [...this.hosts.values()].reverse()) {
+          try {
+            await h.runtime.shutdown();
+          } catch (e) {
+            errors.push(e);
+          }
+          for (const stopped of h.stopped) stopped();
         }
+        for (const w of this.wires) VirtualWire.release(w);
+      } finally {
+        // Only now: until shutdown completes, the caller awaiting it is what keeps the process alive.
+        this.#hold.stop();
       }
-      for (const w of this.wires) VirtualWire.release(w);
       if (errors.length > 0) throw new RuntimeOperationError(`shutdown failed: ${errors.map(message).join('; ')}`, { cause: errors[0] });
     })();
     return this.#down;
@@ -110,12 +186,13 @@ export async function buildStacks(description: StackDescription, options: BuildO
   } catch (e) {
     // Bounded: a driver that never completes its pause must not hang the caller's error path.
     await withTimeout(stacks.shutdown(), options.settleTimeoutMs ?? 10_000, 'shutting down after the failure').catch(() => undefined);
+    stacks.unref(); // even if that shutdown is stuck, stacks that never started do not hold the process
     throw e;
   }
   return stacks;
 }
 
-function characteristicsOf(description: StackDescription, name: string): { characteristics: DriverCharacteristics; instance?: unknown } {
+function characteristicsOf(description: StackDescription, name: string): { characteristics: DriverCharacteristics; instance?: BuiltinProtocol; stopped?: () => void } {
   const builtin = description.moduleDriverNames.has(name) ? undefined : BUILTIN_DRIVERS.get(name);
   if (builtin !== undefined) return builtin();
   const chars = description.drivers.get(name);
@@ -136,8 +213,8 @@ async function buildHost(description: StackDescription, host: HostDescription, o
     verifier: { ...options.verifierOptions, enabled: options.verifier ?? host.verifier },
     logger,
   });
-  const protocols = new Map<string, unknown>();
-  stacks.hosts.set(host.name, { runtime, protocols });
+  const built = new Host(host.name, runtime);
+  stacks.hosts.set(host.name, built);
   const where = `host ${host.name}`;
 
   for (const name of host.drivers) {
@@ -147,7 +224,8 @@ async function buildHost(description: StackDescription, host: HostDescription, o
     } catch (e) {
       throw new RuntimeOperationError(`${where}: ${message(e)}`, { cause: e });
     }
-    if (d.instance !== undefined) protocols.set(name, d.instance);
+    if (d.instance !== undefined) built.protocols.set(name, d.instance);
+    if (d.stopped !== undefined) built.stopped.push(d.stopped);
   }
 
   const prefix = options.wirePrefix ?? '';

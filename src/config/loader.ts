@@ -108,7 +108,15 @@ async function loadModules(
  */
 export async function parseStackConfig(text: string, fileName: string, baseDir: string): Promise<StackDescription> {
   if (typeof text !== 'string') throw new TypeError('parseStackConfig: text must be a string');
-  const raw = checkShape(fileName, parseYaml(text, fileName));
+  return describeStackConfig(parseYaml(text, fileName), fileName, baseDir);
+}
+
+/**
+ * Validates a stack config given as data (what its YAML would parse to, e.g. a StackConfig written in
+ * code), exactly as `parseStackConfig` validates text. Rejects with ConfigError only.
+ */
+export async function describeStackConfig(data: unknown, fileName: string, baseDir: string): Promise<StackDescription> {
+  const raw = checkShape(fileName, data);
 
   const registered = new Map<string, RegisteredDriver>();
   const drivers = new Map<string, DriverCharacteristics>();

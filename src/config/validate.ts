@@ -8,7 +8,9 @@
  *     medium (a physical adapter's miniport medium, a virtual adapter's intermediate miniport medium);
  *     host-level filters and protocols go only to adapters whose medium they support;
  *   - keywords fit each driver's schema and pass its own checks (keywords.ts), which see the names of
- *     the wires the config defines (an undefined `Wire` is an error);
+ *     the wires the config defines (an undefined `Wire` is an error); keywords of scope 'host' (a
+ *     protocol's stack-wide settings, such as tsndis.tcpip's Tcp… keywords) agree on every binding of a
+ *     host, and tsndis.tcpip's TCP keywords are consistent with each other (RTO min ≤ initial ≤ max, …);
  *   - the intermediate graph: each virtual adapter is created by exactly one intermediate, is not also a
  *     physical adapter, and no intermediate sits (directly or through other intermediates) on one of the
  *     adapters it creates;
@@ -21,6 +23,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ConfigValue, DriverCharacteristics, KeywordCheckContext, KeywordSchema } from '../ndis/driver-api.js';
+import { tcpKeywordProblem } from '../drivers/protocol/tcpip/tcp-keywords.js';
 import { mediumName } from '../inspect/names.js';
 import { formatIpv4, formatIpv6, ipAddressProblem, ipv6, parseIpv4Address } from '../wire/index.js';
 import type { AdapterDescription, DriverUse, HostDescription, IntermediateDescription, ServiceDescription, WireDescription } from './description.js';
@@ -110,9 +113,37 @@ export class Validator {
       const chars = this.#driver(joinKeyPath(at, 'driver'), ref.driver, kind);
       const j = out.findIndex((u) => u.driver === ref.driver);
       if (j >= 0) this.#fail(at, `${kind} '${ref.driver}' is listed twice (also at ${out[j]!.keyPath})`);
-      out.push({ driver: ref.driver, keywords: this.#keywords(at, ref.driver, chars.keywords, ref.keywords), keyPath: at });
+      const keywords = this.#keywords(at, ref.driver, chars.keywords, ref.keywords);
+      if (ref.driver === TCPIP_PROTOCOL) {
+        const bad = tcpKeywordProblem(keywords);
+        if (bad !== null) this.#fail(joinKeyPath(at, 'keywords', bad.keyword), `keyword '${bad.keyword}' of driver '${ref.driver}': ${bad.problem}`);
+      }
+      out.push({ driver: ref.driver, keywords, keyPath: at });
     });
     return out;
+  }
+
+  /**
+   * Keywords of scope 'host' set what a protocol driver has once per host (tsndis.tcpip's TCP engine):
+   * every binding of the host that gives one must give the same value.
+   */
+  #hostScoped(adapters: readonly AdapterDescription[]): void {
+    const first = new Map<string, { value: ConfigValue; keyPath: string }>();
+    for (const a of adapters) {
+      for (const u of a.effectiveProtocols) {
+        const chars = this.#drivers.get(u.driver);
+        const schema = chars?.kind === 'protocol' ? (chars.keywords ?? {}) : {};
+        for (const [keyword, value] of Object.entries(u.keywords)) {
+          if (schema[keyword]?.scope !== 'host') continue;
+          const at = joinKeyPath(u.keyPath, 'keywords', keyword);
+          const seen = first.get(`${u.driver} ${keyword}`);
+          if (seen === undefined) first.set(`${u.driver} ${keyword}`, { value, keyPath: at });
+          else if (String(seen.value) !== String(value)) {
+            this.#fail(at, `keyword '${keyword}' of driver '${u.driver}' is a setting of the whole host, not of one adapter: ${String(value)} here but ${String(seen.value)} at ${seen.keyPath} (give it once, under the host's protocols)`);
+          }
+        }
+      }
+    }
   }
 
   #supports(use: DriverUse, medium: number): boolean {
@@ -253,6 +284,7 @@ export class Validator {
     });
     // Physical adapters first (the engine adds them), virtual ones after (their intermediates create them).
     adapters.sort((x, y) => Number(x.driver === null) - Number(y.driver === null));
+    this.#hostScoped(adapters);
 
     const order: string[] = [];
     const use = (d: string | null): void => {

@@ -20,10 +20,18 @@ import { virtualWireMiniport } from './miniport/virtual-wire/index.js';
 import { RawProtocol } from './protocol/raw/index.js';
 import { TcpIpProtocol } from './protocol/tcpip/index.js';
 
+/** The per-host objects of the built-in protocols, which user code talks to. */
+export type BuiltinProtocol = RawProtocol | TcpIpProtocol;
+
 export interface BuiltinDriver {
   readonly characteristics: DriverCharacteristics;
   /** The object user code reaches the driver through on one host (e.g. a RawProtocol), if any. */
-  readonly instance?: unknown;
+  readonly instance?: BuiltinProtocol;
+  /**
+   * Called once the host's runtime has shut down: the driver lets go of what outlives its bindings
+   * (the TCP/IP stack's servers and sockets stop holding the process open).
+   */
+  readonly stopped?: () => void;
 }
 
 export type BuiltinDriverFactory = () => BuiltinDriver;
@@ -50,7 +58,7 @@ export const BUILTIN_DRIVERS: ReadonlyMap<string, BuiltinDriverFactory> = new Ma
     'tsndis.tcpip',
     () => {
       const tcpip = new TcpIpProtocol();
-      return { characteristics: tcpip.characteristics, instance: tcpip };
+      return { characteristics: tcpip.characteristics, instance: tcpip, stopped: () => tcpip.sockets.holds.releaseAll() };
     },
   ],
   ['tsndis.im-passthrough', () => ({ characteristics: imPassThroughDriver })],

@@ -60,6 +60,12 @@ export interface KeywordDefinition {
    * for keywords given without a config file.
    */
   readonly check?: (value: ConfigValue, context: KeywordCheckContext) => string | undefined;
+  /**
+   * 'host': the keyword sets something the driver has once per host (a protocol's stack-wide
+   * setting), not per binding or module; every binding of a host that gives it must give the same
+   * value (the config loader checks). Default 'binding'.
+   */
+  readonly scope?: 'binding' | 'host';
 }
 
 /** What a keyword check may know about the configuration around it. */

@@ -12,13 +12,14 @@
  *       DefaultGateway: 198.18.0.1
  *       Routes: ['10.0.0.0/8 via 198.18.0.1', '203.0.113.0/24']
  *       Neighbors: ['198.18.0.1 02-00-00-00-00-01']
+ *       TcpSendBufferSize: 4194304          # stack-wide TCP settings (tcp-keywords.ts): same on every adapter
  * ```
  *
  * User code reaches the stack through `protocol.stack` (ping, UDP sockets, counters) once
  * `await protocol.whenBound('eth0')` resolved; the TCP engine plugs in with
  * `protocol.stack.attachTcp(engine)` and talks to `protocol.stack.tcpHost`.
  */
-import { NdisMedium802_3, type BindParameters, type ConfigurationReader, type KeywordSchema, type NdisStatus, type ProtocolBindingHandle, type ProtocolDriverCharacteristics } from '../../../ndis/index.js';
+import { NDIS_STATUS_FAILURE, NdisMedium802_3, type BindParameters, type ConfigValue, type KeywordSchema, type NdisStatus, type ProtocolBindingHandle, type ProtocolDriverCharacteristics } from '../../../ndis/index.js';
 import { TcpIpBinding } from './binding.js';
 import { gatewayProblem, interfaceAddressProblem, neighborProblem, routeProblem } from './keyword-checks.js';
 import type { IpInterface } from './interface.js';
@@ -26,6 +27,7 @@ import { TcpIpStack, type StackOptions } from './stack.js';
 import { createConnection, createServer, WskProvider, type TcpConnectOptions, type TcpServer, type TcpServerOptions, type TcpSocket } from './socket/index.js';
 import type { TcpConfig } from './tcp/api.js';
 import { TcpLayer } from './tcp/layer.js';
+import { TCP_KEYWORDS, tcpConfigField, tcpConfigFromKeywords } from './tcp-keywords.js';
 
 export { TcpIpBinding } from './binding.js';
 export { TcpIpStack, type StackOptions } from './stack.js';
@@ -35,8 +37,9 @@ export type { PingOptions, PingResult } from './icmp.js';
 export { StackCounters, countersSnapshot, receiveInputs, terminalTotal } from './counters.js';
 export { NeighborState, neighborStateName } from './neighbor.js';
 export { TcpLayer } from './tcp/layer.js';
-export type { TcpConfig, TcpConnection, TcpListener, TcpInfo } from './tcp/api.js';
+export { DEFAULT_TCP_CONFIG, type TcpConfig, type TcpConnection, type TcpListener, type TcpInfo, type TcpSocketOptions, type TcpStateName } from './tcp/api.js';
 export { TcpError } from './tcp/errors.js';
+export { TCP_KEYWORDS, tcpConfigFromKeywords, tcpKeywordProblem } from './tcp-keywords.js';
 export * from './socket/index.js';
 export { startService, serviceName, type ServiceHost, type ServiceKind, type ServiceSpec, type RunningService, ServiceCounters } from './services/index.js';
 import type { RunningService } from './services/index.js';
@@ -45,7 +48,10 @@ export type { TcpFlow, TcpHost, TcpInput, TcpRoute, TcpOutputBuffer, TcpTimer, T
 export interface TcpIpOptions extends StackOptions {
   /** Service name (default 'tsndis.tcpip'). */
   name?: string;
-  /** TCP engine settings (buffer sizes, congestion control, timers…); DEFAULT_TCP_CONFIG otherwise. */
+  /**
+   * TCP engine settings (buffer sizes, congestion control, timers…); DEFAULT_TCP_CONFIG otherwise. The
+   * `Tcp…` keywords of a binding (TCP_KEYWORDS) change them when it binds.
+   */
   tcp?: Partial<TcpConfig>;
 }
 
@@ -68,9 +74,7 @@ export const TCPIP_KEYWORDS: KeywordSchema = {
   NeighborQueueLength: { type: 'int', description: 'packets held per unresolved neighbour (the oldest is dropped beyond; a 64 KiB datagram is 45 fragments)', default: 64, min: 1, max: 4096 },
   RetransTimerMs: { type: 'int', description: 'between ARP/ND solicitations (RFC 4861 RetransTimer)', default: 1000, min: 10, max: 600000 },
   ReachableTimeMs: { type: 'int', description: 'RFC 4861 BaseReachableTime', default: 30000, min: 100, max: 3600000 },
-  // Stack-wide (the TCP engine's), so without a schema default: only a binding that gives them changes them.
-  TcpRstRateLimit: { type: 'int', description: 'RSTs a second sent in answer to unexpected segments (no connection…), stack-wide; 0: no limit (default 200)', min: 0, max: 1000000 },
-  TcpRstBurst: { type: 'int', description: 'RSTs that may go out at once before TcpRstRateLimit applies, stack-wide (default 50)', min: 1, max: 1000000 },
+  ...TCP_KEYWORDS,
 };
 
 export class TcpIpProtocol {
@@ -85,6 +89,8 @@ export class TcpIpProtocol {
   /** Built-in services running on this stack (`startService(protocol, spec)`), reported by netstat. */
   readonly services = new Set<RunningService>();
   #waiters: { adapter: string; resolve: (b: TcpIpBinding) => void }[] = [];
+  /** Stack-wide keywords of the live bindings: keyword → value and the bindings that gave it. */
+  readonly #stackKeywords = new Map<string, { value: ConfigValue; adapters: Set<string> }>();
 
   constructor(options: TcpIpOptions = {}) {
     const name = options.name ?? 'tsndis.tcpip';
@@ -100,10 +106,15 @@ export class TcpIpProtocol {
     const stack = this.stack;
     class Binding extends TcpIpBinding {
       constructor(handle: ProtocolBindingHandle) {
-        super(handle, stack, (b) => self.#bound(b), (b) => self.bindings.delete(b.adapterName));
+        super(handle, stack, (b) => self.#bound(b), (b) => self.#unbound(b));
       }
+
       override bindAdapter(params: BindParameters): NdisStatus {
-        self.#stackKeywords(params.keywords);
+        const problem = self.#applyStackKeywords(params);
+        if (problem !== null) {
+          this.ndis.log('error', problem);
+          return NDIS_STATUS_FAILURE;
+        }
         return super.bindAdapter(params);
       }
     }
@@ -119,13 +130,39 @@ export class TcpIpProtocol {
     };
   }
 
-  /** Keywords that set the whole stack: applied when a binding gives them (the last one bound wins). */
-  #stackKeywords(k: ConfigurationReader): void {
-    const rate = k.read('TcpRstRateLimit');
-    const burst = k.read('TcpRstBurst');
-    if (rate === undefined && burst === undefined) return;
-    const now = this.tcp.rstLimit;
-    this.tcp.setRstRateLimit(k.readInt('TcpRstRateLimit', now.ratePerSecond, 0, 1_000_000), k.readInt('TcpRstBurst', now.burst, 1, 1_000_000));
+  /**
+   * The stack-wide (`Tcp…`) keywords of a binding go to the TCP engine. They must agree with what
+   * another binding of this stack set (one engine per host); null, or why the bind must fail.
+   */
+  #applyStackKeywords(params: BindParameters): string | null {
+    const given = params.keywords.entries().filter(([k]) => tcpConfigField(k) !== undefined);
+    for (const [k, v] of given) {
+      const earlier = this.#stackKeywords.get(k);
+      if (earlier === undefined) continue;
+      // Only bindings that are up count (one whose bind failed never was).
+      for (const a of earlier.adapters) if (!this.bindings.has(a)) earlier.adapters.delete(a);
+      if (earlier.adapters.size === 0) this.#stackKeywords.delete(k);
+      else if (String(earlier.value) !== String(v)) {
+        return `stack-wide keyword ${k} is ${String(v)} here but ${String(earlier.value)} on ${[...earlier.adapters].join(', ')} (one TCP engine per host: give it the same value on every adapter)`;
+      }
+    }
+    try {
+      this.tcp.configure(tcpConfigFromKeywords(given));
+    } catch (e) {
+      return `stack-wide TCP keywords: ${e instanceof Error ? e.message : String(e)}`;
+    }
+    for (const [k, v] of given) {
+      const r = this.#stackKeywords.get(k) ?? { value: v, adapters: new Set<string>() };
+      r.adapters.add(params.adapterName);
+      this.#stackKeywords.set(k, r);
+    }
+    return null;
+  }
+
+  #unbound(b: TcpIpBinding): void {
+    this.bindings.delete(b.adapterName);
+    // The engine keeps the values; another binding may change them once no live binding gave them.
+    for (const [k, r] of this.#stackKeywords) if (r.adapters.delete(b.adapterName) && r.adapters.size === 0) this.#stackKeywords.delete(k);
   }
 
   #log(level: 'warn' | 'error', message: string): void {
@@ -134,14 +171,31 @@ export class TcpIpProtocol {
     else console.error(`${this.characteristics.name}: ${message}`);
   }
 
-  /** A Node-style TCP server on this stack (see ./socket/stream.ts). */
-  createServer(listener?: (socket: TcpSocket) => void, options: TcpServerOptions = {}): TcpServer {
-    return createServer(this.sockets, options, listener);
+  /**
+   * A Node-style TCP server on this stack (see ./socket/stream.ts), with `net.createServer`'s arguments:
+   * `([options][, connectionListener])`. The former order `(listener, options)` is still accepted.
+   */
+  createServer(connectionListener?: (socket: TcpSocket) => void): TcpServer;
+  createServer(options: TcpServerOptions, connectionListener?: (socket: TcpSocket) => void): TcpServer;
+  /** @deprecated the order of tsndis 0.1; use `createServer(options, listener)` as with node:net. */
+  createServer(connectionListener: (socket: TcpSocket) => void, options: TcpServerOptions): TcpServer;
+  createServer(a?: TcpServerOptions | ((socket: TcpSocket) => void), b?: TcpServerOptions | ((socket: TcpSocket) => void)): TcpServer {
+    const isOptions = (v: unknown): v is TcpServerOptions => typeof v === 'object' && v !== null;
+    const ok = (v: unknown): boolean => v === undefined || typeof v === 'function' || isOptions(v);
+    if (!ok(a) || !ok(b) || (typeof a === 'function' && typeof b === 'function') || (isOptions(a) && isOptions(b))) {
+      throw new TypeError('createServer([options][, connectionListener]): expected an options object and/or a function');
+    }
+    const listener = typeof a === 'function' ? a : typeof b === 'function' ? b : undefined;
+    return createServer(this.sockets, isOptions(a) ? a : isOptions(b) ? b : {}, listener);
   }
 
-  /** A Node-style TCP connection from this stack. */
-  connect(options: TcpConnectOptions, listener?: () => void): TcpSocket {
-    return createConnection(this.sockets, options, listener);
+  /** A Node-style TCP connection from this stack: `connect(options[, listener])` or `connect(port[, host][, listener])`, as `net.connect`. */
+  connect(options: TcpConnectOptions, connectListener?: () => void): TcpSocket;
+  connect(port: number, host?: string, connectListener?: () => void): TcpSocket;
+  connect(port: number, connectListener?: () => void): TcpSocket;
+  connect(a: TcpConnectOptions | number, b?: string | (() => void), c?: () => void): TcpSocket {
+    const options: TcpConnectOptions = typeof a === 'number' ? { port: a, ...(typeof b === 'string' ? { host: b } : {}) } : a;
+    return createConnection(this.sockets, options, typeof b === 'function' ? b : c);
   }
 
   #bound(b: TcpIpBinding): void {

@@ -7,9 +7,13 @@
  * Back-pressure both ways: reading pulls from the engine's receive ring only while the stream's
  * buffer has room (the TCP window closes when we stop pulling); writing completes a chunk only when
  * the engine queued it, so `write()` returns false once the send ring and the stream's buffer are full.
+ *
+ * Like Node's, a listening server and an open (or connecting) socket keep the process alive until they
+ * are closed, unless `unref()`ed (a LoopHold in the provider's group: shutting the stack down drops them).
  */
 import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
+import { LoopHold } from '../../../../util/loop-hold.js';
 import type { TcpSocketOptions } from '../tcp/api.js';
 import { checkPort, nodeFamily, parseIpAddress, type NodeFamily, type SocketAddress } from './address.js';
 import { WskError, type WskConnectionSocket, type WskListenSocket, type WskProvider } from './wsk.js';
@@ -37,17 +41,21 @@ export class TcpSocket extends Duplex {
   #reading = false;
   #timeoutMs = 0;
   #timer: NodeJS.Timeout | null = null;
+  /** Holds the event loop from connect (or accept) until destroyed, unless unref'd. */
+  readonly #hold: LoopHold;
   connecting = false;
 
   constructor(provider: WskProvider, options: TcpSocketConstructorOptions = {}) {
     super({ allowHalfOpen: options.allowHalfOpen ?? false, emitClose: true, autoDestroy: true });
     this.#provider = provider;
     this.#options = options;
+    this.#hold = new LoopHold(provider.holds);
   }
 
   /** Wraps a connected WSK socket (an accepted connection). */
   static fromWsk(provider: WskProvider, wsk: WskConnectionSocket, options: TcpSocketConstructorOptions = {}): TcpSocket {
     const s = new TcpSocket(provider, options);
+    s.#hold.start();
     s.#attach(wsk);
     return s;
   }
@@ -68,6 +76,7 @@ export class TcpSocket extends Duplex {
       return this;
     }
     this.connecting = true;
+    this.#hold.start();
     let family: 4 | 6;
     try {
       checkPort(o.port, false);
@@ -174,6 +183,7 @@ export class TcpSocket extends Duplex {
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.#clearTimer();
+    this.#hold.stop();
     const w = this.#wsk;
     if (w !== null && w.state !== 'closed') {
       // An error or an early destroy resets the connection; after a clean end, close is graceful.
@@ -248,12 +258,15 @@ export class TcpSocket extends Duplex {
     return this;
   }
 
-  /** Node compatibility: the stack's timers never hold the process open. */
+  /** As net.Socket: an open socket keeps the process alive (the default) … */
   ref(): this {
+    this.#hold.ref();
     return this;
   }
 
+  /** … or not, once unref'd. */
   unref(): this {
+    this.#hold.unref();
     return this;
   }
 
@@ -289,11 +302,14 @@ export class TcpServer extends EventEmitter {
   readonly #connections = new Set<TcpSocket>();
   #closing = false;
   #closeEmitted = false;
+  /** Holds the event loop while listening, unless unref'd. */
+  readonly #hold: LoopHold;
 
   constructor(provider: WskProvider, options: TcpServerOptions = {}, connectionListener?: (socket: TcpSocket) => void) {
     super();
     this.#provider = provider;
     this.#options = options;
+    this.#hold = new LoopHold(provider.holds);
     if (connectionListener !== undefined) this.on('connection', connectionListener);
   }
 
@@ -335,6 +351,7 @@ export class TcpServer extends EventEmitter {
       queueMicrotask(() => this.emit('error', err));
       return this;
     }
+    this.#hold.start();
     queueMicrotask(() => this.emit('listening'));
     return this;
   }
@@ -351,6 +368,7 @@ export class TcpServer extends EventEmitter {
     if (callback !== undefined) this.once('close', () => callback());
     if (this.#closing) return this;
     this.#closing = true;
+    this.#hold.stop();
     for (const ls of this.#wsk.splice(0)) void ls.close();
     this.#maybeClosed();
     return this;
@@ -361,11 +379,15 @@ export class TcpServer extends EventEmitter {
     return this;
   }
 
+  /** As net.Server: a listening server keeps the process alive (the default) … */
   ref(): this {
+    this.#hold.ref();
     return this;
   }
 
+  /** … or not, once unref'd. */
   unref(): this {
+    this.#hold.unref();
     return this;
   }
 

@@ -17,6 +17,7 @@
  * the microtask queue. Nothing here allocates per segment: data moves between the caller's buffers
  * and the engine's rings.
  */
+import { LoopHoldGroup } from '../../../../util/loop-hold.js';
 import type { TcpConnection, TcpListener, TcpSocketOptions } from '../tcp/api.js';
 import { TcpError, type TcpErrorCode } from '../tcp/errors.js';
 import type { IpFamily } from '../tcp/host.js';
@@ -460,6 +461,12 @@ export class WskListenSocket {
 
 /** The provider NPI: creates sockets on one stack's TCP engine. */
 export class WskProvider {
+  /**
+   * The event-loop holds of the Node-style servers and sockets on this provider (stream.ts): released
+   * all at once when the stack goes away, so what was left open does not keep the process alive.
+   */
+  readonly holds = new LoopHoldGroup();
+
   constructor(readonly tcp: TcpLayer) {}
 
   /** WskSocket(…, WSK_FLAG_CONNECTION_SOCKET). */

@@ -27,7 +27,7 @@ const POOL_PER_SIZE = 16;
 
 export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
   readonly host: TcpHost;
-  readonly config: Readonly<TcpConfig>;
+  #config: Readonly<TcpConfig>;
   readonly counters = new TcpCounters();
   readonly hasher: FlowHasher;
   readonly #table: ConnectionTable;
@@ -44,7 +44,7 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
 
   constructor(host: TcpHost, config: Partial<TcpConfig> = {}) {
     this.host = host;
-    this.config = resolveTcpConfig(config);
+    this.#config = resolveTcpConfig(config);
     this.hasher = new FlowHasher(() => host.random32());
     this.#table = new ConnectionTable(this.hasher);
     this.#rsts = new TokenBucket(this.config.rstRateLimit, this.config.rstBurst);
@@ -55,12 +55,19 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     return { ratePerSecond: this.#rsts.ratePerSecond, burst: this.#rsts.burst };
   }
 
+  get config(): Readonly<TcpConfig> {
+    return this.#config;
+  }
+
   /**
-   * Changes the RST bucket (the protocol's `TcpRstRateLimit` / `TcpRstBurst` keywords); it starts full.
-   * Throws RangeError for a negative rate or a burst below 1.
+   * Changes settings (checked as at construction; RangeError for impossible values). Connections and
+   * listeners opened afterwards use them; existing ones keep the settings they were opened with. The
+   * RST bucket takes a new rate or burst at once (and starts full).
    */
-  setRstRateLimit(ratePerSecond: number, burst: number = this.#rsts.burst): void {
-    this.#rsts.configure(ratePerSecond, burst);
+  configure(partial: Partial<TcpConfig>): void {
+    const next = resolveTcpConfig({ ...this.#config, ...partial });
+    if (next.rstRateLimit !== this.#config.rstRateLimit || next.rstBurst !== this.#config.rstBurst) this.#rsts.configure(next.rstRateLimit, next.rstBurst);
+    this.#config = next;
   }
 
   /** Connections in the table (half-open and TIME-WAIT included). */

@@ -12,6 +12,7 @@ import { TcpIpProtocol } from '../../src/drivers/protocol/tcpip/index.js';
 import { uniqueWire } from '../support/hosts.js';
 
 const CONFIG = `
+wires: { w: {} }
 hosts:
   ip:
     protocols: [{ driver: tsndis.tcpip, keywords: { IPAddress: [198.18.0.1/24], IPv6: false } }]

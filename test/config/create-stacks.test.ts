@@ -18,6 +18,7 @@ const TIMEOUT = { timeout: 60_000 };
 
 function yaml(wire: string, extra = ''): string {
   return `
+wires: { ${wire}: {} }
 hosts:
   server:
     protocols: [{ driver: tsndis.tcpip, keywords: { IPAddress: [198.18.0.2/24], IPv6Address: [fd00::2/64] } }]
@@ -61,6 +62,7 @@ test('from YAML text: services run and IPv6 addresses are usable as soon as it r
 test('from an object, typed as StackConfig; `await using` closes it', TIMEOUT, async () => {
   const wire = uniqueWire();
   const config: StackConfig = {
+    wires: { [wire]: {} },
     hosts: {
       a: { protocols: [{ driver: 'tsndis.tcpip', keywords: { IPAddress: ['198.18.0.1/24'], IPv6: false } }], adapters: { eth0: { driver: 'tsndis.virtual-wire', keywords: { Wire: wire } } } },
       b: { protocols: { driver: 'tsndis.tcpip', keywords: { IPAddress: '198.18.0.2/24', IPv6: false } }, adapters: { eth0: { driver: 'tsndis.virtual-wire', keywords: { Wire: wire } } } },

@@ -14,6 +14,7 @@ import { uniqueWire } from '../support/hosts.js';
 import { expectConfigError, parse } from './helpers.js';
 
 const host = (keywords: string, adapterKeywords = ''): string => `
+wires: { w: {} }
 hosts:
   h:
     protocols: [{ driver: tsndis.tcpip, keywords: { IPAddress: [198.18.0.1/24], IPv6: false${keywords} } }]
@@ -23,6 +24,7 @@ hosts:
 
 test('TCP keywords in the config change the running stack: engine settings and the connections it opens', { timeout: 60_000 }, async () => {
   const yaml = `
+wires: { w: {} }
 hosts:
   server:
     protocols:

@@ -24,6 +24,7 @@ const CHILD_TIMEOUT_MS = 30_000;
 const SETUP = `
 import { buildStacks, parseStackConfig } from ${JSON.stringify(INDEX)};
 const description = await parseStackConfig(\`
+wires: { w: {} }
 hosts:
   client:
     protocols: [{ driver: tsndis.tcpip, keywords: { IPAddress: [198.18.0.1/24], IPv6: false } }]

@@ -60,12 +60,12 @@ test('up shows driver warnings on stderr by default; --log-level debug adds the 
   const lines = warn.stderr.split('\n').filter((l) => l !== '');
   assert.ok(lines.length > 0, 'the address conflict is reported');
   for (const l of lines) assert.match(l, LINE);
-  assert.ok(lines.some((l) => / warn  a\/eth0\S*: ARP: 02:00:00:00:00:0b claims our address 198\.18\.0\.1$/.test(l)), warn.stderr);
+  assert.ok(lines.some((l) => / warn {2}a\/eth0\S*: ARP: 02:00:00:00:00:0b claims our address 198\.18\.0\.1$/.test(l)), warn.stderr);
   assert.ok(!lines.some((l) => / (info |debug) /.test(l)), 'nothing below warn at the default level');
   const debug = await tsndis('up', '--config', file, '--duration', '0.5', '--status-interval', '60', '--log-level', 'debug');
   assert.equal(debug.code, 0, debug.stderr);
   assert.match(debug.stderr, /^\S+ debug a\/eth0: adapter Halted --initialize--> Initializing$/m);
-  assert.match(debug.stderr, /^\S+ warn  a\/eth0\S*: ARP: .* claims our address/m);
+  assert.match(debug.stderr, /^\S+ warn {2}a\/eth0\S*: ARP: .* claims our address/m);
   const quiet = await tsndis('up', '--config', file, '--duration', '0.5', '--status-interval', '60', '--log-level', 'error');
   assert.equal(quiet.stderr, '');
 });

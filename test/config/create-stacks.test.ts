@@ -9,7 +9,7 @@ import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createStacks, loadStackConfig, type StackConfig } from '../../src/config/index.js';
+import { createStacks, loadStackConfig, type RunningStacks, type StackConfig } from '../../src/config/index.js';
 import { ConfigError } from '../../src/errors.js';
 import { TsndisHttpAgent, type TcpSocket } from '../../src/drivers/protocol/tcpip/index.js';
 import { uniqueWire } from '../support/hosts.js';
@@ -68,7 +68,7 @@ test('from an object, typed as StackConfig; `await using` closes it', TIMEOUT, a
       b: { protocols: { driver: 'tsndis.tcpip', keywords: { IPAddress: '198.18.0.2/24', IPv6: false } }, adapters: { eth0: { driver: 'tsndis.virtual-wire', keywords: { Wire: wire } } } },
     },
   };
-  let stacks;
+  let stacks: RunningStacks;
   {
     await using net = await createStacks(config);
     stacks = net;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildStacks, loadStackConfig } from '../../src/config/index.js';
 import { ManualScheduler } from '../../src/core/time/scheduler.js';
-import { RawProtocol } from '../../src/drivers/protocol/raw/index.js';
+import type { RawProtocol } from '../../src/drivers/protocol/raw/index.js';
 import { renderText, snapshotRuntime } from '../../src/inspect/index.js';
 import { BROADCAST, assertClean, frame, settle, uniqueWire } from '../support/hosts.js';
 import { EXAMPLES } from './helpers.js';

@@ -48,7 +48,9 @@ async function timed(direction: ImpairmentDirectionName, params: Partial<Impairm
   assert.equal(analyse(rec.arrivals, FRAMES).distinct, FRAMES, 'every frame arrived once');
   assert.equal(seqs.length, FRAMES);
   const latency: number[] = [];
-  seqs.forEach((s, i) => (latency[s] = times[i]! - sentAt[s]!));
+  seqs.forEach((s, i) => {
+    latency[s] = times[i]! - sentAt[s]!;
+  });
   VirtualWire.named(wire).detach(tap);
   await a.rt.shutdown();
   await b.rt.shutdown();

@@ -39,7 +39,12 @@ const NO_RSC = { ...NDIS_OFFLOAD_PARAMETERS_NO_CHANGES, rscIPv4: NDIS_OFFLOAD_PA
 test('a parameters set goes through apply, then the new configuration is indicated', () => {
   const { handle, indications } = fakeHandle();
   const applied: [NdisOffload, NdisOffload][] = [];
-  const o = new MiniportOffloads(handle, HW, HW, { apply: (next, prev) => (applied.push([next, prev]), NDIS_STATUS_SUCCESS) });
+  const o = new MiniportOffloads(handle, HW, HW, {
+    apply: (next, prev) => {
+      applied.push([next, prev]);
+      return NDIS_STATUS_SUCCESS;
+    },
+  });
   assert.equal(o.handleOid(NdisOidRequest.set(offloadParametersCodec, NO_RSC)), NDIS_STATUS_SUCCESS);
   assert.equal(o.current.rsc.ipv4Enabled, false);
   assert.deepEqual(applied[0]![1], HW);

@@ -134,7 +134,7 @@ test('renderText: violations, failures and pending work are shown', () => {
   const text = renderText([base]);
   assert.match(text, /└── verifier on, 12 violations\n {7}NblNotOwned: 11\n {7}TeardownLeak: 1\n {7}\[NblNotOwned\] x\/eth0: sent an NBL it does not own\n {7}… 11 more\n$/);
   assert.match(text, /\(no pools\)/);
-  assert.match(text, /^│  log: 40 messages, 3 suppressed by the rate limit$/m);
+  assert.match(text, /^│ {2}log: 40 messages, 3 suppressed by the rate limit$/m);
   assert.match(text, /small 1\/1/);
   assert.match(renderText([{ ...base, verifier: { enabled: false, total: 0, byRule: {}, first: [] } }]), /└── verifier off\n$/);
 });

@@ -7,7 +7,7 @@
 import type { FilterBlock } from '../../src/core/runtime/filter-block.js';
 import { NdisRuntime, type Logger } from '../../src/core/runtime/runtime.js';
 import type { ManualScheduler } from '../../src/core/time/scheduler.js';
-import { ImpairmentFilterModule, impairmentFilter } from '../../src/drivers/filter/impairment/index.js';
+import { type ImpairmentFilterModule, impairmentFilter } from '../../src/drivers/filter/impairment/index.js';
 import { VirtualWire, virtualWireMiniport, type WirePort } from '../../src/drivers/miniport/virtual-wire/index.js';
 import { RawProtocol, type RawBinding } from '../../src/drivers/protocol/raw/index.js';
 import type { ConfigValue, NetBuffer, NetBufferList } from '../../src/ndis/index.js';

@@ -11,7 +11,7 @@ import { ManualScheduler, RealScheduler } from '../../src/core/time/scheduler.js
 import { captureFilter } from '../../src/drivers/filter/capture/index.js';
 import { countersFilter } from '../../src/drivers/filter/counters/index.js';
 import { passThroughFilter } from '../../src/drivers/filter/passthrough/index.js';
-import { PcapngAdapter, pcapngMiniport } from '../../src/drivers/miniport/pcapng/index.js';
+import { type PcapngAdapter, pcapngMiniport } from '../../src/drivers/miniport/pcapng/index.js';
 import { virtualWireMiniport } from '../../src/drivers/miniport/virtual-wire/index.js';
 import { RawProtocol, type RawOptions } from '../../src/drivers/protocol/raw/index.js';
 import type { ConfigValue } from '../../src/ndis/index.js';

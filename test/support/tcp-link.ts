@@ -20,7 +20,8 @@ export class Rng {
     this.#s = seed >>> 0 || 0x9e3779b9;
   }
   u32(): number {
-    let t = (this.#s = (this.#s + 0x6d2b79f5) >>> 0);
+    this.#s = (this.#s + 0x6d2b79f5) >>> 0;
+    let t = this.#s;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return (t ^ (t >>> 14)) >>> 0;

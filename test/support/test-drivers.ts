@@ -283,7 +283,7 @@ export class TestMiniportAdapter implements MiniportAdapter {
    */
   completeSends(count = this.held.length, status: NdisStatus | readonly NdisStatus[] = NDIS_STATUS_SUCCESS): NetBufferList[] {
     const list = this.held.splice(0, count);
-    list.forEach((n, i) => (n.status = typeof status === 'number' ? status : status[i]!));
+    for (const [i, n] of list.entries()) n.status = typeof status === 'number' ? status : status[i]!;
     const head = chain(list);
     if (head !== null) this.ndis.sendNetBufferListsComplete(head, 0);
     this.#maybeCompletePause();

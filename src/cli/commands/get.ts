@@ -76,7 +76,9 @@ async function fetchBounded(u: URL, agent: TsndisHttpAgent, options: GetOptions,
       const r = request(u, { agent, method: 'GET', headers: { 'user-agent': 'tsndis-get' } }, resolve);
       req = r;
       r.on('socket', (socket) => {
-        const connected = (): void => void (phase = 'waiting for the response');
+        const connected = (): void => {
+          phase = 'waiting for the response';
+        };
         if ((socket as { connecting?: boolean }).connecting === true) socket.once('connect', connected);
         else connected();
       });

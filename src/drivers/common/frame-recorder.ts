@@ -9,7 +9,7 @@
 import { Mdl, type NetBuffer, type NetBufferList } from '../../ndis/index.js';
 import {
   EPB_DATA_OFFSET,
-  NanosecondClock,
+  type NanosecondClock,
   enhancedPacketBlockLength,
   finishEnhancedPacketBlock,
   writeEnhancedPacketHeader,

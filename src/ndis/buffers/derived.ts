@@ -11,7 +11,7 @@ import { NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS } from '../constants.js';
 import { NDIS_STATUS_SUCCESS } from '../status.js';
 import type { BufferAllocator } from './allocator.js';
 import { type Mdl, MdlOrigin } from './mdl.js';
-import { NetBuffer } from './net-buffer.js';
+import type { NetBuffer } from './net-buffer.js';
 import type { NetBufferList } from './net-buffer-list.js';
 import { NetBufferPool, type NetBufferListPool } from './pools.js';
 

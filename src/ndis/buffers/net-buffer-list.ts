@@ -9,7 +9,7 @@
  */
 import { NDIS_STATUS_FAILURE, NDIS_STATUS_RESOURCES, NDIS_STATUS_SUCCESS, type NdisStatus } from '../status.js';
 import type { BufferAllocator } from './allocator.js';
-import { CONTEXT_POINTER_SIZE, MEMORY_ALLOCATION_ALIGNMENT, NetBufferListContext } from './context.js';
+import { CONTEXT_POINTER_SIZE, MEMORY_ALLOCATION_ALIGNMENT, type NetBufferListContext } from './context.js';
 import type { NetBuffer } from './net-buffer.js';
 import { NetBufferListInfo } from './net-buffer-list-info.js';
 

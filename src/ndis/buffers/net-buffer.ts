@@ -16,7 +16,7 @@
 import { NDIS_STATUS_FAILURE, NDIS_STATUS_RESOURCES, NDIS_STATUS_SUCCESS, type NdisStatus } from '../status.js';
 import type { BufferAllocator } from './allocator.js';
 import { ByteSpan, copyBytes, copyBytesWords } from './bytes.js';
-import { Mdl, MdlOrigin, mdlChainLength } from './mdl.js';
+import { type Mdl, MdlOrigin, mdlChainLength } from './mdl.js';
 
 /** Where a NetBuffer came from; the runtime's allocator serves its retreats. */
 export interface NetBufferHome {

@@ -7,7 +7,7 @@
 import dgram from 'node:dgram';
 import { NdisRuntime } from '../../../src/core/runtime/runtime.js';
 import type { ManualScheduler } from '../../../src/core/time/scheduler.js';
-import { VxlanAdapter, vxlanMiniport } from '../../../src/drivers/miniport/vxlan/index.js';
+import { type VxlanAdapter, vxlanMiniport } from '../../../src/drivers/miniport/vxlan/index.js';
 import { RawProtocol, type RawBinding } from '../../../src/drivers/protocol/raw/index.js';
 import type { ConfigValue } from '../../../src/ndis/index.js';
 

@@ -481,7 +481,7 @@ test('property: fragments carry the source bytes after startOffset, and reassemb
         assert.equal(frag.childRefCount, 0);
         freeFragmentNetBufferList(frag, delta);
         assert.equal(orig.childRefCount, 0);
-        specs.forEach((s, i) => assert.deepEqual(dataOf(netBuffers(orig)[i]!), specData(s), 'source untouched'));
+        for (const [i, s] of specs.entries()) assert.deepEqual(dataOf(netBuffers(orig)[i]!), specData(s), 'source untouched');
         freeOriginal(f, orig);
         f.assertClean(1);
       },

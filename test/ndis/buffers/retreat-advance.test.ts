@@ -346,7 +346,7 @@ test('property: with freeMdl = false the data still round-trips and the kept MDL
       while (stack.length > 0) undo();
       const now = chainArray(nb.mdlChain);
       const extra = now.slice(0, now.length - original.mdls.length);
-      now.slice(extra.length).forEach((m, k) => assert.ok(m === original.mdls[k], 'original MDLs form the tail'));
+      for (const [k, m] of now.slice(extra.length).entries()) assert.ok(m === original.mdls[k], 'original MDLs form the tail');
       for (const m of extra) assert.equal(m.origin, MdlOrigin.Retreat);
       assert.equal(nb.dataOffset, original.dataOffset + extra.reduce((n, m) => n + m.byteCount, 0));
       assert.equal(nb.dataLength, original.dataLength);

@@ -92,7 +92,7 @@ export function snapshot(nb: NetBuffer): NbSnapshot {
 export function assertSameNb(nb: NetBuffer, before: NbSnapshot, what = 'NB'): void {
   const now = snapshot(nb);
   assert.equal(now.mdls.length, before.mdls.length, `${what}: MDL count`);
-  now.mdls.forEach((m, i) => assert.ok(m === before.mdls[i], `${what}: MDL ${i} is the original object`));
+  for (const [i, m] of now.mdls.entries()) assert.ok(m === before.mdls[i], `${what}: MDL ${i} is the original object`);
   assert.deepEqual(now.regions, before.regions, `${what}: MDL regions`);
   assert.equal(now.dataOffset, before.dataOffset, `${what}: dataOffset`);
   assert.equal(now.dataLength, before.dataLength, `${what}: dataLength`);

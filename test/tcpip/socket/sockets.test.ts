@@ -9,7 +9,7 @@ import { get as httpGet, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { createConnection, createServer, TcpSocket, TsndisHttpAgent, createHttpServer, WskProvider, WskError, type WskConnectionSocket } from '../../../src/drivers/protocol/tcpip/socket/index.js';
+import { createConnection, createServer, type TcpSocket, TsndisHttpAgent, createHttpServer, WskProvider, WskError, type WskConnectionSocket } from '../../../src/drivers/protocol/tcpip/socket/index.js';
 import { startService } from '../../../src/drivers/protocol/tcpip/services/index.js';
 import { TcpLink, type LinkOptions } from '../../support/tcp-link.js';
 
@@ -31,7 +31,7 @@ function lab(options: LinkOptions = {}): { link: TcpLink; a: WskProvider; b: Wsk
   providers.push(a, b);
   const pump = async (until: () => boolean, maxMs = 60_000): Promise<boolean> => {
     const end = link.scheduler.now() + maxMs;
-    for (let i = 0; ; i++) {
+    for (;;) {
       // Let promise callbacks and stream machinery (nextTick, microtasks, setImmediate) run.
       await new Promise((r) => setImmediate(r));
       if (until()) return true;

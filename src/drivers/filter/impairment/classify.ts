@@ -7,7 +7,7 @@
  * ipv6-other), nor are IPv4 fragments told apart. Every read is bounds-checked against the frame length:
  * a frame too short for a field falls into the class its readable part allows (a runt is `other`).
  */
-import { ByteSpan, type NetBuffer } from '../../../ndis/index.js';
+import type { ByteSpan, NetBuffer } from '../../../ndis/index.js';
 
 export const FRAME_CLASSES = [
   'ipv4-tcp',

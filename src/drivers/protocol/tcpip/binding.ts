@@ -450,7 +450,8 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
           if (m !== null && nb.currentMdlOffset + len <= m.byteCount) {
             s.receiveFrame(iface, m.bytes, m.byteOffset + nb.currentMdlOffset, len, bits, segments);
           } else if (len <= COPY_BUFFER_SIZE) {
-            const copy = (this.#copy ??= new Uint8Array(COPY_BUFFER_SIZE));
+            this.#copy ??= new Uint8Array(COPY_BUFFER_SIZE);
+            const copy = this.#copy;
             const n = nb.copyOut(copy, 0, 0, len);
             s.counters.link.framesCopied++;
             s.receiveFrame(iface, copy, 0, n, bits, segments);

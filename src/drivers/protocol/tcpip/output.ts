@@ -44,7 +44,7 @@ import {
 } from '../../../wire/index.js';
 import { copy6, multicastMac4, multicastMac6, type IpFamily } from './addr.js';
 import { IpInterface } from './interface.js';
-import { Cast, RouteResult, TxBuffer, TxKind } from './packet.js';
+import { Cast, type RouteResult, TxBuffer, TxKind } from './packet.js';
 import type { TcpIpStack } from './stack.js';
 
 /** Loopback MTU: any datagram fits (no fragmentation on loopback). */
@@ -352,7 +352,8 @@ export class IpOutput {
       counters.fragFails++;
       return;
     }
-    const id = v4 ? this.nextIpId() : (this.#fragId6 = (this.#fragId6 + 1) >>> 0);
+    if (!v4) this.#fragId6 = (this.#fragId6 + 1) >>> 0;
+    const id = v4 ? this.nextIpId() : this.#fragId6;
     // Allocate every fragment first: a datagram goes out whole or not at all.
     let head: NetBufferList | null = null;
     let tail: NetBufferList | null = null;

@@ -32,7 +32,7 @@ import { Ipv4Layer } from './ipv4.js';
 import { Ipv6Layer } from './ipv6.js';
 import { NdLayer } from './nd.js';
 import { IpOutput, LOOPBACK_MTU, LOOPBACK_SLOTS } from './output.js';
-import { Cast, RouteResult, RX_CHECKSUM_ALL_OK, type TxBuffer } from './packet.js';
+import { Cast, type RouteResult, RX_CHECKSUM_ALL_OK, type TxBuffer } from './packet.js';
 import { PMTU_TIMEOUT_MS, PathMtuCache } from './pmtu.js';
 import { DEFAULT_REASSEMBLY_LIMITS, type ReassemblyLimits } from './reassembly.js';
 import { Route, RouteTable } from './route.js';

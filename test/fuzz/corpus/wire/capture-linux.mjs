@@ -170,19 +170,19 @@ try {
 
 /** Which captured frame becomes which file: the first whose description matches. */
 const PICK = {
-  'linux-mldv2-report-hbh': /fe80::ff:fe00:701 > ff02::16[^]*icmp6 type 143/,
+  'linux-mldv2-report-hbh': /fe80::ff:fe00:701 > ff02::16[\s\S]*icmp6 type 143/,
   'linux-ns-dad-nonce': /who has fe80::ff:fe00:701/,
   'linux-router-solicitation': /router solicitation/,
   'linux-arp-request': /arp who-has/,
-  'linux-icmp-echo-request': /length 84, cksum[^]*icmp echo request/,
+  'linux-icmp-echo-request': /length 84, cksum[\s\S]*icmp echo request/,
   'linux-icmp-echo-request-record-route': /options 40 bytes/,
   'linux-ipv4-fragment-first': /flags \[MF\], offset 0/,
   'linux-ipv4-fragment-last': /offset 1480/,
   'linux-ipv6-fragment-first': /ipv6-frag offset 0/,
   'linux-ipv6-fragment-last': /ipv6-frag offset 1448/,
   'linux-ns-src-ll': /who has fd00:7::3/,
-  'linux-udp-ipv6': /fd00:7::1 > fd00:7::2: next UDP[^]*udp \d+ > 7,/,
-  'linux-udp-ipv4': /ipv4 198.18.7.1 > 198.18.7.2: UDP[^]*udp \d+ > 7,/,
+  'linux-udp-ipv6': /fd00:7::1 > fd00:7::2: next UDP[\s\S]*udp \d+ > 7,/,
+  'linux-udp-ipv4': /ipv4 198.18.7.1 > 198.18.7.2: UDP[\s\S]*udp \d+ > 7,/,
   'linux-tcp-syn': /flags \[S\],/,
   'linux-tcp-syn-ack': /flags \[S\.\],/,
   'linux-tcp-rst-ack': /flags \[R\.\],/,

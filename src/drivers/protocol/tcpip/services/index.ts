@@ -253,7 +253,9 @@ function startSource(stack: TcpIpStack, spec: ServiceSpec, name: string, counter
   let finished = false;
   const run = spec.service === 'ping' ? runPing(stack, spec, target, counters, stop.signal) : runTraffic(stack, spec, destination.family, target, counters, stop.signal);
   const done = run.then(
-    () => void (finished = true),
+    () => {
+      finished = true;
+    },
     () => {
       counters.errors++;
       finished = true;

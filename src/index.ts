@@ -17,3 +17,4 @@ export { passThroughFilter, PassThroughFilterModule } from './drivers/filter/pas
 export { countersFilter, CountersFilterModule } from './drivers/filter/counters/index.js';
 export { monitorFilter, MonitorFilterModule } from './drivers/filter/monitor/index.js';
 export { imPassThroughDriver } from './drivers/intermediate/passthrough/index.js';
+export * from './drivers/common/miniport-helpers.js';

@@ -16,11 +16,13 @@
  *
  * Paths `examples/…` in a document refer to the repository's examples (linked into the directory).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { createProgram } from '../../src/cli/main.js';
 import { parseStackConfig } from '../../src/config/index.js';
 import { JSON_LANGS, JS_LANGS, SH_LANGS, TEXT_LANG, TS_LANGS, YAML_LANGS, codeBlocks, missingFragmentLine, type CodeBlock } from './markdown-blocks.js';
 
@@ -207,32 +209,20 @@ export class DocProject {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Synopsis blocks: commands and options checked against `tsndis … --help`.
+// Synopsis blocks: commands and options checked against the CLI's own definition (what --help prints).
 
-const helpCache = new Map<string, { commands: Set<string>; options: Set<string> } | null>();
+interface CommandInfo {
+  readonly commands: ReadonlyMap<string, Command>;
+  readonly options: ReadonlySet<string>;
+}
 
-function helpOf(path: readonly string[]): { commands: Set<string>; options: Set<string> } | null {
-  const key = path.join(' ');
-  if (helpCache.has(key)) return helpCache.get(key)!;
-  const r = spawnSync(process.execPath, [CLI, ...path, '--help'], { encoding: 'utf8', timeout: 30_000 });
-  let parsed: { commands: Set<string>; options: Set<string> } | null = null;
-  if (r.status === 0) {
-    const commands = new Set<string>();
-    const options = new Set<string>(['-h', '--help']);
-    let section = '';
-    for (const line of r.stdout.split('\n')) {
-      if (/^\S.*:$/.test(line)) section = line;
-      else if (section === 'Commands:') {
-        const m = /^ {2}([a-z][\w-]*)/.exec(line);
-        if (m !== null) commands.add(m[1]!);
-      } else if (section === 'Options:') {
-        for (const o of line.matchAll(/(?:^|[\s,])(--?[A-Za-z][\w-]*)/g)) if (/^ {2}-/.test(line)) options.add(o[1]!);
-      }
-    }
-    parsed = { commands, options };
-  }
-  helpCache.set(key, parsed);
-  return parsed;
+/** A command's subcommands (with aliases) and option flags, as commander knows them (what --help prints). */
+function infoOf(cmd: Command): CommandInfo {
+  const commands = new Map<string, Command>();
+  for (const c of cmd.commands) for (const n of [c.name(), ...c.aliases()]) commands.set(n, c);
+  const options = new Set<string>(['-h', '--help']);
+  for (const o of cmd.options) for (const f of [o.short, o.long]) if (f !== undefined) options.add(f);
+  return { commands, options };
 }
 
 /** Problems with one line of a synopsis block (empty when it is fine). */
@@ -249,21 +239,18 @@ export function checkSynopsisLine(line: string): string[] {
   if (tokens[0] !== 'tsndis') return [`'${text}': a synopsis line must be a tsndis or npm command`];
   const path: string[] = [];
   let i = 1;
-  let help = helpOf(path);
-  if (help === null) return ['`tsndis --help` failed'];
-  while (i < tokens.length && help.commands.has(tokens[i]!)) {
+  let info = infoOf(createProgram().program);
+  while (i < tokens.length && info.commands.has(tokens[i]!)) {
+    info = infoOf(info.commands.get(tokens[i]!)!);
     path.push(tokens[i]!);
     i++;
-    const h = helpOf(path);
-    if (h === null) return [`\`tsndis ${path.join(' ')} --help\` failed`];
-    help = h;
   }
   if (path.length === 0) return [`'${text}': '${tokens[1] ?? ''}' is not a tsndis command`];
   const problems: string[] = [];
   for (const raw of tokens.slice(i)) {
     const t = raw.replace(/^[[(]+|[\])]+$/g, '').split('=')[0]!;
     if (!/^--?[A-Za-z][\w-]*$/.test(t)) continue;
-    if (!help.options.has(t)) problems.push(`tsndis ${path.join(' ')}: option ${t} is not in \`tsndis ${path.join(' ')} --help\``);
+    if (!info.options.has(t)) problems.push(`tsndis ${path.join(' ')}: option ${t} is not in \`tsndis ${path.join(' ')} --help\``);
   }
   return problems;
 }
@@ -315,7 +302,10 @@ export async function testDocument(doc: string, blocks: readonly CodeBlock[] = d
         continue;
       }
       if (TS_LANGS.has(b.lang)) {
-        if (compileError !== null) fail(`${where(b)}: ${compileError}`);
+        if (compileError !== null) {
+          // The document's TypeScript compiles as one project: its errors are reported once.
+          fail(outcomes.some((o) => o.failure?.includes('tsc failed') === true) ? `${where(b)}: not run, the document's TypeScript does not compile` : `${where(b)}: ${compileError}`);
+        }
         else {
           const f = await project.run(b);
           if (f === null) ok();

@@ -1,6 +1,6 @@
 /**
  * The code blocks of a Markdown document and the doc-test directives that say how a block is tested
- * (the convention is documented in docs/writing-a-driver.md, "Code blocks in these documents").
+ * (the convention is documented in docs/doc-tests.md).
  *
  *   <!-- doc-test: skip REASON -->          the block is not run; REASON is printed by the test
  *   <!-- doc-test: fragment-of FILE -->     an excerpt: its lines appear, in order, in FILE (another
@@ -86,6 +86,8 @@ export function codeBlocks(doc: string, text: string): CodeBlock[] {
   const lines = text.split('\n');
   const blocks: CodeBlock[] = [];
   const consumed = new Set<number>();
+  /** Lines inside blocks: a directive shown in a block is an example, not a directive. */
+  const inside = new Set<number>();
   for (let i = 0; i < lines.length; i++) {
     const open = FENCE.exec(lines[i]!);
     if (open === null) continue;
@@ -105,6 +107,7 @@ export function codeBlocks(doc: string, text: string): CodeBlock[] {
       body.push(l.slice(k));
     }
     if (j === lines.length) throw new DocBlockError(`${where}: code block is never closed`);
+    for (let k = i; k <= j; k++) inside.add(k);
     let directive: Directive | null = null;
     for (let p = i - 1; p >= 0; p--) {
       const prev = lines[p]!;
@@ -122,7 +125,7 @@ export function codeBlocks(doc: string, text: string): CodeBlock[] {
     i = j;
   }
   for (let p = 0; p < lines.length; p++) {
-    if (DIRECTIVE.test(lines[p]!) && !consumed.has(p)) throw new DocBlockError(`${doc}:${p + 1}: doc-test directive is not directly above a code block`);
+    if (DIRECTIVE.test(lines[p]!) && !consumed.has(p) && !inside.has(p)) throw new DocBlockError(`${doc}:${p + 1}: doc-test directive is not directly above a code block`);
   }
   return blocks;
 }

@@ -100,3 +100,4 @@ export * as pcapng from './io/pcapng/index.js';
 
 // ---- Frame parsing and building (Ethernet, ARP, IPv4/IPv6, ICMP, UDP, TCP) -----------------------
 export * as wire from './wire/index.js';
+export * from './drivers/common/miniport-helpers.js';

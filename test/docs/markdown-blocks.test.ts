@@ -88,7 +88,7 @@ test('testDocument: a failing block fails, with the document line; text and skip
   assert.equal(outcomes.length, 10);
   // The type error fails every TypeScript block of the document (they compile together); the first
   // one reports it, at its document line.
-  assert.match(ok!.failure!, /tsc failed[^]*x\.md:12:7 \(block-11\.ts\): error TS2322/);
+  assert.match(ok!.failure!, /tsc failed[\s\S]*x\.md:12:7 \(block-11\.ts\): error TS2322/);
   for (const o of [failingTest, typeError]) assert.match(o!.failure!, /not run, the document's TypeScript does not compile/);
   assert.match(yaml!.failure!, /unknown driver 'tsndis\.nope'/);
   assert.match(sh!.failure!, /x\.md:19 \(sh\): not run, the document's TypeScript does not compile/);

@@ -121,6 +121,14 @@ test('tsndis ping: replies from a tsndis host (v4, v6 with a large payload), exi
   assert.match(noHost.stderr, /no host 'nobody' in the config/);
 });
 
+test('tsndis ping: an on-link address nobody answers ARP for is reported unreachable, as iputils ping does', TIMEOUT, async () => {
+  // ARP gives up after three solicitations a second apart; the reply timeout outlasts that.
+  const r = await tsndis('ping', '198.18.0.77', '-c', '1', '-W', '5', '--config', CONFIG);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, /^icmp_seq=1 Destination Host Unreachable \(EHOSTUNREACH\)$/m);
+  assert.match(r.stdout, /^1 packets transmitted, 0 received, \+1 errors, 100% packet loss$/m);
+});
+
 test('tsndis up announces the services it started and stops cleanly', TIMEOUT, async () => {
   const r = await tsndis('up', '--config', CONFIG, '--duration', '0.5', '--status-interval', '10');
   assert.equal(r.code, 0, r.stderr);

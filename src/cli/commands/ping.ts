@@ -5,6 +5,7 @@
  * otherwise.
  */
 import type { Command } from 'commander';
+import type { SocketErrorCode } from '../../drivers/protocol/tcpip/index.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
 import { MAX_SECONDS, numberOption, POSITIVE_SECONDS } from '../options.js';
 import { pickHost, upTcpIp } from '../tcpip-hosts.js';
@@ -19,6 +20,16 @@ export interface PingOptions {
   verifier: boolean;
 }
 
+/** How iputils ping words the errors a request can get instead of a reply. */
+const ERROR_TEXT: Partial<Record<SocketErrorCode, string>> = {
+  EHOSTUNREACH: 'Destination Host Unreachable',
+  ENETUNREACH: 'Destination Net Unreachable',
+  ECONNREFUSED: 'Destination Port Unreachable',
+  EPROTO: 'Destination Protocol Unreachable',
+  EMSGSIZE: 'Frag needed',
+  EACCES: 'Packet filtered',
+};
+
 /** The largest ICMP payload in one IPv4 datagram: 65535 - 20 (IPv4 header) - 8 (ICMP header). */
 const MAX_SIZE = 65_507;
 
@@ -29,13 +40,19 @@ export async function ping(address: string, options: PingOptions, out: NodeJS.Wr
     const { host, ip } = pickHost(t, options.host);
     out.write(`PING ${address} from ${host}: ${size} data bytes\n`);
     const r = await ip.stack.ping(address, { count, size, intervalMs: options.interval * 1000, timeoutMs: options.timeout * 1000 });
+    let errors = 0;
     r.rttMs.forEach((rtt, i) => {
+      const error = r.errors[i] ?? null;
       if (rtt !== null) out.write(`${size + 8} bytes from ${r.address}: icmp_seq=${i + 1} time=${rtt.toFixed(3)} ms\n`);
-      else out.write(`no reply from ${r.address}: icmp_seq=${i + 1}\n`);
+      else if (error !== null) {
+        errors++;
+        out.write(`icmp_seq=${i + 1} ${ERROR_TEXT[error] ?? error} (${error})\n`);
+      } else out.write(`no reply from ${r.address}: icmp_seq=${i + 1}\n`);
     });
     const got = r.rttMs.filter((x): x is number => x !== null);
     out.write(`\n--- ${address} ping statistics ---\n`);
-    out.write(`${r.transmitted} packets transmitted, ${r.received} received, ${(((r.transmitted - r.received) / Math.max(1, r.transmitted)) * 100).toFixed(0)}% packet loss\n`);
+    const loss = (((r.transmitted - r.received) / Math.max(1, r.transmitted)) * 100).toFixed(0);
+    out.write(`${r.transmitted} packets transmitted, ${r.received} received, ${errors > 0 ? `+${errors} errors, ` : ''}${loss}% packet loss\n`);
     if (got.length > 0) {
       const avg = got.reduce((a, b) => a + b, 0) / got.length;
       out.write(`rtt min/avg/max = ${Math.min(...got).toFixed(3)}/${avg.toFixed(3)}/${Math.max(...got).toFixed(3)} ms\n`);

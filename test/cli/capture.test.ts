@@ -56,7 +56,7 @@ test('capture --attach records every frame sent while attached to a running stac
     const signals = new EventEmitter();
     const out: string[] = [];
     const sink = { write: (s: string) => out.push(s) } as unknown as NodeJS.WritableStream;
-    const running = capture({ attach: sock, adapter: 'hostA/eth0', file: join(dir, 'live'), duration: 0, verifier: true }, sink, signals);
+    const running = capture({ attach: sock, adapter: 'hostA/eth0', output: join(dir, 'live'), duration: 0, verifier: true }, sink, signals);
     // Traffic while the capture filter is attached (the attach pauses and restarts hostA's stack).
     let sentWhileAttached = 0;
     let received = 0;
@@ -90,7 +90,7 @@ test('capture --adapter without host/ (or naming no adapter) exits 2 saying adap
   const dir = mkdtempSync(join(tmpdir(), 'tsndis-capture-'));
   try {
     for (const adapter of ['hostA', 'hostC/eth0', 'hostA/eth9']) {
-      const r = await tsndis('capture', '--config', 'examples/two-hosts.yaml', '--adapter', adapter, '--file', join(dir, 'x'), '--duration', '1');
+      const r = await tsndis('capture', '--config', 'examples/two-hosts.yaml', '--adapter', adapter, '--output', join(dir, 'x'), '--duration', '1');
       assert.equal(r.code, 2, r.stderr);
       assert.equal(r.stderr, `error: --adapter '${adapter}': ${adapter === 'hostA' ? 'name the adapter as host/adapter' : 'no such adapter'} (adapters: hostA/eth0, hostB/eth0)\n`);
     }
@@ -114,7 +114,7 @@ test('a capture --attach client killed with SIGKILL: the server detaches its fil
   const server = await serveControl(stacks, sock);
   const a = stacks.hosts.get('hostA')!;
   const capturing = (): boolean => a.runtime.adapter('eth0').filters.some((f) => f.driver.name === 'tsndis.capture');
-  const child = spawn(process.execPath, [MAIN, 'capture', '--attach', sock, '--adapter', 'hostA/eth0', '--file', join(dir, 'killed')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, 'capture', '--attach', sock, '--adapter', 'hostA/eth0', '-w', join(dir, 'killed')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   try {
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -155,7 +155,7 @@ test('tsndis up stops promptly while a capture --attach client is connected; the
   const up = spawn(process.execPath, [MAIN, 'up', '--config', 'examples/two-hosts.yaml', '--control', sock, '--duration', '30', '--status-interval', '60'], { cwd: ROOT, stdio: 'ignore' });
   try {
     for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
-    const cap = spawn(process.execPath, [MAIN, 'capture', '--attach', sock, '--adapter', 'hostB/eth0', '--file', join(dir, 'b')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const cap = spawn(process.execPath, [MAIN, 'capture', '--attach', sock, '--adapter', 'hostB/eth0', '--output', join(dir, 'b')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     cap.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
@@ -181,11 +181,12 @@ test('tsndis up stops promptly while a capture --attach client is connected; the
 test('capture --points all records at every module (one interface each); the default records once', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsndis-capture-'));
   try {
-    const all = await tsndis('capture', '--config', 'examples/two-hosts.yaml', '--adapter', 'hostA/eth0', '--file', join(dir, 'all'), '--duration', '0.2', '--points', 'all');
+    const all = await tsndis('capture', '--config', 'examples/two-hosts.yaml', '--adapter', 'hostA/eth0', '-w', join(dir, 'all'), '--duration', '0.2', '--points', 'all');
     assert.equal(all.code, 0, all.stderr);
     assert.match(all.stdout, /^capturing hostA\/eth0 to .*all at every point \(2 module\(s\)\)/);
     const names = readCapture(new Uint8Array(readFileSync(join(dir, 'all.pcapng')))).interfaces.map((i) => i.name);
     assert.deepEqual(names, ['hostA/eth0/tsndis.capture@miniport', 'hostA/eth0/tsndis.capture@tsndis.counters']);
+    // --file is the former name of -w/--output and still works.
     const one = await tsndis('capture', '--config', 'examples/two-hosts.yaml', '--adapter', 'hostA/eth0', '--file', join(dir, 'one'), '--duration', '0.2');
     assert.equal(one.code, 0, one.stderr);
     assert.match(one.stdout, /^capturing hostA\/eth0 to .*one above the miniport;/);
@@ -193,6 +194,9 @@ test('capture --points all records at every module (one interface each); the def
     const bad = await tsndis('capture', '--config', 'examples/two-hosts.yaml', '--adapter', 'hostA/eth0', '--file', join(dir, 'x'), '--points', 'some');
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--points <where>' argument 'some' is invalid\. Allowed choices are miniport, all/);
+    const noFile = await tsndis('capture', '--config', 'examples/two-hosts.yaml', '--adapter', 'hostA/eth0', '--duration', '0.2');
+    assert.equal(noFile.code, 2);
+    assert.match(noFile.stderr, /^error: required option '-w, --output <path>' not specified$/m);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,10 +1,10 @@
 /**
  * `tsndis capture`: records the frames of an adapter to pcapng with the tsndis.capture filter.
  *
- *   tsndis capture --config stack.yaml --adapter hostA/eth0 --file out [--duration 10]
+ *   tsndis capture --config stack.yaml --adapter hostA/eth0 -w out [--duration 10]
  *       builds the stacks of a config, attaches the capture filter to the adapter, runs until the
  *       duration ends or Ctrl-C, then shuts down (which flushes and closes the file).
- *   tsndis capture --attach /tmp/tsndis.sock --adapter hostA/eth0 --file out [--duration 10]
+ *   tsndis capture --attach /tmp/tsndis.sock --adapter hostA/eth0 -w out [--duration 10]
  *       attaches the capture filter to a stack a running `tsndis up --control /tmp/tsndis.sock` serves,
  *       and detaches it at the end — under traffic, with the runtime's pause/attach/restart sequence.
  *       The control connection stays open for the capture's lifetime and the attach is tied to it, so a
@@ -21,7 +21,10 @@ export interface CaptureOptions {
   config?: string;
   attach?: string;
   adapter: string;
-  file: string;
+  /** The pcapng file (`-w, --output`, as tcpdump -w and get -o). */
+  output?: string;
+  /** The former name of `output` (`-f, --file`, still accepted). */
+  file?: string;
   duration: number;
   verifier: boolean;
   /** 'miniport' (default): record once, directly above the miniport; 'all': at every module. */
@@ -63,10 +66,13 @@ export async function capture(o: CaptureOptions, out: NodeJS.WritableStream = pr
   if ((o.config === undefined) === (o.attach === undefined)) {
     throw new RuntimeOperationError('give exactly one of --config <file> (build the stacks here) or --attach <socket> (a running tsndis up)');
   }
+  if (o.output !== undefined && o.file !== undefined && o.output !== o.file) throw usageError('give the output file once (--output, or its former name --file)');
+  const output = o.output ?? o.file;
+  if (output === undefined) throw usageError("required option '-w, --output <path>' not specified");
   const points = o.points ?? 'miniport';
-  const attach = { op: 'attach-filter' as const, adapter: o.adapter, driver: 'tsndis.capture', keywords: { File: o.file, Points: points } };
+  const attach = { op: 'attach-filter' as const, adapter: o.adapter, driver: 'tsndis.capture', keywords: { File: output, Points: points } };
   const started = (r: ControlResponse & { ok: true }): string =>
-    `capturing ${o.adapter} to ${o.file} ${points === 'all' ? `at every point (${String((r['modules'] as string[]).length)} module(s))` : 'above the miniport'}; ${o.duration > 0 ? `${o.duration} s` : 'Ctrl-C to stop'}\n`;
+    `capturing ${o.adapter} to ${output} ${points === 'all' ? `at every point (${String((r['modules'] as string[]).length)} module(s))` : 'above the miniport'}; ${o.duration > 0 ? `${o.duration} s` : 'Ctrl-C to stop'}\n`;
   const detach = { op: 'detach-filter' as const, adapter: o.adapter, driver: 'tsndis.capture' };
   if (o.attach !== undefined) {
     const client = await ControlClient.connect(o.attach);
@@ -105,7 +111,8 @@ export function registerCaptureCommand(program: Command, run: (action: () => Pro
     .option('-c, --config <file>', 'build the stacks of this config and capture there')
     .option('--attach <socket>', 'capture in a running `tsndis up --control <socket>`')
     .requiredOption('-a, --adapter <host/adapter>', 'adapter to capture, e.g. hostA/eth0')
-    .requiredOption('-f, --file <path>', 'output file (rotated as <path>.1.pcapng, …)')
+    .option('-w, --output <path>', 'pcapng file to write, as tcpdump -w (rotated as <path>.1.pcapng, …)')
+    .addOption(new Option('-f, --file <path>', 'the former name of --output').hideHelp())
     .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl-C)', numberOption(DURATION), 0)
     .option('--no-verifier', 'run with the verifier off (with --config)')
     .addOption(new Option('--points <where>', "where to record: 'miniport' = once, directly above the miniport; 'all' = at every filter module (one pcapng interface each)").choices(['miniport', 'all']).default('miniport'))

@@ -197,7 +197,8 @@ export class DocProject {
       writeFileSync(script, block.code.replaceAll('/tmp/', `${this.dir}/tmp/`));
       r = await exec('bash', ['-e', '-o', 'pipefail', script], this.dir, this.bin);
     } else {
-      r = await exec(process.execPath, [join(this.dir, name.replace(/\.ts$/, '.js'))], this.dir, this.bin);
+      // One reporter on every Node line (TAP was the default off a terminal before Node 23, spec since).
+      r = await exec(process.execPath, ['--test-reporter=spec', join(this.dir, name.replace(/\.ts$/, '.js'))], this.dir, this.bin);
     }
     if (r.code === 0 && !r.timedOut) return null;
     return `${where(block)} failed (${r.timedOut ? `timed out after ${RUN_TIMEOUT_MS} ms` : r.signal !== null ? `signal ${r.signal}` : `exit ${r.code}`}):\n${r.output}`;

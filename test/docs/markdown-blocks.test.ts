@@ -101,7 +101,7 @@ test('testDocument: a failing block fails, with the document line; text and skip
   // Without the type error, the passing blocks pass and the failing node:test test fails its block.
   const fixed = await testDocument('y.md', codeBlocks('y.md', doc.replace('const n: number = "one";', 'const n: number = 1;')));
   assert.deepEqual(fixed.slice(0, 3).map((o) => o.failure?.split('\n')[0] ?? null), [null, 'y.md:6 (ts) failed (exit 1):', null]);
-  assert.match(fixed[1]!.failure!, /not ok 1 - fails/);
+  assert.match(fixed[1]!.failure!, /^✖ fails \(/m);
   // The script got past tsndis and grep (its /tmp/ is private), and its background `sleep 30` did not hold it.
   assert.match(fixed[4]!.failure!, /y\.md:19 \(sh\) failed \(exit 7\)/);
 });

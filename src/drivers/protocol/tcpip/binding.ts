@@ -81,7 +81,8 @@ const COPY_BUFFER_SIZE = 65536 + 64;
 /** LSO buffers: 64 KiB of TCP payload after the largest TCP header. */
 const LSO_TRANSPORT_CAPACITY = 65535;
 
-type BindingState = 'unbound' | 'binding' | 'paused' | 'restarting' | 'running' | 'pausing';
+/** Where a binding is in its life (NDIS ProtocolBindAdapterEx … ProtocolUnbindAdapterEx, pause and restart). */
+export type TcpIpBindingState = 'unbound' | 'binding' | 'paused' | 'restarting' | 'running' | 'pausing';
 
 function list(k: ConfigurationReader, keyword: string): string[] {
   const v = k.read(keyword);
@@ -97,7 +98,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
   readonly ndis: ProtocolBindingHandle;
   readonly stack: TcpIpStack;
   adapterName = '';
-  state: BindingState = 'unbound';
+  state: TcpIpBindingState = 'unbound';
   iface: IpInterface | null = null;
   sendPool: NetBufferListPool | null = null;
   lsoPool: NetBufferListPool | null = null;

@@ -17,6 +17,8 @@ export type { MiniportBlock } from './core/runtime/miniport-block.js';
 export type { FilterBlock } from './core/runtime/filter-block.js';
 export type { OpenBlock } from './core/runtime/open-block.js';
 export type { RegisteredDriver } from './core/runtime/registry.js';
+export type { Configuration } from './core/runtime/configuration.js';
+export type { OffloadState as AdapterOffloadState } from './core/runtime/offload-state.js';
 export { RealScheduler, ManualScheduler, Scheduler, settle, type Clock, type Timer } from './core/time/scheduler.js';
 export { Verifier, VerifierViolation, DEFAULT_VERIFIER_LIMITS, type VerifierOptions, type VerifierLimits } from './core/verifier/verifier.js';
 export { VERIFIER_RULES, type VerifierRule } from './core/verifier/rules.js';
@@ -79,6 +81,8 @@ export {
   type ImpairmentParams,
   type ImpairmentDirectionName,
   type JitterDistribution,
+  FRAME_CLASSES,
+  IMPAIRMENT_COUNTERS,
   type DirectionStats,
   type FramePort,
   type FrameClass,

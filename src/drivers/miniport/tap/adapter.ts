@@ -109,6 +109,7 @@ export class TapAdapter implements MiniportAdapter {
   vnet = 0;
   linkUp = true;
   linkSpeedBps = 10_000_000_000n;
+  /** @internal */
   queues: RxQueue[] = [];
   /** The receive design in use (ReaderMode, after the main-thread check). */
   readerMode: ReaderMode = 'uv';

@@ -270,6 +270,7 @@ export class VxlanAdapter implements MiniportAdapter {
   vni = 0;
   localPort = VXLAN_UDP_PORT;
   remotes: readonly VxlanEndpoint[] = [];
+  /** @internal */
   socket: UdpSocket | null = null;
   /** Largest inner frame accepted either way: *JumboPacket plus one 802.1Q tag. */
   maxFrame = 1518;

@@ -11,7 +11,7 @@ export * from './ndis/index.js';
 export { NdisRuntime, type RuntimeOptions, type AdapterPolicy, type Logger, type LogLevel } from './core/runtime/runtime.js';
 export { DEFAULT_LOG_LIMIT, type LogLimit, type LogCounters } from './core/runtime/log-limit.js';
 // What NdisRuntime hands back (runtime.adapter(name), attachFilter, bindProtocol, registerDriver): the runtime's
-// own record of each adapter, filter module and binding. Drivers never see them: they get their handles.
+// own record of each adapter, filter module and binding (a driver sees one only as its NDIS handle).
 export type { NdisBlock, EdgeCounters } from './core/runtime/block.js';
 export type { MiniportBlock } from './core/runtime/miniport-block.js';
 export type { FilterBlock } from './core/runtime/filter-block.js';

@@ -9,7 +9,17 @@
  */
 export * from './ndis/index.js';
 export { NdisRuntime, type RuntimeOptions, type AdapterPolicy, type Logger, type LogLevel } from './core/runtime/runtime.js';
-export { RealScheduler, ManualScheduler, Scheduler, settle, type Clock } from './core/time/scheduler.js';
+export { DEFAULT_LOG_LIMIT, type LogLimit, type LogCounters } from './core/runtime/log-limit.js';
+// What NdisRuntime hands back (runtime.adapter(name), attachFilter, bindProtocol, registerDriver): the runtime's
+// own record of each adapter, filter module and binding (a driver sees one only as its NDIS handle).
+export type { NdisBlock, EdgeCounters } from './core/runtime/block.js';
+export type { MiniportBlock } from './core/runtime/miniport-block.js';
+export type { FilterBlock } from './core/runtime/filter-block.js';
+export type { OpenBlock } from './core/runtime/open-block.js';
+export type { RegisteredDriver } from './core/runtime/registry.js';
+export type { Configuration } from './core/runtime/configuration.js';
+export type { OffloadState as AdapterOffloadState } from './core/runtime/offload-state.js';
+export { RealScheduler, ManualScheduler, Scheduler, settle, type Clock, type Timer } from './core/time/scheduler.js';
 export { Verifier, VerifierViolation, DEFAULT_VERIFIER_LIMITS, type VerifierOptions, type VerifierLimits } from './core/verifier/verifier.js';
 export { VERIFIER_RULES, type VerifierRule } from './core/verifier/rules.js';
 export { TsndisError, ConfigError, RegistrationError, IllegalTransitionError, RuntimeOperationError } from './errors.js';
@@ -26,6 +36,7 @@ export {
   type HostService,
   type StackSource,
   type StackConfig,
+  type OneOrMore,
   type HostConfig,
   type AdapterConfig,
   type IntermediateConfig,
@@ -41,25 +52,43 @@ export {
   type AdapterDescription,
   type DriverUse,
   type IntermediateDescription,
+  type KeywordValues,
+  type ModuleDriverDescription,
+  type ServiceDescription,
   type WireDescription,
 } from './config/index.js';
-export { snapshotRuntime, renderText, renderJson } from './inspect/index.js';
+export { snapshotRuntime, renderText, renderJson, type JsonReport } from './inspect/index.js';
+export type * from './inspect/model.js';
 export { BUILTIN_DRIVERS, type BuiltinDriver, type BuiltinDriverFactory, type BuiltinProtocol } from './drivers/builtin.js';
 export { LoopHold, LoopHoldGroup } from './util/loop-hold.js';
 
 // ---- Built-in miniports -------------------------------------------------------------------------
-export { virtualWireMiniport, VirtualWire, VirtualWireAdapter, WireOffload, WireOffloadCounters, type WireImpairment, type WirePort } from './drivers/miniport/virtual-wire/index.js';
-export { tapMiniport, TapAdapter, TapCounters, TapOffload, TapOffloadCounters, tapHardwareOffload, TAP_LSO_MAX_OFFLOAD_SIZE } from './drivers/miniport/tap/index.js';
+export { virtualWireMiniport, VirtualWire, VirtualWireAdapter, WireOffload, WireOffloadCounters, type WireCounters, type WireImpairment, type WirePort } from './drivers/miniport/virtual-wire/index.js';
+export { tapMiniport, TapAdapter, TapCounters, TapOffload, TapOffloadCounters, tapHardwareOffload, TAP_LSO_MAX_OFFLOAD_SIZE, type TapReaderMode } from './drivers/miniport/tap/index.js';
+export type { TapDevice } from './io/tun/tap-device.js';
 export { pcapngMiniport, PcapngAdapter, PcapngCounters, pcapngOutputsClosed, type PaceMode } from './drivers/miniport/pcapng/index.js';
-export { vxlanMiniport, VxlanAdapter, VxlanCounters, ForwardingTable, type VxlanSettings, type VxlanEndpoint } from './drivers/miniport/vxlan/index.js';
+export { vxlanMiniport, VxlanAdapter, VxlanCounters, ForwardingTable, FdbLearn, type FdbEntry, type VxlanSettings, type VxlanEndpoint } from './drivers/miniport/vxlan/index.js';
 
 // ---- Built-in filters and the intermediate driver -----------------------------------------------
 export { passThroughFilter, PassThroughFilterModule } from './drivers/filter/passthrough/index.js';
 export { countersFilter, CountersFilterModule, PathCounters } from './drivers/filter/counters/index.js';
 export { monitorFilter, MonitorFilterModule, EtherTypeCounters } from './drivers/filter/monitor/index.js';
 export { captureFilter, CaptureFilterModule, captureFilesClosed } from './drivers/filter/capture/index.js';
-export { impairmentFilter, ImpairmentFilterModule, ImpairmentDirection, type ImpairmentParams, type ImpairmentDirectionName, type JitterDistribution } from './drivers/filter/impairment/index.js';
-export { imPassThroughDriver, ImLowerBinding, ImUpperAdapter } from './drivers/intermediate/passthrough/index.js';
+export {
+  impairmentFilter,
+  ImpairmentFilterModule,
+  ImpairmentDirection,
+  type ImpairmentParams,
+  type ImpairmentDirectionName,
+  type JitterDistribution,
+  FRAME_CLASSES,
+  IMPAIRMENT_COUNTERS,
+  type DirectionStats,
+  type FramePort,
+  type FrameClass,
+  type ImpairmentCounter,
+} from './drivers/filter/impairment/index.js';
+export { imPassThroughDriver, ImLowerBinding, ImUpperAdapter, type ImPair } from './drivers/intermediate/passthrough/index.js';
 
 // ---- Built-in protocols --------------------------------------------------------------------------
 export { RawProtocol, RawBinding, RawCounters, createRawProtocol, type RawOptions, type RawReceiveHandler, type RawSendCompleteHandler, type RawSendInfo } from './drivers/protocol/raw/index.js';

@@ -12,7 +12,7 @@ export type KeywordConfig = Record<string, ConfigValue>;
 export type DriverRefConfig = string | { driver: string; keywords?: KeywordConfig | null };
 
 /** A list, or one entry without the brackets. */
-type OneOrMore<T> = T | T[];
+export type OneOrMore<T> = T | T[];
 
 export interface WireConfig {
   lossRate?: number | null;

@@ -9,17 +9,41 @@ import { test } from 'node:test';
 import * as tsndis from 'tsndis';
 import {
   BUILTIN_DRIVERS,
+  FdbLearn,
+  ForwardingTable,
+  NdisRuntime,
   TcpIpProtocol,
   TcpServer,
   TcpSocket,
   TsndisHttpAgent,
   WskProvider,
   buildStacks,
+  countersFilter,
   parseStackConfig,
+  snapshotRuntime,
+  virtualWireMiniport,
+  type AdapterSnapshot,
   type BuiltHost,
+  type DirectionStats,
+  type FdbEntry,
+  type FilterBlock,
+  type InterfaceCounters,
+  type Ipv4Counters,
+  type LogLimit,
+  type MiniportBlock,
+  type MiniportRunState,
+  type OpenBlock,
+  type RuntimeSnapshot,
   type TcpConfig,
+  type TcpEngineConnectOptions,
+  type TcpEngineCounters,
   type TcpIpOptions,
+  type TcpSegmentCounters,
+  type Timer,
 } from 'tsndis';
+
+/** True when A and B are the same type (not merely assignable). */
+type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 
 test('the package name resolves to the built package itself', () => {
   assert.equal(typeof tsndis.NdisRuntime, 'function');
@@ -80,6 +104,52 @@ test('the TCP/IP protocol, its sockets, servers and HTTP agent are exported', ()
   assert.equal(config.sendBufferSize, 1 << 20);
   const host: BuiltHost | undefined = undefined;
   assert.equal(host, undefined);
+});
+
+test('the types the exported API takes or hands back are exported by name', async () => {
+  // Checked by the compiler: each name must be exported and be the very type the API uses, so this file
+  // stops compiling when one of them is no longer exported (TypeDoc's warnings catch the rest).
+  const same: [
+    Same<ReturnType<NdisRuntime['adapter']>, MiniportBlock>,
+    Same<Awaited<ReturnType<NdisRuntime['attachFilter']>>, FilterBlock[]>,
+    Same<Awaited<ReturnType<NdisRuntime['bindProtocol']>>, OpenBlock>,
+    Same<ReturnType<typeof snapshotRuntime>, RuntimeSnapshot>,
+    Same<NonNullable<tsndis.RuntimeOptions['logLimit']>, LogLimit>,
+    Same<ReturnType<tsndis.ManualScheduler['after']>, Timer>,
+    Same<tsndis.StackCounters['ipv4'], Ipv4Counters>,
+    Same<tsndis.StackCounters['tcp'], TcpSegmentCounters>,
+    Same<tsndis.TcpLayer['counters'], TcpEngineCounters>,
+    Same<NonNullable<Parameters<tsndis.TcpLayer['connect']>[1]>, TcpEngineConnectOptions>,
+    Same<tsndis.IpInterface['counters'], InterfaceCounters>,
+    Same<tsndis.VxlanAdapter['state'] | tsndis.TapAdapter['state'], MiniportRunState>,
+    Same<ReturnType<tsndis.ImpairmentDirection['stats']>, DirectionStats>,
+    Same<ReturnType<ForwardingTable['entries']>, FdbEntry[]>,
+  ] = [true, true, true, true, true, true, true, true, true, true, true, true, true, true];
+  assert.ok(same.every((t) => t));
+
+  const rt = NdisRuntime.forTest({ name: 'exports' });
+  try {
+    rt.registerDriver(virtualWireMiniport);
+    rt.registerDriver(countersFilter);
+    const ip = new TcpIpProtocol({ seed: 1 });
+    rt.registerDriver(ip.characteristics);
+    const adapter: MiniportBlock = await rt.addAdapter({ name: 'eth0', driver: 'tsndis.virtual-wire', keywords: { Wire: `exports-${process.pid}` } });
+    const filters: FilterBlock[] = await rt.attachFilter('eth0', 'tsndis.counters');
+    const binding: OpenBlock = await rt.bindProtocol('eth0', 'tsndis.tcpip');
+    assert.deepEqual([adapter.name, filters.map((f) => f.name), binding.name], ['exports/eth0', ['exports/eth0/tsndis.counters'], 'exports/eth0<-tsndis.tcpip']);
+    const shown: AdapterSnapshot | undefined = snapshotRuntime(rt).adapters[0];
+    assert.equal(shown?.ifIndex, adapter.ifIndex);
+    const ipv4: Ipv4Counters = ip.stack.counters.ipv4;
+    assert.equal(typeof ipv4, 'object');
+  } finally {
+    await rt.shutdown();
+  }
+
+  const fdb = new ForwardingTable(4, 1000);
+  const mac = Uint8Array.of(2, 0, 0, 0, 0, 1);
+  assert.equal(fdb.learn(mac, 0, '192.0.2.1', 4789, 0), FdbLearn.Learned);
+  const entries: FdbEntry[] = fdb.entries(10);
+  assert.deepEqual(entries, [{ mac: '02:00:00:00:00:01', address: '192.0.2.1', port: 4789, ageMs: 10 }]);
 });
 
 test('what a miniport or filter author needs is exported', () => {

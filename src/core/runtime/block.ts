@@ -84,9 +84,11 @@ class RuntimeTimerObject implements NdisTimerObject {
 export abstract class NdisBlock implements NdisHandleBase {
   readonly id: number;
   readonly name: string;
+  /** @internal */
   readonly rt: RuntimeContext;
   readonly stats = new EdgeCounters();
   readonly pools = new Set<NetBufferListPool | NetBufferPool>();
+  /** @internal */
   readonly timers = new Set<RuntimeTimerObject>();
   /** Position in its stack: 0 = miniport, filters 1…n bottom→top, bindings above. */
   level = 0;
@@ -98,11 +100,13 @@ export abstract class NdisBlock implements NdisHandleBase {
   /**
    * True when NBLs owned by block `id` are also this driver's: an intermediate driver's virtual miniport
    * and its lower binding are two edges of one driver and hand NBLs to each other without NDIS.
+   * @internal
    */
   isTwin(_id: number): boolean {
     return false;
   }
 
+  /** @internal */
   constructor(rt: RuntimeContext, name: string) {
     this.rt = rt;
     this.name = name;
@@ -189,6 +193,7 @@ export abstract class NdisBlock implements NdisHandleBase {
   /**
    * Calls into driver code. An exception is reported (HandlerException), marks the module failed and
    * yields `fallback`, so one broken driver cannot take the runtime down.
+   * @internal
    */
   invoke<T>(what: string, fn: () => T, fallback: T): T {
     try {
@@ -199,6 +204,7 @@ export abstract class NdisBlock implements NdisHandleBase {
     }
   }
 
+  /** @internal */
   handlerThrew(what: string, e: unknown): void {
     const msg = e instanceof Error ? e.message : String(e);
     this.report('HandlerException', `${what} threw: ${msg}`);
@@ -212,6 +218,7 @@ export abstract class NdisBlock implements NdisHandleBase {
    * Frees the timers and the empty pools the driver did not free itself; returns what it left behind
    * (for TeardownLeak): timers and pools never freed, and items still allocated (those pools stay
    * registered until the runtime reclaims them).
+   * @internal
    */
   releaseResources(): string[] {
     const leaks: string[] = [];

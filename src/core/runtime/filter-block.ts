@@ -56,27 +56,38 @@ export class FilterBlock
 {
   readonly driver: FilterDriverCharacteristics;
   readonly mb: MiniportBlock;
+  /** @internal */
   readonly sm: StateMachine<FilterState, FilterEvent>;
   readonly keywords: Configuration;
+  /** @internal */
   readonly services: FilterServices;
   /** For monitoring filters: which module (or the miniport) this instance sits directly above. */
   readonly above: string;
   instance: FilterModule | null = null;
 
+  /** @internal */
   lowerSend!: SendSink;
+  /** @internal */
   lowerReturn!: ReturnSink;
+  /** @internal */
   lowerOid!: OidSink;
+  /** @internal */
   upperSendComplete!: SendCompleteSink;
+  /** @internal */
   upperReceive!: ReceiveSink;
+  /** @internal */
   upperStatus!: StatusSink;
 
   /** NBLs this module originated that have not come back yet. */
   ownSendsOutstanding = 0;
   ownReceivesOutstanding = 0;
 
+  /** @internal */
   readonly pauseOp = new PendableOperation('pause');
+  /** @internal */
   readonly restartOp = new PendableOperation('restart');
 
+  /** @internal */
   constructor(rt: RuntimeContext, mb: MiniportBlock, driver: FilterDriverCharacteristics, keywords: Configuration, services: FilterServices, above: string) {
     super(rt, driver.filterType === 'monitoring' ? `${mb.name}/${driver.name}@${above}` : `${mb.name}/${driver.name}`);
     this.driver = driver;
@@ -91,7 +102,7 @@ export class FilterBlock
     return this.sm.state;
   }
 
-  /** True when NDIS skips this module on `path` (no handler, or the module failed). */
+  /** @internal True when NDIS skips this module on `path` (no handler, or the module failed). */
   bypasses(path: OptionalPath): boolean {
     if (this.failed || this.instance === null) return true;
     return typeof (this.instance as unknown as Record<string, unknown>)[path] !== 'function';
@@ -100,7 +111,7 @@ export class FilterBlock
   // ---------------------------------------------------------------------------------------------
   // Lifecycle driven by the runtime
 
-  /** FilterAttach (synchronous): Detached → Paused, or back to Detached on failure. */
+  /** @internal FilterAttach (synchronous): Detached → Paused, or back to Detached on failure. */
   attach(params: Omit<FilterAttachParameters, 'keywords' | 'moduleName' | 'monitoringPoint'>): NdisStatus {
     this.sm.fire('attach');
     try {
@@ -123,7 +134,7 @@ export class FilterBlock
     return NDIS_STATUS_SUCCESS;
   }
 
-  /** FilterRestart: Paused → Running. */
+  /** @internal FilterRestart: Paused → Running. */
   async restart(restartAttributes: Record<string, unknown>): Promise<NdisStatus> {
     this.sm.fire('restart');
     if (this.instance === null || this.failed) {
@@ -138,7 +149,7 @@ export class FilterBlock
     return status;
   }
 
-  /** FilterPause: Running → Paused; cannot fail; 10 s deadline (NdisFilterTimedPauseComplete). */
+  /** @internal FilterPause: Running → Paused; cannot fail; 10 s deadline (NdisFilterTimedPauseComplete). */
   async pause(pauseReason: number): Promise<void> {
     this.sm.fire('pause');
     if (this.instance !== null && !this.failed) {
@@ -154,7 +165,7 @@ export class FilterBlock
     this.sm.fire('pauseComplete');
   }
 
-  /** FilterDetach (synchronous): Paused → Detached. */
+  /** @internal FilterDetach (synchronous): Paused → Detached. */
   detach(): void {
     this.sm.fire('detach');
     const inst = this.instance;
@@ -183,6 +194,7 @@ export class FilterBlock
   // ---------------------------------------------------------------------------------------------
   // Sinks: NDIS hands this module a chain
 
+  /** @internal */
   deliverSend(nbls: NetBufferList, portNumber: number, sendFlags: number, _count: number): void {
     try {
       this.instance!.sendNetBufferLists!(nbls, portNumber, sendFlags);
@@ -191,6 +203,7 @@ export class FilterBlock
     }
   }
 
+  /** @internal */
   deliverSendComplete(nbls: NetBufferList, flags: number): void {
     // Only a module with sends of its own outstanding can find its own NBLs here.
     if (this.ownSendsOutstanding > 0) {
@@ -204,6 +217,7 @@ export class FilterBlock
     }
   }
 
+  /** @internal */
   deliverReceive(nbls: NetBufferList, portNumber: number, count: number, flags: number): void {
     try {
       this.instance!.receiveNetBufferLists!(nbls, portNumber, count, flags);
@@ -212,6 +226,7 @@ export class FilterBlock
     }
   }
 
+  /** @internal */
   deliverReturn(nbls: NetBufferList, flags: number, _count: number): void {
     if (this.ownReceivesOutstanding > 0) {
       const self: object = this;
@@ -224,10 +239,12 @@ export class FilterBlock
     }
   }
 
+  /** @internal */
   deliverStatus(indication: NdisStatusIndication): void {
     this.invoke('status', () => this.instance!.status!(indication), undefined);
   }
 
+  /** @internal */
   deliverOid(request: NdisOidRequest, direct: boolean): NdisStatus {
     const inst = this.instance!;
     if (direct) {
@@ -238,6 +255,7 @@ export class FilterBlock
     return this.invoke('oidRequest', () => inst.oidRequest!(request), NDIS_STATUS_FAILURE);
   }
 
+  /** @internal */
   deliverCancelOid(requestId: number, direct: boolean): void {
     const inst = this.instance;
     const h = inst === null ? undefined : direct ? inst.cancelDirectOidRequest : inst.cancelOidRequest;
@@ -375,7 +393,7 @@ export class FilterBlock
     this.lowerOid.deliverCancelOid(requestId, false);
   }
 
-  /** A request this module forwarded came back. */
+  /** @internal A request this module forwarded came back. */
   onOidComplete(request: NdisOidRequest, status: NdisStatus, direct: boolean): void {
     const inst = this.instance;
     if (inst === null) return;

@@ -94,6 +94,7 @@ class Dpc implements NdisDpc {
 
 export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, SendSink, ReturnSink, OidSink {
   readonly driver: MiniportDriverCharacteristics;
+  /** @internal */
   readonly sm: StateMachine<AdapterState, AdapterEvent>;
   readonly keywords: Configuration;
   readonly imDeviceContext: unknown;
@@ -113,13 +114,19 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   /** Filter modules, bottom → top. */
   filters: FilterBlock[] = [];
   bindings: OpenBlock[] = [];
+  /** @internal */
   readonly top: StackTop;
 
   // Resolved edges (see resolveEdges).
+  /** @internal */
   sendEntry: SendSink = this;
+  /** @internal */
   receiveEntry: ReceiveSink;
+  /** @internal */
   sendCompleteEntry: SendCompleteSink;
+  /** @internal */
   statusEntry: StatusSink;
+  /** @internal */
   oidEntry: OidSink = this;
 
   sendsOutstanding = 0;
@@ -138,15 +145,21 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
    */
   stackFailure: string | null = null;
 
+  /** @internal */
   readonly pauseOp = new PendableOperation('pause');
+  /** @internal */
   readonly restartOp = new PendableOperation('restart');
+  /** @internal */
   readonly resetOp = new PendableOperation('reset');
   resetAddressing = false;
 
+  /** @internal */
   oidInFlight: NdisOidRequest | null = null;
+  /** @internal */
   readonly oidQueue: NdisOidRequest[] = [];
   #oidTimer: Timer | null = null;
   #oidPumpScheduled = false;
+  /** @internal */
   readonly directInFlight = new Set<NdisOidRequest>();
 
   /** Merged over bindings (NDIS combines every binding's packet filter, multicast list and lookahead). */
@@ -154,10 +167,12 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   multicastList: Uint8Array[] = [];
   currentLookahead = 0;
 
+  /** @internal */
   checkForHangTimer: Timer | null = null;
   /** Observer of every indication reaching the top (diagnostics, tests). */
   onStatus: ((indication: NdisStatusIndication) => void) | null = null;
 
+  /** @internal */
   constructor(
     rt: RuntimeContext,
     name: string,
@@ -185,6 +200,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     return this.sm.state;
   }
 
+  /** @internal */
   override isTwin(id: number): boolean {
     return this.imParent !== null && this.imParent.id === id;
   }
@@ -196,7 +212,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   // ---------------------------------------------------------------------------------------------
   // Edges
 
-  /** Recomputes every data-path edge of this stack; call only while the stack is paused. */
+  /** @internal Recomputes every data-path edge of this stack; call only while the stack is paused. */
   resolveEdges(): void {
     const fs = this.filters;
     this.level = 0;
@@ -286,7 +302,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   // ---------------------------------------------------------------------------------------------
   // Data path: sends arriving from above (SendSink) and their completion
 
-  /** The send edge into the miniport driver. Ownership: `nbls` now belongs to this adapter. */
+  /** @internal The send edge into the miniport driver. Ownership: `nbls` now belongs to this adapter. */
   deliverSend(nbls: NetBufferList, portNumber: number, sendFlags: number, n: number): void {
     this.stats.sent += n;
     if (this.sendsOutstanding === 0 && this.rt.verifying) this.sendsPendingSince = this.rt.scheduler.now();
@@ -389,7 +405,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   /** NBLs of the RESOURCES indication in progress (reused; never shrinks). */
   readonly #lent: (NetBufferList | null)[] = [];
 
-  /** NBLs coming back down to the driver (MiniportReturnNetBufferLists). */
+  /** @internal NBLs coming back down to the driver (MiniportReturnNetBufferLists). */
   deliverReturn(nbls: NetBufferList, returnFlags: number, n: number): void {
     this.receivesOutstanding -= n;
     this.stats.returned += n;
@@ -462,6 +478,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   // ---------------------------------------------------------------------------------------------
   // OID requests (OidSink): NDIS-answered OIDs, then one regular request at a time
 
+  /** @internal */
   deliverOid(request: NdisOidRequest, direct: boolean): NdisStatus {
     if (this.failed || this.surpriseRemoved || this.instance === null) return NDIS_STATUS_ADAPTER_REMOVED;
     if (direct) {
@@ -535,6 +552,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     completeOid(this, request, status, true);
   }
 
+  /** @internal */
   deliverCancelOid(requestId: number, direct: boolean): void {
     const i = this.oidQueue.findIndex((r) => r.requestId === requestId);
     if (!direct && i >= 0) {
@@ -560,7 +578,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     });
   }
 
-  /** Dispatches queued requests while the adapter can take them. */
+  /** @internal Dispatches queued requests while the adapter can take them. */
   pumpOidQueue(): void {
     while (this.oidInFlight === null && !this.resetInProgress && this.oidQueue.length > 0) {
       const req = this.oidQueue.shift()!;
@@ -573,7 +591,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     }
   }
 
-  /** Completes every queued and in-flight request with `status` (teardown of a removed/failed adapter). */
+  /** @internal Completes every queued and in-flight request with `status` (teardown of a removed/failed adapter). */
   abortOids(status: NdisStatus): void {
     const inflight = this.oidInFlight;
     if (inflight !== null) {
@@ -625,7 +643,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     }
   }
 
-  /** Answers a query NDIS handles itself; undefined when the OID is not one of those. */
+  /** @internal Answers a query NDIS handles itself; undefined when the OID is not one of those. */
   answerFromCache(request: NdisOidRequest): NdisStatus | undefined {
     const value = this.cachedValue(request.oid);
     if (value === undefined || value === null) return undefined;

@@ -52,8 +52,10 @@ export interface BindingServices {
 export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIssuer {
   readonly protocol: ProtocolDriverCharacteristics;
   readonly mb: MiniportBlock;
+  /** @internal */
   readonly sm: StateMachine<BindingState, BindingEvent>;
   readonly keywords: Configuration;
+  /** @internal */
   readonly services: BindingServices;
   /** Set for an intermediate driver's lower edge: the IM driver's name. */
   readonly intermediate: string | null;
@@ -72,16 +74,21 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
    * unique among the adapter's bindings, 0 when all 30 bits are taken (bind fails: OPEN_LIST_FULL).
    */
   readonly rxBit: number;
-  /** Scratch used by StackTop to split a completion chain per binding. */
+  /** @internal Scratch used by StackTop to split a completion chain per binding. */
   completeHead: NetBufferList | null = null;
+  /** @internal */
   completeTail: NetBufferList | null = null;
 
+  /** @internal */
   readonly bindOp = new PendableOperation('bind');
+  /** @internal */
   readonly unbindOp = new PendableOperation('unbind');
+  /** @internal */
   readonly pnpOp = new PendableOperation('PnP event');
   /** Internal merged-filter requests → the binding's own request they complete. */
   readonly #mergedFor = new Map<NdisOidRequest, NdisOidRequest>();
 
+  /** @internal */
   constructor(rt: RuntimeContext, mb: MiniportBlock, protocol: ProtocolDriverCharacteristics, keywords: Configuration, services: BindingServices, intermediate: string | null) {
     super(rt, `${mb.name}<-${protocol.name}`);
     this.protocol = protocol;
@@ -107,6 +114,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
   /** Ids of the virtual miniports this (intermediate) binding created. */
   readonly virtualMiniportIds = new Set<number>();
 
+  /** @internal */
   override isTwin(id: number): boolean {
     return this.virtualMiniportIds.size > 0 && this.virtualMiniportIds.has(id);
   }
@@ -162,6 +170,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
   // ---------------------------------------------------------------------------------------------
   // Lifecycle driven by the runtime
 
+  /** @internal */
   bindParameters() {
     const g = this.mb.general!;
     return {
@@ -176,7 +185,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     };
   }
 
-  /** ProtocolBindAdapterEx … Paused. Returns the bind status. */
+  /** @internal ProtocolBindAdapterEx … Paused. Returns the bind status. */
   async bind(): Promise<NdisStatus> {
     this.sm.fire('bind');
     if (this.rxBit === 0) {
@@ -208,7 +217,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     return NDIS_STATUS_SUCCESS;
   }
 
-  /** NetEventRestart: Paused → Running. */
+  /** @internal NetEventRestart: Paused → Running. */
   async restart(): Promise<NdisStatus> {
     this.sm.fire('restart');
     const filterNames = this.mb.filters.map((f) => f.name);
@@ -217,7 +226,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     return status;
   }
 
-  /** NetEventPause: Running → Paused (cannot fail). */
+  /** @internal NetEventPause: Running → Paused (cannot fail). */
   async pause(pauseReason: number): Promise<void> {
     this.sm.fire('pause');
     await this.#pnp({ netEvent: NetEventPause, portNumber: 0, buffer: { pauseReason } });
@@ -234,12 +243,12 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     return status;
   }
 
-  /** Delivers a PnP event other than pause/restart (reconfigure, power, …). */
+  /** @internal Delivers a PnP event other than pause/restart (reconfigure, power, …). */
   async netPnPEvent(event: { netEvent: number; portNumber: number; buffer: unknown }): Promise<NdisStatus> {
     return this.#pnp(event);
   }
 
-  /** ProtocolUnbindAdapterEx … Unbound (from Paused). */
+  /** @internal ProtocolUnbindAdapterEx … Unbound (from Paused). */
   async unbind(reason: string): Promise<void> {
     this.sm.fire('unbind');
     if (this.instance !== null && !this.failed) {
@@ -321,6 +330,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
   /**
    * From StackTop when this is the only binding: one walk checks every NBL is ours while stamping it.
    * Returns false (delivering nothing) when some NBL belongs to someone else.
+   * @internal
    */
   tryDeliverOwnSendComplete(nbls: NetBufferList, flags: number): boolean {
     const self: object = this;
@@ -329,7 +339,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     return true;
   }
 
-  /** From StackTop: this binding's NBLs come back (owned by StackTop's caller, stamped here). */
+  /** @internal From StackTop: this binding's NBLs come back (owned by StackTop's caller, stamped here). */
   deliverSendComplete(nbls: NetBufferList, flags: number): void {
     let n = 0;
     let failed = 0;
@@ -353,6 +363,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
   /**
    * From StackTop: a receive indication. `shared` NBLs also went to other bindings; they stay owned by
    * NDIS (StackTop) with a count of bindings still holding them.
+   * @internal
    */
   deliverReceive(nbls: NetBufferList, portNumber: number, count: number, flags: number, shared: boolean): void {
     if (!shared) transferOn(nbls, this.mb.top, this.id, false);
@@ -436,6 +447,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     return this.services.nextPartialCancelId();
   }
 
+  /** @internal */
   deliverStatus(indication: NdisStatusIndication): void {
     if (this.state === 'Unbound' || this.instance === null) return;
     const h = this.instance.status;
@@ -466,6 +478,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     this.mb.oidEntry.deliverCancelOid(requestId, false);
   }
 
+  /** @internal */
   onOidComplete(request: NdisOidRequest, status: NdisStatus, direct: boolean): void {
     const original = this.#mergedFor.get(request);
     if (original !== undefined) {

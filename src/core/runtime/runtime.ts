@@ -129,11 +129,13 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   // ---------------------------------------------------------------------------------------------
   // RuntimeContext
 
+  /** @internal */
   registerBlock(block: NdisBlock): number {
     this.#blocks.push(block);
     return this.#blocks.length - 1;
   }
 
+  /** @internal */
   blockById(id: number): NdisBlock | undefined {
     return this.#blocks[id];
   }
@@ -478,6 +480,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     mb.resolveEdges();
   }
 
+  /** @internal */
   restartFilter(block: FilterBlock): void {
     void this.#serialized(block.mb, () => this.#withStackPaused(block.mb, NDIS_PAUSE_FILTER_RESTART_STACK, async () => {})).catch((e: unknown) =>
       this.log('error', block.name, `NdisFRestartFilter failed: ${String(e)}`),
@@ -545,6 +548,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     }
   }
 
+  /** @internal */
   requestUnbind(binding: OpenBlock): void {
     const mb = binding.mb;
     void this.#serialized(mb, () => this.#withStackPaused(mb, NDIS_PAUSE_UNBIND_PROTOCOL, () => this.#unbind(mb, binding, 'NdisUnbindAdapter'))).catch((e: unknown) =>
@@ -555,6 +559,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   // ---------------------------------------------------------------------------------------------
   // Intermediate drivers: virtual miniports created from a lower binding
 
+  /** @internal */
   initializeDeviceInstance(binding: OpenBlock, instanceName: string, deviceContext: unknown): NdisStatus {
     const reg = binding.intermediate === null ? undefined : this.drivers.get(binding.intermediate);
     if (reg === undefined || reg.kind !== 'intermediate') {
@@ -580,6 +585,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     return NDIS_STATUS_SUCCESS;
   }
 
+  /** @internal */
   deInitializeDeviceInstance(binding: OpenBlock, instanceName: string): NdisStatus {
     const mb = this.adapters.get(`${this.name}/${instanceName}`);
     if (mb === undefined || mb.imParent !== binding) return NDIS_STATUS_FAILURE;
@@ -649,7 +655,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     teardownChecks(this.pools, mb, 'halt');
   }
 
-  /** A module threw: bypass it at once, give back what it held, and tear it down. */
+  /** @internal A module threw: bypass it at once, give back what it held, and tear it down. */
   moduleFailed(block: NdisBlock): void {
     this.log('error', block.name, 'module failed; bypassing and tearing it down');
     if (block instanceof FilterBlock) {
@@ -760,6 +766,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     return { status, request };
   }
 
+  /** @internal */
   cancelSend(mb: MiniportBlock, fromLevel: number, cancelId: number): void {
     for (let i = Math.min(fromLevel, mb.filters.length + 1) - 1; i >= 1; i--) {
       const f = mb.filters[i - 1]!;
@@ -771,12 +778,13 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     if (mb.instance !== null && !mb.failed) mb.invoke('cancelSend', () => mb.instance!.cancelSend(cancelId), undefined);
   }
 
+  /** @internal */
   nextPartialCancelId(): number {
     this.#partialCancelId = (this.#partialCancelId % 255) + 1;
     return this.#partialCancelId << 24;
   }
 
-  /** NET_PNP events travel up: filters (netPnPEvent, forwarded with NdisFNetPnPEvent) then every binding. */
+  /** @internal NET_PNP events travel up: filters (netPnPEvent, forwarded with NdisFNetPnPEvent) then every binding. */
   netPnPEventAbove(mb: MiniportBlock, fromLevel: number, event: NetPnPEvent): NdisStatus {
     for (let i = fromLevel; i < mb.filters.length; i++) {
       const f = mb.filters[i]!;
@@ -786,7 +794,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     return NDIS_STATUS_SUCCESS;
   }
 
-  /** Device PnP events travel down: filters (devicePnPEventNotify) then the miniport. */
+  /** @internal Device PnP events travel down: filters (devicePnPEventNotify) then the miniport. */
   devicePnPEventBelow(mb: MiniportBlock, fromLevel: number, event: NetDevicePnPEvent): void {
     for (let i = Math.min(fromLevel, mb.filters.length + 1) - 1; i >= 1; i--) {
       const f = mb.filters[i - 1]!;

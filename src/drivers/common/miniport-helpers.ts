@@ -15,3 +15,4 @@ export {
 } from './ethernet-miniport.js';
 export { LentIndication, ReceiveQueue } from './receive-queue.js';
 export { stableMac } from './mac.js';
+export type { MiniportRunState } from './run-state.js';

@@ -9,6 +9,7 @@ import { ImUpperAdapter } from './upper-miniport.js';
 
 export { ImLowerBinding } from './lower-protocol.js';
 export { ImUpperAdapter } from './upper-miniport.js';
+export type { ImPair } from './shared.js';
 
 export const imPassThroughDriver = {
   kind: 'intermediate',

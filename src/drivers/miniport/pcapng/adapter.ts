@@ -80,6 +80,7 @@ import {
 import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
 import { FrameRecorder } from '../../common/frame-recorder.js';
 import { stableMac } from '../../common/mac.js';
+import type { MiniportRunState } from '../../common/run-state.js';
 
 /** Receive indications carry at most this many NBLs. */
 const MAX_NBLS_PER_INDICATION = 256;
@@ -118,8 +119,6 @@ export class PcapngCounters {
   outputDropped = 0;
 }
 
-type AdapterRunState = 'Halted' | 'Paused' | 'Running' | 'Pausing';
-
 const closingOutputs = new Set<Promise<void>>();
 
 /** Resolves when the output files of halted adapters are closed (tests). */
@@ -130,7 +129,7 @@ export async function pcapngOutputsClosed(): Promise<void> {
 export class PcapngAdapter implements MiniportAdapter {
   readonly ndis: MiniportAdapterHandle;
   readonly counters = new PcapngCounters();
-  state: AdapterRunState = 'Halted';
+  state: MiniportRunState = 'Halted';
   removed = false;
   eth!: EthernetMiniportState;
   mac: Uint8Array = new Uint8Array(6);

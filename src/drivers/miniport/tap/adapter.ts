@@ -71,6 +71,7 @@ import { TapError, openTap, setInterfaceMtu, type TapDevice } from '../../../io/
 import { writeEmptyVnetHeader } from '../../../io/tun/vnet-header.js';
 import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
 import { stableMac } from '../../common/mac.js';
+import type { MiniportRunState } from '../../common/run-state.js';
 import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords } from '../../common/task-offload.js';
 import { MAX_GSO_FRAME, TapOffload } from './offload.js';
 import { tapHardwareOffload } from './offload-caps.js';
@@ -80,8 +81,6 @@ import { LentIndication } from '../../common/receive-queue.js';
 
 const MAX_NBLS_PER_INDICATION = 256;
 const DPC_BUDGET_INDICATIONS = 4;
-
-type RunState = 'Halted' | 'Paused' | 'Running' | 'Pausing';
 
 /** Counters specific to the TAP device (the Ethernet ones are in `eth.stats`). */
 export class TapCounters {
@@ -101,7 +100,7 @@ export class TapCounters {
 export class TapAdapter implements MiniportAdapter {
   readonly ndis: MiniportAdapterHandle;
   readonly counters = new TapCounters();
-  state: RunState = 'Halted';
+  state: MiniportRunState = 'Halted';
   removed = false;
   device: TapDevice | null = null;
   eth!: EthernetMiniportState;
@@ -110,6 +109,7 @@ export class TapAdapter implements MiniportAdapter {
   vnet = 0;
   linkUp = true;
   linkSpeedBps = 10_000_000_000n;
+  /** @internal */
   queues: RxQueue[] = [];
   /** The receive design in use (ReaderMode, after the main-thread check). */
   readerMode: ReaderMode = 'uv';

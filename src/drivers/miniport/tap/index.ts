@@ -9,6 +9,7 @@ import { TapAdapter } from './adapter.js';
 export { TapAdapter, TapCounters } from './adapter.js';
 export { TapOffload, TapOffloadCounters, FrameLayout, locateHeaders, MAX_GSO_FRAME } from './offload.js';
 export { tapHardwareOffload, TAP_LSO_MAX_OFFLOAD_SIZE } from './offload-caps.js';
+export type { ReaderMode as TapReaderMode } from './queue.js';
 
 export const tapMiniport = {
   kind: 'miniport',

@@ -66,6 +66,7 @@ import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords, softwareOfflo
 import { WireOffload } from './offload.js';
 import { VirtualWire, type WirePort } from './wire.js';
 import { stableMac } from '../../common/mac.js';
+import type { MiniportRunState } from '../../common/run-state.js';
 import { LentIndication, ReceiveQueue } from '../../common/receive-queue.js';
 
 /** The offload keywords of this miniport: the standardized ones, every default 0 (offloads are opt-in). */
@@ -78,12 +79,10 @@ const MAX_NBLS_PER_INDICATION = 256;
 /** Indications per DPC run before it yields (the NAPI-budget idea). */
 const DPC_BUDGET_INDICATIONS = 4;
 
-type AdapterRunState = 'Halted' | 'Paused' | 'Restarting' | 'Running' | 'Pausing';
-
 export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   readonly ndis: MiniportAdapterHandle;
   portName = '';
-  state: AdapterRunState = 'Halted';
+  state: MiniportRunState = 'Halted';
   removed = false;
   wire: VirtualWire | null = null;
   eth!: EthernetMiniportState;

@@ -5,7 +5,7 @@
 import { NdisMedium802_3, type ConfigValue, type KeywordCheckContext, type MiniportDriverCharacteristics } from '../../../ndis/index.js';
 import { VIRTUAL_WIRE_OFFLOAD_KEYWORDS, VirtualWireAdapter } from './adapter.js';
 
-export { VirtualWire, type WireImpairment, type WirePort } from './wire.js';
+export { VirtualWire, type WireCounters, type WireImpairment, type WirePort } from './wire.js';
 export { VirtualWireAdapter, VIRTUAL_WIRE_OFFLOAD_KEYWORDS, stableMac } from './adapter.js';
 export { WireOffload, WireOffloadCounters } from './offload.js';
 

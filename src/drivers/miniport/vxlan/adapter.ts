@@ -78,6 +78,7 @@ import {
 import { UdpSocket, type UdpSendDone } from '../../../io/udp/index.js';
 import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
 import { stableMac } from '../../common/mac.js';
+import type { MiniportRunState } from '../../common/run-state.js';
 import { parseIPv4, parseRemotes, type VxlanEndpoint } from './endpoints.js';
 import { FdbLearn, ForwardingTable, type FdbEntry } from './fdb.js';
 import { VXLAN_HEADER_SIZE, VXLAN_UDP_PORT, VXLAN_VNI_MAX, VxlanHeaderError, checkVxlanHeader, vxlanVni, writeVxlanHeader } from './header.js';
@@ -93,8 +94,6 @@ export const VXLAN_FDB_CAPACITY = 4096;
 export const VXLAN_LOG_INTERVAL_MS = 10_000;
 /** Socket buffer sizes asked for (the kernel caps them at rmem_max / wmem_max). */
 const SOCKET_BUFFER_BYTES = 4 * 1024 * 1024;
-
-type AdapterRunState = 'Halted' | 'Paused' | 'Restarting' | 'Running' | 'Pausing';
 
 /** Named drop and event counters (the NDIS statistics are in `eth.stats`). */
 export class VxlanCounters {
@@ -263,7 +262,7 @@ function bindHint(code: string): string {
 export class VxlanAdapter implements MiniportAdapter {
   readonly ndis: MiniportAdapterHandle;
   readonly counters = new VxlanCounters();
-  state: AdapterRunState = 'Halted';
+  state: MiniportRunState = 'Halted';
   removed = false;
   eth!: EthernetMiniportState;
   settings!: VxlanSettings;
@@ -271,6 +270,7 @@ export class VxlanAdapter implements MiniportAdapter {
   vni = 0;
   localPort = VXLAN_UDP_PORT;
   remotes: readonly VxlanEndpoint[] = [];
+  /** @internal */
   socket: UdpSocket | null = null;
   /** Largest inner frame accepted either way: *JumboPacket plus one 802.1Q tag. */
   maxFrame = 1518;

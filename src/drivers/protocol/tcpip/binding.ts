@@ -81,7 +81,8 @@ const COPY_BUFFER_SIZE = 65536 + 64;
 /** LSO buffers: 64 KiB of TCP payload after the largest TCP header. */
 const LSO_TRANSPORT_CAPACITY = 65535;
 
-type BindingState = 'unbound' | 'binding' | 'paused' | 'restarting' | 'running' | 'pausing';
+/** Where a binding is in its life (NDIS ProtocolBindAdapterEx … ProtocolUnbindAdapterEx, pause and restart). */
+export type TcpIpBindingState = 'unbound' | 'binding' | 'paused' | 'restarting' | 'running' | 'pausing';
 
 function list(k: ConfigurationReader, keyword: string): string[] {
   const v = k.read(keyword);
@@ -97,13 +98,16 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
   readonly ndis: ProtocolBindingHandle;
   readonly stack: TcpIpStack;
   adapterName = '';
-  state: BindingState = 'unbound';
+  state: TcpIpBindingState = 'unbound';
   iface: IpInterface | null = null;
   sendPool: NetBufferListPool | null = null;
   lsoPool: NetBufferListPool | null = null;
   sendsOutstanding = 0;
+  /** @internal */
   transportStart = 0;
+  /** @internal */
   transportCapacity = 0;
+  /** @internal */
   largeTransportCapacity = 0;
   #txBuffers: (TxBuffer | null)[] = [];
   #lsoTxBuffers: (TxBuffer | null)[] = [];
@@ -130,6 +134,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     this.#onUnbound = onUnbound;
   }
 
+  /** @internal */
   get handle(): ProtocolBindingHandle {
     return this.ndis;
   }
@@ -327,7 +332,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     }
   }
 
-  /** Our multicast groups changed (an IPv6 address was added): tell the adapter. */
+  /** @internal Our multicast groups changed (an IPv6 address was added): tell the adapter. */
   multicastChanged(): void {
     if (this.state === 'binding' || this.state === 'unbound' || this.iface === null) return;
     if (this.#multicastRequest !== null) {
@@ -470,6 +475,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
   // ---------------------------------------------------------------------------------------------
   // Send (LinkPort)
 
+  /** @internal */
   allocateTx(large: boolean): TxBuffer | null {
     const pool = large ? this.lsoPool : this.sendPool;
     const nbl = pool === null ? null : pool.allocate();
@@ -490,6 +496,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     return tx;
   }
 
+  /** @internal */
   queue(nbl: NetBufferList): void {
     if (this.state !== 'running') {
       this.stack.counters.link.txNotRunning++;
@@ -504,12 +511,13 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     this.stack.portPending(this);
   }
 
+  /** @internal */
   free(nbl: NetBufferList): void {
     nbl.next = null;
     nbl.home.free(nbl);
   }
 
-  /** The flush point: the queued chain goes down as one NdisSendNetBufferLists. */
+  /** @internal The flush point: the queued chain goes down as one NdisSendNetBufferLists. */
   flush(): void {
     const head = this.#head;
     if (head === null) return;

@@ -29,16 +29,47 @@ import type { TcpConfig } from './tcp/api.js';
 import { TcpLayer } from './tcp/layer.js';
 import { TCP_KEYWORDS, tcpConfigField, tcpConfigFromKeywords } from './tcp-keywords.js';
 
-export { TcpIpBinding } from './binding.js';
-export { TcpIpStack, type StackOptions } from './stack.js';
-export { IpInterface, AddressState } from './interface.js';
-export { UdpSocket, UdpEndpoint, SocketError, type UdpMessage, type UdpMessageHandler, type SocketErrorCode } from './udp.js';
+export { TcpIpBinding, type TcpIpBindingState } from './binding.js';
+export { TcpIpStack, type StackOptions, type ResolvedStackOptions } from './stack.js';
+export { IpInterface, AddressState, type InterfaceCounters, type InterfaceSettings, type Ipv4AddressEntry, type Ipv6AddressEntry } from './interface.js';
+export type { OffloadState as InterfaceOffloadState } from './offload.js';
+export { UdpSocket, UdpEndpoint, SocketError, type UdpLayer, type UdpMessage, type UdpMessageHandler, type SocketErrorCode } from './udp.js';
 export type { PingOptions, PingResult } from './icmp.js';
 export { StackCounters, countersSnapshot, receiveInputs, terminalTotal } from './counters.js';
-export { NeighborState, neighborStateName } from './neighbor.js';
+export type {
+  ArpCounters,
+  IcmpCounters,
+  Ipv4Counters,
+  Ipv6Counters,
+  LinkCounters,
+  LoopbackCounters,
+  NeighborCounters,
+  ReassemblyCounters,
+  TcpCounters as TcpSegmentCounters,
+  UdpCounters,
+} from './counters.js';
+export { NeighborState, neighborStateName, type NeighborCache, type NeighborEntry, type NeighborTimings } from './neighbor.js';
+export { Route, type RouteTable, type RouteOrigin } from './route.js';
+export type { ReassemblyLimits } from './reassembly.js';
+export type { StackTcpHost } from './tcp-host.js';
 export { TcpLayer } from './tcp/layer.js';
-export { DEFAULT_TCP_CONFIG, type TcpConfig, type TcpConnection, type TcpListener, type TcpInfo, type TcpSocketOptions, type TcpStateName } from './tcp/api.js';
-export { TcpError } from './tcp/errors.js';
+export {
+  DEFAULT_TCP_CONFIG,
+  type TcpConfig,
+  type TcpConnection,
+  type TcpConnectionEvents,
+  type TcpConnectOptions as TcpEngineConnectOptions,
+  type TcpEndpoint,
+  type TcpListener,
+  type TcpListenerEvents,
+  type TcpListenOptions,
+  type TcpInfo,
+  type TcpSocketOptions,
+  type TcpStateName,
+} from './tcp/api.js';
+export type { TcpCounters as TcpEngineCounters } from './tcp/counters.js';
+export type { CongestionAlgorithm } from './tcp/congestion.js';
+export { TcpError, type TcpErrorCode } from './tcp/errors.js';
 export { TCP_KEYWORDS, tcpConfigFromKeywords, tcpKeywordProblem } from './tcp-keywords.js';
 export * from './socket/index.js';
 export { startService, serviceName, type ServiceHost, type ServiceKind, type ServiceSpec, type RunningService, ServiceCounters } from './services/index.js';

@@ -84,6 +84,7 @@ export class Ipv6AddressEntry {
   dadProbes = 0;
   /** The solicited-node group of this address (ff02::1:ffXX:XXXX). */
   readonly solicitedNode = new Uint8Array(16);
+  /** @internal */
   timer!: StackTimer;
   constructor(
     readonly address: Uint8Array,
@@ -131,6 +132,7 @@ export class IpInterface implements NeighborOwner {
   running = false;
   mtu: number;
 
+  /** @internal */
   constructor(
     readonly stack: TcpIpStack,
     /** Stack-wide interface index (1 = loopback). */
@@ -139,7 +141,7 @@ export class IpInterface implements NeighborOwner {
     readonly name: string,
     readonly fullName: string,
     readonly mac: Uint8Array,
-    /** The binding, or null for the loopback interface. */
+    /** @internal The binding, or null for the loopback interface. */
     readonly port: LinkPort | null,
     readonly settings: InterfaceSettings,
   ) {
@@ -289,6 +291,7 @@ export class IpInterface implements NeighborOwner {
   /**
    * The binding is Running (again) or the link came back: announce the IPv4 addresses and verify the
    * IPv6 ones — all of them after a link change, only those still tentative after a pause.
+   * @internal
    */
   start(linkEvent: boolean): void {
     if (!this.usable) return;
@@ -299,14 +302,14 @@ export class IpInterface implements NeighborOwner {
     }
   }
 
-  /** Link lost or binding paused: stop DAD and forget learned neighbours (addresses stay). */
+  /** @internal Link lost or binding paused: stop DAD and forget learned neighbours (addresses stay). */
   stop(): void {
     for (const a of this.v6) a.timer.cancel();
     this.neighbors4.clear(false);
     this.neighbors6.clear(false);
   }
 
-  /** The interface goes away: everything it holds is released. */
+  /** @internal The interface goes away: everything it holds is released. */
   destroy(): void {
     for (const a of this.v6) a.timer.free();
     this.neighbors4.clear(true);
@@ -338,7 +341,7 @@ export class IpInterface implements NeighborOwner {
     this.stack.interfaceAddressesChanged(this);
   }
 
-  /** Another node uses (or is verifying) `a`: it is a duplicate and is not used (RFC 4862 §5.4.5). */
+  /** @internal Another node uses (or is verifying) `a`: it is a duplicate and is not used (RFC 4862 §5.4.5). */
   dadFailed(a: Ipv6AddressEntry): void {
     if (a.state === AddressState.Duplicate) return;
     a.timer.cancel();
@@ -354,6 +357,7 @@ export class IpInterface implements NeighborOwner {
   /**
    * Writes the Ethernet header in front of `ipStart` (absolute index in `bytes`) with our source MAC
    * and `etherType`; returns the frame start. The destination is written by the caller.
+   * @internal
    */
   writeLinkHeader(bytes: Uint8Array, ipStart: number, etherType: number): number {
     const start = ipStart - this.linkHeaderLength;
@@ -373,7 +377,7 @@ export class IpInterface implements NeighborOwner {
     return start;
   }
 
-  /** Points `nbl`'s NB at `[frameStart, frameStart + length)` of its slot (absolute `frameStart`). */
+  /** @internal Points `nbl`'s NB at `[frameStart, frameStart + length)` of its slot (absolute `frameStart`). */
   static frame(nbl: NetBufferList, frameStart: number, length: number): void {
     const nb: NetBuffer = nbl.firstNetBuffer!;
     const m = nb.mdlChain!;
@@ -384,7 +388,7 @@ export class IpInterface implements NeighborOwner {
     nb.dataLength = length;
   }
 
-  /** Hands a complete frame to the binding (sent at the next flush point). */
+  /** @internal Hands a complete frame to the binding (sent at the next flush point). */
   sendFrame(nbl: NetBufferList): void {
     const port = this.port!;
     const nb = nbl.firstNetBuffer!;
@@ -393,7 +397,7 @@ export class IpInterface implements NeighborOwner {
     port.queue(nbl);
   }
 
-  /** A send buffer for a frame the interface builds itself (ARP, ND): payload at `tx.offset`. */
+  /** @internal A send buffer for a frame the interface builds itself (ARP, ND): payload at `tx.offset`. */
   controlBuffer(): TxBuffer | null {
     if (this.port === null || !this.usable) return null;
     const tx = this.port.allocateTx(false);
@@ -401,7 +405,7 @@ export class IpInterface implements NeighborOwner {
     return tx;
   }
 
-  /** Sends `payloadLength` bytes at `tx.offset` as an `etherType` frame to `mac`. */
+  /** @internal Sends `payloadLength` bytes at `tx.offset` as an `etherType` frame to `mac`. */
   sendControl(tx: TxBuffer, etherType: number, payloadLength: number, mac: Uint8Array, macOff: number): void {
     const start = this.writeLinkHeader(tx.bytes, tx.offset, etherType);
     const nbl = tx.nbl!;
@@ -411,7 +415,7 @@ export class IpInterface implements NeighborOwner {
     this.sendTo(nbl, mac, macOff);
   }
 
-  /** Frees an NBL that will not be sent. */
+  /** @internal Frees an NBL that will not be sent. */
   freeFrame(nbl: NetBufferList): void {
     this.port?.free(nbl);
   }
@@ -419,6 +423,7 @@ export class IpInterface implements NeighborOwner {
   /**
    * Sends an IP packet in `nbl` (Ethernet header written but for the destination) to the neighbour
    * `nextHop4` / `nextHop6`, resolving it first; multicast and broadcast map directly to MACs.
+   * @internal
    */
   resolveAndSend(nbl: NetBufferList, nextHop4: number, nextHop6: Uint8Array | null, nextHop6Off: number): void {
     const cache = nextHop6 === null ? this.neighbors4 : this.neighbors6;
@@ -428,7 +433,7 @@ export class IpInterface implements NeighborOwner {
     this.sendFrame(nbl);
   }
 
-  /** Sends to a known MAC (broadcast, multicast, a neighbour already looked up). */
+  /** @internal Sends to a known MAC (broadcast, multicast, a neighbour already looked up). */
   sendTo(nbl: NetBufferList, mac: Uint8Array, macOff: number): void {
     this.#writeDst(nbl, mac, macOff);
     this.sendFrame(nbl);
@@ -444,12 +449,14 @@ export class IpInterface implements NeighborOwner {
 
   // NeighborOwner
 
+  /** @internal */
   solicit(e: NeighborEntry, unicast: boolean): void {
     if (!this.usable) return;
     if (e.family === 4) this.stack.arp.sendRequest(this, e.addr4, unicast ? e.mac : null);
     else this.stack.nd.sendSolicitation(this, e.addr6, unicast ? e.mac : null);
   }
 
+  /** @internal */
   sendQueued(e: NeighborEntry, head: NetBufferList, _count: number): void {
     for (let nbl: NetBufferList | null = head; nbl !== null; ) {
       const next: NetBufferList | null = nbl.next;
@@ -460,6 +467,7 @@ export class IpInterface implements NeighborOwner {
     }
   }
 
+  /** @internal */
   freeQueued(head: NetBufferList, _count: number): void {
     for (let nbl: NetBufferList | null = head; nbl !== null; ) {
       const next: NetBufferList | null = nbl.next;
@@ -469,6 +477,7 @@ export class IpInterface implements NeighborOwner {
     }
   }
 
+  /** @internal */
   unreachable(family: IpFamily, head: NetBufferList, _count: number): void {
     const hl = this.linkHeaderLength;
     for (let nbl: NetBufferList | null = head; nbl !== null; ) {
@@ -483,6 +492,7 @@ export class IpInterface implements NeighborOwner {
     }
   }
 
+  /** @internal */
   random(): number {
     return this.stack.random.next();
   }

@@ -71,8 +71,10 @@ export class NeighborEntry {
   queueLength = 0;
   /** Next entry index in the same hash bucket, or -1. */
   nextInBucket = -1;
+  /** @internal */
   timer!: StackTimer;
 
+  /** @internal */
   constructor(
     readonly cache: NeighborCache,
     readonly index: number,
@@ -122,12 +124,15 @@ export class NeighborCache {
   readonly #mask: number;
   #count = 0;
 
+  /** @internal */
   constructor(
     readonly family: IpFamily,
     readonly capacity: number,
     readonly timings: NeighborTimings,
+    /** @internal */
     readonly owner: NeighborOwner,
     readonly counters: NeighborCounters,
+    /** @internal */
     readonly timers: TimerQueue,
   ) {
     let size = 16;
@@ -247,6 +252,7 @@ export class NeighborCache {
   /**
    * The link-layer address to send to `addr` now, or null: then `nbl` was queued (resolution started or
    * in progress) or dropped and counted (cache full). Sending to a STALE entry starts NUD (→ DELAY).
+   * @internal
    */
   resolve(addr4: number, addr6: Uint8Array | null, off: number, nbl: NetBufferList): NeighborEntry | null {
     const e = this.#obtain(addr4, addr6, off);
@@ -277,7 +283,7 @@ export class NeighborCache {
     }
   }
 
-  /** Applies what a received ARP packet or NS/NA says about `addr` (RFC 4861 §7.2.3, §7.2.5). */
+  /** @internal Applies what a received ARP packet or NS/NA says about `addr` (RFC 4861 §7.2.3, §7.2.5). */
   update(addr4: number, addr6: Uint8Array | null, off: number, u: NeighborUpdate): NeighborEntry | null {
     let e: NeighborEntry | null;
     if (u.create) {

@@ -74,18 +74,27 @@ const LOOPBACK_MAC = new Uint8Array(6);
 export class TcpIpStack {
   readonly counters = new StackCounters();
   readonly options: ResolvedStackOptions;
+  /** @internal */
   readonly random: SeededRandom;
+  /** @internal */
   readonly timers: TimerQueue;
   readonly routes4 = new RouteTable(4);
   readonly routes6 = new RouteTable(6);
+  /** @internal */
   readonly pmtu: PathMtuCache;
   readonly interfaces: IpInterface[] = [];
   readonly loopback: IpInterface;
+  /** @internal */
   readonly output: IpOutput;
+  /** @internal */
   readonly arp: ArpLayer;
+  /** @internal */
   readonly nd: NdLayer;
+  /** @internal */
   readonly ipv4: Ipv4Layer;
+  /** @internal */
   readonly ipv6: Ipv6Layer;
+  /** @internal */
   readonly icmp: IcmpLayer;
   readonly udp: UdpLayer;
   readonly tcpHost: StackTcpHost;
@@ -155,7 +164,7 @@ export class TcpIpStack {
     }
   }
 
-  /** A binding has frames queued; they go down at the flush point (now, outside a batch). */
+  /** @internal A binding has frames queued; they go down at the flush point (now, outside a batch). */
   portPending(port: LinkPort): void {
     if (!this.#dirty.includes(port)) this.#dirty.push(port);
     if (this.#depth === 0) this.flush();
@@ -182,6 +191,7 @@ export class TcpIpStack {
   // ---------------------------------------------------------------------------------------------
   // Interfaces
 
+  /** @internal */
   createInterface(port: LinkPort, name: string, fullName: string, mac: Uint8Array, settings: InterfaceSettings): IpInterface {
     const iface = new IpInterface(this, this.#nextIndex++, name, fullName, mac, port, settings);
     this.interfaces.push(iface);
@@ -189,6 +199,7 @@ export class TcpIpStack {
     return iface;
   }
 
+  /** @internal */
   removeInterface(iface: IpInterface): void {
     const i = this.interfaces.indexOf(iface);
     if (i < 0) return;
@@ -209,7 +220,7 @@ export class TcpIpStack {
     return this.interfaces.find((x) => x.name === name || x.fullName === name) ?? null;
   }
 
-  /** Connected routes follow the addresses; every address change re-derives them. */
+  /** @internal Connected routes follow the addresses; every address change re-derives them. */
   interfaceAddressesChanged(iface: IpInterface): void {
     if (iface.isLoopback) return;
     this.routes4.removeWhere((r) => r.iface === iface && r.origin === 'connected');
@@ -228,6 +239,7 @@ export class TcpIpStack {
    * Link state (`linkEvent`) or run state of an interface changed. A link coming up re-verifies every
    * address (RFC 4862 §5.4: the interface was re-enabled); a restart after an NDIS pause only resumes
    * what was interrupted.
+   * @internal
    */
   interfaceStateChanged(iface: IpInterface, linkEvent: boolean): void {
     this.routeGeneration++;
@@ -293,7 +305,7 @@ export class TcpIpStack {
     return null;
   }
 
-  /** Fills `rr` for IPv4 destination `dst`; false when there is no route (or no source address). */
+  /** @internal Fills `rr` for IPv4 destination `dst`; false when there is no route (or no source address). */
   route4(dst: number, via: IpInterface | null, rr: RouteResult): boolean {
     dst |= 0;
     rr.local = false;
@@ -328,7 +340,7 @@ export class TcpIpStack {
     return true;
   }
 
-  /** Fills `rr` for IPv6 destination `dst[off…]`; `via` is the zone (required to be honoured for link-local). */
+  /** @internal Fills `rr` for IPv6 destination `dst[off…]`; `via` is the zone (required to be honoured for link-local). */
   route6(dst: Uint8Array, off: number, via: IpInterface | null, rr: RouteResult): boolean {
     rr.local = false;
     rr.cast = Cast.Unicast;
@@ -383,6 +395,7 @@ export class TcpIpStack {
   /**
    * One received frame `bytes[off, off + len)` on `iface` (called by the binding inside a batch).
    * `checksum` are RxChecksum bits from the NBL's checksum info; `segments` the RSC coalesced count.
+   * @internal
    */
   receiveFrame(iface: IpInterface, bytes: Uint8Array, off: number, len: number, checksum: number, segments: number): void {
     const c = this.counters.link;
@@ -412,7 +425,7 @@ export class TcpIpStack {
   // ---------------------------------------------------------------------------------------------
   // Loopback
 
-  /** Queues a loopback packet; it is delivered on a later turn (never inside the sender's call). */
+  /** @internal Queues a loopback packet; it is delivered on a later turn (never inside the sender's call). */
   queueLoopback(tx: TxBuffer): void {
     if (this.#loopbackQueue.length >= LOOPBACK_SLOTS) {
       this.counters.loopback.queueFull++;

@@ -61,6 +61,7 @@ export class StackTcpHost implements TcpHost {
   readonly #flow6 = new RxFlow(6);
   readonly #view = new TcpView();
 
+  /** @internal */
   constructor(stack: TcpIpStack) {
     this.#stack = stack;
   }
@@ -152,7 +153,7 @@ export class StackTcpHost implements TcpHost {
   // ---------------------------------------------------------------------------------------------
   // Receive
 
-  /** A datagram for TCP; counts exactly one outcome. */
+  /** @internal A datagram for TCP; counts exactly one outcome. */
   input(dg: Datagram): void {
     const s = this.#stack;
     const c = s.counters.tcp;
@@ -197,7 +198,7 @@ export class StackTcpHost implements TcpHost {
     tcp.input(flow, dg.bytes, dg.offset, dg.length, dg.segments);
   }
 
-  /** An ICMP error quoting a segment we sent (local = quoted source). False when no engine is attached. */
+  /** @internal An ICMP error quoting a segment we sent (local = quoted source). False when no engine is attached. */
   icmpError(family: IpFamily, src4: number, dst4: number, src6: Uint8Array, dst6: Uint8Array, localPort: number, remotePort: number, kind: TcpIcmpError, mtu: number, quotedSeq?: number, detail?: string): boolean {
     const tcp = this.#stack.tcp;
     if (tcp === null) return false;

@@ -257,6 +257,7 @@ export class UdpLayer {
   /** Exceptions thrown by onMessage handlers (caught: a user bug must not take the binding down). */
   callbackErrors = 0;
 
+  /** @internal */
   constructor(stack: TcpIpStack) {
     this.stack = stack;
     this.#nextEphemeral = stack.random.nextU32() % EPHEMERAL_COUNT;
@@ -289,6 +290,7 @@ export class UdpLayer {
     return false;
   }
 
+  /** @internal */
   bind(sock: UdpSocket, port: number, address: string | undefined): void {
     if (sock.closed) throw new SocketError('EINVAL', 'socket closed');
     if (sock.bound) throw new SocketError('EINVAL', 'already bound');
@@ -324,6 +326,7 @@ export class UdpLayer {
     sock.localPort = port;
   }
 
+  /** @internal */
   unbind(sock: UdpSocket): void {
     if (!sock.bound) return;
     const t = this.#table(sock.family);
@@ -371,7 +374,7 @@ export class UdpLayer {
     return best;
   }
 
-  /** A datagram for UDP; counts exactly one outcome. */
+  /** @internal A datagram for UDP; counts exactly one outcome. */
   input(dg: Datagram): void {
     const s = this.stack;
     const c = s.counters.udp;
@@ -429,7 +432,7 @@ export class UdpLayer {
     else c.receiveQueueFull++;
   }
 
-  /** Sends one datagram from `sock`; see UdpSocket.send. */
+  /** @internal Sends one datagram from `sock`; see UdpSocket.send. */
   sendTo(sock: UdpSocket, data: Uint8Array, dst4: number, dst6: Uint8Array, port: number, via: IpInterface | null): boolean {
     const s = this.stack;
     const c = s.counters.udp;
@@ -474,7 +477,7 @@ export class UdpLayer {
     }
   }
 
-  /** An ICMP error quoting a datagram we sent from `localPort` to `remotePort`: reported on the connected socket. */
+  /** @internal An ICMP error quoting a datagram we sent from `localPort` to `remotePort`: reported on the connected socket. */
   icmpError(family: IpFamily, src4: number, dst4: number, src6: Uint8Array, dst6: Uint8Array, localPort: number, remotePort: number, kind: TcpIcmpError, _mtu: number, detail?: string): boolean {
     const list = this.#table(family).get(localPort);
     if (list === undefined) return false;

@@ -29,6 +29,7 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
   readonly host: TcpHost;
   #config: Readonly<TcpConfig>;
   readonly counters = new TcpCounters();
+  /** @internal */
   readonly hasher: FlowHasher;
   readonly #table: ConnectionTable;
   readonly #listeners = new Map<number, Listener[]>();
@@ -529,17 +530,20 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
 
   // ---- TcbOwner / ListenerOwner --------------------------------------------------------------------
 
+  /** @internal */
   allowReset(): boolean {
     if (this.#rsts.take(this.host.now())) return true;
     this.counters.rstsSuppressed++;
     return false;
   }
 
+  /** @internal */
   takeBuffer(size: number): Uint8Array {
     const spare = this.#pool.get(size);
     return spare !== undefined && spare.length > 0 ? spare.pop()! : new Uint8Array(size);
   }
 
+  /** @internal */
   giveBuffer(buffer: Uint8Array): void {
     let spare = this.#pool.get(buffer.length);
     if (spare === undefined) {
@@ -549,25 +553,30 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     if (spare.length < POOL_PER_SIZE) spare.push(buffer);
   }
 
+  /** @internal */
   unlink(tcb: Tcb): void {
     this.#table.remove(tcb);
   }
 
+  /** @internal */
   halfOpenDone(tcb: Tcb): void {
     this.#halfOpen--;
     if (tcb.listener instanceof Listener) tcb.listener.halfOpenCount--;
   }
 
+  /** @internal */
   enterTimeWait(): boolean {
     if (this.#timeWait >= this.config.maxTimeWait) return false;
     this.#timeWait++;
     return true;
   }
 
+  /** @internal */
   leaveTimeWait(): void {
     this.#timeWait--;
   }
 
+  /** @internal */
   callbackError(error: unknown, where: string): void {
     try {
       this.config.onCallbackError(error, where);
@@ -576,14 +585,17 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     }
   }
 
+  /** @internal */
   enter(): void {
     this.#busy++;
   }
 
+  /** @internal */
   leave(): void {
     this.#busy--;
   }
 
+  /** @internal */
   removeListener(l: Listener): void {
     const list = this.#listeners.get(l.localEndpoint.port);
     if (list === undefined) return;
@@ -592,6 +604,7 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     if (list.length === 0) this.#listeners.delete(l.localEndpoint.port);
   }
 
+  /** @internal */
   abortOrphans(l: Listener): void {
     const victims = [...this.#table.values()].filter((t) => t.listener === l && !t.visible);
     this.enter();

@@ -2,6 +2,7 @@
  * What the TCP/IP commands share: bring a config's stacks up with their services and usable addresses
  * (the library's createStacks), and pick the host a command runs from.
  */
+import { isIP } from 'node:net';
 import { createStacks, loadStackConfig, type BuiltStacks, type HostService } from '../config/index.js';
 import type { StackDescription } from '../config/description.js';
 import { TcpIpProtocol, type RunningService } from '../drivers/protocol/tcpip/index.js';
@@ -33,13 +34,29 @@ export function serviceAnnouncement(s: RunningService): string {
   return `${spec.service} service on ${where}:${s.port}${spec.root === null ? '' : ` serving ${spec.root}`}`;
 }
 
+export interface UpTcpIpOptions {
+  verifier?: boolean;
+  /** The family of the address the command talks to: 4 skips waiting for IPv6 DAD. */
+  family?: 4 | 6;
+  /** The longest wait for IPv6 addresses to become usable (default 5000). */
+  addressTimeoutMs?: number;
+}
+
+/** 4 or 6 for an IP literal (IPv6 in URL brackets too), undefined otherwise. */
+export function addressFamily(address: string): 4 | 6 | undefined {
+  const f = isIP(address.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, ''));
+  return f === 4 || f === 6 ? f : undefined;
+}
+
 /**
  * Builds the stacks of `config`, starts their services and waits for addresses. The running stacks
  * keep the process alive (a command waiting on a ping reply or a connect) until `shutdown()`.
  */
-export async function upTcpIp(config: string, options: { verifier?: boolean } = {}): Promise<TcpIpStacks> {
+export async function upTcpIp(config: string, options: UpTcpIpOptions = {}): Promise<TcpIpStacks> {
   const description = await loadStackConfig(config);
-  const net = await createStacks(description, { sources: false, ...(options.verifier === false ? { verifier: false } : {}) });
+  // Only IPv6 addresses wait (Duplicate Address Detection); a command whose destination is IPv4 need not.
+  const addressTimeoutMs = options.family === 4 ? 0 : Math.min(5000, options.addressTimeoutMs ?? 5000);
+  const net = await createStacks(description, { sources: false, addressTimeoutMs, ...(options.verifier === false ? { verifier: false } : {}) });
   return { description, stacks: net, services: net.services, shutdown: () => net.close() };
 }
 

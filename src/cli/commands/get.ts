@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { TsndisHttpAgent } from '../../drivers/protocol/tcpip/index.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
 import { numberOption, POSITIVE_SECONDS } from '../options.js';
-import { pickHost, upTcpIp } from '../tcpip-hosts.js';
+import { addressFamily, pickHost, upTcpIp } from '../tcpip-hosts.js';
 
 export interface GetOptions {
   config: string;
@@ -35,12 +35,15 @@ export async function get(url: string, options: GetOptions, out: NodeJS.Writable
     throw usage(`'${url}' is not a URL`);
   }
   if (u.protocol !== 'http:') throw usage(`only http:// URLs are supported (got ${u.protocol})`);
-  const t = await upTcpIp(options.config, { verifier: options.verifier });
+  // --timeout bounds everything from here: bringing the stacks up (IPv6 addresses wait for DAD) counts.
+  const deadline = performance.now() + options.timeout * 1000;
+  const family = addressFamily(u.hostname);
+  const t = await upTcpIp(options.config, { verifier: options.verifier, ...(family === undefined ? {} : { family }), addressTimeoutMs: options.timeout * 1000 });
   let agent: TsndisHttpAgent | null = null;
   try {
     // Inside the try: a bad --host must still shut the stacks down, or the process never exits.
     agent = new TsndisHttpAgent(pickHost(t, options.host).ip.sockets);
-    const res = await fetchBounded(u, agent, options, out);
+    const res = await fetchBounded(u, agent, options, Math.max(0, deadline - performance.now()), out);
     if (res.statusCode < 200 || res.statusCode > 299) {
       err.write(`error: ${u.href}: HTTP ${res.statusCode} ${res.statusMessage}\n`);
       return EXIT_FAILURE;
@@ -53,12 +56,12 @@ export async function get(url: string, options: GetOptions, out: NodeJS.Writable
 }
 
 /**
- * The GET itself, bounded as a whole by `options.timeout`. Node's `req.setTimeout` only starts once the
+ * The GET itself, bounded as a whole by what is left of `options.timeout` (`remainingMs`). Node's `req.setTimeout` only starts once the
  * socket has connected and only measures idleness, so an address nobody answers (no ARP reply, the SYN
  * retransmitted for minutes) was never covered; one timer over everything is. When it fires the request
  * and its socket are destroyed (the connection reset) and the error names the phase it was in.
  */
-async function fetchBounded(u: URL, agent: TsndisHttpAgent, options: GetOptions, out: NodeJS.WritableStream): Promise<{ statusCode: number; statusMessage: string }> {
+async function fetchBounded(u: URL, agent: TsndisHttpAgent, options: GetOptions, remainingMs: number, out: NodeJS.WritableStream): Promise<{ statusCode: number; statusMessage: string }> {
   let phase = 'connecting';
   let req: ClientRequest | null = null;
   let res: IncomingMessage | null = null;
@@ -69,7 +72,7 @@ async function fetchBounded(u: URL, agent: TsndisHttpAgent, options: GetOptions,
       reject(e);
       res?.destroy(e);
       req?.destroy(e);
-    }, options.timeout * 1000);
+    }, remainingMs);
   });
   const work = (async () => {
     const response = await new Promise<IncomingMessage>((resolve, reject) => {

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { SocketErrorCode } from '../../drivers/protocol/tcpip/index.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
 import { MAX_SECONDS, numberOption, POSITIVE_SECONDS } from '../options.js';
-import { pickHost, upTcpIp } from '../tcpip-hosts.js';
+import { addressFamily, pickHost, upTcpIp } from '../tcpip-hosts.js';
 
 export interface PingOptions {
   config: string;
@@ -35,7 +35,8 @@ const MAX_SIZE = 65_507;
 
 export async function ping(address: string, options: PingOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const { count, size } = options;
-  const t = await upTcpIp(options.config, { verifier: options.verifier });
+  const family = addressFamily(address);
+  const t = await upTcpIp(options.config, { verifier: options.verifier, ...(family === undefined ? {} : { family }) });
   try {
     const { host, ip } = pickHost(t, options.host);
     out.write(`PING ${address} from ${host}: ${size} data bytes\n`);

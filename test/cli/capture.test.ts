@@ -4,7 +4,7 @@
  * was attached is in the pcapng file, and the stack never stopped carrying frames.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
@@ -16,20 +16,8 @@ import type { RawProtocol } from '../../src/drivers/protocol/raw/index.js';
 import { readCapture } from '../../src/io/pcapng/index.js';
 import { captureFilesClosed } from '../../src/drivers/filter/capture/index.js';
 import { assertClean } from '../support/hosts.js';
-import { execFile, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-
-function tsndis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, timeout: 30_000, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') reject(err);
-      else resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
-    });
-  });
-}
+import { spawn } from 'node:child_process';
+import { MAIN, ROOT, tsndis, upChild } from '../support/cli.js';
 
 test('capture --attach records every frame sent while attached to a running stack', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsndis-capture-'));
@@ -152,9 +140,8 @@ test('a capture --attach client killed with SIGKILL: the server detaches its fil
 test('tsndis up stops promptly while a capture --attach client is connected; the client exits 1 saying why', { timeout: 60_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'tsndis-capture-'));
   const sock = join(dir, 'control.sock');
-  const up = spawn(process.execPath, [MAIN, 'up', '--config', 'examples/two-hosts.yaml', '--control', sock, '--duration', '30', '--status-interval', '60'], { cwd: ROOT, stdio: 'ignore' });
+  const up = await upChild('examples/two-hosts.yaml', sock);
   try {
-    for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
     const cap = spawn(process.execPath, [MAIN, 'capture', '--attach', sock, '--adapter', 'hostB/eth0', '--output', join(dir, 'b')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';

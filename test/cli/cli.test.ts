@@ -4,33 +4,15 @@
  * CLI misuse (exit 2) and `version`. Every run has a time limit.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, test } from 'node:test';
 import { fixtureDir, writeFixture } from '../config/helpers.js';
+import { ROOT, tsndis } from '../support/cli.js';
 
 /** Every test here is bounded (the stacks settle in milliseconds; this only catches hangs). */
 const TIMEOUT_MS = 60_000;
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const EXAMPLE = join(ROOT, 'examples', 'two-hosts.yaml');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function tsndis(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, timeout: 30_000, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') reject(err);
-      else resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
-    });
-  });
-}
 
 describe('tsndis stack show', () => {
   test('prints the tree of examples/two-hosts.yaml and exits 0', { timeout: TIMEOUT_MS }, async () => {

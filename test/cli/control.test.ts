@@ -5,48 +5,16 @@
  * is refused).
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { controlRequest } from '../../src/cli/control.js';
 import { fixtureDir } from '../config/helpers.js';
+import { ROOT, stopChild, tsndis, upChild } from '../support/cli.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const EXAMPLE = join(ROOT, 'examples', 'two-hosts.yaml');
 const TIMEOUT = { timeout: 60_000 };
-
-function tsndis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, timeout: 30_000, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') reject(err);
-      else resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
-    });
-  });
-}
-
-/** `tsndis up --control sock` as a child; resolves once it answers a status request on `sock`. */
-async function upChild(sock: string, ...more: string[]): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN, 'up', '--config', EXAMPLE, '--control', sock, '--duration', '30', '--status-interval', '60', ...more], { cwd: ROOT, stdio: 'ignore' });
-  for (let i = 0; i < 200; i++) {
-    if (existsSync(sock) && lstatSync(sock).isSocket()) {
-      const r = await controlRequest(sock, { op: 'status' }, 2000).catch(() => null);
-      if (r?.ok === true) return child;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  child.kill('SIGKILL');
-  throw new Error(`tsndis up did not serve ${sock}`);
-}
-
-async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGINT'): Promise<number | null> {
-  if (child.exitCode !== null) return child.exitCode;
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  child.kill(signal);
-  return exited;
-}
 
 test('up --control on a regular file refuses with exit 2 and leaves the file intact', TIMEOUT, async () => {
   const file = join(fixtureDir(), 'precious.txt');
@@ -60,7 +28,7 @@ test('up --control on a regular file refuses with exit 2 and leaves the file int
 
 test('a second up on the socket a live tsndis serves is refused; the first keeps serving', TIMEOUT, async () => {
   const sock = join(fixtureDir(), 'control.sock');
-  const first = await upChild(sock);
+  const first = await upChild(EXAMPLE, sock);
   try {
     const r = await tsndis('up', '--config', EXAMPLE, '--control', sock, '--duration', '5');
     assert.equal(r.code, 2, r.stderr);
@@ -69,7 +37,7 @@ test('a second up on the socket a live tsndis serves is refused; the first keeps
     assert.equal(status.ok, true, JSON.stringify(status));
     assert.deepEqual((status['hosts'] as { name: string }[]).map((h) => h.name), ['hostA', 'hostB']);
   } finally {
-    assert.equal(await stop(first), 0);
+    assert.equal(await stopChild(first), 0);
   }
 });
 
@@ -80,7 +48,7 @@ test('a stale socket (nothing listens) is removed and reused', TIMEOUT, async ()
   await new Promise((r) => dead.once('exit', r));
   assert.ok(lstatSync(sock).isSocket(), 'the dead listener left its socket behind');
   await assert.rejects(controlRequest(sock, { op: 'status' }, 2000), /ECONNREFUSED/);
-  const up = await upChild(sock);
-  assert.equal(await stop(up), 0);
+  const up = await upChild(EXAMPLE, sock);
+  assert.equal(await stopChild(up), 0);
   assert.equal(existsSync(sock), false, 'a clean stop removes the socket');
 });

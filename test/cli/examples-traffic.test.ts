@@ -5,23 +5,17 @@
  * example runs as written, except what must be unique per run (VXLAN's UDP ports, the capture file).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { loadStackConfig } from '../../src/config/index.js';
-import { EXAMPLES, ROOT, fixtureDir, writeFixture } from '../config/helpers.js';
+import { EXAMPLES, fixtureDir, writeFixture } from '../config/helpers.js';
+import { runTsndis, type CliRun } from '../support/cli.js';
 
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-
-function tsndis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, timeout: 60_000, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') reject(err);
-      else resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
-    });
-  });
+/** Each example runs for seconds, so these runs get a longer limit than the usual 30 s. */
+function tsndis(...args: string[]): Promise<CliRun> {
+  return runTsndis(args, 60_000);
 }
 
 /** A UDP port on loopback nobody uses right now. */

@@ -4,32 +4,19 @@
  * client left behind.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { fixtureDir } from '../config/helpers.js';
+import { ROOT, stopChild, tsndis, upChild } from '../support/cli.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const TIMEOUT = { timeout: 90_000 };
-
-function tsndis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, timeout: 30_000, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') reject(err);
-      else resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
-    });
-  });
-}
 
 test('filter attach, list and detach on a running tsndis up', TIMEOUT, async () => {
   const dir = fixtureDir();
   const sock = join(dir, 'control.sock');
-  const up = spawn(process.execPath, [MAIN, 'up', '--config', join(ROOT, 'examples', 'two-hosts.yaml'), '--control', sock, '--duration', '40', '--status-interval', '60'], { cwd: ROOT, stdio: 'ignore' });
+  const up = await upChild(join(ROOT, 'examples', 'two-hosts.yaml'), sock, 40);
   try {
-    for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
     const before = await tsndis('filter', 'list', '--attach', sock, '--adapter', 'hostA/eth0');
     assert.equal(before.code, 0, before.stderr);
     assert.equal(
@@ -67,7 +54,6 @@ test('filter attach, list and detach on a running tsndis up', TIMEOUT, async () 
     assert.equal(badKeyword.code, 2);
     assert.match(badKeyword.stderr, /--keyword <name=value>' argument 'File' is invalid\. expected name=value/);
   } finally {
-    up.kill('SIGINT');
-    await new Promise((r) => up.once('exit', r));
+    await stopChild(up);
   }
 });

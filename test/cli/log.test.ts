@@ -4,26 +4,14 @@
  * bounded; the stderr logger's format is checked on a fixed clock.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { stderrLogger } from '../../src/cli/log.js';
 import { fixtureDir, writeFixture } from '../config/helpers.js';
+import { ROOT, tsndis } from '../support/cli.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const TIMEOUT = { timeout: 60_000 };
 const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (error|warn |info |debug) \S+: .+$/;
-
-function tsndis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, timeout: 30_000, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') reject(err);
-      else resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
-    });
-  });
-}
 
 /** Two hosts on one wire that both think they are 198.18.0.1: each warns the other claims its address. */
 const CONFLICT = `wires:

@@ -6,15 +6,14 @@
  * to the socket this test serves). A counter hidden or overwritten anywhere on that path fails.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { serveControl } from '../../src/cli/control.js';
 import { pickHost, upTcpIp } from '../../src/cli/tcpip-hosts.js';
 import type { TcpIpProtocol } from '../../src/drivers/protocol/tcpip/index.js';
-import { ROOT, fixtureDir, writeFixture } from '../config/helpers.js';
+import { fixtureDir, writeFixture } from '../config/helpers.js';
+import { tsndis } from '../support/cli.js';
 
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const TIMEOUT = { timeout: 60_000 };
 
 const CONFIG = `
@@ -27,15 +26,6 @@ hosts:
           - driver: tsndis.tcpip
             keywords: { IPAddress: [198.18.0.2/24], IPv6: false }
 `;
-
-function tsndis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, timeout: 30_000, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') reject(err);
-      else resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
-    });
-  });
-}
 
 /** One counter: where it should show in netstat, and the value it was given. */
 interface Expected {

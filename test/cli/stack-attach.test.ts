@@ -5,10 +5,7 @@
  * it against a child `tsndis up`.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { stackShow } from '../../src/cli/commands/stack.js';
 import { serveControl } from '../../src/cli/control.js';
@@ -16,20 +13,10 @@ import { buildStacks, loadStackConfig } from '../../src/config/index.js';
 import type { RawProtocol } from '../../src/drivers/protocol/raw/index.js';
 import type { RuntimeSnapshot } from '../../src/inspect/index.js';
 import { fixtureDir } from '../config/helpers.js';
+import { ROOT, stopChild, tsndis, upChild } from '../support/cli.js';
 import { frame, settle } from '../support/hosts.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const TIMEOUT = { timeout: 60_000 };
-
-function tsndis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, timeout: 30_000, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') reject(err);
-      else resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
-    });
-  });
-}
 
 function sink(): { out: NodeJS.WritableStream; text: () => string } {
   const parts: string[] = [];
@@ -86,9 +73,8 @@ test('stack show --attach prints the live tree of a running stack with the minip
 
 test('tsndis stack show --attach against a child tsndis up (text and JSON); --config with --attach is misuse', TIMEOUT, async () => {
   const sock = join(fixtureDir(), 'control.sock');
-  const up = spawn(process.execPath, [MAIN, 'up', '--config', join(ROOT, 'examples', 'tcpip-services.yaml'), '--control', sock, '--duration', '30', '--status-interval', '60'], { cwd: ROOT, stdio: 'ignore' });
+  const up = await upChild(join(ROOT, 'examples', 'tcpip-services.yaml'), sock);
   try {
-    for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
     const text = await tsndis('stack', 'show', '--attach', sock);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /^host client$/m);
@@ -104,8 +90,7 @@ test('tsndis stack show --attach against a child tsndis up (text and JSON); --co
     assert.equal(both.code, 2);
     assert.match(both.stderr, /^error: give exactly one of --config <file> \(build the stacks here\) or --attach <socket> \(a running tsndis up\)\n$/);
   } finally {
-    up.kill('SIGINT');
-    await new Promise((r) => up.once('exit', r));
+    await stopChild(up);
   }
   const neither = await tsndis('stack', 'show');
   assert.equal(neither.code, 2);

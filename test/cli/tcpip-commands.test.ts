@@ -4,29 +4,18 @@
  * `tsndis up` announcing the services; bad URLs and bad service configs rejected with exit 2.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { fixtureDir, writeFixture } from '../config/helpers.js';
 import { handleControl } from '../../src/cli/control.js';
 import { renderNetstat } from '../../src/cli/commands/netstat.js';
 import { pickHost, upTcpIp } from '../../src/cli/tcpip-hosts.js';
+import { MAIN, ROOT, stopChild, tsndis, upChild } from '../support/cli.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const CONFIG = join(ROOT, 'examples', 'tcpip-services.yaml');
 const TIMEOUT = { timeout: 60_000 };
-
-function tsndis(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, timeout: 30_000, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') reject(err);
-      else resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
-    });
-  });
-}
 
 /** Runs tsndis, killing it after `limitMs`: resolves with the exit code (null when killed) and the time it took. */
 function bounded(limitMs: number, ...args: string[]): Promise<{ code: number | null; ms: number; stdout: string; stderr: string }> {
@@ -208,9 +197,8 @@ test('netstat over the control channel: the counters match the traffic (echoes, 
 test('tsndis netstat --attach reads a running tsndis up (JSON and text); a missing socket exits 1', TIMEOUT, async () => {
   const dir = fixtureDir();
   const sock = join(dir, 'control.sock');
-  const up = spawn(process.execPath, [MAIN, 'up', '--config', CONFIG, '--control', sock, '--duration', '20', '--status-interval', '60'], { cwd: ROOT, stdio: 'ignore' });
+  const up = await upChild(CONFIG, sock, 20);
   try {
-    for (let i = 0; i < 200 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
     assert.ok(existsSync(sock), 'tsndis up serves its control socket');
     const json = await tsndis('netstat', '--attach', sock, '--host', 'server', '--json');
     assert.equal(json.code, 0, json.stderr);
@@ -227,8 +215,7 @@ test('tsndis netstat --attach reads a running tsndis up (JSON and text); a missi
     assert.equal(noHost.code, 1);
     assert.match(noHost.stderr, /^error: no host 'nobody'$/m);
   } finally {
-    up.kill('SIGINT');
-    await new Promise((r) => up.once('exit', r));
+    await stopChild(up);
   }
   const gone = await tsndis('netstat', '--attach', sock);
   assert.equal(gone.code, 1);

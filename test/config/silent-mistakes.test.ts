@@ -7,30 +7,15 @@
  * TAP case, as root, also puts a valid TAP adapter first and watches the kernel for it being created.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { interopSkipReason, uniqueName } from '../support/netns.js';
-import { ROOT, fixtureDir, writeFixture } from './helpers.js';
+import { tsndis } from '../support/cli.js';
+import { fixtureDir, writeFixture } from './helpers.js';
 
 const TIMEOUT_MS = 60_000;
-const MAIN = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function tsndis(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [MAIN, ...args], { cwd: ROOT, timeout: 30_000, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
-      if (err !== null && typeof err.code !== 'number') reject(err);
-      else resolve({ code: err === null ? 0 : (err.code as number), stdout, stderr });
-    });
-  });
-}
 
 const dir = fixtureDir();
 writeFixture(dir, 'probe.js', `

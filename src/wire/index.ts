@@ -25,6 +25,7 @@ export * from './numbers.js';
 export * from './checksum.js';
 export * from './ethernet.js';
 export * from './arp.js';
+export { OptionReader } from './option-reader.js';
 export * from './ipv4.js';
 export * from './ipv6.js';
 export * from './ipv6-ext.js';

@@ -15,9 +15,10 @@
  * `check()` accepts trailing bytes after `totalLength` (Ethernet padding): the payload is
  * `payloadLength` bytes from `payloadOffset`, never "the rest of the frame".
  */
-import { EMPTY, inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
+import { inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
 import { internetChecksum, verifyChecksum } from './checksum.js';
 import { WireError } from './error.js';
+import { OptionReader } from './option-reader.js';
 import { WireView } from './view.js';
 
 export const IPV4_HEADER_LEN = 20;
@@ -220,74 +221,27 @@ export const Ipv4OptionKind = {
 } as const;
 
 /**
- * Iterates over IPv4 options without allocating, like `TcpOptionReader`: `reset()` it on a checked
- * view's `optionsOffset`/`optionsLength`, then `while (r.next()) { … }` and look at `r.error`. Each
- * option `next()` returns lies within the options area. End-of-list is returned and ends the walk
- * with no error (what follows is padding); no-operation is one byte; every other option needs a length
- * octet of at least 2 that keeps it inside the area. As Linux's ip_options_compile does, record route
- * and the source routes need a length ≥ 3 and a pointer ≥ 4, timestamps a length ≥ 4 and a pointer
- * ≥ 5. A broken option stops the walk with `Malformed`. At most `length` turns.
+ * Iterates over IPv4 options without allocating, like `TcpOptionReader` (both walk as `OptionReader`):
+ * `reset()` it on a checked view's `optionsOffset`/`optionsLength`, then `while (r.next()) { … }` and
+ * look at `r.error`. Each option `next()` returns lies within the options area. End-of-list is returned
+ * and ends the walk with no error (what follows is padding); no-operation is one byte; every other
+ * option needs a length octet of at least 2 that keeps it inside the area. As Linux's
+ * ip_options_compile does, record route and the source routes need a length ≥ 3 and a pointer ≥ 4,
+ * timestamps a length ≥ 4 and a pointer ≥ 5. A broken option stops the walk with `Malformed`. At most
+ * `length` turns.
  */
-export class Ipv4OptionReader {
-  #b: Uint8Array = EMPTY;
-  #at = 0;
-  #end = 0;
-  /** The option just returned by `next()`: its kind, absolute offset and length in bytes. */
-  kind = 0;
-  offset = 0;
-  length = 0;
-  /** Why iteration stopped early, or 0. */
-  error: WireError | 0 = 0;
-
-  /** Starts over on `length` option bytes at `offset`. */
-  reset(bytes: Uint8Array, offset: number, length: number): this {
-    const ok = inBounds(bytes, offset, length);
-    this.#b = bytes;
-    this.#at = offset;
-    this.#end = ok ? offset + length : offset;
-    this.error = ok ? 0 : WireError.Truncated;
-    this.kind = 0;
-    this.offset = offset;
-    this.length = 0;
-    return this;
-  }
-
-  next(): boolean {
-    const b = this.#b;
-    const at = this.#at;
-    if (at >= this.#end) return false;
-    const kind = b[at]!;
-    this.kind = kind;
-    this.offset = at;
-    if (kind === Ipv4OptionKind.EndOfList || kind === Ipv4OptionKind.Nop) {
-      this.length = 1;
-      this.#at = kind === Ipv4OptionKind.EndOfList ? this.#end : at + 1;
-      return true;
-    }
-    if (this.#end - at < 2) return this.#fail();
-    const len = b[at + 1]!;
-    if (len < 2 || len > this.#end - at) return this.#fail();
+export class Ipv4OptionReader extends OptionReader {
+  protected validOption(kind: number, at: number, len: number): boolean {
     switch (kind) {
       case Ipv4OptionKind.RecordRoute:
       case Ipv4OptionKind.LooseSourceRoute:
       case Ipv4OptionKind.StrictSourceRoute:
-        if (len < 3 || b[at + 2]! < 4) return this.#fail();
-        break;
+        return len >= 3 && this.b[at + 2]! >= 4;
       case Ipv4OptionKind.Timestamp:
-        if (len < 4 || b[at + 2]! < 5) return this.#fail();
-        break;
+        return len >= 4 && this.b[at + 2]! >= 5;
       default:
-        break;
+        return true;
     }
-    this.length = len;
-    this.#at = at + len;
-    return true;
-  }
-
-  #fail(): false {
-    this.error = WireError.Malformed;
-    this.#at = this.#end;
-    return false;
   }
 }
 

@@ -10,10 +10,11 @@
  * TCP has no length field: a segment is the `length` bytes the IP layer says, and the checksum
  * covers them all plus the pseudo-header.
  */
-import { EMPTY, inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
+import { inBounds, read16, read32, requireUint, write16, write32 } from './bytes.js';
 import { type PseudoHeader, finishChecksum, onesComplementSum, pseudoHeaderSum } from './checksum.js';
 import { WireError } from './error.js';
 import { IpProtocol } from './numbers.js';
+import { OptionReader } from './option-reader.js';
 import { WireView } from './view.js';
 
 export const TCP_HEADER_LEN = 20;
@@ -239,89 +240,43 @@ export class TcpView extends WireView {
 }
 
 /**
- * Iterates over TCP options without allocating: `reset()` it on a header's options, then
- * `while (r.next()) { switch (r.kind) … }` and look at `r.error` afterwards. Each option `next()`
- * returns lies within the options area, and a known kind has its one valid length, so the value
- * getters for that kind are safe. Stops with `Malformed` on a length below 2, past the area, or wrong
- * for the kind; after an end-of-list option it stops with no error. At most `length` turns.
+ * Iterates over TCP options without allocating (the walk is `OptionReader`'s): `reset()` it on a
+ * header's options, then `while (r.next()) { switch (r.kind) … }` and look at `r.error` afterwards. Each
+ * option `next()` returns lies within the options area, and a known kind has its one valid length, so
+ * the value getters for that kind are safe. Stops with `Malformed` on a length below 2, past the area,
+ * or wrong for the kind; after an end-of-list option it stops with no error. At most `length` turns.
  */
-export class TcpOptionReader {
-  #b: Uint8Array = EMPTY;
-  #at = 0;
-  #end = 0;
-  /** The option just returned by `next()`: its kind, absolute offset and length in bytes. */
-  kind = 0;
-  offset = 0;
-  length = 0;
-  /** Why iteration stopped early, or 0. */
-  error: WireError | 0 = 0;
-
-  /** Starts over on `length` option bytes at `offset` (a checked view's `optionsOffset`/`optionsLength`). */
-  reset(bytes: Uint8Array, offset: number, length: number): this {
-    this.#b = bytes;
-    this.#at = offset;
-    this.#end = inBounds(bytes, offset, length) ? offset + length : offset;
-    this.error = inBounds(bytes, offset, length) ? 0 : WireError.Truncated;
-    this.kind = 0;
-    this.offset = offset;
-    this.length = 0;
-    return this;
-  }
-
-  next(): boolean {
-    const b = this.#b;
-    const at = this.#at;
-    if (at >= this.#end) return false;
-    const kind = b[at]!;
-    this.kind = kind;
-    this.offset = at;
-    if (kind === TcpOptionKind.EndOfList || kind === TcpOptionKind.Nop) {
-      this.length = 1;
-      this.#at = kind === TcpOptionKind.EndOfList ? this.#end : at + 1;
-      return true;
-    }
-    if (this.#end - at < 2) return this.#fail();
-    const len = b[at + 1]!;
-    if (len < 2 || len > this.#end - at) return this.#fail();
+export class TcpOptionReader extends OptionReader {
+  protected validOption(kind: number, _at: number, len: number): boolean {
     const fixed = OPTION_LENGTH.get(kind);
-    if (fixed !== undefined ? len !== fixed : kind === TcpOptionKind.Sack && (len < 2 + TCP_SACK_BLOCK_LEN || (len - 2) % TCP_SACK_BLOCK_LEN !== 0)) {
-      return this.#fail();
-    }
-    this.length = len;
-    this.#at = at + len;
-    return true;
-  }
-
-  #fail(): false {
-    this.error = WireError.Malformed;
-    this.#at = this.#end;
-    return false;
+    if (fixed !== undefined) return len === fixed;
+    return kind !== TcpOptionKind.Sack || (len >= 2 + TCP_SACK_BLOCK_LEN && (len - 2) % TCP_SACK_BLOCK_LEN === 0);
   }
 
   /** `Mss` options only. */
   get mss(): number {
-    return read16(this.#b, this.offset + 2);
+    return read16(this.b, this.offset + 2);
   }
   /** `WindowScale` options only: the shift count as sent (RFC 7323 caps its use at 14). */
   get windowScale(): number {
-    return this.#b[this.offset + 2]!;
+    return this.b[this.offset + 2]!;
   }
   /** `Sack` options only. */
   get sackBlockCount(): number {
     return (this.length - 2) / TCP_SACK_BLOCK_LEN;
   }
   sackLeft(i: number): number {
-    return read32(this.#b, this.offset + 2 + i * TCP_SACK_BLOCK_LEN);
+    return read32(this.b, this.offset + 2 + i * TCP_SACK_BLOCK_LEN);
   }
   sackRight(i: number): number {
-    return read32(this.#b, this.offset + 6 + i * TCP_SACK_BLOCK_LEN);
+    return read32(this.b, this.offset + 6 + i * TCP_SACK_BLOCK_LEN);
   }
   /** `Timestamps` options only. */
   get tsValue(): number {
-    return read32(this.#b, this.offset + 2);
+    return read32(this.b, this.offset + 2);
   }
   get tsEcho(): number {
-    return read32(this.#b, this.offset + 6);
+    return read32(this.b, this.offset + 6);
   }
 }
 

@@ -52,6 +52,22 @@ export function adapterProblem(adapter: string, known: readonly string[]): strin
   return `${why} (adapters: ${known.length === 0 ? 'none' : known.join(', ')})`;
 }
 
+/** `r` when the request succeeded; otherwise its error, as a RuntimeOperationError (exit 1). */
+export function expectOk(r: ControlResponse): ControlResponse & { ok: true } {
+  if (!r.ok) throw new RuntimeOperationError(r.error);
+  return r;
+}
+
+/**
+ * For a command's `--adapter`: throws a usage error (exit 2) listing the adapters when `adapter` names
+ * none of those in `status`, the response to `{op:"status"}`.
+ */
+export function checkAdapterOption(adapter: string, status: ControlResponse): void {
+  const known = (expectOk(status)['hosts'] as { adapters: string[] }[]).flatMap((h) => h.adapters).sort();
+  const problem = adapterProblem(adapter, known);
+  if (problem !== null) throw usageError(`--adapter '${adapter}': ${problem}`);
+}
+
 function runtimeFor(stacks: BuiltStacks, adapter: string): NdisRuntime {
   const problem = adapterProblem(adapter, adapterNames(stacks));
   if (problem !== null) throw new Error(`adapter '${adapter}': ${problem}`);

@@ -13,7 +13,7 @@
 import { Option, type Command } from 'commander';
 import { buildStacks, loadStackConfig } from '../../config/index.js';
 import { RuntimeOperationError } from '../../errors.js';
-import { adapterProblem, ControlClient, handleControl, type ControlResponse } from '../control.js';
+import { checkAdapterOption, ControlClient, expectOk, handleControl, type ControlResponse } from '../control.js';
 import { EXIT_FAILURE, EXIT_OK, usageError } from '../exit.js';
 import { DURATION, numberOption } from '../options.js';
 
@@ -50,18 +50,6 @@ function untilStopped(seconds: number, signals: NodeJS.EventEmitter, lost: Promi
   });
 }
 
-function check(r: ControlResponse): ControlResponse & { ok: true } {
-  if (!r.ok) throw new RuntimeOperationError(r.error);
-  return r;
-}
-
-/** A --adapter that names no adapter of the stack is CLI misuse (exit 2); the message lists the adapters. */
-function checkAdapter(adapter: string, status: ControlResponse): void {
-  const known = (check(status)['hosts'] as { adapters: string[] }[]).flatMap((h) => h.adapters).sort();
-  const problem = adapterProblem(adapter, known);
-  if (problem !== null) throw usageError(`--adapter '${adapter}': ${problem}`);
-}
-
 export async function capture(o: CaptureOptions, out: NodeJS.WritableStream = process.stdout, signals: NodeJS.EventEmitter = process): Promise<number> {
   if ((o.config === undefined) === (o.attach === undefined)) {
     throw new RuntimeOperationError('give exactly one of --config <file> (build the stacks here) or --attach <socket> (a running tsndis up)');
@@ -77,13 +65,13 @@ export async function capture(o: CaptureOptions, out: NodeJS.WritableStream = pr
   if (o.attach !== undefined) {
     const client = await ControlClient.connect(o.attach);
     try {
-      checkAdapter(o.adapter, await client.request({ op: 'status' }));
-      const r = check(await client.request({ ...attach, untilClose: true }));
+      checkAdapterOption(o.adapter, await client.request({ op: 'status' }));
+      const r = expectOk(await client.request({ ...attach, untilClose: true }));
       out.write(started(r));
       if ((await untilStopped(o.duration, signals, client.closed)) === 'lost') {
         throw new RuntimeOperationError(`${o.attach}: the running tsndis closed the control connection; the capture ended`);
       }
-      check(await client.request(detach));
+      expectOk(await client.request(detach));
     } finally {
       client.close();
     }
@@ -92,11 +80,11 @@ export async function capture(o: CaptureOptions, out: NodeJS.WritableStream = pr
   }
   const stacks = await buildStacks(await loadStackConfig(o.config!), o.verifier ? {} : { verifier: false });
   try {
-    checkAdapter(o.adapter, await handleControl(stacks, { op: 'status' }));
-    const r = check(await handleControl(stacks, attach));
+    checkAdapterOption(o.adapter, await handleControl(stacks, { op: 'status' }));
+    const r = expectOk(await handleControl(stacks, attach));
     out.write(started(r));
     await untilStopped(o.duration, signals);
-    check(await handleControl(stacks, detach));
+    expectOk(await handleControl(stacks, detach));
   } finally {
     await stacks.shutdown();
   }

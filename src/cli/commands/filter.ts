@@ -10,9 +10,8 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import type { RuntimeSnapshot } from '../../inspect/index.js';
-import { RuntimeOperationError } from '../../errors.js';
-import { adapterProblem, ControlClient, type ControlResponse } from '../control.js';
-import { EXIT_OK, usageError } from '../exit.js';
+import { checkAdapterOption, ControlClient, expectOk } from '../control.js';
+import { EXIT_OK } from '../exit.js';
 
 interface SocketOptions {
   attach: string;
@@ -29,16 +28,9 @@ export interface FilterListOptions extends SocketOptions {
   json: boolean;
 }
 
-function ok(r: ControlResponse): ControlResponse & { ok: true } {
-  if (!r.ok) throw new RuntimeOperationError(r.error);
-  return r;
-}
-
 /** A --adapter naming no adapter of the running stack is CLI misuse (exit 2), the adapters listed. */
 async function checkAdapter(client: ControlClient, adapter: string): Promise<void> {
-  const known = (ok(await client.request({ op: 'status' }))['hosts'] as { adapters: string[] }[]).flatMap((h) => h.adapters).sort();
-  const problem = adapterProblem(adapter, known);
-  if (problem !== null) throw usageError(`--adapter '${adapter}': ${problem}`);
+  checkAdapterOption(adapter, await client.request({ op: 'status' }));
 }
 
 async function withClient<T>(path: string, fn: (c: ControlClient) => Promise<T>): Promise<T> {
@@ -53,7 +45,7 @@ async function withClient<T>(path: string, fn: (c: ControlClient) => Promise<T>)
 export function filterAttach(o: FilterChangeOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   return withClient(o.attach, async (c) => {
     await checkAdapter(c, o.adapter);
-    const r = ok(await c.request({ op: 'attach-filter', adapter: o.adapter, driver: o.driver, keywords: o.keyword ?? {} }));
+    const r = expectOk(await c.request({ op: 'attach-filter', adapter: o.adapter, driver: o.driver, keywords: o.keyword ?? {} }));
     out.write(`attached ${o.driver} to ${o.adapter}: ${(r['modules'] as string[]).join(', ')}\n`);
     return EXIT_OK;
   });
@@ -62,7 +54,7 @@ export function filterAttach(o: FilterChangeOptions, out: NodeJS.WritableStream 
 export function filterDetach(o: FilterChangeOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   return withClient(o.attach, async (c) => {
     await checkAdapter(c, o.adapter);
-    ok(await c.request({ op: 'detach-filter', adapter: o.adapter, driver: o.driver }));
+    expectOk(await c.request({ op: 'detach-filter', adapter: o.adapter, driver: o.driver }));
     out.write(`detached ${o.driver} from ${o.adapter}\n`);
     return EXIT_OK;
   });
@@ -72,7 +64,7 @@ export function filterDetach(o: FilterChangeOptions, out: NodeJS.WritableStream 
 export function filterList(o: FilterListOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   return withClient(o.attach, async (c) => {
     if (o.adapter !== undefined) await checkAdapter(c, o.adapter);
-    const hosts = ok(await c.request({ op: 'stack' }))['hosts'] as RuntimeSnapshot[];
+    const hosts = expectOk(await c.request({ op: 'stack' }))['hosts'] as RuntimeSnapshot[];
     const adapters = hosts
       .flatMap((h) => h.adapters)
       .filter((a) => o.adapter === undefined || a.name === o.adapter)

@@ -23,6 +23,7 @@ import { existsSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../errors.js';
 import type { ConfigValue, DriverCharacteristics, KeywordCheckContext, KeywordSchema } from '../ndis/driver-api.js';
+import { SOURCE_DEFAULTS } from '../drivers/protocol/tcpip/services/index.js';
 import { tcpKeywordProblem } from '../drivers/protocol/tcpip/tcp-keywords.js';
 import { mediumName } from '../inspect/names.js';
 import { formatIpv4, formatIpv6, ipAddressProblem, ipv6, parseIpv4Address } from '../wire/index.js';
@@ -341,10 +342,10 @@ export class Validator {
         address,
         root,
         target,
-        intervalMs: r.service === 'ping' ? (r.intervalMs ?? 1000) : null,
-        rate: r.service === 'traffic' ? (r.rate ?? 10) : null,
-        size: source ? (r.size ?? (r.service === 'ping' ? 56 : 512)) : null,
-        count: source ? (r.count ?? (r.service === 'ping' ? 100 : 1000)) : null,
+        intervalMs: r.service === 'ping' ? (r.intervalMs ?? SOURCE_DEFAULTS.intervalMs) : null,
+        rate: r.service === 'traffic' ? (r.rate ?? SOURCE_DEFAULTS.rate) : null,
+        size: source ? (r.size ?? (r.service === 'ping' ? SOURCE_DEFAULTS.pingSize : SOURCE_DEFAULTS.trafficSize)) : null,
+        count: source ? (r.count ?? (r.service === 'ping' ? SOURCE_DEFAULTS.pingCount : SOURCE_DEFAULTS.trafficCount)) : null,
         keyPath: sp,
       });
     });

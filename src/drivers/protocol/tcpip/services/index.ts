@@ -93,7 +93,8 @@ const LOOP_PORTS = new Set([0, 7, 9, 13, 19, 37]);
 /** How long a traffic source keeps its socket after the last datagram, for the answers still coming. */
 const LINGER_MS = 1000;
 
-const DEFAULTS = { intervalMs: 1000, pingSize: 56, pingCount: 100, rate: 10, trafficSize: 512, trafficCount: 1000 } as const;
+/** What a ping or traffic source uses for a setting its spec leaves out (the config loader fills in the same). */
+export const SOURCE_DEFAULTS = { intervalMs: 1000, pingSize: 56, pingCount: 100, rate: 10, trafficSize: 512, trafficCount: 1000 } as const;
 
 function hostPort(address: string | null, port: number): string {
   return `${address === null ? '*' : address.includes(':') ? `[${address}]` : address}:${port}`;
@@ -278,9 +279,9 @@ function startSource(stack: TcpIpStack, spec: ServiceSpec, name: string, counter
 }
 
 async function runPing(stack: TcpIpStack, spec: ServiceSpec, target: string, counters: ServiceCounters, signal: AbortSignal): Promise<void> {
-  const interval = spec.intervalMs ?? DEFAULTS.intervalMs;
-  const size = spec.size ?? DEFAULTS.pingSize;
-  const count = spec.count ?? DEFAULTS.pingCount;
+  const interval = spec.intervalMs ?? SOURCE_DEFAULTS.intervalMs;
+  const size = spec.size ?? SOURCE_DEFAULTS.pingSize;
+  const count = spec.count ?? SOURCE_DEFAULTS.pingCount;
   for (let i = 0; i < count && !signal.aborted; i++) {
     const started = Date.now();
     try {
@@ -301,9 +302,9 @@ async function runPing(stack: TcpIpStack, spec: ServiceSpec, target: string, cou
 }
 
 async function runTraffic(stack: TcpIpStack, spec: ServiceSpec, family: 4 | 6, target: string, counters: ServiceCounters, signal: AbortSignal): Promise<void> {
-  const rate = spec.rate ?? DEFAULTS.rate;
-  const count = spec.count ?? DEFAULTS.trafficCount;
-  const payload = Uint8Array.from({ length: spec.size ?? DEFAULTS.trafficSize }, (_, i) => i & 0xff);
+  const rate = spec.rate ?? SOURCE_DEFAULTS.rate;
+  const count = spec.count ?? SOURCE_DEFAULTS.trafficCount;
+  const payload = Uint8Array.from({ length: spec.size ?? SOURCE_DEFAULTS.trafficSize }, (_, i) => i & 0xff);
   const sock = stack.udp.open(family);
   try {
     sock.connect(target, spec.port);

@@ -28,11 +28,6 @@ function release(): void {
   keeper?.unref();
 }
 
-/** Holds (the active and ref'd ones) keeping the event loop alive now. */
-export function loopHoldCount(): number {
-  return holding;
-}
-
 export class LoopHoldGroup {
   readonly #members = new Set<LoopHold>();
   #released = false;

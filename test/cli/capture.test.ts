@@ -12,7 +12,6 @@ import { test } from 'node:test';
 import { capture } from '../../src/cli/commands/capture.js';
 import { handleControl, serveControl } from '../../src/cli/control.js';
 import { buildStacks, loadStackConfig } from '../../src/config/index.js';
-import type { RawProtocol } from '../../src/drivers/protocol/raw/index.js';
 import { readCapture } from '../../src/io/pcapng/index.js';
 import { captureFilesClosed } from '../../src/drivers/filter/capture/index.js';
 import { assertClean } from '../support/hosts.js';
@@ -27,8 +26,8 @@ test('capture --attach records every frame sent while attached to a running stac
   try {
     const a = stacks.hosts.get('hostA')!;
     const b = stacks.hosts.get('hostB')!;
-    const tx = (a.protocols.get('tsndis.raw') as RawProtocol).endpoint('eth0');
-    const rx = (b.protocols.get('tsndis.raw') as RawProtocol).endpoint('eth0');
+    const tx = a.raw.endpoint('eth0');
+    const rx = b.raw.endpoint('eth0');
     const dst = b.runtime.adapter('eth0').general!.currentMacAddress;
     const src = a.runtime.adapter('eth0').general!.currentMacAddress;
     let seq = 0;
@@ -109,7 +108,7 @@ test('a capture --attach client killed with SIGKILL: the server detaches its fil
     for (let i = 0; i < 400 && !out.includes('capturing'); i++) await new Promise((r) => setTimeout(r, 25));
     assert.match(out, /^capturing hostA\/eth0 to /, 'the child attached its capture');
     assert.ok(capturing());
-    const tx = (a.protocols.get('tsndis.raw') as RawProtocol).endpoint('eth0');
+    const tx = a.raw.endpoint('eth0');
     const dst = stacks.hosts.get('hostB')!.runtime.adapter('eth0').general!.currentMacAddress;
     const src = a.runtime.adapter('eth0').general!.currentMacAddress;
     for (let i = 0; i < 25; i++) {

@@ -10,7 +10,6 @@ import { test } from 'node:test';
 import { stackShow } from '../../src/cli/commands/stack.js';
 import { serveControl } from '../../src/cli/control.js';
 import { buildStacks, loadStackConfig } from '../../src/config/index.js';
-import type { RawProtocol } from '../../src/drivers/protocol/raw/index.js';
 import type { RuntimeSnapshot } from '../../src/inspect/index.js';
 import { fixtureDir } from '../config/helpers.js';
 import { ROOT, stopChild, tsndis, upChild } from '../support/cli.js';
@@ -31,8 +30,8 @@ test('stack show --attach prints the live tree of a running stack with the minip
   try {
     const a = stacks.hosts.get('hostA')!;
     const b = stacks.hosts.get('hostB')!;
-    const tx = (a.protocols.get('tsndis.raw') as RawProtocol).endpoint('eth0');
-    const rx = (b.protocols.get('tsndis.raw') as RawProtocol).endpoint('eth0');
+    const tx = a.raw.endpoint('eth0');
+    const rx = b.raw.endpoint('eth0');
     const src = a.runtime.adapter('eth0').general!.currentMacAddress;
     const dst = b.runtime.adapter('eth0').general!.currentMacAddress;
     const elsewhere = Uint8Array.of(2, 0, 0, 0, 0, 0x77);

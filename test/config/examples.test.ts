@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildStacks, loadStackConfig } from '../../src/config/index.js';
 import { ManualScheduler } from '../../src/core/time/scheduler.js';
-import type { RawProtocol } from '../../src/drivers/protocol/raw/index.js';
 import { renderText, snapshotRuntime } from '../../src/inspect/index.js';
 import { BROADCAST, assertClean, frame, settle, uniqueWire } from '../support/hosts.js';
 import { EXAMPLES } from './helpers.js';
@@ -19,8 +18,8 @@ test('examples/two-hosts.yaml: hostA sends, hostB receives through counters and 
   const d = await loadStackConfig(join(EXAMPLES, 'two-hosts.yaml'));
   assert.deepEqual(d.hosts.map((h) => h.name), ['hostA', 'hostB']);
   const stacks = await buildStacks(d, { wirePrefix: `${uniqueWire()}-`, scheduler: () => new ManualScheduler() });
-  const rawA = stacks.hosts.get('hostA')!.protocols.get('tsndis.raw') as RawProtocol;
-  const rawB = stacks.hosts.get('hostB')!.protocols.get('tsndis.raw') as RawProtocol;
+  const rawA = stacks.host('hostA').raw;
+  const rawB = stacks.host('hostB').raw;
   const a = stacks.hosts.get('hostA')!.runtime;
   const b = stacks.hosts.get('hostB')!.runtime;
   const macA = a.adapter('eth0').general!.currentMacAddress;
@@ -51,11 +50,11 @@ test('examples/custom-filter: the module-path filter is in the stack and counts 
 
   const src = left.runtime.adapter('eth0').general!.currentMacAddress;
   const dst = right.runtime.adapter('eth0').general!.currentMacAddress;
-  const ep = (left.protocols.get('tsndis.raw') as RawProtocol).endpoint('eth0');
+  const ep = left.raw.endpoint('eth0');
   for (let i = 0; i < 3; i++) assert.ok(ep.send(frame(dst, src, 0x86dd, 60, i)));
   assert.ok(ep.send(frame(BROADCAST, src, 0x0806, 28)));
   await settle();
-  const rx = (right.protocols.get('tsndis.raw') as RawProtocol).endpoint('eth0');
+  const rx = right.raw.endpoint('eth0');
   while (rx.tryReceive() !== null);
 
   const custom = (host: typeof left) => snapshotRuntime(host.runtime).adapters[0]!.filters.find((f) => f.driver === 'example.ethertype-counter')!;

@@ -9,7 +9,6 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { buildStacks, parseStackConfig, type BuiltStacks } from '../../src/config/index.js';
 import { ManualScheduler } from '../../src/core/time/scheduler.js';
-import type { RawProtocol } from '../../src/drivers/protocol/raw/index.js';
 import { renderJson, renderText, snapshotRuntime, toJsonable, type RuntimeSnapshot } from '../../src/inspect/index.js';
 import { BROADCAST, assertClean, frame, settle, uniqueWire } from '../support/hosts.js';
 
@@ -46,11 +45,11 @@ async function fixedStack(): Promise<{ stacks: BuiltStacks; snapshots: RuntimeSn
   const beta = stacks.hosts.get('beta')!;
   const src = alpha.runtime.adapter('eth0').general!.currentMacAddress;
   const dst = beta.runtime.adapter('eth0').general!.currentMacAddress;
-  const tx = (alpha.protocols.get('tsndis.raw') as RawProtocol).endpoint('eth0');
+  const tx = alpha.raw.endpoint('eth0');
   for (let i = 0; i < 3; i++) assert.ok(tx.send(frame(dst, src, 0x0800, 46, i)));
   assert.ok(tx.send(frame(BROADCAST, src, 0x0806, 28)));
   await settle();
-  const rx = (beta.protocols.get('tsndis.raw') as RawProtocol).endpoint('eth0');
+  const rx = beta.raw.endpoint('eth0');
   let n = 0;
   while (rx.tryReceive() !== null) n++;
   assert.equal(n, 4);

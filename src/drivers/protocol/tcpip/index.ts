@@ -68,7 +68,7 @@ export {
   type TcpStateName,
 } from './tcp/api.js';
 export type { TcpCounters as TcpEngineCounters } from './tcp/counters.js';
-export type { CongestionAlgorithm } from './tcp/congestion.js';
+export type { CongestionAlgorithm, CongestionControl, LostSegment, RateSample } from './tcp/congestion.js';
 export { TcpError, type TcpErrorCode } from './tcp/errors.js';
 export { TCP_KEYWORDS, tcpConfigFromKeywords, tcpKeywordProblem } from './tcp-keywords.js';
 export * from './socket/index.js';

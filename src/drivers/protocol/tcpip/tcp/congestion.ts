@@ -8,6 +8,48 @@
  */
 export type CongestionAlgorithm = 'newreno' | 'cubic';
 
+/**
+ * One delivery-rate sample, taken for every ACK that newly acknowledged or SACKed data or marked data
+ * lost (draft-ietf-ccwg-bbr §4.5.2, after draft-cheng-iccrg-delivery-rate-estimation). Bytes and ms.
+ * "The segment" below is the most recently sent of the segments this ACK newly delivered (P).
+ */
+export interface RateSample {
+  /** Bytes delivered (ACKed or SACKed) over `intervalMs` (rs.delivered); 0 when no valid sample. */
+  delivered: number;
+  intervalMs: number;
+  /** delivered / intervalMs in bytes per ms; 0 when this ACK gave no valid sample. */
+  deliveryRate: number;
+  /** The connection's delivered count when the segment was sent (P.delivered → rs.prior_delivered). */
+  priorDelivered: number;
+  /** The sample was taken while the sender was application-limited (P.is_app_limited). */
+  isAppLimited: boolean;
+  /** RTT of the segment, measured only from a segment not retransmitted (ms; −1 none). */
+  rttMs: number;
+  /** Bytes in flight when the segment was sent (P.tx_in_flight). */
+  txInFlight: number;
+  /** Bytes marked lost between the segment's send and now (C.lost − P.lost). */
+  lost: number;
+  /** Bytes this ACK newly acknowledged or SACKed, and bytes it newly marked lost. */
+  newlyAcked: number;
+  newlyLost: number;
+  /** Bytes in flight before this ACK was processed, and after (C.inflight). */
+  priorInFlight: number;
+  inFlight: number;
+  /** Totals so far: C.delivered and C.lost. */
+  totalDelivered: number;
+  totalLost: number;
+}
+
+/** The send-time snapshot of a segment just marked lost (BBR's per-packet loss handling). */
+export interface LostSegment {
+  bytes: number;
+  /** Bytes in flight when it was sent (P.tx_in_flight). */
+  txInFlight: number;
+  /** Bytes marked lost between its send and now (C.lost − P.lost), this segment included. */
+  lostSinceSend: number;
+  isAppLimited: boolean;
+}
+
 export interface CongestionControl {
   readonly algorithm: CongestionAlgorithm;
   /** Congestion window, bytes. */
@@ -27,6 +69,29 @@ export interface CongestionControl {
   setMss(mss: number): void;
   /** The last reduction was spurious (D-SACK): restore the window and threshold from before it. */
   undo(cwnd: number, ssthresh: number): void;
+
+  // ---- Model-based control (BBR) and pacing. Loss-based controllers keep the defaults of `Base`. ----
+
+  /**
+   * True for a model-based controller (BBR): the connection then leaves cwnd to it (no ssthresh
+   * reduction, no PRR), tells it about recovery with onEnterRecovery/onExitRecovery, and feeds it
+   * every rate sample and lost segment.
+   */
+  readonly modelBased: boolean;
+  /** Pacing rate in bytes per ms; 0: the connection paces at its default (cwnd / SRTT scaled, as Linux). */
+  readonly pacingRate: number;
+  /** Bytes the pacer may release back to back (BBR's send_quantum); 0: the connection's default. */
+  readonly sendQuantum: number;
+  /** Every ACK that delivered or marked lost data, after the connection updated its counts. */
+  onRateSample(rs: RateSample, nowMs: number): void;
+  /** A segment was marked lost (by SACK/RACK or a timeout), before the ACK's rate sample. */
+  onSegmentLost(lost: LostSegment, nowMs: number): void;
+  /** Fast recovery starts (after onSegmentLost for the first loss); `inFlight` after marking losses. */
+  onEnterRecovery(nowMs: number, inFlight: number, newlyAcked: number): void;
+  /** Fast recovery ended (full ACK, or undone). */
+  onExitRecovery(nowMs: number): void;
+  /** The sender had nothing to send while the window allowed more (app-limited). */
+  onAppLimited(nowMs: number): void;
 }
 
 /** 2^31 − 1 stands for an infinite ssthresh: slow start until the first loss. */
@@ -78,6 +143,15 @@ abstract class Base implements CongestionControl {
     this.mss = mss;
     if (this.cwnd < mss) this.cwnd = mss;
   }
+
+  readonly modelBased: boolean = false;
+  readonly pacingRate: number = 0;
+  readonly sendQuantum: number = 0;
+  onRateSample(_rs: RateSample, _nowMs: number): void {}
+  onSegmentLost(_lost: LostSegment, _nowMs: number): void {}
+  onEnterRecovery(_nowMs: number, _inFlight: number, _newlyAcked: number): void {}
+  onExitRecovery(_nowMs: number): void {}
+  onAppLimited(_nowMs: number): void {}
 }
 
 export class NewReno extends Base {

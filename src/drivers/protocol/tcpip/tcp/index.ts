@@ -74,5 +74,5 @@ export {
   type TcpSocketOptions,
   type TcpStateName,
 } from './api.js';
-export type { CongestionAlgorithm } from './congestion.js';
+export type { CongestionAlgorithm, CongestionControl, LostSegment, RateSample } from './congestion.js';
 export type { IpFamily, TcpFlow, TcpHost, TcpIcmpError, TcpInput, TcpOutputBuffer, TcpRoute, TcpTimer } from './host.js';

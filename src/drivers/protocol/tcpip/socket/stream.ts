@@ -15,6 +15,7 @@ import { EventEmitter } from 'node:events';
 import { Duplex } from 'node:stream';
 import { LoopHold } from '../../../../util/loop-hold.js';
 import type { TcpSocketOptions } from '../tcp/api.js';
+import type { CongestionAlgorithm } from '../tcp/congestion.js';
 import { checkPort, nodeFamily, parseIpAddress, type NodeFamily, type SocketAddress } from './address.js';
 import { WskError, type WskConnectionSocket, type WskListenSocket, type WskProvider } from './wsk.js';
 
@@ -244,6 +245,12 @@ export class TcpSocket extends Duplex {
 
   setKeepAlive(enable = false, initialDelayMs = 0): this {
     this.#wsk?.setKeepAlive(enable, initialDelayMs > 0 ? initialDelayMs : undefined);
+    return this;
+  }
+
+  /** TCP_CONGESTION ('cubic', 'newreno', 'bbr'); not in net.Socket, which has no such option. */
+  setCongestion(algorithm: CongestionAlgorithm): this {
+    this.#wsk?.setCongestion(algorithm);
     return this;
   }
 

@@ -19,6 +19,7 @@
  */
 import { LoopHoldGroup } from '../../../../util/loop-hold.js';
 import type { TcpConnection, TcpListener, TcpSocketOptions } from '../tcp/api.js';
+import { type CongestionAlgorithm, congestionNames, isCongestionAlgorithm } from '../tcp/congestion.js';
 import { TcpError, type TcpErrorCode } from '../tcp/errors.js';
 import type { IpFamily } from '../tcp/host.js';
 import type { TcpLayer } from '../tcp/index.js';
@@ -295,6 +296,15 @@ export class WskConnectionSocket {
 
   setKeepAlive(enable = false, idleMs?: number): void {
     this.#conn?.setKeepAlive(enable, idleMs);
+  }
+
+  /**
+   * TCP_CONGESTION on the connection ('cubic', 'newreno', 'bbr'; RangeError for another name). Like
+   * setNoDelay it acts on a connection; before connecting, pass `congestion` in the socket options.
+   */
+  setCongestion(algorithm: CongestionAlgorithm): void {
+    if (!isCongestionAlgorithm(algorithm)) throw new RangeError(`setCongestion: algorithm must be one of ${congestionNames()}, got ${String(algorithm)}`);
+    this.#conn?.setCongestion(algorithm);
   }
 
   #readable(): void {

@@ -2,7 +2,7 @@
  * The engine's public types: endpoints, options, events, the connection and listener interfaces, and
  * the configuration with its defaults. See index.ts for how they fit together.
  */
-import type { CongestionAlgorithm } from './congestion.js';
+import { type CongestionAlgorithm, congestionNames, isCongestionAlgorithm } from './congestion.js';
 import type { TcpError, TcpErrorCode } from './errors.js';
 import type { IpFamily, TcpFlow } from './host.js';
 
@@ -138,6 +138,11 @@ export interface TcpConnection {
   setNoDelay(noDelay: boolean): void;
   setKeepAlive(enable: boolean, idleMs?: number): void;
   info(): TcpInfo;
+  /**
+   * Switches the congestion control of the open connection (Linux's TCP_CONGESTION socket option): a
+   * fresh controller of `algorithm` starts from the current cwnd and MSS. RangeError for an unknown name.
+   */
+  setCongestion(algorithm: CongestionAlgorithm): void;
 }
 
 export interface TcpListener {
@@ -308,7 +313,7 @@ export function resolveTcpConfig(partial: Partial<TcpConfig> = {}): Readonly<Tcp
   positive('ephemeralPortMin', c.ephemeralPortMin, 1, 65535);
   positive('ephemeralPortMax', c.ephemeralPortMax, c.ephemeralPortMin, 65535);
   positive('mss', c.mss, 0, 65495);
-  if (c.congestion !== 'cubic' && c.congestion !== 'newreno') throw new RangeError(`TcpConfig.congestion must be 'cubic' or 'newreno'`);
+  if (!isCongestionAlgorithm(c.congestion)) throw new RangeError(`TcpConfig.congestion must be one of ${congestionNames()}, got ${String(c.congestion)}`);
   return Object.freeze(c);
 }
 

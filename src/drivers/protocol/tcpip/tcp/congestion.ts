@@ -1,12 +1,26 @@
 /**
- * Congestion control, one object per connection: NewReno (RFC 5681, RFC 6582) and CUBIC (RFC 9438).
- * Windows are in bytes. The connection drives loss recovery itself (fast retransmit, NewReno partial
+ * Congestion control, one object per connection: NewReno (RFC 5681, RFC 6582), CUBIC (RFC 9438), and
+ * the model-based BBR (draft-ietf-ccwg-bbr-06, in bbr.ts). Windows are in bytes. The connection drives loss recovery itself (fast retransmit, NewReno partial
  * ACKs, SACK holes); a controller only decides cwnd and ssthresh at the events below.
  *
  * Slow start counts every acknowledged byte (RFC 3465 with no per-ACK limit), as Linux does, so an
  * ACK that covers a 64 KB coalesced segment grows the window as much as 44 separate ACKs would.
  */
-export type CongestionAlgorithm = 'newreno' | 'cubic';
+import { Bbr, type BbrOptions } from './bbr.js';
+
+export type CongestionAlgorithm = 'newreno' | 'cubic' | 'bbr';
+
+/** Every algorithm, in the order error messages and the keyword list name them. */
+export const CONGESTION_ALGORITHMS: readonly CongestionAlgorithm[] = Object.freeze(['cubic', 'newreno', 'bbr']);
+
+export function isCongestionAlgorithm(v: unknown): v is CongestionAlgorithm {
+  return v === 'cubic' || v === 'newreno' || v === 'bbr';
+}
+
+/** The names for error messages: 'cubic', 'newreno', 'bbr'. */
+export function congestionNames(): string {
+  return CONGESTION_ALGORITHMS.map((a) => `'${a}'`).join(', ');
+}
 
 /**
  * One delivery-rate sample, taken for every ACK that newly acknowledged or SACKed data or marked data
@@ -281,6 +295,14 @@ export class Cubic extends Base {
   }
 }
 
-export function createCongestionControl(algorithm: CongestionAlgorithm, mss: number, initialWindowBytes: number): CongestionControl {
-  return algorithm === 'newreno' ? new NewReno(mss, initialWindowBytes) : new Cubic(mss, initialWindowBytes);
+/** `options` matter to BBR only: the SRTT known so far seeds its min_rtt and pacing rate. */
+export function createCongestionControl(algorithm: CongestionAlgorithm, mss: number, initialWindowBytes: number, options: BbrOptions = {}): CongestionControl {
+  switch (algorithm) {
+    case 'newreno':
+      return new NewReno(mss, initialWindowBytes);
+    case 'bbr':
+      return new Bbr(mss, initialWindowBytes, options);
+    default:
+      return new Cubic(mss, initialWindowBytes);
+  }
 }

@@ -6,6 +6,7 @@
  */
 import { TcpOptionReader, TcpView, emitTcpOptions, tcpOptionsLength, type TcpOptions } from '../../../../wire/index.js';
 import { type TcpConfig, type TcpConnectOptions, type TcpConnection, type TcpConnectionEvents, type TcpEndpoint, type TcpListenOptions, type TcpListener, type TcpListenerEvents, type TcpSocketOptions, resolveTcpConfig } from './api.js';
+import { congestionNames, isCongestionAlgorithm } from './congestion.js';
 import { TcpCounters } from './counters.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
 import type { IpFamily, TcpFlow, TcpHost, TcpIcmpError, TcpInput } from './host.js';
@@ -397,7 +398,7 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
       return v;
     };
     const congestion = o.congestion ?? cfg.congestion;
-    if (congestion !== 'cubic' && congestion !== 'newreno') throw new RangeError(`congestion must be 'cubic' or 'newreno'`);
+    if (!isCongestionAlgorithm(congestion)) throw new RangeError(`congestion must be one of ${congestionNames()}, got ${String(congestion)}`);
     const idle = o.keepAliveIdleMs ?? cfg.keepAliveIdleMs;
     if (!(idle >= 1)) throw new RangeError('keepAliveIdleMs must be ≥ 1');
     return {

@@ -6,7 +6,7 @@
  */
 import type { TcpConfig, TcpConnection, TcpConnectionEvents, TcpEndpoint, TcpInfo, TcpStateName } from './api.js';
 import { Assembler } from './assembler.js';
-import { type CongestionAlgorithm, type CongestionControl, createCongestionControl, initialWindow } from './congestion.js';
+import { type CongestionAlgorithm, type CongestionControl, congestionNames, createCongestionControl, initialWindow, isCongestionAlgorithm } from './congestion.js';
 import type { TcpCounters } from './counters.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
 import type { TcpFlow, TcpHost, TcpRoute, TcpTimer } from './host.js';
@@ -378,6 +378,21 @@ export class Tcb implements TcpConnection {
     this.keepProbes = 0;
     this.keepAt = enable && this.st !== St.Closed ? this.lastRecvTime + this.keepAliveIdleMs : Infinity;
     if (enable) scheduleTimer(this);
+  }
+
+  /**
+   * TCP_CONGESTION: a fresh controller of `algorithm`, seeded with the current cwnd (the initial window
+   * before ESTABLISHED, where establish() builds it again), the MSS and the SRTT. Same name: no change.
+   */
+  setCongestion(algorithm: CongestionAlgorithm): void {
+    if (!isCongestionAlgorithm(algorithm)) throw new RangeError(`setCongestion: algorithm must be one of ${congestionNames()}, got ${String(algorithm)}`);
+    if (algorithm === this.cc.algorithm) return;
+    this.work(() => {
+      const open = this.synchronized();
+      const seed = open ? Math.max(Math.floor(this.cc.cwnd), this.smss) : initialWindow(this.smss, this.config.initialWindowSegments);
+      this.cc = createCongestionControl(algorithm, this.smss, seed, { srttMs: this.rtt.srtt });
+      if (open) output(this);
+    });
   }
 
   info(): TcpInfo {

@@ -60,6 +60,7 @@ const DEFINITIONS: readonly [Field, KeywordDefinition][] = [
   int('ephemeralPortMin', 1, 65535, 'lowest ephemeral port'),
   int('ephemeralPortMax', 1, 65535, 'highest ephemeral port'),
   int('mss', 0, 65495, 'advertised MSS (0: from the route MTU)'),
+  int('bbrLossThresholdPercent', 1, 50, 'loss rate per round trip BBR tolerates while probing for bandwidth (draft-ietf-ccwg-bbr: 2)'),
 ];
 
 /** `sendBufferSize` → `TcpSendBufferSize`. */

@@ -223,6 +223,11 @@ export interface TcpConfig {
   ephemeralPortMax: number;
   /** Advertised MSS override (0: route MTU − IP header − 20). */
   mss: number;
+  /**
+   * BBR's LossThresh in percent: the loss rate per round trip it tolerates while probing for bandwidth
+   * (draft-ietf-ccwg-bbr: 2). Higher values keep BBR's rate up on paths with random loss above 2 %.
+   */
+  bbrLossThresholdPercent: number;
   /** Called with exceptions thrown by event handlers (default: rethrown from a microtask). */
   onCallbackError: (error: unknown, where: string) => void;
 }
@@ -266,6 +271,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   ephemeralPortMin: 49152,
   ephemeralPortMax: 65535,
   mss: 0,
+  bbrLossThresholdPercent: 2,
   onCallbackError: (error: unknown) => {
     queueMicrotask(() => {
       throw error;
@@ -313,6 +319,7 @@ export function resolveTcpConfig(partial: Partial<TcpConfig> = {}): Readonly<Tcp
   positive('ephemeralPortMin', c.ephemeralPortMin, 1, 65535);
   positive('ephemeralPortMax', c.ephemeralPortMax, c.ephemeralPortMin, 65535);
   positive('mss', c.mss, 0, 65495);
+  positive('bbrLossThresholdPercent', c.bbrLossThresholdPercent, 1, 50);
   if (!isCongestionAlgorithm(c.congestion)) throw new RangeError(`TcpConfig.congestion must be one of ${congestionNames()}, got ${String(c.congestion)}`);
   return Object.freeze(c);
 }

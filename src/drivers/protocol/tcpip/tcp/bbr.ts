@@ -21,9 +21,9 @@
  * for a model-based controller.
  *
  * Where the draft leaves room or is silent, this follows Linux's BBR:
- * - Packet conservation in the first round of fast recovery (cwnd = inflight + newly ACKed, and cut
- *   by newly lost data during recovery); drafts up to draft-cardwell-iccrg-bbr-congestion-control-02
- *   specified it, -06 only saves and restores cwnd around recovery.
+ * - No packet conservation in fast recovery: -06 only saves cwnd on entry and restores it on exit, and
+ *   cwnd follows the model meanwhile. (BBRv1's first-round conservation, tried here, halved throughput
+ *   at 1 % random loss in the simulated bottleneck: back-to-back recoveries kept cwnd from growing.)
  * - C.is_cwnd_limited, which the rate sample does not carry, is estimated from the samples: some
  *   segment in this or the previous round was sent (or this ACK arrived) with cwnd within one MSS of
  *   full.
@@ -48,6 +48,8 @@ export interface BbrOptions {
    * Like Linux's bbr_loss_thresh parameter, for paths whose random loss is above 2 %.
    */
   lossThresh?: number;
+  /** C.has_selective_acks (default true); sets `hasSelectiveAcks`. */
+  selectiveAcks?: boolean;
 }
 
 // Core parameters (draft §2).
@@ -73,6 +75,8 @@ const PROBE_RTT_DURATION_MS = 200;
 const RENO_ROUNDS_BOUND = 63;
 const MAX_SEND_QUANTUM = 65536;
 const MAX_CWND = 0x3fffffff;
+/** A microsecond: RTTs below it (a host-local path on a coarse clock) do not make rates infinite. */
+const MIN_RTT_FOR_RATE_MS = 0.001;
 const INFINITE_SSTHRESH = 0x7fffffff;
 
 // BBR.ack_phase (§2.14).
@@ -251,11 +255,9 @@ export class Bbr implements CongestionControl {
 
   // Loss recovery.
   #recovery = NO_RECOVERY;
-  #packetConservation = false;
-  /** C.delivered when recovery began: a sample of a segment sent after it ends the first round. */
+  /** C.delivered when fast recovery began: a sample of a segment sent after it completes a round in recovery. */
   #recoveryDelivered = 0;
-  /** onEnterRecovery already set cwnd for this ACK: its sample does not cut it again. */
-  #recoveryCwndSet = false;
+  #recoveryRoundDone = false;
   #rtoDelivered = 0;
   #rtoOutstanding = 0;
 
@@ -266,10 +268,11 @@ export class Bbr implements CongestionControl {
     this.#random = options.random ?? Math.random;
     const lt = options.lossThresh;
     this.#lossThresh = lt !== undefined && lt > 0 && lt < 1 ? lt : DEFAULT_LOSS_THRESH;
+    this.hasSelectiveAcks = options.selectiveAcks ?? true;
     const srtt = options.srttMs !== undefined && options.srttMs > 0 ? options.srttMs : 0;
     if (srtt > 0) this.#minRtt = this.#probeRttMinDelay = srtt;
     // InitPacingRate: the initial window per SRTT (1 ms when unknown), at the Startup gain.
-    this.pacingRate = (STARTUP_PACING_GAIN * this.#initialCwnd) / (srtt > 0 ? srtt : 1);
+    this.pacingRate = (STARTUP_PACING_GAIN * this.#initialCwnd) / (srtt > 0 ? Math.max(srtt, MIN_RTT_FOR_RATE_MS) : 1);
     this.sendQuantum = 2 * mss;
     this.#setSendQuantum();
     this.#pickProbeWait();
@@ -315,6 +318,10 @@ export class Bbr implements CongestionControl {
   get extraAcked(): number {
     return this.#extraAcked;
   }
+  /** BBR.LossThresh in use (a fraction). */
+  get lossThreshold(): number {
+    return this.#lossThresh;
+  }
   get pacingGain(): number {
     return this.#pacingGain;
   }
@@ -343,7 +350,6 @@ export class Bbr implements CongestionControl {
     this.#saveCwnd();
     this.#saveStateUponLoss();
     this.#recovery = RTO_RECOVERY;
-    this.#packetConservation = false;
     this.#rtoDelivered = this.#delivered;
     this.#rtoOutstanding = Math.max(0, flightSize);
     this.#inflight = 0;
@@ -430,17 +436,18 @@ export class Bbr implements CongestionControl {
     this.#handleInflightTooHigh(this.#inflightAtLoss(lost), lost.isAppLimited, nowMs);
   }
 
-  /** OnEnterFastRecovery, and packet conservation for the first round: cwnd = inflight + newly ACKed. */
-  onEnterRecovery(nowMs: number, inFlight: number, newlyAcked: number): void {
+  /**
+   * OnEnterFastRecovery: remember the last good cwnd and the model for undo. cwnd itself follows the
+   * model (the loss response of "Updating the Model Upon Packet Loss"); -06 has no packet conservation.
+   */
+  onEnterRecovery(nowMs: number, inFlight: number, _newlyAcked: number): void {
     this.#init(nowMs);
     this.#saveCwnd();
     this.#saveStateUponLoss();
     this.#recovery = FAST_RECOVERY;
-    this.#packetConservation = true;
     this.#recoveryDelivered = this.#delivered;
+    this.#recoveryRoundDone = false;
     this.#inflight = Math.max(0, inFlight);
-    this.cwnd = Math.min(MAX_CWND, Math.max(this.#inflight + Math.max(0, newlyAcked), this.#minPipeCwnd()));
-    this.#recoveryCwndSet = true;
   }
 
   /** Recovery over (all repaired, or undone): back to the last known good cwnd, within the model's bounds. */
@@ -473,15 +480,12 @@ export class Bbr implements CongestionControl {
   }
 
   #trackRecovery(rs: RateSample, delivered: boolean): void {
-    // Packet conservation lasts one packet-timed round from the start of recovery.
-    if (this.#packetConservation && delivered && rs.priorDelivered >= this.#recoveryDelivered) this.#packetConservation = false;
+    if (delivered && rs.priorDelivered >= this.#recoveryDelivered) this.#recoveryRoundDone = true;
     if (this.#recovery === RTO_RECOVERY && rs.totalDelivered - this.#rtoDelivered >= this.#rtoOutstanding && this.#rtoOutstanding > 0) this.#exitRecovery();
   }
 
   #exitRecovery(): void {
     this.#recovery = NO_RECOVERY;
-    this.#packetConservation = false;
-    this.#recoveryCwndSet = false;
     this.#restoreCwnd();
     this.#boundCwndForProbeRtt();
     this.#boundCwndForModel();
@@ -625,7 +629,7 @@ export class Bbr implements CongestionControl {
   #checkStartupHighLoss(rs: RateSample): void {
     if (this.#fullBwReached || this.#state !== 'startup') return;
     if (this.#lossRoundStart) {
-      const inRecoveryRound = this.#recovery === FAST_RECOVERY && !this.#packetConservation;
+      const inRecoveryRound = this.#recovery === FAST_RECOVERY && this.#recoveryRoundDone;
       const tooHigh = this.hasSelectiveAcks
         ? inRecoveryRound && this.#lossEventsInRound >= STARTUP_FULL_LOSS_COUNT && this.#isInflightTooHigh(rs.lost, rs.txInFlight)
         : this.#recovery === FAST_RECOVERY && (rs.lost > 0 || this.#lossEventsInRound > 0);
@@ -865,7 +869,7 @@ export class Bbr implements CongestionControl {
     if (!this.#hasSeenRtt && rtt > 0 && Number.isFinite(rtt)) {
       // The first RTT: the initial pacing rate from it instead of the 1 ms guess.
       this.#hasSeenRtt = true;
-      this.pacingRate = (STARTUP_PACING_GAIN * this.#initialCwnd) / rtt;
+      this.pacingRate = (STARTUP_PACING_GAIN * this.#initialCwnd) / Math.max(rtt, MIN_RTT_FOR_RATE_MS);
     }
   }
 
@@ -988,10 +992,7 @@ export class Bbr implements CongestionControl {
     const maxInflight = this.#quantizationBudget(this.#bdpMultiple(this.#bw, this.#cwndGain) + this.#extraAcked);
     const acked = Math.max(0, rs.newlyAcked);
     let cwnd = this.cwnd;
-    if (this.#recovery !== NO_RECOVERY && rs.newlyLost > 0 && !this.#recoveryCwndSet) cwnd = Math.max(cwnd - rs.newlyLost, this.#mss);
-    this.#recoveryCwndSet = false;
-    if (this.#packetConservation) cwnd = Math.max(cwnd, rs.inFlight + acked);
-    else if (this.#fullBwReached) cwnd = Math.min(cwnd + acked, maxInflight);
+    if (this.#fullBwReached) cwnd = Math.min(cwnd + acked, maxInflight);
     else if (cwnd < maxInflight || this.#delivered < this.#initialCwnd) cwnd += acked;
     this.cwnd = Math.floor(Math.min(MAX_CWND, Math.max(cwnd, this.#minPipeCwnd())));
     this.#boundCwndForProbeRtt();

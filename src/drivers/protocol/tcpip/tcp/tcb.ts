@@ -6,6 +6,7 @@
  */
 import type { TcpConfig, TcpConnection, TcpConnectionEvents, TcpEndpoint, TcpInfo, TcpStateName } from './api.js';
 import { Assembler } from './assembler.js';
+import type { BbrOptions } from './bbr.js';
 import { type CongestionAlgorithm, type CongestionControl, congestionNames, createCongestionControl, initialWindow, isCongestionAlgorithm } from './congestion.js';
 import type { TcpCounters } from './counters.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
@@ -390,9 +391,14 @@ export class Tcb implements TcpConnection {
     this.work(() => {
       const open = this.synchronized();
       const seed = open ? Math.max(Math.floor(this.cc.cwnd), this.smss) : initialWindow(this.smss, this.config.initialWindowSegments);
-      this.cc = createCongestionControl(algorithm, this.smss, seed, { srttMs: this.rtt.srtt });
+      this.cc = createCongestionControl(algorithm, this.smss, seed, this.ccOptions());
       if (open) output(this);
     });
+  }
+
+  /** What a new controller needs to know of the connection (BBR: SRTT, SACK, the configured loss threshold). */
+  ccOptions(): BbrOptions {
+    return { srttMs: this.rtt.srtt, selectiveAcks: this.sackOk, lossThresh: this.config.bbrLossThresholdPercent / 100 };
   }
 
   info(): TcpInfo {

@@ -308,6 +308,23 @@ test('bbr: a spurious loss-based Startup exit is undone (back to Startup, bounds
   assert.equal(cc.inflightLongterm, Infinity, 'the bound from before the loss episode');
 });
 
+test('bbr: a probe ended by loss that turns out spurious is undone: back to REFILL, inflight_longterm restored', () => {
+  const cc = bbr();
+  const sim = new BottleneckSim(cc, PATH);
+  for (let t = 100; t <= 6000 && cc.state !== 'probe-bw-up'; t += 1) sim.run(t);
+  assert.equal(cc.state, 'probe-bw-up');
+  assert.equal(cc.inflightLongterm, Infinity);
+  // The connection marks a segment lost with 5 % of its flight lost, then enters recovery.
+  cc.onSegmentLost({ bytes: MSS, txInFlight: 60_000, lostSinceSend: 3000, isAppLimited: false }, sim.now);
+  assert.equal(cc.state, 'probe-bw-down', 'excess loss while probing ends the probe');
+  assert.ok(cc.inflightLongterm < Infinity);
+  cc.onEnterRecovery(sim.now, 50_000, MSS);
+  // D-SACKs show every retransmission was unneeded.
+  cc.undo(0, 0);
+  assert.equal(cc.state, 'probe-bw-refill', 'the probe starts again');
+  assert.equal(cc.inflightLongterm, Infinity);
+});
+
 test('bbr: for any sequence of samples and events, cwnd ≥ 4·MSS after each sample, pacing rate finite and > 0, no NaN', () => {
   const event = fc.oneof(
     fc.record({

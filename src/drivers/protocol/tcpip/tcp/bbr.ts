@@ -10,29 +10,34 @@
  * round with loss while not probing (bw_shortterm/inflight_shortterm, "bw_lo/inflight_lo").
  *
  * State machine: Startup → Drain → ProbeBW (DOWN → CRUISE → REFILL → UP → DOWN …) with ProbeRTT from
- * any state when min_rtt went unrefreshed for 5 s. Random loss below the 2 % threshold does not lower
- * max_bw, which is the point of BBR on lossy paths.
+ * any state when min_rtt went unrefreshed for 5 s. Random loss does not lower max_bw; it does lower the
+ * short-term bounds each round it happens outside a probe, and loss above LossThresh (2 %) while probing
+ * ends the probe and bounds inflight — by design BBRv3 tolerates about 1 % random loss, not more
+ * (`bbrLossThresholdPercent` raises the threshold).
  *
  * Units: bytes, milliseconds, bytes per millisecond. The connection computes the rate samples (the
- * draft's §4.5 delivery-rate sampling) and calls, per ACK: onSegmentLost for every segment it marks
+ * draft's §4.1 delivery-rate sampling) and calls, per ACK: onSegmentLost for every segment it marks
  * lost, onEnterRecovery when fast recovery starts, then onRateSample; onExitRecovery when recovery
  * ends; onTimeout on an RTO; onAppLimited when it had nothing to send while cwnd allowed more.
  * ssthresh stays "infinite": BBR does not use it, and the connection skips its ssthresh/PRR logic
  * for a model-based controller.
  *
- * Where the draft leaves room or is silent, this follows Linux's BBR:
+ * Choices where the draft is silent, or where the interface carries less than the draft assumes:
  * - No packet conservation in fast recovery: -06 only saves cwnd on entry and restores it on exit, and
  *   cwnd follows the model meanwhile. (BBRv1's first-round conservation, tried here, halved throughput
  *   at 1 % random loss in the simulated bottleneck: back-to-back recoveries kept cwnd from growing.)
  * - C.is_cwnd_limited, which the rate sample does not carry, is estimated from the samples: some
  *   segment in this or the previous round was sent (or this ACK arrived) with cwnd within one MSS of
  *   full.
- * - CheckStartupHighLoss (prose only in -06): counts ACKs that marked losses as the "discontiguous lost
- *   ranges" of the round, and "in recovery for a full round" means a segment sent after recovery began
- *   has been delivered.
+ * - CheckStartupHighLoss (prose only in -06), as Linux's BBRv3: ACKs that marked losses count as the
+ *   "discontiguous lost ranges" of the round; "in recovery for a full round" means a segment sent after
+ *   recovery began has been delivered.
  * - T_reno counts rounds in segments: min(bdp, cwnd) / SMSS.
+ * - MarkConnectionAppLimited() in ProbeRTT is kept here: samples of segments sent before C.delivered
+ *   passes the mark count as app-limited.
  * - An RTO recovery ends (cwnd restored) when the connection says so, or at the latest once as much
  *   data as was outstanding at the timeout has been delivered since.
+ * - The initial pacing rate is re-derived from the first RTT sample (the draft's "initial C.srtt").
  */
 import type { CongestionControl, LostSegment, RateSample } from './congestion.js';
 
@@ -252,6 +257,8 @@ export class Bbr implements CongestionControl {
   #undoBwShortterm = 0;
   #undoInflightShortterm = 0;
   #undoInflightLongterm = 0;
+  /** The round in which the model was last saved for undo. */
+  #lossSavedRound = -1;
 
   // Loss recovery.
   #recovery = NO_RECOVERY;
@@ -443,7 +450,9 @@ export class Bbr implements CongestionControl {
   onEnterRecovery(nowMs: number, inFlight: number, _newlyAcked: number): void {
     this.#init(nowMs);
     this.#saveCwnd();
-    this.#saveStateUponLoss();
+    // The loss that started recovery was noted first and saved the model already (with undo_state,
+    // which HandleInflightTooHigh may have set since): saving again would lose it.
+    if (this.#lossSavedRound !== this.#roundCount) this.#saveStateUponLoss();
     this.#recovery = FAST_RECOVERY;
     this.#recoveryDelivered = this.#delivered;
     this.#recoveryRoundDone = false;
@@ -627,18 +636,17 @@ export class Bbr implements CongestionControl {
    * SACK, on any loss in recovery. inflight_longterm then starts at what the round delivered or the BDP.
    */
   #checkStartupHighLoss(rs: RateSample): void {
+    if (!this.#lossRoundStart) return;
+    const lossEvents = this.#lossEventsInRound;
+    this.#lossEventsInRound = 0;
     if (this.#fullBwReached || this.#state !== 'startup') return;
-    if (this.#lossRoundStart) {
-      const inRecoveryRound = this.#recovery === FAST_RECOVERY && this.#recoveryRoundDone;
-      const tooHigh = this.hasSelectiveAcks
-        ? inRecoveryRound && this.#lossEventsInRound >= STARTUP_FULL_LOSS_COUNT && this.#isInflightTooHigh(rs.lost, rs.txInFlight)
-        : this.#recovery === FAST_RECOVERY && (rs.lost > 0 || this.#lossEventsInRound > 0);
-      this.#lossEventsInRound = 0;
-      if (!tooHigh) return;
-      this.#undoState = 'startup';
-      this.#fullBwReached = true;
-      this.#inflightLongterm = Math.floor(Math.max(this.#bdp(), this.#inflightLatest));
-    }
+    const tooHigh = this.hasSelectiveAcks
+      ? this.#recovery === FAST_RECOVERY && this.#recoveryRoundDone && lossEvents >= STARTUP_FULL_LOSS_COUNT && this.#isInflightTooHigh(rs.lost, rs.txInFlight)
+      : this.#recovery === FAST_RECOVERY && lossEvents > 0;
+    if (!tooHigh) return;
+    this.#undoState = 'startup';
+    this.#fullBwReached = true;
+    this.#inflightLongterm = Math.floor(Math.max(this.#bdp(), this.#inflightLatest));
   }
 
   #enterDrain(): void {
@@ -845,6 +853,7 @@ export class Bbr implements CongestionControl {
   }
 
   #saveStateUponLoss(): void {
+    this.#lossSavedRound = this.#roundCount;
     this.#saveCwnd();
     this.#undoState = null;
     this.#undoBwShortterm = this.#bwShortterm;

@@ -30,6 +30,7 @@
  * c.close()                  shutdown + give up reading; RST instead if unread data remains (BSD)
  * c.abort()                  RST now; onClosed(conn, null)
  * c.setNoDelay(b), c.setKeepAlive(enable, idleMs?), c.info() → TcpInfo (TCP_INFO-like)
+ * c.setCongestion('cubic' | 'newreno' | 'bbr')   TCP_CONGESTION: a fresh controller from the current cwnd
  * l.accept(), l.pause(), l.resume(), l.close(), l.halfOpenCount, l.acceptQueueLength
  * tcp.connections(), tcp.listeners(), tcp.counters (RFC 4022 names + drop reasons)
  * ```
@@ -45,7 +46,8 @@
  * ## What is inside
  * Full state machine with simultaneous open/close; window scaling, MSS (from the route), SACK
  * (receiver blocks from the assembler, sender scoreboard with RFC 6675-style recovery), timestamps +
- * PAWS; RTO per RFC 6298 with backoff and Karn; NewReno (RFC 6582) and CUBIC (RFC 9438, default);
+ * PAWS; RTO per RFC 6298 with backoff and Karn; NewReno (RFC 6582), CUBIC (RFC 9438, default) and
+ * BBRv3 (draft-ietf-ccwg-bbr-06, bbr.ts, model-based: fed rate samples by the send path);
  * Nagle (Minshall variant), delayed ACK, receiver and sender SWS avoidance, persist timer, keepalive,
  * window validation after idle; RFC 5961 (challenge ACKs, rate limited, ACK validation); RSTs answering unexpected
  * segments through a token bucket (`rstRateLimit`, `rstBurst`); RFC 6528 ISNs
@@ -75,4 +77,5 @@ export {
   type TcpStateName,
 } from './api.js';
 export type { CongestionAlgorithm, CongestionControl, LostSegment, RateSample } from './congestion.js';
+export { Bbr, type BbrOptions, type BbrState } from './bbr.js';
 export type { IpFamily, TcpFlow, TcpHost, TcpIcmpError, TcpInput, TcpOutputBuffer, TcpRoute, TcpTimer } from './host.js';

@@ -377,3 +377,25 @@ test('services: echo returns every byte, discard swallows them, http serves file
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('setCongestion on the WSK socket and on the stream socket switches the connection’s controller (TCP_CONGESTION)', async () => {
+  const { a, b, pump } = lab();
+  let accepted: TcpSocket | null = null;
+  const server = createServer(b, { congestion: 'newreno' }, (s) => {
+    accepted = s;
+  });
+  server.listen(8100, '198.18.0.2');
+  const client = createConnection(a, { port: 8100, host: '198.18.0.2', congestion: 'bbr' });
+  assert.ok(await pump(() => accepted !== null && !client.connecting));
+  const peer = accepted as unknown as TcpSocket;
+  assert.equal(client.wsk!.connection!.info().congestion, 'bbr', 'the per-socket option');
+  assert.equal(peer.wsk!.connection!.info().congestion, 'newreno', 'the server’s option on what it accepts');
+  assert.equal(client.setCongestion('cubic'), client);
+  assert.equal(client.wsk!.connection!.info().congestion, 'cubic');
+  peer.wsk!.setCongestion('bbr');
+  assert.equal(peer.wsk!.connection!.info().congestion, 'bbr');
+  assert.throws(() => peer.wsk!.setCongestion('vegas' as never), /must be one of 'cubic', 'newreno', 'bbr'/);
+  client.destroy();
+  peer.destroy();
+  server.close();
+});

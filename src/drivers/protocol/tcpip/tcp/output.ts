@@ -87,7 +87,13 @@ function emit(t: Tcb, seq: number, flags: number, ringOffset: number, len: numbe
   if (optLen > 0) writeDataOptions(b, o + TCP_HEADER_LEN, t.tsOk, t.tsNow(), t.tsRecent, t.txSack, sackCount);
   if (len > 0) t.sendRing!.peek(b, o + hl, ringOffset, len);
   if (flags & ACK) {
-    if (sackCount > 0) t.dsackPending = false;
+    if (sackCount > 0 && t.dsackPending) {
+      t.dsackPending = false;
+      t.counters.dsacksSent++;
+    }
+    t.ackCompressed = 0;
+    t.sackUnreported = 0;
+    t.sackTopUnreported = false;
     t.lastAckSent = t.rcvNxt;
     t.ackNow = false;
     t.unackedBytes = 0;

@@ -37,6 +37,8 @@ export interface TcbOwner {
   callbackError(error: unknown, where: string): void;
   /** May a RST answering an unexpected segment go out now? (rate limit; counts it when not) */
   allowReset(): boolean;
+  /** `tcb` merged ACKs (SACK compression): send them at the end of the host's receive batch. */
+  queueAckFlush(tcb: Tcb): void;
   /** Brackets engine work (reentrancy guard for `input`). */
   enter(): void;
   leave(): void;
@@ -217,6 +219,15 @@ export class Tcb implements TcpConnection {
   lastOowAck = -Infinity;
   challengeWindowStart = 0;
   challengeCount = 0;
+  /** SACK compression: RCV.NXT when the out-of-order ACK count began, ACKs sent at once for it, and ACKs merged since the last ACK. */
+  oooAckRcvNxt = 0;
+  oooAcks = 0;
+  ackCompressed = 0;
+  /** Ranges changed since the last ACK that the merged one must report, and whether the top one is among them. */
+  sackUnreported = 0;
+  sackTopUnreported = false;
+  /** In the owner's list of connections whose merged ACKs go out at the end of the receive batch. */
+  ackFlushQueued = false;
 
   // Timer deadlines (ms, Infinity = none) multiplexed on one host timer.
   timer: TcpTimer | null;

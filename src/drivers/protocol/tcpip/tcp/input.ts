@@ -218,7 +218,7 @@ const SACK_COMPRESS_IMMEDIATE = 3;
  * above everything held are merged (`atTop`): one that fills part of a gap is ACKed at once (RFC 5681
  * §4.2), and so is a duplicate (its D-SACK).
  */
-function outOfOrderAck(t: Tcb, now: number, atTop: boolean, newRange: boolean): void {
+function outOfOrderAck(t: Tcb, now: number, atTop: boolean): void {
   const limit = t.config.sackCompressSegments;
   if (!t.sackOk || limit === 0 || t.dsackPending || !atTop) {
     t.ackNow = true;
@@ -235,9 +235,6 @@ function outOfOrderAck(t: Tcb, now: number, atTop: boolean, newRange: boolean): 
   }
   t.ackCompressed++;
   t.counters.compressedAcks++;
-  // Ranges the merged ACK must report: the top one, and each new one a further loss opened.
-  if (newRange || !t.sackTopUnreported) t.sackUnreported++;
-  t.sackTopUnreported = true;
   if (!t.ackFlushQueued) {
     t.ackFlushQueued = true;
     t.owner.queueAckFlush(t);
@@ -248,14 +245,15 @@ function outOfOrderAck(t: Tcb, now: number, atTop: boolean, newRange: boolean): 
 }
 
 /**
- * Before an out-of-order segment changes the ranges: sends the merged ACK first when the change would
- * push what it has to report out of the blocks one ACK carries (a gap filled below the top, or one
- * range too many opened) — Linux's tcp_sack_compress_send_ack. Otherwise the sender would never see
- * those SACKs, take the data as lost and send it again.
+ * Before an out-of-order segment changes the ranges: sends the merged ACK first unless the segment
+ * just extends the top range — that is, before a new hole opens above it or a gap below it is filled
+ * (like Linux's tcp_sack_compress_send_ack). So a merged ACK reports one range's growth, and every
+ * range still goes out as the first block and then in the next ACKs (RFC 2018 §4 repeats each block
+ * in at least three successive ACKs, for robustness against lost ACKs). Without this a sender would
+ * never see some SACKs, take the data as lost and send it again.
  */
 function flushBeforeChange(t: Tcb, atTop: boolean, newRange: boolean): void {
-  if (t.ackCompressed === 0) return;
-  if (atTop && !(newRange && t.sackUnreported >= (t.tsOk ? 3 : 4))) return;
+  if (t.ackCompressed === 0 || (atTop && !newRange)) return;
   sendAck(t);
 }
 
@@ -499,7 +497,7 @@ function dataArrives(t: Tcb, bytes: Uint8Array, start: number, len: number, seq:
   ring.writeAt(ring.length + off, bytes, start, len);
   t.counters.outOfOrderSegments++;
   if (asm.dupBytes > 0) noteDuplicate(t, seqAdd(t.rcvNxt, asm.dupStart), seqAdd(t.rcvNxt, asm.dupEnd), asm.dupBytes);
-  outOfOrderAck(t, now, atTop, newRange);
+  outOfOrderAck(t, now, atTop);
 }
 
 function finArrives(t: Tcb): void {

@@ -92,8 +92,6 @@ function emit(t: Tcb, seq: number, flags: number, ringOffset: number, len: numbe
       t.counters.dsacksSent++;
     }
     t.ackCompressed = 0;
-    t.sackUnreported = 0;
-    t.sackTopUnreported = false;
     t.lastAckSent = t.rcvNxt;
     t.ackNow = false;
     t.unackedBytes = 0;

@@ -223,9 +223,6 @@ export class Tcb implements TcpConnection {
   oooAckRcvNxt = 0;
   oooAcks = 0;
   ackCompressed = 0;
-  /** Ranges changed since the last ACK that the merged one must report, and whether the top one is among them. */
-  sackUnreported = 0;
-  sackTopUnreported = false;
   /** In the owner's list of connections whose merged ACKs go out at the end of the receive batch. */
   ackFlushQueued = false;
 

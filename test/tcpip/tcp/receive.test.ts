@@ -355,6 +355,21 @@ test('ack policy: merged ACKs lose no SACK information — every out-of-order se
   );
 });
 
+test('ack policy: merged ACKs go out when the host ends its receive batch (inputBatchEnd), without waiting for the timer', () => {
+  const { link, conn, base: R } = receiver();
+  const mark = link.trace.length;
+  for (let k = 1; k <= 10; k++) data(conn, link, R + k * 1000, pattern(1000, k));
+  assert.equal(sentSince(link, mark).length, 3);
+  link.a.layer.inputBatchEnd();
+  const acks = sentSince(link, mark);
+  assert.equal(acks.length, 4, 'the merged ACK, at once');
+  assert.deepEqual(acks[3]!.seg.options.sackBlocks[0], { left: (R + 1000) >>> 0, right: (R + 11_000) >>> 0 });
+  // Nothing more is owed: neither a second batch end nor the timer sends another.
+  link.a.layer.inputBatchEnd();
+  link.run(5);
+  assert.equal(sentSince(link, mark).length, 4);
+});
+
 test('ack policy: TcpSackCompressSegments 0 ACKs every out-of-order segment at once (RFC 5681 §4.2 literally)', () => {
   const { link, conn, base: R } = receiver({ sackCompressSegments: 0 });
   const mark = link.trace.length;

@@ -255,6 +255,22 @@ for (const c of DSACK_CASES) {
   });
 }
 
+test('d-sack: a duplicate reported by the first segment of a data burst is not repeated by the rest (RFC 2883 §4)', () => {
+  const { link, conn, base: R } = receiver();
+  const t = tcb(conn);
+  // The initial window goes out (and is dropped); the rest of the data waits for ACKs.
+  assert.equal(conn.send(pattern(200_000), 0, 200_000), 200_000);
+  data(conn, link, R, pattern(500), { ack: t.sndUna });
+  const mark = link.trace.length;
+  // The same data again, with an ACK of everything sent: a burst of new segments follows at once.
+  data(conn, link, R, pattern(500), { ack: t.sndNxt });
+  const burst = sentSince(link, mark).filter((r) => r.seg.payloadLength > 0);
+  assert.ok(burst.length >= 4, `${burst.length} segments`);
+  assert.deepEqual(burst[0]!.seg.options.sackBlocks, [{ left: R >>> 0, right: (R + 500) >>> 0 }]);
+  for (const r of burst.slice(1)) assert.deepEqual(r.seg.options.sackBlocks, []);
+  assert.equal(link.a.layer.counters.dsacksSent, 1);
+});
+
 test('ack policy: a full-sized segment waits, the second is ACKed at once, a lone one after delayedAckMs (fake clock)', () => {
   const { link, conn, base: R } = receiver({ delayedAckMs: 40 });
   const c = link.a.layer.counters;

@@ -164,6 +164,8 @@ export class Tcb implements TcpConnection {
   dsackPending = false;
   dsackStart = 0;
   dsackEnd = 0;
+  /** txSack starts with that D-SACK block (until the first segment carrying it has gone). */
+  txSackDsack = false;
 
   // Congestion and retransmission.
   cc: CongestionControl;

@@ -115,8 +115,11 @@ test('tcp receive interop: Linux → tsndis on an impaired path — byte-exact, 
     assert.ok(ratio < 0.5, `ACKs per data segment ${ratio.toFixed(3)}`);
     // The sender needs to retransmit what the path destroyed on the way in (dropped or corrupted data
     // frames); spurious retransmissions of data tsndis holds (SACK information it never saw) add to it.
+    // On an idle machine it is within a few per cent of that; the margin is for a loaded one, where a
+    // starved receiver makes the sender's timers fire early (the same happens with compression off).
+    // SACK information lost to over-eager ACK merging showed as 3–4 times the destroyed frames.
     const destroyed = rx.droppedRandom + rx.corrupted;
-    assert.ok(retrans <= 1.3 * destroyed + 20, `Linux retransmitted ${retrans} segments; the path destroyed ${destroyed} frames`);
+    assert.ok(retrans <= 2 * destroyed + 50, `Linux retransmitted ${retrans} segments; the path destroyed ${destroyed} frames`);
   } finally {
     for (const s of sockets) s.destroy();
     await host.destroy();

@@ -65,7 +65,7 @@ test('bad TCP keyword values are ConfigErrors naming the key', async () => {
   await expectConfigError(host(', TcpSendBufferSize: 100'), `${at}.TcpSendBufferSize`, /100 is out of range 1024\.\.1073741824/);
   await expectConfigError(host(', TcpCongestion: vegas'), `${at}.TcpCongestion`, /'vegas' is not one of 'cubic', 'newreno', 'bbr'/);
   await expectConfigError(host(', TcpNoDelay: maybe'), `${at}.TcpNoDelay`, /expected true or false/);
-  await expectConfigError(host(', TcpMaxOutOfOrderRanges: 33'), `${at}.TcpMaxOutOfOrderRanges`, /out of range 1\.\.32/);
+  await expectConfigError(host(', TcpMaxOutOfOrderRanges: 16385'), `${at}.TcpMaxOutOfOrderRanges`, /out of range 1\.\.16384/);
   await expectConfigError(host(', TcpRtoMinMs: 5000'), `${at}.TcpRtoMinMs`, /5000 is above TcpRtoInitialMs \(1000, its default\)/);
   await expectConfigError(host(', TcpRtoInitialMs: 100'), `${at}.TcpRtoInitialMs`, /100 is below TcpRtoMinMs \(200, its default\)/);
   await expectConfigError(host(', TcpRtoMinMs: 500, TcpRtoInitialMs: 400'), `${at}.TcpRtoInitialMs`, /400 is below TcpRtoMinMs \(500\)/);

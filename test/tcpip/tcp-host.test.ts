@@ -232,3 +232,36 @@ test('tcp host: segments over loopback reach our own engine', async () => {
   assert.deepEqual([tcp.segments[0]!.localPort, tcp.segments[0]!.remotePort, tcp.segments[0]!.bytes.length], [2, 1, 3020]);
   await finish(a, b);
 });
+
+test('tcp host: the engine hears inputBatchEnd once at the end of each receive indication, and what it sends then joins that indication’s chain', async () => {
+  const h = await lab();
+  let ends = 0;
+  let inputsAtEnd = -1;
+  const tcp = new (class extends FakeTcp {
+    // Every batch ends with this call (timers and control calls too); only those after input matter here.
+    inputBatchEnd(): void {
+      if (inputsAtEnd === this.segments.length) return;
+      ends++;
+      inputsAtEnd = this.segments.length;
+      // A merged ACK, as the engine's SACK compression sends it.
+      assert.ok(sendSegment(h.ip.stack.tcpHost, flow4('198.18.0.2', 80, '198.18.0.1', 40000), { seq: 9000, ack: 1, flags: TcpFlags.Ack }));
+    }
+  })();
+  h.ip.stack.attachTcp(tcp);
+  tcp.onInput = (flow) => {
+    assert.ok(sendSegment(h.ip.stack.tcpHost, copyFlow(flow), { seq: 5000, ack: 1, flags: TcpFlags.Ack }));
+  };
+  h.lab.inject([syn(4, 1), syn(4, 2), syn(4, 3)]);
+  await labPump(h, 0);
+  assert.equal(inputsAtEnd, 3, 'after every segment of the indication');
+  const sent = h.lab.take();
+  assert.equal(sent.length, 4);
+  assert.equal(new Set(sent.map((s) => s.batch)).size, 1, 'one NdisSendNetBufferLists');
+  assert.equal(new TcpView().bind(sent[3]!.frame, 34).seqNumber, 9000);
+  assert.equal(ends, 1, 'once for the indication');
+  h.lab.inject([syn(4, 4)]);
+  await labPump(h, 0);
+  assert.equal(ends, 2);
+  assert.equal(inputsAtEnd, 4);
+  await finishLab(h);
+});

@@ -172,7 +172,7 @@ test('assembler: ranges, merging, advancing and bounded slots against a byte-set
           base += n;
         } else {
           const before = a.count;
-          const ok = a.add(off, len);
+          const ok = a.add(off, len, slots);
           if (ok) for (let i = 0; i < len; i++) have.add(base + off + i);
           else assert.equal(before, slots);
         }

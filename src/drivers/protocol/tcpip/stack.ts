@@ -151,6 +151,8 @@ export class TcpIpStack {
   }
 
   exit(): void {
+    // The end of a batch (a receive indication among them): the TCP engine's merged ACKs join the chain.
+    if (this.#depth === 1) this.#tcp?.inputBatchEnd?.();
     if (--this.#depth === 0) this.flush();
   }
 

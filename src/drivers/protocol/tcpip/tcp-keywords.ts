@@ -51,7 +51,7 @@ const DEFINITIONS: readonly [Field, KeywordDefinition][] = [
   bool('timestamps', 'offer timestamps (RFC 7323)'),
   int('initialWindowSegments', 1, 1000, 'initial congestion window in segments'),
   bool('tailLossProbe', 'tail loss probes (RFC 8985 §7)'),
-  int('maxOutOfOrderRanges', 1, 32, 'out-of-order ranges the receive assembler tracks'),
+  int('maxOutOfOrderRanges', 1, 16384, 'out-of-order ranges preallocated per connection; the store grows on demand with the window'),
   int('maxSackRanges', 1, 256, 'SACK ranges the sender keeps'),
   int('challengeAcksPerSecond', 0, 1_000_000, 'challenge ACKs per connection per second (RFC 5961 §7)'),
   int('rstRateLimit', 0, 1_000_000, 'RSTs a second sent in answer to unexpected segments (no connection…); 0: no limit'),
@@ -61,6 +61,7 @@ const DEFINITIONS: readonly [Field, KeywordDefinition][] = [
   int('ephemeralPortMax', 1, 65535, 'highest ephemeral port'),
   int('mss', 0, 65495, 'advertised MSS (0: from the route MTU)'),
   int('bbrLossThresholdPercent', 1, 50, 'loss rate per round trip BBR tolerates while probing for bandwidth (draft-ietf-ccwg-bbr: 2)'),
+  int('sackCompressSegments', 0, 255, 'out-of-order segments whose ACKs may be merged after the first three per hole (Linux tcp_comp_sack_nr); 0: ACK each at once'),
 ];
 
 /** `sendBufferSize` → `TcpSendBufferSize`. */

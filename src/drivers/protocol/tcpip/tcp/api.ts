@@ -3,6 +3,7 @@
  * the configuration with its defaults. See index.ts for how they fit together.
  */
 import { type CongestionAlgorithm, congestionNames, isCongestionAlgorithm } from './congestion.js';
+import { ASSEMBLER_HARD_MAX_RANGES } from './assembler.js';
 import type { TcpError, TcpErrorCode } from './errors.js';
 import type { IpFamily, TcpFlow } from './host.js';
 
@@ -204,7 +205,11 @@ export interface TcpConfig {
    * one segment to draw an ACK instead of waiting for the RTO (a lost last ACK or tail segment).
    */
   tailLossProbe: boolean;
-  /** Out-of-order ranges the receive assembler tracks (≤ 32), and SACK ranges the sender keeps. */
+  /**
+   * Out-of-order ranges the receive assembler preallocates per connection; the store grows on demand
+   * (doubling) with the window (one range per half segment of window, at most 16384), so out-of-order
+   * data is bounded by the window, not by this count. And SACK ranges the sender keeps.
+   */
   maxOutOfOrderRanges: number;
   maxSackRanges: number;
   /** Challenge ACKs per connection per second (RFC 5961 §7). */
@@ -228,6 +233,12 @@ export interface TcpConfig {
    * (draft-ietf-ccwg-bbr: 2). Higher values keep BBR's rate up on paths with random loss above 2 %.
    */
   bbrLossThresholdPercent: number;
+  /**
+   * SACK compression (Linux's tcp_comp_sack_nr): with SACK, out-of-order segments beyond the first
+   * three per hole are ACKed together, after min(1 ms, SRTT/20) or once this many were merged.
+   * 0: every out-of-order segment is ACKed at once (RFC 5681 §4.2 to the letter).
+   */
+  sackCompressSegments: number;
   /** Called with exceptions thrown by event handlers (default: rethrown from a microtask). */
   onCallbackError: (error: unknown, where: string) => void;
 }
@@ -272,6 +283,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   ephemeralPortMax: 65535,
   mss: 0,
   bbrLossThresholdPercent: 2,
+  sackCompressSegments: 44,
   onCallbackError: (error: unknown) => {
     queueMicrotask(() => {
       throw error;
@@ -309,7 +321,7 @@ export function resolveTcpConfig(partial: Partial<TcpConfig> = {}): Readonly<Tcp
   positive('keepAliveIntervalMs', c.keepAliveIntervalMs, 1, 1e9);
   positive('keepAliveCount', c.keepAliveCount, 1, 1000);
   positive('initialWindowSegments', c.initialWindowSegments, 1, 1000);
-  positive('maxOutOfOrderRanges', c.maxOutOfOrderRanges, 1, 32);
+  positive('maxOutOfOrderRanges', c.maxOutOfOrderRanges, 1, ASSEMBLER_HARD_MAX_RANGES);
   positive('maxSackRanges', c.maxSackRanges, 1, 256);
   positive('challengeAcksPerSecond', c.challengeAcksPerSecond, 0, 1e6);
   positive('outOfWindowAckIntervalMs', c.outOfWindowAckIntervalMs, 0, 60_000);
@@ -321,6 +333,7 @@ export function resolveTcpConfig(partial: Partial<TcpConfig> = {}): Readonly<Tcp
   positive('mss', c.mss, 0, 65495);
   positive('bbrLossThresholdPercent', c.bbrLossThresholdPercent, 1, 50);
   if (!isCongestionAlgorithm(c.congestion)) throw new RangeError(`TcpConfig.congestion must be one of ${congestionNames()}, got ${String(c.congestion)}`);
+  positive('sackCompressSegments', c.sackCompressSegments, 0, 255);
   return Object.freeze(c);
 }
 

@@ -36,6 +36,14 @@ export class TcpCounters {
   delayedAcks = 0;
   acksSent = 0;
   windowUpdatesSent = 0;
+  /** Segments received carrying data (a coalesced segment counts as the segments it merged): acksSent / dataSegmentsIn is the ACK ratio. */
+  dataSegmentsIn = 0;
+  /** Payload bytes received that were already held (below RCV.NXT or in an out-of-order range). */
+  duplicateBytes = 0;
+  /** ACKs that reported a duplicate in a D-SACK block (RFC 2883). */
+  dsacksSent = 0;
+  /** ACKs for out-of-order segments merged into a later ACK (SACK compression; Linux TCPAckCompressed). */
+  compressedAcks = 0;
 
   // Drops by reason (each also explains why nothing else happened to the segment).
   /** Header shorter than 20 bytes, data offset < 5 or past the segment. */

@@ -109,4 +109,10 @@ export interface TcpInput {
    * layer reporting that neighbour resolution failed, which is no ICMP message at all).
    */
   icmpError(flow: TcpFlow, error: TcpIcmpError, nextHopMtu: number, quotedSeq?: number, detail?: string): void;
+  /**
+   * Optional: the host delivered the last segment of a receive batch (one receive indication), still
+   * inside its send batch. ACKs the engine merged for out-of-order segments (SACK compression) go out
+   * now, so what they merge is what arrived together; without this call they wait for their timer.
+   */
+  inputBatchEnd?(): void;
 }

@@ -8,6 +8,7 @@
  * tcp.input(flow, bytes, offset, length, coalescedSegments);   // every TCP segment, checksum verified
  * tcp.icmpError(flow, 'packet-too-big', nextHopMtu, quotedSeq?);   // flow as seen from this host
  * tcp.abortAll('ENETDOWN');                                     // binding gone: no RSTs, onClosed(error)
+ * tcp.inputBatchEnd();          // optional, at the end of each receive batch: merged ACKs go out
  * ```
  * `input` and `icmpError` must not be called from inside `host.transmit` or any other engine call
  * (defer loopback delivery to the next turn); such a call is dropped and counted (`reentrantInput`).
@@ -55,8 +56,11 @@
  * beyond them (RFC 4987; options ride in the timestamp echo; `synCookies: false` drops instead); LSO (one buffer of
  * up to `route.lsoMaxPayload` bytes, `mss` passed to `transmit`) and RSC input; ICMP errors (PMTU,
  * hard errors in SYN-SENT, soft errors). Per segment nothing is allocated: one reused header view and
- * segment record, preallocated rings, an assembler with a fixed number of ranges, one timer per
- * connection multiplexing all its deadlines.
+ * segment record, preallocated rings, an out-of-order assembler whose range store grows (doubling) only
+ * when the path shows more reordering than before, one timer per connection multiplexing all its
+ * deadlines. Receive side: D-SACK for every duplicate, ACKs every second full-sized segment or per
+ * RSC frame, at once for hole fills, and out-of-order ACKs merged after the first three per hole (SACK
+ * compression, sent at the end of the host's receive batch: `inputBatchEnd`).
  */
 export { TcpLayer } from './layer.js';
 export { TcpCounters } from './counters.js';

@@ -180,12 +180,81 @@ function synSentArrives(t: Tcb, seg: Segment, now: number): void {
   sendSyn(t);
 }
 
-/** Data that arrived again below RCV.NXT: reported once as a D-SACK block (RFC 2883). */
-function noteDuplicate(t: Tcb, start: number, end: number): void {
+/**
+ * Data that arrived again (`bytes` of it; [start, end) the first duplicate piece): answered at once
+ * with a D-SACK block (RFC 2883) — below RCV.NXT, inside or overlapping out-of-order data alike. A
+ * second duplicate before that ACK left extends the block when the two touch; otherwise the first is
+ * reported on an ACK of its own, so every duplicate is reported once.
+ */
+function noteDuplicate(t: Tcb, start: number, end: number, bytes: number): void {
+  t.counters.duplicateSegments++;
+  t.counters.duplicateBytes += bytes;
+  t.ackNow = true;
   if (!t.sackOk) return;
+  if (t.dsackPending) {
+    if (seqLe(start, t.dsackEnd) && seqGe(end, t.dsackStart)) {
+      if (seqLt(start, t.dsackStart)) t.dsackStart = start;
+      if (seqGt(end, t.dsackEnd)) t.dsackEnd = end;
+      return;
+    }
+    sendAck(t);
+  }
   t.dsackPending = true;
   t.dsackStart = start;
   t.dsackEnd = end;
+}
+
+/** Most ACKs merged by SACK compression wait (Linux's tcp_comp_sack_delay_ns, 1 ms). */
+const SACK_COMPRESS_MAX_MS = 1;
+/** Out-of-order segments per hole ACKed at once before compression starts: the sender's DupThresh. */
+const SACK_COMPRESS_IMMEDIATE = 3;
+
+/**
+ * The ACK for an out-of-order segment. RFC 5681 §4.2 wants each at once; on a lossy path with a large
+ * window nearly every segment then arrives out of order and the receiver ACKs each one. With SACK,
+ * Linux ACKs the first three per hole at once (enough for the sender's DupThresh) and merges later
+ * ones (SACK compression): one ACK after min(1 ms, SRTT/20) — here at the end of the host's receive
+ * batch at the latest — or at once when `sackCompressSegments` were merged. Only segments arriving
+ * above everything held are merged (`atTop`): one that fills part of a gap is ACKed at once (RFC 5681
+ * §4.2), and so is a duplicate (its D-SACK).
+ */
+function outOfOrderAck(t: Tcb, now: number, atTop: boolean): void {
+  const limit = t.config.sackCompressSegments;
+  if (!t.sackOk || limit === 0 || t.dsackPending || !atTop) {
+    t.ackNow = true;
+    return;
+  }
+  if (t.oooAckRcvNxt !== t.rcvNxt) {
+    t.oooAckRcvNxt = t.rcvNxt;
+    t.oooAcks = 0;
+  }
+  if (t.oooAcks < SACK_COMPRESS_IMMEDIATE || t.ackCompressed >= limit) {
+    t.oooAcks++;
+    t.ackNow = true;
+    return;
+  }
+  t.ackCompressed++;
+  t.counters.compressedAcks++;
+  if (!t.ackFlushQueued) {
+    t.ackFlushQueued = true;
+    t.owner.queueAckFlush(t);
+  }
+  const rtt = t.rtt.samples > 0 ? t.rtt.srtt : 20 * SACK_COMPRESS_MAX_MS;
+  const due = now + Math.min(SACK_COMPRESS_MAX_MS, rtt / 20);
+  if (due < t.delAckAt) t.delAckAt = due;
+}
+
+/**
+ * Before an out-of-order segment changes the ranges: sends the merged ACK first unless the segment
+ * just extends the top range — that is, before a new hole opens above it or a gap below it is filled
+ * (like Linux's tcp_sack_compress_send_ack). So a merged ACK reports one range's growth, and every
+ * range still goes out as the first block and then in the next ACKs (RFC 2018 §4 repeats each block
+ * in at least three successive ACKs, for robustness against lost ACKs). Without this a sender would
+ * never see some SACKs, take the data as lost and send it again.
+ */
+function flushBeforeChange(t: Tcb, atTop: boolean, newRange: boolean): void {
+  if (t.ackCompressed === 0 || (atTop && !newRange)) return;
+  sendAck(t);
 }
 
 /** Answers with an ACK (SYN-ACK in SYN-RECEIVED), rate-limited for pure ACKs and SYNs. */
@@ -251,6 +320,11 @@ function synchronizedArrives(t: Tcb, seg: Segment, now: number): number {
   // PAWS (RFC 7323 §5.3 R1).
   if (t.tsOk && o.hasTimestamps && !rst && seqLt(o.tsValue, t.tsRecent) && now - t.tsRecentAge <= PAWS_IDLE_MS) {
     c.pawsRejected++;
+    // An old retransmission of data already here: reported as a duplicate, as Linux does.
+    if (seg.dataLen > 0 && seqLt(seg.seq, t.rcvNxt)) {
+      const end = seqLt(seqAdd(seg.seq, seg.dataLen), t.rcvNxt) ? seqAdd(seg.seq, seg.dataLen) : t.rcvNxt;
+      noteDuplicate(t, seg.seq, end, seqDiff(end, seg.seq));
+    }
     outOfWindowAck(t, seg, now);
     return INPUT_DONE;
   }
@@ -276,7 +350,7 @@ function synchronizedArrives(t: Tcb, seg: Segment, now: number): number {
       scheduleTimer(t);
       return INPUT_DONE;
     }
-    if (seg.dataLen > 0 && seqLe(seqAdd(seg.seq, seg.dataLen), t.rcvNxt)) noteDuplicate(t, seg.seq, seqAdd(seg.seq, seg.dataLen));
+    if (seg.dataLen > 0 && seqLe(seqAdd(seg.seq, seg.dataLen), t.rcvNxt)) noteDuplicate(t, seg.seq, seqAdd(seg.seq, seg.dataLen), seg.dataLen);
     outOfWindowAck(t, seg, now);
     return INPUT_DONE;
   }
@@ -333,10 +407,7 @@ function textArrives(t: Tcb, seg: Segment, off: number, wnd: number, now: number
     start += skip;
     len -= skip;
     seq = t.rcvNxt;
-    if (skip > 0) {
-      t.counters.duplicateSegments++;
-      noteDuplicate(t, seg.seq, seqAdd(seg.seq, skip));
-    }
+    if (skip > 0) noteDuplicate(t, seg.seq, seqAdd(seg.seq, skip), skip);
     t.ackNow = true;
   }
   const room = wnd - seqDiff(seq, t.rcvNxt);
@@ -391,14 +462,17 @@ function dataArrives(t: Tcb, bytes: Uint8Array, start: number, len: number, seq:
   }
   const per = coalesced > 1 ? Math.floor(len / coalesced) : len;
   if (per > t.rcvMss && per <= t.advMss) t.rcvMss = per;
+  const asm = t.assembler;
   if (off === 0) {
-    const hadHoles = !t.assembler.isEmpty;
+    const hadHoles = !asm.isEmpty;
     ring.writeAt(ring.length, bytes, start, len);
-    const n = t.assembler.advance(len);
+    const n = asm.advance(len);
     ring.commit(n);
     t.rcvNxt = seqAdd(t.rcvNxt, n);
     t.bytesReceived += n;
     t.pendingEvents |= EV_READABLE;
+    // Out-of-order bytes this segment carried again (a retransmission cut differently).
+    if (asm.dupBytes > 0) noteDuplicate(t, seqAdd(seq, asm.dupStart), seqAdd(seq, asm.dupEnd), asm.dupBytes);
     if (hadHoles || !t.delayedAck) {
       // Filling a hole is ACKed at once (RFC 5681 §4.2), so the sender's recovery moves on.
       t.ackNow = true;
@@ -410,15 +484,20 @@ function dataArrives(t: Tcb, bytes: Uint8Array, start: number, len: number, seq:
     if (t.rcvFinPending && t.rcvNxt === t.rcvFinSeq) finArrives(t);
     return;
   }
-  if (!t.assembler.add(off, len)) {
+  const top = asm.isEmpty ? 0 : asm.end(asm.count - 1);
+  const atTop = off >= top;
+  const newRange = off > top;
+  flushBeforeChange(t, atTop, newRange);
+  // Bounded by the window (the data is in the ring); the range store grows with the reordering seen.
+  if (!asm.add(off, len, asm.rangeLimit(Math.max(0, seqDiff(t.rcvAdvRight, t.rcvNxt)), t.rcvMss))) {
     t.counters.assemblerFull++;
     t.ackNow = true;
     return;
   }
   ring.writeAt(ring.length + off, bytes, start, len);
   t.counters.outOfOrderSegments++;
-  // Out-of-order data is ACKed at once (a duplicate ACK with SACK blocks).
-  t.ackNow = true;
+  if (asm.dupBytes > 0) noteDuplicate(t, seqAdd(t.rcvNxt, asm.dupStart), seqAdd(t.rcvNxt, asm.dupEnd), asm.dupBytes);
+  outOfOrderAck(t, now, atTop);
 }
 
 function finArrives(t: Tcb): void {

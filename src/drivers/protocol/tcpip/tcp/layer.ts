@@ -14,6 +14,7 @@ import { icmpArrives } from './icmp.js';
 import { INPUT_REOPEN, acceptCookie, acceptSyn, segmentArrives, startConnect } from './input.js';
 import { FlowHasher, HashDomain } from './isn.js';
 import { Listener, type ListenerOwner } from './listener.js';
+import { sendAck } from './output.js';
 import { TokenBucket } from './rate-limit.js';
 import { ACK, RST, SYN, Segment } from './segment.js';
 import { seqAdd } from './seq.js';
@@ -41,6 +42,8 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
   /** RSTs in answer to unexpected segments (`rstRateLimit`, `rstBurst`). */
   readonly #rsts: TokenBucket;
   #busy = 0;
+  /** Connections with merged out-of-order ACKs to send at `inputBatchEnd` (reused, never shrinks). */
+  readonly #ackFlush: Tcb[] = [];
   #halfOpen = 0;
   #timeWait = 0;
 
@@ -194,6 +197,7 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     seg.dataStart = offset + hl;
     seg.dataLen = length - hl;
     seg.coalesced = segs;
+    if (seg.dataLen > 0) c.dataSegmentsIn += segs;
     const family = flow.family;
     const now = this.host.now();
     const tcb = this.#table.find(family, flow.localAddress, seg.dstPort, flow.remoteAddress, seg.srcPort);
@@ -583,6 +587,32 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
       this.config.onCallbackError(error, where);
     } catch {
       // The reporter itself failed: nothing more to do on the data path.
+    }
+  }
+
+  /** @internal */
+  queueAckFlush(tcb: Tcb): void {
+    this.#ackFlush.push(tcb);
+  }
+
+  /** TcpInput: the receive batch ended; merged out-of-order ACKs go out (bounded by the queue). */
+  inputBatchEnd(): void {
+    const q = this.#ackFlush;
+    if (q.length === 0 || this.#busy > 0) return;
+    this.#busy++;
+    try {
+      for (let i = 0; i < q.length; i++) {
+        const t = q[i]!;
+        t.ackFlushQueued = false;
+        // An ACK sent since (the hole filled, the 44th merged) cleared what was owed.
+        if (t.ackCompressed > 0) sendAck(t);
+      }
+    } catch (e) {
+      this.counters.internalErrors++;
+      this.callbackError(e, 'inputBatchEnd');
+    } finally {
+      q.length = 0;
+      this.#busy--;
     }
   }
 

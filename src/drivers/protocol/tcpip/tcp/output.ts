@@ -62,8 +62,10 @@ function prepareSack(t: Tcb): number {
     t.txSack[0] = t.dsackStart;
     t.txSack[1] = t.dsackEnd;
     t.txSackCount = 1 + (t.assembler.isEmpty ? 0 : t.assembler.sackBlocks(t.rcvNxt, t.txSackAfterDsack, max - 1));
+    t.txSackDsack = true;
     return t.txSackCount;
   }
+  t.txSackDsack = false;
   t.txSackCount = t.sackOk && !t.assembler.isEmpty ? t.assembler.sackBlocks(t.rcvNxt, t.txSack, max) : 0;
   return t.txSackCount;
 }
@@ -74,6 +76,12 @@ function prepareSack(t: Tcb): number {
  * ACK and window, so it satisfies any pending ACK.
  */
 function emit(t: Tcb, seq: number, flags: number, ringOffset: number, len: number, lsoMss: number, sackCount: number, retransmit = false): boolean {
+  let sack = t.txSack;
+  if (sackCount > 0 && t.txSackDsack && !t.dsackPending) {
+    // An earlier segment of this burst carried the D-SACK: a duplicate is reported once (RFC 2883 §4).
+    sack = t.txSackAfterDsack;
+    sackCount--;
+  }
   const optLen = dataOptionsLength(t.tsOk, sackCount);
   const hl = TCP_HEADER_LEN + optLen;
   const buf = t.host.allocate(t.flow, hl + len);
@@ -84,10 +92,14 @@ function emit(t: Tcb, seq: number, flags: number, ringOffset: number, len: numbe
   const b = buf.bytes;
   const o = buf.offset;
   writeHeader(b, o, t, seq, flags, hl, windowField(t));
-  if (optLen > 0) writeDataOptions(b, o + TCP_HEADER_LEN, t.tsOk, t.tsNow(), t.tsRecent, t.txSack, sackCount);
+  if (optLen > 0) writeDataOptions(b, o + TCP_HEADER_LEN, t.tsOk, t.tsNow(), t.tsRecent, sack, sackCount);
   if (len > 0) t.sendRing!.peek(b, o + hl, ringOffset, len);
   if (flags & ACK) {
-    if (sackCount > 0) t.dsackPending = false;
+    if (sackCount > 0 && t.txSackDsack && t.dsackPending) {
+      t.dsackPending = false;
+      t.counters.dsacksSent++;
+    }
+    t.ackCompressed = 0;
     t.lastAckSent = t.rcvNxt;
     t.ackNow = false;
     t.unackedBytes = 0;

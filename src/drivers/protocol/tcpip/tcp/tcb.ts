@@ -38,6 +38,8 @@ export interface TcbOwner {
   callbackError(error: unknown, where: string): void;
   /** May a RST answering an unexpected segment go out now? (rate limit; counts it when not) */
   allowReset(): boolean;
+  /** `tcb` merged ACKs (SACK compression): send them at the end of the host's receive batch. */
+  queueAckFlush(tcb: Tcb): void;
   /** Brackets engine work (reentrancy guard for `input`). */
   enter(): void;
   leave(): void;
@@ -163,6 +165,8 @@ export class Tcb implements TcpConnection {
   dsackPending = false;
   dsackStart = 0;
   dsackEnd = 0;
+  /** txSack starts with that D-SACK block (until the first segment carrying it has gone). */
+  txSackDsack = false;
 
   // Congestion and retransmission.
   cc: CongestionControl;
@@ -218,6 +222,12 @@ export class Tcb implements TcpConnection {
   lastOowAck = -Infinity;
   challengeWindowStart = 0;
   challengeCount = 0;
+  /** SACK compression: RCV.NXT when the out-of-order ACK count began, ACKs sent at once for it, and ACKs merged since the last ACK. */
+  oooAckRcvNxt = 0;
+  oooAcks = 0;
+  ackCompressed = 0;
+  /** In the owner's list of connections whose merged ACKs go out at the end of the receive batch. */
+  ackFlushQueued = false;
 
   // Timer deadlines (ms, Infinity = none) multiplexed on one host timer.
   timer: TcpTimer | null;

@@ -50,7 +50,8 @@ export function timerFired(t: Tcb): void {
   }
   if (t.delAckAt <= now) {
     t.delAckAt = Infinity;
-    t.counters.delayedAcks++;
+    // A SACK-compression flush (input.ts) is not a delayed ACK.
+    if (t.ackCompressed === 0) t.counters.delayedAcks++;
     sendAck(t);
   }
   if (t.keepAt <= now) {

@@ -22,6 +22,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { WskConnectionSocket } from '../src/drivers/protocol/tcpip/index.js';
+import { ConfigError } from '../src/errors.js';
 import { ACCEPTANCE_PROFILE, Emulator, type ImpairmentProfile } from '../test/support/emulator.js';
 import { tcpBulkSource, tcpSink } from '../test/support/linux-peer.js';
 import { which } from '../test/support/netns.js';
@@ -228,7 +229,7 @@ async function runRow(spec: RowSpec, profile: { name: string; profile: Impairmen
     emu = await Emulator.create({ subnet: SUBNET, profile: profile.profile, tsndis: spec.sender === 'tsndis' ? { TcpCongestion: spec.congestion } : {} });
   } catch (e) {
     // Only the tsndis congestion keyword is expected to be refused (BBR before it exists).
-    if (spec.sender === 'tsndis') return unavailable(`not available: ${e instanceof Error ? e.message : String(e)}`);
+    if (spec.sender === 'tsndis') return unavailable(`not available (${e instanceof ConfigError ? e.detail : e instanceof Error ? e.message : String(e)})`);
     throw e;
   }
   try {

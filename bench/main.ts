@@ -4,7 +4,10 @@
  * `--seconds <n>` sets each measurement's length (default 2) and `--repeats <n>` how many times each
  * data-path figure is measured (the median is reported; default 3), because a shared 2-core machine is
  * noisy. The TCP rows (tsndis.tcpip over a TAP against the kernel's TCP over veth) are in `tcp` in the
- * JSON; `--no-tcp` leaves them out. `--help` prints the usage; unknown options and bad numbers exit 2,
+ * JSON; `--no-tcp` leaves them out. The impaired-path rows (bench/impaired.ts: Linux and tsndis through the
+ * network emulator's impairment profile, send and receive, with retransmissions and RTOs) are in
+ * `impaired`; `--no-impaired` leaves them out, `--impaired-mb` and `--impaired-max-seconds` size them.
+ * `--help` prints the usage; unknown options and bad numbers exit 2,
  * checked by the CLI's own option parser.
  */
 import { Command, CommanderError } from 'commander';
@@ -13,6 +16,7 @@ import { runBaseline, type BaselineResult } from './baseline.js';
 import { runDatapath, type DatapathResult } from './datapath.js';
 import { runTapBench, tapBenchSkipReason, type TapBenchResult } from './tap.js';
 import { runTcpBench, tcpBenchSkipReason } from './tcp.js';
+import { impairedBenchSkipReason, runImpairedBench, type ImpairedResult } from './impaired.js';
 
 interface Row {
   name: string;
@@ -37,6 +41,9 @@ interface BenchOptions {
   seconds: number;
   repeats: number;
   tcp: boolean;
+  impaired: boolean;
+  impairedMb: number;
+  impairedMaxSeconds: number;
 }
 
 /** The options, or null when there is nothing to run (help printed: exit 0; misuse reported: exit 2). */
@@ -47,6 +54,9 @@ function parseOptions(argv: readonly string[]): BenchOptions | null {
     .option('--seconds <n>', 'length of each measurement in seconds', numberOption({ min: 0, minExclusive: true, max: 3600 }), 2)
     .option('--repeats <n>', 'measurements per figure (the median is reported)', numberOption({ integer: true, min: 1, max: 100 }), 3)
     .option('--no-tcp', 'leave out the TCP rows (tsndis.tcpip over a TAP against the kernel)')
+    .option('--no-impaired', 'leave out the impaired-path rows (Linux and tsndis TCP through the network emulator)')
+    .option('--impaired-mb <n>', 'megabytes per impaired-path transfer', numberOption({ min: 1, max: 100_000 }), 50)
+    .option('--impaired-max-seconds <n>', 'longest impaired-path transfer (the slow loss-based rows stop there)', numberOption({ min: 1, max: 3600 }), 60)
     .exitOverride();
   try {
     program.parse([...argv], { from: 'user' });
@@ -115,9 +125,15 @@ async function main(): Promise<void> {
     tcpRows.push(row("ping RTT over TAP with ReaderMode 'poll' (a worker watches the fd), 0.2 ms apart (busy); baseline: ping over veth", 'ms', r.pingRttBusyPoll));
     tcpDetails = r.details;
   }
-  const skipped = [...(tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }]), ...(tcpSkip === null ? [] : [{ name: 'TCP', reason: tcpSkip }])];
+  const impairedSkip = options.impaired ? impairedBenchSkipReason() : 'left out (--no-impaired)';
+  const impaired: ImpairedResult | null = impairedSkip === null ? await runImpairedBench({ bytes: options.impairedMb * 1e6, maxSeconds: options.impairedMaxSeconds }) : null;
+  const skipped = [
+    ...(tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }]),
+    ...(tcpSkip === null ? [] : [{ name: 'TCP', reason: tcpSkip }]),
+    ...(impairedSkip === null ? [] : [{ name: 'impaired path', reason: impairedSkip }]),
+  ];
   if (json) {
-    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows, tcp: tcpRows, tcpCounters: tcpDetails, skipped }, null, 2));
+    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows, tcp: tcpRows, tcpCounters: tcpDetails, impaired, skipped }, null, 2));
     return;
   }
   const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(1)} k/s`);
@@ -133,6 +149,26 @@ async function main(): Promise<void> {
     else console.log(`  tsndis ${(r.tsndis * 1000).toFixed(0).padStart(7)} µs       kernel ${(r.kernel * 1000).toFixed(0).padStart(7)} µs       ${r.ratio.toFixed(1)}× the kernel's`);
   }
   if (tcpSkip !== null) console.log(`TCP benchmarks skipped: ${tcpSkip}`);
+  if (impaired !== null) printImpaired(impaired, options.impairedMb, options.impairedMaxSeconds);
+  else console.log(`impaired-path benchmarks skipped: ${impairedSkip}`);
+}
+
+function printImpaired(r: ImpairedResult, mb: number, maxSeconds: number): void {
+  console.log(`\nTCP through the network emulator (tsndis.bridge + tsndis.impairment between two TAPs; 1 % duplication, 2 % reordering, 0.2 % corruption, 2 ms each way; ${mb} MB per transfer, at most ${maxSeconds} s)`);
+  let profile = '';
+  for (const row of r.rows) {
+    if (row.profile !== profile) {
+      profile = row.profile;
+      console.log(`${profile} (ping rtt ${r.rttMs[profile]?.toFixed(2) ?? '?'} ms without loss)`);
+    }
+    if (!row.available) {
+      console.log(`  ${row.name.padEnd(38)} ${row.reason ?? 'not available'}`);
+      continue;
+    }
+    const extra = [row.rwndLimitedPercent === null ? '' : `rwnd-limited ${row.rwndLimitedPercent.toFixed(1)} %`, row.dsackDups === null ? '' : `D-SACKs ${row.dsackDups}`, row.capped ? `capped at ${maxSeconds} s` : ''].filter((x) => x !== '');
+    console.log(`  ${row.name.padEnd(38)} ${row.mbitPerSecond.toFixed(1).padStart(7)} Mbit/s   retransmitted ${String(row.retransSegs).padStart(6)} (${row.retransPercent.toFixed(2).padStart(5)} %)   RTOs ${String(row.rtos).padStart(3)}${extra.length > 0 ? `   ${extra.join(', ')}` : ''}`);
+  }
+  for (const q of r.ratios) console.log(`${q.profile}: ${q.name}: ${q.value === null ? 'n/a' : q.value.toFixed(2)} (target ${q.target})`);
 }
 
 main().catch((e: unknown) => {

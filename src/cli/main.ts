@@ -10,6 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { registerDemoCommand } from './commands/demo-command.js';
 import { registerStackCommand } from './commands/stack.js';
 import { registerUpCommand } from './commands/up.js';
+import { registerEmulateCommand } from './commands/emulate.js';
 import { registerCaptureCommand } from './commands/capture.js';
 import { registerFilterCommand } from './commands/filter.js';
 import { registerGetCommand } from './commands/get.js';
@@ -34,6 +35,7 @@ export function createProgram(): { program: Command; exitCode: () => number } {
     .exitOverride();
   registerStackCommand(program, run);
   registerUpCommand(program, run);
+  registerEmulateCommand(program, run);
   registerCaptureCommand(program, run);
   registerFilterCommand(program, run);
   registerPingCommand(program, run);

@@ -17,11 +17,12 @@ import { pcapngMiniport } from './miniport/pcapng/index.js';
 import { tapMiniport } from './miniport/tap/index.js';
 import { vxlanMiniport } from './miniport/vxlan/index.js';
 import { virtualWireMiniport } from './miniport/virtual-wire/index.js';
+import { BridgeProtocol } from './protocol/bridge/index.js';
 import { RawProtocol } from './protocol/raw/index.js';
 import { TcpIpProtocol } from './protocol/tcpip/index.js';
 
 /** The per-host objects of the built-in protocols, which user code talks to. */
-export type BuiltinProtocol = RawProtocol | TcpIpProtocol;
+export type BuiltinProtocol = RawProtocol | TcpIpProtocol | BridgeProtocol;
 
 export interface BuiltinDriver {
   readonly characteristics: DriverCharacteristics;
@@ -59,6 +60,13 @@ export const BUILTIN_DRIVERS: ReadonlyMap<string, BuiltinDriverFactory> = new Ma
     () => {
       const tcpip = new TcpIpProtocol();
       return { characteristics: tcpip.characteristics, instance: tcpip, stopped: () => tcpip.sockets.holds.releaseAll() };
+    },
+  ],
+  [
+    'tsndis.bridge',
+    () => {
+      const bridge = new BridgeProtocol('tsndis.bridge');
+      return { characteristics: bridge.characteristics, instance: bridge };
     },
   ],
   ['tsndis.im-passthrough', () => ({ characteristics: imPassThroughDriver })],

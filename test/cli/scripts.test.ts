@@ -37,7 +37,7 @@ test('npm run bench -- --help prints the usage and exits 0 without measuring; an
   const help = await exec(process.execPath, [BENCH, '--help'], 15_000);
   assert.equal(help.code, 0, `exit code (null: still running after 15 s, i.e. benchmarking); ${help.stderr}`);
   assert.match(help.stdout, /^Usage: npm run bench -- \[options\]$/m);
-  for (const option of ['--json', '--seconds <n>', '--repeats <n>', '--no-tcp', '-h, --help']) assert.ok(help.stdout.includes(option), `usage lists ${option}`);
+  for (const option of ['--json', '--seconds <n>', '--repeats <n>', '--no-tcp', '--no-impaired', '-h, --help']) assert.ok(help.stdout.includes(option), `usage lists ${option}`);
   const bogus = await exec(process.execPath, [BENCH, '--bogus'], 15_000);
   assert.equal(bogus.code, 2, bogus.stderr);
   assert.match(bogus.stderr, /^error: unknown option '--bogus'$/m);

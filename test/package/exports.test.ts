@@ -68,9 +68,9 @@ test('every built-in driver is exported with its characteristics and its adapter
   for (const [name, factory] of BUILTIN_DRIVERS) {
     const built = factory();
     if (name in characteristics) assert.equal(built.characteristics, characteristics[name], `${name} characteristics exported`);
-    else assert.ok(built.instance instanceof (name === 'tsndis.tcpip' ? TcpIpProtocol : tsndis.RawProtocol), `${name} instance class exported`);
+    else assert.ok(built.instance instanceof (name === 'tsndis.tcpip' ? TcpIpProtocol : name === 'tsndis.bridge' ? tsndis.BridgeProtocol : tsndis.RawProtocol), `${name} instance class exported`);
   }
-  assert.equal(Object.keys(characteristics).length + 2, BUILTIN_DRIVERS.size, 'every built-in driver is covered');
+  assert.equal(Object.keys(characteristics).length + 3, BUILTIN_DRIVERS.size, 'every built-in driver is covered');
   for (const cls of [
     tsndis.VirtualWireAdapter,
     tsndis.VirtualWire,

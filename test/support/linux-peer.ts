@@ -154,3 +154,50 @@ export function nftablesLossDrops(ns: Netns): number {
   if (m === null) throw new Error('nftablesLoss: the rule or its counter is missing');
   return Number(m[1]);
 }
+
+/** What a bulk sender saw of its own connection (Linux TCP_INFO, read after the peer closed). */
+export interface BulkSourceResult extends TransferResult {
+  /** tcpi_total_retrans: segments retransmitted. */
+  retransSegs: number;
+  /** tcpi_data_segs_out: data segments sent, retransmissions included. */
+  dataSegsOut: number;
+  /** tcpi_total_rto: retransmission timeouts (-1 on kernels before 6.7). */
+  rtos: number;
+  /** tcpi_dsack_dups: segments the receiver reported as duplicates (D-SACK). */
+  dsackDups: number;
+  /** tcpi_busy_time and tcpi_rwnd_limited (µs): how long the sender was limited by the receive window. */
+  busyUs: number;
+  rwndLimitedUs: number;
+}
+
+const BULK_SOURCE = String.raw`
+import socket, sys, json, time, struct
+fam = socket.AF_INET6 if ':' in sys.argv[1] else socket.AF_INET
+total = int(sys.argv[3]); maxs = float(sys.argv[4])
+c = socket.socket(fam, socket.SOCK_STREAM)
+c.settimeout(float(sys.argv[5]))
+c.connect((sys.argv[1], int(sys.argv[2])))
+n = 0; t = time.time(); block = bytes(range(256)) * 256
+while n < total and (maxs <= 0 or time.time() - t < maxs):
+    k = min(len(block), total - n)
+    c.sendall(block[:k]); n += k
+c.shutdown(socket.SHUT_WR)
+while c.recv(65536): pass
+seconds = time.time() - t
+i = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 256)
+u32 = lambda o: struct.unpack_from('I', i, o)[0] if len(i) >= o + 4 else -1
+u64 = lambda o: struct.unpack_from('Q', i, o)[0] if len(i) >= o + 8 else -1
+rto = struct.unpack_from('H', i, 240)[0] if len(i) >= 242 else -1
+c.close()
+print(json.dumps({'bytes': n, 'sha256': '', 'seconds': seconds, 'retransSegs': u32(100), 'dataSegsOut': u32(156), 'rtos': rto,
+                  'dsackDups': u32(216), 'busyUs': u64(168), 'rwndLimitedUs': u64(176)}), flush=True)
+`;
+
+/**
+ * A bulk TCP sender in `ns` for measurements: `bytes` bytes (fewer if `maxSeconds` > 0 runs out first),
+ * half-close, wait for the peer's EOF, then report its TCP_INFO (retransmissions, RTOs, D-SACKs, time
+ * limited by the receive window). No hashing.
+ */
+export function tcpBulkSource(ns: Netns, address: string, port: number, bytes: number, maxSeconds = 0, timeoutS = 120): Promise<BulkSourceResult> {
+  return watch<BulkSourceResult>(ns.spawn('timeout', [String(timeoutS + 10), 'python3', '-c', BULK_SOURCE, address, String(port), String(bytes), String(maxSeconds), String(timeoutS)])).done;
+}

@@ -4,7 +4,7 @@
  * order (pause, unbind, detach, halt) and exits 0. A stack that fails to come up exits with an error.
  */
 import { Option, type Command } from 'commander';
-import { buildStacks, loadStackConfig } from '../../config/index.js';
+import { buildStacks, loadStackConfig, type BuiltStacks, type StackDescription } from '../../config/index.js';
 import { serviceAnnouncement, startServices } from '../tcpip-hosts.js';
 import type { LogLevel, NdisRuntime } from '../../core/runtime/runtime.js';
 import { LOG_LEVELS, stderrLogger } from '../log.js';
@@ -35,8 +35,25 @@ export function statusLine(host: string, rt: NdisRuntime): string {
   return `${host}: ${parts.join('; ') || 'no adapters'}; violations ${rt.verifier.total}`;
 }
 
-export async function up(options: UpOptions, out: NodeJS.WritableStream = process.stdout, signals: NodeJS.EventEmitter = process, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+/** What a command built on `up` adds: its name, a check of the config, more status lines. */
+export interface RunHooks {
+  /** The command's name in its banner lines (default 'tsndis up'). */
+  readonly name?: string;
+  /** Refuses a config the command cannot run (throws, before anything starts). */
+  readonly check?: (description: StackDescription, file: string) => void;
+  /** Status lines after the per-host ones, at every interval and at the end. */
+  readonly status?: (stacks: BuiltStacks) => string[];
+}
+
+export function up(options: UpOptions, out: NodeJS.WritableStream = process.stdout, signals: NodeJS.EventEmitter = process, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+  return runStacks(options, {}, out, signals, err);
+}
+
+/** `up` with a command's hooks: brings the config's stacks up, prints status until a signal or the duration, shuts down. */
+export async function runStacks(options: UpOptions, hooks: RunHooks, out: NodeJS.WritableStream = process.stdout, signals: NodeJS.EventEmitter = process, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+  const command = hooks.name ?? 'tsndis up';
   const description = await loadStackConfig(options.config);
+  hooks.check?.(description, options.config);
   // A control path that is in use or not a socket is refused before anything starts.
   if (options.control !== undefined) await checkControlPath(options.control);
   const logger = stderrLogger(options.logLevel ?? 'warn', err);
@@ -63,8 +80,9 @@ export async function up(options: UpOptions, out: NodeJS.WritableStream = proces
       // Each service that did something: its counters (a traffic source's progress, a server's load).
       for (const { host, service: s } of services) if (host === name && !s.summary().endsWith(': idle')) out.write(`${t}   ${host}: ${s.summary()}\n`);
     }
+    for (const line of hooks.status?.(stacks) ?? []) out.write(`${t} ${line}\n`);
   };
-  out.write(`tsndis up: ${stacks.hosts.size} host(s) running from ${options.config}${server === null ? '' : `, control on ${options.control}`}; Ctrl-C to stop\n`);
+  out.write(`${command}: ${stacks.hosts.size} host(s) running from ${options.config}${server === null ? '' : `, control on ${options.control}`}; Ctrl-C to stop\n`);
   for (const { host, service: s } of services) out.write(`${host}: ${serviceAnnouncement(s)}\n`);
   print();
   await new Promise<void>((resolve) => {
@@ -80,7 +98,7 @@ export async function up(options: UpOptions, out: NodeJS.WritableStream = proces
     signals.on('SIGINT', stop);
     signals.on('SIGTERM', stop);
   });
-  out.write('tsndis up: stopping\n');
+  out.write(`${command}: stopping\n`);
   print();
   if (server !== null) await server.close();
   await Promise.all(services.map((s) => s.service.close()));

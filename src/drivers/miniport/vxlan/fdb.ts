@@ -179,6 +179,21 @@ export class ForwardingTable {
     this.#count--;
   }
 
+  /** Removes every entry learned on `port` (a bridge port that left or lost its link); returns how many. */
+  flushPort(port: number): number {
+    let removed = 0;
+    const size = this.#mask + 1;
+    for (let i = 0; i < size; ) {
+      if (this.#hi[i] !== 0 && this.#port[i] === port) {
+        this.#remove(i);
+        removed++;
+      } else {
+        i++;
+      }
+    }
+    return removed;
+  }
+
   /** Live entries, for inspection and tests (allocates). */
   entries(now: number): FdbEntry[] {
     const out: FdbEntry[] = [];

@@ -5,8 +5,8 @@
  *
  * Tens of thousands of SYNs from thousands of spoofed sources — on-link in the TAP's /20 (tsndis must
  * ARP for each to answer) and off-link behind the namespace's gateway — while a real Linux client
- * connects again and again with a 1 s timeout: every handshake completes within that second (a lost
- * or ignored SYN would cost the client a 1 s retransmission), through SYN cookies once the half-open
+ * connects again and again: every handshake completes on the client's first SYN, i.e. within the 1 s
+ * after which Linux would send it again (TCP_INFO's retransmission count stays 0), through SYN cookies once the half-open
  * budget is full of spoofed entries; the cookie connections carry the client's window scale and SACK
  * (checked against the client's TCP_INFO) and echo data byte-exact; the neighbour cache stays bounded
  * and keeps the real client; the counters reach netstat. Needs root, /dev/net/tun, ip and python3.
@@ -43,7 +43,7 @@ function echo(conn: TcpConnection): void {
   pump();
 }
 
-test('syn flood interop: a real Linux client completes every handshake within 1 s through SYN cookies while spoofed SYNs flood the listener', { timeout: 120_000 }, async (t) => {
+test('syn flood interop: a real Linux client completes every handshake on its first SYN (within 1 s) through SYN cookies while spoofed SYNs flood the listener', { timeout: 120_000 }, async (t) => {
   const reason = interopSkipReason('python3');
   if (reason !== null) {
     t.skip(reason);
@@ -94,13 +94,15 @@ test('syn flood interop: a real Linux client completes every handshake within 1 
     const budget = tcp.config.maxHalfOpenPerListener;
     let fullest = 0;
     const sampler = setInterval(() => (fullest = Math.max(fullest, l.halfOpenCount)), 50);
-    const [client, flooded] = await Promise.all([timedConnects(host.ns, host.ours[4], PORT, { count: CONNECTS, timeoutS: 1, pauseS: 0.25, delayS: 1, echoBytes: ECHO_BYTES }), flood]);
+    const [client, flooded] = await Promise.all([timedConnects(host.ns, host.ours[4], PORT, { count: CONNECTS, timeoutS: 3, pauseS: 0.25, delayS: 1, echoBytes: ECHO_BYTES }), flood]);
     clearInterval(sampler);
     const c = tcp.counters;
     t.diagnostic(`flood: ${String(flooded.sent)} SYNs from ${String(flooded.sources)} sources in ${flooded.seconds.toFixed(1)} s, ${String(host.ip.stack.counters.link.framesIn)} frames reached tsndis; handshakes ${client.times.map((x) => (x === null ? 'failed' : `${(x * 1000).toFixed(1)} ms`)).join(', ')}`);
     t.diagnostic(`tcp: cookies sent ${String(c.synCookiesSent)}, accepted ${String(c.synCookiesAccepted)}, rejected ${String(c.synCookiesRejected)}; half-open ${String(tcp.halfOpenCount)}, listenOverflow ${String(c.listenOverflow)}`);
 
-    // Every handshake completed within its 1 s timeout, through a cookie.
+    // Every handshake completed on the client's first SYN: Linux retransmits a SYN after 1 s, so none
+    // sent again means each was answered within that second. (Read from the client's TCP_INFO rather
+    // than its clock, which a loaded machine can stall longer than tsndis takes to answer.)
     assert.deepEqual(client.errors, [], `frames in ${String(host.ip.stack.counters.link.framesIn)}, tap: ${host.ns.ip('-s', 'link', 'show', host.tap)}`);
     assert.equal(client.times.filter((x) => x !== null).length, CONNECTS);
     assert.ok(flooded.sent >= 20_000, `the flood sent ${String(flooded.sent)} SYNs`);
@@ -111,7 +113,9 @@ test('syn flood interop: a real Linux client completes every handshake within 1 
     assert.ok(c.synCookiesAccepted >= CONNECTS / 2, `cookie connections: ${String(c.synCookiesAccepted)} of ${String(CONNECTS)}`);
     assert.equal(c.synCookiesRejected, 0);
     assert.equal(c.listenOverflow, 0);
-    assert.ok(tcp.halfOpenCount <= tcp.config.maxHalfOpenPerListener);
+    assert.ok(tcp.halfOpenCount <= budget);
+    // Nothing grows with the flood: the table holds the half-open budget and the client's connections.
+    assert.ok(tcp.connectionCount <= budget + CONNECTS, `${String(tcp.connectionCount)} connections in the table`);
     assert.equal(c.internalErrors, 0);
     // The cookie connections carry what the client offered (TCP_INFO: 1 timestamps, 2 SACK, 4 wscale).
     assert.equal(accepted.length, CONNECTS);
@@ -119,6 +123,7 @@ test('syn flood interop: a real Linux client completes every handshake within 1 
     for (let i = 0; i < CONNECTS; i++) {
       const server = accepted[i]!.info();
       const linux = client.info[i]!;
+      assert.equal(linux.totalRetrans, 0, `connect ${String(i)}: the SYN was sent again (not answered within 1 s)`);
       assert.equal(linux.options & 7, 7, 'Linux negotiated timestamps, SACK and window scaling');
       assert.equal(server.tsEnabled, true);
       assert.equal(server.sackEnabled, true);

@@ -83,8 +83,11 @@ export interface ConnectResult {
   /** Handshake times in seconds, one per attempt (null: it failed or timed out). */
   times: (number | null)[];
   errors: string[];
-  /** TCP_INFO of each connected socket: options bits (1 timestamps, 2 SACK, 4 window scale) and scales. */
-  info: { options: number; sndWscale: number; rcvWscale: number }[];
+  /**
+   * TCP_INFO of each connected socket right after connect: options bits (1 timestamps, 2 SACK, 4 window
+   * scale), scales, and retransmissions so far (a SYN sent again counts: its RTO is 1 s).
+   */
+  info: { options: number; sndWscale: number; rcvWscale: number; totalRetrans: number }[];
   /** Bytes echoed back intact over the first connection (`echoBytes`). */
   echoed: number;
 }
@@ -102,7 +105,7 @@ for i in range(count):
         c.connect((dst, port))
         times.append(time.time() - t)
         ti = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
-        info.append({'options': ti[5], 'sndWscale': ti[6] & 15, 'rcvWscale': ti[6] >> 4})
+        info.append({'options': ti[5], 'sndWscale': ti[6] & 15, 'rcvWscale': ti[6] >> 4, 'totalRetrans': struct.unpack_from('I', ti, 100)[0]})
         if i == 0 and echo > 0:
             c.settimeout(10)
             data = bytes((j * 7 + 3) & 255 for j in range(echo))

@@ -24,6 +24,8 @@ export interface TapTcpIpHostOptions {
   kernelMac: string;
   /** The /24 both sides share (`198.18.7` gives .2 to tsndis, .1 to Linux). */
   subnet: string;
+  /** The IPv4 prefix length of both addresses (default 24; a shorter one puts more addresses on-link). */
+  prefixLength?: number;
   /** The /64 prefix both sides share over IPv6 (`fd00:7::` style, without the last group), if any. */
   subnet6?: string;
   tapKeywords?: Record<string, ConfigValue>;
@@ -81,12 +83,12 @@ export class TapTcpIpHost {
         filters.push(module!.instance);
       }
       const v6 = o.subnet6 !== undefined;
-      await rt.bindProtocol('eth0', 'tsndis.tcpip', { IPAddress: [`${o.subnet}.2/24`], IPv6Address: v6 ? [`${o.subnet6!}:2/64`] : [], IPv6: v6, ...o.ipKeywords });
+      await rt.bindProtocol('eth0', 'tsndis.tcpip', { IPAddress: [`${o.subnet}.2/${String(o.prefixLength ?? 24)}`], IPv6Address: v6 ? [`${o.subnet6!}:2/64`] : [], IPv6: v6, ...o.ipKeywords });
       await rt.startAdapter('eth0');
       ns = Netns.create();
       // Netns.create turns IPv6 off everywhere (quiet frame counts); an IPv6 host needs it back.
       if (v6) ns.exec('sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=0', 'net.ipv6.conf.default.disable_ipv6=0');
-      ns.adopt(tap, { mac: o.kernelMac, address: `${o.subnet}.1/24` });
+      ns.adopt(tap, { mac: o.kernelMac, address: `${o.subnet}.1/${String(o.prefixLength ?? 24)}` });
       if (v6) {
         ns.exec('sysctl', '-qw', `net.ipv6.conf.${tap}.disable_ipv6=0`);
         // nodad: the kernel's address is usable at once.

@@ -181,6 +181,9 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
           retransTimerMs: k.readInt('RetransTimerMs', 1000, 10, 600_000),
           reachableTimeMs: k.readInt('ReachableTimeMs', 30_000, 100, 3_600_000),
           queueLimit: k.readInt('NeighborQueueLength', 64, 1, 4096),
+          maxIncomplete: k.readInt('NeighborMaxIncomplete', 64, 1, 65536),
+          queueTotal: k.readInt('NeighborQueueTotal', 128, 1, 65536),
+          solicitRate: k.readInt('NeighborSolicitRate', 100, 0, 1_000_000),
         },
       });
     } catch (e) {

@@ -75,6 +75,12 @@ export class NeighborCounters {
   probes = 0;
   /** Entries evicted to make room. */
   evicted = 0;
+  /** INCOMPLETE entries evicted (oldest first) to respect the bound on unresolved entries (`NeighborMaxIncomplete`). */
+  incompleteEvicted = 0;
+  /** Packets dropped because the cache held its total of queued packets (`NeighborQueueTotal`; the oldest of the oldest entry goes). */
+  queueTotalOverflow = 0;
+  /** Solicitations not sent for the rate limit (`NeighborSolicitRate`); a new resolution's packet is then dropped. */
+  solicitRateLimited = 0;
 }
 
 export class Ipv4Counters {

@@ -18,8 +18,19 @@
  * chained through `next`, at most `queueLimit` per entry: beyond that the oldest is dropped and
  * counted. When resolution fails, the held packets go to `owner.unreachable`, which tells their senders
  * (a connect fails with EHOSTUNREACH after ~3 s instead of its SYN retries, as in Linux). The cache has a fixed capacity and preallocated entries in an open hash table, so a lookup
- * allocates nothing; when full, the least recently used non-permanent entry is evicted.
+ * allocates nothing.
+ *
+ * Answers to thousands of spoofed on-link sources (a SYN flood) would each start a resolution that
+ * never completes, so unresolved state is bounded apart from resolved peers: at most `maxIncomplete`
+ * INCOMPLETE entries (a new one evicts the oldest: an answer normally comes within milliseconds, so the
+ * oldest is the least likely to be answered), at most `queueTotal` packets held over all of them (the
+ * oldest packet of the oldest entry goes), and new multicast solicitations at `solicitRate` a second (a
+ * new destination beyond it gets no entry; its packet is dropped, the sender retries). When the cache is
+ * full, INCOMPLETE entries are evicted first (oldest first), then the least recently used STALE, DELAY
+ * or PROBE one; REACHABLE and PERMANENT entries never are. So a peer that has resolved — or simply sent
+ * us an ARP request or solicitation — is neither evicted nor delayed by a flood.
  */
+import { TokenBucket } from './tcp/rate-limit.js';
 import type { NetBufferList } from '../../../ndis/index.js';
 import { copy6, eq6, hash4, hash6, type IpFamily } from './addr.js';
 import type { NeighborCounters } from './counters.js';
@@ -53,6 +64,12 @@ export interface NeighborTimings {
   reachableTimeMs: number;
   /** Packets held per INCOMPLETE entry. */
   queueLimit: number;
+  /** INCOMPLETE entries at once (default: the capacity). */
+  maxIncomplete?: number;
+  /** Packets held over all INCOMPLETE entries (default: no bound but the per-entry one). */
+  queueTotal?: number;
+  /** Multicast solicitations a second, also the burst (default 0: no limit). */
+  solicitRate?: number;
 }
 
 export class NeighborEntry {
@@ -71,6 +88,10 @@ export class NeighborEntry {
   queueLength = 0;
   /** Next entry index in the same hash bucket, or -1. */
   nextInBucket = -1;
+  /** Neighbours in the list of INCOMPLETE entries (oldest first), or -1. */
+  olderIncomplete = -1;
+  newerIncomplete = -1;
+  inIncompleteList = false;
   /** @internal */
   timer!: StackTimer;
 
@@ -123,6 +144,15 @@ export class NeighborCache {
   readonly #buckets: Int32Array;
   readonly #mask: number;
   #count = 0;
+  /** INCOMPLETE entries, oldest first (indices), their number, and packets held over all entries. */
+  #oldestIncomplete = -1;
+  #newestIncomplete = -1;
+  #incomplete = 0;
+  #queued = 0;
+  readonly #maxIncomplete: number;
+  readonly #queueTotal: number;
+  /** Multicast solicitations (null: no limit). */
+  readonly #solicits: TokenBucket | null;
 
   /** @internal */
   constructor(
@@ -139,6 +169,10 @@ export class NeighborCache {
     while (size < capacity * 2) size <<= 1;
     this.#buckets = new Int32Array(size).fill(-1);
     this.#mask = size - 1;
+    this.#maxIncomplete = Math.max(1, Math.min(capacity, timings.maxIncomplete ?? capacity));
+    this.#queueTotal = Math.max(1, timings.queueTotal ?? Infinity);
+    const rate = timings.solicitRate ?? 0;
+    this.#solicits = rate > 0 ? new TokenBucket(rate, Math.max(1, Math.ceil(rate))) : null;
     this.entries = [];
     for (let i = 0; i < capacity; i++) {
       const e = new NeighborEntry(this, i);
@@ -149,6 +183,11 @@ export class NeighborCache {
 
   get size(): number {
     return this.#count;
+  }
+
+  /** INCOMPLETE entries now. */
+  get incompleteCount(): number {
+    return this.#incomplete;
   }
 
   lookup4(addr: number): NeighborEntry | null {
@@ -185,10 +224,14 @@ export class NeighborCache {
       }
     }
     if (e === null) {
-      // Evict the least recently touched entry that is not static.
-      for (const x of this.entries) {
-        if (x.state === NeighborState.Permanent) continue;
-        if (e === null || x.touchedAt < e.touchedAt) e = x;
+      // Full: the oldest INCOMPLETE entry goes first, else the least recently touched STALE, DELAY
+      // or PROBE one; never a REACHABLE peer or a static entry.
+      if (this.#oldestIncomplete >= 0) e = this.entries[this.#oldestIncomplete]!;
+      else {
+        for (const x of this.entries) {
+          if (x.state === NeighborState.Permanent || x.state === NeighborState.Reachable) continue;
+          if (e === null || x.touchedAt < e.touchedAt) e = x;
+        }
       }
       if (e === null) return null;
       this.counters.evicted++;
@@ -206,7 +249,30 @@ export class NeighborCache {
     this.#buckets[b] = e.index;
     this.#count++;
     this.#created = true;
+    this.#linkIncomplete(e);
     return e;
+  }
+
+  #linkIncomplete(e: NeighborEntry): void {
+    e.inIncompleteList = true;
+    e.newerIncomplete = -1;
+    e.olderIncomplete = this.#newestIncomplete;
+    if (this.#newestIncomplete >= 0) this.entries[this.#newestIncomplete]!.newerIncomplete = e.index;
+    else this.#oldestIncomplete = e.index;
+    this.#newestIncomplete = e.index;
+    this.#incomplete++;
+  }
+
+  /** `e` leaves INCOMPLETE (resolved, static, removed). */
+  #unlinkIncomplete(e: NeighborEntry): void {
+    if (!e.inIncompleteList) return;
+    e.inIncompleteList = false;
+    if (e.olderIncomplete >= 0) this.entries[e.olderIncomplete]!.newerIncomplete = e.newerIncomplete;
+    else this.#oldestIncomplete = e.newerIncomplete;
+    if (e.newerIncomplete >= 0) this.entries[e.newerIncomplete]!.olderIncomplete = e.olderIncomplete;
+    else this.#newestIncomplete = e.olderIncomplete;
+    e.olderIncomplete = e.newerIncomplete = -1;
+    this.#incomplete--;
   }
 
   /** Removes `e`, dropping any packets it held. */
@@ -214,6 +280,7 @@ export class NeighborCache {
     if (!e.inUse) return;
     e.timer.cancel();
     this.#dropQueue(e);
+    this.#unlinkIncomplete(e);
     const b = (this.family === 4 ? hash4(e.addr4) : hash6(e.addr6, 0)) & this.#mask;
     let i = this.#buckets[b]!;
     if (i === e.index) {
@@ -245,6 +312,7 @@ export class NeighborCache {
     e.timer.cancel();
     e.mac.set(mac);
     e.state = NeighborState.Permanent;
+    this.#unlinkIncomplete(e);
     this.#sendQueue(e);
     return true;
   }
@@ -255,14 +323,27 @@ export class NeighborCache {
    * @internal
    */
   resolve(addr4: number, addr6: Uint8Array | null, off: number, nbl: NetBufferList): NeighborEntry | null {
-    const e = this.#obtain(addr4, addr6, off);
+    const known = addr6 === null ? this.lookup4(addr4) : this.lookup6(addr6, off);
+    if (known === null) {
+      // A new resolution: it needs a solicitation now, and room among the INCOMPLETE entries.
+      if (!this.#takeSolicit()) {
+        nbl.next = null;
+        this.owner.freeQueued(nbl, 1);
+        return null;
+      }
+      if (this.#incomplete >= this.#maxIncomplete && this.#count < this.capacity) {
+        this.counters.incompleteEvicted++;
+        this.remove(this.entries[this.#oldestIncomplete]!);
+      }
+    }
+    const e = known ?? this.#obtain(addr4, addr6, off);
     if (e === null) {
       this.counters.cacheFull++;
       nbl.next = null;
       this.owner.freeQueued(nbl, 1);
       return null;
     }
-    const created = this.#created;
+    const created = known === null && this.#created;
     e.touchedAt = this.timers.now();
     switch (e.state) {
       case NeighborState.Incomplete:
@@ -333,13 +414,22 @@ export class NeighborCache {
     return true;
   }
 
+  /** A multicast solicitation may go out now (rate limit; counts it when not). */
+  #takeSolicit(): boolean {
+    if (this.#solicits === null || this.#solicits.take(this.timers.now())) return true;
+    this.counters.solicitRateLimited++;
+    return false;
+  }
+
   #reachable(e: NeighborEntry): void {
+    this.#unlinkIncomplete(e);
     e.state = NeighborState.Reachable;
     e.probes = 0;
     e.timer.set(Math.floor(this.timings.reachableTimeMs * (0.5 + this.owner.random())));
   }
 
   #stale(e: NeighborEntry): void {
+    this.#unlinkIncomplete(e);
     e.state = NeighborState.Stale;
     e.probes = 0;
     e.timer.cancel();
@@ -350,8 +440,9 @@ export class NeighborCache {
     switch (e.state) {
       case NeighborState.Incomplete:
         if (e.probes < MAX_MULTICAST_SOLICIT) {
+          // A retry skipped for the rate limit still counts: the entry fails on time.
           e.probes++;
-          this.owner.solicit(e, false);
+          if (this.#takeSolicit()) this.owner.solicit(e, false);
           e.timer.set(this.timings.retransTimerMs);
         } else {
           this.counters.resolutionFailed++;
@@ -360,6 +451,7 @@ export class NeighborCache {
           const n = e.queueLength;
           e.queueHead = e.queueTail = null;
           e.queueLength = 0;
+          this.#queued -= n;
           this.remove(e);
           if (head !== null) {
             this.counters.failedDrops += n;
@@ -395,19 +487,36 @@ export class NeighborCache {
   #enqueue(e: NeighborEntry, nbl: NetBufferList): void {
     nbl.next = null;
     if (e.queueLength >= this.timings.queueLimit) {
-      const old = e.queueHead!;
-      e.queueHead = old.next;
-      if (e.queueHead === null) e.queueTail = null;
-      old.next = null;
-      e.queueLength--;
       this.counters.queueOverflow++;
-      this.owner.freeQueued(old, 1);
+      this.#dropOldest(e);
+    } else if (this.#queued >= this.#queueTotal) {
+      // The cache's total: the oldest packet of the oldest entry holding any goes (maybe e's own).
+      let v = e;
+      for (let i = this.#oldestIncomplete; i >= 0; i = this.entries[i]!.newerIncomplete) {
+        if (this.entries[i]!.queueLength > 0) {
+          v = this.entries[i]!;
+          break;
+        }
+      }
+      this.counters.queueTotalOverflow++;
+      if (v.queueLength > 0) this.#dropOldest(v);
     }
     if (e.queueTail === null) e.queueHead = nbl;
     else e.queueTail.next = nbl;
     e.queueTail = nbl;
     e.queueLength++;
+    this.#queued++;
     this.counters.queued++;
+  }
+
+  #dropOldest(e: NeighborEntry): void {
+    const old = e.queueHead!;
+    e.queueHead = old.next;
+    if (e.queueHead === null) e.queueTail = null;
+    old.next = null;
+    e.queueLength--;
+    this.#queued--;
+    this.owner.freeQueued(old, 1);
   }
 
   #sendQueue(e: NeighborEntry): void {
@@ -416,6 +525,7 @@ export class NeighborCache {
     const n = e.queueLength;
     e.queueHead = e.queueTail = null;
     e.queueLength = 0;
+    this.#queued -= n;
     this.owner.sendQueued(e, head, n);
   }
 
@@ -425,6 +535,7 @@ export class NeighborCache {
     const n = e.queueLength;
     e.queueHead = e.queueTail = null;
     e.queueLength = 0;
+    this.#queued -= n;
     this.counters.failedDrops += n;
     this.owner.freeQueued(head, n);
   }

@@ -49,7 +49,7 @@ export interface TcpConnectOptions extends TcpSocketOptions {
 }
 
 export interface TcpListenOptions extends TcpSocketOptions {
-  /** Bound on SYN-RECEIVED + completed-but-unaccepted connections (default 128). */
+  /** Bound on completed-but-unaccepted connections, the accept queue (default 128); beyond, SYNs and handshake ACKs are dropped. */
   backlog?: number;
   /** Bound on SYN-RECEIVED entries of this listener (default `config.maxHalfOpenPerListener`). */
   maxHalfOpen?: number;
@@ -173,7 +173,7 @@ export interface TcpConfig {
   /** SYN-RECEIVED entries across all listeners, and the default per listener. */
   maxHalfOpen: number;
   maxHalfOpenPerListener: number;
-  /** Beyond the half-open bounds, answer SYNs with SYN cookies instead of dropping them. */
+  /** Beyond the half-open bounds, answer SYNs with SYN cookies (false: the listener's oldest half-open entry makes room). */
   synCookies: boolean;
   defaultBacklog: number;
   /** TIME-WAIT length (2·MSL) and how many connections may be in it at once. */

@@ -131,6 +131,8 @@ export class TcpCounters {
   timeWaitOverflow = 0;
   /** Half-open (SYN-RECEIVED) entries that gave up retransmitting the SYN-ACK. */
   halfOpenTimeouts = 0;
+  /** Half-open entries dropped to make room for a new SYN (SYN cookies off, half-open budget full). */
+  halfOpenEvicted = 0;
   /** Event handlers that threw (passed to `onCallbackError`). */
   callbackErrors = 0;
   /** Exceptions caught at the engine's edge (`input`, `icmpError`): a bug if ever non-zero. */

@@ -41,8 +41,9 @@
  * (ECONNRESET, ECONNREFUSED, ETIMEDOUT, EHOSTUNREACH, ENETUNREACH, or the `abortAll` reason). Unread
  * data stays readable after onClosed. After `close()`, onReadable/onWritable stop; onClosed still fires.
  * A listener's completed connections are delivered by onConnection; while it is paused (or has no
- * handler) they queue, bounded with the SYN-RECEIVED ones by the backlog, for `accept()` — check
- * `readableLength`/`remoteClosed` after accepting, since data may have arrived before.
+ * handler) they queue, bounded by the backlog, for `accept()` — check `readableLength`/`remoteClosed`
+ * after accepting, since data may have arrived before. SYN-RECEIVED entries have their own budget
+ * (`maxHalfOpen`, per listener and in total); a full accept queue drops SYNs and handshake ACKs.
  *
  * ## What is inside
  * Full state machine with simultaneous open/close; window scaling, MSS (from the route), SACK
@@ -52,8 +53,10 @@
  * Nagle (Minshall variant), delayed ACK, receiver and sender SWS avoidance, persist timer, keepalive,
  * window validation after idle; RFC 5961 (challenge ACKs, rate limited, ACK validation); RSTs answering unexpected
  * segments through a token bucket (`rstRateLimit`, `rstBurst`); RFC 6528 ISNs
- * (SipHash-2-4); SYN-flood bounds (per listener and total half-open caps, backlog) with SYN cookies
- * beyond them (RFC 4987; options ride in the timestamp echo; `synCookies: false` drops instead); LSO (one buffer of
+ * (SipHash-2-4); SYN-flood bounds (per listener and total half-open budgets; the backlog bounds the
+ * accept queue) with SYN cookies beyond them (RFC 4987; options ride in the timestamp echo as Linux
+ * encodes them; `synCookies: false` evicts the oldest half-open entry instead); fewer SYN-ACK retries
+ * for old half-open entries under pressure (Linux's rule); LSO (one buffer of
  * up to `route.lsoMaxPayload` bytes, `mss` passed to `transmit`) and RSC input; ICMP errors (PMTU,
  * hard errors in SYN-SENT, soft errors). Per segment nothing is allocated: one reused header view and
  * segment record, preallocated rings, an out-of-order assembler whose range store grows (doubling) only

@@ -377,6 +377,12 @@ function synchronizedArrives(t: Tcb, seg: Segment, now: number): number {
       sendResetSeq(t, seg.ack);
       return INPUT_DONE;
     }
+    if (t.listener !== null && !t.listener.hasRoom()) {
+      // The accept queue is full: as Linux (tcp_abort_on_overflow off), drop the ACK and stay in
+      // SYN-RECEIVED; the SYN-ACK's retransmission draws it again.
+      c.listenOverflow++;
+      return INPUT_DONE;
+    }
     handshakeRtt(t, seg, now);
     t.sndWnd = seg.window << t.sndWscale;
     t.sndWl1 = seg.seq;

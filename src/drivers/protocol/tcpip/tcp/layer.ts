@@ -245,14 +245,26 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
       c.badPort++;
       return null;
     }
-    if (l.pending >= l.backlog) {
+    // Only a full accept queue drops a SYN (Linux too, cookies or not): its connection could not be
+    // handed over anyway.
+    if (l.acceptQueueFull) {
       c.listenOverflow++;
       return null;
     }
     if (l.halfOpenCount >= l.maxHalfOpen || this.#halfOpen >= this.config.maxHalfOpen) {
-      if (this.config.synCookies) this.#sendCookie(l, flow, seg, now);
-      else c.synFloodDropped++;
-      return null;
+      if (this.config.synCookies) {
+        this.#sendCookie(l, flow, seg, now);
+        return null;
+      }
+      // Without cookies the oldest entry makes room (FreeBSD's syncache does so): under a flood it
+      // is most likely spoofed, and a real peer answers its SYN-ACK within a round trip.
+      const old = l.oldestHalfOpen();
+      if (old === null) {
+        c.synFloodDropped++;
+        return null;
+      }
+      c.halfOpenEvicted++;
+      old.terminate(null);
     }
     if (this.#table.size >= this.config.maxConnections) {
       c.connectionLimitDropped++;
@@ -262,7 +274,7 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     const t = new Tcb(this, f, true, l.options);
     t.listener = l;
     this.#table.insert(t);
-    l.halfOpenCount++;
+    l.halfOpenAdded(t);
     this.#halfOpen++;
     acceptSyn(t, seg, now);
     return t;
@@ -288,7 +300,12 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     let shift = 0;
     while (shift < 14 && l.options.receiveBufferSize >>> shift > 0xffff) shift++;
     const tsOffset = this.hasher.hash(HashDomain.TimestampOffset, family, f.localAddress, f.localPort, f.remoteAddress, f.remotePort);
-    const tsValue = (((Math.floor(now) + tsOffset) & ~63) | cookieTsBits(wscale ? o.windowScale : -1, sack)) >>> 0;
+    // As Linux's cookie_init_timestamp: the option bits replace the clock's low 6 bits, stepping back
+    // 64 when that would put TSval ahead of the clock (later TSvals must not go back: PAWS at the peer).
+    const clock = (Math.floor(now) + tsOffset) | 0;
+    let tsBits = (clock & ~63) | cookieTsBits(wscale ? o.windowScale : -1, sack);
+    if (((tsBits - clock) | 0) > 0) tsBits -= 64;
+    const tsValue = tsBits >>> 0;
     const options: TcpOptions = {
       mss: Math.max(88, Math.min(0xffff, cfg.mss > 0 ? cfg.mss : route.mtu - route.ipHeaderLength - 20)),
       windowScale: wscale ? shift : null,
@@ -326,7 +343,7 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     const cookie = (seg.ack - 1) | 0;
     const mssIndex = checkCookie(this.hasher, now, flow.family, flow.localAddress, seg.dstPort, flow.remoteAddress, seg.srcPort, clientIsn, cookie);
     if (mssIndex < 0) return 'invalid';
-    if (l.pending >= l.backlog) {
+    if (l.acceptQueueFull) {
       c.listenOverflow++;
       return null;
     }
@@ -566,7 +583,7 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
   /** @internal */
   halfOpenDone(tcb: Tcb): void {
     this.#halfOpen--;
-    if (tcb.listener instanceof Listener) tcb.listener.halfOpenCount--;
+    if (tcb.listener instanceof Listener) tcb.listener.halfOpenRemoved(tcb);
   }
 
   /** @internal */

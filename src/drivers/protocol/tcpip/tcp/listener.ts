@@ -1,7 +1,10 @@
 /**
- * A listening endpoint: admits SYNs within its bounds (backlog = SYN-RECEIVED + unaccepted; a
- * separate half-open cap), delivers completed connections through onConnection, or queues them while
- * paused (or without a handler) for `accept`.
+ * A listening endpoint, bounded as Linux bounds one: the backlog limits the accept queue (completed
+ * connections the application has not taken — only while paused or without a handler), the half-open
+ * budget `maxHalfOpen` limits SYN-RECEIVED entries. It delivers completed connections through
+ * onConnection, or queues them for `accept`; it keeps its half-open entries oldest first (eviction when
+ * cookies are off) and Linux's count of "young" ones (whose SYN-ACK timer has not fired yet), which
+ * shortens the SYN-ACK retries of old entries when the budget is more than half used.
  */
 import type { TcpConnection, TcpEndpoint, TcpListener, TcpListenerEvents } from './api.js';
 import type { TcpError } from './errors.js';
@@ -21,13 +24,15 @@ export class Listener implements TcpListener, TcbListener {
   readonly maxHalfOpen: number;
   readonly options: TcbOptions;
   events: TcpListenerEvents;
-  halfOpenCount = 0;
   closed = false;
   /** When this listener last answered with a SYN cookie (cookie ACKs are believed only soon after). */
   lastCookieAt = -Infinity;
   readonly #owner: ListenerOwner;
   readonly #queue: Tcb[] = [];
   #paused = false;
+  /** SYN-RECEIVED entries in arrival order; true while young (no SYN-ACK timeout yet). */
+  readonly #halfOpen = new Map<Tcb, boolean>();
+  #young = 0;
 
   constructor(owner: ListenerOwner, endpoint: TcpEndpoint, backlog: number, maxHalfOpen: number, options: TcbOptions, events: TcpListenerEvents) {
     this.#owner = owner;
@@ -42,9 +47,57 @@ export class Listener implements TcpListener, TcbListener {
     return this.#queue.length;
   }
 
-  /** SYN-RECEIVED plus completed-but-unaccepted, the quantity the backlog bounds. */
-  get pending(): number {
-    return this.halfOpenCount + this.#queue.length;
+  /** SYN-RECEIVED entries now. */
+  get halfOpenCount(): number {
+    return this.#halfOpen.size;
+  }
+
+  /** The accept queue is at the backlog: SYNs and handshake ACKs are dropped (as Linux). */
+  get acceptQueueFull(): boolean {
+    return this.#queue.length >= this.backlog;
+  }
+
+  hasRoom(): boolean {
+    return this.#queue.length < this.backlog;
+  }
+
+  halfOpenAdded(tcb: Tcb): void {
+    this.#halfOpen.set(tcb, true);
+    this.#young++;
+  }
+
+  halfOpenRemoved(tcb: Tcb): void {
+    if (this.#halfOpen.get(tcb) === true) this.#young--;
+    this.#halfOpen.delete(tcb);
+  }
+
+  /** The half-open entry that arrived first (evicted first), or null. */
+  oldestHalfOpen(): Tcb | null {
+    for (const t of this.#halfOpen.keys()) return t;
+    return null;
+  }
+
+  /**
+   * A half-open entry's SYN-ACK timer fired: it is no longer young. Returns how many SYN-ACK retries it
+   * may have: `configured`, fewer (down to 2) when more than half the budget is used and few entries
+   * are young — Linux's reqsk_timer_handler, which keeps half the room for new SYNs by giving up on
+   * old, unanswered ones sooner (a spoofed entry then holds its slot ~7 s instead of ~63 s).
+   */
+  synAckTimeout(tcb: Tcb, configured: number): number {
+    if (this.#halfOpen.get(tcb) === true) {
+      this.#halfOpen.set(tcb, false);
+      this.#young--;
+    }
+    let max = configured;
+    const qlen = this.#halfOpen.size;
+    if (2 * qlen > Math.max(8, this.maxHalfOpen)) {
+      let young = 2 * this.#young;
+      while (max > 2 && qlen >= young) {
+        max--;
+        young *= 2;
+      }
+    }
+    return max;
   }
 
   get queued(): readonly Tcb[] {

@@ -6,8 +6,9 @@
  * ISN = [t mod 32: 5 bits][MSS index: 3 bits][MAC: 24 bits], t counting 64-second periods, MAC a keyed
  * SipHash of the 4-tuple, the client's ISN, t and the MSS index. A cookie is good for the current and
  * the previous period. With timestamps, our TSval's low 6 bits carry the peer's window scale (4 bits,
- * 15 = none) and SACK-permitted (1 bit), echoed back in TSecr; without them a cookie connection has no
- * window scaling and no SACK, as in Linux.
+ * 15 = none), SACK-permitted (bit 4) and ECN (bit 5, always 0 here), echoed back in TSecr — Linux's
+ * cookie_init_timestamp layout; without them a cookie connection has no window scaling and no SACK, as
+ * in Linux.
  */
 import type { IpFamily } from './host.js';
 import { type FlowHasher, HashDomain } from './isn.js';

@@ -53,6 +53,10 @@ export interface TcbListener {
   dropped(tcb: Tcb): void;
   /** Calls the listener's onConnection for `tcb` (from the TCB's event flush). */
   deliver(tcb: Tcb): void;
+  /** May a handshake complete now (room in the accept queue)? */
+  hasRoom(): boolean;
+  /** A half-open entry's SYN-ACK timer fired; returns its SYN-ACK retry limit (listener.ts). */
+  synAckTimeout(tcb: Tcb, configured: number): number;
 }
 
 export const EV_CONNECTED = 1;

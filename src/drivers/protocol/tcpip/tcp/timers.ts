@@ -86,7 +86,7 @@ function retransmitTimeout(t: Tcb, now: number): void {
       retransmitSyn(t);
       return;
     case St.SynReceived:
-      if (t.retries >= cfg.synAckRetries) {
+      if (t.retries >= (t.halfOpen && t.listener !== null ? t.listener.synAckTimeout(t, cfg.synAckRetries) : cfg.synAckRetries)) {
         if (t.passive) t.counters.halfOpenTimeouts++;
         t.terminate(t.passive ? null : timedOut(t));
         return;

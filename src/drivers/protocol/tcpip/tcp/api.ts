@@ -172,7 +172,7 @@ export interface TcpConfig {
    * (`…Size`), the least every connection may use even beyond `memoryHigh` (`…Min`) and the most
    * autotuning may raise it to (`…Max`: the receive window's scale is chosen for it). A ring takes
    * memory only as data needs it and gives it back when idle (buffers.ts). A size given without its
-   * min/max widens them.
+   * min/max widens them; bounds given without the size move it within them.
    */
   sendBufferSize: number;
   receiveBufferSize: number;
@@ -329,6 +329,10 @@ function positive(name: string, v: number, min: number, max: number): void {
 export function resolveTcpConfig(partial: Partial<TcpConfig> = {}, base: Readonly<TcpConfig> = DEFAULT_TCP_CONFIG): Readonly<TcpConfig> {
   const c: TcpConfig = { ...base, ...partial };
   for (const k of ['send', 'receive'] as const) {
+    if (partial[`${k}BufferSize`] === undefined) {
+      // A size not given follows the bounds that were.
+      c[`${k}BufferSize`] = Math.min(Math.max(c[`${k}BufferSize`], c[`${k}BufferMin`]), c[`${k}BufferMax`]);
+    }
     const size = c[`${k}BufferSize`];
     if (partial[`${k}BufferMin`] === undefined && size < c[`${k}BufferMin`]) c[`${k}BufferMin`] = size;
     if (partial[`${k}BufferMax`] === undefined && size > c[`${k}BufferMax`]) c[`${k}BufferMax`] = size;

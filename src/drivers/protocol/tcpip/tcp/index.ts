@@ -52,9 +52,11 @@
  * (SipHash-2-4); SYN-flood bounds (per listener and total half-open caps, backlog) with SYN cookies
  * beyond them (RFC 4987; options ride in the timestamp echo; `synCookies: false` drops instead); LSO (one buffer of
  * up to `route.lsoMaxPayload` bytes, `mss` passed to `transmit`) and RSC input; ICMP errors (PMTU,
- * hard errors in SYN-SENT, soft errors). Per segment nothing is allocated: one reused header view and
- * segment record, preallocated rings, an assembler with a fixed number of ranges, one timer per
- * connection multiplexing all its deadlines.
+ * hard errors in SYN-SENT, soft errors). Buffers take memory as data needs it, autotuned (receive:
+ * dynamic right-sizing; send: with cwnd) within per-connection bounds and a stack-wide ceiling, and give
+ * it back when idle (buffers.ts, memory.ts). Per segment nothing is allocated: one reused header view
+ * and segment record, rings that grow rarely (amortised), an assembler with a fixed number of ranges,
+ * one timer per connection multiplexing all its deadlines.
  */
 export { TcpLayer } from './layer.js';
 export { TcpCounters } from './counters.js';

@@ -4,13 +4,15 @@
  * `--seconds <n>` sets each measurement's length (default 2) and `--repeats <n>` how many times each
  * data-path figure is measured (the median is reported; default 3), because a shared 2-core machine is
  * noisy. The TCP rows (tsndis.tcpip over a TAP against the kernel's TCP over veth) are in `tcp` in the
- * JSON; `--no-tcp` leaves them out. `--help` prints the usage; unknown options and bad numbers exit 2,
+ * JSON; `--no-tcp` leaves them out. The memory section (bench/memory.ts: RSS of 1000 concurrent echo
+ * connections and of 10 000 idle ones over a TAP) is `memory` in the JSON; `--no-memory` leaves it out. `--help` prints the usage; unknown options and bad numbers exit 2,
  * checked by the CLI's own option parser.
  */
 import { Command, CommanderError } from 'commander';
 import { numberOption } from '../src/cli/options.js';
 import { runBaseline, type BaselineResult } from './baseline.js';
 import { runDatapath, type DatapathResult } from './datapath.js';
+import { type MemoryBenchResult, memoryBenchLines, memoryBenchSkipReason, runMemoryBench } from './memory.js';
 import { runTapBench, tapBenchSkipReason, type TapBenchResult } from './tap.js';
 import { runTcpBench, tcpBenchSkipReason } from './tcp.js';
 
@@ -37,6 +39,7 @@ interface BenchOptions {
   seconds: number;
   repeats: number;
   tcp: boolean;
+  memory: boolean;
 }
 
 /** The options, or null when there is nothing to run (help printed: exit 0; misuse reported: exit 2). */
@@ -47,6 +50,7 @@ function parseOptions(argv: readonly string[]): BenchOptions | null {
     .option('--seconds <n>', 'length of each measurement in seconds', numberOption({ min: 0, minExclusive: true, max: 3600 }), 2)
     .option('--repeats <n>', 'measurements per figure (the median is reported)', numberOption({ integer: true, min: 1, max: 100 }), 3)
     .option('--no-tcp', 'leave out the TCP rows (tsndis.tcpip over a TAP against the kernel)')
+    .option('--no-memory', 'leave out the memory section (1000 echo and 10 000 idle connections over a TAP)')
     .exitOverride();
   try {
     program.parse([...argv], { from: 'user' });
@@ -115,9 +119,15 @@ async function main(): Promise<void> {
     tcpRows.push(row("ping RTT over TAP with ReaderMode 'poll' (a worker watches the fd), 0.2 ms apart (busy); baseline: ping over veth", 'ms', r.pingRttBusyPoll));
     tcpDetails = r.details;
   }
-  const skipped = [...(tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }]), ...(tcpSkip === null ? [] : [{ name: 'TCP', reason: tcpSkip }])];
+  const memorySkip = options.memory ? memoryBenchSkipReason() : 'left out (--no-memory)';
+  const memory: MemoryBenchResult | null = memorySkip === null ? await runMemoryBench() : null;
+  const skipped = [
+    ...(tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }]),
+    ...(tcpSkip === null ? [] : [{ name: 'TCP', reason: tcpSkip }]),
+    ...(memorySkip === null ? [] : [{ name: 'memory', reason: memorySkip }]),
+  ];
   if (json) {
-    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows, tcp: tcpRows, tcpCounters: tcpDetails, skipped }, null, 2));
+    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows, tcp: tcpRows, tcpCounters: tcpDetails, memory, skipped }, null, 2));
     return;
   }
   const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(1)} k/s`);
@@ -133,6 +143,8 @@ async function main(): Promise<void> {
     else console.log(`  tsndis ${(r.tsndis * 1000).toFixed(0).padStart(7)} µs       kernel ${(r.kernel * 1000).toFixed(0).padStart(7)} µs       ${r.ratio.toFixed(1)}× the kernel's`);
   }
   if (tcpSkip !== null) console.log(`TCP benchmarks skipped: ${tcpSkip}`);
+  if (memory !== null) for (const line of memoryBenchLines(memory)) console.log(line);
+  else console.log(`memory benchmark skipped: ${memorySkip}`);
 }
 
 main().catch((e: unknown) => {

@@ -7,13 +7,16 @@
  * JSON; `--no-tcp` leaves them out. The impaired-path rows (bench/impaired.ts: Linux and tsndis through the
  * network emulator's impairment profile, send and receive, with retransmissions and RTOs) are in
  * `impaired`; `--no-impaired` leaves them out, `--impaired-mb` and `--impaired-max-seconds` size them.
- * `--help` prints the usage; unknown options and bad numbers exit 2,
+ * The memory section (bench/memory.ts: RSS of 1000 concurrent echo connections and of 10 000 idle ones
+ * over a TAP) is `memory` in the JSON; `--no-memory` leaves it out. `--help` prints the usage; unknown
+ * options and bad numbers exit 2,
  * checked by the CLI's own option parser.
  */
 import { Command, CommanderError } from 'commander';
 import { numberOption } from '../src/cli/options.js';
 import { runBaseline, type BaselineResult } from './baseline.js';
 import { runDatapath, type DatapathResult } from './datapath.js';
+import { type MemoryBenchResult, memoryBenchLines, memoryBenchSkipReason, runMemoryBench } from './memory.js';
 import { runTapBench, tapBenchSkipReason, type TapBenchResult } from './tap.js';
 import { runTcpBench, tcpBenchSkipReason } from './tcp.js';
 import { impairedBenchSkipReason, runImpairedBench, type ImpairedResult } from './impaired.js';
@@ -44,6 +47,7 @@ interface BenchOptions {
   impaired: boolean;
   impairedMb: number;
   impairedMaxSeconds: number;
+  memory: boolean;
 }
 
 /** The options, or null when there is nothing to run (help printed: exit 0; misuse reported: exit 2). */
@@ -57,6 +61,7 @@ function parseOptions(argv: readonly string[]): BenchOptions | null {
     .option('--no-impaired', 'leave out the impaired-path rows (Linux and tsndis TCP through the network emulator)')
     .option('--impaired-mb <n>', 'megabytes per impaired-path transfer', numberOption({ min: 1, max: 100_000 }), 50)
     .option('--impaired-max-seconds <n>', 'longest impaired-path transfer (the slow loss-based rows stop there)', numberOption({ min: 1, max: 3600 }), 60)
+    .option('--no-memory', 'leave out the memory section (1000 echo and 10 000 idle connections over a TAP)')
     .exitOverride();
   try {
     program.parse([...argv], { from: 'user' });
@@ -127,13 +132,16 @@ async function main(): Promise<void> {
   }
   const impairedSkip = options.impaired ? impairedBenchSkipReason() : 'left out (--no-impaired)';
   const impaired: ImpairedResult | null = impairedSkip === null ? await runImpairedBench({ bytes: options.impairedMb * 1e6, maxSeconds: options.impairedMaxSeconds }) : null;
+  const memorySkip = options.memory ? memoryBenchSkipReason() : 'left out (--no-memory)';
+  const memory: MemoryBenchResult | null = memorySkip === null ? await runMemoryBench() : null;
   const skipped = [
     ...(tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }]),
     ...(tcpSkip === null ? [] : [{ name: 'TCP', reason: tcpSkip }]),
     ...(impairedSkip === null ? [] : [{ name: 'impaired path', reason: impairedSkip }]),
+    ...(memorySkip === null ? [] : [{ name: 'memory', reason: memorySkip }]),
   ];
   if (json) {
-    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows, tcp: tcpRows, tcpCounters: tcpDetails, impaired, skipped }, null, 2));
+    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows, tcp: tcpRows, tcpCounters: tcpDetails, impaired, memory, skipped }, null, 2));
     return;
   }
   const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(1)} k/s`);
@@ -151,6 +159,8 @@ async function main(): Promise<void> {
   if (tcpSkip !== null) console.log(`TCP benchmarks skipped: ${tcpSkip}`);
   if (impaired !== null) printImpaired(impaired, options.impairedMb, options.impairedMaxSeconds);
   else console.log(`impaired-path benchmarks skipped: ${impairedSkip}`);
+  if (memory !== null) for (const line of memoryBenchLines(memory)) console.log(line);
+  else console.log(`memory benchmark skipped: ${memorySkip}`);
 }
 
 function printImpaired(r: ImpairedResult, mb: number, maxSeconds: number): void {

@@ -73,6 +73,29 @@ test('bad TCP keyword values are ConfigErrors naming the key', async () => {
   await expectConfigError(host(', TcpSedBufferSize: 1'), `${at}.TcpSedBufferSize`, /unknown keyword 'TcpSedBufferSize'/);
 });
 
+test('buffer and memory keywords: the autotuning range, the stack-wide ceiling, the pool; inconsistent ones name the key', async () => {
+  const yaml = host(
+    ', TcpReceiveBufferMin: 8192, TcpReceiveBufferMax: 1048576, TcpSendBufferMax: 262144, TcpReceiveBufferAutotuning: false, TcpMemoryLow: 1000000, TcpMemoryPressure: 2000000, TcpMemoryHigh: 3000000, TcpBufferIdleMs: 250, TcpBufferPoolMaxBytes: 0, TcpBufferPoolIdleMs: 500',
+  );
+  await using stacks = await buildStacks(await parse(yaml), { wirePrefix: `${uniqueWire()}-` });
+  const c = stacks.host('h').tcpip.tcp.config;
+  assert.deepEqual(
+    [c.receiveBufferMin, c.receiveBufferSize, c.receiveBufferMax, c.sendBufferMin, c.sendBufferSize, c.sendBufferMax, c.receiveBufferAutotuning, c.sendBufferAutotuning],
+    [8192, DEFAULT_TCP_CONFIG.receiveBufferSize, 1048576, DEFAULT_TCP_CONFIG.sendBufferMin, DEFAULT_TCP_CONFIG.sendBufferSize, 262144, false, true],
+  );
+  assert.deepEqual([c.memoryLow, c.memoryPressure, c.memoryHigh, c.bufferIdleMs, c.bufferPoolMaxBytes, c.bufferPoolIdleMs], [1000000, 2000000, 3000000, 250, 0, 500]);
+  // A max below the default size takes the size with it.
+  const small = await buildStacks(await parse(host(', TcpReceiveBufferMax: 65536')), { wirePrefix: `${uniqueWire()}-` });
+  assert.equal(small.host('h').tcpip.tcp.config.receiveBufferSize, 65536);
+  await small.shutdown();
+  const at = 'hosts.h.protocols[0].keywords';
+  await expectConfigError(host(', TcpReceiveBufferMin: 65536, TcpReceiveBufferMax: 32768'), `${at}.TcpReceiveBufferMax`, /32768 is below TcpReceiveBufferMin \(65536\)/);
+  await expectConfigError(host(', TcpSendBufferMax: 2048'), `${at}.TcpSendBufferMax`, /2048 is below TcpSendBufferMin \(4096, its default\)/);
+  await expectConfigError(host(', TcpMemoryLow: 1000, TcpMemoryPressure: 5000, TcpMemoryHigh: 4000'), `${at}.TcpMemoryHigh`, /4000 is below TcpMemoryPressure \(5000\)/);
+  await expectConfigError(host(', TcpReceiveBufferSize: 4096, TcpReceiveBufferMin: 8192'), `${at}.TcpReceiveBufferSize`, /receiveBufferSize must be in \[8192, /);
+  await expectConfigError(host(', TcpBufferIdleMs: 0'), `${at}.TcpBufferIdleMs`, /out of range 1\.\./);
+});
+
 test('a stack-wide keyword given differently on two adapters of a host is a ConfigError at the second', async () => {
   const yaml = `
 hosts:

@@ -101,7 +101,7 @@ test('the TCP/IP protocol, its sockets, servers and HTTP agent are exported', ()
   assert.ok(new TsndisHttpAgent(ip.sockets) instanceof tsndis.TsndisHttpAgent);
   for (const f of [tsndis.createHttpServer, tsndis.startService, tsndis.createTcpIpProtocol]) assert.equal(typeof f, 'function');
   const config: Partial<TcpConfig> = { sendBufferSize: tsndis.DEFAULT_TCP_CONFIG.sendBufferSize };
-  assert.equal(config.sendBufferSize, 1 << 20);
+  assert.equal(config.sendBufferSize, 64 << 10);
   const host: BuiltHost | undefined = undefined;
   assert.equal(host, undefined);
 });

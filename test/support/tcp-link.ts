@@ -134,6 +134,8 @@ export class TestTcpHost implements TcpHost {
     this.#rng = new Rng(seed);
     this.routeInfo = { mtu: 1500, ipHeaderLength: family === 4 ? 20 : 40, lsoMaxPayload: 0, lsoMinSegments: 2, generation: 1 };
     this.layer = new TcpLayer(this, config);
+    // Connection timers only: the layer's own (its memory sweep) lives as long as the layer.
+    this.liveTimers = 0;
   }
 
   get scheduler(): ManualScheduler {

@@ -220,7 +220,7 @@ test('streams: a 2 MB transfer each way through the streams is byte-exact over a
 });
 
 test('streams: back-pressure: a paused reader closes the window and write() returns false; resuming delivers everything', async () => {
-  const { a, b, pump } = lab({ config: { sendBufferSize: 64 * 1024, receiveBufferSize: 64 * 1024 } });
+  const { a, b, pump } = lab({ config: { sendBufferSize: 64 * 1024, sendBufferMax: 64 * 1024, receiveBufferSize: 64 * 1024, receiveBufferMax: 64 * 1024 } });
   let serverSocket: TcpSocket | null = null;
   const server = createServer(b, {}, (s) => {
     serverSocket = s;

@@ -122,7 +122,7 @@ test("rto: Karn's rule — the ACK of a retransmitted segment gives no RTT sampl
 });
 
 test('persist: a zero window is probed with backoff and reopened by the window update', () => {
-  const { link, client, server } = connectedPair({ config: { receiveBufferSize: 4096, sendBufferSize: 65536, maxRetransmits: 3 } });
+  const { link, client, server } = connectedPair({ config: { receiveBufferSize: 4096, receiveBufferMax: 4096, sendBufferSize: 65536, maxRetransmits: 3 } });
   server.autoRead = false;
   const data = pattern(30_000, 9);
   client.write(data);

@@ -51,7 +51,7 @@ test('syn cookies: a flood fills only the half-open cap; a real client connects 
   assert.equal(c.synCookiesAccepted, 1);
   const server = accepted[0]!;
   // Options survived in the timestamp echo.
-  assert.deepEqual(server.conn!.info().wscale, { send: 5, receive: 5 });
+  assert.deepEqual(server.conn!.info().wscale, { send: 10, receive: 10 });
   assert.equal(server.conn!.info().sackEnabled, true);
   assert.equal(server.conn!.info().mss, 1448);
   const data = pattern(500_000, 9);

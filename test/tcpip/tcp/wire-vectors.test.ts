@@ -54,7 +54,7 @@ function hexOf(n: number, bytes: number): string {
 let keyAt = 0;
 const hasher = new FlowHasher(() => KEY[keyAt++ % KEY.length]!);
 
-test('wire: the SYN of connect() — ISN, options MSS 1460, SACK-permitted, timestamps, window scale 5', () => {
+test('wire: the SYN of connect() — ISN, options MSS 1460, SACK-permitted, timestamps, window scale 10', () => {
   // Four words for the secret, then the ephemeral port: 49152 + 0xabcd % 16384 = 60365.
   const host = new FixedHost([...[0x11111111, 0x22222222, 0x33333333, 0x44444444], 0xabcd]);
   const layer = new TcpLayer(host);
@@ -76,7 +76,7 @@ test('wire: the SYN of connect() — ISN, options MSS 1460, SACK-permitted, time
       '0204 05b4', //        MSS 1460 (1500 − 20 − 20)
       '0402', //             SACK permitted
       '080a', hexOf(tsval, 4), '0000 0000', // timestamps, echo 0
-      '01 0303 05', //       NOP, window scale 5 (a 1 MiB ring needs 2^5)
+      '01 0303 0a', //       NOP, window scale 10 (the 32 MiB receive buffer max needs 2^10)
     ),
     'SYN',
   );
@@ -137,7 +137,7 @@ test('wire: a data ACK with timestamps and two SACK blocks, and the RST of a clo
   send({ seq: 5101, ack: isn + 1, flags: F.Ack, payload: new Uint8Array(100), options: { timestamps: { value: 79, echo: tsval } } });
   send({ seq: 5301, ack: isn + 1, flags: F.Ack, payload: new Uint8Array(100), options: { timestamps: { value: 80, echo: tsval } } });
   const last = host.sent.at(-1)!;
-  // The window: a 1 MiB ring with shift 5 is 32768; 300 bytes beyond RCV.NXT do not move the edge.
+  // The window: the initial 128 KiB receive buffer with shift 10 is 128; 300 bytes beyond RCV.NXT do not move the edge.
   assertBytes(
     last,
     hex(
@@ -145,7 +145,7 @@ test('wire: a data ACK with timestamps and two SACK blocks, and the RST of a clo
       hexOf(isn + 1, 4), //  SND.NXT
       '0000 1389', //        ACK 5001: the hole
       'd0 10', //            data offset 13 (52 bytes), ACK
-      '8000', //             window 32768 << 5 = 1 MiB
+      '0080', //             window 128 << 10 = 128 KiB
       '0000 0000',
       '0101 080a', hexOf(tsval, 4), '0000 004e', // NOP NOP, timestamps, echo 78 (TS.Recent: 79 and 80 were not at Last.ACK.sent)
       '0101 0512', //        NOP NOP, SACK, 2 blocks

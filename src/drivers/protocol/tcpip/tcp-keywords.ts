@@ -19,11 +19,24 @@ const bool = (field: Field, description: string): [Field, KeywordDefinition] => 
 
 const MAX_BUFFER = 1 << 30;
 const MAX_COUNT = 1 << 24;
+const MAX_MEMORY = 2 ** 44;
 
 /** TcpConfig field → keyword definition (no `default`: an absent keyword leaves the engine's value). */
 const DEFINITIONS: readonly [Field, KeywordDefinition][] = [
-  int('sendBufferSize', 1024, MAX_BUFFER, 'bytes of a connection’s send ring (per-socket option sendBufferSize overrides)'),
-  int('receiveBufferSize', 1024, MAX_BUFFER, 'bytes of a connection’s receive ring, the largest window advertised (per-socket receiveBufferSize overrides)'),
+  int('sendBufferSize', 1024, MAX_BUFFER, 'initial send buffer of a connection, autotuned with cwnd (per-socket option sendBufferSize pins it)'),
+  int('receiveBufferSize', 1024, MAX_BUFFER, 'initial receive buffer (window) of a connection, autotuned (per-socket receiveBufferSize pins it)'),
+  int('sendBufferMin', 1024, MAX_BUFFER, 'send buffer every connection may use even beyond TcpMemoryHigh'),
+  int('sendBufferMax', 1024, MAX_BUFFER, 'largest send buffer autotuning may reach'),
+  int('receiveBufferMin', 1024, MAX_BUFFER, 'receive buffer every connection may use even beyond TcpMemoryHigh'),
+  int('receiveBufferMax', 1024, MAX_BUFFER, 'largest receive buffer (window) autotuning may reach; the window scale is chosen for it'),
+  bool('receiveBufferAutotuning', 'grow the receive buffer with the delivery rate × RTT (dynamic right-sizing)'),
+  bool('sendBufferAutotuning', 'grow the send buffer with the congestion window'),
+  int('memoryLow', 0, MAX_MEMORY, 'ring memory of all connections (bytes) below which memory pressure ends'),
+  int('memoryPressure', 0, MAX_MEMORY, 'ring memory beyond which the stack is under pressure (no autotuning, idle rings released at once)'),
+  int('memoryHigh', 0, MAX_MEMORY, 'ring memory beyond which no ring grows past its minimum (windows stop opening)'),
+  int('bufferIdleMs', 1, 3_600_000, 'an empty ring goes back to the pool after about this long without traffic'),
+  int('bufferPoolMaxBytes', 0, MAX_MEMORY, 'wholly free ring memory the pool keeps for reuse'),
+  int('bufferPoolIdleMs', 0, 3_600_000, 'how long the pool keeps wholly free memory before it goes back to the system'),
   int('maxConnections', 1, MAX_COUNT, 'connections in the table, half-open and TIME-WAIT included'),
   int('maxHalfOpen', 0, MAX_COUNT, 'SYN-RECEIVED connections across all listeners'),
   int('maxHalfOpenPerListener', 0, MAX_COUNT, 'SYN-RECEIVED connections per listener'),
@@ -101,6 +114,10 @@ const ORDERED: readonly [Field, Field][] = [
   ['rtoMinMs', 'rtoInitialMs'],
   ['rtoInitialMs', 'rtoMaxMs'],
   ['ephemeralPortMin', 'ephemeralPortMax'],
+  ['sendBufferMin', 'sendBufferMax'],
+  ['receiveBufferMin', 'receiveBufferMax'],
+  ['memoryLow', 'memoryPressure'],
+  ['memoryPressure', 'memoryHigh'],
 ];
 
 /**
@@ -119,7 +136,7 @@ export function tcpKeywordProblem(given: Readonly<Record<string, ConfigValue>>, 
     return { keyword: keywordOf(blame), problem: `${merged[blame]} is ${relation} ${keywordOf(other)} (${merged[other]}${source})` };
   }
   try {
-    resolveTcpConfig(merged);
+    resolveTcpConfig(partial, base);
   } catch (e) {
     const field = /TcpConfig\.(\w+)/.exec(e instanceof Error ? e.message : '')?.[1] as Field | undefined;
     const keyword = field !== undefined && field in partial ? keywordOf(field) : (Object.keys(given).find((k) => FIELD_OF.has(k)) ?? '');

@@ -36,7 +36,10 @@ export interface TcpSocketOptions {
   keepAlive?: boolean;
   keepAliveIdleMs?: number;
   congestion?: CongestionAlgorithm;
-  /** Ring sizes in bytes (defaults from the config). */
+  /**
+   * Ring sizes in bytes. Left out: the config's initial size, autotuned up to its max. Given: that
+   * size, pinned (no autotuning; like SO_SNDBUF/SO_RCVBUF in Linux). Memory is taken as data needs it.
+   */
   sendBufferSize?: number;
   receiveBufferSize?: number;
 }
@@ -112,6 +115,10 @@ export interface TcpInfo {
   outOfOrderBytes: number;
   /** Last soft error from ICMP, if any. */
   softError: TcpErrorCode | null;
+  /** The buffer limits now (autotuned) and the ring memory held, in bytes. */
+  receiveBuffer: number;
+  sendBuffer: number;
+  ringBytes: number;
 }
 
 export interface TcpConnection {
@@ -166,8 +173,35 @@ export interface TcpListener {
 }
 
 export interface TcpConfig {
+  /**
+   * Send and receive buffers per connection, like Linux's tcp_wmem/tcp_rmem: the initial size
+   * (`…Size`), the least every connection may use even beyond `memoryHigh` (`…Min`) and the most
+   * autotuning may raise it to (`…Max`: the receive window's scale is chosen for it). A ring takes
+   * memory only as data needs it and gives it back when idle (buffers.ts). A size given without its
+   * min/max widens them; bounds given without the size move it within them.
+   */
   sendBufferSize: number;
   receiveBufferSize: number;
+  sendBufferMin: number;
+  sendBufferMax: number;
+  receiveBufferMin: number;
+  receiveBufferMax: number;
+  /** Autotuning: the receive buffer by dynamic right-sizing (tcp_moderate_rcvbuf), the send buffer with cwnd. */
+  receiveBufferAutotuning: boolean;
+  sendBufferAutotuning: boolean;
+  /**
+   * Stack-wide ring memory in bytes, like tcp_mem: beyond `memoryPressure` the stack is under pressure
+   * (no autotuning, idle rings released at once, buffers back toward their min) until below
+   * `memoryLow`; beyond `memoryHigh` no ring grows past its min (the window stops opening).
+   */
+  memoryLow: number;
+  memoryPressure: number;
+  memoryHigh: number;
+  /** An empty ring goes back to the pool after about this long without traffic. */
+  bufferIdleMs: number;
+  /** Wholly free memory the pool keeps for reuse (bytes) and how long; the rest goes back to the system. */
+  bufferPoolMaxBytes: number;
+  bufferPoolIdleMs: number;
   /** All connections (half-open and TIME-WAIT included). */
   maxConnections: number;
   /** SYN-RECEIVED entries across all listeners, and the default per listener. */
@@ -244,8 +278,20 @@ export interface TcpConfig {
 }
 
 export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
-  sendBufferSize: 1 << 20,
-  receiveBufferSize: 1 << 20,
+  sendBufferSize: 64 << 10,
+  receiveBufferSize: 128 << 10,
+  sendBufferMin: 4 << 10,
+  sendBufferMax: 4 << 20,
+  receiveBufferMin: 4 << 10,
+  receiveBufferMax: 32 << 20,
+  receiveBufferAutotuning: true,
+  sendBufferAutotuning: true,
+  memoryLow: 256 << 20,
+  memoryPressure: 384 << 20,
+  memoryHigh: 512 << 20,
+  bufferIdleMs: 1000,
+  bufferPoolMaxBytes: 64 << 20,
+  bufferPoolIdleMs: 10_000,
   maxConnections: 16384,
   maxHalfOpen: 1024,
   maxHalfOpenPerListener: 256,
@@ -293,16 +339,36 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
 
 const MIN_BUFFER = 1024;
 const MAX_BUFFER = 1 << 30;
+const MAX_MEMORY = 2 ** 44;
 
 function positive(name: string, v: number, min: number, max: number): void {
   if (!Number.isFinite(v) || v < min || v > max) throw new RangeError(`TcpConfig.${name} must be in [${String(min)}, ${String(max)}], got ${String(v)}`);
 }
 
-/** Defaults merged with `partial`, checked (RangeError for impossible values). */
-export function resolveTcpConfig(partial: Partial<TcpConfig> = {}): Readonly<TcpConfig> {
-  const c: TcpConfig = { ...DEFAULT_TCP_CONFIG, ...partial };
-  positive('sendBufferSize', c.sendBufferSize, MIN_BUFFER, MAX_BUFFER);
-  positive('receiveBufferSize', c.receiveBufferSize, MIN_BUFFER, MAX_BUFFER);
+/**
+ * `base` (default: the defaults) merged with `partial`, checked (RangeError for impossible values). A
+ * buffer size `partial` gives beyond the min or max it leaves out moves that bound with it.
+ */
+export function resolveTcpConfig(partial: Partial<TcpConfig> = {}, base: Readonly<TcpConfig> = DEFAULT_TCP_CONFIG): Readonly<TcpConfig> {
+  const c: TcpConfig = { ...base, ...partial };
+  for (const k of ['send', 'receive'] as const) {
+    if (partial[`${k}BufferSize`] === undefined) {
+      // A size not given follows the bounds that were.
+      c[`${k}BufferSize`] = Math.min(Math.max(c[`${k}BufferSize`], c[`${k}BufferMin`]), c[`${k}BufferMax`]);
+    }
+    const size = c[`${k}BufferSize`];
+    if (partial[`${k}BufferMin`] === undefined && size < c[`${k}BufferMin`]) c[`${k}BufferMin`] = size;
+    if (partial[`${k}BufferMax`] === undefined && size > c[`${k}BufferMax`]) c[`${k}BufferMax`] = size;
+    positive(`${k}BufferMin`, c[`${k}BufferMin`], MIN_BUFFER, MAX_BUFFER);
+    positive(`${k}BufferMax`, c[`${k}BufferMax`], c[`${k}BufferMin`], MAX_BUFFER);
+    positive(`${k}BufferSize`, size, c[`${k}BufferMin`], c[`${k}BufferMax`]);
+  }
+  positive('memoryLow', c.memoryLow, 0, MAX_MEMORY);
+  positive('memoryPressure', c.memoryPressure, c.memoryLow, MAX_MEMORY);
+  positive('memoryHigh', c.memoryHigh, c.memoryPressure, MAX_MEMORY);
+  positive('bufferIdleMs', c.bufferIdleMs, 1, 3_600_000);
+  positive('bufferPoolMaxBytes', c.bufferPoolMaxBytes, 0, MAX_MEMORY);
+  positive('bufferPoolIdleMs', c.bufferPoolIdleMs, 0, 3_600_000);
   positive('maxConnections', c.maxConnections, 1, 1 << 24);
   positive('maxHalfOpen', c.maxHalfOpen, 0, 1 << 24);
   positive('maxHalfOpenPerListener', c.maxHalfOpenPerListener, 0, 1 << 24);

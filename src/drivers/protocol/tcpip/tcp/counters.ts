@@ -138,6 +138,23 @@ export class TcpCounters {
   /** Exceptions caught at the engine's edge (`input`, `icmpError`): a bug if ever non-zero. */
   internalErrors = 0;
 
+  // Ring memory (memory.ts, buffers.ts).
+  /** Bytes of ring blocks connections hold now (what TcpMemoryLow/Pressure/High are compared with). */
+  ringBytes = 0;
+  /** Bytes of slabs the ring pool holds (blocks in use and free ones); only the pages touched are resident. */
+  ringPoolBytes = 0;
+  /** 1 while the stack is under memory pressure (beyond TcpMemoryPressure until back below TcpMemoryLow), and how often it entered it. */
+  memoryPressure = 0;
+  memoryPressureEntries = 0;
+  /** A ring could not grow: the rings would have gone beyond TcpMemoryHigh (the window stayed shut, or `send` took less). */
+  ringGrowRefused = 0;
+  /** Rings moved into a larger block, and into a smaller one or none (idle, pressure). */
+  ringGrows = 0;
+  ringShrinks = 0;
+  /** Receive buffers raised by autotuning (dynamic right-sizing), send buffers raised with cwnd. */
+  receiveBufferAutotunes = 0;
+  sendBufferAutotunes = 0;
+
   snapshot(): Record<string, number> {
     return { ...(this as unknown as Record<string, number>) };
   }

@@ -58,12 +58,14 @@
  * encodes them; `synCookies: false` evicts the oldest half-open entry instead); fewer SYN-ACK retries
  * for old half-open entries under pressure (Linux's rule); LSO (one buffer of
  * up to `route.lsoMaxPayload` bytes, `mss` passed to `transmit`) and RSC input; ICMP errors (PMTU,
- * hard errors in SYN-SENT, soft errors). Per segment nothing is allocated: one reused header view and
- * segment record, preallocated rings, an out-of-order assembler whose range store grows (doubling) only
- * when the path shows more reordering than before, one timer per connection multiplexing all its
- * deadlines. Receive side: D-SACK for every duplicate, ACKs every second full-sized segment or per
- * RSC frame, at once for hole fills, and out-of-order ACKs merged after the first three per hole (SACK
- * compression, sent at the end of the host's receive batch: `inputBatchEnd`).
+ * hard errors in SYN-SENT, soft errors). Buffers take memory as data needs it, autotuned (receive:
+ * dynamic right-sizing; send: with cwnd) within per-connection bounds and a stack-wide ceiling, and give
+ * it back when idle (buffers.ts, memory.ts). Per segment nothing is allocated: one reused header view
+ * and segment record, rings that grow rarely (amortised), an out-of-order assembler whose range store
+ * grows (doubling) only when the path shows more reordering than before, one timer per connection
+ * multiplexing all its deadlines. Receive side: D-SACK for every duplicate, ACKs every second full-sized
+ * segment or per RSC frame, at once for hole fills, and out-of-order ACKs merged after the first three
+ * per hole (SACK compression, sent at the end of the host's receive batch: `inputBatchEnd`).
  */
 export { TcpLayer } from './layer.js';
 export { TcpCounters } from './counters.js';

@@ -5,6 +5,7 @@
  * fast retransmit/recovery, window update), data into the receive ring (out-of-order data straight
  * into place), FIN. Nothing here throws on hostile input; every drop bumps a named counter.
  */
+import { measureReceiveRtt, receiveRoom } from './buffers.js';
 import { createCongestionControl, initialWindow } from './congestion.js';
 import { TcpError } from './errors.js';
 import { HashDomain } from './isn.js';
@@ -430,6 +431,7 @@ function textArrives(t: Tcb, seg: Segment, off: number, wnd: number, now: number
         t.resetAndClose(null);
         return;
       }
+      measureReceiveRtt(t, seg, len, now);
       dataArrives(t, seg.bytes, start, len, seq, seg.coalesced, now);
       if (t.st === St.Closed) return;
     }
@@ -459,7 +461,7 @@ function dataArrives(t: Tcb, bytes: Uint8Array, start: number, len: number, seq:
     if (off + len > limit) len = limit - off;
     if (len <= 0) return;
   }
-  const room = ring.free;
+  const room = receiveRoom(t, ring.length + off + len);
   if (off + len > room) {
     t.counters.beyondWindowTrimmed++;
     len = room - off;

@@ -1,20 +1,23 @@
 /**
  * TcpLayer: the engine's entry points. It decodes each segment once (header check, options) into a
  * reused `Segment`, finds the connection by 4-tuple, or a listener, or answers with RST; it owns the
- * listeners, the connection table, port allocation, the SYN-flood bounds and a small pool of ring
- * buffers that connections reuse.
+ * listeners, the connection table, port allocation, the SYN-flood bounds, and the ring memory
+ * (memory.ts) with its sweep: every `bufferIdleMs` while any connection holds ring memory or the pool
+ * holds free slabs, idle rings go back to the pool and idle slabs back to the system (buffers.ts).
  */
 import { TcpOptionReader, TcpView, emitTcpOptions, tcpOptionsLength, type TcpOptions } from '../../../../wire/index.js';
 import { type TcpConfig, type TcpConnectOptions, type TcpConnection, type TcpConnectionEvents, type TcpEndpoint, type TcpListenOptions, type TcpListener, type TcpListenerEvents, type TcpSocketOptions, resolveTcpConfig } from './api.js';
 import { congestionNames, isCongestionAlgorithm } from './congestion.js';
 import { TcpCounters } from './counters.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
-import type { IpFamily, TcpFlow, TcpHost, TcpIcmpError, TcpInput } from './host.js';
+import type { IpFamily, TcpFlow, TcpHost, TcpIcmpError, TcpInput, TcpTimer } from './host.js';
 import { icmpArrives } from './icmp.js';
+import { sweepBuffers, windowShift } from './buffers.js';
 import { INPUT_REOPEN, acceptCookie, acceptSyn, segmentArrives, startConnect } from './input.js';
 import { FlowHasher, HashDomain } from './isn.js';
 import { Listener, type ListenerOwner } from './listener.js';
 import { sendAck } from './output.js';
+import { type MemoryLimits, RingMemory } from './memory.js';
 import { TokenBucket } from './rate-limit.js';
 import { ACK, RST, SYN, Segment } from './segment.js';
 import { seqAdd } from './seq.js';
@@ -23,9 +26,6 @@ import { COOKIE_MSS, COOKIE_RECENT_MS, checkCookie, cookieMssIndex, cookieSack, 
 import { ConnectionTable } from './table.js';
 import { Tcb, type TcbOptions, type TcbOwner } from './tcb.js';
 import { addressLength, isZeroAddress, ownFlow, sameAddress } from './util.js';
-
-/** Spare ring buffers kept per size for reuse. */
-const POOL_PER_SIZE = 16;
 
 export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
   readonly host: TcpHost;
@@ -38,7 +38,12 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
   readonly #seg = new Segment();
   readonly #view = new TcpView();
   readonly #reader = new TcpOptionReader();
-  readonly #pool = new Map<number, Uint8Array[]>();
+  /** @internal */
+  readonly memory: RingMemory;
+  /** Connections holding ring memory, and the sweep's timer (armed while there is anything to sweep). */
+  readonly #holders = new Set<Tcb>();
+  readonly #sweepTimer: TcpTimer;
+  #sweepArmed = false;
   /** RSTs in answer to unexpected segments (`rstRateLimit`, `rstBurst`). */
   readonly #rsts: TokenBucket;
   #busy = 0;
@@ -53,6 +58,8 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     this.hasher = new FlowHasher(() => host.random32());
     this.#table = new ConnectionTable(this.hasher);
     this.#rsts = new TokenBucket(this.config.rstRateLimit, this.config.rstBurst);
+    this.memory = new RingMemory(this.counters, memoryLimits(this.#config), () => host.now());
+    this.#sweepTimer = host.createTimer(() => this.#sweep());
   }
 
   /** The RST bucket's rate (a second; 0: no limit) and burst. */
@@ -70,9 +77,10 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
    * RST bucket takes a new rate or burst at once (and starts full).
    */
   configure(partial: Partial<TcpConfig>): void {
-    const next = resolveTcpConfig({ ...this.#config, ...partial });
+    const next = resolveTcpConfig(partial, this.#config);
     if (next.rstRateLimit !== this.#config.rstRateLimit || next.rstBurst !== this.#config.rstBurst) this.#rsts.configure(next.rstRateLimit, next.rstBurst);
     this.#config = next;
+    this.memory.limits = memoryLimits(next);
   }
 
   /** Connections in the table (half-open and TIME-WAIT included). */
@@ -297,8 +305,7 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
     const ts = cfg.timestamps && o.hasTimestamps;
     const wscale = ts && cfg.windowScaling && o.windowScale >= 0;
     const sack = ts && cfg.sack && o.sackPermitted;
-    let shift = 0;
-    while (shift < 14 && l.options.receiveBufferSize >>> shift > 0xffff) shift++;
+    const shift = windowShift(l.options.receiveBufferMax);
     const tsOffset = this.hasher.hash(HashDomain.TimestampOffset, family, f.localAddress, f.localPort, f.remoteAddress, f.remotePort);
     // As Linux's cookie_init_timestamp: the option bits replace the clock's low 6 bits, stepping back
     // 64 when that would put TSval ahead of the clock (later TSvals must not go back: PAWS at the peer).
@@ -418,6 +425,11 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
       if (!Number.isInteger(v) || v < 1024 || v > 1 << 30) throw new RangeError(`${what} must be an integer in [1024, 2^30]`);
       return v;
     };
+    // An explicit size pins the buffer there: no autotuning, and the window scale fits that size.
+    const sendBufferSize = size(o.sendBufferSize, cfg.sendBufferSize, 'sendBufferSize');
+    const receiveBufferSize = size(o.receiveBufferSize, cfg.receiveBufferSize, 'receiveBufferSize');
+    const sendPinned = o.sendBufferSize !== undefined;
+    const receivePinned = o.receiveBufferSize !== undefined;
     const congestion = o.congestion ?? cfg.congestion;
     if (!isCongestionAlgorithm(congestion)) throw new RangeError(`congestion must be one of ${congestionNames()}, got ${String(congestion)}`);
     const idle = o.keepAliveIdleMs ?? cfg.keepAliveIdleMs;
@@ -428,8 +440,14 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
       keepAlive: o.keepAlive ?? cfg.keepAlive,
       keepAliveIdleMs: idle,
       congestion,
-      sendBufferSize: size(o.sendBufferSize, cfg.sendBufferSize, 'sendBufferSize'),
-      receiveBufferSize: size(o.receiveBufferSize, cfg.receiveBufferSize, 'receiveBufferSize'),
+      sendBufferSize,
+      receiveBufferSize,
+      sendBufferMin: Math.min(cfg.sendBufferMin, sendBufferSize),
+      sendBufferMax: sendPinned ? sendBufferSize : cfg.sendBufferMax,
+      sendAutotune: !sendPinned && cfg.sendBufferAutotuning,
+      receiveBufferMin: Math.min(cfg.receiveBufferMin, receiveBufferSize),
+      receiveBufferMax: receivePinned ? receiveBufferSize : cfg.receiveBufferMax,
+      receiveAutotune: !receivePinned && cfg.receiveBufferAutotuning,
     };
   }
 
@@ -560,19 +578,29 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
   }
 
   /** @internal */
-  takeBuffer(size: number): Uint8Array {
-    const spare = this.#pool.get(size);
-    return spare !== undefined && spare.length > 0 ? spare.pop()! : new Uint8Array(size);
+  holdsMemory(tcb: Tcb): void {
+    this.#holders.add(tcb);
+    this.#armSweep();
   }
 
-  /** @internal */
-  giveBuffer(buffer: Uint8Array): void {
-    let spare = this.#pool.get(buffer.length);
-    if (spare === undefined) {
-      spare = [];
-      this.#pool.set(buffer.length, spare);
+  #armSweep(): void {
+    if (this.#sweepArmed) return;
+    this.#sweepArmed = true;
+    this.#sweepTimer.set(this.config.bufferIdleMs);
+  }
+
+  /** Idle rings back to the pool, idle slabs back to the system (buffers.ts, memory.ts). */
+  #sweep(): void {
+    this.#sweepArmed = false;
+    try {
+      const pressure = this.memory.underPressure;
+      for (const t of this.#holders) if (!sweepBuffers(t, pressure)) this.#holders.delete(t);
+      this.memory.release(this.host.now());
+    } catch (e) {
+      this.counters.internalErrors++;
+      this.callbackError(e, 'sweep');
     }
-    if (spare.length < POOL_PER_SIZE) spare.push(buffer);
+    if (this.#holders.size > 0 || this.memory.emptyBytes > 0) this.#armSweep();
   }
 
   /** @internal */
@@ -662,4 +690,8 @@ export class TcpLayer implements TcpInput, TcbOwner, ListenerOwner {
       this.leave();
     }
   }
+}
+
+function memoryLimits(c: Readonly<TcpConfig>): MemoryLimits {
+  return { low: c.memoryLow, pressure: c.memoryPressure, high: c.memoryHigh, poolMaxBytes: c.bufferPoolMaxBytes, poolIdleMs: c.bufferPoolIdleMs };
 }

@@ -4,6 +4,7 @@
  * segment is written once into the host's buffer: header, options, payload copied from the send ring.
  */
 import { TCP_HEADER_LEN, TcpView, emitTcpOptions, tcpOptionsLength, type TcpOptions } from '../../../../wire/index.js';
+import { receiveSpace } from './buffers.js';
 import { initialWindow } from './congestion.js';
 import { dataOptionsLength, writeDataOptions } from './options.js';
 import { ACK, FIN, PSH, RST, SYN } from './segment.js';
@@ -43,10 +44,10 @@ function writeHeader(b: Uint8Array, o: number, t: Tcb, seq: number, flags: numbe
  */
 function windowField(t: Tcb): number {
   const ring = t.recvRing;
-  const free = ring !== null ? ring.free : t.st === St.SynReceived ? t.receiveBufferSize : 0;
+  const free = ring !== null ? receiveSpace(t) : t.st === St.SynReceived ? t.rcvBuf : 0;
   const current = Math.max(0, seqDiff(t.rcvAdvRight, t.rcvNxt));
   let wnd = free;
-  const threshold = Math.min(t.receiveBufferSize >>> 1, t.advMss);
+  const threshold = Math.min(t.rcvBuf >>> 1, t.advMss);
   if (wnd < current + threshold) wnd = current;
   const field = Math.min(wnd >>> t.rcvWscale, 0xffff);
   const right = seqAdd(t.rcvNxt, field << t.rcvWscale);
@@ -147,7 +148,7 @@ export function sendSyn(t: Tcb): boolean {
   const b = buf.bytes;
   const o = buf.offset;
   // The window in a SYN is never scaled (RFC 7323 §2.2).
-  const window = Math.min(t.recvRing !== null ? t.recvRing.free : t.receiveBufferSize, 0xffff);
+  const window = Math.min(t.recvRing !== null ? receiveSpace(t) : t.rcvBuf, 0xffff);
   writeHeader(b, o, t, t.iss, synAck ? SYN | ACK : SYN, hl, window);
   emitTcpOptions(options, b, o + TCP_HEADER_LEN);
   if (synAck) {

@@ -1,13 +1,14 @@
 /**
- * A fixed-capacity byte ring: the send buffer (bytes from SND.UNA on) and the receive buffer (bytes
- * the application has not read yet, followed by room where out-of-order data is written straight into
- * its place). Positions are offsets from the head; nothing is allocated after construction.
+ * A byte ring: the send buffer (bytes from SND.UNA on) and the receive buffer (bytes the application
+ * has not read yet, followed by room where out-of-order data is written straight into its place).
+ * Positions are offsets from the head. The ring never allocates: buffers.ts moves it into a larger or
+ * smaller block (`moveTo`) when the connection's buffer grows or shrinks; capacity 0 means no memory.
  */
 import { copyBytes } from './copy.js';
 
 export class ByteRing {
-  readonly buffer: Uint8Array;
-  readonly capacity: number;
+  buffer: Uint8Array;
+  capacity: number;
   /** Index of the first byte in `buffer`. */
   head = 0;
   /** Bytes stored from the head on. */
@@ -16,6 +17,18 @@ export class ByteRing {
   constructor(buffer: Uint8Array) {
     this.buffer = buffer;
     this.capacity = buffer.length;
+  }
+
+  /**
+   * Continues in `to` (its old buffer is the caller's to give back): the first `extent` bytes from the
+   * head (stored data, and out-of-order data beyond it) are copied to the start of `to`.
+   */
+  moveTo(to: Uint8Array, extent: number): void {
+    const n = Math.min(extent, this.capacity, to.length);
+    if (n > 0) this.peek(to, 0, 0, n);
+    this.buffer = to;
+    this.capacity = to.length;
+    this.head = 0;
   }
 
   get free(): number {

@@ -12,6 +12,8 @@ import type { TcpCounters } from './counters.js';
 import { TcpError, type TcpErrorCode } from './errors.js';
 import type { TcpFlow, TcpHost, TcpRoute, TcpTimer } from './host.js';
 import type { FlowHasher } from './isn.js';
+import { adjustReceiveSpace, queueSend, receiveSpace, sendSpace, windowShift } from './buffers.js';
+import { EMPTY_BUFFER, type RingMemory } from './memory.js';
 import { ByteRing } from './ring.js';
 import { RttEstimator } from './rtt.js';
 import { SackScoreboard } from './scoreboard.js';
@@ -26,8 +28,10 @@ export interface TcbOwner {
   readonly config: Readonly<TcpConfig>;
   readonly counters: TcpCounters;
   readonly hasher: FlowHasher;
-  takeBuffer(size: number): Uint8Array;
-  giveBuffer(buffer: Uint8Array): void;
+  /** Ring memory (blocks, stack-wide limits). */
+  readonly memory: RingMemory;
+  /** The TCB took ring memory: the layer's sweep looks at it until it holds none (buffers.ts). */
+  holdsMemory(tcb: Tcb): void;
   /** The TCB reached CLOSED: drop it from the tables. */
   unlink(tcb: Tcb): void;
   /** The TCB left SYN-RECEIVED (half-open accounting). */
@@ -74,6 +78,13 @@ export interface TcbOptions {
   congestion: CongestionAlgorithm;
   sendBufferSize: number;
   receiveBufferSize: number;
+  /** The range autotuning moves each buffer in; a size the socket option set pins it (no autotuning). */
+  sendBufferMin: number;
+  sendBufferMax: number;
+  sendAutotune: boolean;
+  receiveBufferMin: number;
+  receiveBufferMax: number;
+  receiveAutotune: boolean;
 }
 
 export class Tcb implements TcpConnection {
@@ -262,6 +273,30 @@ export class Tcb implements TcpConnection {
   bytesReceived = 0;
   halfOpen = false;
 
+  // Ring memory and autotuning (buffers.ts).
+  /** The most the receive window offers now (autotuned within min..max), and likewise the send buffer. */
+  rcvBuf: number;
+  readonly rcvBufMin: number;
+  readonly rcvBufMax: number;
+  readonly rcvAutotune: boolean;
+  sndBuf: number;
+  readonly sndBufMin: number;
+  readonly sndBufMax: number;
+  readonly sndAutotune: boolean;
+  /** Bytes the application has read. */
+  bytesRead = 0;
+  /** Dynamic right-sizing: bytes read in the last round, bytesRead and the time when it started (−1: not yet). */
+  rcvSpace = 0;
+  rcvSpaceMark = 0;
+  rcvSpaceTime = -1;
+  /** The receiver's RTT estimate ×8 (ms; 0: none), the last echo sampled, and the window being timed. */
+  rcvRtt8 = 0;
+  rcvRttEcho = 0;
+  rcvRttSeq = 0;
+  rcvRttTime = -1;
+  /** Byte counters at the layer's last memory sweep (unchanged at the next one: idle). */
+  sweepMark = -1;
+
   constructor(owner: TcbOwner, flow: TcpFlow, passive: boolean, opts: TcbOptions) {
     this.owner = owner;
     this.host = owner.host;
@@ -277,14 +312,20 @@ export class Tcb implements TcpConnection {
     this.keepAliveIdleMs = opts.keepAliveIdleMs;
     this.sendBufferSize = opts.sendBufferSize;
     this.receiveBufferSize = opts.receiveBufferSize;
+    this.rcvBuf = opts.receiveBufferSize;
+    this.rcvBufMin = opts.receiveBufferMin;
+    this.rcvBufMax = opts.receiveBufferMax;
+    this.rcvAutotune = opts.receiveAutotune;
+    this.sndBuf = opts.sendBufferSize;
+    this.sndBufMin = opts.sendBufferMin;
+    this.sndBufMax = opts.sendBufferMax;
+    this.sndAutotune = opts.sendAutotune;
     this.assembler = new Assembler(owner.config.maxOutOfOrderRanges);
     this.scoreboard = new SackScoreboard(owner.config.maxSackRanges);
     this.rtt = new RttEstimator(owner.config.rtoMinMs, owner.config.rtoMaxMs, owner.config.rtoInitialMs);
     this.cc = createCongestionControl(opts.congestion, 536, initialWindow(536, owner.config.initialWindowSegments));
-    // Our window shift: the smallest that lets the field cover the whole receive ring (RFC 7323 §2.3).
-    let shift = 0;
-    while (shift < 14 && opts.receiveBufferSize >>> shift > 0xffff) shift++;
-    this.rcvWscale = shift;
+    // Our window shift: from the largest the receive buffer may grow to, not its initial size.
+    this.rcvWscale = windowShift(opts.receiveBufferMax);
     this.timer = this.host.createTimer(() => this.onTimer());
   }
 
@@ -299,7 +340,7 @@ export class Tcb implements TcpConnection {
   }
 
   get writableLength(): number {
-    return this.canSend() && this.sendRing !== null ? this.sendRing.free : 0;
+    return this.canSend() && this.sendRing !== null ? sendSpace(this) : 0;
   }
 
   send(src: Uint8Array, offset: number, length: number): number {
@@ -307,7 +348,7 @@ export class Tcb implements TcpConnection {
     if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > src.length) {
       throw new RangeError('send: offset/length outside the source');
     }
-    const n = this.sendRing.write(src, offset, length);
+    const n = queueSend(this, src, offset, Math.min(length, sendSpace(this)));
     if (n < length) this.wantWritable = true;
     if (n > 0 && this.st !== St.SynSent && this.st !== St.SynReceived) {
       this.owner.enter();
@@ -329,6 +370,8 @@ export class Tcb implements TcpConnection {
     if (n > 0) {
       this.owner.enter();
       try {
+        this.bytesRead += n;
+        adjustReceiveSpace(this, this.host.now());
         this.afterRead();
       } finally {
         this.end();
@@ -441,6 +484,9 @@ export class Tcb implements TcpConnection {
       unacked: Math.max(0, seqDiff(this.sndMax, this.sndUna)),
       outOfOrderBytes: this.assembler.bytes,
       softError: this.softError,
+      receiveBuffer: this.rcvBuf,
+      sendBuffer: this.sndBuf,
+      ringBytes: (this.recvRing === null ? 0 : this.recvRing.capacity) + (this.sendRing === null ? 0 : this.sendRing.capacity),
     };
   }
 
@@ -496,22 +542,22 @@ export class Tcb implements TcpConnection {
     }
   }
 
-  /** Allocates both rings (active open, or a passive handshake that completed). */
+  /** Sets up both rings (active open, or a passive handshake that completed); memory comes with data (buffers.ts). */
   allocateRings(): void {
-    if (this.sendRing === null) this.sendRing = new ByteRing(this.owner.takeBuffer(this.sendBufferSize));
-    if (this.recvRing === null) this.recvRing = new ByteRing(this.owner.takeBuffer(this.receiveBufferSize));
+    if (this.sendRing === null) this.sendRing = new ByteRing(EMPTY_BUFFER);
+    if (this.recvRing === null) this.recvRing = new ByteRing(EMPTY_BUFFER);
   }
 
   releaseSendRing(): void {
     if (this.sendRing !== null) {
-      this.owner.giveBuffer(this.sendRing.buffer);
+      this.owner.memory.give(this.sendRing.buffer);
       this.sendRing = null;
     }
   }
 
   releaseReceiveRing(): void {
     if (this.recvRing !== null) {
-      this.owner.giveBuffer(this.recvRing.buffer);
+      this.owner.memory.give(this.recvRing.buffer);
       this.recvRing = null;
     }
   }
@@ -586,8 +632,8 @@ export class Tcb implements TcpConnection {
     }
     if (this.st !== St.Established && this.st !== St.FinWait1 && this.st !== St.FinWait2) return;
     const advertised = Math.max(0, seqDiff(this.rcvAdvRight, this.rcvNxt));
-    const possible = this.recvRing.free;
-    const threshold = Math.min(this.recvRing.capacity >>> 1, this.advMss);
+    const possible = receiveSpace(this);
+    const threshold = Math.min(this.rcvBuf >>> 1, this.advMss);
     // Receiver SWS avoidance: only an increase of at least min(buffer/2, MSS) is worth a segment.
     if (possible - advertised < threshold || possible >>> this.rcvWscale <= advertised >>> this.rcvWscale) return;
     // A delayed ACK on its way carries the new window, unless the sender is nearly starved.

@@ -20,7 +20,10 @@ import { type TcpLink, connectedPair, pattern, reverseFlow } from '../../support
  * dropped, so the real server (which never sent that data) does not answer it.
  */
 function receiver(config: Partial<TcpConfig> = {}): { link: TcpLink; conn: TcpConnection; got: () => Uint8Array; base: number } {
-  const { link, client } = connectedPair({ config });
+  // 1 MiB buffers from the start (no autotuning): the scripted segments lie within the receive window,
+  // and a test's send is queued whole.
+  const fixed: Partial<TcpConfig> = { receiveBufferSize: 1 << 20, receiveBufferAutotuning: false, sendBufferSize: 1 << 20, sendBufferAutotuning: false };
+  const { link, client } = connectedPair({ config: { ...fixed, ...config } });
   link.filter = (from) => (from === 'a' ? 'drop' : 'pass');
   const conn = client.conn!;
   return { link, conn, got: () => client.data(), base: tcb(conn).rcvNxt };

@@ -340,7 +340,12 @@ export class Tcb implements TcpConnection {
   }
 
   get writableLength(): number {
-    return this.canSend() && this.sendRing !== null ? sendSpace(this) : 0;
+    if (!this.canSend() || this.sendRing === null) return 0;
+    const n = sendSpace(this);
+    // Full, as the application now knows: wake it when ACKs free space, as a short send would (and as
+    // Linux's poll() sets SOCK_NOSPACE), else a writer that queued exactly what fitted waits forever.
+    if (n === 0) this.wantWritable = true;
+    return n;
   }
 
   send(src: Uint8Array, offset: number, length: number): number {

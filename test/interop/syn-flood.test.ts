@@ -103,7 +103,9 @@ test('syn flood interop: a real Linux client completes every handshake on its fi
     // Every handshake completed on the client's first SYN: Linux retransmits a SYN after 1 s, so none
     // sent again means each was answered within that second. (Read from the client's TCP_INFO rather
     // than its clock, which a loaded machine can stall longer than tsndis takes to answer.)
-    assert.deepEqual(client.errors, [], `frames in ${String(host.ip.stack.counters.link.framesIn)}, tap: ${host.ns.ip('-s', 'link', 'show', host.tap)}`);
+    const first = accepted[0];
+    const echoState = first === undefined ? 'none accepted' : `${first.state}, readable ${String(first.readableLength)}, writable ${String(first.writableLength)}, unacked ${String(first.info().unacked)}`;
+    assert.deepEqual(client.errors, [], `frames in ${String(host.ip.stack.counters.link.framesIn)}, echo connection: ${echoState}, tap: ${host.ns.ip('-s', 'link', 'show', host.tap)}`);
     assert.equal(client.times.filter((x) => x !== null).length, CONNECTS);
     assert.ok(flooded.sent >= 20_000, `the flood sent ${String(flooded.sent)} SYNs`);
     assert.ok(c.synCookiesSent >= 10_000, 'SYN cookies answered the flood beyond the half-open budget');

@@ -82,6 +82,7 @@ print(json.dumps({'sent': sent, 'seconds': time.time() - t0, 'sources': len(sour
 export interface ConnectResult {
   /** Handshake times in seconds, one per attempt (null: it failed or timed out). */
   times: (number | null)[];
+  /** `<attempt>: connect|echo: <error>` (the phase tells a handshake that failed from a stalled echo). */
   errors: string[];
   /**
    * TCP_INFO of each connected socket right after connect: options bits (1 timestamps, 2 SACK, 4 window
@@ -101,9 +102,11 @@ for i in range(count):
     c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     c.settimeout(timeout)
     t = time.time()
+    phase = 'connect'
     try:
         c.connect((dst, port))
         times.append(time.time() - t)
+        phase = 'echo'
         ti = c.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
         info.append({'options': ti[5], 'sndWscale': ti[6] & 15, 'rcvWscale': ti[6] >> 4, 'totalRetrans': struct.unpack_from('I', ti, 100)[0]})
         if i == 0 and echo > 0:
@@ -117,7 +120,8 @@ for i in range(count):
                 got += k
             echoed = len(got) if bytes(got) == data else -1
     except Exception as e:
-        times.append(None); errors.append('%d: %s' % (i, e))
+        if phase == 'connect': times.append(None)
+        errors.append('%d: %s: %s' % (i, phase, e))
     finally:
         c.close()
     time.sleep(pause)

@@ -129,7 +129,7 @@ export interface TcpConnection {
   events: TcpConnectionEvents;
   /** Bytes `receive` would return now. */
   readonly readableLength: number;
-  /** Free send-ring space (0 once the connection cannot send any more). */
+  /** Free send-ring space (0 once the connection cannot send any more). Reading 0 while it can still send arms onWritable, as a short `send` does. */
   readonly writableLength: number;
   /** The peer's FIN arrived: after the readable bytes, the stream ends. */
   readonly remoteClosed: boolean;

@@ -24,7 +24,8 @@
  * const c = tcp.connect({ family: 4, address, port: 80 }, { noDelay: true }, {
  *   onConnected(conn) {}, onReadable(conn) {}, onWritable(conn) {}, onClosed(conn, err) {},
  * });                                    // throws ENETUNREACH / EADDRINUSE / EADDRNOTAVAIL / EMFILE
- * c.send(src, off, len)      → bytes queued (0 when the send ring is full; onWritable follows)
+ * c.send(src, off, len)      → bytes queued (fewer when the send ring is full; onWritable follows, as it
+ *                              does after writableLength read 0)
  * c.receive(dst, off, len)   → bytes copied out (opens the window; a window update goes out when useful)
  * c.readableLength, c.writableLength, c.remoteClosed (EOF after the readable bytes), c.state
  * c.shutdown()               FIN after the queued data (half close)

@@ -24,10 +24,11 @@ test('writable: a sender that fills the send buffer exactly, sees writableLength
       at += n;
     }
   };
-  conn.events = { ...client.events, onWritable: () => {
+  const onWritable = (): void => {
     wakeups++;
     pump();
-  } };
+  };
+  conn.events = { ...client.events, onWritable };
   pump();
   assert.ok(at < data.length, 'the send buffer is smaller than the data');
   assert.equal(conn.writableLength, 0);

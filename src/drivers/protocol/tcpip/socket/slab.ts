@@ -26,7 +26,12 @@ export class ChunkSlab {
   /** Slabs allocated so far (for tests and diagnostics). */
   slabs = 0;
 
-  constructor(readonly size = SLAB_SIZE, readonly minRead = SLAB_MIN_READ) {}
+  constructor(
+    readonly size = SLAB_SIZE,
+    readonly minRead = SLAB_MIN_READ,
+  ) {
+    if (!(minRead >= 1 && size >= minRead)) throw new RangeError(`ChunkSlab: a slab (${String(size)} bytes) holds at least one minimum read (${String(minRead)})`);
+  }
 
   /**
    * A Buffer of fresh memory, `n` bytes long or, from a slab's last free region, shorter (never

@@ -23,8 +23,6 @@ export const SLAB_MIN_READ = 16 * 1024;
 export class ChunkSlab {
   #slab: Buffer | null = null;
   #used = 0;
-  /** Slabs allocated so far (for tests and diagnostics). */
-  slabs = 0;
 
   constructor(
     readonly size = SLAB_SIZE,
@@ -41,10 +39,11 @@ export class ChunkSlab {
     if (n < this.minRead) return Buffer.allocUnsafe(n);
     let slab = this.#slab;
     if (slab === null || this.size - this.#used < this.minRead) {
+      // Let go of the spent slab first: a collection the allocation triggers can then free it.
+      this.#slab = null;
       slab = Buffer.allocUnsafeSlow(this.size);
       this.#slab = slab;
       this.#used = 0;
-      this.slabs++;
     }
     const at = this.#used;
     const k = n < this.size - at ? n : this.size - at;

@@ -327,10 +327,10 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
       await host.destroy();
       host = await benchHost();
       sOut.push((await streamTsndisToLinux(host, outBytes)).gbitPerSecond);
-      log(`tsndis TAP stream API: in ${sIn[i]!.toFixed(2)} Gbit/s (${(sIn[i]! / tIn[i]!).toFixed(2)}× WSK), out ${sOut[i]!.toFixed(2)} Gbit/s (${(sOut[i]! / tOut[i]!).toFixed(2)}× WSK)`);
       tRtt.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT, PING_IDLE));
       tRttBusy.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT * 5, PING_BUSY));
       log(`tsndis TAP: in ${tIn[i]!.toFixed(2)} Gbit/s, out ${tOut[i]!.toFixed(2)} Gbit/s, ping ${tRtt[i]!.toFixed(3)} ms (busy ${tRttBusy[i]!.toFixed(3)} ms)`);
+      log(`tsndis TAP stream API: in ${sIn[i]!.toFixed(2)} Gbit/s (${(sIn[i]! / tIn[i]!).toFixed(2)}× WSK), out ${sOut[i]!.toFixed(2)} Gbit/s (${(sOut[i]! / tOut[i]!).toFixed(2)}× WSK)`);
     }
   } finally {
     await host.destroy();

@@ -126,6 +126,7 @@ async function main(): Promise<void> {
     tcpDetails = r.details;
     streamRows.push({ name: 'stream vs WSK: TCP bulk Linux → tsndis over TAP, a TcpServer dropping its \'data\' chunks; baseline: WSK receive events into one buffer, same run', unit: 'Gbit/s', ...r.stream.linuxToTsndis });
     streamRows.push({ name: 'stream vs WSK: TCP bulk tsndis → Linux over TAP, a TcpSocket writing 64 KiB chunks with back-pressure (\'drain\'); baseline: WSK trySend on send-backlog events, same run', unit: 'Gbit/s', ...r.stream.tsndisToLinux });
+    streamRows.push({ name: "stream vs WSK: TCP bulk Linux → tsndis over TAP, a TcpServer with net.Socket's onread option (one reused buffer, no 'data' chunks); baseline: WSK receive events, same run", unit: 'Gbit/s', ...r.stream.linuxToTsndisOnread });
   }
   const skipped = [...(tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }]), ...(tcpSkip === null ? [] : [{ name: 'TCP', reason: tcpSkip }])];
   if (json) {

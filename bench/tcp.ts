@@ -10,7 +10,8 @@
  *   stream API       both transfers again through the Node-style streams (socket/stream.ts): a
  *                    TcpServer whose 'data' handler drops every chunk, and a TcpSocket writing 64 KiB
  *                    chunks with back-pressure (write() false → wait for 'drain'); beside the WSK
- *                    figures of the same repeat, so the ratio compares the two APIs on one path
+ *                    figures of the same repeat, so the ratio compares the two APIs on one path;
+ *                    and the receive once more with net.Socket's `onread` option (one reused buffer)
  *   ping RTT         Linux `ping` in the namespace → tsndis (ICMP echo), beside ping over the veth,
  *                    10 ms apart (each echo wakes a sleeping thread) and 0.2 ms apart (warm)
  *
@@ -33,6 +34,8 @@ export interface TcpBenchResult {
   stream: {
     linuxToTsndis: { stream: number; wsk: number; ratio: number };
     tsndisToLinux: { stream: number; wsk: number; ratio: number };
+    /** Linux → tsndis through a TcpServer with `onread` (bytes into one reused buffer, no 'data' chunks). */
+    linuxToTsndisOnread: { stream: number; wsk: number; ratio: number };
   };
   /** The kernel over the same veth with iperf3 at both ends (Gbit/s, median), or null without iperf3. */
   kernelIperf3: number | null;
@@ -200,17 +203,22 @@ export async function tsndisToLinux(host: TapTcpIpHost, bytes: number): Promise<
  * Linux → tsndis through the stream API: python3 source → a TcpServer consuming 'data' events into
  * nothing; the rate seen by tsndis (connection → 'end').
  */
-export async function streamLinuxToTsndis(host: TapTcpIpHost, bytes: number): Promise<ThroughputResult> {
+export async function streamLinuxToTsndis(host: TapTcpIpHost, bytes: number, onread = false): Promise<ThroughputResult> {
   let done!: (r: ThroughputResult) => void;
   let failed!: (e: unknown) => void;
   const finished = new Promise<ThroughputResult>((resolve, reject) => {
     done = resolve;
     failed = reject;
   });
-  const server = host.ip.createServer((s: TcpSocket) => {
+  let received = 0;
+  const buffer = new Uint8Array(1 << 20);
+  const count = (n: number): void => {
+    received += n;
+  };
+  const options = onread ? { onread: { buffer, callback: count } } : {};
+  const server = host.ip.createServer(options, (s: TcpSocket) => {
     const start = performance.now();
-    let received = 0;
-    s.on('data', (chunk: Buffer) => (received += chunk.length));
+    if (!onread) s.on('data', (chunk: Buffer) => (received += chunk.length));
     s.on('end', () => {
       const seconds = (performance.now() - start) / 1000;
       done({ bytes: received, seconds, gbitPerSecond: (received * 8) / seconds / 1e9 });
@@ -306,6 +314,7 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
   const tRttBusy: number[] = [];
   const sIn: number[] = [];
   const sOut: number[] = [];
+  const sInOnread: number[] = [];
   let host = await benchHost();
   try {
     const inBytes = await sized(seconds, (b) => linuxToTsndis(host, b));
@@ -327,10 +336,13 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
       await host.destroy();
       host = await benchHost();
       sOut.push((await streamTsndisToLinux(host, outBytes)).gbitPerSecond);
+      await host.destroy();
+      host = await benchHost();
+      sInOnread.push((await streamLinuxToTsndis(host, inBytes, true)).gbitPerSecond);
       tRtt.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT, PING_IDLE));
       tRttBusy.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT * 5, PING_BUSY));
       log(`tsndis TAP: in ${tIn[i]!.toFixed(2)} Gbit/s, out ${tOut[i]!.toFixed(2)} Gbit/s, ping ${tRtt[i]!.toFixed(3)} ms (busy ${tRttBusy[i]!.toFixed(3)} ms)`);
-      log(`tsndis TAP stream API: in ${sIn[i]!.toFixed(2)} Gbit/s (${(sIn[i]! / tIn[i]!).toFixed(2)}× WSK), out ${sOut[i]!.toFixed(2)} Gbit/s (${(sOut[i]! / tOut[i]!).toFixed(2)}× WSK)`);
+      log(`tsndis TAP stream API: in ${sIn[i]!.toFixed(2)} Gbit/s (${(sIn[i]! / tIn[i]!).toFixed(2)}× WSK), out ${sOut[i]!.toFixed(2)} Gbit/s (${(sOut[i]! / tOut[i]!).toFixed(2)}× WSK), in with onread ${sInOnread[i]!.toFixed(2)} Gbit/s (${(sInOnread[i]! / tIn[i]!).toFixed(2)}× WSK)`);
     }
   } finally {
     await host.destroy();
@@ -356,6 +368,7 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
     stream: {
       linuxToTsndis: { stream: median(sIn), wsk: median(tIn), ratio: ratios(sIn, tIn) },
       tsndisToLinux: { stream: median(sOut), wsk: median(tOut), ratio: ratios(sOut, tOut) },
+      linuxToTsndisOnread: { stream: median(sInOnread), wsk: median(tIn), ratio: ratios(sInOnread, tIn) },
     },
     kernelIperf3: kIperf.length > 0 ? median(kIperf) : null,
     pingRtt: { tsndis: median(tRtt), kernel: median(kRtt) },

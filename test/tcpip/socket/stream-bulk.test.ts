@@ -266,3 +266,54 @@ test('streams: 4 MB each way through LSO and RSC is byte-exact; both readers kee
   client.destroy();
   srv.close();
 });
+
+test("streams: onread (as net.Socket's) — bytes arrive in the one reused buffer, byte-exact; false pauses (the window closes), resume() continues; 'end' and 'close' as usual", async () => {
+  const { a, b, pump } = lab({ config: { sendBufferSize: 64 * 1024, receiveBufferSize: 64 * 1024 } });
+  const data = pattern(1_000_000, 31);
+  const buffer = new Uint8Array(10_000);
+  const got: Buffer[] = [];
+  const seen = { calls: 0, otherBuffer: 0, ended: false, closed: false, dataEvents: 0, pauseNow: false };
+  let server: TcpSocket | null = null;
+  const srv = createServer(
+    b,
+    {
+      onread: {
+        buffer: () => buffer,
+        callback: (n, buf) => {
+          seen.calls++;
+          if (buf !== buffer) seen.otherBuffer++;
+          got.push(Buffer.from(buf.subarray(0, n)));
+          return !seen.pauseNow;
+        },
+      },
+    },
+    (s) => {
+      server = s;
+      s.on('data', () => seen.dataEvents++);
+      s.on('end', () => (seen.ended = true));
+      s.on('close', () => (seen.closed = true));
+    },
+  );
+  srv.listen(7005, '198.18.0.2');
+  const client = createConnection(a, { port: 7005, host: '198.18.0.2' });
+  let written = false;
+  client.on('connect', () => client.end(data, () => (written = true)));
+  assert.ok(await pump(() => got.length > 3));
+  // Pause from the callback: the receive ring fills and the window closes.
+  seen.pauseNow = true;
+  await pump(() => false, 3_000);
+  seen.pauseNow = false;
+  const callsWhilePaused = seen.calls;
+  await pump(() => false, 2_000);
+  assert.equal(seen.calls, callsWhilePaused, 'no callback while paused');
+  assert.equal(server!.wsk!.readableLength, 64 * 1024, 'the paused socket holds a full receive ring');
+  assert.equal(client.wsk!.connection!.info().sndWnd, 0, 'the window is closed');
+  assert.equal(written, false, 'the writer is held by the closed window');
+  server!.resume();
+  assert.ok(await pump(() => seen.ended && seen.closed && written), 'the transfer finished after resume()');
+  assert.equal(sha(Buffer.concat(got)), sha(data));
+  assert.equal(seen.otherBuffer, 0);
+  assert.equal(seen.dataEvents, 0, "no 'data' chunks with onread");
+  assert.throws(() => createConnection(a, { port: 1, onread: { buffer: 5 as never, callback: () => undefined } }), TypeError);
+  srv.close();
+});

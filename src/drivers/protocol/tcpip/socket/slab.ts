@@ -15,8 +15,13 @@
  * take an exact allocation instead (Node's pool below 4 KiB).
  */
 
-/** Bytes per slab. */
-export const SLAB_SIZE = 256 * 1024;
+/**
+ * Bytes per slab: below glibc's default mmap threshold (128 KiB), so a slab comes from the heap, whose
+ * pages a freed slab leaves behind for the next one. A slab of 128 KiB or more is an mmap of its own,
+ * unmapped when collected: every page of every slab faults in afresh (measured: 0.5–0.9 minor faults
+ * per 4 KiB received with 256 KiB slabs against 0.12 with 120 KiB ones, at a third of the rate).
+ */
+export const SLAB_SIZE = 120 * 1024;
 /** Reads shorter than this get an exact allocation rather than a region of the slab. */
 export const SLAB_MIN_READ = 16 * 1024;
 

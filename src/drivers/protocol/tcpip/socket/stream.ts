@@ -37,9 +37,22 @@ type WriteCallback = (error?: Error | null) => void;
 export interface TcpSocketConstructorOptions extends TcpSocketOptions {
   /** Like net.Socket: when false (default), the writable side ends when the readable side does. */
   allowHalfOpen?: boolean;
+  /**
+   * Like net.Socket's `onread`: received bytes are copied into `buffer` (or the buffer the function
+   * returns) and passed to `callback` instead of being emitted as 'data' chunks; returning false
+   * pauses the socket (resume() continues). 'end', 'error' and 'close' come as usual. No memory is
+   * allocated per read: the receive path of the WSK-style API, with the Node-style socket around it.
+   */
+  onread?: TcpOnRead;
 }
 
-export interface TcpConnectOptions extends TcpSocketOptions {
+/** net.Socket's `onread` option. */
+export interface TcpOnRead {
+  buffer: Uint8Array | (() => Uint8Array);
+  callback(bytesWritten: number, buffer: Uint8Array): boolean | void;
+}
+
+export interface TcpConnectOptions extends TcpSocketConstructorOptions {
   port: number;
   /** An IP literal (no name resolution: tsndis has no resolver). Default '127.0.0.1'. */
   host?: string;
@@ -52,6 +65,7 @@ export class TcpSocket extends Duplex {
   readonly #provider: WskProvider;
   readonly #options: TcpSocketOptions;
   #reading = false;
+  readonly #onread: TcpOnRead | null;
   #timeoutMs = 0;
   #timer: NodeJS.Timeout | null = null;
   /** The chunk `_write` is queueing, the bytes of it already queued, and its callback (at most one: writes are sequential). */
@@ -73,6 +87,14 @@ export class TcpSocket extends Duplex {
     this.#provider = provider;
     this.#options = options;
     this.#hold = new LoopHold(provider.holds);
+    this.#onread = options.onread ?? null;
+    if (this.#onread !== null) {
+      if ((typeof this.#onread.buffer !== 'function' && !(this.#onread.buffer instanceof Uint8Array)) || typeof this.#onread.callback !== 'function') {
+        throw new TypeError('onread: expected { buffer: Uint8Array | () => Uint8Array, callback: function }');
+      }
+      // As net.Socket with onread: bytes flow to the callback from the start, with no reader pulling.
+      this.#reading = true;
+    }
   }
 
   /** Wraps a connected WSK socket (an accepted connection). */
@@ -153,7 +175,25 @@ export class TcpSocket extends Duplex {
     if (this.#reading) this.#pull();
   }
 
+  /** With onread, pausing stops taking bytes from the engine (its window closes) … */
+  override pause(): this {
+    if (this.#onread !== null) this.#reading = false;
+    return super.pause();
+  }
+
+  /** … and resuming takes them again. */
+  override resume(): this {
+    super.resume();
+    if (this.#onread !== null && !this.#reading && !this.readableEnded) {
+      this.#reading = true;
+      queueMicrotask(() => this.#pull());
+    }
+    return this;
+  }
+
   override _read(): void {
+    // With onread, a pause holds until resume(), whoever asks the stream to read.
+    if (this.#onread !== null && this.isPaused()) return;
     this.#reading = true;
     if (this.#wsk !== null) this.#pull();
   }
@@ -168,8 +208,18 @@ export class TcpSocket extends Duplex {
         if (w.ended) {
           this.#reading = false;
           this.push(null);
+          // With onread nothing reads the stream: this read ends it ('end').
+          if (this.#onread !== null) this.read(0);
         }
         return;
+      }
+      if (this.#onread !== null) {
+        const b = this.#onread.buffer;
+        const buffer = typeof b === 'function' ? b() : b;
+        const got = w.tryReceive(buffer);
+        if (got === 0) return;
+        if (this.#onread.callback(got, buffer) === false) this.pause();
+        continue;
       }
       // Fresh memory each time: the reader owns the chunk (./slab.ts).
       const chunk = chunks.take(n < READ_CHUNK ? n : READ_CHUNK);

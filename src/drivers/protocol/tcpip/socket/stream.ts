@@ -8,9 +8,10 @@
  * buffer has room (the TCP window closes when we stop pulling); writing completes a chunk only when
  * the engine queued it, so `write()` returns false once the send ring and the stream's buffer are full.
  *
- * At bulk rates the two directions cost about what the WSK-style API costs (bench: "stream vs WSK"):
- * each chunk a reader gets is fresh memory carved from a slab (./slab.ts) in one copy out of the ring;
- * a chunk being written is copied into the send ring at once (its callback runs as soon as the last
+ * At bulk rates (bench: "stream vs WSK"): each chunk a reader gets is fresh memory carved from a slab
+ * (./slab.ts) in one copy out of the ring — what remains above the WSK-style API's cost is what fresh
+ * memory costs V8 and the allocator; `onread` (as net.Socket's) reads into one reused buffer instead.
+ * A chunk being written is copied into the send ring at once (its callback runs as soon as the last
  * byte is in, the rest of a chunk that did not fit goes in as ACKs free space, with no promise or
  * closure per write), and the writes of one turn of the event loop leave together: they are queued
  * with MSG_MORE and transmitted once, in a microtask, as full-sized LSO bursts.

@@ -4,7 +4,8 @@
  * `--seconds <n>` sets each measurement's length (default 2) and `--repeats <n>` how many times each
  * data-path figure is measured (the median is reported; default 3), because a shared 2-core machine is
  * noisy. The TCP rows (tsndis.tcpip over a TAP against the kernel's TCP over veth) are in `tcp` in the
- * JSON; `--no-tcp` leaves them out. The impaired-path rows (bench/impaired.ts: Linux and tsndis through the
+ * JSON, the Node-style stream API beside the WSK-style API on that path in `stream`; `--no-tcp` leaves
+ * them out. The impaired-path rows (bench/impaired.ts: Linux and tsndis through the
  * network emulator's impairment profile, send and receive, with retransmissions and RTOs) are in
  * `impaired`; `--no-impaired` leaves them out, `--impaired-mb` and `--impaired-max-seconds` size them.
  * The memory section (bench/memory.ts: RSS of 1000 concurrent echo connections and of 10 000 idle ones
@@ -36,6 +37,15 @@ interface TcpRow {
   unit: 'Gbit/s' | 'ms';
   tsndis: number;
   kernel: number;
+  ratio: number;
+}
+
+/** The Node-style stream API beside the WSK-style API on the same TAP path. `ratio` = stream / WSK (median of the repeats' ratios). */
+interface StreamRow {
+  name: string;
+  unit: 'Gbit/s';
+  stream: number;
+  wsk: number;
   ratio: number;
 }
 
@@ -112,6 +122,7 @@ async function main(): Promise<void> {
     rows.push({ name: 'TAP transmit: raw protocol → TAP miniport → kernel (netns), 64 B, batch 32; baseline: a plain write() loop', batch: 32, verifier: false, framesPerSecond: tap.transmit.tsndis, baselineFramesPerSecond: tap.transmit.baseline, ratio: tap.transmit.tsndis / tap.transmit.baseline });
   }
   const tcpRows: TcpRow[] = [];
+  const streamRows: StreamRow[] = [];
   const tcpSkip = options.tcp ? tcpBenchSkipReason() : 'left out (--no-tcp)';
   let tcpDetails: Record<string, unknown> = {};
   if (tcpSkip === null) {
@@ -129,6 +140,9 @@ async function main(): Promise<void> {
     tcpRows.push(row("ping RTT over TAP with ReaderMode 'poll' (a worker watches the fd), 10 ms apart (idle); baseline: ping over veth", 'ms', r.pingRttPoll));
     tcpRows.push(row("ping RTT over TAP with ReaderMode 'poll' (a worker watches the fd), 0.2 ms apart (busy); baseline: ping over veth", 'ms', r.pingRttBusyPoll));
     tcpDetails = r.details;
+    streamRows.push({ name: 'stream vs WSK: TCP bulk Linux → tsndis over TAP, a TcpServer dropping its \'data\' chunks; baseline: WSK receive events into one buffer, same run', unit: 'Gbit/s', ...r.stream.linuxToTsndis });
+    streamRows.push({ name: 'stream vs WSK: TCP bulk tsndis → Linux over TAP, a TcpSocket writing 64 KiB chunks with back-pressure (\'drain\'); baseline: WSK trySend on send-backlog events, same run', unit: 'Gbit/s', ...r.stream.tsndisToLinux });
+    streamRows.push({ name: "stream vs WSK: TCP bulk Linux → tsndis over TAP, a TcpServer with net.Socket's onread option (one reused buffer, no 'data' chunks); baseline: WSK receive events, same run", unit: 'Gbit/s', ...r.stream.linuxToTsndisOnread });
   }
   const impairedSkip = options.impaired ? impairedBenchSkipReason() : 'left out (--no-impaired)';
   const impaired: ImpairedResult | null = impairedSkip === null ? await runImpairedBench({ bytes: options.impairedMb * 1e6, maxSeconds: options.impairedMaxSeconds }) : null;
@@ -141,7 +155,7 @@ async function main(): Promise<void> {
     ...(memorySkip === null ? [] : [{ name: 'memory', reason: memorySkip }]),
   ];
   if (json) {
-    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows, tcp: tcpRows, tcpCounters: tcpDetails, impaired, memory, skipped }, null, 2));
+    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows, tcp: tcpRows, stream: streamRows, tcpCounters: tcpDetails, impaired, memory, skipped }, null, 2));
     return;
   }
   const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(1)} k/s`);
@@ -155,6 +169,10 @@ async function main(): Promise<void> {
     console.log(r.name);
     if (r.unit === 'Gbit/s') console.log(`  tsndis ${r.tsndis.toFixed(2).padStart(7)} Gbit/s   kernel ${r.kernel.toFixed(2).padStart(7)} Gbit/s   ratio ${r.ratio.toFixed(3)}`);
     else console.log(`  tsndis ${(r.tsndis * 1000).toFixed(0).padStart(7)} µs       kernel ${(r.kernel * 1000).toFixed(0).padStart(7)} µs       ${r.ratio.toFixed(1)}× the kernel's`);
+  }
+  for (const r of streamRows) {
+    console.log(r.name);
+    console.log(`  stream ${r.stream.toFixed(2).padStart(7)} Gbit/s   WSK    ${r.wsk.toFixed(2).padStart(7)} Gbit/s   ratio ${r.ratio.toFixed(3)}`);
   }
   if (tcpSkip !== null) console.log(`TCP benchmarks skipped: ${tcpSkip}`);
   if (impaired !== null) printImpaired(impaired, options.impairedMb, options.impairedMaxSeconds);

@@ -7,6 +7,11 @@
  *                    every readable byte taken into one buffer: the application costs nothing)
  *   tsndis → Linux   a tsndis client queueing bytes as fast as back-pressure allows (WSK send backlog
  *                    events) → python3 sink in the namespace
+ *   stream API       both transfers again through the Node-style streams (socket/stream.ts): a
+ *                    TcpServer whose 'data' handler drops every chunk, and a TcpSocket writing 64 KiB
+ *                    chunks with back-pressure (write() false → wait for 'drain'); beside the WSK
+ *                    figures of the same repeat, so the ratio compares the two APIs on one path;
+ *                    and the receive once more with net.Socket's `onread` option (one reused buffer)
  *   ping RTT         Linux `ping` in the namespace → tsndis (ICMP echo), beside ping over the veth,
  *                    10 ms apart (each echo wakes a sleeping thread) and 0.2 ms apart (warm)
  *
@@ -15,7 +20,7 @@
  * Needs root, /dev/net/tun, ip, ping and python3; otherwise it reports why it skipped.
  */
 import { existsSync } from 'node:fs';
-import type { TcpConfig, WskConnectionSocket } from '../src/drivers/protocol/tcpip/index.js';
+import type { TcpConfig, TcpSocket, WskConnectionSocket } from '../src/drivers/protocol/tcpip/index.js';
 import { tcpSink, tcpSource } from '../test/support/linux-peer.js';
 import { which } from '../test/support/netns.js';
 import { TapTcpIpHost } from '../test/support/tap-tcpip-host.js';
@@ -25,6 +30,13 @@ export interface TcpBenchResult {
   /** Gbit/s, medians over the repeats. */
   linuxToTsndis: { tsndis: number; kernel: number };
   tsndisToLinux: { tsndis: number; kernel: number };
+  /** The Node-style stream API beside the WSK-style API on the same TAP path (Gbit/s, medians; ratio: median of each repeat's stream / WSK). */
+  stream: {
+    linuxToTsndis: { stream: number; wsk: number; ratio: number };
+    tsndisToLinux: { stream: number; wsk: number; ratio: number };
+    /** Linux → tsndis through a TcpServer with `onread` (bytes into one reused buffer, no 'data' chunks). */
+    linuxToTsndisOnread: { stream: number; wsk: number; ratio: number };
+  };
   /** The kernel over the same veth with iperf3 at both ends (Gbit/s, median), or null without iperf3. */
   kernelIperf3: number | null;
   /** Mean ping RTT in ms, median over the repeats. */
@@ -187,6 +199,87 @@ export async function tsndisToLinux(host: TapTcpIpHost, bytes: number): Promise<
   return { bytes: r.bytes, seconds: r.seconds, gbitPerSecond: (r.bytes * 8) / r.seconds / 1e9 };
 }
 
+/**
+ * Linux → tsndis through the stream API: python3 source → a TcpServer consuming 'data' events into
+ * nothing; the rate seen by tsndis (connection → 'end').
+ */
+export async function streamLinuxToTsndis(host: TapTcpIpHost, bytes: number, onread = false): Promise<ThroughputResult> {
+  let done!: (r: ThroughputResult) => void;
+  let failed!: (e: unknown) => void;
+  const finished = new Promise<ThroughputResult>((resolve, reject) => {
+    done = resolve;
+    failed = reject;
+  });
+  let received = 0;
+  const buffer = new Uint8Array(1 << 20);
+  const count = (n: number): void => {
+    received += n;
+  };
+  const options = onread ? { onread: { buffer, callback: count } } : {};
+  const server = host.ip.createServer(options, (s: TcpSocket) => {
+    const start = performance.now();
+    if (!onread) s.on('data', (chunk: Buffer) => (received += chunk.length));
+    s.on('end', () => {
+      const seconds = (performance.now() - start) / 1000;
+      done({ bytes: received, seconds, gbitPerSecond: (received * 8) / seconds / 1e9 });
+    });
+    s.on('error', failed);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(DISCARD_PORT, OUR_IP, () => resolve());
+  });
+  try {
+    const source = tcpSource(host.ns, OUR_IP, DISCARD_PORT, bytes, 7, 120, false);
+    const [r] = await Promise.all([finished, source]);
+    if (r.bytes !== bytes) throw new Error(`Linux → tsndis (stream): ${r.bytes} of ${bytes} bytes arrived`);
+    return r;
+  } finally {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/** Chunk size of the stream writer: what fs.createReadStream and most Node producers hand to write(). */
+const STREAM_CHUNK = 64 * 1024;
+
+/**
+ * tsndis → Linux through the stream API: a TcpSocket writing 64 KiB views of a 1 MiB pattern while
+ * write() returns true, then waiting for 'drain' → python3 sink; the sink's rate.
+ */
+export async function streamTsndisToLinux(host: TapTcpIpHost, bytes: number): Promise<ThroughputResult> {
+  const sink = await tcpSink(host.ns, KERNEL_IP, SINK_PORT, 120, false);
+  const data = Buffer.allocUnsafe(1 << 20);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 31 + (i >> 12)) & 0xff;
+  const socket = host.ip.connect({ host: KERNEL_IP, port: SINK_PORT });
+  try {
+    const sent = new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.once('connect', () => {
+        let n = 0;
+        const pump = (): void => {
+          while (n < bytes) {
+            const off = n % data.length;
+            const k = Math.min(STREAM_CHUNK, data.length - off, bytes - n);
+            n += k;
+            // The pattern is never written, so queued views stay valid until the stream is done with them.
+            if (!socket.write(data.subarray(off, off + k))) {
+              socket.once('drain', pump);
+              return;
+            }
+          }
+          socket.end(() => resolve());
+        };
+        pump();
+      });
+    });
+    const [, r] = await Promise.all([sent, sink.done]);
+    if (r.bytes !== bytes) throw new Error(`tsndis → Linux (stream): ${r.bytes} of ${bytes} bytes arrived`);
+    return { bytes: r.bytes, seconds: r.seconds, gbitPerSecond: (r.bytes * 8) / r.seconds / 1e9 };
+  } finally {
+    socket.destroy();
+  }
+}
+
 /** Bytes for about `seconds` at the rate of a short probe transfer (bounded: 64 MiB … 32 GiB). */
 async function sized(seconds: number, run: (bytes: number) => Promise<ThroughputResult>): Promise<number> {
   const probe = await run(256 << 20);
@@ -219,6 +312,9 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
   const tOut: number[] = [];
   const tRtt: number[] = [];
   const tRttBusy: number[] = [];
+  const sIn: number[] = [];
+  const sOut: number[] = [];
+  const sInOnread: number[] = [];
   let host = await benchHost();
   try {
     const inBytes = await sized(seconds, (b) => linuxToTsndis(host, b));
@@ -233,9 +329,20 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
       host = await benchHost();
       tOut.push((await tsndisToLinux(host, outBytes)).gbitPerSecond);
       details['tsndisToLinux'] = hostDetails(host);
+      // The stream API in the same repeat, on fresh hosts too, right after its WSK twin.
+      await host.destroy();
+      host = await benchHost();
+      sIn.push((await streamLinuxToTsndis(host, inBytes)).gbitPerSecond);
+      await host.destroy();
+      host = await benchHost();
+      sOut.push((await streamTsndisToLinux(host, outBytes)).gbitPerSecond);
+      await host.destroy();
+      host = await benchHost();
+      sInOnread.push((await streamLinuxToTsndis(host, inBytes, true)).gbitPerSecond);
       tRtt.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT, PING_IDLE));
       tRttBusy.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT * 5, PING_BUSY));
       log(`tsndis TAP: in ${tIn[i]!.toFixed(2)} Gbit/s, out ${tOut[i]!.toFixed(2)} Gbit/s, ping ${tRtt[i]!.toFixed(3)} ms (busy ${tRttBusy[i]!.toFixed(3)} ms)`);
+      log(`tsndis TAP stream API: in ${sIn[i]!.toFixed(2)} Gbit/s (${(sIn[i]! / tIn[i]!).toFixed(2)}× WSK), out ${sOut[i]!.toFixed(2)} Gbit/s (${(sOut[i]! / tOut[i]!).toFixed(2)}× WSK), in with onread ${sInOnread[i]!.toFixed(2)} Gbit/s (${(sInOnread[i]! / tIn[i]!).toFixed(2)}× WSK)`);
     }
   } finally {
     await host.destroy();
@@ -254,9 +361,15 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
   }
   // Both directions over veth are the same kernel path: one figure for both.
   const k = median(kIn);
+  const ratios = (stream: number[], wsk: number[]): number => median(stream.map((x, i) => x / wsk[i]!));
   return {
     linuxToTsndis: { tsndis: median(tIn), kernel: k },
     tsndisToLinux: { tsndis: median(tOut), kernel: k },
+    stream: {
+      linuxToTsndis: { stream: median(sIn), wsk: median(tIn), ratio: ratios(sIn, tIn) },
+      tsndisToLinux: { stream: median(sOut), wsk: median(tOut), ratio: ratios(sOut, tOut) },
+      linuxToTsndisOnread: { stream: median(sInOnread), wsk: median(tIn), ratio: ratios(sInOnread, tIn) },
+    },
     kernelIperf3: kIperf.length > 0 ? median(kIperf) : null,
     pingRtt: { tsndis: median(tRtt), kernel: median(kRtt) },
     pingRttBusy: { tsndis: median(tRttBusy), kernel: median(kRttBusy) },

@@ -213,12 +213,20 @@ export class WskConnectionSocket {
     });
   }
 
-  /** Queues what fits of `data` now, without waiting; returns the bytes queued. */
-  trySend(data: Uint8Array, offset = 0, length = data.length - offset): number {
+  /**
+   * Queues what fits of `data` now, without waiting; returns the bytes queued. With `more` it only
+   * queues (MSG_MORE): call `trySend` without it, or `flush()`, before yielding to the event loop.
+   */
+  trySend(data: Uint8Array, offset = 0, length = data.length - offset, more = false): number {
     if (this.#state !== 'connected' || this.#conn === null || this.#sends.length > 0) return 0;
-    const n = this.#conn.send(data, offset, length);
+    const n = this.#conn.send(data, offset, length, more);
     this.bytesSent += n;
     return n;
+  }
+
+  /** Transmits what `trySend(…, more)` queued. */
+  flush(): void {
+    if (this.#state === 'connected') this.#conn?.flush();
   }
 
   /**

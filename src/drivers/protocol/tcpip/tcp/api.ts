@@ -133,8 +133,14 @@ export interface TcpConnection {
   readonly writableLength: number;
   /** The peer's FIN arrived: after the readable bytes, the stream ends. */
   readonly remoteClosed: boolean;
-  /** Queues up to `length` bytes; returns how many (0 when the ring is full). Throws TcpError EPIPE after shutdown/close. */
-  send(src: Uint8Array, offset: number, length: number): number;
+  /**
+   * Queues up to `length` bytes; returns how many (0 when the ring is full). Throws TcpError EPIPE after
+   * shutdown/close. With `more` (MSG_MORE), only queues: the caller sends again or calls `flush()` in the
+   * same turn, so many small writes leave as few full segments rather than one burst each.
+   */
+  send(src: Uint8Array, offset: number, length: number, more?: boolean): number;
+  /** Transmits what sends with `more` queued (as far as the windows allow now). */
+  flush(): void;
   /** Copies out up to `length` in-order bytes (opening the window); returns how many. */
   receive(dst: Uint8Array, offset: number, length: number): number;
   /** FIN after the queued data (half close). */

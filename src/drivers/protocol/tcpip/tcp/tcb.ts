@@ -348,14 +348,14 @@ export class Tcb implements TcpConnection {
     return n;
   }
 
-  send(src: Uint8Array, offset: number, length: number): number {
+  send(src: Uint8Array, offset: number, length: number, more = false): number {
     if (!this.canSend() || this.sendRing === null) throw new TcpError('EPIPE', `connection is ${this.state}${this.finQueued ? ', shut down' : ''}`);
     if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > src.length) {
       throw new RangeError('send: offset/length outside the source');
     }
     const n = queueSend(this, src, offset, Math.min(length, sendSpace(this)));
     if (n < length) this.wantWritable = true;
-    if (n > 0 && this.st !== St.SynSent && this.st !== St.SynReceived) {
+    if (n > 0 && !more && this.st !== St.SynSent && this.st !== St.SynReceived) {
       this.owner.enter();
       try {
         output(this);
@@ -364,6 +364,16 @@ export class Tcb implements TcpConnection {
       }
     }
     return n;
+  }
+
+  flush(): void {
+    if (this.sendRing === null || this.st === St.SynSent || this.st === St.SynReceived || this.st === St.Closed) return;
+    this.owner.enter();
+    try {
+      output(this);
+    } finally {
+      this.end();
+    }
   }
 
   receive(dst: Uint8Array, offset: number, length: number): number {

@@ -60,6 +60,7 @@ const DEFINITIONS: readonly [Field, KeywordDefinition][] = [
   int('ephemeralPortMin', 1, 65535, 'lowest ephemeral port'),
   int('ephemeralPortMax', 1, 65535, 'highest ephemeral port'),
   int('mss', 0, 65495, 'advertised MSS (0: from the route MTU)'),
+  bool('pacing', 'pace transmissions and LSO bursts at the congestion controller’s pacing rate (default cwnd/SRTT × 2 in slow start, × 1.2 after)'),
 ];
 
 /** `sendBufferSize` → `TcpSendBufferSize`. */

@@ -218,6 +218,11 @@ export interface TcpConfig {
   ephemeralPortMax: number;
   /** Advertised MSS override (0: route MTU − IP header − 20). */
   mss: number;
+  /**
+   * Pace transmissions (pacing.ts): at the controller's pacing rate, else cwnd/SRTT × 2 in slow start
+   * and × 1.2 after (Linux's default), LSO buffers capped to ~1 ms of data at that rate.
+   */
+  pacing: boolean;
   /** Called with exceptions thrown by event handlers (default: rethrown from a microtask). */
   onCallbackError: (error: unknown, where: string) => void;
 }
@@ -261,6 +266,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   ephemeralPortMin: 49152,
   ephemeralPortMax: 65535,
   mss: 0,
+  pacing: false,
   onCallbackError: (error: unknown) => {
     queueMicrotask(() => {
       throw error;

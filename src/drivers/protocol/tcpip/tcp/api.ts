@@ -266,7 +266,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   ephemeralPortMin: 49152,
   ephemeralPortMax: 65535,
   mss: 0,
-  pacing: false,
+  pacing: true,
   onCallbackError: (error: unknown) => {
     queueMicrotask(() => {
       throw error;

@@ -10,7 +10,7 @@ import { TcpError } from './errors.js';
 import { HashDomain } from './isn.js';
 import { output, retransmitAt, sackPipe, sendAck, sendResetSeq, sendSyn } from './output.js';
 import { rackDetectLoss, rackDsack, rackRecoveryStarted } from './rack.js';
-import { logAck, logSack, markRecordLost, rateAckBegin, rateAckEnd } from './rate.js';
+import { logAck, logSack, markRecordLost, rateAckBegin, rateAckEnd, rateAckMarked } from './rate.js';
 import { SYN, type Segment } from './segment.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import { St, isCurrEstab, receivesData } from './state.js';
@@ -482,6 +482,7 @@ function ackArrives(t: Tcb, seg: Segment, now: number): boolean {
   if (seqGt(ack, t.sndUna)) logAck(t, ack, now);
   // RACK (RFC 8985) before the recovery logic: what it marks lost is known when recovery starts.
   const rackLost = t.sackOk ? rackDetectLoss(t, now) : 0;
+  rateAckMarked(t);
   // A peer that answers with a closed window is alive: persist probing never times out (RFC 1122 §4.2.2.17).
   if (segWnd === 0) t.retries = 0;
   if (seqGt(ack, t.sndUna)) {
@@ -510,6 +511,7 @@ export function rackTimeout(t: Tcb, now: number): void {
   t.counters.rackReorderTimeouts++;
   rateAckBegin(t);
   if (rackDetectLoss(t, now) === 0) return;
+  rateAckMarked(t);
   if (!t.inRecovery && seqGe(t.sndUna, t.recover)) enterRecovery(t, now);
   rateAckEnd(t, now);
   output(t);
@@ -666,6 +668,9 @@ function duplicateAck(t: Tcb, now: number): void {
     if (!t.sackOk && !t.cc.modelBased) t.cc.setCwnd(t.cc.cwnd + t.smss);
     return;
   }
+  // With SACK information, RACK decides what is lost and so when recovery starts (RFC 8985 §6; as
+  // Linux): DupThresh SACKed segments without reordering seen, else a reordering window later.
+  if (t.sackOk && t.sackSeen) return;
   // DupThresh 3 (RFC 5681, RFC 6675 IsLost), lowered by Early Retransmit (RFC 5827) when fewer than four
   // segments are outstanding and nothing new can go out: such a flight can never produce three.
   let thresh = 3;

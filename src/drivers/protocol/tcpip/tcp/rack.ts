@@ -52,8 +52,9 @@ export function rackAdvance(t: Tcb, k: number, now: number): void {
   const rtt = now - x;
   // A retransmitted segment delivered sooner than the minimum RTT: the original was what arrived.
   if (f & REC_EVER_RETRANS && rtt < t.rate.minRtt) return;
-  ra.rtt = rtt;
+  // RACK.rtt is that of the most recently sent segment delivered (the RFC walks them in send order).
   if (sentAfter(x, end, ra.xmit, ra.endSeq)) {
+    ra.rtt = rtt;
     ra.xmit = x;
     ra.endSeq = end;
   }
@@ -69,6 +70,9 @@ export function rackAdvance(t: Tcb, k: number, now: number): void {
 /** A D-SACK arrived: widen reo_wnd by a step, at most once per round trip (RFC 8985 §6.2 step 4). */
 export function rackDsack(t: Tcb): void {
   const ra = t.rack;
+  // A duplicate reported back: a retransmission was spurious, the original had been reordered (Linux
+  // counts it as reordering too); from now on RACK waits reo_wnd before calling a hole lost.
+  ra.reorderingSeen = true;
   if (ra.dsackRoundValid && seqLt(t.sndUna, ra.dsackRoundEnd)) return;
   ra.reoWndMult = Math.min(255, ra.reoWndMult + 1);
   ra.reoWndPersist = REO_WND_PERSIST;

@@ -29,11 +29,14 @@ export class DeliveryRate {
   priorInFlight = 0;
   priorTotal = 0;
   priorLost = 0;
+  /** In flight once this ACK's deliveries and losses are applied, before any retransmission it triggers (−1: not taken). */
+  ackInFlight = -1;
   /** The sample's segment P: the most recently sent of those this ACK delivered. */
   hasP = false;
   pDelivered = 0;
   pDeliveredTime = 0;
   pXmit = 0;
+  pEnd = 0;
   pSendElapsed = 0;
   pAppLimited = false;
   pTxInFlight = 0;
@@ -125,11 +128,13 @@ function deliver(t: Tcb, k: number, bytes: number, now: number): void {
   const pd = log.delivered[k]!;
   const rtt = f & REC_EVER_RETRANS ? -1 : now - x;
   if (rtt >= 0 && rtt < r.minRtt) r.minRtt = rtt;
-  if (!r.hasP || pd > r.pDelivered || (pd === r.pDelivered && x > r.pXmit)) {
+  const end = log.end[k]!;
+  if (!r.hasP || pd > r.pDelivered || (pd === r.pDelivered && (x > r.pXmit || (x === r.pXmit && seqGt(end, r.pEnd))))) {
     r.hasP = true;
     r.pDelivered = pd;
     r.pDeliveredTime = log.deliveredTime[k]!;
     r.pXmit = x;
+    r.pEnd = end;
     r.pSendElapsed = x - log.firstSendTime[k]!;
     r.pAppLimited = (f & REC_APP_LIMITED) !== 0;
     r.pTxInFlight = log.txInFlight[k]!;
@@ -148,6 +153,12 @@ export function rateAckBegin(t: Tcb): void {
   r.priorTotal = r.delivered;
   r.priorLost = r.lost;
   r.hasP = false;
+  r.ackInFlight = -1;
+}
+
+/** The ACK's deliveries and losses are in the log: what is in flight now goes into the sample. */
+export function rateAckMarked(t: Tcb): void {
+  t.rate.ackInFlight = t.sendLog.inFlight;
 }
 
 /** Records entirely inside the SACK block [left, right) become SACKed (delivered). */
@@ -159,10 +170,13 @@ export function logSack(t: Tcb, left: number, right: number, now: number): void 
   if (!seqLt(left, right)) return;
   let i = log.find(left);
   if (i < 0) return;
+  // A FIN is never SACKed: a record ending with it counts as covered when its data is.
+  const finEnd = t.finQueued ? seqAdd(t.finSeq, 1) : 0;
   for (; i < log.count; i++) {
     const k = log.at(i);
-    if (seqGt(log.end[k]!, right)) break;
-    if (seqLt(log.start[k]!, left)) continue;
+    const end = log.end[k]!;
+    if (seqGt(t.finQueued && end === finEnd ? t.finSeq : end, right)) break;
+    if (seqLt(log.start[k]!, left) || (t.finQueued && log.start[k] === t.finSeq)) continue;
     if (log.flags[k]! & REC_SACKED) continue;
     deliver(t, k, log.bytesOf(k), now);
     log.markSacked(k);
@@ -225,7 +239,7 @@ export function rateAckEnd(t: Tcb, now: number): void {
   s.newlyAcked = newlyAcked;
   s.newlyLost = newlyLost;
   s.priorInFlight = r.priorInFlight;
-  s.inFlight = t.sendLog.inFlight;
+  s.inFlight = r.ackInFlight >= 0 ? r.ackInFlight : t.sendLog.inFlight;
   s.totalDelivered = r.delivered;
   s.totalLost = r.lost;
   if (r.hasP) {

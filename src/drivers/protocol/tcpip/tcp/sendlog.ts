@@ -6,11 +6,10 @@
  * C.first_send_time, C.lost, tx_in_flight, is_app_limited). Delivery-rate sampling (rate.ts) and RACK
  * (rack.ts) read and mark it.
  *
- * Columns are typed arrays (no object per segment). The live records sit at [head, head + count) of
- * them; when the end is reached they are moved down (when at most half full) or the arrays doubled, so
- * both cost O(1) per record amortized. Capacity grows on demand up to `maxRecords` (from the send
- * buffer); a full log extends its last record instead of adding one (coarser, never a failure), and
- * `release` drops the arrays (connection closed).
+ * Columns are typed arrays (no object per segment) used as a ring: record i of the live ones is at
+ * index (head + i) & (capacity − 1). Capacity is a power of two that doubles on demand up to
+ * `maxRecords` (from the send buffer); a full log extends its last record instead of adding one
+ * (coarser, never a failure), and `release` drops the arrays (connection closed).
  */
 import { seqDiff } from './seq.js';
 
@@ -50,7 +49,9 @@ export class SendLog {
   sackedCount = 0;
 
   constructor(maxRecords: number) {
-    this.maxRecords = Math.max(INITIAL_RECORDS, maxRecords);
+    let n = INITIAL_RECORDS;
+    while (n < maxRecords && n < 1 << 24) n *= 2;
+    this.maxRecords = n;
   }
 
   /** Frees the arrays (the connection closed); the log grows again if used. */
@@ -64,66 +65,53 @@ export class SendLog {
 
   /** Array index of the i-th live record. */
   at(i: number): number {
-    return this.head + i;
+    return (this.head + i) & (this.capacity - 1);
   }
 
   bytesOf(k: number): number {
     return seqDiff(this.end[k]!, this.start[k]!);
   }
 
-  /** Makes room for one more record at the end; false when the log is at `maxRecords`. */
+  /** Makes room for one more record; false when the log is at `maxRecords`. */
   #reserve(): boolean {
-    if (this.head + this.count < this.capacity) return true;
-    if (this.count <= this.capacity >>> 1 && this.count < this.capacity) {
-      this.#move(0);
-      return true;
-    }
+    if (this.count < this.capacity) return true;
     if (this.capacity >= this.maxRecords) return false;
-    this.#grow(Math.min(this.maxRecords, Math.max(INITIAL_RECORDS, this.capacity * 2)));
+    this.#grow(this.capacity === 0 ? INITIAL_RECORDS : this.capacity * 2);
     return true;
   }
 
-  #move(to: number): void {
-    const from = this.head;
-    const n = this.count;
-    this.start.copyWithin(to, from, from + n);
-    this.end.copyWithin(to, from, from + n);
-    this.xmit.copyWithin(to, from, from + n);
-    this.flags.copyWithin(to, from, from + n);
-    this.delivered.copyWithin(to, from, from + n);
-    this.deliveredTime.copyWithin(to, from, from + n);
-    this.firstSendTime.copyWithin(to, from, from + n);
-    this.lost.copyWithin(to, from, from + n);
-    this.txInFlight.copyWithin(to, from, from + n);
-    this.head = to;
-  }
-
   #grow(capacity: number): void {
-    const from = this.head;
-    const to = from + this.count;
-    const i32 = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(capacity);
-      b.set(a.subarray(from, to));
+    const h = this.head;
+    const n = this.count;
+    const firstPart = Math.min(n, this.capacity - h);
+    const unwrap = <A extends Int32Array | Float64Array | Uint8Array>(a: A, b: A): A => {
+      b.set(a.subarray(h, h + firstPart), 0);
+      if (firstPart < n) b.set(a.subarray(0, n - firstPart), firstPart);
       return b;
     };
-    const f64 = (a: Float64Array): Float64Array => {
-      const b = new Float64Array(capacity);
-      b.set(a.subarray(from, to));
-      return b;
-    };
-    this.start = i32(this.start);
-    this.end = i32(this.end);
-    this.xmit = f64(this.xmit);
-    const flags = new Uint8Array(capacity);
-    flags.set(this.flags.subarray(from, to));
-    this.flags = flags;
-    this.delivered = f64(this.delivered);
-    this.deliveredTime = f64(this.deliveredTime);
-    this.firstSendTime = f64(this.firstSendTime);
-    this.lost = f64(this.lost);
-    this.txInFlight = f64(this.txInFlight);
+    this.start = unwrap(this.start, new Int32Array(capacity));
+    this.end = unwrap(this.end, new Int32Array(capacity));
+    this.xmit = unwrap(this.xmit, new Float64Array(capacity));
+    this.flags = unwrap(this.flags, new Uint8Array(capacity));
+    this.delivered = unwrap(this.delivered, new Float64Array(capacity));
+    this.deliveredTime = unwrap(this.deliveredTime, new Float64Array(capacity));
+    this.firstSendTime = unwrap(this.firstSendTime, new Float64Array(capacity));
+    this.lost = unwrap(this.lost, new Float64Array(capacity));
+    this.txInFlight = unwrap(this.txInFlight, new Float64Array(capacity));
     this.head = 0;
     this.capacity = capacity;
+  }
+
+  #copy(to: number, from: number): void {
+    this.start[to] = this.start[from]!;
+    this.end[to] = this.end[from]!;
+    this.xmit[to] = this.xmit[from]!;
+    this.flags[to] = this.flags[from]!;
+    this.delivered[to] = this.delivered[from]!;
+    this.deliveredTime[to] = this.deliveredTime[from]!;
+    this.firstSendTime[to] = this.firstSendTime[from]!;
+    this.lost[to] = this.lost[from]!;
+    this.txInFlight[to] = this.txInFlight[from]!;
   }
 
   /**
@@ -132,7 +120,7 @@ export class SendLog {
    */
   append(start: number, end: number): number {
     if (!this.#reserve()) {
-      const k = this.head + this.count - 1;
+      const k = this.at(this.count - 1);
       const n = seqDiff(end, this.end[k]!);
       this.end[k] = end;
       this.bytes += n;
@@ -145,7 +133,7 @@ export class SendLog {
       }
       return -1;
     }
-    const k = this.head + this.count++;
+    const k = this.at(this.count++);
     this.start[k] = start;
     this.end[k] = end;
     this.flags[k] = 0;
@@ -157,10 +145,9 @@ export class SendLog {
   find(seq: number): number {
     let lo = 0;
     let hi = this.count - 1;
-    const h = this.head;
     while (lo <= hi) {
       const mid = (lo + hi) >>> 1;
-      const k = h + mid;
+      const k = this.at(mid);
       if (seqDiff(seq, this.start[k]!) < 0) hi = mid - 1;
       else if (seqDiff(seq, this.end[k]!) >= 0) lo = mid + 1;
       else return mid;
@@ -174,23 +161,13 @@ export class SendLog {
    */
   split(i: number, seq: number): boolean {
     if (!this.#reserve()) return false;
-    const k = this.head + i;
-    const last = this.head + this.count;
-    const move = (a: Int32Array | Float64Array | Uint8Array): void => {
-      a.copyWithin(k + 1, k, last);
-    };
-    move(this.start);
-    move(this.end);
-    move(this.xmit);
-    move(this.flags);
-    move(this.delivered);
-    move(this.deliveredTime);
-    move(this.firstSendTime);
-    move(this.lost);
-    move(this.txInFlight);
+    for (let j = this.count; j > i + 1; j--) this.#copy(this.at(j), this.at(j - 1));
     this.count++;
+    const k = this.at(i);
+    const next = this.at(i + 1);
+    this.#copy(next, k);
     this.end[k] = seq;
-    this.start[k + 1] = seq;
+    this.start[next] = seq;
     return true;
   }
 
@@ -207,9 +184,8 @@ export class SendLog {
       if (f & REC_LOST) this.lostBytes -= n;
       if (f & REC_RETRANS) this.retransBytes -= n;
     }
-    this.head++;
+    this.head = (this.head + 1) & (this.capacity - 1);
     this.count--;
-    if (this.count === 0) this.head = 0;
   }
 
   /** Moves the first record's start to `seq` (a partial acknowledgement of it). */

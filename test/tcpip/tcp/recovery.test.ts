@@ -232,30 +232,40 @@ test('recovery: a lost retransmission at the tail is left to the RTO: SACKs of o
  * Tail loss probes: `from` 'b' drops the peer's ACKs until the client retransmits something (the
  * probe); `lastData` drops the last data segment of the flight on its first transmission.
  */
-function tailCase(loss: 'acks' | 'lastData', tailLossProbe: boolean, fin = false): { link: TcpLink; client: ReturnType<typeof connectedPair>['client']; server: ReturnType<typeof connectedPair>['server']; probeDelay: number } {
+function tailCase(
+  loss: 'acks' | 'lastData',
+  tailLossProbe: boolean,
+  fin = false,
+): { link: TcpLink; client: ReturnType<typeof connectedPair>['client']; server: ReturnType<typeof connectedPair>['server']; probeDelay: number; sinceFlightStart: number } {
   const { link, client, server } = connectedPair({ config: { initialWindowSegments: 10, noDelay: true, tailLossProbe } });
   const seen = new Set<number>();
   let retransmitted = false;
   let lastFirstSend = 0;
+  let flightStart = -1;
   let probeDelay = -1;
+  let sinceFlightStart = -1;
   const segments = 6;
   link.filter = (f, bytes) => {
     const r = decode(bytes);
     if (f === 'a' && r.payloadLength > 0) {
       if (seen.has(r.seqNumber)) {
-        if (!retransmitted) probeDelay = link.scheduler.now() - lastFirstSend;
+        if (!retransmitted) {
+          probeDelay = link.scheduler.now() - lastFirstSend;
+          sinceFlightStart = link.scheduler.now() - flightStart;
+        }
         retransmitted = true;
         return 'pass';
       }
       seen.add(r.seqNumber);
       lastFirstSend = link.scheduler.now();
+      if (flightStart < 0) flightStart = lastFirstSend;
       return loss === 'lastData' && seen.size === segments ? 'drop' : 'pass';
     }
     return loss === 'acks' && f === 'b' && !retransmitted ? 'drop' : 'pass';
   };
   client.write(pattern(segments * 1448, 21), fin);
   assert.ok(link.runUntil(() => server.received === segments * 1448 && client.conn!.info().bytesInFlight === 0, 10_000));
-  return { link, client, server, probeDelay };
+  return { link, client, server, probeDelay, sinceFlightStart };
 }
 
 test('tail loss probe: when every ACK of the last flight is lost, a probe after ~2 RTT draws the ACK; no timeout, no window reduction (D-SACK)', () => {
@@ -289,17 +299,35 @@ test('tail loss probe: a lost last segment is repaired by the probe (a loss: one
 
 test('tail loss probe off: the same two tails wait for the RTO', () => {
   for (const loss of ['acks', 'lastData'] as const) {
-    const { link, server, probeDelay } = tailCase(loss, false);
+    const { link, server, sinceFlightStart } = tailCase(loss, false);
     const c = link.a.layer.counters;
     assert.equal(c.tailLossProbes, 0);
     assert.equal(c.timeouts, 1, loss);
-    assert.ok(probeDelay >= 200, `${loss}: retransmitted after ${String(probeDelay)} ms`);
+    // The RTO runs from the flight's first segment (the pacer spreads the flight over a millisecond or two).
+    assert.ok(sinceFlightStart >= 200, `${loss}: retransmitted ${String(sinceFlightStart)} ms after the flight started`);
     assert.deepEqual(server.data(), pattern(6 * 1448, 21));
   }
 });
 
-test('undo: on a path that reorders but never loses, every fast recovery is found spurious by D-SACK and undone', () => {
+test('rack: reordering shorter than the reordering window (min RTT / 4) is no loss: no recovery, no retransmission', () => {
   const { link, client, server } = connectedPair({ seed: 7, ab: { reorderRate: 0.005, reorderDelayMs: 2 }, config: { sendBufferSize: 1 << 20, receiveBufferSize: 1 << 20 } });
+  const size = 2 << 20;
+  client.write(pattern(size, 31));
+  assert.ok(link.runUntil(() => server.received === size, 60_000));
+  link.run(200);
+  const c = link.a.layer.counters;
+  const t = tcb(client.conn!);
+  assert.ok(t.rack.reorderingSeen, 'the reordering was seen');
+  assert.ok(link.b.layer.counters.outOfOrderSegments > 0);
+  assert.equal(c.sackRecoveries, 0);
+  assert.equal(c.rackLosses, 0);
+  assert.equal(c.retransSegs, 0);
+  assert.equal(c.timeouts, 0);
+  assert.deepEqual(server.data(), pattern(size, 31));
+});
+
+test('undo: on a path that reorders (beyond reo_wnd) but never loses, every fast recovery is found spurious by D-SACK and undone, and RACK widens reo_wnd until they stop', () => {
+  const { link, client, server } = connectedPair({ seed: 7, ab: { reorderRate: 0.005, reorderDelayMs: 6 }, config: { sendBufferSize: 1 << 20, receiveBufferSize: 1 << 20 } });
   const size = 2 << 20;
   client.write(pattern(size, 31));
   assert.ok(link.runUntil(() => server.received === size, 60_000));
@@ -307,6 +335,10 @@ test('undo: on a path that reorders but never loses, every fast recovery is foun
   const c = link.a.layer.counters;
   assert.ok(c.sackRecoveries > 0, 'reordering triggered fast retransmits');
   assert.equal(c.spuriousRecoveries, c.sackRecoveries, 'each one was undone');
+  // RTT 10 ms: reo_wnd starts at 2.5 ms and grows a step (2.5 ms) per D-SACK round; past 6 ms no more recoveries.
+  const t = tcb(client.conn!);
+  assert.ok(t.rack.reoWndMult >= 3, `reo_wnd multiplier ${String(t.rack.reoWndMult)}`);
+  assert.ok(c.sackRecoveries <= 3, `${String(c.sackRecoveries)} recoveries`);
   // Only the reordered segments go again (a window may hold two or three of them): partial ACKs with
   // nothing SACKed above them name no hole, so the in-flight segment at SND.UNA is not resent
   // (it once was, on every partial ACK: ~16 retransmissions per recovery here).

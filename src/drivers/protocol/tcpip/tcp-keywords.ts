@@ -75,6 +75,7 @@ const DEFINITIONS: readonly [Field, KeywordDefinition][] = [
   int('mss', 0, 65495, 'advertised MSS (0: from the route MTU)'),
   int('bbrLossThresholdPercent', 1, 50, 'loss rate per round trip BBR tolerates while probing for bandwidth (draft-ietf-ccwg-bbr: 2)'),
   int('sackCompressSegments', 0, 255, 'out-of-order segments whose ACKs may be merged after the first three per hole (Linux tcp_comp_sack_nr); 0: ACK each at once'),
+  bool('pacing', 'pace transmissions and LSO bursts at the congestion controller’s pacing rate (default cwnd/SRTT × 2 in slow start, × 1.2 after)'),
 ];
 
 /** `sendBufferSize` → `TcpSendBufferSize`. */

@@ -279,6 +279,11 @@ export interface TcpConfig {
    * 0: every out-of-order segment is ACKed at once (RFC 5681 §4.2 to the letter).
    */
   sackCompressSegments: number;
+  /**
+   * Pace transmissions (pacing.ts): at the controller's pacing rate, else cwnd/SRTT × 2 in slow start
+   * and × 1.2 after (Linux's default), LSO buffers capped to ~1 ms of data at that rate.
+   */
+  pacing: boolean;
   /** Called with exceptions thrown by event handlers (default: rethrown from a microtask). */
   onCallbackError: (error: unknown, where: string) => void;
 }
@@ -336,6 +341,7 @@ export const DEFAULT_TCP_CONFIG: Readonly<TcpConfig> = Object.freeze({
   mss: 0,
   bbrLossThresholdPercent: 2,
   sackCompressSegments: 44,
+  pacing: true,
   onCallbackError: (error: unknown) => {
     queueMicrotask(() => {
       throw error;

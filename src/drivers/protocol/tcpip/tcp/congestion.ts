@@ -28,10 +28,13 @@ export function congestionNames(): string {
  * "The segment" below is the most recently sent of the segments this ACK newly delivered (P).
  */
 export interface RateSample {
-  /** Bytes delivered (ACKed or SACKed) over `intervalMs` (rs.delivered); 0 when no valid sample. */
+  /**
+   * Bytes delivered (ACKed or SACKed) over `intervalMs` (rs.delivered): since the segment was sent; 0
+   * when this ACK delivered nothing (it only marked losses).
+   */
   delivered: number;
   intervalMs: number;
-  /** delivered / intervalMs in bytes per ms; 0 when this ACK gave no valid sample. */
+  /** delivered / intervalMs in bytes per ms; 0 when no valid rate (nothing delivered, or an interval below the minimum RTT). */
   deliveryRate: number;
   /** The connection's delivered count when the segment was sent (P.delivered → rs.prior_delivered). */
   priorDelivered: number;

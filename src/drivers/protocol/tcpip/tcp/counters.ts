@@ -137,6 +137,11 @@ export class TcpCounters {
   callbackErrors = 0;
   /** Exceptions caught at the engine's edge (`input`, `icmpError`): a bug if ever non-zero. */
   internalErrors = 0;
+  /** `output` stopped because the pacer's next-send time was still ahead (resumed by the timer). */
+  pacedDeferrals = 0;
+  /** Segments RACK (RFC 8985) marked lost, and reordering-timer expiries (time-based detection without an ACK). */
+  rackLosses = 0;
+  rackReorderTimeouts = 0;
 
   // Ring memory (memory.ts, buffers.ts).
   /** Bytes of ring blocks connections hold now (what TcpMemoryLow/Pressure/High are compared with). */

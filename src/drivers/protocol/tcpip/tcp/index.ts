@@ -48,8 +48,10 @@
  *
  * ## What is inside
  * Full state machine with simultaneous open/close; window scaling, MSS (from the route), SACK
- * (receiver blocks from the assembler, sender scoreboard with RFC 6675-style recovery), timestamps +
- * PAWS; RTO per RFC 6298 with backoff and Karn; NewReno (RFC 6582), CUBIC (RFC 9438, default) and
+ * (receiver blocks from the assembler, sender scoreboard with RFC 6675-style recovery and PRR), timestamps +
+ * PAWS; RACK-TLP (RFC 8985) on a per-segment send log with delivery-rate samples for the controller
+ * (sendlog.ts, rate.ts, rack.ts); pacing, LSO bursts included (pacing.ts);
+ * RTO per RFC 6298 with backoff and Karn; NewReno (RFC 6582), CUBIC (RFC 9438, default) and
  * BBRv3 (draft-ietf-ccwg-bbr-06, bbr.ts, model-based: fed rate samples by the send path);
  * Nagle (Minshall variant), delayed ACK, receiver and sender SWS avoidance, persist timer, keepalive,
  * window validation after idle; RFC 5961 (challenge ACKs, rate limited, ACK validation); RSTs answering unexpected

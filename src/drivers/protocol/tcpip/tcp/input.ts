@@ -10,6 +10,8 @@ import { createCongestionControl, initialWindow } from './congestion.js';
 import { TcpError } from './errors.js';
 import { HashDomain } from './isn.js';
 import { output, retransmitAt, sackPipe, sendAck, sendResetSeq, sendSyn } from './output.js';
+import { rackDetectLoss, rackDsack, rackRecoveryStarted } from './rack.js';
+import { logAck, logSack, markRecordLost, rateAckBegin, rateAckEnd, rateAckMarked } from './rate.js';
 import { SYN, type Segment } from './segment.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import { St, isCurrEstab, receivesData } from './state.js';
@@ -113,7 +115,7 @@ function handshakeRtt(t: Tcb, seg: Segment, now: number): void {
 /** SYN-SENT/SYN-RECEIVED → ESTABLISHED. */
 function establish(t: Tcb, now: number): void {
   t.setState(St.Established);
-  t.cc = createCongestionControl(t.cc.algorithm, t.smss, initialWindow(t.smss, t.config.initialWindowSegments));
+  t.cc = createCongestionControl(t.cc.algorithm, t.smss, initialWindow(t.smss, t.config.initialWindowSegments), t.ccOptions());
   t.allocateRings();
   t.retries = 0;
   if (t.keepAlive) t.keepAt = now + t.keepAliveIdleMs;
@@ -551,11 +553,23 @@ function ackArrives(t: Tcb, seg: Segment, now: number): boolean {
   const unaBefore = t.sndUna;
   const sackedBefore = t.scoreboard.sackedBytes;
   let newlySacked = 0;
+  rateAckBegin(t);
   if (t.sackOk && seg.opt.sackCount > 0) {
     t.sackSeen = true;
     const sack = seg.opt.sack;
-    for (let i = 0; i < seg.opt.sackCount; i++) newlySacked += t.scoreboard.add(t.sndUna, t.sndMax, sack[2 * i]!, sack[2 * i + 1]!);
+    for (let i = 0; i < seg.opt.sackCount; i++) {
+      const left = sack[2 * i]!;
+      const right = sack[2 * i + 1]!;
+      const n = t.scoreboard.add(t.sndUna, t.sndMax, left, right);
+      if (n > 0) logSack(t, left, right, now);
+      newlySacked += n;
+    }
+    if (isDsack(seg, ack)) rackDsack(t);
   }
+  if (seqGt(ack, t.sndUna)) logAck(t, ack, now);
+  // RACK (RFC 8985) before the recovery logic: what it marks lost is known when recovery starts.
+  const rackLost = t.sackOk ? rackDetectLoss(t, now) : 0;
+  rateAckMarked(t);
   // A peer that answers with a closed window is alive: persist probing never times out (RFC 1122 §4.2.2.17).
   if (segWnd === 0) t.retries = 0;
   if (seqGt(ack, t.sndUna)) {
@@ -571,9 +585,23 @@ function ackArrives(t: Tcb, seg: Segment, now: number): boolean {
     if (duplicate) duplicateAck(t, now);
     if (wasInRecovery && t.sackOk && newlySacked > 0) prrAck(t, newlySacked);
   }
-  if (newlySacked > 0 && t.inRecovery && t.sackOk) detectLostRetransmit(t);
+  // A loss only RACK saw (its reordering window passed): fast recovery as for DupThresh.
+  if (rackLost > 0 && !t.inRecovery && seqGe(t.sndUna, t.recover) && seqGt(t.sndMax, t.sndUna)) enterRecovery(t, now);
   if (t.undoRetrans > 0 && seg.opt.sackCount > 0 && isDsack(seg, ack)) dsackArrived(t);
+  rateAckEnd(t, now);
   return true;
+}
+
+/** RACK's reordering timer (RFC 8985 §6.3): segments whose reordering window passed are lost now. */
+export function rackTimeout(t: Tcb, now: number): void {
+  if (!t.synchronized() || t.st === St.TimeWait || !seqGt(t.sndMax, t.sndUna)) return;
+  t.counters.rackReorderTimeouts++;
+  rateAckBegin(t);
+  if (rackDetectLoss(t, now) === 0) return;
+  rateAckMarked(t);
+  if (!t.inRecovery && seqGe(t.sndUna, t.recover)) enterRecovery(t, now);
+  rateAckEnd(t, now);
+  output(t);
 }
 
 /** RFC 2883 §4: the first block reports a duplicate when it lies below the ACK or inside the second block. */
@@ -601,30 +629,13 @@ function spuriousRecovery(t: Tcb): void {
 }
 
 /**
- * Lost retransmissions (the idea of RACK, RFC 8985, reduced to the scoreboard we keep): RFC 6675 sends
- * each hole once per recovery, so a lost retransmission waited for the RTO. Once the peer SACKs at
- * least DupThresh segments' worth of data sent after the latest retransmission, every hole at or below
- * HighRxt is lost again: HighRxt goes back to SND.UNA so NextSeg repairs them within this recovery
- * (PRR still paces it; the congestion window was already reduced once for this episode).
- */
-function detectLostRetransmit(t: Tcb): void {
-  const rxt = seqDiff(t.highRxt, t.sndUna);
-  if (rxt <= 0) return;
-  const highestSacked = seqAdd(t.sndUna, t.scoreboard.highestEnd);
-  if (seqDiff(highestSacked, t.rxtMark) < 3 * t.smss) return;
-  if (t.scoreboard.holeBytesBelow(rxt) === 0) return;
-  t.counters.lostRetransmits++;
-  t.highRxt = t.sndUna;
-  t.rxtMark = t.sndMax;
-}
-
-/**
  * Proportional Rate Reduction (RFC 6937, with slow-start reduction bound): during SACK recovery, each
  * ACK lets out data in proportion to what the peer reported delivered, so the window comes down to
  * ssthresh smoothly instead of in a burst when recovery ends.
  */
 function prrAck(t: Tcb, delivered: number): void {
-  if (delivered <= 0) return;
+  // A model-based controller sets cwnd itself (packet conservation is its business).
+  if (delivered <= 0 || t.cc.modelBased) return;
   t.prrDelivered += delivered;
   const pipe = sackPipe(t);
   const ssthresh = t.cc.ssthresh;
@@ -690,7 +701,7 @@ function newAck(t: Tcb, seg: Segment, ack: number, now: number): void {
     const dsack = seg.opt.sackCount > 0 && isDsack(seg, ack);
     if (t.tlpRetransmit && !dsack && !t.inRecovery) {
       t.counters.tailLossRecoveries++;
-      cc.onCongestion(now, flightBefore);
+      if (!cc.modelBased) cc.onCongestion(now, flightBefore);
     }
   }
   if (t.inRecovery) {
@@ -699,13 +710,14 @@ function newAck(t: Tcb, seg: Segment, ack: number, now: number): void {
       t.inRecovery = false;
       t.dupAcks = 0;
       const flight = seqDiff(t.sndMax, t.sndUna);
-      cc.setCwnd(t.sackOk ? cc.ssthresh : Math.min(cc.ssthresh, Math.max(flight, t.smss) + t.smss));
+      if (cc.modelBased) cc.onExitRecovery(now);
+      else cc.setCwnd(t.sackOk ? cc.ssthresh : Math.min(cc.ssthresh, Math.max(flight, t.smss) + t.smss));
       // Every retransmission already came back as a duplicate while recovering.
       if (t.undoRetrans === 0) spuriousRecovery(t);
     } else if (!t.sackOk) {
       // NewReno partial ACK (RFC 6582 §3.2 step 4): repair the next hole, deflate.
       retransmitAt(t, t.sndUna, t.smss);
-      cc.setCwnd(cc.cwnd - dataAcked + (dataAcked >= t.smss ? t.smss : 0));
+      if (!cc.modelBased) cc.setCwnd(cc.cwnd - dataAcked + (dataAcked >= t.smss ? t.smss : 0));
     }
   } else {
     t.dupAcks = 0;
@@ -740,9 +752,12 @@ function duplicateAck(t: Tcb, now: number): void {
   t.dupAcks++;
   if (t.inRecovery) {
     // NewReno inflation (RFC 6582 §3.2 step 3): each duplicate ACK is a segment that left.
-    if (!t.sackOk) t.cc.setCwnd(t.cc.cwnd + t.smss);
+    if (!t.sackOk && !t.cc.modelBased) t.cc.setCwnd(t.cc.cwnd + t.smss);
     return;
   }
+  // With SACK information, RACK decides what is lost and so when recovery starts (RFC 8985 §6; as
+  // Linux): DupThresh SACKed segments without reordering seen, else a reordering window later.
+  if (t.sackOk && t.sackSeen) return;
   // DupThresh 3 (RFC 5681, RFC 6675 IsLost), lowered by Early Retransmit (RFC 5827) when fewer than four
   // segments are outstanding and nothing new can go out: such a flight can never produce three.
   let thresh = 3;
@@ -776,11 +791,20 @@ function enterRecovery(t: Tcb, now: number): void {
   t.recoverFs = seqDiff(t.sndMax, t.sndUna);
   t.prrDelivered = 0;
   t.prrOut = 0;
-  t.cc.onCongestion(now, t.recoverFs);
+  rackRecoveryStarted(t);
+  // The segment at SND.UNA is lost (DupThresh or RACK said so) and goes again now.
+  const log = t.sendLog;
+  if (log.count > 0 && log.start[log.head] === t.sndUna) markRecordLost(t, log.head, now);
+  const cc = t.cc;
+  if (cc.modelBased) cc.onEnterRecovery(now, log.inFlight, t.rate.delivered - t.rate.priorTotal);
+  else {
+    cc.onCongestion(now, t.recoverFs);
+    cc.onEnterRecovery(now, log.inFlight, t.rate.delivered - t.rate.priorTotal);
+  }
   if (t.sackOk) c.sackRecoveries++;
   else {
     c.newRenoRecoveries++;
-    t.cc.setCwnd(t.cc.ssthresh + 3 * t.smss);
+    if (!cc.modelBased) cc.setCwnd(cc.ssthresh + 3 * t.smss);
   }
   c.fastRetransmits++;
   t.rttActive = false;

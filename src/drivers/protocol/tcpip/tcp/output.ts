@@ -7,6 +7,9 @@ import { TCP_HEADER_LEN, TcpView, emitTcpOptions, tcpOptionsLength, type TcpOpti
 import { receiveSpace } from './buffers.js';
 import { initialWindow } from './congestion.js';
 import { dataOptionsLength, writeDataOptions } from './options.js';
+import { paceReady, paceSent, pacingQuantum, pacingRate } from './pacing.js';
+import { retransmissionOutstanding } from './rack.js';
+import { checkAppLimited, logTransmit } from './rate.js';
 import { ACK, FIN, PSH, RST, SYN } from './segment.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
 import { St } from './state.js';
@@ -24,6 +27,7 @@ const WINDOW = 2;
 const CWND = 3;
 const NAGLE = 4;
 const NO_BUFFER = 5;
+const PACED = 6;
 
 function writeHeader(b: Uint8Array, o: number, t: Tcb, seq: number, flags: number, hl: number, window: number): void {
   view.bind(b, o);
@@ -230,13 +234,15 @@ function segmentMss(t: Tcb, sackCount: number): number {
  * Sends `len` bytes at `seq` (and FIN after them when `fin`); `lsoMss` > 0 makes it one LSO buffer.
  * Updates SND.NXT/SND.MAX, RTT timing (Karn), counters and the retransmission timer.
  */
-function sendData(t: Tcb, seq: number, len: number, fin: boolean, lsoMss: number, segMss: number, sackCount: number, now: number): boolean {
+function sendData(t: Tcb, seq: number, len: number, fin: boolean, lsoMss: number, segMss: number, sackCount: number, now: number, probe = false): boolean {
   const dataEnd = t.dataEnd();
   let flags = ACK;
   if (fin) flags |= FIN;
   if (len > 0 && seqAdd(seq, len) === dataEnd) flags |= PSH;
   const retransmit = seqLt(seq, t.sndMax);
   if (!emit(t, seq, flags, seqDiff(seq, t.sndDataSeq), len, lsoMss, sackCount, retransmit)) return false;
+  logTransmit(t, seq, len, fin, lsoMss, probe, now);
+  paceSent(t, len, now);
   const end = seqAdd(seq, len + (fin ? 1 : 0));
   const c = t.counters;
   if (retransmit) {
@@ -265,7 +271,7 @@ function sendData(t: Tcb, seq: number, len: number, fin: boolean, lsoMss: number
  * NewReno partial ACKs): SND.NXT does not move. Returns the sequence space sent (data, plus 1 for a
  * FIN riding along or sent alone), 0 when nothing went out.
  */
-export function retransmitAt(t: Tcb, seq: number, maxLen: number): number {
+export function retransmitAt(t: Tcb, seq: number, maxLen: number, probe = false): number {
   if (t.sendRing === null || !t.refreshRoute()) return 0;
   const sackCount = prepareSack(t);
   const segMss = segmentMss(t, sackCount);
@@ -273,7 +279,7 @@ export function retransmitAt(t: Tcb, seq: number, maxLen: number): number {
   const len = Math.max(0, Math.min(maxLen, segMss, avail));
   const fin = t.finQueued && seqGt(t.sndMax, t.finSeq) && seqAdd(seq, len) === t.finSeq;
   if (len === 0 && !fin) return 0;
-  if (!sendData(t, seq, len, fin, 0, segMss, sackCount, t.host.now())) return 0;
+  if (!sendData(t, seq, len, fin, 0, segMss, sackCount, t.host.now(), probe)) return 0;
   return len + (fin ? 1 : 0);
 }
 
@@ -295,8 +301,17 @@ export function sackPipe(t: Tcb): number {
 function retransmitHole(t: Tcb, segMss: number): boolean {
   const sb = t.scoreboard;
   if (sb.count > 0) {
-    if (!sb.nextHole(Math.max(0, seqDiff(t.highRxt, t.sndUna)))) return false;
-    const seq = seqAdd(t.sndUna, sb.holeStart);
+    let from = Math.max(0, seqDiff(t.highRxt, t.sndUna));
+    let seq = 0;
+    for (;;) {
+      if (!sb.nextHole(from)) return false;
+      seq = seqAdd(t.sndUna, sb.holeStart);
+      // HighRxt went back for a lost retransmission (RACK): holes whose retransmission is still in
+      // flight are not sent again.
+      const skip = retransmissionOutstanding(t, seq);
+      if (skip === 0) break;
+      from = sb.holeStart + skip;
+    }
     const n = retransmitAt(t, seq, Math.min(sb.holeEnd - sb.holeStart, segMss));
     if (n === 0) return false;
     t.highRxt = seqAdd(seq, n);
@@ -322,7 +337,9 @@ function sendNew(t: Tcb, cwndAvail: number, segMss: number, sackCount: number, n
     const wndAvail = seqDiff(seqAdd(t.sndUna, t.sndWnd), t.sndNxt);
     if (wndAvail <= 0) return WINDOW;
     if (cwndAvail <= 0) return CWND;
-    const maxChunk = t.lsoMax > segMss ? t.lsoMax : segMss;
+    let maxChunk = t.lsoMax > segMss ? t.lsoMax : segMss;
+    // Paced: an LSO buffer holds at most one send quantum.
+    if (t.paceRate > 0 && maxChunk > t.paceQuantum) maxChunk = Math.max(segMss, t.paceQuantum);
     let len = Math.min(unsent, wndAvail, cwndAvail, maxChunk);
     // Data sent before (after a timeout or MTU drop moved SND.NXT back) goes again regardless of SWS
     // and Nagle, as in BSD: it was acceptable when first sent.
@@ -375,9 +392,17 @@ export function output(t: Tcb): void {
   if (t.sndMax === t.sndUna && t.lastSendTime > 0 && now - t.lastSendTime > t.rtt.rto && seqGt(t.dataEnd(), t.sndNxt)) {
     t.cc.onIdleRestart(initialWindow(t.smss, t.config.initialWindowSegments));
   }
+  const rate = pacingRate(t);
+  t.paceRate = rate;
+  t.paceQuantum = rate > 0 ? pacingQuantum(t, rate, segMss) : 0;
+  t.paceAt = Infinity;
   let sent = false;
   let why = NOTHING;
   for (let i = 0; i < MAX_SEGMENTS_PER_OUTPUT; i++) {
+    if (rate > 0 && !paceReady(t, now)) {
+      why = PACED;
+      break;
+    }
     let cwndAvail: number;
     if (t.inRecovery && t.sackOk) {
       cwndAvail = t.cc.cwnd - sackPipe(t);
@@ -399,7 +424,13 @@ export function output(t: Tcb): void {
     sent = true;
   }
   if (why === CWND) t.cwndLimited = true;
-  else if (why === NOTHING || why === NAGLE) t.cwndLimited = false;
+  else if (why === NOTHING || why === NAGLE) {
+    t.cwndLimited = false;
+    checkAppLimited(t, now);
+  } else if (why === PACED && hasWork(t)) {
+    t.counters.pacedDeferrals++;
+    t.paceAt = t.paceNext;
+  }
   if (!sent && t.ackNow && emit(t, t.sndMax, ACK, 0, 0, 0, sackCount)) t.counters.acksSent++;
   // Timers: retransmission while anything is outstanding; persist while the window holds data back.
   if (seqGt(t.sndMax, t.sndUna)) {
@@ -416,6 +447,14 @@ export function output(t: Tcb): void {
     }
   }
   scheduleTimer(t);
+}
+
+/** Paced with something to send: unsent data in the window, or a hole to repair in recovery. */
+function hasWork(t: Tcb): boolean {
+  if (t.inRecovery && t.sackOk && t.scoreboard.count > 0) return true;
+  if (t.cc.cwnd <= seqDiff(t.sndNxt, t.sndUna)) return false;
+  if (t.finQueued && t.sndNxt === t.finSeq) return true;
+  return seqGt(t.dataEnd(), t.sndNxt) && seqGt(seqAdd(t.sndUna, t.sndWnd), t.sndNxt);
 }
 
 /** Worst-case delayed ACK added to the probe timeout when only one segment is outstanding (RFC 8985 §7.2). */
@@ -464,7 +503,7 @@ export function sendTailLossProbe(t: Tcb, now: number): void {
   if (retransmit) {
     const outstanding = seqDiff(t.sndMax, t.sndUna);
     const last = Math.min(outstanding, segMss);
-    if (retransmitAt(t, seqAdd(t.sndMax, -last), last) === 0) return;
+    if (retransmitAt(t, seqAdd(t.sndMax, -last), last, true) === 0) return;
   }
   t.counters.tailLossProbes++;
   t.tlpOutstanding = true;

@@ -17,6 +17,9 @@ import { EMPTY_BUFFER, type RingMemory } from './memory.js';
 import { ByteRing } from './ring.js';
 import { RttEstimator } from './rtt.js';
 import { SackScoreboard } from './scoreboard.js';
+import { SendLog } from './sendlog.js';
+import { DeliveryRate } from './rate.js';
+import { RackState } from './rack.js';
 import { seqAdd, seqDiff } from './seq.js';
 import { STATE_NAMES, St, isCurrEstab } from './state.js';
 import { output, sendAck, sendReset } from './output.js';
@@ -230,6 +233,14 @@ export class Tcb implements TcpConnection {
   persistBackoff = 0;
   lastSendTime = 0;
   lastRecvTime = 0;
+  /** Per-segment send records (sendlog.ts), delivery-rate counters (rate.ts) and RACK state (rack.ts). */
+  readonly sendLog: SendLog;
+  readonly rate = new DeliveryRate();
+  readonly rack = new RackState();
+  /** Pacing (pacing.ts): earliest time of the next send, the rate (bytes/ms, 0: unpaced) and quantum in use. */
+  paceNext = 0;
+  paceRate = 0;
+  paceQuantum = 0;
 
   // Receive-side ACK policy.
   ackNow = false;
@@ -254,6 +265,9 @@ export class Tcb implements TcpConnection {
   /** TIME-WAIT end or the FIN-WAIT-2 limit of an application-closed connection. */
   lingerAt = Infinity;
   inTimeWait = false;
+  /** RACK's reordering timer and the pacer's next send. */
+  rackAt = Infinity;
+  paceAt = Infinity;
 
   // Application-facing.
   noDelay: boolean;
@@ -322,6 +336,7 @@ export class Tcb implements TcpConnection {
     this.sndAutotune = opts.sendAutotune;
     this.assembler = new Assembler(owner.config.maxOutOfOrderRanges);
     this.scoreboard = new SackScoreboard(owner.config.maxSackRanges);
+    this.sendLog = new SendLog(Math.ceil(opts.sendBufferSize / 512));
     this.rtt = new RttEstimator(owner.config.rtoMinMs, owner.config.rtoMaxMs, owner.config.rtoInitialMs);
     this.cc = createCongestionControl(opts.congestion, 536, initialWindow(536, owner.config.initialWindowSegments));
     // Our window shift: from the largest the receive buffer may grow to, not its initial size.
@@ -568,6 +583,7 @@ export class Tcb implements TcpConnection {
       this.owner.memory.give(this.sendRing.buffer);
       this.sendRing = null;
     }
+    this.sendLog.release();
   }
 
   releaseReceiveRing(): void {
@@ -733,6 +749,7 @@ export class Tcb implements TcpConnection {
     this.releaseSendRing();
     if (this.recvRing !== null && (this.recvRing.length === 0 || this.appClosed)) this.releaseReceiveRing();
     this.rtoAt = this.tlpAt = this.persistAt = this.delAckAt = this.keepAt = Infinity;
+    this.rackAt = this.paceAt = Infinity;
     this.finish(null);
     if (this.config.timeWaitMs === 0 || !this.owner.enterTimeWait()) {
       if (this.config.timeWaitMs > 0) this.counters.timeWaitOverflow++;

@@ -1,11 +1,13 @@
 /**
  * One host timer per connection multiplexes its deadlines: retransmission (RFC 6298, SYN and SYN-ACK
- * included), persist, delayed ACK, keepalive (RFC 1122 §4.2.3.6) and linger (TIME-WAIT, or FIN-WAIT-2
- * of a closed connection). Deadlines are plain numbers; moving one later (the RTO restart on every
+ * included), persist, delayed ACK, keepalive (RFC 1122 §4.2.3.6), linger (TIME-WAIT, or FIN-WAIT-2
+ * of a closed connection), RACK's reordering timer (RFC 8985) and the pacer's next send. Deadlines are plain numbers; moving one later (the RTO restart on every
  * ACK) costs nothing: the timer fires early, finds nothing due, and re-arms for the earliest.
  */
 import { TcpError } from './errors.js';
 import { output, sendAck, sendKeepAlive, sendSyn, sendTailLossProbe, sendWindowProbe } from './output.js';
+import { rackTimeout } from './input.js';
+import { logTimeout } from './rate.js';
 import { seqDiff, seqGt } from './seq.js';
 import { St } from './state.js';
 import type { Tcb } from './tcb.js';
@@ -14,7 +16,7 @@ import type { Tcb } from './tcb.js';
 export function scheduleTimer(t: Tcb): void {
   const timer = t.timer;
   if (timer === null) return;
-  const due = Math.min(t.rtoAt, t.tlpAt, t.persistAt, t.delAckAt, t.keepAt, t.lingerAt);
+  const due = Math.min(t.rtoAt, t.tlpAt, t.persistAt, t.delAckAt, t.keepAt, t.lingerAt, t.rackAt, t.paceAt);
   if (due === Infinity || due >= t.armedAt) return;
   t.armedAt = due;
   timer.set(Math.max(0, due - t.host.now()));
@@ -36,9 +38,18 @@ export function timerFired(t: Tcb): void {
     retransmitTimeout(t, now);
     if (t.st === St.Closed) return;
   }
+  if (t.rackAt <= now) {
+    t.rackAt = Infinity;
+    rackTimeout(t, now);
+    if (t.st === St.Closed) return;
+  }
   if (t.tlpAt <= now) {
     t.tlpAt = Infinity;
     sendTailLossProbe(t, now);
+  }
+  if (t.paceAt <= now) {
+    t.paceAt = Infinity;
+    output(t);
   }
   if (t.persistAt <= now) {
     t.persistAt = Infinity;
@@ -120,7 +131,9 @@ function retransmitTimeout(t: Tcb, now: number): void {
     return;
   }
   t.counters.timeouts++;
+  logTimeout(t, now);
   t.cc.onTimeout(now, seqDiff(t.sndMax, t.sndUna));
+  t.rackAt = Infinity;
   t.inRecovery = false;
   t.tlpOutstanding = false;
   t.undoRetrans = -1;

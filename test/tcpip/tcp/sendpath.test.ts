@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import type { CongestionControl, LostSegment, RateSample } from '../../../src/drivers/protocol/tcpip/tcp/congestion.js';
 import { SendLog } from '../../../src/drivers/protocol/tcpip/tcp/sendlog.js';
 import { F, decode, injectTo, tcb } from '../../support/tcp-inject.js';
-import { type TcpLink, connectedPair, pattern } from '../../support/tcp-link.js';
+import { Endpoint, SERVER_PORT, TcpLink, connectedPair, pattern } from '../../support/tcp-link.js';
 
 /** A model-based controller that only records what the connection tells it (cwnd fixed). */
 class StubModel implements CongestionControl {
@@ -308,4 +308,28 @@ test('rack: a lost retransmission is found lost RTT + reo_wnd after it was sent,
   assert.ok(repair! - rxt! >= rtt && repair! - rxt! <= rtt + 2, `repaired ${String(repair! - rxt!)} ms after the lost retransmission`);
   assert.equal(t.rack.reorderingSeen, false);
   assert.deepEqual(server.data(), pattern(size, 7));
+});
+
+test('pacing: a peer window that closes while the pacer holds the sender back still arms the persist timer (the connection ends)', () => {
+  // A property-test counterexample: a 4096-byte receive buffer, 4097 bytes and a FIN to send, a lossy
+  // jittery ACK path. The last byte waits for the window; with the pacer's next-send time ahead, output
+  // once stopped as "paced" with nothing sendable, armed neither the pacer nor the persist timer, and
+  // the connection stalled in CLOSING.
+  const config = { sack: false, windowScaling: false, sendBufferSize: 4096, receiveBufferSize: 4096, delayedAck: false, timeWaitMs: 1000 };
+  const link = new TcpLink({ seed: 68395400, ab: { delayMs: 0, rsc: true }, ba: { delayMs: 0, jitterMs: 3, lossRate: 0.15 }, config, trace: false });
+  link.a.setRoute({ lsoMaxPayload: 16_384 });
+  link.b.setRoute({ lsoMaxPayload: 16_384 });
+  const client = new Endpoint();
+  const server = new Endpoint();
+  link.b.layer.listen({ family: 4, address: new Uint8Array(4), port: SERVER_PORT }, {}, {
+    onConnection: (c) => {
+      server.attach(c);
+      server.write(new Uint8Array(0), true);
+    },
+  });
+  client.attach(link.a.layer.connect({ family: 4, address: link.b.address, port: SERVER_PORT }, {}, client.events));
+  client.write(pattern(4097, 1), true);
+  assert.ok(link.runUntil(() => client.closed && server.closed, 30 * 60_000, 5), JSON.stringify(client.conn!.info()));
+  assert.deepEqual(server.data(), pattern(4097, 1));
+  assert.ok(link.a.layer.counters.persistProbes > 0);
 });

@@ -399,7 +399,9 @@ export function output(t: Tcb): void {
   let sent = false;
   let why = NOTHING;
   for (let i = 0; i < MAX_SEGMENTS_PER_OUTPUT; i++) {
-    if (rate > 0 && !paceReady(t, now)) {
+    // Held back by the pacer only when something could go now; otherwise the loop below finds why not
+    // (a closed window must still arm the persist timer).
+    if (rate > 0 && !paceReady(t, now) && hasWork(t)) {
       why = PACED;
       break;
     }
@@ -427,7 +429,7 @@ export function output(t: Tcb): void {
   else if (why === NOTHING || why === NAGLE) {
     t.cwndLimited = false;
     checkAppLimited(t, now);
-  } else if (why === PACED && hasWork(t)) {
+  } else if (why === PACED) {
     t.counters.pacedDeferrals++;
     t.paceAt = t.paceNext;
   }

@@ -22,7 +22,8 @@ import { type TcpLink, connectedPair, pattern, reverseFlow } from '../../support
 function receiver(config: Partial<TcpConfig> = {}): { link: TcpLink; conn: TcpConnection; got: () => Uint8Array; base: number } {
   // 1 MiB buffers from the start (no autotuning): the scripted segments lie within the receive window,
   // and a test's send is queued whole.
-  const fixed: Partial<TcpConfig> = { receiveBufferSize: 1 << 20, receiveBufferAutotuning: false, sendBufferSize: 1 << 20, sendBufferAutotuning: false };
+  // Pacing off: a test's send leaves as one burst, as from an unpaced sender.
+  const fixed: Partial<TcpConfig> = { receiveBufferSize: 1 << 20, receiveBufferAutotuning: false, sendBufferSize: 1 << 20, sendBufferAutotuning: false, pacing: false };
   const { link, client } = connectedPair({ config: { ...fixed, ...config } });
   link.filter = (from) => (from === 'a' ? 'drop' : 'pass');
   const conn = client.conn!;
@@ -399,8 +400,8 @@ test('ack policy: TcpSackCompressSegments 0 ACKs every out-of-order segment at o
 
 test('ack policy: on a lossy link, compression merges out-of-order ACKs without costing the sender retransmissions; byte-exact', () => {
   const run = (sackCompressSegments: number): { acks: number; data: number; ooo: number; merged: number; retrans: number } => {
-    // No bottleneck: each flight arrives in bursts, as frames do from a NIC or a TAP.
-    const { link, client, server } = connectedPair({ ab: { lossRate: 0.03, delayMs: 2 }, ba: { delayMs: 2 }, seed: 3, config: { sackCompressSegments } });
+    // No bottleneck and an unpaced sender: each flight arrives in bursts, as frames do from a NIC or a TAP.
+    const { link, client, server } = connectedPair({ ab: { lossRate: 0.03, delayMs: 2 }, ba: { delayMs: 2 }, seed: 3, config: { sackCompressSegments, pacing: false } });
     const payload = pattern(3 << 20, 11);
     client.write(payload, true);
     assert.ok(link.runUntil(() => server.received === payload.length, 120_000), `received ${server.received}`);

@@ -79,6 +79,8 @@ export interface ImpairedOptions {
   maxSeconds?: number;
   /** Profiles to run (default: the acceptance's 3 %, and 10 % loss). */
   profiles?: { name: string; profile: ImpairmentProfile }[];
+  /** Row names to run (default: all), for experiments with one row. */
+  rows?: readonly string[];
   log?: (line: string) => void;
 }
 
@@ -221,12 +223,17 @@ const ROWS: RowSpec[] = [
   { name: 'Linux/BBR → tsndis', direction: 'receive', sender: 'linux', receiver: 'tsndis', congestion: 'bbr' },
 ];
 
+/** `TSNDIS_BENCH_TCPIP` (JSON) adds tsndis.tcpip keywords for experiments, as in bench/tcp.ts. */
+function extraTsndisKeywords(): Record<string, string | number | boolean> {
+  return JSON.parse(process.env.TSNDIS_BENCH_TCPIP ?? '{}') as Record<string, string | number | boolean>;
+}
+
 async function runRow(spec: RowSpec, profile: { name: string; profile: ImpairmentProfile }, bytes: number, maxSeconds: number): Promise<ImpairedRow> {
   const base = { profile: profile.name, name: spec.name, direction: spec.direction, sender: spec.sender, receiver: spec.receiver, congestion: spec.congestion };
   const unavailable = (reason: string): ImpairedRow => ({ ...base, available: false, reason, bytes: 0, seconds: 0, mbitPerSecond: 0, capped: false, retransSegs: 0, dataSegsOut: 0, retransPercent: 0, rtos: 0, dsackDups: null, rwndLimitedPercent: null, impairment: {} });
   let emu: Emulator;
   try {
-    emu = await Emulator.create({ subnet: SUBNET, profile: profile.profile, tsndis: spec.sender === 'tsndis' ? { TcpCongestion: spec.congestion } : {} });
+    emu = await Emulator.create({ subnet: SUBNET, profile: profile.profile, tsndis: spec.sender === 'tsndis' ? { ...extraTsndisKeywords(), TcpCongestion: spec.congestion } : {} });
   } catch (e) {
     // Only the tsndis congestion keyword is expected to be refused (BBR before it exists).
     if (spec.sender === 'tsndis') return unavailable(`not available (${e instanceof ConfigError ? e.detail : e instanceof Error ? e.message : String(e)})`);
@@ -297,6 +304,7 @@ export async function runImpairedBench(o: ImpairedOptions = {}): Promise<Impaire
     log(`${p.name}: ping rtt ${rttMs[p.name]!.toFixed(2)} ms (loss etc. off)`);
     const mine: ImpairedRow[] = [];
     for (const spec of ROWS) {
+      if (o.rows !== undefined && !o.rows.includes(spec.name)) continue;
       const row = await runRow(spec, p, bytes, maxSeconds);
       mine.push(row);
       log(`${p.name}: ${row.name}: ${row.available ? `${row.mbitPerSecond.toFixed(1)} Mbit/s, ${row.retransSegs} retransmitted (${row.retransPercent.toFixed(2)} %), ${row.rtos} RTOs${row.capped ? ` (capped at ${maxSeconds} s)` : ''}` : row.reason}`);
@@ -317,12 +325,12 @@ export async function runImpairedBench(o: ImpairedOptions = {}): Promise<Impaire
   return { rows, ratios, rttMs };
 }
 
-// `node dist/bench/impaired.js [MB] [maxSeconds]`: this benchmark alone, logging as it goes.
+// `node dist/bench/impaired.js [MB] [maxSeconds] [row name …]`: this benchmark alone (or some rows), logging as it goes.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const reason = impairedBenchSkipReason();
   if (reason !== null) console.log(`skipped: ${reason}`);
   else {
-    const r = await runImpairedBench({ bytes: Number(process.argv[2] ?? 50) * 1e6, maxSeconds: Number(process.argv[3] ?? 60), log: (l) => console.log(l) });
+    const r = await runImpairedBench({ bytes: Number(process.argv[2] ?? 50) * 1e6, maxSeconds: Number(process.argv[3] ?? 60), rows: process.argv.length > 4 ? process.argv.slice(4) : undefined, log: (l) => console.log(l) });
     console.log(JSON.stringify(r, null, 2));
   }
 }

@@ -1,8 +1,8 @@
 /**
  * TCP through the whole stack on an impaired path: two tsndis hosts on a virtual wire, each with the
  * impairment filter between its TCP/IP binding and its adapter (3 % loss, 2 % reordering, 1 %
- * duplication, 2 ms delay in each direction, fixed seeds), a bulk transfer with CUBIC. The data must
- * arrive byte-exact, and loss recovery — SACK with RACK, PRR, tail loss probes — must repair every
+ * duplication, 2 ms delay in each direction, fixed seeds), a bulk transfer with each congestion control
+ * (CUBIC, NewReno, BBR). The data must arrive byte-exact, and loss recovery — SACK with RACK, PRR, tail loss probes — must repair every
  * loss without a retransmission timeout.
  */
 import assert from 'node:assert/strict';
@@ -53,9 +53,10 @@ const PROFILE = (seed: number): Record<string, ConfigValue> => ({
   Seed: seed,
 });
 
-test('tcp on an impaired path (3 % loss, 2 % reorder, 1 % duplication, 2 ms each way): 3 MB with CUBIC, byte-exact, every loss repaired without an RTO', async () => {
-  const wire = wireName('tcp-impaired');
-  const tcp = { TcpCongestion: 'cubic', TcpSendBufferSize: 1 << 20, TcpReceiveBufferSize: 1 << 20 };
+for (const congestion of ['cubic', 'newreno', 'bbr'] as const) {
+test(`tcp on an impaired path (3 % loss, 2 % reorder, 1 % duplication, 2 ms each way): 3 MB with ${congestion}, byte-exact, every loss repaired without an RTO`, async () => {
+  const wire = wireName(`tcp-impaired-${congestion}`);
+  const tcp = { TcpCongestion: congestion, TcpSendBufferSize: 1 << 20, TcpReceiveBufferSize: 1 << 20 };
   const a = await impairedIpHost('A', wire, MAC_A, '198.18.0.1/24', PROFILE(101), tcp);
   const b = await impairedIpHost('B', wire, MAC_B, '198.18.0.2/24', PROFILE(202), tcp);
   let finished = false;
@@ -102,3 +103,4 @@ test('tcp on an impaired path (3 % loss, 2 % reorder, 1 % duplication, 2 ms each
     releaseWire(wire);
   }
 });
+}

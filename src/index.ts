@@ -92,7 +92,7 @@ export { imPassThroughDriver, ImLowerBinding, ImUpperAdapter, type ImPair } from
 
 // ---- Built-in protocols --------------------------------------------------------------------------
 export { RawProtocol, RawBinding, RawCounters, createRawProtocol, type RawOptions, type RawReceiveHandler, type RawSendCompleteHandler, type RawSendInfo } from './drivers/protocol/raw/index.js';
-export { BridgeProtocol, Bridge, BridgePort, BridgeCounters, BridgePortCounters, MAX_BRIDGE_PORTS, type BridgeSettings, type BridgeTotals } from './drivers/protocol/bridge/index.js';
+export { BridgeProtocol, Bridge, BridgePort, BridgeCounters, BridgePortCounters, MAX_BRIDGE_PORTS, type BridgeRegistry, type BridgeSettings, type BridgeTotals } from './drivers/protocol/bridge/index.js';
 export * from './drivers/protocol/tcpip/index.js';
 
 // ---- What miniport authors share with the built-in miniports ------------------------------------

@@ -13,7 +13,7 @@ import { BridgePort, DEFAULT_SEND_POOL_SIZE, type BridgeRegistry } from './port.
 
 export { Bridge, MAX_BRIDGE_PORTS, type BridgeSettings } from './bridge.js';
 export { BridgeCounters, BridgePortCounters } from './counters.js';
-export { BridgePort } from './port.js';
+export { BridgePort, type BridgeRegistry } from './port.js';
 
 const BRIDGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;
 

@@ -231,7 +231,7 @@ export class TcpSocket extends Duplex {
     }
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: WriteCallback): void {
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     const w = this.#wsk;
     if (w === null) {
       // Writes before the connection is up wait for it (as net.Socket does).

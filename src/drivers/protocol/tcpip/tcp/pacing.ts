@@ -42,7 +42,7 @@ export function paceReady(t: Tcb, now: number): boolean {
 
 /**
  * How late the host timer may fire and still be caught up: it runs on whole milliseconds and never
- * sooner than 1 ms (setTimeout), so a wait of a fraction of a millisecond ends up to ~2 ms after it was
+ * sooner than 1 ms (Node's timers), so a wait of a fraction of a millisecond ends up to ~2 ms after it was
  * due, more on a busy event loop.
  */
 const TIMER_LATENESS_MS = 3;

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { CongestionControl, LostSegment, RateSample } from '../../../src/drivers/protocol/tcpip/tcp/congestion.js';
+import { paceReady, paceSent } from '../../../src/drivers/protocol/tcpip/tcp/pacing.js';
 import { SendLog } from '../../../src/drivers/protocol/tcpip/tcp/sendlog.js';
 import { F, decode, injectTo, tcb } from '../../support/tcp-inject.js';
 import { Endpoint, SERVER_PORT, TcpLink, connectedPair, pattern } from '../../support/tcp-link.js';
@@ -332,4 +333,37 @@ test('pacing: a peer window that closes while the pacer holds the sender back st
   assert.ok(link.runUntil(() => client.closed && server.closed, 30 * 60_000, 5), JSON.stringify(client.conn!.info()));
   assert.deepEqual(server.data(), pattern(4097, 1));
   assert.ok(link.a.layer.counters.persistProbes > 0);
+});
+
+test('pacing: a host timer that fires only on whole milliseconds (as Node timers do) still sends at the pacing rate', () => {
+  // The pacer alone, on a stub connection: 300 Mbit/s with BBR's ~1 ms send quantum, sent as MSS-sized
+  // segments (no LSO). output sends while paceReady, so it stops one segment past now and the wait is
+  // tiny — but the timer fires on whole-millisecond ticks and never sooner than 1 ms (setTimeout's floor):
+  // up to 2 ms after it was due. Lateness beyond one quantum (1 ms here) used to be forgotten, so only
+  // half the rate got out.
+  const rate = 37_500; // bytes per ms
+  const quantum = 37_500;
+  const seg = 1448;
+  const stub = (): Parameters<typeof paceSent>[0] => ({ paceRate: rate, paceQuantum: quantum, paceNext: 0 }) as unknown as Parameters<typeof paceSent>[0];
+  const t = stub();
+  const start = 1000;
+  let now = start;
+  let sent = 0;
+  for (let firings = 0; now < start + 200 && firings < 10_000; firings++) {
+    while (paceReady(t, now)) {
+      paceSent(t, seg, now);
+      sent += seg;
+    }
+    now = Math.floor(Math.max(t.paceNext, now + 1)) + 1;
+  }
+  const achieved = sent / (now - start);
+  assert.ok(achieved >= 0.95 * rate && achieved <= 1.05 * rate, `paced ${String(Math.round(achieved))} B/ms of ${String(rate)}`);
+  // An idle sender still gets one quantum of credit only (no burst from a stale next-send time).
+  const idle = stub();
+  let burst = 0;
+  while (paceReady(idle, 5000) && burst < 1000 * seg) {
+    paceSent(idle, seg, 5000);
+    burst += seg;
+  }
+  assert.equal(burst, Math.ceil(quantum / seg) * seg + (quantum % seg === 0 ? seg : 0), 'one quantum of credit, then the segment that crosses now');
 });

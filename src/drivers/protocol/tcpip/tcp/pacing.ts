@@ -4,8 +4,9 @@
  * or, for a loss-based controller, Linux's default: max(cwnd, in flight) / SRTT × 2 in slow start
  * (cwnd < ssthresh / 2) and × 1.2 after. Each send moves the connection's next-send time on by
  * bytes / rate; `output` stops at a next-send time in the future and the connection's timer (`paceAt`)
- * resumes it. Up to one send quantum may go out back to back — the lateness a millisecond timer needs —
- * and an LSO buffer is capped to that quantum, so bursts are paced too: `cc.sendQuantum`, else about
+ * resumes it. Up to one send quantum may go out back to back after idle, and a late timer's lateness
+ * (up to TIMER_LATENESS_MS) is caught up, so the rate holds on millisecond timers; an LSO buffer is
+ * capped to the quantum, so bursts are paced too: `cc.sendQuantum`, else about
  * 1 ms of data at the pacing rate (Linux tcp_tso_autosize), at least two segments (and the route's LSO
  * minimum), at most the LSO maximum. `TcpPacing: false` turns it off.
  */
@@ -39,11 +40,22 @@ export function paceReady(t: Tcb, now: number): boolean {
   return t.paceNext <= now;
 }
 
-/** `bytes` went out at `now`: the next send may go bytes/rate later (a lagging clock keeps one quantum of credit). */
+/**
+ * How late the host timer may fire and still be caught up: it runs on whole milliseconds and never
+ * sooner than 1 ms (Node's timers), so a wait of a fraction of a millisecond ends up to ~2 ms after it was
+ * due, more on a busy event loop.
+ */
+const TIMER_LATENESS_MS = 3;
+
+/**
+ * `bytes` went out at `now`: the next send may go bytes/rate later. A sender that was waiting for the
+ * pacer (next-send time at most TIMER_LATENESS_MS ago) catches up all of a late timer's lateness, so
+ * the rate holds on a millisecond timer; one idle for longer gets one quantum of credit.
+ */
 export function paceSent(t: Tcb, bytes: number, now: number): void {
   const rate = t.paceRate;
   if (rate <= 0) return;
   const horizon = t.paceQuantum / rate;
-  const base = t.paceNext > now - horizon ? t.paceNext : now - horizon;
+  const base = t.paceNext > now - (horizon > TIMER_LATENESS_MS ? horizon : TIMER_LATENESS_MS) ? t.paceNext : now - horizon;
   t.paceNext = base + bytes / rate;
 }

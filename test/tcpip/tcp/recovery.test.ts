@@ -80,8 +80,10 @@ test('recovery: without SACK, NewReno repairs the same losses one partial ACK at
   assert.deepEqual(server.data(), pattern(30 * 1448, 6));
 });
 
+// The RTO tests below turn the tail loss probe off: with it, a probe takes the first timeout's place
+// (a lone segment's PTO, 2·SRTT + 200 ms, is capped at the RTO), and the backoff is what they test.
 test('rto: under total loss the timer doubles from the measured RTO, then ETIMEDOUT', () => {
-  const { link, client } = connectedPair({ config: { maxRetransmits: 6 } });
+  const { link, client } = connectedPair({ config: { maxRetransmits: 6, tailLossProbe: false } });
   assert.equal(client.conn!.info().rtoMs, 200);
   link.filter = (from) => (from === 'a' ? 'drop' : 'pass');
   const start = link.scheduler.now();
@@ -94,7 +96,7 @@ test('rto: under total loss the timer doubles from the measured RTO, then ETIMED
 });
 
 test('rto: backoff stops at rtoMaxMs', () => {
-  const { link, client } = connectedPair({ config: { maxRetransmits: 6, rtoMaxMs: 1000 } });
+  const { link, client } = connectedPair({ config: { maxRetransmits: 6, rtoMaxMs: 1000, tailLossProbe: false } });
   link.filter = (from) => (from === 'a' ? 'drop' : 'pass');
   const start = link.scheduler.now();
   client.write(pattern(1000));
@@ -104,7 +106,7 @@ test('rto: backoff stops at rtoMaxMs', () => {
 });
 
 test("rto: Karn's rule — the ACK of a retransmitted segment gives no RTT sample (no timestamps)", () => {
-  const { link, client, server } = connectedPair({ config: { timestamps: false, noDelay: true } });
+  const { link, client, server } = connectedPair({ config: { timestamps: false, noDelay: true, tailLossProbe: false } });
   const t = tcb(client.conn!);
   const before = t.rtt.samples;
   dropNth(link, 'a', [1]);
@@ -119,6 +121,22 @@ test("rto: Karn's rule — the ACK of a retransmitted segment gives no RTT sampl
   link.run(100);
   assert.equal(t.rtt.samples, before + 1);
   assert.equal(t.rtt.backoff, 0);
+});
+
+test('tail loss probe: a lone lost segment (PTO 2·SRTT + 200 ms, beyond the RTO) is probed when the RTO would fire, not timed out', () => {
+  // RFC 8985 §7.2 adds the worst-case delayed ACK for a single outstanding segment, which puts the PTO
+  // past a 200 ms RTO; the probe then takes the RTO's place (as Linux's tcp_schedule_loss_probe does).
+  const { link, client, server } = connectedPair({ config: { noDelay: true } });
+  const { dropped } = dropNth(link, 'a', [1]);
+  const start = link.scheduler.now();
+  client.write(pattern(100, 3));
+  assert.ok(link.runUntil(() => server.received === 100, 5000));
+  const c = link.a.layer.counters;
+  assert.equal(c.timeouts, 0);
+  assert.equal(c.tailLossProbes, 1);
+  const resent = link.trace.filter((r) => r.from === 'a' && decode(r.bytes).seqNumber === dropped[0] && decode(r.bytes).payloadLength > 0).map((r) => r.time - start);
+  assert.deepEqual(resent, [0, 200]);
+  assert.deepEqual(server.data(), pattern(100, 3));
 });
 
 test('persist: a zero window is probed with backoff and reopened by the window update', () => {

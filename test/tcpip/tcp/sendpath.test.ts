@@ -313,6 +313,37 @@ test('rack: a lost retransmission is found lost RTT + reo_wnd after it was sent,
   assert.deepEqual(server.data(), pattern(size, 7));
 });
 
+test('rack: a slow-start overshoot into a drop-tail queue (thousands of holes) is repaired by SACK recovery without an RTO', () => {
+  // CUBIC's slow start overshoots a 10 MB/s, 40 ms path with a 1 MiB drop-tail queue by about a window:
+  // every other segment of a megabyte-sized flight is dropped. The peer reports far more ranges than
+  // the bounded SACK scoreboard holds, and the send buffer autotunes from 64 KiB. Recovery once
+  // stalled here into RTOs: the send log was sized for the initial send buffer (its last record
+  // swallowed megabytes), and SACK blocks the full scoreboard had no room for never reached the log,
+  // so PRR saw nothing delivered and no lost segment was known to resend. Linux repairs it in recovery.
+  const { link, client, server } = connectedPair({ params: { delayMs: 20, rateBytesPerMs: 10_000, queueBytes: 1 << 20 }, trace: false });
+  const t = tcb(client.conn!);
+  const size = 6_000_000;
+  const data = pattern(size, 6);
+  client.write(data, true);
+  let peakRecords = 0;
+  assert.ok(
+    link.runUntil(() => {
+      peakRecords = Math.max(peakRecords, t.sendLog.count);
+      return server.received === size;
+    }, 60_000, 5),
+  );
+  assert.deepEqual(server.data(), data);
+  const c = link.a.layer.counters;
+  const info = JSON.stringify({ timeouts: c.timeouts, sackRecoveries: c.sackRecoveries, rackLosses: c.rackLosses, lostRetransmits: c.lostRetransmits, retransSegs: c.retransSegs, peakRecords });
+  assert.equal(c.timeouts, 0, info);
+  // The premise: a burst loss with many more holes than scoreboard ranges, in a log of one record per segment.
+  assert.ok(c.rackLosses > 20 * t.owner.config.maxSackRanges, info);
+  assert.ok(peakRecords > 1000, info);
+  assert.ok(c.sackRecoveries >= 1, info);
+  // Each loss is resent about once (lost retransmissions aside), not the whole flight again.
+  assert.ok(c.retransSegs <= c.rackLosses + c.lostRetransmits + 10, info);
+});
+
 test('pacing: a peer window that closes while the pacer holds the sender back still arms the persist timer (the connection ends)', () => {
   // A property-test counterexample: a 4096-byte receive buffer, 4097 bytes and a FIN to send, a lossy
   // jittery ACK path. The last byte waits for the window; with the pacer's next-send time ahead, output

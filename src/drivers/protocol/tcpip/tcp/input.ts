@@ -10,7 +10,7 @@ import { createCongestionControl, initialWindow } from './congestion.js';
 import { TcpError } from './errors.js';
 import { HashDomain } from './isn.js';
 import { output, retransmitAt, sackPipe, sendAck, sendResetSeq, sendSyn } from './output.js';
-import { rackDetectLoss, rackDsack, rackRecoveryStarted } from './rack.js';
+import { nextLostRecord, rackDetectLoss, rackDsack, rackRecoveryStarted } from './rack.js';
 import { logAck, logSack, markRecordLost, rateAckBegin, rateAckEnd, rateAckMarked } from './rate.js';
 import { SYN, type Segment } from './segment.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
@@ -550,20 +550,21 @@ function ackArrives(t: Tcb, seg: Segment, now: number): boolean {
     return false;
   }
   const segWnd = seg.window << t.sndWscale;
-  const unaBefore = t.sndUna;
-  const sackedBefore = t.scoreboard.sackedBytes;
   let newlySacked = 0;
   rateAckBegin(t);
   if (t.sackOk && seg.opt.sackCount > 0) {
     t.sackSeen = true;
     const sack = seg.opt.sack;
+    const sackedBefore = t.sendLog.sackedBytes;
     for (let i = 0; i < seg.opt.sackCount; i++) {
       const left = sack[2 * i]!;
       const right = sack[2 * i + 1]!;
-      const n = t.scoreboard.add(t.sndUna, t.sndMax, left, right);
-      if (n > 0) logSack(t, left, right, now);
-      newlySacked += n;
+      newlySacked += Math.max(0, t.scoreboard.add(t.sndUna, t.sndMax, left, right));
+      // Every block goes to the send log, even one the bounded scoreboard had no room for: the log is
+      // what recovery reads (after a burst loss there are far more holes than scoreboard ranges).
+      logSack(t, left, right, now);
     }
+    newlySacked = Math.max(newlySacked, t.sendLog.sackedBytes - sackedBefore);
     if (isDsack(seg, ack)) rackDsack(t);
   }
   if (seqGt(ack, t.sndUna)) logAck(t, ack, now);
@@ -575,7 +576,7 @@ function ackArrives(t: Tcb, seg: Segment, now: number): boolean {
   if (seqGt(ack, t.sndUna)) {
     newAck(t, seg, ack, now);
     if (t.st === St.Closed || t.st === St.TimeWait) return false;
-    if (t.inRecovery && t.sackOk) prrAck(t, seqDiff(t.sndUna, unaBefore) + t.scoreboard.sackedBytes - sackedBefore);
+    if (t.inRecovery && t.sackOk) prrAck(t, t.rate.delivered - t.rate.priorTotal);
   } else if (ack === t.sndUna) {
     // RFC 5681 §2 duplicate ACK (or new SACK information, RFC 6675); answers to zero-window probes
     // are not loss signals.
@@ -583,10 +584,12 @@ function ackArrives(t: Tcb, seg: Segment, now: number): boolean {
     updateWindow(t, seg, segWnd);
     const wasInRecovery = t.inRecovery;
     if (duplicate) duplicateAck(t, now);
-    if (wasInRecovery && t.sackOk && newlySacked > 0) prrAck(t, newlySacked);
+    if (wasInRecovery && t.sackOk && newlySacked > 0) prrAck(t, t.rate.delivered - t.rate.priorTotal);
   }
-  // A loss only RACK saw (its reordering window passed): fast recovery as for DupThresh.
-  if (rackLost > 0 && !t.inRecovery && seqGe(t.sndUna, t.recover) && seqGt(t.sndMax, t.sndUna)) enterRecovery(t, now);
+  // A loss only RACK saw (its reordering window passed): fast recovery as for DupThresh. So also for a
+  // loss marked during the last recovery above its end (data sent after it began) and still not
+  // repaired when that recovery ended: RACK does not mark it again (Linux: lost_out starts recovery).
+  if ((rackLost > 0 || (t.sackSeen && t.sendLog.lostBytes > 0 && nextLostRecord(t) >= 0)) && !t.inRecovery && seqGe(t.sndUna, t.recover) && seqGt(t.sndMax, t.sndUna)) enterRecovery(t, now);
   if (t.undoRetrans > 0 && seg.opt.sackCount > 0 && isDsack(seg, ack)) dsackArrived(t);
   rateAckEnd(t, now);
   return true;

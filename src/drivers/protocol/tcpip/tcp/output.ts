@@ -8,7 +8,7 @@ import { receiveSpace } from './buffers.js';
 import { initialWindow } from './congestion.js';
 import { dataOptionsLength, writeDataOptions } from './options.js';
 import { paceReady, paceSent, pacingQuantum, pacingRate } from './pacing.js';
-import { retransmissionOutstanding } from './rack.js';
+import { nextLostRecord } from './rack.js';
 import { checkAppLimited, logTransmit } from './rate.js';
 import { ACK, FIN, PSH, RST, SYN } from './segment.js';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq.js';
@@ -284,44 +284,33 @@ export function retransmitAt(t: Tcb, seq: number, maxLen: number, probe = false)
 }
 
 /**
- * RFC 6675 pipe: bytes believed in flight. Un-SACKed bytes below the highest SACKed byte are taken as
- * lost unless retransmitted; everything above it is in flight. Without SACK information yet, each
- * duplicate ACK stands for one segment that left the network.
+ * Pipe: bytes believed in flight. From a peer that sends SACK blocks, the send log's count (Linux
+ * packets_in_flight: outstanding − SACKed − lost + retransmitted; what is lost is RACK's call), which
+ * keeps every SACKed range however many holes there are. Without SACK information yet, each duplicate
+ * ACK stands for one segment that left the network.
  */
 export function sackPipe(t: Tcb): number {
-  const out = seqDiff(t.sndMax, t.sndUna);
-  const sb = t.scoreboard;
-  if (sb.count === 0) return Math.max(0, out - t.dupAcks * t.smss);
-  const high = sb.highestEnd;
-  const rxt = Math.min(Math.max(0, seqDiff(t.highRxt, t.sndUna)), high);
-  return out - high + sb.holeBytesBelow(rxt);
+  if (t.sackSeen) return t.sendLog.inFlight;
+  return Math.max(0, seqDiff(t.sndMax, t.sndUna) - t.dupAcks * t.smss);
 }
 
-/** RFC 6675 NextSeg rule 1: retransmit the next hole not yet retransmitted. */
+/** NextSeg: retransmit the first segment marked lost (RACK, RFC 8985) that has not been retransmitted since. */
 function retransmitHole(t: Tcb, segMss: number): boolean {
-  const sb = t.scoreboard;
-  if (sb.count > 0) {
-    let from = Math.max(0, seqDiff(t.highRxt, t.sndUna));
-    let seq = 0;
-    for (;;) {
-      if (!sb.nextHole(from)) return false;
-      seq = seqAdd(t.sndUna, sb.holeStart);
-      // HighRxt went back for a lost retransmission (RACK): holes whose retransmission is still in
-      // flight are not sent again.
-      const skip = retransmissionOutstanding(t, seq);
-      if (skip === 0) break;
-      from = sb.holeStart + skip;
-    }
-    const n = retransmitAt(t, seq, Math.min(sb.holeEnd - sb.holeStart, segMss));
+  if (t.sackSeen) {
+    const i = nextLostRecord(t);
+    if (i < 0) return false;
+    const log = t.sendLog;
+    const k = log.at(i);
+    const seq = log.start[k]!;
+    const n = retransmitAt(t, seq, Math.min(log.bytesOf(k), segMss));
     if (n === 0) return false;
     t.highRxt = seqAdd(seq, n);
     t.rxtMark = t.sndMax;
     return true;
   }
-  // No SACK blocks. From a peer that sends them, that means no hole is known: everything above
-  // SND.UNA is in flight, so nothing is retransmitted (RFC 6675 IsLost). From one that negotiated SACK
-  // but never sends blocks, repair the first unacknowledged segment once per partial ACK (NewReno).
-  if (t.sackSeen || seqGt(t.highRxt, t.sndUna) || !seqGt(t.sndMax, t.sndUna)) return false;
+  // From a peer that negotiated SACK but never sends blocks, repair the first unacknowledged segment
+  // once per partial ACK (NewReno).
+  if (seqGt(t.highRxt, t.sndUna) || !seqGt(t.sndMax, t.sndUna)) return false;
   const n = retransmitAt(t, t.sndUna, segMss);
   if (n === 0) return false;
   t.highRxt = seqAdd(t.sndUna, n);
@@ -453,7 +442,7 @@ export function output(t: Tcb): void {
 
 /** Paced with something to send: unsent data in the window, or a hole to repair in recovery. */
 function hasWork(t: Tcb): boolean {
-  if (t.inRecovery && t.sackOk && t.scoreboard.count > 0) return true;
+  if (t.inRecovery && t.sackOk && (t.scoreboard.count > 0 || t.sendLog.lostBytes > 0)) return true;
   if (t.cc.cwnd <= seqDiff(t.sndNxt, t.sndUna)) return false;
   if (t.finQueued && t.sndNxt === t.finSeq) return true;
   return seqGt(t.dataEnd(), t.sndNxt) && seqGt(seqAdd(t.sndUna, t.sndWnd), t.sndNxt);
@@ -466,8 +455,8 @@ const TLP_MIN_MS = 10;
 
 /**
  * Arms the tail loss probe: PTO = 2·SRTT (+ a delayed ACK for a single outstanding segment), when SACK
- * is on, an RTT was measured, no recovery (fast or after a timeout) or probe is under way, and the RTO
- * would not come first.
+ * is on, an RTT was measured, and no recovery (fast or after a timeout) or probe is under way; at the
+ * latest when the RTO would fire.
  */
 function armTailLossProbe(t: Tcb, now: number): void {
   t.tlpUna = t.sndUna;
@@ -480,7 +469,9 @@ function armTailLossProbe(t: Tcb, now: number): void {
   if (st !== St.Established && st !== St.CloseWait && st !== St.FinWait1 && st !== St.Closing && st !== St.LastAck) return;
   let pto = Math.max(TLP_MIN_MS, 2 * t.rtt.srtt);
   if (seqDiff(t.sndMax, t.sndUna) <= t.smss) pto += TLP_DELAYED_ACK_MS;
-  if (now + pto < t.rtoAt) t.tlpAt = now + pto;
+  // An RTO due sooner is replaced by the probe (Linux tcp_schedule_loss_probe): a lost tail (one
+  // segment: PTO 2·SRTT + 200 ms, beyond a 200 ms RTO) is then probed instead of timing out.
+  t.tlpAt = Math.min(now + pto, t.rtoAt);
 }
 
 /**

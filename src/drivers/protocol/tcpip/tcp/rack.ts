@@ -3,7 +3,10 @@
  * after it was delivered and at least RACK.rtt + RACK.reo_wnd passed since it was sent; one closer to
  * that deadline arms the reordering timer (`rackAt`, on the connection's timer). It sees lost
  * retransmissions too (their record carries the retransmission's send time), so they are repaired
- * within the recovery instead of by the RTO. reo_wnd is min_RTT/4 (0 while no reordering was seen and
+ * within the recovery instead of by the RTO. The records marked lost are what SACK recovery
+ * retransmits (`nextLostRecord`, as Linux's tcp_xmit_retransmit_queue): the send log, not the bounded
+ * SACK scoreboard, is the scoreboard, so thousands of holes after a burst loss are all known and
+ * repaired. reo_wnd is min_RTT/4 (0 while no reordering was seen and
  * the connection is recovering or has DupThresh segments SACKed, as in RFC 8985 §6.2 step 4 and
  * Linux), widened by one step per round trip that reports a D-SACK, back to one step after 16
  * recoveries without one.
@@ -124,11 +127,10 @@ export function rackDetectLoss(t: Tcb, now: number): number {
       if (remaining > timeout) timeout = remaining;
       continue;
     }
-    if (f & REC_RETRANS) {
-      t.counters.lostRetransmits++;
-      const start = log.start[k]!;
-      if (seqLt(start, t.highRxt)) t.highRxt = start;
-    }
+    if (f & REC_RETRANS) t.counters.lostRetransmits++;
+    // HighRxt is where NextSeg starts looking for lost records: a loss below it moves it back.
+    const start = log.start[k]!;
+    if (seqLt(start, t.highRxt)) t.highRxt = start;
     t.counters.rackLosses++;
     lost += markRecordLost(t, k, now);
   }
@@ -143,4 +145,25 @@ export function retransmissionOutstanding(t: Tcb, seq: number): number {
   if (i < 0) return 0;
   const k = log.at(i);
   return (log.flags[k]! & (REC_RETRANS | REC_SACKED)) === REC_RETRANS ? seqDiff(log.end[k]!, seq) : 0;
+}
+
+/**
+ * NextSeg for SACK recovery: the index (0-based) of the first record at or after HighRxt that is lost
+ * and has no retransmission outstanding, or −1. HighRxt is a scan hint: no such record lies below it
+ * (every loss marked moves it back); a scan that finds none moves it to the end of what it scanned.
+ */
+export function nextLostRecord(t: Tcb): number {
+  const log = t.sendLog;
+  if (log.lostBytes === 0 || log.count === 0) return -1;
+  let i = 0;
+  if (seqGt(t.highRxt, log.start[log.head]!)) {
+    i = log.find(t.highRxt);
+    if (i < 0) return -1;
+  }
+  for (; i < log.count; i++) {
+    const k = log.at(i);
+    if ((log.flags[k]! & (REC_LOST | REC_RETRANS | REC_SACKED)) === REC_LOST) return i;
+  }
+  t.highRxt = t.sndMax;
+  return -1;
 }

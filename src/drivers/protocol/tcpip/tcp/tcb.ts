@@ -336,7 +336,9 @@ export class Tcb implements TcpConnection {
     this.sndAutotune = opts.sendAutotune;
     this.assembler = new Assembler(owner.config.maxOutOfOrderRanges);
     this.scoreboard = new SackScoreboard(owner.config.maxSackRanges);
-    this.sendLog = new SendLog(Math.ceil(opts.sendBufferSize / 512));
+    // Sized for the largest send buffer autotuning may reach (records grow on demand): a log sized for
+    // the initial buffer would merge thousands of in-flight segments into its last record.
+    this.sendLog = new SendLog(Math.ceil(Math.max(opts.sendBufferSize, opts.sendBufferMax) / 512));
     this.rtt = new RttEstimator(owner.config.rtoMinMs, owner.config.rtoMaxMs, owner.config.rtoInitialMs);
     this.cc = createCongestionControl(opts.congestion, 536, initialWindow(536, owner.config.initialWindowSegments));
     // Our window shift: from the largest the receive buffer may grow to, not its initial size.

@@ -32,6 +32,11 @@ export function timerFired(t: Tcb): void {
       return;
     }
   }
+  if (t.tlpAt <= now && t.tlpAt <= t.rtoAt) {
+    // The probe was due no later than the RTO: it goes first and re-arms the RTO (RFC 8985 §7.3).
+    t.tlpAt = Infinity;
+    sendTailLossProbe(t, now);
+  }
   if (t.rtoAt <= now) {
     t.rtoAt = Infinity;
     t.tlpAt = Infinity;

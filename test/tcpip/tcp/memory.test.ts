@@ -200,11 +200,8 @@ test('autotuning: the receive window grows to about twice delivery rate × RTT (
   assert.ok(tuned.window >= 400_000, `largest window ${String(tuned.window)}`);
   assert.ok(tuned.link.b.layer.counters.receiveBufferAutotunes > 0);
   assert.equal(pinned.link.b.layer.counters.receiveBufferAutotunes, 0);
-  // Simulated time: the window-limited transfer (128 KiB per 40 ms ≈ 3.3 MB/s) takes far longer. (1.3,
-  // not 1.5: since RACK decides recovery the sender takes two RTOs repairing its slow-start overshoot
-  // into this drop-tail queue — 2.7 s where the pre-RACK sender took 2.1 s — an open sender defect that
-  // slows the tuned run, not the window-limited one.)
-  assert.ok(tuned.ms * 1.3 < pinned.ms, `tuned ${String(tuned.ms)} ms, pinned ${String(pinned.ms)} ms`);
+  // Simulated time: the window-limited transfer (128 KiB per 40 ms ≈ 3.3 MB/s) takes far longer.
+  assert.ok(tuned.ms * 1.5 < pinned.ms, `tuned ${String(tuned.ms)} ms, pinned ${String(pinned.ms)} ms`);
 });
 
 test('autotuning: the window stays within receiveBufferMax', () => {

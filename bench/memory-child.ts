@@ -25,13 +25,21 @@ const PORT = 7;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const gc = (globalThis as { gc?: () => void }).gc;
 
+/**
+ * RSS once collections and the allocator's trimming have settled: the lowest of samples taken over about
+ * 2 s of gc() + sleep (a single sample on a loaded machine can catch a collection's transient pages).
+ */
 async function settledRss(): Promise<{ rss: number; heap: number }> {
-  for (let i = 0; i < 3; i++) {
+  let rss = Infinity;
+  let heap = Infinity;
+  for (let i = 0; i < 10; i++) {
     gc?.();
-    await sleep(100);
+    await sleep(200);
+    const m = process.memoryUsage();
+    rss = Math.min(rss, m.rss);
+    heap = Math.min(heap, m.heapUsed);
   }
-  const m = process.memoryUsage();
-  return { rss: m.rss, heap: m.heapUsed };
+  return { rss, heap };
 }
 
 async function until(done: () => boolean, ms: number): Promise<boolean> {

@@ -8,39 +8,11 @@ import { mkdtempSync, rmSync, writeFileSync, mkdirSync, symlinkSync } from 'node
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, test } from 'node:test';
-import { createConnection, createServer, type TcpSocket, TsndisHttpAgent, createHttpServer, WskProvider, WskError, type WskConnectionSocket } from '../../../src/drivers/protocol/tcpip/socket/index.js';
+import { test } from 'node:test';
+import { createConnection, createServer, type TcpSocket, TsndisHttpAgent, createHttpServer, WskError, type WskConnectionSocket } from '../../../src/drivers/protocol/tcpip/socket/index.js';
 import { startService } from '../../../src/drivers/protocol/tcpip/services/index.js';
-import { TcpLink, type LinkOptions } from '../../support/tcp-link.js';
+import { lab } from '../../support/wsk-lab.js';
 
-/**
- * The labs' providers. Their engines go away with the test file, as a stack does at shutdown: what a
- * test leaves open (a listener, a connection stopped mid-close by the end of fake time) stops holding
- * the process then, as `BuiltStacks.shutdown()` makes it.
- */
-const providers: WskProvider[] = [];
-after(() => {
-  for (const p of providers) p.holds.releaseAll();
-});
-
-/** Two providers joined by a simulated link; `pump` moves fake time while letting promises run. */
-function lab(options: LinkOptions = {}): { link: TcpLink; a: WskProvider; b: WskProvider; pump: (until: () => boolean, maxMs?: number) => Promise<boolean> } {
-  const link = new TcpLink({ trace: false, ...options });
-  const a = new WskProvider(link.a.layer);
-  const b = new WskProvider(link.b.layer);
-  providers.push(a, b);
-  const pump = async (until: () => boolean, maxMs = 60_000): Promise<boolean> => {
-    const end = link.scheduler.now() + maxMs;
-    for (;;) {
-      // Let promise callbacks and stream machinery (nextTick, microtasks, setImmediate) run.
-      await new Promise((r) => setImmediate(r));
-      if (until()) return true;
-      if (link.scheduler.now() >= end) return false;
-      link.run(1);
-    }
-  };
-  return { link, a, b, pump };
-}
 
 function pattern(n: number, seed: number): Uint8Array {
   const out = new Uint8Array(n);

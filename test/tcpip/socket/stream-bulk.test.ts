@@ -6,35 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import fc from 'fast-check';
 import { ChunkSlab } from '../../../src/drivers/protocol/tcpip/socket/slab.js';
-import { createConnection, createServer, TcpSocket, WskProvider } from '../../../src/drivers/protocol/tcpip/socket/index.js';
+import { createConnection, createServer, TcpSocket } from '../../../src/drivers/protocol/tcpip/socket/index.js';
 import { decode } from '../../support/tcp-inject.js';
-import { TcpLink, type LinkOptions } from '../../support/tcp-link.js';
-
-const providers: WskProvider[] = [];
-after(() => {
-  for (const p of providers) p.holds.releaseAll();
-});
-
-/** Two providers joined by a simulated link; `pump` moves fake time while letting promises run. */
-function lab(options: LinkOptions = {}): { link: TcpLink; a: WskProvider; b: WskProvider; pump: (until: () => boolean, maxMs?: number) => Promise<boolean> } {
-  const link = new TcpLink({ trace: false, ...options });
-  const a = new WskProvider(link.a.layer);
-  const b = new WskProvider(link.b.layer);
-  providers.push(a, b);
-  const pump = async (until: () => boolean, maxMs = 60_000): Promise<boolean> => {
-    const end = link.scheduler.now() + maxMs;
-    for (;;) {
-      await new Promise((r) => setImmediate(r));
-      if (until()) return true;
-      if (link.scheduler.now() >= end) return false;
-      link.run(1);
-    }
-  };
-  return { link, a, b, pump };
-}
+import { lab } from '../../support/wsk-lab.js';
 
 function pattern(n: number, seed: number): Buffer {
   const out = Buffer.allocUnsafe(n);

@@ -15,7 +15,7 @@
  * PRR, RFC 6937) in input.ts/output.ts.
  */
 import { REC_EVER_RETRANS, REC_LOST, REC_RETRANS, REC_SACKED } from './sendlog.js';
-import { seqDiff, seqGt, seqLt } from './seq.js';
+import { seqGt, seqLt } from './seq.js';
 import { markRecordLost } from './rate.js';
 import type { Tcb } from './tcb.js';
 
@@ -136,15 +136,6 @@ export function rackDetectLoss(t: Tcb, now: number): number {
   }
   if (timeout > 0) t.rackAt = now + timeout;
   return lost;
-}
-
-/** The bytes of the first un-SACKed record at or after `seq` if its retransmission is outstanding, else 0. */
-export function retransmissionOutstanding(t: Tcb, seq: number): number {
-  const log = t.sendLog;
-  const i = log.find(seq);
-  if (i < 0) return 0;
-  const k = log.at(i);
-  return (log.flags[k]! & (REC_RETRANS | REC_SACKED)) === REC_RETRANS ? seqDiff(log.end[k]!, seq) : 0;
 }
 
 /**

@@ -55,13 +55,18 @@ export interface ImpairedRow {
   rwndLimitedPercent: number | null;
   /** The impairment filter's send/receive totals for the row (lost, duplicated, reordered, corrupted). */
   impairment: Record<string, number>;
+  /** Which repeat of the profile's rows this is (0-based). */
+  repeat: number;
 }
 
 /** The acceptance's ratios, each with its target. */
 export interface ImpairedRatio {
   profile: string;
   name: string;
+  /** The median of `values` (null when no repeat had both rows). */
   value: number | null;
+  /** The ratio in each repeat, from rows of that repeat only. */
+  values: (number | null)[];
   target: string;
 }
 
@@ -79,6 +84,12 @@ export interface ImpairedOptions {
   maxSeconds?: number;
   /** Profiles to run (default: the acceptance's 3 %, and 10 % loss). */
   profiles?: { name: string; profile: ImpairmentProfile }[];
+  /**
+   * Runs of every row per profile (default 1). Rows alternate within a repeat, so a ratio pairs rows
+   * measured seconds apart, and the reported ratio is the median of the repeats' ratios: on a shared
+   * machine single transfers vary by ±50 %.
+   */
+  repeats?: number;
   /** Row names to run (default: all), for experiments with one row. */
   rows?: readonly string[];
   log?: (line: string) => void;
@@ -228,9 +239,9 @@ function extraTsndisKeywords(): Record<string, string | number | boolean> {
   return JSON.parse(process.env.TSNDIS_BENCH_TCPIP ?? '{}') as Record<string, string | number | boolean>;
 }
 
-async function runRow(spec: RowSpec, profile: { name: string; profile: ImpairmentProfile }, bytes: number, maxSeconds: number): Promise<ImpairedRow> {
+async function runRow(spec: RowSpec, profile: { name: string; profile: ImpairmentProfile }, bytes: number, maxSeconds: number, repeat: number): Promise<ImpairedRow> {
   const base = { profile: profile.name, name: spec.name, direction: spec.direction, sender: spec.sender, receiver: spec.receiver, congestion: spec.congestion };
-  const unavailable = (reason: string): ImpairedRow => ({ ...base, available: false, reason, bytes: 0, seconds: 0, mbitPerSecond: 0, capped: false, retransSegs: 0, dataSegsOut: 0, retransPercent: 0, rtos: 0, dsackDups: null, rwndLimitedPercent: null, impairment: {} });
+  const unavailable = (reason: string): ImpairedRow => ({ ...base, available: false, reason, bytes: 0, seconds: 0, mbitPerSecond: 0, capped: false, retransSegs: 0, dataSegsOut: 0, retransPercent: 0, rtos: 0, dsackDups: null, rwndLimitedPercent: null, impairment: {}, repeat });
   let emu: Emulator;
   try {
     emu = await Emulator.create({ subnet: SUBNET, profile: profile.profile, tsndis: spec.sender === 'tsndis' ? { ...extraTsndisKeywords(), TcpCongestion: spec.congestion } : {} });
@@ -275,6 +286,7 @@ async function runRow(spec: RowSpec, profile: { name: string; profile: Impairmen
         fromBLost: r.droppedRandom,
         bridgeDropped: emu.bridge.totals()[0]?.dropped ?? 0,
       },
+      repeat,
     };
   } finally {
     await emu.destroy();
@@ -303,18 +315,25 @@ export async function runImpairedBench(o: ImpairedOptions = {}): Promise<Impaire
     rttMs[p.name] = await pingRtt(p.profile);
     log(`${p.name}: ping rtt ${rttMs[p.name]!.toFixed(2)} ms (loss etc. off)`);
     const mine: ImpairedRow[] = [];
-    for (const spec of ROWS) {
-      if (o.rows !== undefined && !o.rows.includes(spec.name)) continue;
-      const row = await runRow(spec, p, bytes, maxSeconds);
-      mine.push(row);
-      log(`${p.name}: ${row.name}: ${row.available ? `${row.mbitPerSecond.toFixed(1)} Mbit/s, ${row.retransSegs} retransmitted (${row.retransPercent.toFixed(2)} %), ${row.rtos} RTOs${row.capped ? ` (capped at ${maxSeconds} s)` : ''}` : row.reason}`);
+    const repeats = Math.max(1, Math.floor(o.repeats ?? 1));
+    for (let repeat = 0; repeat < repeats; repeat++) {
+      for (const spec of ROWS) {
+        if (o.rows !== undefined && !o.rows.includes(spec.name)) continue;
+        const row = await runRow(spec, p, bytes, maxSeconds, repeat);
+        mine.push(row);
+        log(`${p.name}${repeats > 1 ? ` #${repeat + 1}` : ''}: ${row.name}: ${row.available ? `${row.mbitPerSecond.toFixed(1)} Mbit/s, ${row.retransSegs} retransmitted (${row.retransPercent.toFixed(2)} %), ${row.rtos} RTOs${row.capped ? ` (capped at ${maxSeconds} s)` : ''}` : row.reason}`);
+      }
     }
     rows.push(...mine);
-    const by = (name: string): ImpairedRow | undefined => mine.find((r) => r.name === name && r.available);
+    const by = (name: string, repeat: number): ImpairedRow | undefined => mine.find((r) => r.name === name && r.repeat === repeat && r.available);
     const ratio = (name: string, a: string, b: string, target: string, f: (r: ImpairedRow) => number): void => {
-      const x = by(a);
-      const y = by(b);
-      ratios.push({ profile: p.name, name, value: x === undefined || y === undefined || f(y) === 0 ? null : f(x) / f(y), target });
+      const values: (number | null)[] = [];
+      for (let repeat = 0; repeat < repeats; repeat++) {
+        const x = by(a, repeat);
+        const y = by(b, repeat);
+        values.push(x === undefined || y === undefined || f(y) === 0 ? null : f(x) / f(y));
+      }
+      ratios.push({ profile: p.name, name, value: median(values.filter((v): v is number => v !== null)), values, target });
     };
     const rate = (r: ImpairedRow): number => r.mbitPerSecond;
     ratio('send: tsndis/BBR ÷ Linux/BBR', 'tsndis/BBR → Linux', 'Linux/BBR → Linux', '≥ 0.7', rate);
@@ -325,12 +344,20 @@ export async function runImpairedBench(o: ImpairedOptions = {}): Promise<Impaire
   return { rows, ratios, rttMs };
 }
 
-// `node dist/bench/impaired.js [MB] [maxSeconds] [row name …]`: this benchmark alone (or some rows), logging as it goes.
+/** The median of `xs` (the mean of the middle two for an even count); null for none. */
+function median(xs: number[]): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+// `node dist/bench/impaired.js [MB] [maxSeconds] [row name …]` (env TSNDIS_BENCH_REPEATS: repeats): this benchmark alone (or some rows), logging as it goes.
 if (import.meta.url === `file://${process.argv[1]}`) {
   const reason = impairedBenchSkipReason();
   if (reason !== null) console.log(`skipped: ${reason}`);
   else {
-    const r = await runImpairedBench({ bytes: Number(process.argv[2] ?? 50) * 1e6, maxSeconds: Number(process.argv[3] ?? 60), rows: process.argv.length > 4 ? process.argv.slice(4) : undefined, log: (l) => console.log(l) });
+    const r = await runImpairedBench({ bytes: Number(process.argv[2] ?? 50) * 1e6, maxSeconds: Number(process.argv[3] ?? 60), rows: process.argv.length > 4 ? process.argv.slice(4) : undefined, repeats: Number(process.env.TSNDIS_BENCH_REPEATS ?? 1), log: (l) => console.log(l) });
     console.log(JSON.stringify(r, null, 2));
   }
 }

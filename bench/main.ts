@@ -57,6 +57,7 @@ interface BenchOptions {
   impaired: boolean;
   impairedMb: number;
   impairedMaxSeconds: number;
+  impairedRepeats: number;
   memory: boolean;
 }
 
@@ -71,6 +72,7 @@ function parseOptions(argv: readonly string[]): BenchOptions | null {
     .option('--no-impaired', 'leave out the impaired-path rows (Linux and tsndis TCP through the network emulator)')
     .option('--impaired-mb <n>', 'megabytes per impaired-path transfer', numberOption({ min: 1, max: 100_000 }), 50)
     .option('--impaired-max-seconds <n>', 'longest impaired-path transfer (the slow loss-based rows stop there)', numberOption({ min: 1, max: 3600 }), 60)
+    .option('--impaired-repeats <n>', 'runs of every impaired-path row; ratios are the median of the runs', numberOption({ min: 1, max: 20 }), 1)
     .option('--no-memory', 'leave out the memory section (1000 echo and 10 000 idle connections over a TAP)')
     .exitOverride();
   try {
@@ -145,7 +147,7 @@ async function main(): Promise<void> {
     streamRows.push({ name: "stream vs WSK: TCP bulk Linux → tsndis over TAP, a TcpServer with net.Socket's onread option (one reused buffer, no 'data' chunks); baseline: WSK receive events, same run", unit: 'Gbit/s', ...r.stream.linuxToTsndisOnread });
   }
   const impairedSkip = options.impaired ? impairedBenchSkipReason() : 'left out (--no-impaired)';
-  const impaired: ImpairedResult | null = impairedSkip === null ? await runImpairedBench({ bytes: options.impairedMb * 1e6, maxSeconds: options.impairedMaxSeconds }) : null;
+  const impaired: ImpairedResult | null = impairedSkip === null ? await runImpairedBench({ bytes: options.impairedMb * 1e6, maxSeconds: options.impairedMaxSeconds, repeats: options.impairedRepeats }) : null;
   const memorySkip = options.memory ? memoryBenchSkipReason() : 'left out (--no-memory)';
   const memory: MemoryBenchResult | null = memorySkip === null ? await runMemoryBench() : null;
   const skipped = [
@@ -189,6 +191,9 @@ function printImpaired(r: ImpairedResult, mb: number, maxSeconds: number): void 
       profile = row.profile;
       console.log(`${profile} (ping rtt ${r.rttMs[profile]?.toFixed(2) ?? '?'} ms without loss)`);
     }
+    if (row.repeat > 0 && r.rows[r.rows.indexOf(row) - 1]?.repeat !== row.repeat) {
+      console.log(`  repeat ${row.repeat + 1}`);
+    }
     if (!row.available) {
       console.log(`  ${row.name.padEnd(38)} ${row.reason ?? 'not available'}`);
       continue;
@@ -196,7 +201,8 @@ function printImpaired(r: ImpairedResult, mb: number, maxSeconds: number): void 
     const extra = [row.rwndLimitedPercent === null ? '' : `rwnd-limited ${row.rwndLimitedPercent.toFixed(1)} %`, row.dsackDups === null ? '' : `D-SACKs ${row.dsackDups}`, row.capped ? `capped at ${maxSeconds} s` : ''].filter((x) => x !== '');
     console.log(`  ${row.name.padEnd(38)} ${row.mbitPerSecond.toFixed(1).padStart(7)} Mbit/s   retransmitted ${String(row.retransSegs).padStart(6)} (${row.retransPercent.toFixed(2).padStart(5)} %)   RTOs ${String(row.rtos).padStart(3)}${extra.length > 0 ? `   ${extra.join(', ')}` : ''}`);
   }
-  for (const q of r.ratios) console.log(`${q.profile}: ${q.name}: ${q.value === null ? 'n/a' : q.value.toFixed(2)} (target ${q.target})`);
+  const fmt = (v: number | null): string => (v === null ? 'n/a' : v.toFixed(2));
+  for (const q of r.ratios) console.log(`${q.profile}: ${q.name}: ${fmt(q.value)}${q.values.length > 1 ? ` (median of ${q.values.map(fmt).join(', ')})` : ''} (target ${q.target})`);
 }
 
 main().catch((e: unknown) => {

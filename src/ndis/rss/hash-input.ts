@@ -190,18 +190,22 @@ export class RssHasher {
     return 0;
   }
 
+  // The tables cover every position below RSS_MAX_HASH_INPUT (36), so these index them directly.
+
   /** Contribution of source ‖ destination (`size` bytes each) at input positions 0 … 2·size − 1. */
   #addresses(f: Uint8Array, src: number, size: number, dst: number): number {
-    const t = this.toeplitz;
+    const t = this.toeplitz.table;
+    const d = size << 8;
     let h = 0;
-    for (let i = 0; i < size; i++) h ^= t.hashByte(i, f[src + i]!) ^ t.hashByte(size + i, f[dst + i]!);
+    for (let i = 0; i < size; i++) h ^= t[(i << 8) | f[src + i]!]! ^ t[(d + (i << 8)) | f[dst + i]!]!;
     return h;
   }
 
   /** Contribution of the four port bytes at `l4` from input position `position` on. */
   #ports(f: Uint8Array, position: number, l4: number): number {
-    const t = this.toeplitz;
-    return t.hashByte(position, f[l4]!) ^ t.hashByte(position + 1, f[l4 + 1]!) ^ t.hashByte(position + 2, f[l4 + 2]!) ^ t.hashByte(position + 3, f[l4 + 3]!);
+    const t = this.toeplitz.table;
+    const p = position << 8;
+    return t[p | f[l4]!]! ^ t[(p + 256) | f[l4 + 1]!]! ^ t[(p + 512) | f[l4 + 2]!]! ^ t[(p + 768) | f[l4 + 3]!]!;
   }
 
   #done(hash: number, hashType: number): number {

@@ -10,6 +10,9 @@
  * contributes 0, so inputs longer than the key are hashed as their key-length prefix.
  */
 
+/** Longest RSS hash input: two IPv6 addresses and two ports. The tables always cover it. */
+export const RSS_MAX_HASH_INPUT = 36;
+
 /** The 32 key bits starting at bit `bit` (zeros past the end of the key). */
 function window(key: Uint8Array, bit: number): number {
   const j = bit >>> 3;
@@ -26,14 +29,20 @@ function window(key: Uint8Array, bit: number): number {
 export class ToeplitzHasher {
   /** A copy of the key: later changes to the caller's array do not reach the tables. */
   readonly key: Uint8Array;
-  /** Byte positions the key covers (its length); input bytes from this position on contribute 0. */
+  /**
+   * Byte positions the tables cover: the key's length, at least {@link RSS_MAX_HASH_INPUT} (positions the
+   * key does not reach hold zeros). Input bytes from this position on contribute 0.
+   */
   readonly positions: number;
-  /** `positions` tables of 256 entries: entry (p << 8) | v is the contribution of byte value v at position p. */
-  readonly #table: Uint32Array;
+  /**
+   * `positions` tables of 256 entries: entry (p << 8) | v is the contribution of byte value v at input
+   * position p. Read-only by contract; exposed so a per-frame hash can index it without a call per byte.
+   */
+  readonly table: Uint32Array;
 
   constructor(key: Uint8Array) {
     this.key = Uint8Array.from(key);
-    this.positions = key.length;
+    this.positions = Math.max(key.length, RSS_MAX_HASH_INPUT);
     const t = new Uint32Array(this.positions * 256);
     for (let p = 0; p < this.positions; p++) {
       const base = p << 8;
@@ -45,13 +54,13 @@ export class ToeplitzHasher {
         if (v !== high) t[base | v] = (t[base | high]! ^ t[base | (v ^ high)]!) >>> 0;
       }
     }
-    this.#table = t;
+    this.table = t;
   }
 
   /** The hash of `length` bytes of `input` from `offset` (all of it by default). */
   hash(input: Uint8Array, offset = 0, length = input.length - offset): number {
     const n = Math.min(length, this.positions, input.length - offset);
-    const t = this.#table;
+    const t = this.table;
     let h = 0;
     for (let p = 0; p < n; p++) h ^= t[(p << 8) | input[offset + p]!]!;
     return h >>> 0;
@@ -63,7 +72,7 @@ export class ToeplitzHasher {
    * without copying them into one input buffer.
    */
   hashByte(position: number, value: number): number {
-    return position < this.positions ? this.#table[(position << 8) | (value & 0xff)]! : 0;
+    return position < this.positions ? this.table[(position << 8) | (value & 0xff)]! : 0;
   }
 
   /** True when this hasher was built from a key with the same bytes as `key`. */

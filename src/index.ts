@@ -118,6 +118,20 @@ export {
   standardOffloadKeywords,
   type MiniportOffloadHooks,
 } from './drivers/common/task-offload.js';
+export {
+  STANDARD_RSS_KEYWORDS,
+  RSS_PROFILES,
+  NdisRssProfileClosestProcessor,
+  NdisRssProfileClosestProcessorStatic,
+  NdisRssProfileNuma,
+  NdisRssProfileNumaStatic,
+  NdisRssProfileConservative,
+  standardRssKeywords,
+  rssKeywordSettings,
+  rssProcessors,
+  type RssKeywordLimits,
+  type RssKeywordSettings,
+} from './drivers/common/rss-keywords.js';
 export { LsoSegmenter, SegmentTarget, LSO_SEGMENT_MALFORMED, LSO_SEGMENT_BAD_MSS, type SegmentAllocator, type SegmentDone } from './drivers/common/lso-segment.js';
 export { FrameLayout, MAX_GSO_FRAME, locateHeaders } from './drivers/common/frame-layout.js';
 export { FrameRecorder, RecorderCounters } from './drivers/common/frame-recorder.js';

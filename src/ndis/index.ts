@@ -15,6 +15,7 @@ export type * from './driver-api.js';
 export * from './attributes.js';
 export * from './offload.js';
 export * from './offload-config.js';
+export * from './rss/index.js';
 export { Mdl, MdlOrigin, MdlPool, mdlChainLength } from './buffers/mdl.js';
 export { BufferAllocator, type BufferAllocatorOptions } from './buffers/allocator.js';
 export { NetBufferListContext, MEMORY_ALLOCATION_ALIGNMENT, type ContextBlockOwner } from './buffers/context.js';

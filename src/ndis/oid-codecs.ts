@@ -18,6 +18,7 @@
  * BigInt.asUintN(64)) and only impossible values (a 5-byte MAC, a non-ASCII vendor string) throw.
  */
 import type { OidCodec, OidDecodeResult } from './oid-codec-types.js';
+import { type HeaderSpec, checkRevisionedHeader, fail, ok, put16, put32, put64, readable, tooShort, u16, u32, u64, writeHeader } from './codec-bytes.js';
 import {
   NDIS_INTERRUPT_MODERATION_PARAMETERS_REVISION_1,
   NDIS_LINK_PARAMETERS_REVISION_1,
@@ -31,12 +32,7 @@ import {
 } from './constants.js';
 import * as O from './oids.js';
 import { oidName } from './oids.js';
-import {
-  NDIS_STATUS_INVALID_LENGTH,
-  NDIS_STATUS_INVALID_PARAMETER,
-  NDIS_STATUS_UNSUPPORTED_REVISION,
-  type NdisStatus,
-} from './status.js';
+import { NDIS_STATUS_INVALID_LENGTH, NDIS_STATUS_INVALID_PARAMETER, NDIS_STATUS_UNSUPPORTED_REVISION } from './status.js';
 import {
   NDIS_OBJECT_TYPE_OFFLOAD,
   NDIS_OBJECT_TYPE_OFFLOAD_ENCAPSULATION,
@@ -63,6 +59,7 @@ import {
   type NdisRscStatisticsInfo,
   type OffloadEncapsulationFamily,
 } from './offload.js';
+import { receiveScaleCapabilitiesCodec, receiveScaleParametersCodec } from './rss/codecs.js';
 import {
   NDIS_STATISTICS_COUNTERS,
   type NdisInterruptModerationParameters,
@@ -71,51 +68,6 @@ import {
   type NdisLinkState,
   type NdisStatisticsInfo,
 } from './structures.js';
-
-// ======================================================================================================
-// Little-endian access. Callers check lengths first; these never see an index past the checked range.
-// ======================================================================================================
-
-function u16(b: Uint8Array, o: number): number {
-  return b[o]! | (b[o + 1]! << 8);
-}
-function u32(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-}
-function u64(b: Uint8Array, o: number): bigint {
-  return (BigInt(u32(b, o + 4)) << 32n) | BigInt(u32(b, o));
-}
-function put16(b: Uint8Array, o: number, v: number): void {
-  b[o] = v & 0xff;
-  b[o + 1] = (v >>> 8) & 0xff;
-}
-function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v & 0xff;
-  b[o + 1] = (v >>> 8) & 0xff;
-  b[o + 2] = (v >>> 16) & 0xff;
-  b[o + 3] = (v >>> 24) & 0xff;
-}
-function put64(b: Uint8Array, o: number, v: bigint): void {
-  const x = BigInt.asUintN(64, v);
-  put32(b, o, Number(x & 0xffffffffn));
-  put32(b, o + 4, Number(x >> 32n));
-}
-
-/** Bytes really readable: `length` clamped to what `buf` holds after `offset`; 0 for nonsense arguments. */
-function readable(buf: Uint8Array, offset: number, length: number): number {
-  if (!Number.isInteger(offset) || offset < 0 || offset > buf.length || !(length > 0)) return 0;
-  return Math.min(Math.floor(length), buf.length - offset);
-}
-
-function fail(status: NdisStatus, bytesNeeded: number, reason: string): OidDecodeResult<never> {
-  return { ok: false, status, bytesNeeded, reason };
-}
-function tooShort(name: string, need: number, got: number): OidDecodeResult<never> {
-  return fail(NDIS_STATUS_INVALID_LENGTH, need, `${name}: ${got} bytes, need ${need}`);
-}
-function ok<T>(value: T): OidDecodeResult<T> {
-  return { ok: true, value };
-}
 
 // ======================================================================================================
 // Scalar and array codecs (factories, so drivers can build codecs for OIDs not listed here)
@@ -321,18 +273,6 @@ export function asciiStringCodec(oid: number): OidCodec<string> {
 // Structures with an NDIS_OBJECT_HEADER
 // ======================================================================================================
 
-interface HeaderSpec {
-  readonly type: number;
-  readonly revision: number;
-  readonly size: number;
-}
-
-function writeHeader(buf: Uint8Array, o: number, h: HeaderSpec): void {
-  buf[o] = h.type;
-  buf[o + 1] = h.revision;
-  put16(buf, o + 2, h.size);
-}
-
 /** Steps 1–4 of the module comment; null when the revision-1 layout may be read. */
 function checkHeader(name: string, buf: Uint8Array, o: number, n: number, h: HeaderSpec): OidDecodeResult<never> | null {
   if (n < h.size) return tooShort(name, h.size, n);
@@ -484,25 +424,6 @@ export const maxLinkSpeedCodec: OidCodec<NdisLinkSpeed> = {
 // Task offload structures (offload digest §1.3–§1.5, §4.5). These carry several revisions, so they check
 // their header against the size of the revision they claim (not just revision 1) and read what it has.
 // ======================================================================================================
-
-/**
- * The revisioned form of checkHeader: `sizes[i]` is the size of revision i + 1. Returns the revision the
- * reader may use (the claimed one, capped at the highest known) or the failure.
- */
-function checkRevisionedHeader(name: string, buf: Uint8Array, o: number, n: number, type: number, sizes: readonly number[]): OidDecodeResult<never> | number {
-  const first = sizes[0]!;
-  if (n < first) return tooShort(name, first, n);
-  const t = buf[o]!;
-  const revision = buf[o + 1]!;
-  const size = u16(buf, o + 2);
-  if (t !== type) return fail(NDIS_STATUS_INVALID_PARAMETER, 0, `${name}: Header.Type 0x${t.toString(16)}, expected 0x${type.toString(16)}`);
-  if (revision === 0) return fail(NDIS_STATUS_UNSUPPORTED_REVISION, 0, `${name}: Header.Revision 0`);
-  const usable = Math.min(revision, sizes.length);
-  const need = sizes[usable - 1]!;
-  if (size < need) return fail(NDIS_STATUS_INVALID_LENGTH, need, `${name}: Header.Size ${size} is below ${need}, the size of revision ${usable}`);
-  if (n < need) return tooShort(name, need, n);
-  return usable;
-}
 
 /** A 2-bit capability field: NDIS_OFFLOAD_SUPPORTED (1) or NOT_SUPPORTED (0); other values read as supported. */
 function bits2(word: number, shift: number): boolean {
@@ -806,6 +727,8 @@ export const OID_CODECS: ReadonlyMap<number, OidCodec<unknown>> = new Map<number
     offloadParametersCodec,
     offloadEncapsulationCodec,
     rscStatisticsCodec,
+    receiveScaleCapabilitiesCodec,
+    receiveScaleParametersCodec,
   ].map((c) => [c.oid, c as OidCodec<unknown>] as const),
 ]);
 

@@ -35,6 +35,7 @@ import {
 } from '../../src/ndis/status.js';
 import { NDIS_STATISTICS_COUNTERS, type NdisStatisticsInfo } from '../../src/ndis/structures.js';
 import { arbitraryOffload, arbitraryOffloadParameters } from '../support/offload.js';
+import { arbitraryRssCapabilities, arbitraryRssParameters } from '../support/rss.js';
 
 /** Bytes from hex groups; whitespace is ignored so each field can sit on its own line. */
 function hex(...parts: string[]): Uint8Array {
@@ -258,6 +259,8 @@ const STRUCT_ARBS = new Map<number, fc.Arbitrary<unknown>>([
     ipv6: fc.record({ enabled: ulong, encapsulationType: ulong, headerSize: ulong }, { noNullPrototype: true }),
   }, { noNullPrototype: true })],
   [O.OID_TCP_RSC_STATISTICS, fc.record({ coalescedPkts: ulong64, coalescedOctets: ulong64, coalesceEvents: ulong64, aborts: ulong64 }, { noNullPrototype: true })],
+  [O.OID_GEN_RECEIVE_SCALE_CAPABILITIES, arbitraryRssCapabilities],
+  [O.OID_GEN_RECEIVE_SCALE_PARAMETERS, arbitraryRssParameters],
 ]);
 const COUNTERS = new Set<number>(COUNTER_OIDS);
 const HEADER_CODECS = [linkStateCodec, linkParametersCodec, interruptModerationCodec, statisticsCodec] as OidCodec<unknown>[];

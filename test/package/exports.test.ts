@@ -177,6 +177,25 @@ test('what a miniport or filter author needs is exported', () => {
   assert.ok(tsndis.TASK_OFFLOAD_OIDS.length > 0);
 });
 
+test('the RSS building blocks are exported, typed', () => {
+  const key = Uint8Array.of(0x6d, 0x5a, 0x56, 0xda, 0x25, 0x5b, 0x0e, 0xc2, 0x41, 0x67, 0x25, 0x3d, 0x43, 0xa3, 0x8f, 0xb0, 0xd0, 0xca, 0x2b, 0xcb, 0xae, 0x7b, 0x30, 0xb4, 0x77, 0xcb, 0x2d, 0xa3, 0x80, 0x30, 0xf2, 0x0c, 0x6a, 0x42, 0xb7, 0x3b, 0xbe, 0xac, 0x01, 0xfa);
+  const hash: number = tsndis.toeplitzHash(key, Uint8Array.of(0x42, 0x09, 0x95, 0xbb, 0xa1, 0x8e, 0x64, 0x50, 0x0a, 0xea, 0x06, 0xe6));
+  assert.equal(hash, 0x51ccc178);
+  const none: tsndis.RssHashResult | null = tsndis.rssHash(new Uint8Array(60), tsndis.NDIS_HASH_TCP_IPV4 | tsndis.NDIS_HASH_IPV4, key);
+  assert.equal(none, null);
+  const same: [
+    Same<Parameters<typeof tsndis.rssHash>, [frame: Uint8Array, hashTypes: number, key: Uint8Array]>,
+    Same<ReturnType<typeof tsndis.applyReceiveScaleParameters>, tsndis.RssApplyResult>,
+    Same<tsndis.RssApplyResult['settings'], tsndis.RssSettings>,
+    Same<Parameters<typeof tsndis.receiveScaleParametersCodec.encode>[0], tsndis.NdisReceiveScaleParameters>,
+    Same<tsndis.NdisReceiveScaleParameters['indirectionTable'][number], tsndis.ProcessorNumber>,
+    Same<ReturnType<typeof tsndis.rssKeywordSettings>, tsndis.RssKeywordSettings>,
+  ] = [true, true, true, true, true, true];
+  assert.ok(same.every((t) => t));
+  for (const f of [tsndis.ToeplitzHasher, tsndis.RssHasher, tsndis.standardRssKeywords, tsndis.rssTargetProcessor]) assert.equal(typeof f, 'function');
+  assert.equal(tsndis.OID_CODECS.get(tsndis.OID_GEN_RECEIVE_SCALE_PARAMETERS), tsndis.receiveScaleParametersCodec);
+});
+
 test('the pcapng reader and writer are exported', () => {
   for (const f of [tsndis.CaptureReader, tsndis.readCapture, tsndis.CaptureFile, tsndis.CaptureFileSource, tsndis.pcapng.sectionHeaderBlock, tsndis.pcapng.enhancedPacketBlock]) assert.equal(typeof f, 'function');
   const contents = tsndis.readCapture(tsndis.pcapng.concatBytes([tsndis.pcapng.sectionHeaderBlock(), tsndis.pcapng.interfaceDescriptionBlock({ linkType: 1, snapLength: 0 })]));

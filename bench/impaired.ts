@@ -12,9 +12,12 @@
  * emulator, so the filter's seeded decisions start alike and the counters are the row's own:
  *
  *   send      Linux/BBR → Linux, Linux/CUBIC → Linux (congestion control per route, `ip route … congctl`),
- *             tsndis/CUBIC → Linux, tsndis/BBR → Linux (the stack's TcpCongestion keyword; "not
- *             available" while the config refuses 'bbr')
+ *             tsndis/CUBIC → Linux, tsndis/BBR → Linux (BBRv3), tsndis/BBRv1 → Linux (the stack's
+ *             TcpCongestion keyword `bbr1`; "not available" while the config refuses the name)
  *   receive   Linux/BBR → Linux A and Linux/BBR → tsndis, from B
+ *
+ * Linux's `bbr` is BBRv1, so the like-for-like send ratio is tsndis/BBRv1 ÷ Linux/BBR; tsndis/BBR (v3)
+ * ÷ Linux/BBR compares v3 with Linux's v1 and is kept beside it.
  *
  * Throughput is what the receiver saw (accept → FIN). A Linux sender's retransmitted segments, RTOs,
  * D-SACKs and receive-window-limited time come from its TCP_INFO (python3 tool, linux-peer.ts), a tsndis
@@ -27,7 +30,8 @@ import { ACCEPTANCE_PROFILE, Emulator, type ImpairmentProfile } from '../test/su
 import { tcpBulkSource, tcpSink } from '../test/support/linux-peer.js';
 import { which } from '../test/support/netns.js';
 
-export type Congestion = 'bbr' | 'cubic';
+/** tsndis rows take any of the stack's names; Linux rows 'bbr' (its BBRv1) or 'cubic'. */
+export type Congestion = 'bbr' | 'bbr1' | 'cubic';
 
 export interface ImpairedRow {
   profile: string;
@@ -37,7 +41,7 @@ export interface ImpairedRow {
   sender: 'linux' | 'tsndis';
   receiver: 'linux' | 'tsndis';
   congestion: Congestion;
-  /** False when the row could not run (tsndis BBR not there yet); `reason` says why. */
+  /** False when the row could not run (the tsndis congestion control refused by the config); `reason` says why. */
   available: boolean;
   reason?: string;
   bytes: number;
@@ -228,6 +232,7 @@ interface RowSpec {
 const ROWS: RowSpec[] = [
   { name: 'Linux/BBR → Linux', direction: 'send', sender: 'linux', receiver: 'linux', congestion: 'bbr' },
   { name: 'tsndis/BBR → Linux', direction: 'send', sender: 'tsndis', receiver: 'linux', congestion: 'bbr' },
+  { name: 'tsndis/BBRv1 → Linux', direction: 'send', sender: 'tsndis', receiver: 'linux', congestion: 'bbr1' },
   { name: 'Linux/CUBIC → Linux', direction: 'send', sender: 'linux', receiver: 'linux', congestion: 'cubic' },
   { name: 'tsndis/CUBIC → Linux', direction: 'send', sender: 'tsndis', receiver: 'linux', congestion: 'cubic' },
   { name: 'Linux/BBR → Linux (receive baseline)', direction: 'receive', sender: 'linux', receiver: 'linux', congestion: 'bbr' },
@@ -239,6 +244,12 @@ function extraTsndisKeywords(): Record<string, string | number | boolean> {
   return JSON.parse(process.env.TSNDIS_BENCH_TCPIP ?? '{}') as Record<string, string | number | boolean>;
 }
 
+/** The name `ip route … congctl` takes for a Linux row (Linux has no 'bbr1': its 'bbr' is BBRv1). */
+function linuxCongestion(c: Congestion): 'bbr' | 'cubic' {
+  if (c === 'bbr1') throw new Error("a Linux row takes 'bbr' (Linux's BBRv1) or 'cubic'");
+  return c;
+}
+
 async function runRow(spec: RowSpec, profile: { name: string; profile: ImpairmentProfile }, bytes: number, maxSeconds: number, repeat: number): Promise<ImpairedRow> {
   const base = { profile: profile.name, name: spec.name, direction: spec.direction, sender: spec.sender, receiver: spec.receiver, congestion: spec.congestion };
   const unavailable = (reason: string): ImpairedRow => ({ ...base, available: false, reason, bytes: 0, seconds: 0, mbitPerSecond: 0, capped: false, retransSegs: 0, dataSegsOut: 0, retransPercent: 0, rtos: 0, dsackDups: null, rwndLimitedPercent: null, impairment: {}, repeat });
@@ -246,7 +257,7 @@ async function runRow(spec: RowSpec, profile: { name: string; profile: Impairmen
   try {
     emu = await Emulator.create({ subnet: SUBNET, profile: profile.profile, tsndis: spec.sender === 'tsndis' ? { ...extraTsndisKeywords(), TcpCongestion: spec.congestion } : {} });
   } catch (e) {
-    // Only the tsndis congestion keyword is expected to be refused (BBR before it exists).
+    // Only the tsndis congestion keyword is expected to be refused (a controller this build lacks).
     if (spec.sender === 'tsndis') return unavailable(`not available (${e instanceof ConfigError ? e.detail : e instanceof Error ? e.message : String(e)})`);
     throw e;
   }
@@ -254,10 +265,10 @@ async function runRow(spec: RowSpec, profile: { name: string; profile: Impairmen
     let m: Measured;
     if (spec.sender === 'tsndis') m = await tsndisToLinux(emu, bytes, maxSeconds);
     else if (spec.direction === 'send') {
-      emu.congestion(emu.nsA, spec.congestion);
+      emu.congestion(emu.nsA, linuxCongestion(spec.congestion));
       m = await linuxToLinux(emu, 'A', bytes, maxSeconds);
     } else {
-      emu.congestion(emu.nsB, spec.congestion);
+      emu.congestion(emu.nsB, linuxCongestion(spec.congestion));
       m = spec.receiver === 'tsndis' ? await linuxToTsndis(emu, bytes, maxSeconds) : await linuxToLinux(emu, 'B', bytes, maxSeconds);
     }
     const f = emu.impairment!;
@@ -336,7 +347,8 @@ export async function runImpairedBench(o: ImpairedOptions = {}): Promise<Impaire
       ratios.push({ profile: p.name, name, value: median(values.filter((v): v is number => v !== null)), values, target });
     };
     const rate = (r: ImpairedRow): number => r.mbitPerSecond;
-    ratio('send: tsndis/BBR ÷ Linux/BBR', 'tsndis/BBR → Linux', 'Linux/BBR → Linux', '≥ 0.7', rate);
+    ratio('send: tsndis/BBRv1 ÷ Linux/BBR (both BBRv1)', 'tsndis/BBRv1 → Linux', 'Linux/BBR → Linux', '≥ 0.7', rate);
+    ratio('send: tsndis/BBR (v3) ÷ Linux/BBR (v1)', 'tsndis/BBR → Linux', 'Linux/BBR → Linux', '≥ 0.7', rate);
     ratio('send: tsndis/CUBIC ÷ Linux/CUBIC', 'tsndis/CUBIC → Linux', 'Linux/CUBIC → Linux', '≥ 0.9', rate);
     ratio('receive: Linux/BBR → tsndis ÷ Linux/BBR → Linux', 'Linux/BBR → tsndis', 'Linux/BBR → Linux (receive baseline)', '≥ 0.8', rate);
     ratio('receive: sender retransmissions to tsndis ÷ to Linux', 'Linux/BBR → tsndis', 'Linux/BBR → Linux (receive baseline)', '≤ 1.3', (r) => r.retransSegs);

@@ -63,7 +63,7 @@ hosts:
 test('bad TCP keyword values are ConfigErrors naming the key', async () => {
   const at = 'hosts.h.protocols[0].keywords';
   await expectConfigError(host(', TcpSendBufferSize: 100'), `${at}.TcpSendBufferSize`, /100 is out of range 1024\.\.1073741824/);
-  await expectConfigError(host(', TcpCongestion: vegas'), `${at}.TcpCongestion`, /'vegas' is not one of 'cubic', 'newreno', 'bbr'/);
+  await expectConfigError(host(', TcpCongestion: vegas'), `${at}.TcpCongestion`, /'vegas' is not one of 'cubic', 'newreno', 'bbr', 'bbr1'/);
   await expectConfigError(host(', TcpNoDelay: maybe'), `${at}.TcpNoDelay`, /expected true or false/);
   await expectConfigError(host(', TcpMaxOutOfOrderRanges: 16385'), `${at}.TcpMaxOutOfOrderRanges`, /out of range 1\.\.16384/);
   await expectConfigError(host(', TcpRtoMinMs: 5000'), `${at}.TcpRtoMinMs`, /5000 is above TcpRtoInitialMs \(1000, its default\)/);
@@ -141,16 +141,18 @@ test('from code: a binding with a conflicting stack-wide value fails to bind and
   }
 });
 
-test('TcpCongestion: bbr selects BBR for the stack and the connections it opens', async () => {
-  const rt = new NdisRuntime({ name: 'bbr', logger: () => {} });
-  try {
-    rt.registerDriver(virtualWireMiniport);
-    const ip = new TcpIpProtocol({ seed: 1 });
-    rt.registerDriver(ip.characteristics);
-    await rt.addAdapter({ name: 'eth0', driver: 'tsndis.virtual-wire', keywords: { Wire: uniqueWire() } });
-    await rt.bindProtocol('eth0', 'tsndis.tcpip', { TcpCongestion: 'bbr' });
-    assert.equal(ip.tcp.config.congestion, 'bbr');
-  } finally {
-    await rt.shutdown();
-  }
-});
+for (const congestion of ['bbr', 'bbr1'] as const) {
+  test(`TcpCongestion: ${congestion} selects it for the stack and the connections it opens`, async () => {
+    const rt = new NdisRuntime({ name: congestion, logger: () => {} });
+    try {
+      rt.registerDriver(virtualWireMiniport);
+      const ip = new TcpIpProtocol({ seed: 1 });
+      rt.registerDriver(ip.characteristics);
+      await rt.addAdapter({ name: 'eth0', driver: 'tsndis.virtual-wire', keywords: { Wire: uniqueWire() } });
+      await rt.bindProtocol('eth0', 'tsndis.tcpip', { TcpCongestion: congestion });
+      assert.equal(ip.tcp.config.congestion, congestion);
+    } finally {
+      await rt.shutdown();
+    }
+  });
+}

@@ -6,9 +6,9 @@
  *                          └─ virtual wire ─ tsndis.tcpip (<subnet>.3)
  *
  * Through the acceptance's profile (3 % loss, 1 % duplication, 2 % reordering, 0.2 % corruption, 2 ms
- * each way), a tsndis sender with each congestion control moves data to Linux B byte-exact (SHA-256 of
- * what the python3 sink received against what was sent), and Linux B (BBR, set on its route) sends to
- * tsndis byte-exact. Needs root, /dev/net/tun, ip and python3; skips with the reason otherwise.
+ * each way), a tsndis sender with each congestion control (CUBIC, NewReno, BBRv3 `bbr`, BBRv1 `bbr1`)
+ * moves data to Linux B byte-exact (SHA-256 of what the python3 sink received against what was sent),
+ * and Linux B (BBR, set on its route) sends to tsndis byte-exact. Needs root, /dev/net/tun, ip and python3; skips with the reason otherwise.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -38,7 +38,7 @@ function pattern(n: number, seed: number): Uint8Array {
 const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 let subnet = 140;
-for (const congestion of ['cubic', 'newreno', 'bbr'] as const) {
+for (const congestion of ['cubic', 'newreno', 'bbr', 'bbr1'] as const) {
   const net = `198.18.${String(subnet++)}`;
   test(`emulator interop: tsndis/${congestion} → Linux through the impairment profile, byte-exact`, { skip: skip ?? false, timeout: 120_000 }, async () => {
     const emu = await Emulator.create({ subnet: net, profile: ACCEPTANCE_PROFILE, tsndis: { TcpCongestion: congestion } });

@@ -9,6 +9,9 @@
  * controller (CUBIC, NewReno) gets onAck outside recovery, onCongestion at its start and cwnd = ssthresh
  * at its end, for comparisons on the same path.
  * Bandwidth can change mid-run (`setRate`), the application can limit the source (`appRateBytesPerMs`).
+ * With `retransmit`, lost segments are sent again (before new data) and a recovery lasts until every
+ * segment sent before it began was delivered, retransmissions included, as a TCP sender's (snd_una
+ * past the recovery point); without it a lost segment is simply gone and a recovery lasts one round.
  */
 import type { CongestionControl, RateSample } from '../../src/drivers/protocol/tcpip/tcp/congestion.js';
 
@@ -21,6 +24,8 @@ export interface SimConfig {
   seed?: number;
   /** Undefined: a bulk sender that always has data. */
   appRateBytesPerMs?: number;
+  /** Resend lost segments; recovery ends once everything sent before it was delivered (default false). */
+  retransmit?: boolean;
 }
 
 interface Pkt {
@@ -35,6 +40,8 @@ interface Pkt {
   lost: number;
   /** 0 outstanding, 1 delivered, 2 lost. */
   fate: number;
+  /** The id of the first transmission (itself, unless a retransmission). */
+  orig: number;
 }
 
 const EV_ACK = 0;
@@ -130,6 +137,9 @@ export class BottleneckSim {
   nextId = 1;
   readonly outstanding: Pkt[] = [];
   #head = 0;
+  /** `retransmit`: lost segments waiting to go again, and the first-transmission ids of those not yet delivered. */
+  readonly #resend: Pkt[] = [];
+  readonly #holes = new Set<number>();
 
   // Bottleneck.
   linkFreeAt = 0;
@@ -144,6 +154,7 @@ export class BottleneckSim {
   maxQueueBytes = 0;
   recoveries = 0;
   samples = 0;
+  retransmits = 0;
   /** Called after every rate sample (tests record the controller's state here). */
   onSample: ((rs: RateSample) => void) | null = null;
 
@@ -217,7 +228,8 @@ export class BottleneckSim {
     const mss = this.cfg.mss;
     for (;;) {
       if (this.inflight + mss > this.cc.cwnd) return;
-      if (this.appRate !== undefined && this.appSent + mss > this.#appAvailable(0)) {
+      const again = this.#resend.length > 0;
+      if (!again && this.appRate !== undefined && this.appSent + mss > this.#appAvailable(0)) {
         // Nothing to send with room in cwnd: an app-limited bubble (§4.1.2.4).
         this.appLimited = Math.max(this.delivered + this.inflight, 1);
         this.cc.onAppLimited(this.now);
@@ -230,16 +242,23 @@ export class BottleneckSim {
         }
         return;
       }
-      this.#send(mss);
+      if (again) {
+        const lost = this.#resend.shift()!;
+        this.retransmits++;
+        this.#send(lost.size, lost.orig);
+      } else {
+        this.#send(mss);
+      }
     }
   }
 
-  #send(size: number): void {
+  #send(size: number, orig = 0): void {
     const now = this.now;
+    const id = this.nextId++;
     if (this.inflight === 0) this.firstSendTime = this.deliveredTime = now;
     this.inflight += size;
     const p: Pkt = {
-      id: this.nextId++,
+      id,
       size,
       sendTime: now,
       delivered: this.delivered,
@@ -249,10 +268,11 @@ export class BottleneckSim {
       txInFlight: this.inflight,
       lost: this.lost,
       fate: 0,
+      orig: orig === 0 ? id : orig,
     };
     this.outstanding.push(p);
     this.sentPackets++;
-    if (this.appRate !== undefined) this.appSent += size;
+    if (this.appRate !== undefined && orig === 0) this.appSent += size;
     const rate = this.cc.pacingRate > 0 ? this.cc.pacingRate : Infinity;
     this.nextSendTime = Math.max(now, this.nextSendTime) + size / rate;
     // The bottleneck: random loss, then drop-tail.
@@ -272,7 +292,17 @@ export class BottleneckSim {
     p.fate = 2;
     this.lost += p.size;
     this.inflight -= p.size;
+    if (this.cfg.retransmit === true) {
+      this.#resend.push(p);
+      this.#holes.add(p.orig);
+    }
     this.cc.onSegmentLost({ bytes: p.size, txInFlight: p.txInFlight, lostSinceSend: this.lost - p.lost, isAppLimited: p.isAppLimited }, this.now);
+  }
+
+  /** A segment first sent before `id` is still undelivered (always false without `retransmit`). */
+  #holeBelow(id: number): boolean {
+    for (const h of this.#holes) if (h < id) return true;
+    return false;
   }
 
   #onAck(p: Pkt): void {
@@ -302,6 +332,7 @@ export class BottleneckSim {
       this.#head = 0;
     }
     const cc = this.cc;
+    if (p.orig !== p.id) this.#holes.delete(p.orig);
     if (newlyLost > 0 && !this.inRecovery) {
       this.inRecovery = true;
       this.recoveries++;
@@ -336,7 +367,7 @@ export class BottleneckSim {
       totalLost: this.lost,
     };
     cc.onRateSample(rs, now);
-    if (this.inRecovery && p.id >= this.recoveryPoint) {
+    if (this.inRecovery && p.id >= this.recoveryPoint && !this.#holeBelow(this.recoveryPoint)) {
       this.inRecovery = false;
       cc.onExitRecovery(now);
       if (!cc.modelBased) cc.setCwnd(cc.ssthresh);

@@ -2,7 +2,7 @@
  * TCP through the whole stack on an impaired path: two tsndis hosts on a virtual wire, each with the
  * impairment filter between its TCP/IP binding and its adapter (3 % loss, 2 % reordering, 1 %
  * duplication, 2 ms delay in each direction, fixed seeds), a bulk transfer with each congestion control
- * (CUBIC, NewReno, BBR). The data must arrive byte-exact, and loss recovery — SACK with RACK, PRR, tail loss probes — must repair every
+ * (CUBIC, NewReno, BBRv3 `bbr`, BBRv1 `bbr1`). The data must arrive byte-exact, and loss recovery — SACK with RACK, PRR, tail loss probes — must repair every
  * loss without a retransmission timeout.
  */
 import assert from 'node:assert/strict';
@@ -53,7 +53,7 @@ const PROFILE = (seed: number): Record<string, ConfigValue> => ({
   Seed: seed,
 });
 
-for (const congestion of ['cubic', 'newreno', 'bbr'] as const) {
+for (const congestion of ['cubic', 'newreno', 'bbr', 'bbr1'] as const) {
 test(`tcp on an impaired path (3 % loss, 2 % reorder, 1 % duplication, 2 ms each way): 3 MB with ${congestion}, byte-exact, every loss repaired without an RTO`, async () => {
   const wire = wireName(`tcp-impaired-${congestion}`);
   const tcp = { TcpCongestion: congestion, TcpSendBufferSize: 1 << 20, TcpReceiveBufferSize: 1 << 20 };

@@ -366,7 +366,11 @@ test('setCongestion on the WSK socket and on the stream socket switches the conn
   assert.equal(client.wsk!.connection!.info().congestion, 'cubic');
   peer.wsk!.setCongestion('bbr');
   assert.equal(peer.wsk!.connection!.info().congestion, 'bbr');
-  assert.throws(() => peer.wsk!.setCongestion('vegas' as never), /must be one of 'cubic', 'newreno', 'bbr'/);
+  assert.equal(client.setCongestion('bbr1'), client);
+  assert.equal(client.wsk!.connection!.info().congestion, 'bbr1');
+  peer.wsk!.setCongestion('bbr1');
+  assert.equal(peer.wsk!.connection!.info().congestion, 'bbr1');
+  assert.throws(() => peer.wsk!.setCongestion('vegas' as never), /must be one of 'cubic', 'newreno', 'bbr', 'bbr1'/);
   client.destroy();
   peer.destroy();
   server.close();

@@ -446,7 +446,7 @@ test('setCongestion switches the controller of a live connection (TCP_CONGESTION
   client.write(data.subarray(250_000), true);
   assert.ok(link.runUntil(() => server.conn!.remoteClosed, 60_000, 5));
   assert.deepEqual(server.data(), data);
-  assert.throws(() => conn.setCongestion('vegas' as never), /setCongestion: algorithm must be one of 'cubic', 'newreno', 'bbr', got vegas/);
+  assert.throws(() => conn.setCongestion('vegas' as never), /setCongestion: algorithm must be one of 'cubic', 'newreno', 'bbr', 'bbr1', got vegas/);
 });
 
 test('setCongestion(bbr) hands the connection’s SRTT, SACK state and the configured loss threshold to BBR', () => {

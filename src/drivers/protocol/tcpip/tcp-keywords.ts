@@ -58,7 +58,7 @@ const DEFINITIONS: readonly [Field, KeywordDefinition][] = [
   int('keepAliveIdleMs', 1, 1_000_000_000, 'idle time before the first keepalive probe'),
   int('keepAliveIntervalMs', 1, 1_000_000_000, 'between keepalive probes'),
   int('keepAliveCount', 1, 1000, 'unanswered keepalive probes before the connection fails with ETIMEDOUT'),
-  ['congestion', { type: 'enum', description: 'congestion control (per-socket option congestion overrides)', values: ['cubic', 'newreno', 'bbr'], scope: 'host' }],
+  ['congestion', { type: 'enum', description: 'congestion control (per-socket option congestion overrides)', values: ['cubic', 'newreno', 'bbr', 'bbr1'], scope: 'host' }],
   bool('windowScaling', 'offer window scaling (RFC 7323)'),
   bool('sack', 'offer selective acknowledgements (RFC 2018)'),
   bool('timestamps', 'offer timestamps (RFC 7323)'),

@@ -373,7 +373,7 @@ export class TcpSocket extends Duplex {
     return this;
   }
 
-  /** TCP_CONGESTION ('cubic', 'newreno', 'bbr'); not in net.Socket, which has no such option. */
+  /** TCP_CONGESTION ('cubic', 'newreno', 'bbr', 'bbr1'); not in net.Socket, which has no such option. */
   setCongestion(algorithm: CongestionAlgorithm): this {
     this.#wsk?.setCongestion(algorithm);
     return this;

@@ -307,7 +307,7 @@ export class WskConnectionSocket {
   }
 
   /**
-   * TCP_CONGESTION on the connection ('cubic', 'newreno', 'bbr'; RangeError for another name). Like
+   * TCP_CONGESTION on the connection ('cubic', 'newreno', 'bbr', 'bbr1'; RangeError for another name). Like
    * setNoDelay it acts on a connection; before connecting, pass `congestion` in the socket options.
    */
   setCongestion(algorithm: CongestionAlgorithm): void {

@@ -99,7 +99,7 @@ const RTO_RECOVERY = 2;
  * Kathleen Nichols' windowed running maximum: the best, second and third best samples of the window,
  * each newer than the one before (as Linux's lib/win_minmax). O(1) per update, no allocation.
  */
-class WindowedMax {
+export class WindowedMax {
   #v0 = 0;
   #t0 = 0;
   #v1 = 0;

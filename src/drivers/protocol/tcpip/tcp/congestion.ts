@@ -1,23 +1,25 @@
 /**
  * Congestion control, one object per connection: NewReno (RFC 5681, RFC 6582), CUBIC (RFC 9438), and
- * the model-based BBR (draft-ietf-ccwg-bbr-06, in bbr.ts). Windows are in bytes. The connection drives loss recovery itself (fast retransmit, NewReno partial
+ * the model-based BBR: `bbr` is BBRv3 (draft-ietf-ccwg-bbr-06, in bbr.ts), `bbr1` BBRv1 (Linux's
+ * mainline `bbr`, in bbr1.ts). Windows are in bytes. The connection drives loss recovery itself (fast retransmit, NewReno partial
  * ACKs, SACK holes); a controller only decides cwnd and ssthresh at the events below.
  *
  * Slow start counts every acknowledged byte (RFC 3465 with no per-ACK limit), as Linux does, so an
  * ACK that covers a 64 KB coalesced segment grows the window as much as 44 separate ACKs would.
  */
 import { Bbr, type BbrOptions } from './bbr.js';
+import { Bbr1 } from './bbr1.js';
 
-export type CongestionAlgorithm = 'newreno' | 'cubic' | 'bbr';
+export type CongestionAlgorithm = 'newreno' | 'cubic' | 'bbr' | 'bbr1';
 
 /** Every algorithm, in the order error messages and the keyword list name them. */
-export const CONGESTION_ALGORITHMS: readonly CongestionAlgorithm[] = Object.freeze(['cubic', 'newreno', 'bbr']);
+export const CONGESTION_ALGORITHMS: readonly CongestionAlgorithm[] = Object.freeze(['cubic', 'newreno', 'bbr', 'bbr1']);
 
 export function isCongestionAlgorithm(v: unknown): v is CongestionAlgorithm {
-  return v === 'cubic' || v === 'newreno' || v === 'bbr';
+  return v === 'cubic' || v === 'newreno' || v === 'bbr' || v === 'bbr1';
 }
 
-/** The names for error messages: 'cubic', 'newreno', 'bbr'. */
+/** The names for error messages: 'cubic', 'newreno', 'bbr', 'bbr1'. */
 export function congestionNames(): string {
   return CONGESTION_ALGORITHMS.map((a) => `'${a}'`).join(', ');
 }
@@ -298,13 +300,15 @@ export class Cubic extends Base {
   }
 }
 
-/** `options` matter to BBR only: the SRTT known so far seeds its min_rtt and pacing rate. */
+/** `options` matter to BBR (v3 and v1) only: the SRTT known so far seeds its min_rtt and pacing rate. */
 export function createCongestionControl(algorithm: CongestionAlgorithm, mss: number, initialWindowBytes: number, options: BbrOptions = {}): CongestionControl {
   switch (algorithm) {
     case 'newreno':
       return new NewReno(mss, initialWindowBytes);
     case 'bbr':
       return new Bbr(mss, initialWindowBytes, options);
+    case 'bbr1':
+      return new Bbr1(mss, initialWindowBytes, { srttMs: options.srttMs, random: options.random });
     default:
       return new Cubic(mss, initialWindowBytes);
   }

@@ -32,7 +32,7 @@
  * c.close()                  shutdown + give up reading; RST instead if unread data remains (BSD)
  * c.abort()                  RST now; onClosed(conn, null)
  * c.setNoDelay(b), c.setKeepAlive(enable, idleMs?), c.info() → TcpInfo (TCP_INFO-like)
- * c.setCongestion('cubic' | 'newreno' | 'bbr')   TCP_CONGESTION: a fresh controller from the current cwnd
+ * c.setCongestion('cubic' | 'newreno' | 'bbr' | 'bbr1')   TCP_CONGESTION: a fresh controller from the current cwnd
  * l.accept(), l.pause(), l.resume(), l.close(), l.halfOpenCount, l.acceptQueueLength
  * tcp.connections(), tcp.listeners(), tcp.counters (RFC 4022 names + drop reasons)
  * ```
@@ -52,7 +52,8 @@
  * PAWS; RACK-TLP (RFC 8985) on a per-segment send log with delivery-rate samples for the controller
  * (sendlog.ts, rate.ts, rack.ts); pacing, LSO bursts included (pacing.ts);
  * RTO per RFC 6298 with backoff and Karn; NewReno (RFC 6582), CUBIC (RFC 9438, default) and
- * BBRv3 (draft-ietf-ccwg-bbr-06, bbr.ts, model-based: fed rate samples by the send path);
+ * BBRv3 (draft-ietf-ccwg-bbr-06, bbr.ts, model-based: fed rate samples by the send path) and BBRv1
+ * (Linux's mainline bbr, bbr1.ts);
  * Nagle (Minshall variant), delayed ACK, receiver and sender SWS avoidance, persist timer, keepalive,
  * window validation after idle; RFC 5961 (challenge ACKs, rate limited, ACK validation); RSTs answering unexpected
  * segments through a token bucket (`rstRateLimit`, `rstBurst`); RFC 6528 ISNs
@@ -90,4 +91,5 @@ export {
 } from './api.js';
 export type { CongestionAlgorithm, CongestionControl, LostSegment, RateSample } from './congestion.js';
 export { Bbr, type BbrOptions, type BbrState } from './bbr.js';
+export { Bbr1, type Bbr1Options, type Bbr1State } from './bbr1.js';
 export type { IpFamily, TcpFlow, TcpHost, TcpIcmpError, TcpInput, TcpOutputBuffer, TcpRoute, TcpTimer } from './host.js';

@@ -485,9 +485,12 @@ export class Tcb implements TcpConnection {
     });
   }
 
-  /** What a new controller needs to know of the connection (BBR: SRTT, SACK, the configured loss threshold). */
+  /**
+   * What a new controller needs to know of the connection (BBR: SRTT, SACK, the configured loss
+   * threshold), and its random numbers from the host's source (seeded in tests), not Math.random.
+   */
   ccOptions(): BbrOptions {
-    return { srttMs: this.rtt.srtt, selectiveAcks: this.sackOk, lossThresh: this.config.bbrLossThresholdPercent / 100 };
+    return { srttMs: this.rtt.srtt, selectiveAcks: this.sackOk, lossThresh: this.config.bbrLossThresholdPercent / 100, random: () => this.host.random32() / 0x1_0000_0000 };
   }
 
   info(): TcpInfo {

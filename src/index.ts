@@ -132,6 +132,7 @@ export {
   type RssKeywordLimits,
   type RssKeywordSettings,
 } from './drivers/common/rss-keywords.js';
+export { RssState, RssCounters, RSS_OIDS, RSS_CAPS_ALL_HASH_TYPES, stackProcessorCount, type RssMiniportOptions } from './drivers/common/rss-miniport.js';
 export { LsoSegmenter, SegmentTarget, LSO_SEGMENT_MALFORMED, LSO_SEGMENT_BAD_MSS, type SegmentAllocator, type SegmentDone } from './drivers/common/lso-segment.js';
 export { FrameLayout, MAX_GSO_FRAME, locateHeaders } from './drivers/common/frame-layout.js';
 export { FrameRecorder, RecorderCounters } from './drivers/common/frame-recorder.js';

@@ -6,9 +6,13 @@
  * exactly what the config meant. Then each keyword's own `check` (if the driver declares one) runs on the
  * value the driver will read, the configured one or else the default, so what only the driver knows (an
  * address that does not parse, a wire no one defined) is also a ConfigError before anything starts.
+ *
+ * Standardized keywords (`*` names) are matched without regard to case, as registry value names are
+ * (keyword-names.ts), and come out under their declared spelling; other keywords must match exactly.
  */
 import { ConfigError } from '../errors.js';
 import type { ConfigValue, KeywordCheckContext, KeywordDefinition, KeywordSchema } from '../ndis/driver-api.js';
+import { declaredKeyword } from '../ndis/keyword-names.js';
 import { joinKeyPath } from './key-path.js';
 
 const INT_LITERAL = /^[+-]?(0x[0-9a-f]+|\d+)$/i;
@@ -117,18 +121,26 @@ export function checkKeywords(
   const out: Record<string, ConfigValue> = {};
   const defs = schema ?? {};
   const known = Object.keys(defs).filter((k) => !(options.implicit ?? []).includes(k));
+  /** Declared name → the spelling the config used, to name both when one keyword is given twice. */
+  const spelledAs = new Map<string, string>();
   for (const [keyword, value] of Object.entries(given)) {
     const at = joinKeyPath(keyPath, keyword);
     if (options.implicit?.includes(keyword)) throw new ConfigError(file, at, `keyword '${keyword}' of driver '${driverName}' is set by the configuration itself and cannot be given here`);
-    const def = Object.hasOwn(defs, keyword) ? defs[keyword] : undefined;
+    const name = declaredKeyword(known, keyword) ?? keyword;
+    const def = Object.hasOwn(defs, name) ? defs[name] : undefined;
     if (def === undefined || def === null || typeof def !== 'object') {
       if (known.length === 0) throw new ConfigError(file, at, `driver '${driverName}' takes no keywords`);
       const near = known.find((k) => k.toLowerCase() === keyword.toLowerCase());
       throw new ConfigError(file, at, `unknown keyword '${keyword}' for driver '${driverName}'${near === undefined ? '' : ` (did you mean '${near}'?)`} (known: ${known.join(', ')})`);
     }
-    const r = checkValue(keyword, def, value);
+    const before = spelledAs.get(name);
+    if (before !== undefined) {
+      throw new ConfigError(file, at, `keyword '${keyword}' of driver '${driverName}' is the same keyword as '${before}' (standardized keyword names ignore case, as registry value names do); give it once`);
+    }
+    spelledAs.set(name, keyword);
+    const r = checkValue(name, def, value);
     if ('problem' in r) throw new ConfigError(file, at, `keyword '${keyword}' of driver '${driverName}': ${r.problem}`);
-    out[keyword] = r.value;
+    out[name] = r.value;
   }
   for (const [keyword, def] of Object.entries(defs)) {
     if (def?.required === true && !Object.hasOwn(out, keyword) && !(options.supplied ?? []).includes(keyword)) {

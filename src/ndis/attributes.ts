@@ -37,6 +37,7 @@ import {
   NdisPhysicalMedium802_3,
 } from './constants.js';
 import type { MiniportAdapterGeneralAttributes } from './driver-api.js';
+import type { NdisReceiveScaleCapabilities } from './rss/receive-scale.js';
 
 export const ETHERNET_HEADER_SIZE = 14;
 export const ETHERNET_SUPPORTED_PACKET_FILTERS =
@@ -61,6 +62,8 @@ export interface EthernetAttributeOptions {
   vendorDescription?: string;
   backfill?: number;
   physicalMedium?: number;
+  /** RecvScaleCapabilities, when the adapter offers RSS. */
+  recvScaleCapabilities?: NdisReceiveScaleCapabilities;
 }
 
 export function ethernetGeneralAttributes(o: EthernetAttributeOptions): MiniportAdapterGeneralAttributes {
@@ -92,6 +95,7 @@ export function ethernetGeneralAttributes(o: EthernetAttributeOptions): Miniport
     contextBackFillSize: 0,
     supportedOidList: o.supportedOidList,
     ...(o.vendorDescription === undefined ? {} : { vendorDescription: o.vendorDescription }),
+    ...(o.recvScaleCapabilities === undefined ? {} : { recvScaleCapabilities: o.recvScaleCapabilities }),
   };
 }
 

@@ -17,6 +17,7 @@ import type { FilterClass } from './constants.js';
 import type { NdisOidRequest } from './oid-request.js';
 import type { NdisStatus } from './status.js';
 import type { NdisOffload } from './offload.js';
+import type { NdisReceiveScaleCapabilities } from './rss/receive-scale.js';
 
 // ---------------------------------------------------------------------------------------------------
 // Common types
@@ -178,6 +179,11 @@ export interface MiniportAdapterGeneralAttributes {
   readonly vendorDescription?: string;
   readonly vendorId?: number;
   readonly vendorDriverVersion?: number;
+  /**
+   * RecvScaleCapabilities: present when the adapter offers RSS. NDIS answers
+   * OID_GEN_RECEIVE_SCALE_CAPABILITIES from it, and protocols find it in their bind parameters.
+   */
+  readonly recvScaleCapabilities?: NdisReceiveScaleCapabilities;
 }
 
 /**

@@ -47,8 +47,37 @@ test('the config loader refuses values outside the §10 ranges and enumerations,
       `${keyword}: ${value}`,
     );
   }
-  // the standardized spelling is the keyword; another case is a near miss the loader names
-  assert.throws(() => check({ '*RSSBaseProcNumber': 1 }), /unknown keyword '\*RSSBaseProcNumber'.*did you mean '\*RssBaseProcNumber'/);
+});
+
+test('standardized (*) keywords are registry values: any case names the declared keyword, in the config loader and when read', () => {
+  // The issue's spelling and the spec's, and any other case, all name the declared keyword.
+  assert.deepEqual(check({ '*RSSBaseProcNumber': 1, '*MaxRSSProcessors': '4', '*rss': 0, '*numrssqueues': 2, '*RssProfile': 1 }), {
+    '*RssBaseProcNumber': 1,
+    '*MaxRssProcessors': 4,
+    '*RSS': 0,
+    '*NumRSSQueues': 2,
+    '*RSSProfile': 1,
+  });
+  // The value is still checked, and reported at the keyword as written.
+  assert.throws(
+    () => check({ '*RSSBaseProcNumber': 64 }),
+    (e: unknown) => e instanceof ConfigError && e.keyPath === joinKeyPath('hosts.h.adapters.eth0.keywords', '*RSSBaseProcNumber') && /64 is out of range 0\.\.63/.test(e.message),
+  );
+  // One keyword given twice under two spellings is ambiguous.
+  assert.throws(() => check({ '*RSS': 1, '*rss': 0 }), /keyword '\*rss' .*same keyword as '\*RSS'/);
+  // Reading ignores case too, for drivers configured from code.
+  const read = rssKeywordSettings(new Configuration({ '*RSSBaseProcNumber': 3, '*MaxRSSProcessors': 5, '*rss': 0 }, STANDARD_RSS_KEYWORDS));
+  assert.deepEqual([read.baseProcNumber, read.maxProcessors, read.enabled], [3, 5, false]);
+  const c = new Configuration({ '*numrssqueues': 2 }, STANDARD_RSS_KEYWORDS);
+  assert.deepEqual([c.read('*NumRSSQueues'), c.read('*NUMRSSQUEUES'), c.readInt('*NumRssQueues', 9)], [2, 2, 2]);
+});
+
+test('keywords without the star keep their exact spelling: another case is a near miss the loader names', () => {
+  const schema = { ...STANDARD_RSS_KEYWORDS, Queues: { type: 'int', description: 'q', default: 1, min: 1, max: 16 } } as const;
+  assert.throws(() => check({ queues: 2 }, schema), /unknown keyword 'queues'.*did you mean 'Queues'/);
+  assert.equal(new Configuration({ queues: 2 }, schema).readInt('Queues', 1), 1);
+  // a star keyword no driver declares is unknown, whatever its case
+  assert.throws(() => check({ '*RSSX': 1 }), /unknown keyword '\*RSSX'/);
 });
 
 test('a device with fewer queues narrows *NumRSSQueues and sets its defaults', () => {

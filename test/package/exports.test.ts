@@ -192,7 +192,8 @@ test('the RSS building blocks are exported, typed', () => {
     Same<ReturnType<typeof tsndis.rssKeywordSettings>, tsndis.RssKeywordSettings>,
   ] = [true, true, true, true, true, true];
   assert.ok(same.every((t) => t));
-  for (const f of [tsndis.ToeplitzHasher, tsndis.RssHasher, tsndis.standardRssKeywords, tsndis.rssTargetProcessor]) assert.equal(typeof f, 'function');
+  for (const f of [tsndis.ToeplitzHasher, tsndis.RssHasher, tsndis.standardRssKeywords, tsndis.rssTargetProcessor, tsndis.RssState, tsndis.RssCounters]) assert.equal(typeof f, 'function');
+  assert.deepEqual(tsndis.RSS_OIDS, [tsndis.OID_GEN_RECEIVE_SCALE_CAPABILITIES, tsndis.OID_GEN_RECEIVE_SCALE_PARAMETERS]);
   assert.equal(tsndis.OID_CODECS.get(tsndis.OID_GEN_RECEIVE_SCALE_PARAMETERS), tsndis.receiveScaleParametersCodec);
 });
 

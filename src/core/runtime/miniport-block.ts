@@ -638,6 +638,9 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
       case O.OID_TCP_OFFLOAD_CURRENT_CONFIG:
         // The configuration as the protocols were told it (after filters that hide offloads).
         return this.offload.protocolCurrent;
+      case O.OID_GEN_RECEIVE_SCALE_CAPABILITIES:
+        // RecvScaleCapabilities of the general attributes; a miniport without RSS is asked itself.
+        return g.recvScaleCapabilities;
       default:
         return undefined;
     }

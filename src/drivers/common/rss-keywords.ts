@@ -1,10 +1,13 @@
 /**
  * The standardized RSS keywords (offload digest §10) as a keyword schema a miniport spreads into its
  * `keywords`, and their reading: whether RSS is offered, how many receive queues, and which processors
- * it may use. Keyword names keep the standardized spelling (`*RssBaseProcNumber`, `*MaxRssProcessors`;
- * Windows' registry ignores case, the config loader does not, and names a near miss).
+ * it may use. Keyword names keep the standardized spelling (`*RssBaseProcNumber`, `*MaxRssProcessors`);
+ * like every standardized keyword they match in any case (src/ndis/keyword-names.ts), as Windows'
+ * registry does, so `*RSSBaseProcNumber` is the same keyword.
  *
- * No built-in miniport declares these yet: they take effect with the multi-processor runtime (issue 11).
+ * The virtual-wire and TAP miniports declare them (rss-miniport.ts puts them into effect). Until the
+ * multi-processor runtime gives stacks more than one processor, the processor keywords can only select
+ * processor 0.
  */
 import type { ConfigurationReader, KeywordSchema } from '../../ndis/driver-api.js';
 import { MAXIMUM_PROC_PER_GROUP, MAXIMUM_PROC_PER_SYSTEM } from '../../ndis/rss/receive-scale.js';
@@ -33,19 +36,19 @@ export interface RssKeywordLimits {
   readonly defaultMaxProcessors?: number;
 }
 
-const MORE = 'takes effect with the multi-processor runtime';
+const ONE = 'processors come with the multi-processor runtime: one today';
 
 /** The standardized RSS keywords with §10 ranges and the defaults `limits` give. */
 export function standardRssKeywords(limits: RssKeywordLimits = {}) {
   const maxQueues = limits.maxQueues ?? 16;
   return {
-    '*RSS': { type: 'enum', description: `receive side scaling: 0 disabled, 1 enabled (${MORE})`, default: 1, values: [0, 1] },
-    '*NumRSSQueues': { type: 'int', description: `receive queues RSS spreads frames over (${MORE})`, default: limits.defaultQueues ?? maxQueues, min: 1, max: maxQueues },
-    '*RssBaseProcNumber': { type: 'int', description: `first processor RSS uses (${MORE})`, default: 0, min: 0, max: MAXIMUM_PROC_PER_GROUP - 1 },
-    '*MaxRssProcessors': { type: 'int', description: `most processors RSS uses (${MORE})`, default: limits.defaultMaxProcessors ?? 16, min: 1, max: MAXIMUM_PROC_PER_SYSTEM },
+    '*RSS': { type: 'enum', description: 'receive side scaling: 0 not offered, 1 offered (a protocol turns it on with OID_GEN_RECEIVE_SCALE_PARAMETERS)', default: 1, values: [0, 1] },
+    '*NumRSSQueues': { type: 'int', description: `receive queues RSS spreads frames over, one per processor (${ONE})`, default: limits.defaultQueues ?? maxQueues, min: 1, max: maxQueues },
+    '*RssBaseProcNumber': { type: 'int', description: `first processor RSS uses (${ONE})`, default: 0, min: 0, max: MAXIMUM_PROC_PER_GROUP - 1 },
+    '*MaxRssProcessors': { type: 'int', description: `most processors RSS uses (${ONE})`, default: limits.defaultMaxProcessors ?? 16, min: 1, max: MAXIMUM_PROC_PER_SYSTEM },
     '*RSSProfile': {
       type: 'enum',
-      description: `processor selection profile: 1 ClosestProcessor, 2 ClosestProcessorStatic, 3 NUMAScaling, 4 NUMAScalingStatic, 5 ConservativeScaling (${MORE})`,
+      description: 'processor selection profile: 1 ClosestProcessor, 2 ClosestProcessorStatic, 3 NUMAScaling, 4 NUMAScalingStatic, 5 ConservativeScaling (one NUMA node: all choose alike)',
       default: NdisRssProfileNumaStatic,
       values: [...RSS_PROFILES],
     },

@@ -15,6 +15,10 @@
  * protocol set OID_OFFLOAD_ENCAPSULATION (TUNSETOFFLOAD follows both). With RSC possible, receive slots
  * hold a 64 KB frame each, so there are fewer of them (LargeReceiveBuffers).
  *
+ * RSS (the standardized keywords, offered by default; see common/rss-miniport.ts): the kernel does not
+ * know our key, so the receive DPC hashes each frame once a protocol enabled RSS with
+ * OID_GEN_RECEIVE_SCALE_PARAMETERS, and the NBLs carry the hash value and hash info.
+ *
  * Link state: the adapter owns the TAP's carrier, so the link is up while the device is administratively
  * up. Writes to a down interface fail with EIO (→ NDIS_STATUS_MEDIA_DISCONNECTED and a link-down
  * indication); a later successful write or a received frame brings it back up. While the device is
@@ -47,6 +51,7 @@ import {
   NdisDevicePnPEventSurpriseRemoved,
   NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
   NdisPauseFunctionsUnsupported,
+  NDIS_RSS_CAPS_CLASSIFICATION_AT_DPC,
   OID_TCP_RSC_STATISTICS,
   ethernetGeneralAttributes,
   lsoType,
@@ -78,9 +83,16 @@ import { tapHardwareOffload } from './offload-caps.js';
 import { TapPollQueue, TapUvQueue, TapWorkerQueue, type ReaderMode, type RxQueue } from './queue.js';
 import { uvPollAvailable } from '../../../io/tun/uv-poll.js';
 import { LentIndication } from '../../common/receive-queue.js';
+import { standardRssKeywords } from '../../common/rss-keywords.js';
+import { RssState } from '../../common/rss-miniport.js';
 
 const MAX_NBLS_PER_INDICATION = 256;
 const DPC_BUDGET_INDICATIONS = 4;
+
+/** At most 16 TAP queues; RSS uses one receive queue per processor. */
+const RSS_LIMITS = { maxQueues: 16 } as const;
+/** The standardized RSS keywords of this miniport (*RSS 1 by default: RSS is offered, off until a protocol sets it). */
+export const TAP_RSS_KEYWORDS = standardRssKeywords(RSS_LIMITS);
 
 /** Counters specific to the TAP device (the Ethernet ones are in `eth.stats`). */
 export class TapCounters {
@@ -118,6 +130,8 @@ export class TapAdapter implements MiniportAdapter {
   readonly offload = new TapOffload();
   /** The TUNSETOFFLOAD bits in effect. */
   tunOffloads = 0;
+  /** RSS: capabilities from the keywords, parameters from the OID, the per-frame hash in the receive DPC. */
+  rss!: RssState;
   #dpcs: NdisDpc[] = [];
   #staging = new Uint8Array(0);
   #indicated = 0;
@@ -170,8 +184,9 @@ export class TapAdapter implements MiniportAdapter {
       const e = setInterfaceMtu(this.device.name, mtu);
       if (e !== 0) this.ndis.log('warn', `could not set the MTU of ${this.device.name} to ${mtu} (errno ${e}); set it on the kernel side`);
     }
+    this.rss = new RssState(this.ndis, k, { limits: RSS_LIMITS, classification: NDIS_RSS_CAPS_CLASSIFICATION_AT_DPC });
     this.ndis.setRegistrationAttributes({ checkForHangTimeInSeconds: 0 });
-    const oids = this.vnet > 0 ? [...ETHERNET_OIDS, ...TASK_OFFLOAD_OIDS, ...(largeRx ? [OID_TCP_RSC_STATISTICS] : [])] : ETHERNET_OIDS;
+    const oids = [...ETHERNET_OIDS, ...(this.vnet > 0 ? [...TASK_OFFLOAD_OIDS, ...(largeRx ? [OID_TCP_RSC_STATISTICS] : [])] : []), ...this.rss.oids];
     const general = ethernetGeneralAttributes({
       macAddress: this.mac,
       mtu,
@@ -180,6 +195,7 @@ export class TapAdapter implements MiniportAdapter {
       supportedOidList: oids,
       vendorDescription: `tsndis TAP adapter (${this.device.name}${vnet ? ', virtio-net header' : ''}${queues > 1 ? `, ${queues} queues` : ''})`,
       backfill: this.vnet,
+      ...(this.rss.capabilities === null ? {} : { recvScaleCapabilities: this.rss.capabilities }),
     });
     this.ndis.setGeneralAttributes(general);
     this.eth = new EthernetMiniportState(general);
@@ -355,6 +371,7 @@ export class TapAdapter implements MiniportAdapter {
       return;
     }
     if (!this.linkUp) this.#setLink(true);
+    if (this.rss.active) this.rss.hashChain(head);
     // Few buffers left with the reader: lend these only for the duration of the call.
     const resources = queue.postedFree < queue.pool.capacity >> 3;
     let flags = NDIS_RECEIVE_FLAGS_PERFECT_FILTERED | NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL;
@@ -557,6 +574,8 @@ export class TapAdapter implements MiniportAdapter {
         });
       }
     }
+    const rss = this.rss.handleOid(request);
+    if (rss !== NDIS_STATUS_INVALID_OID) return rss;
     return handleEthernetOid(this.eth, request);
   }
 
@@ -598,6 +617,7 @@ export class TapAdapter implements MiniportAdapter {
       ...this.counters,
       rcvNoBuffer: this.eth.stats.rcvNoBuffer,
       ...(this.offloads === null ? {} : { tunOffloads: `0x${this.tunOffloads.toString(16)}`, offload: { ...this.offload.counters } }),
+      ...this.rss?.snapshot(),
     };
   }
 }

@@ -4,9 +4,9 @@
 import { NdisMedium802_3, type MiniportDriverCharacteristics } from '../../../ndis/index.js';
 import { STANDARD_OFFLOAD_KEYWORDS } from '../../common/task-offload.js';
 import { interfaceNameProblem } from '../../../io/tun/interface-name.js';
-import { TapAdapter } from './adapter.js';
+import { TAP_RSS_KEYWORDS, TapAdapter } from './adapter.js';
 
-export { TapAdapter, TapCounters } from './adapter.js';
+export { TapAdapter, TapCounters, TAP_RSS_KEYWORDS } from './adapter.js';
 export { TapOffload, TapOffloadCounters, FrameLayout, locateHeaders, MAX_GSO_FRAME } from './offload.js';
 export { tapHardwareOffload, TAP_LSO_MAX_OFFLOAD_SIZE } from './offload-caps.js';
 export type { ReaderMode as TapReaderMode } from './queue.js';
@@ -31,6 +31,8 @@ export const tapMiniport = {
     // Task offloads (standardized keywords; only with VnetHeader). *RscIPv4/*RscIPv6 at 0 for both also
     // keep the receive slots small.
     ...STANDARD_OFFLOAD_KEYWORDS,
+    // Receive side scaling: offered unless *RSS is 0; a protocol turns it on with OID_GEN_RECEIVE_SCALE_PARAMETERS.
+    ...TAP_RSS_KEYWORDS,
   },
   adapter: TapAdapter,
 } as const satisfies MiniportDriverCharacteristics;

@@ -11,6 +11,11 @@
  * Task offloads (opt-in, the standardized keywords, all 0 by default; see offload.ts): checksum offload
  * and LSOv2 on send; a receiver with RSC takes LSO frames whole as RSC units (its receive slots then hold
  * 64 KB), any other receiver gets them segmented.
+ *
+ * RSS (the standardized keywords, offered by default; see common/rss-miniport.ts): the adapter hashes
+ * like a NIC, as frames arrive from the wire, once a protocol enabled RSS with
+ * OID_GEN_RECEIVE_SCALE_PARAMETERS; NBLs carry the hash value and hash info, and the counters say which
+ * receive queue (processor) the indirection table chose.
  */
 import {
   ByteSpan,
@@ -68,9 +73,16 @@ import { VirtualWire, type WirePort } from './wire.js';
 import { stableMac } from '../../common/mac.js';
 import type { MiniportRunState } from '../../common/run-state.js';
 import { LentIndication, ReceiveQueue } from '../../common/receive-queue.js';
+import { standardRssKeywords } from '../../common/rss-keywords.js';
+import { RssState } from '../../common/rss-miniport.js';
 
 /** The offload keywords of this miniport: the standardized ones, every default 0 (offloads are opt-in). */
 export const VIRTUAL_WIRE_OFFLOAD_KEYWORDS = standardOffloadKeywords(false);
+
+/** The wire's "hardware" has 16 receive queues; RSS uses one per processor. */
+const RSS_LIMITS = { maxQueues: 16 } as const;
+/** The standardized RSS keywords of this miniport (*RSS 1 by default: RSS is offered, off until a protocol sets it). */
+export const VIRTUAL_WIRE_RSS_KEYWORDS = standardRssKeywords(RSS_LIMITS);
 
 export { stableMac };
 
@@ -94,6 +106,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   readonly wireOffload = new WireOffload();
   /** Frames from the wire the packet filter / multicast list turned away (not for this NIC). */
   filteredOut = 0;
+  /** RSS: capabilities from the keywords, parameters from the OID, the per-frame hash. */
+  rss!: RssState;
 
   #rxPool: NetBufferListPool | null = null;
   /** Bytes a receive slot holds (a 64 KB unit with RSC). */
@@ -151,14 +165,17 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     // RSC means 64 KB receive slots, decided once: fewer of them.
     const largeRx = anyOffload && (k.readInt('*RscIPv4', 0, 0, 1) === 1 || k.readInt('*RscIPv6', 0, 0, 1) === 1);
 
+    this.rss = new RssState(this.ndis, k, { limits: RSS_LIMITS });
+
     this.ndis.setRegistrationAttributes({ checkForHangTimeInSeconds: 0 });
     const general = ethernetGeneralAttributes({
       macAddress: this.mac,
       mtu: this.frameSize - ETHERNET_HEADER_SIZE,
       linkSpeedBps: this.linkSpeedBps,
       connected: this.wire.linkUp,
-      supportedOidList: anyOffload ? [...ETHERNET_OIDS, ...TASK_OFFLOAD_OIDS] : ETHERNET_OIDS,
+      supportedOidList: [...ETHERNET_OIDS, ...(anyOffload ? TASK_OFFLOAD_OIDS : []), ...this.rss.oids],
       vendorDescription: `tsndis virtual wire adapter (${wireName})`,
+      ...(this.rss.capabilities === null ? {} : { recvScaleCapabilities: this.rss.capabilities }),
     });
     this.ndis.setGeneralAttributes(general);
     this.eth = new EthernetMiniportState(general);
@@ -363,6 +380,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       }
     }
     if (this.#in.isEmpty) return;
+    // The NIC's classification, as the frames land in its receive buffers.
+    if (this.rss.active) this.rss.hashChain(this.#in.head);
     const delayMs = wire.delayMs;
     if (delayMs > 0) {
       const head = this.#in.clear();
@@ -554,6 +573,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       const status = this.offloads.handleOid(request);
       if (status !== NDIS_STATUS_INVALID_OID) return status;
     }
+    const rss = this.rss.handleOid(request);
+    if (rss !== NDIS_STATUS_INVALID_OID) return rss;
     return handleEthernetOid(this.eth, request, {
       linkParameters: (p: NdisLinkParameters) => {
         if (p.xmitLinkSpeed > 0n) this.linkSpeedBps = p.xmitLinkSpeed;
@@ -572,13 +593,14 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     return this.eth.stats.snapshot();
   }
 
-  /** Shown by the inspector: the address filter's drops, the wire's counters, offload work when configured. */
+  /** Shown by the inspector: the address filter's drops, the wire's counters, offload work when configured, RSS. */
   inspect(): Record<string, unknown> {
     const w = this.wire;
     return {
       filteredOut: this.filteredOut,
       ...(w === null ? {} : { wire: { ...w.counters } }),
       ...(this.offloads === null ? {} : { offload: { ...this.wireOffload.counters } }),
+      ...this.rss?.snapshot(),
     };
   }
 }

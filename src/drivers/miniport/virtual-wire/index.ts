@@ -3,10 +3,10 @@
  * (see README.md in this folder for keywords and supported OIDs).
  */
 import { NdisMedium802_3, type ConfigValue, type KeywordCheckContext, type MiniportDriverCharacteristics } from '../../../ndis/index.js';
-import { VIRTUAL_WIRE_OFFLOAD_KEYWORDS, VirtualWireAdapter } from './adapter.js';
+import { VIRTUAL_WIRE_OFFLOAD_KEYWORDS, VIRTUAL_WIRE_RSS_KEYWORDS, VirtualWireAdapter } from './adapter.js';
 
 export { VirtualWire, type WireCounters, type WireImpairment, type WirePort } from './wire.js';
-export { VirtualWireAdapter, VIRTUAL_WIRE_OFFLOAD_KEYWORDS, stableMac } from './adapter.js';
+export { VirtualWireAdapter, VIRTUAL_WIRE_OFFLOAD_KEYWORDS, VIRTUAL_WIRE_RSS_KEYWORDS, stableMac } from './adapter.js';
 export { WireOffload, WireOffloadCounters } from './offload.js';
 
 /**
@@ -36,6 +36,8 @@ export const virtualWireMiniport = {
     LargeReceiveBuffers: { type: 'int', description: 'receive buffers when RSC is on (each holds a 64 KB unit)', default: 128, min: 16, max: 4096 },
     // Task offloads, opt-in: any of these non-zero makes the adapter offer checksum offload, LSOv2 and RSC.
     ...VIRTUAL_WIRE_OFFLOAD_KEYWORDS,
+    // Receive side scaling: offered unless *RSS is 0; a protocol turns it on with OID_GEN_RECEIVE_SCALE_PARAMETERS.
+    ...VIRTUAL_WIRE_RSS_KEYWORDS,
   },
   adapter: VirtualWireAdapter,
 } as const satisfies MiniportDriverCharacteristics;

@@ -51,6 +51,7 @@ import {
   multicastListCodec,
   offloadEncapsulationCodec,
   packetFilterCodec,
+  receiveScaleParametersCodec,
   rscCoalescedSegCount,
   type BindParameters,
   type ConfigurationReader,
@@ -73,6 +74,7 @@ import { TcpLayer } from './tcp/layer.js';
 import type { IpInterface, LinkPort } from './interface.js';
 import { IP_HEADROOM, LINK_HEADROOM } from './output.js';
 import { RxChecksum, TxBuffer, TxKind } from './packet.js';
+import { tcpipRssParameters } from './rss.js';
 import { Route } from './route.js';
 import type { TcpIpStack } from './stack.js';
 
@@ -118,9 +120,12 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
   #copy: Uint8Array | null = null;
   #packetFilter = 0;
   #bindRequest: NdisOidRequest | null = null;
-  #bindStage: 'filter' | 'multicast' | 'encapsulation' | null = null;
+  #bindStage: 'filter' | 'multicast' | 'encapsulation' | 'rss' | null = null;
   /** The adapter can offload something: tell it our encapsulation at bind (OID_OFFLOAD_ENCAPSULATION). */
   #offloadCapable = false;
+  /** ReceiveSideScaling: what became of the RSS set at bind ('' when the keyword is off). */
+  #rss: '' | 'requested' | 'on' | 'not offered' | 'refused' = '';
+  #rssCapabilities: BindParameters['generalAttributes']['recvScaleCapabilities'];
   #multicastRequest: NdisOidRequest | null = null;
   #multicastDirty = false;
   #maxMulticast = 0;
@@ -193,6 +198,8 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     iface.linkUp = g.mediaConnectState !== MediaConnectStateDisconnected;
     this.#adoptOffload(params.defaultOffloadConfiguration);
     this.#offloadCapable = !isOffloadNone(params.hardwareOffloadCapabilities);
+    this.#rssCapabilities = g.recvScaleCapabilities;
+    this.#rss = k.readBoolean('ReceiveSideScaling', false) ? (g.recvScaleCapabilities === undefined ? 'not offered' : 'requested') : '';
     try {
       this.#configure(k, iface);
     } catch (e) {
@@ -263,7 +270,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     return NDIS_STATUS_FAILURE;
   }
 
-  /** Packet filter done → multicast list → offload encapsulation → bound. */
+  /** Packet filter done → multicast list → offload encapsulation → RSS parameters → bound. */
   #bindStep(status: NdisStatus): NdisStatus {
     if (this.#bindStage === 'filter') {
       if (status !== NDIS_STATUS_SUCCESS) return this.#failBind(`setting the packet filter failed (0x${status.toString(16)})`);
@@ -291,6 +298,17 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
       }
     } else if (this.#bindStage === 'encapsulation' && status !== NDIS_STATUS_SUCCESS) {
       this.ndis.log('warn', `OID_OFFLOAD_ENCAPSULATION failed (0x${status.toString(16)}): the adapter keeps its receive offloads off`);
+    }
+    if (this.#bindStage !== 'rss' && this.#rss === 'requested') {
+      // As Windows' TCP/IP: turn RSS on with our own key (ReceiveSideScaling keyword).
+      this.#bindStage = 'rss';
+      this.#bindRequest = NdisOidRequest.set(receiveScaleParametersCodec, tcpipRssParameters(this.#rssCapabilities!, [0]));
+      const s = this.ndis.oidRequest(this.#bindRequest);
+      return s === NDIS_STATUS_PENDING ? s : this.#bindStep(s);
+    }
+    if (this.#bindStage === 'rss') {
+      this.#rss = status === NDIS_STATUS_SUCCESS ? 'on' : 'refused';
+      if (status !== NDIS_STATUS_SUCCESS) this.ndis.log('warn', `OID_GEN_RECEIVE_SCALE_PARAMETERS failed (0x${status.toString(16)}): the adapter does not hash`);
     }
     this.#bindStage = null;
     this.#bindRequest = null;
@@ -574,6 +592,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
   inspect(): Record<string, unknown> {
     const out: Record<string, unknown> = { state: this.state };
     if (this.iface !== null) Object.assign(out, this.iface.describe());
+    if (this.#rss !== '') out['rss'] = this.#rss;
     out['pools'] = {
       tx: this.sendPool === null ? 0 : `${this.sendPool.inUse}/${this.sendPool.capacity}`,
       lso: this.lsoPool === null ? 'none' : `${this.lsoPool.inUse}/${this.lsoPool.capacity}`,

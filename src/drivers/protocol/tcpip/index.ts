@@ -108,6 +108,7 @@ export const TCPIP_KEYWORDS: KeywordSchema = {
   NeighborSolicitRate: { type: 'int', description: 'multicast ARP requests / neighbour solicitations a second per cache, also the burst (0: no limit)', default: 100, min: 0, max: 1000000 },
   RetransTimerMs: { type: 'int', description: 'between ARP/ND solicitations (RFC 4861 RetransTimer)', default: 1000, min: 10, max: 600000 },
   ReachableTimeMs: { type: 'int', description: 'RFC 4861 BaseReachableTime', default: 30000, min: 100, max: 3600000 },
+  ReceiveSideScaling: { type: 'boolean', description: 'turn RSS on at bind when the adapter offers it (OID_GEN_RECEIVE_SCALE_PARAMETERS: Toeplitz, a random key, a full indirection table), as Windows does; nothing reads the hash yet', default: false },
   ...TCP_KEYWORDS,
 };
 

@@ -97,6 +97,8 @@ export interface NdisHandleBase {
   readonly name: string;
   /** The runtime clock, in ms. */
   now(): number;
+  /** NdisGetCurrentProcessorNumber: the processor this object's handlers run on (0 on a one-processor host). */
+  readonly processorNumber: number;
   allocateNetBufferListPool(params: NetBufferListPoolParameters): NetBufferListPool;
   freeNetBufferListPool(pool: NetBufferListPool): void;
   allocateNetBufferPool(params: NetBufferPoolParameters): NetBufferPool;

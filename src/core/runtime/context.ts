@@ -17,6 +17,8 @@ export interface RuntimeContext {
   readonly allocator: BufferAllocator;
   readonly pools: Set<NetBufferListPool | NetBufferPool>;
   readonly poolObserver: PoolObserver;
+  /** The processor this context's blocks run on (0 unless the host runs on several). */
+  readonly processorNumber: number;
   /** Assigns the block its id (ids index `blockById`). */
   registerBlock(block: NdisBlock): number;
   blockById(id: number): NdisBlock | undefined;

@@ -52,6 +52,9 @@ import { validateDriver, type RegisteredDriver } from './registry.js';
 import { NdisOidRequest as OidRequest } from '../../ndis/oid-request.js';
 import { DEFAULT_LOG_LIMIT, LogRateLimiter, type LogCounters, type LogLevel, type LogLimit, type Logger } from './log-limit.js';
 import { OID_802_3_MULTICAST_LIST, OID_GEN_CURRENT_LOOKAHEAD, OID_GEN_CURRENT_PACKET_FILTER } from '../../ndis/oids.js';
+import type { ProcessorSet } from '../processors/processor-set.js';
+import { Lane } from '../processors/lane.js';
+import { type CrossingEdge, type CrossingSpec, createCrossingEdge } from '../processors/crossing-edge.js';
 
 export type { LogLevel, Logger, LogLimit } from './log-limit.js';
 
@@ -65,6 +68,11 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Rate limit of the log path (log-limit.ts); default DEFAULT_LOG_LIMIT, `intervalMs: 0` turns it off. */
   logLimit?: LogLimit;
+  /**
+   * The processors the host runs on (a SimulatedProcessorSet in tests). The runtime then uses processor
+   * 0's scheduler and gets a lane on every processor; without it the host is one processor, as before.
+   */
+  processors?: ProcessorSet;
 }
 
 /** What the binding engine wants on an adapter when it appears (used for IM virtual miniports). */
@@ -86,7 +94,13 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   /** Where IM virtual miniports and late adapters get their filters and protocols from. */
   adapterPolicy: (adapterName: string) => AdapterPolicy | undefined = () => undefined;
   logger: Logger;
+  /** The processor set the host runs on, or null for one processor. */
+  readonly processors: ProcessorSet | null;
+  /** The runtime's blocks run on processor 0. */
+  readonly processorNumber = 0;
 
+  readonly #lanes: RuntimeContext[] = [this];
+  readonly #edges: CrossingEdge[] = [];
   readonly #logLimiter: LogRateLimiter;
   readonly #blocks: (NdisBlock | undefined)[] = [undefined];
   readonly #installedFilters = new Map<MiniportBlock, InstalledFilter[]>();
@@ -101,12 +115,19 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
 
   constructor(options: RuntimeOptions = {}) {
     this.name = options.name ?? 'host';
-    this.scheduler = options.scheduler ?? new RealScheduler();
+    this.processors = options.processors ?? null;
+    if (this.processors !== null && options.scheduler !== undefined) throw new RangeError(`${this.name}: a runtime on a processor set uses processor 0's scheduler; pass no scheduler`);
+    this.scheduler = this.processors?.processor(0).scheduler ?? options.scheduler ?? new RealScheduler();
     this.logger = options.logger ?? (() => {});
     this.#logLimiter = new LogRateLimiter(this.scheduler, options.logLimit ?? DEFAULT_LOG_LIMIT, (level, source, message) => this.logger(level, source, message));
     this.verifier = new Verifier(options.verifier, () => this.scheduler.now());
     this.verifying = this.verifier.enabled;
     this.allocator = new BufferAllocator(options.allocator);
+    if (this.processors !== null) {
+      const set = this.processors;
+      set.onLog ??= (message) => this.log('warn', `${this.name}/processors`, message);
+      for (let k = 1; k < set.count; k++) this.#lanes.push(new Lane(this, set.processor(k), new BufferAllocator(options.allocator)));
+    }
     this.scheduler.onError = (e, where) => this.log('error', this.name, `${where} threw: ${e instanceof Error ? e.message : String(e)}`);
     this.poolObserver = {
       badFree: (pool, error: PoolFreeError, item) => {
@@ -148,6 +169,38 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   /** Messages logged and suppressed by the rate limit. */
   get logCounters(): Readonly<LogCounters> {
     return this.#logLimiter.counters;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Processors
+
+  /** Processors the host runs on (1 without a processor set). */
+  get processorCount(): number {
+    return this.#lanes.length;
+  }
+
+  /** The context of the host's blocks on processor `k` (lane 0 is the runtime itself). */
+  lane(k: number): RuntimeContext {
+    const lane = this.#lanes[k];
+    if (lane === undefined) throw new RangeError(`${this.name}: no processor ${k} (the host has ${this.#lanes.length})`);
+    return lane;
+  }
+
+  /**
+   * A data-path edge from processor `spec.from` to `spec.to`: chains handed to `edge.home` on `from` are
+   * delivered as shells to `spec.target` on `to`, and come back to `spec.back` on `from` when the shells
+   * are returned or completed (crossing-edge.ts).
+   */
+  createCrossingEdge(spec: CrossingSpec): CrossingEdge {
+    if (this.processors === null) throw new RuntimeOperationError(`${this.name}: crossing edges need a processor set`);
+    const edge = createCrossingEdge(this.processors, this.lane(spec.from), this.lane(spec.to), this.name, spec);
+    this.#edges.push(edge);
+    return edge;
+  }
+
+  /** The crossing edges made so far (inspection). */
+  get crossingEdges(): readonly CrossingEdge[] {
+    return this.#edges;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -834,7 +887,9 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   /** Every pool and allocator class is back to full (tests and the demo summary check this). */
   poolsFull(): boolean {
     for (const p of this.pools) if (p.inUse > 0) return false;
-    return this.allocator.allFree;
+    for (const lane of this.#lanes) if (!lane.allocator.allFree) return false;
+    for (const e of this.#edges) if (e.home.lent > 0 || e.far.shells.mdls.inUse > 0) return false;
+    return true;
   }
 
   allBlocks(): NdisBlock[] {

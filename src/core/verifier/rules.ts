@@ -39,6 +39,7 @@ export const VERIFIER_RULES = {
   CompletionWithoutPending: { named: false, description: 'a completion call for an operation that did not return PENDING (or is not in progress)' },
   TeardownLeak: { named: false, description: 'pools, NBLs, timers or requests still alive when a module halted, detached or unbound' },
   HandlerException: { named: false, description: 'a driver handler threw an exception' },
+  NblInfoNotTransferable: { named: false, description: 'an NBL crossed to another processor with a pointer-valued info slot set (only numeric slots cross; the shell has it cleared)' },
   Registration: { named: false, description: 'characteristics are missing a mandatory handler or pair, or carry a bad version' },
 } as const satisfies Record<string, RuleInfo>;
 

@@ -293,13 +293,14 @@ export class CrossingFar extends NdisBlock implements ReturnSink, SendCompleteSi
     return this.shells.inUse;
   }
 
-  /** Builds the shell for a validated descriptor and queues it for delivery. False: no shell (sent home as dropped). */
-  accept(src: SlotSpace, position: number, view: DescriptorView): boolean {
+  /**
+   * Builds the shell for a validated descriptor and queues it for delivery: 1. Without a shell (pool
+   * empty) the descriptor goes home as dropped: 0, or -1 when the ReturnRing has no room for that either
+   * (the descriptor then stays in its ring).
+   */
+  accept(src: SlotSpace, position: number, view: DescriptorView): number {
     const shell = this.shells.build(src, position, view);
-    if (shell === null) {
-      this.processor.writeReturn(this.from, this.edgeId, view.ref, NDIS_STATUS_RESOURCES, 0, null);
-      return false;
-    }
+    if (shell === null) return this.processor.writeReturn(this.from, this.edgeId, view.ref, NDIS_STATUS_RESOURCES, 0, null) ? 0 : -1;
     this.#refs[shell.slot] = view.ref;
     shell.sourceHandle = this;
     if (this.#inHead !== null && (view.portNumber !== this.#inPort || view.pathFlags !== this.#inFlags)) this.deliverPending();
@@ -308,7 +309,7 @@ export class CrossingFar extends NdisBlock implements ReturnSink, SendCompleteSi
     if (this.#inTail === null) this.#inHead = shell;
     else this.#inTail.next = shell;
     this.#inTail = shell;
-    return true;
+    return 1;
   }
 
   /** Delivers the shells accepted since the last call as one chain. */

@@ -165,6 +165,8 @@ export class Processor {
     while (avail > 0 && done < budget) {
       const pos = c.head;
       const verdict = view.read(c, pos, avail, slabs);
+      // A descriptor that does not become a shell goes home at once (its original is given back); when the
+      // ReturnRing has no room for that, the ring waits here, in order, until the home drained it.
       if (verdict === BadDescriptor.UnknownSlab) {
         let p = this.#parked[from];
         if (p === null || p === undefined || p.slab !== view.unknownSlab) {
@@ -172,33 +174,35 @@ export class Processor {
           this.#parked[from] = p;
           this.counters.slabParks++;
         }
-        if (this.scheduler.now() < p.deadline) break;
+        if (this.scheduler.now() < p.deadline || !this.#reject(from, view)) break;
         this.#parked[from] = null;
         this.counters.unknownSlab++;
         this.log(`processor ${this.number}: descriptor from processor ${from} names slab ${view.unknownSlab}, never announced; dropped`);
-        this.#reject(from, view, NDIS_STATUS_INVALID_DATA);
       } else if (verdict !== BadDescriptor.None) {
-        if (verdict === BadDescriptor.OutOfSlab) this.counters.descriptorsOutOfSlab++;
-        else this.counters.descriptorsCorrupt++;
         if (verdict === BadDescriptor.Truncated || !view.skippable(avail)) {
+          this.counters.descriptorsCorrupt++;
           this.#ringDied(from, c, `descriptor that cannot be stepped over on the ring from processor ${from}`);
           break;
         }
+        if (!this.#reject(from, view)) break;
+        if (verdict === BadDescriptor.OutOfSlab) this.counters.descriptorsOutOfSlab++;
+        else this.counters.descriptorsCorrupt++;
         this.log(`processor ${this.number}: ${verdict === BadDescriptor.OutOfSlab ? 'descriptor outside its slab' : 'corrupt descriptor'} from processor ${from}; dropped`);
-        this.#reject(from, view, NDIS_STATUS_INVALID_DATA);
       } else {
         this.#parked[from] = null;
         const far = this.farEnds.get(view.edge);
         if (far === undefined || far.from !== from) {
+          if (!this.#reject(from, view)) break;
           this.counters.unknownEdge++;
           this.log(`processor ${this.number}: descriptor from processor ${from} for unknown crossing edge ${view.edge}; dropped`);
-          this.#reject(from, view, NDIS_STATUS_INVALID_DATA);
         } else {
+          const accepted = far.accept(c, pos, view);
+          if (accepted < 0) break;
           if (!far.touched) {
             far.touched = true;
             this.#touchedFar.push(far);
           }
-          if (far.accept(c, pos, view)) this.counters.crossedIn++;
+          if (accepted > 0) this.counters.crossedIn++;
           else this.counters.shellsExhausted++;
         }
       }
@@ -221,9 +225,9 @@ export class Processor {
     touched.length = 0;
   }
 
-  /** A descriptor that will not become a shell goes home at once, so its original is given back. */
-  #reject(from: number, view: DescriptorView, status: NdisStatus): void {
-    this.writeReturn(from, view.edge, view.ref, status, 0, null);
+  /** Sends a descriptor that will not become a shell home as dropped; false when the ReturnRing is full. */
+  #reject(from: number, view: DescriptorView): boolean {
+    return this.writeReturn(from, view.edge, view.ref, NDIS_STATUS_INVALID_DATA, 0, null);
   }
 
   #ringDied(from: number, c: RingConsumer, why: string): void {
@@ -239,9 +243,9 @@ export class Processor {
   // Returns
 
   /**
-   * Writes one return entry to processor `to` (published by `flush`). With a `waiting` far end, an entry
-   * that does not fit is kept by that far end and retried; without one (a rejected descriptor) it is
-   * dropped and the home reclaims the NBL when the edge goes.
+   * Writes one return entry to processor `to` (published by `flush`). False when the ReturnRing is full:
+   * a `waiting` far end then keeps the shell and is retried after each step; a rejected descriptor stays
+   * in its ring until there is room.
    */
   writeReturn(to: number, edge: number, ref: number, status: NdisStatus, flags: number, waiting: CrossingFar | null): boolean {
     const p = this.retOut[to];

@@ -14,6 +14,23 @@ import type { NetBufferList } from '../../src/ndis/buffers/net-buffer-list.js';
 import type { NetBufferListPool } from '../../src/ndis/buffers/pools.js';
 import { NDIS_STATUS_SUCCESS, type NdisStatus } from '../../src/ndis/status.js';
 import type { SeededRandom } from '../../src/util/random.js';
+import type {
+  MiniportAdapter,
+  MiniportAdapterHandle,
+  MiniportDriverCharacteristics,
+  MiniportInitParameters,
+  MiniportPauseParameters,
+  MiniportReplicaParameters,
+  MiniportRestartParameters,
+  NdisDpc,
+  NetDevicePnPEvent,
+} from '../../src/ndis/driver-api.js';
+import { NdisMedium802_3 } from '../../src/ndis/constants.js';
+import { NDIS_STATUS_PENDING } from '../../src/ndis/status.js';
+import type { NdisOidRequest } from '../../src/ndis/oid-request.js';
+import { ethernetGeneralAttributes } from '../../src/ndis/attributes.js';
+import { ETHERNET_OIDS, EthernetMiniportState, handleEthernetOid } from '../../src/drivers/common/ethernet-miniport.js';
+import { TEST_MAC } from './test-drivers.js';
 
 export function simulatedHost(options: SimulatedProcessorSetOptions & { name?: string }): { rt: NdisRuntime; set: SimulatedProcessorSet } {
   const set = new SimulatedProcessorSet(options);
@@ -208,4 +225,172 @@ export function laneEdge(rt: NdisRuntime, kind: 'receive' | 'send', from: number
   source.edge = edge;
   target.edge = edge;
   return { source, target, edge };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// A multi-processor test miniport
+
+/**
+ * An Ethernet test miniport that opts into multi-processor operation: one receive queue per processor
+ * (the primary's on 0, each replica's on its own), fed by `inject` and indicated from the queue's DPC.
+ * Frames injected while the queue is paused, or beyond its receive pool, are dropped and counted. Pause
+ * waits until every indicated NBL is back.
+ */
+export class MpTestDriver {
+  readonly characteristics: MiniportDriverCharacteristics;
+  /** The adapter objects by processor number (the primary at 0). */
+  readonly queues: MpTestAdapter[] = [];
+
+  constructor(name = 'test.mp-miniport', rxCapacity = 16) {
+    const driver = this;
+    class Adapter extends MpTestAdapter {
+      constructor(handle: MiniportAdapterHandle) {
+        super(handle, driver, rxCapacity);
+      }
+    }
+    this.characteristics = {
+      kind: 'miniport',
+      name,
+      ndisVersion: { major: 6, minor: 30 },
+      medium: NdisMedium802_3,
+      multiProcessor: { module: import.meta.url, export: 'MpTestDriver' },
+      adapter: Adapter,
+    };
+  }
+}
+
+export class MpTestAdapter implements MiniportAdapter {
+  readonly ndis: MiniportAdapterHandle;
+  readonly driver: MpTestDriver;
+  readonly rxCapacity: number;
+  pool: NetBufferListPool | null = null;
+  dpc: NdisDpc | null = null;
+  eth: EthernetMiniportState | null = null;
+  running = false;
+  #pausing = false;
+  readonly queue: Uint8Array[] = [];
+  indicated = 0;
+  outstanding = 0;
+  dropped = 0;
+  lastPublished: unknown = null;
+
+  constructor(ndis: MiniportAdapterHandle, driver: MpTestDriver, rxCapacity: number) {
+    this.ndis = ndis;
+    this.driver = driver;
+    this.rxCapacity = rxCapacity;
+  }
+
+  #setUp(processor: number): void {
+    this.driver.queues[processor] = this;
+    this.pool = this.ndis.allocateNetBufferListPool({ capacity: this.rxCapacity, dataSize: 2048 });
+    this.dpc = this.ndis.allocateDpc(() => this.#receiveDpc());
+  }
+
+  initialize(_params: MiniportInitParameters): NdisStatus {
+    this.ndis.setRegistrationAttributes({});
+    const general = ethernetGeneralAttributes({ macAddress: TEST_MAC, supportedOidList: ETHERNET_OIDS, vendorDescription: 'tsndis multi-processor test miniport' });
+    this.ndis.setGeneralAttributes(general);
+    this.eth = new EthernetMiniportState(general);
+    this.#setUp(0);
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  initializeReplica(params: MiniportReplicaParameters): NdisStatus {
+    this.lastPublished = params.published;
+    this.#setUp(params.processorNumber);
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  published(state: unknown): void {
+    this.lastPublished = state;
+  }
+
+  /** Queues frames on this processor's receive queue; its DPC indicates them. */
+  inject(frames: readonly Uint8Array[]): void {
+    this.queue.push(...frames);
+    this.dpc!.queue();
+  }
+
+  #receiveDpc(): void {
+    const frames = this.queue.splice(0);
+    if (!this.running) {
+      this.dropped += frames.length;
+      return;
+    }
+    const list: NetBufferList[] = [];
+    for (const f of frames) {
+      const nbl = this.pool!.allocate();
+      if (nbl === null) {
+        this.dropped++;
+        continue;
+      }
+      nbl.firstNetBuffer!.dataLength = f.length;
+      nbl.firstNetBuffer!.copyIn(f);
+      nbl.sourceHandle = this.ndis;
+      list.push(nbl);
+    }
+    if (list.length === 0) return;
+    for (let i = 0; i < list.length; i++) list[i]!.next = list[i + 1] ?? null;
+    this.indicated += list.length;
+    this.outstanding += list.length;
+    this.ndis.indicateReceiveNetBufferLists(list[0]!, 0, list.length, 0);
+  }
+
+  returnNetBufferLists(nbls: NetBufferList, _flags: number): void {
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
+      const next: NetBufferList | null = nbl.next;
+      nbl.next = null;
+      this.pool!.free(nbl);
+      this.outstanding--;
+      nbl = next;
+    }
+    if (this.#pausing && this.outstanding === 0) {
+      this.#pausing = false;
+      this.ndis.pauseComplete();
+    }
+  }
+
+  pause(_params: MiniportPauseParameters): NdisStatus {
+    this.running = false;
+    if (this.outstanding === 0) return NDIS_STATUS_SUCCESS;
+    this.#pausing = true;
+    return NDIS_STATUS_PENDING;
+  }
+
+  restart(_params: MiniportRestartParameters): NdisStatus {
+    this.running = true;
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  halt(_haltAction: number): void {
+    if (this.pool !== null) this.ndis.freeNetBufferListPool(this.pool);
+    this.pool = null;
+  }
+
+  shutdown(): void {}
+
+  sendNetBufferLists(nbls: NetBufferList, _portNumber: number, _sendFlags: number): void {
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) nbl.status = NDIS_STATUS_SUCCESS;
+    this.ndis.sendNetBufferListsComplete(nbls, 0);
+  }
+
+  cancelSend(_cancelId: number): void {}
+  devicePnPEventNotify(_event: NetDevicePnPEvent): void {}
+
+  oidRequest(request: NdisOidRequest): NdisStatus {
+    return handleEthernetOid(this.eth!, request);
+  }
+
+  cancelOidRequest(_requestId: number): void {}
+}
+
+/** Awaits a control-plane promise while the simulated processors step (bounded). */
+export async function drive<T>(set: SimulatedProcessorSet, p: Promise<T>, maxSteps = 100_000): Promise<T> {
+  let done = false;
+  const watched = p.finally(() => {
+    done = true;
+  });
+  const r = await set.run({ until: () => done, maxSteps });
+  if (!r.satisfied) throw new Error(`the operation did not finish within ${r.steps} steps (virtual time ${r.timeMs} ms)`);
+  return watched;
 }

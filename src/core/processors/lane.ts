@@ -36,6 +36,10 @@ export class Lane implements RuntimeContext {
     this.processorNumber = processor.number;
   }
 
+  get processorCount(): number {
+    return this.host.processorCount;
+  }
+
   registerBlock(block: NdisBlock): number {
     return this.host.registerBlock(block);
   }

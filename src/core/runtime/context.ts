@@ -19,6 +19,8 @@ export interface RuntimeContext {
   readonly poolObserver: PoolObserver;
   /** The processor this context's blocks run on (0 unless the host runs on several). */
   readonly processorNumber: number;
+  /** Processors the host runs on. */
+  readonly processorCount: number;
   /** Assigns the block its id (ids index `blockById`). */
   registerBlock(block: NdisBlock): number;
   blockById(id: number): NdisBlock | undefined;

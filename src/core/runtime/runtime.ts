@@ -55,6 +55,8 @@ import { OID_802_3_MULTICAST_LIST, OID_GEN_CURRENT_LOOKAHEAD, OID_GEN_CURRENT_PA
 import type { ProcessorSet } from '../processors/processor-set.js';
 import { Lane } from '../processors/lane.js';
 import { type CrossingEdge, type CrossingSpec, createCrossingEdge } from '../processors/crossing-edge.js';
+import { BoundaryReturn, MiniportReplica } from '../processors/miniport-replica.js';
+import type { ReceiveSink } from './block.js';
 
 export type { LogLevel, Logger, LogLimit } from './log-limit.js';
 
@@ -101,6 +103,8 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
 
   readonly #lanes: RuntimeContext[] = [this];
   readonly #edges: CrossingEdge[] = [];
+  readonly #replicas = new Map<MiniportBlock, MiniportReplica[]>();
+  readonly #published = new Map<MiniportBlock, unknown>();
   readonly #logLimiter: LogRateLimiter;
   readonly #blocks: (NdisBlock | undefined)[] = [undefined];
   readonly #installedFilters = new Map<MiniportBlock, InstalledFilter[]>();
@@ -198,9 +202,76 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     return edge;
   }
 
-  /** The crossing edges made so far (inspection). */
+  /** The crossing edges that exist (inspection). */
   get crossingEdges(): readonly CrossingEdge[] {
     return this.#edges;
+  }
+
+  /**
+   * Takes an edge down: what is still lent through it is given back (sends complete with
+   * NDIS_STATUS_REQUEST_ABORTED), both ends leave their processors, the far end's shell pools go.
+   */
+  removeCrossingEdge(edge: CrossingEdge): void {
+    const i = this.#edges.indexOf(edge);
+    if (i < 0 || this.processors === null) return;
+    this.#edges.splice(i, 1);
+    edge.home.reclaim('the crossing edge was removed');
+    this.processors.processor(edge.from).homeEnds.delete(edge.id);
+    this.processors.processor(edge.to).farEnds.delete(edge.id);
+    if (edge.far.shellsOut > 0) this.log('warn', edge.far.name, `removed with ${edge.far.shellsOut} shell(s) still out; reclaimed`);
+    reclaimResources(this.pools, edge.far);
+  }
+
+  /** The replicas of a multi-processor adapter (processors 1 …; empty on one processor). */
+  replicasOf(adapterName: string): readonly MiniportReplica[] {
+    return this.#replicas.get(this.adapter(adapterName)) ?? [];
+  }
+
+  /**
+   * A multi-processor miniport gets one replica per further processor. Each replica's receives cross to
+   * processor 0, where the primary's stack takes them (the processor boundary sits above the miniport
+   * until filters and protocols run replicas too); their returns go back through the stack's bottom.
+   */
+  #createReplicas(mb: MiniportBlock): void {
+    const target: ReceiveSink = {
+      get id() {
+        return mb.receiveEntry.id;
+      },
+      deliverReceive: (nbls, portNumber, count, flags) => mb.receiveEntry.deliverReceive(nbls, portNumber, count, flags),
+    };
+    const shortName = mb.name.slice(this.name.length + 1);
+    const replicas: MiniportReplica[] = [];
+    for (let k = 1; k < this.processorCount; k++) {
+      const replica = new MiniportReplica(this.lane(k), `${mb.name}@${k}`, mb);
+      const status = replica.initialize(this.#published.get(mb) ?? null);
+      if (status !== NDIS_STATUS_SUCCESS) {
+        this.log('error', replica.name, `initializeReplica failed with ${statusName(status)}; the adapter runs without processor ${k}`);
+        reclaimResources(this.pools, replica);
+        continue;
+      }
+      replica.edge = this.createCrossingEdge({ kind: 'receive', name: `${shortName}.rx${k}`, from: k, to: 0, target, back: replica });
+      replicas.push(replica);
+    }
+    this.#replicas.set(mb, replicas);
+    if (replicas.length > 0) mb.bottomReturn = new BoundaryReturn(mb, replicas.map((r) => r.edge!.far));
+    mb.publisher = (state) => {
+      this.#published.set(mb, structuredClone(state));
+      for (const r of replicas) r.deliverPublished(structuredClone(state));
+    };
+  }
+
+  #haltReplicas(mb: MiniportBlock, haltAction: number): void {
+    const replicas = this.#replicas.get(mb);
+    if (replicas === undefined) return;
+    this.#replicas.delete(mb);
+    this.#published.delete(mb);
+    for (const r of replicas) {
+      r.halt(haltAction);
+      if (r.edge !== null) this.removeCrossingEdge(r.edge);
+      teardownChecks(this.pools, r, 'halt');
+    }
+    mb.bottomReturn = mb;
+    mb.publisher = null;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -342,6 +413,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       return status === NDIS_STATUS_SUCCESS ? NDIS_STATUS_FAILURE : status;
     }
     mb.sm.fire('initializeComplete');
+    if (this.processorCount > 1 && mb.driver.multiProcessor !== undefined) this.#createReplicas(mb);
     mb.resolveEdges();
     return NDIS_STATUS_SUCCESS;
   }
@@ -402,6 +474,8 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   async #pauseMiniport(mb: MiniportBlock, reason: number): Promise<void> {
     mb.sm.fire('pause');
     this.#stopCheckForHang(mb);
+    // Every processor quiesces its own data path; the adapter is paused when all of them are.
+    const replicas = Promise.all((this.#replicas.get(mb) ?? []).map((r) => r.pause(reason)));
     if (mb.instance !== null && !mb.failed) {
       mb.pauseOp.begin();
       const returned = mb.invoke('pause', () => mb.instance!.pause({ pauseReason: reason }), NDIS_STATUS_SUCCESS);
@@ -411,6 +485,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
         mb.report('PrematurePauseComplete', `paused with ${mb.sendsOutstanding} send(s) not completed and ${mb.receivesOutstanding} receive(s) not returned`);
       }
     }
+    await replicas;
     mb.sm.fire('pauseComplete');
   }
 
@@ -425,7 +500,15 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       status = r.status;
     }
     mb.sm.fire(status === NDIS_STATUS_SUCCESS ? 'restartComplete' : 'restartFailed');
-    if (status === NDIS_STATUS_SUCCESS) this.#startCheckForHang(mb);
+    if (status === NDIS_STATUS_SUCCESS) {
+      this.#startCheckForHang(mb);
+      // Then every other processor's data path (the primary runs, and may indicate, meanwhile).
+      const replicas = this.#replicas.get(mb) ?? [];
+      const results = await Promise.all(replicas.map((r) => r.restart()));
+      results.forEach((rs, i) => {
+        if (rs !== NDIS_STATUS_SUCCESS) this.log('warn', replicas[i]!.name, `restart failed (${statusName(rs)}); processor ${replicas[i]!.processorNumber} stays paused`);
+      });
+    }
     return status;
   }
 
@@ -700,6 +783,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     mb.sm.fire('halt');
     this.#stopCheckForHang(mb);
     mb.abortOids(NDIS_STATUS_ADAPTER_REMOVED);
+    this.#haltReplicas(mb, haltAction);
     if (mb.instance !== null && !mb.failed) mb.invoke('halt', () => mb.instance!.halt(haltAction), undefined);
     if (mb.sendsOutstanding > 0 || mb.receivesOutstanding > 0) {
       mb.report('TeardownLeak', `halted with ${mb.sendsOutstanding} send(s) not completed and ${mb.receivesOutstanding} indicated NBL(s) not returned`);
@@ -728,6 +812,10 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       reclaimOwnedBy(this.pools, block);
       block.mb.top.refreshReceivers();
       this.requestUnbind(block);
+    } else if (block instanceof MiniportReplica) {
+      // A replica is the adapter on one processor: the adapter failed.
+      reclaimOwnedBy(this.pools, block);
+      this.moduleFailed(block.primary);
     } else if (block instanceof MiniportBlock) {
       reclaimOwnedBy(this.pools, block);
       block.abortOids(NDIS_STATUS_FAILURE);

@@ -32,7 +32,7 @@ import { settle } from '../../support/hosts.js';
 import { FULL_OFFLOAD } from '../../support/offload.js';
 import { PEER_MAC, TEST_MAC, TestBinding, TestFilterModule, TestMiniportAdapter, nblArray, seqFrame } from '../../support/test-drivers.js';
 import { testStack, type StackSpec, type TestStack } from '../../support/test-stack.js';
-import { flowFrame, laneEdge, simulatedHost } from '../../support/processors.js';
+import { MpTestDriver, drive, flowFrame, laneEdge, simulatedHost } from '../../support/processors.js';
 
 const MP = 'T/eth0';
 const FILTER = 'T/eth0/test.filter0';
@@ -457,6 +457,19 @@ const cases: { readonly [R in VerifierRule]: () => Promise<void> } = {
     assert.deepEqual([...rt.verifier.counts.keys()], ['NblInfoNotTransferable']);
     assert.ok(rt.poolsFull());
     await rt.shutdown();
+  },
+
+  async ReplicaControlCall() {
+    // The replica on processor 1 indicates a status: only the primary on processor 0 may.
+    const { rt, set } = simulatedHost({ count: 2, seed: 2 });
+    const mp = new MpTestDriver();
+    rt.registerDriver(mp.characteristics);
+    await drive(set, rt.addAdapter({ name: 'eth0', driver: mp.characteristics.name }));
+    mp.queues[1]!.ndis.indicateStatus({ statusCode: NDIS_STATUS_FAILURE, statusBuffer: null });
+    expectRule(rt, 'ReplicaControlCall', 'H/eth0@1');
+    assert.deepEqual([...rt.verifier.counts.keys()], ['ReplicaControlCall']);
+    await drive(set, rt.shutdown());
+    assert.ok(rt.poolsFull());
   },
 
   async Registration() {

@@ -13,6 +13,9 @@ import type { NdisRuntime } from '../../../src/core/runtime/runtime.js';
 import type { SimulatedProcessorSet } from '../../../src/core/processors/simulated.js';
 import { MiniportReplica } from '../../../src/core/processors/miniport-replica.js';
 import { SeededRandom } from '../../../src/util/random.js';
+import { snapshotRuntime } from '../../../src/inspect/snapshot.js';
+import { renderText } from '../../../src/inspect/render-text.js';
+import { renderJson } from '../../../src/inspect/render-json.js';
 import { MpTestDriver, drive, simulatedHost } from '../../support/processors.js';
 import { PEER_MAC, TEST_MAC, TestFilterDriver, TestProtocolDriver, type TestBinding, seqFrame, seqOf } from '../../support/test-drivers.js';
 
@@ -73,6 +76,23 @@ test('replicas: every processor indicates its own queue; a single-processor bind
   assert.deepEqual(mp.queues.map((q) => q.outstanding), [0, 0, 0], 'every NBL went back to the queue that indicated it');
   assert.equal(set.processor(1).counters.crossedOut + set.processor(2).counters.crossedOut, 24);
   assert.equal(set.processor(0).counters.shellsReturned, 24);
+  // The inspector shows the processors, the crossing edges and the replicas, in the tree and in JSON.
+  const snap = snapshotRuntime(rt);
+  assert.equal(snap.processors?.count, 3);
+  assert.deepEqual(snap.processors?.edges.map((e) => [e.name, e.kind, e.from, e.to, e.crossed, e.returned, e.lent, e.shellsOut]), [
+    ['H/eth0.rx1', 'receive', 1, 0, 12, 12, 0, 0],
+    ['H/eth0.rx2', 'receive', 2, 0, 12, 12, 0, 0],
+  ]);
+  assert.deepEqual(snap.processors?.replicas.map((r) => [r.adapter, r.processor, r.state, r.counters.received, r.counters.returned]), [
+    ['H/eth0', 1, 'Running', 12, 12],
+    ['H/eth0', 2, 'Running', 12, 12],
+  ]);
+  assert.equal(snap.processors?.processors[1]!.counters.crossedOut, 12);
+  const text = renderText([snap]);
+  assert.match(text, /processors 3 \(simulated\)/);
+  assert.match(text, /edge H\/eth0\.rx2 \(receive 2→0\): crossed 12 {2}returned 12 {2}refused 0 {2}lent 0 {2}shells out 0/);
+  assert.match(text, /replica H\/eth0@1 \[Running\]/);
+  assert.deepEqual(JSON.parse(renderJson([snap])).hosts[0].processors.processors[2].counters.crossedOut, 12);
   await drive(set, rt.shutdown());
   assert.ok(rt.poolsFull(), 'every pool of every processor full');
   assert.deepEqual(rt.verifier.violations.map((v) => v.message), []);

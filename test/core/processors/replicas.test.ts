@@ -87,7 +87,7 @@ test('replicas: every processor indicates its own queue; a single-processor bind
     ['H/eth0', 1, 'Running', 12, 12],
     ['H/eth0', 2, 'Running', 12, 12],
   ]);
-  assert.equal(snap.processors?.processors[1]!.counters.crossedOut, 12);
+  assert.equal(snap.processors?.processors[1]?.counters.crossedOut, 12);
   const text = renderText([snap]);
   assert.match(text, /processors 3 \(simulated\)/);
   assert.match(text, /edge H\/eth0\.rx2 \(receive 2→0\): crossed 12 {2}returned 12 {2}refused 0 {2}lent 0 {2}shells out 0/);

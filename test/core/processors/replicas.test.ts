@@ -185,3 +185,25 @@ test('replicas: pause and restart of the stack under cross-processor traffic alw
     { numRuns: 40 },
   );
 });
+
+test('replicas: a replica whose DPC throws fails the adapter (HandlerException, surprise removal); nothing hangs and every pool ends full', async () => {
+  const h = await mpHost(21, 3);
+  const { rt, set, mp, binding } = h;
+  binding.holdReceives = true; // shells from processor 2 are held on processor 0 when the failure comes
+  mp.queues[2]!.inject([frame(2, 0), frame(2, 1)]);
+  await set.run({ until: () => binding.held.length === 2, maxSteps: 10_000 });
+  const failing = mp.queues[1]!;
+  failing.inject([frame(1, 0)]);
+  (failing as unknown as { pool: { allocate(): never } }).pool.allocate = () => {
+    throw new Error('receive ring corrupt');
+  };
+  const r = await set.run({ until: () => !rt.adapters.has('H/eth0'), maxSteps: 50_000 });
+  assert.ok(r.satisfied, 'the adapter was removed');
+  assert.equal(rt.verifier.of('HandlerException').length, 1);
+  assert.equal(rt.verifier.of('HandlerException')[0]!.module, 'H/eth0@1');
+  assert.equal(binding.held.length, 0, 'the binding gave back what it held when it was unbound');
+  await drive(set, rt.shutdown());
+  assert.ok(rt.poolsFull(), 'pools full, including the failed replica\'s and the crossing edges\'');
+  assert.equal(rt.crossingEdges.length, 0);
+  assert.deepEqual(rt.verifier.violations.map((v) => v.rule), ['HandlerException'], 'nothing else went wrong');
+});

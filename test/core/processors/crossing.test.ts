@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { SimulatedProcessorSet } from '../../../src/core/processors/simulated.js';
-import type { NdisRuntime } from '../../../src/core/runtime/runtime.js';
+import { SimulatedProcessorSet } from '../../../src/core/processors/simulated.js';
+import { NdisRuntime } from '../../../src/core/runtime/runtime.js';
 import { RING_CONTROL } from '../../../src/core/processors/nbl-ring.js';
 import { NDIS_STATUS_INVALID_DATA, NDIS_STATUS_RESOURCES, NDIS_STATUS_SUCCESS } from '../../../src/ndis/status.js';
 import { SeededRandom } from '../../../src/util/random.js';
@@ -271,4 +271,24 @@ test('crossing: a send edge completes the original with the far status; a receiv
   // The indicator keeps RESOURCES NBLs: free it as a miniport would once the indication returned.
   recv.source.pool.free(nbls[0]!);
   await cleanEnd(rt, send.source);
+});
+
+test('crossing: two hosts on one processor set share its processors and rings; edge ids keep their traffic apart', async () => {
+  const set = new SimulatedProcessorSet({ count: 2, seed: 99, ringSlots: 16 });
+  const a = new NdisRuntime({ name: 'A', processors: set });
+  const b = new NdisRuntime({ name: 'B', processors: set });
+  const ea = laneEdge(a, 'receive', 1, 0);
+  const eb = laneEdge(b, 'receive', 1, 0);
+  assert.notEqual(ea.edge.id, eb.edge.id);
+  for (let i = 1; i <= 3; i++) {
+    ea.source.offer(ea.source.build([flowFrame(1, i, 80)]));
+    eb.source.offer(eb.source.build([flowFrame(2, i, 90)]));
+  }
+  await set.run();
+  const flows = (t: LaneTarget) => t.seen.map((x) => `${new DataView(x.bytes.buffer).getUint32(0)}:${new DataView(x.bytes.buffer).getUint32(4)}`);
+  assert.deepEqual(flows(ea.target), ['1:1', '1:2', '1:3']);
+  assert.deepEqual(flows(eb.target), ['2:1', '2:2', '2:3']);
+  assert.equal(ea.target.seen[0]!.bytes.length, 80);
+  await cleanEnd(a, ea.source);
+  await cleanEnd(b, eb.source);
 });

@@ -108,7 +108,10 @@ export class CrossingHome extends NdisBlock implements ReceiveSink, SendSink {
     if ((flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) {
       // They must be the indicator's again when the indication returns: they cannot be lent. The
       // indicator takes them back itself (ownership reverts when the call returns).
-      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) this.#refuse(NotCrossed.Resources);
+      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+        this.#refuse(NotCrossed.Resources);
+        this.refused++;
+      }
       return;
     }
     this.#cross(nbls, portNumber, flags);

@@ -209,7 +209,9 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
 
   /**
    * Takes an edge down: what is still lent through it is given back (sends complete with
-   * NDIS_STATUS_REQUEST_ABORTED), both ends leave their processors, the far end's shell pools go.
+   * NDIS_STATUS_REQUEST_ABORTED), both ends leave their processors, the far end's shell pools go. Call it
+   * with nothing in flight (the stacks on both ends paused): a shell still held on the far processor
+   * would map memory its original's owner has taken back.
    */
   removeCrossingEdge(edge: CrossingEdge): void {
     const i = this.#edges.indexOf(edge);

@@ -178,8 +178,48 @@ export interface LogSnapshot {
   readonly suppressed: number;
 }
 
+/** One processor of a multi-processor host: its crossing counters (process-wide: shared by the hosts on it). */
+export interface ProcessorSnapshot {
+  readonly number: number;
+  readonly counters: Readonly<Record<string, number>>;
+}
+
+/** A data-path edge between two processors (core/processors/crossing-edge.ts). */
+export interface CrossingEdgeSnapshot {
+  readonly name: string;
+  readonly kind: 'send' | 'receive';
+  readonly from: number;
+  readonly to: number;
+  /** NBLs handed over, given back, and refused (ring, ledger or shell pool full; not transferable). */
+  readonly crossed: number;
+  readonly returned: number;
+  readonly refused: number;
+  /** Originals on loan at home, and shells out on the far processor, now. */
+  readonly lent: number;
+  readonly shellsOut: number;
+}
+
+export interface ReplicaSnapshot {
+  readonly adapter: string;
+  readonly processor: number;
+  readonly state: string;
+  readonly receivesOutstanding: number;
+  readonly counters: CountersSnapshot;
+}
+
+/** Present when the host runs on more than one processor. */
+export interface ProcessorsSnapshot {
+  readonly mode: 'simulated' | 'threads';
+  readonly count: number;
+  readonly processors: readonly ProcessorSnapshot[];
+  readonly edges: readonly CrossingEdgeSnapshot[];
+  readonly replicas: readonly ReplicaSnapshot[];
+}
+
 export interface RuntimeSnapshot {
   readonly host: string;
+  /** Multi-processor hosts only. */
+  readonly processors?: ProcessorsSnapshot;
   readonly verifier: VerifierSnapshot;
   readonly log: LogSnapshot;
   readonly drivers: readonly DriverSnapshot[];

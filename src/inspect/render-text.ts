@@ -7,7 +7,7 @@
  * Deterministic: the output depends only on the snapshot (no clock, no timestamps; adapters and pools
  * are sorted by name in the model), so it can be compared with golden files.
  */
-import type { AdapterSnapshot, BindingSnapshot, CountersSnapshot, FilterSnapshot, OutstandingSnapshot, RuntimeSnapshot } from './model.js';
+import type { AdapterSnapshot, BindingSnapshot, CountersSnapshot, FilterSnapshot, OutstandingSnapshot, ProcessorsSnapshot, RuntimeSnapshot } from './model.js';
 import { speedString } from './names.js';
 
 interface TreeNode {
@@ -156,10 +156,25 @@ function verifierNode(s: RuntimeSnapshot): TreeNode {
   return node(`verifier on, ${v.total} violation${v.total === 1 ? '' : 's'}`, details);
 }
 
+/** Processors (multi-processor hosts): non-zero crossing counters per processor, edges, replicas. */
+function processorsNode(p: ProcessorsSnapshot): TreeNode {
+  const lines: string[] = [];
+  for (const x of p.processors) {
+    const nonZero = Object.entries(x.counters).filter(([, v]) => v !== 0).map(([k, v]) => `${k} ${v}`);
+    lines.push(`processor ${x.number}: ${nonZero.length === 0 ? 'idle' : nonZero.join('  ')}`);
+  }
+  for (const e of p.edges) {
+    lines.push(`edge ${e.name} (${e.kind} ${e.from}→${e.to}): crossed ${e.crossed}  returned ${e.returned}  refused ${e.refused}  lent ${e.lent}  shells out ${e.shellsOut}`);
+  }
+  for (const r of p.replicas) lines.push(`replica ${r.adapter}@${r.processor} [${r.state}]: ${countersText(r.counters, { sends: 0, receives: r.receivesOutstanding })}`);
+  return node(`processors ${p.count} (${p.mode})`, lines);
+}
+
 function hostLines(s: RuntimeSnapshot): string[] {
   const drivers = s.drivers.map((d) => d.name).join(', ');
   const log = s.log.suppressed > 0 ? [`log: ${s.log.logged} messages, ${s.log.suppressed} suppressed by the rate limit`] : [];
-  return renderTree(node(`host ${s.host}`, [`drivers: ${drivers || 'none'}`, ...log], [...s.adapters.map(adapterNode), poolsNode(s), verifierNode(s)]));
+  const processors = s.processors === undefined ? [] : [processorsNode(s.processors)];
+  return renderTree(node(`host ${s.host}`, [`drivers: ${drivers || 'none'}`, ...log], [...processors, ...s.adapters.map(adapterNode), poolsNode(s), verifierNode(s)]));
 }
 
 /** The tree for every host, hosts separated by a blank line; ends with a newline. */

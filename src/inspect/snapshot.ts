@@ -13,6 +13,10 @@ import type { NdisRuntime } from '../core/runtime/runtime.js';
 import type { NdisVersion } from '../ndis/driver-api.js';
 import { describeOffload, isOffloadNone } from '../ndis/offload-config.js';
 import type {
+  CrossingEdgeSnapshot,
+  ProcessorSnapshot,
+  ProcessorsSnapshot,
+  ReplicaSnapshot,
   AdapterSnapshot,
   BindingSnapshot,
   CountersSnapshot,
@@ -218,15 +222,41 @@ function poolSnapshots(rt: NdisRuntime): PoolSnapshot[] {
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
-/** A snapshot of `rt`: drivers, adapter stacks, pools, allocator, verifier. */
+/** The processors of a multi-processor host, their crossing edges and the adapters' replicas. */
+function processorsSnapshot(rt: NdisRuntime): ProcessorsSnapshot | null {
+  const set = rt.processors;
+  if (set === null) return null;
+  const processors: ProcessorSnapshot[] = [];
+  for (let k = 0; k < set.count; k++) processors.push({ number: k, counters: { ...set.processor(k).counters } });
+  const edges: CrossingEdgeSnapshot[] = rt.crossingEdges.map((e) => ({
+    name: e.home.name.slice(0, e.home.name.lastIndexOf('@')),
+    kind: e.kind,
+    from: e.from,
+    to: e.to,
+    crossed: e.home.crossed,
+    returned: e.home.returned,
+    refused: e.home.refused,
+    lent: e.home.lent,
+    shellsOut: e.far.shellsOut,
+  }));
+  const replicas: ReplicaSnapshot[] = [];
+  for (const mb of rt.adapters.values()) {
+    for (const r of rt.replicasOf(mb.name)) replicas.push({ adapter: mb.name, processor: r.processorNumber, state: r.state, receivesOutstanding: r.receivesOutstanding, counters: counters(r) });
+  }
+  return { mode: set.kind, count: set.count, processors, edges, replicas };
+}
+
+/** A snapshot of `rt`: drivers, adapter stacks, pools, allocator, verifier (and processors, when several). */
 export function snapshotRuntime(rt: NdisRuntime): RuntimeSnapshot {
   const v = rt.verifier;
   const byRule: Record<string, number> = {};
   for (const rule of [...v.counts.keys()].sort()) byRule[rule] = v.counts.get(rule)!;
   const a = rt.allocator;
   const usage = a.usage();
+  const processors = processorsSnapshot(rt);
   return {
     host: rt.name,
+    ...(processors === null ? {} : { processors }),
     verifier: {
       enabled: v.enabled,
       total: v.total,

@@ -98,6 +98,8 @@ export interface NdisHandleBase {
   readonly name: string;
   /** The runtime clock, in ms. */
   now(): number;
+  /** NdisGetCurrentProcessorNumber: the processor this object's handlers run on (0 on a one-processor host). */
+  readonly processorNumber: number;
   allocateNetBufferListPool(params: NetBufferListPoolParameters): NetBufferListPool;
   freeNetBufferListPool(pool: NetBufferListPool): void;
   allocateNetBufferPool(params: NetBufferPoolParameters): NetBufferPool;
@@ -219,6 +221,28 @@ export interface MiniportRestartParameters {
   readonly restartAttributes: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * What a replica of a multi-processor adapter starts from (MiniportAdapter.initializeReplica): which
+ * adapter, which processor, the keywords and the state the primary last published (null before any).
+ */
+export interface MiniportReplicaParameters {
+  readonly adapterName: string;
+  readonly ifIndex: number;
+  readonly processorNumber: number;
+  readonly processorCount: number;
+  readonly keywords: ConfigurationReader;
+  readonly published: unknown;
+}
+
+/**
+ * Where a worker thread finds the driver again (multi-processor drivers): the module URL and the name of
+ * the export holding its characteristics. Its presence is the driver's opt-in to running replicas.
+ */
+export interface MultiProcessorSupport {
+  readonly module: string;
+  readonly export: string;
+}
+
 /** Handlers NDIS calls on a miniport adapter (one object per adapter; MiniportAdapterContext). */
 export interface MiniportAdapter {
   /** MiniportInitializeEx (synchronous). Must call `setRegistrationAttributes` then `setGeneralAttributes` before returning SUCCESS. */
@@ -255,6 +279,14 @@ export interface MiniportAdapter {
    * inspector (optional; control plane only). Device-specific counters go in an `inspect()` method.
    */
   statistics?(): Readonly<Record<string, number>>;
+  /**
+   * Multi-processor drivers (characteristics `multiProcessor`): the object of processor k ≥ 1, made with
+   * the same class, starts here instead of `initialize`. It gets the data path of its processor (its
+   * DPCs, indications, returns), pause/restart/halt, and `published`; never OIDs or PnP.
+   */
+  initializeReplica?(params: MiniportReplicaParameters): NdisStatus;
+  /** A replica: the primary called `publish(state)` (a structured clone of it). */
+  published?(state: unknown): void;
 }
 
 /** NdisM* calls available to a miniport adapter. */
@@ -287,6 +319,11 @@ export interface MiniportAdapterHandle extends NdisHandleBase {
    * protocols above. Never from inside OID request handling (NdisMNetPnPEventInOIDRequest).
    */
   netPnPEvent(event: NetPnPEvent): NdisStatus;
+  /**
+   * Multi-processor adapters: sends `state` (structured-cloned) to every replica's `published`, on the
+   * replica's processor. Only the primary (processor 0) publishes.
+   */
+  publish?(state: unknown): void;
 }
 
 export interface MiniportDriverCharacteristics {
@@ -302,6 +339,12 @@ export interface MiniportDriverCharacteristics {
   readonly medium: number;
   readonly keywords?: KeywordSchema;
   readonly adapter: new (handle: MiniportAdapterHandle) => MiniportAdapter;
+  /**
+   * Opt-in to multi-processor operation: on a host with several processors each adapter gets a replica
+   * per processor (`initializeReplica`), whose receive indications run on that processor. Without it the
+   * adapter runs on processor 0 only, as on a one-processor host.
+   */
+  readonly multiProcessor?: MultiProcessorSupport;
   /** MiniportDriverUnload: after every adapter halted. */
   unload?(): void;
 }

@@ -119,6 +119,11 @@ export abstract class NdisBlock implements NdisHandleBase {
     return this.rt.scheduler.now();
   }
 
+  /** NdisGetCurrentProcessorNumber: the processor this object's handlers run on. */
+  get processorNumber(): number {
+    return this.rt.processorNumber;
+  }
+
   allocateNetBufferListPool(params: NetBufferListPoolParameters): NetBufferListPool {
     const pool = new NetBufferListPool({ ...params, name: params.name ?? `${this.name}:nbl${this.pools.size}` }, this.rt.allocator, this.rt.poolObserver);
     this.pools.add(pool);

@@ -17,6 +17,10 @@ export interface RuntimeContext {
   readonly allocator: BufferAllocator;
   readonly pools: Set<NetBufferListPool | NetBufferPool>;
   readonly poolObserver: PoolObserver;
+  /** The processor this context's blocks run on (0 unless the host runs on several). */
+  readonly processorNumber: number;
+  /** Processors the host runs on. */
+  readonly processorCount: number;
   /** Assigns the block its id (ids index `blockById`). */
   registerBlock(block: NdisBlock): number;
   blockById(id: number): NdisBlock | undefined;

@@ -221,7 +221,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     for (const b of this.bindings) b.level = fs.length + 2;
 
     let sendBelow: SendSink = this;
-    let returnBelow: ReturnSink = this;
+    let returnBelow: ReturnSink = this.bottomReturn;
     let oidBelow: OidSink = this;
     for (const f of fs) {
       f.lowerSend = sendBelow;
@@ -709,6 +709,20 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
 
   /** Set by the runtime: delivers a PnP event the miniport raised. */
   pnpEventRaised: ((event: NetPnPEvent) => NdisStatus) | null = null;
+
+  /** Multi-processor adapters: sends `state` to every replica (set by the runtime when it made replicas). */
+  publish(state: unknown): void {
+    this.publisher?.(state);
+  }
+
+  /** @internal Set by the runtime when the adapter has replicas. */
+  publisher: ((state: unknown) => void) | null = null;
+
+  /**
+   * @internal Where returns leave the bottom of the stack: this block, or (with replicas) a sink that
+   * sends the shells of the replicas' receives back to their processors and the rest here.
+   */
+  bottomReturn: ReturnSink = this;
 
   get outstanding(): { sends: number; receives: number } {
     return { sends: this.sendsOutstanding, receives: this.receivesOutstanding };

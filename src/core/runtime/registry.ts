@@ -79,6 +79,13 @@ export function miniportProblems(c: MiniportDriverCharacteristics, intermediate:
     p.push('directOidRequest and cancelDirectOidRequest must both be present or both absent');
   }
   if (intermediate && (hang || reset)) p.push('an intermediate (virtual) miniport must not register checkForHang or reset');
+  const mp = c.multiProcessor;
+  if (mp !== undefined) {
+    if (typeof mp !== 'object' || mp === null || typeof mp.module !== 'string' || typeof mp.export !== 'string' || mp.module === '' || mp.export === '') {
+      p.push('multiProcessor must name the module and export a worker loads the driver from');
+    }
+    if (!hasMethod(c.adapter, 'initializeReplica')) p.push('multiProcessor requires an initializeReplica handler');
+  }
   return p;
 }
 

@@ -52,6 +52,11 @@ import { validateDriver, type RegisteredDriver } from './registry.js';
 import { NdisOidRequest as OidRequest } from '../../ndis/oid-request.js';
 import { DEFAULT_LOG_LIMIT, LogRateLimiter, type LogCounters, type LogLevel, type LogLimit, type Logger } from './log-limit.js';
 import { OID_802_3_MULTICAST_LIST, OID_GEN_CURRENT_LOOKAHEAD, OID_GEN_CURRENT_PACKET_FILTER } from '../../ndis/oids.js';
+import type { ProcessorSet } from '../processors/processor-set.js';
+import { Lane } from '../processors/lane.js';
+import { type CrossingEdge, type CrossingSpec, createCrossingEdge } from '../processors/crossing-edge.js';
+import { BoundaryReturn, MiniportReplica } from '../processors/miniport-replica.js';
+import type { ReceiveSink } from './block.js';
 
 export type { LogLevel, Logger, LogLimit } from './log-limit.js';
 
@@ -65,6 +70,11 @@ export interface RuntimeOptions {
   logger?: Logger;
   /** Rate limit of the log path (log-limit.ts); default DEFAULT_LOG_LIMIT, `intervalMs: 0` turns it off. */
   logLimit?: LogLimit;
+  /**
+   * The processors the host runs on (a SimulatedProcessorSet in tests). The runtime then uses processor
+   * 0's scheduler and gets a lane on every processor; without it the host is one processor, as before.
+   */
+  processors?: ProcessorSet;
 }
 
 /** What the binding engine wants on an adapter when it appears (used for IM virtual miniports). */
@@ -86,7 +96,15 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   /** Where IM virtual miniports and late adapters get their filters and protocols from. */
   adapterPolicy: (adapterName: string) => AdapterPolicy | undefined = () => undefined;
   logger: Logger;
+  /** The processor set the host runs on, or null for one processor. */
+  readonly processors: ProcessorSet | null;
+  /** The runtime's blocks run on processor 0. */
+  readonly processorNumber = 0;
 
+  readonly #lanes: RuntimeContext[] = [this];
+  readonly #edges: CrossingEdge[] = [];
+  readonly #replicas = new Map<MiniportBlock, MiniportReplica[]>();
+  readonly #published = new Map<MiniportBlock, unknown>();
   readonly #logLimiter: LogRateLimiter;
   readonly #blocks: (NdisBlock | undefined)[] = [undefined];
   readonly #installedFilters = new Map<MiniportBlock, InstalledFilter[]>();
@@ -101,12 +119,19 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
 
   constructor(options: RuntimeOptions = {}) {
     this.name = options.name ?? 'host';
-    this.scheduler = options.scheduler ?? new RealScheduler();
+    this.processors = options.processors ?? null;
+    if (this.processors !== null && options.scheduler !== undefined) throw new RangeError(`${this.name}: a runtime on a processor set uses processor 0's scheduler; pass no scheduler`);
+    this.scheduler = this.processors?.processor(0).scheduler ?? options.scheduler ?? new RealScheduler();
     this.logger = options.logger ?? (() => {});
     this.#logLimiter = new LogRateLimiter(this.scheduler, options.logLimit ?? DEFAULT_LOG_LIMIT, (level, source, message) => this.logger(level, source, message));
     this.verifier = new Verifier(options.verifier, () => this.scheduler.now());
     this.verifying = this.verifier.enabled;
     this.allocator = new BufferAllocator(options.allocator);
+    if (this.processors !== null) {
+      const set = this.processors;
+      set.onLog ??= (message) => this.log('warn', `${this.name}/processors`, message);
+      for (let k = 1; k < set.count; k++) this.#lanes.push(new Lane(this, set.processor(k), new BufferAllocator(options.allocator)));
+    }
     this.scheduler.onError = (e, where) => this.log('error', this.name, `${where} threw: ${e instanceof Error ? e.message : String(e)}`);
     this.poolObserver = {
       badFree: (pool, error: PoolFreeError, item) => {
@@ -148,6 +173,107 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   /** Messages logged and suppressed by the rate limit. */
   get logCounters(): Readonly<LogCounters> {
     return this.#logLimiter.counters;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Processors
+
+  /** Processors the host runs on (1 without a processor set). */
+  get processorCount(): number {
+    return this.#lanes.length;
+  }
+
+  /** The context of the host's blocks on processor `k` (lane 0 is the runtime itself). */
+  lane(k: number): RuntimeContext {
+    const lane = this.#lanes[k];
+    if (lane === undefined) throw new RangeError(`${this.name}: no processor ${k} (the host has ${this.#lanes.length})`);
+    return lane;
+  }
+
+  /**
+   * A data-path edge from processor `spec.from` to `spec.to`: chains handed to `edge.home` on `from` are
+   * delivered as shells to `spec.target` on `to`, and come back to `spec.back` on `from` when the shells
+   * are returned or completed (crossing-edge.ts).
+   */
+  createCrossingEdge(spec: CrossingSpec): CrossingEdge {
+    if (this.processors === null) throw new RuntimeOperationError(`${this.name}: crossing edges need a processor set`);
+    const edge = createCrossingEdge(this.processors, this.lane(spec.from), this.lane(spec.to), this.name, spec);
+    this.#edges.push(edge);
+    return edge;
+  }
+
+  /** The crossing edges that exist (inspection). */
+  get crossingEdges(): readonly CrossingEdge[] {
+    return this.#edges;
+  }
+
+  /**
+   * Takes an edge down: what is still lent through it is given back (sends complete with
+   * NDIS_STATUS_REQUEST_ABORTED), both ends leave their processors, the far end's shell pools go. Call it
+   * with nothing in flight (the stacks on both ends paused): a shell still held on the far processor
+   * would map memory its original's owner has taken back.
+   */
+  removeCrossingEdge(edge: CrossingEdge): void {
+    const i = this.#edges.indexOf(edge);
+    if (i < 0 || this.processors === null) return;
+    this.#edges.splice(i, 1);
+    edge.home.reclaim('the crossing edge was removed');
+    this.processors.processor(edge.from).homeEnds.delete(edge.id);
+    this.processors.processor(edge.to).farEnds.delete(edge.id);
+    if (edge.far.shellsOut > 0) this.log('warn', edge.far.name, `removed with ${edge.far.shellsOut} shell(s) still out; reclaimed`);
+    reclaimResources(this.pools, edge.far);
+  }
+
+  /** The replicas of a multi-processor adapter (processors 1 …; empty on one processor). */
+  replicasOf(adapterName: string): readonly MiniportReplica[] {
+    return this.#replicas.get(this.adapter(adapterName)) ?? [];
+  }
+
+  /**
+   * A multi-processor miniport gets one replica per further processor. Each replica's receives cross to
+   * processor 0, where the primary's stack takes them (the processor boundary sits above the miniport
+   * until filters and protocols run replicas too); their returns go back through the stack's bottom.
+   */
+  #createReplicas(mb: MiniportBlock): void {
+    const target: ReceiveSink = {
+      get id() {
+        return mb.receiveEntry.id;
+      },
+      deliverReceive: (nbls, portNumber, count, flags) => mb.receiveEntry.deliverReceive(nbls, portNumber, count, flags),
+    };
+    const shortName = mb.name.slice(this.name.length + 1);
+    const replicas: MiniportReplica[] = [];
+    for (let k = 1; k < this.processorCount; k++) {
+      const replica = new MiniportReplica(this.lane(k), `${mb.name}@${k}`, mb);
+      const status = replica.initialize(this.#published.get(mb) ?? null);
+      if (status !== NDIS_STATUS_SUCCESS) {
+        this.log('error', replica.name, `initializeReplica failed with ${statusName(status)}; the adapter runs without processor ${k}`);
+        reclaimResources(this.pools, replica);
+        continue;
+      }
+      replica.edge = this.createCrossingEdge({ kind: 'receive', name: `${shortName}.rx${k}`, from: k, to: 0, target, back: replica });
+      replicas.push(replica);
+    }
+    this.#replicas.set(mb, replicas);
+    if (replicas.length > 0) mb.bottomReturn = new BoundaryReturn(mb, replicas.map((r) => r.edge!.far));
+    mb.publisher = (state) => {
+      this.#published.set(mb, structuredClone(state));
+      for (const r of replicas) r.deliverPublished(structuredClone(state));
+    };
+  }
+
+  #haltReplicas(mb: MiniportBlock, haltAction: number): void {
+    const replicas = this.#replicas.get(mb);
+    if (replicas === undefined) return;
+    this.#replicas.delete(mb);
+    this.#published.delete(mb);
+    for (const r of replicas) {
+      r.halt(haltAction);
+      if (r.edge !== null) this.removeCrossingEdge(r.edge);
+      teardownChecks(this.pools, r, 'halt');
+    }
+    mb.bottomReturn = mb;
+    mb.publisher = null;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -289,6 +415,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       return status === NDIS_STATUS_SUCCESS ? NDIS_STATUS_FAILURE : status;
     }
     mb.sm.fire('initializeComplete');
+    if (this.processorCount > 1 && mb.driver.multiProcessor !== undefined) this.#createReplicas(mb);
     mb.resolveEdges();
     return NDIS_STATUS_SUCCESS;
   }
@@ -349,6 +476,8 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   async #pauseMiniport(mb: MiniportBlock, reason: number): Promise<void> {
     mb.sm.fire('pause');
     this.#stopCheckForHang(mb);
+    // Every processor quiesces its own data path; the adapter is paused when all of them are.
+    const replicas = Promise.all((this.#replicas.get(mb) ?? []).map((r) => r.pause(reason)));
     if (mb.instance !== null && !mb.failed) {
       mb.pauseOp.begin();
       const returned = mb.invoke('pause', () => mb.instance!.pause({ pauseReason: reason }), NDIS_STATUS_SUCCESS);
@@ -358,6 +487,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
         mb.report('PrematurePauseComplete', `paused with ${mb.sendsOutstanding} send(s) not completed and ${mb.receivesOutstanding} receive(s) not returned`);
       }
     }
+    await replicas;
     mb.sm.fire('pauseComplete');
   }
 
@@ -372,7 +502,15 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       status = r.status;
     }
     mb.sm.fire(status === NDIS_STATUS_SUCCESS ? 'restartComplete' : 'restartFailed');
-    if (status === NDIS_STATUS_SUCCESS) this.#startCheckForHang(mb);
+    if (status === NDIS_STATUS_SUCCESS) {
+      this.#startCheckForHang(mb);
+      // Then every other processor's data path (the primary runs, and may indicate, meanwhile).
+      const replicas = this.#replicas.get(mb) ?? [];
+      const results = await Promise.all(replicas.map((r) => r.restart()));
+      results.forEach((rs, i) => {
+        if (rs !== NDIS_STATUS_SUCCESS) this.log('warn', replicas[i]!.name, `restart failed (${statusName(rs)}); processor ${replicas[i]!.processorNumber} stays paused`);
+      });
+    }
     return status;
   }
 
@@ -647,6 +785,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     mb.sm.fire('halt');
     this.#stopCheckForHang(mb);
     mb.abortOids(NDIS_STATUS_ADAPTER_REMOVED);
+    this.#haltReplicas(mb, haltAction);
     if (mb.instance !== null && !mb.failed) mb.invoke('halt', () => mb.instance!.halt(haltAction), undefined);
     if (mb.sendsOutstanding > 0 || mb.receivesOutstanding > 0) {
       mb.report('TeardownLeak', `halted with ${mb.sendsOutstanding} send(s) not completed and ${mb.receivesOutstanding} indicated NBL(s) not returned`);
@@ -675,6 +814,10 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       reclaimOwnedBy(this.pools, block);
       block.mb.top.refreshReceivers();
       this.requestUnbind(block);
+    } else if (block instanceof MiniportReplica) {
+      // A replica is the adapter on one processor: the adapter failed.
+      reclaimOwnedBy(this.pools, block);
+      this.moduleFailed(block.primary);
     } else if (block instanceof MiniportBlock) {
       reclaimOwnedBy(this.pools, block);
       block.abortOids(NDIS_STATUS_FAILURE);
@@ -834,7 +977,9 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   /** Every pool and allocator class is back to full (tests and the demo summary check this). */
   poolsFull(): boolean {
     for (const p of this.pools) if (p.inUse > 0) return false;
-    return this.allocator.allFree;
+    for (const lane of this.#lanes) if (!lane.allocator.allFree) return false;
+    for (const e of this.#edges) if (e.home.lent > 0 || e.far.shells.mdls.inUse > 0) return false;
+    return true;
   }
 
   allBlocks(): NdisBlock[] {

@@ -39,6 +39,8 @@ export const VERIFIER_RULES = {
   CompletionWithoutPending: { named: false, description: 'a completion call for an operation that did not return PENDING (or is not in progress)' },
   TeardownLeak: { named: false, description: 'pools, NBLs, timers or requests still alive when a module halted, detached or unbound' },
   HandlerException: { named: false, description: 'a driver handler threw an exception' },
+  NblInfoNotTransferable: { named: false, description: 'an NBL crossed to another processor with a pointer-valued info slot set (only numeric slots cross; the shell has it cleared)' },
+  ReplicaControlCall: { named: false, description: 'a replica of a multi-processor module (processor 1 or above) called a control-path function (attributes, status, OID or PnP completion): only the primary on processor 0 may' },
   Registration: { named: false, description: 'characteristics are missing a mandatory handler or pair, or carry a bad version' },
 } as const satisfies Record<string, RuleInfo>;
 

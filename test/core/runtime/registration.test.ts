@@ -5,6 +5,7 @@ import { MINIPORT_REQUIRED, FILTER_REQUIRED, PROTOCOL_REQUIRED } from '../../../
 import { RegistrationError, RuntimeOperationError } from '../../../src/errors.js';
 import { NDIS_INTERMEDIATE_DRIVER, type DriverCharacteristics } from '../../../src/ndis/index.js';
 import { TestFilterDriver, TestMiniportDriver, TestProtocolDriver } from '../../support/test-drivers.js';
+import { MpTestDriver } from '../../support/processors.js';
 
 function registrationError(rt: NdisRuntime, chars: unknown): RegistrationError {
   try {
@@ -134,4 +135,28 @@ test('registration: every problem of a badly broken filter appears in one messag
     assert.match(e.message, part);
   }
   assert.equal(e.problems.length, 7);
+});
+
+test('registration: multiProcessor needs initializeReplica and names where a worker finds the driver', () => {
+  const rt = NdisRuntime.forTest();
+  const plain = new TestMiniportDriver().characteristics;
+  const noReplica = registrationError(rt, { ...plain, multiProcessor: { module: import.meta.url, export: 'driver' } });
+  assert.match(noReplica.message, /multiProcessor requires an initializeReplica handler/);
+  const mp = new MpTestDriver().characteristics;
+  const badSite = registrationError(rt, { ...mp, multiProcessor: { module: '', export: 7 } });
+  assert.match(badSite.message, /multiProcessor must name the module and export/);
+  rt.registerDriver(mp);
+  assert.equal(rt.drivers.size, 1);
+});
+
+test('registration: a multiProcessor miniport on a one-processor host is an ordinary adapter (no replicas)', async () => {
+  const rt = NdisRuntime.forTest();
+  const mp = new MpTestDriver();
+  rt.registerDriver(mp.characteristics);
+  await rt.addAdapter({ name: 'eth0', driver: mp.characteristics.name });
+  assert.deepEqual(rt.replicasOf('eth0'), []);
+  assert.equal(rt.processorCount, 1);
+  assert.equal(rt.adapter('eth0').processorNumber, 0);
+  await rt.shutdown();
+  assert.ok(rt.poolsFull());
 });

@@ -32,6 +32,7 @@ import { settle } from '../../support/hosts.js';
 import { FULL_OFFLOAD } from '../../support/offload.js';
 import { PEER_MAC, TEST_MAC, TestBinding, TestFilterModule, TestMiniportAdapter, nblArray, seqFrame } from '../../support/test-drivers.js';
 import { testStack, type StackSpec, type TestStack } from '../../support/test-stack.js';
+import { MpTestDriver, drive, flowFrame, laneEdge, simulatedHost } from '../../support/processors.js';
 
 const MP = 'T/eth0';
 const FILTER = 'T/eth0/test.filter0';
@@ -438,6 +439,37 @@ const cases: { readonly [R in VerifierRule]: () => Promise<void> } = {
     assert.equal(s.mb.filters.length, 0, 'torn down');
     assert.equal(s.mb.state, 'Running');
     await finish(s, 'HandlerException', FILTER);
+  },
+
+  async NblInfoNotTransferable() {
+    // A pointer-valued info slot cannot cross to another processor: the shell has it cleared.
+    const { rt, set } = simulatedHost({ count: 2, seed: 1 });
+    const { source, target } = laneEdge(rt, 'receive', 1, 0);
+    const [nbl] = source.build([flowFrame(1, 1, 60)]);
+    nbl!.info.wfp = { filter: 'object' };
+    nbl!.info.hashValue = 0x12345678;
+    source.offer([nbl!]);
+    await set.run();
+    assert.equal(target.seen.length, 1);
+    assert.equal(target.seen[0]!.hashValue, 0x12345678, 'numeric slots cross');
+    assert.equal(source.back.length, 1, 'the original came home');
+    expectRule(rt, 'NblInfoNotTransferable', 'H/receive1to0@1');
+    assert.deepEqual([...rt.verifier.counts.keys()], ['NblInfoNotTransferable']);
+    assert.ok(rt.poolsFull());
+    await rt.shutdown();
+  },
+
+  async ReplicaControlCall() {
+    // The replica on processor 1 indicates a status: only the primary on processor 0 may.
+    const { rt, set } = simulatedHost({ count: 2, seed: 2 });
+    const mp = new MpTestDriver();
+    rt.registerDriver(mp.characteristics);
+    await drive(set, rt.addAdapter({ name: 'eth0', driver: mp.characteristics.name }));
+    mp.queues[1]!.ndis.indicateStatus({ statusCode: NDIS_STATUS_FAILURE, statusBuffer: null });
+    expectRule(rt, 'ReplicaControlCall', 'H/eth0@1');
+    assert.deepEqual([...rt.verifier.counts.keys()], ['ReplicaControlCall']);
+    await drive(set, rt.shutdown());
+    assert.ok(rt.poolsFull());
   },
 
   async Registration() {

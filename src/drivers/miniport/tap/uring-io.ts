@@ -248,7 +248,10 @@ export class UringRxQueue implements RxQueue, UringConsumer {
     this.#stopped = true;
     if (this.#armed && !this.#ring.closed && !this.#cancelling) {
       this.#cancelling = true;
-      if (this.#ring.prepCancel(IoUring.tag(this.#id, RX_READ), IoUring.tag(this.#id, RX_CANCEL)) || (this.#ring.submit(), this.#ring.prepCancel(IoUring.tag(this.#id, RX_READ), IoUring.tag(this.#id, RX_CANCEL)))) {
+      const target = IoUring.tag(this.#id, RX_READ);
+      const tag = IoUring.tag(this.#id, RX_CANCEL);
+      if (this.#ring.sqSpace === 0) this.#ring.submit();
+      if (this.#ring.prepCancel(target, tag)) {
         const deadline = performance.now() + 1000;
         this.#ring.submit();
         while (this.#armed && performance.now() < deadline) {

@@ -101,6 +101,9 @@ export class TapRing {
   }
 }
 
+/** Transient read failures in a row (cancelled, refused by the ring …) that make the queue give up. */
+const MAX_FAILED_ARMS = 8;
+
 /** Tag indexes of a receive queue's SQEs. */
 const RX_READ = 0;
 const RX_CANCEL = 1;
@@ -123,6 +126,8 @@ export class UringRxQueue implements RxQueue, UringConsumer {
   #fillHead = 0;
   #fillTail = 0;
   #armed = false;
+  /** Read failures since the last frame (a read that keeps failing is the device's error). */
+  #failures = 0;
   #cancelling = false;
   #stopped = false;
   #fatal = 0;
@@ -168,16 +173,21 @@ export class UringRxQueue implements RxQueue, UringConsumer {
         }
       }
     }
-    if ((flags & IORING_CQE_F_MORE) === 0) this.#armed = false;
+    const ended = (flags & IORING_CQE_F_MORE) === 0;
+    if (ended) this.#armed = false;
+    if (res > 0) this.#failures = 0;
     if (res < 0) {
       const e = -res;
       if (e === ENOBUFS) this.#tap.counters.rxNoBuffers++;
       else this.#tap.counters.cqeErrors++;
       // Out of buffers, cancelled, interrupted, or never submitted because the ring refused it: read
-      // again later. Anything else is the device's error (EBADFD: it was deleted).
-      if ((flags & URING_F_NOT_SUBMITTED) === 0 && e !== ENOBUFS && e !== ECANCELED && e !== EAGAIN && e !== EINTR && this.#fatal === 0) this.#fatal = e;
+      // again (from the DPC, which re-arms). Anything else is the device's error (EBADFD: it was
+      // deleted), and so is a read that keeps failing without a frame in between.
+      const transient = (flags & URING_F_NOT_SUBMITTED) !== 0 || e === ENOBUFS || e === ECANCELED || e === EAGAIN || e === EINTR;
+      if (e !== ENOBUFS) this.#failures++;
+      if (this.#fatal === 0 && (!transient || this.#failures >= MAX_FAILED_ARMS)) this.#fatal = e;
     }
-    if (!this.#stopped && (this.#fillHead !== this.#fillTail || this.#fatal !== 0)) this.#onReady();
+    if (!this.#stopped && (this.#fillHead !== this.#fillTail || this.#fatal !== 0 || ended)) this.#onReady();
   }
 
   drain(max: number, take: (nbl: NetBufferList, length: number) => void): number {

@@ -12,7 +12,7 @@
  * IORING_NOP_INJECT_RESULT (Linux 6.10) for the injected completions.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -374,4 +374,44 @@ test('TAP io_uring: a multishot read ending with -ECANCELED is re-armed and fram
     await env2.cleanup();
   }
   assertClean(env2.rt);
+});
+
+test('TAP io_uring: halting closes the ring fd, unmaps it and removes the TAP (nothing left behind)', async (t) => {
+  if (skipped(t, false)) return;
+  // This adapter's own fds and mappings (earlier tests' rings may still be closing).
+  const fds = (): Map<string, string> => {
+    const m = new Map<string, string>();
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try {
+        const target = readlinkSync(`/proc/self/fd/${fd}`);
+        if (target.includes('io_uring') || target === '/dev/net/tun') m.set(fd, target);
+      } catch {
+        // closed meanwhile
+      }
+    }
+    return m;
+  };
+  const ringMaps = (): Set<string> => new Set(readFileSync('/proc/self/maps', 'utf8').split('\n').filter((l) => l.includes('io_uring')).map((l) => l.split(' ')[0]!));
+  const fdsBefore = fds();
+  const mapsBefore = ringMaps();
+  const tap = uniqueName('tuc');
+  const rt = new NdisRuntime({ name: 'closeHost', scheduler: new RealScheduler() });
+  rt.registerDriver(tapMiniport);
+  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords: { InterfaceName: tap, IoUring: 'on' } });
+  await rt.startAdapter('eth0');
+  assert.equal((rt.adapter('eth0').instance as TapAdapter).readerMode, 'uring');
+  const ours = [...fds()].filter(([fd, target]) => fdsBefore.get(fd) !== target);
+  assert.deepEqual(ours.map(([, target]) => target).sort(), ['/dev/net/tun', 'anon_inode:[io_uring]']);
+  const ourMaps = [...ringMaps()].filter((m) => !mapsBefore.has(m));
+  assert.ok(ourMaps.length >= 2, 'the rings and the SQE array are mapped');
+  await rt.shutdown();
+  const closed = (): boolean => {
+    const now = fds();
+    return ours.every(([fd, target]) => now.get(fd) !== target);
+  };
+  assert.ok(await until(closed), 'the ring fd and the TAP fd were closed');
+  const maps = ringMaps();
+  assert.deepEqual(ourMaps.filter((m) => maps.has(m)), [], 'the rings are unmapped');
+  assert.ok(await until(() => !existsSync(`/sys/class/net/${tap}`)), 'the TAP device is gone');
+  assertClean(rt);
 });

@@ -62,6 +62,8 @@ export class TapRing {
   readonly counters = new TapUringCounters();
   readonly #poll: UvPoll;
   #closed = false;
+  /** libuv refused to watch the ring's fd: nothing would ever be reaped, so the queues report it. */
+  error = 0;
 
   /** `rxBuffers`: receive buffers of every queue (with the writes in flight they size the CQ). */
   constructor(rxBuffers: number, onReady: () => void) {
@@ -83,7 +85,8 @@ export class TapRing {
     try {
       this.#poll.start();
     } catch {
-      // The ring fd went bad: nothing more will complete; the queues report it when they next submit.
+      // The ring fd went bad: the queues report it as a device error (a surprise removal).
+      this.error = -1;
     }
   }
 
@@ -148,7 +151,7 @@ export class UringRxQueue implements RxQueue, UringConsumer {
   }
 
   get error(): number {
-    return this.#fatal;
+    return this.#fatal !== 0 ? this.#fatal : this.#tap.error;
   }
 
   hasWork(): boolean {
@@ -233,6 +236,7 @@ export class UringRxQueue implements RxQueue, UringConsumer {
     }
     this.buffersChanged();
     this.#tap.watch();
+    if (this.#tap.error !== 0) this.#onReady();
   }
 
   #arm(): void {
@@ -242,7 +246,9 @@ export class UringRxQueue implements RxQueue, UringConsumer {
     }
     this.#armed = true;
     this.#tap.counters.rxArms++;
-    if (this.#ring.submit() < 0) this.#ring.failUnsubmitted(-EAGAIN);
+    const r = this.#ring.submit();
+    // Refused (after which it is read again from the DPC, a bounded number of times).
+    if (r < 0 && r !== -EINTR) this.#ring.failUnsubmitted(r);
   }
 
   get postedFree(): number {

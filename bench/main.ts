@@ -122,6 +122,12 @@ async function main(): Promise<void> {
   if (tap !== null) {
     rows.push({ name: 'TAP receive: kernel (netns, trafgen) → TAP miniport → raw protocol, 64 B; baseline: a plain non-blocking read() loop', batch: 0, verifier: false, framesPerSecond: tap.receive.tsndis, baselineFramesPerSecond: tap.receive.baseline, ratio: tap.receive.tsndis / tap.receive.baseline });
     rows.push({ name: 'TAP transmit: raw protocol → TAP miniport → kernel (netns), 64 B, batch 32; baseline: a plain write() loop', batch: 32, verifier: false, framesPerSecond: tap.transmit.tsndis, baselineFramesPerSecond: tap.transmit.baseline, ratio: tap.transmit.tsndis / tap.transmit.baseline });
+    if (tap.receiveUring !== null) {
+      rows.push({ name: 'TAP receive, io_uring: kernel (netns, trafgen) → TAP miniport (IoUring on: multishot read) → raw protocol, 64 B; baseline: the same read() loop', batch: 0, verifier: false, framesPerSecond: tap.receiveUring.tsndis, baselineFramesPerSecond: tap.receiveUring.baseline, ratio: tap.receiveUring.tsndis / tap.receiveUring.baseline });
+    }
+    if (tap.transmitUring !== null) {
+      rows.push({ name: 'TAP transmit, io_uring: raw protocol → TAP miniport (IoUring on: one batch of writes per chain) → kernel (netns), 64 B, batch 32; baseline: the same write() loop', batch: 32, verifier: false, framesPerSecond: tap.transmitUring.tsndis, baselineFramesPerSecond: tap.transmitUring.baseline, ratio: tap.transmitUring.tsndis / tap.transmitUring.baseline });
+    }
   }
   const tcpRows: TcpRow[] = [];
   const streamRows: StreamRow[] = [];
@@ -152,6 +158,7 @@ async function main(): Promise<void> {
   const memory: MemoryBenchResult | null = memorySkip === null ? await runMemoryBench() : null;
   const skipped = [
     ...(tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }]),
+    ...(tap?.uringSkipped == null ? [] : [{ name: 'TAP io_uring', reason: tap.uringSkipped }]),
     ...(tcpSkip === null ? [] : [{ name: 'TCP', reason: tcpSkip }]),
     ...(impairedSkip === null ? [] : [{ name: 'impaired path', reason: impairedSkip }]),
     ...(memorySkip === null ? [] : [{ name: 'memory', reason: memorySkip }]),
@@ -167,6 +174,7 @@ async function main(): Promise<void> {
     console.log(`  tsndis ${fmt(r.framesPerSecond).padStart(11)}   baseline ${fmt(r.baselineFramesPerSecond).padStart(11)}   ratio ${r.ratio.toFixed(3)}`);
   }
   if (tapSkip !== null) console.log(`TAP benchmarks skipped: ${tapSkip}`);
+  else if (tap?.uringSkipped != null) console.log(`TAP io_uring rows skipped: ${tap.uringSkipped}`);
   for (const r of tcpRows) {
     console.log(r.name);
     if (r.unit === 'Gbit/s') console.log(`  tsndis ${r.tsndis.toFixed(2).padStart(7)} Gbit/s   kernel ${r.kernel.toFixed(2).padStart(7)} Gbit/s   ratio ${r.ratio.toFixed(3)}`);

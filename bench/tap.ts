@@ -2,12 +2,15 @@
  * TAP benchmarks: 64-byte frames between the kernel (in a network namespace) and user space.
  *
  * Receive: trafgen (AF_PACKET TX ring) floods the kernel side of the TAP; we count frames read.
- *   tsndis  — the TAP miniport (reader worker + shared ring) → raw protocol (counts and returns chains)
+ *   tsndis  — the TAP miniport with read() (`IoUring: off`; ReaderMode from READER, default 'uv') → raw
+ *             protocol (counts and returns chains); and again with `IoUring: on` (a multishot read)
  *   baseline — the simplest Node loop: one non-blocking koffi read() after another on the TAP fd
  * Transmit: user space writes 64-byte frames into the TAP as fast as it can; we count frames written.
- *   tsndis  — raw protocol → TAP miniport (one write(2) per frame, completion per chain)
+ *   tsndis  — raw protocol → TAP miniport (one write(2) per frame, completion per chain); and again with
+ *             `IoUring: on` (a chain of 32 is one batch of write SQEs, one io_uring_enter)
  *   baseline — a loop of koffi write() calls on the TAP fd
- * Both figures in a pair run in the same process, one after the other, on the same machine state.
+ * Every figure runs in the same process, one after the other, on the same machine state; the io_uring rows
+ * are ratios to the same baselines.
  * Needs root, /dev/net/tun, ip and trafgen (netsniff-ng); otherwise it reports why it skipped.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -21,10 +24,15 @@ import { RawProtocol } from '../src/drivers/protocol/raw/index.js';
 import { EAGAIN, libc } from '../src/io/tun/libc.js';
 import { openTap } from '../src/io/tun/tap-device.js';
 import type { NetBufferList } from '../src/ndis/index.js';
+import { probeIoUring } from '../src/io/tun/uring.js';
 
 export interface TapBenchResult {
   receive: { tsndis: number; baseline: number };
   transmit: { tsndis: number; baseline: number };
+  /** The same with `IoUring: on`; null where io_uring is unavailable (`uringSkipped` says why). */
+  receiveUring: { tsndis: number; baseline: number } | null;
+  transmitUring: { tsndis: number; baseline: number } | null;
+  uringSkipped: string | null;
 }
 
 const OUR_MAC = '02:00:00:00:be:02';
@@ -168,21 +176,21 @@ async function baselineReceive(lab: Lab, seconds: number): Promise<number> {
   }
 }
 
-async function tsndisHost(lab: Lab, name: string): Promise<{ rt: NdisRuntime; raw: RawProtocol }> {
+async function tsndisHost(lab: Lab, name: string, ioUring: 'on' | 'off'): Promise<{ rt: NdisRuntime; raw: RawProtocol }> {
   const rt = new NdisRuntime({ name: 'bench', scheduler: new RealScheduler(), verifier: { enabled: false } });
   rt.registerDriver(tapMiniport);
   const raw = new RawProtocol('tsndis.raw', { sendPoolSize: 1024, receiveQueueDepth: 64 });
   rt.registerDriver(raw.characteristics);
-  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords: { InterfaceName: name, NetworkAddress: OUR_MAC, VnetHeader: true, ...(process.env.READER === undefined ? {} : { ReaderMode: process.env.READER }), '*ReceiveBuffers': Number(process.env.RXB ?? 512), ...(JSON.parse(process.env.TAP_KEYWORDS ?? '{}') as Record<string, number | string | boolean>) } });
+  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords: { InterfaceName: name, NetworkAddress: OUR_MAC, VnetHeader: true, IoUring: ioUring, ...(process.env.READER === undefined || ioUring === 'on' ? {} : { ReaderMode: process.env.READER }), '*ReceiveBuffers': Number(process.env.RXB ?? 512), ...(JSON.parse(process.env.TAP_KEYWORDS ?? '{}') as Record<string, number | string | boolean>) } });
   await rt.bindProtocol('eth0', 'tsndis.raw');
   await rt.startAdapter('eth0');
   lab.adopt(name);
   return { rt, raw };
 }
 
-async function tsndisReceive(lab: Lab, seconds: number): Promise<number> {
-  const name = `ndtr${process.pid % 10000}`;
-  const { rt, raw } = await tsndisHost(lab, name);
+async function tsndisReceive(lab: Lab, seconds: number, ioUring: 'on' | 'off'): Promise<number> {
+  const name = `${ioUring === 'on' ? 'ndur' : 'ndtr'}${process.pid % 10000}`;
+  const { rt, raw } = await tsndisHost(lab, name, ioUring);
   try {
     const ep = raw.endpoint('eth0');
     let frames = 0;
@@ -225,9 +233,9 @@ async function baselineTransmit(lab: Lab, seconds: number): Promise<number> {
   }
 }
 
-async function tsndisTransmit(lab: Lab, seconds: number): Promise<number> {
-  const name = `ndtt${process.pid % 10000}`;
-  const { rt, raw } = await tsndisHost(lab, name);
+async function tsndisTransmit(lab: Lab, seconds: number, ioUring: 'on' | 'off'): Promise<number> {
+  const name = `${ioUring === 'on' ? 'ndut' : 'ndtt'}${process.pid % 10000}`;
+  const { rt, raw } = await tsndisHost(lab, name, ioUring);
   try {
     const ep = raw.endpoint('eth0');
     const f = frame64();
@@ -262,11 +270,21 @@ async function tsndisTransmit(lab: Lab, seconds: number): Promise<number> {
 export async function runTapBench(seconds: number): Promise<TapBenchResult> {
   const lab = new Lab();
   try {
+    const probe = probeIoUring();
+    const uringSkipped = probe.usable ? null : probe.reason;
     const baseRx = await baselineReceive(lab, seconds);
-    const ourRx = await tsndisReceive(lab, seconds);
+    const ourRx = await tsndisReceive(lab, seconds, 'off');
+    const uringRx = uringSkipped === null ? await tsndisReceive(lab, seconds, 'on') : null;
     const baseTx = await baselineTransmit(lab, seconds);
-    const ourTx = await tsndisTransmit(lab, seconds);
-    return { receive: { tsndis: ourRx, baseline: baseRx }, transmit: { tsndis: ourTx, baseline: baseTx } };
+    const ourTx = await tsndisTransmit(lab, seconds, 'off');
+    const uringTx = uringSkipped === null ? await tsndisTransmit(lab, seconds, 'on') : null;
+    return {
+      receive: { tsndis: ourRx, baseline: baseRx },
+      transmit: { tsndis: ourTx, baseline: baseTx },
+      receiveUring: uringRx === null ? null : { tsndis: uringRx, baseline: baseRx },
+      transmitUring: uringTx === null ? null : { tsndis: uringTx, baseline: baseTx },
+      uringSkipped,
+    };
   } finally {
     lab.destroy();
   }

@@ -4,6 +4,8 @@
  *     tcpdump saw leave the kernel), and frames the raw protocol sends are seen by tcpdump byte-exact;
  *     the kernel answers our echo request, so our frames are valid on the wire.
  * Also: deleting the TAP from outside under traffic ends in a surprise removal with full pools.
+ * Each runs with every read()/write() receive design and with io_uring (`IoUring: on`), whose ring
+ * counters must have moved: the ring did the I/O, not the fallback.
  * Needs root, /dev/net/tun, ip, tcpdump and ping; skips with the reason otherwise.
  */
 import assert from 'node:assert/strict';
@@ -16,7 +18,7 @@ import { NdisRuntime } from '../../src/core/runtime/runtime.js';
 import { RealScheduler } from '../../src/core/time/scheduler.js';
 import { tapMiniport } from '../../src/drivers/miniport/tap/index.js';
 import type { TapAdapter } from '../../src/drivers/miniport/tap/adapter.js';
-import type { ReaderMode } from '../../src/drivers/miniport/tap/queue.js';
+import { probeIoUring } from '../../src/io/tun/uring.js';
 import { RawProtocol } from '../../src/drivers/protocol/raw/index.js';
 import { arp, ethernet, hex, icmpEcho, ip4, ipv4, mac, udp } from '../support/frames.js';
 import { assertClean } from '../support/hosts.js';
@@ -39,14 +41,21 @@ interface Env {
 
 let subnetSerial = 0;
 
-async function setup(readerMode: ReaderMode): Promise<Env> {
+/** The TAP's I/O path: a read()/write() receive design, or io_uring. */
+interface IoVariant {
+  name: string;
+  keywords: Record<string, string>;
+  ring: boolean;
+}
+
+async function setup(io: IoVariant): Promise<Env> {
   const subnet = 40 + ((process.pid + subnetSerial++) % 200);
   const tap = uniqueName('tap');
   const rt = new NdisRuntime({ name: 'tapHost', scheduler: new RealScheduler() });
   rt.registerDriver(tapMiniport);
   const raw = new RawProtocol('tsndis.raw', { packetFilter: 0x20, receiveQueueDepth: 4096 }); // promiscuous
   rt.registerDriver(raw.characteristics);
-  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords: { InterfaceName: tap, NetworkAddress: OUR_MAC, ReaderMode: readerMode } });
+  await rt.addAdapter({ name: 'eth0', driver: 'tsndis.tap', keywords: { InterfaceName: tap, NetworkAddress: OUR_MAC, ...io.keywords } });
   await rt.bindProtocol('eth0', 'tsndis.raw');
   await rt.startAdapter('eth0');
   const ns = Netns.create();
@@ -110,8 +119,9 @@ function drainIpv4Arp(env: Env): Uint8Array[] {
   return out;
 }
 
-function skipUnlessInterop(t: TestContext): boolean {
-  const reason = interopSkipReason('tcpdump', 'ping', 'bash');
+function skipUnlessInterop(t: TestContext, io?: IoVariant): boolean {
+  const uring = io?.ring === true ? probeIoUring() : null;
+  const reason = interopSkipReason('tcpdump', 'ping', 'bash') ?? (uring !== null && !uring.usable ? `io_uring is unavailable: ${uring.reason}` : null);
   if (reason !== null) {
     t.skip(reason);
     return true;
@@ -119,12 +129,34 @@ function skipUnlessInterop(t: TestContext): boolean {
   return false;
 }
 
-// Every receive design: a worker reading into posted buffers, a worker reporting readiness ('poll', the
-// default), and libuv's own epoll with no worker ('uv').
-for (const mode of ['poll', 'uv', 'worker'] as const) {
-  test(`TAP interop (ReaderMode ${mode}): ARP, ICMP and UDP sent by the kernel reach the raw protocol byte-exact`, async (t) => {
-    if (skipUnlessInterop(t)) return;
-    const env = await setup(mode);
+/** The ring did the I/O: it is on, reads came through it and writes went through it. */
+function assertRingUsed(env: Env, io: IoVariant, writes: boolean): void {
+  const adapter = env.rt.adapter('eth0').instance as TapAdapter;
+  const u = adapter.inspect()['ioUring'] as Record<string, number | string>;
+  if (!io.ring) {
+    assert.notEqual(u['state'], 'on');
+    return;
+  }
+  assert.equal(adapter.readerMode, 'uring');
+  assert.equal(u['state'], 'on');
+  assert.ok((u['completions'] as number) > 0 && (u['submissions'] as number) > 0 && (u['rxArms'] as number) > 0, JSON.stringify(u));
+  if (writes) assert.ok((u['batches'] as number) > 0, JSON.stringify(u));
+  assert.equal(u['fallbacks'], 0, 'nothing went by write(2)');
+}
+
+// Every receive design: a worker reading into posted buffers, a worker reporting readiness ('poll'),
+// libuv's own epoll with no worker ('uv'); and io_uring (what 'auto' picks on the main thread).
+const variants: IoVariant[] = [
+  { name: 'ReaderMode poll', keywords: { ReaderMode: 'poll' }, ring: false },
+  { name: 'ReaderMode uv', keywords: { ReaderMode: 'uv', IoUring: 'off' }, ring: false },
+  { name: 'ReaderMode worker', keywords: { ReaderMode: 'worker' }, ring: false },
+  { name: 'IoUring on', keywords: { IoUring: 'on' }, ring: true },
+];
+
+for (const io of variants) {
+  test(`TAP interop (${io.name}): ARP, ICMP and UDP sent by the kernel reach the raw protocol byte-exact`, async (t) => {
+    if (skipUnlessInterop(t, io)) return;
+    const env = await setup(io);
     try {
       drainIpv4Arp(env);
       const cap = await startCapture(env, join(env.dir, 'from-kernel.pcap'));
@@ -158,15 +190,16 @@ for (const mode of ['poll', 'uv', 'worker'] as const) {
       assert.equal(hex(arpFrame.subarray(0, 42)), hex(ethernet(mac('ff:ff:ff:ff:ff:ff'), mac(KERNEL_MAC), 0x0806, arp(1, mac(KERNEL_MAC), ip4(`198.18.${s}.1`), new Uint8Array(6), ip4(`198.18.${s}.3`)))));
       const udpFrame = got.find((f) => f[12] === 0x08 && f[13] === 0x00 && f[23] === 17)!;
       assert.equal(Buffer.from(udpFrame.subarray(42)).toString(), 'tsndis-interop');
+      assertRingUsed(env, io, false);
     } finally {
       await env.cleanup();
     }
     assertClean(env.rt);
   });
 
-  test(`TAP interop (ReaderMode ${mode}): frames the raw protocol sends are seen by tcpdump byte-exact, and the kernel answers`, async (t) => {
-    if (skipUnlessInterop(t)) return;
-    const env = await setup(mode);
+  test(`TAP interop (${io.name}): frames the raw protocol sends are seen by tcpdump byte-exact, and the kernel answers`, async (t) => {
+    if (skipUnlessInterop(t, io)) return;
+    const env = await setup(io);
     try {
       const s = env.subnet;
       const ours = mac(OUR_MAC);
@@ -192,15 +225,16 @@ for (const mode of ['poll', 'uv', 'worker'] as const) {
       const reply = replies[0]!;
       assert.equal(hex(reply.subarray(38, 42)), '42420001', 'same identifier and sequence');
       assert.equal(Buffer.from(reply.subarray(42)).toString(), 'tsndis echo payload');
+      assertRingUsed(env, io, true);
     } finally {
       await env.cleanup();
     }
     assertClean(env.rt);
   });
 
-  test(`TAP interop (ReaderMode ${mode}): deleting the TAP from outside under traffic is a surprise removal with full pools`, async (t) => {
-    if (skipUnlessInterop(t)) return;
-    const env = await setup(mode);
+  test(`TAP interop (${io.name}): deleting the TAP from outside under traffic is a surprise removal with full pools`, async (t) => {
+    if (skipUnlessInterop(t, io)) return;
+    const env = await setup(io);
     let removedAfterMs = -1;
     try {
       const ep = env.raw.endpoint('eth0');

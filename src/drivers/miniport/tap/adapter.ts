@@ -8,6 +8,11 @@
  * Transmit: each frame is written with one non-blocking write(2), prefixed by a virtio-net header when
  * the device was opened with IFF_VNET_HDR.
  *
+ * With io_uring (`IoUring: auto | on`, see uring-io.ts and src/io/tun/uring.ts) both directions go through
+ * one ring per adapter instead: receive is a multishot read per queue into the queue's receive NBLs, a
+ * send chain is one batch of writes whose completions are reaped before the call returns (a write still
+ * in flight then completes from the ring's DPC). The read()/write() path above is the fallback, unchanged.
+ *
  * Task offloads (with the virtio-net header only; see offload.ts): checksum and LSOv2 on transmit become
  * the header's NEEDS_CSUM / GSO fields; on receive the kernel's DATA_VALID / NEEDS_CSUM become
  * checksum-succeeded bits and its GSO super-frames become RSC units. The standardized keywords set the
@@ -47,6 +52,7 @@ import {
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_RESOURCES,
+  NDIS_STATUS_SEND_ABORTED,
   NDIS_STATUS_SUCCESS,
   NdisDevicePnPEventSurpriseRemoved,
   NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
@@ -82,6 +88,8 @@ import { MAX_GSO_FRAME, TapOffload } from './offload.js';
 import { tapHardwareOffload } from './offload-caps.js';
 import { TapPollQueue, TapUvQueue, TapWorkerQueue, type ReaderMode, type RxQueue } from './queue.js';
 import { uvPollAvailable } from '../../../io/tun/uv-poll.js';
+import { ECANCELED, probeIoUring } from '../../../io/tun/uring.js';
+import { TapRing, UringRxQueue, UringTxTable } from './uring-io.js';
 import { LentIndication } from '../../common/receive-queue.js';
 import { standardRssKeywords } from '../../common/rss-keywords.js';
 import { RssState } from '../../common/rss-miniport.js';
@@ -123,8 +131,18 @@ export class TapAdapter implements MiniportAdapter {
   linkSpeedBps = 10_000_000_000n;
   /** @internal */
   queues: RxQueue[] = [];
-  /** The receive design in use (ReaderMode, after the main-thread check). */
+  /** The receive design in use (ReaderMode, after the main-thread check; 'uring' with io_uring). */
   readerMode: ReaderMode = 'uv';
+  /** io_uring: 'on', 'off' (IoUring off, or an explicit ReaderMode), or 'unavailable: <why>' (auto fell back). */
+  ioUring = 'off';
+  #ring: TapRing | null = null;
+  #tx: UringTxTable | null = null;
+  #ringDpc: NdisDpc | null = null;
+  /** NBLs of the send call in progress whose writes are not all complete. */
+  #syncPending = 0;
+  /** Send NBLs whose writes completed after their call returned, for the ring DPC to complete. */
+  #asyncHead: NetBufferList | null = null;
+  #asyncTail: NetBufferList | null = null;
   /** Task offloads (null without the virtio-net header): configuration and OIDs, and the per-frame work. */
   offloads: MiniportOffloads | null = null;
   readonly offload = new TapOffload();
@@ -163,6 +181,23 @@ export class TapAdapter implements MiniportAdapter {
       readerMode = 'poll';
     }
     this.readerMode = readerMode;
+    // io_uring: 'auto' uses it unless ReaderMode names a reader (then that reader's read()/write() path);
+    // 'on' insists and fails initialization with the reason when it cannot be had.
+    const ioUring = k.readString('IoUring', 'auto');
+    let useRing = false;
+    if (ioUring === 'on' && mode !== 'auto') {
+      this.ndis.log('error', `IoUring 'on' reads through the ring, so ReaderMode '${mode}' cannot apply: leave ReaderMode 'auto' or set IoUring 'off'`);
+      return NDIS_STATUS_FAILURE;
+    }
+    if (ioUring === 'on' || (ioUring === 'auto' && mode === 'auto')) {
+      const probe = isMainThread && uvUsable ? probeIoUring() : null;
+      const why = !isMainThread ? 'the ring is watched by the main thread\'s libuv loop and this runtime runs in a worker thread' : !uvUsable ? 'koffi cannot reach libuv to watch the ring' : probe!.usable ? null : probe!.reason;
+      if (why === null) useRing = true;
+      else if (ioUring === 'on') {
+        this.ndis.log('error', `IoUring 'on': io_uring is unavailable: ${why}`);
+        return NDIS_STATUS_FAILURE;
+      } else this.ioUring = `unavailable: ${why}`;
+    }
     const vnet = k.readBoolean('VnetHeader', true);
     this.frameSize = k.readInt('*JumboPacket', 1514, 1514, 65535);
     this.linkSpeedBps = BigInt(k.readInt('LinkSpeedMbps', 10_000, 1, 400_000)) * 1_000_000n;
@@ -213,6 +248,28 @@ export class TapAdapter implements MiniportAdapter {
     const maxRxFrame = Math.max(this.frameSize + 4, largeRx ? MAX_GSO_FRAME : 0);
     const slot = (this.vnet + maxRxFrame + 63) & ~63;
     this.#staging = new Uint8Array(this.vnet + Math.max(this.frameSize + 4, this.vnet > 0 ? MAX_GSO_FRAME : 0));
+    if (useRing) {
+      const perQueue = largeRx ? largeRxBuffers : rxBuffers;
+      const dpc = this.ndis.allocateDpc(() => this.#ringService());
+      try {
+        this.#ring = new TapRing(perQueue * this.device.fds.length, () => dpc.queue());
+        this.#ringDpc = dpc;
+        this.#tx = new UringTxTable(this.#ring.ring, {
+          frameDone: (nbl, nb, fd, address, len, res, notSubmitted) => this.#frameDone(nbl, nb, fd, address, len, res, notSubmitted),
+          nblDone: (nbl) => this.#nblDone(nbl),
+        });
+        this.readerMode = 'uring';
+        this.ioUring = 'on';
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        if (ioUring === 'on') {
+          this.ndis.log('error', `IoUring 'on': cannot set up the ring for ${this.device.name}: ${why}`);
+          this.#teardown();
+          return NDIS_STATUS_FAILURE;
+        }
+        this.ioUring = `unavailable: ${why}`;
+      }
+    }
     try {
       for (let q = 0; q < this.device.fds.length; q++) {
         const pool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx${q}`, capacity: largeRx ? largeRxBuffers : rxBuffers, dataSize: slot });
@@ -222,7 +279,9 @@ export class TapAdapter implements MiniportAdapter {
         const ready = (): void => {
           dpc.queue();
         };
-        this.queues.push(readerMode === 'uv' ? new TapUvQueue(q, fd, pool, ready) : readerMode === 'poll' ? new TapPollQueue(q, fd, pool, ready) : new TapWorkerQueue(q, fd, pool, ready));
+        this.queues.push(
+          this.#ring !== null ? new UringRxQueue(q, fd, pool, this.#ring, ready) : readerMode === 'uv' ? new TapUvQueue(q, fd, pool, ready) : readerMode === 'poll' ? new TapPollQueue(q, fd, pool, ready) : new TapWorkerQueue(q, fd, pool, ready),
+        );
       }
     } catch (e) {
       this.ndis.log('error', `TAP device '${this.device.name}': cannot start the reader: ${e instanceof Error ? e.message : String(e)}`);
@@ -249,16 +308,29 @@ export class TapAdapter implements MiniportAdapter {
     this.#probe?.free();
     this.#probe = null;
     const device = this.device;
+    // Writes still in flight finish first (bounded); then the queues stop, then the ring closes, then the fds.
+    if (this.#tx !== null) {
+      this.#txFlush();
+      this.#completeAsync();
+      this.#tx.close();
+      this.#tx = null;
+    }
+    const ring = this.#ring;
+    this.#ring = null;
+    const closeDevice = (): void => {
+      if (ring === null) device?.close();
+      else ring.close(() => device?.close());
+    };
     let pending = this.queues.length;
     const closeWhenDone = (): void => {
-      if (--pending === 0) device?.close();
+      if (--pending === 0) closeDevice();
     };
     for (const q of this.queues) {
       q.stop(closeWhenDone);
       q.releaseBuffers();
       this.ndis.freeNetBufferListPool(q.pool);
     }
-    if (this.queues.length === 0) device?.close();
+    if (this.queues.length === 0) closeDevice();
     this.queues = [];
   }
 
@@ -268,7 +340,7 @@ export class TapAdapter implements MiniportAdapter {
 
   pause(): NdisStatus {
     this.state = 'Pausing';
-    if (this.#indicated === 0) {
+    if (this.#indicated === 0 && (this.#tx?.inFlight ?? 0) === 0) {
       this.state = 'Paused';
       return NDIS_STATUS_SUCCESS;
     }
@@ -396,7 +468,11 @@ export class TapAdapter implements MiniportAdapter {
     this.#indicated -= n;
     this.#recycle(nbls);
     for (const q of this.queues) q.buffersChanged();
-    if (this.#pausePending && this.#indicated === 0) {
+    this.#maybePauseComplete();
+  }
+
+  #maybePauseComplete(): void {
+    if (this.#pausePending && this.#indicated === 0 && (this.#tx?.inFlight ?? 0) === 0) {
       this.#pausePending = false;
       this.state = 'Paused';
       this.ndis.pauseComplete();
@@ -423,6 +499,10 @@ export class TapAdapter implements MiniportAdapter {
   // Transmit
 
   sendNetBufferLists(nbls: NetBufferList, _portNumber: number, _sendFlags: number): void {
+    if (this.#tx !== null) {
+      this.#sendRing(nbls);
+      return;
+    }
     const device = this.device;
     const stats = this.eth.stats;
     const c = libc();
@@ -524,6 +604,236 @@ export class TapAdapter implements MiniportAdapter {
     return NDIS_STATUS_FAILURE;
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // Transmit through io_uring: the same checks and offload work as above, then one write SQE per frame;
+  // the chain is submitted with one io_uring_enter and its completions reaped before returning.
+
+  #sendRing(nbls: NetBufferList): void {
+    const device = this.device;
+    const stats = this.eth.stats;
+    const ring = this.#ring!.ring;
+    const tx = this.#tx!;
+    const c = libc();
+    const vnet = this.vnet;
+    const maxLen = this.frameSize + 4;
+    this.#syncPending = 0;
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+      nbl.status = NDIS_STATUS_SUCCESS;
+      // One extra count while its frames are being posted: the NBL cannot finish before the last one.
+      nbl.miniportReserved[0] = 1;
+      nbl.miniportReserved[1] = false;
+      this.#syncPending++;
+      if (this.removed || device === null) {
+        nbl.status = NDIS_STATUS_ADAPTER_REMOVED;
+        this.#txRelease(nbl);
+        continue;
+      }
+      if (this.state !== 'Running') {
+        nbl.status = NDIS_STATUS_PAUSED;
+        stats.xmitDiscards++;
+        this.#txRelease(nbl);
+        continue;
+      }
+      const fd = device.fds[device.fds.length > 1 ? nbl.info.hashValue % device.fds.length : 0]!;
+      const lso = nbl.info.tcpLargeSend;
+      const offloaded = vnet > 0 && (nbl.info.tcpIpChecksum | lso) !== 0;
+      const limit = offloaded && lso !== 0 ? MAX_GSO_FRAME : maxLen;
+      for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
+        const len = nb.dataLength;
+        if (len < ETHERNET_HEADER_SIZE || len > limit) {
+          nbl.status = NDIS_STATUS_INVALID_LENGTH;
+          stats.xmitErrors++;
+          break;
+        }
+        this.counters.writeCalls++;
+        const m = nb.currentMdl!;
+        if (m.words !== null && nb.currentMdlOffset >= vnet && nb.currentMdlOffset + len <= m.byteCount) {
+          const start = m.byteOffset + nb.currentMdlOffset - vnet;
+          if (offloaded) {
+            const status = this.offload.transmit(nbl, m.bytes, start, start + vnet, len);
+            if (status !== NDIS_STATUS_SUCCESS) {
+              this.offload.restore(m.bytes);
+              nbl.status = status;
+              stats.xmitErrors++;
+              break;
+            }
+          } else if (vnet > 0) {
+            writeEmptyVnetHeader(m.bytes, start);
+          }
+          if (m.mappedSystemVa < 0) m.mappedSystemVa = c.address(m.bytes);
+          const address = m.mappedSystemVa + start;
+          this.counters.zeroCopyWrites++;
+          const i = this.#txReserve();
+          if (i < 0) {
+            // Every entry still in flight after a bounded wait: this one goes by write(2).
+            this.#frameDone(nbl, nb, fd, address, vnet + len, 0, true);
+            if (offloaded) this.offload.restore(m.bytes);
+            continue;
+          }
+          const patched = offloaded ? this.offload.movePatches(tx.patchAt, tx.patchWas, i * 3) : 0;
+          tx.patchCount[i] = patched;
+          tx.post(i, fd, address, vnet + len, nbl, nb, patched > 0 ? m.bytes : null);
+        } else {
+          // The one staging buffer: whatever is in flight goes first (frame order), then a write(2).
+          this.#txFlush();
+          nb.copyOut(this.#staging, vnet, 0, len);
+          if (offloaded) {
+            const status = this.offload.transmit(nbl, this.#staging, 0, vnet, len);
+            if (status !== NDIS_STATUS_SUCCESS) {
+              nbl.status = status;
+              stats.xmitErrors++;
+              break;
+            }
+          } else if (vnet > 0) {
+            writeEmptyVnetHeader(this.#staging, 0);
+          }
+          this.#frameDone(nbl, nb, fd, c.address(this.#staging), vnet + len, 0, true);
+        }
+      }
+      this.#txRelease(nbl);
+    }
+    this.#txSubmit();
+    // TAP writes complete inside io_uring_enter: their completions are normally here already.
+    const deadline = performance.now() + 1000;
+    while (this.#syncPending > 0 && this.#ring !== null) {
+      if (ring.reap() > 0) continue;
+      if (performance.now() > deadline) break;
+      ring.submit(1, 10_000_000);
+    }
+    if (this.#syncPending === 0) {
+      this.ndis.sendNetBufferListsComplete(nbls, 0);
+      return;
+    }
+    // Some writes are still in flight (the kernel deferred them): complete the rest now, those later.
+    let head: NetBufferList | null = null;
+    let tail: NetBufferList | null = null;
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
+      const next: NetBufferList | null = nbl.next;
+      nbl.next = null;
+      if ((nbl.miniportReserved[0] as number) > 0) {
+        nbl.miniportReserved[1] = true;
+        this.#ring!.counters.asyncCompletions++;
+      } else {
+        if (tail === null) head = nbl;
+        else tail.next = nbl;
+        tail = nbl;
+      }
+      nbl = next;
+    }
+    this.#syncPending = 0;
+    if (head !== null) this.ndis.sendNetBufferListsComplete(head, 0);
+  }
+
+  /** A free write entry with room in the SQ, or -1 when none frees up within a bounded wait. */
+  #txReserve(): number {
+    const ring = this.#ring!.ring;
+    if (ring.sqSpace === 0) this.#txSubmit();
+    let i = this.#tx!.reserve();
+    for (let tries = 0; i < 0 && tries < 10; tries++) {
+      this.#txSubmit();
+      if (ring.reap() === 0) ring.submit(1, 10_000_000);
+      i = this.#tx!.reserve();
+    }
+    return ring.sqSpace > 0 ? i : -1;
+  }
+
+  /** Hands the prepared SQEs to the kernel; if it keeps refusing them, they are written with write(2). */
+  #txSubmit(): void {
+    const ring = this.#ring?.ring;
+    if (ring === undefined || ring.unsubmitted === 0) return;
+    let r = ring.submit();
+    if (r < 0 && r !== -EINTR) {
+      ring.reap();
+      r = ring.submit();
+      if (r < 0 && r !== -EINTR) ring.failUnsubmitted(r);
+    }
+  }
+
+  /** Submits and waits (bounded) until no write is in flight. */
+  #txFlush(): void {
+    const ring = this.#ring?.ring;
+    const tx = this.#tx;
+    if (ring === undefined || tx === null) return;
+    this.#txSubmit();
+    const deadline = performance.now() + 1000;
+    while (tx.inFlight > 0 && !ring.closed && performance.now() < deadline) {
+      if (ring.reap() === 0) ring.submit(1, 10_000_000);
+    }
+  }
+
+  /** Drops the count an NBL holds while its frames are posted. */
+  #txRelease(nbl: NetBufferList): void {
+    const left = (nbl.miniportReserved[0] as number) - 1;
+    nbl.miniportReserved[0] = left;
+    if (left === 0) this.#nblDone(nbl);
+  }
+
+  /** One write finished (`notSubmitted`: it never reached the ring, so write(2) does it now). */
+  #frameDone(nbl: NetBufferList, nb: NetBuffer, fd: number, address: number, len: number, res: number, notSubmitted: boolean): void {
+    if (notSubmitted) {
+      const c = libc();
+      this.#ring!.counters.fallbacks++;
+      res = c.writeAt(fd, address, len);
+      if (res < 0 && c.errno() === EINTR) res = c.writeAt(fd, address, len);
+      if (res < 0) res = -c.errno();
+    } else if (res < 0) {
+      this.#ring!.counters.cqeErrors++;
+    }
+    if (res === len) {
+      this.eth.stats.countXmit(nb);
+      return;
+    }
+    let status: NdisStatus;
+    if (res === -ECANCELED) {
+      this.counters.writeErrors++;
+      this.eth.stats.xmitErrors++;
+      status = NDIS_STATUS_SEND_ABORTED;
+    } else if (res < 0) {
+      status = this.#writeFailed(-res);
+    } else {
+      // A short write: TAP takes whole frames, so the kernel refused this one.
+      this.counters.writeErrors++;
+      this.eth.stats.xmitErrors++;
+      status = NDIS_STATUS_FAILURE;
+    }
+    if (nbl.status === NDIS_STATUS_SUCCESS) nbl.status = status;
+  }
+
+  /** Every write of `nbl` completed: finish it as the read()/write() path does. */
+  #nblDone(nbl: NetBufferList): void {
+    if (nbl.status === NDIS_STATUS_SUCCESS && !this.linkUp) this.#setLink(true);
+    const lso = nbl.info.tcpLargeSend;
+    if (lso !== 0) nbl.info.tcpLargeSend = lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE ? LSO_V2_TRANSMIT_COMPLETE : 0;
+    if (nbl.miniportReserved[1] !== true) {
+      this.#syncPending--;
+      return;
+    }
+    nbl.miniportReserved[1] = false;
+    nbl.next = null;
+    if (this.#asyncTail === null) this.#asyncHead = nbl;
+    else this.#asyncTail.next = nbl;
+    this.#asyncTail = nbl;
+    this.#ringDpc?.queue();
+  }
+
+  #completeAsync(): void {
+    const head = this.#asyncHead;
+    if (head === null) return;
+    this.#asyncHead = this.#asyncTail = null;
+    this.ndis.sendNetBufferListsComplete(head, 0);
+    this.#maybePauseComplete();
+  }
+
+  /** The ring DPC (its fd became readable): reap every completion, finish late sends, watch again. */
+  #ringService(): void {
+    const tap = this.#ring;
+    if (tap === null) return;
+    tap.ring.reap();
+    this.#completeAsync();
+    if (tap.ring.ready > 0 || tap.ring.kernelHasWork) this.#ringDpc!.queue();
+    else tap.watch();
+  }
+
   cancelSend(_cancelId: number): void {
     // Every send is written (or failed) before sendNetBufferLists returns: nothing is queued.
   }
@@ -614,6 +924,7 @@ export class TapAdapter implements MiniportAdapter {
       queues: this.queues.length,
       readerMode: this.readerMode,
       linkUp: this.linkUp,
+      ioUring: this.#ring === null ? { state: this.ioUring } : { state: this.ioUring, ...this.#ring.ring.refreshCounters(), ...this.#ring.counters },
       ...this.counters,
       rcvNoBuffer: this.eth.stats.rcvNoBuffer,
       ...(this.offloads === null ? {} : { tunOffloads: `0x${this.tunOffloads.toString(16)}`, offload: { ...this.offload.counters } }),

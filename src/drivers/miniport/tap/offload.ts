@@ -295,6 +295,21 @@ export class TapOffload {
     this.#patches = 0;
   }
 
+  /**
+   * For a write that completes later (io_uring): moves the patch record to `at`/`was` from `base` (three
+   * entries' room) instead of restoring now, and returns how many; the caller restores them (big-endian
+   * 16-bit fields) once the kernel has copied the frame.
+   */
+  movePatches(at: Int32Array, was: Int32Array, base: number): number {
+    const n = this.#patches;
+    for (let i = 0; i < n; i++) {
+      at[base + i] = this.#patchAt[i]!;
+      was[base + i] = this.#patchWas[i]!;
+    }
+    this.#patches = 0;
+    return n;
+  }
+
   #refuse(status: NdisStatus): NdisStatus {
     this.counters.txOffloadRefused++;
     return status;

@@ -29,7 +29,8 @@ import {
   type RxWorkerData,
 } from '../../../io/tun/rx-ring.js';
 
-export type ReaderMode = 'worker' | 'poll' | 'uv';
+/** The receive designs; 'uring' is not a ReaderMode value: the adapter reports it when io_uring reads. */
+export type ReaderMode = 'worker' | 'poll' | 'uv' | 'uring';
 
 /** What the adapter needs from a receive queue. */
 export interface RxQueue {

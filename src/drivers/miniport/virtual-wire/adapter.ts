@@ -87,9 +87,9 @@ export const VIRTUAL_WIRE_RSS_KEYWORDS = standardRssKeywords(RSS_LIMITS);
 export { stableMac };
 
 /** Receive indications carry at most this many NBLs; the DPC requeues itself for the rest. */
-const MAX_NBLS_PER_INDICATION = 64;
+const MAX_NBLS_PER_INDICATION = 256;
 /** Indications per DPC run before it yields (the NAPI-budget idea). */
-const DPC_BUDGET_INDICATIONS = 16;
+const DPC_BUDGET_INDICATIONS = 4;
 
 export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   readonly ndis: MiniportAdapterHandle;

@@ -334,8 +334,21 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
    */
   tryDeliverOwnSendComplete(nbls: NetBufferList, flags: number): boolean {
     const self: object = this;
-    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) if (nbl.sourceHandle !== self) return false;
-    this.deliverSendComplete(nbls, flags);
+    const id = this.id;
+    // The chain arrives stamped with StackTop's id; restored below if some NBL is not ours.
+    const was = nbls.ndisOwner;
+    let n = 0;
+    let failed = 0;
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+      if (nbl.sourceHandle !== self) {
+        for (let s: NetBufferList | null = nbls; s !== nbl; s = s!.next) s!.ndisOwner = was;
+        return false;
+      }
+      nbl.ndisOwner = id;
+      if (nbl.status !== NDIS_STATUS_SUCCESS) failed++;
+      n++;
+    }
+    this.#completeSends(nbls, flags, n, failed);
     return true;
   }
 
@@ -349,6 +362,11 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
       if (nbl.status !== NDIS_STATUS_SUCCESS) failed++;
       n++;
     }
+    this.#completeSends(nbls, flags, n, failed);
+  }
+
+  /** Counts `n` completed sends (`failed` of them failed) and hands them to the protocol. */
+  #completeSends(nbls: NetBufferList, flags: number, n: number, failed: number): void {
     this.sendsOutstanding -= n;
     this.stats.sendCompleted += n;
     this.stats.sendFailed += failed;

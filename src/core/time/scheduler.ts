@@ -30,7 +30,9 @@ export class Timer implements HeapTimer {
 
 export abstract class Scheduler implements Clock {
   readonly #heap = new TimerHeap<Timer>();
-  readonly #deferred: (() => void)[] = [];
+  #deferred: (() => void)[] = [];
+  /** The other of two task arrays, swapped on every run so draining allocates nothing. */
+  #spare: (() => void)[] = [];
   #deferredScheduled = false;
   /** Called with any error thrown by a timer callback or deferred task (the runtime reports it). */
   onError: (error: unknown, where: string) => void = (e) => {
@@ -83,14 +85,19 @@ export abstract class Scheduler implements Clock {
   readonly #runDeferred = (): void => {
     this.#deferredScheduled = false;
     // Tasks queued while draining run on the next turn, so I/O gets a chance in between.
-    const n = this.#deferred.length;
-    const batch = this.#deferred.splice(0, n);
-    for (const task of batch) {
-      try {
-        task();
-      } catch (e) {
-        this.onError(e, 'deferred task');
+    const batch = this.#deferred;
+    this.#deferred = this.#spare;
+    try {
+      for (let i = 0; i < batch.length; i++) {
+        try {
+          batch[i]!();
+        } catch (e) {
+          this.onError(e, 'deferred task');
+        }
       }
+    } finally {
+      batch.length = 0;
+      this.#spare = batch;
     }
   };
 

@@ -179,9 +179,14 @@ export function filterAccepts(packetFilter: number, mac: Uint8Array, multicast: 
   if ((d0 & 1) === 0) {
     if ((packetFilter & NDIS_PACKET_TYPE_PROMISCUOUS) !== 0) return 0;
     if ((packetFilter & NDIS_PACKET_TYPE_DIRECTED) === 0) return -1;
-    for (let i = 0; i < 6; i++) if (bytes[o + i] !== mac[i]) return -1;
-    return 0;
+    // Unrolled, and the group-address cases kept out of line, so receive loops can inline the directed case.
+    return d0 === mac[0] && bytes[o + 1] === mac[1] && bytes[o + 2] === mac[2] && bytes[o + 3] === mac[3] && bytes[o + 4] === mac[4] && bytes[o + 5] === mac[5] ? 0 : -1;
   }
+  return groupFilterAccepts(packetFilter, multicast, bytes, o);
+}
+
+/** filterAccepts for a group (multicast or broadcast) destination. */
+function groupFilterAccepts(packetFilter: number, multicast: readonly Uint8Array[], bytes: Uint8Array, o: number): number {
   let bcast = true;
   for (let i = 0; i < 6; i++) if (bytes[o + i] !== 0xff) bcast = false;
   if (bcast) return (packetFilter & (NDIS_PACKET_TYPE_BROADCAST | NDIS_PACKET_TYPE_PROMISCUOUS)) !== 0 ? 2 : -1;

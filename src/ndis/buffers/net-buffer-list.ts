@@ -37,8 +37,10 @@ export class NetBufferList {
   /** NET_BUFFER_LIST_STATUS: written before send completion. */
   status: NdisStatus = NDIS_STATUS_SUCCESS;
   readonly info = new NetBufferListInfo();
-  readonly protocolReserved: unknown[] = [null, null, null, null];
-  readonly miniportReserved: unknown[] = [null, null];
+  // The reserved areas are created on first use: most NBLs never use them, and a pool free then does
+  // not touch two more objects per NBL (cache misses that showed in the data-path profile).
+  #protocolReserved: unknown[] | null = null;
+  #miniportReserved: unknown[] | null = null;
   /** Free for the current owner; null at allocation. */
   scratch: unknown = null;
 
@@ -62,6 +64,16 @@ export class NetBufferList {
     this.home = home;
     this.slot = slot;
     this.poolContext = poolContext;
+  }
+
+  /** ProtocolReserved: four slots for the protocol that originated or received the NBL. */
+  get protocolReserved(): unknown[] {
+    return (this.#protocolReserved ??= [null, null, null, null]);
+  }
+
+  /** MiniportReserved: two slots for the miniport that holds the NBL. */
+  get miniportReserved(): unknown[] {
+    return (this.#miniportReserved ??= [null, null]);
   }
 
   /** Number of NetBuffers in this NBL. */
@@ -153,10 +165,10 @@ export class NetBufferList {
     this.flags = 0;
     this.status = NDIS_STATUS_SUCCESS;
     this.info.clear();
-    const pr = this.protocolReserved;
-    pr[0] = pr[1] = pr[2] = pr[3] = null;
-    const mr = this.miniportReserved;
-    mr[0] = mr[1] = null;
+    const pr = this.#protocolReserved;
+    if (pr !== null) pr[0] = pr[1] = pr[2] = pr[3] = null;
+    const mr = this.#miniportReserved;
+    if (mr !== null) mr[0] = mr[1] = null;
     this.scratch = null;
     this.ndisOwner = 0;
     this.ndisStamp = 0;

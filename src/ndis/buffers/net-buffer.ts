@@ -41,8 +41,9 @@ export class NetBuffer {
   checksumBias = 0;
   /** Header-data split (6.1+): informational only in user space. */
   dataPhysicalAddress = 0;
-  readonly protocolReserved: unknown[] = [null, null, null, null, null, null];
-  readonly miniportReserved: unknown[] = [null, null, null, null];
+  // Created on first use, as for NetBufferList: a pool free of an NB that never used them touches neither.
+  #protocolReserved: unknown[] | null = null;
+  #miniportReserved: unknown[] | null = null;
   readonly home: NetBufferHome;
   /** Slot index in the owning pool. */
   readonly slot: number;
@@ -56,6 +57,16 @@ export class NetBuffer {
     this.home = home;
     this.slot = slot;
     this.poolMdl = poolMdl;
+  }
+
+  /** ProtocolReserved: six slots for the protocol that holds the NB. */
+  get protocolReserved(): unknown[] {
+    return (this.#protocolReserved ??= [null, null, null, null, null, null]);
+  }
+
+  /** MiniportReserved: four slots for the miniport that holds the NB. */
+  get miniportReserved(): unknown[] {
+    return (this.#miniportReserved ??= [null, null, null, null]);
   }
 
   /** Points the NB at `mdlChain` with the given used-data window (NdisAllocateNetBuffer's arguments). */
@@ -275,10 +286,10 @@ export class NetBuffer {
     this.next = null;
     this.checksumBias = 0;
     this.dataPhysicalAddress = 0;
-    const pr = this.protocolReserved;
-    pr[0] = pr[1] = pr[2] = pr[3] = pr[4] = pr[5] = null;
-    const mr = this.miniportReserved;
-    mr[0] = mr[1] = mr[2] = mr[3] = null;
+    const pr = this.#protocolReserved;
+    if (pr !== null) pr[0] = pr[1] = pr[2] = pr[3] = pr[4] = pr[5] = null;
+    const mr = this.#miniportReserved;
+    if (mr !== null) mr[0] = mr[1] = mr[2] = mr[3] = null;
     if (this.poolMdl !== null) {
       this.poolMdl.next = null;
       this.mdlChain = this.poolMdl;

@@ -1,8 +1,11 @@
-/** copyBytes (the one copy primitive under copyIn/copyOut/getDataBuffer): exact for every length and overlap. */
+/**
+ * copyBytes (the one copy primitive under copyIn/copyOut/getDataBuffer): exact for every length and overlap.
+ * copyBytesWords (slab to slab, the receive copy of the data path): exact for every alignment and length.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { copyBytes } from '../../../src/ndis/buffers/bytes.js';
+import { copyBytes, copyBytesWords } from '../../../src/ndis/buffers/bytes.js';
 import { hex } from './support.js';
 
 test('copyBytes copies a short run between arrays', () => {
@@ -40,5 +43,20 @@ test('property: copyBytes behaves like memmove for any lengths and overlaps', ()
       assert.deepEqual([...dst], expected);
     }),
     { numRuns: 300 },
+  );
+});
+
+test('property: copyBytesWords copies exactly n bytes between slabs at any alignment and touches nothing else', () => {
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 256, maxLength: 256 }), fc.nat(191), fc.nat(191), fc.nat(64), (init, srcIndex, dstIndex, n) => {
+      const src = new Uint8Array(new SharedArrayBuffer(256));
+      src.set(init);
+      const dst = new Uint8Array(new SharedArrayBuffer(256)).fill(0xa5);
+      const expected = [...dst];
+      expected.splice(dstIndex, n, ...src.subarray(srcIndex, srcIndex + n));
+      copyBytesWords(src, new Int32Array(src.buffer), srcIndex, dst, new Int32Array(dst.buffer), dstIndex, n);
+      assert.deepEqual([...dst], expected);
+    }),
+    { numRuns: 500 },
   );
 });

@@ -68,12 +68,14 @@ export class NetBufferList {
 
   /** ProtocolReserved: four slots for the protocol that originated or received the NBL. */
   get protocolReserved(): unknown[] {
-    return (this.#protocolReserved ??= [null, null, null, null]);
+    this.#protocolReserved ??= [null, null, null, null];
+    return this.#protocolReserved;
   }
 
   /** MiniportReserved: two slots for the miniport that holds the NBL. */
   get miniportReserved(): unknown[] {
-    return (this.#miniportReserved ??= [null, null]);
+    this.#miniportReserved ??= [null, null];
+    return this.#miniportReserved;
   }
 
   /** Number of NetBuffers in this NBL. */

@@ -61,12 +61,14 @@ export class NetBuffer {
 
   /** ProtocolReserved: six slots for the protocol that holds the NB. */
   get protocolReserved(): unknown[] {
-    return (this.#protocolReserved ??= [null, null, null, null, null, null]);
+    this.#protocolReserved ??= [null, null, null, null, null, null];
+    return this.#protocolReserved;
   }
 
   /** MiniportReserved: four slots for the miniport that holds the NB. */
   get miniportReserved(): unknown[] {
-    return (this.#miniportReserved ??= [null, null, null, null]);
+    this.#miniportReserved ??= [null, null, null, null];
+    return this.#miniportReserved;
   }
 
   /** Points the NB at `mdlChain` with the given used-data window (NdisAllocateNetBuffer's arguments). */

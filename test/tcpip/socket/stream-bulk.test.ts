@@ -1,5 +1,5 @@
 /**
- * The Node-style streams at bulk rates (socket/stream.ts, socket/slab.ts) over the simulated link (fake
+ * The Node-style streams at bulk rates (socket/stream.ts, tcp/chunks.ts) over the simulated link (fake
  * time): every chunk a reader gets stays its own (slab regions are never handed out twice), writes of
  * one turn leave together, a chunk larger than the send space waits for it with back-pressure, and
  * bulk transfers through LSO and RSC are byte-exact both ways.
@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ChunkSlab } from '../../../src/drivers/protocol/tcpip/socket/slab.js';
 import { createConnection, createServer, TcpSocket } from '../../../src/drivers/protocol/tcpip/socket/index.js';
 import { decode } from '../../support/tcp-inject.js';
 import { lab } from '../../support/wsk-lab.js';
@@ -47,24 +46,6 @@ function assertOwned(kept: readonly Kept[]): void {
     for (let i = 1; i < list.length; i++) assert.ok(list[i]![0] >= list[i - 1]![1], 'two chunks share memory');
   }
 }
-
-test('slab: every region is handed out once — what a taker wrote stays intact whatever is taken later', () => {
-  fc.assert(
-    fc.property(fc.array(fc.integer({ min: 1, max: 300_000 }), { minLength: 1, maxLength: 60 }), fc.integer({ min: 4, max: 64 }), (sizes, slabKiB) => {
-      const slab = new ChunkSlab(slabKiB * 1024, 4096);
-      const taken: Kept[] = [];
-      for (const [i, n] of sizes.entries()) {
-        const b = slab.take(n);
-        // As long as asked, or (from a slab's last region) at least the minimum read.
-        assert.ok(b.length <= n && b.length >= Math.min(n, 4096), `take(${String(n)}) gave ${String(b.length)}`);
-        b.fill(i & 0xff);
-        taken.push({ chunk: b, copy: Buffer.from(b) });
-      }
-      assertOwned(taken);
-    }),
-    { numRuns: 200 },
-  );
-});
 
 test('streams: a reader keeping every chunk gets each intact and byte-exact (random sizes, write chunkings, pauses; LSO and RSC)', async () => {
   await fc.assert(

@@ -38,8 +38,13 @@ export const CHUNK_SLAB_MAX = 120 * 1024;
 export const CHUNK_SLAB_MIN = 16 * 1024;
 /** The smallest slab, taken under memory pressure for a short segment. */
 export const CHUNK_SLAB_PRESSURE_MIN = 4 * 1024;
-/** Reads shorter than this are copied out (an exact allocation) rather than handed over as a region. */
-export const CHUNK_MIN_HANDOVER = 16 * 1024;
+/**
+ * Reads shorter than this (from the slab being filled) are copied out rather than handed over as a
+ * region: Node's buffer pool serves such sizes without an ArrayBuffer of their own. Longer ones (4–8
+ * KiB remainders after each 64 KiB RSC frame are common in bulk) go as regions: another ArrayBuffer
+ * per read would cost more than the region saves.
+ */
+export const CHUNK_MIN_HANDOVER = 4 * 1024;
 
 export class ReceiveChunks {
   readonly #memory: RingMemory;

@@ -225,6 +225,51 @@ test('streams: 4 MB each way through LSO and RSC is byte-exact; both readers kee
   srv.close();
 });
 
+test("streams: a 'data' reader's bytes reach it in the memory they were received into — no ring block for in-order data, at most two chunk slabs held, the chunks are Buffers", async () => {
+  const { link, a, b, pump } = lab({ seed: 4, params: { rsc: true, delayMs: 1 }, config: { receiveBufferSize: 1 << 20 } });
+  link.a.setRoute({ lsoMaxPayload: 65536 });
+  const data = pattern(8 << 20, 23);
+  const kept: Buffer[] = [];
+  let server: TcpSocket | null = null;
+  let ended = false;
+  const srv = createServer(b, {}, (s) => {
+    server = s;
+    s.on('data', (chunk: Buffer) => kept.push(chunk));
+    s.on('end', () => (ended = true));
+  });
+  srv.listen(7006, '198.18.0.2');
+  const client = createConnection(a, { port: 7006, host: '198.18.0.2' });
+  let off = 0;
+  const more = (): void => {
+    while (off < data.length) {
+      const ok = client.write(data.subarray(off, off + 65536));
+      off += 65536;
+      if (!ok) return;
+    }
+    client.end();
+  };
+  client.on('drain', more);
+  client.once('connect', more);
+  let ringPeak = 0;
+  let chunkPeak = 0;
+  assert.ok(
+    await pump(() => {
+      const t = server?.wsk?.connection as unknown as { recvRing: { capacity: number } | null; rxChunks: { held: number } | null } | undefined;
+      ringPeak = Math.max(ringPeak, t?.recvRing?.capacity ?? 0);
+      chunkPeak = Math.max(chunkPeak, t?.rxChunks?.held ?? 0);
+      return ended;
+    }, 600_000),
+  );
+  assert.equal(sha(Buffer.concat(kept)), sha(data));
+  assert.ok(kept.every((c) => Buffer.isBuffer(c)));
+  // Read out of the ring, the bytes would have grown a ring block; received into chunk slabs, they need none.
+  assert.equal(ringPeak, 0, `ring block of ${String(ringPeak)} bytes`);
+  assert.ok(chunkPeak > 0 && chunkPeak <= 2 * 120 * 1024, `chunk slabs held: ${String(chunkPeak)}`);
+  assert.ok(link.b.layer.counters.receiveChunksGiven > 0);
+  client.destroy();
+  srv.close();
+});
+
 test("streams: onread (as net.Socket's) — bytes arrive in the one reused buffer, byte-exact; false pauses (the window closes), resume() continues; 'end' and 'close' as usual", async () => {
   const { a, b, pump } = lab({ config: { sendBufferSize: 64 * 1024, receiveBufferSize: 64 * 1024 } });
   const data = pattern(1_000_000, 31);

@@ -273,3 +273,21 @@ test('receiveChunk: under memory pressure no window opens beyond the memory held
   link.run(300);
   assert.equal(c.ringBytes, 0);
 });
+
+test('receiveChunk(0) switches a connection to chunks before data comes (the ring then stays empty); a negative length is a RangeError', () => {
+  const { link, client, server } = connectedPair({ params: { rsc: true } });
+  server.autoRead = false;
+  const conn = server.conn!;
+  assert.throws(() => conn.receiveChunk(-1), RangeError);
+  assert.equal(conn.receiveChunk(0), null);
+  client.write(pattern(500_000, 26), true);
+  link.run(200);
+  const t = tcb(conn);
+  assert.equal(t.recvRing!.capacity, 0, 'no ring block: the bytes went into chunk slabs');
+  assert.equal(conn.readableLength, t.rxChunks!.length);
+  server.readChunks = true;
+  server.autoRead = true;
+  server.drain();
+  assert.ok(link.runUntil(() => server.received === 500_000 && conn.remoteClosed, 10_000));
+  assert.ok(Buffer.from(server.data()).equals(Buffer.from(pattern(500_000, 26))));
+});

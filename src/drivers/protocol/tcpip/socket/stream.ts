@@ -168,6 +168,8 @@ export class TcpSocket extends Duplex {
         if (this.#writeChunk !== null) this.#queueWrite(wsk);
       },
     };
+    // 'data' readers take chunks: from now on in-order bytes are received into them, not the ring.
+    if (this.#onread === null) wsk.tryReceiveChunk(0);
     if (this.#reading) this.#pull();
   }
 

@@ -258,6 +258,7 @@ export class WskConnectionSocket {
    * Takes readable bytes as a Buffer the caller owns (the engine never writes into it again), up to
    * `maxLength`; null when none. From the first call on the connection keeps in-order bytes as such
    * chunks, so they reach the caller in one copy (TcpConnection.receiveChunk); `tryReceive` still works.
+   * `maxLength` 0 only switches the connection to chunks (call it before data arrives) and returns null.
    */
   tryReceiveChunk(maxLength?: number): Buffer | null {
     const c = this.#conn;

@@ -148,7 +148,7 @@ export interface TcpConnection {
    * owns — the engine never writes into it again (one of Node's Buffers when the host's
    * `receiveMemory` gives them); null when nothing is readable. The first call switches the connection to keeping
    * in-order bytes as such chunks (chunks.ts), so a reader that takes them gets them without a copy
-   * out of the ring; `receive` still copies out of them.
+   * out of the ring; `receive` still copies out of them. `maxLength` 0 only switches (before data comes).
    */
   receiveChunk(maxLength?: number): Uint8Array | null;
   /** FIN after the queued data (half close). */

@@ -412,9 +412,10 @@ export class Tcb implements TcpConnection {
 
   receiveChunk(maxLength = Infinity): Uint8Array | null {
     if (this.recvRing === null || this.appClosed) return null;
-    if (!(maxLength >= 1)) throw new RangeError('receiveChunk: maxLength must be at least 1');
+    if (!(maxLength >= 0)) throw new RangeError('receiveChunk: maxLength must be 0 or more');
     // From now on in-order bytes go into chunks, once the ring's unread bytes (if any) are taken.
     const chunks = (this.rxChunks ??= new ReceiveChunks(this.owner.memory, this.counters, this.host));
+    if (maxLength === 0) return null;
     const ring = this.recvRing;
     let chunk: Uint8Array | null;
     if (ring.length > 0) {

@@ -460,6 +460,11 @@ export class Endpoint {
   writableEvents = 0;
   /** Read automatically on onReadable (default), or leave data in the ring. */
   autoRead = true;
+  /**
+   * Read with `receiveChunk` and keep each chunk itself (not a copy), as a 'data' listener may: `data()`
+   * then also proves that no chunk was written into after it was handed over.
+   */
+  readChunks = false;
   /** Data still to write with `pump`. */
   #pending: Uint8Array | null = null;
   #pendingAt = 0;
@@ -496,6 +501,13 @@ export class Endpoint {
     if (c === null) return 0;
     let total = 0;
     for (let guard = 0; guard < 1 << 20 && total < max; guard++) {
+      if (this.readChunks) {
+        const chunk = c.receiveChunk(max - total);
+        if (chunk === null) break;
+        this.chunks.push(chunk);
+        total += chunk.length;
+        continue;
+      }
       const n = c.receive(this.#scratch, 0, Math.min(this.#scratch.length, max - total));
       if (n === 0) break;
       this.chunks.push(this.#scratch.slice(0, n));

@@ -1,5 +1,5 @@
 /**
- * The Node-style streams at bulk rates (socket/stream.ts, socket/slab.ts) over the simulated link (fake
+ * The Node-style streams at bulk rates (socket/stream.ts, tcp/chunks.ts) over the simulated link (fake
  * time): every chunk a reader gets stays its own (slab regions are never handed out twice), writes of
  * one turn leave together, a chunk larger than the send space waits for it with back-pressure, and
  * bulk transfers through LSO and RSC are byte-exact both ways.
@@ -8,7 +8,6 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ChunkSlab } from '../../../src/drivers/protocol/tcpip/socket/slab.js';
 import { createConnection, createServer, TcpSocket } from '../../../src/drivers/protocol/tcpip/socket/index.js';
 import { decode } from '../../support/tcp-inject.js';
 import { lab } from '../../support/wsk-lab.js';
@@ -47,24 +46,6 @@ function assertOwned(kept: readonly Kept[]): void {
     for (let i = 1; i < list.length; i++) assert.ok(list[i]![0] >= list[i - 1]![1], 'two chunks share memory');
   }
 }
-
-test('slab: every region is handed out once — what a taker wrote stays intact whatever is taken later', () => {
-  fc.assert(
-    fc.property(fc.array(fc.integer({ min: 1, max: 300_000 }), { minLength: 1, maxLength: 60 }), fc.integer({ min: 4, max: 64 }), (sizes, slabKiB) => {
-      const slab = new ChunkSlab(slabKiB * 1024, 4096);
-      const taken: Kept[] = [];
-      for (const [i, n] of sizes.entries()) {
-        const b = slab.take(n);
-        // As long as asked, or (from a slab's last region) at least the minimum read.
-        assert.ok(b.length <= n && b.length >= Math.min(n, 4096), `take(${String(n)}) gave ${String(b.length)}`);
-        b.fill(i & 0xff);
-        taken.push({ chunk: b, copy: Buffer.from(b) });
-      }
-      assertOwned(taken);
-    }),
-    { numRuns: 200 },
-  );
-});
 
 test('streams: a reader keeping every chunk gets each intact and byte-exact (random sizes, write chunkings, pauses; LSO and RSC)', async () => {
   await fc.assert(
@@ -240,6 +221,51 @@ test('streams: 4 MB each way through LSO and RSC is byte-exact; both readers kee
   assertOwned(serverKept);
   assertOwned(clientKept);
   assert.ok(link.a.layer.counters.lsoBuffers > 0 && link.b.layer.counters.coalescedBuffers > 0, 'LSO and RSC carried the bulk');
+  client.destroy();
+  srv.close();
+});
+
+test("streams: a 'data' reader's bytes reach it in the memory they were received into — no ring block for in-order data, at most two chunk slabs held, the chunks are Buffers", async () => {
+  const { link, a, b, pump } = lab({ seed: 4, params: { rsc: true, delayMs: 1 }, config: { receiveBufferSize: 1 << 20 } });
+  link.a.setRoute({ lsoMaxPayload: 65536 });
+  const data = pattern(8 << 20, 23);
+  const kept: Buffer[] = [];
+  let server: TcpSocket | null = null;
+  let ended = false;
+  const srv = createServer(b, {}, (s) => {
+    server = s;
+    s.on('data', (chunk: Buffer) => kept.push(chunk));
+    s.on('end', () => (ended = true));
+  });
+  srv.listen(7006, '198.18.0.2');
+  const client = createConnection(a, { port: 7006, host: '198.18.0.2' });
+  let off = 0;
+  const more = (): void => {
+    while (off < data.length) {
+      const ok = client.write(data.subarray(off, off + 65536));
+      off += 65536;
+      if (!ok) return;
+    }
+    client.end();
+  };
+  client.on('drain', more);
+  client.once('connect', more);
+  let ringPeak = 0;
+  let chunkPeak = 0;
+  assert.ok(
+    await pump(() => {
+      const t = server?.wsk?.connection as unknown as { recvRing: { capacity: number } | null; rxChunks: { held: number } | null } | undefined;
+      ringPeak = Math.max(ringPeak, t?.recvRing?.capacity ?? 0);
+      chunkPeak = Math.max(chunkPeak, t?.rxChunks?.held ?? 0);
+      return ended;
+    }, 600_000),
+  );
+  assert.equal(sha(Buffer.concat(kept)), sha(data));
+  assert.ok(kept.every((c) => Buffer.isBuffer(c)));
+  // Read out of the ring, the bytes would have grown a ring block; received into chunk slabs, they need none.
+  assert.equal(ringPeak, 0, `ring block of ${String(ringPeak)} bytes`);
+  assert.ok(chunkPeak > 0 && chunkPeak <= 2 * 120 * 1024, `chunk slabs held: ${String(chunkPeak)}`);
+  assert.ok(link.b.layer.counters.receiveChunksGiven > 0);
   client.destroy();
   srv.close();
 });

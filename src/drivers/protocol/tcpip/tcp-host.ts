@@ -78,6 +78,11 @@ export class StackTcpHost implements TcpHost {
     return this.#stack.random.nextU32();
   }
 
+  receiveMemory(size: number): Uint8Array {
+    // Uninitialised (the engine writes every byte it hands out); small sizes from Node's pool.
+    return Buffer.allocUnsafe(size);
+  }
+
   /** Looks up the route towards `remote` (for link-local, through the interface owning `local`). */
   #route(family: IpFamily, remote: Uint8Array, local: Uint8Array | null): RouteResult | null {
     const s = this.#stack;

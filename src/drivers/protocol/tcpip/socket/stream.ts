@@ -8,9 +8,10 @@
  * buffer has room (the TCP window closes when we stop pulling); writing completes a chunk only when
  * the engine queued it, so `write()` returns false once the send ring and the stream's buffer are full.
  *
- * At bulk rates (bench: "stream vs WSK"): each chunk a reader gets is fresh memory carved from a slab
- * (./slab.ts) in one copy out of the ring — what remains above the WSK-style API's cost is what fresh
- * memory costs V8 and the allocator; `onread` (as net.Socket's) reads into one reused buffer instead.
+ * At bulk rates (bench: "stream vs WSK"): each chunk a reader gets is memory the engine received into
+ * and hands over (tcp/chunks.ts: in-order bytes are copied once, from the frame into a slab region
+ * that is never written again) — what remains above the WSK-style API's cost is what fresh memory
+ * costs V8 and the allocator; `onread` (as net.Socket's) reads into one reused buffer instead.
  * A chunk being written is copied into the send ring at once (its callback runs as soon as the last
  * byte is in, the rest of a chunk that did not fit goes in as ACKs free space, with no promise or
  * closure per write), and the writes of one turn of the event loop leave together: they are queued
@@ -25,14 +26,7 @@ import { LoopHold } from '../../../../util/loop-hold.js';
 import type { TcpSocketOptions } from '../tcp/api.js';
 import type { CongestionAlgorithm } from '../tcp/congestion.js';
 import { checkPort, nodeFamily, parseIpAddress, type NodeFamily, type SocketAddress } from './address.js';
-import { ChunkSlab } from './slab.js';
 import { WskError, type WskConnectionSocket, type WskListenSocket, type WskProvider } from './wsk.js';
-
-/** Largest chunk pushed to readers at once. */
-const READ_CHUNK = 64 * 1024;
-
-/** Where the chunks handed to readers come from (shared by the sockets of this thread, as Node's Buffer pool is). */
-const chunks = new ChunkSlab();
 
 type WriteCallback = (error?: Error | null) => void;
 
@@ -174,6 +168,8 @@ export class TcpSocket extends Duplex {
         if (this.#writeChunk !== null) this.#queueWrite(wsk);
       },
     };
+    // 'data' readers take chunks: from now on in-order bytes are received into them, not the ring.
+    if (this.#onread === null) wsk.tryReceiveChunk(0);
     if (this.#reading) this.#pull();
   }
 
@@ -223,11 +219,10 @@ export class TcpSocket extends Duplex {
         if (this.#onread.callback(got, buffer) === false) this.pause();
         continue;
       }
-      // Fresh memory each time: the reader owns the chunk (./slab.ts).
-      const chunk = chunks.take(n < READ_CHUNK ? n : READ_CHUNK);
-      const got = w.tryReceive(chunk);
-      if (got === 0) return;
-      this.#reading = this.push(got === chunk.length ? chunk : chunk.subarray(0, got));
+      // The engine hands over the memory it received into: the reader owns the chunk (tcp/chunks.ts).
+      const chunk = w.tryReceiveChunk();
+      if (chunk === null) return;
+      this.#reading = this.push(chunk);
     }
   }
 

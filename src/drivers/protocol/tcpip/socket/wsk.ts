@@ -255,6 +255,22 @@ export class WskConnectionSocket {
   }
 
   /**
+   * Takes readable bytes as a Buffer the caller owns (the engine never writes into it again), up to
+   * `maxLength`; null when none. From the first call on the connection keeps in-order bytes as such
+   * chunks, so they reach the caller in one copy (TcpConnection.receiveChunk); `tryReceive` still works.
+   * `maxLength` 0 only switches the connection to chunks (call it before data arrives) and returns null.
+   */
+  tryReceiveChunk(maxLength?: number): Buffer | null {
+    const c = this.#conn;
+    if (c === null) return null;
+    const chunk = c.receiveChunk(maxLength);
+    if (chunk === null) return null;
+    this.bytesReceived += chunk.length;
+    // The stack's host gives Buffers; an engine on another host may not.
+    return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+  }
+
+  /**
    * WskDisconnect. Graceful (default): FIN once every queued send is in the transport; resolves when
    * the FIN is queued. Abortive: RST now; pending sends and receives fail with ECONNABORTED.
    */

@@ -143,6 +143,14 @@ export interface TcpConnection {
   flush(): void;
   /** Copies out up to `length` in-order bytes (opening the window); returns how many. */
   receive(dst: Uint8Array, offset: number, length: number): number;
+  /**
+   * Takes up to `maxLength` in-order bytes (default: as many as lie together) as memory the caller
+   * owns — the engine never writes into it again (one of Node's Buffers when the host's
+   * `receiveMemory` gives them); null when nothing is readable. The first call switches the connection to keeping
+   * in-order bytes as such chunks (chunks.ts), so a reader that takes them gets them without a copy
+   * out of the ring; `receive` still copies out of them. `maxLength` 0 only switches (before data comes).
+   */
+  receiveChunk(maxLength?: number): Uint8Array | null;
   /** FIN after the queued data (half close). */
   shutdown(): void;
   /** shutdown() and give the connection up; an abort (RST) if unread data remains, as BSD does. */

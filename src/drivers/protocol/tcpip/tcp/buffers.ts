@@ -14,6 +14,7 @@
  *   takes less. Data already accepted, and data within a window already advertised, is never dropped.
  * A socket option that sets a size pins that buffer (no autotuning), as SO_RCVBUF/SO_SNDBUF do.
  */
+import type { ReceiveChunks } from './chunks.js';
 import { blockSize } from './memory.js';
 import type { ByteRing } from './ring.js';
 import type { Segment } from './segment.js';
@@ -33,9 +34,24 @@ const INIT_SEGMENTS = 10;
 export function receiveSpace(t: Tcb): number {
   const ring = t.recvRing;
   if (ring === null) return 0;
+  const chunks = t.rxChunks;
   let limit = t.rcvBuf;
-  if (t.owner.memory.underPressure) limit = Math.min(limit, Math.max(ring.capacity, t.rcvBufMin));
-  return Math.max(0, limit - ring.length);
+  if (t.owner.memory.underPressure) limit = Math.min(limit, Math.max(ring.capacity + (chunks === null ? 0 : chunks.held), t.rcvBufMin));
+  return Math.max(0, limit - ring.length - (chunks === null ? 0 : chunks.length));
+}
+
+/**
+ * In-order data for a reader of chunks (chunks.ts): `len` bytes of `bytes` from `start` arrived at
+ * RCV.NXT, and the assembler advanced by `n` (≥ len: out-of-order bytes they made contiguous, held
+ * in the ring). All `n` go into the chunks; the ring, which stores nothing in order, moves its head on.
+ */
+export function chunksArrive(t: Tcb, chunks: ReceiveChunks, bytes: Uint8Array, start: number, len: number, n: number): void {
+  const ring = t.recvRing!;
+  const held = chunks.held;
+  chunks.append(bytes, start, len);
+  if (n > len) chunks.appendFromRing(ring, len, n - len);
+  ring.skip(n);
+  if (chunks.held > held) t.owner.holdsMemory(t);
 }
 
 /**
@@ -134,6 +150,9 @@ export function sweepBuffers(t: Tcb, underPressure: boolean): boolean {
     if (r.length === 0) shrink(t, r, 0, 0);
     else if (underPressure && blockSize(r.length) < r.capacity) shrink(t, r, blockSize(r.length), r.length);
   }
+  // A chunk slab with nothing unread goes too (unread chunks are kept: they will be the reader's).
+  const c = t.rxChunks;
+  if (c !== null && c.held > 0 && c.length === 0 && (idle || underPressure)) c.release();
   const s = t.sendRing;
   if (s !== null && s.capacity > 0 && (idle || underPressure)) {
     if (s.length === 0) shrink(t, s, 0, 0);
@@ -143,7 +162,7 @@ export function sweepBuffers(t: Tcb, underPressure: boolean): boolean {
     if (t.rcvAutotune) t.rcvBuf = Math.max(t.rcvBufMin, Math.min(t.rcvBuf, r === null ? 0 : r.capacity));
     if (t.sndAutotune) t.sndBuf = Math.max(t.sndBufMin, Math.min(t.sndBuf, s === null ? 0 : s.capacity));
   }
-  return (r !== null && r.capacity > 0) || (s !== null && s.capacity > 0);
+  return (r !== null && r.capacity > 0) || (s !== null && s.capacity > 0) || (c !== null && c.held > 0);
 }
 
 /**

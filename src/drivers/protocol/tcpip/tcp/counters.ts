@@ -159,6 +159,13 @@ export class TcpCounters {
   /** Receive buffers raised by autotuning (dynamic right-sizing), send buffers raised with cwnd. */
   receiveBufferAutotunes = 0;
   sendBufferAutotunes = 0;
+  /**
+   * Receive chunks (chunks.ts, `receiveChunk`): bytes of chunk slabs connections hold now (part of
+   * `ringBytes`), chunks handed to readers as they are, and short ones copied out instead.
+   */
+  receiveChunkBytes = 0;
+  receiveChunksGiven = 0;
+  receiveChunksCopied = 0;
 
   snapshot(): Record<string, number> {
     return { ...(this as unknown as Record<string, number>) };

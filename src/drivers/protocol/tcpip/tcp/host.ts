@@ -80,6 +80,12 @@ export interface TcpHost {
   transmit(flow: TcpFlow, buffer: TcpOutputBuffer, length: number, tcpHeaderLength: number, mss: number): void;
   /** Gives back a buffer from `allocate` that will not be sent. */
   release(buffer: TcpOutputBuffer): void;
+  /**
+   * Optional: `size` bytes of fresh memory, contents undefined, for receive chunks (chunks.ts) — memory
+   * the engine hands to readers, who keep it. Node hosts return Buffers (from `allocUnsafe`), so the
+   * chunks are Buffers and nothing is zero-filled; without it the engine takes `new Uint8Array(size)`.
+   */
+  receiveMemory?(size: number): Uint8Array;
 }
 
 /** ICMP / ICMPv6 errors the IP layer passes to TCP for the flow quoted in the error. */

@@ -27,6 +27,8 @@
  * c.send(src, off, len)      → bytes queued (fewer when the send ring is full; onWritable follows, as it
  *                              does after writableLength read 0)
  * c.receive(dst, off, len)   → bytes copied out (opens the window; a window update goes out when useful)
+ * c.receiveChunk(max?)       → in-order bytes in memory the caller owns, or null (from the first call
+ *                              on, in-order bytes are stored as such chunks: one copy per byte, chunks.ts)
  * c.readableLength, c.writableLength, c.remoteClosed (EOF after the readable bytes), c.state
  * c.shutdown()               FIN after the queued data (half close)
  * c.close()                  shutdown + give up reading; RST instead if unread data remains (BSD)

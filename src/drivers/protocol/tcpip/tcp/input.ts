@@ -5,7 +5,7 @@
  * fast retransmit/recovery, window update), data into the receive ring (out-of-order data straight
  * into place), FIN. Nothing here throws on hostile input; every drop bumps a named counter.
  */
-import { measureReceiveRtt, receiveRoom } from './buffers.js';
+import { chunksArrive, measureReceiveRtt, receiveRoom } from './buffers.js';
 import { createCongestionControl, initialWindow } from './congestion.js';
 import { TcpError } from './errors.js';
 import { HashDomain } from './isn.js';
@@ -463,7 +463,9 @@ function dataArrives(t: Tcb, bytes: Uint8Array, start: number, len: number, seq:
     if (off + len > limit) len = limit - off;
     if (len <= 0) return;
   }
-  const room = receiveRoom(t, ring.length + off + len);
+  // In-order bytes for a reader of chunks go straight into them (within the window offered: no ring room needed).
+  const chunks = off === 0 && ring.length === 0 ? t.rxChunks : null;
+  const room = chunks !== null ? len : receiveRoom(t, ring.length + off + len);
   if (off + len > room) {
     t.counters.beyondWindowTrimmed++;
     len = room - off;
@@ -475,9 +477,15 @@ function dataArrives(t: Tcb, bytes: Uint8Array, start: number, len: number, seq:
   const asm = t.assembler;
   if (off === 0) {
     const hadHoles = !asm.isEmpty;
-    ring.writeAt(ring.length, bytes, start, len);
-    const n = asm.advance(len);
-    ring.commit(n);
+    let n: number;
+    if (chunks !== null) {
+      n = asm.advance(len);
+      chunksArrive(t, chunks, bytes, start, len, n);
+    } else {
+      ring.writeAt(ring.length, bytes, start, len);
+      n = asm.advance(len);
+      ring.commit(n);
+    }
     t.rcvNxt = seqAdd(t.rcvNxt, n);
     t.bytesReceived += n;
     t.pendingEvents |= EV_READABLE;

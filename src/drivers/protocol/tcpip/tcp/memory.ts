@@ -154,6 +154,21 @@ export class RingMemory {
     }
   }
 
+  /**
+   * Accounts `bytes` of buffer memory that is not a block of the pool (receive chunk slabs, chunks.ts):
+   * always granted, as forced growth is — the caller holds data within a window already offered.
+   */
+  charge(bytes: number): void {
+    this.#counters.ringBytes += bytes;
+    this.#updatePressure();
+  }
+
+  /** Gives back what `charge` accounted. */
+  discharge(bytes: number): void {
+    this.#counters.ringBytes -= bytes;
+    this.#updatePressure();
+  }
+
   /** Bytes of slabs whose blocks are all free. */
   get emptyBytes(): number {
     return this.#emptyBytes;

@@ -82,6 +82,15 @@ export class ByteRing {
     if (this.head >= this.capacity) this.head -= this.capacity;
   }
 
+  /**
+   * Moves the head `n` bytes on while nothing is stored (`length` 0): in-order bytes went elsewhere
+   * (the receive chunks, chunks.ts), and out-of-order data stays placed relative to the new head.
+   */
+  skip(n: number): void {
+    if (this.capacity === 0) return;
+    this.head = (this.head + n) % this.capacity;
+  }
+
   /** Copies out and consumes up to `n` bytes; returns how many. */
   read(dst: Uint8Array, at: number, n: number): number {
     const k = Math.min(n, this.length);

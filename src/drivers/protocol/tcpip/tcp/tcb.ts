@@ -13,6 +13,7 @@ import { TcpError, type TcpErrorCode } from './errors.js';
 import type { TcpFlow, TcpHost, TcpRoute, TcpTimer } from './host.js';
 import type { FlowHasher } from './isn.js';
 import { adjustReceiveSpace, queueSend, receiveSpace, sendSpace, windowShift } from './buffers.js';
+import { ReceiveChunks } from './chunks.js';
 import { EMPTY_BUFFER, type RingMemory } from './memory.js';
 import { ByteRing } from './ring.js';
 import { RttEstimator } from './rtt.js';
@@ -310,6 +311,11 @@ export class Tcb implements TcpConnection {
   rcvRttTime = -1;
   /** Byte counters at the layer's last memory sweep (unchanged at the next one: idle). */
   sweepMark = -1;
+  /**
+   * In-order bytes kept as chunks for a reader that takes them (`receiveChunk`; chunks.ts), from its
+   * first call on; null: they stay in the ring. Unread bytes are the ring's, then the chunks'.
+   */
+  rxChunks: ReceiveChunks | null = null;
 
   constructor(owner: TcbOwner, flow: TcpFlow, passive: boolean, opts: TcbOptions) {
     this.owner = owner;
@@ -353,7 +359,7 @@ export class Tcb implements TcpConnection {
   }
 
   get readableLength(): number {
-    return this.recvRing === null || this.appClosed ? 0 : this.recvRing.length;
+    return this.recvRing === null || this.appClosed ? 0 : this.unreadBytes();
   }
 
   get writableLength(): number {
@@ -398,18 +404,45 @@ export class Tcb implements TcpConnection {
     if (!Number.isInteger(offset) || !Number.isInteger(length) || offset < 0 || length < 0 || offset + length > dst.length) {
       throw new RangeError('receive: offset/length outside the destination');
     }
-    const n = this.recvRing.read(dst, offset, length);
-    if (n > 0) {
-      this.owner.enter();
-      try {
-        this.bytesRead += n;
-        adjustReceiveSpace(this, this.host.now());
-        this.afterRead();
-      } finally {
-        this.end();
-      }
-    }
+    let n = this.recvRing.read(dst, offset, length);
+    if (n < length && this.rxChunks !== null) n += this.rxChunks.read(dst, offset + n, length - n);
+    if (n > 0) this.consumed(n);
     return n;
+  }
+
+  receiveChunk(maxLength = Infinity): Uint8Array | null {
+    if (this.recvRing === null || this.appClosed) return null;
+    if (!(maxLength >= 0)) throw new RangeError('receiveChunk: maxLength must be 0 or more');
+    // From now on in-order bytes go into chunks, once the ring's unread bytes (if any) are taken.
+    const chunks = (this.rxChunks ??= new ReceiveChunks(this.owner.memory, this.counters, this.host));
+    if (maxLength === 0) return null;
+    const ring = this.recvRing;
+    let chunk: Uint8Array | null;
+    if (ring.length > 0) {
+      chunk = chunks.fresh(Math.min(ring.length, maxLength));
+      ring.read(chunk, 0, chunk.length);
+    } else {
+      chunk = chunks.take(maxLength);
+    }
+    if (chunk !== null) this.consumed(chunk.length);
+    return chunk;
+  }
+
+  /** In-order bytes not yet read: the ring's, then the chunks'. */
+  unreadBytes(): number {
+    return (this.recvRing === null ? 0 : this.recvRing.length) + (this.rxChunks === null ? 0 : this.rxChunks.length);
+  }
+
+  /** The application took `n` bytes: autotuning, and a window update when worth one. */
+  private consumed(n: number): void {
+    this.owner.enter();
+    try {
+      this.bytesRead += n;
+      adjustReceiveSpace(this, this.host.now());
+      this.afterRead();
+    } finally {
+      this.end();
+    }
   }
 
   shutdown(): void {
@@ -428,7 +461,7 @@ export class Tcb implements TcpConnection {
         this.terminate(null);
         return;
       }
-      if (this.recvRing !== null && this.recvRing.length > 0) {
+      if (this.unreadBytes() > 0) {
         // Unread data: RFC 2525 §2.17, what BSD and Linux do.
         this.releaseReceiveRing();
         this.resetAndClose(null);
@@ -521,7 +554,7 @@ export class Tcb implements TcpConnection {
       softError: this.softError,
       receiveBuffer: this.rcvBuf,
       sendBuffer: this.sndBuf,
-      ringBytes: (this.recvRing === null ? 0 : this.recvRing.capacity) + (this.sendRing === null ? 0 : this.sendRing.capacity),
+      ringBytes: (this.recvRing === null ? 0 : this.recvRing.capacity) + (this.sendRing === null ? 0 : this.sendRing.capacity) + (this.rxChunks === null ? 0 : this.rxChunks.held),
     };
   }
 
@@ -596,6 +629,10 @@ export class Tcb implements TcpConnection {
       this.owner.memory.give(this.recvRing.buffer);
       this.recvRing = null;
     }
+    if (this.rxChunks !== null) {
+      this.rxChunks.release();
+      this.rxChunks = null;
+    }
   }
 
   /** Sets up the send side once the peer's SYN options are known. */
@@ -663,7 +700,7 @@ export class Tcb implements TcpConnection {
   afterRead(): void {
     if (this.recvRing === null) return;
     if (this.st === St.Closed || this.st === St.TimeWait) {
-      if (this.recvRing.length === 0) this.releaseReceiveRing();
+      if (this.unreadBytes() === 0) this.releaseReceiveRing();
       return;
     }
     if (this.st !== St.Established && this.st !== St.FinWait1 && this.st !== St.FinWait2) return;
@@ -729,7 +766,7 @@ export class Tcb implements TcpConnection {
       this.timer = null;
     }
     this.releaseSendRing();
-    if (this.recvRing !== null && (this.recvRing.length === 0 || this.appClosed)) this.releaseReceiveRing();
+    if (this.recvRing !== null && (this.unreadBytes() === 0 || this.appClosed)) this.releaseReceiveRing();
     this.owner.unlink(this);
     if (!this.visible) {
       const l = this.listener;
@@ -752,7 +789,7 @@ export class Tcb implements TcpConnection {
   enterTimeWait(): void {
     this.setState(St.TimeWait);
     this.releaseSendRing();
-    if (this.recvRing !== null && (this.recvRing.length === 0 || this.appClosed)) this.releaseReceiveRing();
+    if (this.recvRing !== null && (this.unreadBytes() === 0 || this.appClosed)) this.releaseReceiveRing();
     this.rtoAt = this.tlpAt = this.persistAt = this.delAckAt = this.keepAt = Infinity;
     this.rackAt = this.paceAt = Infinity;
     this.finish(null);

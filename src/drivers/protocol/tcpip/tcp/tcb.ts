@@ -414,7 +414,8 @@ export class Tcb implements TcpConnection {
     if (this.recvRing === null || this.appClosed) return null;
     if (!(maxLength >= 0)) throw new RangeError('receiveChunk: maxLength must be 0 or more');
     // From now on in-order bytes go into chunks, once the ring's unread bytes (if any) are taken.
-    const chunks = (this.rxChunks ??= new ReceiveChunks(this.owner.memory, this.counters, this.host));
+    this.rxChunks ??= new ReceiveChunks(this.owner.memory, this.counters, this.host);
+    const chunks = this.rxChunks;
     if (maxLength === 0) return null;
     const ring = this.recvRing;
     let chunk: Uint8Array | null;

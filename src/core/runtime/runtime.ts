@@ -73,6 +73,7 @@ export interface RuntimeOptions {
   /**
    * The processors the host runs on (a SimulatedProcessorSet in tests). The runtime then uses processor
    * 0's scheduler and gets a lane on every processor; without it the host is one processor, as before.
+   * @internal Processor sets serve the package's own tests until lanes run on threads (issue 11).
    */
   processors?: ProcessorSet;
 }
@@ -96,7 +97,10 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   /** Where IM virtual miniports and late adapters get their filters and protocols from. */
   adapterPolicy: (adapterName: string) => AdapterPolicy | undefined = () => undefined;
   logger: Logger;
-  /** The processor set the host runs on, or null for one processor. */
+  /**
+   * The processor set the host runs on, or null for one processor.
+   * @internal Processor sets serve the package's own tests until lanes run on threads (issue 11).
+   */
   readonly processors: ProcessorSet | null;
   /** The runtime's blocks run on processor 0. */
   readonly processorNumber = 0;
@@ -194,6 +198,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
    * A data-path edge from processor `spec.from` to `spec.to`: chains handed to `edge.home` on `from` are
    * delivered as shells to `spec.target` on `to`, and come back to `spec.back` on `from` when the shells
    * are returned or completed (crossing-edge.ts).
+   * @internal Processor sets serve the package's own tests until lanes run on threads (issue 11).
    */
   createCrossingEdge(spec: CrossingSpec): CrossingEdge {
     if (this.processors === null) throw new RuntimeOperationError(`${this.name}: crossing edges need a processor set`);
@@ -202,7 +207,10 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     return edge;
   }
 
-  /** The crossing edges that exist (inspection). */
+  /**
+   * The crossing edges that exist (inspection).
+   * @internal Processor sets serve the package's own tests until lanes run on threads (issue 11).
+   */
   get crossingEdges(): readonly CrossingEdge[] {
     return this.#edges;
   }
@@ -212,6 +220,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
    * NDIS_STATUS_REQUEST_ABORTED), both ends leave their processors, the far end's shell pools go. Call it
    * with nothing in flight (the stacks on both ends paused): a shell still held on the far processor
    * would map memory its original's owner has taken back.
+   * @internal Processor sets serve the package's own tests until lanes run on threads (issue 11).
    */
   removeCrossingEdge(edge: CrossingEdge): void {
     const i = this.#edges.indexOf(edge);
@@ -224,7 +233,10 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     reclaimResources(this.pools, edge.far);
   }
 
-  /** The replicas of a multi-processor adapter (processors 1 …; empty on one processor). */
+  /**
+   * The replicas of a multi-processor adapter (processors 1 …; empty on one processor).
+   * @internal Processor sets serve the package's own tests until lanes run on threads (issue 11).
+   */
   replicasOf(adapterName: string): readonly MiniportReplica[] {
     return this.#replicas.get(this.adapter(adapterName)) ?? [];
   }

@@ -29,7 +29,7 @@ import type {
 } from '../../ndis/driver-api.js';
 import type { NdisOidRequest } from '../../ndis/oid-request.js';
 import { NDIS_STATUS_FAILURE, NDIS_STATUS_NOT_SUPPORTED, NDIS_STATUS_SUCCESS, type NdisStatus } from '../../ndis/status.js';
-import { NdisBlock, type ReturnSink } from '../runtime/block.js';
+import { BlockDpc, NdisBlock, type ReturnSink } from '../runtime/block.js';
 import { PendableOperation } from '../runtime/completion.js';
 import type { RuntimeContext } from '../runtime/context.js';
 import type { MiniportBlock } from '../runtime/miniport-block.js';
@@ -37,25 +37,6 @@ import { on, transferBack, transferOn } from '../runtime/transfer.js';
 import type { CrossingEdge, CrossingFar } from './crossing-edge.js';
 
 export type ReplicaState = 'Initializing' | 'Paused' | 'Restarting' | 'Running' | 'Pausing' | 'Halted';
-
-class ReplicaDpc implements NdisDpc {
-  #queued = false;
-  constructor(
-    readonly block: MiniportReplica,
-    readonly routine: () => void,
-  ) {}
-  queue(): boolean {
-    if (this.#queued) return false;
-    this.#queued = true;
-    this.block.rt.scheduler.defer(this.#run);
-    return true;
-  }
-  readonly #run = (): void => {
-    this.#queued = false;
-    if (this.block.state === 'Halted') return;
-    this.block.invoke('DPC', this.routine, undefined);
-  };
-}
 
 export class MiniportReplica extends NdisBlock implements MiniportAdapterHandle, ReturnSink {
   readonly primary: MiniportBlock;
@@ -225,7 +206,7 @@ export class MiniportReplica extends NdisBlock implements MiniportAdapterHandle,
   }
 
   allocateDpc(routine: () => void): NdisDpc {
-    return new ReplicaDpc(this, routine);
+    return new BlockDpc(this, routine);
   }
 
   // ---------------------------------------------------------------------------------------------

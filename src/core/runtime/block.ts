@@ -11,7 +11,7 @@
  */
 import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
 import { NetBufferListPool, NetBufferPool, type NetBufferListPoolParameters, type NetBufferPoolParameters } from '../../ndis/buffers/pools.js';
-import type { NdisHandleBase, NdisStatusIndication, NdisTimerObject } from '../../ndis/driver-api.js';
+import type { NdisDpc, NdisHandleBase, NdisStatusIndication, NdisTimerObject } from '../../ndis/driver-api.js';
 import type { NdisOidRequest } from '../../ndis/oid-request.js';
 import type { NdisStatus } from '../../ndis/status.js';
 import type { Timer } from '../time/scheduler.js';
@@ -79,6 +79,29 @@ class RuntimeTimerObject implements NdisTimerObject {
     this.freed = true;
     this.owner.timers.delete(this);
   }
+}
+
+/**
+ * A miniport's DPC (NdisAllocateDpc): queued at most once until it runs, on the block's scheduler; a
+ * block that halted meanwhile skips it. Shared by adapters and their replicas on other processors.
+ */
+export class BlockDpc implements NdisDpc {
+  #queued = false;
+  constructor(
+    readonly block: NdisBlock,
+    readonly routine: () => void,
+  ) {}
+  queue(): boolean {
+    if (this.#queued) return false;
+    this.#queued = true;
+    this.block.rt.scheduler.defer(this.#run);
+    return true;
+  }
+  readonly #run = (): void => {
+    this.#queued = false;
+    if (this.block.state === 'Halted') return;
+    this.block.invoke('DPC', this.routine, undefined);
+  };
 }
 
 export abstract class NdisBlock implements NdisHandleBase {

@@ -45,7 +45,7 @@ import type { NdisLinkState } from '../../ndis/structures.js';
 import { StateMachine } from '../state/state-machine.js';
 import { ADAPTER_TRANSITIONS, type AdapterEvent, type AdapterState } from '../state/tables.js';
 import type { Timer } from '../time/scheduler.js';
-import { NdisBlock, type OidSink, type ReceiveSink, type ReturnSink, type SendCompleteSink, type SendSink, type StatusSink } from './block.js';
+import { BlockDpc, NdisBlock, type OidSink, type ReceiveSink, type ReturnSink, type SendCompleteSink, type SendSink, type StatusSink } from './block.js';
 import { PendableOperation } from './completion.js';
 import type { Configuration } from './configuration.js';
 import type { RuntimeContext } from './context.js';
@@ -72,25 +72,6 @@ export const NDIS_ANSWERED_OIDS: readonly number[] = [
   O.OID_GEN_PHYSICAL_MEDIUM_EX,
   O.OID_TCP_OFFLOAD_CURRENT_CONFIG,
 ];
-
-class Dpc implements NdisDpc {
-  #queued = false;
-  constructor(
-    readonly block: MiniportBlock,
-    readonly routine: () => void,
-  ) {}
-  queue(): boolean {
-    if (this.#queued) return false;
-    this.#queued = true;
-    this.block.rt.scheduler.defer(this.#run);
-    return true;
-  }
-  readonly #run = (): void => {
-    this.#queued = false;
-    if (this.block.state === 'Halted') return;
-    this.block.invoke('DPC', this.routine, undefined);
-  };
-}
 
 export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, SendSink, ReturnSink, OidSink {
   readonly driver: MiniportDriverCharacteristics;
@@ -682,7 +663,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   }
 
   allocateDpc(routine: () => void): NdisDpc {
-    return new Dpc(this, routine);
+    return new BlockDpc(this, routine);
   }
 
   reportSurpriseRemoval(reason: string): void {

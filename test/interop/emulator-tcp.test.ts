@@ -11,31 +11,17 @@
  * and Linux B (BBR, set on its route) sends to tsndis byte-exact. Needs root, /dev/net/tun, ip and python3; skips with the reason otherwise.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import type { WskConnectionSocket } from '../../src/drivers/protocol/tcpip/index.js';
 import { ACCEPTANCE_PROFILE, Emulator } from '../support/emulator.js';
 import { tcpSink, tcpSource } from '../support/linux-peer.js';
 import { interopSkipReason } from '../support/netns.js';
+import { sha, pattern } from '../support/pattern.js';
 
 const skip = interopSkipReason('python3');
 if (skip !== null) console.log(`# skipping the emulator TCP interop tests: ${skip}`);
 
 const BYTES = 2_000_000;
-
-function pattern(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
 
 let subnet = 140;
 for (const congestion of ['cubic', 'newreno', 'bbr', 'bbr1'] as const) {

@@ -6,7 +6,6 @@
  * loss without a retransmission timeout.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { NdisRuntime } from '../../src/core/runtime/runtime.js';
 import { settle } from '../../src/core/time/scheduler.js';
@@ -16,20 +15,7 @@ import { TcpIpProtocol, type TcpSocket } from '../../src/drivers/protocol/tcpip/
 import type { ConfigValue } from '../../src/ndis/index.js';
 import { assertClean } from '../support/hosts.js';
 import { assertAccounted, MAC_A, MAC_B, pump, pumpUntil, releaseWire, wireName, type IpHost } from './helpers.js';
-
-function pattern(n: number, seed: number): Buffer {
-  const out = Buffer.allocUnsafe(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+import { sha, patternBuffer as pattern } from '../support/pattern.js';
 
 async function impairedIpHost(name: string, wire: string, mac: string, address: string, impairment: Record<string, ConfigValue>, tcpKeywords: Record<string, ConfigValue>): Promise<IpHost & { filter: ImpairmentFilterModule }> {
   const rt = NdisRuntime.forTest({ name, verifier: { enabled: true } });

@@ -5,26 +5,12 @@
  * every pool full at the end and the verifier silent.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { VirtualWire } from '../../src/drivers/miniport/virtual-wire/index.js';
 import type { TcpSocket } from '../../src/drivers/protocol/tcpip/index.js';
 import type { ConfigValue } from '../../src/ndis/index.js';
 import { finish, ipHost, MAC_A, MAC_B, pump, releaseWire, wireName, type IpHost } from './helpers.js';
-
-function pattern(n: number, seed: number): Buffer {
-  const out = Buffer.allocUnsafe(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+import { sha, patternBuffer as pattern } from '../support/pattern.js';
 
 async function hosts(miniportKeywords: Record<string, ConfigValue> = {}): Promise<{ a: IpHost; b: IpHost; wire: string }> {
   const wire = wireName('tcp');

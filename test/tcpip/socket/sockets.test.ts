@@ -3,7 +3,6 @@
  * streams with back-pressure, node:http over them, and the built-in services.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { get as httpGet, type IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -12,21 +11,7 @@ import { test } from 'node:test';
 import { createConnection, createServer, type TcpSocket, TsndisHttpAgent, createHttpServer, WskError, type WskConnectionSocket } from '../../../src/drivers/protocol/tcpip/socket/index.js';
 import { startService } from '../../../src/drivers/protocol/tcpip/services/index.js';
 import { lab } from '../../support/wsk-lab.js';
-
-
-function pattern(n: number, seed: number): Uint8Array {
-  const out = new Uint8Array(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+import { sha, pattern } from '../../support/pattern.js';
 
 test('wsk: listen/accept and connect; send and receive byte-exact both ways; graceful disconnect ends receive with 0', async () => {
   const { a, b, pump } = lab();

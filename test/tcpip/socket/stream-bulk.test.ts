@@ -5,26 +5,12 @@
  * bulk transfers through LSO and RSC are byte-exact both ways.
  */
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { createConnection, createServer, TcpSocket } from '../../../src/drivers/protocol/tcpip/socket/index.js';
 import { decode } from '../../support/tcp-inject.js';
 import { lab } from '../../support/wsk-lab.js';
-
-function pattern(n: number, seed: number): Buffer {
-  const out = Buffer.allocUnsafe(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex');
+import { sha, patternBuffer as pattern } from '../../support/pattern.js';
 
 /** A chunk as the reader got it: the view, and a copy of its bytes then. */
 interface Kept {

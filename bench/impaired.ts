@@ -14,7 +14,9 @@
  *   send      Linux/BBR → Linux, Linux/CUBIC → Linux (congestion control per route, `ip route … congctl`),
  *             tsndis/CUBIC → Linux, tsndis/BBR → Linux (BBRv3), tsndis/BBRv1 → Linux (the stack's
  *             TcpCongestion keyword `bbr1`; "not available" while the config refuses the name)
- *   receive   Linux/BBR → Linux A and Linux/BBR → tsndis, from B
+ *   receive   Linux/BBR → Linux A and Linux/BBR → tsndis, from B; and Linux/BBR → tsndis with the tsndis
+ *             host on a worker thread of its own (its wire joined to the bridge's by a wire link), as a
+ *             Linux receiver's TCP work runs in the kernel beside the emulator rather than on its thread
  *
  * Linux's `bbr` is BBRv1, so the like-for-like send ratio is tsndis/BBRv1 ÷ Linux/BBR; tsndis/BBR (v3)
  * ÷ Linux/BBR compares v3 with Linux's v1 and is kept beside it.
@@ -183,6 +185,13 @@ async function linuxToTsndis(emu: Emulator, bytes: number, maxSeconds: number): 
   }
 }
 
+/** Linux in B → a discard listener on a tsndis host running on a worker thread of its own. */
+async function linuxToTsndisThread(emu: Emulator, bytes: number, maxSeconds: number): Promise<Measured> {
+  const { result } = await emu.thread!.sink(emu.addrTsndis, PORT, (maxSeconds + 60) * 1000);
+  const [r, s] = await Promise.all([result, tcpBulkSource(emu.nsB, emu.addrTsndis, PORT, bytes, maxSeconds, maxSeconds + 60)]);
+  return linuxSender(s, r.bytes, r.seconds, bytes);
+}
+
 /** A tsndis client as fast as back-pressure allows (until `maxSeconds`) → python3 sink in B. */
 async function tsndisToLinux(emu: Emulator, bytes: number, maxSeconds: number): Promise<Measured> {
   const sink = await tcpSink(emu.nsB, emu.addrB, PORT, maxSeconds + 60, false);
@@ -227,6 +236,8 @@ interface RowSpec {
   sender: ImpairedRow['sender'];
   receiver: ImpairedRow['receiver'];
   congestion: Congestion;
+  /** The tsndis host on a worker thread of its own (test/support/tsndis-thread.ts) instead of the emulator's thread. */
+  thread?: boolean;
 }
 
 const ROWS: RowSpec[] = [
@@ -237,6 +248,7 @@ const ROWS: RowSpec[] = [
   { name: 'tsndis/CUBIC → Linux', direction: 'send', sender: 'tsndis', receiver: 'linux', congestion: 'cubic' },
   { name: 'Linux/BBR → Linux (receive baseline)', direction: 'receive', sender: 'linux', receiver: 'linux', congestion: 'bbr' },
   { name: 'Linux/BBR → tsndis', direction: 'receive', sender: 'linux', receiver: 'tsndis', congestion: 'bbr' },
+  { name: 'Linux/BBR → tsndis (own thread)', direction: 'receive', sender: 'linux', receiver: 'tsndis', congestion: 'bbr', thread: true },
 ];
 
 /** `TSNDIS_BENCH_TCPIP` (JSON) adds tsndis.tcpip keywords for experiments, as in bench/tcp.ts. */
@@ -255,7 +267,7 @@ async function runRow(spec: RowSpec, profile: { name: string; profile: Impairmen
   const unavailable = (reason: string): ImpairedRow => ({ ...base, available: false, reason, bytes: 0, seconds: 0, mbitPerSecond: 0, capped: false, retransSegs: 0, dataSegsOut: 0, retransPercent: 0, rtos: 0, dsackDups: null, rwndLimitedPercent: null, impairment: {}, repeat });
   let emu: Emulator;
   try {
-    emu = await Emulator.create({ subnet: SUBNET, profile: profile.profile, tsndis: spec.sender === 'tsndis' ? { ...extraTsndisKeywords(), TcpCongestion: spec.congestion } : {} });
+    emu = await Emulator.create({ subnet: SUBNET, profile: profile.profile, tsndis: spec.sender === 'tsndis' ? { ...extraTsndisKeywords(), TcpCongestion: spec.congestion } : extraTsndisKeywords(), tsndisThread: spec.thread === true });
   } catch (e) {
     // Only the tsndis congestion keyword is expected to be refused (a controller this build lacks).
     if (spec.sender === 'tsndis') return unavailable(`not available (${e instanceof ConfigError ? e.detail : e instanceof Error ? e.message : String(e)})`);
@@ -269,7 +281,8 @@ async function runRow(spec: RowSpec, profile: { name: string; profile: Impairmen
       m = await linuxToLinux(emu, 'A', bytes, maxSeconds);
     } else {
       emu.congestion(emu.nsB, linuxCongestion(spec.congestion));
-      m = spec.receiver === 'tsndis' ? await linuxToTsndis(emu, bytes, maxSeconds) : await linuxToLinux(emu, 'B', bytes, maxSeconds);
+      if (spec.receiver === 'linux') m = await linuxToLinux(emu, 'B', bytes, maxSeconds);
+      else m = spec.thread === true ? await linuxToTsndisThread(emu, bytes, maxSeconds) : await linuxToTsndis(emu, bytes, maxSeconds);
     }
     const f = emu.impairment!;
     const s = f.stats('send').totals;
@@ -352,6 +365,8 @@ export async function runImpairedBench(o: ImpairedOptions = {}): Promise<Impaire
     ratio('send: tsndis/CUBIC ÷ Linux/CUBIC', 'tsndis/CUBIC → Linux', 'Linux/CUBIC → Linux', '≥ 0.9', rate);
     ratio('receive: Linux/BBR → tsndis ÷ Linux/BBR → Linux', 'Linux/BBR → tsndis', 'Linux/BBR → Linux (receive baseline)', '≥ 0.8', rate);
     ratio('receive: sender retransmissions to tsndis ÷ to Linux', 'Linux/BBR → tsndis', 'Linux/BBR → Linux (receive baseline)', '≤ 1.3', (r) => r.retransSegs);
+    ratio('receive: Linux/BBR → tsndis on its own thread ÷ Linux/BBR → Linux', 'Linux/BBR → tsndis (own thread)', 'Linux/BBR → Linux (receive baseline)', '≥ 0.8', rate);
+    ratio('receive: sender retransmissions to tsndis on its own thread ÷ to Linux', 'Linux/BBR → tsndis (own thread)', 'Linux/BBR → Linux (receive baseline)', '≤ 1.3', (r) => r.retransSegs);
   }
   return { rows, ratios, rttMs };
 }

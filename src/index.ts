@@ -63,7 +63,7 @@ export { BUILTIN_DRIVERS, type BuiltinDriver, type BuiltinDriverFactory, type Bu
 export { LoopHold, LoopHoldGroup } from './util/loop-hold.js';
 
 // ---- Built-in miniports -------------------------------------------------------------------------
-export { virtualWireMiniport, VirtualWire, VirtualWireAdapter, WireOffload, WireOffloadCounters, type WireCounters, type WireImpairment, type WirePort } from './drivers/miniport/virtual-wire/index.js';
+export { virtualWireMiniport, VirtualWire, VirtualWireAdapter, WireOffload, WireOffloadCounters, type WireCounters, type WireImpairment, type WirePort, WireLinkCounters, WireLinkEndpoint, createWireLinkMemory, type WireLinkMemory } from './drivers/miniport/virtual-wire/index.js';
 export { tapMiniport, TapAdapter, TapCounters, TapOffload, TapOffloadCounters, tapHardwareOffload, TAP_LSO_MAX_OFFLOAD_SIZE, type TapReaderMode } from './drivers/miniport/tap/index.js';
 export type { TapDevice } from './io/tun/tap-device.js';
 export { pcapngMiniport, PcapngAdapter, PcapngCounters, pcapngOutputsClosed, type PaceMode } from './drivers/miniport/pcapng/index.js';

@@ -8,7 +8,8 @@
  * Through the acceptance's profile (3 % loss, 1 % duplication, 2 % reordering, 0.2 % corruption, 2 ms
  * each way), a tsndis sender with each congestion control (CUBIC, NewReno, BBRv3 `bbr`, BBRv1 `bbr1`)
  * moves data to Linux B byte-exact (SHA-256 of what the python3 sink received against what was sent),
- * and Linux B (BBR, set on its route) sends to tsndis byte-exact. Needs root, /dev/net/tun, ip and python3; skips with the reason otherwise.
+ * and Linux B (BBR, set on its route) sends to tsndis byte-exact, with the tsndis host on the emulator's
+ * thread and on a worker thread of its own (its wire joined to the bridge's by a wire link). Needs root, /dev/net/tun, ip and python3; skips with the reason otherwise.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -99,6 +100,28 @@ test('emulator interop: Linux/BBR → tsndis through the impairment profile, byt
     } finally {
       await ls.close();
     }
+  } finally {
+    await emu.destroy();
+  }
+});
+
+test('emulator interop: Linux/BBR → tsndis on a thread of its own (a wire link to the bridge), byte-exact', { skip: skip ?? false, timeout: 120_000 }, async () => {
+  const emu = await Emulator.create({ subnet: `198.18.${String(subnet++)}`, profile: ACCEPTANCE_PROFILE, tsndis: {}, tsndisThread: true });
+  try {
+    emu.congestion(emu.nsB, 'bbr');
+    const thread = emu.thread!;
+    const { result } = await thread.sink(emu.addrTsndis, 5403, 100_000, true);
+    const sent = await tcpSource(emu.nsB, emu.addrTsndis, 5403, BYTES, 44, 90);
+    const r = await result;
+    assert.equal(r.bytes, BYTES);
+    assert.equal(r.sha256, sent.sha256, 'byte-exact through loss, duplication, reordering and corruption');
+    assert.ok(r.tcp.outOfOrderSegments! > 0, 'the profile reordered or lost segments on the way to the thread');
+    // Every frame crossed the link in both directions, and the link dropped none.
+    const here = thread.linkCounters;
+    const there = (await thread.counters()).link;
+    assert.ok(here.framesOut! > BYTES / 1500 && there.framesOut! > 0);
+    assert.equal(here.ringFull, 0);
+    assert.equal(there.ringFull, 0);
   } finally {
     await emu.destroy();
   }

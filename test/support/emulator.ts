@@ -20,6 +20,7 @@ import type { BridgeProtocol } from '../../src/drivers/protocol/bridge/index.js'
 import type { TcpIpProtocol } from '../../src/drivers/protocol/tcpip/index.js';
 import type { ConfigValue } from '../../src/ndis/index.js';
 import { Netns, uniqueName } from './netns.js';
+import { TsndisThread } from './tsndis-thread.js';
 
 /** An impairment profile for both directions of the filter (the acceptance's, by default). */
 export interface ImpairmentProfile {
@@ -56,6 +57,11 @@ export interface EmulatorOptions {
   profile: ImpairmentProfile | null;
   /** Add a tsndis TCP/IP host at <subnet>.3 on a virtual-wire port of the bridge, with these tcpip keywords. */
   tsndis?: Record<string, ConfigValue> | null;
+  /**
+   * Run that tsndis host on a worker thread of its own (`emu.thread`), its wire joined to the bridge's
+   * by a wire link, instead of on the emulator's thread (`emu.tsndis`).
+   */
+  tsndisThread?: boolean;
   verifier?: boolean;
 }
 
@@ -67,6 +73,8 @@ export class Emulator {
   readonly addrTsndis: string;
   readonly tapA: string;
   readonly tapB: string;
+  /** The tsndis host on its own thread (`tsndisThread`), else null. */
+  thread: TsndisThread | null = null;
 
   private constructor(
     readonly stacks: RunningStacks,
@@ -101,11 +109,14 @@ export class Emulator {
     const hosts: Record<string, unknown> = { emu: { adapters } };
     if (o.tsndis !== undefined && o.tsndis !== null) {
       adapters['lan'] = { driver: 'tsndis.virtual-wire', keywords: { Wire: 'lan' }, protocols: bridge };
-      hosts['tsn'] = {
-        adapters: { eth0: { driver: 'tsndis.virtual-wire', keywords: { Wire: 'lan' }, protocols: [{ driver: 'tsndis.tcpip', keywords: { IPAddress: [`${o.subnet}.3/24`], IPv6: false, ...o.tsndis } }] } },
-      };
+      if (o.tsndisThread !== true) hosts['tsn'] = Emulator.tsndisHost(o.subnet, o.tsndis);
     }
     return { ...(o.tsndis === undefined || o.tsndis === null ? {} : { wires: { lan: {} } }), hosts } as StackConfig;
+  }
+
+  /** The tsndis TCP/IP host at <subnet>.3 on wire `lan`. */
+  static tsndisHost(subnet: string, keywords: Record<string, ConfigValue>): Record<string, unknown> {
+    return { adapters: { eth0: { driver: 'tsndis.virtual-wire', keywords: { Wire: 'lan' }, protocols: [{ driver: 'tsndis.tcpip', keywords: { IPAddress: [`${subnet}.3/24`], IPv6: false, ...keywords } }] } } };
   }
 
   static async create(o: EmulatorOptions): Promise<Emulator> {
@@ -119,7 +130,12 @@ export class Emulator {
       nsB = Netns.create();
       nsA.adopt(tapA, { address: `${o.subnet}.1/24` });
       nsB.adopt(tapB, { address: `${o.subnet}.2/24` });
-      return new Emulator(stacks, nsA, nsB, tapA, tapB, o.subnet);
+      const emu = new Emulator(stacks, nsA, nsB, tapA, tapB, o.subnet);
+      if (o.tsndisThread === true && o.tsndis !== undefined && o.tsndis !== null) {
+        const config = { wires: { lan: {} }, hosts: { tsn: Emulator.tsndisHost(o.subnet, o.tsndis) } } as StackConfig;
+        emu.thread = await TsndisThread.start(config, 'tsn', 'lan', `${tapA}-`);
+      }
+      return emu;
     } catch (e) {
       nsA?.destroy();
       nsB?.destroy();
@@ -150,6 +166,7 @@ export class Emulator {
   }
 
   async destroy(): Promise<void> {
+    await this.thread?.close();
     this.nsA.destroy();
     this.nsB.destroy();
     await this.stacks.close();

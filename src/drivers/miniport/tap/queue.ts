@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 import type { NetBufferList, NetBufferListPool } from '../../../ndis/index.js';
 import { EAGAIN, EINTR, libc } from '../../../io/tun/libc.js';
 import { UvPoll } from '../../../io/tun/uv-poll.js';
+import { waitAsync } from '../../../util/wait-async.js';
 import {
   CTRL_ARMED,
   CTRL_DOORBELL,
@@ -54,10 +55,6 @@ export interface RxQueue {
   releaseBuffers(): void;
 }
 
-/** Atomics.waitAsync (Node 16+; the compiler's bundled lib for our target does not declare it). */
-const waitAsync = (Atomics as unknown as {
-  waitAsync(array: Int32Array, index: number, value: number): { async: false; value: string } | { async: true; value: Promise<string> };
-}).waitAsync;
 
 abstract class WorkerBackedQueue {
   readonly index: number;

@@ -8,6 +8,7 @@ import { VIRTUAL_WIRE_OFFLOAD_KEYWORDS, VIRTUAL_WIRE_RSS_KEYWORDS, VirtualWireAd
 export { VirtualWire, type WireCounters, type WireImpairment, type WirePort } from './wire.js';
 export { VirtualWireAdapter, VIRTUAL_WIRE_OFFLOAD_KEYWORDS, VIRTUAL_WIRE_RSS_KEYWORDS, stableMac } from './adapter.js';
 export { WireOffload, WireOffloadCounters } from './offload.js';
+export { WireLinkCounters, WireLinkEndpoint, createWireLinkMemory, type WireLinkMemory } from './wire-link.js';
 
 /**
  * A wire is named in the config's `wires:`; a misspelt name would otherwise plug the adapter into a wire

@@ -12,6 +12,7 @@
  *   ← {"ok":true,"hosts":[{"name":"hostA","netstat":{"ipv4":{…},"tcp":{…},"tcpEngine":{…},…}}]}
  *   → {"op":"stack"}                         (or {"op":"stack","host":"hostA"})
  *   ← {"ok":true,"hosts":[<the inspector's RuntimeSnapshot of each host: the live stack tree>]}
+ *   → {"op":"oid",…} / {"op":"adapter",…} / {"op":"connections"}   (control-ops.ts: OID query/set, PnP, netstat -an)
  *
  * Attaching and detaching run the runtime's pause → change → restart sequence, so they are safe under
  * traffic. A built-in filter that the config did not use is registered on first use.
@@ -30,13 +31,17 @@ import { snapshotRuntime } from '../inspect/index.js';
 import type { ConfigValue } from '../ndis/driver-api.js';
 import { RuntimeOperationError } from '../errors.js';
 import { usageError } from './exit.js';
+import { controlAdapter, controlConnections, controlOid, type AdapterControlRequest, type ConnectionsControlRequest, type OidControlRequest } from './control-ops.js';
 
 export type ControlRequest =
   | { op: 'status' }
   | { op: 'attach-filter'; adapter: string; driver: string; keywords?: Record<string, ConfigValue>; untilClose?: boolean }
   | { op: 'detach-filter'; adapter: string; driver: string }
   | { op: 'netstat'; host?: string }
-  | { op: 'stack'; host?: string };
+  | { op: 'stack'; host?: string }
+  | OidControlRequest
+  | AdapterControlRequest
+  | ConnectionsControlRequest;
 
 export type ControlResponse = { ok: true; [k: string]: unknown } | { ok: false; error: string };
 
@@ -115,6 +120,12 @@ export async function handleControl(stacks: BuiltStacks, req: ControlRequest): P
         const hosts = [...stacks.hosts].filter(([name]) => req.host === undefined || name === req.host).map(([, h]) => snapshotRuntime(h.runtime));
         return { ok: true, hosts };
       }
+      case 'oid':
+        return await controlOid(runtimeFor(stacks, req.adapter), req);
+      case 'adapter':
+        return await controlAdapter(runtimeFor(stacks, req.adapter), req);
+      case 'connections':
+        return controlConnections(stacks, req);
       default:
         return { ok: false, error: `unknown op '${String((req as { op?: unknown }).op)}'` };
     }

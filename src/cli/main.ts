@@ -16,6 +16,8 @@ import { registerFilterCommand } from './commands/filter.js';
 import { registerGetCommand } from './commands/get.js';
 import { registerPingCommand } from './commands/ping.js';
 import { registerNetstatCommand } from './commands/netstat.js';
+import { registerOidCommand } from './commands/oid.js';
+import { registerAdapterCommand } from './commands/adapter.js';
 import { packageVersion, registerVersionCommand } from './commands/version.js';
 import { EXIT_OK, EXIT_USAGE, reportError } from './exit.js';
 
@@ -41,6 +43,8 @@ export function createProgram(): { program: Command; exitCode: () => number } {
   registerPingCommand(program, run);
   registerGetCommand(program, run);
   registerNetstatCommand(program, run);
+  registerOidCommand(program, run);
+  registerAdapterCommand(program, run);
   registerDemoCommand(program, run);
   registerVersionCommand(program, run);
   return { program, exitCode: () => exitCode };

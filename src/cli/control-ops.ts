@@ -19,6 +19,8 @@
  * name, a value that does not encode) are errors.
  */
 import type { BuiltStacks } from '../config/index.js';
+import { checkKeywords } from '../config/keywords.js';
+import type { ConfigValue } from '../ndis/driver-api.js';
 import type { NdisRuntime } from '../core/runtime/runtime.js';
 import { formatAddress } from '../drivers/protocol/tcpip/tcp/util.js';
 import { NdisOidRequest, OID_CODECS, NDIS_STATUS_SUCCESS, oidFromName, oidName, statusName } from '../ndis/index.js';
@@ -43,6 +45,22 @@ export const ADAPTER_ACTIONS: readonly AdapterAction[] = ['pause', 'restart', 'r
 
 export type AdapterControlRequest = { op: 'adapter'; adapter: string; action: AdapterAction };
 export type ConnectionsControlRequest = { op: 'connections'; host?: string };
+export type PropertyControlRequest = { op: 'property'; adapter: string; action: 'get' } | { op: 'property'; adapter: string; action: 'set'; name: string; value: ConfigValue };
+
+/** One advanced property of an adapter (a keyword of its miniport's schema). */
+export interface PropertyRow {
+  name: string;
+  type: string;
+  description: string;
+  /** What the driver reads now (the configured value, else the default); null when neither exists. */
+  value: ConfigValue | null;
+  default: ConfigValue | null;
+  /** Given in the config or set at run time, rather than the default. */
+  configured: boolean;
+  min?: number;
+  max?: number;
+  values?: readonly (string | number)[];
+}
 
 /** Largest query buffer and raw set a client may ask for. */
 const MAX_OID_BUFFER = 1 << 16;
@@ -188,4 +206,31 @@ export function controlConnections(stacks: BuiltStacks, req: ConnectionsControlR
   }
   if (hosts.length === 0) throw new Error(req.host === undefined ? 'no host runs tsndis.tcpip' : `host '${req.host}' does not run tsndis.tcpip`);
   return { ok: true, hosts };
+}
+
+/**
+ * Advanced properties (the `Get-/Set-NetAdapterAdvancedProperty` analogue): `get` lists every keyword of
+ * the adapter's miniport with the value in force; `set` checks the value against the keyword's schema
+ * exactly as the config loader does, then applies it as Windows does — the adapter is disabled and
+ * enabled again with the new value (`NdisRuntime.reinitializeAdapter`), its filters and bindings put back.
+ */
+export async function controlProperty(rt: NdisRuntime, req: PropertyControlRequest): Promise<{ ok: true; [k: string]: unknown }> {
+  const mb = rt.adapter(req.adapter);
+  const schema = mb.driver.keywords ?? {};
+  if (req.action === 'set') {
+    const checked = checkKeywords('<control>', `${req.adapter}.keywords`, mb.driver.name, schema, { [req.name]: req.value });
+    await rt.reinitializeAdapter(req.adapter, checked);
+  } else if (req.action !== 'get') {
+    throw new Error(`property action '${String((req as { action?: unknown }).action)}' is not get or set`);
+  }
+  const now = rt.adapter(req.adapter);
+  const rows: PropertyRow[] = Object.entries(schema).map(([name, def]) => {
+    const value = now.keywords.read(name) ?? null;
+    const row: PropertyRow = { name, type: def.type, description: def.description, value, default: def.default ?? null, configured: value !== null && JSON.stringify(value) !== JSON.stringify(def.default ?? null) };
+    if (def.min !== undefined) row.min = def.min;
+    if (def.max !== undefined) row.max = def.max;
+    if (def.values !== undefined) row.values = def.values;
+    return row;
+  });
+  return { ok: true, adapter: req.adapter, driver: mb.driver.name, properties: rows, state: now.state };
 }

@@ -12,7 +12,8 @@
  *   ← {"ok":true,"hosts":[{"name":"hostA","netstat":{"ipv4":{…},"tcp":{…},"tcpEngine":{…},…}}]}
  *   → {"op":"stack"}                         (or {"op":"stack","host":"hostA"})
  *   ← {"ok":true,"hosts":[<the inspector's RuntimeSnapshot of each host: the live stack tree>]}
- *   → {"op":"oid",…} / {"op":"adapter",…} / {"op":"connections"}   (control-ops.ts: OID query/set, PnP, netstat -an)
+ *   → {"op":"oid",…} / {"op":"adapter",…} / {"op":"property",…} / {"op":"connections"}
+ *     (control-ops.ts: OID query/set, PnP, advanced properties, netstat -an)
  *
  * Attaching and detaching run the runtime's pause → change → restart sequence, so they are safe under
  * traffic. A built-in filter that the config did not use is registered on first use.
@@ -31,7 +32,16 @@ import { snapshotRuntime } from '../inspect/index.js';
 import type { ConfigValue } from '../ndis/driver-api.js';
 import { RuntimeOperationError } from '../errors.js';
 import { usageError } from './exit.js';
-import { controlAdapter, controlConnections, controlOid, type AdapterControlRequest, type ConnectionsControlRequest, type OidControlRequest } from './control-ops.js';
+import {
+  controlAdapter,
+  controlConnections,
+  controlOid,
+  controlProperty,
+  type AdapterControlRequest,
+  type ConnectionsControlRequest,
+  type OidControlRequest,
+  type PropertyControlRequest,
+} from './control-ops.js';
 
 export type ControlRequest =
   | { op: 'status' }
@@ -41,7 +51,8 @@ export type ControlRequest =
   | { op: 'stack'; host?: string }
   | OidControlRequest
   | AdapterControlRequest
-  | ConnectionsControlRequest;
+  | ConnectionsControlRequest
+  | PropertyControlRequest;
 
 export type ControlResponse = { ok: true; [k: string]: unknown } | { ok: false; error: string };
 
@@ -126,6 +137,8 @@ export async function handleControl(stacks: BuiltStacks, req: ControlRequest): P
         return await controlAdapter(runtimeFor(stacks, req.adapter), req);
       case 'connections':
         return controlConnections(stacks, req);
+      case 'property':
+        return await controlProperty(runtimeFor(stacks, req.adapter), req);
       default:
         return { ok: false, error: `unknown op '${String((req as { op?: unknown }).op)}'` };
     }

@@ -18,6 +18,7 @@ import { registerPingCommand } from './commands/ping.js';
 import { registerNetstatCommand } from './commands/netstat.js';
 import { registerOidCommand } from './commands/oid.js';
 import { registerAdapterCommand } from './commands/adapter.js';
+import { registerPropertyCommand } from './commands/property.js';
 import { packageVersion, registerVersionCommand } from './commands/version.js';
 import { EXIT_OK, EXIT_USAGE, reportError } from './exit.js';
 
@@ -45,6 +46,7 @@ export function createProgram(): { program: Command; exitCode: () => number } {
   registerNetstatCommand(program, run);
   registerOidCommand(program, run);
   registerAdapterCommand(program, run);
+  registerPropertyCommand(program, run);
   registerDemoCommand(program, run);
   registerVersionCommand(program, run);
   return { program, exitCode: () => exitCode };

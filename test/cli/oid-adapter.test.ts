@@ -11,7 +11,7 @@ import { test } from 'node:test';
 import { serveControl } from '../../src/cli/control.js';
 import { pickHost, upTcpIp } from '../../src/cli/tcpip-hosts.js';
 import type { WskConnectionSocket } from '../../src/drivers/protocol/tcpip/index.js';
-import { NdisOidRequest, NDIS_STATUS_SUCCESS, OID_GEN_CURRENT_PACKET_FILTER, OID_GEN_LINK_STATE, statusName } from '../../src/ndis/index.js';
+import { NdisOidRequest, NDIS_STATUS_SUCCESS, OID_CODECS, OID_GEN_CURRENT_PACKET_FILTER, OID_GEN_LINK_STATE, statusName } from '../../src/ndis/index.js';
 import { fixtureDir, writeFixture } from '../config/helpers.js';
 import { tsndis } from '../support/cli.js';
 
@@ -187,5 +187,45 @@ test('tsndis netstat --connections: the listener and both ends of a connection, 
       client.close();
       await ls.close();
     }
+  });
+});
+
+test('tsndis property: lists the keywords in force; a set restarts the adapter with the value, its filters and bindings back', TIMEOUT, async () => {
+  await withStack(async (sock, t) => {
+    const rt = t.stacks.hosts.get('a')!.runtime;
+    const get = await tsndis('property', '--attach', sock, 'a/eth0', '--json');
+    assert.equal(get.code, 0, get.stderr);
+    const props = (JSON.parse(get.stdout) as { properties: { name: string; value: unknown; default: unknown; min?: number; max?: number; configured: boolean }[] }).properties;
+    const speed = props.find((p) => p.name === 'LinkSpeedMbps')!;
+    assert.deepEqual([speed.value, speed.default, speed.min, speed.max, speed.configured], [10000, 10000, 1, 400000, false]);
+    assert.ok(props.some((p) => p.name === '*ReceiveBuffers'));
+
+    const set = await tsndis('property', '--attach', sock, 'a/eth0', 'set', 'LinkSpeedMbps', '1000');
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /^a\/eth0: LinkSpeedMbps set; the adapter restarted \(Running\)\n/);
+    assert.match(set.stdout, /\n {2}LinkSpeedMbps\s+1000 \*\s+10000\s+1…400000\n/);
+    // The driver reads the new value (the link speed it reports), and the stack is whole again.
+    const link = await rt.query('a/eth0', OID_GEN_LINK_STATE, 1024);
+    const decoded = OID_CODECS.get(OID_GEN_LINK_STATE)!.decode(link.request.informationBuffer, 0, link.request.bytesWritten);
+    assert.ok(decoded.ok);
+    assert.equal((decoded.value as { xmitLinkSpeed: bigint }).xmitLinkSpeed, 1_000_000_000n);
+    assert.deepEqual(rt.adapter('a/eth0').filters.map((f) => f.driver.name), ['tsndis.counters']);
+    assert.deepEqual(rt.adapter('a/eth0').bindings.map((b) => b.protocol.name), ['tsndis.tcpip']);
+    const b = pickHost(t, 'b').ip;
+    const conn = await b.sockets.connect({ address: '198.18.7.1', port: 9 }).catch((e: unknown) => e);
+    assert.match(String(conn), /ECONNREFUSED/, 'tsndis.tcpip on a answers again (an RST from a closed port)');
+
+    // The schema refuses a value as the config loader does: exit 2, nothing restarted.
+    const bad = await tsndis('property', '--attach', sock, 'a/eth0', 'set', 'LinkSpeedMbps', '0');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /LinkSpeedMbps/);
+    const unknown = await tsndis('property', '--attach', sock, 'a/eth0', 'set', 'LinkSpeed', '5');
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /unknown keyword 'LinkSpeed'.*did you mean|unknown keyword 'LinkSpeed'/);
+
+    const mac = await tsndis('property', '--attach', sock, 'a/eth0', 'set', 'NetworkAddress', 'not-a-mac');
+    assert.equal(mac.code, 2);
+    assert.match(mac.stderr, /NetworkAddress/);
+    assert.equal(rt.adapter('a/eth0').keywords.read('LinkSpeedMbps'), 1000, 'refused sets change nothing');
   });
 });

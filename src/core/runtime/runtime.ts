@@ -760,6 +760,41 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   }
 
   /**
+   * Changes keywords of a running adapter the way Windows applies an advanced property: the device is
+   * disabled and enabled again — its stack removed in order (pause, unbind, detach, halt), then the
+   * miniport initialized with the new keywords and the same filters and bindings (with their keywords)
+   * put back and restarted. `changes` must already be checked against the driver's schema (the control
+   * channel does). If the new initialization fails, the adapter comes back with its previous keywords and
+   * the error is thrown. Not for an intermediate driver's virtual miniport (its device instance belongs
+   * to the driver).
+   */
+  async reinitializeAdapter(name: string, changes: Readonly<Record<string, ConfigValue>>): Promise<MiniportBlock> {
+    const mb = this.adapter(name);
+    if (mb.imParent !== null) throw new RuntimeOperationError(`${name} is a virtual miniport of ${mb.imParent.name}: its keywords cannot change while it runs`);
+    const shortName = name.slice(this.name.length + 1);
+    const before = Object.fromEntries(mb.keywords.entries());
+    const filters = (this.#installedFilters.get(mb) ?? []).map((f) => ({ driver: f.driver.name, keywords: f.keywords }));
+    const bindings = mb.bindings.map((b) => ({ driver: b.intermediate ?? b.protocol.name, keywords: Object.fromEntries(b.keywords.entries()) }));
+    await this.removeAdapter(name);
+    let fresh: MiniportBlock;
+    try {
+      fresh = await this.addAdapter({ name: shortName, driver: mb.driver.name, keywords: { ...before, ...changes } });
+    } catch (e) {
+      await this.addAdapter({ name: shortName, driver: mb.driver.name, keywords: before });
+      await this.#rebuild(name, filters, bindings);
+      throw e;
+    }
+    await this.#rebuild(name, filters, bindings);
+    return fresh;
+  }
+
+  async #rebuild(name: string, filters: readonly { driver: string; keywords: Record<string, ConfigValue> }[], bindings: readonly { driver: string; keywords: Record<string, ConfigValue> }[]): Promise<void> {
+    for (const f of filters) await this.attachFilter(name, f.driver, f.keywords);
+    for (const b of bindings) await this.bindProtocol(name, b.driver, b.keywords);
+    await this.startAdapter(name);
+  }
+
+  /**
    * Surprise removal: the device is gone. Filters and the miniport are told first
    * (NdisDevicePnPEventSurpriseRemoved) and must complete what they hold with an error; then the stack
    * is paused, unbound, detached and halted with NdisHaltDeviceSurpriseRemoved.

@@ -3,7 +3,7 @@
  * Ctrl-C (SIGINT) or SIGTERM, printing one status line per host every few seconds; then shuts down in
  * order (pause, unbind, detach, halt) and exits 0. A stack that fails to come up exits with an error.
  */
-import { Option, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { buildStacks, loadStackConfig, type BuiltStacks, type StackDescription } from '../../config/index.js';
 import { serviceAnnouncement, startServices } from '../tcpip-hosts.js';
 import type { LogLevel, NdisRuntime } from '../../core/runtime/runtime.js';
@@ -11,6 +11,21 @@ import { LOG_LEVELS, stderrLogger } from '../log.js';
 import { checkControlPath, serveControl } from '../control.js';
 import { EXIT_OK } from '../exit.js';
 import { DURATION, MAX_SECONDS, numberOption } from '../options.js';
+import { parseListenAddress } from '../../metrics/listen-address.js';
+import type { MetricsServer } from '../../metrics/prometheus.js';
+import { RuntimeOperationError } from '../../errors.js';
+
+/** Where `--metrics` without a value listens: loopback only, the port Prometheus exporters commonly use. */
+export const DEFAULT_METRICS = '127.0.0.1:9464';
+
+function metricsAddress(v: string): string {
+  try {
+    parseListenAddress(v);
+  } catch (e) {
+    throw new InvalidArgumentError(e instanceof Error ? e.message : String(e));
+  }
+  return v;
+}
 
 export interface UpOptions {
   config: string;
@@ -22,6 +37,8 @@ export interface UpOptions {
   duration: number;
   /** Messages from this level up go to stderr (default warn). */
   logLevel?: LogLevel;
+  /** Serve Prometheus metrics: true for DEFAULT_METRICS, or host:port. */
+  metrics?: string | true;
 }
 
 /** One line: adapters with state and frames in/out, drops, violations. */
@@ -65,10 +82,20 @@ export async function runStacks(options: UpOptions, hooks: RunHooks, out: NodeJS
     await stacks.shutdown();
     throw e;
   }
-  let server: Awaited<ReturnType<typeof serveControl>> | null;
+  let server: Awaited<ReturnType<typeof serveControl>> | null = null;
+  let metrics: MetricsServer | null = null;
   try {
     server = options.control === undefined ? null : await serveControl(stacks, options.control, logger);
+    if (options.metrics !== undefined) {
+      const at = parseListenAddress(options.metrics === true ? DEFAULT_METRICS : options.metrics);
+      // prom-client loads only when metrics are asked for.
+      const { serveMetrics } = await import('../../metrics/prometheus.js');
+      metrics = await serveMetrics(stacks, at.host, at.port).catch((e: unknown) => {
+        throw new RuntimeOperationError(`--metrics ${at.host}:${at.port}: cannot listen: ${e instanceof Error ? e.message : String(e)}`);
+      });
+    }
   } catch (e) {
+    await server?.close();
     await Promise.all(services.map((s) => s.service.close()));
     await stacks.shutdown();
     throw e;
@@ -84,6 +111,7 @@ export async function runStacks(options: UpOptions, hooks: RunHooks, out: NodeJS
   };
   out.write(`${command}: ${stacks.hosts.size} host(s) running from ${options.config}${server === null ? '' : `, control on ${options.control}`}; Ctrl-C to stop\n`);
   for (const { host, service: s } of services) out.write(`${host}: ${serviceAnnouncement(s)}\n`);
+  if (metrics !== null) out.write(`metrics: ${metrics.url}\n`);
   print();
   await new Promise<void>((resolve) => {
     const timer = setInterval(print, Math.max(0.1, options.statusInterval) * 1000);
@@ -101,6 +129,7 @@ export async function runStacks(options: UpOptions, hooks: RunHooks, out: NodeJS
   out.write(`${command}: stopping\n`);
   print();
   if (server !== null) await server.close();
+  await metrics?.close();
   await Promise.all(services.map((s) => s.service.close()));
   await stacks.shutdown();
   return EXIT_OK;
@@ -113,6 +142,7 @@ export function registerUpCommand(program: Command, run: (action: () => Promise<
     .requiredOption('-c, --config <file>', 'stack config (YAML)')
     .option('--no-verifier', 'run with the verifier off (overrides the config)')
     .option('--control <socket>', 'serve a control channel (JSON lines) on this Unix socket, e.g. for tsndis capture --attach')
+    .option('--metrics [host:port]', `serve Prometheus metrics at http://host:port/metrics (default ${DEFAULT_METRICS}, loopback)`, metricsAddress)
     .option('--status-interval <seconds>', 'seconds between status lines (at least 0.1)', numberOption({ min: 0.1, max: MAX_SECONDS }), 5)
     .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl-C)', numberOption(DURATION), 0)
     .addOption(new Option('--log-level <level>', 'log messages from this level up to stderr (rate-limited)').choices(LOG_LEVELS).default('warn'))

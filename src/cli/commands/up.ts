@@ -9,16 +9,21 @@ import { serviceAnnouncement, startServices } from '../tcpip-hosts.js';
 import type { LogLevel, NdisRuntime } from '../../core/runtime/runtime.js';
 import { LOG_LEVELS, stderrLogger } from '../log.js';
 import { checkControlPath, serveControl } from '../control.js';
-import { EXIT_OK } from '../exit.js';
+import { EXIT_OK, usageError } from '../exit.js';
 import { DURATION, MAX_SECONDS, numberOption } from '../options.js';
 import { parseListenAddress } from '../../metrics/listen-address.js';
 import type { MetricsServer } from '../../metrics/prometheus.js';
+import type { DashboardServer } from '../../dashboard/server.js';
 import { RuntimeOperationError } from '../../errors.js';
 
 /** Where `--metrics` without a value listens: loopback only, the port Prometheus exporters commonly use. */
 export const DEFAULT_METRICS = '127.0.0.1:9464';
+/** Where `--dashboard` without a value listens: loopback only. */
+export const DEFAULT_DASHBOARD = '127.0.0.1:9465';
 
-function metricsAddress(v: string): string {
+const isLoopback = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\./.test(host);
+
+function listenAddress(v: string): string {
   try {
     parseListenAddress(v);
   } catch (e) {
@@ -39,6 +44,10 @@ export interface UpOptions {
   logLevel?: LogLevel;
   /** Serve Prometheus metrics: true for DEFAULT_METRICS, or host:port. */
   metrics?: string | true;
+  /** Serve the live dashboard: true for DEFAULT_DASHBOARD, or host:port (loopback unless allowRemote). */
+  dashboard?: string | true;
+  /** Let --dashboard listen on an address other than loopback. */
+  allowRemote?: boolean;
 }
 
 /** One line: adapters with state and frames in/out, drops, violations. */
@@ -84,7 +93,16 @@ export async function runStacks(options: UpOptions, hooks: RunHooks, out: NodeJS
   }
   let server: Awaited<ReturnType<typeof serveControl>> | null = null;
   let metrics: MetricsServer | null = null;
+  let dashboard: DashboardServer | null = null;
   try {
+    if (options.dashboard !== undefined) {
+      const at = parseListenAddress(options.dashboard === true ? DEFAULT_DASHBOARD : options.dashboard);
+      if (!isLoopback(at.host) && options.allowRemote !== true) throw usageError(`--dashboard ${at.host}:${at.port} is not a loopback address: add --allow-remote to serve it there (the token still guards it)`);
+      const { serveDashboard } = await import('../../dashboard/server.js');
+      dashboard = await serveDashboard(stacks, at).catch((e: unknown) => {
+        throw new RuntimeOperationError(`--dashboard ${at.host}:${at.port}: cannot listen: ${e instanceof Error ? e.message : String(e)}`);
+      });
+    }
     server = options.control === undefined ? null : await serveControl(stacks, options.control, logger);
     if (options.metrics !== undefined) {
       const at = parseListenAddress(options.metrics === true ? DEFAULT_METRICS : options.metrics);
@@ -95,6 +113,7 @@ export async function runStacks(options: UpOptions, hooks: RunHooks, out: NodeJS
       });
     }
   } catch (e) {
+    await dashboard?.close();
     await server?.close();
     await Promise.all(services.map((s) => s.service.close()));
     await stacks.shutdown();
@@ -112,6 +131,7 @@ export async function runStacks(options: UpOptions, hooks: RunHooks, out: NodeJS
   out.write(`${command}: ${stacks.hosts.size} host(s) running from ${options.config}${server === null ? '' : `, control on ${options.control}`}; Ctrl-C to stop\n`);
   for (const { host, service: s } of services) out.write(`${host}: ${serviceAnnouncement(s)}\n`);
   if (metrics !== null) out.write(`metrics: ${metrics.url}\n`);
+  if (dashboard !== null) out.write(`dashboard: ${dashboard.url}\n`);
   print();
   await new Promise<void>((resolve) => {
     const timer = setInterval(print, Math.max(0.1, options.statusInterval) * 1000);
@@ -130,6 +150,7 @@ export async function runStacks(options: UpOptions, hooks: RunHooks, out: NodeJS
   print();
   if (server !== null) await server.close();
   await metrics?.close();
+  await dashboard?.close();
   await Promise.all(services.map((s) => s.service.close()));
   await stacks.shutdown();
   return EXIT_OK;
@@ -142,7 +163,9 @@ export function registerUpCommand(program: Command, run: (action: () => Promise<
     .requiredOption('-c, --config <file>', 'stack config (YAML)')
     .option('--no-verifier', 'run with the verifier off (overrides the config)')
     .option('--control <socket>', 'serve a control channel (JSON lines) on this Unix socket, e.g. for tsndis capture --attach')
-    .option('--metrics [host:port]', `serve Prometheus metrics at http://host:port/metrics (default ${DEFAULT_METRICS}, loopback)`, metricsAddress)
+    .option('--metrics [host:port]', `serve Prometheus metrics at http://host:port/metrics (default ${DEFAULT_METRICS}, loopback)`, listenAddress)
+    .option('--dashboard [host:port]', `serve the live dashboard (default ${DEFAULT_DASHBOARD}; the URL with its token is printed)`, listenAddress)
+    .option('--allow-remote', 'let --dashboard listen on an address other than loopback', false)
     .option('--status-interval <seconds>', 'seconds between status lines (at least 0.1)', numberOption({ min: 0.1, max: MAX_SECONDS }), 5)
     .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl-C)', numberOption(DURATION), 0)
     .addOption(new Option('--log-level <level>', 'log messages from this level up to stderr (rate-limited)').choices(LOG_LEVELS).default('warn'))

@@ -308,3 +308,41 @@ test("streams: onread (as net.Socket's) — bytes arrive in the one reused buffe
   assert.throws(() => createConnection(a, { port: 1, onread: { buffer: 5 as never, callback: () => undefined } }), TypeError);
   srv.close();
 });
+
+test("streams: the segments of one turn reach a 'data' reader as one chunk; kept chunks stay intact as more data arrives", async () => {
+  // No RSC: every MSS-sized segment is its own frame, and the link delivers each millisecond's frames in one turn.
+  const { link, a, b, pump } = lab({ seed: 9, params: { rsc: false, delayMs: 1 }, config: { receiveBufferSize: 1 << 20 } });
+  const data = pattern(2 << 20, 41);
+  const kept: Kept[] = [];
+  let ended = false;
+  const srv = createServer(b, {}, (s) => {
+    s.on('data', (chunk: Buffer) => kept.push({ chunk, copy: Buffer.from(chunk) }));
+    s.on('end', () => (ended = true));
+  });
+  srv.listen(7007, '198.18.0.2');
+  const client = createConnection(a, { port: 7007, host: '198.18.0.2' });
+  let off = 0;
+  const more = (): void => {
+    while (off < data.length) {
+      const ok = client.write(data.subarray(off, off + 65536));
+      off += 65536;
+      if (!ok) return;
+    }
+    client.end();
+  };
+  client.on('drain', more);
+  client.once('connect', more);
+  assert.ok(await pump(() => ended, 600_000), 'transfer did not finish');
+  assert.equal(sha(Buffer.concat(kept.map((k) => k.chunk))), sha(data));
+  // Every chunk kept from the start still holds its bytes after all the later ones arrived.
+  assertOwned(kept);
+  const segments = link.b.layer.counters.inSegs;
+  const mss = data.length / segments;
+  assert.ok(mss < 2000, `segments were MSS-sized (${mss.toFixed(0)} bytes on average)`);
+  // One chunk per segment would be ≥ 1 400 events; segments arriving together make one chunk (up to a slab's end).
+  assert.ok(kept.length * 8 < segments, `${String(kept.length)} 'data' events for ${String(segments)} segments`);
+  const largest = Math.max(...kept.map((k) => k.chunk.length));
+  assert.ok(largest > 8 * 1460, `largest chunk ${String(largest)} bytes`);
+  client.destroy();
+  srv.close();
+});

@@ -10,9 +10,8 @@
  *
  * At bulk rates (bench: "stream vs WSK"): each chunk a reader gets is memory the engine received into
  * and hands over (tcp/chunks.ts: in-order bytes are copied once, from the frame into a slab region
- * that is never written again), taken once per turn of the event loop so the segments of one turn make
- * one chunk — what remains above the WSK-style API's cost is what fresh memory costs V8 and the
- * allocator (as for Node's own net); `onread` (as net.Socket's) reads into one reused buffer instead.
+ * that is never written again) — what remains above the WSK-style API's cost is what fresh memory
+ * costs V8 and the allocator; `onread` (as net.Socket's) reads into one reused buffer instead.
  * A chunk being written is copied into the send ring at once (its callback runs as soon as the last
  * byte is in, the rest of a chunk that did not fit goes in as ACKs free space, with no promise or
  * closure per write), and the writes of one turn of the event loop leave together: they are queued

@@ -70,12 +70,6 @@ export class TcpSocket extends Duplex {
   #writeCallback: WriteCallback | null = null;
   /** A microtask will transmit what this turn's writes queued. */
   #flushQueued = false;
-  /** A microtask will hand a 'data' reader what this turn's segments brought (one chunk, not one per segment). */
-  #pullQueued = false;
-  readonly #queuedPull = (): void => {
-    this.#pullQueued = false;
-    if (this.#reading) this.#pull();
-  };
   readonly #flush = (): void => {
     this.#flushQueued = false;
     this.#wsk?.flush();
@@ -159,14 +153,7 @@ export class TcpSocket extends Duplex {
     wsk.dispatch = {
       receiveEvent: () => {
         this.#touch();
-        if (!this.#reading) return;
-        // onread copies out at once (its buffer is reused anyway); a 'data' reader gets what the segments
-        // of this turn brought in one chunk (tcp/chunks.ts: contiguous in a slab) once they all arrived.
-        if (this.#onread !== null) this.#pull();
-        else if (!this.#pullQueued) {
-          this.#pullQueued = true;
-          queueMicrotask(this.#queuedPull);
-        }
+        if (this.#reading) this.#pull();
       },
       disconnectEvent: (_s, abortive, error) => {
         if (abortive) this.destroy(error ?? new WskError('ECONNRESET', 'connection reset'));

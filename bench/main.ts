@@ -47,6 +47,8 @@ interface StreamRow {
   stream: number;
   wsk: number;
   ratio: number;
+  /** What `stream` and `wsk` are when not the two APIs of tsndis (Node's own net: 'data' and onread). */
+  labels?: [string, string];
 }
 
 interface BenchOptions {
@@ -151,6 +153,8 @@ async function main(): Promise<void> {
     streamRows.push({ name: 'stream vs WSK: TCP bulk Linux → tsndis over TAP, a TcpServer dropping its \'data\' chunks; baseline: WSK receive events into one buffer, same run', unit: 'Gbit/s', ...r.stream.linuxToTsndis });
     streamRows.push({ name: 'stream vs WSK: TCP bulk tsndis → Linux over TAP, a TcpSocket writing 64 KiB chunks with back-pressure (\'drain\'); baseline: WSK trySend on send-backlog events, same run', unit: 'Gbit/s', ...r.stream.tsndisToLinux });
     streamRows.push({ name: "stream vs WSK: TCP bulk Linux → tsndis over TAP, a TcpServer with net.Socket's onread option (one reused buffer, no 'data' chunks); baseline: WSK receive events, same run", unit: 'Gbit/s', ...r.stream.linuxToTsndisOnread });
+    const n = r.stream.nodeNet;
+    streamRows.push({ name: "Node's own net on loopback (python3 → net.Socket): 'data' chunks dropped; baseline: the same with onread (one reused buffer), same run — the ceiling of a Node 'data' API", unit: 'Gbit/s', stream: n.data, wsk: n.onread, ratio: n.ratio, labels: ["'data'", 'onread'] });
   }
   const impairedSkip = options.impaired ? impairedBenchSkipReason() : 'left out (--no-impaired)';
   const impaired: ImpairedResult | null = impairedSkip === null ? await runImpairedBench({ bytes: options.impairedMb * 1e6, maxSeconds: options.impairedMaxSeconds, repeats: options.impairedRepeats }) : null;
@@ -182,7 +186,8 @@ async function main(): Promise<void> {
   }
   for (const r of streamRows) {
     console.log(r.name);
-    console.log(`  stream ${r.stream.toFixed(2).padStart(7)} Gbit/s   WSK    ${r.wsk.toFixed(2).padStart(7)} Gbit/s   ratio ${r.ratio.toFixed(3)}`);
+    const [a, b] = r.labels ?? ['stream', 'WSK'];
+    console.log(`  ${a.padEnd(6)} ${r.stream.toFixed(2).padStart(7)} Gbit/s   ${b.padEnd(6)} ${r.wsk.toFixed(2).padStart(7)} Gbit/s   ratio ${r.ratio.toFixed(3)}`);
   }
   if (tcpSkip !== null) console.log(`TCP benchmarks skipped: ${tcpSkip}`);
   if (impaired !== null) printImpaired(impaired, options.impairedMb, options.impairedMaxSeconds);

@@ -12,6 +12,9 @@
  *                    chunks with back-pressure (write() false → wait for 'drain'); beside the WSK
  *                    figures of the same repeat, so the ratio compares the two APIs on one path;
  *                    and the receive once more with net.Socket's `onread` option (one reused buffer)
+ *   Node's net       the same receive through Node's own net.Socket on loopback (a python3 source on
+ *                    127.0.0.1 → net.connect), 'data' beside `onread`: what a 'data' reader costs Node
+ *                    itself, the ceiling for any Node 'data' API
  *   ping RTT         Linux `ping` in the namespace → tsndis (ICMP echo), beside ping over the veth,
  *                    10 ms apart (each echo wakes a sleeping thread) and 0.2 ms apart (warm)
  *
@@ -19,7 +22,10 @@
  * transfer sends enough bytes for about `seconds` at the rate of a short probe transfer.
  * Needs root, /dev/net/tun, ip, ping and python3; otherwise it reports why it skipped.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
+import { PerformanceObserver, constants as perfConstants, type PerformanceEntry } from 'node:perf_hooks';
 import type { TcpConfig, TcpSocket, WskConnectionSocket } from '../src/drivers/protocol/tcpip/index.js';
 import { tcpSink, tcpSource } from '../test/support/linux-peer.js';
 import { which } from '../test/support/netns.js';
@@ -36,6 +42,13 @@ export interface TcpBenchResult {
     tsndisToLinux: { stream: number; wsk: number; ratio: number };
     /** Linux → tsndis through a TcpServer with `onread` (bytes into one reused buffer, no 'data' chunks). */
     linuxToTsndisOnread: { stream: number; wsk: number; ratio: number };
+    /** Node's own net.Socket on loopback (python3 → Node): 'data' beside `onread` (Gbit/s, medians; ratio: median of data / onread). */
+    nodeNet: { data: number; onread: number; ratio: number };
+    /**
+     * CPU seconds (all threads of this process) and full (mark-compact) and young (scavenge) GCs per GiB
+     * received, medians over the repeats: meaningful on a loaded machine where rates are not.
+     */
+    cost: Record<'wsk' | 'data' | 'onread' | 'nodeNetData' | 'nodeNetOnread', { cpuSecondsPerGiB: number; markCompactsPerGiB: number; scavengesPerGiB: number }>;
   };
   /** The kernel over the same veth with iperf3 at both ends (Gbit/s, median), or null without iperf3. */
   kernelIperf3: number | null;
@@ -239,6 +252,84 @@ export async function streamLinuxToTsndis(host: TapTcpIpHost, bytes: number, onr
   }
 }
 
+/** python3 on loopback: listens on 127.0.0.1 (an ephemeral port it prints), sends `bytes` as tcpSource does, closes. */
+const LOOPBACK_SOURCE = String.raw`
+import socket, sys
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(1); l.settimeout(60)
+print(l.getsockname()[1], flush=True)
+c, _ = l.accept(); c.settimeout(60)
+total = int(sys.argv[1]); n = 0; pool = memoryview(bytes(range(256)) * 8192); off = 0
+while n < total:
+    k = min(1 << 16, total - n); c.sendall(pool[off:off + k]); n += k; off = (off + 65537 + 4099) % (1 << 20)
+c.close()
+`;
+
+/**
+ * Linux → Node's own net.Socket on loopback (python3 source → net.connect): 'data' chunks counted and
+ * dropped, or `onread` into one reused 1 MiB buffer; the rate seen by Node (connect → 'end').
+ */
+export async function nodeNetLoopback(bytes: number, onread: boolean): Promise<ThroughputResult> {
+  const source = spawn('python3', ['-c', LOOPBACK_SOURCE, String(bytes)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const killer = setTimeout(() => source.kill(), 120_000);
+  try {
+    const port = await new Promise<number>((resolve, reject) => {
+      source.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+      source.once('exit', () => reject(new Error('the loopback source exited before listening')));
+    });
+    let received = 0;
+    const buffer = new Uint8Array(1 << 20);
+    const start = performance.now();
+    const count = (n: number): boolean => {
+      received += n;
+      return true;
+    };
+    const socket = onread ? netConnect({ port, host: '127.0.0.1', onread: { buffer, callback: count } }) : netConnect({ port, host: '127.0.0.1' });
+    if (!onread) socket.on('data', (chunk: Buffer) => (received += chunk.length));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('end', resolve);
+      socket.once('error', reject);
+    });
+    const seconds = (performance.now() - start) / 1000;
+    socket.destroy();
+    if (received !== bytes) throw new Error(`Node net loopback: ${received} of ${bytes} bytes arrived`);
+    return { bytes: received, seconds, gbitPerSecond: (received * 8) / seconds / 1e9 };
+  } finally {
+    clearTimeout(killer);
+    source.kill();
+  }
+}
+
+interface Cost {
+  cpuSecondsPerGiB: number;
+  markCompactsPerGiB: number;
+  scavengesPerGiB: number;
+}
+
+/** Runs one transfer counting this process's CPU time and V8's collections (per GiB received). */
+async function costed(run: () => Promise<ThroughputResult>): Promise<{ result: ThroughputResult; cost: Cost }> {
+  let majors = 0;
+  let minors = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) majors++;
+      else if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) minors++;
+    }
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  const cpu = process.cpuUsage();
+  try {
+    const result = await run();
+    const used = process.cpuUsage(cpu);
+    // Entries are delivered asynchronously: let the last ones arrive.
+    await sleep(0);
+    const gib = result.bytes / 2 ** 30;
+    return { result, cost: { cpuSecondsPerGiB: (used.user + used.system) / 1e6 / gib, markCompactsPerGiB: majors / gib, scavengesPerGiB: minors / gib } };
+  } finally {
+    gc.disconnect();
+  }
+}
+
 /** Chunk size of the stream writer: what fs.createReadStream and most Node producers hand to write(). */
 const STREAM_CHUNK = 64 * 1024;
 
@@ -315,6 +406,14 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
   const sIn: number[] = [];
   const sOut: number[] = [];
   const sInOnread: number[] = [];
+  const nData: number[] = [];
+  const nOnread: number[] = [];
+  const costs: Record<keyof TcpBenchResult['stream']['cost'], Cost[]> = { wsk: [], data: [], onread: [], nodeNetData: [], nodeNetOnread: [] };
+  const rate = async (key: keyof typeof costs, run: () => Promise<ThroughputResult>): Promise<number> => {
+    const { result, cost } = await costed(run);
+    costs[key].push(cost);
+    return result.gbitPerSecond;
+  };
   let host = await benchHost();
   try {
     const inBytes = await sized(seconds, (b) => linuxToTsndis(host, b));
@@ -323,7 +422,7 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
       // A fresh host per repeat: counters describe one transfer each way.
       await host.destroy();
       host = await benchHost();
-      tIn.push((await linuxToTsndis(host, inBytes)).gbitPerSecond);
+      tIn.push(await rate('wsk', () => linuxToTsndis(host, inBytes)));
       details['linuxToTsndis'] = hostDetails(host);
       await host.destroy();
       host = await benchHost();
@@ -332,17 +431,23 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
       // The stream API in the same repeat, on fresh hosts too, right after its WSK twin.
       await host.destroy();
       host = await benchHost();
-      sIn.push((await streamLinuxToTsndis(host, inBytes)).gbitPerSecond);
+      sIn.push(await rate('data', () => streamLinuxToTsndis(host, inBytes)));
       await host.destroy();
       host = await benchHost();
       sOut.push((await streamTsndisToLinux(host, outBytes)).gbitPerSecond);
       await host.destroy();
       host = await benchHost();
-      sInOnread.push((await streamLinuxToTsndis(host, inBytes, true)).gbitPerSecond);
+      sInOnread.push(await rate('onread', () => streamLinuxToTsndis(host, inBytes, true)));
       tRtt.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT, PING_IDLE));
       tRttBusy.push(await pingRttAsync(host.ns, OUR_IP, PING_COUNT * 5, PING_BUSY));
       log(`tsndis TAP: in ${tIn[i]!.toFixed(2)} Gbit/s, out ${tOut[i]!.toFixed(2)} Gbit/s, ping ${tRtt[i]!.toFixed(3)} ms (busy ${tRttBusy[i]!.toFixed(3)} ms)`);
       log(`tsndis TAP stream API: in ${sIn[i]!.toFixed(2)} Gbit/s (${(sIn[i]! / tIn[i]!).toFixed(2)}× WSK), out ${sOut[i]!.toFixed(2)} Gbit/s (${(sOut[i]! / tOut[i]!).toFixed(2)}× WSK), in with onread ${sInOnread[i]!.toFixed(2)} Gbit/s (${(sInOnread[i]! / tIn[i]!).toFixed(2)}× WSK)`);
+      // Node's own net on loopback, the same bytes: what 'data' costs Node itself beside onread.
+      nData.push(await rate('nodeNetData', () => nodeNetLoopback(inBytes, false)));
+      nOnread.push(await rate('nodeNetOnread', () => nodeNetLoopback(inBytes, true)));
+      log(`Node net loopback: 'data' ${nData[i]!.toFixed(2)} Gbit/s, onread ${nOnread[i]!.toFixed(2)} Gbit/s (${(nData[i]! / nOnread[i]!).toFixed(2)}×)`);
+      const c = (k: keyof typeof costs): string => `${k} ${costs[k][i]!.cpuSecondsPerGiB.toFixed(2)} s, ${costs[k][i]!.markCompactsPerGiB.toFixed(0)} MC`;
+      log(`CPU and mark-compacts per GiB received: ${(Object.keys(costs) as (keyof typeof costs)[]).map(c).join('; ')}`);
     }
   } finally {
     await host.destroy();
@@ -369,6 +474,13 @@ export async function runTcpBench(seconds: number, repeats: number, log: (line: 
       linuxToTsndis: { stream: median(sIn), wsk: median(tIn), ratio: ratios(sIn, tIn) },
       tsndisToLinux: { stream: median(sOut), wsk: median(tOut), ratio: ratios(sOut, tOut) },
       linuxToTsndisOnread: { stream: median(sInOnread), wsk: median(tIn), ratio: ratios(sInOnread, tIn) },
+      nodeNet: { data: median(nData), onread: median(nOnread), ratio: ratios(nData, nOnread) },
+      cost: Object.fromEntries(
+        Object.entries(costs).map(([k, xs]) => [
+          k,
+          { cpuSecondsPerGiB: median(xs.map((x) => x.cpuSecondsPerGiB)), markCompactsPerGiB: median(xs.map((x) => x.markCompactsPerGiB)), scavengesPerGiB: median(xs.map((x) => x.scavengesPerGiB)) },
+        ]),
+      ) as TcpBenchResult['stream']['cost'],
     },
     kernelIperf3: kIperf.length > 0 ? median(kIperf) : null,
     pingRtt: { tsndis: median(tRtt), kernel: median(kRtt) },

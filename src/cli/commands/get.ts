@@ -3,7 +3,8 @@
  * stack (node:http over tsndis sockets), the body written to stdout or a file (`-o`, as curl). Services
  * the config declares run meanwhile, so one config can hold both the server and the client host. Exits 0
  * for a 2xx answer, 1 otherwise (like curl -f), with the status on stderr. `--timeout` (`-m`, curl's
- * --max-time) bounds the whole request: connecting, sending, the response and its body.
+ * --max-time) bounds the whole request: connecting, sending, the response and its body. On a terminal,
+ * stderr shows the body's progress (bytes, share of Content-Length, rate); piped, nothing.
  */
 import { createWriteStream } from 'node:fs';
 import { request, type ClientRequest, type IncomingMessage } from 'node:http';
@@ -12,6 +13,7 @@ import type { Command } from 'commander';
 import { TsndisHttpAgent } from '../../drivers/protocol/tcpip/index.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
 import { numberOption, POSITIVE_SECONDS } from '../options.js';
+import { Progress, type ProgressStream } from '../progress.js';
 import { addressFamily, pickHost, upTcpIp } from '../tcpip-hosts.js';
 
 export interface GetOptions {
@@ -27,7 +29,7 @@ function usage(message: string): Error {
   return Object.assign(new Error(message), { code: 'TSNDIS_CONFIG_INVALID' });
 }
 
-export async function get(url: string, options: GetOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function get(url: string, options: GetOptions, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream & ProgressStream = process.stderr): Promise<number> {
   let u: URL;
   try {
     u = new URL(url);
@@ -43,7 +45,7 @@ export async function get(url: string, options: GetOptions, out: NodeJS.Writable
   try {
     // Inside the try: a bad --host must still shut the stacks down, or the process never exits.
     agent = new TsndisHttpAgent(pickHost(t, options.host).ip.sockets);
-    const res = await fetchBounded(u, agent, options, Math.max(0, deadline - performance.now()), out);
+    const res = await fetchBounded(u, agent, options, Math.max(0, deadline - performance.now()), out, err);
     if (res.statusCode < 200 || res.statusCode > 299) {
       err.write(`error: ${u.href}: HTTP ${res.statusCode} ${res.statusMessage}\n`);
       return EXIT_FAILURE;
@@ -61,7 +63,7 @@ export async function get(url: string, options: GetOptions, out: NodeJS.Writable
  * retransmitted for minutes) was never covered; one timer over everything is. When it fires the request
  * and its socket are destroyed (the connection reset) and the error names the phase it was in.
  */
-async function fetchBounded(u: URL, agent: TsndisHttpAgent, options: GetOptions, remainingMs: number, out: NodeJS.WritableStream): Promise<{ statusCode: number; statusMessage: string }> {
+async function fetchBounded(u: URL, agent: TsndisHttpAgent, options: GetOptions, remainingMs: number, out: NodeJS.WritableStream, err: ProgressStream): Promise<{ statusCode: number; statusMessage: string }> {
   let phase = 'connecting';
   let req: ClientRequest | null = null;
   let res: IncomingMessage | null = null;
@@ -90,6 +92,12 @@ async function fetchBounded(u: URL, agent: TsndisHttpAgent, options: GetOptions,
     });
     res = response;
     phase = 'receiving the body';
+    // On a terminal, the body's progress on stderr (curl's meter); nothing when stderr is piped.
+    const length = Number(response.headers['content-length']);
+    const progress = new Progress(err, u.href, Number.isFinite(length) ? length : null);
+    if (progress.active) response.on('data', (chunk: Buffer) => progress.add(chunk.length));
+    response.once('end', () => progress.end());
+    response.once('close', () => progress.end());
     if (options.include) {
       out.write(`HTTP/${response.httpVersion} ${response.statusCode ?? 0} ${response.statusMessage ?? ''}\r\n`);
       for (let i = 0; i < response.rawHeaders.length; i += 2) out.write(`${response.rawHeaders[i]}: ${response.rawHeaders[i + 1]}\r\n`);

@@ -1,0 +1,74 @@
+/**
+ * Progress of a long-running command on a terminal: one line rewritten in place (`\r`), at most five
+ * times a second, erased when the work ends. On anything that is not a TTY (a pipe, a file, a test's
+ * stream) it writes nothing, so piped output and logs stay clean.
+ */
+export interface ProgressStream {
+  isTTY?: boolean;
+  columns?: number;
+  write(s: string): unknown;
+}
+
+const INTERVAL_MS = 200;
+
+/** 1536 → '1.5 KiB'. */
+export function byteSize(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let u = 0;
+  let x = n;
+  while (x >= 1024 && u < units.length - 1) {
+    x /= 1024;
+    u++;
+  }
+  return `${u === 0 ? String(x) : x.toFixed(1)} ${units[u]}`;
+}
+
+export class Progress {
+  readonly #stream: ProgressStream;
+  readonly #label: string;
+  readonly #total: number | null;
+  readonly #start: number;
+  #done = 0;
+  #last = 0;
+  #shown = false;
+  readonly #now: () => number;
+
+  constructor(stream: ProgressStream, label: string, total: number | null = null, now: () => number = () => performance.now()) {
+    this.#stream = stream;
+    this.#label = label;
+    this.#total = total !== null && Number.isFinite(total) && total > 0 ? total : null;
+    this.#now = now;
+    this.#start = now();
+  }
+
+  get active(): boolean {
+    return this.#stream.isTTY === true;
+  }
+
+  /** `n` more bytes done; redraws when the last draw is old enough. */
+  add(n: number): void {
+    this.#done += n;
+    if (!this.active) return;
+    const t = this.#now();
+    if (t - this.#last < INTERVAL_MS) return;
+    this.#last = t;
+    this.#draw(t);
+  }
+
+  #draw(t: number): void {
+    const seconds = Math.max(0.001, (t - this.#start) / 1000);
+    const rate = `${byteSize(Math.round(this.#done / seconds))}/s`;
+    const of = this.#total === null ? byteSize(this.#done) : `${byteSize(this.#done)} of ${byteSize(this.#total)} (${Math.min(100, Math.floor((100 * this.#done) / this.#total))} %)`;
+    let line = `${this.#label}: ${of}, ${rate}`;
+    const width = this.#stream.columns ?? 80;
+    if (line.length > width - 1) line = line.slice(0, width - 1);
+    this.#stream.write(`\r${line}\x1b[K`);
+    this.#shown = true;
+  }
+
+  /** Erases the line (the command's own output follows on a clean line). */
+  end(): void {
+    if (this.#shown) this.#stream.write('\r\x1b[K');
+    this.#shown = false;
+  }
+}

@@ -5,7 +5,8 @@
  * miniport, filter modules 1…n, bindings above).
  */
 
-/** NBL counts on the edges of one block (the runtime's EdgeCounters). */
+/** NBL counts on the edges of one block (the runtime's EdgeCounters). */import type { OidRecord } from '../core/runtime/oid-log.js';
+
 export interface CountersSnapshot {
   /** NBLs passed down (towards the miniport) by this block, or for a miniport: handed to the driver. */
   readonly sent: number;
@@ -130,6 +131,24 @@ export interface AdapterSnapshot {
   /** Bottom → top. */
   readonly filters: readonly FilterSnapshot[];
   readonly bindings: readonly BindingSnapshot[];
+  /** OID requests at the miniport: held now, and the last ones completed (oid-log.ts). */
+  readonly oids: OidsSnapshot;
+}
+
+export interface OidRequestSnapshot {
+  readonly requestId: number;
+  readonly oid: string;
+  readonly type: string;
+  /** in-flight (at the miniport), queued (behind it), direct (a direct OID at the miniport). */
+  readonly where: 'in-flight' | 'queued' | 'direct';
+  /** ms since the adapter got it. */
+  readonly ageMs: number;
+}
+
+export interface OidsSnapshot {
+  readonly pending: readonly OidRequestSnapshot[];
+  readonly recent: readonly OidRecord[];
+  readonly completed: number;
 }
 
 export interface PoolSnapshot {
@@ -141,6 +160,10 @@ export interface PoolSnapshot {
   readonly inUse: number;
   /** Allocations refused because the pool was empty. */
   readonly exhausted: number;
+  /** The most entries ever in use at once. */
+  readonly highWater: number;
+  /** Allocations served since the pool was created. */
+  readonly allocations: number;
 }
 
 export interface AllocatorClassSnapshot {

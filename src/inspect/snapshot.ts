@@ -24,9 +24,13 @@ import type {
   FilterSnapshot,
   LinkSnapshot,
   OffloadSnapshot,
+  OidRequestSnapshot,
+  OidsSnapshot,
   PoolSnapshot,
   RuntimeSnapshot,
 } from './model.js';
+import type { NdisOidRequest } from '../ndis/oid-request.js';
+import { oidName, requestTypeName } from '../ndis/oids.js';
 import { macString, mediumName, packetFilterNames } from './names.js';
 
 /** How many violations a snapshot lists in full. */
@@ -205,7 +209,19 @@ function adapterSnapshot(rt: NdisRuntime, mb: MiniportBlock): AdapterSnapshot {
     inspect: inspectOf(mb.instance),
     filters: mb.filters.map(filterSnapshot),
     bindings: mb.bindings.map((b) => bindingSnapshot(rt, b)),
+    oids: oidsSnapshot(rt, mb),
   };
+}
+
+function oidsSnapshot(rt: NdisRuntime, mb: MiniportBlock): OidsSnapshot {
+  const now = rt.scheduler.now();
+  const log = mb.oidLog;
+  const one = (r: NdisOidRequest, where: OidRequestSnapshot['where']): OidRequestSnapshot => ({ requestId: r.requestId, oid: oidName(r.oid), type: requestTypeName(r.requestType), where, ageMs: now - (log.startedAt(r) ?? now) });
+  const pending: OidRequestSnapshot[] = [];
+  if (mb.oidInFlight !== null) pending.push(one(mb.oidInFlight, 'in-flight'));
+  for (const r of mb.oidQueue) pending.push(one(r, 'queued'));
+  for (const r of mb.directInFlight) pending.push(one(r, 'direct'));
+  return { pending, recent: log.recent(), completed: log.total };
 }
 
 function poolSnapshots(rt: NdisRuntime): PoolSnapshot[] {
@@ -218,6 +234,8 @@ function poolSnapshots(rt: NdisRuntime): PoolSnapshot[] {
       capacity: p.capacity,
       inUse: p.inUse,
       exhausted: p.exhaustedCount,
+      highWater: p.highWater,
+      allocations: p.allocations,
     }))
     .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }

@@ -52,6 +52,7 @@ import type { RuntimeContext } from './context.js';
 import type { FilterBlock } from './filter-block.js';
 import type { OpenBlock } from './open-block.js';
 import { completeOid } from './oid-routing.js';
+import { OidLog } from './oid-log.js';
 import { OffloadState, isNdisOffload } from './offload-state.js';
 import { StackTop } from './stack-top.js';
 import { back, on, transferBack, transferOn } from './transfer.js';
@@ -142,6 +143,8 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   #oidPumpScheduled = false;
   /** @internal */
   readonly directInFlight = new Set<NdisOidRequest>();
+  /** Completed OID requests and their timing, for the inspector. */
+  readonly oidLog = new OidLog();
 
   /** Merged over bindings (NDIS combines every binding's packet filter, multicast list and lookahead). */
   packetFilter = 0;
@@ -462,17 +465,25 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   /** @internal */
   deliverOid(request: NdisOidRequest, direct: boolean): NdisStatus {
     if (this.failed || this.surpriseRemoved || this.instance === null) return NDIS_STATUS_ADAPTER_REMOVED;
+    const log = this.oidLog;
+    log.arrived(request, this.rt.scheduler.now());
     if (direct) {
       const handler = this.instance.directOidRequest;
       if (handler === undefined) return NDIS_STATUS_NOT_SUPPORTED;
       this.directInFlight.add(request);
       const status = this.invoke('directOidRequest', () => handler.call(this.instance, request), NDIS_STATUS_FAILURE);
-      if (status !== NDIS_STATUS_PENDING) this.directInFlight.delete(request);
+      if (status !== NDIS_STATUS_PENDING) {
+        this.directInFlight.delete(request);
+        log.completed(request, status, 'direct', this.rt.scheduler.now());
+      }
       return status;
     }
     if (request.isQuery) {
       const cached = this.answerFromCache(request);
-      if (cached !== undefined) return cached;
+      if (cached !== undefined) {
+        log.completed(request, cached, 'ndis', this.rt.scheduler.now());
+        return cached;
+      }
     }
     if (this.oidInFlight !== null || this.resetInProgress || this.oidQueue.length > 0) {
       this.oidQueue.push(request);
@@ -496,6 +507,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
       return NDIS_STATUS_PENDING;
     }
     this.#finishInFlight();
+    this.oidLog.completed(request, status, 'miniport', this.rt.scheduler.now());
     if (queued) completeOid(this, request, status, false);
     this.#pumpOids();
     return status;
@@ -520,6 +532,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
       this.report('NdisOidComplete', `OID_PNP_SET_POWER completed with 0x${status.toString(16)} (only SUCCESS or NOT_ACCEPTED)`);
     }
     this.#finishInFlight();
+    this.oidLog.completed(request, status, 'miniport', this.rt.scheduler.now());
     completeOid(this, request, status, false);
     this.#pumpOids();
   }
@@ -530,6 +543,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
       this.report(request.ndisCompleted ? 'NdisOidDoubleComplete' : 'CompletionWithoutPending', `directOidRequestComplete for ${request.oidName} that is not pending`);
       return;
     }
+    this.oidLog.completed(request, status, 'direct', this.rt.scheduler.now());
     completeOid(this, request, status, true);
   }
 
@@ -538,6 +552,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     const i = this.oidQueue.findIndex((r) => r.requestId === requestId);
     if (!direct && i >= 0) {
       const [req] = this.oidQueue.splice(i, 1);
+      this.oidLog.completed(req!, NDIS_STATUS_REQUEST_ABORTED, 'aborted', this.rt.scheduler.now());
       completeOid(this, req!, NDIS_STATUS_REQUEST_ABORTED, false);
       return;
     }

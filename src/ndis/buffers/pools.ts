@@ -72,6 +72,10 @@ export class NetBufferListPool {
   observer: PoolObserver | null;
   /** Allocations refused because the pool was empty (NDIS_STATUS_RESOURCES). */
   exhaustedCount = 0;
+  /** Allocations served since the pool was created (the inspector turns it into a rate). */
+  allocations = 0;
+  /** Fewest free entries there ever were (capacity − high-water mark). */
+  #lowFree: number;
   readonly #slots: NetBufferList[];
   readonly #nbs: (NetBuffer | null)[];
   readonly #free: Int32Array;
@@ -116,10 +120,16 @@ export class NetBufferListPool {
       this.#free[i] = capacity - 1 - i;
     }
     this.#top = capacity;
+    this.#lowFree = capacity;
   }
 
   get inUse(): number {
     return this.capacity - this.#top;
+  }
+
+  /** The most entries ever allocated at once. */
+  get highWater(): number {
+    return this.capacity - this.#lowFree;
   }
 
   get available(): number {
@@ -136,6 +146,8 @@ export class NetBufferListPool {
       return null;
     }
     const nbl = this.#slots[this.#free[--this.#top]!]!;
+    this.allocations++;
+    if (this.#top < this.#lowFree) this.#lowFree = this.#top;
     nbl.allocated = true;
     const nb = nbl.firstNetBuffer; // a pool that preallocates NBs keeps each NBL's own NB linked while free
     if (nb !== null) nb.allocated = true;
@@ -205,6 +217,9 @@ export class NetBufferPool {
   readonly allocator: BufferAllocator;
   observer: PoolObserver | null;
   exhaustedCount = 0;
+  /** Allocations served since the pool was created. */
+  allocations = 0;
+  #lowFree: number;
   readonly #slots: NetBuffer[];
   readonly #free: Int32Array;
   #top: number;
@@ -229,10 +244,16 @@ export class NetBufferPool {
       this.#free[i] = capacity - 1 - i;
     }
     this.#top = capacity;
+    this.#lowFree = capacity;
   }
 
   get inUse(): number {
     return this.capacity - this.#top;
+  }
+
+  /** The most entries ever allocated at once. */
+  get highWater(): number {
+    return this.capacity - this.#lowFree;
   }
 
   /** NdisAllocateNetBuffer (or NdisAllocateNetBufferMdlAndData when the pool has a DataSize and `mdlChain` is omitted). */
@@ -243,6 +264,8 @@ export class NetBufferPool {
     }
     if (mdlChain !== undefined) checkNetBufferWindow(mdlChain, dataOffset, dataLength ?? 0);   // before taking a slot
     const nb = this.#slots[this.#free[--this.#top]!]!;
+    this.allocations++;
+    if (this.#top < this.#lowFree) this.#lowFree = this.#top;
     nb.allocated = true;
     if (mdlChain !== undefined) nb.setData(mdlChain, dataOffset, dataLength ?? 0);
     return nb;

@@ -10,13 +10,15 @@ import type { LogLevel, NdisRuntime } from '../../core/runtime/runtime.js';
 import { LOG_LEVELS, stderrLogger } from '../log.js';
 import { checkControlPath, serveControl } from '../control.js';
 import { EXIT_OK } from '../exit.js';
-import { DURATION, MAX_SECONDS, numberOption } from '../options.js';
+import { DURATION, MAX_SECONDS, PROCESSORS, PROCESSORS_HELP, numberOption } from '../options.js';
 
 export interface UpOptions {
   config: string;
   /** Serve the control channel (JSON lines) on this Unix socket path. */
   control?: string;
   verifier: boolean;
+  /** Overrides every host's `processors:`. */
+  processors?: number;
   statusInterval: number;
   /** Stop by itself after this many seconds (tests, demos); 0 = run until a signal. */
   duration: number;
@@ -32,7 +34,8 @@ export function statusLine(host: string, rt: NdisRuntime): string {
     const short = mb.name.slice(mb.name.indexOf('/') + 1);
     parts.push(`${short} ${mb.state}${mb.mediaConnected ? '' : ' (no link)'} rx ${s.received} tx ${s.sent}${s.dropped > 0 ? ` dropped ${s.dropped}` : ''}`);
   }
-  return `${host}: ${parts.join('; ') || 'no adapters'}; violations ${rt.verifier.total}`;
+  const processors = rt.processors === null ? '' : `; processors ${rt.processorCount} (${rt.processors.kind})`;
+  return `${host}: ${parts.join('; ') || 'no adapters'}${processors}; violations ${rt.verifier.total}`;
 }
 
 /** What a command built on `up` adds: its name, a check of the config, more status lines. */
@@ -57,7 +60,7 @@ export async function runStacks(options: UpOptions, hooks: RunHooks, out: NodeJS
   // A control path that is in use or not a socket is refused before anything starts.
   if (options.control !== undefined) await checkControlPath(options.control);
   const logger = stderrLogger(options.logLevel ?? 'warn', err);
-  const stacks = await buildStacks(description, { logger, ...(options.verifier ? {} : { verifier: false }) });
+  const stacks = await buildStacks(description, { logger, ...(options.verifier ? {} : { verifier: false }), ...(options.processors === undefined ? {} : { processors: options.processors }) });
   let services: Awaited<ReturnType<typeof startServices>>;
   try {
     services = await startServices(description, stacks);
@@ -112,6 +115,7 @@ export function registerUpCommand(program: Command, run: (action: () => Promise<
     .description('bring the stacks of a config up and keep them running until Ctrl-C, printing a status line per host')
     .requiredOption('-c, --config <file>', 'stack config (YAML)')
     .option('--no-verifier', 'run with the verifier off (overrides the config)')
+    .option('--processors <n>', PROCESSORS_HELP, numberOption(PROCESSORS))
     .option('--control <socket>', 'serve a control channel (JSON lines) on this Unix socket, e.g. for tsndis capture --attach')
     .option('--status-interval <seconds>', 'seconds between status lines (at least 0.1)', numberOption({ min: 0.1, max: MAX_SECONDS }), 5)
     .option('--duration <seconds>', 'stop after this many seconds (0 = until Ctrl-C)', numberOption(DURATION), 0)

@@ -9,7 +9,8 @@
  * network emulator's impairment profile, send and receive, with retransmissions and RTOs) are in
  * `impaired`; `--no-impaired` leaves them out, `--impaired-mb` and `--impaired-max-seconds` size them.
  * The memory section (bench/memory.ts: RSS of 1000 concurrent echo connections and of 10 000 idle ones
- * over a TAP) is `memory` in the JSON; `--no-memory` leaves it out. `--help` prints the usage; unknown
+ * over a TAP) is `memory` in the JSON; `--no-memory` leaves it out. Every JSON row (rows, tcp, stream,
+ * impaired.rows) has `processors`: the processors its stacks ran on. `--help` prints the usage; unknown
  * options and bad numbers exit 2,
  * checked by the CLI's own option parser.
  */
@@ -168,7 +169,10 @@ async function main(): Promise<void> {
     ...(memorySkip === null ? [] : [{ name: 'memory', reason: memorySkip }]),
   ];
   if (json) {
-    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows, tcp: tcpRows, stream: streamRows, tcpCounters: tcpDetails, impaired, memory, skipped }, null, 2));
+    // Every row says how many processors its stacks ran on; a row that does not say ran on one.
+    const onProcessors = <T extends object>(xs: readonly T[]): (T & { processors: number })[] => xs.map((r) => ({ processors: 1, ...r }));
+    const impairedJson = impaired === null ? null : { ...impaired, rows: onProcessors(impaired.rows) };
+    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows: onProcessors(rows), tcp: onProcessors(tcpRows), stream: onProcessors(streamRows), tcpCounters: tcpDetails, impaired: impairedJson, memory, skipped }, null, 2));
     return;
   }
   const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(1)} k/s`);

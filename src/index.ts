@@ -45,6 +45,7 @@ export {
   type DriverRefConfig,
   type KeywordConfig,
   type BuildOptions,
+  type ProcessorMode,
   type BuiltHost,
   type BuiltStacks,
   type StackDescription,

@@ -25,6 +25,11 @@ export const DURATION: NumberRule = { min: 0, max: MAX_SECONDS };
 /** A timeout or an interval in seconds: more than 0. */
 export const POSITIVE_SECONDS: NumberRule = { min: 0, minExclusive: true, max: MAX_SECONDS };
 
+/** `--processors <n>`: a host's processors (the config key `processors:`). */
+export const PROCESSORS: NumberRule = { integer: true, min: 1, max: 64 };
+/** The help text of `--processors`, the same on every command. */
+export const PROCESSORS_HELP = "run every host on this many processors (overrides each host's processors:; more than 1 needs TSNDIS_PROCESSORS=sim:<seed> until worker threads exist)";
+
 const INTEGER = /^[+-]?\d+$/;
 const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/;
 

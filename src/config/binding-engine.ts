@@ -18,13 +18,14 @@
  * does), unless `unref()`ed; the drivers' own timers and readers never do.
  */
 import { NdisRuntime, type Logger } from '../core/runtime/runtime.js';
+import { PROCESSORS_ENV, createProcessorSet, parseProcessorMode, type OwnedProcessorSet, type ProcessorMode } from '../core/processors/create.js';
 import { RealScheduler, type Scheduler } from '../core/time/scheduler.js';
 import type { VerifierOptions } from '../core/verifier/verifier.js';
 import { BUILTIN_DRIVERS, type BuiltinProtocol } from '../drivers/builtin.js';
 import type { RawProtocol } from '../drivers/protocol/raw/index.js';
 import type { TcpIpProtocol } from '../drivers/protocol/tcpip/index.js';
 import { VirtualWire } from '../drivers/miniport/virtual-wire/index.js';
-import { RuntimeOperationError } from '../errors.js';
+import { ConfigError, RuntimeOperationError } from '../errors.js';
 import type { ConfigValue, DriverCharacteristics } from '../ndis/driver-api.js';
 import type { AdapterDescription, HostDescription, StackDescription } from './description.js';
 import { LoopHold } from '../util/loop-hold.js';
@@ -39,8 +40,18 @@ export interface BuildOptions {
   verifier?: boolean;
   /** Further verifier options (limits, onViolation) for every host. */
   verifierOptions?: Omit<VerifierOptions, 'enabled'>;
-  /** One scheduler per host; default a RealScheduler. Tests pass ManualSchedulers. */
+  /**
+   * One scheduler per host; default a RealScheduler. Tests pass ManualSchedulers. Not for hosts on more
+   * than one processor: those run on their processor set's clock.
+   */
   scheduler?: (host: string) => Scheduler;
+  /** Overrides every host's `processors:` (the CLI's --processors). */
+  processors?: number;
+  /**
+   * How hosts with more than one processor get their processors; default from the environment variable
+   * TSNDIS_PROCESSORS (`sim:<seed>` or `threads`), else threads (core/processors/create.ts).
+   */
+  processorMode?: ProcessorMode;
   logger?: Logger;
   /**
    * Prefixed to every wire name (listed wires and virtual-wire adapters' Wire keyword), so stacks built
@@ -87,6 +98,8 @@ class Host implements BuiltHost {
   constructor(
     readonly name: string,
     readonly runtime: NdisRuntime,
+    /** The host's processor set (more than one processor), closed after the runtime shut down. */
+    readonly processorSet: OwnedProcessorSet | null = null,
   ) {}
 
   protocol(driver: string): BuiltinProtocol {
@@ -154,6 +167,7 @@ class Stacks implements BuiltStacks {
             errors.push(e);
           }
           for (const stopped of h.stopped) stopped();
+          await h.processorSet?.close();
         }
         for (const w of this.wires) VirtualWire.release(w);
       } finally {
@@ -200,6 +214,31 @@ function characteristicsOf(description: StackDescription, name: string): { chara
   return { characteristics: chars };
 }
 
+/** The processor mode TSNDIS_PROCESSORS asks for (threads when unset); a bad value is reported like a config error. */
+export function processorModeFromEnv(env: NodeJS.ProcessEnv = process.env): ProcessorMode {
+  const v = env[PROCESSORS_ENV];
+  if (v === undefined || v.trim() === '') return { kind: 'threads' };
+  try {
+    return parseProcessorMode(v);
+  } catch (e) {
+    throw new ConfigError(PROCESSORS_ENV, '', message(e), { cause: e });
+  }
+}
+
+/** The set a host with more than one processor runs on, or null for one processor (today's runtime). */
+function hostProcessorSet(host: HostDescription, options: BuildOptions): OwnedProcessorSet | null {
+  const count = options.processors ?? host.processors;
+  if (count === 1) return null;
+  const where = `host ${host.name}`;
+  if (options.scheduler !== undefined) throw new RuntimeOperationError(`${where}: ${count} processors run on their processor set's clock; a scheduler cannot be passed for this host`);
+  const mode = options.processorMode ?? processorModeFromEnv();
+  try {
+    return createProcessorSet(count, mode);
+  } catch (e) {
+    throw new RuntimeOperationError(`${where}: ${message(e)}`, { cause: e });
+  }
+}
+
 async function buildHost(description: StackDescription, host: HostDescription, options: BuildOptions, stacks: Stacks): Promise<void> {
   const errors: string[] = [];
   const userLogger = options.logger;
@@ -207,13 +246,20 @@ async function buildHost(description: StackDescription, host: HostDescription, o
     if (level === 'error') errors.push(`${source}: ${msg}`);
     userLogger?.(level, source, msg);
   };
-  const runtime = new NdisRuntime({
-    name: host.name,
-    scheduler: options.scheduler?.(host.name) ?? new RealScheduler(),
-    verifier: { ...options.verifierOptions, enabled: options.verifier ?? host.verifier },
-    logger,
-  });
-  const built = new Host(host.name, runtime);
+  const processorSet = hostProcessorSet(host, options);
+  let runtime: NdisRuntime;
+  try {
+    runtime = new NdisRuntime({
+      name: host.name,
+      ...(processorSet === null ? { scheduler: options.scheduler?.(host.name) ?? new RealScheduler() } : { processors: processorSet.set }),
+      verifier: { ...options.verifierOptions, enabled: options.verifier ?? host.verifier },
+      logger,
+    });
+  } catch (e) {
+    await processorSet?.close();
+    throw e;
+  }
+  const built = new Host(host.name, runtime, processorSet);
   stacks.hosts.set(host.name, built);
   const where = `host ${host.name}`;
 

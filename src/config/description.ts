@@ -78,6 +78,10 @@ export interface HostDescription {
   readonly name: string;
   readonly keyPath: string;
   readonly verifier: boolean;
+  /** Processors the host runs on (`processors:`, default 1). */
+  readonly processors: number;
+  /** `processorFailure:` (default 'continue'); validated, acted on once processor failure is handled. */
+  readonly processorFailure: 'continue' | 'stop';
   /** Host-level ("installed") filters and protocols. */
   readonly filters: readonly DriverUse[];
   readonly protocols: readonly DriverUse[];

@@ -81,6 +81,10 @@ const ServiceObject = z.strictObject({
 
 const HostObject = z.strictObject({
   verifier: z.boolean().nullish(),
+  /** Processors the host's stacks run on (1 = today's single-processor runtime). */
+  processors: z.number().int().min(1).max(64).nullish(),
+  /** What a processor failure does (accepted and validated; the behaviour comes with processor failure handling). */
+  processorFailure: z.enum(['continue', 'stop']).nullish(),
   services: listOf(ServiceObject).nullish(),
   filters: DriverRefs.nullish(),
   protocols: DriverRefs.nullish(),

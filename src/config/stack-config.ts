@@ -58,6 +58,10 @@ export interface ServiceConfig {
 
 export interface HostConfig {
   verifier?: boolean | null;
+  /** Processors the host runs on, 1–64 (default 1). */
+  processors?: number | null;
+  /** When a processor fails: keep running on the others, or stop the host (default 'continue'). */
+  processorFailure?: 'continue' | 'stop' | null;
   services?: OneOrMore<ServiceConfig> | null;
   filters?: OneOrMore<DriverRefConfig> | null;
   protocols?: OneOrMore<DriverRefConfig> | null;

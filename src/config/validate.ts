@@ -300,7 +300,7 @@ export class Validator {
     for (const d of this.#moduleDrivers) use(d);
 
     const services = this.#services(hp, name, h.services, adapters.some((a) => a.effectiveProtocols.some((u) => u.driver === TCPIP_PROTOCOL)));
-    return { name, keyPath: hp, verifier: h.verifier ?? true, filters, protocols, adapters, intermediates: ims, services, drivers: order };
+    return { name, keyPath: hp, verifier: h.verifier ?? true, processors: h.processors ?? 1, processorFailure: h.processorFailure ?? 'continue', filters, protocols, adapters, intermediates: ims, services, drivers: order };
   }
 
   #services(hostPath: string, host: string, raw: readonly RawService[] | null | undefined, hasTcpIp: boolean): ServiceDescription[] {

@@ -95,6 +95,14 @@ export interface OffloadSnapshot {
   readonly hardware: string;
 }
 
+/** A replicated adapter's driver counters on one processor (the primary is processor 0). */
+export interface AdapterProcessorSnapshot {
+  readonly processor: number;
+  readonly state: string;
+  readonly statistics: Readonly<Record<string, number>> | null;
+  readonly inspect: unknown;
+}
+
 export interface AdapterSnapshot {
   /** Full name, `host/eth0`. */
   readonly name: string;
@@ -128,6 +136,11 @@ export interface AdapterSnapshot {
   readonly statistics: Readonly<Record<string, number>> | null;
   /** The miniport adapter's own `inspect()` output (device-specific counters), if it has one. */
   readonly inspect: unknown;
+  /**
+   * A multi-processor adapter (one with replicas): `statistics` and `inspect` above are summed over its
+   * processors (inspect/processors.ts), and these are the values of each processor, primary first.
+   */
+  readonly perProcessor?: readonly AdapterProcessorSnapshot[];
   /** Bottom → top. */
   readonly filters: readonly FilterSnapshot[];
   readonly bindings: readonly BindingSnapshot[];
@@ -201,9 +214,27 @@ export interface LogSnapshot {
   readonly suppressed: number;
 }
 
+/** Entries waiting in the rings from processor `from` to this one (-1: the ring is dead). */
+export interface RingDepthSnapshot {
+  readonly from: number;
+  /** NblRing: descriptors (NBLs crossing) not yet taken. */
+  readonly descriptors: number;
+  /** ReturnRing: returns and completions coming home not yet taken. */
+  readonly returns: number;
+}
+
 /** One processor of a multi-processor host: its crossing counters (process-wide: shared by the hosts on it). */
 export interface ProcessorSnapshot {
   readonly number: number;
+  /** What runs it: the main thread (processor 0), a simulated processor, a worker thread. */
+  readonly kind: 'main' | 'simulated' | 'worker';
+  /** 'running' (processor failure handling will add 'unresponsive' and 'dead'). */
+  readonly state: string;
+  /** DPC batches run, and DPCs queued now (null where the processor's scheduler does not say). */
+  readonly dpcRuns: number;
+  readonly dpcsQueued: number | null;
+  /** The rings aimed at this processor, one entry per other processor. */
+  readonly rings: readonly RingDepthSnapshot[];
   readonly counters: Readonly<Record<string, number>>;
 }
 

@@ -104,6 +104,19 @@ function pad(s: string, width: number): string {
   return s.length >= width ? s : s + ' '.repeat(width - s.length);
 }
 
+/** A replicated adapter (its statistics and inspect above are sums): each processor's non-zero numbers. */
+function perProcessorLines(a: AdapterSnapshot): string[] {
+  if (a.perProcessor === undefined) return [];
+  const lines: string[] = [];
+  for (const p of a.perProcessor) {
+    const pairs: string[] = [];
+    flatten({ ...(p.statistics ?? {}), ...(p.inspect !== null && typeof p.inspect === 'object' && !Array.isArray(p.inspect) ? p.inspect : {}) }, '', pairs);
+    const nonZero = pairs.filter((x) => !/=(0|\[(0,)*0\])$/.test(x));
+    lines.push(...wrapped(`processor ${p.processor} [${p.state}]:`, nonZero.length === 0 ? ['all zero'] : nonZero));
+  }
+  return lines;
+}
+
 function bindingNode(b: BindingSnapshot, width: number): TreeNode {
   const upper = b.virtualMiniports.length > 0 ? `  → ${b.virtualMiniports.map((n) => n.slice(n.lastIndexOf('/') + 1)).join(', ')}` : '';
   const role = b.intermediate ? 'im-lower' : 'binding';
@@ -131,7 +144,7 @@ function adapterNode(a: AdapterSnapshot): TreeNode {
   const flags = [a.failed ? 'FAILED' : '', a.resetInProgress ? 'reset in progress' : '', a.surpriseRemoved ? 'surprise removed' : ''].filter((s) => s !== '');
   if (flags.length > 0) header.push(flags.join(', '));
 
-  const miniport = node(`${pad('miniport', 9)} ${pad(a.driver, width)} [${a.state}]`, [countersText(a.counters, a.outstanding), ...statisticsLines(a.statistics), ...inspectLines(a.inspect)]);
+  const miniport = node(`${pad('miniport', 9)} ${pad(a.driver, width)} [${a.state}]`, [countersText(a.counters, a.outstanding), ...statisticsLines(a.statistics), ...inspectLines(a.inspect), ...perProcessorLines(a)]);
   const layers = [...a.bindings.map((b) => bindingNode(b, width)), ...[...a.filters].reverse().map((f) => filterNode(f, width)), miniport];
   return node(`adapter ${a.shortName}  ifIndex ${a.ifIndex}  [${a.state}]`, header, layers);
 }
@@ -161,7 +174,10 @@ function processorsNode(p: ProcessorsSnapshot): TreeNode {
   const lines: string[] = [];
   for (const x of p.processors) {
     const nonZero = Object.entries(x.counters).filter(([, v]) => v !== 0).map(([k, v]) => `${k} ${v}`);
-    lines.push(`processor ${x.number}: ${nonZero.length === 0 ? 'idle' : nonZero.join('  ')}`);
+    const waiting = x.rings.filter((r) => r.descriptors !== 0 || r.returns !== 0).map((r) => `from ${r.from}: ${r.descriptors < 0 ? 'dead' : r.descriptors} in, ${r.returns < 0 ? 'dead' : r.returns} back`);
+    const queued = x.dpcsQueued !== null && x.dpcsQueued > 0 ? [`dpcs queued ${x.dpcsQueued}`] : [];
+    const detail = [...nonZero, ...queued, ...(waiting.length === 0 ? [] : [`rings ${waiting.join(', ')}`])];
+    lines.push(`processor ${x.number} (${x.kind}) [${x.state}]: ${detail.length === 0 ? 'idle' : detail.join('  ')}`);
   }
   for (const e of p.edges) {
     lines.push(`edge ${e.name} (${e.kind} ${e.from}→${e.to}): crossed ${e.crossed}  returned ${e.returned}  refused ${e.refused}  lent ${e.lent}  shells out ${e.shellsOut}`);

@@ -32,6 +32,7 @@ import type {
 import type { NdisOidRequest } from '../ndis/oid-request.js';
 import { oidName, requestTypeName } from '../ndis/oids.js';
 import { macString, mediumName, packetFilterNames } from './names.js';
+import { adapterProcessors, processorSnapshots, sumNumericLeaves, summedStatistics } from './processors.js';
 
 /** How many violations a snapshot lists in full. */
 export const FIRST_VIOLATIONS = 10;
@@ -183,6 +184,7 @@ function bindingSnapshot(rt: NdisRuntime, b: OpenBlock): BindingSnapshot {
 
 function adapterSnapshot(rt: NdisRuntime, mb: MiniportBlock): AdapterSnapshot {
   const g = mb.general;
+  const perProcessor = adapterProcessors(rt, mb, (instance) => ({ statistics: statisticsOf(instance), inspect: inspectOf(instance) }));
   return {
     name: mb.name,
     shortName: mb.name.startsWith(`${rt.name}/`) ? mb.name.slice(rt.name.length + 1) : mb.name,
@@ -205,8 +207,9 @@ function adapterSnapshot(rt: NdisRuntime, mb: MiniportBlock): AdapterSnapshot {
     surpriseRemoved: mb.surpriseRemoved,
     counters: counters(mb),
     outstanding: { sends: mb.sendsOutstanding, receives: mb.receivesOutstanding },
-    statistics: statisticsOf(mb.instance),
-    inspect: inspectOf(mb.instance),
+    statistics: perProcessor === null ? statisticsOf(mb.instance) : summedStatistics(perProcessor),
+    inspect: perProcessor === null ? inspectOf(mb.instance) : sumNumericLeaves(perProcessor.map((p) => p.inspect)),
+    ...(perProcessor === null ? {} : { perProcessor }),
     filters: mb.filters.map(filterSnapshot),
     bindings: mb.bindings.map((b) => bindingSnapshot(rt, b)),
     oids: oidsSnapshot(rt, mb),
@@ -244,8 +247,7 @@ function poolSnapshots(rt: NdisRuntime): PoolSnapshot[] {
 function processorsSnapshot(rt: NdisRuntime): ProcessorsSnapshot | null {
   const set = rt.processors;
   if (set === null) return null;
-  const processors: ProcessorSnapshot[] = [];
-  for (let k = 0; k < set.count; k++) processors.push({ number: k, counters: { ...set.processor(k).counters } });
+  const processors: ProcessorSnapshot[] = processorSnapshots(set);
   const edges: CrossingEdgeSnapshot[] = rt.crossingEdges.map((e) => ({
     name: e.home.name.slice(0, e.home.name.lastIndexOf('@')),
     kind: e.kind,

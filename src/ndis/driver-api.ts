@@ -11,6 +11,7 @@
  *     awaiting, no Promises; an NBL chain passed in is owned by the callee until it hands it on.
  *   - Optional filter handlers that are absent make the runtime bypass the module on that path.
  */
+import type { NdisRssProcessorInfo } from './rss/processor-info.js';
 import type { NetBufferList } from './buffers/net-buffer-list.js';
 import type { NetBufferListPool, NetBufferListPoolParameters, NetBufferPool, NetBufferPoolParameters } from './buffers/pools.js';
 import type { FilterClass } from './constants.js';
@@ -100,6 +101,13 @@ export interface NdisHandleBase {
   now(): number;
   /** NdisGetCurrentProcessorNumber: the processor this object's handlers run on (0 on a one-processor host). */
   readonly processorNumber: number;
+  /** NdisGroupActiveProcessorCount: the processors of the stack this object is in (1 on a one-processor host). */
+  readonly processorCount: number;
+  /**
+   * NdisGetRssProcessorInformation: the processors RSS may use on this object's adapter (its
+   * `*RssBaseProcNumber` / `*MaxRssProcessors` window of the stack's processors); a fresh object per call.
+   */
+  rssProcessorInfo(): NdisRssProcessorInfo;
   allocateNetBufferListPool(params: NetBufferListPoolParameters): NetBufferListPool;
   freeNetBufferListPool(pool: NetBufferListPool): void;
   allocateNetBufferPool(params: NetBufferPoolParameters): NetBufferPool;

@@ -382,6 +382,15 @@ export class MpTestAdapter implements MiniportAdapter {
   }
 
   cancelOidRequest(_requestId: number): void {}
+
+  /** Driver counters of this processor's queue (the inspector sums them over processors). */
+  statistics(): Record<string, number> {
+    return { ifHCInUcastPkts: this.indicated, ifInDiscards: this.dropped };
+  }
+
+  inspect(): unknown {
+    return { queue: { indicated: this.indicated, dropped: this.dropped, outstanding: this.outstanding }, published: this.lastPublished === null ? 'none' : 'yes' };
+  }
 }
 
 /** Awaits a control-plane promise while the simulated processors step (bounded). */

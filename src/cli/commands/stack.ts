@@ -1,5 +1,5 @@
 /**
- * `tsndis stack show --config <file> [--json] [--no-verifier]`: builds the stacks a config describes,
+ * `tsndis stack show --config <file> [--json] [--no-verifier] [--processors n]`: builds the stacks a config describes,
  * prints the inspector's tree (or JSON), and shuts everything down again.
  * `tsndis stack show --attach <socket> [--host h] [--json]`: prints the live tree of a running
  * `tsndis up --control <socket>` (the control channel's {op:"stack"}), counters as they are now.
@@ -9,6 +9,7 @@ import { buildStacks, loadStackConfig } from '../../config/index.js';
 import { renderJson, renderText, snapshotRuntime, type RuntimeSnapshot } from '../../inspect/index.js';
 import { controlRequest } from '../control.js';
 import { EXIT_OK, usageError } from '../exit.js';
+import { PROCESSORS, PROCESSORS_HELP, numberOption } from '../options.js';
 
 export interface StackShowOptions {
   config?: string;
@@ -16,6 +17,8 @@ export interface StackShowOptions {
   host?: string;
   json: boolean;
   verifier: boolean;
+  /** Overrides every host's `processors:` (with --config). */
+  processors?: number;
 }
 
 export async function stackShow(options: StackShowOptions, stdout: NodeJS.WritableStream = process.stdout): Promise<number> {
@@ -30,7 +33,7 @@ export async function stackShow(options: StackShowOptions, stdout: NodeJS.Writab
     return EXIT_OK;
   }
   const description = await loadStackConfig(options.config!);
-  const stacks = await buildStacks(description, options.verifier ? {} : { verifier: false });
+  const stacks = await buildStacks(description, { ...(options.verifier ? {} : { verifier: false }), ...(options.processors === undefined ? {} : { processors: options.processors }) });
   try {
     const snapshots = [...stacks.hosts]
       .filter(([name]) => options.host === undefined || name === options.host)
@@ -53,5 +56,6 @@ export function registerStackCommand(program: Command, run: (action: () => Promi
     .option('--host <name>', 'only this host')
     .option('--json', 'print the inspector model as JSON', false)
     .option('--no-verifier', 'run with the verifier off (overrides the config; with --config)')
+    .option('--processors <n>', `${PROCESSORS_HELP} (with --config)`, numberOption(PROCESSORS))
     .action((opts: StackShowOptions) => run(() => stackShow(opts)));
 }

@@ -10,7 +10,7 @@ import type { LogLevel, NdisRuntime } from '../../core/runtime/runtime.js';
 import { LOG_LEVELS, stderrLogger } from '../log.js';
 import { checkControlPath, serveControl } from '../control.js';
 import { EXIT_OK, usageError } from '../exit.js';
-import { DURATION, MAX_SECONDS, numberOption } from '../options.js';
+import { DURATION, MAX_SECONDS, PROCESSORS, PROCESSORS_HELP, numberOption } from '../options.js';
 import { parseListenAddress } from '../../metrics/listen-address.js';
 import type { MetricsServer } from '../../metrics/prometheus.js';
 import type { DashboardServer } from '../../dashboard/server.js';
@@ -37,6 +37,8 @@ export interface UpOptions {
   /** Serve the control channel (JSON lines) on this Unix socket path. */
   control?: string;
   verifier: boolean;
+  /** Overrides every host's `processors:`. */
+  processors?: number;
   statusInterval: number;
   /** Stop by itself after this many seconds (tests, demos); 0 = run until a signal. */
   duration: number;
@@ -58,7 +60,8 @@ export function statusLine(host: string, rt: NdisRuntime): string {
     const short = mb.name.slice(mb.name.indexOf('/') + 1);
     parts.push(`${short} ${mb.state}${mb.mediaConnected ? '' : ' (no link)'} rx ${s.received} tx ${s.sent}${s.dropped > 0 ? ` dropped ${s.dropped}` : ''}`);
   }
-  return `${host}: ${parts.join('; ') || 'no adapters'}; violations ${rt.verifier.total}`;
+  const processors = rt.processors === null ? '' : `; processors ${rt.processorCount} (${rt.processors.kind})`;
+  return `${host}: ${parts.join('; ') || 'no adapters'}${processors}; violations ${rt.verifier.total}`;
 }
 
 /** What a command built on `up` adds: its name, a check of the config, more status lines. */
@@ -83,7 +86,7 @@ export async function runStacks(options: UpOptions, hooks: RunHooks, out: NodeJS
   // A control path that is in use or not a socket is refused before anything starts.
   if (options.control !== undefined) await checkControlPath(options.control);
   const logger = stderrLogger(options.logLevel ?? 'warn', err);
-  const stacks = await buildStacks(description, { logger, ...(options.verifier ? {} : { verifier: false }) });
+  const stacks = await buildStacks(description, { logger, ...(options.verifier ? {} : { verifier: false }), ...(options.processors === undefined ? {} : { processors: options.processors }) });
   let services: Awaited<ReturnType<typeof startServices>>;
   try {
     services = await startServices(description, stacks);
@@ -162,6 +165,7 @@ export function registerUpCommand(program: Command, run: (action: () => Promise<
     .description('bring the stacks of a config up and keep them running until Ctrl-C, printing a status line per host')
     .requiredOption('-c, --config <file>', 'stack config (YAML)')
     .option('--no-verifier', 'run with the verifier off (overrides the config)')
+    .option('--processors <n>', PROCESSORS_HELP, numberOption(PROCESSORS))
     .option('--control <socket>', 'serve a control channel (JSON lines) on this Unix socket, e.g. for tsndis capture --attach')
     .option('--metrics [host:port]', `serve Prometheus metrics at http://host:port/metrics (default ${DEFAULT_METRICS}, loopback)`, listenAddress)
     .option('--dashboard [host:port]', `serve the live dashboard (default ${DEFAULT_DASHBOARD}; the URL with its token is printed)`, listenAddress)

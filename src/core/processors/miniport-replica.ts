@@ -55,6 +55,11 @@ export class MiniportReplica extends NdisBlock implements MiniportAdapterHandle,
     this.driver = primary.driver;
   }
 
+  /** @internal */
+  protected override get rssKeywords(): MiniportBlock['keywords'] {
+    return this.primary.keywords;
+  }
+
   get state(): ReplicaState {
     return this.#state;
   }

@@ -31,6 +31,8 @@ export class SimulatedClock {
 export class SimulatedScheduler extends Scheduler {
   readonly #clock: SimulatedClock;
   readonly #dpcs: (() => void)[] = [];
+  /** Told when work arrives (a DPC queued, a timer armed): the free-running set's wake-up. */
+  onWork: (() => void) | null = null;
 
   constructor(clock: SimulatedClock) {
     super();
@@ -41,11 +43,14 @@ export class SimulatedScheduler extends Scheduler {
     return this.#clock.now;
   }
 
-  protected armed(): void {}
+  protected armed(): void {
+    this.onWork?.();
+  }
 
   /** DPCs and work items wait for this processor's next DPC step instead of a macrotask. */
   override defer(task: () => void): void {
     this.#dpcs.push(task);
+    this.onWork?.();
   }
 
   get dpcsQueued(): number {
@@ -146,6 +151,7 @@ export class SimulatedProcessorSet implements ProcessorSet {
   readonly #control: ControlMessage[][] = [];
   #edgeIds = 0;
   #steps = 0;
+  #free: FreeRun | null = null;
 
   constructor(options: SimulatedProcessorSetOptions) {
     const { count, seed } = options;
@@ -160,8 +166,13 @@ export class SimulatedProcessorSet implements ProcessorSet {
       const scheduler = new SimulatedScheduler(this.clock);
       const slabs = new SlabRegistry(counter, (id, slab) => {
         for (let to = 0; to < count; to++) if (to !== k) this.#control[to]!.push({ kind: 'slab', id, slab });
+        this.#kick();
       });
-      const p = new Processor(k, count, scheduler, slabs, (to, message) => this.#control[to]!.push(message));
+      const p = new Processor(k, count, scheduler, slabs, (to, message) => {
+        this.#control[to]!.push(message);
+        this.#kick();
+      });
+      scheduler.onWork = () => this.#kick();
       p.log = (m) => this.#log(m);
       this.#processors.push(p);
       this.#schedulers.push(scheduler);
@@ -323,4 +334,76 @@ export class SimulatedProcessorSet implements ProcessorSet {
   #result(steps: number, quiescent: boolean, satisfied: boolean): SimulationResult {
     return { steps, timeMs: this.clock.now, quiescent, satisfied };
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Free-running: the set steps itself (hosts built from a config, the CLI)
+
+  /** Whether the set steps itself on the event loop (`startFreeRunning`). */
+  get freeRunning(): boolean {
+    return this.#free !== null;
+  }
+
+  /**
+   * Lets the set step itself on the event loop, for hosts nobody drives with `run` (a config's hosts, the
+   * CLI with `TSNDIS_PROCESSORS=sim:<seed>`): whenever work arrives it takes seeded steps (up to
+   * FREE_RUN_BATCH per macrotask, so I/O and promises run in between), and its virtual clock follows
+   * `performance.now()` from where it stands, so timers fire in real time. The interleaving is still the
+   * seed's; what real I/O brings, and when, is not. Nothing it schedules holds the process.
+   * Do not mix with `run`/`advance`.
+   */
+  startFreeRunning(): void {
+    if (this.#free !== null) return;
+    this.#free = { offset: this.clock.now - performance.now(), immediate: null, timeout: null };
+    this.#kick();
+  }
+
+  /** Stops free-running (idempotent); what is queued stays queued. */
+  stopFreeRunning(): void {
+    const f = this.#free;
+    if (f === null) return;
+    if (f.immediate !== null) clearImmediate(f.immediate);
+    if (f.timeout !== null) clearTimeout(f.timeout);
+    this.#free = null;
+  }
+
+  #kick(): void {
+    const f = this.#free;
+    if (f === null || f.immediate !== null) return;
+    f.immediate = setImmediate(this.#pump);
+    f.immediate.unref();
+  }
+
+  readonly #pump = (): void => {
+    const f = this.#free;
+    if (f === null) return;
+    f.immediate = null;
+    if (f.timeout !== null) clearTimeout(f.timeout);
+    f.timeout = null;
+    this.clock.now = Math.max(this.clock.now, performance.now() + f.offset);
+    // Returns given back by code that ran outside a step (an I/O callback on processor 0) are published here.
+    for (const p of this.#processors) p.flush();
+    for (let n = 0; n < FREE_RUN_BATCH && this.step(); n++);
+    if (this.#free !== f) return; // stopped by a step
+    if (this.#runnable().length > 0) {
+      this.#kick();
+      return;
+    }
+    // Idle: wake at the next deadline, and at least every FREE_RUN_IDLE_MS for ring work nobody announced.
+    const next = this.nextDeadline();
+    const delay = Math.max(0, Math.min(next === null ? FREE_RUN_IDLE_MS : next - this.clock.now, FREE_RUN_IDLE_MS));
+    f.timeout = setTimeout(this.#pump, delay);
+    f.timeout.unref();
+  };
+}
+
+/** Steps a free-running set takes per macrotask. */
+export const FREE_RUN_BATCH = 64;
+/** Longest a free-running set sleeps without a deadline (it polls its rings then). */
+export const FREE_RUN_IDLE_MS = 10;
+
+interface FreeRun {
+  /** Virtual time = performance.now() + offset. */
+  readonly offset: number;
+  immediate: ReturnType<typeof setImmediate> | null;
+  timeout: ReturnType<typeof setTimeout> | null;
 }

@@ -11,7 +11,8 @@
  */
 import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
 import { NetBufferListPool, NetBufferPool, type NetBufferListPoolParameters, type NetBufferPoolParameters } from '../../ndis/buffers/pools.js';
-import type { NdisDpc, NdisHandleBase, NdisStatusIndication, NdisTimerObject } from '../../ndis/driver-api.js';
+import type { ConfigurationReader, NdisDpc, NdisHandleBase, NdisStatusIndication, NdisTimerObject } from '../../ndis/driver-api.js';
+import { type NdisRssProcessorInfo, rssProcessorInfo } from '../../ndis/rss/processor-info.js';
 import type { NdisOidRequest } from '../../ndis/oid-request.js';
 import type { NdisStatus } from '../../ndis/status.js';
 import type { Timer } from '../time/scheduler.js';
@@ -145,6 +146,25 @@ export abstract class NdisBlock implements NdisHandleBase {
   /** NdisGetCurrentProcessorNumber: the processor this object's handlers run on. */
   get processorNumber(): number {
     return this.rt.processorNumber;
+  }
+
+  /** The processors of the host this object runs in (NdisGroupActiveProcessorCount). */
+  get processorCount(): number {
+    return this.rt.processorCount;
+  }
+
+  /** NdisGetRssProcessorInformation: the RSS window of the adapter this object is on (rss/processor-info.ts). */
+  rssProcessorInfo(): NdisRssProcessorInfo {
+    return rssProcessorInfo(this.rssKeywords, this.rt.processorCount);
+  }
+
+  /**
+   * The keywords of the adapter this object belongs to, for its RSS processor window; null (every
+   * processor) for blocks on no adapter.
+   * @internal
+   */
+  protected get rssKeywords(): ConfigurationReader | null {
+    return null;
   }
 
   allocateNetBufferListPool(params: NetBufferListPoolParameters): NetBufferListPool {

@@ -98,6 +98,11 @@ export class FilterBlock
     this.sm = new StateMachine('filter', this.name, FILTER_TRANSITIONS, 'Detached', (from, event, to) => rt.log('debug', this.name, `filter ${from} --${event}--> ${to}`));
   }
 
+  /** @internal */
+  protected override get rssKeywords(): Configuration {
+    return this.mb.keywords;
+  }
+
   get state(): FilterState {
     return this.sm.state;
   }

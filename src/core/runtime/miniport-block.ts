@@ -180,6 +180,11 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     this.statusEntry = this.top;
   }
 
+  /** @internal */
+  protected override get rssKeywords(): Configuration {
+    return this.keywords;
+  }
+
   get state(): AdapterState {
     return this.sm.state;
   }

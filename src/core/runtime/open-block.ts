@@ -107,6 +107,11 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     });
   }
 
+  /** @internal */
+  protected override get rssKeywords(): Configuration {
+    return this.mb.keywords;
+  }
+
   get state(): BindingState {
     return this.sm.state;
   }

@@ -6,6 +6,7 @@
 export { ToeplitzHasher, toeplitzHash, toeplitzHasherFor, RSS_MAX_HASH_INPUT } from './toeplitz.js';
 export { RssHasher, rssHash, RSS_MAX_IPV6_EXTENSION_HEADERS, NDIS_HASH_TYPES_ALL, type RssHashResult } from './hash-input.js';
 export * from './receive-scale.js';
+export { rssProcessorInfo, type NdisRssProcessorInfo } from './processor-info.js';
 export { receiveScaleCapabilitiesCodec, receiveScaleParametersCodec, rssIndirectionEntrySize } from './codecs.js';
 export {
   RSS_SETTINGS_DISABLED,

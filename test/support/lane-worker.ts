@@ -20,6 +20,7 @@ export function makeEnd(lane: WorkerLane, plan: EdgeEndPlan): void {
     const far: CrossingFar = lane.createFar(plan.id, plan.kind === 'receive' ? { ...spec, kind: 'receive', target, back: target as never } : { ...spec, kind: 'send', target, back: target as never });
     target.edge = new CrossingEdge(plan.id, plan.kind, plan.from, plan.to, null as unknown as CrossingHome, far);
     if (plan.holdSeed !== null) target.holdRandom = new SeededRandom(plan.holdSeed);
+    if (plan.discard === true) target.record = false;
     lane.objects.set(`${plan.name}.target`, target);
   }
 }

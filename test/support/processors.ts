@@ -151,6 +151,8 @@ export class LaneTarget extends NdisBlock implements ReceiveSink, SendSink {
   holdRandom: SeededRandom | null = null;
   /** Status given to completed sends. */
   status: NdisStatus = NDIS_STATUS_SUCCESS;
+  /** Record what the shells carried (off for benchmarks). */
+  record = true;
   readonly #held: NetBufferList[] = [];
   #dpcQueued = false;
 
@@ -178,7 +180,7 @@ export class LaneTarget extends NdisBlock implements ReceiveSink, SendSink {
     for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
       const next: NetBufferList | null = nbl.next;
       nbl.next = null;
-      this.seen.push({ bytes: nblBytes(nbl), processor: this.processorNumber, hashValue: nbl.info.hashValue, portNumber, flags });
+      if (this.record) this.seen.push({ bytes: nblBytes(nbl), processor: this.processorNumber, hashValue: nbl.info.hashValue, portNumber, flags });
       if (this.holdRandom === null) this.#giveBack([nbl]);
       else this.#held.push(nbl);
       nbl = next;
@@ -419,6 +421,8 @@ export interface EdgeEndPlan {
   ledgerCapacity: number;
   shellCapacity: number;
   holdSeed: number | null;
+  /** The target records nothing (benchmarks). */
+  discard?: boolean;
 }
 
 export interface SourceReport {

@@ -188,6 +188,13 @@ export class ThreadedProcessorSet implements ProcessorSet {
     return Atomics.add(this.#edgeCounter, 0, 1) + 1;
   }
 
+  /** Times processor 0 woke a sleeping worker (doorbell rings that notified). */
+  get wakeups(): number {
+    let n = 0;
+    for (const d of this.#doorbells) n += d.rings;
+    return n;
+  }
+
   /** Processor 0's loop (its counters: iterations). */
   get mainLoop(): MainProcessorLoop {
     return this.#loop;

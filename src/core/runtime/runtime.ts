@@ -427,7 +427,11 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       return status === NDIS_STATUS_SUCCESS ? NDIS_STATUS_FAILURE : status;
     }
     mb.sm.fire('initializeComplete');
-    if (this.processorCount > 1 && mb.driver.multiProcessor !== undefined) this.#createReplicas(mb);
+    if (this.processorCount > 1 && mb.driver.multiProcessor !== undefined) {
+      // Replicas on worker threads are not built yet: there the adapter runs on processor 0 alone.
+      if (this.processors?.kind === 'threads') this.log('info', mb.name, 'replicas on worker threads are not built yet; the adapter runs on processor 0');
+      else this.#createReplicas(mb);
+    }
     mb.resolveEdges();
     return NDIS_STATUS_SUCCESS;
   }

@@ -4,9 +4,10 @@
  * worker's DPCs, and reports of what each end saw, for the main thread's assertions.
  */
 import { CrossingEdge, type CrossingFar, type CrossingHome } from '../../src/core/processors/crossing-edge.js';
+import type { MiniportReplica } from '../../src/core/processors/miniport-replica.js';
 import type { WorkerLane } from '../../src/core/processors/worker-lane.js';
 import { SeededRandom } from '../../src/util/random.js';
-import { type EdgeEndPlan, LaneSource, LaneTarget, offerChains, sourceReport, targetReport } from './processors.js';
+import { type EdgeEndPlan, LaneSource, type MpTestAdapter, LaneTarget, offerChains, sourceReport, targetReport } from './processors.js';
 
 export function makeEnd(lane: WorkerLane, plan: EdgeEndPlan): void {
   const spec = { name: plan.name, from: plan.from, to: plan.to, ledgerCapacity: plan.ledgerCapacity, shellCapacity: plan.shellCapacity };
@@ -40,4 +41,20 @@ export function report(lane: WorkerLane, data: { name: string }): unknown {
 /** Processor counters of this worker (summed by the test over processors). */
 export function counters(lane: WorkerLane): unknown {
   return { ...lane.processor.counters };
+}
+
+function replicaAdapter(lane: WorkerLane, adapter: string): MpTestAdapter {
+  const r = lane.objects.get(`replica:${adapter}`) as MiniportReplica | undefined;
+  if (r === undefined || r.instance === null) throw new Error(`no running replica of ${adapter} on processor ${lane.processorNumber}`);
+  return r.instance as MpTestAdapter;
+}
+
+/** Queues frames on the replica's receive queue of a MpTestDriver adapter (its DPC indicates them). */
+export function injectReplica(lane: WorkerLane, data: { adapter: string; frames: Uint8Array[] }): void {
+  replicaAdapter(lane, data.adapter).inject(data.frames);
+}
+
+export function replicaQueue(lane: WorkerLane, data: { adapter: string }): { indicated: number; outstanding: number; dropped: number; queued: number; lastPublished: unknown } {
+  const a = replicaAdapter(lane, data.adapter);
+  return { indicated: a.indicated, outstanding: a.outstanding, dropped: a.dropped, queued: a.queue.length, lastPublished: a.lastPublished };
 }

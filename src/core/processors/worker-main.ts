@@ -65,6 +65,9 @@ async function run(m: Extract<ToWorker, { t: 'run' }>): Promise<void> {
 }
 
 let loop: ProcessorLoop | null = null;
+// The port is read with receiveMessageOnPort (no listener keeps it alive) and a waitAsync sleep is only a
+// promise: this handle keeps the thread alive until it is told to stop.
+const keepAlive = setInterval(() => {}, 1 << 30);
 
 function control(): number {
   let n = 0;
@@ -75,6 +78,7 @@ function control(): number {
     else if (m.t === 'run') void run(m);
     else if (m.t === 'stop') {
       loop?.stop();
+      clearInterval(keepAlive);
       post({ t: 'stopped' });
       port.close();
       return n;

@@ -9,7 +9,10 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ThreadedProcessorSet } from '../../../src/core/processors/threaded.js';
 import { NDIS_STATUS_RESOURCES, NDIS_STATUS_SUCCESS } from '../../../src/ndis/status.js';
-import { type EdgeEndPlan, ModeHost, type ProcessorMode, flowFrame, forEachProcessorMode } from '../../support/processors.js';
+import { RemoteReplica } from '../../../src/core/processors/remote-replica.js';
+import { NdisRuntime } from '../../../src/core/runtime/runtime.js';
+import { type EdgeEndPlan, ModeHost, MpTestDriver, type ProcessorMode, flowFrame, forEachProcessorMode } from '../../support/processors.js';
+import { PEER_MAC, TEST_MAC, TestFilterDriver, TestProtocolDriver, seqFrame, seqOf } from '../../support/test-drivers.js';
 
 type Plan = Omit<EdgeEndPlan, 'id' | 'name' | 'capacity' | 'ledgerCapacity' | 'shellCapacity'> & { chains: number[] };
 
@@ -99,7 +102,6 @@ test('processor modes: three processors, edges between both workers and processo
 test('threads: a worker that is terminated rejects what waits on it, and close() ends within its deadline', async () => {
   const set = new ThreadedProcessorSet({ count: 2, deadlineMs: 5000 });
   await set.ready;
-  const { NdisRuntime } = await import('../../../src/core/runtime/runtime.js');
   const rt = new NdisRuntime({ name: 'T', processors: set });
   const slow = set.run(1, { module: new URL('../../support/lane-worker.js', import.meta.url).href, export: 'nothingHere' }, null, rt);
   await assert.rejects(slow, /exports no function nothingHere/);
@@ -108,4 +110,107 @@ test('threads: a worker that is terminated rejects what waits on it, and close()
   await set.close(1000);
   assert.ok(performance.now() - t0 < 5000);
   await assert.rejects(set.run(1, { module: 'x', export: 'y' }, null, rt), /closed/);
+});
+
+// ---------------------------------------------------------------------------------------------------
+// Miniport replicas on a worker
+
+const LANE_WORKER = new URL('../../support/lane-worker.js', import.meta.url).href;
+const frame = (k: number, i: number) => seqFrame(TEST_MAC, PEER_MAC, k * 1_000_000 + i, 46 + ((k * 7 + i) % 200));
+
+interface Queue {
+  indicated: number;
+  outstanding: number;
+  dropped: number;
+  queued: number;
+  lastPublished: unknown;
+}
+
+test('threads: a multi-processor miniport gets a replica on the worker; its queue crosses to the single-processor binding on 0 in order, pause/restart under traffic completes, pools end full', async () => {
+  const set = new ThreadedProcessorSet({ count: 2, ringSlots: 16 });
+  try {
+    await set.ready;
+    const logs: string[] = [];
+    const rt = new NdisRuntime({ name: 'H', processors: set, logger: (level, source, message) => (level === 'error' || level === 'warn' ? logs.push(`${source}: ${message}`) : undefined) });
+    const mp = new MpTestDriver();
+    rt.registerDriver(mp.characteristics);
+    const filter = new TestFilterDriver({ name: 'test.filter0' });
+    rt.registerDriver(filter.characteristics);
+    const proto = new TestProtocolDriver({ name: 'test.protocol0' });
+    rt.registerDriver(proto.characteristics);
+    await rt.addAdapter({ name: 'eth0', driver: mp.characteristics.name });
+    await rt.attachFilter('eth0', 'test.filter0');
+    await rt.bindProtocol('eth0', 'test.protocol0');
+    await rt.startAdapter('eth0');
+    const binding = proto.binding('eth0');
+    const replicas = rt.replicasOf('eth0');
+    assert.deepEqual(replicas.map((r) => [r.processorNumber, r.state]), [[1, 'Running']]);
+    assert.ok(replicas[0] instanceof RemoteReplica);
+    const queue1 = () => set.run<Queue>(1, { module: LANE_WORKER, export: 'replicaQueue' }, { adapter: 'H/eth0' }, rt);
+    const inject1 = (frames: Uint8Array[]) => set.run(1, { module: LANE_WORKER, export: 'injectReplica' }, { adapter: 'H/eth0', frames }, rt);
+    rt.adapter('eth0').publish({ table: [1, 2, 3] });
+    const wait = async (pred: () => Promise<boolean> | boolean, what: string) => {
+      const end = performance.now() + 10_000;
+      while (!(await pred())) {
+        if (performance.now() > end) throw new Error(`${what} did not happen within 10 s`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    };
+    await wait(async () => JSON.stringify((await queue1()).lastPublished) === '{"table":[1,2,3]}', 'the publication reached the replica');
+
+    // Both processors indicate their queues (12 frames each, in chains of 3 — the receive pools hold 16).
+    const next = [0, 0];
+    let sent = 0;
+    for (let round = 0; round < 4; round++) {
+      const f0 = [0, 1, 2].map(() => frame(0, next[0]!++));
+      const f1 = [0, 1, 2].map(() => frame(1, next[1]!++));
+      mp.queues[0]!.inject(f0);
+      await inject1(f1);
+      sent += 6;
+      await wait(() => binding.received.length === sent, `${sent} frames received`);
+    }
+    const check = () => {
+      const last = [-1, -1];
+      for (const r of binding.received) {
+        const seq = seqOf(r.bytes);
+        const k = Math.floor(seq / 1_000_000);
+        assert.deepEqual(r.bytes, frame(k, seq % 1_000_000), `frame ${seq} byte-exact`);
+        assert.ok(seq > last[k]!, `processor ${k}'s queue in order`);
+        last[k] = seq;
+      }
+    };
+    check();
+    await wait(async () => (await queue1()).outstanding === 0, 'the replica has its NBLs back');
+    assert.equal((await queue1()).indicated, 12);
+    assert.equal(set.processor(0).counters.shellsReturned, 12);
+
+    // Pause and restart the stack while the replica's queue is busy: every pause completes with the
+    // replica's NBLs back, nothing is indicated twice, queue order holds.
+    for (let round = 0; round < 5; round++) {
+      await inject1(Array.from({ length: 10 }, () => frame(1, next[1]!++)));
+      if (round % 2 === 0) binding.holdReceives = true;
+      await rt.pauseStack('eth0');
+      assert.equal(rt.replicasOf('eth0')[0]!.state, 'Paused', logs.join('\n'));
+      const q = await queue1();
+      assert.equal(q.outstanding, 0, 'a paused replica has everything back');
+      binding.holdReceives = false;
+      await rt.restartStack('eth0');
+      assert.equal(rt.replicasOf('eth0')[0]!.state, 'Running');
+    }
+    await wait(async () => {
+      const q = await queue1();
+      return q.queued === 0 && q.outstanding === 0;
+    }, 'the replica queue settled');
+    const q = await queue1();
+    assert.equal(q.indicated + q.dropped, next[1], 'every frame injected on processor 1 was indicated or dropped by its paused queue');
+    assert.ok(binding.received.length <= next[0]! + q.indicated);
+    check();
+    const halted = rt.replicasOf('eth0')[0] as RemoteReplica;
+    await rt.shutdown();
+    await halted.halted;
+    assert.ok(rt.poolsFull(), 'every pool of processor 0 full');
+    assert.deepEqual(rt.verifier.violations.map((v) => v.message), [], 'no violation on either processor (a replica pool left in use is a TeardownLeak)');
+  } finally {
+    await set.close();
+  }
 });

@@ -58,3 +58,10 @@ export function replicaQueue(lane: WorkerLane, data: { adapter: string }): { ind
   const a = replicaAdapter(lane, data.adapter);
   return { indicated: a.indicated, outstanding: a.outstanding, dropped: a.dropped, queued: a.queue.length, lastPublished: a.lastPublished };
 }
+
+/** Makes the replica's receive pool throw on allocation (a driver bug inside its DPC). */
+export function breakReplica(lane: WorkerLane, data: { adapter: string }): void {
+  (replicaAdapter(lane, data.adapter) as unknown as { pool: { allocate(): never } }).pool.allocate = () => {
+    throw new Error('receive ring corrupt');
+  };
+}

@@ -54,4 +54,6 @@ export type FromWorker =
   | { t: 'result'; id: number; ok: false; error: string }
   | { t: 'log'; host: string | null; level: 'debug' | 'info' | 'warn' | 'error'; source: string; message: string }
   | { t: 'violation'; host: string; rule: string; module: string; detail: string }
+  /** A module's handler threw on the worker (its block `module` failed there). */
+  | { t: 'failed'; host: string; module: string }
   | { t: 'stopped' };

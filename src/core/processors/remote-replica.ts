@@ -50,6 +50,7 @@ export class RemoteReplica extends NdisBlock {
     const far = new CrossingFar(host, `${host.name}/${edgeName}@0`, id, spec, set.processor(0));
     set.processor(0).farEnds.set(id, far);
     this.edge = new CrossingEdge(id, 'receive', processor, 0, null as unknown as CrossingHome, far);
+    set.registerStandIn(this.name, this);
     const mp = primary.driver.multiProcessor!;
     const data: CreateReplicaData = { adapter: primary.name, ifIndex: primary.ifIndex, keywords: Object.fromEntries(primary.keywords.entries()), module: mp.module, export: mp.export, edgeId: id, edgeName, published };
     this.ready = set.run<NdisStatus>(processor, entry('createReplica'), data, host).then(
@@ -123,6 +124,7 @@ export class RemoteReplica extends NdisBlock {
   halt(haltAction: number): void {
     const far = this.edge.far;
     this.set.processor(0).farEnds.delete(this.edge.id);
+    this.set.registerStandIn(this.name, null);
     if (far.shellsOut > 0) this.log('warn', `halted with ${far.shellsOut} shell(s) still out on processor 0`);
     const wasUp = this.#state !== 'Halted' && this.#state !== 'Initializing';
     this.#state = 'Halted';

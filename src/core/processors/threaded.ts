@@ -19,6 +19,7 @@
  * a worker exists only inside that worker.
  */
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
+import type { NdisBlock } from '../runtime/block.js';
 import type { RuntimeContext } from '../runtime/context.js';
 import { RealScheduler, Scheduler } from '../time/scheduler.js';
 import type { VerifierRule } from '../verifier/rules.js';
@@ -83,6 +84,8 @@ export class ThreadedProcessorSet implements ProcessorSet {
   readonly #edgeCounter = new Int32Array(new SharedArrayBuffer(4));
   readonly #pending = new Map<number, Pending>();
   readonly #hosts = new Map<string, RuntimeContext>();
+  /** Processor 0's stand-ins for blocks on workers (RemoteReplica), by the worker block's name. */
+  readonly #standIns = new Map<string, NdisBlock>();
   readonly #exited: (number | null)[];
   readonly #exitWaiters: (() => void)[][];
   #runIds = 0;
@@ -188,6 +191,12 @@ export class ThreadedProcessorSet implements ProcessorSet {
     return Atomics.add(this.#edgeCounter, 0, 1) + 1;
   }
 
+  /** @internal Registers processor 0's stand-in for a block made on a worker (its failures land there). */
+  registerStandIn(name: string, block: NdisBlock | null): void {
+    if (block === null) this.#standIns.delete(name);
+    else this.#standIns.set(name, block);
+  }
+
   /** Times processor 0 woke a sleeping worker (doorbell rings that notified). */
   get wakeups(): number {
     let n = 0;
@@ -287,6 +296,13 @@ export class ThreadedProcessorSet implements ProcessorSet {
         const host = this.#hosts.get(m.host);
         if (host !== undefined) host.verifier.report(m.rule as VerifierRule, m.module, `${m.detail} (on processor ${k})`);
         else this.#log(`processor ${k}: verifier: [${m.rule}] ${m.module}: ${m.detail}`);
+        break;
+      }
+      case 'failed': {
+        const block = this.#standIns.get(m.module);
+        const host = this.#hosts.get(m.host);
+        if (block !== undefined && host !== undefined) host.moduleFailed(block);
+        else this.#log(`processor ${k}: module ${m.module} failed`);
         break;
       }
       default:

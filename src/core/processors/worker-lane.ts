@@ -61,8 +61,10 @@ export class WorkerLane implements RuntimeContext {
     return this.#blocks[id];
   }
 
+  /** Processor 0 fails the module's stand-in there (a replica: the adapter), which tears it down on every processor. */
   moduleFailed(block: NdisBlock): void {
     this.log('error', block.name, `a handler failed on processor ${this.processorNumber}`);
+    this.post({ t: 'failed', host: this.name, module: block.name });
   }
 
   log(level: 'debug' | 'info' | 'warn' | 'error', source: string, message: string): void {

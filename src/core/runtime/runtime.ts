@@ -833,7 +833,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       reclaimOwnedBy(this.pools, block);
       block.mb.top.refreshReceivers();
       this.requestUnbind(block);
-    } else if (block instanceof MiniportReplica) {
+    } else if (block instanceof MiniportReplica || block instanceof RemoteReplica) {
       // A replica is the adapter on one processor: the adapter failed.
       reclaimOwnedBy(this.pools, block);
       this.moduleFailed(block.primary);

@@ -214,3 +214,36 @@ test('threads: a multi-processor miniport gets a replica on the worker; its queu
     await set.close();
   }
 });
+
+test('threads: a replica whose DPC throws on its worker fails the adapter (HandlerException, surprise removal); nothing hangs and every pool ends full', async () => {
+  const set = new ThreadedProcessorSet({ count: 2 });
+  try {
+    await set.ready;
+    const rt = new NdisRuntime({ name: 'H', processors: set });
+    const mp = new MpTestDriver();
+    rt.registerDriver(mp.characteristics);
+    const proto = new TestProtocolDriver({ name: 'test.protocol0' });
+    rt.registerDriver(proto.characteristics);
+    await rt.addAdapter({ name: 'eth0', driver: mp.characteristics.name });
+    await rt.bindProtocol('eth0', 'test.protocol0');
+    await rt.startAdapter('eth0');
+    const binding = proto.binding('eth0');
+    binding.holdReceives = true; // shells from processor 1 are held on processor 0 when the failure comes
+    await set.run(1, { module: LANE_WORKER, export: 'injectReplica' }, { adapter: 'H/eth0', frames: [frame(1, 0), frame(1, 1)] }, rt);
+    const end = performance.now() + 10_000;
+    while (binding.held.length < 2 && performance.now() < end) await new Promise((r) => setTimeout(r, 2));
+    assert.equal(binding.held.length, 2);
+    await set.run(1, { module: LANE_WORKER, export: 'breakReplica' }, { adapter: 'H/eth0' }, rt);
+    await set.run(1, { module: LANE_WORKER, export: 'injectReplica' }, { adapter: 'H/eth0', frames: [frame(1, 2)] }, rt);
+    while (rt.adapters.has('H/eth0') && performance.now() < end) await new Promise((r) => setTimeout(r, 2));
+    assert.ok(!rt.adapters.has('H/eth0'), 'the adapter was removed');
+    assert.equal(rt.verifier.of('HandlerException').length, 1);
+    assert.equal(rt.verifier.of('HandlerException')[0]!.module, 'H/eth0@1');
+    assert.equal(binding.held.length, 0, 'the binding gave back what it held when it was unbound');
+    await rt.shutdown();
+    assert.ok(rt.poolsFull(), 'pools full on processor 0, including the far end\'s shells');
+    assert.deepEqual(rt.verifier.violations.map((v) => v.rule), ['HandlerException'], 'nothing else went wrong (a replica pool left in use would be a TeardownLeak)');
+  } finally {
+    await set.close();
+  }
+});

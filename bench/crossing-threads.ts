@@ -19,6 +19,8 @@ export interface CrossingBenchResult {
   seconds: number;
   nblsPerSecond: number;
   nsPerNbl: number;
+  /** CPU time of the process (both threads) per NBL. */
+  cpuNsPerNbl: number;
   /** Per chain of `batch`: times processor 0 woke the worker, and processor 0 loop iterations. */
   wakeupsPerChain: number;
   mainIterationsPerChain: number;
@@ -41,13 +43,13 @@ class LoopSource extends LaneSource {
 }
 
 export async function runCrossingThreadsBench(seconds = 2, batch = 32): Promise<CrossingBenchResult> {
-  const set = new ThreadedProcessorSet({ count: 2, ringSlots: 1024 });
+  const set = new ThreadedProcessorSet({ count: 2, ringSlots: 2048 });
   try {
     await set.ready;
     const rt = new NdisRuntime({ name: 'B', processors: set, verifier: { enabled: false } });
-    const source = new LoopSource(rt, 'B/x.source', batch * 8, 128);
+    const source = new LoopSource(rt, 'B/x.source', batch * 24, 128);
     const id = set.allocateEdgeId();
-    const spec = { name: 'x', from: 0, to: 1, ledgerCapacity: batch * 8, shellCapacity: batch * 8 };
+    const spec = { name: 'x', from: 0, to: 1, ledgerCapacity: batch * 24, shellCapacity: batch * 24 };
     const home = new CrossingHome(rt, 'B/x@0', id, { ...spec, kind: 'receive', target: source as never, back: source }, set.processor(0));
     set.processor(0).homeEnds.set(id, home);
     source.edge = new CrossingEdge(id, 'receive', 0, 1, home, null as unknown as CrossingFar);
@@ -77,16 +79,18 @@ export async function runCrossingThreadsBench(seconds = 2, batch = 32): Promise<
     const w0 = set.processor(0).counters.backHome;
     const r0 = set.wakeups;
     const i0 = set.mainLoop.iterations;
+    const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, seconds * 1000));
     const t1 = performance.now();
+    const cpu = process.cpuUsage(cpu0);
     const back = set.processor(0).counters.backHome - w0;
     const chains = back / batch;
     const wakeupsPerChain = (set.wakeups - r0) / chains;
     const mainIterationsPerChain = (set.mainLoop.iterations - i0) / chains;
     running = false;
     const elapsed = (t1 - t0) / 1000;
-    return { batch, nbls: back, seconds: elapsed, nblsPerSecond: back / elapsed, nsPerNbl: (elapsed * 1e9) / back, wakeupsPerChain, mainIterationsPerChain };
+    return { batch, nbls: back, seconds: elapsed, nblsPerSecond: back / elapsed, nsPerNbl: (elapsed * 1e9) / back, cpuNsPerNbl: ((cpu.user + cpu.system) * 1000) / back, wakeupsPerChain, mainIterationsPerChain };
   } finally {
     await set.close();
   }
@@ -98,5 +102,5 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     return i < 0 ? d : Number(process.argv[i + 1]);
   };
   const r = await runCrossingThreadsBench(arg('--seconds', 2), arg('--batch', 32));
-  console.log(`crossing 0 → 1 → 0 on threads, batch ${r.batch}: ${(r.nblsPerSecond / 1e6).toFixed(2)} M NBLs/s, ${r.nsPerNbl.toFixed(0)} ns per NBL (${r.nbls} NBLs in ${r.seconds.toFixed(2)} s; per chain ${r.wakeupsPerChain.toFixed(2)} worker wake-ups, ${r.mainIterationsPerChain.toFixed(2)} main loop iterations)`);
+  console.log(`crossing 0 → 1 → 0 on threads, batch ${r.batch}: ${(r.nblsPerSecond / 1e6).toFixed(2)} M NBLs/s, ${r.nsPerNbl.toFixed(0)} ns per NBL, ${r.cpuNsPerNbl.toFixed(0)} ns of CPU per NBL on both threads (${r.nbls} NBLs in ${r.seconds.toFixed(2)} s; per chain ${r.wakeupsPerChain.toFixed(2)} worker wake-ups, ${r.mainIterationsPerChain.toFixed(2)} main loop iterations)`);
 }

@@ -610,7 +610,7 @@ export class ModeHost {
   }
 
   /** Lets the processors run until `pred` holds (bounded in steps or wall time). */
-  async waitFor(pred: () => Promise<boolean>, what: string, limitMs = 10_000): Promise<void> {
+  async waitFor(pred: () => Promise<boolean>, what: string, limitMs = 10_000, describe: () => Promise<string> = async () => ''): Promise<void> {
     if (this.sim !== null) {
       for (let i = 0; i < 2_000; i++) {
         if (await pred()) return;
@@ -626,7 +626,7 @@ export class ModeHost {
       if (await pred()) return;
       await new Promise((r) => setTimeout(r, 2));
     }
-    throw new Error(`threads: ${what} did not happen within ${limitMs} ms`);
+    throw new Error(`threads: ${what} did not happen within ${limitMs} ms ${await describe()}`);
   }
 
   async close(): Promise<void> {

@@ -222,6 +222,7 @@ export class MainProcessorLoop {
 
   stop(): void {
     this.#stopped = true;
+    if (this.#retry !== null) clearTimeout(this.#retry);
     // Release a pending waitAsync so nothing outlives the set.
     this.doorbell.ring();
   }
@@ -242,8 +243,30 @@ export class MainProcessorLoop {
     drainRings(p, this.count, this.batch);
     p.flush();
     if (ringsReady(p, this.count)) this.kick();
-    else this.#arm();
+    else {
+      // Deadlines nobody rings for: a slab park, returns waiting for room the worker frees without
+      // ringing. A timer looks again then (a doorbell wait may already be armed without a timeout).
+      let due = p.nextParkDeadline() ?? Infinity;
+      if (p.returnsWaiting) due = Math.min(due, performance.now() + 1);
+      if (due !== Infinity) this.#retryAt(due);
+      this.#arm();
+    }
   };
+
+  #retry: NodeJS.Timeout | null = null;
+  #retryDue = Infinity;
+
+  #retryAt(due: number): void {
+    if (this.#stopped || (this.#retry !== null && this.#retryDue <= due)) return;
+    if (this.#retry !== null) clearTimeout(this.#retry);
+    this.#retryDue = due;
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      this.#retryDue = Infinity;
+      this.kick();
+    }, Math.max(0, due - performance.now()));
+    this.#retry.unref();
+  }
 
   #arm(): void {
     if (this.#armed || this.#stopped) return;
@@ -254,11 +277,8 @@ export class MainProcessorLoop {
       this.kick();
       return;
     }
-    const park = this.processor.nextParkDeadline();
-    let timeout = park === null ? Infinity : Math.max(0, park - performance.now());
-    if (this.processor.returnsWaiting) timeout = Math.min(timeout, 1);
     this.#armed = true;
-    void d.waitAsync(timeout).then(() => {
+    void d.waitAsync(Infinity).then(() => {
       this.#armed = false;
       d.awake();
       if (!this.#stopped) this.kick();

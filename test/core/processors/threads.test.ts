@@ -30,7 +30,17 @@ async function crossingScenario(mode: ProcessorMode, count: number, plans: Plan[
       }
       return true;
     };
-    await h.waitFor(settled, `${label}: every NBL home`);
+    const describe = async () => {
+      const parts: string[] = [];
+      for (const n of names) {
+        const r = await h.report(n);
+        parts.push(`${n}: done ${r.source.done}, back ${r.source.back.length}/${r.source.offered}, lent ${r.source.lent}, held ${r.target.held}, shells out ${r.target.shellsOut}, seen ${r.target.seen.length}`);
+      }
+      const c = await h.counters();
+      parts.push(JSON.stringify(c.map((x) => Object.fromEntries(Object.entries(x).filter(([, v]) => v !== 0)))));
+      return parts.join('; ');
+    };
+    await h.waitFor(settled, `${label}: every NBL home`, 10_000, describe);
     for (const [i, p] of plans.entries()) {
       const { source, target, poolsFull } = await h.report(names[i]!);
       assert.equal(source.notMine, 0, `${label}: only its own NBLs come back`);

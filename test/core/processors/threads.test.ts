@@ -10,6 +10,8 @@ import { test } from 'node:test';
 import { ThreadedProcessorSet } from '../../../src/core/processors/threaded.js';
 import { NDIS_STATUS_RESOURCES, NDIS_STATUS_SUCCESS } from '../../../src/ndis/status.js';
 import { RemoteReplica } from '../../../src/core/processors/remote-replica.js';
+import { renderText } from '../../../src/inspect/render-text.js';
+import { snapshotRuntime } from '../../../src/inspect/snapshot.js';
 import { NdisRuntime } from '../../../src/core/runtime/runtime.js';
 import { type EdgeEndPlan, ModeHost, MpTestDriver, type ProcessorMode, flowFrame, forEachProcessorMode } from '../../support/processors.js';
 import { PEER_MAC, TEST_MAC, TestFilterDriver, TestProtocolDriver, seqFrame, seqOf } from '../../support/test-drivers.js';
@@ -193,6 +195,10 @@ test('threads: a multi-processor miniport gets a replica on the worker; its queu
     await wait(async () => (await queue1()).outstanding === 0, 'the replica has its NBLs back');
     assert.equal((await queue1()).indicated, 12);
     assert.equal(set.processor(0).counters.shellsReturned, 12);
+    // The inspector shows the threaded set and the replica (its state as processor 0 last heard it).
+    const text = renderText([snapshotRuntime(rt)]);
+    assert.match(text, /processors 2 \(threads\)/);
+    assert.match(text, /replica H\/eth0@1 \[Running\]/);
 
     // Pause and restart the stack while the replica's queue is busy: every pause completes with the
     // replica's NBLs back, nothing is indicated twice, queue order holds.

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ThreadedProcessorSet } from '../../../src/core/processors/threaded.js';
 import { NDIS_STATUS_RESOURCES, NDIS_STATUS_SUCCESS } from '../../../src/ndis/status.js';
+import { AtomicsDoorbell } from '../../../src/core/processors/doorbell.js';
 import { RemoteReplica } from '../../../src/core/processors/remote-replica.js';
 import { renderText } from '../../../src/inspect/render-text.js';
 import { snapshotRuntime } from '../../../src/inspect/snapshot.js';
@@ -262,4 +263,27 @@ test('threads: a replica whose DPC throws on its worker fails the adapter (Handl
   } finally {
     await set.close();
   }
+});
+
+test('doorbell: a producer rings only a sleeper, once; a ring between prepareSleep and the wait is not lost', async (t) => {
+  // A pending waitAsync holds no libuv handle (processor 0's loop has its workers' ports); keep the test alive.
+  const keepAlive = setInterval(() => {}, 1000);
+  t.after(() => clearInterval(keepAlive));
+  const words = AtomicsDoorbell.createWords(2);
+  const consumer = new AtomicsDoorbell(words, 1);
+  const producer = new AtomicsDoorbell(words, 1);
+  assert.equal(producer.ring(), false, 'an awake consumer is not signalled');
+  consumer.prepareSleep();
+  assert.ok(consumer.sleeping);
+  assert.equal(producer.ring(), true, 'a sleeping one is woken');
+  assert.equal(producer.ring(), false, 'and only once');
+  assert.equal(producer.rings, 1);
+  // The ring came before the wait: the wait returns at once instead of sleeping.
+  assert.equal(await consumer.waitAsync(Infinity), 'not-equal');
+  consumer.prepareSleep();
+  const woken = consumer.waitAsync(Infinity);
+  assert.equal(producer.ring(), true);
+  assert.equal(await woken, 'ok');
+  consumer.prepareSleep();
+  assert.equal(await consumer.waitAsync(5), 'timed-out', 'nobody rang: the deadline ends the wait');
 });

@@ -18,6 +18,7 @@ import { Command, CommanderError } from 'commander';
 import { numberOption } from '../src/cli/options.js';
 import { runBaseline, type BaselineResult } from './baseline.js';
 import { runDatapath, type DatapathResult } from './datapath.js';
+import { type ProcessorsBenchResult, runProcessorsBench } from './processors.js';
 import { type MemoryBenchResult, memoryBenchLines, memoryBenchSkipReason, runMemoryBench } from './memory.js';
 import { runTapBench, tapBenchSkipReason, type TapBenchResult } from './tap.js';
 import { runTcpBench, tcpBenchSkipReason } from './tcp.js';
@@ -30,6 +31,8 @@ interface Row {
   framesPerSecond: number;
   baselineFramesPerSecond: number;
   ratio: number;
+  /** Processors the measured case runs on (rows without it run on one). */
+  processors?: number;
 }
 
 /** tsndis.tcpip over a TAP beside the kernel over veth. `ratio` = tsndis / kernel (for RTT lower is better). */
@@ -118,6 +121,25 @@ async function main(): Promise<void> {
       framesPerSecond: r.framesPerSecond,
       baselineFramesPerSecond: base.framesPerSecond,
       ratio: r.framesPerSecond / base.framesPerSecond,
+    });
+  }
+  {
+    // Receive across processors (bench/processors.ts): the replica on a worker against the primary on 1 processor.
+    const runs = async (n: 1 | 2) => {
+      const xs: ProcessorsBenchResult[] = [];
+      for (let i = 0; i < repeats; i++) xs.push(await runProcessorsBench(n, seconds));
+      return median(xs.map((x) => x.framesPerSecond));
+    };
+    const one = await runs(1);
+    const two = await runs(2);
+    rows.push({
+      name: 'receive across processors: MP miniport replica on processor 1 (worker) → crossing edge → raw protocol on processor 0, 64 B, chains of 32; baseline: its primary on a 1-processor host',
+      batch: 32,
+      verifier: false,
+      processors: 2,
+      framesPerSecond: two,
+      baselineFramesPerSecond: one,
+      ratio: two / one,
     });
   }
   const tapSkip = tapBenchSkipReason();

@@ -80,7 +80,8 @@ export function adapterProcessors(rt: NdisRuntime, mb: MiniportBlock, read: (ins
   if (replicas.length === 0) return null;
   return [
     { processor: 0, state: mb.state, ...read(mb.instance) },
-    ...replicas.map((r) => ({ processor: r.processorNumber, state: r.state, ...read(r.instance) })),
+    // A replica on a worker thread keeps its driver object there: its figures are not visible from here yet.
+    ...replicas.map((r) => ({ processor: r.processorNumber, state: r.state, ...('instance' in r ? read(r.instance) : { statistics: null, inspect: null }) })),
   ];
 }
 

@@ -9,11 +9,13 @@ import type { RuntimeContext } from '../../src/core/runtime/context.js';
 import { NdisRuntime } from '../../src/core/runtime/runtime.js';
 import { on, transferBack, transferOn, back } from '../../src/core/runtime/transfer.js';
 import { SimulatedProcessorSet, type SimulatedProcessorSetOptions } from '../../src/core/processors/simulated.js';
-import type { CrossingEdge } from '../../src/core/processors/crossing-edge.js';
+import { CrossingEdge, CrossingFar, CrossingHome } from '../../src/core/processors/crossing-edge.js';
+import type { ProcessorCounters } from '../../src/core/processors/processor.js';
+import { ThreadedProcessorSet } from '../../src/core/processors/threaded.js';
+import { SeededRandom } from '../../src/util/random.js';
 import type { NetBufferList } from '../../src/ndis/buffers/net-buffer-list.js';
 import type { NetBufferListPool } from '../../src/ndis/buffers/pools.js';
 import { NDIS_STATUS_SUCCESS, type NdisStatus } from '../../src/ndis/status.js';
-import type { SeededRandom } from '../../src/util/random.js';
 import type {
   MiniportAdapter,
   MiniportAdapterHandle,
@@ -149,6 +151,8 @@ export class LaneTarget extends NdisBlock implements ReceiveSink, SendSink {
   holdRandom: SeededRandom | null = null;
   /** Status given to completed sends. */
   status: NdisStatus = NDIS_STATUS_SUCCESS;
+  /** Record what the shells carried (off for benchmarks). */
+  record = true;
   readonly #held: NetBufferList[] = [];
   #dpcQueued = false;
 
@@ -176,7 +180,7 @@ export class LaneTarget extends NdisBlock implements ReceiveSink, SendSink {
     for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
       const next: NetBufferList | null = nbl.next;
       nbl.next = null;
-      this.seen.push({ bytes: nblBytes(nbl), processor: this.processorNumber, hashValue: nbl.info.hashValue, portNumber, flags });
+      if (this.record) this.seen.push({ bytes: nblBytes(nbl), processor: this.processorNumber, hashValue: nbl.info.hashValue, portNumber, flags });
       if (this.holdRandom === null) this.#giveBack([nbl]);
       else this.#held.push(nbl);
       nbl = next;
@@ -402,4 +406,239 @@ export async function drive<T>(set: SimulatedProcessorSet, p: Promise<T>, maxSte
   const r = await set.run({ until: () => done, maxSteps });
   if (!r.satisfied) throw new Error(`the operation did not finish within ${r.steps} steps (virtual time ${r.timeMs} ms)`);
   return watched;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// One scenario, every processor mode: seeded simulation and real worker threads
+
+/** Where a scenario runs: the simulated set with a seed, or real threads. */
+export type ProcessorMode = { kind: 'simulated'; seed: number } | { kind: 'threads' };
+
+/** Runs `scenario` on the simulated set for every seed, then once on worker threads. */
+export async function forEachProcessorMode(seeds: readonly number[], scenario: (mode: ProcessorMode) => Promise<void>): Promise<void> {
+  for (const seed of seeds) await scenario({ kind: 'simulated', seed });
+  await scenario({ kind: 'threads' });
+}
+
+export interface EdgeEndPlan {
+  id: number;
+  name: string;
+  kind: 'receive' | 'send';
+  from: number;
+  to: number;
+  capacity: number;
+  ledgerCapacity: number;
+  shellCapacity: number;
+  holdSeed: number | null;
+  /** The target records nothing (benchmarks). */
+  discard?: boolean;
+}
+
+export interface SourceReport {
+  offered: number;
+  done: boolean;
+  back: { key: string; status: number }[];
+  /** Frames handed to the edge: key and bytes. */
+  sent: [string, Uint8Array][];
+  notMine: number;
+  poolInUse: number;
+  lent: number;
+  refused: number;
+}
+
+export interface TargetReport {
+  seen: TargetRecord[];
+  held: number;
+  shellsOut: number;
+  delivered: number;
+}
+
+const frameKey = (b: Uint8Array): string => {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  return `${v.getUint32(0)}:${v.getUint32(4)}`;
+};
+
+/** Offers `chains` (frame counts) from DPCs on the source's processor, three flows per source. */
+export function offerChains(source: LaneSource, scheduler: { defer(task: () => void): void }, chains: readonly number[], flowBase: number, random: SeededRandom): void {
+  const seqs = [0, 0, 0];
+  const sent = sentOf(source);
+  let chain = 0;
+  const next = (): void => {
+    if (chain === chains.length) {
+      doneOf.add(source);
+      return;
+    }
+    const frames: Uint8Array[] = [];
+    for (let k = 0; k < chains[chain]!; k++) {
+      const f = random.below(3);
+      frames.push(flowFrame(flowBase + f, ++seqs[f]!, 14 + random.below(1500)));
+    }
+    const nbls = source.build(frames, random.below(2) * 64);
+    for (let k = 0; k < nbls.length; k++) sent.push([frameKey(frames[k]!), frames[k]!]);
+    source.offer(nbls, 0, source.edge!.kind === 'receive' ? 0x10 : 0x20);
+    chain++;
+    scheduler.defer(next);
+  };
+  scheduler.defer(next);
+}
+
+const sentFrames = new WeakMap<LaneSource, [string, Uint8Array][]>();
+const doneOf = new WeakSet<LaneSource>();
+function sentOf(source: LaneSource): [string, Uint8Array][] {
+  let s = sentFrames.get(source);
+  if (s === undefined) {
+    s = [];
+    sentFrames.set(source, s);
+  }
+  return s;
+}
+
+export function sourceReport(source: LaneSource): SourceReport {
+  const home = source.edge!.home;
+  return {
+    offered: source.offered,
+    done: doneOf.has(source),
+    back: source.back.map((b) => ({ key: frameKey(b.bytes), status: b.status })),
+    sent: sentOf(source),
+    notMine: source.notMine,
+    poolInUse: source.pool.inUse,
+    lent: home.lent,
+    refused: home.refused,
+  };
+}
+
+export function targetReport(target: LaneTarget): TargetReport {
+  const far = target.edge!.far;
+  return { seen: target.seen, held: target.held, shellsOut: far.shellsOut, delivered: far.delivered };
+}
+
+const LANE_WORKER = new URL('./lane-worker.js', import.meta.url).href;
+
+/** A host on either kind of set, with edges whose ends are made where their processors run. */
+export class ModeHost {
+  readonly #local = new Map<string, { source?: LaneSource; target?: LaneTarget }>();
+  readonly #plans = new Map<string, EdgeEndPlan>();
+
+  private constructor(
+    readonly mode: ProcessorMode,
+    readonly rt: NdisRuntime,
+    readonly sim: SimulatedProcessorSet | null,
+    readonly threads: ThreadedProcessorSet | null,
+  ) {}
+
+  static async create(mode: ProcessorMode, count: number, rings: { ringSlots?: number; returnSlots?: number; maxBatch?: number } = {}): Promise<ModeHost> {
+    if (mode.kind === 'simulated') {
+      const { rt, set } = simulatedHost({ count, seed: mode.seed, ...rings });
+      return new ModeHost(mode, rt, set, null);
+    }
+    const set = new ThreadedProcessorSet({ count, ...(rings.ringSlots === undefined ? {} : { ringSlots: rings.ringSlots }), ...(rings.returnSlots === undefined ? {} : { returnSlots: rings.returnSlots }), ...(rings.maxBatch === undefined ? {} : { batch: rings.maxBatch }) });
+    try {
+      await set.ready;
+    } catch (e) {
+      await set.close();
+      throw e;
+    }
+    return new ModeHost(mode, new NdisRuntime({ name: 'H', processors: set }), null, set);
+  }
+
+  #remote(p: number): boolean {
+    return this.threads !== null && p !== 0;
+  }
+
+  /** An edge from `from` to `to` with a LaneSource behind its home end and a LaneTarget behind its far end. */
+  async edge(plan: Omit<EdgeEndPlan, 'id'>): Promise<void> {
+    if (this.sim !== null) {
+      const { source, target } = laneEdge(this.rt, plan.kind, plan.from, plan.to, { name: plan.name, capacity: plan.capacity, ledgerCapacity: plan.ledgerCapacity, shellCapacity: plan.shellCapacity });
+      if (plan.holdSeed !== null) target.holdRandom = new SeededRandom(plan.holdSeed);
+      this.#local.set(plan.name, { source, target });
+      this.#plans.set(plan.name, { ...plan, id: source.edge!.id });
+      return;
+    }
+    const set = this.threads!;
+    const full: EdgeEndPlan = { ...plan, id: set.allocateEdgeId() };
+    this.#plans.set(plan.name, full);
+    const local: { source?: LaneSource; target?: LaneTarget } = {};
+    this.#local.set(plan.name, local);
+    const spec = { name: plan.name, from: plan.from, to: plan.to, ledgerCapacity: plan.ledgerCapacity, shellCapacity: plan.shellCapacity };
+    for (const p of [plan.from, plan.to]) {
+      if (this.#remote(p)) {
+        await set.run(p, { module: LANE_WORKER, export: 'makeEnd' }, full, this.rt);
+        continue;
+      }
+      const main = set.processor(0);
+      if (p === plan.from) {
+        const source = new LaneSource(this.rt, `H/${plan.name}.source`, plan.capacity);
+        const home = new CrossingHome(this.rt, `H/${plan.name}@0`, full.id, plan.kind === 'receive' ? { ...spec, kind: 'receive', target: source as never, back: source } : { ...spec, kind: 'send', target: source as never, back: source }, main);
+        main.homeEnds.set(full.id, home);
+        source.edge = new CrossingEdge(full.id, plan.kind, plan.from, plan.to, home, null as unknown as CrossingFar);
+        local.source = source;
+      } else {
+        const target = new LaneTarget(this.rt, `H/${plan.name}.target`);
+        const far = new CrossingFar(this.rt, `H/${plan.name}@0`, full.id, plan.kind === 'receive' ? { ...spec, kind: 'receive', target, back: target as never } : { ...spec, kind: 'send', target, back: target as never }, main);
+        main.farEnds.set(full.id, far);
+        target.edge = new CrossingEdge(full.id, plan.kind, plan.from, plan.to, null as unknown as CrossingHome, far);
+        if (plan.holdSeed !== null) target.holdRandom = new SeededRandom(plan.holdSeed);
+        local.target = target;
+      }
+    }
+  }
+
+  /** Starts offering `chains` on the edge's source (from DPCs of its processor). */
+  async offer(name: string, chains: number[], seed: number, flowBase: number): Promise<void> {
+    const plan = this.#plans.get(name)!;
+    if (this.#remote(plan.from)) {
+      await this.threads!.run(plan.from, { module: LANE_WORKER, export: 'offer' }, { name, chains, seed, flowBase }, this.rt);
+      return;
+    }
+    offerChains(this.#local.get(name)!.source!, this.rt.lane(plan.from).scheduler, chains, flowBase, new SeededRandom(seed));
+  }
+
+  async report(name: string): Promise<{ source: SourceReport; target: TargetReport; poolsFull: boolean }> {
+    const plan = this.#plans.get(name)!;
+    const local = this.#local.get(name)!;
+    let poolsFull = true;
+    const get = async <T>(p: number, key: 'source' | 'target'): Promise<T> => {
+      if (!this.#remote(p)) return (key === 'source' ? sourceReport(local.source!) : targetReport(local.target!)) as T;
+      const r = await this.threads!.run<{ source?: SourceReport; target?: TargetReport; poolsFull: boolean }>(p, { module: LANE_WORKER, export: 'report' }, { name }, this.rt);
+      poolsFull &&= r.poolsFull;
+      return r[key] as T;
+    };
+    const source = await get<SourceReport>(plan.from, 'source');
+    const target = await get<TargetReport>(plan.to, 'target');
+    return { source, target, poolsFull };
+  }
+
+  /** Every processor's crossing counters. */
+  async counters(): Promise<ProcessorCounters[]> {
+    const out: ProcessorCounters[] = [];
+    for (let k = 0; k < this.rt.processorCount; k++) {
+      if (this.#remote(k)) out.push(await this.threads!.run<ProcessorCounters>(k, { module: LANE_WORKER, export: 'counters' }, null, this.rt));
+      else out.push(this.rt.processors!.processor(k).counters);
+    }
+    return out;
+  }
+
+  /** Lets the processors run until `pred` holds (bounded in steps or wall time). */
+  async waitFor(pred: () => Promise<boolean>, what: string, limitMs = 10_000, describe: () => Promise<string> = async () => ''): Promise<void> {
+    if (this.sim !== null) {
+      for (let i = 0; i < 2_000; i++) {
+        if (await pred()) return;
+        const r = await this.sim.run({ maxSteps: 200 });
+        if (r.quiescent && r.steps === 0 && !(await pred())) {
+          await this.sim.advance(300);
+        }
+      }
+      throw new Error(`${this.mode.kind} seed ${(this.mode as { seed: number }).seed}: ${what} did not happen`);
+    }
+    const end = performance.now() + limitMs;
+    while (performance.now() < end) {
+      if (await pred()) return;
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    throw new Error(`threads: ${what} did not happen within ${limitMs} ms ${await describe()}`);
+  }
+
+  async close(): Promise<void> {
+    await this.threads?.close();
+  }
 }

@@ -168,6 +168,8 @@ export class CrossingHome extends NdisBlock implements ReceiveSink, SendSink {
     }
     if (crossed > 0) {
       out.publish();
+      const wake = this.processor.wake;
+      if (wake !== null) wake(this.to);
       this.crossed += crossed;
       this.processor.counters.crossedOut += crossed;
     }

@@ -5,8 +5,8 @@
  * their own.
  *
  * Two implementations: `SimulatedProcessorSet` (simulated.ts) interleaves every processor on one thread
- * in seeded steps, so an ordering bug replays from its seed; a set of real worker threads (a later slice)
- * runs the same Processor objects, one per thread. Nothing outside this directory depends on which.
+ * in seeded steps, so an ordering bug replays from its seed; `ThreadedProcessorSet` (threaded.ts) runs
+ * the same Processor objects, one per thread (processor 0 on the calling thread, the others on workers). Nothing outside this directory depends on which.
  */
 import type { Processor } from './processor.js';
 

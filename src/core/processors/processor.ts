@@ -84,6 +84,13 @@ export class Processor {
   readonly post: (to: number, message: ControlMessage) => void;
   /** Where the processor reports bad input (the set's logger). */
   log: (message: string) => void = () => {};
+  /**
+   * Threads only: rings processor `to`'s doorbell after this processor published into a ring to it (the
+   * simulated set steps every processor itself and leaves it null).
+   */
+  wake: ((to: number) => void) | null = null;
+  /** Threads only: a return entry was written or deferred, so the loop must flush (processor 0's loop is event-driven). */
+  onPending: (() => void) | null = null;
 
   readonly #view = new DescriptorView();
   readonly #parked: (Parked | null)[];
@@ -138,6 +145,11 @@ export class Processor {
   get flushPending(): boolean {
     for (const far of this.#deferredFar) if (far.canRetryReturns()) return true;
     return false;
+  }
+
+  /** Whether return entries wait for room in a ReturnRing (a sleeping loop must look again soon: the home frees room without ringing). */
+  get returnsWaiting(): boolean {
+    return this.#deferredFar.size > 0;
   }
 
   /** The earliest park deadline, for a loop that sleeps or a simulation that jumps time. */
@@ -265,7 +277,10 @@ export class Processor {
     w[b + 2] = status;
     w[b + 3] = flags;
     p.commit(1);
-    this.#dirtyReturns[to] = true;
+    if (!this.#dirtyReturns[to]) {
+      this.#dirtyReturns[to] = true;
+      if (this.onPending !== null) this.onPending();
+    }
     return true;
   }
 
@@ -312,6 +327,7 @@ export class Processor {
       if (dirty[i]) {
         dirty[i] = false;
         this.retOut[i]!.publish();
+        if (this.wake !== null) this.wake(i);
       }
     }
     if (this.#orphanedFar.size > 0) {
@@ -336,5 +352,6 @@ export class Processor {
   /** Called by a far end that could not write a return (the ring had no room) until it can. */
   deferReturns(far: CrossingFar): void {
     this.#deferredFar.add(far);
+    if (this.onPending !== null) this.onPending();
   }
 }

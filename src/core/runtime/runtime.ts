@@ -56,6 +56,8 @@ import type { ProcessorSet } from '../processors/processor-set.js';
 import { Lane } from '../processors/lane.js';
 import { type CrossingEdge, type CrossingSpec, createCrossingEdge } from '../processors/crossing-edge.js';
 import { BoundaryReturn, MiniportReplica } from '../processors/miniport-replica.js';
+import { RemoteReplica } from '../processors/remote-replica.js';
+import type { ThreadedProcessorSet } from '../processors/threaded.js';
 import type { ReceiveSink } from './block.js';
 
 export type { LogLevel, Logger, LogLimit } from './log-limit.js';
@@ -107,7 +109,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
 
   readonly #lanes: RuntimeContext[] = [this];
   readonly #edges: CrossingEdge[] = [];
-  readonly #replicas = new Map<MiniportBlock, MiniportReplica[]>();
+  readonly #replicas = new Map<MiniportBlock, (MiniportReplica | RemoteReplica)[]>();
   readonly #published = new Map<MiniportBlock, unknown>();
   readonly #logLimiter: LogRateLimiter;
   readonly #blocks: (NdisBlock | undefined)[] = [undefined];
@@ -237,7 +239,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
    * The replicas of a multi-processor adapter (processors 1 …; empty on one processor).
    * @internal Processor sets serve the package's own tests until lanes run on threads (issue 11).
    */
-  replicasOf(adapterName: string): readonly MiniportReplica[] {
+  replicasOf(adapterName: string): readonly (MiniportReplica | RemoteReplica)[] {
     return this.#replicas.get(this.adapter(adapterName)) ?? [];
   }
 
@@ -254,8 +256,12 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       deliverReceive: (nbls, portNumber, count, flags) => mb.receiveEntry.deliverReceive(nbls, portNumber, count, flags),
     };
     const shortName = mb.name.slice(this.name.length + 1);
-    const replicas: MiniportReplica[] = [];
-    for (let k = 1; k < this.processorCount; k++) {
+    const replicas: (MiniportReplica | RemoteReplica)[] = [];
+    // On worker threads a replica lives in its worker: processor 0 keeps a stand-in and the edge's far end.
+    if (this.processors?.kind === 'threads') {
+      for (let k = 1; k < this.processorCount; k++) replicas.push(new RemoteReplica(this, this.processors as ThreadedProcessorSet, mb, k, target, this.#published.get(mb) ?? null, `${shortName}.rx${k}`));
+    }
+    for (let k = 1; k < this.processorCount && this.processors?.kind !== 'threads'; k++) {
       const replica = new MiniportReplica(this.lane(k), `${mb.name}@${k}`, mb);
       const status = replica.initialize(this.#published.get(mb) ?? null);
       if (status !== NDIS_STATUS_SUCCESS) {
@@ -281,7 +287,8 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     this.#published.delete(mb);
     for (const r of replicas) {
       r.halt(haltAction);
-      if (r.edge !== null) this.removeCrossingEdge(r.edge);
+      if (r instanceof RemoteReplica) reclaimResources(this.pools, r.far);
+      else if (r.edge !== null) this.removeCrossingEdge(r.edge);
       teardownChecks(this.pools, r, 'halt');
     }
     mb.bottomReturn = mb;
@@ -861,7 +868,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       reclaimOwnedBy(this.pools, block);
       block.mb.top.refreshReceivers();
       this.requestUnbind(block);
-    } else if (block instanceof MiniportReplica) {
+    } else if (block instanceof MiniportReplica || block instanceof RemoteReplica) {
       // A replica is the adapter on one processor: the adapter failed.
       reclaimOwnedBy(this.pools, block);
       this.moduleFailed(block.primary);

@@ -11,9 +11,10 @@
  */
 import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
 import { NetBufferListPool, NetBufferPool, type NetBufferListPoolParameters, type NetBufferPoolParameters } from '../../ndis/buffers/pools.js';
-import type { NdisDpc, NdisHandleBase, NdisStatusIndication, NdisTimerObject } from '../../ndis/driver-api.js';
+import type { NdisDpc, NdisHandleBase, NdisPollRegistration, NdisPollSource, NdisStatusIndication, NdisTimerObject } from '../../ndis/driver-api.js';
 import type { NdisOidRequest } from '../../ndis/oid-request.js';
 import type { NdisStatus } from '../../ndis/status.js';
+import { registerPollSource } from '../processors/poll.js';
 import type { Timer } from '../time/scheduler.js';
 import type { VerifierRule } from '../verifier/rules.js';
 import type { RuntimeContext } from './context.js';
@@ -145,6 +146,16 @@ export abstract class NdisBlock implements NdisHandleBase {
   /** NdisGetCurrentProcessorNumber: the processor this object's handlers run on. */
   get processorNumber(): number {
     return this.rt.processorNumber;
+  }
+
+  /** The processors of the host this object's stack runs on (1 without a processor set). */
+  get processorCount(): number {
+    return this.rt.processorCount;
+  }
+
+  /** NdisRegisterPoll-like: `source` is polled by this object's processor (null without a processor set). */
+  registerPoll(source: NdisPollSource): NdisPollRegistration | null {
+    return registerPollSource(this.rt, source);
   }
 
   allocateNetBufferListPool(params: NetBufferListPoolParameters): NetBufferListPool {

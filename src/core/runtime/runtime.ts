@@ -254,6 +254,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       deliverReceive: (nbls, portNumber, count, flags) => mb.receiveEntry.deliverReceive(nbls, portNumber, count, flags),
     };
     const shortName = mb.name.slice(this.name.length + 1);
+    if (mb.publishedEarly !== null) this.#published.set(mb, mb.publishedEarly);
     const replicas: MiniportReplica[] = [];
     for (let k = 1; k < this.processorCount; k++) {
       const replica = new MiniportReplica(this.lane(k), `${mb.name}@${k}`, mb);

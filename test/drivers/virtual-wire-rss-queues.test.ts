@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import type { NdisRuntime } from '../../src/core/runtime/runtime.js';
 import type { VirtualWireAdapter } from '../../src/drivers/miniport/virtual-wire/adapter.js';
 import { virtualWireMiniport } from '../../src/drivers/miniport/virtual-wire/index.js';
-import type { WireQueueCounters } from '../../src/drivers/miniport/virtual-wire/rss-queues.js';
+import { WireQueue, type WireQueueCounters } from '../../src/drivers/miniport/virtual-wire/rss-queues.js';
 import { RawProtocol } from '../../src/drivers/protocol/raw/index.js';
 import { renderJson } from '../../src/inspect/render-json.js';
 import { snapshotRuntime } from '../../src/inspect/snapshot.js';
@@ -327,4 +327,28 @@ test('virtual wire RSS queues: pause and restart of the stack under traffic — 
     }),
     { numRuns: 25 },
   );
+});
+
+test('virtual wire RSS queues: a queue whose poll throws fails the adapter (HandlerException), nothing hangs, pools end full', async () => {
+  const wire = uniqueWire('rssq');
+  const sender = await makeHost({ name: 'S', wire, mac: '02:00:00:00:00:51' });
+  const env = simulatedEnvironment(2, 9);
+  const r = await receiver(env, wire, 2);
+  const dst = macOf({ rt: env.rt } as TestHost);
+  assert.equal(await r.setTable([1, 1]), NDIS_STATUS_SUCCESS);
+  const original = WireQueue.prototype.poll;
+  WireQueue.prototype.poll = function (this: WireQueue) {
+    if (this.queue === 1) throw new Error('receive ring corrupt');
+    return original.call(this);
+  };
+  try {
+    assert.equal(sender.raw.endpoint('eth0').sendBatch([flowFrame(dst, 0, 0)]), 1);
+    assert.ok(await env.settle(() => !env.rt.adapters.has('R/eth0')), 'the adapter was removed');
+  } finally {
+    WireQueue.prototype.poll = original;
+  }
+  assert.deepEqual(env.rt.verifier.violations.map((v) => [v.rule, v.module]), [['HandlerException', 'R/eth0@1']]);
+  await env.drive(env.rt.shutdown());
+  await sender.rt.shutdown();
+  assert.ok(env.rt.poolsFull());
 });

@@ -153,9 +153,16 @@ export abstract class NdisBlock implements NdisHandleBase {
     return this.rt.processorCount;
   }
 
-  /** NdisRegisterPoll-like: `source` is polled by this object's processor (null without a processor set). */
+  /**
+   * NdisRegisterPoll-like: `source` is polled by this object's processor (null without a processor set).
+   * Its handlers run like any handler of the module: one that throws fails the module, and a failed
+   * module is not polled again.
+   */
   registerPoll(source: NdisPollSource): NdisPollRegistration | null {
-    return registerPollSource(this.rt, source);
+    return registerPollSource(this.rt, {
+      pending: () => !this.failed && this.invoke('poll pending', () => source.pending(), false),
+      poll: () => this.invoke('poll', () => source.poll(), 0),
+    });
   }
 
   allocateNetBufferListPool(params: NetBufferListPoolParameters): NetBufferListPool {

@@ -332,6 +332,25 @@ export interface MiniportAdapterHandle extends NdisHandleBase {
    * replica's processor. Only the primary (processor 0) publishes.
    */
   publish?(state: unknown): void;
+  /**
+   * NdisRegisterPoll-like, for multi-processor adapters: the processor this handle runs on polls
+   * `source` in its loop (between DPC batches) whenever `pending()` says a poll would make progress.
+   * Null when the host has no processor set (one processor: use a DPC). Remove it at halt.
+   */
+  registerPoll?(source: NdisPollSource): NdisPollRegistration | null;
+}
+
+/** A receive source a processor polls (registerPoll): the queue of a multi-queue miniport. */
+export interface NdisPollSource {
+  /** Whether `poll` would make progress now; asked before the processor sleeps, so it must be cheap and true only when so. */
+  pending(): boolean;
+  /** Does a bounded amount of work (indicates what is ready); returns how much. */
+  poll(): number;
+}
+
+export interface NdisPollRegistration {
+  /** Stops the polling (NdisDeregisterPoll). */
+  remove(): void;
 }
 
 export interface MiniportDriverCharacteristics {

@@ -13,6 +13,7 @@
  * counted), and a ring whose indices are impossible or whose descriptor cannot be stepped over is
  * killed — its far ends then wait for their shells and tell each home to reclaim what it lent.
  */
+import type { NdisPollSource } from '../../ndis/driver-api.js';
 import { NDIS_STATUS_INVALID_DATA, type NdisStatus } from '../../ndis/status.js';
 import type { Scheduler } from '../time/scheduler.js';
 import type { CrossingFar, CrossingHome } from './crossing-edge.js';
@@ -91,6 +92,8 @@ export class Processor {
   wake: ((to: number) => void) | null = null;
   /** Threads only: a return entry was written or deferred, so the loop must flush (processor 0's loop is event-driven). */
   onPending: (() => void) | null = null;
+  /** Receive sources polled by this processor's loop (poll.ts: the virtual wire's queues). */
+  readonly polls: NdisPollSource[] = [];
 
   readonly #view = new DescriptorView();
   readonly #parked: (Parked | null)[];
@@ -139,6 +142,20 @@ export class Processor {
   returnsReady(from: number): boolean {
     const c = this.retIn[from];
     return c !== null && c !== undefined && c.available() > 0;
+  }
+
+  /** Whether a registered poll source would make progress now. */
+  pollsPending(): boolean {
+    const polls = this.polls;
+    for (let i = 0; i < polls.length; i++) if (polls[i]!.pending()) return true;
+    return false;
+  }
+
+  /** Polls every source that has work (each bounded by its own budget). Returns the work done. */
+  runPolls(): number {
+    let done = 0;
+    for (const source of [...this.polls]) if (source.pending()) done += source.poll();
+    return done;
   }
 
   /** Whether `flush` has something to retry (return entries waiting for room that now exists). */

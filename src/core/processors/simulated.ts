@@ -92,7 +92,7 @@ export interface SimulatedProcessorSetOptions {
   startMs?: number;
 }
 
-type StepKind = 'dpc' | 'timer' | 'control' | 'descriptors' | 'returns' | 'flush';
+type StepKind = 'dpc' | 'timer' | 'control' | 'descriptors' | 'returns' | 'flush' | 'poll';
 
 interface Step {
   processor: number;
@@ -234,6 +234,7 @@ export class SimulatedProcessorSet implements ProcessorSet {
         if (p.returnsReady(q)) steps.push({ processor: k, kind: 'returns', peer: q });
       }
       if (p.flushPending) steps.push({ processor: k, kind: 'flush', peer: -1 });
+      if (p.polls.length > 0 && p.pollsPending()) steps.push({ processor: k, kind: 'poll', peer: -1 });
     }
     return steps;
   }
@@ -261,6 +262,9 @@ export class SimulatedProcessorSet implements ProcessorSet {
         p.drainReturns(step.peer, this.lanes.batch(this.maxBatch));
         break;
       case 'flush':
+        break;
+      case 'poll':
+        p.runPolls();
         break;
     }
     p.flush();

@@ -11,10 +11,11 @@
  */
 import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
 import { NetBufferListPool, NetBufferPool, type NetBufferListPoolParameters, type NetBufferPoolParameters } from '../../ndis/buffers/pools.js';
-import type { ConfigurationReader, NdisDpc, NdisHandleBase, NdisStatusIndication, NdisTimerObject } from '../../ndis/driver-api.js';
+import type { ConfigurationReader, NdisDpc, NdisHandleBase, NdisPollRegistration, NdisPollSource, NdisStatusIndication, NdisTimerObject } from '../../ndis/driver-api.js';
 import { type NdisRssProcessorInfo, rssProcessorInfo } from '../../ndis/rss/processor-info.js';
 import type { NdisOidRequest } from '../../ndis/oid-request.js';
 import type { NdisStatus } from '../../ndis/status.js';
+import { registerPollSource } from '../processors/poll.js';
 import type { Timer } from '../time/scheduler.js';
 import type { VerifierRule } from '../verifier/rules.js';
 import type { RuntimeContext } from './context.js';
@@ -165,6 +166,18 @@ export abstract class NdisBlock implements NdisHandleBase {
    */
   protected get rssKeywords(): ConfigurationReader | null {
     return null;
+  }
+
+  /**
+   * NdisRegisterPoll-like: `source` is polled by this object's processor (null without a processor set).
+   * Its handlers run like any handler of the module: one that throws fails the module, and a failed
+   * module is not polled again.
+   */
+  registerPoll(source: NdisPollSource): NdisPollRegistration | null {
+    return registerPollSource(this.rt, {
+      pending: () => !this.failed && this.invoke('poll pending', () => source.pending(), false),
+      poll: () => this.invoke('poll', () => source.poll(), 0),
+    });
   }
 
   allocateNetBufferListPool(params: NetBufferListPoolParameters): NetBufferListPool {

@@ -713,8 +713,12 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
 
   /** Multi-processor adapters: sends `state` to every replica (set by the runtime when it made replicas). */
   publish(state: unknown): void {
-    this.publisher?.(state);
+    if (this.publisher === null) this.publishedEarly = structuredClone(state);
+    else this.publisher(state);
   }
+
+  /** @internal What the adapter published before it had replicas (during initialize): their starting state. */
+  publishedEarly: unknown = null;
 
   /** @internal Set by the runtime when the adapter has replicas. */
   publisher: ((state: unknown) => void) | null = null;

@@ -256,6 +256,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       deliverReceive: (nbls, portNumber, count, flags) => mb.receiveEntry.deliverReceive(nbls, portNumber, count, flags),
     };
     const shortName = mb.name.slice(this.name.length + 1);
+    if (mb.publishedEarly !== null) this.#published.set(mb, mb.publishedEarly);
     const replicas: (MiniportReplica | RemoteReplica)[] = [];
     // On worker threads a replica lives in its worker: processor 0 keeps a stand-in and the edge's far end.
     if (this.processors?.kind === 'threads') {

@@ -42,6 +42,7 @@ import {
   NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
   NDIS_OFFLOAD_NONE,
   NdisPauseFunctionsUnsupported,
+  OID_GEN_RECEIVE_SCALE_PARAMETERS,
   copyBytes,
   ethernetGeneralAttributes,
   lsoType,
@@ -51,6 +52,8 @@ import {
   type MiniportAdapterHandle,
   type MiniportInitParameters,
   type MiniportPauseParameters,
+  type MiniportReplicaParameters,
+  type NdisPollRegistration,
   type NdisDpc,
   type NdisLinkParameters,
   type NdisLinkState,
@@ -75,6 +78,7 @@ import type { MiniportRunState } from '../../common/run-state.js';
 import { LentIndication, ReceiveQueue } from '../../common/receive-queue.js';
 import { standardRssKeywords } from '../../common/rss-keywords.js';
 import { RssState } from '../../common/rss-miniport.js';
+import { WireQueue, WireRssPort, WireRssProducer, type WireQueueHost, type WireRssShared } from './rss-queues.js';
 
 /** The offload keywords of this miniport: the standardized ones, every default 0 (offloads are opt-in). */
 export const VIRTUAL_WIRE_OFFLOAD_KEYWORDS = standardOffloadKeywords(false);
@@ -108,6 +112,21 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   filteredOut = 0;
   /** RSS: capabilities from the keywords, parameters from the OID, the per-frame hash. */
   rss!: RssState;
+  /** Frames a multi-queue port could not take: the sender's processor has no rings into it. */
+  rssNoRing = 0;
+
+  /**
+   * Multi-queue operation (a host with several processors and RSS offered): the port's shared record,
+   * rings and counters; the senders' producers (by sending processor; the primary's only); this
+   * object's queue (the primary's is queue 0, a replica's its processor's).
+   */
+  #mp: WireRssPort | null = null;
+  readonly #producers: (WireRssProducer | undefined)[] = [];
+  #queue: WireQueue | null = null;
+  #pollRegistration: NdisPollRegistration | null = null;
+  #queueTimer: NdisTimerObject | null = null;
+  /** Non-contiguous frames are gathered here before they are hashed (multi-queue only). */
+  #scratch = new Uint8Array(0);
 
   #rxPool: NetBufferListPool | null = null;
   /** Bytes a receive slot holds (a 64 KB unit with RSC). */
@@ -201,13 +220,69 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     this.#rxPool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx`, capacity, dataSize: slot });
     this.#dpc = this.ndis.allocateDpc(() => this.#indicateReady());
     this.#delayTimer = this.ndis.allocateTimer(() => this.#releaseDelayed());
+    if (this.rss.processorCount > 1 && this.rss.capabilities !== null && this.ndis.registerPoll !== undefined) {
+      // One receive queue per processor: the replicas find the port's shared memory in the publication.
+      const port = WireRssPort.create(this.rss.processorCount, this.frameSize + 4);
+      this.#mp = port;
+      this.#scratch = new Uint8Array(this.frameSize + 4);
+      this.ndis.publish?.({ wireRss: port.shared });
+      this.#startQueue(port, 0);
+    }
     this.wire.attach(this);
     this.state = 'Paused';
     return NDIS_STATUS_SUCCESS;
   }
 
+  /**
+   * The object of processor k ≥ 1 of a multi-queue port: receive queue k, fed by the rings the senders
+   * write, indicated on processor k. It never sends, never sees OIDs and is not on the wire itself.
+   */
+  initializeReplica(params: MiniportReplicaParameters): NdisStatus {
+    const shared = (params.published as { wireRss?: WireRssShared } | null)?.wireRss;
+    if (shared === undefined) return NDIS_STATUS_FAILURE;
+    const k = params.keywords;
+    this.portName = params.adapterName;
+    this.frameSize = k.readInt('*JumboPacket', 1514, 1514, 16384);
+    const slot = (this.frameSize + 4 + 63) & ~63;
+    this.#slotBytes = slot;
+    const capacity = k.readInt('*ReceiveBuffers', 512, 16, 65536);
+    this.#rxPool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx@${params.processorNumber}`, capacity, dataSize: slot });
+    const port = WireRssPort.attach(shared);
+    this.#mp = port;
+    this.#startQueue(port, params.processorNumber);
+    this.state = 'Paused';
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  #startQueue(port: WireRssPort, q: number): void {
+    const adapter = this;
+    const host: WireQueueHost = {
+      get running() {
+        return adapter.state === 'Running' && !adapter.removed;
+      },
+      get pool() {
+        return adapter.#rxPool!;
+      },
+      indicate: (head, n) => {
+        this.#indicated += n;
+        this.ndis.indicateReceiveNetBufferLists(head, 0, n, NDIS_RECEIVE_FLAGS_PERFECT_FILTERED | NDIS_RECEIVE_FLAGS_DISPATCH_LEVEL);
+      },
+      now: () => this.ndis.now(),
+      armTimer: (ms) => this.#queueTimer!.set(ms),
+      cancelTimer: () => this.#queueTimer!.cancel(),
+    };
+    const queue = new WireQueue(port, q, host);
+    this.#queue = queue;
+    this.#queueTimer = this.ndis.allocateTimer(() => queue.timer());
+    this.#pollRegistration = this.ndis.registerPoll!(queue);
+  }
+
   halt(): void {
     this.wire?.detach(this);
+    this.#pollRegistration?.remove();
+    this.#pollRegistration = null;
+    this.#queue?.retire();
+    this.#queueTimer?.free();
     this.#dropQueued();
     this.#delayTimer?.free();
     if (this.#rxPool !== null) this.ndis.freeNetBufferListPool(this.#rxPool);
@@ -316,7 +391,11 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   // Receive
 
   /** From the wire, in the sender's call: filter, copy into receive buffers, queue them for the DPC. */
-  receiveChain(nbls: NetBufferList, wire: VirtualWire): void {
+  receiveChain(nbls: NetBufferList, wire: VirtualWire, from?: WirePort): void {
+    if (this.#mp !== null) {
+      this.#receiveChainQueues(nbls, wire, from?.processorNumber ?? 0);
+      return;
+    }
     const stats = this.eth.stats;
     if (this.state !== 'Running' || this.removed) {
       for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
@@ -397,6 +476,97 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       if (wasEmpty) this.#delayTimer!.set(delayMs);
       return;
     }
+    this.#ready.pushAll(this.#in);
+    this.#dpc!.queue();
+  }
+
+  /** The sending processor (the wire tells receivers, whose rings are per sender). */
+  get processorNumber(): number {
+    return this.ndis.processorNumber;
+  }
+
+  /**
+   * receiveChain of a multi-queue port, on the sending processor: the NIC's classification before its
+   * DMA. Each frame is filtered, hashed with this port's key and copied into the ring of the queue the
+   * indirection table selects (the default processor's without a hash); that queue's processor indicates
+   * it. LSO frames take the one-processor path (segmented or whole into processor 0's buffers).
+   */
+  #receiveChainQueues(nbls: NetBufferList, wire: VirtualWire, sender: number): void {
+    const stats = this.eth.stats;
+    const port = this.#mp!;
+    if (this.state !== 'Running' || this.removed || sender >= port.queues) {
+      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+        if (nbl.status !== NDIS_STATUS_SUCCESS) continue;
+        for (let nb = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
+          if (sender >= port.queues) this.rssNoRing++;
+          stats.rcvDiscards++;
+        }
+      }
+      return;
+    }
+    let producer = this.#producers[sender];
+    if (producer === undefined) {
+      producer = new WireRssProducer(port, sender);
+      this.#producers[sender] = producer;
+    }
+    const eth = this.eth;
+    const packetFilter = eth.packetFilter;
+    const multicast = eth.multicast;
+    const mac = this.mac;
+    const maxLen = this.frameSize + 4;
+    const lossy = wire.lossy;
+    const counters = wire.counters;
+    const scratch = this.#scratch;
+    this.#in.clear();
+    producer.begin();
+    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
+      if (nbl.status !== NDIS_STATUS_SUCCESS) continue;
+      const cs = nbl.info.tcpIpChecksum;
+      const lso = nbl.info.tcpLargeSend;
+      for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
+        const len = nb.dataLength;
+        if (len < ETHERNET_HEADER_SIZE || len > (lso === 0 ? maxLen : MAX_GSO_FRAME)) {
+          stats.rcvErrors++;
+          continue;
+        }
+        if (lossy && wire.lose()) continue;
+        counters.delivered++;
+        const m = nb.currentMdl!;
+        let src = m.bytes;
+        let at = m.byteOffset + nb.currentMdlOffset;
+        if (lso === 0 && m.byteCount - nb.currentMdlOffset < len) {
+          nb.copyOut(scratch, 0, 0, len);
+          src = scratch;
+          at = 0;
+        }
+        let cls: number;
+        if (nb.currentMdlOffset + 6 <= m.byteCount) cls = filterAccepts(packetFilter, mac, multicast, m.bytes, m.byteOffset + nb.currentMdlOffset);
+        else {
+          nb.copyOut(scratch, 0, 0, 6);
+          cls = filterAccepts(packetFilter, mac, multicast, scratch, 0);
+        }
+        if (cls < 0) {
+          this.filteredOut++;
+          continue;
+        }
+        if (lso !== 0) {
+          this.#receiveLargeSend(nb, len, lso, cls);
+          continue;
+        }
+        const q = producer.select(src, at, len);
+        const dst = producer.reserve(q);
+        if (dst < 0) {
+          stats.rcvNoBuffer++;
+          continue;
+        }
+        const bytes = producer.bytes(q);
+        copyBytes(src, at, bytes, dst, len);
+        producer.commit(q, len, cs === 0 ? 0 : this.wireOffload.finishChecksums(cs, bytes, dst, len));
+        stats.countRcv(cls, len);
+      }
+    }
+    producer.end();
+    if (this.#in.isEmpty) return;
     this.#ready.pushAll(this.#in);
     this.#dpc!.queue();
   }
@@ -516,9 +686,14 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
 
   returnNetBufferLists(nbls: NetBufferList, _returnFlags: number): void {
     const pool = this.#rxPool;
+    const queue = this.#queue;
     for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
       const next: NetBufferList | null = nbl.next;
       this.#indicated--;
+      if (queue !== null && nbl.miniportReserved[1] !== null) {
+        queue.returned(nbl);
+        nbl.miniportReserved[1] = null;
+      }
       if (pool !== null) pool.free(nbl);
       nbl = next;
     }
@@ -574,7 +749,11 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       if (status !== NDIS_STATUS_INVALID_OID) return status;
     }
     const rss = this.rss.handleOid(request);
-    if (rss !== NDIS_STATUS_INVALID_OID) return rss;
+    if (rss !== NDIS_STATUS_INVALID_OID) {
+      // A new table for the senders: a new generation, fenced in every ring (rss-queues.ts).
+      if (rss === NDIS_STATUS_SUCCESS && this.#mp !== null && request.isSet && request.oid === OID_GEN_RECEIVE_SCALE_PARAMETERS) this.#mp.write(this.rss.settings);
+      return rss;
+    }
     return handleEthernetOid(this.eth, request, {
       linkParameters: (p: NdisLinkParameters) => {
         if (p.xmitLinkSpeed > 0n) this.linkSpeedBps = p.xmitLinkSpeed;
@@ -601,6 +780,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       ...(w === null ? {} : { wire: { ...w.counters } }),
       ...(this.offloads === null ? {} : { offload: { ...this.wireOffload.counters } }),
       ...this.rss?.snapshot(),
+      ...(this.#mp === null ? {} : { rssNoRing: this.rssNoRing, rssQueues: Array.from({ length: this.#mp.queues }, (_, q) => this.#mp!.queueCounters(q)) }),
     };
   }
 }

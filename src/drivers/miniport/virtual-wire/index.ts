@@ -28,6 +28,8 @@ export const virtualWireMiniport = {
   ndisVersion: { major: 6, minor: 30 },
   driverVersion: { major: 1, minor: 0 },
   medium: NdisMedium802_3,
+  // With several processors: one receive queue per processor, each indicated by the adapter's object there.
+  multiProcessor: { module: import.meta.url, export: 'virtualWireMiniport' },
   keywords: {
     Wire: { type: 'edit', description: 'name of the wire this adapter plugs into (one of the config\'s `wires`)', default: 'default', check: checkWire },
     NetworkAddress: { type: 'edit', description: 'MAC address (12 hex digits, - or : optional); default: stable per wire and adapter' },

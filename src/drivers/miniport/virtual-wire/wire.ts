@@ -15,7 +15,9 @@ export interface WirePort {
    * Frames from another port: every NetBuffer of every NBL whose status is NDIS_STATUS_SUCCESS. The
    * receiver copies what it accepts before returning (asking `wire.lose()` per frame when lossy).
    */
-  receiveChain(nbls: NetBufferList, wire: VirtualWire): void;
+  receiveChain(nbls: NetBufferList, wire: VirtualWire, from?: WirePort): void;
+  /** The processor the port's sends run on (a multi-queue receiver keeps rings per sending processor). */
+  readonly processorNumber?: number;
   /** The wire's link went up or down. */
   linkChanged(up: boolean): void;
 }
@@ -142,7 +144,7 @@ export class VirtualWire {
     const ports = this.#ports;
     for (let i = 0; i < ports.length; i++) {
       const p = ports[i]!;
-      if (p !== from) p.receiveChain(nbls, this);
+      if (p !== from) p.receiveChain(nbls, this, from);
     }
     return true;
   }

@@ -9,7 +9,9 @@
  * network emulator's impairment profile, send and receive, with retransmissions and RTOs) are in
  * `impaired`; `--no-impaired` leaves them out, `--impaired-mb` and `--impaired-max-seconds` size them.
  * The memory section (bench/memory.ts: RSS of 1000 concurrent echo connections and of 10 000 idle ones
- * over a TAP) is `memory` in the JSON; `--no-memory` leaves it out. `--help` prints the usage; unknown
+ * over a TAP) is `memory` in the JSON; `--no-memory` leaves it out. The latency rows (bench/latency.ts: ICMP
+ * echo idle and busy and a 64-byte TCP echo, p50/p99 over TAP with poll mode off, adaptive and on, beside
+ * the kernel over veth) are `latency`; `--no-latency` leaves them out. Every row carries `pollMode`. `--help` prints the usage; unknown
  * options and bad numbers exit 2,
  * checked by the CLI's own option parser.
  */
@@ -21,6 +23,7 @@ import { type MemoryBenchResult, memoryBenchLines, memoryBenchSkipReason, runMem
 import { runTapBench, tapBenchSkipReason, type TapBenchResult } from './tap.js';
 import { runTcpBench, tcpBenchSkipReason } from './tcp.js';
 import { impairedBenchSkipReason, runImpairedBench, type ImpairedResult } from './impaired.js';
+import { type LatencyBenchResult, latencyBenchLines, latencyBenchSkipReason, runLatencyBench } from './latency.js';
 
 interface Row {
   name: string;
@@ -59,6 +62,7 @@ interface BenchOptions {
   impairedMaxSeconds: number;
   impairedRepeats: number;
   memory: boolean;
+  latency: boolean;
 }
 
 /** The options, or null when there is nothing to run (help printed: exit 0; misuse reported: exit 2). */
@@ -74,6 +78,7 @@ function parseOptions(argv: readonly string[]): BenchOptions | null {
     .option('--impaired-max-seconds <n>', 'longest impaired-path transfer (the slow loss-based rows stop there)', numberOption({ min: 1, max: 3600 }), 60)
     .option('--impaired-repeats <n>', 'runs of every impaired-path row; ratios are the median of the runs', numberOption({ min: 1, max: 20 }), 1)
     .option('--no-memory', 'leave out the memory section (1000 echo and 10 000 idle connections over a TAP)')
+    .option('--no-latency', 'leave out the latency rows (ICMP and TCP echo over TAP with and without poll mode, beside the kernel)')
     .exitOverride();
   try {
     program.parse([...argv], { from: 'user' });
@@ -152,6 +157,8 @@ async function main(): Promise<void> {
     streamRows.push({ name: 'stream vs WSK: TCP bulk tsndis → Linux over TAP, a TcpSocket writing 64 KiB chunks with back-pressure (\'drain\'); baseline: WSK trySend on send-backlog events, same run', unit: 'Gbit/s', ...r.stream.tsndisToLinux });
     streamRows.push({ name: "stream vs WSK: TCP bulk Linux → tsndis over TAP, a TcpServer with net.Socket's onread option (one reused buffer, no 'data' chunks); baseline: WSK receive events, same run", unit: 'Gbit/s', ...r.stream.linuxToTsndisOnread });
   }
+  const latencySkip = options.latency ? latencyBenchSkipReason() : 'left out (--no-latency)';
+  const latency: LatencyBenchResult | null = latencySkip === null ? await runLatencyBench() : null;
   const impairedSkip = options.impaired ? impairedBenchSkipReason() : 'left out (--no-impaired)';
   const impaired: ImpairedResult | null = impairedSkip === null ? await runImpairedBench({ bytes: options.impairedMb * 1e6, maxSeconds: options.impairedMaxSeconds, repeats: options.impairedRepeats }) : null;
   const memorySkip = options.memory ? memoryBenchSkipReason() : 'left out (--no-memory)';
@@ -160,11 +167,14 @@ async function main(): Promise<void> {
     ...(tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }]),
     ...(tap?.uringSkipped == null ? [] : [{ name: 'TAP io_uring', reason: tap.uringSkipped }]),
     ...(tcpSkip === null ? [] : [{ name: 'TCP', reason: tcpSkip }]),
+    ...(latencySkip === null ? [] : [{ name: 'latency', reason: latencySkip }]),
     ...(impairedSkip === null ? [] : [{ name: 'impaired path', reason: impairedSkip }]),
     ...(memorySkip === null ? [] : [{ name: 'memory', reason: memorySkip }]),
   ];
   if (json) {
-    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows, tcp: tcpRows, stream: streamRows, tcpCounters: tcpDetails, impaired, memory, skipped }, null, 2));
+    // Every row says its poll mode: the rows outside the latency group run with poll mode off.
+    const off = <T extends object>(xs: T[]): (T & { pollMode: 'off' })[] => xs.map((x) => ({ ...x, pollMode: 'off' as const }));
+    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows: off(rows), tcp: off(tcpRows), stream: off(streamRows), latency: latency?.rows ?? [], tcpCounters: tcpDetails, impaired: impaired === null ? null : { ...impaired, rows: off(impaired.rows) }, memory, skipped }, null, 2));
     return;
   }
   const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(1)} k/s`);
@@ -185,6 +195,8 @@ async function main(): Promise<void> {
     console.log(`  stream ${r.stream.toFixed(2).padStart(7)} Gbit/s   WSK    ${r.wsk.toFixed(2).padStart(7)} Gbit/s   ratio ${r.ratio.toFixed(3)}`);
   }
   if (tcpSkip !== null) console.log(`TCP benchmarks skipped: ${tcpSkip}`);
+  if (latency !== null) for (const line of latencyBenchLines(latency)) console.log(line);
+  else console.log(`latency benchmarks skipped: ${latencySkip}`);
   if (impaired !== null) printImpaired(impaired, options.impairedMb, options.impairedMaxSeconds);
   else console.log(`impaired-path benchmarks skipped: ${impairedSkip}`);
   if (memory !== null) for (const line of memoryBenchLines(memory)) console.log(line);

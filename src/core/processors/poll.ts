@@ -12,8 +12,9 @@
  *   - `PollLoop`: the polling of one processor over its sources. It runs in slices: a slice checks every
  *     polling source in turn (a source's `poll()` takes and processes what it finds, inline, as its DPC
  *     would) until every source is past its budget (it then `sleep()`s: arms its wake-up) or the slice
- *     is over. Between slices the loop yields (`yieldTo`), so on processor 0 timers, I/O callbacks and
- *     control work still run while a large budget is being spent; a worker's ProcessorLoop calls `slice()`
+ *     is over, or a source found work. Between slices the loop yields (`yieldTo`), so on processor 0
+ *     timers, I/O callbacks, control work and what the work found queued (socket callbacks, promise
+ *     reactions) still run while a large budget is being spent; a worker's ProcessorLoop calls `slice()`
  *     between its own steps the same way.
  */
 
@@ -162,6 +163,7 @@ export class PollLoop {
     this.#scheduled = false;
     const active = this.#active;
     const end = this.#nowUs() + this.#sliceUs;
+    let yieldNow = false;
     while (active.length > 0) {
       for (let i = 0; i < active.length; i++) {
         const p = active[i]!;
@@ -170,17 +172,19 @@ export class PollLoop {
         const found = p.source.poll();
         const now = this.#nowUs();
         if (found > 0) {
-          // This poll ends with work; the source keeps polling from now (a new poll).
+          // This poll ends with work; the source keeps polling from now (a new poll), after a yield:
+          // what the work queued behind this task (a socket's callbacks, promise reactions) runs first.
           b.found(now - p.since);
           b.counters.polls++;
           p.since = now;
+          yieldNow = true;
         } else if (now - p.since >= b.budgetUs) {
           b.ranOut(now, now - p.since);
           active.splice(i--, 1);
           p.source.sleep();
         }
       }
-      if (active.length > 0 && this.#nowUs() >= end) {
+      if (active.length > 0 && (yieldNow || this.#nowUs() >= end)) {
         this.#schedule();
         return;
       }

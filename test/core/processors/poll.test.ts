@@ -144,7 +144,7 @@ test('adaptive: a frame that came within 8× the base after a poll ran out count
   assert.equal(sim.polled, 9);
 });
 
-test('slices: a long budget is spent in slices that yield to the processor loop; a removed source leaves without sleeping', () => {
+test('slices: a long budget is spent in slices that yield to the processor loop, a slice that found work yields at once; a removed source leaves without sleeping', () => {
   const sim = new Sim('on', 1000, [], 100);
   sim.loop.idle(sim.source);
   let slices = 0;
@@ -156,6 +156,15 @@ test('slices: a long budget is spent in slices that yield to the processor loop;
   // 1000 µs of 1-µs checks in slices of 100 µs.
   assert.equal(slices, 10);
   assert.equal(sim.sleeps, 1);
+  // A slice that found work ends there: what the work queued (socket callbacks, promise reactions) runs
+  // before the next slice.
+  const found = new Sim('on', 1000, [5], 100);
+  found.loop.idle(found.source);
+  found.slicesQueued--;
+  found.loop.slice();
+  assert.equal(found.now, 5);
+  assert.equal(found.slicesQueued, 1);
+  assert.equal(found.polled, 1);
   const again = new Sim('on', 1000, [], 100);
   again.loop.idle(again.source);
   again.loop.slice();

@@ -15,7 +15,7 @@
  * Needs root, /dev/net/tun, ip, ping and python3; otherwise it reports why it skipped.
  */
 import { existsSync } from 'node:fs';
-import type { PollMode } from '../src/core/processors/poll.js';
+import type { PollMode } from '../src/util/poll-loop.js';
 import { startService } from '../src/drivers/protocol/tcpip/services/index.js';
 import { type Netns, waitExit, which } from '../test/support/netns.js';
 import { benchHost } from './tcp.js';

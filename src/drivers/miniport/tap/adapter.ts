@@ -24,7 +24,7 @@
  * know our key, so the receive DPC hashes each frame once a protocol enabled RSS with
  * OID_GEN_RECEIVE_SCALE_PARAMETERS, and the NBLs carry the hash value and hash info.
  *
- * Poll mode (`PollMode: on | adaptive`, `PollBudgetUs`; see core/processors/poll.ts): a queue that ran out
+ * Poll mode (`PollMode: on | adaptive`, `PollBudgetUs`; see util/poll-loop.ts): a queue that ran out
  * of frames is polled (the ring's CQ read from memory, else a non-blocking read) for up to the budget
  * before its wake-up is armed; the polling runs in slices from a DPC, so timers and control work still run.
  *
@@ -97,7 +97,7 @@ import { TapRing, UringRxQueue, UringTxTable } from './uring-io.js';
 import { LentIndication } from '../../common/receive-queue.js';
 import { standardRssKeywords } from '../../common/rss-keywords.js';
 import { RssState } from '../../common/rss-miniport.js';
-import { PollBudget, PollLoop, type PollMode, type PollSource } from '../../../core/processors/poll.js';
+import { PollBudget, PollLoop, type PollMode, type PollSource } from '../../../util/poll-loop.js';
 
 const MAX_NBLS_PER_INDICATION = 256;
 const DPC_BUDGET_INDICATIONS = 4;
@@ -873,7 +873,8 @@ export class TapAdapter implements MiniportAdapter {
     // only on the next turn of the event loop, a second wake-up's worth of latency; it then finds nothing.
     for (let q = 0; q < this.queues.length; q++) if (this.queues[q]!.hasWork()) this.#receiveDpc(q);
     if (tap.ring.ready > 0 || tap.ring.kernelHasWork) this.#ringDpc!.queue();
-    else tap.watch();
+    // While queues poll, the poll reads the CQ; the watcher is armed again when they sleep (arm()).
+    else if ((this.#pollLoop?.polling ?? 0) === 0) tap.watch();
   }
 
   cancelSend(_cancelId: number): void {

@@ -1,5 +1,5 @@
 /**
- * Poll mode's state and budget (src/core/processors/poll.ts) in virtual time: a fake receive source
+ * Poll mode's state and budget (src/util/poll-loop.ts) in virtual time: a fake receive source
  * whose every check costs 1 µs of a virtual clock and whose frames arrive at scheduled times, a loop
  * whose slices the test runs by hand. Fixed cases for each rule, then a property test over random
  * arrival schedules: every frame is taken once, a source sleeps only after a full budget without work,
@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { ADAPTIVE_MAX_FACTOR, PollBudget, PollLoop, type PollMode, type PollSource } from '../../../src/core/processors/poll.js';
+import { ADAPTIVE_MAX_FACTOR, PollBudget, PollLoop, type PollMode, type PollSource } from '../../src/util/poll-loop.js';
 
 /** A virtual processor: clock in µs, one source with scheduled frame arrivals, slices run by `runLoop`. */
 class Sim {

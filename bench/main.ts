@@ -9,8 +9,10 @@
  * network emulator's impairment profile, send and receive, with retransmissions and RTOs) are in
  * `impaired`; `--no-impaired` leaves them out, `--impaired-mb` and `--impaired-max-seconds` size them.
  * The memory section (bench/memory.ts: RSS of 1000 concurrent echo connections and of 10 000 idle ones
- * over a TAP) is `memory` in the JSON; `--no-memory` leaves it out. Every JSON row (rows, tcp, stream,
- * impaired.rows) has `processors`: the processors its stacks ran on. `--help` prints the usage; unknown
+ * over a TAP) is `memory` in the JSON; `--no-memory` leaves it out. The latency rows (bench/latency.ts: ICMP
+ * echo idle and busy and a 64-byte TCP echo, p50/p99 over TAP with poll mode off, adaptive and on, beside
+ * the kernel over veth) are `latency`; `--no-latency` leaves them out. Every JSON row (rows, tcp, stream,
+ * latency, impaired.rows) has `processors` (the processors its stacks ran on) and `pollMode`. `--help` prints the usage; unknown
  * options and bad numbers exit 2,
  * checked by the CLI's own option parser.
  */
@@ -23,6 +25,7 @@ import { type MemoryBenchResult, memoryBenchLines, memoryBenchSkipReason, runMem
 import { runTapBench, tapBenchSkipReason, type TapBenchResult } from './tap.js';
 import { runTcpBench, tcpBenchSkipReason } from './tcp.js';
 import { impairedBenchSkipReason, runImpairedBench, type ImpairedResult } from './impaired.js';
+import { type LatencyBenchResult, latencyBenchLines, latencyBenchSkipReason, runLatencyBench } from './latency.js';
 
 interface Row {
   name: string;
@@ -65,6 +68,7 @@ interface BenchOptions {
   impairedMaxSeconds: number;
   impairedRepeats: number;
   memory: boolean;
+  latency: boolean;
 }
 
 /** The options, or null when there is nothing to run (help printed: exit 0; misuse reported: exit 2). */
@@ -80,6 +84,7 @@ function parseOptions(argv: readonly string[]): BenchOptions | null {
     .option('--impaired-max-seconds <n>', 'longest impaired-path transfer (the slow loss-based rows stop there)', numberOption({ min: 1, max: 3600 }), 60)
     .option('--impaired-repeats <n>', 'runs of every impaired-path row; ratios are the median of the runs', numberOption({ min: 1, max: 20 }), 1)
     .option('--no-memory', 'leave out the memory section (1000 echo and 10 000 idle connections over a TAP)')
+    .option('--no-latency', 'leave out the latency rows (ICMP and TCP echo over TAP with and without poll mode, beside the kernel)')
     .exitOverride();
   try {
     program.parse([...argv], { from: 'user' });
@@ -179,6 +184,8 @@ async function main(): Promise<void> {
     const n = r.stream.nodeNet;
     streamRows.push({ name: "Node's own net on loopback (python3 → net.Socket): 'data' chunks dropped; baseline: the same with onread (one reused buffer), same run — the ceiling of a Node 'data' API", unit: 'Gbit/s', stream: n.data, wsk: n.onread, ratio: n.ratio, labels: ["'data'", 'onread'] });
   }
+  const latencySkip = options.latency ? latencyBenchSkipReason() : 'left out (--no-latency)';
+  const latency: LatencyBenchResult | null = latencySkip === null ? await runLatencyBench() : null;
   const impairedSkip = options.impaired ? impairedBenchSkipReason() : 'left out (--no-impaired)';
   const impaired: ImpairedResult | null = impairedSkip === null ? await runImpairedBench({ bytes: options.impairedMb * 1e6, maxSeconds: options.impairedMaxSeconds, repeats: options.impairedRepeats }) : null;
   const memorySkip = options.memory ? memoryBenchSkipReason() : 'left out (--no-memory)';
@@ -187,14 +194,16 @@ async function main(): Promise<void> {
     ...(tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }]),
     ...(tap?.uringSkipped == null ? [] : [{ name: 'TAP io_uring', reason: tap.uringSkipped }]),
     ...(tcpSkip === null ? [] : [{ name: 'TCP', reason: tcpSkip }]),
+    ...(latencySkip === null ? [] : [{ name: 'latency', reason: latencySkip }]),
     ...(impairedSkip === null ? [] : [{ name: 'impaired path', reason: impairedSkip }]),
     ...(memorySkip === null ? [] : [{ name: 'memory', reason: memorySkip }]),
   ];
   if (json) {
-    // Every row says how many processors its stacks ran on; a row that does not say ran on one.
-    const onProcessors = <T extends object>(xs: readonly T[]): (T & { processors: number })[] => xs.map((r) => ({ processors: 1, ...r }));
-    const impairedJson = impaired === null ? null : { ...impaired, rows: onProcessors(impaired.rows) };
-    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows: onProcessors(rows), tcp: onProcessors(tcpRows), stream: onProcessors(streamRows), tcpCounters: tcpDetails, impaired: impairedJson, memory, skipped }, null, 2));
+    // Every row says how many processors its stacks ran on (a row that does not say ran on one) and its
+    // poll mode (the rows outside the latency group run with poll mode off).
+    const tagged = <T extends object>(xs: readonly T[]): (T & { processors: number; pollMode: string })[] => xs.map((r) => ({ processors: 1, pollMode: 'off', ...r }));
+    const impairedJson = impaired === null ? null : { ...impaired, rows: tagged(impaired.rows) };
+    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows: tagged(rows), tcp: tagged(tcpRows), stream: tagged(streamRows), latency: tagged(latency?.rows ?? []), tcpCounters: tcpDetails, impaired: impairedJson, memory, skipped }, null, 2));
     return;
   }
   const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(1)} k/s`);
@@ -216,6 +225,8 @@ async function main(): Promise<void> {
     console.log(`  ${a.padEnd(6)} ${r.stream.toFixed(2).padStart(7)} Gbit/s   ${b.padEnd(6)} ${r.wsk.toFixed(2).padStart(7)} Gbit/s   ratio ${r.ratio.toFixed(3)}`);
   }
   if (tcpSkip !== null) console.log(`TCP benchmarks skipped: ${tcpSkip}`);
+  if (latency !== null) for (const line of latencyBenchLines(latency)) console.log(line);
+  else console.log(`latency benchmarks skipped: ${latencySkip}`);
   if (impaired !== null) printImpaired(impaired, options.impairedMb, options.impairedMaxSeconds);
   else console.log(`impaired-path benchmarks skipped: ${impairedSkip}`);
   if (memory !== null) for (const line of memoryBenchLines(memory)) console.log(line);

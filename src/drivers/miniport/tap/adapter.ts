@@ -24,6 +24,10 @@
  * know our key, so the receive DPC hashes each frame once a protocol enabled RSS with
  * OID_GEN_RECEIVE_SCALE_PARAMETERS, and the NBLs carry the hash value and hash info.
  *
+ * Poll mode (`PollMode: on | adaptive`, `PollBudgetUs`; see util/poll-loop.ts): a queue that ran out
+ * of frames is polled (the ring's CQ read from memory, else a non-blocking read) for up to the budget
+ * before its wake-up is armed; the polling runs in slices from a DPC, so timers and control work still run.
+ *
  * Link state: the adapter owns the TAP's carrier, so the link is up while the device is administratively
  * up. Writes to a down interface fail with EIO (→ NDIS_STATUS_MEDIA_DISCONNECTED and a link-down
  * indication); a later successful write or a received frame brings it back up. While the device is
@@ -93,6 +97,7 @@ import { TapRing, UringRxQueue, UringTxTable } from './uring-io.js';
 import { LentIndication } from '../../common/receive-queue.js';
 import { standardRssKeywords } from '../../common/rss-keywords.js';
 import { RssState } from '../../common/rss-miniport.js';
+import { PollBudget, PollLoop, type PollMode, type PollSource } from '../../../util/poll-loop.js';
 
 const MAX_NBLS_PER_INDICATION = 256;
 const DPC_BUDGET_INDICATIONS = 4;
@@ -151,6 +156,9 @@ export class TapAdapter implements MiniportAdapter {
   /** RSS: capabilities from the keywords, parameters from the OID, the per-frame hash in the receive DPC. */
   rss!: RssState;
   #dpcs: NdisDpc[] = [];
+  /** Poll mode: the loop over this adapter's queues (null with PollMode off) and one source per queue. */
+  #pollLoop: PollLoop | null = null;
+  #pollSources: PollSource[] = [];
   #staging = new Uint8Array(0);
   #indicated = 0;
   #pausePending = false;
@@ -198,6 +206,8 @@ export class TapAdapter implements MiniportAdapter {
         return NDIS_STATUS_FAILURE;
       } else this.ioUring = `unavailable: ${why}`;
     }
+    const pollMode = k.readString('PollMode', 'off') as PollMode;
+    const pollBudgetUs = k.readInt('PollBudgetUs', 50, 1, 100_000);
     const vnet = k.readBoolean('VnetHeader', true);
     this.frameSize = k.readInt('*JumboPacket', 1514, 1514, 65535);
     this.linkSpeedBps = BigInt(k.readInt('LinkSpeedMbps', 10_000, 1, 400_000)) * 1_000_000n;
@@ -275,6 +285,7 @@ export class TapAdapter implements MiniportAdapter {
         const pool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx${q}`, capacity: largeRx ? largeRxBuffers : rxBuffers, dataSize: slot });
         const dpc = this.ndis.allocateDpc(() => this.#receiveDpc(q));
         this.#dpcs.push(dpc);
+        if (pollMode !== 'off') this.#pollSources.push(this.#pollSource(q, new PollBudget(pollMode, pollBudgetUs)));
         const fd = this.device.fds[q]!;
         const ready = (): void => {
           dpc.queue();
@@ -287,6 +298,10 @@ export class TapAdapter implements MiniportAdapter {
       this.ndis.log('error', `TAP device '${this.device.name}': cannot start the reader: ${e instanceof Error ? e.message : String(e)}`);
       this.#teardown();
       return NDIS_STATUS_FAILURE;
+    }
+    if (pollMode !== 'off') {
+      const pollDpc = this.ndis.allocateDpc(() => this.#pollLoop?.slice());
+      this.#pollLoop = new PollLoop(() => this.ndis.now() * 1000, () => void pollDpc.queue());
     }
     this.#probe = this.ndis.allocateTimer(() => this.#probeLink());
     this.#probe.set(1000, 1000);
@@ -321,6 +336,8 @@ export class TapAdapter implements MiniportAdapter {
       if (ring === null) device?.close();
       else ring.close(() => device?.close());
     };
+    for (const source of this.#pollSources) this.#pollLoop?.remove(source);
+    this.#pollLoop = null;
     let pending = this.queues.length;
     const closeWhenDone = (): void => {
       if (--pending === 0) closeDevice();
@@ -369,9 +386,29 @@ export class TapAdapter implements MiniportAdapter {
       const e = queue.error;
       this.ndis.reportSurpriseRemoval(`TAP device ${this.interfaceName} went away (read failed with ${e === EBADFD ? 'EBADFD: the device was deleted' : `errno ${e}`})`);
     }
+    const poll = this.#pollLoop === null ? undefined : this.#pollSources[q];
+    if (poll !== undefined && queue.hasWork()) poll.budget.woke(this.ndis.now() * 1000);
     for (let budget = DPC_BUDGET_INDICATIONS; budget > 0 && queue.hasWork(); budget--) this.#indicateBatch(queue);
     if (queue.hasWork()) this.#dpcs[q]!.queue();
+    else if (poll !== undefined) this.#pollLoop!.idle(poll);
     else queue.arm();
+  }
+
+  /** Queue `q` as a poll source: a poll takes what it finds inline, as the receive DPC would. */
+  #pollSource(q: number, budget: PollBudget): PollSource {
+    return {
+      budget,
+      poll: () => {
+        const queue = this.queues[q];
+        if (queue === undefined || !queue.pollNow()) return 0;
+        let frames = 0;
+        for (let n = DPC_BUDGET_INDICATIONS; n > 0 && queue.hasWork(); n--) frames += this.#indicateBatch(queue);
+        // More than a DPC's share (or a device error): the receive DPC takes over and polls again after.
+        if (queue.hasWork() || queue.error !== 0) this.#dpcs[q]!.queue();
+        return frames;
+      },
+      sleep: () => this.queues[q]?.arm(),
+    };
   }
 
   #head: NetBufferList | null = null;
@@ -430,17 +467,18 @@ export class TapAdapter implements MiniportAdapter {
     this.#count++;
   };
 
-  #indicateBatch(queue: RxQueue): void {
+  /** One indication from `queue`; the frames taken from it (indicated or dropped). */
+  #indicateBatch(queue: RxQueue): number {
     this.#queue = queue;
     this.#head = this.#tail = null;
     this.#count = 0;
-    queue.drain(MAX_NBLS_PER_INDICATION, this.#take);
+    const taken = queue.drain(MAX_NBLS_PER_INDICATION, this.#take);
     const head = this.#head as NetBufferList | null;
     const n = this.#count;
     this.#head = this.#tail = null;
     if (head === null) {
       queue.buffersChanged();
-      return;
+      return taken;
     }
     if (!this.linkUp) this.#setLink(true);
     if (this.rss.active) this.rss.hashChain(head);
@@ -460,6 +498,7 @@ export class TapAdapter implements MiniportAdapter {
       this.ndis.indicateReceiveNetBufferLists(head, 0, n, flags);
     }
     queue.buffersChanged();
+    return taken;
   }
 
   returnNetBufferLists(nbls: NetBufferList, _returnFlags: number): void {
@@ -830,8 +869,12 @@ export class TapAdapter implements MiniportAdapter {
     if (tap === null) return;
     tap.ring.reap();
     this.#completeAsync();
+    // Frames reaped here are indicated now: their queue's DPC (which the completions queued) would run
+    // only on the next turn of the event loop, a second wake-up's worth of latency; it then finds nothing.
+    for (let q = 0; q < this.queues.length; q++) if (this.queues[q]!.hasWork()) this.#receiveDpc(q);
     if (tap.ring.ready > 0 || tap.ring.kernelHasWork) this.#ringDpc!.queue();
-    else tap.watch();
+    // While queues poll, the poll reads the CQ; the watcher is armed again when they sleep (arm()).
+    else if ((this.#pollLoop?.polling ?? 0) === 0) tap.watch();
   }
 
   cancelSend(_cancelId: number): void {
@@ -916,6 +959,16 @@ export class TapAdapter implements MiniportAdapter {
     return this.eth.stats.snapshot();
   }
 
+  /** Poll mode, the budget in force and the counters summed over the queues (one budget per queue). */
+  pollSnapshot(): Record<string, number | string> {
+    const first = this.#pollSources[0];
+    if (first === undefined) return { mode: 'off' };
+    const sum = { polls: 0, pollsWithWork: 0, pollMicros: 0, checks: 0, wakeups: 0 };
+    for (const s of this.#pollSources) for (const k of Object.keys(sum) as (keyof typeof sum)[]) sum[k] += s.budget.counters[k];
+    sum.pollMicros = Math.round(sum.pollMicros);
+    return { mode: first.budget.mode, budgetUs: Math.max(...this.#pollSources.map((s) => s.budget.budgetUs)), baseUs: first.budget.baseUs, ...sum };
+  }
+
   /** Shown by the inspector. */
   inspect(): Record<string, unknown> {
     return {
@@ -925,6 +978,7 @@ export class TapAdapter implements MiniportAdapter {
       readerMode: this.readerMode,
       linkUp: this.linkUp,
       ioUring: this.#ring === null ? { state: this.ioUring } : { state: this.ioUring, ...this.#ring.ring.refreshCounters(), ...this.#ring.counters },
+      poll: this.pollSnapshot(),
       ...this.counters,
       rcvNoBuffer: this.eth.stats.rcvNoBuffer,
       ...(this.offloads === null ? {} : { tunOffloads: `0x${this.tunOffloads.toString(16)}`, offload: { ...this.offload.counters } }),

@@ -41,6 +41,11 @@ export interface RxQueue {
   readonly error: number;
   /** Frames are (probably) waiting to be drained. */
   hasWork(): boolean;
+  /**
+   * Poll mode: looks for frames now, without blocking or waiting for a wake-up (the io_uring CQ read from
+   * memory, else a non-blocking read of the fd at the next `drain`); true when `drain` has work.
+   */
+  pollNow(): boolean;
   /** Takes up to `max` frames, calling `take(nbl, length)` for each (length includes any virtio-net header). */
   drain(max: number, take: (nbl: NetBufferList, length: number) => void): number;
   /** Gives an empty receive buffer back to the queue. */
@@ -168,6 +173,10 @@ export class TapWorkerQueue extends WorkerBackedQueue implements RxQueue {
     return this.ring.filled > 0;
   }
 
+  pollNow(): boolean {
+    return this.ring.filled > 0;
+  }
+
   drain(max: number, take: (nbl: NetBufferList, length: number) => void): number {
     const control = this.ring.control;
     const fill = this.ring.fill;
@@ -228,6 +237,12 @@ class DirectReader {
     return this.readable && this.free.length > 0;
   }
 
+  /** Poll mode: the next `drain` tries a read (EAGAIN then clears `readable` again). */
+  pollNow(): boolean {
+    if (this.free.length > 0) this.readable = true;
+    return this.hasWork();
+  }
+
   drain(max: number, take: (nbl: NetBufferList, length: number) => void): number {
     const c = libc();
     const fd = this.fd;
@@ -285,6 +300,10 @@ export class TapPollQueue extends WorkerBackedQueue implements RxQueue {
 
   hasWork(): boolean {
     return this.#reader.hasWork();
+  }
+
+  pollNow(): boolean {
+    return this.#reader.pollNow();
   }
 
   protected override beforeWait(): void {
@@ -347,6 +366,10 @@ export class TapUvQueue implements RxQueue {
 
   hasWork(): boolean {
     return this.#reader.hasWork();
+  }
+
+  pollNow(): boolean {
+    return this.#reader.pollNow();
   }
 
   drain(max: number, take: (nbl: NetBufferList, length: number) => void): number {

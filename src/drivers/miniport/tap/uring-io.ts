@@ -158,6 +158,13 @@ export class UringRxQueue implements RxQueue, UringConsumer {
     return this.#fillHead !== this.#fillTail || this.#ring.ready > 0;
   }
 
+  /** Poll mode: the CQ is read from memory; a system call only when the kernel holds completions back. */
+  pollNow(): boolean {
+    if (this.#fillHead !== this.#fillTail) return true;
+    if (this.#ring.ready > 0 || this.#ring.kernelHasWork) this.#ring.reap();
+    return this.#fillHead !== this.#fillTail;
+  }
+
   /** One completion of this queue's multishot read (or of its cancellation). */
   complete(index: number, res: number, flags: number): void {
     if (index !== RX_READ) return;

@@ -310,11 +310,14 @@ test('virtual wire RSS queues: pause and restart of the stack under traffic — 
       // indicated or discarded by its paused queue; the binding got the indicated ones unless the stack
       // above was pausing when they arrived (NDIS drops those).
       const sum = (k: keyof WireQueueCounters) => r.queues().reduce((n, q) => n + q[k], 0);
-      const settled = () => sum('frames') + sum('discarded') === sent - r.adapter().eth.stats.rcvDiscards && sum('depth') === 0;
+      // Indicated frames still cross to processor 0 after a queue counted them: without a pause, wait for
+      // the binding to have them all too.
+      const paused = actions.includes('pause');
+      const settled = () => sum('frames') + sum('discarded') === sent - r.adapter().eth.stats.rcvDiscards && sum('depth') === 0 && (paused || r.got.length === sum('frames'));
       assert.ok(await env.settle(settled), `seed ${seed}: ${JSON.stringify(r.queues())}`);
       assert.equal(sum('enqueued'), sent - r.adapter().eth.stats.rcvDiscards);
       assert.ok(r.got.length <= sum('frames'));
-      if (!actions.includes('pause')) assert.equal(r.got.length, sent, `seed ${seed}: without a pause every frame arrives`);
+      if (!paused) assert.equal(r.got.length, sent, `seed ${seed}: without a pause every frame arrives`);
       const last = new Array<number>(FLOWS).fill(-1);
       for (const g of r.got) {
         assert.ok(g.seq > last[g.flow]!, `seed ${seed}: flow ${g.flow} in order`);
@@ -325,7 +328,8 @@ test('virtual wire RSS queues: pause and restart of the stack under traffic — 
       assert.ok(env.rt.poolsFull(), `seed ${seed}: pools full`);
       assert.deepEqual(env.rt.verifier.violations.map((v) => v.message), []);
     }),
-    { numRuns: 25 },
+    // The first example failed when the check did not wait for the frames still crossing to processor 0.
+    { numRuns: 25, examples: [[0, ['table', 1, 5]]] },
   );
 });
 

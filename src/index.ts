@@ -14,6 +14,7 @@ export { DEFAULT_LOG_LIMIT, type LogLimit, type LogCounters } from './core/runti
 // own record of each adapter, filter module and binding (a driver sees one only as its NDIS handle).
 export type { NdisBlock, EdgeCounters } from './core/runtime/block.js';
 export type { MiniportBlock } from './core/runtime/miniport-block.js';
+export { OidLog, type OidRecord, type OidAnsweredBy } from './core/runtime/oid-log.js';
 export type { FilterBlock } from './core/runtime/filter-block.js';
 export type { OpenBlock } from './core/runtime/open-block.js';
 export type { RegisteredDriver } from './core/runtime/registry.js';

@@ -220,7 +220,10 @@ export async function tableChangesUnderTraffic(env: MqEnvironment, sender: TestH
   assert.equal(sum('noHash'), 0);
   assert.equal(sum('fenceTimeouts'), 0, `${label}: every fence drained in time: ${JSON.stringify(queues)}`);
   assert.ok(queues.every((q) => q.drained === changes + 1), `${label}: every queue drained the last generation`);
+  // A replica on a worker thread answers its halt later (and reports a pool left in use there).
+  const replicas = env.rt.replicasOf('eth0') as readonly { readonly halted?: Promise<unknown> }[];
   await env.drive(env.rt.shutdown());
+  await Promise.all(replicas.map((x) => x.halted));
   assert.ok(env.rt.poolsFull(), `${label}: every pool of every processor full`);
   assert.deepEqual(env.rt.verifier.violations.map((v) => v.message), []);
 }

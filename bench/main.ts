@@ -21,6 +21,7 @@ import { numberOption } from '../src/cli/options.js';
 import { runBaseline, type BaselineResult } from './baseline.js';
 import { runDatapath, type DatapathResult } from './datapath.js';
 import { type ProcessorsBenchResult, runProcessorsBench } from './processors.js';
+import { runWireProcessors, type WireProcessorsResult } from './wire-processors.js';
 import { type MemoryBenchResult, memoryBenchLines, memoryBenchSkipReason, runMemoryBench } from './memory.js';
 import { runTapBench, tapBenchSkipReason, type TapBenchResult } from './tap.js';
 import { runTcpBench, tcpBenchSkipReason } from './tcp.js';
@@ -139,6 +140,27 @@ async function main(): Promise<void> {
     const two = await runs(2);
     rows.push({
       name: 'receive across processors: MP miniport replica on processor 1 (worker) → crossing edge → raw protocol on processor 0, 64 B, chains of 32; baseline: its primary on a 1-processor host',
+      batch: 32,
+      verifier: false,
+      processors: 2,
+      framesPerSecond: two,
+      baselineFramesPerSecond: one,
+      ratio: two / one,
+    });
+  }
+  {
+    // The virtual wire at batch 32 on 2 processors (bench/wire-processors.ts: RSS queues, queue 1 polled on a
+    // worker, its indications crossing back to the single-processor filters and protocol on processor 0)
+    // against the same frames and table on 1 processor, same run.
+    const runs = async (n: 1 | 2) => {
+      const xs: WireProcessorsResult[] = [];
+      for (let i = 0; i < repeats; i++) xs.push(await runWireProcessors(n, seconds));
+      return median(xs.map((x) => x.framesPerSecond));
+    };
+    const one = await runs(1);
+    const two = await runs(2);
+    rows.push({
+      name: 'virtual wire on 2 processors: raw ← 2 filters ← miniport ⇄ miniport (RSS, a receive queue per processor; queue 1 polled on a worker, crossing back to the filters on processor 0) → 2 filters → raw, 64 B UDP, 16 flows, batch 32; baseline: the same on 1 processor',
       batch: 32,
       verifier: false,
       processors: 2,

@@ -351,6 +351,12 @@ export interface NdisPollSource {
 export interface NdisPollRegistration {
   /** Stops the polling (NdisDeregisterPoll). */
   remove(): void;
+  /**
+   * NdisRequestPoll-like: processor `processor`'s sources may have work now (a frame published into a
+   * ring its queue polls, a generation it waits on drained). A processor on a thread of its own may be
+   * asleep and only looks again when asked; on the simulated set this does nothing.
+   */
+  requestPoll(processor: number): void;
 }
 
 export interface MiniportDriverCharacteristics {

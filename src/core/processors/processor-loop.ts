@@ -2,15 +2,16 @@
  * The loop that runs a processor on a real thread (ThreadedProcessorSet).
  *
  * One iteration: control messages, due timers, a batch from every inbound ring (returns first, so
- * originals go home before new shells are built), the DPCs queued so far, then `flush` (publish returns,
- * ring the peers). An iteration is one macrotask (setImmediate), so promise continuations — the control
+ * originals go home before new shells are built), the poll sources with work (`Processor.polls`: the
+ * virtual wire's queues), the DPCs queued so far, then `flush` (publish returns, ring the peers). An iteration is one macrotask (setImmediate), so promise continuations — the control
  * plane's pause and restart completions — run between iterations. With nothing to do the loop sleeps on
  * its doorbell until a producer rings it or its next timer (or slab-park deadline) is due:
  *
  *   worker k:    iterate ─ work? ─yes─► setImmediate(iterate)
  *                           └─no──► prepareSleep · recheck · Atomics.wait(doorbell, timeout) ─► iterate
  *   processor 0: event-driven on the main thread — DPCs and timers stay on its RealScheduler (libuv);
- *                rings drain when the doorbell's Atomics.waitAsync resolves or a return is pending.
+ *                rings drain and sources are polled when the doorbell's Atomics.waitAsync resolves, a
+ *                return is pending or a source asks (`requestPoll`).
  *
  * The worker's wait blocks the thread, so an operation that needs the event loop (a dynamic import)
  * marks itself pending and the loop sleeps with waitAsync meanwhile.
@@ -75,13 +76,13 @@ export class LoopScheduler extends Scheduler {
   }
 }
 
-/** What both loops ask of a processor: is anything on its rings to take now? */
+/** What both loops ask of a processor: is anything on its rings (or a poll source) to take now? */
 function ringsReady(p: Processor, count: number): boolean {
   for (let q = 0; q < count; q++) {
     if (q === p.number) continue;
     if (p.returnsReady(q) || p.descriptorsReady(q)) return true;
   }
-  return p.flushPending;
+  return p.flushPending || (p.polls.length > 0 && p.pollsPending());
 }
 
 /** Drains a batch from every inbound ring; returns how many entries were taken. */
@@ -155,6 +156,7 @@ export class ProcessorLoop {
     let work = this.options.control();
     if (s.runDueTimers()) work++;
     work += drainRings(p, this.count, this.batch);
+    if (p.polls.length > 0) work += p.runPolls();
     const dpcs = s.runDpcs();
     if (dpcs > 0) {
       p.counters.dpcRuns++;
@@ -241,6 +243,7 @@ export class MainProcessorLoop {
     this.iterations++;
     p.counters.steps++;
     drainRings(p, this.count, this.batch);
+    if (p.polls.length > 0) p.runPolls();
     p.flush();
     if (ringsReady(p, this.count)) this.kick();
     else {

@@ -270,6 +270,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       now: () => this.ndis.now(),
       armTimer: (ms) => this.#queueTimer!.set(ms),
       cancelTimer: () => this.#queueTimer!.cancel(),
+      requestPoll: (processor) => this.#pollRegistration?.requestPoll(processor),
     };
     const queue = new WireQueue(port, q, host);
     this.#queue = queue;
@@ -507,6 +508,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     let producer = this.#producers[sender];
     if (producer === undefined) {
       producer = new WireRssProducer(port, sender);
+      producer.requestPoll = (q) => this.#pollRegistration?.requestPoll(q);
       this.#producers[sender] = producer;
     }
     const eth = this.eth;
@@ -751,7 +753,11 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     const rss = this.rss.handleOid(request);
     if (rss !== NDIS_STATUS_INVALID_OID) {
       // A new table for the senders: a new generation, fenced in every ring (rss-queues.ts).
-      if (rss === NDIS_STATUS_SUCCESS && this.#mp !== null && request.isSet && request.oid === OID_GEN_RECEIVE_SCALE_PARAMETERS) this.#mp.write(this.rss.settings);
+      if (rss === NDIS_STATUS_SUCCESS && this.#mp !== null && request.isSet && request.oid === OID_GEN_RECEIVE_SCALE_PARAMETERS) {
+        this.#mp.write(this.rss.settings);
+        // Every queue drains the new generation, traffic or not.
+        for (let q = 0; q < this.#mp.queues; q++) this.#pollRegistration?.requestPoll(q);
+      }
       return rss;
     }
     return handleEthernetOid(this.eth, request, {

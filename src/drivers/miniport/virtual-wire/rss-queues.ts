@@ -25,6 +25,12 @@
  * every other queue drained h, so a flow whose bucket moved cannot overtake its older frames; until
  * then its ring is parked (the frames stay in the ring, in order; a full ring refuses further frames,
  * counted), for at most PARK_LIMIT_MS (then released, counted as a fence timeout).
+ *
+ * On worker threads a queue's processor sleeps when none of its sources has work, so whoever gives a
+ * queue work from elsewhere asks its processor to poll (`requestPoll`, a doorbell): a producer after it
+ * published into the queue's ring, the primary after it wrote a new table (each queue then drains the
+ * generation), a queue whose drained word advanced (the queues parked on it), a queue that ran out of
+ * receive buffers when one comes back.
  */
 import type { NetBufferList, NetBufferListPool, RssSettings } from '../../../ndis/index.js';
 import { RssHasher, ToeplitzHasher, rssIndirectionIndex } from '../../../ndis/index.js';
@@ -216,6 +222,8 @@ export class WireRssProducer {
   readonly #rings: FrameRingProducer[] = [];
   readonly #table = new Int32Array(TABLE_MAX);
   readonly #key = new Uint8Array(40);
+  /** Rings published by the current `end()` (reused). */
+  readonly #published = new Uint8Array(MAX_QUEUES);
   #seq = -1;
   #gen = 0;
   #enabled = false;
@@ -226,6 +234,8 @@ export class WireRssProducer {
   hashValue = 0;
   hashInfo = 0;
   #offset = 0;
+  /** Asks queue q's processor to poll (set by the adapter; null where every processor is stepped anyway). */
+  requestPoll: ((q: number) => void) | null = null;
 
   constructor(port: WireRssPort, sender: number) {
     this.port = port;
@@ -356,8 +366,16 @@ export class WireRssProducer {
   /** Publishes every ring written and leaves the chain (busy = 0). */
   end(): void {
     const rings = this.#rings;
-    for (let q = 0; q < rings.length; q++) rings[q]!.publish();
+    const published = this.#published;
+    for (let q = 0; q < rings.length; q++) {
+      const ring = rings[q]!;
+      published[q] = ring.unpublished ? 1 : 0;
+      ring.publish();
+    }
     Atomics.store(this.port.record, BUSY + this.sender, 0);
+    // After busy = 0: a queue woken now sees every ring of this chain and the sender between chains.
+    const wake = this.requestPoll;
+    if (wake !== null) for (let q = 0; q < rings.length; q++) if (published[q] !== 0) wake(q);
   }
 }
 
@@ -371,6 +389,8 @@ export interface WireQueueHost {
   /** Arms a one-shot timer that calls the queue's `timer()` after `ms`; `cancelTimer` disarms it. */
   armTimer(ms: number): void;
   cancelTimer(): void;
+  /** Asks processor `processor` to poll its sources (threads: its loop may sleep); may do nothing. */
+  requestPoll(processor: number): void;
 }
 
 /** Receive indications carry at most this many NBLs. */
@@ -396,6 +416,8 @@ export class WireQueue {
   readonly #outstanding = [0, 0];
   #drained = 0;
   #timerArmed = false;
+  /** A poll stopped for want of a receive buffer: the next return asks for a poll. */
+  #starved = false;
 
   constructor(port: WireRssPort, queue: number, host: WireQueueHost) {
     this.port = port;
@@ -485,7 +507,10 @@ export class WireQueue {
           }
           this.#parkedAt[s] = -1;
           const nbl = pool.allocate();
-          if (nbl === null) break; // no receive buffer: the frame waits in the ring
+          if (nbl === null) {
+            this.#starved = true;
+            break; // no receive buffer: the frame waits in the ring
+          }
           const len = w[b + 1]!;
           const nb = nbl.firstNetBuffer!;
           const m = nb.poolMdl!;
@@ -584,6 +609,9 @@ export class WireQueue {
     this.#drained = this.#target;
     this.#target = 0;
     Atomics.store(this.port.record, DRAINED + this.queue, this.#drained);
+    // Queues parked on this generation may pass now.
+    const n = this.port.queues;
+    for (let x = 0; x < n; x++) if (x !== this.queue) this.host.requestPoll(x);
   }
 
   /** An NBL this queue indicated came back (call before freeing it). */
@@ -591,6 +619,10 @@ export class WireQueue {
     const parity = nbl.miniportReserved[1] as number;
     this.#outstanding[parity]!--;
     if (this.#target !== 0 && parity === ((this.#epoch - 1) & 1)) this.#finishDrain();
+    if (this.#starved) {
+      this.#starved = false;
+      this.host.requestPoll(this.queue);
+    }
   }
 
   /** The queue leaves (halt): it no longer holds other queues' table changes back. */

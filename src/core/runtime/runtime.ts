@@ -100,6 +100,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   readonly scheduler: Scheduler;
   readonly verifier: Verifier;
   readonly verifying: boolean;
+  /** The NBL history recorder (null when off); read an NBL's history with `nblHistoryOf`. @internal */
   readonly nblHistory: NblHistory | null;
   readonly allocator: BufferAllocator;
   readonly pools = new Set<NetBufferListPool | NetBufferPool>();

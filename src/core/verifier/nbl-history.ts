@@ -24,8 +24,9 @@ export const NblEvent = {
 } as const;
 export type NblEventKind = (typeof NblEvent)[keyof typeof NblEvent];
 
-const KIND_NAMES = ['', 'allocated', 'freed', 'sent', 'indicated', 'completed', 'returned'] as const;
-export type NblEventName = Exclude<(typeof KIND_NAMES)[number], ''>;
+export type NblEventName = 'allocated' | 'freed' | 'sent' | 'indicated' | 'completed' | 'returned';
+/** Indexed by NblEventKind. */
+const KIND_NAMES: readonly NblEventName[] = ['allocated', 'allocated', 'freed', 'sent', 'indicated', 'completed', 'returned'];
 
 /** Fields per record: kind, module id, peer id (0 = none), status, time (ms of the runtime clock). */
 const RECORD = 5;
@@ -136,7 +137,7 @@ export class NblHistory {
     const ring = (nbl.home as { history?: NblHistoryRing }).history;
     if (ring === undefined) return null;
     return ring.raw(nbl.slot).map((r) => {
-      const e: NblHistoryEvent = { event: KIND_NAMES[r.kind] as NblEventName, module: this.nameOf(r.module), time: r.time };
+      const e: NblHistoryEvent = { event: KIND_NAMES[r.kind]!, module: this.nameOf(r.module), time: r.time };
       if (r.peer !== 0) e.to = this.nameOf(r.peer);
       if (r.kind === NblEvent.Completed) e.status = r.status;
       return e;

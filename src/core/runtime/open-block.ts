@@ -377,7 +377,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     this.stats.sendCompleted += n;
     this.stats.sendFailed += failed;
     const history = this.rt.nblHistory;
-    if (history !== null) recordChain(history, nbls, NblEvent.Completed, this.mb.top.id, this.id, this.rt.scheduler.now());
+    if (history !== null) recordChain(history, nbls, NblEvent.Completed, this.mb.top.id, this.id, history.time());
     if (this.instance === null) return;
     try {
       this.instance.sendNetBufferListsComplete(nbls, flags);
@@ -394,7 +394,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
   deliverReceive(nbls: NetBufferList, portNumber: number, count: number, flags: number, shared: boolean): void {
     if (!shared) transferOn(nbls, this.mb.top, this.id, false);
     const history = this.rt.nblHistory;
-    if (history !== null) recordChain(history, nbls, NblEvent.Indicated, this.mb.top.id, this.id, this.rt.scheduler.now());
+    if (history !== null) recordChain(history, nbls, NblEvent.Indicated, this.mb.top.id, this.id, history.time());
     this.stats.received += count;
     if (nbls.ndisRefs !== -1) this.receivesHeld += count;
     if (this.instance === null) return;
@@ -414,7 +414,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     const nextId = top.returnEntry.id;
     // History records the attempt, so a return twice shows as two returns in the NBL's history.
     const history = this.rt.nblHistory;
-    if (history !== null) recordChain(history, nbls, NblEvent.Returned, id, nextId, this.rt.scheduler.now());
+    if (history !== null) recordChain(history, nbls, NblEvent.Returned, id, nextId, history.time());
     let n0 = 0;
     let stop: NetBufferList | null = null;
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {

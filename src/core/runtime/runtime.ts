@@ -145,7 +145,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     this.verifying = this.verifier.enabled;
     const depth = options.nblHistory === true ? DEFAULT_NBL_HISTORY_DEPTH : options.nblHistory === false || options.nblHistory === undefined ? 0 : options.nblHistory;
     if (depth !== 0 && !this.verifying) throw new RangeError(`${this.name}: NBL history is recorded on the verifier's checked handoffs; turn the verifier on`);
-    this.nblHistory = depth === 0 ? null : new NblHistory(depth, (id) => this.#blocks[id]?.name ?? `module #${id}`);
+    this.nblHistory = depth === 0 ? null : new NblHistory(depth, (id) => this.#blocks[id]?.name ?? `module #${id}`, () => this.scheduler.now());
     if (this.nblHistory !== null) {
       const history = this.nblHistory;
       this.verifier.historyOf = (nbl) => history.of(nbl);

@@ -90,7 +90,7 @@ export function stampCountingOwn(chain: NetBufferList, self: object, to: number)
 export function transferBack(chain: NetBufferList | null, from: NdisBlock, to: number, upward: boolean): number {
   const fid = from.id;
   const history = from.rt.nblHistory;
-  const now = history === null ? 0 : from.rt.scheduler.now();
+  const now = history === null ? 0 : history.time();
   let n = 0;
   let head: NetBufferList | null = chain;
   let prev: NetBufferList | null = null;

@@ -181,6 +181,19 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     return this.nblHistory === null ? null : this.nblHistory.of(nbl);
   }
 
+  /**
+   * The history of the NBL named `pool#slot` (as violations and the inspector name NBLs): null with
+   * history off, undefined when this runtime has no such NBL.
+   */
+  nblHistoryByName(name: string): NblHistoryEvent[] | null | undefined {
+    const hash = name.lastIndexOf('#');
+    const poolName = name.slice(0, hash);
+    const slot = Number(name.slice(hash + 1));
+    const pool = hash < 0 ? undefined : [...this.pools].find((p) => p.name === poolName && 'protocolId' in p);
+    if (pool === undefined || !Number.isInteger(slot) || slot < 0 || slot >= pool.capacity) return undefined;
+    return this.nblHistory === null ? null : this.nblHistory.ofSlot(pool, slot);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // RuntimeContext
 

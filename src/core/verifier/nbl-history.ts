@@ -152,9 +152,14 @@ export class NblHistory {
 
   /** The NBL's kept events, oldest first, with module names; null when its pool keeps no history. */
   of(nbl: NetBufferList): NblHistoryEvent[] | null {
-    const ring = (nbl.home as { history?: NblHistoryRing }).history;
-    if (ring === undefined) return null;
-    return ring.raw(nbl.slot).map((r) => {
+    return this.ofSlot(nbl.home, nbl.slot);
+  }
+
+  /** The kept events of slot `slot` of `pool` (the inspector names an NBL `pool#slot`). */
+  ofSlot(pool: object, slot: number): NblHistoryEvent[] | null {
+    const ring = (pool as { history?: NblHistoryRing }).history;
+    if (ring === undefined || !Number.isInteger(slot) || slot < 0 || slot >= ring.capacity) return null;
+    return ring.raw(slot).map((r) => {
       const e: NblHistoryEvent = { event: KIND_NAMES[r.kind]!, module: this.nameOf(r.module), time: r.time };
       if (r.peer !== 0) e.to = this.nameOf(r.peer);
       if (r.kind === NblEvent.Completed) e.status = r.status;

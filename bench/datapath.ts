@@ -18,6 +18,8 @@ import type { NetBufferList } from '../src/ndis/index.js';
 export interface DatapathResult {
   batch: number;
   verifier: boolean;
+  /** NBL history on (needs the verifier). */
+  nblHistory: boolean;
   frames: number;
   seconds: number;
   framesPerSecond: number;
@@ -27,8 +29,8 @@ const FRAME_BYTES = 64;
 /** Frames kept in flight per event-loop turn. */
 const IN_FLIGHT = 512;
 
-async function host(name: string, wire: string, verifier: boolean): Promise<{ rt: NdisRuntime; raw: RawProtocol }> {
-  const rt = new NdisRuntime({ name, scheduler: new RealScheduler(), verifier: { enabled: verifier } });
+async function host(name: string, wire: string, verifier: boolean, nblHistory: boolean): Promise<{ rt: NdisRuntime; raw: RawProtocol }> {
+  const rt = new NdisRuntime({ name, scheduler: new RealScheduler(), verifier: { enabled: verifier }, nblHistory });
   rt.registerDriver(virtualWireMiniport);
   rt.registerDriver(countersFilter);
   rt.registerDriver(passThroughFilter);
@@ -42,10 +44,10 @@ async function host(name: string, wire: string, verifier: boolean): Promise<{ rt
   return { rt, raw };
 }
 
-export async function runDatapath(batch: number, verifier: boolean, seconds: number): Promise<DatapathResult> {
-  const wire = `bench-${process.pid}-${batch}-${verifier ? 'v' : 'n'}`;
-  const a = await host('A', wire, verifier);
-  const b = await host('B', wire, verifier);
+export async function runDatapath(batch: number, verifier: boolean, seconds: number, nblHistory = false): Promise<DatapathResult> {
+  const wire = `bench-${process.pid}-${batch}-${verifier ? 'v' : 'n'}${nblHistory ? 'h' : ''}`;
+  const a = await host('A', wire, verifier, nblHistory);
+  const b = await host('B', wire, verifier, nblHistory);
   const tx = a.raw.endpoint('eth0');
   const rx = b.raw.endpoint('eth0');
   let received = 0;
@@ -117,5 +119,5 @@ export async function runDatapath(batch: number, verifier: boolean, seconds: num
   await a.rt.shutdown();
   await b.rt.shutdown();
   VirtualWire.release(wire);
-  return { batch, verifier, frames: r.frames, seconds: r.seconds, framesPerSecond: r.frames / r.seconds };
+  return { batch, verifier, nblHistory, frames: r.frames, seconds: r.seconds, framesPerSecond: r.frames / r.seconds };
 }

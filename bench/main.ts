@@ -37,6 +37,8 @@ interface Row {
   ratio: number;
   /** Processors the measured case runs on (rows without it run on one). */
   processors?: number;
+  /** NBL history on (the row with it says so; every other row runs with it off). */
+  nblHistory?: boolean;
 }
 
 /** tsndis.tcpip over a TAP beside the kernel over veth. `ratio` = tsndis / kernel (for RTT lower is better). */
@@ -109,21 +111,24 @@ async function main(): Promise<void> {
     const fps = median(runs.map((r) => r.framesPerSecond));
     baselines.set(batch, runs.find((r) => r.framesPerSecond === fps)!);
   }
-  const cases: [number, boolean][] = [
-    [1, false],
-    [32, false],
-    [32, true],
+  // The last case is the cost of NBL history (core/verifier/nbl-history.ts): the row before it with history on.
+  const cases: [number, boolean, boolean][] = [
+    [1, false, false],
+    [32, false, false],
+    [32, true, false],
+    [32, true, true],
   ];
-  for (const [batch, verifier] of cases) {
+  for (const [batch, verifier, nblHistory] of cases) {
     const runs: DatapathResult[] = [];
-    for (let i = 0; i < repeats; i++) runs.push(await runDatapath(batch, verifier, seconds));
+    for (let i = 0; i < repeats; i++) runs.push(await runDatapath(batch, verifier, seconds, nblHistory));
     const fps = median(runs.map((x) => x.framesPerSecond));
     const r = runs.find((x) => x.framesPerSecond === fps)!;
     const base = baselines.get(batch)!;
     rows.push({
-      name: `virtual wire: raw ← 2 filters ← miniport ⇄ miniport → 2 filters → raw, 64 B, batch ${batch}${verifier ? ', verifier on' : ''}`,
+      name: `virtual wire: raw ← 2 filters ← miniport ⇄ miniport → 2 filters → raw, 64 B, batch ${batch}${verifier ? ', verifier on' : ''}${nblHistory ? ', NBL history on' : ''}`,
       batch,
       verifier,
+      ...(nblHistory ? { nblHistory } : {}),
       framesPerSecond: r.framesPerSecond,
       baselineFramesPerSecond: base.framesPerSecond,
       ratio: r.framesPerSecond / base.framesPerSecond,
@@ -233,6 +238,8 @@ async function main(): Promise<void> {
   for (const r of rows) {
     console.log(r.name);
     console.log(`  tsndis ${fmt(r.framesPerSecond).padStart(11)}   baseline ${fmt(r.baselineFramesPerSecond).padStart(11)}   ratio ${r.ratio.toFixed(3)}`);
+    const off = r.nblHistory === true ? rows.find((x) => x.verifier && x.batch === r.batch && x.nblHistory !== true && x.processors === undefined) : undefined;
+    if (off !== undefined) console.log(`  NBL history on / off (verifier on, same run): ${(r.framesPerSecond / off.framesPerSecond).toFixed(3)}`);
   }
   if (tapSkip !== null) console.log(`TAP benchmarks skipped: ${tapSkip}`);
   else if (tap?.uringSkipped != null) console.log(`TAP io_uring rows skipped: ${tap.uringSkipped}`);

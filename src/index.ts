@@ -23,6 +23,7 @@ export type { OffloadState as AdapterOffloadState } from './core/runtime/offload
 export { RealScheduler, ManualScheduler, Scheduler, settle, type Clock, type Timer } from './core/time/scheduler.js';
 export { Verifier, VerifierViolation, DEFAULT_VERIFIER_LIMITS, type VerifierOptions, type VerifierLimits } from './core/verifier/verifier.js';
 export { VERIFIER_RULES, type VerifierRule } from './core/verifier/rules.js';
+export { DEFAULT_NBL_HISTORY_DEPTH, formatNblHistory, type NblEventName, type NblHistoryEvent } from './core/verifier/nbl-history.js';
 export { TsndisError, ConfigError, RegistrationError, IllegalTransitionError, RuntimeOperationError } from './errors.js';
 export {
   createStacks,

@@ -49,6 +49,7 @@ export type ControlRequest =
   | { op: 'detach-filter'; adapter: string; driver: string }
   | { op: 'netstat'; host?: string }
   | { op: 'stack'; host?: string }
+  | { op: 'nbl'; nbl: string }
   | OidControlRequest
   | AdapterControlRequest
   | ConnectionsControlRequest
@@ -130,6 +131,16 @@ export async function handleControl(stacks: BuiltStacks, req: ControlRequest): P
         if (req.host !== undefined && !stacks.hosts.has(req.host)) throw new Error(`no host '${req.host}'`);
         const hosts = [...stacks.hosts].filter(([name]) => req.host === undefined || name === req.host).map(([, h]) => snapshotRuntime(h.runtime));
         return { ok: true, hosts };
+      }
+      case 'nbl': {
+        // An NBL is named `pool#slot`, as violations name it; the history is read where it is kept.
+        for (const [name, h] of stacks.hosts) {
+          const history = h.runtime.nblHistoryByName(req.nbl);
+          if (history === undefined) continue;
+          if (history === null) throw new Error(`host '${name}' keeps no NBL history (run tsndis up --nbl-history)`);
+          return { ok: true, host: name, nbl: req.nbl, history };
+        }
+        throw new Error(`no NBL '${req.nbl}' (name it pool#slot, as violations and inspect pools do)`);
       }
       case 'oid':
         return await controlOid(runtimeFor(stacks, req.adapter), req);

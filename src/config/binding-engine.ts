@@ -40,6 +40,8 @@ export interface BuildOptions {
   verifier?: boolean;
   /** Further verifier options (limits, onViolation) for every host. */
   verifierOptions?: Omit<VerifierOptions, 'enabled'>;
+  /** NBL history on every host whose verifier is on (the CLI's --nbl-history); default off. */
+  nblHistory?: boolean;
   /**
    * One scheduler per host; default a RealScheduler. Tests pass ManualSchedulers. Not for hosts on more
    * than one processor: those run on their processor set's clock.
@@ -253,6 +255,8 @@ async function buildHost(description: StackDescription, host: HostDescription, o
       name: host.name,
       ...(processorSet === null ? { scheduler: options.scheduler?.(host.name) ?? new RealScheduler() } : { processors: processorSet.set }),
       verifier: { ...options.verifierOptions, enabled: options.verifier ?? host.verifier },
+      // History is recorded on the verifier's checked handoffs: a host with the verifier off keeps none.
+      nblHistory: options.nblHistory === true && (options.verifier ?? host.verifier),
       logger,
     });
   } catch (e) {

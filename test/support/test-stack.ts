@@ -33,6 +33,8 @@ export interface StackSpec {
   /** Start the stack (default true). */
   start?: boolean;
   verifier?: VerifierOptions;
+  /** NBL history (on by default in forTest). */
+  nblHistory?: boolean | number;
   logger?: Logger;
   /** One call log shared by every driver. */
   log?: string[];
@@ -58,7 +60,7 @@ export interface TestStack {
 
 export async function testStack(spec: StackSpec = {}): Promise<TestStack> {
   const log = spec.log ?? [];
-  const rt = NdisRuntime.forTest({ name: spec.name ?? 'T', ...(spec.verifier === undefined ? {} : { verifier: spec.verifier }), ...(spec.logger === undefined ? {} : { logger: spec.logger }) });
+  const rt = NdisRuntime.forTest({ name: spec.name ?? 'T', ...(spec.verifier === undefined ? {} : { verifier: spec.verifier }), ...(spec.nblHistory === undefined ? {} : { nblHistory: spec.nblHistory }), ...(spec.logger === undefined ? {} : { logger: spec.logger }) });
   const mp = new TestMiniportDriver({ log, ...spec.miniport });
   rt.registerDriver(mp.characteristics);
   const filters = (spec.filters ?? []).map((o, i) => new TestFilterDriver({ log, name: `test.filter${i}`, ...o }));

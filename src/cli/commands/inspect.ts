@@ -10,11 +10,14 @@
  *                         (from two snapshots `--interval` seconds apart)
  *   oids                  per adapter: the OID requests held now and the last ones completed, with
  *                         their status, who answered and how long they took
+ *   nbl <pool#slot>       one NBL's recent events, oldest first (`tsndis up --nbl-history`; ndiskd's
+ *                         `!nbl -log`)
  */
 import type { Command } from 'commander';
 import type { AdapterSnapshot, RuntimeSnapshot } from '../../inspect/index.js';
 import { renderText } from '../../inspect/index.js';
 import { ControlClient, expectOk } from '../control.js';
+import { formatNblHistory, type NblHistoryEvent } from '../../core/verifier/nbl-history.js';
 import { EXIT_OK, usageError } from '../exit.js';
 import { numberOption } from '../options.js';
 import { renderNetstat } from './netstat.js';
@@ -25,7 +28,7 @@ export interface InspectOptions {
   interval: number;
 }
 
-export const INSPECT_VIEWS = ['tree', 'adapter', 'filter', 'binding', 'pools', 'oids'] as const;
+export const INSPECT_VIEWS = ['tree', 'adapter', 'filter', 'binding', 'pools', 'oids', 'nbl'] as const;
 
 function table(head: string[], rows: string[][], numeric: (i: number) => boolean): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -40,11 +43,19 @@ async function snapshots(c: ControlClient): Promise<RuntimeSnapshot[]> {
 export async function inspect(view: string | undefined, name: string | undefined, o: InspectOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {
   const v = view ?? 'tree';
   if (!(INSPECT_VIEWS as readonly string[]).includes(v)) throw usageError(`'${v}' is not a view (${INSPECT_VIEWS.join(', ')})`);
-  const needsName = v === 'adapter' || v === 'filter' || v === 'binding';
+  const needsName = v === 'adapter' || v === 'filter' || v === 'binding' || v === 'nbl';
   if (needsName && name === undefined) throw usageError(`${v} needs a name`);
   if (!needsName && name !== undefined) throw usageError(`${v} takes no name (got '${name}')`);
   const client = await ControlClient.connect(o.attach);
   try {
+    if (v === 'nbl') {
+      // ndiskd's `!nbl -log`: the NBL's recent events (needs `tsndis up --nbl-history`).
+      const r = await client.request({ op: 'nbl', nbl: name! });
+      if (!r.ok) throw usageError(r.error);
+      const history = r['history'] as NblHistoryEvent[];
+      out.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : `nbl ${name!} (host ${String(r['host'])}), oldest first\n${formatNblHistory(history)}\n`);
+      return EXIT_OK;
+    }
     const hosts = await snapshots(client);
     const adapters = hosts.flatMap((h) => h.adapters);
     const write = (json: unknown, text: () => string): number => {
@@ -104,9 +115,9 @@ export async function inspect(view: string | undefined, name: string | undefined
 export function registerInspectCommand(program: Command, run: (action: () => Promise<number>) => Promise<void>): void {
   program
     .command('inspect')
-    .description('look into a running `tsndis up --control <socket>`: tree, adapter|filter|binding <name>, pools, oids')
+    .description('look into a running `tsndis up --control <socket>`: tree, adapter|filter|binding <name>, pools, oids, nbl <pool#slot> (with --nbl-history)')
     .argument('[view]', INSPECT_VIEWS.join(' | '))
-    .argument('[name]', 'for adapter, filter and binding: which one')
+    .argument('[name]', 'for adapter, filter and binding: which one; for nbl: pool#slot')
     .requiredOption('--attach <socket>', 'the control socket of a running `tsndis up`')
     .option('--interval <seconds>', 'pools: seconds between the two snapshots the allocation rate comes from', numberOption({ min: 0.1, max: 60 }), 1)
     .option('--json', 'print JSON', false)

@@ -15,6 +15,10 @@ import { parseListenAddress } from '../../metrics/listen-address.js';
 import type { MetricsServer } from '../../metrics/prometheus.js';
 import type { DashboardServer } from '../../dashboard/server.js';
 import { RuntimeOperationError } from '../../errors.js';
+import type { VerifierViolation } from '../../core/verifier/verifier.js';
+
+/** Violations `up --nbl-history` prints as they happen (the rest are only counted in the status line). */
+const MAX_PRINTED_VIOLATIONS = 100;
 
 /** Where `--metrics` without a value listens: loopback only, the port Prometheus exporters commonly use. */
 export const DEFAULT_METRICS = '127.0.0.1:9464';
@@ -37,6 +41,8 @@ export interface UpOptions {
   /** Serve the control channel (JSON lines) on this Unix socket path. */
   control?: string;
   verifier: boolean;
+  /** NBL history on (needs the verifier): violations about an NBL print with its recent events. */
+  nblHistory?: boolean;
   /** Overrides every host's `processors:`. */
   processors?: number;
   statusInterval: number;
@@ -86,7 +92,11 @@ export async function runStacks(options: UpOptions, hooks: RunHooks, out: NodeJS
   // A control path that is in use or not a socket is refused before anything starts.
   if (options.control !== undefined) await checkControlPath(options.control);
   const logger = stderrLogger(options.logLevel ?? 'warn', err);
-  const stacks = await buildStacks(description, { logger, ...(options.verifier ? {} : { verifier: false }), ...(options.processors === undefined ? {} : { processors: options.processors }) });
+  if (options.nblHistory === true && !options.verifier) throw usageError('--nbl-history needs the verifier (drop --no-verifier)');
+  // With NBL history each violation prints as it happens, with the history of the NBL it is about (bounded).
+  let printed = 0;
+  const history = options.nblHistory === true ? { nblHistory: true, verifierOptions: { onViolation: (v: VerifierViolation) => void (printed++ < MAX_PRINTED_VIOLATIONS && err.write(`violation: ${v.format()}\n`)) } } : {};
+  const stacks = await buildStacks(description, { logger, ...history, ...(options.verifier ? {} : { verifier: false }), ...(options.processors === undefined ? {} : { processors: options.processors }) });
   let services: Awaited<ReturnType<typeof startServices>>;
   try {
     services = await startServices(description, stacks);
@@ -165,6 +175,7 @@ export function registerUpCommand(program: Command, run: (action: () => Promise<
     .description('bring the stacks of a config up and keep them running until Ctrl-C, printing a status line per host')
     .requiredOption('-c, --config <file>', 'stack config (YAML)')
     .option('--no-verifier', 'run with the verifier off (overrides the config)')
+    .option('--nbl-history', "keep each NBL's recent events and print verifier violations with the history of the NBL they are about", false)
     .option('--processors <n>', PROCESSORS_HELP, numberOption(PROCESSORS))
     .option('--control <socket>', 'serve a control channel (JSON lines) on this Unix socket, e.g. for tsndis capture --attach')
     .option('--metrics [host:port]', `serve Prometheus metrics at http://host:port/metrics (default ${DEFAULT_METRICS}, loopback)`, listenAddress)

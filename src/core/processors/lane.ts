@@ -10,6 +10,7 @@ import type { NetBufferListPool, NetBufferPool, PoolObserver } from '../../ndis/
 import type { NdisBlock } from '../runtime/block.js';
 import type { RuntimeContext } from '../runtime/context.js';
 import type { Scheduler } from '../time/scheduler.js';
+import type { NblHistory } from '../verifier/nbl-history.js';
 import type { Verifier } from '../verifier/verifier.js';
 import type { Processor } from './processor.js';
 
@@ -18,6 +19,7 @@ export class Lane implements RuntimeContext {
   readonly scheduler: Scheduler;
   readonly verifier: Verifier;
   readonly verifying: boolean;
+  readonly nblHistory: NblHistory | null;
   readonly pools: Set<NetBufferListPool | NetBufferPool>;
   readonly poolObserver: PoolObserver;
   readonly processorNumber: number;
@@ -31,6 +33,7 @@ export class Lane implements RuntimeContext {
     this.scheduler = processor.scheduler;
     this.verifier = host.verifier;
     this.verifying = host.verifying;
+    this.nblHistory = host.nblHistory;
     this.pools = host.pools;
     this.poolObserver = host.poolObserver;
     this.processorNumber = processor.number;

@@ -23,6 +23,8 @@ export class WorkerLane implements RuntimeContext {
   readonly scheduler: Scheduler;
   readonly verifier: Verifier;
   readonly verifying: boolean;
+  /** NBL history stays with the host's pools on processor 0; a worker records none. */
+  readonly nblHistory = null;
   readonly allocator = new BufferAllocator();
   readonly pools = new Set<NetBufferListPool | NetBufferPool>();
   readonly poolObserver: PoolObserver;

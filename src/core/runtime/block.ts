@@ -17,6 +17,7 @@ import type { NdisOidRequest } from '../../ndis/oid-request.js';
 import type { NdisStatus } from '../../ndis/status.js';
 import { registerPollSource } from '../processors/poll.js';
 import type { Timer } from '../time/scheduler.js';
+import { RecordingNetBufferListPool } from '../verifier/nbl-history.js';
 import type { VerifierRule } from '../verifier/rules.js';
 import type { RuntimeContext } from './context.js';
 
@@ -181,7 +182,12 @@ export abstract class NdisBlock implements NdisHandleBase {
   }
 
   allocateNetBufferListPool(params: NetBufferListPoolParameters): NetBufferListPool {
-    const pool = new NetBufferListPool({ ...params, name: params.name ?? `${this.name}:nbl${this.pools.size}` }, this.rt.allocator, this.rt.poolObserver);
+    const named = { ...params, name: params.name ?? `${this.name}:nbl${this.pools.size}` };
+    const history = this.rt.nblHistory;
+    const pool =
+      history === null
+        ? new NetBufferListPool(named, this.rt.allocator, this.rt.poolObserver)
+        : new RecordingNetBufferListPool(named, this.rt.allocator, this.rt.poolObserver, history.depth, this.id, () => history.time());
     this.pools.add(pool);
     this.rt.pools.add(pool);
     return pool;
@@ -247,8 +253,9 @@ export abstract class NdisBlock implements NdisHandleBase {
     this.rt.log(level, this.name, message);
   }
 
-  report(rule: VerifierRule, detail: string): void {
-    this.rt.verifier.report(rule, this.name, detail);
+  /** `nbl`: the NBL the violation is about, so it carries that NBL's history (when history is on). */
+  report(rule: VerifierRule, detail: string, nbl?: NetBufferList): void {
+    this.rt.verifier.report(rule, this.name, detail, nbl);
   }
 
   /**

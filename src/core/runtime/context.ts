@@ -5,6 +5,7 @@
 import type { BufferAllocator } from '../../ndis/buffers/allocator.js';
 import type { NetBufferListPool, NetBufferPool, PoolObserver } from '../../ndis/buffers/pools.js';
 import type { Scheduler } from '../time/scheduler.js';
+import type { NblHistory } from '../verifier/nbl-history.js';
 import type { Verifier } from '../verifier/verifier.js';
 import type { NdisBlock } from './block.js';
 
@@ -14,6 +15,8 @@ export interface RuntimeContext {
   readonly verifier: Verifier;
   /** Verifier checks on the data path (ownership, timestamps). */
   readonly verifying: boolean;
+  /** NBL history (nbl-history.ts), or null when off: the handoffs read it once per chain. */
+  readonly nblHistory: NblHistory | null;
   readonly allocator: BufferAllocator;
   readonly pools: Set<NetBufferListPool | NetBufferPool>;
   readonly poolObserver: PoolObserver;

@@ -38,7 +38,8 @@ import type { Configuration } from './configuration.js';
 import type { RuntimeContext } from './context.js';
 import type { MiniportBlock } from './miniport-block.js';
 import { submitOid } from './oid-routing.js';
-import { on, transferOn } from './transfer.js';
+import { NblEvent } from '../verifier/nbl-history.js';
+import { on, recordChain, transferOn } from './transfer.js';
 
 /** Hooks the runtime gives a binding for the calls that reach beyond its own stack. */
 export interface BindingServices {
@@ -375,6 +376,8 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     this.sendsOutstanding -= n;
     this.stats.sendCompleted += n;
     this.stats.sendFailed += failed;
+    const history = this.rt.nblHistory;
+    if (history !== null) recordChain(history, nbls, NblEvent.Completed, this.mb.top.id, this.id, history.time());
     if (this.instance === null) return;
     try {
       this.instance.sendNetBufferListsComplete(nbls, flags);
@@ -390,6 +393,8 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
    */
   deliverReceive(nbls: NetBufferList, portNumber: number, count: number, flags: number, shared: boolean): void {
     if (!shared) transferOn(nbls, this.mb.top, this.id, false);
+    const history = this.rt.nblHistory;
+    if (history !== null) recordChain(history, nbls, NblEvent.Indicated, this.mb.top.id, this.id, history.time());
     this.stats.received += count;
     if (nbls.ndisRefs !== -1) this.receivesHeld += count;
     if (this.instance === null) return;
@@ -407,6 +412,9 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
     // owner; on the first exception the stamps are undone and the careful path below takes over.
     const top = this.mb.top;
     const nextId = top.returnEntry.id;
+    // History records the attempt, so a return twice shows as two returns in the NBL's history.
+    const history = this.rt.nblHistory;
+    if (history !== null) recordChain(history, nbls, NblEvent.Returned, id, nextId, history.time());
     let n0 = 0;
     let stop: NetBufferList | null = null;
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
@@ -439,7 +447,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
         this.receivesHeld--;
       } else if (nbl.ndisOwner === topId && nbl.ndisRefs > 0) {
         if ((nbl.ndisRefs & this.rxBit) === 0) {
-          this.report('NblDoubleComplete', `returned shared NBL ${nbl.home.name}#${nbl.slot} it no longer holds (returned twice)`);
+          this.report('NblDoubleComplete', `returned shared NBL ${nbl.home.name}#${nbl.slot} it no longer holds (returned twice)`, nbl);
         } else {
           this.receivesHeld--;
           nbl.ndisRefs &= ~this.rxBit;
@@ -448,7 +456,7 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
       } else {
         const owner = this.rt.blockById(nbl.ndisOwner);
         const again = owner === undefined || owner.level < this.level;
-        this.report(again ? 'NblDoubleComplete' : 'NblNotOwned', `returned NBL ${nbl.home.name}#${nbl.slot} ${again ? 'twice' : `owned by ${owner.name}`}`);
+        this.report(again ? 'NblDoubleComplete' : 'NblNotOwned', `returned NBL ${nbl.home.name}#${nbl.slot} ${again ? 'twice' : `owned by ${owner.name}`}`, nbl);
       }
       if (pass) {
         if (tail === null) head = nbl;

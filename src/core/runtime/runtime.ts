@@ -9,6 +9,7 @@
  * touches this class: it runs block to block through resolved edges.
  */
 import { BufferAllocator, type BufferAllocatorOptions } from '../../ndis/buffers/allocator.js';
+import { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
 import type { NetBufferListPool, NetBufferPool, PoolFreeError, PoolObserver } from '../../ndis/buffers/pools.js';
 import {
   NDIS_PAUSE_ATTACH_FILTER,
@@ -37,6 +38,7 @@ import {
 } from '../../ndis/status.js';
 import { RuntimeOperationError } from '../../errors.js';
 import { ManualScheduler, RealScheduler, type Scheduler } from '../time/scheduler.js';
+import { DEFAULT_NBL_HISTORY_DEPTH, NblHistory, type NblHistoryEvent } from '../verifier/nbl-history.js';
 import { Verifier, type VerifierOptions } from '../verifier/verifier.js';
 import type { NdisBlock } from './block.js';
 import { Configuration } from './configuration.js';
@@ -68,6 +70,13 @@ export interface RuntimeOptions {
   /** Defaults to a RealScheduler; tests pass a ManualScheduler. */
   scheduler?: Scheduler;
   verifier?: VerifierOptions;
+  /**
+   * NBL history (core/verifier/nbl-history.ts): each NBL's recent events in a bounded ring, printed with
+   * the verifier's violations about it. `true` keeps DEFAULT_NBL_HISTORY_DEPTH events per NBL, a number
+   * that many. Off by default (nothing is recorded and the data path does not look); on in `forTest`.
+   * Recorded on the verifier's checked handoffs, so it needs the verifier on.
+   */
+  nblHistory?: boolean | number;
   allocator?: BufferAllocatorOptions;
   logger?: Logger;
   /** Rate limit of the log path (log-limit.ts); default DEFAULT_LOG_LIMIT, `intervalMs: 0` turns it off. */
@@ -91,6 +100,8 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   readonly scheduler: Scheduler;
   readonly verifier: Verifier;
   readonly verifying: boolean;
+  /** The NBL history recorder (null when off); read an NBL's history with `nblHistoryOf`. @internal */
+  readonly nblHistory: NblHistory | null;
   readonly allocator: BufferAllocator;
   readonly pools = new Set<NetBufferListPool | NetBufferPool>();
   readonly poolObserver: PoolObserver;
@@ -132,6 +143,13 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     this.#logLimiter = new LogRateLimiter(this.scheduler, options.logLimit ?? DEFAULT_LOG_LIMIT, (level, source, message) => this.logger(level, source, message));
     this.verifier = new Verifier(options.verifier, () => this.scheduler.now());
     this.verifying = this.verifier.enabled;
+    const depth = options.nblHistory === true ? DEFAULT_NBL_HISTORY_DEPTH : options.nblHistory === false || options.nblHistory === undefined ? 0 : options.nblHistory;
+    if (depth !== 0 && !this.verifying) throw new RangeError(`${this.name}: NBL history is recorded on the verifier's checked handoffs; turn the verifier on`);
+    this.nblHistory = depth === 0 ? null : new NblHistory(depth, (id) => this.#blocks[id]?.name ?? `module #${id}`, () => this.scheduler.now());
+    if (this.nblHistory !== null) {
+      const history = this.nblHistory;
+      this.verifier.historyOf = (nbl) => history.of(nbl);
+    }
     this.allocator = new BufferAllocator(options.allocator);
     if (this.processors !== null) {
       const set = this.processors;
@@ -143,7 +161,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       badFree: (pool, error: PoolFreeError, item) => {
         const rule = error === 'children-outstanding' ? 'NblChildrenOutstanding' : 'NblBadFree';
         const owner = [...this.#blocks].find((b) => b?.pools.has(pool));
-        this.verifier.report(rule, owner?.name ?? pool.name, `free refused (${error}) for ${pool.name}#${item.slot}`);
+        this.verifier.report(rule, owner?.name ?? pool.name, `free refused (${error}) for ${pool.name}#${item.slot}`, item instanceof NetBufferList ? item : undefined);
       },
     };
     if (this.verifying) {
@@ -154,7 +172,26 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
 
   /** A runtime on a manual clock with the verifier on: the usual test setup. */
   static forTest(options: Omit<RuntimeOptions, 'scheduler'> = {}): NdisRuntime & { scheduler: ManualScheduler } {
-    return new NdisRuntime({ ...options, scheduler: new ManualScheduler() }) as NdisRuntime & { scheduler: ManualScheduler };
+    const nblHistory = options.nblHistory ?? options.verifier?.enabled !== false;
+    return new NdisRuntime({ ...options, nblHistory, scheduler: new ManualScheduler() }) as NdisRuntime & { scheduler: ManualScheduler };
+  }
+
+  /** The recent events of `nbl`, oldest first (ndiskd's `!nbl -log`); null with history off or for a pool made outside the runtime. */
+  nblHistoryOf(nbl: NetBufferList): NblHistoryEvent[] | null {
+    return this.nblHistory === null ? null : this.nblHistory.of(nbl);
+  }
+
+  /**
+   * The history of the NBL named `pool#slot` (as violations and the inspector name NBLs): null with
+   * history off, undefined when this runtime has no such NBL.
+   */
+  nblHistoryByName(name: string): NblHistoryEvent[] | null | undefined {
+    const hash = name.lastIndexOf('#');
+    const poolName = name.slice(0, hash);
+    const slot = Number(name.slice(hash + 1));
+    const pool = hash < 0 ? undefined : [...this.pools].find((p) => p.name === poolName && 'protocolId' in p);
+    if (pool === undefined || !Number.isInteger(slot) || slot < 0 || slot >= pool.capacity) return undefined;
+    return this.nblHistory === null ? null : this.nblHistory.ofSlot(pool, slot);
   }
 
   // ---------------------------------------------------------------------------------------------

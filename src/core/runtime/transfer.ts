@@ -10,8 +10,12 @@
  * with NDIS_RECEIVE_FLAGS_RESOURCES is never returned either, and a parent goes back only once its
  * clones and fragments are freed); the surviving head is left in `back.head`.
  * Both slots are shared, so nothing is allocated.
+ *
+ * With NBL history on (core/verifier/nbl-history.ts), the checked handoffs record each NBL that moves;
+ * they read `rt.nblHistory` once per chain, and the unchecked fast paths never look.
  */
 import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
+import { NblEvent, type NblEventKind, type NblHistory } from '../verifier/nbl-history.js';
 import type { NdisBlock } from './block.js';
 
 export const back: { head: NetBufferList | null } = { head: null };
@@ -34,13 +38,16 @@ export function transferOn(chain: NetBufferList | null, from: NdisBlock, to: num
   }
   const fid = from.id;
   const now = from.rt.scheduler.now();
+  const history = from.rt.nblHistory;
+  // Towards a higher level is an indication; down (or sideways into a crossing edge or replica) a send.
+  const kind = history === null ? 0 : (from.rt.blockById(to)?.level ?? 0) > from.level ? NblEvent.Indicated : NblEvent.Sent;
   let prev: NetBufferList | null = null;
   for (let nbl = chain; nbl !== null; ) {
     const next: NetBufferList | null = nbl.next;
     const owner = nbl.ndisOwner;
     if (owner === 0 && nbl.sourceHandle === null) {
       // Fresh from a pool, but the originator did not say so.
-      from.report('NblSourceHandle', `originated NBL ${nbl.home.name}#${nbl.slot} without setting SourceHandle`);
+      from.report('NblSourceHandle', `originated NBL ${nbl.home.name}#${nbl.slot} without setting SourceHandle`, nbl);
       nbl.sourceHandle = from;
     }
     if (owner !== fid && !(owner === 0 && nbl.sourceHandle === from) && !from.isTwin(owner)) {
@@ -51,6 +58,7 @@ export function transferOn(chain: NetBufferList | null, from: NdisBlock, to: num
     } else {
       nbl.ndisOwner = to;
       nbl.ndisStamp = now;
+      if (history !== null) history.record(nbl, kind as typeof NblEvent.Sent, fid, to, 0, now);
       n++;
       prev = nbl;
     }
@@ -81,6 +89,8 @@ export function stampCountingOwn(chain: NetBufferList, self: object, to: number)
  */
 export function transferBack(chain: NetBufferList | null, from: NdisBlock, to: number, upward: boolean): number {
   const fid = from.id;
+  const history = from.rt.nblHistory;
+  const now = history === null ? 0 : history.time();
   let n = 0;
   let head: NetBufferList | null = chain;
   let prev: NetBufferList | null = null;
@@ -88,22 +98,23 @@ export function transferBack(chain: NetBufferList | null, from: NdisBlock, to: n
     const next: NetBufferList | null = nbl.next;
     if (nbl.sourceHandle === from) {
       // An originator frees its own NBLs; completing or returning them would hand them to nobody.
-      from.report('NblOwnReturnedUp', `${upward ? 'completed' : 'returned'} its own NBL ${nbl.home.name}#${nbl.slot} instead of freeing it`);
+      from.report('NblOwnReturnedUp', `${upward ? 'completed' : 'returned'} its own NBL ${nbl.home.name}#${nbl.slot} instead of freeing it`, nbl);
       if (prev === null) head = next;
       else prev.next = next;
       nbl.next = null;
     } else if (!upward && nbl.ndisRefs === -1) {
-      from.report('NblResourcesReturned', `returned NBL ${nbl.home.name}#${nbl.slot} indicated with NDIS_RECEIVE_FLAGS_RESOURCES`);
+      from.report('NblResourcesReturned', `returned NBL ${nbl.home.name}#${nbl.slot} indicated with NDIS_RECEIVE_FLAGS_RESOURCES`, nbl);
       if (prev === null) head = next;
       else prev.next = next;
     } else if (nbl.ndisOwner === fid || from.isTwin(nbl.ndisOwner)) {
       if (nbl.childRefCount > 0) {
         // Its clones or fragments still map its data: it stays with `from` until they are freed.
-        from.report('NblChildrenOutstanding', `${upward ? 'completed' : 'returned'} NBL ${nbl.home.name}#${nbl.slot} while ${nbl.childRefCount} clone(s)/fragment(s) of it are alive`);
+        from.report('NblChildrenOutstanding', `${upward ? 'completed' : 'returned'} NBL ${nbl.home.name}#${nbl.slot} while ${nbl.childRefCount} clone(s)/fragment(s) of it are alive`, nbl);
         if (prev === null) head = next;
         else prev.next = next;
       } else {
         nbl.ndisOwner = to;
+        if (history !== null) history.record(nbl, upward ? NblEvent.Completed : NblEvent.Returned, fid, to, upward ? nbl.status : 0, now);
         n++;
         prev = nbl;
       }
@@ -122,14 +133,22 @@ function reportMisuse(from: NdisBlock, nbl: NetBufferList, forward: boolean, upw
   const owner = nbl.ndisOwner === 0 ? undefined : from.rt.blockById(nbl.ndisOwner);
   const ownerName = owner === undefined ? (nbl.allocated ? 'its originator' : 'its pool (freed)') : owner.name;
   if (forward) {
-    from.report('NblNotOwned', `passed on NBL ${nbl.home.name}#${nbl.slot} owned by ${ownerName}`);
+    from.report('NblNotOwned', `passed on NBL ${nbl.home.name}#${nbl.slot} owned by ${ownerName}`, nbl);
     return;
   }
   // Handed back past us already (owner further along the way back, or freed) ⇒ a second completion.
   const again =
     owner === undefined || (owner.rt === from.rt && (upward ? owner.level > from.level : owner.level < from.level));
-  if (again) from.report('NblDoubleComplete', `${upward ? 'completed' : 'returned'} NBL ${nbl.home.name}#${nbl.slot} twice (now with ${ownerName})`);
-  else from.report('NblNotOwned', `${upward ? 'completed' : 'returned'} NBL ${nbl.home.name}#${nbl.slot} owned by ${ownerName}`);
+  if (again) from.report('NblDoubleComplete', `${upward ? 'completed' : 'returned'} NBL ${nbl.home.name}#${nbl.slot} twice (now with ${ownerName})`, nbl);
+  else from.report('NblNotOwned', `${upward ? 'completed' : 'returned'} NBL ${nbl.home.name}#${nbl.slot} owned by ${ownerName}`, nbl);
+}
+
+/**
+ * Records one event for every NBL of a chain (NBL history on). For the handoffs that do not go through
+ * transferOn / transferBack; callers read `rt.nblHistory` once per chain and call this only when set.
+ */
+export function recordChain(history: NblHistory, chain: NetBufferList | null, kind: NblEventKind, from: number, to: number, now: number): void {
+  for (let nbl = chain; nbl !== null; nbl = nbl.next) history.record(nbl, kind, from, to, kind === NblEvent.Completed ? nbl.status : 0, now);
 }
 
 /** Counts a chain (used where no transfer happens). */

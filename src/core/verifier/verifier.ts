@@ -4,6 +4,8 @@
  * runtime does to keep the stack consistent; it only decides what is checked and recorded.
  */
 import { TsndisError } from '../../errors.js';
+import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
+import { formatNblHistory, type NblHistoryEvent } from './nbl-history.js';
 import { VERIFIER_RULES, type VerifierRule } from './rules.js';
 
 export interface VerifierLimits {
@@ -42,9 +44,17 @@ export class VerifierViolation extends TsndisError {
     readonly module: string,
     readonly detail: string,
     readonly time: number,
+    /** With NBL history on: the recent events of the NBL the violation is about, oldest first. */
+    readonly history?: readonly NblHistoryEvent[],
   ) {
     super(`[${rule}] ${module}: ${detail}`);
     this.name = 'VerifierViolation';
+  }
+
+  /** The message, followed by the NBL's history (one event a line) when the violation carries one. */
+  format(): string {
+    if (this.history === undefined || this.history.length === 0) return this.message;
+    return `${this.message}\n  history (oldest first):\n${formatNblHistory(this.history)}`;
   }
 
   get bugCheck(): number | undefined {
@@ -52,8 +62,9 @@ export class VerifierViolation extends TsndisError {
     return 'bugCheck' in info ? info.bugCheck : undefined;
   }
 
-  toJSON(): { rule: string; module: string; detail: string; time: number } {
-    return { rule: this.rule, module: this.module, detail: this.detail, time: this.time };
+  toJSON(): { rule: string; module: string; detail: string; time: number; history?: readonly NblHistoryEvent[] } {
+    const j = { rule: this.rule, module: this.module, detail: this.detail, time: this.time };
+    return this.history === undefined ? j : { ...j, history: this.history };
   }
 }
 
@@ -66,6 +77,8 @@ export class Verifier {
   readonly maxRecorded = 1000;
   readonly counts = new Map<VerifierRule, number>();
   onViolation: ((v: VerifierViolation) => void) | null;
+  /** Set by a runtime with NBL history on: decodes the history a violation about an NBL carries. */
+  historyOf: ((nbl: NetBufferList) => NblHistoryEvent[] | null) | null = null;
 
   constructor(
     options: VerifierOptions = {},
@@ -77,8 +90,10 @@ export class Verifier {
     this.onViolation = options.onViolation ?? null;
   }
 
-  report(rule: VerifierRule, module: string, detail: string): VerifierViolation {
-    const v = new VerifierViolation(rule, module, detail, this.now());
+  /** `nbl`: the NBL the violation is about (its history goes with the violation when history is on). */
+  report(rule: VerifierRule, module: string, detail: string, nbl?: NetBufferList): VerifierViolation {
+    const history = nbl === undefined || this.historyOf === null ? undefined : (this.historyOf(nbl) ?? undefined);
+    const v = new VerifierViolation(rule, module, detail, this.now(), history);
     this.counts.set(rule, (this.counts.get(rule) ?? 0) + 1);
     if (this.violations.length < this.maxRecorded) this.violations.push(v);
     if (this.onViolation !== null) this.onViolation(v);

@@ -20,8 +20,8 @@ import { Command, CommanderError } from 'commander';
 import { numberOption } from '../src/cli/options.js';
 import { runBaseline, type BaselineResult } from './baseline.js';
 import { runDatapath, type DatapathResult } from './datapath.js';
-import { type ProcessorsBenchResult, runProcessorsBench } from './processors.js';
-import { runWireProcessors, type WireProcessorsResult } from './wire-processors.js';
+import { runProcessorsBench } from './processors.js';
+import { runWireProcessors } from './wire-processors.js';
 import { type MemoryBenchResult, memoryBenchLines, memoryBenchSkipReason, runMemoryBench } from './memory.js';
 import { runTapBench, tapBenchSkipReason, type TapBenchResult } from './tap.js';
 import { runTcpBench, tcpBenchSkipReason } from './tcp.js';
@@ -134,46 +134,29 @@ async function main(): Promise<void> {
       ratio: r.framesPerSecond / base.framesPerSecond,
     });
   }
-  {
-    // Receive across processors (bench/processors.ts): the replica on a worker against the primary on 1 processor.
-    const runs = async (n: 1 | 2) => {
-      const xs: ProcessorsBenchResult[] = [];
-      for (let i = 0; i < repeats; i++) xs.push(await runProcessorsBench(n, seconds));
-      return median(xs.map((x) => x.framesPerSecond));
+  /** A row on 2 processors against the same work on 1, medians of `repeats` runs each. */
+  const processorsRow = async (name: string, run: (n: 1 | 2, seconds: number) => Promise<{ framesPerSecond: number }>): Promise<void> => {
+    const runs = async (n: 1 | 2): Promise<number> => {
+      const xs: number[] = [];
+      for (let i = 0; i < repeats; i++) xs.push((await run(n, seconds)).framesPerSecond);
+      return median(xs);
     };
     const one = await runs(1);
     const two = await runs(2);
-    rows.push({
-      name: 'receive across processors: MP miniport replica on processor 1 (worker) → crossing edge → raw protocol on processor 0, 64 B, chains of 32; baseline: its primary on a 1-processor host',
-      batch: 32,
-      verifier: false,
-      processors: 2,
-      framesPerSecond: two,
-      baselineFramesPerSecond: one,
-      ratio: two / one,
-    });
-  }
-  {
-    // The virtual wire at batch 32 on 2 processors (bench/wire-processors.ts: RSS queues, queue 1 polled on a
-    // worker, its indications crossing back to the single-processor filters and protocol on processor 0)
-    // against the same frames and table on 1 processor, same run.
-    const runs = async (n: 1 | 2) => {
-      const xs: WireProcessorsResult[] = [];
-      for (let i = 0; i < repeats; i++) xs.push(await runWireProcessors(n, seconds));
-      return median(xs.map((x) => x.framesPerSecond));
-    };
-    const one = await runs(1);
-    const two = await runs(2);
-    rows.push({
-      name: 'virtual wire on 2 processors: raw ← 2 filters ← miniport ⇄ miniport (RSS, a receive queue per processor; queue 1 polled on a worker, crossing back to the filters on processor 0) → 2 filters → raw, 64 B UDP, 16 flows, batch 32; baseline: the same on 1 processor',
-      batch: 32,
-      verifier: false,
-      processors: 2,
-      framesPerSecond: two,
-      baselineFramesPerSecond: one,
-      ratio: two / one,
-    });
-  }
+    rows.push({ name, batch: 32, verifier: false, processors: 2, framesPerSecond: two, baselineFramesPerSecond: one, ratio: two / one });
+  };
+  // Receive across processors (bench/processors.ts): the replica on a worker against the primary on 1 processor.
+  await processorsRow(
+    'receive across processors: MP miniport replica on processor 1 (worker) → crossing edge → raw protocol on processor 0, 64 B, chains of 32; baseline: its primary on a 1-processor host',
+    runProcessorsBench,
+  );
+  // The virtual wire at batch 32 on 2 processors (bench/wire-processors.ts: RSS queues, queue 1 polled on a
+  // worker, its indications crossing back to the single-processor filters and protocol on processor 0)
+  // against the same frames and table on 1 processor, same run.
+  await processorsRow(
+    'virtual wire on 2 processors: raw ← 2 filters ← miniport ⇄ miniport (RSS, a receive queue per processor; queue 1 polled on a worker, crossing back to the filters on processor 0) → 2 filters → raw, 64 B UDP, 16 flows, batch 32; baseline: the same on 1 processor',
+    runWireProcessors,
+  );
   const tapSkip = tapBenchSkipReason();
   const tap: TapBenchResult | null = tapSkip === null ? await runTapBench(seconds) : null;
   if (tap !== null) {

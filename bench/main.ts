@@ -18,6 +18,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { numberOption } from '../src/cli/options.js';
+import { StatusLine } from '../src/cli/progress.js';
 import { runBaseline, type BaselineResult } from './baseline.js';
 import { runDatapath, type DatapathResult } from './datapath.js';
 import { runProcessorsBench } from './processors.js';
@@ -103,6 +104,8 @@ async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   if (options === null) return;
   const { json, seconds, repeats } = options;
+  // On a terminal, stderr says which part runs (a whole run takes minutes and prints at the end).
+  const status = new StatusLine(process.stderr, 'bench', 10);
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const rows: Row[] = [];
   const baselines = new Map<number, BaselineResult>();
@@ -119,6 +122,7 @@ async function main(): Promise<void> {
     [32, true, true],
   ];
   for (const [batch, verifier, nblHistory] of cases) {
+    status.next(`virtual wire, batch ${batch}${verifier ? ', verifier on' : ''}${nblHistory ? ', NBL history on' : ''}`);
     const runs: DatapathResult[] = [];
     for (let i = 0; i < repeats; i++) runs.push(await runDatapath(batch, verifier, seconds, nblHistory));
     const fps = median(runs.map((x) => x.framesPerSecond));
@@ -145,6 +149,7 @@ async function main(): Promise<void> {
     const two = await runs(2);
     rows.push({ name, batch: 32, verifier: false, processors: 2, framesPerSecond: two, baselineFramesPerSecond: one, ratio: two / one });
   };
+  status.next('2 processors against 1');
   // Receive across processors (bench/processors.ts): the replica on a worker against the primary on 1 processor.
   await processorsRow(
     'receive across processors: MP miniport replica on processor 1 (worker) → crossing edge → raw protocol on processor 0, 64 B, chains of 32; baseline: its primary on a 1-processor host',
@@ -158,6 +163,7 @@ async function main(): Promise<void> {
     runWireProcessors,
   );
   const tapSkip = tapBenchSkipReason();
+  status.next('TAP');
   const tap: TapBenchResult | null = tapSkip === null ? await runTapBench(seconds) : null;
   if (tap !== null) {
     rows.push({ name: 'TAP receive: kernel (netns, trafgen) → TAP miniport → raw protocol, 64 B; baseline: a plain non-blocking read() loop', batch: 0, verifier: false, framesPerSecond: tap.receive.tsndis, baselineFramesPerSecond: tap.receive.baseline, ratio: tap.receive.tsndis / tap.receive.baseline });
@@ -174,6 +180,7 @@ async function main(): Promise<void> {
   const tcpSkip = options.tcp ? tcpBenchSkipReason() : 'left out (--no-tcp)';
   let tcpDetails: Record<string, unknown> = {};
   if (tcpSkip === null) {
+    status.next('TCP over TAP');
     const r = await runTcpBench(seconds, repeats);
     const row = (name: string, unit: TcpRow['unit'], x: { tsndis: number; kernel: number }): TcpRow => ({ name, unit, tsndis: x.tsndis, kernel: x.kernel, ratio: x.tsndis / x.kernel });
     tcpRows.push(row('TCP bulk Linux → tsndis over TAP (python3 source → tsndis discard); baseline: kernel TCP over veth between two netns, same tools', 'Gbit/s', r.linuxToTsndis));
@@ -195,11 +202,15 @@ async function main(): Promise<void> {
     streamRows.push({ name: "Node's own net on loopback (python3 → net.Socket): 'data' chunks dropped; baseline: the same with onread (one reused buffer), same run — the ceiling of a Node 'data' API", unit: 'Gbit/s', stream: n.data, wsk: n.onread, ratio: n.ratio, labels: ["'data'", 'onread'] });
   }
   const latencySkip = options.latency ? latencyBenchSkipReason() : 'left out (--no-latency)';
+  status.next('latency');
   const latency: LatencyBenchResult | null = latencySkip === null ? await runLatencyBench() : null;
   const impairedSkip = options.impaired ? impairedBenchSkipReason() : 'left out (--no-impaired)';
+  status.next('TCP through the network emulator');
   const impaired: ImpairedResult | null = impairedSkip === null ? await runImpairedBench({ bytes: options.impairedMb * 1e6, maxSeconds: options.impairedMaxSeconds, repeats: options.impairedRepeats }) : null;
   const memorySkip = options.memory ? memoryBenchSkipReason() : 'left out (--no-memory)';
+  status.next('memory per connection');
   const memory: MemoryBenchResult | null = memorySkip === null ? await runMemoryBench() : null;
+  status.end();
   const skipped = [
     ...(tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }]),
     ...(tap?.uringSkipped == null ? [] : [{ name: 'TAP io_uring', reason: tap.uringSkipped }]),

@@ -72,3 +72,42 @@ export class Progress {
     this.#shown = false;
   }
 }
+
+/**
+ * What a long run is doing now, on one line of a terminal (`npm run bench`: "bench 3/9: TAP rows, 42 s"):
+ * rewritten in place on every step, erased at the end; nothing at all on a stream that is not a TTY.
+ */
+export class StatusLine {
+  readonly #stream: ProgressStream;
+  readonly #label: string;
+  readonly #steps: number;
+  readonly #now: () => number;
+  readonly #start: number;
+  #step = 0;
+  #shown = false;
+
+  constructor(stream: ProgressStream, label: string, steps: number, now: () => number = () => performance.now()) {
+    this.#stream = stream;
+    this.#label = label;
+    this.#steps = steps;
+    this.#now = now;
+    this.#start = now();
+  }
+
+  /** The next step begins: `what` it is. */
+  next(what: string): void {
+    this.#step = Math.min(this.#steps, this.#step + 1);
+    if (this.#stream.isTTY !== true) return;
+    const seconds = Math.round((this.#now() - this.#start) / 1000);
+    let line = `${this.#label} ${this.#step}/${this.#steps}: ${what}, ${seconds} s`;
+    const width = this.#stream.columns ?? 80;
+    if (line.length > width - 1) line = line.slice(0, width - 1);
+    this.#stream.write(`\r${line}\x1b[K`);
+    this.#shown = true;
+  }
+
+  end(): void {
+    if (this.#shown) this.#stream.write('\r\x1b[K');
+    this.#shown = false;
+  }
+}

@@ -1,5 +1,5 @@
 /**
- * Progress on a terminal: the meter redraws one line at most five times a second with bytes, share and
+ * Progress on a terminal (`tsndis get`'s meter, `npm run bench`'s status line): the meter redraws one line at most five times a second with bytes, share and
  * rate, erases it at the end, and writes nothing at all to a stream that is not a TTY. `tsndis get`
  * shows it on a terminal's stderr while the body arrives, and leaves stdout to the body alone.
  */
@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Writable } from 'node:stream';
 import { get } from '../../src/cli/commands/get.js';
-import { Progress, byteSize } from '../../src/cli/progress.js';
+import { Progress, StatusLine, byteSize } from '../../src/cli/progress.js';
 import { fixtureDir, writeFixture } from '../config/helpers.js';
 
 class Capture extends Writable {
@@ -44,6 +44,22 @@ test('progress: redraws at most every 200 ms, shows bytes, share and rate, erase
   q.end();
   assert.equal(pipe.text, '');
   assert.deepEqual([byteSize(0), byteSize(1023), byteSize(1536), byteSize(5 * 2 ** 30)], ['0 B', '1023 B', '1.5 KiB', '5.0 GiB']);
+});
+
+test('status line: step k of n with what runs and the time so far, erased at the end; silent when not a TTY', () => {
+  let now = 0;
+  const tty = new Capture(true);
+  const s = new StatusLine(tty, 'bench', 3, () => now);
+  s.next('virtual wire');
+  now += 61_400;
+  s.next('TAP');
+  s.end();
+  assert.equal(tty.text, '\rbench 1/3: virtual wire, 0 s\x1b[K\rbench 2/3: TAP, 61 s\x1b[K\r\x1b[K');
+  const pipe = new Capture(false);
+  const q = new StatusLine(pipe, 'bench', 3, () => now);
+  q.next('x');
+  q.end();
+  assert.equal(pipe.text, '');
 });
 
 test('tsndis get: the body goes to stdout whole, the meter to a terminal stderr, nothing to a piped one', { timeout: 60_000 }, async () => {

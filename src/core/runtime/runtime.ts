@@ -730,7 +730,9 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     mb.bindings = mb.bindings.filter((x) => x !== b);
     mb.resolveEdges();
     teardownChecks(this.pools, b, 'unbind');
-    if (!mb.surpriseRemoved && !mb.failed) await this.#remerge(mb);
+    // Not while the adapter is being removed: it is about to be halted, and the requests would queue behind
+    // any OID its miniport still holds (the halt completes those with ADAPTER_REMOVED).
+    if (!mb.surpriseRemoved && !mb.failed && !mb.removing) await this.#remerge(mb);
   }
 
   /** After a binding left: send the merged packet filter / multicast list / lookahead down again if they changed. */

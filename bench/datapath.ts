@@ -14,6 +14,7 @@ import { passThroughFilter } from '../src/drivers/filter/passthrough/index.js';
 import { VirtualWire, virtualWireMiniport } from '../src/drivers/miniport/virtual-wire/index.js';
 import { RawProtocol } from '../src/drivers/protocol/raw/index.js';
 import type { NetBufferList } from '../src/ndis/index.js';
+import { recycleChains } from './chains.js';
 
 export interface DatapathResult {
   batch: number;
@@ -73,32 +74,7 @@ export async function runDatapath(batch: number, verifier: boolean, seconds: num
     }
     free.push(head!);
   }
-  tx.sendCompleteHandler = (nbls) => {
-    // Usually the chain comes back whole: reuse it as is.
-    let n = 0;
-    for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) n++;
-    if (n === batch && pending.length === 0) {
-      free.push(nbls);
-      return;
-    }
-    // Completions may merge or split chains; regroup into chains of `batch`.
-    for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
-      const next: NetBufferList | null = nbl.next;
-      nbl.next = null;
-      pending.push(nbl);
-      nbl = next;
-    }
-    while (pending.length >= batch) {
-      let head: NetBufferList | null = null;
-      for (let i = 0; i < batch; i++) {
-        const n = pending.pop()!;
-        n.next = head;
-        head = n;
-      }
-      free.push(head!);
-    }
-  };
-  const pending: NetBufferList[] = [];
+  tx.sendCompleteHandler = recycleChains(batch, free);
   const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
   const run = async (ms: number): Promise<{ frames: number; seconds: number }> => {

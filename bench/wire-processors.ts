@@ -27,6 +27,7 @@ import type { VirtualWireAdapter } from '../src/drivers/miniport/virtual-wire/ad
 import { VirtualWire, virtualWireMiniport } from '../src/drivers/miniport/virtual-wire/index.js';
 import { FRAME_RING_SLOTS, type WireQueueCounters } from '../src/drivers/miniport/virtual-wire/rss-queues.js';
 import { RawProtocol } from '../src/drivers/protocol/raw/index.js';
+import { recycleChains } from './chains.js';
 import {
   NDIS_HASH_IPV4,
   NDIS_HASH_TCP_IPV4,
@@ -124,31 +125,8 @@ export async function runWireProcessors(processors: 1 | 2, seconds: number): Pro
       }
       free.push(head!);
     }
-    // Completions come back whole here (the wire completes each chain as it sent it); regroup if not.
-    const pending: NetBufferList[] = [];
-    tx.sendCompleteHandler = (nbls) => {
-      let n = 0;
-      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) n++;
-      if (n === BATCH && pending.length === 0) {
-        free.push(nbls);
-        return;
-      }
-      for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
-        const next: NetBufferList | null = nbl.next;
-        nbl.next = null;
-        pending.push(nbl);
-        nbl = next;
-      }
-      while (pending.length >= BATCH) {
-        let head: NetBufferList | null = null;
-        for (let i = 0; i < BATCH; i++) {
-          const x = pending.pop()!;
-          x.next = head;
-          head = x;
-        }
-        free.push(head!);
-      }
-    };
+    // Completions come back whole here (the wire completes each chain as it sent it); regrouped if not.
+    tx.sendCompleteHandler = recycleChains(BATCH, free);
     const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
     const adapter = b.rt.adapter('eth0').instance as VirtualWireAdapter;
     const room = (): boolean => {

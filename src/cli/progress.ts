@@ -11,6 +11,32 @@ export interface ProgressStream {
 
 const INTERVAL_MS = 200;
 
+/** One line of a terminal, rewritten in place and erased at the end; a stream that is not a TTY gets nothing. */
+class TtyLine {
+  readonly #stream: ProgressStream;
+  #shown = false;
+
+  constructor(stream: ProgressStream) {
+    this.#stream = stream;
+  }
+
+  get active(): boolean {
+    return this.#stream.isTTY === true;
+  }
+
+  draw(text: string): void {
+    if (!this.active) return;
+    const width = this.#stream.columns ?? 80;
+    this.#stream.write(`\r${text.length > width - 1 ? text.slice(0, width - 1) : text}\x1b[K`);
+    this.#shown = true;
+  }
+
+  erase(): void {
+    if (this.#shown) this.#stream.write('\r\x1b[K');
+    this.#shown = false;
+  }
+}
+
 /** 1536 → '1.5 KiB'. */
 export function byteSize(n: number): string {
   const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
@@ -24,17 +50,16 @@ export function byteSize(n: number): string {
 }
 
 export class Progress {
-  readonly #stream: ProgressStream;
+  readonly #line: TtyLine;
   readonly #label: string;
   readonly #total: number | null;
+  readonly #now: () => number;
   readonly #start: number;
   #done = 0;
   #last = 0;
-  #shown = false;
-  readonly #now: () => number;
 
   constructor(stream: ProgressStream, label: string, total: number | null = null, now: () => number = () => performance.now()) {
-    this.#stream = stream;
+    this.#line = new TtyLine(stream);
     this.#label = label;
     this.#total = total !== null && Number.isFinite(total) && total > 0 ? total : null;
     this.#now = now;
@@ -42,7 +67,7 @@ export class Progress {
   }
 
   get active(): boolean {
-    return this.#stream.isTTY === true;
+    return this.#line.active;
   }
 
   /** `n` more bytes done; redraws when the last draw is old enough. */
@@ -52,24 +77,15 @@ export class Progress {
     const t = this.#now();
     if (t - this.#last < INTERVAL_MS) return;
     this.#last = t;
-    this.#draw(t);
-  }
-
-  #draw(t: number): void {
     const seconds = Math.max(0.001, (t - this.#start) / 1000);
     const rate = `${byteSize(Math.round(this.#done / seconds))}/s`;
     const of = this.#total === null ? byteSize(this.#done) : `${byteSize(this.#done)} of ${byteSize(this.#total)} (${Math.min(100, Math.floor((100 * this.#done) / this.#total))} %)`;
-    let line = `${this.#label}: ${of}, ${rate}`;
-    const width = this.#stream.columns ?? 80;
-    if (line.length > width - 1) line = line.slice(0, width - 1);
-    this.#stream.write(`\r${line}\x1b[K`);
-    this.#shown = true;
+    this.#line.draw(`${this.#label}: ${of}, ${rate}`);
   }
 
   /** Erases the line (the command's own output follows on a clean line). */
   end(): void {
-    if (this.#shown) this.#stream.write('\r\x1b[K');
-    this.#shown = false;
+    this.#line.erase();
   }
 }
 
@@ -78,16 +94,15 @@ export class Progress {
  * rewritten in place on every step, erased at the end; nothing at all on a stream that is not a TTY.
  */
 export class StatusLine {
-  readonly #stream: ProgressStream;
+  readonly #line: TtyLine;
   readonly #label: string;
   readonly #steps: number;
   readonly #now: () => number;
   readonly #start: number;
   #step = 0;
-  #shown = false;
 
   constructor(stream: ProgressStream, label: string, steps: number, now: () => number = () => performance.now()) {
-    this.#stream = stream;
+    this.#line = new TtyLine(stream);
     this.#label = label;
     this.#steps = steps;
     this.#now = now;
@@ -97,17 +112,11 @@ export class StatusLine {
   /** The next step begins: `what` it is. */
   next(what: string): void {
     this.#step = Math.min(this.#steps, this.#step + 1);
-    if (this.#stream.isTTY !== true) return;
-    const seconds = Math.round((this.#now() - this.#start) / 1000);
-    let line = `${this.#label} ${this.#step}/${this.#steps}: ${what}, ${seconds} s`;
-    const width = this.#stream.columns ?? 80;
-    if (line.length > width - 1) line = line.slice(0, width - 1);
-    this.#stream.write(`\r${line}\x1b[K`);
-    this.#shown = true;
+    if (!this.#line.active) return;
+    this.#line.draw(`${this.#label} ${this.#step}/${this.#steps}: ${what}, ${Math.round((this.#now() - this.#start) / 1000)} s`);
   }
 
   end(): void {
-    if (this.#shown) this.#stream.write('\r\x1b[K');
-    this.#shown = false;
+    this.#line.erase();
   }
 }

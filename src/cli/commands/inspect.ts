@@ -21,6 +21,7 @@ import { formatNblHistory, type NblHistoryEvent } from '../../core/verifier/nbl-
 import { EXIT_OK, usageError } from '../exit.js';
 import { numberOption } from '../options.js';
 import { renderNetstat } from './netstat.js';
+import { renderTable } from '../table.js';
 
 export interface InspectOptions {
   attach: string;
@@ -30,11 +31,6 @@ export interface InspectOptions {
 
 export const INSPECT_VIEWS = ['tree', 'adapter', 'filter', 'binding', 'pools', 'oids', 'nbl'] as const;
 
-function table(head: string[], rows: string[][], numeric: (i: number) => boolean): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (c: string[]): string => `${`  ${c.map((x, i) => (numeric(i) ? x.padStart(w[i]!) : x.padEnd(w[i]!))).join('  ')}`.trimEnd()}\n`;
-  return line(head) + rows.map(line).join('');
-}
 
 async function snapshots(c: ControlClient): Promise<RuntimeSnapshot[]> {
   return expectOk(await c.request({ op: 'stack' }))['hosts'] as RuntimeSnapshot[];
@@ -86,7 +82,7 @@ export async function inspect(view: string | undefined, name: string | undefined
           h.pools.map((p) => ({ host: h.host, ...p, allocationsPerSecond: Math.max(0, (p.allocations - (before.get(`${h.host}\u0000${p.name}`) ?? p.allocations)) / o.interval) })),
         );
         return write(rows, () =>
-          table(
+          renderTable(
             ['host', 'pool', 'kind', 'owner', 'size', 'in use', 'high water', 'exhausted', 'alloc/s'],
             rows.map((p) => [p.host, p.name, p.kind === 'NetBufferList' ? 'NBL' : 'NB', p.owner ?? '-', String(p.capacity), String(p.inUse), String(p.highWater), String(p.exhausted), p.allocationsPerSecond.toFixed(0)]),
             (i) => i >= 4,
@@ -100,8 +96,8 @@ export async function inspect(view: string | undefined, name: string | undefined
             .map(
               (a) =>
                 `${a.adapter}: ${a.pending.length} pending, ${a.completed} completed\n` +
-                (a.pending.length === 0 ? '' : table(['pending', 'oid', 'type', 'where', 'age ms'], a.pending.map((p) => [String(p.requestId), p.oid, p.type, p.where, p.ageMs.toFixed(1)]), (i) => i === 4)) +
-                (a.recent.length === 0 ? '' : table(['recent', 'oid', 'type', 'status', 'answered by', 'ms'], a.recent.map((r) => [String(r.requestId), r.oid, r.type, r.status, r.answeredBy, r.durationMs.toFixed(2)]), (i) => i === 5)),
+                (a.pending.length === 0 ? '' : renderTable(['pending', 'oid', 'type', 'where', 'age ms'], a.pending.map((p) => [String(p.requestId), p.oid, p.type, p.where, p.ageMs.toFixed(1)]), (i) => i === 4)) +
+                (a.recent.length === 0 ? '' : renderTable(['recent', 'oid', 'type', 'status', 'answered by', 'ms'], a.recent.map((r) => [String(r.requestId), r.oid, r.type, r.status, r.answeredBy, r.durationMs.toFixed(2)]), (i) => i === 5)),
             )
             .join(''),
         );

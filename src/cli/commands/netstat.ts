@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import { controlRequest } from '../control.js';
 import type { ConnectionRow } from '../control-ops.js';
+import { renderTable } from '../table.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
 
 export interface NetstatOptions {
@@ -23,10 +24,7 @@ export interface NetstatOptions {
 /** The connection table of one host, netstat -an style: listeners first, then connections. */
 export function renderConnections(rows: readonly ConnectionRow[]): string {
   const head = ['Proto', 'Local Address', 'Foreign Address', 'State', 'Recv-Q', 'Send-Q'];
-  const cells = rows.map((r) => [r.proto, r.local, r.remote, r.state, String(r.recvQ), String(r.sendQ)]);
-  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]): string => `  ${c.map((x, i) => (i >= 4 ? x.padStart(w[i]!) : x.padEnd(w[i]!))).join('  ')}`.trimEnd() + '\n';
-  return line(head) + cells.map(line).join('');
+  return renderTable(head, rows.map((r) => [r.proto, r.local, r.remote, r.state, String(r.recvQ), String(r.sendQ)]), (i) => i >= 4);
 }
 
 /** Renders one host's netstat object as indented `name value` lines, sections in order. */

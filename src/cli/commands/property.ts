@@ -11,6 +11,7 @@ import type { Command } from 'commander';
 import { checkAdapterOption, ControlClient, expectOk } from '../control.js';
 import type { PropertyRow } from '../control-ops.js';
 import { EXIT_OK, usageError } from '../exit.js';
+import { renderTable } from '../table.js';
 
 export interface PropertyOptions {
   attach: string;
@@ -26,11 +27,10 @@ function range(p: PropertyRow): string {
 }
 
 export function renderProperties(rows: readonly PropertyRow[]): string {
-  const head = ['Name', 'Value', 'Default', 'Allowed'];
-  const cells = rows.map((p) => [p.name, `${show(p.value)}${p.configured ? ' *' : ''}`, show(p.default), range(p)]);
-  const w = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  const line = (c: string[]): string => `${`  ${c.map((x, i) => x.padEnd(w[i]!)).join('  ')}`.trimEnd()}\n`;
-  return line(head) + cells.map(line).join('');
+  return renderTable(
+    ['Name', 'Value', 'Default', 'Allowed'],
+    rows.map((p) => [p.name, `${show(p.value)}${p.configured ? ' *' : ''}`, show(p.default), range(p)]),
+  );
 }
 
 export async function propertyCommand(adapter: string, action: string | undefined, name: string | undefined, value: string | undefined, o: PropertyOptions, out: NodeJS.WritableStream = process.stdout): Promise<number> {

@@ -792,9 +792,13 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
 
   async #applyPolicy(mb: MiniportBlock): Promise<void> {
     const policy = this.adapterPolicy(mb.name.slice(this.name.length + 1));
-    if (policy === undefined) return;
-    for (const f of policy.filters) await this.attachFilter(mb.name, f.driver, f.keywords);
-    for (const p of policy.protocols) await this.bindProtocol(mb.name, p.driver, p.keywords);
+    if (policy !== undefined) await this.#install(mb.name, policy);
+  }
+
+  /** Attaches the filters, then binds the protocols, of `stack` to the adapter. */
+  async #install(name: string, stack: AdapterPolicy): Promise<void> {
+    for (const f of stack.filters) await this.attachFilter(name, f.driver, f.keywords);
+    for (const p of stack.protocols) await this.bindProtocol(name, p.driver, p.keywords);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -820,24 +824,25 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     if (mb.imParent !== null) throw new RuntimeOperationError(`${name} is a virtual miniport of ${mb.imParent.name}: its keywords cannot change while it runs`);
     const shortName = name.slice(this.name.length + 1);
     const before = Object.fromEntries(mb.keywords.entries());
-    const filters = (this.#installedFilters.get(mb) ?? []).map((f) => ({ driver: f.driver.name, keywords: f.keywords }));
-    const bindings = mb.bindings.map((b) => ({ driver: b.intermediate ?? b.protocol.name, keywords: Object.fromEntries(b.keywords.entries()) }));
+    const stack: AdapterPolicy = {
+      filters: (this.#installedFilters.get(mb) ?? []).map((f) => ({ driver: f.driver.name, keywords: f.keywords })),
+      protocols: mb.bindings.map((b) => ({ driver: b.intermediate ?? b.protocol.name, keywords: Object.fromEntries(b.keywords.entries()) })),
+    };
     await this.removeAdapter(name);
     let fresh: MiniportBlock;
     try {
       fresh = await this.addAdapter({ name: shortName, driver: mb.driver.name, keywords: { ...before, ...changes } });
     } catch (e) {
       await this.addAdapter({ name: shortName, driver: mb.driver.name, keywords: before });
-      await this.#rebuild(name, filters, bindings);
+      await this.#rebuild(name, stack);
       throw e;
     }
-    await this.#rebuild(name, filters, bindings);
+    await this.#rebuild(name, stack);
     return fresh;
   }
 
-  async #rebuild(name: string, filters: readonly { driver: string; keywords: Record<string, ConfigValue> }[], bindings: readonly { driver: string; keywords: Record<string, ConfigValue> }[]): Promise<void> {
-    for (const f of filters) await this.attachFilter(name, f.driver, f.keywords);
-    for (const b of bindings) await this.bindProtocol(name, b.driver, b.keywords);
+  async #rebuild(name: string, stack: AdapterPolicy): Promise<void> {
+    await this.#install(name, stack);
     await this.startAdapter(name);
   }
 

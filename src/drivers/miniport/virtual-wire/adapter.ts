@@ -256,6 +256,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     this.#slotBytes = slot;
     const capacity = k.readInt('*ReceiveBuffers', 512, 16, 65536);
     this.drops = new ReceiveDrops(this.ndis);
+    this.#wireLoss = this.ndis.dropCounter('wireLoss');
     this.#rxPool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx@${params.processorNumber}`, capacity, dataSize: slot });
     const port = WireRssPort.attach(shared);
     this.#mp = port;

@@ -35,6 +35,9 @@ export const DROP_REASONS = {
   vxlanUnknownVni: 'a VXLAN datagram for another VNI',
   vxlanOwnSource: 'a VXLAN inner frame with our own source MAC (a loop)',
   outputQueueFull: "the pcapng miniport's OutputFile queue was full (a sent frame not written)",
+  packetFilterRejected: "NDIS: no binding's packet filter accepted a received frame",
+  noBinding: 'NDIS: a frame was indicated to an adapter no protocol receives on',
+  indicatedWhilePaused: 'NDIS: a miniport or filter indicated receives while paused (a verifier violation too)',
 } as const;
 
 /** A built-in drop reason. */

@@ -13,10 +13,11 @@ import type { NdisDropSource, NdisDropSourceRegistration } from '../../../ndis/i
 import type { StackCounters } from './counters.js';
 import type { TcpCounters as TcpEngineCounters } from './tcp/counters.js';
 
-type Read = (c: StackCounters, e: TcpEngineCounters) => number;
+/** Reads one drop counter of the stack (`c`) or of its TCP engine (`e`). */
+export type TcpIpDropRead = (c: StackCounters, e: TcpEngineCounters) => number;
 
 /** Reason → where it is counted. Receive-path drops of each layer, the neighbour queues, then the TCP engine. */
-export const TCPIP_DROP_REASONS: readonly (readonly [string, Read])[] = [
+export const TCPIP_DROP_REASONS: readonly (readonly [string, TcpIpDropRead])[] = [
   ['linkTruncated', (c) => c.link.truncated],
   ['vlanMismatch', (c) => c.link.vlanMismatch],
   ['unknownEtherType', (c) => c.link.unknownEtherType],

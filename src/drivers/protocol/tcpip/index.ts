@@ -37,6 +37,7 @@ export type { OffloadState as InterfaceOffloadState } from './offload.js';
 export { UdpSocket, UdpEndpoint, SocketError, type UdpLayer, type UdpMessage, type UdpMessageHandler, type SocketErrorCode } from './udp.js';
 export type { PingOptions, PingResult } from './icmp.js';
 export { StackCounters, countersSnapshot, receiveInputs, terminalTotal } from './counters.js';
+export { TcpIpDrops, TCPIP_DROP_REASONS, type TcpIpDropRead } from './drops.js';
 export type {
   ArpCounters,
   IcmpCounters,

@@ -22,7 +22,6 @@ export const DROP_REASONS = {
   notRunning: 'received while the adapter, filter or binding was not running (pausing, paused, removed)',
   addressFiltered: "not for us: the adapter's packet filter / multicast list refused the destination",
   wireLoss: "the virtual wire's own seeded loss (`loss:` of the wire)",
-  ringFull: 'the outbound ring of a virtual-wire link had no room',
   impairmentLoss: 'the impairment filter dropped it: random loss (LossProbability)',
   impairmentBurstLoss: 'the impairment filter dropped it: Gilbert–Elliott burst loss',
   impairmentQueueFull: "the impairment filter's queue (QueueFrames) was full",

@@ -6,9 +6,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { ControlClient, controlRequest, serveControl } from '../../src/cli/control.js';
+import { buildStacks, loadStackConfig } from '../../src/config/index.js';
+import { readCapture } from '../../src/io/pcapng/index.js';
 import { fixtureDir, writeFixture } from '../config/helpers.js';
 import { stopChild, tsndis, upChild } from '../support/cli.js';
 import { which } from '../support/netns.js';
@@ -138,5 +141,43 @@ test('tsndis capture --attach --drops: the dropped frames to pcapng, each with i
     assert.equal(again.code, 0, again.stderr);
   } finally {
     assert.equal(await stopChild(up), 0);
+  }
+});
+
+test('drop capture over the control channel: one at a time, stopped when its client goes away, bad requests answered', TIMEOUT, async () => {
+  const dir = fixtureDir();
+  const sock = join(dir, 'drops-inproc.sock');
+  const stacks = await buildStacks(await loadStackConfig(writeFixture(dir, 'one.yaml', 'hosts:\n  h:\n    adapters:\n      eth0: { driver: tsndis.virtual-wire }\n')));
+  const server = await serveControl(stacks, sock);
+  try {
+    const first = await ControlClient.connect(sock);
+    const started = await first.request({ op: 'drop-capture', action: 'start', file: join(dir, 'a.pcapng'), untilClose: true });
+    assert.deepEqual(started, { ok: true, file: join(dir, 'a.pcapng'), hosts: ['h'] });
+    const busy = await controlRequest(sock, { op: 'drop-capture', action: 'start', file: join(dir, 'b.pcapng') });
+    assert.deepEqual(busy, { ok: false, error: `a drop capture is already running (to ${join(dir, 'a.pcapng')})` });
+    // A frame dropped now reaches the capture: counted in the registry and in the capture.
+    stacks.hosts.get('h')!.runtime.adapter('eth0').dropCounter('malformedFrame').dropBytes(Uint8Array.of(1, 2, 3), 0, 3);
+    first.close();
+    await first.closed;
+    // The server stopped it when the client went away: a new one starts, and stopping it reports its own frames.
+    let again: Awaited<ReturnType<typeof controlRequest>> = { ok: false, error: 'not tried' };
+    for (let i = 0; i < 50 && !again.ok; i++) {
+      again = await controlRequest(sock, { op: 'drop-capture', action: 'start', file: join(dir, 'b.pcapng') });
+      if (!again.ok) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(again.ok, true, JSON.stringify(again));
+    assert.deepEqual(await controlRequest(sock, { op: 'drop-capture', action: 'stop' }), { ok: true, file: join(dir, 'b.pcapng'), frames: 0, lost: 0 });
+    assert.deepEqual(await controlRequest(sock, { op: 'drop-capture', action: 'stop' }), { ok: false, error: 'no drop capture is running' });
+    assert.deepEqual(await controlRequest(sock, { op: 'drop-capture', action: 'start', file: '' }), { ok: false, error: 'drop-capture start needs a file' });
+    assert.match(String((await controlRequest(sock, { op: 'drop-capture', action: 'start', file: join(dir, 'no', 'such', 'dir.pcapng') }) as { error: string }).error), /ENOENT/);
+    assert.deepEqual(await controlRequest(sock, { op: 'drops' }), { ok: true, hosts: [{ name: 'h', drops: [{ module: 'h/eth0', reason: 'malformedFrame', count: 1 }] }] });
+    // The first capture holds the one frame dropped while it ran, with its comment.
+    const capture = readCapture(readFileSync(join(dir, 'a.pcapng')));
+    assert.equal(capture.error, null);
+    assert.deepEqual(capture.frames.map((f) => [...f.data]), [[1, 2, 3]]);
+    assert.deepEqual(capture.interfaces.map((i) => i.name), ['h/eth0']);
+  } finally {
+    await server.close();
+    await stacks.shutdown();
   }
 });

@@ -12,6 +12,8 @@ import { test } from 'node:test';
 import { ControlClient, controlRequest, serveControl } from '../../src/cli/control.js';
 import { buildStacks, loadStackConfig } from '../../src/config/index.js';
 import { readCapture } from '../../src/io/pcapng/index.js';
+import { StackMetrics } from '../../src/metrics/prometheus.js';
+import { parsePrometheus, sample } from '../support/prometheus-parse.js';
 import { fixtureDir, writeFixture } from '../config/helpers.js';
 import { stopChild, tsndis, upChild } from '../support/cli.js';
 import { which } from '../support/netns.js';
@@ -171,6 +173,10 @@ test('drop capture over the control channel: one at a time, stopped when its cli
     assert.deepEqual(await controlRequest(sock, { op: 'drop-capture', action: 'start', file: '' }), { ok: false, error: 'drop-capture start needs a file' });
     assert.match(String((await controlRequest(sock, { op: 'drop-capture', action: 'start', file: join(dir, 'no', 'such', 'dir.pcapng') }) as { error: string }).error), /ENOENT/);
     assert.deepEqual(await controlRequest(sock, { op: 'drops' }), { ok: true, hosts: [{ name: 'h', drops: [{ module: 'h/eth0', reason: 'malformedFrame', count: 1 }] }] });
+    // The metrics carry the same count, as a counter with the module and reason as labels.
+    const metrics = parsePrometheus(await new StackMetrics(stacks).scrape());
+    assert.equal(metrics.get('tsndis_drops_total')?.type, 'COUNTER');
+    assert.equal(sample(metrics, 'tsndis_drops_total', { host: 'h', module: 'h/eth0', reason: 'malformedFrame' }), 1);
     // The first capture holds the one frame dropped while it ran, with its comment.
     const capture = readCapture(readFileSync(join(dir, 'a.pcapng')));
     assert.equal(capture.error, null);

@@ -15,6 +15,7 @@ export { DEFAULT_LOG_LIMIT, type LogLimit, type LogCounters } from './core/runti
 export type { NdisBlock, EdgeCounters } from './core/runtime/block.js';
 export type { MiniportBlock } from './core/runtime/miniport-block.js';
 export { OidLog, type OidRecord, type OidAnsweredBy } from './core/runtime/oid-log.js';
+export { DropRegistry, DROP_CAPTURE_SNAPLEN, type DropRow, type DropSink, type DroppedFrame } from './core/runtime/drops.js';
 export type { FilterBlock } from './core/runtime/filter-block.js';
 export type { OpenBlock } from './core/runtime/open-block.js';
 export type { RegisteredDriver } from './core/runtime/registry.js';
@@ -88,6 +89,7 @@ export {
   IMPAIRMENT_COUNTERS,
   type DirectionStats,
   type FramePort,
+  type ImpairmentDrops,
   type FrameClass,
   type ImpairmentCounter,
 } from './drivers/filter/impairment/index.js';
@@ -109,6 +111,7 @@ export {
   type EthernetOidHooks,
 } from './drivers/common/ethernet-miniport.js';
 export { ReceiveQueue, LentIndication } from './drivers/common/receive-queue.js';
+export { ReceiveDrops } from './drivers/common/receive-drops.js';
 export {
   MiniportOffloads,
   STANDARD_OFFLOAD_KEYWORDS,

@@ -14,6 +14,7 @@
  *   ← {"ok":true,"hosts":[<the inspector's RuntimeSnapshot of each host: the live stack tree>]}
  *   → {"op":"oid",…} / {"op":"adapter",…} / {"op":"property",…} / {"op":"connections"}
  *     (control-ops.ts: OID query/set, PnP, advanced properties, netstat -an)
+ *   → {"op":"drops"} / {"op":"drop-capture",…}   (drops-ops.ts: drop reasons, the drop capture)
  *
  * Attaching and detaching run the runtime's pause → change → restart sequence, so they are safe under
  * traffic. A built-in filter that the config did not use is registered on first use.
@@ -42,6 +43,7 @@ import {
   type OidControlRequest,
   type PropertyControlRequest,
 } from './control-ops.js';
+import { controlDropCapture, controlDrops, type DropCaptureControlRequest, type DropsControlRequest } from './drops-ops.js';
 
 export type ControlRequest =
   | { op: 'status' }
@@ -53,7 +55,9 @@ export type ControlRequest =
   | OidControlRequest
   | AdapterControlRequest
   | ConnectionsControlRequest
-  | PropertyControlRequest;
+  | PropertyControlRequest
+  | DropsControlRequest
+  | DropCaptureControlRequest;
 
 export type ControlResponse = { ok: true; [k: string]: unknown } | { ok: false; error: string };
 
@@ -150,6 +154,10 @@ export async function handleControl(stacks: BuiltStacks, req: ControlRequest): P
         return controlConnections(stacks, req);
       case 'property':
         return await controlProperty(runtimeFor(stacks, req.adapter), req);
+      case 'drops':
+        return controlDrops(stacks, req);
+      case 'drop-capture':
+        return controlDropCapture(stacks, req);
       default:
         return { ok: false, error: `unknown op '${String((req as { op?: unknown }).op)}'` };
     }
@@ -245,6 +253,8 @@ interface Connection {
 }
 
 const ownerKey = (adapter: string, driver: string): string => `${adapter}\u0000${driver}`;
+/** The owner key of a drop capture started with untilClose (not a filter: stopped, not detached). */
+const DROP_CAPTURE_KEY = ownerKey('*', 'drop-capture');
 
 /**
  * Serves the control channel on `path` (a Unix socket) until closed. An existing path is taken over only
@@ -262,6 +272,14 @@ export async function serveControl(stacks: BuiltStacks, path: string, log: Logge
       const key = ownerKey(req.adapter, req.driver);
       owners.get(key)?.owned.delete(key);
       owners.delete(key);
+    } else if (req.op === 'drop-capture') {
+      if (req.action === 'start' && req.untilClose === true) {
+        owners.set(DROP_CAPTURE_KEY, c);
+        c.owned.add(DROP_CAPTURE_KEY);
+      } else {
+        owners.get(DROP_CAPTURE_KEY)?.owned.delete(DROP_CAPTURE_KEY);
+        owners.delete(DROP_CAPTURE_KEY);
+      }
     } else if (req.op === 'attach-filter') {
       const key = ownerKey(req.adapter, req.driver);
       if (req.untilClose === true) {
@@ -280,7 +298,7 @@ export async function serveControl(stacks: BuiltStacks, path: string, log: Logge
       if (owners.get(key) !== c) continue;
       owners.delete(key);
       const [adapter, driver] = key.split('\u0000') as [string, string];
-      const r = await handleControl(stacks, { op: 'detach-filter', adapter, driver });
+      const r = await handleControl(stacks, key === DROP_CAPTURE_KEY ? { op: 'drop-capture', action: 'stop' } : { op: 'detach-filter', adapter, driver });
       log(r.ok ? 'info' : 'warn', adapter, r.ok ? `control client went away: detached ${driver}` : `control client went away: detaching ${driver} failed: ${r.error}`);
     }
     c.owned.clear();

@@ -282,4 +282,13 @@ export interface RuntimeSnapshot {
   /** Sorted by name. */
   readonly pools: readonly PoolSnapshot[];
   readonly allocator: AllocatorSnapshot;
+  /** Drop reasons (core/runtime/drops.ts): every (module, reason) that counted a frame; absent when none did. */
+  readonly drops?: readonly DropSnapshot[];
+}
+
+/** Frames a module dropped under one named reason. */
+export interface DropSnapshot {
+  readonly module: string;
+  readonly reason: string;
+  readonly count: number;
 }

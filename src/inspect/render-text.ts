@@ -160,6 +160,12 @@ function poolsNode(s: RuntimeSnapshot): TreeNode {
   return node(`pools (${s.pools.length})`, [...table, alloc]);
 }
 
+/** Drop reasons: one line per (module, reason) that counted a frame. */
+function dropsNode(drops: NonNullable<RuntimeSnapshot['drops']>): TreeNode {
+  const total = drops.reduce((n, d) => n + d.count, 0);
+  return node(`drops ${total}`, drops.map((d) => `${d.module}  ${d.reason}  ${d.count}`));
+}
+
 function verifierNode(s: RuntimeSnapshot): TreeNode {
   const v = s.verifier;
   if (!v.enabled) return node('verifier off');
@@ -190,7 +196,7 @@ function hostLines(s: RuntimeSnapshot): string[] {
   const drivers = s.drivers.map((d) => d.name).join(', ');
   const log = s.log.suppressed > 0 ? [`log: ${s.log.logged} messages, ${s.log.suppressed} suppressed by the rate limit`] : [];
   const processors = s.processors === undefined ? [] : [processorsNode(s.processors)];
-  return renderTree(node(`host ${s.host}`, [`drivers: ${drivers || 'none'}`, ...log], [...processors, ...s.adapters.map(adapterNode), poolsNode(s), verifierNode(s)]));
+  return renderTree(node(`host ${s.host}`, [`drivers: ${drivers || 'none'}`, ...log], [...processors, ...s.adapters.map(adapterNode), poolsNode(s), ...(s.drops === undefined ? [] : [dropsNode(s.drops)]), verifierNode(s)]));
 }
 
 /** The tree for every host, hosts separated by a blank line; ends with a newline. */

@@ -274,6 +274,7 @@ export function snapshotRuntime(rt: NdisRuntime): RuntimeSnapshot {
   const a = rt.allocator;
   const usage = a.usage();
   const processors = processorsSnapshot(rt);
+  const drops = rt.drops.rows();
   return {
     host: rt.name,
     ...(processors === null ? {} : { processors }),
@@ -293,5 +294,6 @@ export function snapshotRuntime(rt: NdisRuntime): RuntimeSnapshot {
       large: { capacity: a.large.capacity, inUse: usage.large },
       contextBlocks: { capacity: a.contextCapacity, inUse: usage.contextBlocks },
     },
+    ...(drops.length === 0 ? {} : { drops }),
   };
 }

@@ -16,6 +16,7 @@
  *                                                         the driver knows which of them only grow
  *   tsndis_pool_capacity / tsndis_pool_in_use{host,pool,kind,owner}, tsndis_pool_exhausted_total{…}
  *   tsndis_verifier_violations_total{host,rule}
+ *   tsndis_drops_total{host,module,reason}                frames dropped under a named reason (drops.ts)
  *   tsndis_tcpip_value{host,section,name}                  every counter of `tsndis netstat`
  *   tsndis_processor_value{host,processor,name}            per-processor counters (multi-processor hosts)
  *
@@ -77,6 +78,7 @@ export class StackMetrics {
   readonly #poolInUse: Gauge;
   readonly #poolExhausted: Counter;
   readonly #violations: Counter;
+  readonly #drops: Counter;
   readonly #tcpip: Gauge;
   readonly #processor: Gauge;
   readonly #scrapes: Counter;
@@ -97,6 +99,7 @@ export class StackMetrics {
     this.#poolInUse = gauge('tsndis_pool_in_use', 'NBL/NB pool entries allocated now', ['host', 'pool', 'kind', 'owner']);
     this.#poolExhausted = counter('tsndis_pool_exhausted_total', 'allocations refused because the pool was empty', ['host', 'pool', 'kind', 'owner']);
     this.#violations = counter('tsndis_verifier_violations_total', 'verifier rule violations', ['host', 'rule']);
+    this.#drops = counter('tsndis_drops_total', 'frames a module dropped, by named reason (tsndis drops)', ['host', 'module', 'reason']);
     this.#tcpip = gauge('tsndis_tcpip_value', 'every counter of the TCP/IP stack (tsndis netstat), by section and name', ['host', 'section', 'name']);
     this.#processor = gauge('tsndis_processor_value', 'per-processor counters of a multi-processor host', ['host', 'processor', 'name']);
     this.#scrapes = counter('tsndis_metrics_scrapes_total', 'scrapes this exporter served', []);
@@ -104,7 +107,7 @@ export class StackMetrics {
 
   /** Refills every family from fresh snapshots. */
   update(): void {
-    for (const m of [this.#nbls, this.#outstanding, this.#state, this.#statistics, this.#linkUp, this.#linkSpeed, this.#driver, this.#poolCapacity, this.#poolInUse, this.#poolExhausted, this.#violations, this.#tcpip, this.#processor]) m.reset();
+    for (const m of [this.#nbls, this.#outstanding, this.#state, this.#statistics, this.#linkUp, this.#linkSpeed, this.#driver, this.#poolCapacity, this.#poolInUse, this.#poolExhausted, this.#violations, this.#drops, this.#tcpip, this.#processor]) m.reset();
     for (const [name, host] of this.#stacks.hosts) {
       this.#runtime(snapshotRuntime(host.runtime));
       for (const p of host.protocols.values()) {
@@ -146,6 +149,7 @@ export class StackMetrics {
       this.#poolExhausted.inc(labels, p.exhausted);
     }
     for (const [rule, n] of Object.entries(s.verifier.byRule)) this.#violations.inc({ host, rule }, n);
+    for (const d of s.drops ?? []) this.#drops.inc({ host, module: d.module, reason: d.reason }, d.count);
     for (const p of s.processors?.processors ?? []) {
       for (const [name, v] of Object.entries(p.counters)) this.#processor.set({ host, processor: String(p.number), name }, v);
     }

@@ -12,6 +12,7 @@
  *   - Optional filter handlers that are absent make the runtime bypass the module on that path.
  */
 import type { NdisRssProcessorInfo } from './rss/processor-info.js';
+import type { NdisBuiltinDropReason, NdisDropCounter, NdisDropSource, NdisDropSourceRegistration } from './drops.js';
 import type { NetBufferList } from './buffers/net-buffer-list.js';
 import type { NetBufferListPool, NetBufferListPoolParameters, NetBufferPool, NetBufferPoolParameters } from './buffers/pools.js';
 import type { FilterClass } from './constants.js';
@@ -117,6 +118,13 @@ export interface NdisHandleBase {
   queueWorkItem(routine: () => void | Promise<void>): void;
   /** Diagnostic message tagged with the object's name. */
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void;
+  /**
+   * The drop counter of this object for `reason` (drops.ts), created on first use; the same counter for
+   * the same reason. Take it once (initialize, attach, bind) and call `drop` on the data path.
+   */
+  dropCounter(reason: NdisBuiltinDropReason | (string & {})): NdisDropCounter;
+  /** Offers drop counters the module keeps itself to the host's registry (drops.ts). */
+  registerDropSource(source: NdisDropSource): NdisDropSourceRegistration;
 }
 
 /** NDIS_STATUS_INDICATION, with a typed StatusBuffer. */

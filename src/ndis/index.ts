@@ -12,6 +12,7 @@ export * from './oid-codec-types.js';
 export * from './oid-codecs.js';
 export * from './oid-request.js';
 export type * from './driver-api.js';
+export * from './drops.js';
 export * from './attributes.js';
 export * from './offload.js';
 export * from './offload-config.js';

@@ -9,6 +9,7 @@ import type { BufferAllocator } from '../../ndis/buffers/allocator.js';
 import type { NetBufferListPool, NetBufferPool, PoolObserver } from '../../ndis/buffers/pools.js';
 import type { NdisBlock } from '../runtime/block.js';
 import type { RuntimeContext } from '../runtime/context.js';
+import type { DropRegistry } from '../runtime/drops.js';
 import type { Scheduler } from '../time/scheduler.js';
 import type { NblHistory } from '../verifier/nbl-history.js';
 import type { Verifier } from '../verifier/verifier.js';
@@ -22,6 +23,7 @@ export class Lane implements RuntimeContext {
   readonly nblHistory: NblHistory | null;
   readonly pools: Set<NetBufferListPool | NetBufferPool>;
   readonly poolObserver: PoolObserver;
+  readonly drops: DropRegistry;
   readonly processorNumber: number;
 
   constructor(
@@ -36,6 +38,7 @@ export class Lane implements RuntimeContext {
     this.nblHistory = host.nblHistory;
     this.pools = host.pools;
     this.poolObserver = host.poolObserver;
+    this.drops = host.drops;
     this.processorNumber = processor.number;
   }
 

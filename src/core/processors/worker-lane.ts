@@ -12,6 +12,7 @@ import { BufferAllocator } from '../../ndis/buffers/allocator.js';
 import type { NetBufferListPool, NetBufferPool, PoolObserver } from '../../ndis/buffers/pools.js';
 import type { NdisBlock } from '../runtime/block.js';
 import type { RuntimeContext } from '../runtime/context.js';
+import { DropRegistry } from '../runtime/drops.js';
 import type { Scheduler } from '../time/scheduler.js';
 import { Verifier } from '../verifier/verifier.js';
 import type { FromWorker, LaneHostInfo } from './control-port.js';
@@ -28,6 +29,8 @@ export class WorkerLane implements RuntimeContext {
   readonly allocator = new BufferAllocator();
   readonly pools = new Set<NetBufferListPool | NetBufferPool>();
   readonly poolObserver: PoolObserver;
+  /** Drop counters of the blocks on this worker (kept here: they do not reach processor 0 yet). */
+  readonly drops: DropRegistry;
   readonly processorNumber: number;
   readonly processorCount: number;
   /** What lane code keeps between calls, by its own keys. */
@@ -44,6 +47,7 @@ export class WorkerLane implements RuntimeContext {
     this.processorNumber = processor.number;
     this.processorCount = host.processorCount;
     this.verifying = host.verifying;
+    this.drops = new DropRegistry(host.name, () => this.scheduler.now());
     this.verifier = new Verifier({ enabled: host.verifying }, () => this.scheduler.now());
     this.verifier.onViolation = (v) => post({ t: 'violation', host: this.name, rule: v.rule, module: v.module, detail: v.detail });
     this.poolObserver = {

@@ -20,6 +20,7 @@ import type { Timer } from '../time/scheduler.js';
 import { RecordingNetBufferListPool } from '../verifier/nbl-history.js';
 import type { VerifierRule } from '../verifier/rules.js';
 import type { RuntimeContext } from './context.js';
+import type { NdisBuiltinDropReason, NdisDropCounter, NdisDropSource, NdisDropSourceRegistration } from '../../ndis/drops.js';
 
 export interface SendSink {
   readonly id: number;
@@ -251,6 +252,14 @@ export abstract class NdisBlock implements NdisHandleBase {
   log(level: 'debug' | 'info' | 'warn' | 'error', message: string): void {
     if (level === 'error') this.lastErrorLog = message;
     this.rt.log(level, this.name, message);
+  }
+
+  dropCounter(reason: NdisBuiltinDropReason | (string & {})): NdisDropCounter {
+    return this.rt.drops.counter(this.name, reason);
+  }
+
+  registerDropSource(source: NdisDropSource): NdisDropSourceRegistration {
+    return this.rt.drops.registerSource(source);
   }
 
   /** `nbl`: the NBL the violation is about, so it carries that NBL's history (when history is on). */

@@ -8,6 +8,7 @@ import type { Scheduler } from '../time/scheduler.js';
 import type { NblHistory } from '../verifier/nbl-history.js';
 import type { Verifier } from '../verifier/verifier.js';
 import type { NdisBlock } from './block.js';
+import type { DropRegistry } from './drops.js';
 
 export interface RuntimeContext {
   readonly name: string;
@@ -20,6 +21,8 @@ export interface RuntimeContext {
   readonly allocator: BufferAllocator;
   readonly pools: Set<NetBufferListPool | NetBufferPool>;
   readonly poolObserver: PoolObserver;
+  /** The host's drop-reason counters (drops.ts). */
+  readonly drops: DropRegistry;
   /** The processor this context's blocks run on (0 unless the host runs on several). */
   readonly processorNumber: number;
   /** Processors the host runs on. */

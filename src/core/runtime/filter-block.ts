@@ -341,6 +341,7 @@ export class FilterBlock
       // Send them back down, unless the indicator keeps them anyway (RESOURCES).
       if (own === 0 && !resources) this.returnNetBufferLists(nbls, 0);
       this.stats.dropped += numberOfNetBufferLists;
+      this.dropCounter('indicatedWhilePaused').add(numberOfNetBufferLists);
       return;
     }
     if (resources) for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) nbl.ndisRefs = -1;

@@ -348,6 +348,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     if (this.state !== 'Running') {
       this.report('SendWhilePaused', `receive indication while ${this.state}`);
       this.stats.dropped += numberOfNetBufferLists;
+      this.dropCounter('indicatedWhilePaused').add(numberOfNetBufferLists);
       if (!resources) this.rt.scheduler.defer(() => this.#returnToDriver(nbls));
       return;
     }

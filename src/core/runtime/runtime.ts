@@ -61,6 +61,7 @@ import { BoundaryReturn, MiniportReplica } from '../processors/miniport-replica.
 import { RemoteReplica } from '../processors/remote-replica.js';
 import type { ThreadedProcessorSet } from '../processors/threaded.js';
 import type { ReceiveSink } from './block.js';
+import { DropRegistry } from './drops.js';
 
 export type { LogLevel, Logger, LogLimit } from './log-limit.js';
 
@@ -105,6 +106,8 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   readonly allocator: BufferAllocator;
   readonly pools = new Set<NetBufferListPool | NetBufferPool>();
   readonly poolObserver: PoolObserver;
+  /** Drop reasons per module (drops.ts): `tsndis drops`, the inspector, the metrics and `capture --drops` read it. */
+  readonly drops: DropRegistry;
   readonly drivers = new Map<string, RegisteredDriver>();
   readonly adapters = new Map<string, MiniportBlock>();
   /** Where IM virtual miniports and late adapters get their filters and protocols from. */
@@ -151,6 +154,7 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
       this.verifier.historyOf = (nbl) => history.of(nbl);
     }
     this.allocator = new BufferAllocator(options.allocator);
+    this.drops = new DropRegistry(this.name, () => this.scheduler.now());
     if (this.processors !== null) {
       const set = this.processors;
       set.onLog ??= (message) => this.log('warn', `${this.name}/processors`, message);

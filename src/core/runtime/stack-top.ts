@@ -23,6 +23,7 @@ import {
   NdisMedium802_3,
 } from '../../ndis/constants.js';
 import type { NdisStatusIndication } from '../../ndis/driver-api.js';
+import type { NdisDropCounter } from '../../ndis/drops.js';
 import type { NdisOidRequest } from '../../ndis/oid-request.js';
 import { NDIS_STATUS_LINK_STATE, NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG, NDIS_STATUS_TASK_OFFLOAD_HARDWARE_CAPABILITIES, type NdisStatus } from '../../ndis/status.js';
 import { freezeOffload } from '../../ndis/offload-config.js';
@@ -41,8 +42,14 @@ export class StackTop extends NdisBlock implements SendCompleteSink, ReceiveSink
   /** Internal (NDIS-originated) OID requests waiting for completion. */
   readonly #internal = new Map<NdisOidRequest, (status: NdisStatus) => void>();
 
+  /** Received NBLs no binding's packet filter took, and ones that arrived with no binding receiving (drops.ts). */
+  readonly #notAccepted: NdisDropCounter;
+  readonly #noBinding: NdisDropCounter;
+
   constructor(rt: RuntimeContext, mb: MiniportBlock) {
     super(rt, `${mb.name}/ndis`);
+    this.#notAccepted = this.dropCounter('packetFilterRejected');
+    this.#noBinding = this.dropCounter('noBinding');
     this.mb = mb;
     this.returnEntry = mb;
   }
@@ -118,6 +125,7 @@ export class StackTop extends NdisBlock implements SendCompleteSink, ReceiveSink
           accepted++;
         } else {
           this.stats.dropped++;
+          this.#notAccepted.drop(nbl.firstNetBuffer);
           if (rejTail === null) rejHead = nbl;
           else rejTail.next = nbl;
           rejTail = nbl;
@@ -130,6 +138,7 @@ export class StackTop extends NdisBlock implements SendCompleteSink, ReceiveSink
     }
     if (rx.length === 0) {
       this.stats.dropped += count;
+      for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) this.#noBinding.drop(nbl.firstNetBuffer);
       if (!resources) this.#returnDown(nbls);
       return;
     }
@@ -149,6 +158,7 @@ export class StackTop extends NdisBlock implements SendCompleteSink, ReceiveSink
       }
       if (matches === 0) {
         this.stats.dropped++;
+        this.#notAccepted.drop(nbl.firstNetBuffer);
         if (!resources) {
           if (rejectTail === null) rejectHead = nbl;
           else rejectTail.next = nbl;

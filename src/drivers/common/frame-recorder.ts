@@ -6,7 +6,7 @@
  *
  * Used by the capture filter (both directions) and by the pcapng miniport (what it is sent).
  */
-import { Mdl, type NetBuffer, type NetBufferList } from '../../ndis/index.js';
+import { Mdl, type NdisDropCounter, type NetBuffer, type NetBufferList } from '../../ndis/index.js';
 import {
   EPB_DATA_OFFSET,
   type NanosecondClock,
@@ -53,6 +53,9 @@ export class FrameRecorder {
     this.#tsLow = h.low;
   }
 
+  /** Where a frame the full queue refused is also recorded as a named drop (drops.ts), when set. */
+  dropCounter: NdisDropCounter | null = null;
+
   /** Records one frame; false when the queue is full (counted as dropped). */
   recordNetBuffer(nb: NetBuffer, direction: number): boolean {
     const ring = this.file.ring;
@@ -62,6 +65,7 @@ export class FrameRecorder {
     const at = ring.reserve(total);
     if (at < 0) {
       this.counters.dropped++;
+      this.dropCounter?.drop(nb);
       return false;
     }
     const b = ring.bytes;

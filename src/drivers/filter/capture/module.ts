@@ -112,6 +112,7 @@ export class CaptureFilterModule extends PassThroughFilterModule {
     });
     this.#file = r.file;
     this.#recorder = new FrameRecorder(r.file, r.file.addInterface(idb), snap, NanosecondClock.forRuntimeClock());
+    this.#recorder.dropCounter = this.ndis.dropCounter('captureQueueFull');
     return NDIS_STATUS_SUCCESS;
   }
 

@@ -23,7 +23,7 @@
  *
  * Hot path: no allocation, closure or exception per frame; the arrays below are created once.
  */
-import { ByteSpan, type NetBuffer, type NetBufferList } from '../../../ndis/index.js';
+import { ByteSpan, type NdisDropCounter, type NetBuffer, type NetBufferList } from '../../../ndis/index.js';
 import { SeededRandom } from '../../../util/random.js';
 import {
   CLASSIFY_BYTES,
@@ -37,6 +37,15 @@ import {
   type ImpairmentCounter,
 } from './classify.js';
 import { MAX_CORRUPT_BITS, MAX_DUPLICATE_COUNT, changedParams, mergeParams, type ImpairmentDirectionName, type ImpairmentParams } from './params.js';
+
+/** The module's named drop counters (src/ndis/drops.ts), shared by both directions. */
+export interface ImpairmentDrops {
+  readonly loss: NdisDropCounter;
+  readonly burstLoss: NdisDropCounter;
+  readonly queueFull: NdisDropCounter;
+  readonly noResources: NdisDropCounter;
+  readonly flushed: NdisDropCounter;
+}
 
 /** What the module does with NBLs on behalf of a direction. */
 export interface FramePort {
@@ -165,8 +174,11 @@ export class ImpairmentDirection {
   takenClass = 0;
   takenPort = 0;
 
-  constructor(name: ImpairmentDirectionName, params: ImpairmentParams, capacity: number, port: FramePort, now: number) {
+  readonly #drops: ImpairmentDrops | null;
+
+  constructor(name: ImpairmentDirectionName, params: ImpairmentParams, capacity: number, port: FramePort, now: number, drops: ImpairmentDrops | null = null) {
     this.name = name;
+    this.#drops = drops;
     this.capacity = capacity;
     this.#port = port;
     this.#params = mergeParams(params, {}, capacity);
@@ -262,6 +274,7 @@ export class ImpairmentDirection {
     c[base + OFFERED]!++;
     if (this.#hit(LIMIT_LOSS)) {
       c[base + DROPPED_RANDOM]!++;
+      this.#drops?.loss.drop(nbl.firstNetBuffer);
       port.discard(nbl);
       return;
     }
@@ -272,6 +285,7 @@ export class ImpairmentDirection {
       this.#bad = bad ? !this.#hit(LIMIT_BURST_EXIT) : this.#hit(LIMIT_BURST_ENTER);
       if (lost) {
         c[base + DROPPED_BURST]!++;
+        this.#drops?.burstLoss.drop(nbl.firstNetBuffer);
         port.discard(nbl);
         return;
       }
@@ -375,16 +389,17 @@ export class ImpairmentDirection {
       if (nbl === null || nbl === undefined || !matches(nbl)) continue;
       this.#slotNbl[slot] = null;
       this.#cancelled++;
-      this.count(this.#slotClass[slot]!, 'droppedFlushed');
+      this.count(this.#slotClass[slot]!, 'droppedFlushed', nbl);
       take(nbl);
       n++;
     }
     return n;
   }
 
-  /** Adds one to a counter (control paths). */
-  count(cls: number, counter: ImpairmentCounter): void {
+  /** Adds one to a counter (control paths); a flushed `nbl` is also recorded as an impairmentFlushed drop. */
+  count(cls: number, counter: ImpairmentCounter, nbl?: NetBufferList): void {
     this.counters[cls * COUNTER_COUNT + COUNTER[counter]]!++;
+    if (counter === 'droppedFlushed') this.#drops?.flushed.drop(nbl?.firstNetBuffer);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -424,16 +439,19 @@ export class ImpairmentDirection {
       // A dropped frame costs no tokens and does not count as going ahead of held-back frames.
       if (!this.#canHold()) {
         c[base + DROPPED_QUEUE]!++;
+        this.#drops?.queueFull.drop(frame.firstNetBuffer);
         port.discard(frame);
         return;
       }
       if (port.mustCopyToHold(frame)) {
         const copy = port.copy(frame);
-        port.discard(frame);
         if (copy === null) {
           c[base + DROPPED_NO_RESOURCES]!++;
+          this.#drops?.noResources.drop(frame.firstNetBuffer);
+          port.discard(frame);
           return;
         }
+        port.discard(frame);
         frame = copy;
       }
     }

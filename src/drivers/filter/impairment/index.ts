@@ -10,7 +10,7 @@ import { ImpairmentFilterModule } from './module.js';
 import { impairmentKeywordSchema } from './params.js';
 
 export { ImpairmentFilterModule } from './module.js';
-export { ImpairmentDirection, type DirectionStats, type FramePort } from './direction.js';
+export { ImpairmentDirection, type DirectionStats, type FramePort, type ImpairmentDrops } from './direction.js';
 export {
   COUNTER,
   FRAME_CLASSES,

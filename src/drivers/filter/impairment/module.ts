@@ -43,7 +43,7 @@ import {
   type NetDevicePnPEvent,
 } from '../../../ndis/index.js';
 import { PassThroughFilterModule } from '../passthrough/module.js';
-import { ImpairmentDirection, type DirectionStats, type FramePort } from './direction.js';
+import { ImpairmentDirection, type DirectionStats, type FramePort, type ImpairmentDrops } from './direction.js';
 import { mergeParams, paramsFromKeywords, type ImpairmentDirectionName, type ImpairmentParams } from './params.js';
 
 /** Filter copies that may be handed on (below or above the filter) besides the ones it holds. */
@@ -339,8 +339,15 @@ export class ImpairmentFilterModule extends PassThroughFilterModule {
       );
     this.#sendPort = new SendPort(this.ndis, pools('send', sendParams.queueFrames));
     this.#receivePort = new ReceivePort(this.ndis, pools('receive', receiveParams.queueFrames));
-    this.#send = new ImpairmentDirection('send', sendParams, sendParams.queueFrames, this.#sendPort, now);
-    this.#receive = new ImpairmentDirection('receive', receiveParams, receiveParams.queueFrames, this.#receivePort, now);
+    const drops: ImpairmentDrops = {
+      loss: this.ndis.dropCounter('impairmentLoss'),
+      burstLoss: this.ndis.dropCounter('impairmentBurstLoss'),
+      queueFull: this.ndis.dropCounter('impairmentQueueFull'),
+      noResources: this.ndis.dropCounter('impairmentNoResources'),
+      flushed: this.ndis.dropCounter('impairmentFlushed'),
+    };
+    this.#send = new ImpairmentDirection('send', sendParams, sendParams.queueFrames, this.#sendPort, now, drops);
+    this.#receive = new ImpairmentDirection('receive', receiveParams, receiveParams.queueFrames, this.#receivePort, now, drops);
     this.#sendTimer = this.ndis.allocateTimer(() => this.#onTimer(this.#send!, this.#sendPort!, this.#sendTimer!));
     this.#receiveTimer = this.ndis.allocateTimer(() => this.#onTimer(this.#receive!, this.#receivePort!, this.#receiveTimer!));
     return NDIS_STATUS_SUCCESS;
@@ -547,7 +554,7 @@ export class ImpairmentFilterModule extends PassThroughFilterModule {
       sendPort.flags = 0;
       for (let nbl = send.takeHeld(); nbl !== null; nbl = send.takeHeld()) {
         if (nbl.sourceHandle === this.ndis || removal) {
-          send.count(send.takenClass, 'droppedFlushed');
+          send.count(send.takenClass, 'droppedFlushed', nbl);
           sendPort.fail(nbl, NDIS_STATUS_ADAPTER_REMOVED);
         } else {
           send.count(send.takenClass, 'passed');
@@ -563,7 +570,7 @@ export class ImpairmentFilterModule extends PassThroughFilterModule {
       receive.armedDue = Infinity;
       receivePort.flags = 0;
       for (let nbl = receive.takeHeld(); nbl !== null; nbl = receive.takeHeld()) {
-        receive.count(receive.takenClass, 'droppedFlushed');
+        receive.count(receive.takenClass, 'droppedFlushed', nbl);
         receivePort.discard(nbl); // only copies are ever held on receive: freed
       }
       receivePort.flush();

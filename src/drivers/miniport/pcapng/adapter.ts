@@ -54,6 +54,7 @@ import {
   type MiniportInitParameters,
   type MiniportPauseParameters,
   type NdisDpc,
+  type NdisDropCounter,
   type NdisLinkState,
   type NdisOidRequest,
   type NdisStatus,
@@ -78,6 +79,7 @@ import {
   type ReaderCounters,
 } from '../../../io/pcapng/index.js';
 import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
+import { ReceiveDrops } from '../../common/receive-drops.js';
 import { FrameRecorder } from '../../common/frame-recorder.js';
 import { stableMac } from '../../common/mac.js';
 import type { MiniportRunState } from '../../common/run-state.js';
@@ -129,6 +131,9 @@ export async function pcapngOutputsClosed(): Promise<void> {
 export class PcapngAdapter implements MiniportAdapter {
   readonly ndis: MiniportAdapterHandle;
   readonly counters = new PcapngCounters();
+  /** Named drop counters (drops.ts), from the handle at initialize. */
+  drops!: ReceiveDrops;
+  #outputQueueFull: NdisDropCounter | null = null;
   state: MiniportRunState = 'Halted';
   removed = false;
   eth!: EthernetMiniportState;
@@ -260,6 +265,8 @@ export class PcapngAdapter implements MiniportAdapter {
     });
     this.ndis.setGeneralAttributes(general);
     this.eth = new EthernetMiniportState(general);
+    this.drops = new ReceiveDrops(this.ndis);
+    this.#outputQueueFull = this.ndis.dropCounter('outputQueueFull');
     const slot = (this.frameSize + 4 + 63) & ~63;
     this.#rxPool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx`, capacity: rxBuffers, dataSize: slot });
     this.#dpc = this.ndis.allocateDpc(() => this.#replay());
@@ -436,18 +443,21 @@ export class PcapngAdapter implements MiniportAdapter {
     if (len < ETHERNET_HEADER_SIZE) {
       c.runtFrames++;
       this.eth.stats.rcvErrors++;
+      this.drops.malformedFrame.dropBytes(rec.bytes, rec.offset, len);
       if ((this.#loggedSkips & SKIP_RUNT) === 0) this.#logSkip(SKIP_RUNT, rec, `a ${len}-byte runt frame`);
       return -1;
     }
     if (len > this.frameSize + 4) {
       c.oversizeFrames++;
       this.eth.stats.rcvErrors++;
+      this.drops.malformedFrame.dropBytes(rec.bytes, rec.offset, len);
       if ((this.#loggedSkips & SKIP_OVERSIZE) === 0) this.#logSkip(SKIP_OVERSIZE, rec, `a ${len}-byte frame (larger than *JumboPacket ${this.frameSize} + 4)`);
       return -1;
     }
     const cls = filterAccepts(this.eth.packetFilter, this.mac, this.eth.multicast, rec.bytes, rec.offset);
     if (cls < 0) {
       c.filteredFrames++;
+      this.drops.addressFiltered.dropBytes(rec.bytes, rec.offset, len);
       return -1;
     }
     if (len < rec.originalLength) c.snapTruncatedFrames++;
@@ -553,6 +563,7 @@ export class PcapngAdapter implements MiniportAdapter {
           if (recorder !== null && !recorder.recordNetBuffer(nb, DIRECTION_OUTBOUND)) {
             status = NDIS_STATUS_RESOURCES;
             this.counters.outputDropped++;
+            this.#outputQueueFull!.drop(nb);
             continue;
           }
           if (recorder !== null) this.counters.framesRecorded++;

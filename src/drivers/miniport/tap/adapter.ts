@@ -95,6 +95,7 @@ import { uvPollAvailable } from '../../../io/tun/uv-poll.js';
 import { ECANCELED, probeIoUring } from '../../../io/tun/uring.js';
 import { TapRing, UringRxQueue, UringTxTable } from './uring-io.js';
 import { LentIndication } from '../../common/receive-queue.js';
+import { ReceiveDrops } from '../../common/receive-drops.js';
 import { standardRssKeywords } from '../../common/rss-keywords.js';
 import { RssState } from '../../common/rss-miniport.js';
 import { PollBudget, PollLoop, type PollMode, type PollSource } from '../../../util/poll-loop.js';
@@ -125,6 +126,8 @@ export class TapCounters {
 export class TapAdapter implements MiniportAdapter {
   readonly ndis: MiniportAdapterHandle;
   readonly counters = new TapCounters();
+  /** Named drop counters (drops.ts), from the handle at initialize. */
+  drops!: ReceiveDrops;
   state: MiniportRunState = 'Halted';
   removed = false;
   device: TapDevice | null = null;
@@ -230,6 +233,7 @@ export class TapAdapter implements MiniportAdapter {
       if (e !== 0) this.ndis.log('warn', `could not set the MTU of ${this.device.name} to ${mtu} (errno ${e}); set it on the kernel side`);
     }
     this.rss = new RssState(this.ndis, k, { limits: RSS_LIMITS, classification: NDIS_RSS_CAPS_CLASSIFICATION_AT_DPC });
+    this.drops = new ReceiveDrops(this.ndis);
     this.ndis.setRegistrationAttributes({ checkForHangTimeInSeconds: 0 });
     const oids = [...ETHERNET_OIDS, ...(this.vnet > 0 ? [...TASK_OFFLOAD_OIDS, ...(largeRx ? [OID_TCP_RSC_STATISTICS] : [])] : []), ...this.rss.oids];
     const general = ethernetGeneralAttributes({
@@ -420,31 +424,36 @@ export class TapAdapter implements MiniportAdapter {
     const queue = this.#queue!;
     const stats = this.eth.stats;
     const vnet = this.vnet;
+    const drops = this.drops;
+    const nb = nbl.firstNetBuffer!;
+    const m = nb.poolMdl!;
+    const start = m.byteOffset + vnet;
+    const frameLen = length - vnet;
     if (this.state !== 'Running' || this.removed) {
       stats.rcvDiscards++;
+      drops.notRunning.dropBytes(m.bytes, start, frameLen);
       queue.repost(nbl);
       return;
     }
-    const frameLen = length - vnet;
     if (frameLen < ETHERNET_HEADER_SIZE) {
       this.counters.runts++;
       stats.rcvErrors++;
+      drops.malformedFrame.dropBytes(m.bytes, start, frameLen);
       queue.repost(nbl);
       return;
     }
-    const nb = nbl.firstNetBuffer!;
-    const m = nb.poolMdl!;
     if (length >= m.byteCount) {
       // The frame filled the whole slot: it was longer than the MTU allows and got cut.
       this.counters.oversize++;
       stats.rcvErrors++;
+      drops.malformedFrame.dropBytes(m.bytes, start, frameLen);
       queue.repost(nbl);
       return;
     }
-    const start = m.byteOffset + vnet;
     const cls = filterAccepts(this.eth.packetFilter, this.mac, this.eth.multicast, m.bytes, start);
     if (cls < 0) {
       this.counters.filteredOut++;
+      drops.addressFiltered.dropBytes(m.bytes, start, frameLen);
       queue.repost(nbl);
       return;
     }
@@ -455,6 +464,7 @@ export class TapAdapter implements MiniportAdapter {
     // Offload flags or a GSO type in the virtio-net header: checksum / RSC info (or a drop).
     if (vnet > 0 && (m.bytes[m.byteOffset]! | m.bytes[m.byteOffset + 1]!) !== 0 && !this.offload.receive(nbl, m.bytes, m.byteOffset, start, frameLen)) {
       stats.rcvErrors++;
+      drops.malformedFrame.dropBytes(m.bytes, start, frameLen);
       queue.repost(nbl);
       return;
     }

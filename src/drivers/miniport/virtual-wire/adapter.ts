@@ -55,6 +55,7 @@ import {
   type MiniportReplicaParameters,
   type NdisPollRegistration,
   type NdisDpc,
+  type NdisDropCounter,
   type NdisLinkParameters,
   type NdisLinkState,
   type NdisOffload,
@@ -76,6 +77,7 @@ import { VirtualWire, type WirePort } from './wire.js';
 import { stableMac } from '../../common/mac.js';
 import type { MiniportRunState } from '../../common/run-state.js';
 import { LentIndication, ReceiveQueue } from '../../common/receive-queue.js';
+import { ReceiveDrops } from '../../common/receive-drops.js';
 import { standardRssKeywords } from '../../common/rss-keywords.js';
 import { RssState } from '../../common/rss-miniport.js';
 import { WireQueue, WireRssPort, WireRssProducer, type WireQueueHost, type WireRssShared } from './rss-queues.js';
@@ -114,6 +116,9 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   rss!: RssState;
   /** Frames a multi-queue port could not take: the sender's processor has no rings into it. */
   rssNoRing = 0;
+  /** Named drop counters (drops.ts), from the handle at initialize. */
+  drops!: ReceiveDrops;
+  #wireLoss: NdisDropCounter | null = null;
 
   /**
    * Multi-queue operation (a host with several processors and RSS offered): the port's shared record,
@@ -140,6 +145,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   #segNbl: NetBufferList | null = null;
   #segCls = 0;
   #segBits = 0;
+  /** The segmenter stopped for want of a receive buffer (not a malformed frame). */
+  #segNoBuffer = false;
   #dpc: NdisDpc | null = null;
   #delayTimer: NdisTimerObject | null = null;
   /** Frames copied in and waiting for the DPC. */
@@ -185,6 +192,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     const largeRx = anyOffload && (k.readInt('*RscIPv4', 0, 0, 1) === 1 || k.readInt('*RscIPv6', 0, 0, 1) === 1);
 
     this.rss = new RssState(this.ndis, k, { limits: RSS_LIMITS });
+    this.drops = new ReceiveDrops(this.ndis);
+    this.#wireLoss = this.ndis.dropCounter('wireLoss');
 
     this.ndis.setRegistrationAttributes({ checkForHangTimeInSeconds: 0 });
     const general = ethernetGeneralAttributes({
@@ -246,6 +255,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     const slot = (this.frameSize + 4 + 63) & ~63;
     this.#slotBytes = slot;
     const capacity = k.readInt('*ReceiveBuffers', 512, 16, 65536);
+    this.drops = new ReceiveDrops(this.ndis);
+    this.#wireLoss = this.ndis.dropCounter('wireLoss');
     this.#rxPool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx@${params.processorNumber}`, capacity, dataSize: slot });
     const port = WireRssPort.attach(shared);
     this.#mp = port;
@@ -398,9 +409,14 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       return;
     }
     const stats = this.eth.stats;
+    const drops = this.drops;
     if (this.state !== 'Running' || this.removed) {
       for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
-        if (nbl.status === NDIS_STATUS_SUCCESS) for (let nb = nbl.firstNetBuffer; nb !== null; nb = nb.next) stats.rcvDiscards++;
+        if (nbl.status !== NDIS_STATUS_SUCCESS) continue;
+        for (let nb = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
+          stats.rcvDiscards++;
+          drops.notRunning.drop(nb);
+        }
       }
       return;
     }
@@ -423,9 +439,13 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         const len = nb.dataLength;
         if (len < ETHERNET_HEADER_SIZE || len > (lso === 0 ? maxLen : MAX_GSO_FRAME)) {
           stats.rcvErrors++;
+          drops.malformedFrame.drop(nb);
           continue;
         }
-        if (lossy && wire.lose()) continue;
+        if (lossy && wire.lose()) {
+          this.#wireLoss!.drop(nb);
+          continue;
+        }
         counters.delivered++;
         const m = nb.currentMdl!;
         let cls: number;
@@ -439,6 +459,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         if (cls < 0) {
           // Not for us: a NIC's address filter drops it without an error; counted for the inspector.
           this.filteredOut++;
+          drops.addressFiltered.drop(nb);
           continue;
         }
         if (lso !== 0) {
@@ -448,6 +469,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         const rx = pool.allocate();
         if (rx === null) {
           stats.rcvNoBuffer++;
+          drops.rxBufferExhausted.drop(nb);
           continue;
         }
         const rnb = rx.firstNetBuffer!;
@@ -494,13 +516,19 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
    */
   #receiveChainQueues(nbls: NetBufferList, wire: VirtualWire, sender: number): void {
     const stats = this.eth.stats;
+    const drops = this.drops;
     const port = this.#mp!;
     if (this.state !== 'Running' || this.removed || sender >= port.queues) {
       for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
         if (nbl.status !== NDIS_STATUS_SUCCESS) continue;
         for (let nb = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
-          if (sender >= port.queues) this.rssNoRing++;
           stats.rcvDiscards++;
+          if (sender >= port.queues) {
+            this.rssNoRing++;
+            drops.receiveQueueFull.drop(nb);
+          } else {
+            drops.notRunning.drop(nb);
+          }
         }
       }
       return;
@@ -529,9 +557,13 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         const len = nb.dataLength;
         if (len < ETHERNET_HEADER_SIZE || len > (lso === 0 ? maxLen : MAX_GSO_FRAME)) {
           stats.rcvErrors++;
+          drops.malformedFrame.drop(nb);
           continue;
         }
-        if (lossy && wire.lose()) continue;
+        if (lossy && wire.lose()) {
+          this.#wireLoss!.drop(nb);
+          continue;
+        }
         counters.delivered++;
         const m = nb.currentMdl!;
         let src = m.bytes;
@@ -549,6 +581,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         }
         if (cls < 0) {
           this.filteredOut++;
+          drops.addressFiltered.drop(nb);
           continue;
         }
         if (lso !== 0) {
@@ -559,6 +592,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         const dst = producer.reserve(q);
         if (dst < 0) {
           stats.rcvNoBuffer++;
+          drops.receiveQueueFull.drop(nb);
           continue;
         }
         const bytes = producer.bytes(q);
@@ -581,6 +615,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     if (this.#gather.length < len || !nb.getDataBuffer(len, this.#gather, span)) {
       o.counters.rxOffloadDropped++;
       stats.rcvErrors++;
+      this.drops.malformedFrame.drop(nb);
       return;
     }
     const pool = this.#rxPool!;
@@ -588,6 +623,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       const rx = pool.allocate();
       if (rx === null) {
         stats.rcvNoBuffer++;
+        this.drops.rxBufferExhausted.drop(nb);
         return;
       }
       const rnb = rx.firstNetBuffer!;
@@ -596,6 +632,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       if (!o.finishSuperFrame(lso, rx, m.bytes, m.byteOffset, len)) {
         pool.free(rx);
         stats.rcvErrors++;
+        this.drops.malformedFrame.drop(nb);
         return;
       }
       rnb.dataLength = len;
@@ -606,10 +643,12 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     }
     this.#segCls = cls;
     this.#segBits = o.tcpValidBits(lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE && lsoV2IpVersion(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6);
+    this.#segNoBuffer = false;
     const made = this.#segmenter.segment(span.bytes, span.offset, len, lso, this.#segNext, this.#segDone);
     if (made < 0) {
       o.counters.rxOffloadDropped++;
       stats.rcvErrors++;
+      (this.#segNoBuffer ? this.drops.rxBufferExhausted : this.drops.malformedFrame).drop(nb);
       return;
     }
     o.counters.rxSegmentedFrames++;
@@ -621,6 +660,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     const rx = this.#rxPool!.allocate();
     if (rx === null) {
       this.eth.stats.rcvNoBuffer++;
+      this.#segNoBuffer = true;
       return false;
     }
     const m = rx.firstNetBuffer!.poolMdl!;
@@ -712,12 +752,14 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     if (pool === null) return;
     for (let nbl = this.#ready.clear(); nbl !== null; ) {
       const next: NetBufferList | null = nbl.next;
+      this.drops.notRunning.drop(nbl.firstNetBuffer);
       pool.free(nbl);
       this.eth.stats.rcvDiscards++;
       nbl = next;
     }
     for (const nbl of this.#delayed) {
       nbl.miniportReserved[0] = null;
+      this.drops.notRunning.drop(nbl.firstNetBuffer);
       pool.free(nbl);
       this.eth.stats.rcvDiscards++;
     }

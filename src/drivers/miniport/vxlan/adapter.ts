@@ -67,6 +67,7 @@ import {
   type MiniportInitParameters,
   type MiniportPauseParameters,
   type NdisDpc,
+  type NdisDropCounter,
   type NdisOidRequest,
   type NdisStatus,
   type NdisTimerObject,
@@ -83,6 +84,7 @@ import { parseIPv4, parseRemotes, type VxlanEndpoint } from './endpoints.js';
 import { FdbLearn, ForwardingTable, type FdbEntry } from './fdb.js';
 import { VXLAN_HEADER_SIZE, VXLAN_UDP_PORT, VXLAN_VNI_MAX, VxlanHeaderError, checkVxlanHeader, vxlanVni, writeVxlanHeader } from './header.js';
 import { LentIndication, ReceiveQueue } from '../../common/receive-queue.js';
+import { ReceiveDrops } from '../../common/receive-drops.js';
 
 /** Receive indications carry at most this many NBLs; the DPC requeues itself for the rest. */
 const MAX_NBLS_PER_INDICATION = 256;
@@ -262,6 +264,9 @@ function bindHint(code: string): string {
 export class VxlanAdapter implements MiniportAdapter {
   readonly ndis: MiniportAdapterHandle;
   readonly counters = new VxlanCounters();
+  /** Named drop counters (drops.ts), from the handle at initialize. */
+  drops!: ReceiveDrops;
+  #vxlanDrops: { truncated: NdisDropCounter; missingIFlag: NdisDropCounter; reservedBits: NdisDropCounter; unknownVni: NdisDropCounter; ownSource: NdisDropCounter } | null = null;
   state: MiniportRunState = 'Halted';
   removed = false;
   eth!: EthernetMiniportState;
@@ -384,6 +389,14 @@ export class VxlanAdapter implements MiniportAdapter {
     });
     this.ndis.setGeneralAttributes(general);
     this.eth = new EthernetMiniportState(general);
+    this.drops = new ReceiveDrops(this.ndis);
+    this.#vxlanDrops = {
+      truncated: this.ndis.dropCounter('vxlanTruncated'),
+      missingIFlag: this.ndis.dropCounter('vxlanMissingIFlag'),
+      reservedBits: this.ndis.dropCounter('vxlanReservedBits'),
+      unknownVni: this.ndis.dropCounter('vxlanUnknownVni'),
+      ownSource: this.ndis.dropCounter('vxlanOwnSource'),
+    };
 
     // Receive buffers: slots rounded up so frames stay 64-byte aligned in the slab.
     const rxSlot = (this.maxFrame + 63) & ~63;
@@ -700,23 +713,30 @@ export class VxlanAdapter implements MiniportAdapter {
     const c = this.counters;
     c.rxDatagrams++;
     const stats = this.eth.stats;
+    const len = b.length;
+    // A drop capture gets the inner frame (what follows the VXLAN header, when there is one).
+    const inner = len < VXLAN_HEADER_SIZE ? len : VXLAN_HEADER_SIZE;
     if (this.state !== 'Running' || this.removed) {
       c.rxNotRunning++;
       stats.rcvDiscards++;
+      this.drops?.notRunning.dropBytes(b, inner, len - inner);
       return;
     }
-    const len = b.length;
+    const vd = this.#vxlanDrops!;
     const err = checkVxlanHeader(b, 0, len);
     if (err !== VxlanHeaderError.None) {
       stats.rcvErrors++;
       if (err === VxlanHeaderError.Truncated) {
         c.rxTruncated++;
+        vd.truncated.dropBytes(b, 0, len);
         this.#logDrop(Drop.Truncated, address, port, len, '');
       } else if (err === VxlanHeaderError.MissingIFlag) {
         c.rxMissingIFlag++;
+        vd.missingIFlag.dropBytes(b, inner, len - inner);
         this.#logDrop(Drop.MissingIFlag, address, port, b[0]!, '');
       } else {
         c.rxReservedBits++;
+        vd.reservedBits.dropBytes(b, inner, len - inner);
         this.#logDrop(Drop.ReservedBits, address, port, b[0]!, '');
       }
       return;
@@ -725,6 +745,7 @@ export class VxlanAdapter implements MiniportAdapter {
     if (vni !== this.vni) {
       c.rxUnknownVni++;
       stats.rcvDiscards++;
+      vd.unknownVni.dropBytes(b, inner, len - inner);
       this.#logDrop(Drop.UnknownVni, address, port, vni, '');
       return;
     }
@@ -732,12 +753,14 @@ export class VxlanAdapter implements MiniportAdapter {
     if (frameLen < ETHERNET_HEADER_SIZE) {
       c.rxRunt++;
       stats.rcvErrors++;
+      this.drops.malformedFrame.dropBytes(b, VXLAN_HEADER_SIZE, frameLen);
       this.#logDrop(Drop.Runt, address, port, frameLen, '');
       return;
     }
     if (frameLen > this.maxFrame) {
       c.rxOversize++;
       stats.rcvErrors++;
+      this.drops.malformedFrame.dropBytes(b, VXLAN_HEADER_SIZE, frameLen);
       this.#logDrop(Drop.Oversize, address, port, frameLen, '');
       return;
     }
@@ -746,6 +769,7 @@ export class VxlanAdapter implements MiniportAdapter {
     if (b[src] === mac[0] && b[src + 1] === mac[1] && b[src + 2] === mac[2] && b[src + 3] === mac[3] && b[src + 4] === mac[4] && b[src + 5] === mac[5]) {
       c.rxOwnSource++;
       stats.rcvDiscards++;
+      vd.ownSource.dropBytes(b, VXLAN_HEADER_SIZE, frameLen);
       this.#logDrop(Drop.OwnSource, address, port, 0, '');
       return;
     }
@@ -757,12 +781,14 @@ export class VxlanAdapter implements MiniportAdapter {
     const cls = filterAccepts(eth.packetFilter, mac, eth.multicast, b, VXLAN_HEADER_SIZE);
     if (cls < 0) {
       c.rxFiltered++;
+      this.drops.addressFiltered.dropBytes(b, VXLAN_HEADER_SIZE, frameLen);
       return;
     }
     const rx = this.#rxPool!.allocate();
     if (rx === null) {
       c.rxNoBuffer++;
       stats.rcvNoBuffer++;
+      this.drops.rxBufferExhausted.dropBytes(b, VXLAN_HEADER_SIZE, frameLen);
       return;
     }
     const rnb = rx.firstNetBuffer!;
@@ -869,6 +895,7 @@ export class VxlanAdapter implements MiniportAdapter {
     if (pool === null) return;
     for (let nbl = this.#ready.clear(); nbl !== null; ) {
       const next: NetBufferList | null = nbl.next;
+      this.drops.notRunning.drop(nbl.firstNetBuffer);
       pool.free(nbl);
       this.counters.rxDroppedQueued++;
       this.eth.stats.rcvDiscards++;

@@ -31,6 +31,7 @@ import {
   type NetPnPEvent,
   type ProtocolBinding,
   type ProtocolBindingHandle,
+  type NdisDropCounter,
   type UnbindParameters,
 } from '../../../ndis/index.js';
 
@@ -94,6 +95,8 @@ export type RawSendCompleteHandler = (nbls: NetBufferList) => void;
 
 export class RawBinding implements ProtocolBinding {
   readonly ndis: ProtocolBindingHandle;
+  /** Frames dropped because the receive ring was full (drops.ts), from the handle at bind. */
+  #queueFull: NdisDropCounter | null = null;
   readonly counters = new RawCounters();
   readonly options: Required<RawOptions>;
   adapterName = '';
@@ -132,6 +135,7 @@ export class RawBinding implements ProtocolBinding {
   // NDIS handlers
 
   bindAdapter(params: BindParameters): NdisStatus {
+    this.#queueFull = this.ndis.dropCounter('receiveQueueFull');
     const open = this.ndis.openAdapter([NdisMedium802_3]);
     if (open.status !== NDIS_STATUS_SUCCESS) return open.status;
     this.adapterName = params.adapterName;
@@ -225,6 +229,7 @@ export class RawBinding implements ProtocolBinding {
       let keep = false;
       if (this.#count === ring.length || nb === null) {
         c.receiveDropped++;
+        this.#queueFull?.drop(nb);
       } else {
         const slot = ring[(this.#head + this.#count) % ring.length]!;
         this.#count++;

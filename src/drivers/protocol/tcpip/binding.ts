@@ -59,6 +59,8 @@ import {
   type NdisOffload,
   type NdisStatus,
   type NdisStatusIndication,
+  type NdisDropSourceRegistration,
+  type NetBuffer,
   type NetBufferList,
   type NetBufferListPool,
   type NetPnPEvent,
@@ -98,6 +100,8 @@ function list(k: ConfigurationReader, keyword: string): string[] {
 
 export class TcpIpBinding implements ProtocolBinding, LinkPort {
   readonly ndis: ProtocolBindingHandle;
+  /** The stack's drop source as registered through this binding (drops.ts); null while unbound. */
+  #drops: NdisDropSourceRegistration | null = null;
   readonly stack: TcpIpStack;
   adapterName = '';
   state: TcpIpBindingState = 'unbound';
@@ -313,6 +317,13 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     this.#bindStage = null;
     this.#bindRequest = null;
     this.state = 'paused';
+    const drops = this.stack.drops;
+    if (drops !== null) {
+      // One source per stack, shown as `<host>/<protocol>` (the handle is `<host>/<adapter><-<protocol>`).
+      const name = this.ndis.name;
+      if (drops.module === '') drops.module = `${name.slice(0, name.indexOf('/'))}/${name.slice(name.lastIndexOf('<-') + 2)}`;
+      this.#drops = this.ndis.registerDropSource(drops);
+    }
     this.#onBound(this);
     return NDIS_STATUS_SUCCESS;
   }
@@ -327,6 +338,8 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
 
   /** Everything this binding holds goes back: interface (queued NBLs, timers), send chain, pools. */
   #release(): void {
+    this.#drops?.remove();
+    this.#drops = null;
     if (this.iface !== null) this.stack.removeInterface(this.iface);
     this.iface = null;
     this.#freeChain(this.#head);
@@ -455,6 +468,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
       if (!resources) this.ndis.returnNetBufferLists(nbls, 0);
       return;
     }
+    const capture = this.#drops !== null && this.#drops.capturing ? this.#drops : null;
     s.enter();
     try {
       for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
@@ -473,7 +487,9 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
         for (let nb = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
           const len = nb.dataLength;
           const m = nb.currentMdl;
-          if (m !== null && nb.currentMdlOffset + len <= m.byteCount) {
+          if (capture !== null) {
+            this.#receiveCapturing(capture, iface, nb, bits, segments);
+          } else if (m !== null && nb.currentMdlOffset + len <= m.byteCount) {
             s.receiveFrame(iface, m.bytes, m.byteOffset + nb.currentMdlOffset, len, bits, segments);
           } else if (len <= COPY_BUFFER_SIZE) {
             this.#copy ??= new Uint8Array(COPY_BUFFER_SIZE);
@@ -491,6 +507,31 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
       s.exit();
       if (!resources) this.ndis.returnNetBufferLists(nbls, 0);
     }
+  }
+
+  /**
+   * One frame while a drop capture is attached: the frame is copied first (the stack may rewrite what it
+   * parses, and the capture wants what arrived), then handed to the capture under each drop reason whose
+   * count it moved (drops.ts).
+   */
+  #receiveCapturing(reg: NdisDropSourceRegistration, iface: IpInterface, nb: NetBuffer, bits: number, segments: number): void {
+    const s = this.stack;
+    const drops = s.drops!;
+    const len = nb.dataLength;
+    if (len > COPY_BUFFER_SIZE) {
+      s.counters.link.framesIn++;
+      s.counters.link.tooLong++;
+      reg.capture(drops.reasons.indexOf('frameTooLong'), new Uint8Array(0), 0, 0);
+      return;
+    }
+    const frame = new Uint8Array(len);
+    nb.copyOut(frame, 0, 0, len);
+    const m = nb.currentMdl;
+    if (m === null || nb.currentMdlOffset + len > m.byteCount) s.counters.link.framesCopied++;
+    const original = frame.slice();
+    drops.mark();
+    s.receiveFrame(iface, frame, 0, len, bits, segments);
+    drops.report(reg, original, 0, len);
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@
  * `protocol.stack.attachTcp(engine)` and talks to `protocol.stack.tcpHost`.
  */
 import { NDIS_STATUS_FAILURE, NdisMedium802_3, type BindParameters, type ConfigValue, type KeywordSchema, type NdisStatus, type ProtocolBindingHandle, type ProtocolDriverCharacteristics } from '../../../ndis/index.js';
+import { TcpIpDrops } from './drops.js';
 import { TcpIpBinding } from './binding.js';
 import { gatewayProblem, interfaceAddressProblem, neighborProblem, routeProblem } from './keyword-checks.js';
 import type { IpInterface } from './interface.js';
@@ -36,6 +37,7 @@ export type { OffloadState as InterfaceOffloadState } from './offload.js';
 export { UdpSocket, UdpEndpoint, SocketError, type UdpLayer, type UdpMessage, type UdpMessageHandler, type SocketErrorCode } from './udp.js';
 export type { PingOptions, PingResult } from './icmp.js';
 export { StackCounters, countersSnapshot, receiveInputs, terminalTotal } from './counters.js';
+export { TcpIpDrops, TCPIP_DROP_REASONS, type TcpIpDropRead } from './drops.js';
 export type {
   ArpCounters,
   IcmpCounters,
@@ -136,6 +138,7 @@ export class TcpIpProtocol {
       onCallbackError: (error, where) => this.#log('error', `TCP ${where}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`),
     });
     this.stack.attachTcp(this.tcp);
+    this.stack.drops = new TcpIpDrops(this.stack.counters, this.tcp.counters);
     this.sockets = new WskProvider(this.tcp);
     const self = this;
     const stack = this.stack;

@@ -12,6 +12,7 @@
  * ends in exactly one counter (see counters.ts).
  */
 import { SeededRandom } from '../../../util/random.js';
+import type { TcpIpDrops } from './drops.js';
 import { EtherType, EthernetView, formatIpv4, formatIpv6 } from '../../../wire/index.js';
 import {
   IPV4_BROADCAST,
@@ -73,6 +74,8 @@ const LOOPBACK_MAC = new Uint8Array(6);
 
 export class TcpIpStack {
   readonly counters = new StackCounters();
+  /** The drop reasons of this stack and its TCP engine (drops.ts), set by TcpIpProtocol. */
+  drops: TcpIpDrops | null = null;
   readonly options: ResolvedStackOptions;
   /** @internal */
   readonly random: SeededRandom;

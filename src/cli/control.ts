@@ -447,6 +447,11 @@ export async function serveControl(stacks: BuiltStacks, path: string, log: Logge
       waiting++;
       if (waiting >= 1024) sock.pause();
       c.queue = c.queue.then(async () => {
+        // A client that is gone hears nothing: its queued requests are not run (release undoes what it owned).
+        if (sock.destroyed) {
+          waiting--;
+          return;
+        }
         let r: ControlResponse;
         if ('error' in p) {
           stats.malformed++;

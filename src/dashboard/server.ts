@@ -14,7 +14,9 @@
  *
  * Every request needs the dashboard's token — `?token=` on the page's URL (printed at start), then the
  * `x-tsndis-token` header the page sends: none is 401, a wrong one 403, compared in constant time.
- * Bodies are limited to 64 KiB and requests to 10 s; it listens on loopback unless told otherwise.
+ * Bodies are limited to 64 KiB (413 beyond), requests to 10 s and connections to DASHBOARD_MAX_CONNECTIONS
+ * at once (more are closed); bodies that are not a request get 400. It listens on loopback unless told
+ * otherwise.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -26,6 +28,9 @@ import { snapshotRuntime, toJsonable } from '../inspect/index.js';
 import { DashboardCaptures } from './captures.js';
 import { DASHBOARD_PAGE, DASHBOARD_SCRIPT } from './page.js';
 import { ViolationFeed } from './violations.js';
+
+/** Connections the dashboard serves at once (pages poll on one or two each); more are closed at once. */
+export const DASHBOARD_MAX_CONNECTIONS = 64;
 
 export interface DashboardServer {
   /** The page's URL with its token, e.g. `http://127.0.0.1:8080/?token=…`. */
@@ -103,6 +108,8 @@ export async function serveDashboard(stacks: BuiltStacks, o: DashboardOptions): 
   const violations = new ViolationFeed(stacks);
   const captures = new DashboardCaptures(stacks, o.captureDir);
   const app: FastifyInstance = Fastify({ bodyLimit: 64 * 1024, requestTimeout: 10_000, connectionTimeout: 10_000, logger: false });
+  // Beyond the cap Node closes a new connection at once; idle and slow ones end with connectionTimeout.
+  app.server.maxConnections = DASHBOARD_MAX_CONNECTIONS;
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     const q = (req.query as Record<string, string | undefined> | undefined)?.['token'];
     const h = req.headers['x-tsndis-token'];

@@ -47,7 +47,16 @@ test('dashboard: malformed, non-object and oversized bodies are refused; connect
       });
     for (let i = 0; i < DASHBOARD_MAX_CONNECTIONS; i++) held.push(await open());
     const extra = await Promise.all(Array.from({ length: 10 }, open));
-    const closed = await Promise.all(extra.map((s) => new Promise<boolean>((r) => (s.destroyed ? r(true) : (s.once('close', () => r(true)), setTimeout(() => r(false), 5000))))));
+    const closedSoon = (s: Socket): Promise<boolean> =>
+      new Promise((r) => {
+        if (s.destroyed) return r(true);
+        const t = setTimeout(() => r(false), 5000);
+        s.once('close', () => {
+          clearTimeout(t);
+          r(true);
+        });
+      });
+    const closed = await Promise.all(extra.map(closedSoon));
     assert.deepEqual(closed, extra.map(() => true), 'connections beyond the cap are closed');
     for (const s of held.splice(0, 5)) s.destroy();
     await new Promise((r) => setTimeout(r, 100));

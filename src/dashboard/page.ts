@@ -175,7 +175,7 @@ function columns(h) {
 function drawGraph(snapshot, rate) {
   const svg = document.getElementById('graph');
   svg.replaceChildren();
-  const W = 230, H = 44, GAP = 10, TOP = 30;
+  const W = 260, H = 44, GAP = 10, TOP = 30;
   // Place every column first (x, bottom slot), then turn slots into y with the tallest on top.
   const placed = [];
   let x = 10, topSlot = 0;

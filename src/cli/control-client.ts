@@ -9,6 +9,7 @@ import { createConnection, type Socket } from 'node:net';
 import type { ControlRequest, ControlResponse } from './control.js';
 
 interface Pending {
+  id: number;
   resolve(r: ControlResponse): void;
   reject(e: Error): void;
   timer: NodeJS.Timeout;
@@ -22,6 +23,7 @@ export class ControlClient {
   readonly #pending: Pending[] = [];
   #buf = '';
   #gone: Error | null = null;
+  #nextId = 1;
 
   private constructor(path: string, sock: Socket) {
     this.path = path;
@@ -39,7 +41,7 @@ export class ControlClient {
       });
     });
     sock.on('error', (e) => {
-      this.#gone = new Error(`${path}: control connection failed: ${e.message}`);
+      this.#gone ??= new Error(`${path}: control connection failed: ${e.message}`);
     });
   }
 
@@ -64,7 +66,11 @@ export class ControlClient {
     });
   }
 
-  /** Sends `req`; resolves with its response (responses come in request order). */
+  /**
+   * Sends `req` with a fresh `id`; resolves with its response (responses come in request order, each
+   * carrying its request's id). Rejects when the server answers for the connection instead (refused: too
+   * many clients; a line it would not read) — such a reply carries no id.
+   */
   request(req: ControlRequest, timeoutMs = 15_000): Promise<ControlResponse> {
     if (this.#gone !== null || this.#sock.destroyed) return Promise.reject(this.#gone ?? new Error(`${this.path}: the control connection is closed`));
     return new Promise((resolve, reject) => {
@@ -72,8 +78,9 @@ export class ControlClient {
         this.#sock.destroy();
         this.#gone = new Error(`no answer from ${this.path} within ${timeoutMs} ms`);
       }, timeoutMs);
-      this.#pending.push({ resolve, reject, timer });
-      this.#sock.write(`${JSON.stringify(req)}\n`);
+      const id = this.#nextId++;
+      this.#pending.push({ id, resolve, reject, timer });
+      this.#sock.write(`${JSON.stringify({ ...req, id })}\n`);
     });
   }
 
@@ -87,15 +94,39 @@ export class ControlClient {
     for (let i = this.#buf.indexOf('\n'); i >= 0; i = this.#buf.indexOf('\n')) {
       const line = this.#buf.slice(0, i);
       this.#buf = this.#buf.slice(i + 1);
+      let r: ControlResponse;
+      try {
+        r = JSON.parse(line) as ControlResponse;
+      } catch {
+        this.#fail(new Error(`${this.path}: not a control reply: ${line.slice(0, 80)}`));
+        return;
+      }
+      const id = (r as { id?: unknown }).id;
+      if (id === undefined) {
+        // Not an answer to a request: the server speaks for the connection (it refused or is closing it).
+        this.#fail(new Error(r.ok ? `${this.path}: a reply without its request's id` : r.error));
+        return;
+      }
       const p = this.#pending.shift();
       if (p === undefined) continue;
       clearTimeout(p.timer);
-      try {
-        p.resolve(JSON.parse(line) as ControlResponse);
-      } catch (e) {
-        p.reject(e instanceof Error ? e : new Error(String(e)));
+      if (id !== p.id) {
+        p.reject(new Error(`${this.path}: reply to request ${String(id)} where ${p.id} was due`));
+        continue;
       }
+      const { id: _, ...reply } = r as ControlResponse & { id: unknown };
+      p.resolve(reply as ControlResponse);
     }
+  }
+
+  /** The connection is unusable: every waiting request fails with `e`, and so will later ones. */
+  #fail(e: Error): void {
+    this.#gone ??= e;
+    for (const p of this.#pending.splice(0)) {
+      clearTimeout(p.timer);
+      p.reject(this.#gone);
+    }
+    this.#sock.destroy();
   }
 }
 

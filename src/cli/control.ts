@@ -22,6 +22,13 @@
  * `"untilClose":true` on attach-filter ties the filter to the connection: the server detaches it when
  * that connection goes away without having detached it (`capture --attach` killed, its terminal closed),
  * so no client can leave a capture running behind. A connection's requests are handled in order.
+ *
+ * Every client is hostile until proven otherwise (ControlLimits): a request may carry an `id` (a JSON
+ * scalar) and its reply carries it back, errors included; a line that is not a JSON object with a string
+ * `op`, an unknown op or an ill-typed field gets one error reply and costs nothing else. A line over the
+ * size limit or left incomplete too long, replies left unread beyond a bound and connections beyond the
+ * cap get one error line (no id: it answers for the connection) and are closed. The stacks never wait
+ * on a client: replies are written without waiting for the client to read them.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { lstatSync, rmSync } from 'node:fs';
@@ -59,7 +66,51 @@ export type ControlRequest =
   | DropsControlRequest
   | DropCaptureControlRequest;
 
-export type ControlResponse = { ok: true; [k: string]: unknown } | { ok: false; error: string };
+export type ControlResponse = { ok: true; [k: string]: unknown } | { ok: false; error: string; id?: ControlId };
+
+/** A request's `id`: any JSON scalar. The reply to a request that carried one carries it back. */
+export type ControlId = string | number | boolean | null;
+
+/**
+ * The fields each op reads and their JSON types (`?`: optional), checked before the op runs so an
+ * ill-typed request is refused with a message naming the field rather than failing somewhere inside.
+ * An op not listed here is passed on unchecked (handleControl refuses the ones it does not know).
+ */
+const REQUEST_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  'attach-filter': { adapter: 'string', driver: 'string', keywords: 'object?', untilClose: 'boolean?' },
+  'detach-filter': { adapter: 'string', driver: 'string' },
+  netstat: { host: 'string?' },
+  stack: { host: 'string?' },
+  nbl: { nbl: 'string' },
+  oid: { adapter: 'string', type: 'string', oid: 'string|number', length: 'number?', raw: 'string?' },
+  adapter: { adapter: 'string', action: 'string' },
+  connections: { host: 'string?' },
+  property: { adapter: 'string', action: 'string', name: 'string?' },
+};
+
+const jsonType = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
+
+/** Why `req` is not a well-formed request of its op (a field missing or of the wrong type), or null. */
+export function requestProblem(req: { op: string; [k: string]: unknown }): string | null {
+  const fields = Object.hasOwn(REQUEST_FIELDS, req.op) ? REQUEST_FIELDS[req.op]! : undefined;
+  if (fields === undefined) return null;
+  for (const [name, spec] of Object.entries(fields)) {
+    const optional = spec.endsWith('?');
+    const types = (optional ? spec.slice(0, -1) : spec).split('|');
+    const v = req[name];
+    if (v === undefined && optional) continue;
+    if (!types.includes(jsonType(v))) return `${req.op}: "${name}" must be ${types.map((t) => (t === 'object' ? 'an object' : `a ${t}`)).join(' or ')}${v === undefined ? '' : `, not ${jsonType(v)}`}`;
+  }
+  return null;
+}
+
+/** Replies handleControl gave to a request it refused, and why (the control server counts them). */
+const refusals = new WeakMap<object, 'malformed' | 'unknown-op'>();
+const refuse = (error: string, why: 'malformed' | 'unknown-op'): ControlResponse => {
+  const r: ControlResponse = { ok: false, error };
+  refusals.set(r, why);
+  return r;
+};
 
 /** Every adapter of every host, as `host/adapter`, sorted. */
 export function adapterNames(stacks: BuiltStacks): string[] {
@@ -103,6 +154,9 @@ function ensureDriver(rt: NdisRuntime, name: string): void {
 }
 
 export async function handleControl(stacks: BuiltStacks, req: ControlRequest): Promise<ControlResponse> {
+  if (typeof req !== 'object' || req === null || Array.isArray(req) || typeof req.op !== 'string') return refuse(NOT_A_REQUEST, 'malformed');
+  const problem = requestProblem(req as { op: string });
+  if (problem !== null) return refuse(problem, 'malformed');
   try {
     switch (req.op) {
       case 'status':
@@ -159,11 +213,30 @@ export async function handleControl(stacks: BuiltStacks, req: ControlRequest): P
       case 'drop-capture':
         return controlDropCapture(stacks, req);
       default:
-        return { ok: false, error: `unknown op '${String((req as { op?: unknown }).op)}'` };
+        return refuse(`unknown op '${String((req as { op?: unknown }).op)}'`, 'unknown-op');
     }
   } catch (e) {
     return { ok: false, error: e instanceof Error ? e.message : String(e) };
   }
+}
+
+const NOT_A_REQUEST = 'a request is a JSON object with an "op" (a string)';
+
+/** A request line read: the request and its id (undefined: it carried none), or the error to answer. */
+type ParsedLine = { req: ControlRequest; id: ControlId | undefined } | { error: string; id: ControlId | undefined };
+
+function parseLine(line: string): ParsedLine {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    return { error: 'not a JSON line', id: undefined };
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return { error: NOT_A_REQUEST, id: undefined };
+  const id = (v as { id?: unknown }).id;
+  if (id !== undefined && id !== null && typeof id !== 'string' && typeof id !== 'number' && typeof id !== 'boolean') return { error: '"id" must be a string, number, boolean or null', id: undefined };
+  if (typeof (v as { op?: unknown }).op !== 'string') return { error: NOT_A_REQUEST, id };
+  return { req: v as ControlRequest, id };
 }
 
 /** What answers on an existing socket: nothing (connect refused: stale), a tsndis, or something else. */
@@ -237,9 +310,41 @@ function listen(server: Server, path: string): Promise<void> {
   });
 }
 
+/** How much a control client may take; every bound is per connection except `maxClients`. */
+export interface ControlLimits {
+  /** Connections served at once; one more is answered with an error line and closed (default 64). */
+  maxClients?: number;
+  /** Longest request line in bytes; a longer one is answered with an error and the client disconnected (default 1 MiB). */
+  maxLineBytes?: number;
+  /** Replies a client has not read yet, in bytes, beyond which it is disconnected (default 8 MiB). */
+  maxUnreadBytes?: number;
+  /** How long a started request line may stay incomplete before the client is disconnected (default 10 s). */
+  lineTimeoutMs?: number;
+}
+
+/** What the control channel refused, since it started (in the reply to `{"op":"status"}` as `control`). */
+export interface ControlStats {
+  /** Connections being served now. */
+  clients: number;
+  accepted: number;
+  /** Connections refused because `maxClients` were being served. */
+  refused: number;
+  /** Lines that were not JSON, or not a request object. */
+  malformed: number;
+  /** Requests with an op the channel does not know. */
+  unknownOps: number;
+  /** Clients disconnected for a line over `maxLineBytes`. */
+  oversized: number;
+  /** Clients disconnected for leaving over `maxUnreadBytes` of replies unread. */
+  slowReaders: number;
+  /** Clients disconnected for a line left incomplete over `lineTimeoutMs`. */
+  stalled: number;
+}
+
 /** A running control channel: `close()` ends every connection (detaching what they tied to themselves), then stops listening. */
 export interface ControlServer {
   readonly path: string;
+  readonly stats: Readonly<ControlStats>;
   close(): Promise<void>;
 }
 
@@ -260,7 +365,8 @@ const DROP_CAPTURE_KEY = ownerKey('*', 'drop-capture');
  * Serves the control channel on `path` (a Unix socket) until closed. An existing path is taken over only
  * when it is a stale socket (checkControlPath); anything else is refused with a usage error.
  */
-export async function serveControl(stacks: BuiltStacks, path: string, log: Logger = () => {}): Promise<ControlServer> {
+export async function serveControl(stacks: BuiltStacks, path: string, log: Logger = () => {}, limits: ControlLimits = {}): Promise<ControlServer> {
+  const stats: ControlStats = { clients: 0, accepted: 0, refused: 0, malformed: 0, unknownOps: 0, oversized: 0, slowReaders: 0, stalled: 0 };
   const connections = new Set<Connection>();
   /** Which connection a filter is tied to (attach-filter with untilClose), by adapter and driver. */
   const owners = new Map<string, Connection>();
@@ -304,38 +410,120 @@ export async function serveControl(stacks: BuiltStacks, path: string, log: Logge
     c.owned.clear();
   };
 
+  const maxClients = limits.maxClients ?? 64;
+  const maxLine = limits.maxLineBytes ?? 1 << 20;
+  const maxUnread = limits.maxUnreadBytes ?? 8 << 20;
+  const lineTimeoutMs = limits.lineTimeoutMs ?? 10_000;
+
   const server = createServer((sock) => {
+    sock.on('error', () => sock.destroy());
+    if (connections.size >= maxClients) {
+      // Refused before reading anything: one error line, then the connection is gone.
+      stats.refused++;
+      sock.end(`${JSON.stringify({ ok: false, error: `too many control connections (${maxClients} served at once); try again later` })}\n`, () => sock.destroy());
+      setTimeout(() => sock.destroy(), 2000).unref();
+      return;
+    }
+    stats.accepted++;
     let ended!: () => void;
     const c: Connection = { sock, queue: Promise.resolve(), owned: new Set(), ended: new Promise((r) => (ended = r)) };
     connections.add(c);
-    let buf = '';
-    sock.setEncoding('utf8');
-    const answer = (r: ControlResponse): void => {
-      if (!sock.destroyed && sock.writable) sock.write(`${JSON.stringify(r)}\n`);
-    };
-    sock.on('data', (d: string) => {
-      buf += d;
-      if (buf.length > 1 << 20) {
+    stats.clients = connections.size;
+    /** The partial line so far (chunks kept apart: joining them on every byte of a slow line would be quadratic). */
+    const partial: Buffer[] = [];
+    let partialBytes = 0;
+    let lineTimer: NodeJS.Timeout | null = null;
+    /** Requests read and not answered yet; reading pauses while too many wait, so a flood waits in the socket. */
+    let waiting = 0;
+    let hungUp = false;
+
+    const write = (r: ControlResponse, id: ControlId | undefined): void => {
+      if (sock.destroyed || !sock.writable) return;
+      sock.write(`${JSON.stringify(id === undefined ? r : { ...r, id })}\n`);
+      // A client that does not read its replies must not grow this process without bound.
+      if (sock.writableLength > maxUnread) {
+        stats.slowReaders++;
+        log('warn', 'control', `${path}: a client left over ${maxUnread} bytes of replies unread; disconnected`);
         sock.destroy();
+      }
+    };
+    /** Answers `error` after every reply already due, then closes: nothing more this client sends is read. */
+    const hangUp = (error: string): void => {
+      if (hungUp) return;
+      hungUp = true;
+      if (lineTimer !== null) clearTimeout(lineTimer);
+      partial.length = 0;
+      sock.pause();
+      c.queue = c.queue.then(() => {
+        if (sock.destroyed) return;
+        sock.end(`${JSON.stringify({ ok: false, error })}\n`, () => sock.destroy());
+        setTimeout(() => sock.destroy(), 2000).unref();
+      });
+    };
+    const request = (line: string): void => {
+      const p = parseLine(line);
+      waiting++;
+      if (waiting >= 1024) sock.pause();
+      c.queue = c.queue.then(async () => {
+        // A client that is gone hears nothing: its queued requests are not run (release undoes what it owned).
+        if (sock.destroyed) {
+          waiting--;
+          return;
+        }
+        let r: ControlResponse;
+        if ('error' in p) {
+          stats.malformed++;
+          r = { ok: false, error: p.error };
+        } else {
+          r = await handle(c, p.req);
+          const why = refusals.get(r);
+          if (why === 'malformed') stats.malformed++;
+          else if (why === 'unknown-op') stats.unknownOps++;
+          if (r.ok && p.req.op === 'status') r = { ...r, control: { ...stats } };
+        }
+        write(r, p.id);
+        if (--waiting === 512 && !hungUp) sock.resume();
+      });
+    };
+    sock.on('data', (d: Buffer) => {
+      if (hungUp) return;
+      let start = 0;
+      for (let i = d.indexOf(10); i >= 0; i = d.indexOf(10, start)) {
+        if (partialBytes + i - start > maxLine) break;
+        const bytes = partial.length === 0 ? d.subarray(start, i) : Buffer.concat([...partial, d.subarray(start, i)]);
+        partial.length = 0;
+        partialBytes = 0;
+        request(bytes.toString('utf8'));
+        start = i + 1;
+      }
+      const rest = d.length - start;
+      if (partialBytes + rest > maxLine || (d.indexOf(10, start) >= 0)) {
+        stats.oversized++;
+        hangUp(`request line over ${maxLine} bytes; disconnecting`);
         return;
       }
-      for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        let req: ControlRequest;
-        try {
-          req = JSON.parse(line) as ControlRequest;
-        } catch {
-          c.queue = c.queue.then(() => answer({ ok: false, error: 'not a JSON line' }));
-          continue;
-        }
-        c.queue = c.queue.then(async () => answer(await handle(c, req)));
+      if (rest > 0) {
+        partial.push(d.subarray(start));
+        partialBytes += rest;
+      }
+      // A started line must end in time: a client cannot hold a connection with a line it never finishes.
+      if (partialBytes === 0) {
+        if (lineTimer !== null) clearTimeout(lineTimer);
+        lineTimer = null;
+      } else if (lineTimer === null || start > 0) {
+        if (lineTimer !== null) clearTimeout(lineTimer);
+        lineTimer = setTimeout(() => {
+          stats.stalled++;
+          hangUp(`request line incomplete after ${lineTimeoutMs} ms; disconnecting`);
+        }, lineTimeoutMs);
+        lineTimer.unref();
       }
     });
-    sock.on('error', () => sock.destroy());
     sock.on('close', () => {
+      if (lineTimer !== null) clearTimeout(lineTimer);
       c.queue = c.queue.then(() => release(c)).finally(() => {
         connections.delete(c);
+        stats.clients = connections.size;
         ended();
       });
     });
@@ -351,6 +539,7 @@ export async function serveControl(stacks: BuiltStacks, path: string, log: Logge
   server.on('error', (e) => log('error', 'control', `${path}: ${e.message}`));
   return {
     path,
+    stats,
     async close() {
       const closing = new Promise<void>((resolve) => server.close(() => resolve()));
       const all = [...connections];

@@ -25,7 +25,7 @@ export { NetBuffer, type NetBufferHome } from './buffers/net-buffer.js';
 export { NetBufferList, type NetBufferListHome, countNetBufferLists, chainNetBufferLists, netBufferListsToArray } from './buffers/net-buffer-list.js';
 export { NetBufferListInfo, NBL_INFO_SLOTS } from './buffers/net-buffer-list-info.js';
 export { NetBufferListPool, NetBufferPool } from './buffers/pools.js';
-export type { NetBufferListPoolParameters, NetBufferPoolParameters, PoolObserver, PoolFreeError } from './buffers/pools.js';
+export type { DerivedNblKind, NetBufferListPoolParameters, NetBufferPoolParameters, PoolObserver, PoolFreeError } from './buffers/pools.js';
 export {
   allocateCloneNetBufferList,
   freeCloneNetBufferList,

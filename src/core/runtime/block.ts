@@ -188,7 +188,7 @@ export abstract class NdisBlock implements NdisHandleBase {
     const pool =
       history === null
         ? new NetBufferListPool(named, this.rt.allocator, this.rt.poolObserver)
-        : new RecordingNetBufferListPool(named, this.rt.allocator, this.rt.poolObserver, history.depth, this.id, () => history.time());
+        : new RecordingNetBufferListPool(named, this.rt.allocator, this.rt.poolObserver, history.depth, this.id, () => history.time(), history);
     this.pools.add(pool);
     this.rt.pools.add(pool);
     return pool;

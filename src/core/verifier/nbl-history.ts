@@ -1,18 +1,21 @@
 /**
  * NBL history (the analogue of ndiskd's `!nbl -log`): each NBL's recent events — allocated, sent,
- * indicated, completed (with its status), returned, freed — with the module and the time, kept in a
- * bounded ring per NBL. Off by default (on in `NdisRuntime.forTest`).
+ * indicated, completed (with its status), returned, freed, cloned from / into (a clone, fragment or
+ * reassembly and its parent, each naming the other) — with the module and the time, kept in a bounded
+ * ring per NBL. Off by default (on in `NdisRuntime.forTest`).
  *
  * Off costs nothing on the data path: pools are plain `NetBufferListPool`s and the handoffs in
  * transfer.ts read `rt.nblHistory` once per chain (never per NBL). On, the runtime creates
  * `RecordingNetBufferListPool`s, whose rings are preallocated at pool creation: one fixed-size numeric
- * record per event (kind, module, peer, status, time), so recording allocates nothing.
+ * record per event (kind, module, peer, status, time), so recording allocates nothing. A derivation
+ * (derived.ts) reaches the child's pool through its `onDerived` hook, null on plain pools; its records
+ * name the other NBL by pool id and slot (in `peer` and `status`).
  *
  *   records: [ slot 0: depth × RECORD ][ slot 1 ] ... — `written[slot]` counts events ever written
  */
 import type { BufferAllocator } from '../../ndis/buffers/allocator.js';
 import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
-import { NetBufferListPool, type NetBufferListPoolParameters, type PoolObserver } from '../../ndis/buffers/pools.js';
+import { NetBufferListPool, type DerivedNblKind, type NetBufferListPoolParameters, type PoolObserver } from '../../ndis/buffers/pools.js';
 
 export const NblEvent = {
   Allocated: 1,
@@ -21,12 +24,19 @@ export const NblEvent = {
   Indicated: 4,
   Completed: 5,
   Returned: 6,
+  /** This NBL is a clone / fragment / reassembly of another (peer: pool id × 4 + how, status: its slot). */
+  ClonedFrom: 7,
+  /** Another NBL was derived from this one (same encoding). */
+  ClonedInto: 8,
 } as const;
 export type NblEventKind = (typeof NblEvent)[keyof typeof NblEvent];
 
-export type NblEventName = 'allocated' | 'freed' | 'sent' | 'indicated' | 'completed' | 'returned';
+export type NblEventName = 'allocated' | 'freed' | 'sent' | 'indicated' | 'completed' | 'returned' | 'cloned-from' | 'cloned-into';
 /** Indexed by NblEventKind. */
-const KIND_NAMES: readonly NblEventName[] = ['allocated', 'allocated', 'freed', 'sent', 'indicated', 'completed', 'returned'];
+const KIND_NAMES: readonly NblEventName[] = ['allocated', 'allocated', 'freed', 'sent', 'indicated', 'completed', 'returned', 'cloned-from', 'cloned-into'];
+/** A derivation's `how`, by the code kept in the low 2 bits of its record's peer field. */
+const HOW: readonly DerivedNblKind[] = ['clone', 'clone', 'fragment', 'reassembly'];
+const howCode = (how: DerivedNblKind): number => (how === 'fragment' ? 2 : how === 'reassembly' ? 3 : 1);
 
 /** Fields per record: kind, module id, peer id (0 = none), status, time (ms of the runtime clock). */
 const RECORD = 5;
@@ -41,6 +51,10 @@ export interface NblHistoryEvent {
   to?: string;
   /** NET_BUFFER_LIST_STATUS, for completions. */
   status?: number;
+  /** cloned-from / cloned-into: the other NBL (its parent, or what was derived from it), as `pool#slot`. */
+  nbl?: string;
+  /** cloned-from / cloned-into: how (NdisAllocateClone-, Fragment- or ReassembledNetBufferList). */
+  how?: DerivedNblKind;
   time: number;
 }
 
@@ -99,9 +113,21 @@ export class RecordingNetBufferListPool extends NetBufferListPool {
     /** Id of the module that allocated the pool (the one that allocates and frees its NBLs). */
     readonly ownerId: number,
     readonly now: () => number,
+    /** The runtime's recorder: derivations name pools by its ids. */
+    recorder: NblHistory | null = null,
   ) {
     super(params, allocator, observer);
     this.history = new NblHistoryRing(this.capacity, depth);
+    if (recorder !== null) {
+      const selfId = recorder.poolId(this);
+      this.onDerived = (child, parent, how) => {
+        const time = this.now();
+        const code = howCode(how);
+        this.history.record(child.slot, NblEvent.ClonedFrom, this.ownerId, recorder.poolId(parent.home) * 4 + code, parent.slot, time);
+        const ring = (parent.home as { history?: NblHistoryRing }).history;
+        if (ring !== undefined) ring.record(parent.slot, NblEvent.ClonedInto, this.ownerId, selfId * 4 + code, child.slot, time);
+      };
+    }
   }
 
   override allocate(contextSize = 0, contextBackfill = 0): NetBufferList | null {
@@ -120,6 +146,9 @@ export class RecordingNetBufferListPool extends NetBufferListPool {
 /** The runtime's side: records handoffs and decodes an NBL's history with module names. */
 export class NblHistory {
   #cached = -1;
+  /** Pools that took part in a derivation, by id (1, 2, …): their names, for decoding. */
+  readonly #poolIds = new WeakMap<object, number>();
+  readonly #poolNames: string[] = [''];
   readonly #clear = (): void => {
     this.#cached = -1;
   };
@@ -144,6 +173,16 @@ export class NblHistory {
     return this.#cached;
   }
 
+  /** The id derivation records name `pool` by (assigned on first use). */
+  poolId(pool: { readonly name: string }): number {
+    let id = this.#poolIds.get(pool);
+    if (id === undefined) {
+      id = this.#poolNames.push(pool.name) - 1;
+      this.#poolIds.set(pool, id);
+    }
+    return id;
+  }
+
   /** Records one event for `nbl` when its pool keeps history (pools made outside the runtime do not). */
   record(nbl: NetBufferList, kind: NblEventKind, module: number, peer: number, status: number, time: number): void {
     const ring = (nbl.home as { history?: NblHistoryRing }).history;
@@ -161,6 +200,11 @@ export class NblHistory {
     if (ring === undefined || !Number.isInteger(slot) || slot < 0 || slot >= ring.capacity) return null;
     return ring.raw(slot).map((r) => {
       const e: NblHistoryEvent = { event: KIND_NAMES[r.kind]!, module: this.nameOf(r.module), time: r.time };
+      if (r.kind === NblEvent.ClonedFrom || r.kind === NblEvent.ClonedInto) {
+        e.nbl = `${this.#poolNames[Math.floor(r.peer / 4)] ?? '?'}#${r.status}`;
+        e.how = HOW[r.peer % 4]!;
+        return e;
+      }
       if (r.peer !== 0) e.to = this.nameOf(r.peer);
       if (r.kind === NblEvent.Completed) e.status = r.status;
       return e;
@@ -174,7 +218,8 @@ export function formatNblHistory(events: readonly NblHistoryEvent[]): string {
     .map((e) => {
       const to = e.to === undefined ? '' : ` → ${e.to}`;
       const status = e.status === undefined ? '' : ` status 0x${(e.status >>> 0).toString(16).padStart(8, '0')}`;
-      return `  ${e.time.toFixed(3)} ms  ${e.event.padEnd(9)} ${e.module}${to}${status}`;
+      const other = e.nbl === undefined ? '' : ` ${e.nbl} (${e.how ?? 'clone'})`;
+      return `  ${e.time.toFixed(3)} ms  ${e.event.padEnd(9)} ${e.module}${to}${status}${other}`;
     })
     .join('\n');
 }

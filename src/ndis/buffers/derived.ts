@@ -13,7 +13,7 @@ import type { BufferAllocator } from './allocator.js';
 import { type Mdl, MdlOrigin } from './mdl.js';
 import type { NetBuffer } from './net-buffer.js';
 import type { NetBufferList } from './net-buffer-list.js';
-import { NetBufferPool, type NetBufferListPool } from './pools.js';
+import { NetBufferPool, type DerivedNblKind, type NetBufferListPool } from './pools.js';
 
 /**
  * Mapping MDLs describing `length` data bytes of `nb` starting `skip` bytes into its window.
@@ -79,9 +79,12 @@ function releaseNetBuffer(nb: NetBuffer, ownPool: NetBufferPool | null): void {
   if (ownPool !== null) ownPool.free(nb);
 }
 
-function attachChild(child: NetBufferList, parent: NetBufferList): void {
+function attachChild(child: NetBufferList, parent: NetBufferList, how: DerivedNblKind): void {
   child.parentNetBufferList = parent;
   parent.childRefCount++;
+  // NBL history (when the runtime keeps it) records the link both ways.
+  const pool = child.home as NetBufferListPool;
+  if (pool.onDerived !== null) pool.onDerived(child, parent, how);
 }
 
 function requireNbPoolFor(nblPool: NetBufferListPool, nbPool: NetBufferPool | null, what: string): void {
@@ -122,7 +125,7 @@ export function allocateCloneNetBufferList(original: NetBufferList, nblPool: Net
     else tail.next = nb;
     tail = nb;
   }
-  attachChild(clone, original);
+  attachChild(clone, original, 'clone');
   return clone;
 }
 
@@ -171,7 +174,7 @@ export function allocateFragmentNetBufferList(
       if (dataOffsetDelta > 0 && nb.retreat(dataOffsetDelta, dataBackfill) !== NDIS_STATUS_SUCCESS) return abandon(frag, nbPool);
     }
   }
-  attachChild(frag, original);
+  attachChild(frag, original, 'fragment');
   return frag;
 }
 
@@ -227,7 +230,7 @@ export function allocateReassembledNetBufferList(
     nblPool.free(out);
     return null;
   }
-  attachChild(out, fragmentNbl);
+  attachChild(out, fragmentNbl, 'reassembly');
   return out;
 }
 

@@ -60,6 +60,9 @@ function createSlabMdls(capacity: number, dataSize: number): Mdl[] {
   return mdls;
 }
 
+/** How a derived NBL came from its parent (derived.ts: the NdisAllocate…NetBufferList calls). */
+export type DerivedNblKind = 'clone' | 'fragment' | 'reassembly';
+
 export class NetBufferListPool {
   readonly name: string;
   readonly capacity: number;
@@ -74,6 +77,12 @@ export class NetBufferListPool {
   exhaustedCount = 0;
   /** Allocations served since the pool was created (the inspector turns it into a rate). */
   allocations = 0;
+  /**
+   * Told when an NBL of this pool becomes a clone, fragment or reassembly of `parent` (derived.ts). Null
+   * unless the runtime records NBL history (its RecordingNetBufferListPool sets it), so deriving costs
+   * one null check otherwise.
+   */
+  onDerived: ((child: NetBufferList, parent: NetBufferList, how: DerivedNblKind) => void) | null = null;
   /** Fewest free entries there ever were (capacity − high-water mark). */
   #lowFree: number;
   readonly #slots: NetBufferList[];

@@ -20,6 +20,7 @@ import { registerOidCommand } from './commands/oid.js';
 import { registerAdapterCommand } from './commands/adapter.js';
 import { registerPropertyCommand } from './commands/property.js';
 import { registerInspectCommand } from './commands/inspect.js';
+import { registerVerifyCommand } from './commands/verify.js';
 import { packageVersion, registerVersionCommand } from './commands/version.js';
 import { EXIT_OK, EXIT_USAGE, reportError } from './exit.js';
 
@@ -49,6 +50,7 @@ export function createProgram(): { program: Command; exitCode: () => number } {
   registerAdapterCommand(program, run);
   registerPropertyCommand(program, run);
   registerInspectCommand(program, run);
+  registerVerifyCommand(program, run);
   registerDemoCommand(program, run);
   registerVersionCommand(program, run);
   return { program, exitCode: () => exitCode };

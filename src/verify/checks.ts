@@ -94,7 +94,13 @@ async function underTraffic<T>(fs: readonly Flow[], during: () => Promise<T>, ct
     await tick(ctx.signal);
   }
   let settled = false;
-  const op = during().finally(() => {
+  // Caught at once: a failing operation is re-thrown below, after the traffic settled (an unhandled
+  // rejection meanwhile would end the process).
+  const op = during().then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+  void op.then(() => {
     settled = true;
   });
   while (!settled) {
@@ -107,7 +113,9 @@ async function underTraffic<T>(fs: readonly Flow[], during: () => Promise<T>, ct
     drainAll(fs);
     await tick(ctx.signal);
   }
-  return op;
+  const outcome = await op;
+  if (!outcome.ok) throw outcome.error;
+  return outcome.value;
 }
 
 /** What traffic under a disruption may not do: duplicate, corrupt, or leave sends uncompleted (loss is allowed). */

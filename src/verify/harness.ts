@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { buildStacks, type BuiltHost, type BuiltStacks } from '../config/binding-engine.js';
 import { describeStackConfig } from '../config/loader.js';
 import type { AdapterConfig, HostConfig, StackConfig } from '../config/stack-config.js';
+import type { StackDescription } from '../config/description.js';
 import type { MiniportBlock } from '../core/runtime/miniport-block.js';
 import type { VerifierLimits } from '../core/verifier/verifier.js';
 import { VirtualWire } from '../drivers/miniport/virtual-wire/index.js';
@@ -207,10 +208,14 @@ async function benchConfig(subject: VerifySubject, o: BenchOptions): Promise<Sta
   };
 }
 
+/** The bench's stack config, validated as a config file is (bad keywords are ConfigErrors). */
+export async function describeBench(subject: VerifySubject, o: BenchOptions): Promise<StackDescription> {
+  return describeStackConfig(await benchConfig(subject, o), `verify ${subject.name}`, o.baseDir);
+}
+
 /** Builds one check's bench: verifier on with `limits`, NBL history on, its own wire. */
 export async function buildBench(subject: VerifySubject, o: BenchOptions): Promise<Bench> {
-  const config = await benchConfig(subject, o);
-  const description = await describeStackConfig(config, `verify ${subject.name}`, o.baseDir);
+  const description = await describeBench(subject, o);
   const prefix = `verify-${process.pid}-${o.run}-`;
   const stacks = await buildStacks(description, {
     verifier: true,

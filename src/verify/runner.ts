@@ -9,7 +9,7 @@ import type { VerifierLimits, VerifierViolation } from '../core/verifier/verifie
 import type { NblHistoryEvent } from '../core/verifier/nbl-history.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { type CheckContext, VERIFY_CHECKS } from './checks.js';
-import { type Bench, buildBench, unavailableReason } from './harness.js';
+import { type Bench, buildBench, describeBench, unavailableReason } from './harness.js';
 import { loadVerifySubject, type VerifyKeywords, type VerifyKind, VerifyUsageError } from './subject.js';
 
 export type VerifyCheckStatus = 'pass' | 'fail' | 'skip';
@@ -102,6 +102,14 @@ export async function runVerify(driver: string, kind?: VerifyKind, options: Veri
   const teardownMs = limits.filterPauseMs + 1000;
   const selected = VERIFY_CHECKS.filter((c) => options.checks === undefined || options.checks.includes(c.name));
   const unavailable = unavailableReason(subject);
+  if (unavailable === null) {
+    // The keywords are checked against the driver's schema once, before any check runs.
+    try {
+      await describeBench(subject, { keywords: options.keywords ?? {}, limits, run: 0, baseDir });
+    } catch (e) {
+      throw new VerifyUsageError(message(e).replace(/^verify [^:]*: /, ''), { cause: e });
+    }
+  }
   const results: VerifyCheckResult[] = [];
 
   for (const [i, check] of selected.entries()) {
@@ -134,12 +142,13 @@ export async function runVerify(driver: string, kind?: VerifyKind, options: Veri
       }
     }
     const violations = violationsOf(bench);
+    const unique = [...new Set(problems)];
     const violatedRules = [...new Set(violations.map((v) => v.rule))];
-    const failed = problems.length > 0 || violations.length > 0;
+    const failed = unique.length > 0 || violations.length > 0;
     results.push({
       ...base,
       status: failed ? 'fail' : 'pass',
-      problems,
+      problems: unique,
       violatedRules,
       violations: violations.slice(0, MAX_VIOLATIONS).map((v) => ({ rule: v.rule, module: v.module, detail: v.detail, ...(v.history === undefined ? {} : { history: v.history }) })),
       durationMs: Math.round(performance.now() - start),

@@ -13,7 +13,7 @@
  * can tell lost, duplicated and corrupted frames apart from everything else on the wire.
  */
 import { createSocket } from 'node:dgram';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildStacks, type BuiltHost, type BuiltStacks } from '../config/binding-engine.js';
@@ -75,7 +75,7 @@ const BUILTIN_MINIPORTS: Record<string, MiniportProfile> = {
   'tsndis.tap': {
     pair: false,
     keywords: (run) => Promise.resolve({ dut: { InterfaceName: `tsv${process.pid % 10000}x${run % 10000}` }, peer: {} }),
-    unavailable: () => (process.getuid?.() !== 0 ? 'needs root (it creates a TAP device)' : null),
+    unavailable: () => (process.getuid?.() !== 0 ? 'needs root (it creates a TAP device)' : !existsSync('/dev/net/tun') ? 'needs /dev/net/tun' : null),
   },
 };
 

@@ -5,6 +5,7 @@
  * NBL histories; `--json` for CI. Exit 0 when every check passed (or was skipped), 1 when one failed,
  * 2 for misuse (unknown driver, a module that is not one, a bad keyword or check name).
  */
+import { isAbsolute, relative } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { formatNblHistory } from '../../core/verifier/nbl-history.js';
 import { runVerify, VERIFY_CHECK_NAMES, type VerifyReport } from '../../verify/index.js';
@@ -27,13 +28,14 @@ const TEXT_VIOLATIONS = 2;
 
 /** The text report: a header, one row per check, a summary, then each failure in detail. */
 export function renderVerifyReport(r: VerifyReport): string {
-  const where = r.source === 'builtin' ? 'built in' : r.source;
+  const rel = relative(process.cwd(), r.source);
+  const where = r.source === 'builtin' ? 'built in' : rel.startsWith('..') || isAbsolute(rel) ? r.source : rel;
   let out = `tsndis verify: ${r.driver} (${r.kind}, ${where})\n\n`;
   const rows = r.checks.map((c) => [
     c.name,
     c.status.toUpperCase(),
     c.status === 'skip' ? '' : `${c.durationMs} ms`,
-    c.status === 'skip' ? `skipped: ${c.reason ?? ''}` : c.status === 'fail' ? (c.violatedRules.length > 0 ? c.violatedRules.join(', ') : 'see below') : '',
+    c.status === 'skip' ? `skipped: ${c.reason ?? ''}` : c.status === 'fail' ? (c.violatedRules.length > 0 ? c.violatedRules.join(', ') : 'none (see below)') : '',
   ]);
   out += renderTable(['CHECK', 'RESULT', 'TIME', 'RULES VIOLATED / NOTE'], rows, (i) => i === 2);
   out += `\n${r.checks.length} check${r.checks.length === 1 ? '' : 's'}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped\n`;

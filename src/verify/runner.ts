@@ -107,7 +107,9 @@ export async function runVerify(driver: string, kind?: VerifyKind, options: Veri
     try {
       await describeBench(subject, { keywords: options.keywords ?? {}, limits, run: 0, baseDir });
     } catch (e) {
-      throw new VerifyUsageError(message(e).replace(/^verify [^:]*: /, ''), { cause: e });
+      // The validator's message names the keyword; where the generated config put it means nothing to the user.
+      const why = message(e).replace(/^verify [^:]*: /, '').replace(/^hosts\.[^:\s]*?\.keywords\.[^:\s]+: /, '');
+      throw new VerifyUsageError(why, { cause: e });
     }
   }
   const results: VerifyCheckResult[] = [];

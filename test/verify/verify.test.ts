@@ -127,6 +127,6 @@ test('verify: misuse is a VerifyUsageError (exit 2 in the CLI): unknown driver, 
   await assert.rejects(runVerify(fixture('no-such-file')), usage(/cannot find driver module/));
   await assert.rejects(runVerify('tsndis.counters', 'protocol'), usage(/'tsndis\.counters' has no protocol driver \(it exports: tsndis\.counters \(filter\)\)/));
   await assert.rejects(runVerify('tsndis.counters', undefined, { checks: ['nope'] }), usage(/no check named 'nope'/));
-  await assert.rejects(runVerify('tsndis.capture', undefined, { keywords: { Bogus: '1' } }), usage(/unknown keyword 'Bogus' for driver 'tsndis\.capture'/));
+  await assert.rejects(runVerify('tsndis.capture', undefined, { keywords: { Bogus: '1' } }), usage(/^unknown keyword 'Bogus' for driver 'tsndis\.capture'/));
   await assert.rejects(runVerify('tsndis.counters', undefined, { timeoutMs: 0 }), usage(/more than 0 ms/));
 });

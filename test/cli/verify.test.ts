@@ -121,7 +121,7 @@ function normalizeJson(v: unknown, key = ''): unknown {
 function assertPrefix(doc: unknown, actual: unknown, at = '$'): void {
   if (Array.isArray(doc)) {
     assert.ok(Array.isArray(actual) && actual.length >= doc.length, `${at}: the document shows more elements than the command printed`);
-    doc.forEach((x, i) => assertPrefix(x, (actual as unknown[])[i], `${at}[${i}]`));
+    for (const [i, x] of doc.entries()) assertPrefix(x, (actual as unknown[])[i], `${at}[${i}]`);
   } else if (typeof doc === 'object' && doc !== null) {
     assert.deepEqual(Object.keys(doc).sort(), Object.keys(actual as object).sort(), `${at}: keys`);
     for (const [k, x] of Object.entries(doc)) assertPrefix(x, (actual as Record<string, unknown>)[k], `${at}.${k}`);

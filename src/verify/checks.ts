@@ -207,7 +207,8 @@ const pauseRestart: VerifyCheck = {
       const held = b.top !== null && peer !== null ? new Flow(peer, b.dutRaw(), nextStream++, 64) : null;
       if (held !== null) {
         held.pump(64);
-        for (let i = 0; i < 200 && b.dutRaw().queued < 64; i++) await sleep(5, ctx.signal);
+        const until = performance.now() + 2000;
+        while (b.dutRaw().queued < 64 && performance.now() < until) await sleep(5, ctx.signal);
         if (b.dutRaw().queued < 64) problems.push(`before pausing ${target}: only ${b.dutRaw().queued} of 64 frames arrived`);
       }
       const fs = flows(b);
@@ -316,8 +317,9 @@ const statusIndications: VerifyCheck = {
     ] as const) {
       const from = b.statuses.length;
       b.setLink(up);
-      for (let i = 0; i < 100 && !linkStateSeen(b, from, state); i++) await sleep(10, ctx.signal);
-      if (!linkStateSeen(b, from, state)) problems.push(`${what}: no NDIS_STATUS_LINK_STATE saying so reached the top of ${b.dut.name}/${at} within 1 s`);
+      const until = performance.now() + 2000;
+      while (!linkStateSeen(b, from, state) && performance.now() < until) await sleep(10, ctx.signal);
+      if (!linkStateSeen(b, from, state)) problems.push(`${what}: no NDIS_STATUS_LINK_STATE saying so reached the top of ${b.dut.name}/${at} within 2 s`);
     }
     return problems;
   },
@@ -373,7 +375,7 @@ const poolsFull: VerifyCheck = {
   async run(ctx) {
     const b = ctx.bench;
     const problems = await exchange(ctx, 200, 'traffic before teardown');
-    await ctx.step(b.stacks.shutdown(), ctx.limits.filterPauseMs + 1000, 'tearing the stacks down');
+    await ctx.step(b.teardown(), ctx.limits.filterPauseMs + 1000, 'tearing the stacks down');
     problems.push(...b.busyPools().map((p) => `after teardown, pool ${p}`));
     if (!b.rt.allocator.allFree) problems.push(`after teardown, buffers still allocated: ${JSON.stringify(b.rt.allocator.usage())}`);
     return problems;

@@ -13,7 +13,7 @@
  * can tell lost, duplicated and corrupted frames apart from everything else on the wire.
  */
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildStacks, type BuiltHost, type BuiltStacks } from '../config/binding-engine.js';
@@ -79,10 +79,12 @@ const BUILTIN_MINIPORTS: Record<string, MiniportProfile> = {
   },
 };
 
-/** Keywords verify gives built-in filters and protocols that need them. */
-function builtinKeywords(name: string): VerifyKeywords {
-  if (name === 'tsndis.capture') return { File: join(mkdtempSync(join(tmpdir(), 'tsndis-verify-')), 'capture') };
-  return {};
+/** Keywords verify gives built-in filters and protocols that need them; `scratch` collects directories to remove. */
+function builtinKeywords(name: string, scratch: string[]): VerifyKeywords {
+  if (name !== 'tsndis.capture') return {};
+  const dir = mkdtempSync(join(tmpdir(), 'tsndis-verify-'));
+  scratch.push(dir);
+  return { File: join(dir, 'capture') };
 }
 
 /** Why `subject` cannot run here at all (every check is then skipped with it), or null. */
@@ -117,11 +119,22 @@ export class Bench {
     readonly stacks: BuiltStacks,
     readonly wire: string,
     readonly keywords: VerifyKeywords,
+    /** Temporary directories removed once the stacks are down. */
+    readonly scratch: readonly string[] = [],
   ) {
     this.dut = stacks.host(DUT);
     this.peer = stacks.hosts.get(PEER) ?? null;
     this.bottom = 'eth0';
     this.top = subject.kind === 'protocol' ? null : subject.kind === 'intermediate' ? 'vm0' : 'eth0';
+  }
+
+  /** Shuts the stacks down (idempotent), then removes the bench's temporary files. */
+  async teardown(): Promise<void> {
+    try {
+      await this.stacks.shutdown();
+    } finally {
+      removeScratch(this.scratch);
+    }
   }
 
   get rt() {
@@ -175,8 +188,8 @@ export class Bench {
 }
 
 /** The stack config of one check's bench. */
-async function benchConfig(subject: VerifySubject, o: BenchOptions): Promise<StackConfig> {
-  const keywords = { ...(subject.source === 'builtin' ? builtinKeywords(subject.name) : {}), ...o.keywords };
+async function benchConfig(subject: VerifySubject, o: BenchOptions, scratch: string[]): Promise<StackConfig> {
+  const keywords = { ...(subject.source === 'builtin' ? builtinKeywords(subject.name, scratch) : {}), ...o.keywords };
   const use = { driver: subject.name, keywords };
   const raw = { driver: RAW, keywords: RAW_KEYWORDS };
   const wireAdapter = (extra: AdapterConfig = {}): AdapterConfig => ({ driver: VIRTUAL_WIRE, keywords: { Wire: WIRE }, ...extra });
@@ -208,23 +221,38 @@ async function benchConfig(subject: VerifySubject, o: BenchOptions): Promise<Sta
   };
 }
 
-/** The bench's stack config, validated as a config file is (bad keywords are ConfigErrors). */
-export async function describeBench(subject: VerifySubject, o: BenchOptions): Promise<StackDescription> {
-  return describeStackConfig(await benchConfig(subject, o), `verify ${subject.name}`, o.baseDir);
+/**
+ * The bench's stack config, validated as a config file is (bad keywords are ConfigErrors). Temporary
+ * directories it needs (a capture file's) are added to `scratch` for the caller to remove.
+ */
+export async function describeBench(subject: VerifySubject, o: BenchOptions, scratch: string[]): Promise<StackDescription> {
+  return describeStackConfig(await benchConfig(subject, o, scratch), `verify ${subject.name}`, o.baseDir);
+}
+
+export function removeScratch(dirs: readonly string[]): void {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
 }
 
 /** Builds one check's bench: verifier on with `limits`, NBL history on, its own wire. */
 export async function buildBench(subject: VerifySubject, o: BenchOptions): Promise<Bench> {
-  const description = await describeBench(subject, o);
+  const scratch: string[] = [];
   const prefix = `verify-${process.pid}-${o.run}-`;
-  const stacks = await buildStacks(description, {
-    verifier: true,
-    nblHistory: true,
-    verifierOptions: { limits: o.limits, scanIntervalMs: 100 },
-    wirePrefix: prefix,
-    settleTimeoutMs: o.limits.filterPauseMs,
-    logger: () => undefined,
-  });
+  let description: StackDescription;
+  let stacks: BuiltStacks;
+  try {
+    description = await describeBench(subject, o, scratch);
+    stacks = await buildStacks(description, {
+      verifier: true,
+      nblHistory: true,
+      verifierOptions: { limits: o.limits, scanIntervalMs: 100 },
+      wirePrefix: prefix,
+      settleTimeoutMs: o.limits.filterPauseMs,
+      logger: () => undefined,
+    });
+  } catch (e) {
+    removeScratch(scratch);
+    throw e;
+  }
   stacks.unref(); // the checks' own promises keep the process alive while they run; a hung bench must not
   // The keywords the engine gave the driver under test, for checks that detach and attach it again.
   const host = description.hosts.find((h) => h.name === DUT)!;
@@ -244,7 +272,7 @@ export async function buildBench(subject: VerifySubject, o: BenchOptions): Promi
       keywords = { ...(host.intermediates[0]?.keywords ?? {}) };
       break;
   }
-  return new Bench(subject, stacks, prefix + WIRE, keywords);
+  return new Bench(subject, stacks, prefix + WIRE, keywords, scratch);
 }
 
 // =====================================================================================================
@@ -374,7 +402,7 @@ export function sleep(ms: number, signal: AbortSignal): Promise<void> {
  * Sends `count` frames on each flow (batches of 32 a turn), draining the receivers, until every frame
  * arrived and every send completed, or nothing moved for `quietMs`.
  */
-export async function burst(flows: readonly Flow[], count: number, signal: AbortSignal, quietMs = 500): Promise<void> {
+export async function burst(flows: readonly Flow[], count: number, signal: AbortSignal, quietMs = 2000): Promise<void> {
   let last = performance.now();
   let progress = -1;
   for (;;) {

@@ -9,7 +9,7 @@ import type { VerifierLimits, VerifierViolation } from '../core/verifier/verifie
 import type { NblHistoryEvent } from '../core/verifier/nbl-history.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { type CheckContext, VERIFY_CHECKS } from './checks.js';
-import { type Bench, buildBench, describeBench, unavailableReason } from './harness.js';
+import { type Bench, buildBench, describeBench, removeScratch, unavailableReason } from './harness.js';
 import { loadVerifySubject, type VerifyKeywords, type VerifyKind, VerifyUsageError } from './subject.js';
 
 export type VerifyCheckStatus = 'pass' | 'fail' | 'skip';
@@ -105,7 +105,8 @@ export async function runVerify(driver: string, kind?: VerifyKind, options: Veri
   if (unavailable === null) {
     // The keywords are checked against the driver's schema once, before any check runs.
     try {
-      await describeBench(subject, { keywords: options.keywords ?? {}, limits, run: 0, baseDir });
+      const scratch: string[] = [];
+      await describeBench(subject, { keywords: options.keywords ?? {}, limits, run: 0, baseDir }, scratch).finally(() => removeScratch(scratch));
     } catch (e) {
       // The validator's message names the keyword; where the generated config put it means nothing to the user.
       const why = message(e).replace(/^verify [^:]*: /, '').replace(/^hosts\.[^:\s]*?\.keywords\.[^:\s]+: /, '');
@@ -138,7 +139,7 @@ export async function runVerify(driver: string, kind?: VerifyKind, options: Veri
     }
     if (bench !== null) {
       try {
-        await withTimeout(bench.stacks.shutdown(), teardownMs, 'tearing the stacks down');
+        await withTimeout(bench.teardown(), teardownMs, 'tearing the stacks down');
       } catch (e) {
         problems.push(message(e));
       }

@@ -38,6 +38,8 @@ export interface VerifyCheck {
   readonly title: string;
   /** The verifier rules the check exercises (any violation fails it; these are the ones it provokes). */
   readonly rules: readonly VerifierRule[];
+  /** It sends test frames (and checks them end to end where the bench has a receiver). */
+  readonly traffic: boolean;
   /** Why the check does not apply to `subject`, or null when it does. */
   skip(subject: VerifySubject): string | null;
   /** Runs the check; resolves with the problems found (none: pass). */
@@ -142,6 +144,7 @@ const attachDetach: VerifyCheck = {
   name: 'attach-detach',
   title: 'detach and attach the driver twice (unbind/bind, remove/add); the stack carries traffic after each',
   rules: ['IllegalStateTransition', 'CompletionWithoutPending', 'DoubleComplete', 'TeardownLeak', 'HandlerException'],
+  traffic: true,
   skip: () => null,
   async run(ctx) {
     const b = ctx.bench;
@@ -195,6 +198,7 @@ const pauseRestart: VerifyCheck = {
   name: 'pause-restart',
   title: 'pause the stack while NBLs are outstanding (received frames held above, traffic running), then restart it',
   rules: ['PrematurePauseComplete', 'SendWhilePaused', 'NdisFilterTimedPauseComplete', 'DoubleComplete', 'CompletionWithoutPending', 'IllegalStateTransition'],
+  traffic: true,
   skip: () => null,
   async run(ctx) {
     const b = ctx.bench;
@@ -241,6 +245,7 @@ const oidLengths: VerifyCheck = {
   name: 'oid-lengths',
   title: 'OID length semantics from the top of the stack: short buffers get BUFFER_TOO_SHORT/INVALID_LENGTH with a sufficient BytesNeeded, unknown OIDs NOT_SUPPORTED',
   rules: ['NdisOidComplete', 'NdisOidDoubleComplete', 'NdisTimedOidComplete', 'CompletionWithoutPending'],
+  traffic: false,
   skip: (s) => (s.kind === 'protocol' ? 'a protocol issues OID requests; it does not answer them' : null),
   async run(ctx) {
     const b = ctx.bench;
@@ -302,6 +307,7 @@ const statusIndications: VerifyCheck = {
   name: 'status-indications',
   title: 'link down and up on the wire below: both NDIS_STATUS_LINK_STATE indications reach the top of the stack',
   rules: ['HandlerException', 'IllegalStateTransition'],
+  traffic: false,
   skip: (s) =>
     s.kind === 'miniport' && !(s.source === 'builtin' && s.name === 'tsndis.virtual-wire')
       ? 'verify cannot make this miniport indicate a status (it flaps the virtual wire under the other kinds)'
@@ -329,6 +335,7 @@ const surpriseRemoval: VerifyCheck = {
   name: 'surprise-removal',
   title: 'surprise-remove the adapter at the bottom of the stack while traffic runs both ways',
   rules: ['TeardownLeak', 'NblDoubleComplete', 'NblNotOwned', 'NdisTimedDataSend', 'NdisFilterTimedPauseComplete', 'IllegalStateTransition'],
+  traffic: true,
   skip: () => null,
   async run(ctx) {
     const b = ctx.bench;
@@ -345,6 +352,7 @@ const filterDetachUnderTraffic: VerifyCheck = {
   name: 'filter-detach-under-traffic',
   title: 'detach the filter while traffic runs both ways; nothing duplicated or corrupted, traffic flows after',
   rules: ['NblNotOwned', 'NblDoubleComplete', 'PrematurePauseComplete', 'SendWhilePaused', 'TeardownLeak'],
+  traffic: true,
   skip: (s) => (s.kind === 'filter' ? null : 'only filter modules are detached from a running stack'),
   async run(ctx) {
     const b = ctx.bench;
@@ -363,6 +371,7 @@ const trafficBurst: VerifyCheck = {
   name: 'traffic-burst',
   title: `${BURST} frames of 60–1514 bytes each way: every one arrives once and intact, every send completes once`,
   rules: ['NblDoubleComplete', 'NblNotOwned', 'NblSourceHandle', 'NblReceiveCount', 'NblResourcesReturned', 'NblOwnReturnedUp', 'NblBadFree', 'NblChildrenOutstanding'],
+  traffic: true,
   skip: () => null,
   run: (ctx) => exchange(ctx, BURST, 'burst'),
 };
@@ -371,6 +380,7 @@ const poolsFull: VerifyCheck = {
   name: 'no-leaks',
   title: 'after traffic and teardown every NBL pool is full and every buffer free (nothing leaked)',
   rules: ['TeardownLeak', 'NblBadFree'],
+  traffic: true,
   skip: () => null,
   async run(ctx) {
     const b = ctx.bench;

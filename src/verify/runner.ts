@@ -9,7 +9,7 @@ import type { VerifierLimits, VerifierViolation } from '../core/verifier/verifie
 import type { NblHistoryEvent } from '../core/verifier/nbl-history.js';
 import { withTimeout } from '../util/with-timeout.js';
 import { type CheckContext, VERIFY_CHECKS } from './checks.js';
-import { type Bench, buildBench, describeBench, removeScratch, unavailableReason } from './harness.js';
+import { type Bench, buildBench, describeBench, miniportHasPeer, removeScratch, unavailableReason } from './harness.js';
 import { loadVerifySubject, type VerifyKeywords, type VerifyKind, VerifyUsageError } from './subject.js';
 
 export type VerifyCheckStatus = 'pass' | 'fail' | 'skip';
@@ -28,6 +28,8 @@ export interface VerifyCheckResult {
   readonly status: VerifyCheckStatus;
   /** Skipped: why the check does not apply. */
   readonly reason?: string;
+  /** Ran with a limitation the reader should know (a miniport without a peer: receives not checked). */
+  readonly note?: string;
   /** What went wrong (failures), one sentence each. */
   readonly problems: readonly string[];
   /** The verifier rules the check exercises. */
@@ -114,14 +116,15 @@ export async function runVerify(driver: string, kind?: VerifyKind, options: Veri
     }
   }
   const results: VerifyCheckResult[] = [];
+  const partial = subject.kind === 'miniport' && !miniportHasPeer(subject) ? 'no peer: frames sent are checked for completion, none are received' : null;
 
   for (const [i, check] of selected.entries()) {
     options.onCheck?.(check.name, i, selected.length);
     const start = performance.now();
     const skip = unavailable ?? check.skip(subject);
-    const base = { name: check.name, title: check.title, rules: check.rules };
+    const base = { name: check.name, title: check.title, rules: check.rules, ...(partial === null || !check.traffic ? {} : { note: partial }) };
     if (skip !== null) {
-      results.push({ ...base, status: 'skip', reason: skip, problems: [], violatedRules: [], violations: [], durationMs: 0 });
+      results.push({ name: check.name, title: check.title, rules: check.rules, status: 'skip', reason: skip, problems: [], violatedRules: [], violations: [], durationMs: 0 });
       continue;
     }
     const problems: string[] = [];

@@ -35,7 +35,7 @@ export function renderVerifyReport(r: VerifyReport): string {
     c.name,
     c.status.toUpperCase(),
     c.status === 'skip' ? '' : `${c.durationMs} ms`,
-    c.status === 'skip' ? `skipped: ${c.reason ?? ''}` : c.status === 'fail' ? (c.violatedRules.length > 0 ? c.violatedRules.join(', ') : 'none (see below)') : '',
+    c.status === 'skip' ? `skipped: ${c.reason ?? ''}` : c.status === 'fail' ? (c.violatedRules.length > 0 ? c.violatedRules.join(', ') : 'none (see below)') : (c.note ?? ''),
   ]);
   out += renderTable(['CHECK', 'RESULT', 'TIME', 'RULES VIOLATED / NOTE'], rows, (i) => i === 2);
   out += `\n${r.checks.length} check${r.checks.length === 1 ? '' : 's'}: ${r.passed} passed, ${r.failed} failed, ${r.skipped} skipped\n`;

@@ -248,12 +248,14 @@ export async function buildBench(subject: VerifySubject, o: BenchOptions): Promi
       wirePrefix: prefix,
       settleTimeoutMs: o.limits.filterPauseMs,
       logger: () => undefined,
+      // The checks' own promises keep the process alive while they run; stacks a driver hung (even
+      // while being built) must not keep it alive once verify gave up on them.
+      ref: false,
     });
   } catch (e) {
     removeScratch(scratch);
     throw e;
   }
-  stacks.unref(); // the checks' own promises keep the process alive while they run; a hung bench must not
   // The keywords the engine gave the driver under test, for checks that detach and attach it again.
   const host = description.hosts.find((h) => h.name === DUT)!;
   const eth0 = host.adapters.find((a) => a.name === 'eth0')!;

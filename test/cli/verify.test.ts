@@ -71,6 +71,15 @@ test('tsndis verify: a driver completing sends twice exits 1 and prints the rule
   assert.match(r.stdout, /history \(oldest first\):\n +[\d.]+ ms {2}allocated dut\/eth0<-tsndis\.raw\n +[\d.]+ ms {2}sent {6}dut\/eth0<-tsndis\.raw → dut\/eth0\/fixture\.double-complete-send\n/);
 });
 
+test('tsndis verify: a protocol whose bind never completes fails with a timeout and the command still exits', { timeout: TIMEOUT_MS }, async () => {
+  // Before the bench's stacks were built unreferenced, the report was printed and the process never ended.
+  const r = await runTsndis(['verify', 'test/fixtures/verify/stuck-bind.js', '--check', 'traffic-burst', '--check', 'no-leaks', '--timeout', '2'], 60_000);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /^ {2}traffic-burst +FAIL /m);
+  assert.match(r.stdout, /^ {2}no-leaks +FAIL /m);
+  assert.equal(r.stdout.split('  - building the stacks did not finish within 2000 ms\n').length - 1, 2);
+});
+
 test('tsndis verify: misuse exits 2 with one error line', { timeout: TIMEOUT_MS }, async () => {
   for (const [args, message] of [
     [['verify', 'tsndis.nope'], /^error: 'tsndis\.nope' is neither a built-in driver/],

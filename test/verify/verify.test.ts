@@ -123,6 +123,13 @@ test('verify: a filter indicating while paused fails the checks that pause it, n
   }
 });
 
+test('verify: --kind chooses among the drivers a module exports; without it verify says to', { timeout: 60_000 }, async () => {
+  await assert.rejects(runVerify(fixture('two-drivers')), (e: unknown) => e instanceof VerifyUsageError && /exports several drivers \(fixture\.double-complete-send \(filter\), fixture\.stuck-bind \(protocol\)\): choose one with --kind/.test(e.message));
+  const r = await runVerify(fixture('two-drivers'), 'filter', { checks: ['oid-lengths', 'traffic-burst'] });
+  assert.equal(r.driver, 'fixture.double-complete-send');
+  assert.deepEqual(statuses(r), { 'oid-lengths': 'pass', 'traffic-burst': 'fail' });
+});
+
 test('verify: misuse is a VerifyUsageError (exit 2 in the CLI): unknown driver, not a driver module, wrong kind, unknown check, bad keyword', async () => {
   const usage = (re: RegExp) => (e: unknown) => e instanceof VerifyUsageError && e.code === 'TSNDIS_CONFIG_INVALID' && re.test(e.message);
   await assert.rejects(runVerify('tsndis.nope'), usage(/'tsndis\.nope' is neither a built-in driver \(tsndis\.virtual-wire, .*\) nor a driver module file/));

@@ -62,6 +62,21 @@ export {
   type WireDescription,
 } from './config/index.js';
 export { snapshotRuntime, renderText, renderJson, type JsonReport } from './inspect/index.js';
+export {
+  runVerify,
+  loadVerifySubject,
+  VerifyUsageError,
+  VERIFY_CHECK_NAMES,
+  VERIFY_KINDS,
+  type VerifyOptions,
+  type VerifyReport,
+  type VerifyCheckResult,
+  type VerifyCheckStatus,
+  type VerifyViolationReport,
+  type VerifyKind,
+  type VerifyKeywords,
+  type VerifySubject,
+} from './verify/index.js';
 export type * from './inspect/model.js';
 export { BUILTIN_DRIVERS, type BuiltinDriver, type BuiltinDriverFactory, type BuiltinProtocol } from './drivers/builtin.js';
 export { LoopHold, LoopHoldGroup } from './util/loop-hold.js';

@@ -21,6 +21,7 @@ import { registerAdapterCommand } from './commands/adapter.js';
 import { registerPropertyCommand } from './commands/property.js';
 import { registerInspectCommand } from './commands/inspect.js';
 import { registerDropsCommand } from './commands/drops.js';
+import { registerVerifyCommand } from './commands/verify.js';
 import { packageVersion, registerVersionCommand } from './commands/version.js';
 import { EXIT_OK, EXIT_USAGE, reportError } from './exit.js';
 
@@ -51,6 +52,7 @@ export function createProgram(): { program: Command; exitCode: () => number } {
   registerPropertyCommand(program, run);
   registerInspectCommand(program, run);
   registerDropsCommand(program, run);
+  registerVerifyCommand(program, run);
   registerDemoCommand(program, run);
   registerVersionCommand(program, run);
   return { program, exitCode: () => exitCode };

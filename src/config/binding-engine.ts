@@ -62,6 +62,11 @@ export interface BuildOptions {
   wirePrefix?: string;
   /** How long to wait for each host's stack to settle (virtual miniports up). Default 10 000 ms. */
   settleTimeoutMs?: number;
+  /**
+   * false: the stacks do not hold the process even while they are being built (as after `unref()`), so
+   * a caller that gives up on a build stuck in a driver (`tsndis verify`) can still exit. Default true.
+   */
+  ref?: boolean;
 }
 
 export interface BuiltHost {
@@ -189,6 +194,7 @@ class Stacks implements BuiltStacks {
 /** Builds and starts every host of `description`. */
 export async function buildStacks(description: StackDescription, options: BuildOptions = {}): Promise<BuiltStacks> {
   const stacks = new Stacks();
+  if (options.ref === false) stacks.unref();
   const prefix = options.wirePrefix ?? '';
   try {
     for (const w of description.wires) {

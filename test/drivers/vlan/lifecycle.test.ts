@@ -1,0 +1,124 @@
+/**
+ * tsndis.vlan's control path over a test miniport that holds sends until told (deterministic clock):
+ *   - pause of a VLAN miniport waits for its forwarded (derived) sends to complete below; sends while the
+ *     lower binding is paused fail with NDIS_STATUS_PAUSED; restart carries traffic again;
+ *   - a frame of a paused VLAN is a counted drop, never an indication on a paused virtual miniport;
+ *   - offloads: the VLAN miniports advertise only what the lower adapter declares for tagged frames
+ *     (encapsulation IEEE_802_3_P_AND_Q), as untagged 802.3, and re-indicate when the lower changes;
+ *   - removing the lower adapter takes the VLAN miniports down with it: pools full, verifier silent.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { NdisRuntime } from '../../../src/core/runtime/runtime.js';
+import { vlanDriver, tagFrame, type VlanLowerBinding, type VlanUpperAdapter } from '../../../src/drivers/intermediate/vlan/index.js';
+import { RawProtocol, type RawBinding } from '../../../src/drivers/protocol/raw/index.js';
+import {
+  NDIS_ENCAPSULATION_IEEE_802_3,
+  NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q,
+  NDIS_ENCAPSULATION_NOT_SUPPORTED,
+  NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG,
+  type NdisOffload,
+} from '../../../src/ndis/index.js';
+import { assertClean, settle } from '../../support/hosts.js';
+import { FULL_OFFLOAD } from '../../support/offload.js';
+import { PEER_MAC, TEST_MAC, TestMiniportDriver, seqFrame, type TestMiniportAdapter } from '../../support/test-drivers.js';
+
+/** FULL_OFFLOAD with IPv4 transmit checksums and LSOv2 IPv4 declared for tagged frames too. */
+const TAGGED: NdisOffload = {
+  ...FULL_OFFLOAD,
+  checksum: { ...FULL_OFFLOAD.checksum, ipv4Transmit: { ...FULL_OFFLOAD.checksum.ipv4Transmit, encapsulation: NDIS_ENCAPSULATION_IEEE_802_3 | NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q } },
+  lsoV2: { ...FULL_OFFLOAD.lsoV2, ipv4: { ...FULL_OFFLOAD.lsoV2.ipv4, encapsulation: NDIS_ENCAPSULATION_IEEE_802_3 | NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q } },
+};
+
+interface Mux {
+  rt: NdisRuntime;
+  adapter: TestMiniportAdapter;
+  lower: VlanLowerBinding;
+  ep: (name: string) => RawBinding;
+  upper: (name: string) => VlanUpperAdapter;
+}
+
+async function mux(offload?: NdisOffload): Promise<Mux> {
+  const rt = NdisRuntime.forTest({ name: 'T' });
+  const mp = new TestMiniportDriver(offload === undefined ? {} : { offload: { hardware: offload } });
+  rt.registerDriver(mp.characteristics);
+  rt.registerDriver(vlanDriver);
+  const raw = new RawProtocol();
+  rt.registerDriver(raw.characteristics);
+  const ids: Record<string, number> = { v10: 10, v20: 20 };
+  rt.adapterPolicy = (name) => (name in ids ? { keywords: { VlanID: ids[name]! }, filters: [], protocols: [{ driver: 'tsndis.raw' }] } : undefined);
+  await rt.addAdapter({ name: 'eth0', driver: mp.characteristics.name });
+  await rt.bindProtocol('eth0', 'tsndis.vlan', { UpperBindings: ['v10', 'v20'] });
+  await rt.startAdapter('eth0');
+  await rt.whenIdle();
+  await raw.whenBound('T/v10');
+  await raw.whenBound('T/v20');
+  const lower = rt.adapter('eth0').bindings.find((b) => b.intermediate === 'tsndis.vlan')!.instance as VlanLowerBinding;
+  return { rt, adapter: mp.adapter('eth0'), lower, ep: (n) => raw.endpoint(`T/${n}`), upper: (n) => rt.adapter(n).instance as VlanUpperAdapter };
+}
+
+const out = (seq: number) => seqFrame(PEER_MAC, TEST_MAC, seq);
+const inbound = (seq: number) => seqFrame(TEST_MAC, PEER_MAC, seq);
+
+test('vlan lifecycle: a VLAN miniport pauses only once its derived sends are back; the lower binding paused fails sends with PAUSED', async () => {
+  const m = await mux();
+  m.adapter.sendMode = 'hold';
+  assert.ok(m.ep('v10').send(out(1)));
+  await settle();
+  assert.equal(m.adapter.held.length, 1);
+  assert.equal(m.upper('v10').sendsOutstanding, 1);
+  let paused = false;
+  const pause = m.rt.pauseStack('v10').then(() => (paused = true));
+  await settle();
+  assert.equal(paused, false, 'the pause waits for the tagged NBL below');
+  m.adapter.completeSends();
+  await pause;
+  assert.equal(m.ep('v10').counters.sendCompleted, 1, 'the original completed with the derived NBL status');
+  // A frame of the paused VLAN is dropped and counted, not indicated.
+  m.adapter.injectReceive([tagFrame(inbound(2), 10, 0)]);
+  await settle();
+  assert.equal(m.upper('v10').counters.rxNotRunning, 1);
+  await m.rt.restartStack('v10');
+  m.adapter.injectReceive([tagFrame(inbound(3), 10, 0)]);
+  await settle();
+  assert.deepEqual(m.ep('v10').tryReceive(), inbound(3));
+
+  // The lower binding pauses (its adapter's stack): VLAN sends fail with PAUSED until it restarts.
+  m.adapter.sendMode = 'complete';
+  await m.rt.pauseStack('eth0');
+  assert.ok(m.ep('v20').send(out(4)));
+  await settle();
+  assert.equal(m.ep('v20').counters.failedByStatus.get('NDIS_STATUS_PAUSED'), 1);
+  await m.rt.restartStack('eth0');
+  assert.ok(m.ep('v20').send(out(5)));
+  await settle();
+  assert.equal(m.ep('v20').counters.sendCompleted, 1);
+  // What reached the wire: the two tagged frames (VLAN 10, then VLAN 20), never the refused one.
+  assert.deepEqual(m.adapter.sentFrames, [tagFrame(out(1), 10, 0), tagFrame(out(5), 20, 0)]);
+  await m.rt.removeAdapter('eth0');
+  await m.rt.whenIdle();
+  assert.equal(m.rt.adapters.size, 0, 'the VLAN miniports went with their lower adapter');
+  assertClean(m.rt);
+});
+
+test('vlan lifecycle: offloads — only what the lower declares for tagged frames, advertised as 802.3, re-indicated on change', async () => {
+  const m = await mux(TAGGED);
+  const v = m.rt.adapter('v10').offload.current;
+  assert.equal(v.checksum.ipv4Transmit.encapsulation, NDIS_ENCAPSULATION_IEEE_802_3);
+  assert.equal(v.checksum.ipv4Transmit.tcpChecksum, true);
+  assert.equal(v.lsoV2.ipv4.maxOffLoadSize, 64000);
+  assert.equal(v.checksum.ipv6Transmit.encapsulation, NDIS_ENCAPSULATION_NOT_SUPPORTED, 'IPv6 checksums are declared for untagged frames only');
+  assert.equal(v.lsoV2.ipv6.encapsulation, NDIS_ENCAPSULATION_NOT_SUPPORTED);
+  assert.equal(v.rsc.ipv4Enabled, false);
+  // The lower adapter turns LSOv2 off: both VLAN miniports indicate the reduced configuration.
+  const reduced: NdisOffload = { ...TAGGED, lsoV2: FULL_OFFLOAD.lsoV2 };
+  m.adapter.ndis.indicateStatus({ statusCode: NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG, statusBuffer: reduced });
+  await settle();
+  for (const n of ['v10', 'v20']) {
+    const now = m.rt.adapter(n).offload.current;
+    assert.equal(now.lsoV2.ipv4.encapsulation, NDIS_ENCAPSULATION_NOT_SUPPORTED, `${n}: LSO gone`);
+    assert.equal(now.checksum.ipv4Transmit.tcpChecksum, true, `${n}: checksums stay`);
+  }
+  await m.rt.shutdown();
+  assertClean(m.rt);
+});

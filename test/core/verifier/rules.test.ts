@@ -527,12 +527,10 @@ const cases: { readonly [R in VerifierRule]: () => Promise<void> } = {
     // Keeps a clone of each NBL indicated with NDIS_RECEIVE_FLAGS_RESOURCES past the indication.
     const kept: NetBufferList[] = [];
     class KeepsClone extends ImLowerBinding {
+      clones: [NetBufferListPool, NetBufferPool] | null = null;
       override receiveNetBufferLists(nbls: NetBufferList, port: number, count: number, flags: number): void {
-        const pool = (this as { clones?: [NetBufferListPool, NetBufferPool] }).clones ??= [
-          this.ndis.allocateNetBufferListPool({ capacity: 4, allocateNetBuffer: false }),
-          this.ndis.allocateNetBufferPool({ capacity: 4 }),
-        ];
-        if ((flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) kept.push(allocateCloneNetBufferList(nbls, pool[0], pool[1])!);
+        if (this.clones === null) this.clones = [this.ndis.allocateNetBufferListPool({ capacity: 4, allocateNetBuffer: false }), this.ndis.allocateNetBufferPool({ capacity: 4 })];
+        if ((flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) kept.push(allocateCloneNetBufferList(nbls, this.clones[0], this.clones[1])!);
         super.receiveNetBufferLists(nbls, port, count, flags);
       }
     }

@@ -43,18 +43,22 @@ export function classifyFrame(b: Uint8Array, length: number, out: TagInfo): TagK
   out.vlanId = 0;
   out.priority = 0;
   out.innerType = 0;
-  if (length < ETHERNET_HEADER_LEN) return (out.kind = TagKind.Truncated);
+  out.kind = kindOf(b, length, out);
+  return out.kind;
+}
+
+function kindOf(b: Uint8Array, length: number, out: TagInfo): TagKind {
+  if (length < ETHERNET_HEADER_LEN) return TagKind.Truncated;
   const tpid = (b[12]! << 8) | b[13]!;
-  if (tpid === EtherType.QinQ) return (out.kind = TagKind.DoubleTagged);
-  if (tpid !== EtherType.Vlan) return (out.kind = TagKind.Untagged);
-  if (length < ETHERNET_VLAN_HEADER_LEN) return (out.kind = TagKind.Truncated);
+  if (tpid === EtherType.QinQ) return TagKind.DoubleTagged;
+  if (tpid !== EtherType.Vlan) return TagKind.Untagged;
+  if (length < ETHERNET_VLAN_HEADER_LEN) return TagKind.Truncated;
   const tci = (b[14]! << 8) | b[15]!;
   const inner = (b[16]! << 8) | b[17]!;
   out.priority = tci >>> 13;
   out.vlanId = tci & 0xfff;
   out.innerType = inner;
-  if (inner === EtherType.Vlan || inner === EtherType.QinQ) return (out.kind = TagKind.DoubleTagged);
-  return (out.kind = TagKind.Tagged);
+  return inner === EtherType.Vlan || inner === EtherType.QinQ ? TagKind.DoubleTagged : TagKind.Tagged;
 }
 
 /**

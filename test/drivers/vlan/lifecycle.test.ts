@@ -10,14 +10,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NdisRuntime } from '../../../src/core/runtime/runtime.js';
-import { vlanDriver, tagFrame, type VlanLowerBinding, type VlanUpperAdapter } from '../../../src/drivers/intermediate/vlan/index.js';
+import { vlanDriver, tagFrame, VlanUpperAdapter, type VlanLowerBinding } from '../../../src/drivers/intermediate/vlan/index.js';
 import { RawProtocol, type RawBinding } from '../../../src/drivers/protocol/raw/index.js';
 import {
   NDIS_ENCAPSULATION_IEEE_802_3,
   NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q,
   NDIS_ENCAPSULATION_NOT_SUPPORTED,
+  NDIS_RECEIVE_FLAGS_RESOURCES,
   NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG,
   type NdisOffload,
+  type NetBufferList,
 } from '../../../src/ndis/index.js';
 import { assertClean, settle } from '../../support/hosts.js';
 import { FULL_OFFLOAD } from '../../support/offload.js';
@@ -38,11 +40,11 @@ interface Mux {
   upper: (name: string) => VlanUpperAdapter;
 }
 
-async function mux(offload?: NdisOffload): Promise<Mux> {
+async function mux(offload?: NdisOffload, upperClass?: typeof VlanUpperAdapter): Promise<Mux> {
   const rt = NdisRuntime.forTest({ name: 'T' });
   const mp = new TestMiniportDriver(offload === undefined ? {} : { offload: { hardware: offload } });
   rt.registerDriver(mp.characteristics);
-  rt.registerDriver(vlanDriver);
+  rt.registerDriver(upperClass === undefined ? vlanDriver : { ...vlanDriver, miniport: { ...vlanDriver.miniport, adapter: upperClass } });
   const raw = new RawProtocol();
   rt.registerDriver(raw.characteristics);
   const ids: Record<string, number> = { v10: 10, v20: 20 };
@@ -121,4 +123,39 @@ test('vlan lifecycle: offloads — only what the lower declares for tagged frame
   }
   await m.rt.shutdown();
   assertClean(m.rt);
+});
+
+test('vlan lifecycle: an indication with NDIS_RECEIVE_FLAGS_RESOURCES goes up with it, and no derived NBL outlives it', async () => {
+  const m = await mux();
+  m.adapter.injectReceive([tagFrame(inbound(1), 10, 3), tagFrame(inbound(2), 20, 0), tagFrame(inbound(3), 10, 0)], { flags: NDIS_RECEIVE_FLAGS_RESOURCES });
+  await settle();
+  assert.deepEqual(m.ep('v10').tryReceive(), inbound(1), 'copied by the protocol during the call');
+  assert.deepEqual(m.ep('v10').tryReceive(), inbound(3));
+  assert.deepEqual(m.ep('v20').tryReceive(), inbound(2));
+  assert.equal(m.rt.verifier.of('DerivedNblLeak').length, 0);
+  await m.rt.shutdown();
+  assertClean(m.rt);
+});
+
+test('vlan lifecycle: the verifier names a VLAN miniport that completes a send while its derived NBL is below', async () => {
+  class CompletesEarly extends VlanUpperAdapter {
+    override sendNetBufferLists(nbls: NetBufferList, port: number, flags: number): void {
+      super.sendNetBufferLists(nbls, port, flags);
+      this.ndis.sendNetBufferListsComplete(nbls, 0);
+    }
+  }
+  const m = await mux(undefined, CompletesEarly);
+  m.adapter.sendMode = 'hold';
+  assert.ok(m.ep('v10').send(out(1)));
+  await settle();
+  const v = m.rt.verifier.of('ImSendCompletedBeforeLower');
+  assert.equal(v.length, 1);
+  assert.equal(v[0]!.module, 'T/v10');
+  assert.match(v[0]!.message, /1 derived NBL\(s\) of it are alive/);
+  assert.equal(m.ep('v10').counters.sendCompleted, 0);
+  m.adapter.completeSends();
+  await settle();
+  assert.equal(m.ep('v10').counters.sendCompleted, 1, 'completed once, when the derived NBL came back');
+  await m.rt.shutdown();
+  assertClean(m.rt, ['ImSendCompletedBeforeLower']);
 });

@@ -41,7 +41,3 @@ export function vlanOffload(lower: Readonly<NdisOffload>): NdisOffload {
   };
 }
 
-/** Field-by-field equality of two offload structures (re-indicate only on a change). */
-export function sameOffload(a: Readonly<NdisOffload> | null, b: Readonly<NdisOffload>): boolean {
-  return a !== null && JSON.stringify(a) === JSON.stringify(b);
-}

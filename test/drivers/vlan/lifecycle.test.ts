@@ -103,8 +103,10 @@ test('vlan lifecycle: a VLAN miniport pauses only once its derived sends are bac
   assertClean(m.rt);
 });
 
-test('vlan lifecycle: offloads — only what the lower declares for tagged frames, advertised as 802.3, re-indicated on change', async () => {
+test('vlan lifecycle: backfill and offloads — only what the lower declares for tagged frames, advertised as 802.3, re-indicated on change', async () => {
   const m = await mux(TAGGED);
+  // Seed 003: the IM adds its own backfill (the 4 tag bytes) to what the adapter below asks for.
+  assert.equal(m.rt.adapter('v10').general!.dataBackFillSize, m.rt.adapter('eth0').general!.dataBackFillSize + 4);
   const v = m.rt.adapter('v10').offload.current;
   assert.equal(v.checksum.ipv4Transmit.encapsulation, NDIS_ENCAPSULATION_IEEE_802_3);
   assert.equal(v.checksum.ipv4Transmit.tcpChecksum, true);

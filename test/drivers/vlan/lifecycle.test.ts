@@ -9,6 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { NdisRuntime } from '../../../src/core/runtime/runtime.js';
 import { vlanDriver, tagFrame, VlanUpperAdapter, type VlanLowerBinding } from '../../../src/drivers/intermediate/vlan/index.js';
 import { RawProtocol, type RawBinding } from '../../../src/drivers/protocol/raw/index.js';
@@ -160,4 +161,49 @@ test('vlan lifecycle: the verifier names a VLAN miniport that completes a send w
   assert.equal(m.ep('v10').counters.sendCompleted, 1, 'completed once, when the derived NBL came back');
   await m.rt.shutdown();
   assertClean(m.rt, ['ImSendCompletedBeforeLower']);
+});
+
+test('vlan fuzz: any received frame lands in exactly one counter, untagged frames of VLAN 10/20 reach only their protocol, nothing throws', async () => {
+  const m = await mux();
+  const tpid = fc.constantFrom(0x8100, 0x88a8, 0x0800, 0x86dd, 0x0806);
+  const frameArb = fc.record({
+    body: fc.uint8Array({ minLength: 1, maxLength: 90 }),
+    outer: tpid,
+    inner: tpid,
+    vlan: fc.constantFrom(0, 10, 20, 30, 4095),
+    prio: fc.integer({ min: 0, max: 7 }),
+  });
+  let reached = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(frameArb, { minLength: 1, maxLength: 8 }), async (frames) => {
+      const bytes = frames.map(({ body, outer, inner, vlan, prio }) => {
+        const f = Uint8Array.from(body);
+        f.set(TEST_MAC.subarray(0, Math.min(6, f.length)), 0); // to us, so the packet filter passes it
+        const put = (at: number, v: number): void => {
+          if (f.length > at + 1) [f[at], f[at + 1]] = [v >> 8, v & 0xff];
+        };
+        put(12, outer);
+        put(14, (prio << 13) | vlan);
+        put(16, inner);
+        return f;
+      });
+      const c = m.lower.counters;
+      const count = (): number => c.rxUnknownVlan + c.rxUntagged + c.rxDoubleTagged + c.rxTruncated + c.rxResources + m.upper('v10').counters.rxFrames + m.upper('v20').counters.rxFrames;
+      const before = { frames: c.rxFrames, counted: count() };
+      m.adapter.injectReceive(bytes);
+      await settle();
+      let up = 0;
+      for (const n of ['v10', 'v20']) for (let f = m.ep(n).tryReceive(); f !== null; f = m.ep(n).tryReceive()) up++;
+      const got = c.rxFrames - before.frames;
+      reached += got;
+      assert.equal(count() - before.counted, got, 'each frame the MUX received is in exactly one counter');
+      const expectUp = bytes.filter((f) => f.length > 18 && (f[12]! << 8 | f[13]!) === 0x8100 && [0x8100, 0x88a8].indexOf(f[16]! << 8 | f[17]!) < 0 && [10, 20].includes((f[14]! << 8 | f[15]!) & 0xfff)).length;
+      assert.equal(up, expectUp, 'exactly the well-formed VLAN 10/20 frames reached a protocol');
+    }),
+    { numRuns: 60 },
+  );
+  assert.ok(reached > 100, 'frames reached the MUX');
+  assert.deepEqual(m.rt.verifier.violations, []);
+  await m.rt.shutdown();
+  assertClean(m.rt);
 });

@@ -109,6 +109,24 @@ export {
   type ImpairmentCounter,
 } from './drivers/filter/impairment/index.js';
 export { imPassThroughDriver, ImLowerBinding, ImUpperAdapter, type ImPair } from './drivers/intermediate/passthrough/index.js';
+export {
+  vlanDriver,
+  VlanLowerBinding,
+  VlanUpperAdapter,
+  VlanMuxCounters,
+  VlanPortCounters,
+  type VlanPort,
+  classifyFrame,
+  tagFrame,
+  untagFrame,
+  TagInfo,
+  TagKind,
+  VLAN_ID_MIN,
+  VLAN_ID_MAX,
+  writeTaggedHeader,
+  writeUntaggedHeader,
+  vlanOffload,
+} from './drivers/intermediate/vlan/index.js';
 
 // ---- Built-in protocols --------------------------------------------------------------------------
 export { RawProtocol, RawBinding, RawCounters, createRawProtocol, type RawOptions, type RawReceiveHandler, type RawSendCompleteHandler, type RawSendInfo } from './drivers/protocol/raw/index.js';

@@ -299,6 +299,7 @@ async function buildHost(description: StackDescription, host: HostDescription, o
     const a = byName.get(shortName);
     if (a === undefined || a.driver !== null) return undefined;
     return {
+      keywords: { ...a.keywords },
       filters: a.effectiveFilters.map((u) => ({ driver: u.driver, keywords: { ...u.keywords } })),
       protocols: [
         ...a.effectiveProtocols.map((u) => ({ driver: u.driver, keywords: { ...u.keywords } })),

@@ -27,7 +27,7 @@ export interface AdapterDescription {
   readonly driver: string | null;
   /** NDIS_MEDIUM of the adapter's upper edge (the miniport's, or the intermediate's virtual miniport's). */
   readonly medium: number;
-  /** Miniport keywords (schema defaults are applied by the runtime, not here). Empty for virtual adapters. */
+  /** Miniport keywords (schema defaults are applied by the runtime, not here); for a virtual adapter, its virtual miniport's (the intermediate's `miniport.keywords`). */
   readonly keywords: KeywordValues;
   /** Listed under this adapter. */
   readonly filters: readonly DriverUse[];

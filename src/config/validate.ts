@@ -253,9 +253,7 @@ export class Validator {
       const driver = a.driver ?? null;
       let keywords: Record<string, ConfigValue> = {};
       if (driver !== null) keywords = this.#keywords(p, driver, this.#driver(joinKeyPath(p, 'driver'), driver, 'miniport').keywords, a.keywords);
-      else if (a.keywords !== null && a.keywords !== undefined && Object.keys(a.keywords).length > 0) {
-        this.#fail(joinKeyPath(p, 'keywords'), `virtual adapter '${n}' takes no keywords (its miniport is created by ${ims[creator.get(n)!]!.keyPath}; configure the intermediate instead)`);
-      }
+      else keywords = this.#virtualKeywords(n, p, listed.has(n), a.keywords, ims[creator.get(n)!]!);
       const own = (kind: 'filter' | 'protocol', hostLevel: readonly DriverUse[]): { listed: DriverUse[]; effective: DriverUse[] } => {
         const list = this.#uses(joinKeyPath(p, `${kind}s`), kind === 'filter' ? a.filters : a.protocols, kind);
         for (const u of list) {
@@ -283,6 +281,7 @@ export class Validator {
         implicit: !listed.has(n),
       };
     });
+    this.#uniquePerLower(ims, adapters);
     // Physical adapters first (the engine adds them), virtual ones after (their intermediates create them).
     adapters.sort((x, y) => Number(x.driver === null) - Number(y.driver === null));
     this.#hostScoped(adapters);
@@ -388,6 +387,47 @@ export class Validator {
         }
         const family = s.target.includes(':') ? 6 : 4;
         if (!families.get(h.name)!.has(family)) this.#fail(at, `host '${h.name}' has no IPv${family} address to send to ${s.target} from (give it an ${family === 4 ? 'IPAddress' : 'IPv6Address'})`);
+      }
+    }
+  }
+
+  /**
+   * Keywords of a virtual adapter are its virtual miniport's (MiniportInitParameters.keywords), checked
+   * against the intermediate's `miniport.keywords`. An adapter only named in `upper` has none of its
+   * own, so a required keyword missing there is reported at that `upper` entry.
+   */
+  #virtualKeywords(n: string, p: string, listed: boolean, given: Readonly<Record<string, ConfigValue>> | null | undefined, im: IntermediateDescription): Record<string, ConfigValue> {
+    const chars = this.#drivers.get(im.driver) as Extract<DriverCharacteristics, { kind: 'intermediate' }>;
+    const schema = chars.miniport.keywords ?? {};
+    if (Object.keys(schema).length === 0) {
+      if (given !== null && given !== undefined && Object.keys(given).length > 0) {
+        this.#fail(joinKeyPath(p, 'keywords'), `virtual adapter '${n}' takes no keywords (its miniport is created by ${im.keyPath}; configure the intermediate instead)`);
+      }
+      return {};
+    }
+    return this.#keywords(listed ? p : joinKeyPath(im.keyPath, 'upper', im.upper.indexOf(n)), im.driver, schema, given);
+  }
+
+  /** Keywords declared `unique: 'lower'` differ among the virtual adapters one intermediate creates. */
+  #uniquePerLower(ims: readonly IntermediateDescription[], adapters: readonly AdapterDescription[]): void {
+    for (const im of ims) {
+      const chars = this.#drivers.get(im.driver) as Extract<DriverCharacteristics, { kind: 'intermediate' }>;
+      for (const [keyword, def] of Object.entries(chars.miniport.keywords ?? {})) {
+        if (def?.unique !== 'lower') continue;
+        const seen = new Map<string, string>();
+        for (const u of im.upper) {
+          const a = adapters.find((x) => x.name === u);
+          const value = a?.keywords[keyword];
+          if (a === undefined || value === undefined) continue;
+          const first = seen.get(String(value));
+          if (first !== undefined) {
+            this.#fail(
+              joinKeyPath(a.keyPath, 'keywords', keyword),
+              `keyword '${keyword}' of driver '${im.driver}': ${String(value)} is already the ${keyword} of '${first}' over the same lower adapter '${im.lower}' (${im.keyPath}); each virtual adapter there needs its own`,
+            );
+          }
+          seen.set(String(value), u);
+        }
       }
     }
   }

@@ -69,6 +69,12 @@ export interface KeywordDefinition {
    * value (the config loader checks). Default 'binding'.
    */
   readonly scope?: 'binding' | 'host';
+  /**
+   * 'lower': a keyword of an intermediate driver's virtual miniports whose value must differ among the
+   * virtual miniports one binding of it creates over one lower adapter (tsndis.vlan's VlanID: two
+   * virtual miniports of one VLAN on one adapter). The config loader checks.
+   */
+  readonly unique?: 'lower';
 }
 
 /** What a keyword check may know about the configuration around it. */

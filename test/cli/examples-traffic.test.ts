@@ -78,3 +78,24 @@ test('examples/capture.yaml: up shows frames on both adapters and the capture fi
   await upShowsTraffic(file, 3);
   assert.ok(statSync(`${base}.pcapng`).size > 1000, 'frames were captured');
 });
+
+test('examples/vlan.yaml: up pings across both VLANs, every adapter (trunk and VLAN miniports) carries frames, and the tree shows the MUX', { timeout: 90_000 }, async () => {
+  const out = await upShowsTraffic(join(EXAMPLES, 'vlan.yaml'), 3);
+  assert.match(out, /hostA: ping 198\.18\.10\.2: .*pingsAnswered [1-9]/);
+  assert.match(out, /hostA: ping 198\.18\.20\.2: .*pingsAnswered [1-9]/);
+  const r = await tsndis('stack', 'show', '--config', join(EXAMPLES, 'vlan.yaml'), '--json');
+  assert.equal(r.code, 0, r.stderr);
+  type Adapter = { shortName: string; createdBy: string | null; inspect: Record<string, unknown>; bindings: { protocol: string; virtualMiniports: string[]; inspect: Record<string, unknown> }[] };
+  const hosts = (JSON.parse(r.stdout) as { hosts: { host: string; adapters: Adapter[] }[] }).hosts;
+  const a = hosts.find((h) => h.host === 'hostA')!.adapters;
+  // The lower binding lists its virtual miniports and VLANs and carries the MUX counters…
+  const mux = a.find((x) => x.shortName === 'eth0')!.bindings.find((b) => b.protocol === 'tsndis.vlan')!;
+  assert.deepEqual(mux.virtualMiniports, ['hostA/vlan10', 'hostA/vlan20']);
+  assert.deepEqual(mux.inspect['vlans'], { 10: 'hostA/vlan10', 20: 'hostA/vlan20' });
+  assert.equal(mux.inspect['rxUnknownVlan'], 0);
+  // …and each VLAN miniport its VlanID and per-VLAN counters.
+  const v20 = a.find((x) => x.shortName === 'vlan20')!;
+  assert.equal(v20.createdBy, 'hostA/eth0<-tsndis.vlan');
+  assert.equal(v20.inspect['vlanId'], 20);
+  assert.equal(typeof v20.inspect['txFrames'], 'number');
+});

@@ -64,6 +64,7 @@ test('every built-in driver is exported with its characteristics and its adapter
     'tsndis.capture': tsndis.captureFilter,
     'tsndis.impairment': tsndis.impairmentFilter,
     'tsndis.im-passthrough': tsndis.imPassThroughDriver,
+    'tsndis.vlan': tsndis.vlanDriver,
   };
   for (const [name, factory] of BUILTIN_DRIVERS) {
     const built = factory();
@@ -83,6 +84,8 @@ test('every built-in driver is exported with its characteristics and its adapter
     tsndis.CaptureFilterModule,
     tsndis.ImpairmentFilterModule,
     tsndis.ImLowerBinding,
+    tsndis.VlanLowerBinding,
+    tsndis.VlanUpperAdapter,
     tsndis.ImUpperAdapter,
     tsndis.RawProtocol,
     tsndis.RawBinding,

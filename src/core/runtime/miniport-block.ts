@@ -51,6 +51,7 @@ import type { Configuration } from './configuration.js';
 import type { RuntimeContext } from './context.js';
 import type { FilterBlock } from './filter-block.js';
 import type { OpenBlock } from './open-block.js';
+import { checkResourcesLoan } from './im-checks.js';
 import { completeOid } from './oid-routing.js';
 import { OidLog } from './oid-log.js';
 import { OffloadState, isNdisOffload } from './offload-state.js';
@@ -346,7 +347,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     const resources = (receiveFlags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0;
     // (While the stack is being removed the adapter is Running until its pause: indications are legal.)
     if (this.state !== 'Running') {
-      this.report('SendWhilePaused', `receive indication while ${this.state}`);
+      this.report('SendWhilePaused', `receive indication while ${this.state}${this.imParent === null ? '' : ` (a virtual miniport of ${this.imParent.name}: indicate only between its restart and its pause)`}`);
       this.stats.dropped += numberOfNetBufferLists;
       this.dropCounter('indicatedWhilePaused').add(numberOfNetBufferLists);
       if (!resources) this.rt.scheduler.defer(() => this.#returnToDriver(nbls));
@@ -388,6 +389,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
           nbl.ndisOwner = this.id;
           nbl.ndisRefs = 0;
         }
+        if (verify && nbl.childRefCount > 0) checkResourcesLoan(this, nbl);
       }
     }
   }

@@ -92,6 +92,8 @@ export interface RuntimeOptions {
 
 /** What the binding engine wants on an adapter when it appears (used for IM virtual miniports). */
 export interface AdapterPolicy {
+  /** A virtual miniport's own keywords (its MiniportInitParameters.keywords); ignored for other adapters. */
+  keywords?: Record<string, ConfigValue>;
   filters: { driver: string; keywords?: Record<string, ConfigValue> }[];
   protocols: { driver: string; keywords?: Record<string, ConfigValue> }[];
 }
@@ -772,7 +774,8 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
     this.scheduler.defer(() => {
       void (async () => {
         try {
-          const mb = await this.#createAdapter(instanceName, reg.miniport, new Configuration({}, reg.miniport.keywords), deviceContext, binding);
+          const own = this.adapterPolicy(instanceName)?.keywords ?? {};
+          const mb = await this.#createAdapter(instanceName, reg.miniport, new Configuration(own, reg.miniport.keywords), deviceContext, binding);
           binding.virtualMiniportIds.add(mb.id);
           await this.#applyPolicy(mb);
           await this.startAdapter(mb.name);

@@ -17,6 +17,7 @@
 import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
 import { NblEvent, type NblEventKind, type NblHistory } from '../verifier/nbl-history.js';
 import type { NdisBlock } from './block.js';
+import { reportImCompletedWithDerived, reportImEarlyCompletion } from './im-checks.js';
 
 export const back: { head: NetBufferList | null } = { head: null };
 export const on: { head: NetBufferList | null; cut: number; own: number } = { head: null, cut: 0, own: 0 };
@@ -109,7 +110,7 @@ export function transferBack(chain: NetBufferList | null, from: NdisBlock, to: n
     } else if (nbl.ndisOwner === fid || from.isTwin(nbl.ndisOwner)) {
       if (nbl.childRefCount > 0) {
         // Its clones or fragments still map its data: it stays with `from` until they are freed.
-        from.report('NblChildrenOutstanding', `${upward ? 'completed' : 'returned'} NBL ${nbl.home.name}#${nbl.slot} while ${nbl.childRefCount} clone(s)/fragment(s) of it are alive`, nbl);
+        if (!(upward && reportImCompletedWithDerived(from, nbl))) from.report('NblChildrenOutstanding', `${upward ? 'completed' : 'returned'} NBL ${nbl.home.name}#${nbl.slot} while ${nbl.childRefCount} clone(s)/fragment(s) of it are alive`, nbl);
         if (prev === null) head = next;
         else prev.next = next;
       } else {
@@ -136,6 +137,7 @@ function reportMisuse(from: NdisBlock, nbl: NetBufferList, forward: boolean, upw
     from.report('NblNotOwned', `passed on NBL ${nbl.home.name}#${nbl.slot} owned by ${ownerName}`, nbl);
     return;
   }
+  if (upward && reportImEarlyCompletion(from, nbl, owner)) return;
   // Handed back past us already (owner further along the way back, or freed) ⇒ a second completion.
   const again =
     owner === undefined || (owner.rt === from.rt && (upward ? owner.level > from.level : owner.level < from.level));

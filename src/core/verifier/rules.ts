@@ -41,6 +41,8 @@ export const VERIFIER_RULES = {
   HandlerException: { named: false, description: 'a driver handler threw an exception' },
   NblInfoNotTransferable: { named: false, description: 'an NBL crossed to another processor with a pointer-valued info slot set (only numeric slots cross; the shell has it cleared)' },
   ReplicaControlCall: { named: false, description: 'a replica of a multi-processor module (processor 1 or above) called a control-path function (attributes, status, OID or PnP completion): only the primary on processor 0 may' },
+  ImSendCompletedBeforeLower: { named: false, description: 'an intermediate driver completed a send upward before the lower adapter completed what it forwarded for it (the same NBL, or a derived NBL of it)' },
+  DerivedNblLeak: { named: false, description: 'a derived (clone, fragment, reassembled) NBL outlived its parent: still alive when a parent indicated with NDIS_RECEIVE_FLAGS_RESOURCES went back to its miniport' },
   Registration: { named: false, description: 'characteristics are missing a mandatory handler or pair, or carry a bad version' },
 } as const satisfies Record<string, RuleInfo>;
 

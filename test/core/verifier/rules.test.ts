@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { NdisRuntime } from '../../../src/core/runtime/runtime.js';
 import { VERIFIER_RULES, type VerifierRule } from '../../../src/core/verifier/rules.js';
 import {
   NDIS_PACKET_TYPE_BROADCAST,
@@ -28,9 +27,13 @@ import {
 import { applyOffloadParameters } from '../../../src/ndis/offload-config.js';
 import { NDIS_OFFLOAD_PARAMETERS_LSOV2_DISABLED, NDIS_OFFLOAD_PARAMETERS_NO_CHANGES } from '../../../src/ndis/offload.js';
 import { NDIS_TCP_LARGE_SEND_OFFLOAD_IPv4, checksumTx, lsoV2Transmit } from '../../../src/ndis/nbl-info-bits.js';
-import { settle } from '../../support/hosts.js';
+import { assertClean, settle } from '../../support/hosts.js';
+import { NdisRuntime } from '../../../src/core/runtime/runtime.js';
+import { ImLowerBinding, ImUpperAdapter, imPassThroughDriver } from '../../../src/drivers/intermediate/passthrough/index.js';
+import { RawProtocol, type RawBinding } from '../../../src/drivers/protocol/raw/index.js';
+import type { NetBufferListPool, NetBufferPool } from '../../../src/ndis/buffers/pools.js';
 import { FULL_OFFLOAD } from '../../support/offload.js';
-import { PEER_MAC, TEST_MAC, TestBinding, TestFilterModule, TestMiniportAdapter, nblArray, seqFrame } from '../../support/test-drivers.js';
+import { PEER_MAC, TEST_MAC, TestBinding, TestFilterModule, TestMiniportAdapter, TestMiniportDriver, chain, nblArray, seqFrame } from '../../support/test-drivers.js';
 import { testStack, type StackSpec, type TestStack } from '../../support/test-stack.js';
 import { MpTestDriver, drive, flowFrame, laneEdge, simulatedHost } from '../../support/processors.js';
 
@@ -56,6 +59,31 @@ const stack = (spec: StackSpec = {}) => testStack({ filters: [{}], protocols: [{
 async function finish(s: TestStack, rule: VerifierRule, module: string): Promise<void> {
   expectRule(s.rt, rule, module);
   await s.finish([rule]);
+}
+
+/**
+ * An intermediate-driver stack: the test miniport (eth0) below, the pass-through IM over it with its
+ * virtual miniport veth0 (upper and/or lower edge replaced by a subclass wrong in one way), the raw
+ * protocol on veth0.
+ */
+async function imStack(upper?: typeof ImUpperAdapter, lower?: typeof ImLowerBinding): Promise<{ rt: NdisRuntime; adapter: TestMiniportAdapter; raw: RawBinding }> {
+  const rt = NdisRuntime.forTest({ name: 'T' });
+  const mp = new TestMiniportDriver();
+  rt.registerDriver(mp.characteristics);
+  rt.registerDriver({
+    ...imPassThroughDriver,
+    name: 'test.im',
+    miniport: { ...imPassThroughDriver.miniport, adapter: upper ?? ImUpperAdapter },
+    protocol: { ...imPassThroughDriver.protocol, binding: lower ?? ImLowerBinding },
+  });
+  const raw = new RawProtocol();
+  rt.registerDriver(raw.characteristics);
+  rt.adapterPolicy = (name) => (name === 'veth0' ? { filters: [], protocols: [{ driver: 'tsndis.raw' }] } : undefined);
+  await rt.addAdapter({ name: 'eth0', driver: mp.characteristics.name });
+  await rt.bindProtocol('eth0', 'test.im', { UpperBindings: ['veth0'] });
+  await rt.startAdapter('eth0');
+  await rt.whenIdle();
+  return { rt, adapter: mp.adapter('eth0'), raw: await raw.whenBound('T/veth0') };
 }
 
 const cases: { readonly [R in VerifierRule]: () => Promise<void> } = {
@@ -470,6 +498,53 @@ const cases: { readonly [R in VerifierRule]: () => Promise<void> } = {
     assert.deepEqual([...rt.verifier.counts.keys()], ['ReplicaControlCall']);
     await drive(set, rt.shutdown());
     assert.ok(rt.poolsFull());
+  },
+
+  async ImSendCompletedBeforeLower() {
+    // Forwards each send down as the same NBL, then completes it upward at once instead of waiting.
+    class CompletesEarly extends ImUpperAdapter {
+      override sendNetBufferLists(nbls: NetBufferList, port: number, flags: number): void {
+        const list = nblArray(nbls);
+        super.sendNetBufferLists(nbls, port, flags);
+        this.ndis.sendNetBufferListsComplete(chain(list)!, 0);
+      }
+    }
+    const { rt, adapter, raw } = await imStack(CompletesEarly);
+    adapter.sendMode = 'hold';
+    assert.ok(raw.send(frameOut(1)));
+    expectRule(rt, 'ImSendCompletedBeforeLower', 'T/veth0');
+    assert.match(rt.verifier.of('ImSendCompletedBeforeLower')[0]!.message, /still below, held by T\/eth0/);
+    assert.equal(raw.counters.sendCompleted, 0, 'the early completion was not delivered');
+    adapter.completeSends();
+    await settle();
+    assert.equal(raw.counters.sendCompleted, 1, 'the real one was');
+    assert.deepEqual([...rt.verifier.counts.keys()], ['ImSendCompletedBeforeLower']);
+    await rt.shutdown();
+    assertClean(rt, ['ImSendCompletedBeforeLower']);
+  },
+
+  async DerivedNblLeak() {
+    // Keeps a clone of each NBL indicated with NDIS_RECEIVE_FLAGS_RESOURCES past the indication.
+    const kept: NetBufferList[] = [];
+    class KeepsClone extends ImLowerBinding {
+      clones: [NetBufferListPool, NetBufferPool] | null = null;
+      override receiveNetBufferLists(nbls: NetBufferList, port: number, count: number, flags: number): void {
+        if (this.clones === null) this.clones = [this.ndis.allocateNetBufferListPool({ capacity: 4, allocateNetBuffer: false }), this.ndis.allocateNetBufferPool({ capacity: 4 })];
+        if ((flags & NDIS_RECEIVE_FLAGS_RESOURCES) !== 0) kept.push(allocateCloneNetBufferList(nbls, this.clones[0], this.clones[1])!);
+        super.receiveNetBufferLists(nbls, port, count, flags);
+      }
+    }
+    const { rt, adapter } = await imStack(undefined, KeepsClone);
+    const [parent] = adapter.injectReceive([frameIn(1)], { flags: NDIS_RECEIVE_FLAGS_RESOURCES });
+    // The IM re-indicated the same NBL on its virtual miniport: that indication returns first.
+    expectRule(rt, 'DerivedNblLeak', 'T/veth0');
+    assert.equal(rt.verifier.violations[0]!.rule, 'DerivedNblLeak', 'reported before the miniport trips over the live clone');
+    assert.match(rt.verifier.of('DerivedNblLeak')[0]!.message, /derived NBL\(s\) of it still alive \(.*#\d+\)/);
+    // Put things right so the pools end full: the clone goes, then its parent can.
+    for (const c of kept) assert.ok(freeCloneNetBufferList(c));
+    assert.ok(parent!.home.free(parent!));
+    await rt.shutdown();
+    assertClean(rt, ['DerivedNblLeak', 'NblChildrenOutstanding', 'TeardownLeak']);
   },
 
   async Registration() {

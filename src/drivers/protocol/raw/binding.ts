@@ -55,6 +55,8 @@ export interface RawSendInfo {
   tcpIpChecksum?: number;
   /** TcpLargeSendNetBufferListInfo (lsoV2Transmit). */
   tcpLargeSend?: number;
+  /** Ieee8021QNetBufferListInfo (ieee8021QValue: 802.1p priority and VLAN ID), for a VLAN miniport to tag. */
+  ieee8021Q?: number;
 }
 
 export class RawCounters {
@@ -298,6 +300,7 @@ export class RawBinding implements ProtocolBinding {
     if (info !== undefined) {
       nbl.info.tcpIpChecksum = info.tcpIpChecksum ?? 0;
       nbl.info.tcpLargeSend = info.tcpLargeSend ?? 0;
+      nbl.info.ieee8021Q = info.ieee8021Q ?? 0;
     }
     this.sendChain(nbl, 1);
     return true;

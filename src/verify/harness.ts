@@ -6,7 +6,8 @@
  *   filter        dut: virtual-wire ─ <filter> ─ raw          peer: virtual-wire ─ raw
  *   miniport      dut: <miniport> ─ raw                        peer: <miniport> ─ raw (when it has one)
  *   protocol      dut: virtual-wire ─ <protocol>               peer: virtual-wire ─ raw
- *   intermediate  dut: virtual-wire ─ <im> ─ vm0 ─ raw         peer: virtual-wire ─ raw
+ *   intermediate  dut: virtual-wire ─ <im> ─ vm0 ─ raw         peer: virtual-wire ─ raw (or the dut's shape
+ *                 for an intermediate that changes frames on the wire, e.g. tsndis.vlan's tags)
  *
  * Test frames are broadcast Ethernet frames of EtherType 0x88B5 (local experimental) carrying a magic,
  * the run's id and a sequence number, then a pattern derived from the sequence number, so the receiver
@@ -87,6 +88,21 @@ function builtinKeywords(name: string, scratch: string[]): VerifyKeywords {
   return { File: join(dir, 'capture') };
 }
 
+/** How a built-in intermediate is put on the bench, where the plain shape does not do. */
+interface IntermediateProfile {
+  /** Keywords of its virtual miniport `vm0` (e.g. the VLAN a MUX's miniport tags with). */
+  readonly upperKeywords: VerifyKeywords;
+  /**
+   * It changes frames on the wire (a VLAN tag), so the peer runs the same intermediate to read them:
+   * peer: virtual-wire ─ <im> ─ vm0 ─ raw.
+   */
+  readonly mirrorPeer: boolean;
+}
+
+const BUILTIN_INTERMEDIATES: Record<string, IntermediateProfile> = {
+  'tsndis.vlan': { upperKeywords: { VlanID: 10 }, mirrorPeer: true },
+};
+
 /** Why `subject` cannot run here at all (every check is then skipped with it), or null. */
 export function unavailableReason(subject: VerifySubject): string | null {
   return subject.kind === 'miniport' && subject.source === 'builtin' ? (BUILTIN_MINIPORTS[subject.name]?.unavailable?.() ?? null) : null;
@@ -153,7 +169,9 @@ export class Bench {
   }
 
   peerRaw(): RawBinding | null {
-    return this.peer === null ? null : this.peer.raw.endpoint(`${PEER}/eth0`);
+    if (this.peer === null) return null;
+    // A mirrored peer (an intermediate that changes frames on the wire) has its raw protocol on vm0.
+    return this.peer.raw.endpoint(this.peer.runtime.adapters.has(`${PEER}/vm0`) ? `${PEER}/vm0` : `${PEER}/eth0`);
   }
 
   /** Records every status indication that reaches the top of the dut (what its bindings are given). */
@@ -203,9 +221,13 @@ async function benchConfig(subject: VerifySubject, o: BenchOptions, scratch: str
     case 'protocol':
       dut = { adapters: { eth0: wireAdapter({ protocols: [use] }) } };
       break;
-    case 'intermediate':
-      dut = { adapters: { eth0: wireAdapter(), vm0: { protocols: [raw] } }, intermediates: [{ driver: subject.name, lower: 'eth0', upper: ['vm0'], keywords }] };
+    case 'intermediate': {
+      const profile = subject.source === 'builtin' ? BUILTIN_INTERMEDIATES[subject.name] : undefined;
+      const vm0: AdapterConfig = { ...(profile === undefined ? {} : { keywords: profile.upperKeywords }), protocols: [raw] };
+      dut = { adapters: { eth0: wireAdapter(), vm0 }, intermediates: [{ driver: subject.name, lower: 'eth0', upper: ['vm0'], keywords }] };
+      if (profile?.mirrorPeer === true) peerHost = dut;
       break;
+    }
     case 'miniport': {
       const builtin = subject.source === 'builtin' ? BUILTIN_MINIPORTS[subject.name] : undefined;
       const k = builtin === undefined ? { dut: {}, peer: {} } : await builtin.keywords(o.run);

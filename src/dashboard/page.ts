@@ -8,8 +8,9 @@
  * The graph: one column per adapter, bottom → top as NDIS stacks it (miniport, filter modules,
  * bindings); an intermediate driver's virtual miniport stands on the binding that created it, joined to
  * it by a line; virtual wires run under the miniports they join. Drops/s is the sum of a module's drop
- * counters — the runtime's own, the miniport's discard/error statistics, and its driver's counters named
- * as drops (dropped…, …Discards, …Errors, filteredOut) — each shown as a reason.
+ * counters — the runtime's own and the named reasons of the host's drop registry (what `tsndis drops`
+ * lists); a module that recorded none there falls back to its miniport's discard/error statistics and its
+ * driver's counters named as drops (dropped…, …Discards, …Errors, filteredOut) — each shown as a reason.
  */
 
 /** The page; `__TOKEN__` is replaced by the dashboard's token (hex), so the script's request carries it too. */
@@ -89,10 +90,11 @@ function el(tag, attrs = {}, text) {
 function modules(snapshot) {
   const out = [];
   for (const h of snapshot.hosts) {
+    const named = namedDrops(h);
     for (const a of h.adapters) {
-      out.push({ host: h.host, adapter: a.name, name: a.name, role: 'miniport', state: a.state, counters: a.counters, statistics: a.statistics, inspect: a.inspect });
-      for (const f of a.filters) out.push({ host: h.host, adapter: a.name, name: f.name, role: 'filter', state: f.state, counters: f.counters, inspect: f.inspect });
-      for (const b of a.bindings) out.push({ host: h.host, adapter: a.name, name: b.name, role: b.intermediate ? 'intermediate' : 'binding', state: b.state, counters: b.counters, inspect: b.inspect });
+      out.push({ host: h.host, adapter: a.name, name: a.name, role: 'miniport', state: a.state, counters: a.counters, statistics: a.statistics, inspect: a.inspect, drops: named.get(a.name) });
+      for (const f of a.filters) out.push({ host: h.host, adapter: a.name, name: f.name, role: 'filter', state: f.state, counters: f.counters, inspect: f.inspect, drops: named.get(f.name) });
+      for (const b of a.bindings) out.push({ host: h.host, adapter: a.name, name: b.name, role: b.intermediate ? 'intermediate' : 'binding', state: b.state, counters: b.counters, inspect: b.inspect, drops: named.get(b.name) });
     }
   }
   return out;
@@ -103,9 +105,24 @@ const DROP_NAME = /^(dropped|filteredOut$)|Dropped$|Discards$|Drops$|NoBuffer$|E
 /** Breakdowns and a wire's own counters (shared by every adapter on it) are not the module's drops. */
 const SKIP = new Set(['classes', 'wire']);
 
-/** A module's drop counters by reason: the runtime's, its statistics', its driver's counters named as drops. */
+/** The host's drop-reason registry (core/runtime/drops.ts, as \`tsndis drops\` lists it): module → reason → count. */
+function namedDrops(h) {
+  const by = new Map();
+  for (const d of h.drops ?? []) {
+    let m = by.get(d.module);
+    if (m === undefined) by.set(d.module, (m = {}));
+    m[d.reason] = d.count;
+  }
+  return by;
+}
+
+/**
+ * A module's drop counters by reason: the runtime's, then the named reasons it recorded in the drop
+ * registry; a module that recorded none falls back to its statistics' and its driver's counters named as drops.
+ */
 function dropCounters(m) {
   const out = { dropped: m.counters.dropped };
+  if (m.drops !== undefined) return Object.assign(out, m.drops);
   for (const k of STAT_DROPS) if (typeof m.statistics?.[k] === 'number') out[k] = m.statistics[k];
   const walk = (v, path) => {
     if (v === null || typeof v !== 'object' || Array.isArray(v)) return;

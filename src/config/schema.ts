@@ -54,7 +54,8 @@ const AdapterObject = z.strictObject({
 
 const IntermediateObject = z.strictObject({
   driver: z.string().min(1),
-  lower: Name,
+  /** One adapter, or for a teaming driver (lowerAdapters: 'many') a list of member adapters. */
+  lower: z.union([Name, z.array(Name)]),
   upper: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(Name).min(1)),
   keywords: Keywords.nullish(),
 });

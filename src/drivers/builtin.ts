@@ -11,6 +11,7 @@ import { countersFilter } from './filter/counters/index.js';
 import { monitorFilter } from './filter/monitor/index.js';
 import { passThroughFilter } from './filter/passthrough/index.js';
 import { imPassThroughDriver } from './intermediate/passthrough/index.js';
+import { lbfoDriver } from './intermediate/lbfo/index.js';
 import { captureFilter } from './filter/capture/index.js';
 import { impairmentFilter } from './filter/impairment/index.js';
 import { pcapngMiniport } from './miniport/pcapng/index.js';
@@ -70,4 +71,5 @@ export const BUILTIN_DRIVERS: ReadonlyMap<string, BuiltinDriverFactory> = new Ma
     },
   ],
   ['tsndis.im-passthrough', () => ({ characteristics: imPassThroughDriver })],
+  ['tsndis.lbfo', () => ({ characteristics: lbfoDriver })],
 ]);

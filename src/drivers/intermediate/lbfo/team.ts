@@ -148,7 +148,7 @@ export class Team {
       this.linkSpeed = speed;
       this.adapter?.indicateLinkState(this.linkState());
     }
-    this.#recomputeOffloads();
+    this.#recomputeOffloads(eligible);
   }
 
   /** A member sent a data frame: closes the gap measurement of the last failover. */
@@ -175,11 +175,12 @@ export class Team {
   }
 
   /**
-   * Intersection over the members that carry sends (every member while none does, so a team with all
-   * links down does not advertise what no member has).
+   * Intersection over the eligible members — a standby member too, since a failover may hand it the
+   * sends at any moment — or over every member while none is eligible, so a team with all links down
+   * does not advertise what some member lacks.
    */
-  #recomputeOffloads(): void {
-    const over = this.sendMembers.length > 0 ? this.sendMembers : this.members;
+  #recomputeOffloads(eligible: readonly LbfoMember[]): void {
+    const over = eligible.length > 0 ? eligible : this.members;
     if (over.length === 0) return;
     let cur: NdisOffload = over[0]!.currentOffload;
     let hw: NdisOffload = over[0]!.hardwareOffload;

@@ -103,3 +103,32 @@ test('lbfo active/standby: surprise removal of the active member mid-transfer; T
     for (const rt of rts) assertClean(rt);
   }
 });
+
+test('examples/lbfo.yaml: the team pings and echoes through the switch; the stack tree shows the team and its members', TIMEOUT, async () => {
+  const { createStacks } = await import('../../../src/config/index.js');
+  const { snapshotRuntime } = await import('../../../src/inspect/index.js');
+  const { uniqueWire: unique } = await import('../../support/hosts.js');
+  const { EXAMPLES } = await import('../../config/helpers.js');
+  const { join } = await import('node:path');
+  const prefix = `${unique('lbx')}-`;
+  const net = await createStacks(join(EXAMPLES, 'lbfo.yaml'), { wirePrefix: prefix });
+  const rts = [...net.hosts.values()].map((h) => h.runtime);
+  try {
+    const data = pattern(64 << 10, 9);
+    const c = net.host('team').tcpip.connect(7, '198.18.7.2');
+    const back = readAll(c);
+    c.end(data);
+    assert.equal(sha256(await back), sha256(data));
+    const team = snapshotRuntime(net.host('team').runtime).adapters.find((a) => a.name === 'team/team0')!;
+    const inspect = team.inspect as { mode: string; active: string; members: { adapter: string; role: string; state: string; sentNbls: number }[] };
+    assert.equal(inspect.mode, 'ActiveStandby');
+    assert.equal(inspect.active, 'm1');
+    assert.deepEqual(inspect.members.map((m) => [m.adapter, m.role, m.state]), [['m1', 'active', 'up'], ['m2', 'standby', 'up']]);
+    assert.ok(inspect.members[0]!.sentNbls > 0);
+    assert.ok((team.statistics as Record<string, number>)['sentNbls']! > 0, 'member counters reach the statistics');
+  } finally {
+    await net.close();
+    for (const w of ['lbfo-a', 'lbfo-b', 'lbfo-c']) VirtualWire.release(prefix + w);
+  }
+  for (const rt of rts) assertClean(rt);
+});

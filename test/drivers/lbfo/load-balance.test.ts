@@ -37,8 +37,8 @@ function watch(members: readonly LbfoMember[]): Map<number, Set<string>> {
       for (let n: NetBufferList | null = nbls; n !== null; n = n.next) {
         const sp = tcpSourcePort(n);
         if (sp === 0) continue;
-        let s = seen.get(sp);
-        if (s === undefined) seen.set(sp, (s = new Set()));
+        const s = seen.get(sp) ?? new Set<string>();
+        seen.set(sp, s);
         s.add(m.shortName);
       }
       send(nbls, port, flags);
@@ -90,7 +90,9 @@ test('lbfo address hash: 8 flows spread over both members, each on exactly one; 
     // Phase 2: m2 goes away; every flow finishes through m1.
     await lab.net.host('t').runtime.surpriseRemove('t/m2');
     seen.clear();
-    clients.forEach((c, i) => c.end(data[i]!.subarray(size / 2)));
+    clients.forEach((c, i) => {
+      c.end(data[i]!.subarray(size / 2));
+    });
     const got = await Promise.all(received);
     server.close();
     const bySha = new Set(data.map(sha256));

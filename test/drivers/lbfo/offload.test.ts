@@ -14,7 +14,12 @@ const OFFLOADS = { '*LsoV2IPv4': 1, '*TCPChecksumOffloadIPv4': 3, '*IPChecksumOf
 async function send(lab: Awaited<ReturnType<typeof teamLab>>, port: number, size: number, seed: number): Promise<void> {
   const data = pattern(size, seed);
   const got = new Promise<Buffer>((resolve, reject) => {
-    const server = lab.net.host('p').tcpip.createServer((s) => readAll(s).then((b) => (server.close(), resolve(b)), reject));
+    const server = lab.net.host('p').tcpip.createServer((s) => {
+      readAll(s).then((b) => {
+        server.close();
+        resolve(b);
+      }, reject);
+    });
     server.listen(port);
   });
   lab.net.host('t').tcpip.connect(port, '198.18.0.2').end(data);

@@ -12,7 +12,7 @@
  *   ← {"ok":true,"hosts":[{"name":"hostA","netstat":{"ipv4":{…},"tcp":{…},"tcpEngine":{…},…}}]}
  *   → {"op":"stack"}                         (or {"op":"stack","host":"hostA"})
  *   ← {"ok":true,"hosts":[<the inspector's RuntimeSnapshot of each host: the live stack tree>]}
- *   → {"op":"oid",…} / {"op":"adapter",…} / {"op":"property",…} / {"op":"connections"}
+ *   → {"op":"oid",…} / {"op":"adapter",…} / {"op":"property",…} / {"op":"lbfo",…} / {"op":"connections"}
  *     (control-ops.ts: OID query/set, PnP, advanced properties, netstat -an)
  *
  * Attaching and detaching run the runtime's pause → change → restart sequence, so they are safe under
@@ -37,7 +37,9 @@ import {
   controlConnections,
   controlOid,
   controlProperty,
+  controlLbfo,
   type AdapterControlRequest,
+  type LbfoControlRequest,
   type ConnectionsControlRequest,
   type OidControlRequest,
   type PropertyControlRequest,
@@ -53,7 +55,8 @@ export type ControlRequest =
   | OidControlRequest
   | AdapterControlRequest
   | ConnectionsControlRequest
-  | PropertyControlRequest;
+  | PropertyControlRequest
+  | LbfoControlRequest;
 
 export type ControlResponse = { ok: true; [k: string]: unknown } | { ok: false; error: string };
 
@@ -150,6 +153,8 @@ export async function handleControl(stacks: BuiltStacks, req: ControlRequest): P
         return controlConnections(stacks, req);
       case 'property':
         return await controlProperty(runtimeFor(stacks, req.adapter), req);
+      case 'lbfo':
+        return await controlLbfo(runtimeFor(stacks, req.team), req);
       default:
         return { ok: false, error: `unknown op '${String((req as { op?: unknown }).op)}'` };
     }

@@ -19,6 +19,7 @@ import { registerNetstatCommand } from './commands/netstat.js';
 import { registerOidCommand } from './commands/oid.js';
 import { registerAdapterCommand } from './commands/adapter.js';
 import { registerPropertyCommand } from './commands/property.js';
+import { registerLbfoCommand } from './commands/lbfo.js';
 import { registerInspectCommand } from './commands/inspect.js';
 import { packageVersion, registerVersionCommand } from './commands/version.js';
 import { EXIT_OK, EXIT_USAGE, reportError } from './exit.js';
@@ -48,6 +49,7 @@ export function createProgram(): { program: Command; exitCode: () => number } {
   registerOidCommand(program, run);
   registerAdapterCommand(program, run);
   registerPropertyCommand(program, run);
+  registerLbfoCommand(program, run);
   registerInspectCommand(program, run);
   registerDemoCommand(program, run);
   registerVersionCommand(program, run);

@@ -64,6 +64,7 @@ test('every built-in driver is exported with its characteristics and its adapter
     'tsndis.capture': tsndis.captureFilter,
     'tsndis.impairment': tsndis.impairmentFilter,
     'tsndis.im-passthrough': tsndis.imPassThroughDriver,
+    'tsndis.lbfo': tsndis.lbfoDriver,
   };
   for (const [name, factory] of BUILTIN_DRIVERS) {
     const built = factory();
@@ -74,6 +75,8 @@ test('every built-in driver is exported with its characteristics and its adapter
   for (const cls of [
     tsndis.VirtualWireAdapter,
     tsndis.VirtualWire,
+    tsndis.LbfoTeamAdapter,
+    tsndis.LbfoMember,
     tsndis.TapAdapter,
     tsndis.PcapngAdapter,
     tsndis.VxlanAdapter,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { controlLbfo } from '../../../src/cli/control-ops.js';
 import { renderTeam } from '../../../src/cli/commands/lbfo.js';
-import { NDIS_PACKET_TYPE_PROMISCUOUS } from '../../../src/ndis/index.js';
+import { NDIS_PACKET_TYPE_PROMISCUOUS, NDIS_STATUS_SUCCESS, OID_GEN_STATISTICS, statisticsCodec } from '../../../src/ndis/index.js';
 import { assertClean } from '../../support/hosts.js';
 import { pattern, readAll, sha256, teamLab } from './helpers.js';
 
@@ -51,6 +51,16 @@ test('lbfo control: remove the active member mid-transfer, add it back; show ren
     assert.ok(m1.packetFilter !== 0, 'the team packet filter was replayed to the new member');
     const m2 = rt.adapter('t/m2').bindings.find((b) => b.protocol.name === 'tsndis.lbfo')!;
     assert.equal(m2.packetFilter & NDIS_PACKET_TYPE_PROMISCUOUS, NDIS_PACKET_TYPE_PROMISCUOUS, 'a member with a MAC of its own is promiscuous');
+
+    // OID_GEN_STATISTICS on the team is the sum of the members'.
+    const stats = async (a: string) => {
+      const q = await rt.query(a, OID_GEN_STATISTICS, 512);
+      assert.equal(q.status, NDIS_STATUS_SUCCESS, a);
+      return q.request.queryResult(statisticsCodec)!;
+    };
+    const [ts, s1, s2] = [await stats('t/team0'), await stats('t/m1'), await stats('t/m2')];
+    for (const k of ['ifHCInOctets', 'ifHCInUcastPkts', 'ifHCOutOctets', 'ifHCOutUcastPkts', 'ifHCOutBroadcastPkts'] as const) assert.equal(ts[k], s1[k] + s2[k], `${k} summed`);
+    assert.ok(ts.ifHCOutOctets > BigInt(size), 'the transfer is in the sum');
 
     await assert.rejects(controlLbfo(rt, { op: 'lbfo', team: 't/m1', action: 'show' }), /'t\/m1' is not a tsndis\.lbfo team adapter/);
     await assert.rejects(controlLbfo(rt, { op: 'lbfo', team: 't/team0', action: 'remove', member: 't/nope' }), /no adapter 't\/nope'/);

@@ -357,6 +357,7 @@ export class LbfoTeamAdapter implements MiniportAdapter {
 
   returnNetBufferLists(nbls: NetBufferList, _returnFlags: number): void {
     let n = 0;
+    let member: LbfoMember | null = null;
     for (let clone: NetBufferList | null = nbls; clone !== null; ) {
       const next: NetBufferList | null = clone.next;
       clone.next = null;
@@ -365,21 +366,16 @@ export class LbfoTeamAdapter implements MiniportAdapter {
       clone.miniportReserved[0] = null;
       clone.miniportReserved[1] = null;
       freeCloneNetBufferList(clone);
+      // Originals go back to their member in runs (a member that left the team still gets its own back).
+      if (m !== member) member?.flushReturns();
+      member = m;
       m.queueReturn(orig);
       n++;
       clone = next;
     }
+    member?.flushReturns();
     this.indicatedOutstanding -= n;
-    // Members that left keep their binding until their receives are back, so returning to them is safe.
-    for (const m of this.#returnTargets()) m.flushReturns();
     this.#maybeFinishPause();
-  }
-
-  /** Members that may hold queued returns: the team's, plus one that is leaving. */
-  #returnTargets(): readonly LbfoMember[] {
-    const team = this.team;
-    if (team === null) return [];
-    return team.members;
   }
 
   devicePnPEventNotify(): void {}

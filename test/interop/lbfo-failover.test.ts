@@ -94,6 +94,8 @@ async function destroy(lab: Lab): Promise<void> {
   lab.hostNs.destroy();
   lab.bridgeNs.destroy();
   await lab.rt.shutdown();
+  // Sockets and servers hold the event loop while open; the stack is gone, so let them go.
+  lab.ip.sockets.holds.releaseAll();
   clearInterval(lab.keepAlive);
 }
 

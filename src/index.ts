@@ -127,6 +127,19 @@ export {
   writeUntaggedHeader,
   vlanOffload,
 } from './drivers/intermediate/vlan/index.js';
+export {
+  lbfoDriver,
+  LbfoMember,
+  LbfoTeamAdapter,
+  Team as LbfoTeam,
+  findTeam as findLbfoTeam,
+  flowHash as lbfoFlowHash,
+  type MemberCounters as LbfoMemberCounters,
+  type TeamCounters as LbfoTeamCounters,
+  type FailoverRecord as LbfoFailoverRecord,
+  type TeamSettings as LbfoTeamSettings,
+  type TeamingMode as LbfoTeamingMode,
+} from './drivers/intermediate/lbfo/index.js';
 
 // ---- Built-in protocols --------------------------------------------------------------------------
 export { RawProtocol, RawBinding, RawCounters, createRawProtocol, type RawOptions, type RawReceiveHandler, type RawSendCompleteHandler, type RawSendInfo } from './drivers/protocol/raw/index.js';

@@ -11,6 +11,8 @@
  *   → {"op":"oid","adapter":"h/eth0","type":"set","oid":"0x0001010e","raw":"0b000000"}
  *   → {"op":"adapter","adapter":"h/eth0","action":"pause"}          (restart | reset | remove | surprise-remove)
  *   ← {"ok":true,"state":"Paused"}
+ *   → {"op":"lbfo","team":"h/team0","action":"show"}      (add | remove, with "member":"h/eth2")
+ *   ← {"ok":true,"team":"h/team0","mode":"ActiveStandby","active":"m1","members":[…]}
  *   → {"op":"connections"}                 (or {"op":"connections","host":"h"})
  *   ← {"ok":true,"hosts":[{"name":"h","connections":[{"proto":"tcp","local":"198.18.0.2:80","remote":…}]}]}
  *
@@ -24,6 +26,7 @@ import type { ConfigValue } from '../ndis/driver-api.js';
 import type { NdisRuntime } from '../core/runtime/runtime.js';
 import { formatAddress } from '../drivers/protocol/tcpip/tcp/util.js';
 import { NdisOidRequest, OID_CODECS, NDIS_STATUS_SUCCESS, oidFromName, oidName, statusName } from '../ndis/index.js';
+import { findTeam } from '../drivers/intermediate/lbfo/index.js';
 import { tcpipOf } from './tcpip-hosts.js';
 
 export type OidControlRequest = {
@@ -45,6 +48,7 @@ export const ADAPTER_ACTIONS: readonly AdapterAction[] = ['pause', 'restart', 'r
 
 export type AdapterControlRequest = { op: 'adapter'; adapter: string; action: AdapterAction };
 export type ConnectionsControlRequest = { op: 'connections'; host?: string };
+export type LbfoControlRequest = { op: 'lbfo'; team: string; action: 'show' } | { op: 'lbfo'; team: string; action: 'add' | 'remove'; member: string };
 export type PropertyControlRequest = { op: 'property'; adapter: string; action: 'get' } | { op: 'property'; adapter: string; action: 'set'; name: string; value: ConfigValue };
 
 /** One advanced property of an adapter (a keyword of its miniport's schema). */
@@ -233,4 +237,31 @@ export async function controlProperty(rt: NdisRuntime, req: PropertyControlReque
     return row;
   });
   return { ok: true, adapter: req.adapter, driver: mb.driver.name, properties: rows, state: now.state };
+}
+
+/**
+ * A tsndis.lbfo team at run time: `show` is the team adapter's inspection (mode, link, active member,
+ * failovers, each member's role, state and counters); `add` binds the team's driver to another adapter
+ * with the keywords its members have (it joins the team); `remove` unbinds it from a member (its sends
+ * in flight complete first, the team fails over if it was active).
+ */
+export async function controlLbfo(rt: NdisRuntime, req: LbfoControlRequest): Promise<{ ok: true; [k: string]: unknown }> {
+  const team = findTeam(req.team);
+  if (team === undefined || team.adapter === null) throw new Error(`'${req.team}' is not a tsndis.lbfo team adapter`);
+  if (req.action === 'add' || req.action === 'remove') {
+    const member = req.member;
+    if (!rt.adapters.has(member)) throw new Error(`no adapter '${member}'`);
+    if (req.action === 'add') {
+      const model = team.members[0];
+      const keywords = model === undefined ? { UpperBindings: [req.team.slice(req.team.lastIndexOf('/') + 1)] } : Object.fromEntries(model.keywords.entries());
+      await rt.bindProtocol(member, 'tsndis.lbfo', keywords);
+    } else {
+      if (!team.members.some((m) => m.adapterName === member)) throw new Error(`'${member}' is not a member of ${req.team}`);
+      if (team.members.length === 1) throw new Error(`'${member}' is the last member of ${req.team} (remove the team adapter instead)`);
+      await rt.unbindProtocol(member, 'tsndis.lbfo');
+    }
+  } else if (req.action !== 'show') {
+    throw new Error(`lbfo action '${String((req as { action?: unknown }).action)}' is not show, add or remove`);
+  }
+  return { ok: true, team: req.team, ...team.adapter.inspect() };
 }

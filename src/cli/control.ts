@@ -12,7 +12,7 @@
  *   ← {"ok":true,"hosts":[{"name":"hostA","netstat":{"ipv4":{…},"tcp":{…},"tcpEngine":{…},…}}]}
  *   → {"op":"stack"}                         (or {"op":"stack","host":"hostA"})
  *   ← {"ok":true,"hosts":[<the inspector's RuntimeSnapshot of each host: the live stack tree>]}
- *   → {"op":"oid",…} / {"op":"adapter",…} / {"op":"property",…} / {"op":"connections"}
+ *   → {"op":"oid",…} / {"op":"adapter",…} / {"op":"property",…} / {"op":"lbfo",…} / {"op":"connections"}
  *     (control-ops.ts: OID query/set, PnP, advanced properties, netstat -an)
  *   → {"op":"drops"} / {"op":"drop-capture",…}   (drops-ops.ts: drop reasons, the drop capture)
  *
@@ -45,7 +45,9 @@ import {
   controlConnections,
   controlOid,
   controlProperty,
+  controlLbfo,
   type AdapterControlRequest,
+  type LbfoControlRequest,
   type ConnectionsControlRequest,
   type OidControlRequest,
   type PropertyControlRequest,
@@ -64,7 +66,8 @@ export type ControlRequest =
   | ConnectionsControlRequest
   | PropertyControlRequest
   | DropsControlRequest
-  | DropCaptureControlRequest;
+  | DropCaptureControlRequest
+  | LbfoControlRequest;
 
 export type ControlResponse = { ok: true; [k: string]: unknown } | { ok: false; error: string; id?: ControlId };
 
@@ -86,6 +89,9 @@ const REQUEST_FIELDS: Readonly<Record<string, Readonly<Record<string, string>>>>
   adapter: { adapter: 'string', action: 'string' },
   connections: { host: 'string?' },
   property: { adapter: 'string', action: 'string', name: 'string?' },
+  drops: { host: 'string?' },
+  'drop-capture': { action: 'string', file: 'string?', untilClose: 'boolean?' },
+  lbfo: { team: 'string', action: 'string', member: 'string?' },
 };
 
 const jsonType = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
@@ -212,6 +218,8 @@ export async function handleControl(stacks: BuiltStacks, req: ControlRequest): P
         return controlDrops(stacks, req);
       case 'drop-capture':
         return controlDropCapture(stacks, req);
+      case 'lbfo':
+        return await controlLbfo(runtimeFor(stacks, req.team), req);
       default:
         return refuse(`unknown op '${String((req as { op?: unknown }).op)}'`, 'unknown-op');
     }

@@ -19,6 +19,7 @@ import { registerNetstatCommand } from './commands/netstat.js';
 import { registerOidCommand } from './commands/oid.js';
 import { registerAdapterCommand } from './commands/adapter.js';
 import { registerPropertyCommand } from './commands/property.js';
+import { registerLbfoCommand } from './commands/lbfo.js';
 import { registerInspectCommand } from './commands/inspect.js';
 import { registerDropsCommand } from './commands/drops.js';
 import { registerVerifyCommand } from './commands/verify.js';
@@ -50,6 +51,7 @@ export function createProgram(): { program: Command; exitCode: () => number } {
   registerOidCommand(program, run);
   registerAdapterCommand(program, run);
   registerPropertyCommand(program, run);
+  registerLbfoCommand(program, run);
   registerInspectCommand(program, run);
   registerDropsCommand(program, run);
   registerVerifyCommand(program, run);

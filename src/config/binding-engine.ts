@@ -291,7 +291,7 @@ async function buildHost(description: StackDescription, host: HostDescription, o
     stacks.wires.add(wire);
     return { ...a.keywords, Wire: wire };
   };
-  const intermediatesOn = (adapter: string) => host.intermediates.filter((im) => im.lower === adapter);
+  const intermediatesOn = (adapter: string) => host.intermediates.filter((im) => im.lowers.includes(adapter));
   const byName = new Map(host.adapters.map((a) => [a.name, a]));
 
   // Virtual miniports get their filters, protocols and stacked intermediates when they appear.

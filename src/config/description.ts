@@ -43,8 +43,10 @@ export interface AdapterDescription {
 
 export interface IntermediateDescription {
   readonly driver: string;
-  /** The adapter its protocol edge binds to. */
+  /** The adapter its protocol edge binds to (a team's first member). */
   readonly lower: string;
+  /** Every adapter its protocol edge binds to: `[lower]`, or a team's members in config order. */
+  readonly lowers: readonly string[];
   /** The virtual miniports it creates, passed as keyword UpperBindings. */
   readonly upper: readonly string[];
   /** Binding keywords, UpperBindings included. */

@@ -54,7 +54,8 @@ const AdapterObject = z.strictObject({
 
 const IntermediateObject = z.strictObject({
   driver: z.string().min(1),
-  lower: Name,
+  /** One adapter, or for a teaming driver (lowerAdapters: 'many') a list of member adapters. */
+  lower: z.union([Name, z.array(Name)]),
   upper: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(Name).min(1)),
   keywords: Keywords.nullish(),
 });
@@ -160,6 +161,10 @@ function issueDetail(issue: Issue, path: readonly PathElement[]): { path: readon
       const why = sub !== undefined && sub.code === 'invalid_format' ? ` (names start with a letter or digit and use only letters, digits, '.', '_' and '-')` : '';
       return { path, detail: `invalid name ${JSON.stringify(String(input ?? path[path.length - 1] ?? ''))}${why}` };
     }
+    case 'invalid_union':
+      // Only `lower` is a union (one adapter, or a team's list of members).
+      if (input === undefined) return { path, detail: 'is required (an adapter name, or a list of them for a teaming driver)' };
+      return { path, detail: `expected an adapter name or a list of adapter names, got ${describe(input)}` };
     case 'invalid_format':
       return { path, detail: `invalid name ${describe(input)} (names start with a letter or digit and use only letters, digits, '.', '_' and '-')` };
     case 'too_small':

@@ -31,7 +31,8 @@ export interface AdapterConfig {
 
 export interface IntermediateConfig {
   driver: string;
-  lower: string;
+  /** The adapter the protocol edge binds to; a teaming driver takes a list (its members). */
+  lower: string | string[];
   upper: string | string[];
   keywords?: KeywordConfig | null;
 }

@@ -205,7 +205,8 @@ export class Validator {
         if (other !== undefined) this.#fail(up, `virtual adapter '${u}' is already created by ${joinKeyPath(hp, 'intermediates', other)} (${ims[other]!.driver})`);
         creator.set(u, i);
       });
-      ims.push({ driver: im.driver, lower: im.lower, upper: [...im.upper], keywords: { ...keywords, [UPPER_BINDINGS_KEYWORD]: [...im.upper] }, keyPath: ip });
+      const lowers = this.#lowers(ip, im.driver, chars, im.lower);
+      ims.push({ driver: im.driver, lower: lowers[0]!, lowers, upper: [...im.upper], keywords: { ...keywords, [UPPER_BINDINGS_KEYWORD]: [...im.upper] }, keyPath: ip });
     });
 
     for (const [n] of rawAdapters) {
@@ -217,32 +218,42 @@ export class Validator {
 
     // Lower edges: existing adapters, one binding per (driver, lower), no cycles, matching media.
     ims.forEach((im, i) => {
-      const lp = joinKeyPath(im.keyPath, 'lower');
-      if (!allNames.includes(im.lower)) this.#fail(lp, `no adapter '${im.lower}' on host '${name}' (adapters: ${allNames.join(', ') || 'none'})`);
-      const twin = ims.findIndex((o, k) => k < i && o.driver === im.driver && o.lower === im.lower);
-      if (twin >= 0) this.#fail(lp, `intermediate '${im.driver}' is already bound to '${im.lower}' by ${ims[twin]!.keyPath}`);
-      // Walk down from the lower adapter through the intermediates that create it; reaching one of our
-      // own upper adapters is a cycle. (A cycle that does not pass through this intermediate stops the
-      // walk here and is reported at the entry of an intermediate on it.)
-      const chain: string[] = [];
-      let cur: string | undefined = im.lower;
-      while (cur !== undefined && !chain.includes(cur)) {
-        chain.push(cur);
-        if (im.upper.includes(cur)) {
-          const route = chain.length === 1 ? `'${cur}'` : chain.join(' → ');
-          this.#fail(lp, `cycle: this intermediate creates '${cur}' and also sits on it (lower ${route})`);
+      im.lowers.forEach((lower, j) => {
+        const lp = im.lowers.length === 1 && typeof (h.intermediates ?? [])[i]?.lower === 'string' ? joinKeyPath(im.keyPath, 'lower') : joinKeyPath(im.keyPath, 'lower', j);
+        if (!allNames.includes(lower)) this.#fail(lp, `no adapter '${lower}' on host '${name}' (adapters: ${allNames.join(', ') || 'none'})`);
+        const twin = ims.findIndex((o, k) => k < i && o.driver === im.driver && o.lowers.includes(lower));
+        if (twin >= 0) this.#fail(lp, `intermediate '${im.driver}' is already bound to '${lower}' by ${ims[twin]!.keyPath}`);
+        // Walk down from the lower adapter through the intermediates that create it; reaching one of our
+        // own upper adapters is a cycle. (A cycle that does not pass through this intermediate stops the
+        // walk here and is reported at the entry of an intermediate on it.)
+        const chain: string[] = [];
+        let cur: string | undefined = lower;
+        while (cur !== undefined && !chain.includes(cur)) {
+          chain.push(cur);
+          if (im.upper.includes(cur)) {
+            const route = chain.length === 1 ? `'${cur}'` : chain.join(' → ');
+            this.#fail(lp, `cycle: this intermediate creates '${cur}' and also sits on it (lower ${route})`);
+          }
+          const c = creator.get(cur);
+          cur = c === undefined ? undefined : ims[c]!.lower;
         }
-        const c = creator.get(cur);
-        cur = c === undefined ? undefined : ims[c]!.lower;
-      }
+      });
     });
     const mediumOf = (n: string): number => miniportMedium.get(n) ?? this.#imMiniportMedium(ims[creator.get(n)!]!.driver);
-    ims.forEach((im) => {
+    ims.forEach((im, i) => {
       const chars = this.#drivers.get(im.driver) as Extract<DriverCharacteristics, { kind: 'intermediate' }>;
-      const m = mediumOf(im.lower);
-      if (!chars.protocol.mediumArray.includes(m)) {
-        this.#fail(joinKeyPath(im.keyPath, 'lower'), `intermediate '${im.driver}' does not bind to medium ${mediumName(m)} of adapter '${im.lower}' (its MediumArray: ${chars.protocol.mediumArray.map(mediumName).join(', ')})`);
-      }
+      const listed = typeof (h.intermediates ?? [])[i]?.lower !== 'string';
+      const lp = (j: number): string => (listed ? joinKeyPath(im.keyPath, 'lower', j) : joinKeyPath(im.keyPath, 'lower'));
+      im.lowers.forEach((lower, j) => {
+        const m = mediumOf(lower);
+        if (!chars.protocol.mediumArray.includes(m)) {
+          this.#fail(lp(j), `intermediate '${im.driver}' does not bind to medium ${mediumName(m)} of adapter '${lower}' (its MediumArray: ${chars.protocol.mediumArray.map(mediumName).join(', ')})`);
+        }
+        // A team sends every frame of the upper adapter through whichever member it picks: they must be one medium.
+        if (j > 0 && m !== mediumOf(im.lowers[0]!)) {
+          this.#fail(lp(j), `team members of different media: '${lower}' is ${mediumName(m)}, '${im.lowers[0]}' is ${mediumName(mediumOf(im.lowers[0]!))}`);
+        }
+      });
     });
 
     // Adapters: keywords, adapter-level filters and protocols (media, duplicates), effective lists.
@@ -285,6 +296,7 @@ export class Validator {
     // Physical adapters first (the engine adds them), virtual ones after (their intermediates create them).
     adapters.sort((x, y) => Number(x.driver === null) - Number(y.driver === null));
     this.#hostScoped(adapters);
+    this.#teamMembersExclusive(h, ims, adapters);
 
     const order: string[] = [];
     const use = (d: string | null): void => {
@@ -430,6 +442,42 @@ export class Validator {
         }
       }
     }
+  }
+
+  /** `lower` as a list: one adapter, or a teaming driver's members (at least one, no repeats). */
+  #lowers(ip: string, driver: string, chars: Extract<DriverCharacteristics, { kind: 'intermediate' }>, lower: string | readonly string[]): string[] {
+    if (typeof lower === 'string') return [lower];
+    const lp = joinKeyPath(ip, 'lower');
+    if (chars.lowerAdapters !== 'many') {
+      if (lower.length === 1) return [lower[0]!];
+      this.#fail(lp, `intermediate '${driver}' binds to one lower adapter; only a teaming driver (like tsndis.lbfo) takes a list of members`);
+    }
+    if (lower.length === 0) this.#fail(lp, `a team needs at least one member adapter (lower is an empty list)`);
+    lower.forEach((m, j) => {
+      if (lower.indexOf(m) !== j) this.#fail(joinKeyPath(ip, 'lower', j), `'${m}' is listed twice in lower`);
+    });
+    return [...lower];
+  }
+
+  /**
+   * A team member carries only the team: a protocol bound to it, or another intermediate on it, would
+   * send with the member's own address and take frames meant for the team (teaming drivers unbind
+   * everything else from their members).
+   */
+  #teamMembersExclusive(host: RawHost, ims: readonly IntermediateDescription[], adapters: readonly AdapterDescription[]): void {
+    ims.forEach((im, i) => {
+      const chars = this.#drivers.get(im.driver) as Extract<DriverCharacteristics, { kind: 'intermediate' }>;
+      if (chars.lowerAdapters !== 'many') return;
+      const listed = typeof (host.intermediates ?? [])[i]?.lower !== 'string';
+      im.lowers.forEach((m, j) => {
+        const lp = listed ? joinKeyPath(im.keyPath, 'lower', j) : joinKeyPath(im.keyPath, 'lower');
+        const a = adapters.find((x) => x.name === m);
+        const p = a?.effectiveProtocols[0];
+        if (p !== undefined) this.#fail(lp, `team member '${m}' also has protocol '${p.driver}' bound (${p.keyPath}); a team member carries only the team (bind protocols to its upper adapter)`);
+        const other = ims.findIndex((o, k) => k !== i && o.lowers.includes(m));
+        if (other >= 0) this.#fail(lp, `team member '${m}' is also the lower adapter of ${ims[other]!.keyPath} (${ims[other]!.driver}); a team member carries only the team`);
+      });
+    });
   }
 
   #imMiniportMedium(driver: string): number {

@@ -12,6 +12,7 @@ import { monitorFilter } from './filter/monitor/index.js';
 import { passThroughFilter } from './filter/passthrough/index.js';
 import { imPassThroughDriver } from './intermediate/passthrough/index.js';
 import { vlanDriver } from './intermediate/vlan/index.js';
+import { lbfoDriver } from './intermediate/lbfo/index.js';
 import { captureFilter } from './filter/capture/index.js';
 import { impairmentFilter } from './filter/impairment/index.js';
 import { pcapngMiniport } from './miniport/pcapng/index.js';
@@ -72,4 +73,5 @@ export const BUILTIN_DRIVERS: ReadonlyMap<string, BuiltinDriverFactory> = new Ma
   ],
   ['tsndis.im-passthrough', () => ({ characteristics: imPassThroughDriver })],
   ['tsndis.vlan', () => ({ characteristics: vlanDriver })],
+  ['tsndis.lbfo', () => ({ characteristics: lbfoDriver })],
 ]);

@@ -612,6 +612,11 @@ export interface IntermediateDriverCharacteristics {
   readonly miniport: Omit<MiniportDriverCharacteristics, 'kind' | 'name' | 'ndisVersion'>;
   /** Lower edge: bindings to the underlying adapters. */
   readonly protocol: Omit<ProtocolDriverCharacteristics, 'kind' | 'name' | 'ndisVersion'>;
+  /**
+   * 'many' for a teaming driver (LBFO): one instance binds to several lower adapters (its members) that
+   * all feed the same virtual miniports, and the config's `lower` may be a list. Default 'one'.
+   */
+  readonly lowerAdapters?: 'one' | 'many';
 }
 
 export type DriverCharacteristics =

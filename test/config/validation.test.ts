@@ -379,3 +379,70 @@ describe('driver modules', () => {
     assert.deepEqual(d.hosts[0]!.drivers, ['fx.wifi-protocol', 'fx.eth-to-wifi', 'fx.wifi-only']);
   });
 });
+
+describe('teams (an intermediate whose lower is a list)', () => {
+  const ETH1 = `
+      eth1:
+        driver: tsndis.virtual-wire`;
+  const team = (lower: string, extra = '') => `{ driver: tsndis.lbfo, lower: ${lower}, upper: team0${extra} }`;
+
+  test('a team of two members: every member binds the intermediate, all share the one upper', async () => {
+    const d = await parse(`hosts:\n  h:\n    adapters:${ETH0}${ETH1}\n    intermediates: [${team('[eth0, eth1]')}]\n`);
+    const im = d.hosts[0]!.intermediates[0]!;
+    assert.deepEqual(im.lowers, ['eth0', 'eth1']);
+    assert.equal(im.lower, 'eth0');
+    assert.deepEqual(im.keywords['UpperBindings'], ['team0']);
+  });
+
+  test('a team with no members', async () => {
+    await expectConfigError(`hosts:\n  h:\n    adapters:${ETH0}\n    intermediates: [${team('[]')}]\n`, 'hosts.h.intermediates[0].lower', /a team needs at least one member adapter/);
+  });
+
+  test('a member listed twice', async () => {
+    await expectConfigError(`hosts:\n  h:\n    adapters:${ETH0}\n    intermediates: [${team('[eth0, eth0]')}]\n`, 'hosts.h.intermediates[0].lower[1]', /'eth0' is listed twice in lower/);
+  });
+
+  test('a list of lowers for an intermediate that is not a teaming driver', async () => {
+    await expectConfigError(`hosts:\n  h:\n    adapters:${ETH0}${ETH1}\n    intermediates: [{ driver: tsndis.im-passthrough, lower: [eth0, eth1], upper: v }]\n`, 'hosts.h.intermediates[0].lower',
+      /binds to one lower adapter; only a teaming driver/);
+  });
+
+  test('a member that does not exist', async () => {
+    await expectConfigError(`hosts:\n  h:\n    adapters:${ETH0}\n    intermediates: [${team('[eth0, eth9]')}]\n`, 'hosts.h.intermediates[0].lower[1]', /no adapter 'eth9' on host 'h'/);
+  });
+
+  test('two members of different media', async () => {
+    // fx.team-any binds to Ethernet and native 802.11; wlan0 is an 802.11 virtual adapter over eth1.
+    writeFixture(dir, 'team-any.js', `
+class Adapter { initialize() { return 0; } halt() {} shutdown() {} pause() { return 0; } restart() { return 0; }
+  sendNetBufferLists() {} returnNetBufferLists() {} cancelSend() {} devicePnPEventNotify() {} oidRequest() { return 0; } cancelOidRequest() {} }
+class Binding { bindAdapter() { return 0; } unbindAdapter() { return 0; } netPnPEvent() { return 0; } oidRequestComplete() {}
+  receiveNetBufferLists() {} sendNetBufferListsComplete() {} }
+export default { kind: 'intermediate', name: 'fx.team-any', ndisVersion: { major: 6, minor: 30 }, lowerAdapters: 'many',
+  miniport: { medium: 0, adapter: Adapter }, protocol: { mediumArray: [0, 16], binding: Binding } };`);
+    const drivers = `drivers: [${join(dir, 'wifi-im.js')}, ${join(dir, 'team-any.js')}]\n`;
+    await expectConfigError(
+      `${drivers}hosts:\n  h:\n    adapters:${ETH0}${ETH1}\n    intermediates: [{ driver: fx.eth-to-wifi, lower: eth1, upper: wlan0 }, { driver: fx.team-any, lower: [eth0, wlan0], upper: t0 }]\n`,
+      'hosts.h.intermediates[1].lower[1]', /team members of different media: 'wlan0' is NdisMediumNative802_11, 'eth0' is NdisMedium802_3/, dir);
+  });
+
+  test('a member with a protocol of its own', async () => {
+    await expectConfigError(`hosts:\n  h:\n    adapters:${ETH0}\n        protocols: [tsndis.raw]${ETH1}\n    intermediates: [${team('[eth0, eth1]')}]\n`, 'hosts.h.intermediates[0].lower[0]',
+      /team member 'eth0' also has protocol 'tsndis\.raw' bound \(hosts\.h\.adapters\.eth0\.protocols\[0\]\); a team member carries only the team/);
+  });
+
+  test('a host-level protocol lands on the members too', async () => {
+    await expectConfigError(`hosts:\n  h:\n    protocols: [tsndis.raw]\n    adapters:${ETH0}${ETH1}\n    intermediates: [${team('[eth0, eth1]')}]\n`, 'hosts.h.intermediates[0].lower[0]',
+      /team member 'eth0' also has protocol 'tsndis\.raw' bound \(hosts\.h\.protocols\[0\]\)/);
+  });
+
+  test('a member that is also the lower of another intermediate', async () => {
+    await expectConfigError(`hosts:\n  h:\n    adapters:${ETH0}${ETH1}\n    intermediates: [${team('[eth0, eth1]')}, { driver: tsndis.im-passthrough, lower: eth1, upper: v }]\n`, 'hosts.h.intermediates[0].lower[1]',
+      /team member 'eth1' is also the lower adapter of hosts\.h\.intermediates\[1\] \(tsndis\.im-passthrough\)/);
+  });
+
+  test('a member in two teams', async () => {
+    await expectConfigError(`hosts:\n  h:\n    adapters:${ETH0}${ETH1}\n    intermediates: [${team('[eth0, eth1]')}, { driver: tsndis.lbfo, lower: [eth1], upper: team1 }]\n`, 'hosts.h.intermediates[1].lower[0]',
+      /intermediate 'tsndis\.lbfo' is already bound to 'eth1' by hosts\.h\.intermediates\[0\]/);
+  });
+});

@@ -65,6 +65,7 @@ test('every built-in driver is exported with its characteristics and its adapter
     'tsndis.impairment': tsndis.impairmentFilter,
     'tsndis.im-passthrough': tsndis.imPassThroughDriver,
     'tsndis.vlan': tsndis.vlanDriver,
+    'tsndis.lbfo': tsndis.lbfoDriver,
   };
   for (const [name, factory] of BUILTIN_DRIVERS) {
     const built = factory();
@@ -75,6 +76,8 @@ test('every built-in driver is exported with its characteristics and its adapter
   for (const cls of [
     tsndis.VirtualWireAdapter,
     tsndis.VirtualWire,
+    tsndis.LbfoTeamAdapter,
+    tsndis.LbfoMember,
     tsndis.TapAdapter,
     tsndis.PcapngAdapter,
     tsndis.VxlanAdapter,

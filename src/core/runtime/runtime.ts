@@ -792,7 +792,9 @@ export class NdisRuntime implements RuntimeContext, BindingServices, FilterServi
   /** @internal */
   deInitializeDeviceInstance(binding: OpenBlock, instanceName: string): NdisStatus {
     const mb = this.adapters.get(`${this.name}/${instanceName}`);
-    if (mb === undefined || mb.imParent !== binding) return NDIS_STATUS_FAILURE;
+    // The device instance belongs to the intermediate driver, not to one binding: a team's virtual
+    // miniport outlives the member that asked for it, and its last member removes it.
+    if (mb === undefined || mb.imParent === null || (mb.imParent !== binding && (binding.intermediate === null || mb.imParent.intermediate !== binding.intermediate))) return NDIS_STATUS_FAILURE;
     void this.removeAdapter(mb.name).catch((e: unknown) => this.log('error', binding.name, `removing ${instanceName} failed: ${String(e)}`));
     return NDIS_STATUS_SUCCESS;
   }

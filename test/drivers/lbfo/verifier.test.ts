@@ -54,12 +54,12 @@ async function lab(name: string, adapter: typeof LbfoTeamAdapter) {
 
 const rules = (rt: NdisRuntime) => new Set(rt.verifier.violations.map((v) => v.rule));
 
-test('verifier: an IM completing a forwarded NBL before the member completed its clone (NblChildrenOutstanding)', async () => {
+test('verifier: an IM completing a forwarded NBL before the member completed its clone (ImSendCompletedBeforeLower)', async () => {
   const { rt, p, m1 } = await lab('lbfo-early', EarlyCompleter);
   m1.sendMode = 'hold';
   p.send([seqFrame(PEER_MAC, TEST_MAC, 1)]);
   await settle();
-  assert.ok(rules(rt).has('NblChildrenOutstanding'), [...rules(rt)].join(', '));
+  assert.ok(rules(rt).has('ImSendCompletedBeforeLower'), [...rules(rt)].join(', '));
   m1.completeSends();
   await settle();
   await rt.shutdown();

@@ -10,6 +10,7 @@ import {
   NDIS_CLONE_FLAGS_USE_ORIGINAL_MDLS,
   NDIS_ENCAPSULATION_NOT_SUPPORTED,
   NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_STATUS_BUFFER_TOO_SHORT,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_LINK_STATE,
@@ -444,6 +445,12 @@ export class LbfoTeamAdapter implements MiniportAdapter {
     const team = this.team!;
     const members = team.members.filter((m) => !m.leaving);
     if (members.length === 0) return NDIS_STATUS_FAILURE;
+    // A short buffer is answered here, with BytesNeeded: the members' own short answers would not reach the caller.
+    if (request.informationBuffer.length < statisticsCodec.minLength) {
+      request.bytesWritten = 0;
+      request.bytesNeeded = statisticsCodec.minLength;
+      return NDIS_STATUS_BUFFER_TOO_SHORT;
+    }
     const sum: Record<string, bigint | number> = { supportedStatistics: 0xffffffff };
     return this.#issue(
       members,

@@ -15,6 +15,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NdisRuntime } from '../../src/core/runtime/runtime.js';
+import { NDIS_ENCAPSULATION_NOT_SUPPORTED } from '../../src/ndis/index.js';
 import { RealScheduler } from '../../src/core/time/scheduler.js';
 import { findTeam, lbfoDriver, type Team } from '../../src/drivers/intermediate/lbfo/index.js';
 import { tapMiniport } from '../../src/drivers/miniport/tap/index.js';
@@ -41,7 +42,7 @@ interface Lab {
   keepAlive: NodeJS.Timeout;
 }
 
-async function makeLab(tag: string): Promise<Lab> {
+async function makeLab(tag: string, memberKeywords: readonly [Record<string, boolean>, Record<string, boolean>] = [{}, {}]): Promise<Lab> {
   const keepAlive = setInterval(() => undefined, 1000);
   const rt = new NdisRuntime({ name: `lbfo${tag}`, scheduler: new RealScheduler() });
   rt.registerDriver(tapMiniport);
@@ -54,7 +55,7 @@ async function makeLab(tag: string): Promise<Lab> {
   const hostNs = Netns.create();
   try {
     for (const [i, tap] of taps.entries()) {
-      await rt.addAdapter({ name: `m${i + 1}`, driver: 'tsndis.tap', keywords: { InterfaceName: tap, NetworkAddress: `02-00-00-00-41-0${i + 1}` } });
+      await rt.addAdapter({ name: `m${i + 1}`, driver: 'tsndis.tap', keywords: { InterfaceName: tap, NetworkAddress: `02-00-00-00-41-0${i + 1}`, ...memberKeywords[i] } });
       await rt.bindProtocol(`m${i + 1}`, 'tsndis.lbfo', { UpperBindings: ['team0'], TeamingMode: 'ActiveStandby', SendTimeoutMs: 2000 });
       await rt.startAdapter(`m${i + 1}`);
     }
@@ -214,4 +215,44 @@ test("lbfo interop: the active member's TAP set down mid-transfer, tsndis → Li
 
 test("lbfo interop: the active member's TAP set down mid-transfer, Linux → tsndis: failover, TCP byte-exact, pools full", { skip: skip ?? false, timeout: 180_000 }, async () => {
   await failoverRun('down', 'in');
+});
+
+/** `bytes` from tsndis to the Linux host through the team; byte-exact. */
+async function sendToLinux(lab: Lab, port: number, bytes: number, seed: number): Promise<void> {
+  const sink = await tcpSink(lab.hostNs, `${SUBNET}.1`, port, 60);
+  const data = pattern(bytes, seed);
+  lab.ip.connect(port, `${SUBNET}.1`).end(data);
+  const got = await sink.done;
+  assert.equal(got.bytes, bytes);
+  assert.equal(got.sha256, sha256(data), 'byte-exact');
+}
+
+test('lbfo interop: a TAP member without the virtio-net header (no offloads) keeps the team to the intersection; its TAP deleted, the larger set is indicated and TCP uses LSO', { skip: skip ?? false, timeout: 120_000 }, async () => {
+  // m1 (active) runs without the virtio-net header, so it offers no checksum or LSO offload; m2 has them.
+  const lab = await makeLab('offl', [{ VnetHeader: false }, {}]);
+  const { team, rt, ip } = lab;
+  try {
+    const m2 = team.members.find((m) => m.shortName === 'm2')!;
+    assert.notEqual(m2.currentOffload.lsoV2.ipv4.encapsulation, NDIS_ENCAPSULATION_NOT_SUPPORTED, 'the TAP with the virtio-net header offers LSO');
+    assert.equal(team.current!.lsoV2.ipv4.encapsulation, NDIS_ENCAPSULATION_NOT_SUPPORTED, 'the team does not: its other member cannot');
+    const counters = ip.stack.counters.tcp;
+    await sendToLinux(lab, 5411, 8 << 20, 51);
+    assert.equal(counters.lsoSends, 0, 'no LSO while the member without offloads is in the team');
+
+    const before = team.offloadIndications;
+    lab.bridgeNs.ip('link', 'del', lab.taps[0]);
+    const deadline = Date.now() + 10_000;
+    while (team.members.some((m) => m.shortName === 'm1') || team.offloadIndications === before) {
+      assert.ok(Date.now() < deadline, 'm1 left the team and the new set was indicated');
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.notEqual(team.current!.lsoV2.ipv4.encapsulation, NDIS_ENCAPSULATION_NOT_SUPPORTED, 'the larger set: LSO');
+    assert.notEqual(rt.adapter(`lbfooffl/team0`).offload.protocolCurrent.lsoV2.ipv4.encapsulation, NDIS_ENCAPSULATION_NOT_SUPPORTED, 'the protocol above was told');
+    await sendToLinux(lab, 5412, 8 << 20, 52);
+    assert.ok(counters.lsoSends > 0, `TCP above hands LSO buffers to the team (lsoSends ${counters.lsoSends})`);
+    console.log(`# lbfo interop, offloads: ${counters.lsoSends} LSO sends after the member without offloads left`);
+  } finally {
+    await destroy(lab);
+  }
+  assertClean(rt);
 });

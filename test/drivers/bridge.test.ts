@@ -16,7 +16,7 @@ import { NdisRuntime } from '../../src/core/runtime/runtime.js';
 import type { ManualScheduler } from '../../src/core/time/scheduler.js';
 import { virtualWireMiniport } from '../../src/drivers/miniport/virtual-wire/index.js';
 import { BridgeProtocol, type BridgePort } from '../../src/drivers/protocol/bridge/index.js';
-import { NDIS_PACKET_TYPE_PROMISCUOUS, type ConfigValue } from '../../src/ndis/index.js';
+import { NDIS_PACKET_TYPE_PROMISCUOUS, NDIS_RECEIVE_FLAGS_RESOURCES, type ConfigValue, type NetBufferList } from '../../src/ndis/index.js';
 import { snapshotRuntime } from '../../src/inspect/snapshot.js';
 import { BROADCAST, assertClean, frame, macOf, makeHost, settle, shutdownAll, uniqueWire, VirtualWire, type TestHost } from '../support/hosts.js';
 
@@ -243,5 +243,46 @@ test('bridge: the counters reach the stack tree, and unbinding a port forgets wh
   await br.rt.unbindProtocol('p1', 'tsndis.bridge');
   assert.equal(br.proto.bridge('br0').fdb.size, 1, 'S1 (learned on p1) is forgotten');
   assert.equal(br.proto.bridge('br0').counters.flushed, 1);
+  await done();
+});
+
+test("bridge: its drops reach the host's drop registry under named reasons (tsndis drops), per port, gone with the port", async () => {
+  const { br, s, done } = await three();
+  const [s0] = s as [TestHost, TestHost, TestHost];
+  const port0 = br.port(0);
+  const module = port0.ndis.name;
+  const rows = (): Map<string, number> => new Map(br.rt.drops.rows().filter((r) => r.module === module).map((r) => [r.reason, r.count]));
+  assert.deepEqual(rows(), new Map(), 'nothing dropped yet');
+
+  // Three runts fed to the port as its adapter would indicate them (the wire's miniport drops runts itself).
+  const pool = port0.ndis.allocateNetBufferListPool({ name: 'test-runts', capacity: 3, dataSize: 64 });
+  let chain: NetBufferList | null = null;
+  for (let i = 0; i < 3; i++) {
+    const nbl = pool.allocate()!;
+    nbl.firstNetBuffer!.dataLength = 10 + i;
+    nbl.next = chain;
+    chain = nbl;
+  }
+  port0.receiveNetBufferLists(chain!, 0, 3, NDIS_RECEIVE_FLAGS_RESOURCES);
+  for (let nbl: NetBufferList | null = chain; nbl !== null; ) {
+    const next: NetBufferList | null = nbl.next;
+    nbl.next = null;
+    pool.free(nbl);
+    nbl = next;
+  }
+  port0.ndis.freeNetBufferListPool(pool);
+  // Over the wire: two frames with a group source, one to an 802.1D reserved address (its source, S0, is
+  // learned on p0 first), and one to S0 from another station on p0's segment (S0 had it already).
+  send(s0, frame(BROADCAST, new Uint8Array([0x03, 0, 0, 0, 0, 9]), 0x88b5, 46, 1));
+  send(s0, frame(BROADCAST, new Uint8Array([0x01, 0, 0, 0, 0, 9]), 0x88b5, 46, 2));
+  send(s0, frame(new Uint8Array([0x01, 0x80, 0xc2, 0x00, 0x00, 0x00]), macOf(s0), 0x0027, 46, 3));
+  send(s0, frame(macOf(s0), new Uint8Array([0x02, 0, 0, 0, 0, 0x20]), 0x88b5, 46, 4));
+  await settle(6);
+  assert.deepEqual(rows(), new Map([['malformedFrame', 3], ['bridgeBadSource', 2], ['bridgeLinkLocal', 1], ['bridgeSameSegment', 1]]));
+  assert.equal(port0.counters.droppedMalformed, 3, 'the same counts as the port keeps');
+
+  // The registry reads the port's counters while it is bound; an unbound port leaves the registry.
+  await br.rt.unbindProtocol('p0', 'tsndis.bridge');
+  assert.deepEqual(rows(), new Map());
   await done();
 });

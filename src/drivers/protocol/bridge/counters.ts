@@ -1,8 +1,11 @@
 /**
  * The bridge's counters. Forwarding decisions and ingress drops count at the port a frame came in on;
  * transmit results and egress drops at the port it was to leave by; table events once per bridge.
- * All reach the stack tree through the binding's `inspect()` and `tsndis emulate`'s status lines.
+ * All reach the stack tree through the binding's `inspect()` and `tsndis emulate`'s status lines; the
+ * drops also reach the host's drop registry (`tsndis drops`, the metrics) through `BridgePortDrops`.
  */
+import type { NdisDropSource } from '../../../ndis/index.js';
+
 export class BridgePortCounters {
   /** Frames and bytes received on this port (everything the adapter indicated to the bridge). */
   rxFrames = 0;
@@ -55,4 +58,43 @@ export class BridgeCounters {
   aged = 0;
   /** Entries removed because their port went away or lost its link. */
   flushed = 0;
+}
+
+/**
+ * A port's drop counters by the reason the registry shows them under (src/ndis/drops.ts), in `reasons`
+ * order: the generic names where the meaning is the generic one, `bridge…` for the bridge's own.
+ */
+const DROP_FIELDS = [
+  ['malformedFrame', 'droppedMalformed'],
+  ['notRunning', 'droppedNotRunning'],
+  ['bridgeBadSource', 'droppedBadSource'],
+  ['bridgeLinkLocal', 'droppedLinkLocal'],
+  ['bridgeSameSegment', 'droppedSameSegment'],
+  ['bridgeFloodLimit', 'droppedFloodLimit'],
+  ['bridgeNoPort', 'droppedNoPort'],
+  ['bridgePortDown', 'droppedPortDown'],
+  ['bridgeOversize', 'droppedOversize'],
+  ['bridgeNoBuffers', 'droppedNoBuffers'],
+] as const;
+
+/** The reasons a bridge port records drops under. */
+export const BRIDGE_DROP_REASONS: readonly string[] = DROP_FIELDS.map(([reason]) => reason);
+
+/**
+ * A port's drop counters offered to the host's drop registry as a source (`registerDropSource`): read
+ * when `tsndis drops` asks, so the data path keeps its plain increments. Counted, not captured: the
+ * bridge hands no dropped frames to `tsndis capture --drops`.
+ */
+export class BridgePortDrops implements NdisDropSource {
+  readonly reasons = BRIDGE_DROP_REASONS;
+  constructor(
+    /** The binding's name (`h/eth0<-tsndis.bridge`). */
+    readonly module: string,
+    readonly counters: BridgePortCounters,
+  ) {}
+
+  read(index: number): number {
+    const f = DROP_FIELDS[index];
+    return f === undefined ? 0 : this.counters[f[1]];
+  }
 }

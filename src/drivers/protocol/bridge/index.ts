@@ -12,7 +12,7 @@ import { Bridge, type BridgeSettings } from './bridge.js';
 import { BridgePort, DEFAULT_SEND_POOL_SIZE, type BridgeRegistry } from './port.js';
 
 export { Bridge, MAX_BRIDGE_PORTS, type BridgeSettings } from './bridge.js';
-export { BridgeCounters, BridgePortCounters } from './counters.js';
+export { BRIDGE_DROP_REASONS, BridgeCounters, BridgePortCounters, BridgePortDrops } from './counters.js';
 export { BridgePort, type BridgeRegistry } from './port.js';
 
 const BRIDGE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$/;

@@ -33,6 +33,7 @@ import {
   packetFilterCodec,
   statusName,
   type BindParameters,
+  type NdisDropSourceRegistration,
   type NdisLinkState,
   type NdisStatus,
   type NdisStatusIndication,
@@ -45,7 +46,7 @@ import {
   type UnbindParameters,
 } from '../../../ndis/index.js';
 import type { Bridge } from './bridge.js';
-import { BridgePortCounters } from './counters.js';
+import { BridgePortCounters, BridgePortDrops } from './counters.js';
 
 /** What a port needs from the per-host driver object: the bridge to join. */
 export interface BridgeRegistry {
@@ -77,6 +78,8 @@ export class BridgePort implements ProtocolBinding {
   #pendHead: NetBufferList | null = null;
   #pendTail: NetBufferList | null = null;
   #pendCount = 0;
+  /** The port's drops as registered with the host's drop registry (`tsndis drops`); null while unbound. */
+  #drops: NdisDropSourceRegistration | null = null;
   readonly #registry: BridgeRegistry;
 
   constructor(ndis: ProtocolBindingHandle, registry: BridgeRegistry) {
@@ -116,7 +119,10 @@ export class BridgePort implements ProtocolBinding {
 
   #bound(status: NdisStatus): NdisStatus {
     this.#bindRequest = null;
-    if (status === NDIS_STATUS_SUCCESS) return status;
+    if (status === NDIS_STATUS_SUCCESS) {
+      this.#drops = this.ndis.registerDropSource(new BridgePortDrops(this.ndis.name, this.counters));
+      return status;
+    }
     this.ndis.log('error', `the adapter refused the promiscuous packet filter (${statusName(status)})`);
     this.#release();
     this.ndis.closeAdapter();
@@ -124,6 +130,8 @@ export class BridgePort implements ProtocolBinding {
   }
 
   #release(): void {
+    this.#drops?.remove();
+    this.#drops = null;
     if (this.#pool !== null) this.ndis.freeNetBufferListPool(this.#pool);
     this.#pool = null;
     const bridge = this.bridge;

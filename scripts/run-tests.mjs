@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Runs every compiled test file under dist/test with node's own test runner (spec reporter) and ends
 // with one summary line, "N passed, N failed, N skipped", which CI reads. Extra arguments filter files by
-// substring; `--root <dir>` runs the *.test.js files under another directory (the runner's own test).
+// substring; `--exclude <substring>` (repeatable) leaves files out; `--root <dir>` runs the *.test.js
+// files under another directory (the runner's own test).
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { run } from 'node:test';
@@ -14,6 +15,14 @@ if (rootAt >= 0 && (args[rootAt + 1] === undefined || args[rootAt + 1].startsWit
   process.exit(2);
 }
 const root = rootAt >= 0 ? resolve(args.splice(rootAt, 2)[1]) : new URL('../dist/test/', import.meta.url).pathname;
+const excludes = [];
+for (let i = args.indexOf('--exclude'); i >= 0; i = args.indexOf('--exclude')) {
+  if (args[i + 1] === undefined || args[i + 1].startsWith('--')) {
+    console.error('error: --exclude needs a substring');
+    process.exit(2);
+  }
+  excludes.push(args.splice(i, 2)[1]);
+}
 const filters = args;
 
 function walk(dir) {
@@ -26,9 +35,12 @@ function walk(dir) {
   return out;
 }
 
-const files = walk(root).filter((f) => filters.length === 0 || filters.some((s) => relative(root, f).includes(s)));
+const files = walk(root).filter((f) => {
+  const rel = relative(root, f);
+  return (filters.length === 0 || filters.some((s) => rel.includes(s))) && !excludes.some((s) => rel.includes(s));
+});
 if (files.length === 0) {
-  console.error(`no test files under ${root}${filters.length ? ` matching ${filters.join(', ')}` : ''}`);
+  console.error(`no test files under ${root}${filters.length ? ` matching ${filters.join(', ')}` : ''}${excludes.length ? ` outside ${excludes.join(', ')}` : ''}`);
   process.exit(1);
 }
 

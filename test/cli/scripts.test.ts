@@ -93,3 +93,20 @@ test('the test runner counts passed, failed and skipped tests apart', { timeout:
   assert.equal(bare.code, 2);
   assert.match(bare.stderr, /^error: --exclude needs a substring$/m);
 });
+
+test('scripts/compare-builds.mjs: two builds alternated in one process, a ratio per case; misuse exits 2 with the usage', { timeout: 60_000 }, async () => {
+  const script = join(ROOT, 'scripts', 'compare-builds.mjs');
+  // This checkout against itself: the figures are real measurements, the format is what is checked.
+  const r = await exec(process.execPath, [script, ROOT, '1', '0.1'], 50_000);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trimEnd().split('\n');
+  assert.equal(lines.length, 2);
+  for (const [i, v] of ['off', 'on'].entries()) {
+    assert.match(lines[i]!, new RegExp(`^batch 32, verifier ${v}: other \\d+\\.\\d\\d M frames/s, this \\d+\\.\\d\\d M frames/s, ratio \\d+\\.\\d{3}$`));
+  }
+  for (const args of [[], [ROOT, '0'], [ROOT, '2', '-1']]) {
+    const bad = await exec(process.execPath, [script, ...args], 15_000);
+    assert.equal(bad.code, 2, args.join(' '));
+    assert.match(bad.stderr, /^usage: node scripts\/compare-builds\.mjs/);
+  }
+});

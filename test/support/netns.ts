@@ -90,7 +90,11 @@ export class Netns {
     let err = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    // 'exit' can come before the output pipes are drained ('close'): wait for those too, bounded, or a
+    // command that printed and exited 0 may read as having printed nothing.
+    const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const code = await waitExit(child, timeoutMs);
+    if (code !== null) await Promise.race([closed, new Promise((r) => setTimeout(r, 2000).unref())]);
     if (code !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${String(code)}: ${out}${err}`);
     return out;
   }

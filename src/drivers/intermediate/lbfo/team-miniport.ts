@@ -39,7 +39,6 @@ import {
   packetFilterCodec,
   statisticsCodec,
   type MiniportAdapter,
-  type MiniportAdapterHandle,
   type MiniportInitParameters,
   type NdisLinkState,
   type NdisOffload,
@@ -53,6 +52,7 @@ import {
 import { flowHash } from './flow-hash.js';
 import type { LbfoMember } from './member.js';
 import type { Team } from './team.js';
+import { ImVirtualMiniport } from '../virtual-miniport.js';
 
 /** Team-level counters (per-member ones live on the members). */
 export interface TeamCounters {
@@ -64,13 +64,9 @@ export interface TeamCounters {
   receivesIndicated: number;
 }
 
-export class LbfoTeamAdapter implements MiniportAdapter {
-  readonly ndis: MiniportAdapterHandle;
+export class LbfoTeamAdapter extends ImVirtualMiniport implements MiniportAdapter {
   team: Team | null = null;
   instanceName = '';
-  running = false;
-  sendsOutstanding = 0;
-  indicatedOutstanding = 0;
   /** The member whose unbind waits for this adapter's halt. */
   lastMemberLeaving: LbfoMember | null = null;
   readonly counters: TeamCounters = { sendNoMember: 0, sendNoResources: 0, sendLsoRejected: 0, receiveNoResources: 0, receivesIndicated: 0 };
@@ -80,15 +76,10 @@ export class LbfoTeamAdapter implements MiniportAdapter {
   #rxNblPool: NetBufferListPool | null = null;
   #rxNbPool: NetBufferPool | null = null;
   #timer: NdisTimerObject | null = null;
-  #pausePending = false;
   /** Clones of a RESOURCES indication in progress (freed when the call returns). */
   readonly #lent: (NetBufferList | null)[] = [];
   /** A two-byte scratch for header reads. */
   readonly #hdr = new Uint8Array(2);
-
-  constructor(ndis: MiniportAdapterHandle) {
-    this.ndis = ndis;
-  }
 
   initialize(params: MiniportInitParameters): NdisStatus {
     const team = params.imDeviceContext as Team;
@@ -155,24 +146,6 @@ export class LbfoTeamAdapter implements MiniportAdapter {
 
   shutdown(): void {}
 
-  pause(): NdisStatus {
-    this.running = false;
-    if (this.sendsOutstanding === 0 && this.indicatedOutstanding === 0) return NDIS_STATUS_SUCCESS;
-    this.#pausePending = true;
-    return NDIS_STATUS_PENDING;
-  }
-
-  restart(): NdisStatus {
-    this.running = true;
-    return NDIS_STATUS_SUCCESS;
-  }
-
-  #maybeFinishPause(): void {
-    if (this.#pausePending && this.sendsOutstanding === 0 && this.indicatedOutstanding === 0) {
-      this.#pausePending = false;
-      this.ndis.pauseComplete();
-    }
-  }
 
   // ---------------------------------------------------------------------------------------------
   // Status upward
@@ -271,7 +244,7 @@ export class LbfoTeamAdapter implements MiniportAdapter {
     for (let nbl: NetBufferList | null = originals; nbl !== null; nbl = nbl.next) n++;
     this.sendsOutstanding -= n;
     this.ndis.sendNetBufferListsComplete(originals, 0);
-    this.#maybeFinishPause();
+    this.maybeFinishPause();
   }
 
   freeClone(clone: NetBufferList): void {
@@ -376,7 +349,7 @@ export class LbfoTeamAdapter implements MiniportAdapter {
     }
     member?.flushReturns();
     this.indicatedOutstanding -= n;
-    this.#maybeFinishPause();
+    this.maybeFinishPause();
   }
 
   devicePnPEventNotify(): void {}

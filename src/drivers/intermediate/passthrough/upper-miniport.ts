@@ -10,29 +10,19 @@ import {
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
   type MiniportAdapter,
-  type MiniportAdapterHandle,
   type MiniportInitParameters,
   type NdisOidRequest,
   type NdisStatus,
   type NetBufferList,
 } from '../../../ndis/index.js';
 import { IM_CONTEXT_SIZE, type ImPair } from './shared.js';
+import { ImVirtualMiniport } from '../virtual-miniport.js';
 
-export class ImUpperAdapter implements MiniportAdapter {
-  readonly ndis: MiniportAdapterHandle;
+export class ImUpperAdapter extends ImVirtualMiniport implements MiniportAdapter {
   pair: ImPair | null = null;
-  running = false;
-  /** Sends passed down and not yet completed; receives indicated and not yet returned. */
-  sendsOutstanding = 0;
-  indicatedOutstanding = 0;
-  #pausePending = false;
   readonly #forwarded = new Map<NdisOidRequest, NdisOidRequest>();
   /** NBLs of a RESOURCES indication in progress. */
   readonly #lent: (NetBufferList | null)[] = [];
-
-  constructor(ndis: MiniportAdapterHandle) {
-    this.ndis = ndis;
-  }
 
   initialize(params: MiniportInitParameters): NdisStatus {
     const pair = params.imDeviceContext as ImPair;
@@ -62,24 +52,6 @@ export class ImUpperAdapter implements MiniportAdapter {
 
   shutdown(): void {}
 
-  pause(): NdisStatus {
-    this.running = false;
-    if (this.sendsOutstanding === 0 && this.indicatedOutstanding === 0) return NDIS_STATUS_SUCCESS;
-    this.#pausePending = true;
-    return NDIS_STATUS_PENDING;
-  }
-
-  restart(): NdisStatus {
-    this.running = true;
-    return NDIS_STATUS_SUCCESS;
-  }
-
-  #maybeFinishPause(): void {
-    if (this.#pausePending && this.sendsOutstanding === 0 && this.indicatedOutstanding === 0) {
-      this.#pausePending = false;
-      this.ndis.pauseComplete();
-    }
-  }
 
   sendNetBufferLists(nbls: NetBufferList, portNumber: number, sendFlags: number): void {
     const lower = this.pair?.lower;
@@ -130,7 +102,7 @@ export class ImUpperAdapter implements MiniportAdapter {
     }
     this.sendsOutstanding -= n;
     this.ndis.sendNetBufferListsComplete(nbls, flags);
-    this.#maybeFinishPause();
+    this.maybeFinishPause();
   }
 
   /** From the lower binding: receives to indicate up as our own. Returns false when we cannot take them. */
@@ -176,7 +148,7 @@ export class ImUpperAdapter implements MiniportAdapter {
     this.#restoreReceives(nbls);
     this.indicatedOutstanding -= n;
     this.pair?.lower.ndis.returnNetBufferLists(nbls, returnFlags);
-    this.#maybeFinishPause();
+    this.maybeFinishPause();
   }
 
   cancelSend(cancelId: number): void {

@@ -29,7 +29,6 @@ import {
   currentLookaheadCodec,
   ulongCodec,
   type MiniportAdapter,
-  type MiniportAdapterHandle,
   type MiniportInitParameters,
   type NdisStatus,
   type NetBuffer,
@@ -38,25 +37,20 @@ import {
 import { ETHERNET_HEADER_LEN, ETHERNET_VLAN_HEADER_LEN } from '../../../wire/ethernet.js';
 import { shiftChecksumInfo, shiftLsoInfo, VLAN_BACKFILL, VlanPortCounters, type VlanPort } from './shared.js';
 import { VLAN_ID_MAX, VLAN_ID_MIN, writeTaggedHeader } from './tag.js';
+import { ImVirtualMiniport } from '../virtual-miniport.js';
 
 const vlanIdCodec = ulongCodec(OID_GEN_VLAN_ID);
 /** Fragment length that keeps every NetBuffer whole (LSO frames included). */
 const WHOLE = 0x7fffffff;
 
-export class VlanUpperAdapter implements MiniportAdapter {
-  readonly ndis: MiniportAdapterHandle;
+export class VlanUpperAdapter extends ImVirtualMiniport implements MiniportAdapter {
   port: VlanPort | null = null;
   vlanId = 0;
-  running = false;
   readonly counters = new VlanPortCounters();
-  /** Originals whose derived NBLs are below; untagged NBLs indicated and not yet returned. */
-  sendsOutstanding = 0;
-  indicatedOutstanding = 0;
   /** What the protocols above set on this VLAN (combined with the other VLANs' before going down). */
   packetFilter = 0;
   multicast: readonly Uint8Array[] = [];
   lookahead = 0;
-  #pausePending = false;
   readonly #forwarded = new Map<NdisOidRequest, NdisOidRequest>();
   // Chains the lower binding gathers for this miniport within one call (receives / send completions).
   #rxHead: NetBufferList | null = null;
@@ -68,10 +62,6 @@ export class VlanUpperAdapter implements MiniportAdapter {
   // Header scratch for tagging, reused for every frame.
   readonly #hdr = new Uint8Array(ETHERNET_HEADER_LEN);
   readonly #tagged = new Uint8Array(ETHERNET_VLAN_HEADER_LEN);
-
-  constructor(ndis: MiniportAdapterHandle) {
-    this.ndis = ndis;
-  }
 
   initialize(params: MiniportInitParameters): NdisStatus {
     const port = params.imDeviceContext as VlanPort;
@@ -107,24 +97,6 @@ export class VlanUpperAdapter implements MiniportAdapter {
 
   shutdown(): void {}
 
-  pause(): NdisStatus {
-    this.running = false;
-    if (this.sendsOutstanding === 0 && this.indicatedOutstanding === 0) return NDIS_STATUS_SUCCESS;
-    this.#pausePending = true;
-    return NDIS_STATUS_PENDING;
-  }
-
-  restart(): NdisStatus {
-    this.running = true;
-    return NDIS_STATUS_SUCCESS;
-  }
-
-  #maybeFinishPause(): void {
-    if (this.#pausePending && this.sendsOutstanding === 0 && this.indicatedOutstanding === 0) {
-      this.#pausePending = false;
-      this.ndis.pauseComplete();
-    }
-  }
 
   // ---------------------------------------------------------------------------------------------
   // Send
@@ -238,7 +210,7 @@ export class VlanUpperAdapter implements MiniportAdapter {
     if (head === null) return;
     this.sendsOutstanding -= n;
     this.ndis.sendNetBufferListsComplete(head, flags);
-    this.#maybeFinishPause();
+    this.maybeFinishPause();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -272,7 +244,7 @@ export class VlanUpperAdapter implements MiniportAdapter {
     this.indicatedOutstanding -= n;
     const lower = this.port?.lower;
     if (lower !== undefined) lower.returnFromAbove(nbls);
-    this.#maybeFinishPause();
+    this.maybeFinishPause();
   }
 
   cancelSend(cancelId: number): void {

@@ -53,6 +53,28 @@ export interface NdisHdSplitAttributes {
   readonly maxHeaderSize: number;
 }
 
+/**
+ * What a miniport passes to `setHdSplitAttributes`: its capabilities in; NDIS writes the three outputs
+ * (the miniport reads them after the call).
+ */
+export interface MiniportHdSplitAttributes {
+  readonly hardwareCapabilities: number;
+  readonly currentCapabilities: number;
+  hdSplitFlags: number;
+  backfillSize: number;
+  maxHeaderSize: number;
+}
+
+/**
+ * tsndis's NDIS choices for a header-data split adapter. MaxHeaderSize: room for Ethernet, IPv4 with
+ * 40 bytes of options or IPv6 with extension headers, and TCP with 40 bytes of options. BackfillSize:
+ * the shortest header a split frame can have (Ethernet + IPv4, a split at the ULP header); the tsndis
+ * miniports keep at least the frame's own header length before each data buffer (the header bytes
+ * stay in the receive buffer), so a receiver can always rebuild the frame in place.
+ */
+export const HD_SPLIT_MAX_HEADER_SIZE = 256;
+export const HD_SPLIT_BACKFILL_SIZE = 34;
+
 /** NDIS_HD_SPLIT_PARAMETERS (OID_GEN_HD_SPLIT_PARAMETERS). */
 export interface NdisHdSplitParameters {
   readonly hdSplitCombineFlags: number;

@@ -66,14 +66,13 @@ export interface MiniportHdSplitAttributes {
 }
 
 /**
- * tsndis's NDIS choices for a header-data split adapter. MaxHeaderSize: room for Ethernet, IPv4 with
- * 40 bytes of options or IPv6 with extension headers, and TCP with 40 bytes of options. BackfillSize:
- * the shortest header a split frame can have (Ethernet + IPv4, a split at the ULP header); the tsndis
- * miniports keep at least the frame's own header length before each data buffer (the header bytes
- * stay in the receive buffer), so a receiver can always rebuild the frame in place.
+ * tsndis's NDIS choices for a header-data split adapter. MaxHeaderSize: Ethernet + IPv4 with options +
+ * TCP with timestamps (14 + 60 + 32 = 106) fits with room; longer headers split at the ULP header or not
+ * at all. BackfillSize = MaxHeaderSize: any header buffer can be copied in front of its data, so a
+ * receiver (or NDIS, for one that does not take split frames) rebuilds the frame in place.
  */
-export const HD_SPLIT_MAX_HEADER_SIZE = 256;
-export const HD_SPLIT_BACKFILL_SIZE = 34;
+export const HD_SPLIT_MAX_HEADER_SIZE = 128;
+export const HD_SPLIT_BACKFILL_SIZE = 128;
 
 /** NDIS_HD_SPLIT_PARAMETERS (OID_GEN_HD_SPLIT_PARAMETERS). */
 export interface NdisHdSplitParameters {

@@ -146,7 +146,7 @@ function mdlBytes(nbl: NetBufferList): { lengths: number[]; bytes: number[] } {
 test('HdSplitter: header MDL from the header block, data MDL in the receive buffer with the header as backfill; pool free restores', () => {
   const frame = Uint8Array.from(eth(0x0800, ipv4(6, tcp(TS, 300))));
   const { pool, nbl } = receiveNbl(frame, 12);
-  const s = new HdSplitter(4, 128);
+  const s = new HdSplitter(4, 128, 0);
   const m = nbl.firstNetBuffer!.poolMdl!;
   assert.ok(s.split(nbl, m.bytes, m.byteOffset, m.byteOffset + 12, frame.length));
   const got = mdlBytes(nbl);
@@ -169,7 +169,7 @@ test('HdSplitter: header MDL from the header block, data MDL in the receive buff
 test('HdSplitter: an ARP frame stays one MDL with every split flag clear (lookahead holds: the whole frame is contiguous)', () => {
   const frame = Uint8Array.from(eth(0x0806, new Array<number>(46).fill(7)));
   const { nbl } = receiveNbl(frame, 0);
-  const s = new HdSplitter(4, 128);
+  const s = new HdSplitter(4, 128, 0);
   const m = nbl.firstNetBuffer!.poolMdl!;
   assert.equal(s.split(nbl, m.bytes, m.byteOffset, m.byteOffset, frame.length), false);
   assert.deepEqual(mdlBytes(nbl).lengths, [frame.length]);
@@ -190,7 +190,7 @@ test('property: the MDLs always concatenate to the frame, split flags are consis
       for (const [i, v] of edits) if (f.length > 0) f[i % f.length] = v;
       const frame = Uint8Array.from(f);
       const { nbl } = receiveNbl(frame, 12);
-      const s = new HdSplitter(1, max);
+      const s = new HdSplitter(1, max, 0);
       const m = nbl.firstNetBuffer!.poolMdl!;
       const split = s.split(nbl, m.bytes, m.byteOffset, m.byteOffset + 12, frame.length);
       const got = mdlBytes(nbl);
@@ -209,4 +209,19 @@ test('property: the MDLs always concatenate to the frame, split flags are consis
     }),
     { numRuns: 400 },
   );
+});
+
+test('HdSplitter: less than BackfillSize before the data → not split (counted), never a split without backfill', () => {
+  const frame = Uint8Array.from(eth(0x0800, ipv4(17, udp(100))));
+  const { nbl } = receiveNbl(frame, 150);
+  const m = nbl.firstNetBuffer!.poolMdl!;
+  const s = new HdSplitter(4, 128, 128);
+  // The buffer starts 100 bytes before the frame: 100 + the 42-byte header = 142 ≥ 128 bytes of backfill.
+  assert.ok(s.split(nbl, m.bytes, m.byteOffset + 50, m.byteOffset + 150, frame.length));
+  const { nbl: other } = receiveNbl(frame, 150);
+  const m2 = other.firstNetBuffer!.poolMdl!;
+  // Only 40 + 42 = 82 bytes before the data.
+  assert.equal(s.split(other, m2.bytes, m2.byteOffset + 110, m2.byteOffset + 150, frame.length), false);
+  assert.equal(s.counters.notSplitNoBackfill, 1);
+  assert.deepEqual(mdlBytes(other).lengths, [frame.length]);
 });

@@ -65,6 +65,7 @@ export class HdSplitState {
 
   /** Makes every split NBL of the chain contiguous (see the module comment). */
   combineChain(nbls: NetBufferList): void {
+    const backfill = this.config?.backfillSize ?? 0;
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
       if ((nbl.nblFlags & NDIS_NBL_FLAGS_HD_SPLIT) === 0) continue;
       let ok = true;
@@ -73,7 +74,7 @@ export class HdSplitState {
         const d = h?.next ?? null;
         if (h === null || d === null) continue;
         const hl = h.byteCount - nb.currentMdlOffset;
-        if (hl <= 0 || d.byteOffset < hl || nb.dataLength - hl > d.byteCount || nb.dataLength < hl) {
+        if (hl <= 0 || hl > backfill || d.byteOffset < hl || nb.dataLength - hl > d.byteCount || nb.dataLength < hl) {
           ok = false;
           continue;
         }

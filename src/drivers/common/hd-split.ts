@@ -17,9 +17,10 @@
  * `HdSplitter` makes the split NET_BUFFER without allocating per frame: each receive NBL gets, the
  * first time it is split, a header MDL over its own slot of one contiguous header block and a data MDL
  * over the receive buffer, both reused after. The data MDL starts at the split point inside the
- * receive buffer, so the frame's own header bytes (and anything the miniport keeps before the frame,
- * the virtio-net header on the TAP) are the data buffer's backfill: at least the header's length, which
- * is what a receiver needs to copy the header in front of the data and see a contiguous frame.
+ * receive buffer: the miniport's headroom (BackfillSize bytes at the start of every receive buffer, see
+ * HdSplitMiniport.reserveHeadroom), anything it keeps before the frame (the virtio-net header on the
+ * TAP) and the frame's own header bytes are the data buffer's backfill, so a receiver can copy the
+ * header in front of the data and see a contiguous frame without moving the payload.
  * A pool's free (NetBuffer.resetForPool, NetBufferList reset) puts the single pool MDL back and clears
  * the flags, so recycling needs nothing from here.
  */
@@ -193,10 +194,12 @@ export interface HdSplitCounters {
   notSplitMalformed: number;
   notSplitNoData: number;
   notSplitTooLong: number;
+  /** The receive buffer left less than BackfillSize before the data (a miniport layout error). */
+  notSplitNoBackfill: number;
 }
 
 export function newHdSplitCounters(): HdSplitCounters {
-  return { splitFrames: 0, notSplitNonIp: 0, notSplitUnrecognised: 0, notSplitMalformed: 0, notSplitNoData: 0, notSplitTooLong: 0 };
+  return { splitFrames: 0, notSplitNonIp: 0, notSplitUnrecognised: 0, notSplitMalformed: 0, notSplitNoData: 0, notSplitTooLong: 0, notSplitNoBackfill: 0 };
 }
 
 /** Header and data MDLs of one receive NBL. */
@@ -213,6 +216,7 @@ interface SplitMdls {
 export class HdSplitter {
   readonly counters = newHdSplitCounters();
   readonly maxHeaderSize: number;
+  readonly backfillSize: number;
   caps: number;
   /** Splitting now: the keyword is on, NDIS enabled it, and no COMBINE_ALL_HEADERS is in force. */
   active = false;
@@ -222,9 +226,10 @@ export class HdSplitter {
   readonly #mdls = new Map<NetBufferList, SplitMdls>();
   readonly #decision = new HdSplitDecision();
 
-  constructor(capacity: number, maxHeaderSize: number, caps = HD_SPLIT_MINIPORT_CAPS) {
+  constructor(capacity: number, maxHeaderSize: number, backfillSize: number, caps = HD_SPLIT_MINIPORT_CAPS) {
     this.#slots = capacity;
     this.maxHeaderSize = maxHeaderSize;
+    this.backfillSize = backfillSize;
     this.caps = caps;
     // One contiguous block for every header buffer (§5.2).
     this.#block = new Uint8Array(capacity * maxHeaderSize);
@@ -232,8 +237,9 @@ export class HdSplitter {
 
   /**
    * Splits the frame `bytes[start, start + len)`, which is the only data of `nbl`'s single NET_BUFFER and
-   * lies in `bytes` with at least `start - bufferStart` bytes of the receive buffer before it. Returns
-   * true when the NB now has a header MDL and a data MDL.
+   * lies in `bytes` with the receive buffer starting at `bufferStart` (so the data buffer has
+   * `start + splitAt - bufferStart` bytes of backfill). Returns true when the NB now has a header MDL and
+   * a data MDL.
    */
   split(nbl: NetBufferList, bytes: Uint8Array, bufferStart: number, start: number, len: number): boolean {
     const d = this.#decision;
@@ -248,8 +254,11 @@ export class HdSplitter {
       return false;
     }
     const at = d.splitAt;
-    // The data buffer's backfill is everything before it in the receive buffer: never less than the header.
-    if (start + at - bufferStart < at) return false;
+    // The data buffer's backfill is everything before it in the receive buffer.
+    if (start + at - bufferStart < Math.max(at, this.backfillSize)) {
+      c.notSplitNoBackfill++;
+      return false;
+    }
     let m = this.#mdls.get(nbl);
     if (m === undefined) {
       if (this.#used === this.#slots) return false;

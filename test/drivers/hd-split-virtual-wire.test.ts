@@ -150,7 +150,8 @@ test('virtual wire *HeaderDataSplit: split layout per rule, NDIS combines for a 
   // COMBINE_ALL_HEADERS: no more split frames; the query and the status indication say so.
   assert.equal(binding.ndis.oidRequest(NdisOidRequest.set(hdSplitParametersCodec, { hdSplitCombineFlags: NDIS_HD_SPLIT_COMBINE_ALL_HEADERS })), NDIS_STATUS_SUCCESS);
   const st = binding.statuses.find((s) => s.statusCode === NDIS_STATUS_HD_SPLIT_CURRENT_CONFIG);
-  assert.equal((st?.statusBuffer as { hdSplitCombineFlags: number }).hdSplitCombineFlags, NDIS_HD_SPLIT_COMBINE_ALL_HEADERS);
+  assert.ok(st !== undefined, 'NDIS_STATUS_HD_SPLIT_CURRENT_CONFIG indicated');
+  assert.equal((st.statusBuffer as { hdSplitCombineFlags: number }).hdSplitCombineFlags, NDIS_HD_SPLIT_COMBINE_ALL_HEADERS);
   const q = NdisOidRequest.query(OID_GEN_HD_SPLIT_CURRENT_CONFIG, 28);
   assert.equal(binding.ndis.oidRequest(q), NDIS_STATUS_SUCCESS);
   assert.equal(q.queryResult(hdSplitCurrentConfigCodec)!.hdSplitCombineFlags, NDIS_HD_SPLIT_COMBINE_ALL_HEADERS);

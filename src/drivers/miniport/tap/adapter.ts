@@ -1005,7 +1005,7 @@ export class TapAdapter implements MiniportAdapter {
       rcvNoBuffer: this.eth.stats.rcvNoBuffer,
       ...(this.offloads === null ? {} : { tunOffloads: `0x${this.tunOffloads.toString(16)}`, offload: { ...this.offload.counters } }),
       ...this.rss?.snapshot(),
-      hdSplit: this.hds?.snapshot() ?? null,
+      ...(this.hds?.splitter == null ? {} : { hdSplit: this.hds.snapshot() }),
     };
   }
 }

@@ -849,7 +849,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       ...(w === null ? {} : { wire: { ...w.counters } }),
       ...(this.offloads === null ? {} : { offload: { ...this.wireOffload.counters } }),
       ...this.rss?.snapshot(),
-      hdSplit: this.hds?.snapshot() ?? null,
+      ...(this.hds?.splitter == null ? {} : { hdSplit: this.hds.snapshot() }),
       ...(this.#mp === null ? {} : { rssNoRing: this.rssNoRing, rssQueues: Array.from({ length: this.#mp.queues }, (_, q) => this.#mp!.queueCounters(q)) }),
     };
   }

@@ -16,10 +16,6 @@ import {
   NDIS_HD_SPLIT_COMBINE_ALL_HEADERS,
   NDIS_HD_SPLIT_ENABLE_HEADER_DATA_SPLIT,
   NDIS_NBL_FLAGS_HD_SPLIT as HDS,
-  NDIS_NBL_FLAGS_IS_IPV4 as V4,
-  NDIS_NBL_FLAGS_IS_IPV6 as V6,
-  NDIS_NBL_FLAGS_IS_TCP as TCP,
-  NDIS_NBL_FLAGS_IS_UDP as UDP,
   NDIS_NBL_FLAGS_SPLIT_AT_UPPER_LAYER_PROTOCOL_HEADER as AT_HDR,
   NDIS_NBL_FLAGS_SPLIT_AT_UPPER_LAYER_PROTOCOL_PAYLOAD as AT_PAY,
   NDIS_STATUS_HD_SPLIT_CURRENT_CONFIG,
@@ -36,6 +32,7 @@ import {
 } from '../../src/ndis/index.js';
 import { assertClean, macOf, makeHost, settle, shutdownAll, uniqueWire, VirtualWire } from '../support/hosts.js';
 import { TestBinding, TestProtocolDriver } from '../support/test-drivers.js';
+import { TS_OPTION, eth, hdsCases, ipv4, tcp } from '../support/hds-frames.js';
 
 interface Layout {
   lengths: number[];
@@ -84,26 +81,6 @@ async function splitHost(wire: string, protocols: TestProtocolDriver[]): Promise
   return rt;
 }
 
-function eth(dst: Uint8Array, src: Uint8Array, type: number, rest: number[]): Uint8Array {
-  return Uint8Array.from([...dst, ...src, type >> 8, type & 0xff, ...rest]);
-}
-function ipv4(proto: number, l4: number[], options: number[] = []): number[] {
-  const ihl = 5 + options.length / 4;
-  const total = ihl * 4 + l4.length;
-  return [0x40 | ihl, 0, total >> 8, total & 0xff, 0, 1, 0x40, 0, 64, proto, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, ...options, ...l4];
-}
-function ipv6(next: number, l4: number[], ext: number[] = []): number[] {
-  const len = ext.length + l4.length;
-  return [0x60, 0, 0, 0, len >> 8, len & 0xff, next, 64, ...Array.from({ length: 32 }, (_, i) => i), ...ext, ...l4];
-}
-function tcp(options: number[], payload: number): number[] {
-  return [0x12, 0x34, 0, 80, 0, 0, 0, 1, 0, 0, 0, 2, (5 + options.length / 4) << 4, 0x18, 0xff, 0xff, 0, 0, 0, 0, ...options, ...Array.from({ length: payload }, (_, i) => i & 0xff)];
-}
-function udp(payload: number): number[] {
-  return [0x12, 0x34, 0, 53, (8 + payload) >> 8, (8 + payload) & 0xff, 0, 0, ...Array.from({ length: payload }, (_, i) => (i * 7) & 0xff)];
-}
-const TS = [1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2];
-
 test('virtual wire *HeaderDataSplit: split layout per rule, NDIS combines for a protocol without headerDataSplit, COMBINE_ALL_HEADERS stops it', async () => {
   const wire = uniqueWire();
   const a = await makeHost({ name: 'A', wire });
@@ -112,17 +89,9 @@ test('virtual wire *HeaderDataSplit: split layout per rule, NDIS combines for a 
   const rt = await splitHost(wire, [aware]);
   const b = macOf({ rt } as never);
   const src = macOf(a);
-  const cases: [string, Uint8Array, number[], number][] = [
-    ['TCP no options', eth(b, src, 0x0800, ipv4(6, tcp([], 1000))), [54, 1000], HDS | AT_PAY | V4 | TCP],
-    ['TCP timestamps', eth(b, src, 0x0800, ipv4(6, tcp(TS, 1000))), [66, 1000], HDS | AT_PAY | V4 | TCP],
-    ['TCP other options', eth(b, src, 0x0800, ipv4(6, tcp([2, 4, 5, 0xb4], 100))), [34, 124], HDS | AT_HDR | V4 | TCP],
-    ['UDP', eth(b, src, 0x0800, ipv4(17, udp(300))), [42, 300], HDS | AT_PAY | V4 | UDP],
-    ['IPv4 options', eth(b, src, 0x0800, ipv4(17, udp(30), [0x94, 4, 0, 0])), [46, 30], HDS | AT_PAY | V4 | UDP],
-    ['IPv6', eth(b, src, 0x86dd, ipv6(6, tcp(TS, 500))), [86, 500], HDS | AT_PAY | V6 | TCP],
-    ['IPv6 ext header', eth(b, src, 0x86dd, ipv6(60, udp(40), [17, 0, 1, 4, 0, 0, 0, 0])), [70, 40], HDS | AT_PAY | V6 | UDP],
-    ['ARP', eth(b, src, 0x0806, Array.from({ length: 28 }, (_, i) => i)), [42], 0],
+  const cases: [string, Uint8Array, readonly number[], number][] = [
+    ...hdsCases(b, src).map((c) => [c.name, c.frame, c.lengths, c.flags] as [string, Uint8Array, readonly number[], number]),
     ['tiny IPv4', eth(b, src, 0x0800, [0x45, 0, 0, 20]), [18], 0],
-    ['TCP no payload', eth(b, src, 0x0800, ipv4(6, tcp([], 0))), [54], 0],
   ];
   for (const [, f] of cases) assert.ok(a.raw.endpoint('eth0').send(f));
   await settle();
@@ -159,8 +128,9 @@ test('virtual wire *HeaderDataSplit: split layout per rule, NDIS combines for a 
   assert.ok(a.raw.endpoint('eth0').send(cases[0]![1]));
   await settle();
   assert.deepEqual(got.map((l) => [l.lengths, l.flags]), [[[1054], 0]]);
-  const snap = (rt.adapter('eth0').instance as unknown as { inspect(): { hdSplit: { splitFrames: number; active: boolean } } }).inspect().hdSplit;
+  const snap = (rt.adapter('eth0').instance as unknown as { inspect(): { hdSplit: { splitFrames: number; active: boolean; notSplitNonIp: number; notSplitMalformed: number; notSplitNoData: number; notSplitUnrecognised: number } } }).inspect().hdSplit;
   assert.equal(snap.splitFrames, 7);
+  assert.equal(snap.notSplitNonIp + snap.notSplitMalformed + snap.notSplitNoData + snap.notSplitUnrecognised, 4);
   assert.equal(snap.active, false);
   await shutdownAll(a, { rt } as never);
   assertClean(a.rt);
@@ -172,7 +142,7 @@ test('virtual wire *HeaderDataSplit: split layout per rule, NDIS combines for a 
   const aware2 = protocol('test.hds', true);
   const rt2 = await splitHost(wire2, [aware2, plain]);
   const b2 = macOf({ rt: rt2 } as never);
-  const f = eth(b2, macOf(a2), 0x0800, ipv4(6, tcp(TS, 1000)));
+  const f = eth(b2, macOf(a2), 0x0800, ipv4(6, tcp(TS_OPTION, 1000)));
   assert.ok(a2.raw.endpoint('eth0').send(f));
   await settle();
   for (const p of [aware2, plain]) {

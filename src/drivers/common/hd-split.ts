@@ -173,7 +173,8 @@ export function decideHdSplit(b: Uint8Array, f: number, len: number, caps: numbe
   }
   // At the payload when it fits (and leaves data), else at the upper-layer header.
   if (payloadAt > 0 && payloadAt <= maxHeaderSize) {
-    if (payloadAt >= len) return HdSplitMiss.NoData;
+    // No payload (Ethernet padding after the IP packet is not data).
+    if (payloadAt >= ipEnd - f) return HdSplitMiss.NoData;
     out.splitAt = payloadAt;
     out.flags = flags | NDIS_NBL_FLAGS_HD_SPLIT | NDIS_NBL_FLAGS_SPLIT_AT_UPPER_LAYER_PROTOCOL_PAYLOAD;
     return 0;

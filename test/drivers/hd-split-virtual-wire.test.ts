@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NdisRuntime } from '../../src/core/runtime/runtime.js';
 import { virtualWireMiniport } from '../../src/drivers/miniport/virtual-wire/index.js';
+import { countersFilter } from '../../src/drivers/filter/counters/index.js';
 import {
   HD_SPLIT_BACKFILL_SIZE,
   HD_SPLIT_MAX_HEADER_SIZE,
@@ -71,11 +72,13 @@ function protocol(name: string, takesSplit: boolean): TestProtocolDriver {
   return d;
 }
 
-async function splitHost(wire: string, protocols: TestProtocolDriver[]): Promise<NdisRuntime> {
+async function splitHost(wire: string, protocols: TestProtocolDriver[], filter = false): Promise<NdisRuntime> {
   const rt = NdisRuntime.forTest({ name: 'B', verifier: { enabled: true } });
   rt.registerDriver(virtualWireMiniport);
+  rt.registerDriver(countersFilter);
   for (const p of protocols) rt.registerDriver(p.characteristics);
   await rt.addAdapter({ name: 'eth0', driver: 'tsndis.virtual-wire', keywords: { Wire: wire, '*HeaderDataSplit': 1 } });
+  if (filter) await rt.attachFilter('eth0', 'tsndis.counters');
   for (const p of protocols) await rt.bindProtocol('eth0', p.characteristics.name);
   await rt.startAdapter('eth0');
   return rt;
@@ -157,4 +160,22 @@ test('virtual wire *HeaderDataSplit: split layout per rule, NDIS combines for a 
   assertClean(rt2);
   VirtualWire.release(wire);
   VirtualWire.release(wire2);
+});
+
+test('virtual wire *HeaderDataSplit: a filter without headerDataSplit in the stack → NDIS combines before it', async () => {
+  const wire = uniqueWire();
+  const a = await makeHost({ name: 'A', wire });
+  const aware = protocol('test.hds', true);
+  const rt = await splitHost(wire, [aware], true);
+  const f = eth(macOf({ rt } as never), macOf(a), 0x0800, ipv4(17, [0, 1, 0, 2, 0, 108, 0, 0, ...new Array<number>(100).fill(9)]));
+  assert.ok(a.raw.endpoint('eth0').send(f));
+  await settle();
+  const l = (aware.binding() as LayoutBinding).layouts;
+  assert.deepEqual(l.map((x) => [x.lengths, x.flags & (HDS | AT_HDR | AT_PAY)]), [[[f.length], 0]]);
+  assert.deepEqual(l[0]!.bytes, f);
+  assert.equal(rt.adapter('eth0').hdSplit.combined, 1);
+  await shutdownAll(a, { rt } as never);
+  assertClean(a.rt);
+  assertClean(rt);
+  VirtualWire.release(wire);
 });

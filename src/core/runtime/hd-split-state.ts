@@ -12,6 +12,7 @@
  */
 import { NDIS_NBL_FLAGS_HD_SPLIT, NDIS_NBL_FLAGS_SPLIT_AT_UPPER_LAYER_PROTOCOL_HEADER, NDIS_NBL_FLAGS_SPLIT_AT_UPPER_LAYER_PROTOCOL_PAYLOAD } from '../../ndis/constants.js';
 import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
+import { copyBytes } from '../../ndis/buffers/bytes.js';
 import {
   HD_SPLIT_BACKFILL_SIZE,
   HD_SPLIT_MAX_HEADER_SIZE,
@@ -78,7 +79,7 @@ export class HdSplitState {
           ok = false;
           continue;
         }
-        d.bytes.set(h.bytes.subarray(h.byteOffset + nb.currentMdlOffset, h.byteOffset + h.byteCount), d.byteOffset - hl);
+        copyBytes(h.bytes, h.byteOffset + nb.currentMdlOffset, d.bytes, d.byteOffset - hl, hl);
         d.byteOffset -= hl;
         d.byteCount += hl;
         nb.mdlChain = d;

@@ -276,7 +276,9 @@ export class HdSplitter {
     }
     const h = m.header;
     h.byteCount = at;
-    this.#block.set(bytes.subarray(start, start + at), h.byteOffset);
+    // A byte loop: headers are at most MaxHeaderSize bytes, and a subarray per frame would allocate.
+    const block = this.#block;
+    for (let i = 0, o = h.byteOffset; i < at; i++) block[o + i] = bytes[start + i]!;
     h.next = data;
     data.next = null;
     const nb = nbl.firstNetBuffer!;

@@ -536,7 +536,10 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     const hl = h.byteCount - nb.currentMdlOffset;
     if (d === null || hl <= 0 || hl > this.#hdsBackfill || hl > d.byteOffset || nb.dataLength - hl > d.byteCount) return false;
     const from = h.byteOffset + nb.currentMdlOffset;
-    d.bytes.set(h.bytes.subarray(from, from + hl), d.byteOffset - hl);
+    // A byte loop (at most BackfillSize bytes): no subarray per frame.
+    const src = h.bytes;
+    const dst = d.bytes;
+    for (let i = 0, to = d.byteOffset - hl; i < hl; i++) dst[to + i] = src[from + i]!;
     const c = this.stack.counters.link;
     c.hdSplitFramesIn++;
     c.hdSplitHeaderBytesCopied += hl;

@@ -25,6 +25,7 @@ import { runProcessorsBench } from './processors.js';
 import { runWireProcessors } from './wire-processors.js';
 import { type MemoryBenchResult, memoryBenchLines, memoryBenchSkipReason, runMemoryBench } from './memory.js';
 import { runTapBench, tapBenchSkipReason, type TapBenchResult } from './tap.js';
+import { hdsBenchSkipReason, runHdsBench, type HdsBenchResult } from './hds.js';
 import { runTcpBench, tcpBenchSkipReason } from './tcp.js';
 import { impairedBenchSkipReason, runImpairedBench, type ImpairedResult } from './impaired.js';
 import { type LatencyBenchResult, latencyBenchLines, latencyBenchSkipReason, runLatencyBench } from './latency.js';
@@ -201,6 +202,22 @@ async function main(): Promise<void> {
     const n = r.stream.nodeNet;
     streamRows.push({ name: "Node's own net on loopback (python3 → net.Socket): 'data' chunks dropped; baseline: the same with onread (one reused buffer), same run — the ceiling of a Node 'data' API", unit: 'Gbit/s', stream: n.data, wsk: n.onread, ratio: n.ratio, labels: ["'data'", 'onread'] });
   }
+  // Header-data split on the TAP, on against off (bench/hds.ts).
+  const hdsSkip = options.tcp ? hdsBenchSkipReason() : 'left out (--no-tcp)';
+  let hds: HdsBenchResult | null = null;
+  if (hdsSkip === null) {
+    status.next('TCP over TAP, header-data split on/off');
+    hds = await runHdsBench(seconds, repeats);
+    streamRows.push({
+      name: "header-data split: TCP bulk Linux → tsndis over TAP with *HeaderDataSplit 1 (split frames taken in place, payload not copied before the socket); baseline: the same with it off, same run",
+      unit: 'Gbit/s',
+      stream: hds.on,
+      wsk: hds.off,
+      ratio: hds.ratio,
+      labels: ['on', 'off'],
+    });
+    tcpDetails = { ...tcpDetails, headerDataSplit: hds.details };
+  }
   const latencySkip = options.latency ? latencyBenchSkipReason() : 'left out (--no-latency)';
   status.next('latency');
   const latency: LatencyBenchResult | null = latencySkip === null ? await runLatencyBench() : null;
@@ -215,6 +232,7 @@ async function main(): Promise<void> {
     ...(tapSkip === null ? [] : [{ name: 'TAP', reason: tapSkip }]),
     ...(tap?.uringSkipped == null ? [] : [{ name: 'TAP io_uring', reason: tap.uringSkipped }]),
     ...(tcpSkip === null ? [] : [{ name: 'TCP', reason: tcpSkip }]),
+    ...(hdsSkip === null ? [] : [{ name: 'header-data split', reason: hdsSkip }]),
     ...(latencySkip === null ? [] : [{ name: 'latency', reason: latencySkip }]),
     ...(impairedSkip === null ? [] : [{ name: 'impaired path', reason: impairedSkip }]),
     ...(memorySkip === null ? [] : [{ name: 'memory', reason: memorySkip }]),
@@ -248,6 +266,7 @@ async function main(): Promise<void> {
     console.log(`  ${a.padEnd(6)} ${r.stream.toFixed(2).padStart(7)} Gbit/s   ${b.padEnd(6)} ${r.wsk.toFixed(2).padStart(7)} Gbit/s   ratio ${r.ratio.toFixed(3)}`);
   }
   if (tcpSkip !== null) console.log(`TCP benchmarks skipped: ${tcpSkip}`);
+  if (hdsSkip !== null) console.log(`header-data split benchmark skipped: ${hdsSkip}`);
   if (latency !== null) for (const line of latencyBenchLines(latency)) console.log(line);
   else console.log(`latency benchmarks skipped: ${latencySkip}`);
   if (impaired !== null) printImpaired(impaired, options.impairedMb, options.impairedMaxSeconds);

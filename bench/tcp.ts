@@ -372,7 +372,7 @@ export async function streamTsndisToLinux(host: TapTcpIpHost, bytes: number): Pr
 }
 
 /** Bytes for about `seconds` at the rate of a short probe transfer (bounded: 64 MiB … 32 GiB). */
-async function sized(seconds: number, run: (bytes: number) => Promise<ThroughputResult>): Promise<number> {
+export async function sized(seconds: number, run: (bytes: number) => Promise<ThroughputResult>): Promise<number> {
   const probe = await run(256 << 20);
   const rate = probe.bytes / probe.seconds;
   return Math.min(32 * 2 ** 30, Math.max(64 << 20, Math.round(rate * seconds)));

@@ -21,6 +21,7 @@ export type { OpenBlock } from './core/runtime/open-block.js';
 export type { RegisteredDriver } from './core/runtime/registry.js';
 export type { Configuration } from './core/runtime/configuration.js';
 export type { OffloadState as AdapterOffloadState } from './core/runtime/offload-state.js';
+export type { HdSplitState as AdapterHdSplitState } from './core/runtime/hd-split-state.js';
 export { RealScheduler, ManualScheduler, Scheduler, settle, type Clock, type Timer } from './core/time/scheduler.js';
 export { Verifier, VerifierViolation, DEFAULT_VERIFIER_LIMITS, type VerifierOptions, type VerifierLimits } from './core/verifier/verifier.js';
 export { VERIFIER_RULES, type VerifierRule } from './core/verifier/rules.js';
@@ -188,6 +189,8 @@ export { RssState, RssCounters, RSS_OIDS, RSS_CAPS_ALL_HASH_TYPES, stackProcesso
 export { LsoSegmenter, SegmentTarget, LSO_SEGMENT_MALFORMED, LSO_SEGMENT_BAD_MSS, type SegmentAllocator, type SegmentDone } from './drivers/common/lso-segment.js';
 export { FrameLayout, MAX_GSO_FRAME, locateHeaders } from './drivers/common/frame-layout.js';
 export { FrameRecorder, RecorderCounters } from './drivers/common/frame-recorder.js';
+export { HdSplitter, HdSplitDecision, HdSplitMiss, decideHdSplit, newHdSplitCounters, HD_SPLIT_NBL_FLAGS, HD_SPLIT_ALL_NBL_FLAGS, HD_SPLIT_MINIPORT_CAPS, type HdSplitCounters } from './drivers/common/hd-split.js';
+export { HdSplitMiniport, HD_SPLIT_KEYWORDS } from './drivers/common/hd-split-miniport.js';
 export { offloadMask, RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6 } from './drivers/common/offload-mask.js';
 export { stableMac } from './drivers/common/mac.js';
 

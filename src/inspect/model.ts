@@ -119,6 +119,11 @@ export interface AdapterSnapshot {
   readonly link: LinkSnapshot | null;
   /** Null when the miniport reports no task offloads at all. */
   readonly offloads: OffloadSnapshot | null;
+  /**
+   * Header-data split: the current configuration (NDIS_HD_SPLIT_CURRENT_CONFIG fields) and the split
+   * frames NDIS made contiguous for receivers that do not take them; null when the adapter does none.
+   */
+  readonly hdSplit: HdSplitSnapshot | null;
   /** Merged over every binding (what the miniport was told). */
   readonly packetFilter: number;
   readonly packetFilterNames: readonly string[];
@@ -146,6 +151,17 @@ export interface AdapterSnapshot {
   readonly bindings: readonly BindingSnapshot[];
   /** OID requests at the miniport: held now, and the last ones completed (oid-log.ts). */
   readonly oids: OidsSnapshot;
+}
+
+export interface HdSplitSnapshot {
+  readonly hardwareCapabilities: number;
+  readonly currentCapabilities: number;
+  readonly hdSplitFlags: number;
+  readonly hdSplitCombineFlags: number;
+  readonly backfillSize: number;
+  readonly maxHeaderSize: number;
+  readonly combinedByNdis: number;
+  readonly notCombined: number;
 }
 
 export interface OidRequestSnapshot {

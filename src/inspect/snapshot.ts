@@ -198,6 +198,7 @@ function adapterSnapshot(rt: NdisRuntime, mb: MiniportBlock): AdapterSnapshot {
     mtu: g?.mtuSize ?? null,
     link: linkSnapshot(mb),
     offloads: offloadSnapshot(mb),
+    hdSplit: mb.hdSplit.config === null ? null : { ...mb.hdSplit.config, combinedByNdis: mb.hdSplit.combined, notCombined: mb.hdSplit.notCombined },
     packetFilter: mb.packetFilter,
     packetFilterNames: packetFilterNames(mb.packetFilter),
     lookahead: mb.currentLookahead,

@@ -19,6 +19,7 @@ import type { FilterClass } from './constants.js';
 import type { NdisOidRequest } from './oid-request.js';
 import type { NdisStatus } from './status.js';
 import type { NdisOffload } from './offload.js';
+import type { MiniportHdSplitAttributes, NdisHdSplitCurrentConfig } from './hd-split.js';
 import type { NdisReceiveScaleCapabilities } from './rss/receive-scale.js';
 
 // ---------------------------------------------------------------------------------------------------
@@ -318,6 +319,11 @@ export interface MiniportAdapterHandle extends NdisHandleBase {
   setGeneralAttributes(attributes: MiniportAdapterGeneralAttributes): NdisStatus;
   /** NdisMSetMiniportAttributes with NDIS_MINIPORT_ADAPTER_OFFLOAD_ATTRIBUTES: only during `initialize`, after the general attributes. */
   setOffloadAttributes(attributes: MiniportAdapterOffloadAttributes): NdisStatus;
+  /**
+   * NdisMSetMiniportAttributes with NDIS_HD_SPLIT_ATTRIBUTES: only during `initialize`, after the general
+   * attributes. NDIS writes its choices into the outputs (hdSplitFlags, backfillSize, maxHeaderSize).
+   */
+  setHdSplitAttributes(attributes: MiniportHdSplitAttributes): NdisStatus;
   /** NdisMIndicateReceiveNetBufferLists. With NDIS_RECEIVE_FLAGS_RESOURCES ownership returns when this call returns. */
   indicateReceiveNetBufferLists(nbls: NetBufferList, portNumber: number, numberOfNetBufferLists: number, receiveFlags: number): void;
   /** NdisMSendNetBufferListsComplete: status per NBL in `nbl.status`. */
@@ -506,6 +512,8 @@ export interface FilterDriverCharacteristics {
   /** NDIS_MEDIUM values of lower edges this filter attaches to (FilterMediaTypes). */
   readonly mediaTypes: readonly number[];
   readonly keywords?: KeywordSchema;
+  /** The filter takes header-data split receive NBLs; without it NDIS makes them contiguous first (§5.3). */
+  readonly headerDataSplit?: boolean;
   readonly module: new (handle: FilterModuleHandle) => FilterModule;
 }
 
@@ -522,6 +530,8 @@ export interface BindParameters {
   readonly defaultOffloadConfiguration: Readonly<NdisOffload>;
   /** HardwareOffloadCapabilities: everything the adapter could be configured to do. */
   readonly hardwareOffloadCapabilities: Readonly<NdisOffload>;
+  /** HDSplitCurrentConfig: null (or absent) when the adapter does no header-data split. */
+  readonly hdSplitCurrentConfig?: Readonly<NdisHdSplitCurrentConfig> | null;
   /** Per-binding configuration (e.g. an intermediate driver's UpperBindings). */
   readonly keywords: ConfigurationReader;
 }
@@ -596,6 +606,11 @@ export interface ProtocolDriverCharacteristics {
   /** NDIS_MEDIUM values this protocol binds to (MediumArray / INF LowerRange). */
   readonly mediumArray: readonly number[];
   readonly keywords?: KeywordSchema;
+  /**
+   * The protocol takes header-data split receive NBLs (header MDL + data MDLs, offload digest §5). A
+   * protocol without it never sees one: NDIS makes split frames contiguous before they reach it.
+   */
+  readonly headerDataSplit?: boolean;
   readonly binding: new (handle: ProtocolBindingHandle) => ProtocolBinding;
 }
 

@@ -60,6 +60,7 @@ import {
   type OffloadEncapsulationFamily,
 } from './offload.js';
 import { receiveScaleCapabilitiesCodec, receiveScaleParametersCodec } from './rss/codecs.js';
+import { hdSplitCurrentConfigCodec, hdSplitParametersCodec } from './hd-split.js';
 import {
   NDIS_STATISTICS_COUNTERS,
   type NdisInterruptModerationParameters,
@@ -730,6 +731,8 @@ export const OID_CODECS: ReadonlyMap<number, OidCodec<unknown>> = new Map<number
     rscStatisticsCodec,
     receiveScaleCapabilitiesCodec,
     receiveScaleParametersCodec,
+    hdSplitParametersCodec,
+    hdSplitCurrentConfigCodec,
   ].map((c) => [c.oid, c as OidCodec<unknown>] as const),
 ]);
 
@@ -851,6 +854,9 @@ const INFO_TABLE: ReadonlyArray<readonly [number, Access, number]> = [
   [O.OID_TCP_OFFLOAD_PARAMETERS, 'S', 0],
   [O.OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES, 'Q', 0],
   [O.OID_TCP_RSC_STATISTICS, 'Q', 0],
+  // Header-data split (offload digest §5): the miniport answers both.
+  [O.OID_GEN_HD_SPLIT_PARAMETERS, 'S', 0],
+  [O.OID_GEN_HD_SPLIT_CURRENT_CONFIG, 'Q', 0],
 ];
 
 export const OID_INFO: ReadonlyMap<number, OidInfo> = new Map(

@@ -259,6 +259,11 @@ const STRUCT_ARBS = new Map<number, fc.Arbitrary<unknown>>([
     ipv6: fc.record({ enabled: ulong, encapsulationType: ulong, headerSize: ulong }, { noNullPrototype: true }),
   }, { noNullPrototype: true })],
   [O.OID_TCP_RSC_STATISTICS, fc.record({ coalescedPkts: ulong64, coalescedOctets: ulong64, coalesceEvents: ulong64, aborts: ulong64 }, { noNullPrototype: true })],
+  [O.OID_GEN_HD_SPLIT_PARAMETERS, fc.record({ hdSplitCombineFlags: ulong }, { noNullPrototype: true })],
+  [
+    O.OID_GEN_HD_SPLIT_CURRENT_CONFIG,
+    fc.record({ hardwareCapabilities: ulong, currentCapabilities: ulong, hdSplitFlags: ulong, hdSplitCombineFlags: ulong, backfillSize: ulong, maxHeaderSize: ulong }, { noNullPrototype: true }),
+  ],
   [O.OID_GEN_RECEIVE_SCALE_CAPABILITIES, arbitraryRssCapabilities],
   [O.OID_GEN_RECEIVE_SCALE_PARAMETERS, arbitraryRssParameters],
 ]);

@@ -28,6 +28,7 @@ import type {
   NetPnPEvent,
 } from '../../ndis/driver-api.js';
 import type { NdisOidRequest } from '../../ndis/oid-request.js';
+import type { MiniportHdSplitAttributes } from '../../ndis/hd-split.js';
 import { NDIS_STATUS_FAILURE, NDIS_STATUS_NOT_SUPPORTED, NDIS_STATUS_SUCCESS, type NdisStatus } from '../../ndis/status.js';
 import { BlockDpc, NdisBlock, type ReturnSink } from '../runtime/block.js';
 import { PendableOperation } from '../runtime/completion.js';
@@ -230,6 +231,9 @@ export class MiniportReplica extends NdisBlock implements MiniportAdapterHandle,
   }
   setOffloadAttributes(_a: MiniportAdapterOffloadAttributes): NdisStatus {
     return this.#control('setOffloadAttributes');
+  }
+  setHdSplitAttributes(_a: MiniportHdSplitAttributes): NdisStatus {
+    return this.#control('setHdSplitAttributes');
   }
   indicateStatus(_i: NdisStatusIndicationInit): void {
     this.#control('indicateStatus');

@@ -25,6 +25,7 @@ import type {
 } from '../../ndis/driver-api.js';
 import { OID_CODECS, linkStateCodec, maxLinkSpeedCodec, supportedListCodec } from '../../ndis/oid-codecs.js';
 import type { NdisOidRequest } from '../../ndis/oid-request.js';
+import type { MiniportHdSplitAttributes } from '../../ndis/hd-split.js';
 import * as O from '../../ndis/oids.js';
 import {
   NDIS_STATUS_ADAPTER_REMOVED,
@@ -55,6 +56,7 @@ import { checkResourcesLoan } from './im-checks.js';
 import { completeOid } from './oid-routing.js';
 import { OidLog } from './oid-log.js';
 import { OffloadState, isNdisOffload } from './offload-state.js';
+import { HdSplitState } from './hd-split-state.js';
 import { StackTop } from './stack-top.js';
 import { back, on, transferBack, transferOn } from './transfer.js';
 
@@ -97,6 +99,8 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   /** Filter modules, bottom → top. */
   filters: FilterBlock[] = [];
   bindings: OpenBlock[] = [];
+  /** Header-data split: the adapter's configuration and NDIS's combining for receivers that do not take split frames. */
+  readonly hdSplit = new HdSplitState();
   /** @internal */
   readonly top: StackTop;
 
@@ -289,6 +293,22 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
     return NDIS_STATUS_SUCCESS;
   }
 
+  /** NDIS_HD_SPLIT_ATTRIBUTES (hd-split-state.ts writes NDIS's outputs). */
+  setHdSplitAttributes(attributes: MiniportHdSplitAttributes): NdisStatus {
+    if (this.state !== 'Initializing') {
+      this.report('IllegalStateTransition', `setHdSplitAttributes in state ${this.state}`);
+      return NDIS_STATUS_INVALID_STATE;
+    }
+    return this.hdSplit.setAttributes(attributes);
+  }
+
+  /** Every filter and protocol above takes split frames (drivers declare `headerDataSplit`). */
+  #allTakeSplitFrames(): boolean {
+    for (const f of this.filters) if (f.driver.headerDataSplit !== true) return false;
+    for (const b of this.bindings) if (b.protocol.headerDataSplit !== true) return false;
+    return true;
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Data path: sends arriving from above (SendSink) and their completion
 
@@ -363,6 +383,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
       }
     }
     const target = this.receiveEntry;
+    if (this.hdSplit.config !== null && !this.#allTakeSplitFrames()) this.hdSplit.combineChain(nbls);
     // RESOURCES NBLs are marked so that any return of them, at any layer, is caught; they are also
     // remembered in order, because receivers may relink `next` while they hold the chain.
     const lent = this.#lent;

@@ -187,6 +187,8 @@ export class OpenBlock extends NdisBlock implements ProtocolBindingHandle, OidIs
       generalAttributes: g,
       defaultOffloadConfiguration: this.mb.offload.protocolCurrent,
       hardwareOffloadCapabilities: this.mb.offload.protocolHardware,
+      // What this protocol will see: split frames only if it takes them (NDIS combines them otherwise).
+      hdSplitCurrentConfig: this.protocol.headerDataSplit === true ? this.mb.hdSplit.config : null,
       keywords: this.keywords,
     };
   }

@@ -25,7 +25,7 @@ import {
 import type { NdisStatusIndication } from '../../ndis/driver-api.js';
 import type { NdisDropCounter } from '../../ndis/drops.js';
 import type { NdisOidRequest } from '../../ndis/oid-request.js';
-import { NDIS_STATUS_LINK_STATE, NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG, NDIS_STATUS_TASK_OFFLOAD_HARDWARE_CAPABILITIES, type NdisStatus } from '../../ndis/status.js';
+import { NDIS_STATUS_HD_SPLIT_CURRENT_CONFIG, NDIS_STATUS_LINK_STATE, NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG, NDIS_STATUS_TASK_OFFLOAD_HARDWARE_CAPABILITIES, type NdisStatus } from '../../ndis/status.js';
 import { freezeOffload } from '../../ndis/offload-config.js';
 import { isNdisOffload } from './offload-state.js';
 import type { NdisLinkState } from '../../ndis/structures.js';
@@ -209,6 +209,8 @@ export class StackTop extends NdisBlock implements SendCompleteSink, ReceiveSink
       this.mb.offload.protocolCurrent = freezeOffload(indication.statusBuffer);
     } else if (indication.statusCode === NDIS_STATUS_TASK_OFFLOAD_HARDWARE_CAPABILITIES && isNdisOffload(indication.statusBuffer)) {
       this.mb.offload.protocolHardware = freezeOffload(indication.statusBuffer);
+    } else if (indication.statusCode === NDIS_STATUS_HD_SPLIT_CURRENT_CONFIG) {
+      this.mb.hdSplit.statusIndicated(indication.statusBuffer);
     }
     for (const b of this.mb.bindings) {
       if (indication.destinationHandle !== null && indication.destinationHandle !== b) continue;

@@ -39,6 +39,8 @@ export interface RxWorkerData {
   readonly fd: number;
   readonly slab: SharedArrayBuffer;
   readonly slotSize: number;
+  /** Bytes at the start of every slot the reads leave free (header-data split's backfill); 0 if absent. */
+  readonly headroom?: number;
   readonly ring: RxRingShared;
   /** Most frames read per wake-up before publishing. */
   readonly batch: number;

@@ -30,6 +30,8 @@ const cap = data.ring.capacity;
 const slab = new Uint8Array(data.slab);
 const base = c.address(slab);
 const slotSize = data.slotSize;
+const headroom = data.headroom ?? 0;
+const room = slotSize - headroom;
 const pfd = new Uint8Array(8); // struct pollfd { int fd; short events; short revents; }
 new DataView(pfd.buffer).setInt32(0, data.fd, true);
 pfd[4] = POLLIN;
@@ -101,7 +103,7 @@ function run(): void {
     let calls = 0;
     while (freeHead !== freeTail && n < data.batch) {
       const slot = free[freeHead % cap]!;
-      const len = c.readAt(data.fd, base + slot * slotSize, slotSize);
+      const len = c.readAt(data.fd, base + slot * slotSize + headroom, room);
       calls++;
       if (len < 0) {
         const e = c.errno();
@@ -110,7 +112,7 @@ function run(): void {
         fatal(e);
         return;
       }
-      if (len === slotSize) Atomics.add(control, CTRL_TRUNCATED, 1);
+      if (len === room) Atomics.add(control, CTRL_TRUNCATED, 1);
       fill[(fillTail % cap) * 2] = slot;
       fill[(fillTail % cap) * 2 + 1] = len;
       fillTail++;

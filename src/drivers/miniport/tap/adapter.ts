@@ -98,6 +98,7 @@ import { LentIndication } from '../../common/receive-queue.js';
 import { ReceiveDrops } from '../../common/receive-drops.js';
 import { standardRssKeywords } from '../../common/rss-keywords.js';
 import { RssState } from '../../common/rss-miniport.js';
+import { HdSplitMiniport } from '../../common/hd-split-miniport.js';
 import { PollBudget, PollLoop, type PollMode, type PollSource } from '../../../util/poll-loop.js';
 
 const MAX_NBLS_PER_INDICATION = 256;
@@ -158,6 +159,8 @@ export class TapAdapter implements MiniportAdapter {
   tunOffloads = 0;
   /** RSS: capabilities from the keywords, parameters from the OID, the per-frame hash in the receive DPC. */
   rss!: RssState;
+  /** Header-data split (*HeaderDataSplit): the split engine, its OIDs and counters. */
+  hds!: HdSplitMiniport;
   #dpcs: NdisDpc[] = [];
   /** Poll mode: the loop over this adapter's queues (null with PollMode off) and one source per queue. */
   #pollLoop: PollLoop | null = null;
@@ -235,7 +238,9 @@ export class TapAdapter implements MiniportAdapter {
     this.rss = new RssState(this.ndis, k, { limits: RSS_LIMITS, classification: NDIS_RSS_CAPS_CLASSIFICATION_AT_DPC });
     this.drops = new ReceiveDrops(this.ndis);
     this.ndis.setRegistrationAttributes({ checkForHangTimeInSeconds: 0 });
-    const oids = [...ETHERNET_OIDS, ...(this.vnet > 0 ? [...TASK_OFFLOAD_OIDS, ...(largeRx ? [OID_TCP_RSC_STATISTICS] : [])] : []), ...this.rss.oids];
+    // One header buffer per receive NBL that can be indicated at once.
+    this.hds = new HdSplitMiniport(this.ndis, k, (largeRx ? largeRxBuffers : rxBuffers) * this.device.fds.length);
+    const oids = [...ETHERNET_OIDS, ...(this.vnet > 0 ? [...TASK_OFFLOAD_OIDS, ...(largeRx ? [OID_TCP_RSC_STATISTICS] : [])] : []), ...this.rss.oids, ...this.hds.oids];
     const general = ethernetGeneralAttributes({
       macAddress: this.mac,
       mtu,
@@ -260,7 +265,9 @@ export class TapAdapter implements MiniportAdapter {
     // Receive slots hold the virtio-net header, the frame (a GSO super-frame with RSC) and room for one
     // VLAN tag, 64-byte aligned.
     const maxRxFrame = Math.max(this.frameSize + 4, largeRx ? MAX_GSO_FRAME : 0);
-    const slot = (this.vnet + maxRxFrame + 63) & ~63;
+    // With header-data split each slot starts with BackfillSize bytes of headroom (the data buffers' backfill).
+    const headroom = this.hds.headroom;
+    const slot = (headroom + this.vnet + maxRxFrame + 63) & ~63;
     this.#staging = new Uint8Array(this.vnet + Math.max(this.frameSize + 4, this.vnet > 0 ? MAX_GSO_FRAME : 0));
     if (useRing) {
       const perQueue = largeRx ? largeRxBuffers : rxBuffers;
@@ -287,6 +294,7 @@ export class TapAdapter implements MiniportAdapter {
     try {
       for (let q = 0; q < this.device.fds.length; q++) {
         const pool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx${q}`, capacity: largeRx ? largeRxBuffers : rxBuffers, dataSize: slot });
+        this.hds.reserveHeadroom(pool);
         const dpc = this.ndis.allocateDpc(() => this.#receiveDpc(q));
         this.#dpcs.push(dpc);
         if (pollMode !== 'off') this.#pollSources.push(this.#pollSource(q, new PollBudget(pollMode, pollBudgetUs)));
@@ -468,6 +476,8 @@ export class TapAdapter implements MiniportAdapter {
       queue.repost(nbl);
       return;
     }
+    // Header-data split (RSC super-frames too): header into the header block, data left in place.
+    if (this.hds.active) this.hds.split(nbl, m.bytes, m.byteOffset - this.hds.headroom, start, frameLen);
     nbl.info.filteringInfo = queue.index;
     nbl.sourceHandle = this.ndis;
     stats.countRcv(cls, frameLen);
@@ -939,6 +949,8 @@ export class TapAdapter implements MiniportAdapter {
     }
     const rss = this.rss.handleOid(request);
     if (rss !== NDIS_STATUS_INVALID_OID) return rss;
+    const hds = this.hds.handleOid(request);
+    if (hds !== NDIS_STATUS_INVALID_OID) return hds;
     return handleEthernetOid(this.eth, request);
   }
 
@@ -993,6 +1005,7 @@ export class TapAdapter implements MiniportAdapter {
       rcvNoBuffer: this.eth.stats.rcvNoBuffer,
       ...(this.offloads === null ? {} : { tunOffloads: `0x${this.tunOffloads.toString(16)}`, offload: { ...this.offload.counters } }),
       ...this.rss?.snapshot(),
+      ...(this.hds?.splitter == null ? {} : { hdSplit: this.hds.snapshot() }),
     };
   }
 }

@@ -3,6 +3,7 @@
  */
 import { NdisMedium802_3, type MiniportDriverCharacteristics } from '../../../ndis/index.js';
 import { STANDARD_OFFLOAD_KEYWORDS } from '../../common/task-offload.js';
+import { HD_SPLIT_KEYWORDS } from '../../common/hd-split-miniport.js';
 import { interfaceNameProblem } from '../../../io/tun/interface-name.js';
 import { TAP_RSS_KEYWORDS, TapAdapter } from './adapter.js';
 
@@ -36,6 +37,8 @@ export const tapMiniport = {
     ...STANDARD_OFFLOAD_KEYWORDS,
     // Receive side scaling: offered unless *RSS is 0; a protocol turns it on with OID_GEN_RECEIVE_SCALE_PARAMETERS.
     ...TAP_RSS_KEYWORDS,
+    // Header-data split (offload digest §5): off by default.
+    ...HD_SPLIT_KEYWORDS,
   },
   adapter: TapAdapter,
 } as const satisfies MiniportDriverCharacteristics;

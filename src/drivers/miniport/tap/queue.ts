@@ -90,7 +90,10 @@ abstract class WorkerBackedQueue {
     this.takeAllBuffers();
     const any = this.buffers.find((b) => b !== null) ?? null;
     const slab = any?.firstNetBuffer?.poolMdl?.bytes.buffer as SharedArrayBuffer;
-    const data: RxWorkerData = { fd: this.fd, slab, slotSize: this.pool.dataSize, ring: this.#shared, batch: 64, mode: mode === 'worker' ? 'read' : 'poll' };
+    // The buffers' window inside their slots (a headroom for header-data split moves its start).
+    const m0 = any?.firstNetBuffer?.poolMdl;
+    const headroom = m0 === null || m0 === undefined ? 0 : m0.byteOffset - any!.slot * this.pool.dataSize;
+    const data: RxWorkerData = { fd: this.fd, slab, slotSize: this.pool.dataSize, headroom, ring: this.#shared, batch: 64, mode: mode === 'worker' ? 'read' : 'poll' };
     this.worker = new Worker(new URL('../../../io/tun/rx-worker.js', import.meta.url), { workerData: data });
     this.worker.unref();
     this.worker.on('error', () => {

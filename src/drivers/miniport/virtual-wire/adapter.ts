@@ -80,6 +80,7 @@ import { LentIndication, ReceiveQueue } from '../../common/receive-queue.js';
 import { ReceiveDrops } from '../../common/receive-drops.js';
 import { standardRssKeywords } from '../../common/rss-keywords.js';
 import { RssState } from '../../common/rss-miniport.js';
+import { HdSplitMiniport } from '../../common/hd-split-miniport.js';
 import { WireQueue, WireRssPort, WireRssProducer, type WireQueueHost, type WireRssShared } from './rss-queues.js';
 
 /** The offload keywords of this miniport: the standardized ones, every default 0 (offloads are opt-in). */
@@ -114,6 +115,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   filteredOut = 0;
   /** RSS: capabilities from the keywords, parameters from the OID, the per-frame hash. */
   rss!: RssState;
+  /** Header-data split (*HeaderDataSplit); null in a replica (the RSS receive queues k ≥ 1 do not split). */
+  hds: HdSplitMiniport | null = null;
   /** Frames a multi-queue port could not take: the sender's processor has no rings into it. */
   rssNoRing = 0;
   /** Named drop counters (drops.ts), from the handle at initialize. */
@@ -196,12 +199,14 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     this.#wireLoss = this.ndis.dropCounter('wireLoss');
 
     this.ndis.setRegistrationAttributes({ checkForHangTimeInSeconds: 0 });
+    const rxCapacity = largeRx ? k.readInt('LargeReceiveBuffers', 128, 16, 4096) : rxBuffers;
+    this.hds = new HdSplitMiniport(this.ndis, k, rxCapacity);
     const general = ethernetGeneralAttributes({
       macAddress: this.mac,
       mtu: this.frameSize - ETHERNET_HEADER_SIZE,
       linkSpeedBps: this.linkSpeedBps,
       connected: this.wire.linkUp,
-      supportedOidList: [...ETHERNET_OIDS, ...(anyOffload ? TASK_OFFLOAD_OIDS : []), ...this.rss.oids],
+      supportedOidList: [...ETHERNET_OIDS, ...(anyOffload ? TASK_OFFLOAD_OIDS : []), ...this.rss.oids, ...this.hds.oids],
       vendorDescription: `tsndis virtual wire adapter (${wireName})`,
       ...(this.rss.capabilities === null ? {} : { recvScaleCapabilities: this.rss.capabilities }),
     });
@@ -223,10 +228,12 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       this.wireOffload.configure(NDIS_OFFLOAD_NONE, false, false);
     }
     // Slots rounded up so frames stay 64-byte aligned in the slab.
-    const slot = ((largeRx ? MAX_GSO_FRAME : this.frameSize + 4) + 63) & ~63;
-    this.#slotBytes = slot;
-    const capacity = largeRx ? k.readInt('LargeReceiveBuffers', 128, 16, 4096) : rxBuffers;
-    this.#rxPool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx`, capacity, dataSize: slot });
+    // With header-data split each slot starts with BackfillSize bytes of headroom (the data buffers' backfill).
+    const headroom = this.hds.headroom;
+    const slot = ((largeRx ? MAX_GSO_FRAME : this.frameSize + 4) + headroom + 63) & ~63;
+    this.#slotBytes = slot - headroom;
+    this.#rxPool = this.ndis.allocateNetBufferListPool({ name: `${params.adapterName}:rx`, capacity: rxCapacity, dataSize: slot });
+    this.hds.reserveHeadroom(this.#rxPool);
     this.#dpc = this.ndis.allocateDpc(() => this.#indicateReady());
     this.#delayTimer = this.ndis.allocateTimer(() => this.#releaseDelayed());
     if (this.rss.processorCount > 1 && this.rss.capabilities !== null && this.ndis.registerPoll !== undefined) {
@@ -478,6 +485,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         if (cs !== 0) rx.info.tcpIpChecksum = this.wireOffload.finishChecksums(cs, rnb.poolMdl!.bytes, rnb.poolMdl!.byteOffset, len);
         rx.sourceHandle = source;
         stats.countRcv(cls, len);
+        this.#split(rx);
         this.#in.push(rx);
       }
     }
@@ -638,6 +646,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       rnb.dataLength = len;
       rx.sourceHandle = this.ndis;
       stats.countRcv(cls, len);
+      this.#split(rx);
       this.#in.push(rx);
       return;
     }
@@ -678,8 +687,18 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     rx.sourceHandle = this.ndis;
     this.eth.stats.countRcv(this.#segCls, length);
     this.wireOffload.counters.rxSegments++;
+    this.#split(rx);
     this.#in.push(rx);
   };
+
+  /** Header-data split of a frame just copied into a receive buffer (at the slot's start: the header is the backfill). */
+  #split(rx: NetBufferList): void {
+    const hds = this.hds;
+    if (hds === null || !hds.active) return;
+    const nb = rx.firstNetBuffer!;
+    const m = nb.poolMdl!;
+    hds.split(rx, m.bytes, m.byteOffset - hds.headroom, m.byteOffset, nb.dataLength);
+  }
 
   #releaseDelayed(): void {
     const now = this.ndis.now();
@@ -792,6 +811,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       const status = this.offloads.handleOid(request);
       if (status !== NDIS_STATUS_INVALID_OID) return status;
     }
+    const hds = this.hds?.handleOid(request) ?? NDIS_STATUS_INVALID_OID;
+    if (hds !== NDIS_STATUS_INVALID_OID) return hds;
     const rss = this.rss.handleOid(request);
     if (rss !== NDIS_STATUS_INVALID_OID) {
       // A new table for the senders: a new generation, fenced in every ring (rss-queues.ts).
@@ -828,6 +849,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       ...(w === null ? {} : { wire: { ...w.counters } }),
       ...(this.offloads === null ? {} : { offload: { ...this.wireOffload.counters } }),
       ...this.rss?.snapshot(),
+      ...(this.hds?.splitter == null ? {} : { hdSplit: this.hds.snapshot() }),
       ...(this.#mp === null ? {} : { rssNoRing: this.rssNoRing, rssQueues: Array.from({ length: this.#mp.queues }, (_, q) => this.#mp!.queueCounters(q)) }),
     };
   }

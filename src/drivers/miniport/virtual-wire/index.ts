@@ -2,6 +2,7 @@
  * tsndis.virtual-wire: an Ethernet miniport whose adapters are joined by in-process wires
  * (see README.md in this folder for keywords and supported OIDs).
  */
+import { HD_SPLIT_KEYWORDS } from '../../common/hd-split-miniport.js';
 import { NdisMedium802_3, type ConfigValue, type KeywordCheckContext, type MiniportDriverCharacteristics } from '../../../ndis/index.js';
 import { VIRTUAL_WIRE_OFFLOAD_KEYWORDS, VIRTUAL_WIRE_RSS_KEYWORDS, VirtualWireAdapter } from './adapter.js';
 
@@ -41,6 +42,8 @@ export const virtualWireMiniport = {
     ...VIRTUAL_WIRE_OFFLOAD_KEYWORDS,
     // Receive side scaling: offered unless *RSS is 0; a protocol turns it on with OID_GEN_RECEIVE_SCALE_PARAMETERS.
     ...VIRTUAL_WIRE_RSS_KEYWORDS,
+    // Header-data split (offload digest §5): off by default.
+    ...HD_SPLIT_KEYWORDS,
   },
   adapter: VirtualWireAdapter,
 } as const satisfies MiniportDriverCharacteristics;

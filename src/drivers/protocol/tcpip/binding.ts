@@ -33,6 +33,8 @@ import {
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG,
+  NDIS_STATUS_HD_SPLIT_CURRENT_CONFIG,
+  NDIS_NBL_FLAGS_HD_SPLIT,
   CHECKSUM_RX_IP_CHECKSUM_FAILED,
   CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED,
   CHECKSUM_RX_IP_CHECKSUM_VALUE_INVALID,
@@ -56,10 +58,12 @@ import {
   type BindParameters,
   type ConfigurationReader,
   type NdisLinkState,
+  type NdisHdSplitCurrentConfig,
   type NdisOffload,
   type NdisStatus,
   type NdisStatusIndication,
   type NdisDropSourceRegistration,
+  type Mdl,
   type NetBuffer,
   type NetBufferList,
   type NetBufferListPool,
@@ -122,6 +126,8 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
   #count = 0;
   #lsoPoolSize = 0;
   #copy: Uint8Array | null = null;
+  /** Header-data split: the backfill the adapter keeps before each data buffer (0: no split frames). */
+  #hdsBackfill = 0;
   #packetFilter = 0;
   #bindRequest: NdisOidRequest | null = null;
   #bindStage: 'filter' | 'multicast' | 'encapsulation' | 'rss' | null = null;
@@ -156,6 +162,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     if (open.status !== NDIS_STATUS_SUCCESS) return open.status;
     this.state = 'binding';
     this.adapterName = params.adapterName;
+    this.#hdsBackfill = params.hdSplitCurrentConfig?.backfillSize ?? 0;
     const k = params.keywords;
     const g = params.generalAttributes;
     const configured = k.readInt('Mtu', 0, 0, 65535);
@@ -419,6 +426,11 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
   status(indication: NdisStatusIndication): void {
     const iface = this.iface;
     if (iface === null) return;
+    if (indication.statusCode === NDIS_STATUS_HD_SPLIT_CURRENT_CONFIG) {
+      const c = indication.statusBuffer as NdisHdSplitCurrentConfig | null;
+      if (c !== null && typeof c === 'object' && typeof c.backfillSize === 'number') this.#hdsBackfill = c.backfillSize;
+      return;
+    }
     if (indication.statusCode === NDIS_STATUS_LINK_STATE) {
       const ls = indication.statusBuffer as NdisLinkState | null;
       if (ls === null || typeof ls !== 'object') return;
@@ -491,11 +503,15 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
             this.#receiveCapturing(capture, iface, nb, bits, segments);
           } else if (m !== null && nb.currentMdlOffset + len <= m.byteCount) {
             s.receiveFrame(iface, m.bytes, m.byteOffset + nb.currentMdlOffset, len, bits, segments);
+          } else if ((nbl.nblFlags & NDIS_NBL_FLAGS_HD_SPLIT) !== 0 && m !== null && this.#joinSplit(nb, m)) {
+            // A split frame made whole in its data buffer's backfill: only the header moved.
+            s.receiveFrame(iface, m.next!.bytes, m.next!.byteOffset - (m.byteCount - nb.currentMdlOffset), len, bits, segments);
           } else if (len <= COPY_BUFFER_SIZE) {
             this.#copy ??= new Uint8Array(COPY_BUFFER_SIZE);
             const copy = this.#copy;
             const n = nb.copyOut(copy, 0, 0, len);
             s.counters.link.framesCopied++;
+            s.counters.link.rxPayloadBytesCopied += n;
             s.receiveFrame(iface, copy, 0, n, bits, segments);
           } else {
             s.counters.link.framesIn++;
@@ -507,6 +523,27 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
       s.exit();
       if (!resources) this.ndis.returnNetBufferLists(nbls, 0);
     }
+  }
+
+  /**
+   * A header-data split NET_BUFFER (header MDL `h`, then one data MDL holding the rest): copies the header
+   * into the data buffer's backfill, right before the data, so the frame is contiguous there. False when
+   * the layout is not that (the header longer than the backfill NDIS promised, the data in several MDLs):
+   * then the frame is copied like any multi-MDL frame.
+   */
+  #joinSplit(nb: NetBuffer, h: Mdl): boolean {
+    const d = h.next;
+    const hl = h.byteCount - nb.currentMdlOffset;
+    if (d === null || hl <= 0 || hl > this.#hdsBackfill || hl > d.byteOffset || nb.dataLength - hl > d.byteCount) return false;
+    const from = h.byteOffset + nb.currentMdlOffset;
+    // A byte loop (at most BackfillSize bytes): no subarray per frame.
+    const src = h.bytes;
+    const dst = d.bytes;
+    for (let i = 0, to = d.byteOffset - hl; i < hl; i++) dst[to + i] = src[from + i]!;
+    const c = this.stack.counters.link;
+    c.hdSplitFramesIn++;
+    c.hdSplitHeaderBytesCopied += hl;
+    return true;
   }
 
   /**
@@ -528,6 +565,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     nb.copyOut(frame, 0, 0, len);
     const m = nb.currentMdl;
     if (m === null || nb.currentMdlOffset + len > m.byteCount) s.counters.link.framesCopied++;
+    s.counters.link.rxPayloadBytesCopied += len;
     const original = frame.slice();
     drops.mark();
     s.receiveFrame(iface, frame, 0, len, bits, segments);

@@ -17,6 +17,12 @@ export class LinkCounters {
   bytesOut = 0;
   /** Frames whose data spans several MDLs and were copied to be parsed (not a drop). */
   framesCopied = 0;
+  /** Bytes of those frames copied before the stack parsed them (payload included): 0 on a zero-copy receive path. */
+  rxPayloadBytesCopied = 0;
+  /** Header-data split frames taken in place (header copied into the data buffer's backfill, payload not moved). */
+  hdSplitFramesIn = 0;
+  /** Header bytes those frames moved. */
+  hdSplitHeaderBytesCopied = 0;
   // terminal drops
   truncated = 0;
   vlanMismatch = 0;

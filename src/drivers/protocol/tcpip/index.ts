@@ -164,6 +164,8 @@ export class TcpIpProtocol {
       driverVersion: { major: 1, minor: 0 },
       mediumArray: [NdisMedium802_3],
       keywords: TCPIP_KEYWORDS,
+      // Takes header-data split frames: the payload stays where the miniport put it (binding.ts).
+      headerDataSplit: true,
       binding: Binding,
     };
   }

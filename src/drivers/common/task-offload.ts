@@ -12,6 +12,7 @@ import {
   NDIS_OFFLOAD_SET_NO_CHANGE,
   NDIS_OFFLOAD_SET_OFF,
   NDIS_OFFLOAD_SET_ON,
+  NDIS_STATUS_INVALID_DATA,
   NDIS_STATUS_INVALID_OID,
   NDIS_STATUS_INVALID_PARAMETER,
   NDIS_STATUS_NOT_SUPPORTED,
@@ -21,6 +22,7 @@ import {
   OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES,
   OID_TCP_OFFLOAD_PARAMETERS,
   applyOffloadParameters,
+  offloadParametersEnableIpsec,
   offloadEncapsulationCodec,
   offloadHardwareCapabilitiesCodec,
   offloadParametersCodec,
@@ -52,10 +54,13 @@ export function standardOffloadKeywords(on: boolean) {
     '*TCPChecksumOffloadIPv6': checksum('TCP checksum offload over IPv6'),
     '*UDPChecksumOffloadIPv4': checksum('UDP checksum offload over IPv4'),
     '*UDPChecksumOffloadIPv6': checksum('UDP checksum offload over IPv6'),
+    '*LsoV1IPv4': onOff('large send offload v1 (IPv4 only)'),
     '*LsoV2IPv4': onOff('large send offload v2 for IPv4'),
     '*LsoV2IPv6': onOff('large send offload v2 for IPv6'),
     '*RscIPv4': onOff('receive segment coalescing for IPv4'),
     '*RscIPv6': onOff('receive segment coalescing for IPv6'),
+    '*UsoIPv4': onOff('UDP segmentation offload for IPv4'),
+    '*UsoIPv6': onOff('UDP segmentation offload for IPv6'),
   } as const satisfies KeywordSchema;
 }
 
@@ -80,6 +85,9 @@ export function offloadParametersFromKeywords(k: ConfigurationReader): NdisOfflo
     lsoV2IPv6: bin('*LsoV2IPv6'),
     rscIPv4: bin('*RscIPv4'),
     rscIPv6: bin('*RscIPv6'),
+    lsoV1: bin('*LsoV1IPv4'),
+    udpSegmentationIPv4: bin('*UsoIPv4'),
+    udpSegmentationIPv6: bin('*UsoIPv6'),
   };
 }
 
@@ -109,6 +117,8 @@ export class MiniportOffloads {
   /** OID_TCP_OFFLOAD_PARAMETERS sets applied / refused by the driver's `apply`. */
   parameterSets = 0;
   parameterSetsFailed = 0;
+  /** Sets refused because they asked for IPsec offload (tsndis has none; counted in parameterSetsFailed too). */
+  ipsecRefused = 0;
 
   constructor(
     readonly ndis: MiniportAdapterHandle,
@@ -118,6 +128,11 @@ export class MiniportOffloads {
   ) {
     this.hardware = hardware;
     this.current = current;
+  }
+
+  /** The OID_TCP_OFFLOAD_PARAMETERS counters, for a miniport's `inspect()`. */
+  get setCounters(): { offloadParameterSets: number; offloadParameterSetsFailed: number; ipsecRefused: number } {
+    return { offloadParameterSets: this.parameterSets, offloadParameterSetsFailed: this.parameterSetsFailed, ipsecRefused: this.ipsecRefused };
   }
 
   /** For `handle.setOffloadAttributes` in MiniportInitializeEx. */
@@ -153,6 +168,13 @@ export class MiniportOffloads {
 
   /** Applies an OID_TCP_OFFLOAD_PARAMETERS set and indicates the resulting current configuration. */
   setParameters(p: NdisOffloadParameters): NdisStatus {
+    // tsndis has no IPsec offload: asking to enable AH/ESP is a request this adapter cannot carry out, so
+    // the set is refused as invalid data (oid-tcp-offload-parameters.md) and the configuration is kept.
+    if (offloadParametersEnableIpsec(p)) {
+      this.ipsecRefused++;
+      this.parameterSetsFailed++;
+      return NDIS_STATUS_INVALID_DATA;
+    }
     const previous = this.current;
     const next = applyOffloadParameters(previous, this.hardware, p);
     const status = this.hooks.apply?.(next, previous) ?? NDIS_STATUS_SUCCESS;

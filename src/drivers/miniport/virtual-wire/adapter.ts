@@ -826,7 +826,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     return {
       filteredOut: this.filteredOut,
       ...(w === null ? {} : { wire: { ...w.counters } }),
-      ...(this.offloads === null ? {} : { offload: { ...this.wireOffload.counters } }),
+      ...(this.offloads === null ? {} : { offload: { ...this.wireOffload.counters, ...this.offloads.setCounters } }),
       ...this.rss?.snapshot(),
       ...(this.#mp === null ? {} : { rssNoRing: this.rssNoRing, rssQueues: Array.from({ length: this.#mp.queues }, (_, q) => this.#mp!.queueCounters(q)) }),
     };

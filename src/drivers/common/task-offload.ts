@@ -37,6 +37,7 @@ import {
   type NdisOidRequest,
   type NdisStatus,
   type OffloadEncapsulationFamily,
+  type UdpSegmentationOffload,
 } from '../../ndis/index.js';
 
 const CHECKSUM_VALUES = [0, 1, 2, 3];
@@ -217,7 +218,8 @@ export const SOFTWARE_LSO_MIN_SEGMENT_COUNT = 2;
 /**
  * Everything a miniport that does the work in software (or hands it to a kernel) can offer: checksums
  * both ways for TCP and UDP over IPv4 and IPv6 with options / extension headers, the IPv4 header checksum,
- * LSOv2 for both IP versions, and RSC when `rsc` (its receive buffers hold 64 KB units).
+ * LSOv1 (IPv4), LSOv2 for both IP versions, USO for both, and RSC when `rsc` (its receive buffers hold
+ * 64 KB units).
  */
 export function softwareOffloadCapabilities(rsc: boolean): NdisOffload {
   const direction = (v4: boolean): ChecksumOffloadDirection => ({
@@ -231,11 +233,21 @@ export function softwareOffloadCapabilities(rsc: boolean): NdisOffload {
   const lso = { encapsulation: NDIS_ENCAPSULATION_IEEE_802_3, maxOffLoadSize: SOFTWARE_LSO_MAX_OFFLOAD_SIZE, minSegmentCount: SOFTWARE_LSO_MIN_SEGMENT_COUNT };
   return {
     checksum: { ipv4Transmit: direction(true), ipv4Receive: direction(true), ipv6Transmit: direction(false), ipv6Receive: direction(false) },
-    lsoV1: NDIS_OFFLOAD_NONE.lsoV1,
+    lsoV1: { ipv4: { ...lso, tcpOptions: true, ipOptions: true } },
     lsoV2: { ipv4: lso, ipv6: { ...lso, ipExtensionHeadersSupported: true, tcpOptionsSupported: true } },
     rsc: { ipv4Enabled: rsc, ipv6Enabled: rsc },
     flags: 0,
+    uso: softwareUsoCapabilities(),
   };
+}
+
+/**
+ * USO as the software engine (or a kernel behind a TAP) does it: both IP versions, IPv4 options and IPv6
+ * extension headers, a sub-MSS last datagram, the LSO size limits. MinSegmentCount is a 6-bit field.
+ */
+export function softwareUsoCapabilities(): UdpSegmentationOffload {
+  const f = { encapsulation: NDIS_ENCAPSULATION_IEEE_802_3, maxOffLoadSize: SOFTWARE_LSO_MAX_OFFLOAD_SIZE, minSegmentCount: SOFTWARE_LSO_MIN_SEGMENT_COUNT, subMssFinalSegmentSupported: true };
+  return { ipv4: f, ipv6: { ...f, ipExtensionHeadersSupported: true } };
 }
 
 /** The OIDs a miniport using MiniportOffloads adds to its supported list. */

@@ -152,10 +152,10 @@ test('IPv4 with options: 3000 bytes at MSS 1000 → three datagrams, IDs 0xFFFE,
   const got = run(new UsoSegmenter(), frame, usoTransmit({ mss: 1000, udpHeaderOffset: 38, ipVersion: NDIS_UDP_SEGMENTATION_OFFLOAD_IPV4 })) as Uint8Array[];
   assert.equal(got.length, 3);
   const ids = [0xfffe, 0xffff, 0x0000];
-  got.forEach((d, i) => {
+  for (const [i, d] of got.entries()) {
     assert.deepEqual(d.subarray(34, 38), options);
     assert.deepEqual(check4(d, ids[i]!), payload.subarray(i * 1000, (i + 1) * 1000));
-  });
+  }
 });
 
 test('IPv4 with a zero seed: no UDP checksum (the field stays 0); a sub-MSS last datagram', () => {
@@ -173,7 +173,7 @@ test('property: any payload and MSS, IPv4 and IPv6 (with and without extension h
         const got = run(seg, uso4(payload, { id }), usoTransmit({ mss, udpHeaderOffset: 34, ipVersion: 0 })) as Uint8Array[];
         assert.equal(got.length, Math.ceil(payload.length / mss));
         assert.deepEqual(concat(got.map((d, i) => check4(d, (id + i) & 0xffff))), payload);
-        got.slice(0, -1).forEach((d) => assert.equal(d.length - 42, mss, 'only the last may be shorter'));
+        for (const d of got.slice(0, -1)) assert.equal(d.length - 42, mss, 'only the last may be shorter');
       } else {
         const ext = kind === 2 ? 8 : 0;
         const got = run(seg, uso6(payload, kind === 2), usoTransmit({ mss, udpHeaderOffset: 54 + ext, ipVersion: 1 })) as Uint8Array[];

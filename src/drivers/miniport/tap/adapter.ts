@@ -1059,7 +1059,7 @@ export class TapAdapter implements MiniportAdapter {
       poll: this.pollSnapshot(),
       ...this.counters,
       rcvNoBuffer: this.eth.stats.rcvNoBuffer,
-      ...(this.offloads === null ? {} : { tunOffloads: `0x${this.tunOffloads.toString(16)}`, offload: { ...this.offload.counters, ...this.offloads.setCounters } }),
+      ...(this.offloads === null ? {} : { tunOffloads: `0x${this.tunOffloads.toString(16)}`, usoEngine: this.offload.kernelUso ? 'kernel' : 'software', offload: { ...this.offload.counters, ...this.offloads.setCounters } }),
       ...this.rss?.snapshot(),
     };
   }

@@ -153,5 +153,8 @@ test('USO: one 10 000-byte datagram becomes 8 datagrams of MSS 1300 (the last sh
   assert.equal(b.done[0]!.status, NDIS_STATUS_FAILURE);
   assert.equal(a.got.length, 0);
   assert.equal(counters(b).txUsoRefused, 1);
-  await finish([a, b]);
+  // …and the verifier names the protocol's mistake.
+  assert.equal(b.rt.verifier.of('NblOffloadNotEnabled').length, 1);
+  assert.match(b.rt.verifier.of('NblOffloadNotEnabled')[0]!.message, /USO \(IPv4\) is not enabled/);
+  await finish([a, b], ['NblOffloadNotEnabled']);
 });

@@ -187,6 +187,7 @@ export {
 } from './drivers/common/rss-keywords.js';
 export { RssState, RssCounters, RSS_OIDS, RSS_CAPS_ALL_HASH_TYPES, stackProcessorCount, type RssMiniportOptions } from './drivers/common/rss-miniport.js';
 export { LsoSegmenter, SegmentTarget, LSO_SEGMENT_MALFORMED, LSO_SEGMENT_BAD_MSS, type SegmentAllocator, type SegmentDone } from './drivers/common/lso-segment.js';
+export { UsoSegmenter, USO_SEGMENT_MALFORMED, USO_SEGMENT_BAD_MSS, USO_SEGMENT_TOO_LARGE, USO_SEGMENT_TOO_FEW, type UsoLimits } from './drivers/common/uso-segment.js';
 export { FrameLayout, MAX_GSO_FRAME, locateHeaders } from './drivers/common/frame-layout.js';
 export { FrameRecorder, RecorderCounters } from './drivers/common/frame-recorder.js';
 export { HdSplitter, HdSplitDecision, HdSplitMiss, decideHdSplit, newHdSplitCounters, HD_SPLIT_NBL_FLAGS, HD_SPLIT_ALL_NBL_FLAGS, HD_SPLIT_MINIPORT_CAPS, type HdSplitCounters } from './drivers/common/hd-split.js';

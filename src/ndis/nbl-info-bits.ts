@@ -406,3 +406,47 @@ export function rscCoalescedSegCount(v: number): number {
 export function rscDupAckCount(v: number): number {
   return (v >>> RSC_DUP_ACK_COUNT_SHIFT) & RSC_DUP_ACK_COUNT_MAX;
 }
+
+// ======================================================================================================
+// NDIS_UDP_SEGMENTATION_OFFLOAD_NET_BUFFER_LIST_INFO (slot UdpSegmentationOffloadInfo, NDIS 6.83; wdk-ddi:
+// nbluso): Transmit { MSS:20, UdpHeaderOffset:10, Reserved:1, IPVersion:1 }. The slot is shared with
+// TcpRecvSegCoalesceInfo (send vs receive path); USO has no completion form (the miniport leaves it).
+// ======================================================================================================
+
+export const NDIS_UDP_SEGMENTATION_OFFLOAD_IPV4 = 0;
+export const NDIS_UDP_SEGMENTATION_OFFLOAD_IPV6 = 1;
+export const USO_MSS_MAX = 0xfffff;
+export const USO_UDP_HEADER_OFFSET_SHIFT = 20;
+export const USO_UDP_HEADER_OFFSET_MAX = 0x3ff;
+/** Bit 30 is Reserved (never read or written by a miniport). */
+export const USO_IP_VERSION_SHIFT = 31;
+
+export interface UsoTransmitInfo {
+  mss: number;
+  udpHeaderOffset: number;
+  /** NDIS_UDP_SEGMENTATION_OFFLOAD_IPV4 / _IPV6. */
+  ipVersion: number;
+}
+
+/** The slot value for a USO send (fields masked to their widths). */
+export function usoTransmitValue(mss: number, udpHeaderOffset: number, ipVersion: number): number {
+  return ((mss & USO_MSS_MAX) | ((udpHeaderOffset & USO_UDP_HEADER_OFFSET_MAX) << USO_UDP_HEADER_OFFSET_SHIFT) | ((ipVersion & 1) << USO_IP_VERSION_SHIFT)) >>> 0;
+}
+
+export function usoTransmit(info: UsoTransmitInfo): number {
+  return usoTransmitValue(info.mss, info.udpHeaderOffset, info.ipVersion);
+}
+
+export function readUsoTransmit(v: number): UsoTransmitInfo {
+  return { mss: usoMss(v), udpHeaderOffset: usoUdpHeaderOffset(v), ipVersion: usoIpVersion(v) };
+}
+
+export function usoMss(v: number): number {
+  return v & USO_MSS_MAX;
+}
+export function usoUdpHeaderOffset(v: number): number {
+  return (v >>> USO_UDP_HEADER_OFFSET_SHIFT) & USO_UDP_HEADER_OFFSET_MAX;
+}
+export function usoIpVersion(v: number): number {
+  return (v >>> USO_IP_VERSION_SHIFT) & 1;
+}

@@ -23,6 +23,13 @@ import {
   type NdisOffload,
   type NdisOffloadParameters,
 } from './offload.js';
+import {
+  NDIS_OFFLOAD_PARAMETERS_USO_DISABLED,
+  NDIS_OFFLOAD_PARAMETERS_USO_ENABLED,
+  NDIS_UDP_SEGMENTATION_OFFLOAD_NONE,
+  type UdpSegmentationOffload,
+  type UdpSegmentationOffloadFamily,
+} from './offload.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -102,6 +109,7 @@ export function applyOffloadParameters(current: NdisOffload, hardware: NdisOfflo
       ipv6Enabled: rsc6 === null ? current.rsc.ipv6Enabled : rsc6 && hardware.rsc.ipv6Enabled,
     },
     flags: current.flags,
+    ...usoAfterParameters(current, hardware, p),
   };
 }
 
@@ -160,6 +168,7 @@ export function intersectOffload(a: NdisOffload, b: NdisOffload): NdisOffload {
     },
     rsc: { ipv4Enabled: a.rsc.ipv4Enabled && b.rsc.ipv4Enabled, ipv6Enabled: a.rsc.ipv6Enabled && b.rsc.ipv6Enabled },
     flags: a.flags & b.flags,
+    ...intersectUso(a, b),
   };
 }
 
@@ -212,6 +221,7 @@ export function describeOffload(o: NdisOffload): string {
   };
   lso('lsov1', o.lsoV1.ipv4, null);
   lso('lsov2', o.lsoV2.ipv4, o.lsoV2.ipv6);
+  if (o.uso !== undefined) lso('uso', o.uso.ipv4, o.uso.ipv6);
   if (o.rsc.ipv4Enabled || o.rsc.ipv6Enabled) groups.push(`rsc${o.rsc.ipv4Enabled ? ' v4' : ''}${o.rsc.ipv6Enabled ? ' v6' : ''}`);
   return groups.length === 0 ? 'none' : groups.join(' | ');
 }
@@ -219,4 +229,51 @@ export function describeOffload(o: NdisOffload): string {
 /** True when nothing at all is on (every encapsulation NOT_SUPPORTED, RSC off). */
 export function isOffloadNone(o: NdisOffload): boolean {
   return describeOffload(o) === 'none';
+}
+
+// ------------------------------------------------------------------------------------------------------
+// USO (NDIS_OFFLOAD.UdpSegmentation, NDIS_OFFLOAD_PARAMETERS.UdpSegmentation): the same rules as LSOv2,
+// per IP version. A configuration without `uso` stays without it unless the hardware offers USO.
+// ------------------------------------------------------------------------------------------------------
+
+/** The `uso` part of the configuration after a set (empty when neither side has USO). */
+function usoAfterParameters(current: NdisOffload, hardware: NdisOffload, p: NdisOffloadParameters): Pick<NdisOffload, 'uso'> {
+  if (current.uso === undefined && hardware.uso === undefined) return {};
+  const cur = current.uso ?? NDIS_UDP_SEGMENTATION_OFFLOAD_NONE;
+  const hw = hardware.uso ?? NDIS_UDP_SEGMENTATION_OFFLOAD_NONE;
+  const none = NDIS_UDP_SEGMENTATION_OFFLOAD_NONE;
+  const v4 = onOff(p.udpSegmentationIPv4 ?? 0, NDIS_OFFLOAD_PARAMETERS_USO_DISABLED, NDIS_OFFLOAD_PARAMETERS_USO_ENABLED);
+  const v6 = onOff(p.udpSegmentationIPv6 ?? 0, NDIS_OFFLOAD_PARAMETERS_USO_DISABLED, NDIS_OFFLOAD_PARAMETERS_USO_ENABLED);
+  return {
+    uso: {
+      ipv4: v4 === null ? cur.ipv4 : v4 ? hw.ipv4 : none.ipv4,
+      ipv6: v6 === null ? cur.ipv6 : v6 ? hw.ipv6 : none.ipv6,
+    },
+  };
+}
+
+function andUsoFamily(a: UdpSegmentationOffloadFamily, b: UdpSegmentationOffloadFamily): UdpSegmentationOffloadFamily | null {
+  const encapsulation = a.encapsulation & b.encapsulation;
+  if (encapsulation === NDIS_ENCAPSULATION_NOT_SUPPORTED) return null;
+  return {
+    encapsulation,
+    maxOffLoadSize: Math.min(a.maxOffLoadSize, b.maxOffLoadSize),
+    minSegmentCount: Math.max(a.minSegmentCount, b.minSegmentCount),
+    subMssFinalSegmentSupported: a.subMssFinalSegmentSupported && b.subMssFinalSegmentSupported,
+  };
+}
+
+/** §1.7 rule 1 for USO; a side without `uso` has none, so the result has none either. */
+function intersectUso(a: NdisOffload, b: NdisOffload): Pick<NdisOffload, 'uso'> {
+  if (a.uso === undefined && b.uso === undefined) return {};
+  const x: UdpSegmentationOffload = a.uso ?? NDIS_UDP_SEGMENTATION_OFFLOAD_NONE;
+  const y: UdpSegmentationOffload = b.uso ?? NDIS_UDP_SEGMENTATION_OFFLOAD_NONE;
+  const none = NDIS_UDP_SEGMENTATION_OFFLOAD_NONE;
+  const v6 = andUsoFamily(x.ipv6, y.ipv6);
+  return {
+    uso: {
+      ipv4: andUsoFamily(x.ipv4, y.ipv4) ?? none.ipv4,
+      ipv6: v6 === null ? none.ipv6 : { ...v6, ipExtensionHeadersSupported: x.ipv6.ipExtensionHeadersSupported && y.ipv6.ipExtensionHeadersSupported },
+    },
+  };
 }

@@ -5,8 +5,9 @@
  * NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG. Every flag is a boolean here (NDIS_OFFLOAD_SUPPORTED = true);
  * the binary layout lives in the OID codecs.
  *
- * Only the task offloads tsndis implements are modelled: checksum, LSOv1, LSOv2 and RSC. IPsec and
- * encapsulation offloads are absent, which reads as NDIS_OFFLOAD_NOT_SUPPORTED.
+ * Only the task offloads tsndis implements are modelled: checksum, LSOv1, LSOv2, RSC and USO. IPsec and
+ * encapsulation offloads are absent, which reads as NDIS_OFFLOAD_NOT_SUPPORTED (tsndis has no IPsec
+ * offload at all: the IPsec structures below exist only to be written as zeros and read for checks).
  */
 
 /** NDIS_ENCAPSULATION_* bits. */
@@ -72,6 +73,8 @@ export interface NdisOffload {
   readonly rsc: RecvSegCoalesceOffload;
   /** NDIS_OFFLOAD_FLAGS_*. */
   readonly flags: number;
+  /** NDIS_UDP_SEGMENTATION_OFFLOAD (NDIS_OFFLOAD revision 6); absent = not supported. */
+  readonly uso?: UdpSegmentationOffload;
 }
 
 const NO_CHECKSUM: ChecksumOffloadDirection = Object.freeze({
@@ -184,6 +187,9 @@ export interface NdisOffloadParameters {
   readonly encapsulatedPacketTaskOffload: number;
   /** NDIS_ENCAPSULATION_TYPE_* bits. */
   readonly encapsulationTypes: number;
+  /** Revision 5 (USO): NDIS_OFFLOAD_PARAMETERS_USO_* for UdpSegmentation.IPv4 / .IPv6; absent = NO_CHANGE. */
+  readonly udpSegmentationIPv4?: number;
+  readonly udpSegmentationIPv6?: number;
 }
 
 /** Every field NO_CHANGE: spread it and name only what should change. */
@@ -245,4 +251,160 @@ export interface NdisRscStatisticsInfo {
   readonly coalesceEvents: bigint;
   /** Coalescing ended by an exception. */
   readonly aborts: bigint;
+}
+
+// ======================================================================================================
+// UDP segmentation offload (USO, NDIS 6.83; offload digest §1.3) and the NDIS_OFFLOAD / _PARAMETERS
+// revisions that carry it. Kept in its own block: `uso` is optional on NdisOffload (absent reads as
+// NDIS_OFFLOAD_NOT_SUPPORTED), so values built before USO existed stay valid.
+// ======================================================================================================
+
+/** One IP version of NDIS_UDP_SEGMENTATION_OFFLOAD. */
+export interface UdpSegmentationOffloadFamily {
+  /** NDIS_ENCAPSULATION_* bits; NOT_SUPPORTED (0) means no USO for this IP version. */
+  readonly encapsulation: number;
+  /** Largest UDP payload the stack may hand down in one USO NBL. */
+  readonly maxOffLoadSize: number;
+  /** The large datagram must make at least this many segments (a 6-bit field: 0–63). */
+  readonly minSegmentCount: number;
+  /** The last segment may carry fewer than MSS bytes (NDIS 6.84). */
+  readonly subMssFinalSegmentSupported: boolean;
+}
+
+/** NDIS_UDP_SEGMENTATION_OFFLOAD. */
+export interface UdpSegmentationOffload {
+  readonly ipv4: UdpSegmentationOffloadFamily;
+  readonly ipv6: UdpSegmentationOffloadFamily & { readonly ipExtensionHeadersSupported: boolean };
+}
+
+const NO_USO_FAMILY: UdpSegmentationOffloadFamily = Object.freeze({ encapsulation: NDIS_ENCAPSULATION_NOT_SUPPORTED, maxOffLoadSize: 0, minSegmentCount: 0, subMssFinalSegmentSupported: false });
+
+/** No USO for either IP version (what an absent `uso` means). */
+export const NDIS_UDP_SEGMENTATION_OFFLOAD_NONE: UdpSegmentationOffload = Object.freeze({
+  ipv4: NO_USO_FAMILY,
+  ipv6: Object.freeze({ ...NO_USO_FAMILY, ipExtensionHeadersSupported: false }),
+});
+
+/** The USO capabilities of `o` (NONE when the value predates USO). */
+export function udpSegmentationOf(o: NdisOffload): UdpSegmentationOffload {
+  return o.uso ?? NDIS_UDP_SEGMENTATION_OFFLOAD_NONE;
+}
+
+/** NDIS_SIZEOF_UDP_SEGMENTATION_OFFLOAD: IPv4 {3 ULONGs} + IPv6 {4 ULONGs}. */
+export const NDIS_SIZEOF_UDP_SEGMENTATION_OFFLOAD = 28;
+export const NDIS_OFFLOAD_REVISION_4 = 4;
+export const NDIS_OFFLOAD_REVISION_5 = 5;
+export const NDIS_OFFLOAD_REVISION_6 = 6;
+/** Same size as revision 6. */
+export const NDIS_OFFLOAD_REVISION_7 = 7;
+/** Through EncapsulationTypes (NDIS 6.50: after the 20-byte EncapsulatedPacketTaskOffloadVxlan at 156). */
+export const NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_4 = 177;
+/** Through Rfc6877Xlat (8 bytes at 180). */
+export const NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_5 = 188;
+/** Through UdpSegmentation (28 bytes at 188): the revision tsndis writes when USO is offered. */
+export const NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_6 = 216;
+export const NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_7 = 216;
+/** Offset of NDIS_OFFLOAD.UdpSegmentation. */
+export const NDIS_OFFLOAD_UDP_SEGMENTATION_OFFSET = 188;
+
+/** NDIS_OFFLOAD_PARAMETERS.UdpSegmentation.IPv4 / .IPv6. */
+export const NDIS_OFFLOAD_PARAMETERS_USO_DISABLED = 1;
+export const NDIS_OFFLOAD_PARAMETERS_USO_ENABLED = 2;
+export const NDIS_OFFLOAD_PARAMETERS_REVISION_4 = 4;
+export const NDIS_OFFLOAD_PARAMETERS_REVISION_5 = 5;
+/** Through EncapsulationProtocolParameters (a ULONG union at 28). */
+export const NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_4 = 32;
+/** Through UdpSegmentation {IPv4, IPv6} at 32: the revision tsndis writes when a USO field is set. */
+export const NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_5 = 34;
+
+// ======================================================================================================
+// IPsec offload (§1.3 NDIS_IPSEC_OFFLOAD_V1 / _V2). tsndis has no IPsec offload: every NDIS_OFFLOAD it
+// writes carries these as zeros (NOT_SUPPORTED). The typed forms exist so a buffer from elsewhere can be
+// read and checked, and so the zeros are asserted field by field.
+// ======================================================================================================
+
+/** NDIS_IPSEC_OFFLOAD_V1 (28 bytes): Supported {5 ULONGs}, IPv4AH bit fields, IPv4ESP bit fields. */
+export interface IpsecOffloadV1 {
+  readonly supported: { readonly encapsulation: number; readonly ahEspCombined: number; readonly transportTunnelCombined: number; readonly ipv4Options: number; readonly flags: number };
+  /** Md5, Sha_1, Transport, Tunnel, Send, Receive (2 bits each). */
+  readonly ipv4Ah: { readonly md5: number; readonly sha1: number; readonly transport: number; readonly tunnel: number; readonly send: number; readonly receive: number };
+  /** Des, Reserved, TripleDes, NullEsp, Transport, Tunnel, Send, Receive (2 bits each). */
+  readonly ipv4Esp: { readonly des: number; readonly reserved: number; readonly tripleDes: number; readonly nullEsp: number; readonly transport: number; readonly tunnel: number; readonly send: number; readonly receive: number };
+}
+
+/** NDIS_IPSEC_OFFLOAD_V2 (32 bytes). */
+export interface IpsecOffloadV2 {
+  readonly encapsulation: number;
+  readonly ipv6Supported: boolean;
+  readonly ipv4Options: boolean;
+  readonly ipv6NonIPsecExtensionHeaders: boolean;
+  readonly ah: boolean;
+  readonly esp: boolean;
+  readonly ahEspCombined: boolean;
+  readonly transport: boolean;
+  readonly tunnel: boolean;
+  readonly transportTunnelCombined: boolean;
+  readonly lsoSupported: boolean;
+  readonly extendedSequenceNumbers: boolean;
+  readonly udpEsp: number;
+  /** IPSEC_OFFLOAD_V2_AUTHENTICATION_* bits. */
+  readonly authenticationAlgorithms: number;
+  /** IPSEC_OFFLOAD_V2_ENCRYPTION_* bits. */
+  readonly encryptionAlgorithms: number;
+  readonly saOffloadCapacity: number;
+}
+
+export const NDIS_SIZEOF_IPSEC_OFFLOAD_V1 = 28;
+export const NDIS_SIZEOF_IPSEC_OFFLOAD_V2 = 32;
+/** Offsets inside NDIS_OFFLOAD. */
+export const NDIS_OFFLOAD_IPSEC_V1_OFFSET = 52;
+export const NDIS_OFFLOAD_IPSEC_V2_OFFSET = 112;
+
+export const IPSEC_OFFLOAD_V2_AUTHENTICATION_MD5 = 0x1;
+export const IPSEC_OFFLOAD_V2_AUTHENTICATION_SHA_1 = 0x2;
+export const IPSEC_OFFLOAD_V2_AUTHENTICATION_SHA_256 = 0x4;
+export const IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_128 = 0x8;
+export const IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_192 = 0x10;
+export const IPSEC_OFFLOAD_V2_AUTHENTICATION_AES_GCM_256 = 0x20;
+export const IPSEC_OFFLOAD_V2_ENCRYPTION_NONE = 0x1;
+export const IPSEC_OFFLOAD_V2_ENCRYPTION_DES_CBC = 0x2;
+export const IPSEC_OFFLOAD_V2_ENCRYPTION_3_DES_CBC = 0x4;
+export const IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_128 = 0x8;
+export const IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_192 = 0x10;
+export const IPSEC_OFFLOAD_V2_ENCRYPTION_AES_GCM_256 = 0x20;
+export const IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_128 = 0x40;
+export const IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_192 = 0x80;
+export const IPSEC_OFFLOAD_V2_ENCRYPTION_AES_CBC_256 = 0x100;
+
+/** What tsndis reports for IPsec v1: nothing. */
+export const NDIS_IPSEC_OFFLOAD_V1_NONE: IpsecOffloadV1 = Object.freeze({
+  supported: Object.freeze({ encapsulation: 0, ahEspCombined: 0, transportTunnelCombined: 0, ipv4Options: 0, flags: 0 }),
+  ipv4Ah: Object.freeze({ md5: 0, sha1: 0, transport: 0, tunnel: 0, send: 0, receive: 0 }),
+  ipv4Esp: Object.freeze({ des: 0, reserved: 0, tripleDes: 0, nullEsp: 0, transport: 0, tunnel: 0, send: 0, receive: 0 }),
+});
+
+/** What tsndis reports for IPsec v2: nothing. */
+export const NDIS_IPSEC_OFFLOAD_V2_NONE: IpsecOffloadV2 = Object.freeze({
+  encapsulation: 0,
+  ipv6Supported: false,
+  ipv4Options: false,
+  ipv6NonIPsecExtensionHeaders: false,
+  ah: false,
+  esp: false,
+  ahEspCombined: false,
+  transport: false,
+  tunnel: false,
+  transportTunnelCombined: false,
+  lsoSupported: false,
+  extendedSequenceNumbers: false,
+  udpEsp: 0,
+  authenticationAlgorithms: 0,
+  encryptionAlgorithms: 0,
+  saOffloadCapacity: 0,
+});
+
+/** An IPsec field of NDIS_OFFLOAD_PARAMETERS that asks for IPsec offload (AH, ESP or both): tsndis refuses it. */
+export function offloadParametersEnableIpsec(p: NdisOffloadParameters): boolean {
+  const on = (v: number): boolean => v >= NDIS_OFFLOAD_PARAMETERS_IPSECV1_AH_ENABLED && v <= NDIS_OFFLOAD_PARAMETERS_IPSECV1_AH_AND_ESP_ENABLED;
+  return on(p.ipsecV1) || on(p.ipsecV2) || on(p.ipsecV2IPv4);
 }

@@ -59,6 +59,21 @@ import {
   type NdisRscStatisticsInfo,
   type OffloadEncapsulationFamily,
 } from './offload.js';
+import {
+  NDIS_OFFLOAD_PARAMETERS_REVISION_5,
+  NDIS_OFFLOAD_REVISION_6,
+  NDIS_OFFLOAD_UDP_SEGMENTATION_OFFSET,
+  NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_4,
+  NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_5,
+  NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_6,
+  NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_7,
+  NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_4,
+  NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_5,
+  type IpsecOffloadV1,
+  type IpsecOffloadV2,
+  type UdpSegmentationOffload,
+  type UdpSegmentationOffloadFamily,
+} from './offload.js';
 import { receiveScaleCapabilitiesCodec, receiveScaleParametersCodec } from './rss/codecs.js';
 import { hdSplitCurrentConfigCodec, hdSplitParametersCodec } from './hd-split.js';
 import {
@@ -473,16 +488,17 @@ function readLsoV2Family(b: Uint8Array, o: number): LargeSendOffloadV2Family {
  */
 export function ndisOffloadCodec(oid: number): OidCodec<NdisOffload> {
   const name = oidName(oid);
-  const sizes = [NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_1, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_2, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3] as const;
-  const size = NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3;
+  const sizes = [NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_1, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_2, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3, ...NDIS_OFFLOAD_USO_SIZES] as const;
   return {
     oid,
     name,
     minLength: NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_1,
-    encodedLength: () => size,
+    encodedLength: (v) => ndisOffloadUsoSize(v) ?? NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3,
     encode(v, b, o) {
+      const size = ndisOffloadUsoSize(v) ?? NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3;
       b.fill(0, o, o + size);
-      writeHeader(b, o, { type: NDIS_OBJECT_TYPE_OFFLOAD, revision: NDIS_OFFLOAD_REVISION_3, size });
+      writeHeader(b, o, { type: NDIS_OBJECT_TYPE_OFFLOAD, revision: size === NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3 ? NDIS_OFFLOAD_REVISION_3 : NDIS_OFFLOAD_REVISION_6, size });
+      if (v.uso !== undefined) writeUdpSegmentationOffload(b, o + NDIS_OFFLOAD_UDP_SEGMENTATION_OFFSET, v.uso);
       const c = v.checksum;
       writeChecksumDirection(b, o + 4, c.ipv4Transmit, true);
       writeChecksumDirection(b, o + 12, c.ipv4Receive, true);
@@ -524,6 +540,7 @@ export function ndisOffloadCodec(oid: number): OidCodec<NdisOffload> {
         },
         rsc: rev >= NDIS_OFFLOAD_REVISION_3 ? { ipv4Enabled: b[o + 144] !== 0, ipv6Enabled: b[o + 145] !== 0 } : { ipv4Enabled: false, ipv6Enabled: false },
         flags: u32(b, o + 108),
+        ...(rev >= NDIS_OFFLOAD_REVISION_6 ? { uso: readUdpSegmentationOffload(b, o + NDIS_OFFLOAD_UDP_SEGMENTATION_OFFSET) } : {}),
       });
     },
   };
@@ -540,17 +557,18 @@ export function ndisOffloadCodec(oid: number): OidCodec<NdisOffload> {
  */
 export const offloadParametersCodec: OidCodec<NdisOffloadParameters> = (() => {
   const name = oidName(O.OID_TCP_OFFLOAD_PARAMETERS);
-  const sizes = [NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_1, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_2, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3] as const;
-  const size = NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3;
+  const sizes = [NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_1, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_2, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_4, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_5] as const;
   const bytes = ['ipv4Checksum', 'tcpIpv4Checksum', 'udpIpv4Checksum', 'tcpIpv6Checksum', 'udpIpv6Checksum', 'lsoV1', 'ipsecV1', 'lsoV2IPv4', 'lsoV2IPv6', 'tcpConnectionIPv4', 'tcpConnectionIPv6'] as const;
   return {
     oid: O.OID_TCP_OFFLOAD_PARAMETERS,
     name,
     minLength: NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_1,
-    encodedLength: () => size,
+    encodedLength: (v) => offloadParametersUsoSize(v) ?? NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3,
     encode(v, b, o) {
+      const size = offloadParametersUsoSize(v) ?? NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3;
       b.fill(0, o, o + size);
-      writeHeader(b, o, { type: NDIS_OBJECT_TYPE_DEFAULT, revision: NDIS_OFFLOAD_PARAMETERS_REVISION_3, size });
+      writeHeader(b, o, { type: NDIS_OBJECT_TYPE_DEFAULT, revision: size === NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3 ? NDIS_OFFLOAD_PARAMETERS_REVISION_3 : NDIS_OFFLOAD_PARAMETERS_REVISION_5, size });
+      if (size !== NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3) writeOffloadParametersUso(b, o, v);
       for (let i = 0; i < bytes.length; i++) b[o + 4 + i] = v[bytes[i]!] & 0xff;
       put32(b, o + 16, v.flags >>> 0);
       b[o + 20] = v.ipsecV2 & 0xff;
@@ -578,10 +596,112 @@ export const offloadParametersCodec: OidCodec<NdisOffloadParameters> = (() => {
         rscIPv6: r3 ? b[o + 23]! : 0,
         encapsulatedPacketTaskOffload: r3 ? b[o + 24]! : 0,
         encapsulationTypes: r3 ? b[o + 25]! : 0,
+        ...(rev >= NDIS_OFFLOAD_PARAMETERS_REVISION_5 ? readOffloadParametersUso(b, o) : {}),
       });
     },
   };
 })();
+
+// ------------------------------------------------------------------------------------------------------
+// USO revisions (NDIS_OFFLOAD revision 6, NDIS_OFFLOAD_PARAMETERS revision 5) and the IPsec sub-structures.
+// A value with `uso` is written as NDIS_OFFLOAD revision 6 (216 bytes); one with a USO parameter as
+// NDIS_OFFLOAD_PARAMETERS revision 5 (34 bytes). Fields of the revisions in between that tsndis does not
+// model (encapsulated-packet offload, 464XLAT, the VXLAN port) are written as zeros.
+//
+//   NDIS_OFFLOAD: 156 EncapsulatedPacketTaskOffloadVxlan (20)  176 EncapsulationTypes  (end of revision 4
+//   at 177)  180 Rfc6877Xlat {XlatOffload, Flags}  (end of revision 5 at 188)  188 UdpSegmentation:
+//   IPv4 {Encapsulation, MaxOffLoadSize, MinSegmentCount:6 SubMssFinalSegmentSupported:1}  200 IPv6
+//   {Encapsulation, MaxOffLoadSize, MinSegmentCount:6 SubMssFinalSegmentSupported:1,
+//   IpExtensionHeadersSupported:2}  (end of revisions 6 and 7 at 216)
+//   NDIS_OFFLOAD_PARAMETERS: 26 (2 bytes padding)  28 EncapsulationProtocolParameters (ULONG)  (end of
+//   revision 4 at 32)  32 UdpSegmentation.IPv4  33 UdpSegmentation.IPv6  (end of revision 5 at 34)
+// ------------------------------------------------------------------------------------------------------
+
+const NDIS_OFFLOAD_USO_SIZES = [NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_4, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_5, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_6, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_7] as const;
+
+/** The NDIS_OFFLOAD size needed for `v`'s USO part, or undefined when it has none. */
+function ndisOffloadUsoSize(v: NdisOffload): number | undefined {
+  return v.uso === undefined ? undefined : NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_6;
+}
+
+function offloadParametersUsoSize(v: NdisOffloadParameters): number | undefined {
+  return (v.udpSegmentationIPv4 ?? 0) !== 0 || (v.udpSegmentationIPv6 ?? 0) !== 0 ? NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_5 : undefined;
+}
+
+function writeOffloadParametersUso(b: Uint8Array, o: number, v: NdisOffloadParameters): void {
+  b[o + 32] = (v.udpSegmentationIPv4 ?? 0) & 0xff;
+  b[o + 33] = (v.udpSegmentationIPv6 ?? 0) & 0xff;
+}
+
+function readOffloadParametersUso(b: Uint8Array, o: number): Pick<NdisOffloadParameters, 'udpSegmentationIPv4' | 'udpSegmentationIPv6'> {
+  return { udpSegmentationIPv4: b[o + 32]!, udpSegmentationIPv6: b[o + 33]! };
+}
+
+function writeUsoFamily(b: Uint8Array, o: number, f: UdpSegmentationOffloadFamily): void {
+  put32(b, o, f.encapsulation >>> 0);
+  put32(b, o + 4, f.maxOffLoadSize >>> 0);
+  put32(b, o + 8, (f.minSegmentCount & 0x3f) | ((f.subMssFinalSegmentSupported ? 1 : 0) << 6));
+}
+
+function readUsoFamily(b: Uint8Array, o: number): UdpSegmentationOffloadFamily {
+  const w = u32(b, o + 8);
+  return { encapsulation: u32(b, o), maxOffLoadSize: u32(b, o + 4), minSegmentCount: w & 0x3f, subMssFinalSegmentSupported: ((w >>> 6) & 1) !== 0 };
+}
+
+/** NDIS_UDP_SEGMENTATION_OFFLOAD (28 bytes) at `o`. */
+export function writeUdpSegmentationOffload(b: Uint8Array, o: number, v: UdpSegmentationOffload): void {
+  writeUsoFamily(b, o, v.ipv4);
+  writeUsoFamily(b, o + 12, v.ipv6);
+  put32(b, o + 24, v.ipv6.ipExtensionHeadersSupported ? 1 : 0);
+}
+
+export function readUdpSegmentationOffload(b: Uint8Array, o: number): UdpSegmentationOffload {
+  return { ipv4: readUsoFamily(b, o), ipv6: { ...readUsoFamily(b, o + 12), ipExtensionHeadersSupported: bits2(u32(b, o + 24), 0) } };
+}
+
+/** NDIS_IPSEC_OFFLOAD_V1 (28 bytes) at `o`; every 2-bit field is masked to its width. */
+export function writeIpsecOffloadV1(b: Uint8Array, o: number, v: IpsecOffloadV1): void {
+  const s = v.supported;
+  put32(b, o, s.encapsulation >>> 0);
+  put32(b, o + 4, s.ahEspCombined >>> 0);
+  put32(b, o + 8, s.transportTunnelCombined >>> 0);
+  put32(b, o + 12, s.ipv4Options >>> 0);
+  put32(b, o + 16, s.flags >>> 0);
+  const pack = (xs: readonly number[]): number => xs.reduce((w, x, i) => w | ((x & 3) << (2 * i)), 0) >>> 0;
+  const ah = v.ipv4Ah;
+  put32(b, o + 20, pack([ah.md5, ah.sha1, ah.transport, ah.tunnel, ah.send, ah.receive]));
+  const e = v.ipv4Esp;
+  put32(b, o + 24, pack([e.des, e.reserved, e.tripleDes, e.nullEsp, e.transport, e.tunnel, e.send, e.receive]));
+}
+
+export function readIpsecOffloadV1(b: Uint8Array, o: number): IpsecOffloadV1 {
+  const ah = u32(b, o + 20);
+  const e = u32(b, o + 24);
+  const f = (w: number, i: number): number => (w >>> (2 * i)) & 3;
+  return {
+    supported: { encapsulation: u32(b, o), ahEspCombined: u32(b, o + 4), transportTunnelCombined: u32(b, o + 8), ipv4Options: u32(b, o + 12), flags: u32(b, o + 16) },
+    ipv4Ah: { md5: f(ah, 0), sha1: f(ah, 1), transport: f(ah, 2), tunnel: f(ah, 3), send: f(ah, 4), receive: f(ah, 5) },
+    ipv4Esp: { des: f(e, 0), reserved: f(e, 1), tripleDes: f(e, 2), nullEsp: f(e, 3), transport: f(e, 4), tunnel: f(e, 5), send: f(e, 6), receive: f(e, 7) },
+  };
+}
+
+const IPSEC_V2_BOOLEANS = ['ipv6Supported', 'ipv4Options', 'ipv6NonIPsecExtensionHeaders', 'ah', 'esp', 'ahEspCombined', 'transport', 'tunnel', 'transportTunnelCombined', 'lsoSupported', 'extendedSequenceNumbers'] as const;
+
+/** NDIS_IPSEC_OFFLOAD_V2 (32 bytes): 0 Encapsulation, 4–14 eleven BOOLEANs, (1 byte padding), 16 UdpEsp, 20 AuthenticationAlgorithms, 24 EncryptionAlgorithms, 28 SaOffloadCapacity. */
+export function writeIpsecOffloadV2(b: Uint8Array, o: number, v: IpsecOffloadV2): void {
+  put32(b, o, v.encapsulation >>> 0);
+  for (let i = 0; i < IPSEC_V2_BOOLEANS.length; i++) b[o + 4 + i] = v[IPSEC_V2_BOOLEANS[i]!] ? 1 : 0;
+  b[o + 15] = 0;
+  put32(b, o + 16, v.udpEsp >>> 0);
+  put32(b, o + 20, v.authenticationAlgorithms >>> 0);
+  put32(b, o + 24, v.encryptionAlgorithms >>> 0);
+  put32(b, o + 28, v.saOffloadCapacity >>> 0);
+}
+
+export function readIpsecOffloadV2(b: Uint8Array, o: number): IpsecOffloadV2 {
+  const flags = Object.fromEntries(IPSEC_V2_BOOLEANS.map((k, i) => [k, b[o + 4 + i] !== 0])) as Record<(typeof IPSEC_V2_BOOLEANS)[number], boolean>;
+  return { encapsulation: u32(b, o), ...flags, udpEsp: u32(b, o + 16), authenticationAlgorithms: u32(b, o + 20), encryptionAlgorithms: u32(b, o + 24), saOffloadCapacity: u32(b, o + 28) };
+}
 
 /**
  * NDIS_OFFLOAD_ENCAPSULATION (REVISION_1, 28 bytes, Header.Type NDIS_OBJECT_TYPE_OFFLOAD_ENCAPSULATION):

@@ -220,7 +220,7 @@ test('transmit, LSOv2 over IPv6: payload length filled in, GSO_TCPV6', () => {
   assert.deepEqual(b.subarray(V), lso);
 });
 
-test('transmit refuses what it cannot do: LSO switched off, LSOv1, a TcpHeaderOffset that is not the TCP header', () => {
+test('transmit refuses what it cannot do: LSO switched off, LSOv1 without its total length, a TcpHeaderOffset that is not the TCP header', () => {
   const lso = lsoV2Form(tcpFrame(new Uint8Array(3000)));
   const info = lsoV2Transmit({ mss: 1460, tcpHeaderOffset: L4_OFFSET, ipVersion: NDIS_TCP_LARGE_SEND_OFFLOAD_IPv4 });
   const off = engine(applyOffloadParameters(HW, HW, { ...NDIS_OFFLOAD_PARAMETERS_NO_CHANGES, lsoV2IPv4: NDIS_OFFLOAD_PARAMETERS_LSOV2_DISABLED }));
@@ -228,7 +228,8 @@ test('transmit refuses what it cannot do: LSO switched off, LSOv1, a TcpHeaderOf
   assert.equal(off.transmit(nbl(0, info), b, 0, V, lso.length), NDIS_STATUS_FAILURE);
   assert.deepEqual(b.subarray(V), lso, 'untouched');
   const t = engine();
-  assert.equal(t.transmit(nbl(0, lsoV1Transmit({ mss: 1460, tcpHeaderOffset: L4_OFFSET })), withHeader(lso), 0, V, lso.length), NDIS_STATUS_FAILURE);
+  // LSOv1 is offered now, but its IP total length is the protocol's: the LSOv2 form (0) is refused.
+  assert.equal(t.transmit(nbl(0, lsoV1Transmit({ mss: 1460, tcpHeaderOffset: L4_OFFSET })), withHeader(lso), 0, V, lso.length), NDIS_STATUS_INVALID_PACKET);
   assert.equal(t.transmit(nbl(0, lsoV2Transmit({ mss: 1460, tcpHeaderOffset: 30, ipVersion: 0 })), withHeader(lso), 0, V, lso.length), NDIS_STATUS_INVALID_PACKET);
   assert.equal(t.transmit(nbl(0, lsoV2Transmit({ mss: 1460, tcpHeaderOffset: L4_OFFSET, ipVersion: NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6 })), withHeader(lso), 0, V, lso.length), NDIS_STATUS_INVALID_PACKET);
   const arp = ethernet(B, A, 0x0806, new Uint8Array(28));

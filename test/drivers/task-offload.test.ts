@@ -63,7 +63,7 @@ test('a set the driver cannot apply fails with its status, changes nothing and i
 
 test('hardware capabilities are answered; other OIDs and wrong request types are left to the caller or refused', () => {
   const o = new MiniportOffloads(fakeHandle().handle, HW, HW);
-  const q = NdisOidRequest.query(OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES, 200);
+  const q = NdisOidRequest.query(OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES, 256); // revision 6 (USO): 216 bytes
   assert.equal(o.handleOid(q), NDIS_STATUS_SUCCESS);
   assert.deepEqual(q.queryResult(offloadHardwareCapabilitiesCodec), HW);
   assert.equal(o.handleOid(NdisOidRequest.query(OID_GEN_VENDOR_ID, 4)), NDIS_STATUS_INVALID_OID);

@@ -40,6 +40,8 @@ export interface SentFrame {
   /** TcpIpChecksumNetBufferListInfo and TcpLargeSendNetBufferListInfo as sent. */
   readonly checksumInfo: number;
   readonly lsoInfo: number;
+  /** UdpSegmentationOffloadInfo of the NBL. */
+  readonly usoInfo: number;
   /** NB DataOffset (the backfill in front of the frame). */
   readonly dataOffset: number;
   /** Index of the send call (frames of one NdisSendNetBufferLists share it). */
@@ -128,7 +130,7 @@ export class LabAdapter implements MiniportAdapter {
       const nb = n.firstNetBuffer!;
       const frame = new Uint8Array(nb.dataLength);
       nb.copyOut(frame, 0);
-      this.sent.push({ frame, checksumInfo: n.info.tcpIpChecksum, lsoInfo: n.info.tcpLargeSend, dataOffset: nb.dataOffset, batch });
+      this.sent.push({ frame, checksumInfo: n.info.tcpIpChecksum, lsoInfo: n.info.tcpLargeSend, usoInfo: n.info.udpSegmentationOffloadInfo, dataOffset: nb.dataOffset, batch });
     }
     if (!this.running || this.sendMode === 'complete') {
       for (let n: NetBufferList | null = nbls; n !== null; n = n.next) n.status = this.running ? NDIS_STATUS_SUCCESS : NDIS_STATUS_PAUSED;

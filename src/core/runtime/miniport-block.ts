@@ -335,7 +335,7 @@ export class MiniportBlock extends NdisBlock implements MiniportAdapterHandle, S
   /** NblOffloadNotEnabled: per-NBL offload requests against the miniport's current configuration. */
   #checkOffloadInfo(nbls: NetBufferList): void {
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
-      const why = this.offload.offloadViolation(nbl);
+      const why = this.offload.offloadViolation(nbl) ?? this.offload.usoViolation(nbl);
       if (why !== null) {
         const src = nbl.sourceHandle as { name?: string } | null;
         this.report('NblOffloadNotEnabled', `NBL ${nbl.home.name}#${nbl.slot} from ${src?.name ?? 'an unknown originator'}: ${why}`);

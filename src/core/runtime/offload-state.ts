@@ -20,6 +20,8 @@ import {
   NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
   lsoType,
   lsoV2IpVersion,
+  NDIS_UDP_SEGMENTATION_OFFLOAD_IPV6,
+  usoIpVersion,
 } from '../../ndis/nbl-info-bits.js';
 import type { NetBufferList } from '../../ndis/buffers/net-buffer-list.js';
 import { NDIS_ENCAPSULATION_NOT_SUPPORTED, NDIS_OFFLOAD_NONE, type NdisOffload } from '../../ndis/offload.js';
@@ -118,6 +120,21 @@ export class OffloadState {
         return 'LSOv1 is not enabled';
       }
     }
+    return null;
+  }
+
+  /**
+   * Why a USO NBL (UdpSegmentationOffloadInfo non-zero) asks for what the current configuration does not
+   * enable, or null. Kept apart from `offloadViolation`: the slot is TcpRecvSegCoalesceInfo on receive.
+   */
+  usoViolation(nbl: NetBufferList): string | null {
+    const uso = nbl.info.udpSegmentationOffloadInfo;
+    if (uso === 0) return null;
+    const v6 = usoIpVersion(uso) === NDIS_UDP_SEGMENTATION_OFFLOAD_IPV6;
+    const u = this.current.uso;
+    const fam = u === undefined ? undefined : v6 ? u.ipv6 : u.ipv4;
+    if (fam === undefined || fam.encapsulation === NDIS_ENCAPSULATION_NOT_SUPPORTED) return `USO (${v6 ? 'IPv6' : 'IPv4'}) is not enabled`;
+    if (nbl.firstNetBuffer === null || nbl.firstNetBuffer.next !== null) return `a USO NBL must hold exactly one NET_BUFFER, this one holds ${nbl.netBufferCount}`;
     return null;
   }
 }

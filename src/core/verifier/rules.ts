@@ -31,7 +31,7 @@ export const VERIFIER_RULES = {
   NblChildrenOutstanding: { named: false, description: 'an NBL was completed, returned or freed while clones/fragments of it were alive' },
   NblBadFree: { named: false, description: 'an NBL or NB was freed twice or to the wrong pool' },
   NblSourceHandle: { named: false, description: 'an originator did not set SourceHandle, or a non-originator changed it' },
-  NblOffloadNotEnabled: { named: false, description: 'a send reached a miniport with checksum or LSO NBL info for an offload its current configuration does not enable (or an LSOv2 NBL with more than one NET_BUFFER)' },
+  NblOffloadNotEnabled: { named: false, description: 'a send reached a miniport with checksum, LSO or USO NBL info for an offload its current configuration does not enable (or an LSOv2 / USO NBL with more than one NET_BUFFER)' },
   NblReceiveCount: { named: false, description: 'NumberOfNetBufferLists does not match the chain length' },
   SendWhilePaused: { named: false, description: 'a driver originated a send or receive indication while Paused or Pausing' },
   PrematurePauseComplete: { named: false, description: 'a pause completed while NBLs the driver originated were still outstanding' },

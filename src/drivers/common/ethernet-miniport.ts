@@ -141,6 +141,21 @@ export class EthernetStatistics {
     }
   }
 
+  /** Counts one frame of `len` bytes made from `nb` (a segment of a large send): the statistics count segments. */
+  countXmitSegment(nb: NetBuffer, len: number): void {
+    const cls = destinationClass(nb);
+    if (cls === 0) {
+      this.directedFramesXmit++;
+      this.directedBytesXmit += len;
+    } else if (cls === 1) {
+      this.multicastFramesXmit++;
+      this.multicastBytesXmit += len;
+    } else {
+      this.broadcastFramesXmit++;
+      this.broadcastBytesXmit += len;
+    }
+  }
+
   countRcv(cls: number, len: number): void {
     if (cls === 0) {
       this.directedFramesRcv++;

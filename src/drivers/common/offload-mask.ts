@@ -32,5 +32,18 @@ export function offloadMask(o: NdisOffload, v4: boolean, v6: boolean): number {
   }
   if (o.lsoV2.ipv4.encapsulation !== NDIS_ENCAPSULATION_NOT_SUPPORTED) m |= LSO4;
   if (o.lsoV2.ipv6.encapsulation !== NDIS_ENCAPSULATION_NOT_SUPPORTED) m |= LSO6;
+  return m | lsoV1UsoMask(o);
+}
+
+// LSOv1 (IPv4 only) and USO per IP version: transmit offloads, so independent of the encapsulation set.
+export const LSOV1 = 1 << 12;
+export const USO4 = 1 << 13;
+export const USO6 = 1 << 14;
+
+function lsoV1UsoMask(o: NdisOffload): number {
+  let m = 0;
+  if (o.lsoV1.ipv4.encapsulation !== NDIS_ENCAPSULATION_NOT_SUPPORTED) m |= LSOV1;
+  if (o.uso !== undefined && o.uso.ipv4.encapsulation !== NDIS_ENCAPSULATION_NOT_SUPPORTED) m |= USO4;
+  if (o.uso !== undefined && o.uso.ipv6.encapsulation !== NDIS_ENCAPSULATION_NOT_SUPPORTED) m |= USO6;
   return m;
 }

@@ -12,6 +12,7 @@ import {
   NDIS_OFFLOAD_SET_NO_CHANGE,
   NDIS_OFFLOAD_SET_OFF,
   NDIS_OFFLOAD_SET_ON,
+  NDIS_STATUS_INVALID_DATA,
   NDIS_STATUS_INVALID_OID,
   NDIS_STATUS_INVALID_PARAMETER,
   NDIS_STATUS_NOT_SUPPORTED,
@@ -21,6 +22,7 @@ import {
   OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES,
   OID_TCP_OFFLOAD_PARAMETERS,
   applyOffloadParameters,
+  offloadParametersEnableIpsec,
   offloadEncapsulationCodec,
   offloadHardwareCapabilitiesCodec,
   offloadParametersCodec,
@@ -35,6 +37,7 @@ import {
   type NdisOidRequest,
   type NdisStatus,
   type OffloadEncapsulationFamily,
+  type UdpSegmentationOffload,
 } from '../../ndis/index.js';
 
 const CHECKSUM_VALUES = [0, 1, 2, 3];
@@ -52,10 +55,13 @@ export function standardOffloadKeywords(on: boolean) {
     '*TCPChecksumOffloadIPv6': checksum('TCP checksum offload over IPv6'),
     '*UDPChecksumOffloadIPv4': checksum('UDP checksum offload over IPv4'),
     '*UDPChecksumOffloadIPv6': checksum('UDP checksum offload over IPv6'),
+    '*LsoV1IPv4': onOff('large send offload v1 (IPv4 only)'),
     '*LsoV2IPv4': onOff('large send offload v2 for IPv4'),
     '*LsoV2IPv6': onOff('large send offload v2 for IPv6'),
     '*RscIPv4': onOff('receive segment coalescing for IPv4'),
     '*RscIPv6': onOff('receive segment coalescing for IPv6'),
+    '*UsoIPv4': onOff('UDP segmentation offload for IPv4'),
+    '*UsoIPv6': onOff('UDP segmentation offload for IPv6'),
   } as const satisfies KeywordSchema;
 }
 
@@ -80,6 +86,9 @@ export function offloadParametersFromKeywords(k: ConfigurationReader): NdisOfflo
     lsoV2IPv6: bin('*LsoV2IPv6'),
     rscIPv4: bin('*RscIPv4'),
     rscIPv6: bin('*RscIPv6'),
+    lsoV1: bin('*LsoV1IPv4'),
+    udpSegmentationIPv4: bin('*UsoIPv4'),
+    udpSegmentationIPv6: bin('*UsoIPv6'),
   };
 }
 
@@ -109,6 +118,8 @@ export class MiniportOffloads {
   /** OID_TCP_OFFLOAD_PARAMETERS sets applied / refused by the driver's `apply`. */
   parameterSets = 0;
   parameterSetsFailed = 0;
+  /** Sets refused because they asked for IPsec offload (tsndis has none; counted in parameterSetsFailed too). */
+  ipsecRefused = 0;
 
   constructor(
     readonly ndis: MiniportAdapterHandle,
@@ -118,6 +129,11 @@ export class MiniportOffloads {
   ) {
     this.hardware = hardware;
     this.current = current;
+  }
+
+  /** The OID_TCP_OFFLOAD_PARAMETERS counters, for a miniport's `inspect()`. */
+  get setCounters(): { offloadParameterSets: number; offloadParameterSetsFailed: number; ipsecRefused: number } {
+    return { offloadParameterSets: this.parameterSets, offloadParameterSetsFailed: this.parameterSetsFailed, ipsecRefused: this.ipsecRefused };
   }
 
   /** For `handle.setOffloadAttributes` in MiniportInitializeEx. */
@@ -153,6 +169,13 @@ export class MiniportOffloads {
 
   /** Applies an OID_TCP_OFFLOAD_PARAMETERS set and indicates the resulting current configuration. */
   setParameters(p: NdisOffloadParameters): NdisStatus {
+    // tsndis has no IPsec offload: asking to enable AH/ESP is a request this adapter cannot carry out, so
+    // the set is refused as invalid data (oid-tcp-offload-parameters.md) and the configuration is kept.
+    if (offloadParametersEnableIpsec(p)) {
+      this.ipsecRefused++;
+      this.parameterSetsFailed++;
+      return NDIS_STATUS_INVALID_DATA;
+    }
     const previous = this.current;
     const next = applyOffloadParameters(previous, this.hardware, p);
     const status = this.hooks.apply?.(next, previous) ?? NDIS_STATUS_SUCCESS;
@@ -195,7 +218,8 @@ export const SOFTWARE_LSO_MIN_SEGMENT_COUNT = 2;
 /**
  * Everything a miniport that does the work in software (or hands it to a kernel) can offer: checksums
  * both ways for TCP and UDP over IPv4 and IPv6 with options / extension headers, the IPv4 header checksum,
- * LSOv2 for both IP versions, and RSC when `rsc` (its receive buffers hold 64 KB units).
+ * LSOv1 (IPv4), LSOv2 for both IP versions, USO for both, and RSC when `rsc` (its receive buffers hold
+ * 64 KB units).
  */
 export function softwareOffloadCapabilities(rsc: boolean): NdisOffload {
   const direction = (v4: boolean): ChecksumOffloadDirection => ({
@@ -209,11 +233,21 @@ export function softwareOffloadCapabilities(rsc: boolean): NdisOffload {
   const lso = { encapsulation: NDIS_ENCAPSULATION_IEEE_802_3, maxOffLoadSize: SOFTWARE_LSO_MAX_OFFLOAD_SIZE, minSegmentCount: SOFTWARE_LSO_MIN_SEGMENT_COUNT };
   return {
     checksum: { ipv4Transmit: direction(true), ipv4Receive: direction(true), ipv6Transmit: direction(false), ipv6Receive: direction(false) },
-    lsoV1: NDIS_OFFLOAD_NONE.lsoV1,
+    lsoV1: { ipv4: { ...lso, tcpOptions: true, ipOptions: true } },
     lsoV2: { ipv4: lso, ipv6: { ...lso, ipExtensionHeadersSupported: true, tcpOptionsSupported: true } },
     rsc: { ipv4Enabled: rsc, ipv6Enabled: rsc },
     flags: 0,
+    uso: softwareUsoCapabilities(),
   };
+}
+
+/**
+ * USO as the software engine (or a kernel behind a TAP) does it: both IP versions, IPv4 options and IPv6
+ * extension headers, a sub-MSS last datagram, the LSO size limits. MinSegmentCount is a 6-bit field.
+ */
+export function softwareUsoCapabilities(): UdpSegmentationOffload {
+  const f = { encapsulation: NDIS_ENCAPSULATION_IEEE_802_3, maxOffLoadSize: SOFTWARE_LSO_MAX_OFFLOAD_SIZE, minSegmentCount: SOFTWARE_LSO_MIN_SEGMENT_COUNT, subMssFinalSegmentSupported: true };
+  return { ipv4: f, ipv6: { ...f, ipExtensionHeadersSupported: true } };
 }
 
 /** The OIDs a miniport using MiniportOffloads adds to its supported list. */

@@ -20,6 +20,9 @@ export const TUN_F_TSO4 = 0x02;
 export const TUN_F_TSO6 = 0x04;
 export const TUN_F_TSO_ECN = 0x08;
 export const TUN_F_UFO = 0x10;
+/** USO over IPv4 / IPv6 (Linux 6.2+): the kernel may hand over, and takes, VIRTIO_NET_HDR_GSO_UDP_L4 frames. */
+export const TUN_F_USO4 = 0x20;
+export const TUN_F_USO6 = 0x40;
 
 export class TapError extends TsndisError {
   readonly code = 'TSNDIS_TAP';

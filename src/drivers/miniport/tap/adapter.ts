@@ -65,6 +65,7 @@ import {
   OID_TCP_RSC_STATISTICS,
   ethernetGeneralAttributes,
   lsoType,
+  lsoV1TransmitCompleteValue,
   parseMac,
   rscStatisticsCodec,
   type MiniportAdapter,
@@ -82,13 +83,13 @@ import {
   type NetDevicePnPEvent,
 } from '../../../ndis/index.js';
 import { EAGAIN, EBADF, EBADFD, EINTR, EIO, ENODEV, libc } from '../../../io/tun/libc.js';
-import { TapError, openTap, setInterfaceMtu, type TapDevice } from '../../../io/tun/tap-device.js';
+import { TUN_F_CSUM, TUN_F_USO4, TUN_F_USO6, TapError, openTap, setInterfaceMtu, type TapDevice } from '../../../io/tun/tap-device.js';
 import { writeEmptyVnetHeader } from '../../../io/tun/vnet-header.js';
 import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
 import { stableMac } from '../../common/mac.js';
 import type { MiniportRunState } from '../../common/run-state.js';
 import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords } from '../../common/task-offload.js';
-import { MAX_GSO_FRAME, TapOffload } from './offload.js';
+import { MAX_GSO_FRAME, TAP_MAX_PATCHES, TapOffload } from './offload.js';
 import { tapHardwareOffload } from './offload-caps.js';
 import { TapPollQueue, TapUvQueue, TapWorkerQueue, type ReaderMode, type RxQueue } from './queue.js';
 import { uvPollAvailable } from '../../../io/tun/uv-poll.js';
@@ -166,6 +167,7 @@ export class TapAdapter implements MiniportAdapter {
   #pollLoop: PollLoop | null = null;
   #pollSources: PollSource[] = [];
   #staging = new Uint8Array(0);
+  #usoScratch = new Uint8Array(0);
   #indicated = 0;
   #pausePending = false;
   #probe: NdisTimerObject | null = null;
@@ -260,6 +262,8 @@ export class TapAdapter implements MiniportAdapter {
         encapsulationChanged: (e) => void this.#applyOffloads(this.offloads!.current, e),
       });
       this.offload.configure(this.offloads.current, false, false);
+      this.offload.mtu = mtu;
+      this.offload.kernelUso = k.readString('UsoKernel', 'auto') === 'auto' && this.#probeKernelUso();
       this.ndis.setOffloadAttributes(this.offloads.attributes);
     }
     // Receive slots hold the virtio-net header, the frame (a GSO super-frame with RSC) and room for one
@@ -269,6 +273,8 @@ export class TapAdapter implements MiniportAdapter {
     const headroom = this.hds.headroom;
     const slot = (headroom + this.vnet + maxRxFrame + 63) & ~63;
     this.#staging = new Uint8Array(this.vnet + Math.max(this.frameSize + 4, this.vnet > 0 ? MAX_GSO_FRAME : 0));
+    // One datagram at a time for software USO (the large frame stays where it is, or in #staging).
+    if (this.vnet > 0) this.#usoScratch = new Uint8Array(this.vnet + this.frameSize + 4);
     if (useRing) {
       const perQueue = largeRx ? largeRxBuffers : rxBuffers;
       const dpc = this.ndis.allocateDpc(() => this.#ringService());
@@ -581,8 +587,10 @@ export class TapAdapter implements MiniportAdapter {
       const fd = device.fds[device.fds.length > 1 ? nbl.info.hashValue % device.fds.length : 0]!;
       // Offload work only when the NBL asks for it and there is a header to carry it.
       const lso = nbl.info.tcpLargeSend;
-      const offloaded = vnet > 0 && (nbl.info.tcpIpChecksum | lso) !== 0;
-      const limit = offloaded && lso !== 0 ? MAX_GSO_FRAME : maxLen;
+      const uso = nbl.info.udpSegmentationOffloadInfo;
+      const offloaded = vnet > 0 && (nbl.info.tcpIpChecksum | lso | uso) !== 0;
+      const limit = offloaded && (lso | uso) !== 0 ? MAX_GSO_FRAME : maxLen;
+      let largeSendPayload = 0;
       let status: NdisStatus = NDIS_STATUS_SUCCESS;
       for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null && status === NDIS_STATUS_SUCCESS; nb = nb.next) {
         const len = nb.dataLength;
@@ -603,6 +611,12 @@ export class TapAdapter implements MiniportAdapter {
               stats.xmitErrors++;
               break;
             }
+            if (this.offload.softwareUso) {
+              status = this.#sendUsoSoftware(nb, uso, m.bytes, start + vnet, len, fd);
+              largeSendPayload += this.offload.largeSendPayload;
+              continue;
+            }
+            largeSendPayload += this.offload.largeSendPayload;
           } else if (vnet > 0) {
             writeEmptyVnetHeader(m.bytes, start);
           }
@@ -615,10 +629,15 @@ export class TapAdapter implements MiniportAdapter {
         } else {
           nb.copyOut(staging, vnet, 0, len);
           if (offloaded) {
-            status = this.offload.transmit(nbl, staging, 0, vnet, len);
+            status = this.offload.transmit(nbl, staging, 0, vnet, len, firstMdlBytes(nb, len));
             if (status !== NDIS_STATUS_SUCCESS) {
               stats.xmitErrors++;
               break;
+            }
+            largeSendPayload += this.offload.largeSendPayload;
+            if (this.offload.softwareUso) {
+              status = this.#sendUsoSoftware(nb, uso, staging, vnet, len, fd);
+              continue;
             }
           } else if (vnet > 0) {
             writeEmptyVnetHeader(staging, 0);
@@ -634,10 +653,41 @@ export class TapAdapter implements MiniportAdapter {
       }
       if (status === NDIS_STATUS_SUCCESS && !this.linkUp) this.#setLink(true);
       // LSO NBLs always complete with the transmit-complete form of their info (§2.3).
-      if (lso !== 0) nbl.info.tcpLargeSend = lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE ? LSO_V2_TRANSMIT_COMPLETE : 0;
+      if (lso !== 0) nbl.info.tcpLargeSend = lsoCompleteValue(lso, status === NDIS_STATUS_SUCCESS ? largeSendPayload : 0);
       nbl.status = status;
     }
     this.ndis.sendNetBufferListsComplete(nbls, 0);
+  }
+
+  /**
+   * Software USO: the checked large datagram `src[f, f + len)` goes out as MSS-sized datagrams, each
+   * written with write(2) from the scratch buffer (empty virtio-net header). Counted per datagram.
+   */
+  #sendUsoSoftware(nb: NetBuffer, uso: number, src: Uint8Array, f: number, len: number, fd: number): NdisStatus {
+    const c = libc();
+    const scratch = this.#usoScratch;
+    let status: NdisStatus = NDIS_STATUS_SUCCESS;
+    const stats = this.eth.stats;
+    this.offload.segmentUso(uso, src, f, len, scratch, this.vnet, (length) => {
+      this.counters.writeCalls++;
+      let w = c.write(fd, scratch, length);
+      if (w < 0 && c.errno() === EINTR) w = c.write(fd, scratch, length);
+      if (w >= 0) {
+        stats.countXmitSegment(nb, length - this.vnet);
+        return true;
+      }
+      status = this.#writeFailed(c.errno());
+      return false;
+    });
+    return status;
+  }
+
+  /** Probes whether this kernel's TAP takes USO (TUNSETOFFLOAD USO4|USO6), then puts the flags back. */
+  #probeKernelUso(): boolean {
+    const device = this.device!;
+    const ok = device.setOffloads(TUN_F_CSUM | TUN_F_USO4 | TUN_F_USO6) === 0;
+    device.setOffloads(this.tunOffloads);
+    return ok;
   }
 
   #writeFailed(errno: number): NdisStatus {
@@ -695,8 +745,10 @@ export class TapAdapter implements MiniportAdapter {
       }
       const fd = device.fds[device.fds.length > 1 ? nbl.info.hashValue % device.fds.length : 0]!;
       const lso = nbl.info.tcpLargeSend;
-      const offloaded = vnet > 0 && (nbl.info.tcpIpChecksum | lso) !== 0;
-      const limit = offloaded && lso !== 0 ? MAX_GSO_FRAME : maxLen;
+      const uso = nbl.info.udpSegmentationOffloadInfo;
+      const offloaded = vnet > 0 && (nbl.info.tcpIpChecksum | lso | uso) !== 0;
+      const limit = offloaded && (lso | uso) !== 0 ? MAX_GSO_FRAME : maxLen;
+      let largeSendPayload = 0;
       for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
         const len = nb.dataLength;
         if (len < ETHERNET_HEADER_SIZE || len > limit) {
@@ -716,6 +768,14 @@ export class TapAdapter implements MiniportAdapter {
               stats.xmitErrors++;
               break;
             }
+            largeSendPayload += this.offload.largeSendPayload;
+            if (this.offload.softwareUso) {
+              // Written now, one datagram at a time, after whatever is in flight (frame order).
+              this.#txFlush();
+              const s2 = this.#sendUsoSoftware(nb, uso, m.bytes, start + vnet, len, fd);
+              if (s2 !== NDIS_STATUS_SUCCESS && nbl.status === NDIS_STATUS_SUCCESS) nbl.status = s2;
+              continue;
+            }
           } else if (vnet > 0) {
             writeEmptyVnetHeader(m.bytes, start);
           }
@@ -729,7 +789,7 @@ export class TapAdapter implements MiniportAdapter {
             if (offloaded) this.offload.restore(m.bytes);
             continue;
           }
-          const patched = offloaded ? this.offload.movePatches(tx.patchAt, tx.patchWas, i * 3) : 0;
+          const patched = offloaded ? this.offload.movePatches(tx.patchAt, tx.patchWas, i * TAP_MAX_PATCHES) : 0;
           tx.patchCount[i] = patched;
           tx.post(i, fd, address, vnet + len, nbl, nb, patched > 0 ? m.bytes : null);
         } else {
@@ -737,11 +797,17 @@ export class TapAdapter implements MiniportAdapter {
           this.#txFlush();
           nb.copyOut(this.#staging, vnet, 0, len);
           if (offloaded) {
-            const status = this.offload.transmit(nbl, this.#staging, 0, vnet, len);
+            const status = this.offload.transmit(nbl, this.#staging, 0, vnet, len, firstMdlBytes(nb, len));
             if (status !== NDIS_STATUS_SUCCESS) {
               nbl.status = status;
               stats.xmitErrors++;
               break;
+            }
+            largeSendPayload += this.offload.largeSendPayload;
+            if (this.offload.softwareUso) {
+              const s2 = this.#sendUsoSoftware(nb, uso, this.#staging, vnet, len, fd);
+              if (s2 !== NDIS_STATUS_SUCCESS && nbl.status === NDIS_STATUS_SUCCESS) nbl.status = s2;
+              continue;
             }
           } else if (vnet > 0) {
             writeEmptyVnetHeader(this.#staging, 0);
@@ -749,6 +815,8 @@ export class TapAdapter implements MiniportAdapter {
           this.#frameDone(nbl, nb, fd, c.address(this.#staging), vnet + len, 0, true);
         }
       }
+      // The LSOv1 write-back needs the payload at completion (#nblDone); it rides in miniportReserved.
+      if (lso !== 0) nbl.miniportReserved[2] = largeSendPayload;
       this.#txRelease(nbl);
     }
     this.#txSubmit();
@@ -862,7 +930,7 @@ export class TapAdapter implements MiniportAdapter {
   #nblDone(nbl: NetBufferList): void {
     if (nbl.status === NDIS_STATUS_SUCCESS && !this.linkUp) this.#setLink(true);
     const lso = nbl.info.tcpLargeSend;
-    if (lso !== 0) nbl.info.tcpLargeSend = lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE ? LSO_V2_TRANSMIT_COMPLETE : 0;
+    if (lso !== 0) nbl.info.tcpLargeSend = lsoCompleteValue(lso, nbl.status === NDIS_STATUS_SUCCESS ? ((nbl.miniportReserved[2] as number | undefined) ?? 0) : 0);
     if (nbl.miniportReserved[1] !== true) {
       this.#syncPending--;
       return;
@@ -1003,9 +1071,20 @@ export class TapAdapter implements MiniportAdapter {
       poll: this.pollSnapshot(),
       ...this.counters,
       rcvNoBuffer: this.eth.stats.rcvNoBuffer,
-      ...(this.offloads === null ? {} : { tunOffloads: `0x${this.tunOffloads.toString(16)}`, offload: { ...this.offload.counters } }),
+      ...(this.offloads === null ? {} : { tunOffloads: `0x${this.tunOffloads.toString(16)}`, usoEngine: this.offload.kernelUso ? 'kernel' : 'software', offload: { ...this.offload.counters, ...this.offloads.setCounters } }),
       ...this.rss?.snapshot(),
       ...(this.hds?.splitter == null ? {} : { hdSplit: this.hds.snapshot() }),
     };
   }
+}
+
+/** Bytes of the frame in the NET_BUFFER's first MDL (LSO/USO need every header there). */
+function firstMdlBytes(nb: NetBuffer, len: number): number {
+  const m = nb.currentMdl;
+  return m === null ? 0 : Math.min(len, m.byteCount - nb.currentMdlOffset);
+}
+
+/** The transmit-complete form of an LSO info (§2.3): LSOv2 → Type V2, Reserved 0; LSOv1 → TcpPayload sent. */
+function lsoCompleteValue(lso: number, payload: number): number {
+  return lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE ? LSO_V2_TRANSMIT_COMPLETE : lsoV1TransmitCompleteValue(payload);
 }

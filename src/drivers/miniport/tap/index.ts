@@ -35,6 +35,7 @@ export const tapMiniport = {
     // Task offloads (standardized keywords; only with VnetHeader). *RscIPv4/*RscIPv6 at 0 for both also
     // keep the receive slots small.
     ...STANDARD_OFFLOAD_KEYWORDS,
+    UsoKernel: { type: 'enum', description: "USO sends: 'auto' hands them to the kernel as VIRTIO_NET_HDR_GSO_UDP_L4 frames when it takes them (TUNSETOFFLOAD USO4|USO6 probed at start, Linux 6.2+), else cuts them with the software engine; 'off' always uses the software engine", default: 'auto', values: ['auto', 'off'] },
     // Receive side scaling: offered unless *RSS is 0; a protocol turns it on with OID_GEN_RECEIVE_SCALE_PARAMETERS.
     ...TAP_RSS_KEYWORDS,
     // Header-data split (offload digest §5): off by default.

@@ -30,8 +30,11 @@ import {
   NDIS_STATUS_INVALID_PACKET,
   NDIS_STATUS_SUCCESS,
   NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6,
-  NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
+  NDIS_TCP_LARGE_SEND_OFFLOAD_V1_TYPE,
+  NDIS_UDP_SEGMENTATION_OFFLOAD_IPV6,
   checksumTxTcpHeaderOffset,
+  usoIpVersion,
+  usoMss,
   lsoMss,
   lsoTcpHeaderOffset,
   lsoType,
@@ -49,6 +52,7 @@ import {
   VIRTIO_NET_HDR_GSO_NONE,
   VIRTIO_NET_HDR_GSO_TCPV4,
   VIRTIO_NET_HDR_GSO_TCPV6,
+  VIRTIO_NET_HDR_GSO_UDP_L4,
   VIRTIO_NET_HDR_SIZE,
 } from '../../../io/tun/vnet-header.js';
 import { read16, write16 } from '../../../wire/bytes.js';
@@ -61,7 +65,8 @@ import { FrameLayout, MAX_GSO_FRAME, locateHeaders } from '../../common/frame-la
 export { FrameLayout, MAX_GSO_FRAME, locateHeaders };
 import { TCP_HEADER_LEN, TcpField, TcpFlags } from '../../../wire/tcp.js';
 import { UdpField } from '../../../wire/udp.js';
-import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6, offloadMask } from '../../common/offload-mask.js';
+import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6, LSOV1, USO4, USO6, offloadMask } from '../../common/offload-mask.js';
+import { USO_SEGMENT_BAD_MSS, USO_SEGMENT_TOO_LARGE, UDP_HEADER_LEN, UsoSegmenter, type UsoLimits } from '../../common/uso-segment.js';
 
 
 function writeLe16(b: Uint8Array, o: number, v: number): void {
@@ -80,8 +85,21 @@ export class TapOffloadCounters {
   /** Segments the kernel will cut the LSO frames into. */
   txLsoSegments = 0;
   txLsoPayloadBytes = 0;
-  /** Sends with offload info the TAP could not honour (malformed headers, LSOv1, LSO while switched off). */
+  /** Sends with offload info the TAP could not honour (malformed headers, LSO/USO while switched off, the reasons below). */
   txOffloadRefused = 0;
+  /** LSOv1 NBLs handed to the kernel (IPv4 only), and their TCP payload (written back as TcpPayload). */
+  txLsoV1Frames = 0;
+  /** LSO/USO refused: MSS above what one link-sized frame carries, or fewer segments than MinSegmentCount. */
+  txLargeSendBadMss = 0;
+  txLargeSendTooFewSegments = 0;
+  /** LSO/USO refused: the headers were not all in the first MDL (the stack guarantees they are). */
+  txLargeSendHeadersSplit = 0;
+  /** USO NBLs: cut by the kernel (VIRTIO_NET_HDR_GSO_UDP_L4), or by the software engine; datagrams made. */
+  txUsoKernelFrames = 0;
+  txUsoSoftwareFrames = 0;
+  txUsoDatagrams = 0;
+  txUsoPayloadBytes = 0;
+  txUsoRefused = 0;
   rxChecksumValidated = 0;
   /** Partial checksums finished in software (the protocol did not enable that receive offload). */
   rxChecksumCompleted = 0;
@@ -93,14 +111,28 @@ export class TapOffloadCounters {
 }
 
 
+/** Header fields one write may patch: USO over IPv4 patches four (total length, header checksum, UDP length, seed). */
+export const TAP_MAX_PATCHES = 4;
+
 export class TapOffload {
   readonly counters = new TapOffloadCounters();
   readonly #layout = new FrameLayout();
   #mask = 0;
   // Header fields patched for the write in progress: (offset, original value) pairs.
-  readonly #patchAt = new Int32Array(3);
-  readonly #patchWas = new Int32Array(3);
+  readonly #patchAt = new Int32Array(TAP_MAX_PATCHES);
+  readonly #patchWas = new Int32Array(TAP_MAX_PATCHES);
   #patches = 0;
+  /** The link's largest IP datagram (the MTU); 0 leaves MSS unchecked. Set by the adapter. */
+  mtu = 0;
+  /** The kernel takes VIRTIO_NET_HDR_GSO_UDP_L4 frames (probed with TUNSETOFFLOAD USO4|USO6 at start). */
+  kernelUso = false;
+  /** After `transmit` returned SUCCESS: the USO send must be written as software-made datagrams (`segmentUso`). */
+  softwareUso = false;
+  /** After `transmit` returned SUCCESS for an LSO/USO send: its TCP/UDP payload bytes. */
+  largeSendPayload = 0;
+  readonly uso = new UsoSegmenter();
+  readonly #usoLimits: UsoLimits = { maxMss: 0, maxOffLoadSize: 0, minSegmentCount: 0 };
+  #lsoV1MinSegments = 0;
 
   /**
    * Takes in the current configuration; `v4` / `v6`: OID_OFFLOAD_ENCAPSULATION enabled that family.
@@ -108,6 +140,11 @@ export class TapOffload {
    */
   configure(o: NdisOffload, v4: boolean, v6: boolean): void {
     this.#mask = offloadMask(o, v4, v6);
+    this.#lsoV1MinSegments = o.lsoV1.ipv4.minSegmentCount;
+    // One MinSegmentCount/MaxOffLoadSize for both IP versions: the TAP reports the same for each.
+    const u = o.uso?.ipv4.encapsulation ? o.uso.ipv4 : o.uso?.ipv6;
+    this.#usoLimits.maxOffLoadSize = u?.maxOffLoadSize ?? 0;
+    this.#usoLimits.minSegmentCount = u?.minSegmentCount ?? 0;
   }
 
   /**
@@ -204,11 +241,15 @@ export class TapOffload {
    * the kernel needs (call `restore(b)` after the write). Returns SUCCESS or the status to fail the NBL
    * with (counted in txOffloadRefused).
    */
-  transmit(nbl: NetBufferList, b: Uint8Array, h: number, f: number, len: number): NdisStatus {
+  transmit(nbl: NetBufferList, b: Uint8Array, h: number, f: number, len: number, firstMdlBytes = len): NdisStatus {
     this.#patches = 0;
+    this.softwareUso = false;
+    this.largeSendPayload = 0;
     for (let i = 0; i < VIRTIO_NET_HDR_SIZE; i++) b[h + i] = 0;
     const lso = nbl.info.tcpLargeSend;
-    if (lso !== 0) return this.#largeSend(lso, b, h, f, len);
+    if (lso !== 0) return this.#largeSend(lso, b, h, f, len, firstMdlBytes);
+    const uso = nbl.info.udpSegmentationOffloadInfo;
+    if (uso !== 0) return this.#udpSegmentation(uso, b, h, f, len, firstMdlBytes);
     const cs = nbl.info.tcpIpChecksum;
     if ((cs & (CHECKSUM_TX_IS_IPV4 | CHECKSUM_TX_IS_IPV6)) === 0) return NDIS_STATUS_SUCCESS;
     const L = this.#layout;
@@ -233,12 +274,16 @@ export class TapOffload {
     return NDIS_STATUS_SUCCESS;
   }
 
-  /** LSOv2 (§2.3, §2.4): the kernel segments; this fixes the length fields and the checksum seed. */
-  #largeSend(lso: number, b: Uint8Array, h: number, f: number, len: number): NdisStatus {
-    if (lsoType(lso) !== NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE) return this.#refuse(NDIS_STATUS_FAILURE); // LSOv1 is not offered
-    const v6 = lsoV2IpVersion(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6;
+  /**
+   * LSOv2 and LSOv1 (§2.3, §2.4): the kernel segments; this fixes the length fields and the checksum
+   * seed. LSOv1 is IPv4 only and its IP total length is the protocol's (the full large packet: checked,
+   * not patched); the kernel's GSO steps the IPv4 ID by one per segment with 16-bit wrap, the LSOv1 rule.
+   */
+  #largeSend(lso: number, b: Uint8Array, h: number, f: number, len: number, firstMdlBytes: number): NdisStatus {
+    const v1 = lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V1_TYPE;
+    const v6 = !v1 && lsoV2IpVersion(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6;
     // §2.4 rule 10: once LSO is switched off, NBLs that still ask for it are dropped.
-    if ((this.#mask & (v6 ? LSO6 : LSO4)) === 0) return this.#refuse(NDIS_STATUS_FAILURE);
+    if ((this.#mask & (v1 ? LSOV1 : v6 ? LSO6 : LSO4)) === 0) return this.#refuse(NDIS_STATUS_FAILURE);
     const L = this.#layout;
     const mss = lsoMss(lso);
     const tcp = lsoTcpHeaderOffset(lso);
@@ -250,8 +295,15 @@ export class TapOffload {
     const ipLength = v6 ? len - L.ipOffset - IPV6_HEADER_LEN : len - L.ipOffset;
     if (thl < TCP_HEADER_LEN || payload < 0) return this.#refuse(NDIS_STATUS_INVALID_PACKET);
     if (ipLength > 0xffff) return this.#refuse(NDIS_STATUS_INVALID_LENGTH);
+    const refused = this.#largeSendLimits(tcp + thl, mss, payload, v1 ? this.#lsoV1MinSegments : 0, firstMdlBytes, L.ipOffset);
+    if (refused !== NDIS_STATUS_SUCCESS) return refused;
     const ipAt = f + L.ipOffset;
-    if (v6) {
+    if (v1) {
+      // The protocol set the total length of the whole large packet (§2.4); a different one is refused.
+      if (read16(b, ipAt + Ipv4Field.TotalLength) !== ipLength) return this.#refuse(NDIS_STATUS_INVALID_PACKET);
+      this.#ipv4HeaderChecksum(b, ipAt, L.ipHeaderLength);
+      this.counters.txLsoV1Frames++;
+    } else if (v6) {
       this.#patch(b, ipAt + Ipv6Field.PayloadLength, ipLength);
     } else {
       this.#patch(b, ipAt + Ipv4Field.TotalLength, ipLength);
@@ -273,7 +325,111 @@ export class TapOffload {
     c.txLsoFrames++;
     c.txLsoSegments += Math.max(1, Math.ceil(payload / mss));
     c.txLsoPayloadBytes += payload;
+    this.largeSendPayload = payload;
     return NDIS_STATUS_SUCCESS;
+  }
+
+  /**
+   * What every large send must meet before it reaches the kernel: all headers (`hdr` bytes) in the
+   * first MDL, an MSS that one link-sized frame can carry, at least `minSegments` segments.
+   */
+  #largeSendLimits(hdr: number, mss: number, payload: number, minSegments: number, firstMdlBytes: number, ipOffset: number): NdisStatus {
+    const c = this.counters;
+    if (hdr > firstMdlBytes) {
+      c.txLargeSendHeadersSplit++;
+      return this.#refuse(NDIS_STATUS_INVALID_PACKET);
+    }
+    if (this.mtu > 0 && hdr - ipOffset + mss > this.mtu) {
+      c.txLargeSendBadMss++;
+      return this.#refuse(NDIS_STATUS_INVALID_LENGTH);
+    }
+    if (minSegments > 1 && Math.ceil(payload / mss) < minSegments) {
+      c.txLargeSendTooFewSegments++;
+      return this.#refuse(NDIS_STATUS_INVALID_PACKET);
+    }
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  /**
+   * USO: checked by the software engine, then either handed to the kernel as one GSO_UDP_L4 frame (when
+   * it takes them and the datagram has a checksum: Linux's UDP GSO always finishes one) with the lengths
+   * and seed fixed for it, or left to `segmentUso` (`softwareUso` set).
+   */
+  #udpSegmentation(uso: number, b: Uint8Array, h: number, f: number, len: number, firstMdlBytes: number): NdisStatus {
+    const c = this.counters;
+    const v6 = usoIpVersion(uso) === NDIS_UDP_SEGMENTATION_OFFLOAD_IPV6;
+    if ((this.#mask & (v6 ? USO6 : USO4)) === 0) {
+      c.txUsoRefused++;
+      return this.#refuse(NDIS_STATUS_FAILURE);
+    }
+    const n = this.uso.check(b, f, len, uso, this.#usoLimits, this.mtu);
+    const L = this.uso.layout;
+    if (n < 0) {
+      c.txUsoRefused++;
+      if (n === USO_SEGMENT_BAD_MSS) c.txLargeSendBadMss++;
+      if (n === USO_SEGMENT_TOO_LARGE) return this.#refuse(NDIS_STATUS_INVALID_LENGTH);
+      return this.#refuse(n === USO_SEGMENT_BAD_MSS ? NDIS_STATUS_INVALID_LENGTH : NDIS_STATUS_INVALID_PACKET);
+    }
+    const udp = L.l4Offset;
+    if (udp + UDP_HEADER_LEN > firstMdlBytes) {
+      c.txUsoRefused++;
+      c.txLargeSendHeadersSplit++;
+      return this.#refuse(NDIS_STATUS_INVALID_PACKET);
+    }
+    const payload = this.uso.payload;
+    c.txUsoDatagrams += n;
+    c.txUsoPayloadBytes += payload;
+    this.largeSendPayload = payload;
+    const seedAt = f + udp + UdpField.Checksum;
+    const seed = read16(b, seedAt);
+    if (!this.kernelUso || (!v6 && seed === 0)) {
+      c.txUsoSoftwareFrames++;
+      this.softwareUso = true;
+      return NDIS_STATUS_SUCCESS;
+    }
+    const ipAt = f + L.ipOffset;
+    if (v6) {
+      this.#patch(b, ipAt + Ipv6Field.PayloadLength, len - L.ipOffset - IPV6_HEADER_LEN);
+    } else {
+      this.#patch(b, ipAt + Ipv4Field.TotalLength, len - L.ipOffset);
+      this.#ipv4HeaderChecksum(b, ipAt, L.ipHeaderLength);
+    }
+    // Linux's UDP GSO wants the whole datagram's UDP length and a seed with it in; it rewrites both per segment.
+    const udpLen = len - udp;
+    this.#patch(b, f + udp + UdpField.Length, udpLen);
+    this.#patch(b, seedAt, foldChecksum(seed + udpLen));
+    b[h] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+    writeLe16(b, h + 2, udp + UDP_HEADER_LEN);
+    writeLe16(b, h + 6, udp);
+    writeLe16(b, h + 8, UdpField.Checksum);
+    if (n > 1) {
+      b[h + 1] = VIRTIO_NET_HDR_GSO_UDP_L4;
+      writeLe16(b, h + 4, usoMss(uso));
+    }
+    c.txUsoKernelFrames++;
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  /**
+   * The software half of USO: cuts the frame `src[f, f + len)` (already checked by `transmit`) into
+   * datagrams, each written into `scratch` after an empty virtio-net header of `vnet` bytes and handed
+   * to `write`. Returns the UDP payload bytes of the datagrams written (all of them unless a write failed).
+   */
+  segmentUso(uso: number, src: Uint8Array, f: number, len: number, scratch: Uint8Array, vnet: number, write: (length: number) => boolean): number {
+    let sent = 0;
+    let failed = false;
+    const mss = usoMss(uso);
+    const n = this.uso.segment(src, f, len, uso, this.#usoLimits, (segLen, _i, t) => {
+      if (failed || vnet + segLen > scratch.length) return false;
+      scratch.fill(0, 0, vnet);
+      t.bytes = scratch;
+      t.offset = vnet;
+      return true;
+    }, (segLen) => {
+      if (write(vnet + segLen)) sent += Math.min(mss, segLen - (this.uso.layout.l4Offset + UDP_HEADER_LEN));
+      else failed = true;
+    }, this.mtu);
+    return n < 0 ? 0 : sent;
   }
 
   /** The kernel verifies IPv4 header checksums and never computes them: do it here (field zeroed first). */
@@ -296,8 +452,8 @@ export class TapOffload {
   }
 
   /**
-   * For a write that completes later (io_uring): moves the patch record to `at`/`was` from `base` (three
-   * entries' room) instead of restoring now, and returns how many; the caller restores them (big-endian
+   * For a write that completes later (io_uring): moves the patch record to `at`/`was` from `base`
+   * (TAP_MAX_PATCHES entries' room) instead of restoring now, and returns how many; the caller restores them (big-endian
    * 16-bit fields) once the kernel has copied the frame.
    */
   movePatches(at: Int32Array, was: Int32Array, base: number): number {

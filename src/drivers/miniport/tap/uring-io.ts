@@ -28,6 +28,7 @@ import {
   type UringConsumer,
 } from '../../../io/tun/uring.js';
 import { EAGAIN, EINTR, libc } from '../../../io/tun/libc.js';
+import { TAP_MAX_PATCHES } from './offload.js';
 import type { RxQueue } from './queue.js';
 
 /** SQ entries of an adapter's ring: the most writes one io_uring_enter hands over. */
@@ -322,8 +323,8 @@ export class UringTxTable implements UringConsumer {
   readonly #address = new Float64Array(URING_TX_DEPTH);
   readonly #len = new Int32Array(URING_TX_DEPTH);
   readonly patchCount = new Uint8Array(URING_TX_DEPTH);
-  readonly patchAt = new Int32Array(URING_TX_DEPTH * 3);
-  readonly patchWas = new Int32Array(URING_TX_DEPTH * 3);
+  readonly patchAt = new Int32Array(URING_TX_DEPTH * TAP_MAX_PATCHES);
+  readonly patchWas = new Int32Array(URING_TX_DEPTH * TAP_MAX_PATCHES);
   readonly #patchBytes: (Uint8Array | null)[] = new Array<Uint8Array | null>(URING_TX_DEPTH).fill(null);
   readonly #free = new Int32Array(URING_TX_DEPTH);
   #freeCount = URING_TX_DEPTH;
@@ -368,8 +369,8 @@ export class UringTxTable implements UringConsumer {
     const bytes = this.#patchBytes[i];
     if (bytes !== null && bytes !== undefined) {
       for (let p = this.patchCount[i]! - 1; p >= 0; p--) {
-        const at = this.patchAt[i * 3 + p]!;
-        const was = this.patchWas[i * 3 + p]!;
+        const at = this.patchAt[i * TAP_MAX_PATCHES + p]!;
+        const was = this.patchWas[i * TAP_MAX_PATCHES + p]!;
         bytes[at] = was >>> 8;
         bytes[at + 1] = was & 0xff;
       }

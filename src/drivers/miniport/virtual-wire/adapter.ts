@@ -31,6 +31,7 @@ import {
   NDIS_STATUS_ADAPTER_REMOVED,
   NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_LENGTH,
+  NDIS_STATUS_INVALID_PACKET,
   NDIS_STATUS_INVALID_OID,
   NDIS_STATUS_LINK_STATE,
   NDIS_STATUS_MEDIA_DISCONNECTED,
@@ -40,12 +41,15 @@ import {
   NdisDevicePnPEventSurpriseRemoved,
   NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6,
   NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
+  NDIS_UDP_SEGMENTATION_OFFLOAD_IPV6,
   NDIS_OFFLOAD_NONE,
   NdisPauseFunctionsUnsupported,
   OID_GEN_RECEIVE_SCALE_PARAMETERS,
   copyBytes,
   ethernetGeneralAttributes,
   lsoType,
+  lsoV1TransmitCompleteValue,
+  usoIpVersion,
   lsoV2IpVersion,
   parseMac,
   type MiniportAdapter,
@@ -71,6 +75,11 @@ import {
 import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
 import { MAX_GSO_FRAME } from '../../common/frame-layout.js';
 import { LsoSegmenter, type SegmentTarget } from '../../common/lso-segment.js';
+import { UsoSegmenter, type UsoLimits } from '../../common/uso-segment.js';
+import { LARGE_SEND_BAD_MSS } from './offload.js';
+
+/** The sender checked the send; the receiver only cuts it. */
+const NO_USO_LIMITS: UsoLimits = { maxMss: 0, maxOffLoadSize: 0, minSegmentCount: 0 };
 import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords, softwareOffloadCapabilities, standardOffloadKeywords } from '../../common/task-offload.js';
 import { WireOffload } from './offload.js';
 import { VirtualWire, type WirePort } from './wire.js';
@@ -145,6 +154,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   #gather = new Uint8Array(0);
   readonly #span = new ByteSpan();
   readonly #segmenter = new LsoSegmenter();
+  readonly #usoSegmenter = new UsoSegmenter();
   #segNbl: NetBufferList | null = null;
   #segCls = 0;
   #segBits = 0;
@@ -222,6 +232,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         encapsulationChanged: (e) => this.#configureOffloads(this.offloads!.current, e),
       });
       this.#configureOffloads(this.offloads.current, this.offloads.encapsulation);
+      this.wireOffload.mtu = this.frameSize - ETHERNET_HEADER_SIZE;
       this.ndis.setOffloadAttributes(this.offloads.attributes);
       this.#gather = new Uint8Array(MAX_GSO_FRAME);
     } else {
@@ -354,15 +365,26 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
       let status = base;
       const lso = nbl.info.tcpLargeSend;
+      const uso = nbl.info.udpSegmentationOffloadInfo;
       let limit = maxLen;
       if (lso !== 0) {
         lsoSeen = true;
         // §2.4 rule 10: LSO that is not (or no longer) enabled is refused.
         if (this.offloads !== null && this.wireOffload.lsoAllowed(lso)) {
           limit = MAX_GSO_FRAME;
+          if (status === NDIS_STATUS_SUCCESS) status = this.#checkLargeSend(nbl, lso, false);
         } else if (status === NDIS_STATUS_SUCCESS) {
           status = NDIS_STATUS_FAILURE;
           this.wireOffload.counters.txLsoRefused++;
+        }
+      } else if (uso !== 0) {
+        // USO turned off (or never on) is refused like LSO; the receiver cuts the datagram.
+        if (this.offloads !== null && this.wireOffload.usoAllowed(uso)) {
+          limit = MAX_GSO_FRAME;
+          if (status === NDIS_STATUS_SUCCESS) status = this.#checkLargeSend(nbl, uso, true);
+        } else if (status === NDIS_STATUS_SUCCESS) {
+          status = NDIS_STATUS_FAILURE;
+          this.wireOffload.counters.txUsoRefused++;
         }
       }
       if (status === NDIS_STATUS_SUCCESS) {
@@ -396,10 +418,29 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     if (lsoSeen) {
       for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
         const lso = nbl.info.tcpLargeSend;
-        if (lso !== 0) nbl.info.tcpLargeSend = lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE ? LSO_V2_TRANSMIT_COMPLETE : 0;
+        if (lso === 0) continue;
+        if (lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE) nbl.info.tcpLargeSend = LSO_V2_TRANSMIT_COMPLETE;
+        else {
+          // LSOv1: TcpPayload = the TCP payload sent (all of it, or nothing for a refused send).
+          let sent = 0;
+          if (nbl.status === NDIS_STATUS_SUCCESS) for (let nb = nbl.firstNetBuffer; nb !== null; nb = nb.next) sent += Math.max(0, this.wireOffload.checkLargeSend(nb, lso, false));
+          nbl.info.tcpLargeSend = lsoV1TransmitCompleteValue(sent);
+        }
       }
     }
     this.ndis.sendNetBufferListsComplete(nbls, 0);
+  }
+
+  /** The sender's checks of an LSO/USO NBL (every NET_BUFFER); SUCCESS or the status to fail it with. */
+  #checkLargeSend(nbl: NetBufferList, info: number, udp: boolean): NdisStatus {
+    const o = this.wireOffload;
+    for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
+      const r = o.checkLargeSend(nb, info, udp);
+      if (r >= 0) continue;
+      o.countRefusal(r, udp);
+      return r === LARGE_SEND_BAD_MSS ? NDIS_STATUS_INVALID_LENGTH : NDIS_STATUS_INVALID_PACKET;
+    }
+    return NDIS_STATUS_SUCCESS;
   }
 
   cancelSend(_cancelId: number): void {
@@ -442,9 +483,10 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       // The sender's offload requests: done here, on this adapter's copy.
       const cs = nbl.info.tcpIpChecksum;
       const lso = nbl.info.tcpLargeSend;
+      const uso = lso === 0 ? nbl.info.udpSegmentationOffloadInfo : 0;
       for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
         const len = nb.dataLength;
-        if (len < ETHERNET_HEADER_SIZE || len > (lso === 0 ? maxLen : MAX_GSO_FRAME)) {
+        if (len < ETHERNET_HEADER_SIZE || len > ((lso | uso) === 0 ? maxLen : MAX_GSO_FRAME)) {
           stats.rcvErrors++;
           drops.malformedFrame.drop(nb);
           continue;
@@ -471,6 +513,10 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         }
         if (lso !== 0) {
           this.#receiveLargeSend(nb, len, lso, cls);
+          continue;
+        }
+        if (uso !== 0) {
+          this.#receiveUdpSegmentation(nb, len, uso, cls);
           continue;
         }
         const rx = pool.allocate();
@@ -561,9 +607,10 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       if (nbl.status !== NDIS_STATUS_SUCCESS) continue;
       const cs = nbl.info.tcpIpChecksum;
       const lso = nbl.info.tcpLargeSend;
+      const uso = lso === 0 ? nbl.info.udpSegmentationOffloadInfo : 0;
       for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
         const len = nb.dataLength;
-        if (len < ETHERNET_HEADER_SIZE || len > (lso === 0 ? maxLen : MAX_GSO_FRAME)) {
+        if (len < ETHERNET_HEADER_SIZE || len > ((lso | uso) === 0 ? maxLen : MAX_GSO_FRAME)) {
           stats.rcvErrors++;
           drops.malformedFrame.drop(nb);
           continue;
@@ -576,7 +623,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         const m = nb.currentMdl!;
         let src = m.bytes;
         let at = m.byteOffset + nb.currentMdlOffset;
-        if (lso === 0 && m.byteCount - nb.currentMdlOffset < len) {
+        if ((lso | uso) === 0 && m.byteCount - nb.currentMdlOffset < len) {
           nb.copyOut(scratch, 0, 0, len);
           src = scratch;
           at = 0;
@@ -594,6 +641,10 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         }
         if (lso !== 0) {
           this.#receiveLargeSend(nb, len, lso, cls);
+          continue;
+        }
+        if (uso !== 0) {
+          this.#receiveUdpSegmentation(nb, len, uso, cls);
           continue;
         }
         const q = producer.select(src, at, len);
@@ -661,6 +712,31 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       return;
     }
     o.counters.rxSegmentedFrames++;
+  }
+
+  /** A USO datagram from the wire: cut here into the datagrams the sender's NIC would have sent. */
+  #receiveUdpSegmentation(nb: NetBuffer, len: number, uso: number, cls: number): void {
+    const stats = this.eth.stats;
+    const o = this.wireOffload;
+    const span = this.#span;
+    if (this.#gather.length < len || !nb.getDataBuffer(len, this.#gather, span)) {
+      o.counters.rxOffloadDropped++;
+      stats.rcvErrors++;
+      this.drops.malformedFrame.drop(nb);
+      return;
+    }
+    this.#segCls = cls;
+    this.#segBits = o.udpValidBits(usoIpVersion(uso) === NDIS_UDP_SEGMENTATION_OFFLOAD_IPV6);
+    this.#segNoBuffer = false;
+    const made = this.#usoSegmenter.segment(span.bytes, span.offset, len, uso, NO_USO_LIMITS, this.#segNext, this.#segDone);
+    if (made < 0) {
+      o.counters.rxOffloadDropped++;
+      stats.rcvErrors++;
+      (this.#segNoBuffer ? this.drops.rxBufferExhausted : this.drops.malformedFrame).drop(nb);
+      return;
+    }
+    o.counters.rxUsoSegmentedFrames++;
+    o.counters.rxUsoDatagrams += made;
   }
 
   /** Each segment goes straight into a receive buffer of this adapter. */
@@ -847,7 +923,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     return {
       filteredOut: this.filteredOut,
       ...(w === null ? {} : { wire: { ...w.counters } }),
-      ...(this.offloads === null ? {} : { offload: { ...this.wireOffload.counters } }),
+      ...(this.offloads === null ? {} : { offload: { ...this.wireOffload.counters, ...this.offloads.setCounters } }),
       ...this.rss?.snapshot(),
       ...(this.hds?.splitter == null ? {} : { hdSplit: this.hds.snapshot() }),
       ...(this.#mp === null ? {} : { rssNoRing: this.rssNoRing, rssQueues: Array.from({ length: this.#mp.queues }, (_, q) => this.#mp!.queueCounters(q)) }),

@@ -22,14 +22,18 @@ import {
   CHECKSUM_TX_TCP_CHECKSUM,
   CHECKSUM_TX_UDP_CHECKSUM,
   NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6,
-  NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
+  NDIS_TCP_LARGE_SEND_OFFLOAD_V1_TYPE,
+  NDIS_UDP_SEGMENTATION_OFFLOAD_IPV6,
   checksumTxTcpHeaderOffset,
+  usoIpVersion,
+  usoMss,
   lsoMss,
   lsoTcpHeaderOffset,
   lsoType,
   lsoV2IpVersion,
   rscInfoValue,
   type NdisOffload,
+  type NetBuffer,
   type NetBufferList,
 } from '../../../ndis/index.js';
 import { read16, write16 } from '../../../wire/bytes.js';
@@ -40,7 +44,8 @@ import { IpProtocol } from '../../../wire/numbers.js';
 import { TCP_HEADER_LEN, TcpField } from '../../../wire/tcp.js';
 import { UdpField } from '../../../wire/udp.js';
 import { FrameLayout, locateHeaders } from '../../common/frame-layout.js';
-import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6, offloadMask } from '../../common/offload-mask.js';
+import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6, LSOV1, USO4, USO6, offloadMask } from '../../common/offload-mask.js';
+import { UDP_HEADER_LEN } from '../../common/uso-segment.js';
 
 export class WireOffloadCounters {
   /** Frames whose checksums this receiver finished for the sender. */
@@ -53,9 +58,22 @@ export class WireOffloadCounters {
   rxSegments = 0;
   /** LSO frames (or segments) lost: malformed, or no receive buffer. */
   rxOffloadDropped = 0;
-  /** LSO sends refused by the sender: LSO not enabled for that IP version (§2.4 rule 10), or LSOv1. */
+  /** LSO sends refused by the sender: LSO (v1, or v2 for that IP version) not enabled (§2.4 rule 10). */
   txLsoRefused = 0;
+  /** LSO/USO sends refused by the sender's checks (`checkLargeSend`): headers not all in the first MDL (or malformed), an MSS above the MTU, fewer segments than MinSegmentCount. */
+  txLargeSendHeadersSplit = 0;
+  txLargeSendBadMss = 0;
+  txLargeSendTooFewSegments = 0;
+  /** USO: sends refused (not enabled, or the checks above); large datagrams cut at the receiver, and the datagrams made. */
+  txUsoRefused = 0;
+  rxUsoSegmentedFrames = 0;
+  rxUsoDatagrams = 0;
 }
+
+/** `checkLargeSend` refusals. */
+export const LARGE_SEND_HEADERS = -1;
+export const LARGE_SEND_BAD_MSS = -2;
+export const LARGE_SEND_TOO_FEW = -3;
 
 
 export class WireOffload {
@@ -66,12 +84,67 @@ export class WireOffload {
   /** The current configuration; `v4` / `v6`: OID_OFFLOAD_ENCAPSULATION enabled receive offloads for the family. */
   configure(o: NdisOffload, v4: boolean, v6: boolean): void {
     this.#mask = offloadMask(o, v4, v6);
+    this.#lsoV1MinSegments = o.lsoV1.ipv4.minSegmentCount;
+    const u = o.uso?.ipv4.encapsulation ? o.uso.ipv4 : o.uso?.ipv6;
+    this.#usoMinSegments = u?.minSegmentCount ?? 0;
   }
 
-  /** Sender: may this LSO info go on the wire? (LSOv2 for an enabled IP version only.) */
+  /** Sender: may this LSO info go on the wire? (LSOv1, or LSOv2 for the IP version, enabled.) */
   lsoAllowed(lso: number): boolean {
-    if (lsoType(lso) !== NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE) return false;
+    if (lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V1_TYPE) return (this.#mask & LSOV1) !== 0;
     return (this.#mask & (lsoV2IpVersion(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6 ? LSO6 : LSO4)) !== 0;
+  }
+
+  /** Sender: may this USO info go on the wire? (USO enabled for its IP version.) */
+  usoAllowed(uso: number): boolean {
+    return (this.#mask & (usoIpVersion(uso) === NDIS_UDP_SEGMENTATION_OFFLOAD_IPV6 ? USO6 : USO4)) !== 0;
+  }
+
+  #lsoV1MinSegments = 0;
+  #usoMinSegments = 0;
+  /** The link's largest IP datagram; 0 leaves the MSS unchecked. */
+  mtu = 0;
+
+  /**
+   * Sender: what an LSO (`udp` false) or USO send must meet before it goes on the wire, read from the
+   * first MDL only (the stack guarantees every header is there): the headers parse and end inside it,
+   * the MSS fits one link-sized frame, LSOv1 and USO make at least MinSegmentCount segments. Returns the
+   * TCP/UDP payload bytes, or LARGE_SEND_*.
+   */
+  checkLargeSend(nb: NetBuffer, info: number, udp: boolean): number {
+    const m = nb.currentMdl;
+    const L = this.#layout;
+    const len = nb.dataLength;
+    if (m === null) return LARGE_SEND_HEADERS;
+    const first = Math.min(len, m.byteCount - nb.currentMdlOffset);
+    const b = m.bytes;
+    const f = m.byteOffset + nb.currentMdlOffset;
+    if (!locateHeaders(b, f, first, L) || L.l4Protocol !== (udp ? IpProtocol.Udp : IpProtocol.Tcp)) return LARGE_SEND_HEADERS;
+    const l4 = L.l4Offset;
+    const hdr = udp ? l4 + UDP_HEADER_LEN : l4 + TCP_HEADER_LEN <= first ? l4 + (b[f + l4 + TcpField.DataOffsetFlags]! >> 4) * 4 : first + 1;
+    if (hdr > first) return LARGE_SEND_HEADERS;
+    const mss = udp ? usoMss(info) : lsoMss(info);
+    if (mss === 0 || (this.mtu > 0 && hdr - L.ipOffset + mss > this.mtu)) return LARGE_SEND_BAD_MSS;
+    const payload = len - hdr;
+    const min = udp ? this.#usoMinSegments : lsoType(info) === NDIS_TCP_LARGE_SEND_OFFLOAD_V1_TYPE ? this.#lsoV1MinSegments : 0;
+    if (min > 1 && Math.ceil(payload / mss) < min) return LARGE_SEND_TOO_FEW;
+    return payload;
+  }
+
+  /** Counts a `checkLargeSend` refusal. */
+  countRefusal(code: number, udp: boolean): void {
+    const c = this.counters;
+    if (code === LARGE_SEND_HEADERS) c.txLargeSendHeadersSplit++;
+    else if (code === LARGE_SEND_BAD_MSS) c.txLargeSendBadMss++;
+    else c.txLargeSendTooFewSegments++;
+    if (udp) c.txUsoRefused++;
+    else c.txLsoRefused++;
+  }
+
+  /** The receive checksum bits for a complete, correct UDP datagram of this IP version. */
+  udpValidBits(v6: boolean): number {
+    const m = this.#mask;
+    return ((m & (v6 ? RX_UDP6 : RX_UDP4)) !== 0 ? CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED : 0) | (!v6 && (m & RX_IP4) !== 0 ? CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED : 0);
   }
 
   /** Receiver: takes LSOv2 frames of this IP version whole. */

@@ -453,7 +453,7 @@ export class TcpIpBinding implements ProtocolBinding, LinkPort {
     if (!iface.offload.update(o, iface.settings.vlanId > 0)) return;
     this.stack.routeGeneration++;
     this.ndis.log('info', `offloads: ${iface.offload.describe()}`);
-    if (iface.offload.anyLso && this.lsoPool === null && this.#lsoPoolSize > 0) {
+    if ((iface.offload.anyLso || iface.offload.anyUso) && this.lsoPool === null && this.#lsoPoolSize > 0) {
       const slot = (this.transportStart + LSO_TRANSPORT_CAPACITY + 63) & ~63;
       this.lsoPool = this.ndis.allocateNetBufferListPool({ name: `${this.adapterName}:tcpip-lso`, capacity: this.#lsoPoolSize, dataSize: slot });
       this.#lsoTxBuffers = new Array<TxBuffer | null>(this.#lsoPoolSize).fill(null);

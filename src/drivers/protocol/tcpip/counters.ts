@@ -214,6 +214,10 @@ export class UdpCounters {
   // transmit
   outDatagrams = 0;
   sendErrors = 0;
+  /** Sends with a segment size (UdpSocket.segmentSize): one USO NBL for the adapter, or a train of datagrams made here. */
+  usoSends = 0;
+  usoDatagrams = 0;
+  segmentedSends = 0;
 }
 
 export class TcpCounters {

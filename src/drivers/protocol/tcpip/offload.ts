@@ -36,6 +36,13 @@ export class OffloadState {
   lso6TcpOptions = false;
   rsc4 = false;
   rsc6 = false;
+  /** USO: largest UDP payload per NBL (0 = no USO), the minimum segment count, a sub-MSS last datagram allowed. */
+  uso4MaxPayload = 0;
+  uso4MinSegments = 0;
+  uso4SubMss = false;
+  uso6MaxPayload = 0;
+  uso6MinSegments = 0;
+  uso6SubMss = false;
 
   /** Adopts `o`; returns true when anything the stack uses changed. */
   update(o: Readonly<NdisOffload>, tagged: boolean): boolean {
@@ -59,7 +66,23 @@ export class OffloadState {
     this.lso6TcpOptions = this.lso6MaxPayload > 0 && o.lsoV2.ipv6.tcpOptionsSupported;
     this.rsc4 = o.rsc.ipv4Enabled;
     this.rsc6 = o.rsc.ipv6Enabled;
+    this.#updateUso(o, tagged);
     return this.key() !== before;
+  }
+
+  #updateUso(o: Readonly<NdisOffload>, tagged: boolean): void {
+    const u4 = o.uso?.ipv4;
+    const u6 = o.uso?.ipv6;
+    this.uso4MaxPayload = u4 !== undefined && encapsulationOk(u4.encapsulation, tagged) ? Math.min(u4.maxOffLoadSize, 0xffff) : 0;
+    this.uso4MinSegments = this.uso4MaxPayload > 0 ? Math.max(1, u4!.minSegmentCount) : 0;
+    this.uso4SubMss = this.uso4MaxPayload > 0 && u4!.subMssFinalSegmentSupported;
+    this.uso6MaxPayload = u6 !== undefined && encapsulationOk(u6.encapsulation, tagged) ? Math.min(u6.maxOffLoadSize, 0xffff) : 0;
+    this.uso6MinSegments = this.uso6MaxPayload > 0 ? Math.max(1, u6!.minSegmentCount) : 0;
+    this.uso6SubMss = this.uso6MaxPayload > 0 && u6!.subMssFinalSegmentSupported;
+  }
+
+  get anyUso(): boolean {
+    return this.uso4MaxPayload > 0 || this.uso6MaxPayload > 0;
   }
 
   get anyLso(): boolean {
@@ -77,6 +100,8 @@ export class OffloadState {
     if (this.lso6MaxPayload > 0) parts.push(`lso6(${this.lso6MaxPayload})`);
     if (this.rsc4) parts.push('rsc4');
     if (this.rsc6) parts.push('rsc6');
+    if (this.uso4MaxPayload > 0) parts.push(`uso4(${this.uso4MaxPayload})`);
+    if (this.uso6MaxPayload > 0) parts.push(`uso6(${this.uso6MaxPayload})`);
     return parts.length === 0 ? 'none' : parts.join(' ');
   }
 
@@ -84,6 +109,7 @@ export class OffloadState {
     return [
       this.txTcp4, this.txUdp4, this.txIp4, this.txTcpOptions4, this.txTcp6, this.txUdp6, this.txTcpOptions6,
       this.lso4MaxPayload, this.lso4MinSegments, this.lso6MaxPayload, this.lso6MinSegments, this.lso6TcpOptions, this.rsc4, this.rsc6,
+      this.uso4MaxPayload, this.uso4MinSegments, this.uso4SubMss, this.uso6MaxPayload, this.uso6MinSegments, this.uso6SubMss,
     ].join(',');
   }
 }

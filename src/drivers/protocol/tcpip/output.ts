@@ -26,6 +26,9 @@ import {
   NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
   checksumTxValue,
   lsoTransmitValue,
+  usoTransmitValue,
+  NDIS_UDP_SEGMENTATION_OFFLOAD_IPV4,
+  NDIS_UDP_SEGMENTATION_OFFLOAD_IPV6,
   type NetBufferList,
 } from '../../../ndis/index.js';
 import {
@@ -459,6 +462,39 @@ export class IpOutput {
       tx.family === 4 ? NDIS_TCP_LARGE_SEND_OFFLOAD_IPv4 : NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6,
     );
     s.counters.tcp.lsoSends++;
+    this.#dispatch(tx, nbl);
+  }
+
+  /**
+   * USO (NDIS 6.83): one large UDP datagram of `length` transport bytes in a large buffer, for the
+   * adapter to cut into `mss`-byte datagrams. The UDP checksum field gets the pseudo-header sum over
+   * source, destination and protocol only (each datagram's length is the NIC's to add), the IP header is
+   * a template (lengths filled in per datagram), and the NBL carries UdpSegmentationOffloadInfo.
+   */
+  sendUso(tx: TxBuffer, length: number, mss: number): void {
+    const s = this.#stack;
+    const iface = tx.iface!;
+    const b = tx.bytes;
+    const off = tx.offset;
+    const family = tx.family;
+    if (family === 4) s.counters.ipv4.outRequests++;
+    else s.counters.ipv6.outRequests++;
+    const seed = foldChecksum(family === 4 ? ipv4PseudoHeaderSum(tx.src4, tx.dst4, IpProtocol.Udp, 0) : ipv6PseudoHeaderSum(tx.src6, tx.dst6, IpProtocol.Udp, 0));
+    // A seed of 0 would read as "no checksum" over IPv4: 0xFFFF is the same sum.
+    const f = seed === 0 ? 0xffff : seed;
+    b[off + 6] = f >>> 8;
+    b[off + 7] = f;
+    const ipHeader = family === 4 ? IPV4_HEADER_LEN : IPV6_HEADER_LEN;
+    const ipStart = off - ipHeader;
+    this.#writeIpHeader(tx, ipStart, length, 0, false, true, true);
+    // The NIC gives the datagrams the template's ID + 0, 1, …: those IDs are taken.
+    if (family === 4) this.#ipId = (this.#ipId + Math.ceil((length - 8) / mss) - 1) & 0x7fff;
+    const frameStart = iface.writeLinkHeader(b, ipStart, family === 4 ? EtherType.Ipv4 : EtherType.Ipv6);
+    const nbl = tx.nbl!;
+    tx.nbl = null;
+    tx.inUse = false;
+    IpInterface.frame(nbl, frameStart, iface.linkHeaderLength + ipHeader + length);
+    nbl.info.udpSegmentationOffloadInfo = usoTransmitValue(mss, iface.linkHeaderLength + ipHeader, family === 4 ? NDIS_UDP_SEGMENTATION_OFFLOAD_IPV4 : NDIS_UDP_SEGMENTATION_OFFLOAD_IPV6);
     this.#dispatch(tx, nbl);
   }
 

@@ -17,6 +17,9 @@
  * for await (const m of sock) { m.data; m.address; m.port }
  * const m = await sock.receive();                    // one message, or null once closed
  *
+ * sock.segmentSize = 1400;                          // like Linux UDP_SEGMENT: a send of more bytes goes out as
+ *                                                    //   a train of 1400-byte datagrams (the last shorter), cut
+ *                                                    //   by the adapter (USO) when it offers it, else here
  * sock.onError = (e) => …;                           // ICMP errors on a connected socket:
  * sock.takeError();                                  //   ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EMSGSIZE …
  *                                                    //   (EHOSTUNREACH too when ARP/ND for the next hop fails)
@@ -25,6 +28,13 @@
  * `send` returns true when the datagram went to the IP layer and false when it was dropped for lack of
  * buffers (counted); it throws `SocketError` for EDESTADDRREQ, ENETUNREACH (no route), EMSGSIZE (over
  * 65507/65527 bytes), EINVAL. Datagrams larger than the path MTU are fragmented.
+ *
+ * Segmented sends (`segmentSize` > 0, Linux's UDP_SEGMENT): a buffer longer than the segment size is
+ * sent as ⌈length / segmentSize⌉ datagrams of segmentSize bytes (the last may be shorter). The segment
+ * size plus the IP and UDP headers must fit the path MTU and a train holds at most 64 datagrams
+ * (EINVAL otherwise, as Linux). When the adapter's current offload configuration has USO for the family
+ * and the send meets its MaxOffLoadSize / MinSegmentCount (and divides evenly if it has no sub-MSS last
+ * segment), the whole buffer goes down as one USO NBL; otherwise each datagram is sent here.
  *
  * Receive: checksums are verified unless the adapter did (a zero checksum means "none" over IPv4 and is
  * dropped over IPv6); a datagram for a port nobody bound gets an ICMP port unreachable (rate limited).
@@ -62,6 +72,9 @@ export type SocketErrorCode =
   | 'ENOBUFS'
   | 'EACCES'
   | 'EPROTO';
+
+/** Most datagrams one segmented send may make (Linux's UDP_MAX_SEGMENTS was 64 before 6.9). */
+export const UDP_MAX_SEGMENTS = 64;
 
 /** A socket-level failure with its errno-style code (`e.code === 'EADDRINUSE'`). */
 export class SocketError extends Error {
@@ -127,6 +140,11 @@ export class UdpSocket {
   local4 = 0;
   readonly local6 = new Uint8Array(16);
   connected = false;
+  /**
+   * UDP_SEGMENT: sends longer than this go out as a train of datagrams of this many payload bytes
+   * (0 = off). Checked against the path MTU at send time (EINVAL).
+   */
+  segmentSize = 0;
   remote4 = 0;
   readonly remote6 = new Uint8Array(16);
   remotePort = 0;
@@ -450,7 +468,18 @@ export class UdpLayer {
     if (v6) {
       if (!isUnspecified6(sock.local6)) copy6(rr.src6, 0, sock.local6, 0);
     } else if (sock.local4 !== 0) rr.src4 = sock.local4;
-    const total = UDP_HEADER_LEN + data.length;
+    const gso = sock.segmentSize;
+    if (gso > 0 && data.length > gso) return this.#sendSegmented(sock, data, dst4, dst6, port, gso);
+    return this.#sendOne(sock, data, 0, data.length, dst4, dst6, port);
+  }
+
+  /** One datagram of `data[from, from + n)` on the route in this.#rr. */
+  #sendOne(sock: UdpSocket, data: Uint8Array, from: number, n: number, dst4: number, dst6: Uint8Array, port: number): boolean {
+    const s = this.stack;
+    const c = s.counters.udp;
+    const v6 = sock.family === 6;
+    const rr = this.#rr;
+    const total = UDP_HEADER_LEN + n;
     s.enter();
     try {
       const tx = s.output.begin(sock.family, rr, dst4, v6 ? dst6 : null, 0, IpProtocol.Udp, total);
@@ -468,13 +497,69 @@ export class UdpLayer {
       b[o + 5] = total;
       b[o + 6] = 0;
       b[o + 7] = 0;
-      b.set(data, o + UDP_HEADER_LEN);
+      b.set(n === data.length ? data : data.subarray(from, from + n), o + UDP_HEADER_LEN);
       c.outDatagrams++;
       s.output.send(tx, total);
       return true;
     } finally {
       s.exit();
     }
+  }
+
+  /**
+   * A UDP_SEGMENT send: one USO NBL when the interface's offloads allow this one, else a train of
+   * datagrams sent one by one. True when every datagram went to the IP layer.
+   */
+  #sendSegmented(sock: UdpSocket, data: Uint8Array, dst4: number, dst6: Uint8Array, port: number, gso: number): boolean {
+    const s = this.stack;
+    const c = s.counters.udp;
+    const v6 = sock.family === 6;
+    const rr = this.#rr;
+    const ipHeader = v6 ? 40 : 20;
+    const count = Math.ceil(data.length / gso);
+    if (ipHeader + UDP_HEADER_LEN + gso > rr.mtu || count > UDP_MAX_SEGMENTS) {
+      c.sendErrors++;
+      throw new SocketError('EINVAL', `segment size ${gso} with ${data.length} bytes: each datagram must fit the ${rr.mtu}-byte path MTU and a send holds at most ${UDP_MAX_SEGMENTS} datagrams`);
+    }
+    const o = rr.iface?.offload;
+    const max = o === undefined || rr.local ? 0 : v6 ? o.uso6MaxPayload : o.uso4MaxPayload;
+    const minSegments = v6 ? o?.uso6MinSegments ?? 0 : o?.uso4MinSegments ?? 0;
+    const subMss = v6 ? o?.uso6SubMss === true : o?.uso4SubMss === true;
+    const room = rr.iface?.port?.largeTransportCapacity ?? 0;
+    if (max > 0 && data.length <= max && UDP_HEADER_LEN + data.length <= room && count >= minSegments && (subMss || data.length % gso === 0)) {
+      const total = UDP_HEADER_LEN + data.length;
+      s.enter();
+      try {
+        const tx = s.output.begin(sock.family, rr, dst4, v6 ? dst6 : null, 0, IpProtocol.Udp, total, true);
+        if (tx !== null && tx.capacity >= total) {
+          const b = tx.bytes;
+          const at = tx.offset;
+          b[at] = sock.localPort >>> 8;
+          b[at + 1] = sock.localPort;
+          b[at + 2] = port >>> 8;
+          b[at + 3] = port;
+          // The length of the whole datagram: the adapter writes each datagram's own.
+          b[at + 4] = total >>> 8;
+          b[at + 5] = total;
+          b.set(data, at + UDP_HEADER_LEN);
+          c.outDatagrams += count;
+          c.usoSends++;
+          c.usoDatagrams += count;
+          s.output.sendUso(tx, total, gso);
+          return true;
+        }
+        if (tx !== null) s.output.release(tx);
+      } finally {
+        s.exit();
+      }
+    }
+    // No USO for this send: the datagrams one by one, each with its own header and checksum.
+    c.segmentedSends++;
+    let all = true;
+    for (let from = 0; from < data.length; from += gso) {
+      if (!this.#sendOne(sock, data, from, Math.min(gso, data.length - from), dst4, dst6, port)) all = false;
+    }
+    return all;
   }
 
   /** @internal An ICMP error quoting a datagram we sent from `localPort` to `remotePort`: reported on the connected socket. */

@@ -9,6 +9,8 @@
  * encapsulation offloads are absent, which reads as NDIS_OFFLOAD_NOT_SUPPORTED.
  */
 
+import type { EncapsulatedPacketTaskOffload, EncapsulatedPacketTaskOffloadV2 } from './encapsulated-offload.js';
+
 /** NDIS_ENCAPSULATION_* bits. */
 export const NDIS_ENCAPSULATION_NOT_SUPPORTED = 0x00;
 export const NDIS_ENCAPSULATION_NULL = 0x01;
@@ -72,6 +74,11 @@ export interface NdisOffload {
   readonly rsc: RecvSegCoalesceOffload;
   /** NDIS_OFFLOAD_FLAGS_*. */
   readonly flags: number;
+  // --- encapsulated-packet task offload (NVGRE / VXLAN, encapsulated-offload.ts); absent = NOT_SUPPORTED ---
+  readonly encapsulatedPacketTaskOffloadGre?: EncapsulatedPacketTaskOffload;
+  readonly encapsulatedPacketTaskOffloadVxlan?: EncapsulatedPacketTaskOffloadV2;
+  /** NDIS_ENCAPSULATION_TYPE_* bits: supported (hardware capabilities) / enabled (current configuration). */
+  readonly encapsulationTypes?: number;
 }
 
 const NO_CHECKSUM: ChecksumOffloadDirection = Object.freeze({
@@ -184,6 +191,8 @@ export interface NdisOffloadParameters {
   readonly encapsulatedPacketTaskOffload: number;
   /** NDIS_ENCAPSULATION_TYPE_* bits. */
   readonly encapsulationTypes: number;
+  /** EncapsulationProtocolParameters.VxlanParameters.VxlanUDPPortNumber (revision 4); absent or 0 = no change. */
+  readonly vxlanUdpPortNumber?: number;
 }
 
 /** Every field NO_CHANGE: spread it and name only what should change. */

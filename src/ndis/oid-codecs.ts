@@ -59,6 +59,16 @@ import {
   type NdisRscStatisticsInfo,
   type OffloadEncapsulationFamily,
 } from './offload.js';
+import {
+  NDIS_OFFLOAD_PARAMETERS_ENCAPSULATION_PROTOCOL_OFFSET,
+  NDIS_OFFLOAD_PARAMETERS_REVISION_4,
+  NDIS_OFFLOAD_REVISION_4,
+  NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_4,
+  NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_4,
+  ndisOffloadRevisionFor,
+  readNdisOffloadEncapsulated,
+  writeNdisOffloadEncapsulated,
+} from './encapsulated-offload.js';
 import { receiveScaleCapabilitiesCodec, receiveScaleParametersCodec } from './rss/codecs.js';
 import {
   NDIS_STATISTICS_COUNTERS,
@@ -459,9 +469,9 @@ function readLsoV2Family(b: Uint8Array, o: number): LargeSendOffloadV2Family {
 }
 
 /**
- * NDIS_OFFLOAD, written as REVISION_3 (NDIS 6.30, 156 bytes); REVISION_1 (112) and _2 (144) are read too
- * (they have no RSC: it reads as off). IPsec and encapsulated-packet offloads are written as zeros and
- * ignored on read.
+ * NDIS_OFFLOAD, written as REVISION_3 (NDIS 6.30, 156 bytes), or REVISION_4 (6.50, 177 bytes) when the
+ * value carries encapsulated-packet offload (encapsulated-offload.ts); REVISION_1 (112) and _2 (144) are
+ * read too (they have no RSC: it reads as off). IPsec offloads are written as zeros and ignored on read.
  *
  *   0 Header  4 Checksum {IPv4Transmit, IPv4Receive, IPv6Transmit, IPv6Receive: Encapsulation, bit fields}
  *   36 LsoV1.IPv4 {Encapsulation, MaxOffLoadSize, MinSegmentCount, TcpOptions:2 IpOptions:2}
@@ -469,19 +479,24 @@ function readLsoV2Family(b: Uint8Array, o: number): LargeSendOffloadV2Family {
  *   92 LsoV2.IPv6 {…, IpExtensionHeadersSupported:2 TcpOptionsSupported:2}  108 Flags  (end of revision 1)
  *   112 IPsecV2 (32)  (end of revision 2)  144 Rsc.IPv4.Enabled  145 Rsc.IPv6.Enabled  (2 bytes padding)
  *   148 EncapsulatedPacketTaskOffloadGre {bit fields, MaxHeaderSizeSupported}  (end of revision 3)
+ *   156 EncapsulatedPacketTaskOffloadVxlan {bit fields, MaxHeaderSizeSupported, VxlanInfo, Reserved1, Reserved2}
+ *   176 EncapsulationTypes  (end of revision 4 at 177)
  */
 export function ndisOffloadCodec(oid: number): OidCodec<NdisOffload> {
   const name = oidName(oid);
-  const sizes = [NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_1, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_2, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3] as const;
-  const size = NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3;
+  const sizes = [NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_1, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_2, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_4] as const;
+  // Encapsulated offload (NVGRE/VXLAN): revision 4 when the value carries it, revision 3 otherwise.
+  const sizeOf = (v: NdisOffload): number => (ndisOffloadRevisionFor(v) === NDIS_OFFLOAD_REVISION_4 ? NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_4 : NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3);
   return {
     oid,
     name,
     minLength: NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_1,
-    encodedLength: () => size,
+    encodedLength: sizeOf,
     encode(v, b, o) {
+      const size = sizeOf(v);
+      const revision = ndisOffloadRevisionFor(v);
       b.fill(0, o, o + size);
-      writeHeader(b, o, { type: NDIS_OBJECT_TYPE_OFFLOAD, revision: NDIS_OFFLOAD_REVISION_3, size });
+      writeHeader(b, o, { type: NDIS_OBJECT_TYPE_OFFLOAD, revision, size });
       const c = v.checksum;
       writeChecksumDirection(b, o + 4, c.ipv4Transmit, true);
       writeChecksumDirection(b, o + 12, c.ipv4Receive, true);
@@ -499,6 +514,7 @@ export function ndisOffloadCodec(oid: number): OidCodec<NdisOffload> {
       put32(b, o + 108, v.flags >>> 0);
       b[o + 144] = v.rsc.ipv4Enabled ? 1 : 0;
       b[o + 145] = v.rsc.ipv6Enabled ? 1 : 0;
+      writeNdisOffloadEncapsulated(b, o, v, revision);
       return size;
     },
     decode(b, o, length) {
@@ -523,33 +539,39 @@ export function ndisOffloadCodec(oid: number): OidCodec<NdisOffload> {
         },
         rsc: rev >= NDIS_OFFLOAD_REVISION_3 ? { ipv4Enabled: b[o + 144] !== 0, ipv6Enabled: b[o + 145] !== 0 } : { ipv4Enabled: false, ipv6Enabled: false },
         flags: u32(b, o + 108),
+        ...(rev >= NDIS_OFFLOAD_REVISION_3 ? readNdisOffloadEncapsulated(b, o, rev) : {}),
       });
     },
   };
 }
 
 /**
- * NDIS_OFFLOAD_PARAMETERS, written as REVISION_3 (26 bytes); revisions 1 (20) and 2 (22) are read with
+ * NDIS_OFFLOAD_PARAMETERS, written as REVISION_3 (26 bytes) or 4 (32); revisions 1 (20) and 2 (22) are read with
  * the later fields NO_CHANGE.
  *
  *   0 Header  4 IPv4Checksum  5 TCPIPv4Checksum  6 UDPIPv4Checksum  7 TCPIPv6Checksum  8 UDPIPv6Checksum
  *   9 LsoV1  10 IPsecV1  11 LsoV2IPv4  12 LsoV2IPv6  13 TcpConnectionIPv4  14 TcpConnectionIPv6  (1 byte
  *   padding)  16 Flags  (end of revision 1)  20 IPsecV2  21 IPsecV2IPv4  (end of revision 2)  22 RscIPv4
- *   23 RscIPv6  24 EncapsulatedPacketTaskOffload  25 EncapsulationTypes  (end of revision 3)
+ *   23 RscIPv6  24 EncapsulatedPacketTaskOffload  25 EncapsulationTypes  (end of revision 3)  (2 bytes
+ *   padding)  28 EncapsulationProtocolParameters.VxlanParameters.VxlanUDPPortNumber (a ULONG union; end of
+ *   revision 4 at 32, written when the value sets a port)
  */
 export const offloadParametersCodec: OidCodec<NdisOffloadParameters> = (() => {
   const name = oidName(O.OID_TCP_OFFLOAD_PARAMETERS);
-  const sizes = [NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_1, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_2, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3] as const;
-  const size = NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3;
+  const sizes = [NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_1, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_2, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_4] as const;
+  // EncapsulationProtocolParameters (VXLAN port): revision 4 when the value sets a port, revision 3 otherwise.
+  const sizeOf = (v: NdisOffloadParameters): number => ((v.vxlanUdpPortNumber ?? 0) !== 0 ? NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_4 : NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3);
   const bytes = ['ipv4Checksum', 'tcpIpv4Checksum', 'udpIpv4Checksum', 'tcpIpv6Checksum', 'udpIpv6Checksum', 'lsoV1', 'ipsecV1', 'lsoV2IPv4', 'lsoV2IPv6', 'tcpConnectionIPv4', 'tcpConnectionIPv6'] as const;
   return {
     oid: O.OID_TCP_OFFLOAD_PARAMETERS,
     name,
     minLength: NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_1,
-    encodedLength: () => size,
+    encodedLength: sizeOf,
     encode(v, b, o) {
+      const size = sizeOf(v);
+      const r4 = size === NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_4;
       b.fill(0, o, o + size);
-      writeHeader(b, o, { type: NDIS_OBJECT_TYPE_DEFAULT, revision: NDIS_OFFLOAD_PARAMETERS_REVISION_3, size });
+      writeHeader(b, o, { type: NDIS_OBJECT_TYPE_DEFAULT, revision: r4 ? NDIS_OFFLOAD_PARAMETERS_REVISION_4 : NDIS_OFFLOAD_PARAMETERS_REVISION_3, size });
       for (let i = 0; i < bytes.length; i++) b[o + 4 + i] = v[bytes[i]!] & 0xff;
       put32(b, o + 16, v.flags >>> 0);
       b[o + 20] = v.ipsecV2 & 0xff;
@@ -558,6 +580,7 @@ export const offloadParametersCodec: OidCodec<NdisOffloadParameters> = (() => {
       b[o + 23] = v.rscIPv6 & 0xff;
       b[o + 24] = v.encapsulatedPacketTaskOffload & 0xff;
       b[o + 25] = v.encapsulationTypes & 0xff;
+      if (r4) put16(b, o + NDIS_OFFLOAD_PARAMETERS_ENCAPSULATION_PROTOCOL_OFFSET, v.vxlanUdpPortNumber ?? 0);
       return size;
     },
     decode(b, o, length) {
@@ -577,6 +600,9 @@ export const offloadParametersCodec: OidCodec<NdisOffloadParameters> = (() => {
         rscIPv6: r3 ? b[o + 23]! : 0,
         encapsulatedPacketTaskOffload: r3 ? b[o + 24]! : 0,
         encapsulationTypes: r3 ? b[o + 25]! : 0,
+        ...(rev >= NDIS_OFFLOAD_PARAMETERS_REVISION_4 && u16(b, o + NDIS_OFFLOAD_PARAMETERS_ENCAPSULATION_PROTOCOL_OFFSET) !== 0
+          ? { vxlanUdpPortNumber: u16(b, o + NDIS_OFFLOAD_PARAMETERS_ENCAPSULATION_PROTOCOL_OFFSET) }
+          : {}),
       });
     },
   };

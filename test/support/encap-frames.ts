@@ -19,6 +19,8 @@ export interface EncapFrame {
   /** GRE checksum present (C bit). */
   greChecksum?: boolean;
   vxlanPort?: number;
+  outerDstMac?: Uint8Array;
+  outerSrcMac?: Uint8Array;
 }
 
 export const VXLAN_PORT = 4789;
@@ -76,8 +78,8 @@ export function encapFrame(f: EncapFrame): Uint8Array {
   const o = offsetsOf(f);
   const len = o.headerEnd + f.payload.length;
   const b = new Uint8Array(len);
-  b.set(OUTER_MAC_D, 0);
-  b.set(OUTER_MAC_S, 6);
+  b.set(f.outerDstMac ?? OUTER_MAC_D, 0);
+  b.set(f.outerSrcMac ?? OUTER_MAC_S, 6);
   p16(b, 12, f.outer6 ? 0x86dd : 0x0800);
   const oproto = f.tunnel === 'vxlan' ? 17 : 47;
   if (f.outer6) {

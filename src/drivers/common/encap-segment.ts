@@ -62,6 +62,9 @@ export const VXLAN_HEADER_LEN = 8;
 /** VXLAN flags byte: the I bit (a valid VNI follows). */
 export const VXLAN_FLAG_I = 0x08;
 
+/** `vxlanPort` for a receiver re-locating a frame its sender already checked: any UDP port with a VXLAN header. */
+export const VXLAN_ANY_PORT = 0x10000;
+
 /** Which tunnel a frame uses (EncapLayout.tunnel). */
 export const TUNNEL_NONE = 0;
 export const TUNNEL_GRE = 1;
@@ -128,7 +131,8 @@ export function locateEncapsulated(b: Uint8Array, f: number, len: number, supp: 
     innerFrame = t + out.tunnelLength;
   } else if (outer.l4Protocol === IpProtocol.Udp && vxlanPort !== 0) {
     if (t + UDP_HEADER_LEN + VXLAN_HEADER_LEN > len) return ENCAP_HEADERS_TOO_LONG;
-    if (read16(b, f + t + UdpField.DstPort) !== vxlanPort || (b[f + t + UDP_HEADER_LEN]! & VXLAN_FLAG_I) === 0) return ENCAP_NOT_ENCAPSULATED;
+    const port = read16(b, f + t + UdpField.DstPort);
+    if ((port !== vxlanPort && vxlanPort !== VXLAN_ANY_PORT) || (b[f + t + UDP_HEADER_LEN]! & VXLAN_FLAG_I) === 0) return ENCAP_NOT_ENCAPSULATED;
     out.tunnel = TUNNEL_VXLAN;
     out.tunnelLength = UDP_HEADER_LEN + VXLAN_HEADER_LEN;
     innerFrame = t + out.tunnelLength;

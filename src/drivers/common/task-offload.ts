@@ -20,7 +20,15 @@ import {
   OID_OFFLOAD_ENCAPSULATION,
   OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES,
   OID_TCP_OFFLOAD_PARAMETERS,
+  ENCAPSULATED_MAX_HEADER_SIZE_DEFAULT,
+  NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+  NDIS_ENCAPSULATION_TYPE_GRE_MAC,
+  NDIS_ENCAPSULATION_TYPE_VXLAN,
+  VXLAN_UDP_PORT_DEFAULT,
   applyOffloadParameters,
+  checkEncapsulatedParameters,
+  withEncapsulatedOffload,
+  type EncapsulatedOffloadFields,
   offloadEncapsulationCodec,
   offloadHardwareCapabilitiesCodec,
   offloadParametersCodec,
@@ -56,6 +64,7 @@ export function standardOffloadKeywords(on: boolean) {
     '*LsoV2IPv6': onOff('large send offload v2 for IPv6'),
     '*RscIPv4': onOff('receive segment coalescing for IPv4'),
     '*RscIPv6': onOff('receive segment coalescing for IPv6'),
+    '*EncapsulatedPacketTaskOffload': onOff('NVGRE/VXLAN encapsulated-packet task offload (checksums, LSO and RSS across the tunnel), on adapters that offer it'),
   } as const satisfies KeywordSchema;
 }
 
@@ -80,6 +89,9 @@ export function offloadParametersFromKeywords(k: ConfigurationReader): NdisOfflo
     lsoV2IPv6: bin('*LsoV2IPv6'),
     rscIPv4: bin('*RscIPv4'),
     rscIPv6: bin('*RscIPv6'),
+    // §6.2: the keyword switches every encapsulation type the adapter supports (apply keeps only those).
+    encapsulatedPacketTaskOffload: k.readInt('*EncapsulatedPacketTaskOffload', 1, 0, 1) === 1 ? NDIS_OFFLOAD_SET_ON : NDIS_OFFLOAD_SET_OFF,
+    encapsulationTypes: NDIS_ENCAPSULATION_TYPE_GRE_MAC | NDIS_ENCAPSULATION_TYPE_VXLAN,
   };
 }
 
@@ -109,6 +121,8 @@ export class MiniportOffloads {
   /** OID_TCP_OFFLOAD_PARAMETERS sets applied / refused by the driver's `apply`. */
   parameterSets = 0;
   parameterSetsFailed = 0;
+  /** …of which refused for their encapsulated-offload part (a type or port not advertised, a bad value). */
+  encapsulatedSetsRefused = 0;
 
   constructor(
     readonly ndis: MiniportAdapterHandle,
@@ -154,6 +168,13 @@ export class MiniportOffloads {
   /** Applies an OID_TCP_OFFLOAD_PARAMETERS set and indicates the resulting current configuration. */
   setParameters(p: NdisOffloadParameters): NdisStatus {
     const previous = this.current;
+    // Encapsulated offload (§6.2): a type or VXLAN port the adapter did not advertise is refused.
+    const encap = checkEncapsulatedParameters(this.hardware, p.encapsulatedPacketTaskOffload, p.encapsulationTypes, p.vxlanUdpPortNumber ?? 0);
+    if (encap !== null) {
+      this.parameterSetsFailed++;
+      this.encapsulatedSetsRefused++;
+      return encap === 'bad-value' ? NDIS_STATUS_INVALID_PARAMETER : NDIS_STATUS_NOT_SUPPORTED;
+    }
     const next = applyOffloadParameters(previous, this.hardware, p);
     const status = this.hooks.apply?.(next, previous) ?? NDIS_STATUS_SUCCESS;
     if (status !== NDIS_STATUS_SUCCESS) {
@@ -214,6 +235,40 @@ export function softwareOffloadCapabilities(rsc: boolean): NdisOffload {
     rsc: { ipv4Enabled: rsc, ipv6Enabled: rsc },
     flags: 0,
   };
+}
+
+/**
+ * The encapsulated-packet offload (NVGRE and VXLAN, §6.2) of a miniport that does it in software
+ * (encap-segment.ts): checksums both ways, LSOv2 and RSS on the inner headers for every inner/outer IP
+ * version mix, headers up to 256 bytes, VXLAN on 4789 with the port configurable.
+ */
+export const SOFTWARE_ENCAPSULATED_OFFLOAD: EncapsulatedOffloadFields = Object.freeze({
+  encapsulatedPacketTaskOffloadGre: Object.freeze({
+    transmitChecksumOffloadSupported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    receiveChecksumOffloadSupported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    lsoV2Supported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    rssSupported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    vmqSupported: 0,
+    usoSupported: 0,
+    maxHeaderSizeSupported: ENCAPSULATED_MAX_HEADER_SIZE_DEFAULT,
+  }),
+  encapsulatedPacketTaskOffloadVxlan: Object.freeze({
+    transmitChecksumOffloadSupported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    receiveChecksumOffloadSupported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    lsoV2Supported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    rssSupported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    vmqSupported: 0,
+    usoSupported: 0,
+    maxHeaderSizeSupported: ENCAPSULATED_MAX_HEADER_SIZE_DEFAULT,
+    vxlanUdpPortNumber: VXLAN_UDP_PORT_DEFAULT,
+    vxlanUdpPortNumberConfigurable: true,
+  }),
+  encapsulationTypes: NDIS_ENCAPSULATION_TYPE_GRE_MAC | NDIS_ENCAPSULATION_TYPE_VXLAN,
+});
+
+/** `base` plus the software encapsulated offload (hardware capabilities of the TAP and the virtual wire). */
+export function withSoftwareEncapsulatedOffload(base: NdisOffload): NdisOffload {
+  return withEncapsulatedOffload(base, SOFTWARE_ENCAPSULATED_OFFLOAD);
 }
 
 /** The OIDs a miniport using MiniportOffloads adds to its supported list. */

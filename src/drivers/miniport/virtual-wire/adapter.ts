@@ -29,7 +29,10 @@ import {
   NDIS_RECEIVE_FLAGS_PERFECT_FILTERED,
   NDIS_RECEIVE_FLAGS_RESOURCES,
   NDIS_STATUS_ADAPTER_REMOVED,
+  ENCAPSULATED_MAX_HEADER_SIZE_DEFAULT,
   NDIS_STATUS_FAILURE,
+  NDIS_STATUS_INVALID_PACKET,
+  SUPPLEMENTAL_IS_ENCAPSULATED_PACKET,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_INVALID_OID,
   NDIS_STATUS_LINK_STATE,
@@ -69,9 +72,10 @@ import {
   type NetDevicePnPEvent,
 } from '../../../ndis/index.js';
 import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
+import { ENCAP_NOT_ENCAPSULATED } from '../../common/encap-segment.js';
 import { MAX_GSO_FRAME } from '../../common/frame-layout.js';
 import { LsoSegmenter, type SegmentTarget } from '../../common/lso-segment.js';
-import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords, softwareOffloadCapabilities, standardOffloadKeywords } from '../../common/task-offload.js';
+import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords, softwareOffloadCapabilities, standardOffloadKeywords, withSoftwareEncapsulatedOffload } from '../../common/task-offload.js';
 import { WireOffload } from './offload.js';
 import { VirtualWire, type WirePort } from './wire.js';
 import { stableMac } from '../../common/mac.js';
@@ -142,6 +146,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   #gather = new Uint8Array(0);
   readonly #span = new ByteSpan();
   readonly #segmenter = new LsoSegmenter();
+  /** The headers of an encapsulated send, gathered for the sender's check (MaxHeaderSizeSupported). */
+  readonly #encapHeader = new Uint8Array(ENCAPSULATED_MAX_HEADER_SIZE_DEFAULT);
   #segNbl: NetBufferList | null = null;
   #segCls = 0;
   #segBits = 0;
@@ -208,7 +214,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     this.ndis.setGeneralAttributes(general);
     this.eth = new EthernetMiniportState(general);
     if (anyOffload) {
-      const hardware = softwareOffloadCapabilities(largeRx);
+      const hardware = withSoftwareEncapsulatedOffload(softwareOffloadCapabilities(largeRx));
       this.offloads = new MiniportOffloads(this.ndis, hardware, offloadFromKeywords(k, hardware), {
         apply: (next) => {
           this.#configureOffloads(next, this.offloads!.encapsulation);
@@ -358,6 +364,11 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
           this.wireOffload.counters.txLsoRefused++;
         }
       }
+      // Encapsulated (NVGRE / VXLAN) offload requests: checked against the frame before it goes out.
+      const supp = nbl.info.tcpSendOffloadsSupplemental;
+      if ((supp & SUPPLEMENTAL_IS_ENCAPSULATED_PACKET) !== 0 && (nbl.info.tcpIpChecksum | lso) !== 0 && status === NDIS_STATUS_SUCCESS) {
+        status = this.#encapSendStatus(nbl, supp);
+      }
       if (status === NDIS_STATUS_SUCCESS) {
         for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
           const len = nb.dataLength;
@@ -393,6 +404,24 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       }
     }
     this.ndis.sendNetBufferListsComplete(nbls, 0);
+  }
+
+  /** §6.3: every frame of an encapsulated send must match its supplemental info; a lying one fails the NBL. */
+  #encapSendStatus(nbl: NetBufferList, supp: number): NdisStatus {
+    const o = this.wireOffload;
+    if (this.offloads === null) {
+      o.encap.refused(ENCAP_NOT_ENCAPSULATED);
+      return NDIS_STATUS_FAILURE;
+    }
+    const span = this.#span;
+    for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
+      const n = Math.min(nb.dataLength, o.encapMaxHeader);
+      const m = nb.currentMdl;
+      if (m === null || !nb.getDataBuffer(n, this.#encapHeader, span)) return NDIS_STATUS_INVALID_PACKET;
+      const status = o.encapSendStatus(supp, span.bytes, span.offset, n, m.byteCount - nb.currentMdlOffset);
+      if (status !== NDIS_STATUS_SUCCESS) return status;
+    }
+    return NDIS_STATUS_SUCCESS;
   }
 
   cancelSend(_cancelId: number): void {
@@ -435,6 +464,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       // The sender's offload requests: done here, on this adapter's copy.
       const cs = nbl.info.tcpIpChecksum;
       const lso = nbl.info.tcpLargeSend;
+      const supp = nbl.info.tcpSendOffloadsSupplemental;
       for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
         const len = nb.dataLength;
         if (len < ETHERNET_HEADER_SIZE || len > (lso === 0 ? maxLen : MAX_GSO_FRAME)) {
@@ -463,7 +493,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
           continue;
         }
         if (lso !== 0) {
-          this.#receiveLargeSend(nb, len, lso, cls);
+          this.#receiveLargeSend(nb, len, lso, cls, supp);
           continue;
         }
         const rx = pool.allocate();
@@ -475,7 +505,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         const rnb = rx.firstNetBuffer!;
         nb.copyOutToMdl(rnb.poolMdl!, 0, 0, len);
         rnb.dataLength = len;
-        if (cs !== 0) rx.info.tcpIpChecksum = this.wireOffload.finishChecksums(cs, rnb.poolMdl!.bytes, rnb.poolMdl!.byteOffset, len);
+        if (cs !== 0) rx.info.tcpIpChecksum = this.wireOffload.finishFrame(cs, supp, rnb.poolMdl!.bytes, rnb.poolMdl!.byteOffset, len);
         rx.sourceHandle = source;
         stats.countRcv(cls, len);
         this.#in.push(rx);
@@ -553,6 +583,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       if (nbl.status !== NDIS_STATUS_SUCCESS) continue;
       const cs = nbl.info.tcpIpChecksum;
       const lso = nbl.info.tcpLargeSend;
+      const supp = nbl.info.tcpSendOffloadsSupplemental;
       for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
         const len = nb.dataLength;
         if (len < ETHERNET_HEADER_SIZE || len > (lso === 0 ? maxLen : MAX_GSO_FRAME)) {
@@ -585,7 +616,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
           continue;
         }
         if (lso !== 0) {
-          this.#receiveLargeSend(nb, len, lso, cls);
+          this.#receiveLargeSend(nb, len, lso, cls, supp);
           continue;
         }
         const q = producer.select(src, at, len);
@@ -597,7 +628,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         }
         const bytes = producer.bytes(q);
         copyBytes(src, at, bytes, dst, len);
-        producer.commit(q, len, cs === 0 ? 0 : this.wireOffload.finishChecksums(cs, bytes, dst, len));
+        producer.commit(q, len, cs === 0 ? 0 : this.wireOffload.finishFrame(cs, supp, bytes, dst, len));
         stats.countRcv(cls, len);
       }
     }
@@ -608,7 +639,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   }
 
   /** An LSO frame from the wire: whole, as an RSC unit, when RSC is on for its IP version; else segmented. */
-  #receiveLargeSend(nb: NetBuffer, len: number, lso: number, cls: number): void {
+  #receiveLargeSend(nb: NetBuffer, len: number, lso: number, cls: number, supp: number): void {
     const stats = this.eth.stats;
     const o = this.wireOffload;
     const span = this.#span;
@@ -616,6 +647,10 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       o.counters.rxOffloadDropped++;
       stats.rcvErrors++;
       this.drops.malformedFrame.drop(nb);
+      return;
+    }
+    if ((supp & SUPPLEMENTAL_IS_ENCAPSULATED_PACKET) !== 0) {
+      this.#receiveEncapsulatedLargeSend(nb, len, lso, cls, supp);
       return;
     }
     const pool = this.#rxPool!;
@@ -648,6 +683,22 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     if (made < 0) {
       o.counters.rxOffloadDropped++;
       stats.rcvErrors++;
+      (this.#segNoBuffer ? this.drops.rxBufferExhausted : this.drops.malformedFrame).drop(nb);
+      return;
+    }
+    o.counters.rxSegmentedFrames++;
+  }
+
+  /** An encapsulated LSO frame (gathered in #span): always cut into encapsulated MSS-sized segments (§6.5). */
+  #receiveEncapsulatedLargeSend(nb: NetBuffer, len: number, lso: number, cls: number, supp: number): void {
+    const o = this.wireOffload;
+    const span = this.#span;
+    this.#segCls = cls;
+    this.#segNoBuffer = false;
+    const made = o.locateEncapsulatedLso(supp, span.bytes, span.offset, len) ? ((this.#segBits = o.encapTcpValidBits()), o.encap.segment(span.bytes, span.offset, len, lso, this.#segNext, this.#segDone)) : -1;
+    if (made < 0) {
+      o.counters.rxOffloadDropped++;
+      this.eth.stats.rcvErrors++;
       (this.#segNoBuffer ? this.drops.rxBufferExhausted : this.drops.malformedFrame).drop(nb);
       return;
     }
@@ -826,7 +877,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     return {
       filteredOut: this.filteredOut,
       ...(w === null ? {} : { wire: { ...w.counters } }),
-      ...(this.offloads === null ? {} : { offload: { ...this.wireOffload.counters } }),
+      ...(this.offloads === null ? {} : { offload: { ...this.wireOffload.counters }, encapsulatedOffload: { ...this.wireOffload.encap.counters } }),
       ...this.rss?.snapshot(),
       ...(this.#mp === null ? {} : { rssNoRing: this.rssNoRing, rssQueues: Array.from({ length: this.#mp.queues }, (_, q) => this.#mp!.queueCounters(q)) }),
     };

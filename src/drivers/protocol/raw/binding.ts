@@ -57,6 +57,8 @@ export interface RawSendInfo {
   tcpLargeSend?: number;
   /** Ieee8021QNetBufferListInfo (ieee8021QValue: 802.1p priority and VLAN ID), for a VLAN miniport to tag. */
   ieee8021Q?: number;
+  /** TcpSendOffloadsSupplementalNetBufferListInfo (sendOffloadsSupplementalValue): an encapsulated frame's inner offsets. */
+  tcpSendOffloadsSupplemental?: number;
 }
 
 export class RawCounters {
@@ -301,6 +303,7 @@ export class RawBinding implements ProtocolBinding {
       nbl.info.tcpIpChecksum = info.tcpIpChecksum ?? 0;
       nbl.info.tcpLargeSend = info.tcpLargeSend ?? 0;
       nbl.info.ieee8021Q = info.ieee8021Q ?? 0;
+      nbl.info.tcpSendOffloadsSupplemental = info.tcpSendOffloadsSupplemental ?? 0;
     }
     this.sendChain(nbl, 1);
     return true;

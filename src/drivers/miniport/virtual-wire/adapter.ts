@@ -695,7 +695,11 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     const span = this.#span;
     this.#segCls = cls;
     this.#segNoBuffer = false;
-    const made = o.locateEncapsulatedLso(supp, span.bytes, span.offset, len) ? ((this.#segBits = o.encapTcpValidBits()), o.encap.segment(span.bytes, span.offset, len, lso, this.#segNext, this.#segDone)) : -1;
+    let made = -1;
+    if (o.locateEncapsulatedLso(supp, span.bytes, span.offset, len)) {
+      this.#segBits = o.encapTcpValidBits();
+      made = o.encap.segment(span.bytes, span.offset, len, lso, this.#segNext, this.#segDone);
+    }
     if (made < 0) {
       o.counters.rxOffloadDropped++;
       this.eth.stats.rcvErrors++;

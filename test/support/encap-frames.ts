@@ -21,6 +21,9 @@ export interface EncapFrame {
   vxlanPort?: number;
   outerDstMac?: Uint8Array;
   outerSrcMac?: Uint8Array;
+  /** Outer IPv4 addresses (default 192.0.2.1 → 192.0.2.2). */
+  outerSrc4?: Uint8Array;
+  outerDst4?: Uint8Array;
 }
 
 export const VXLAN_PORT = 4789;
@@ -96,8 +99,8 @@ export function encapFrame(f: EncapFrame): Uint8Array {
     p16(b, o.outerIp + 6, 0x4000);
     b[o.outerIp + 8] = 64;
     b[o.outerIp + 9] = oproto;
-    b.set(O4S, o.outerIp + 12);
-    b.set(O4D, o.outerIp + 16);
+    b.set(f.outerSrc4 ?? O4S, o.outerIp + 12);
+    b.set(f.outerDst4 ?? O4D, o.outerIp + 16);
   }
   if (f.tunnel === 'vxlan') {
     p16(b, o.tunnel, 49152);

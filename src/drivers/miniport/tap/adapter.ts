@@ -276,6 +276,7 @@ export class TapAdapter implements MiniportAdapter {
       this.offload.configure(this.offloads.current, false, false);
       this.encapSender = new TapEncapSender(this.vnet, this.frameSize + 4);
       this.encapSender.configure(this.offloads.current);
+      this.rss.setEncapsulation(this.offloads.current);
       this.ndis.setOffloadAttributes(this.offloads.attributes);
     }
     // Receive slots hold the virtio-net header, the frame (a GSO super-frame with RSC) and room for one
@@ -1000,6 +1001,7 @@ export class TapAdapter implements MiniportAdapter {
     const before = this.tunOffloads;
     this.offload.configure(next, encapsulation.ipv4.enabled === 1, encapsulation.ipv6.enabled === 1);
     this.encapSender?.configure(next);
+    this.rss.setEncapsulation(next);
     const flags = this.offload.tunFlags;
     if (flags === before || this.device === null) return NDIS_STATUS_SUCCESS;
     const e = this.device.setOffloads(flags);

@@ -840,6 +840,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
 
   #configureOffloads(current: NdisOffload, e: NdisOffloadEncapsulation): void {
     this.wireOffload.configure(current, e.ipv4.enabled === 1, e.ipv6.enabled === 1);
+    this.rss.setEncapsulation(current);
   }
 
   oidRequest(request: NdisOidRequest): NdisStatus {

@@ -26,6 +26,12 @@
  * segment's TCP length. Memory comes from the caller (SegmentTarget / SegmentAllocator as LsoSegmenter).
  */
 import {
+  CHECKSUM_RX_IP_CHECKSUM_FAILED,
+  CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED,
+  CHECKSUM_RX_TCP_CHECKSUM_FAILED,
+  CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED,
+  CHECKSUM_RX_UDP_CHECKSUM_FAILED,
+  CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED,
   CHECKSUM_TX_IP_HEADER_CHECKSUM,
   CHECKSUM_TX_IS_IPV4,
   CHECKSUM_TX_IS_IPV6,
@@ -112,6 +118,24 @@ const inner = new FrameLayout();
  * off); `greOn`: NVGRE accepted. Returns ENCAP_OK or a negative ENCAP_* reason.
  */
 export function locateEncapsulated(b: Uint8Array, f: number, len: number, supp: number, greOn: boolean, vxlanPort: number, maxHeader: number, out: EncapLayout): number {
+  const r = parseEncapsulated(b, f, len, greOn, vxlanPort, maxHeader, out);
+  if (r !== ENCAP_OK) return r;
+  if (!supplementalIsEncapsulated(supp)) return ENCAP_OFFSETS_MISMATCH;
+  if ((out.innerIpVersion === 6) !== supplementalIsInnerIPv6(supp)) return ENCAP_OFFSETS_MISMATCH;
+  if (supplementalOffsetsValid(supp)) {
+    if (
+      supplementalInnerFrameOffset(supp) !== out.innerFrameOffset ||
+      supplementalTransportIpHeaderRelativeOffset(supp) !== out.innerIpOffset - out.innerFrameOffset ||
+      supplementalTcpHeaderRelativeOffset(supp) !== out.innerL4Offset - out.innerIpOffset
+    ) {
+      return ENCAP_OFFSETS_MISMATCH;
+    }
+  }
+  return ENCAP_OK;
+}
+
+/** The parse of `locateEncapsulated` without the supplemental info (a received frame has none). */
+export function parseEncapsulated(b: Uint8Array, f: number, len: number, greOn: boolean, vxlanPort: number, maxHeader: number, out: EncapLayout): number {
   out.tunnel = TUNNEL_NONE;
   if (f < 0 || len < 0 || f + len > b.length) return ENCAP_HEADERS_TOO_LONG;
   if (!locateHeaders(b, f, len, outer)) return ENCAP_NOT_ENCAPSULATED;
@@ -157,18 +181,41 @@ export function locateEncapsulated(b: Uint8Array, f: number, len: number, supp: 
   }
   out.headerLength = out.innerL4Offset + l4Len;
   if (out.headerLength > len || out.headerLength > maxHeader) return ENCAP_HEADERS_TOO_LONG;
-  if (!supplementalIsEncapsulated(supp)) return ENCAP_OFFSETS_MISMATCH;
-  if ((out.innerIpVersion === 6) !== supplementalIsInnerIPv6(supp)) return ENCAP_OFFSETS_MISMATCH;
-  if (supplementalOffsetsValid(supp)) {
-    if (
-      supplementalInnerFrameOffset(supp) !== innerFrame ||
-      supplementalTransportIpHeaderRelativeOffset(supp) !== out.innerIpOffset - innerFrame ||
-      supplementalTcpHeaderRelativeOffset(supp) !== out.innerL4Offset - out.innerIpOffset
-    ) {
-      return ENCAP_OFFSETS_MISMATCH;
-    }
-  }
   return ENCAP_OK;
+}
+
+/**
+ * Receive validation across the tunnel (§2.1, §6.4): checks the outer and inner IPv4 header checksums
+ * and the inner TCP/UDP checksum of the parsed frame `b[f, f + len)` and returns the receive checksum
+ * info — IpChecksumSucceeded only when every IPv4 header passed (and there is one), IpChecksumFailed when
+ * either failed; Tcp/Udp Succeeded or Failed for the inner transport (an inner UDP checksum of zero over
+ * IPv4 means "none": not reported).
+ */
+export function validateEncapsulatedChecksums(b: Uint8Array, f: number, len: number, L: EncapLayout): number {
+  let ipSeen = false;
+  let ipBad = false;
+  if (L.outerIpVersion === 4) {
+    ipSeen = true;
+    if (finishChecksum(onesComplementSum(b, f + L.outerIpOffset, L.outerIpHeaderLength)) !== 0) ipBad = true;
+  }
+  if (L.innerIpVersion === 4) {
+    ipSeen = true;
+    if (finishChecksum(onesComplementSum(b, f + L.innerIpOffset, L.innerIpHeaderLength)) !== 0) ipBad = true;
+  }
+  let info = ipBad ? CHECKSUM_RX_IP_CHECKSUM_FAILED : ipSeen ? CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED : 0;
+  const l4 = f + L.innerL4Offset;
+  const l4Len = len - L.innerL4Offset;
+  const tcp = L.innerL4Protocol === IpProtocol.Tcp;
+  if (!tcp && L.innerIpVersion === 4 && read16(b, l4 + UdpField.Checksum) === 0) return info;
+  const ip = f + L.innerIpOffset;
+  const pseudo =
+    L.innerIpVersion === 4
+      ? onesComplementSum(b, ip + Ipv4Field.SrcAddr, 8, L.innerL4Protocol + l4Len)
+      : onesComplementSum(b, ip + Ipv6Field.SrcAddr, 32, L.innerL4Protocol + l4Len);
+  const ok = finishChecksum(onesComplementSum(b, l4, l4Len, pseudo)) === 0;
+  if (tcp) info |= ok ? CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED : CHECKSUM_RX_TCP_CHECKSUM_FAILED;
+  else info |= ok ? CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED : CHECKSUM_RX_UDP_CHECKSUM_FAILED;
+  return info;
 }
 
 /** RFC 768: a computed UDP checksum of zero goes out as 0xffff. */

@@ -84,7 +84,7 @@ export { LoopHold, LoopHoldGroup } from './util/loop-hold.js';
 
 // ---- Built-in miniports -------------------------------------------------------------------------
 export { virtualWireMiniport, VirtualWire, VirtualWireAdapter, WireOffload, WireOffloadCounters, type WireCounters, type WireImpairment, type WirePort, WireLinkCounters, WireLinkEndpoint, createWireLinkMemory, type WireLinkMemory } from './drivers/miniport/virtual-wire/index.js';
-export { tapMiniport, TapAdapter, TapCounters, TapOffload, TapOffloadCounters, tapHardwareOffload, TAP_LSO_MAX_OFFLOAD_SIZE, type TapReaderMode } from './drivers/miniport/tap/index.js';
+export { tapMiniport, TapAdapter, TapCounters, TapOffload, TapOffloadCounters, tapHardwareOffload, TAP_LSO_MAX_OFFLOAD_SIZE, TapEncapSender, TUN_F_UDP_TUNNEL_GSO, TUN_F_UDP_TUNNEL_GSO_CSUM, type TapWrite, type TapReaderMode } from './drivers/miniport/tap/index.js';
 export type { TapDevice } from './io/tun/tap-device.js';
 export { pcapngMiniport, PcapngAdapter, PcapngCounters, pcapngOutputsClosed, type PaceMode } from './drivers/miniport/pcapng/index.js';
 export { vxlanMiniport, VxlanAdapter, VxlanCounters, ForwardingTable, FdbLearn, type FdbEntry, type VxlanSettings, type VxlanEndpoint } from './drivers/miniport/vxlan/index.js';
@@ -189,6 +189,24 @@ export { RssState, RssCounters, RSS_OIDS, RSS_CAPS_ALL_HASH_TYPES, stackProcesso
 export { LsoSegmenter, SegmentTarget, LSO_SEGMENT_MALFORMED, LSO_SEGMENT_BAD_MSS, type SegmentAllocator, type SegmentDone } from './drivers/common/lso-segment.js';
 export { UsoSegmenter, USO_SEGMENT_MALFORMED, USO_SEGMENT_BAD_MSS, USO_SEGMENT_TOO_LARGE, USO_SEGMENT_TOO_FEW, type UsoLimits } from './drivers/common/uso-segment.js';
 export { FrameLayout, MAX_GSO_FRAME, locateHeaders } from './drivers/common/frame-layout.js';
+export {
+  EncapSegmenter,
+  EncapLayout,
+  EncapOffloadCounters,
+  locateEncapsulated,
+  finishEncapsulatedChecksums,
+  ENCAP_OK,
+  ENCAP_NOT_ENCAPSULATED,
+  ENCAP_BAD_INNER,
+  ENCAP_OFFSETS_MISMATCH,
+  ENCAP_HEADERS_TOO_LONG,
+  ENCAP_BAD_LSO,
+  TUNNEL_NONE,
+  TUNNEL_GRE,
+  TUNNEL_VXLAN,
+  VXLAN_ANY_PORT,
+} from './drivers/common/encap-segment.js';
+export { SOFTWARE_ENCAPSULATED_OFFLOAD, withSoftwareEncapsulatedOffload } from './drivers/common/task-offload.js';
 export { FrameRecorder, RecorderCounters } from './drivers/common/frame-recorder.js';
 export { HdSplitter, HdSplitDecision, HdSplitMiss, decideHdSplit, newHdSplitCounters, HD_SPLIT_NBL_FLAGS, HD_SPLIT_ALL_NBL_FLAGS, HD_SPLIT_MINIPORT_CAPS, type HdSplitCounters } from './drivers/common/hd-split.js';
 export { HdSplitMiniport, HD_SPLIT_KEYWORDS } from './drivers/common/hd-split-miniport.js';

@@ -17,6 +17,7 @@ export * from './attributes.js';
 export * from './offload.js';
 export * from './offload-config.js';
 export * from './hd-split.js';
+export * from './encapsulated-offload.js';
 export * from './rss/index.js';
 export { Mdl, MdlOrigin, MdlPool, mdlChainLength } from './buffers/mdl.js';
 export { BufferAllocator, type BufferAllocatorOptions } from './buffers/allocator.js';

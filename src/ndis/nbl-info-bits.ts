@@ -450,3 +450,94 @@ export function usoUdpHeaderOffset(v: number): number {
 export function usoIpVersion(v: number): number {
   return (v >>> USO_IP_VERSION_SHIFT) & 1;
 }
+
+// ======================================================================================================
+// §6.3 NDIS_TCP_SEND_OFFLOADS_SUPPLEMENTAL_NET_BUFFER_LIST_INFO (slot TcpSendOffloadsSupplementalNetBufferListInfo,
+// NetBufferListInfo.tcpSendOffloadsSupplemental): where an encapsulated (NVGRE / VXLAN) frame's inner headers are.
+//
+//   31..28     27           26         25 ............ 16   15 ......... 10   9 ........ 2   1       0
+//   [Reserved][TcpOptsPres][InnerIPv6][TcpHeaderRelOffset][TransportIpRel  ][InnerFrame   ][Valid][IsEncap]
+// ======================================================================================================
+
+export const SUPPLEMENTAL_IS_ENCAPSULATED_PACKET = 1 << 0;
+export const SUPPLEMENTAL_ENCAPSULATED_PACKET_OFFSETS_VALID = 1 << 1;
+export const SUPPLEMENTAL_INNER_FRAME_OFFSET_SHIFT = 2;
+/** InnerFrameOffset: 8 bits (2–9), from the frame start to the inner Ethernet header. */
+export const SUPPLEMENTAL_INNER_FRAME_OFFSET_MAX = 0xff;
+export const SUPPLEMENTAL_TRANSPORT_IP_HEADER_RELATIVE_OFFSET_SHIFT = 10;
+/** TransportIpHeaderRelativeOffset: 6 bits (10–15), inner IP header relative to the inner frame. */
+export const SUPPLEMENTAL_TRANSPORT_IP_HEADER_RELATIVE_OFFSET_MAX = 0x3f;
+export const SUPPLEMENTAL_TCP_HEADER_RELATIVE_OFFSET_SHIFT = 16;
+/** TcpHeaderRelativeOffset: 10 bits (16–25), inner TCP/UDP header relative to the inner IP header. */
+export const SUPPLEMENTAL_TCP_HEADER_RELATIVE_OFFSET_MAX = 0x3ff;
+export const SUPPLEMENTAL_IS_INNER_IPV6 = 1 << 26;
+export const SUPPLEMENTAL_TCP_OPTIONS_PRESENT = 1 << 27;
+
+export interface SendOffloadsSupplementalInfo {
+  isEncapsulatedPacket: boolean;
+  encapsulatedPacketOffsetsValid: boolean;
+  innerFrameOffset: number;
+  transportIpHeaderRelativeOffset: number;
+  tcpHeaderRelativeOffset: number;
+  isInnerIPv6: boolean;
+  tcpOptionsPresent: boolean;
+}
+
+export function sendOffloadsSupplemental(info: Partial<SendOffloadsSupplementalInfo>): number {
+  return (
+    ((info.isEncapsulatedPacket ? SUPPLEMENTAL_IS_ENCAPSULATED_PACKET : 0) |
+      (info.encapsulatedPacketOffsetsValid ? SUPPLEMENTAL_ENCAPSULATED_PACKET_OFFSETS_VALID : 0) |
+      (field('innerFrameOffset', info.innerFrameOffset ?? 0, SUPPLEMENTAL_INNER_FRAME_OFFSET_MAX) << SUPPLEMENTAL_INNER_FRAME_OFFSET_SHIFT) |
+      (field('transportIpHeaderRelativeOffset', info.transportIpHeaderRelativeOffset ?? 0, SUPPLEMENTAL_TRANSPORT_IP_HEADER_RELATIVE_OFFSET_MAX) <<
+        SUPPLEMENTAL_TRANSPORT_IP_HEADER_RELATIVE_OFFSET_SHIFT) |
+      (field('tcpHeaderRelativeOffset', info.tcpHeaderRelativeOffset ?? 0, SUPPLEMENTAL_TCP_HEADER_RELATIVE_OFFSET_MAX) << SUPPLEMENTAL_TCP_HEADER_RELATIVE_OFFSET_SHIFT) |
+      (info.isInnerIPv6 ? SUPPLEMENTAL_IS_INNER_IPV6 : 0) |
+      (info.tcpOptionsPresent ? SUPPLEMENTAL_TCP_OPTIONS_PRESENT : 0)) >>>
+    0
+  );
+}
+
+export function readSendOffloadsSupplemental(v: number): SendOffloadsSupplementalInfo {
+  return {
+    isEncapsulatedPacket: supplementalIsEncapsulated(v),
+    encapsulatedPacketOffsetsValid: supplementalOffsetsValid(v),
+    innerFrameOffset: supplementalInnerFrameOffset(v),
+    transportIpHeaderRelativeOffset: supplementalTransportIpHeaderRelativeOffset(v),
+    tcpHeaderRelativeOffset: supplementalTcpHeaderRelativeOffset(v),
+    isInnerIPv6: supplementalIsInnerIPv6(v),
+    tcpOptionsPresent: (v & SUPPLEMENTAL_TCP_OPTIONS_PRESENT) !== 0,
+  };
+}
+
+/** Hot path: the value for an encapsulated frame with valid offsets (fields truncated to their widths). */
+export function sendOffloadsSupplementalValue(innerFrameOffset: number, ipRelative: number, l4Relative: number, innerIPv6: boolean, tcpOptionsPresent: boolean): number {
+  return (
+    (SUPPLEMENTAL_IS_ENCAPSULATED_PACKET |
+      SUPPLEMENTAL_ENCAPSULATED_PACKET_OFFSETS_VALID |
+      ((innerFrameOffset & SUPPLEMENTAL_INNER_FRAME_OFFSET_MAX) << SUPPLEMENTAL_INNER_FRAME_OFFSET_SHIFT) |
+      ((ipRelative & SUPPLEMENTAL_TRANSPORT_IP_HEADER_RELATIVE_OFFSET_MAX) << SUPPLEMENTAL_TRANSPORT_IP_HEADER_RELATIVE_OFFSET_SHIFT) |
+      ((l4Relative & SUPPLEMENTAL_TCP_HEADER_RELATIVE_OFFSET_MAX) << SUPPLEMENTAL_TCP_HEADER_RELATIVE_OFFSET_SHIFT) |
+      (innerIPv6 ? SUPPLEMENTAL_IS_INNER_IPV6 : 0) |
+      (tcpOptionsPresent ? SUPPLEMENTAL_TCP_OPTIONS_PRESENT : 0)) >>>
+    0
+  );
+}
+
+export function supplementalIsEncapsulated(v: number): boolean {
+  return (v & SUPPLEMENTAL_IS_ENCAPSULATED_PACKET) !== 0;
+}
+export function supplementalOffsetsValid(v: number): boolean {
+  return (v & SUPPLEMENTAL_ENCAPSULATED_PACKET_OFFSETS_VALID) !== 0;
+}
+export function supplementalInnerFrameOffset(v: number): number {
+  return (v >>> SUPPLEMENTAL_INNER_FRAME_OFFSET_SHIFT) & SUPPLEMENTAL_INNER_FRAME_OFFSET_MAX;
+}
+export function supplementalTransportIpHeaderRelativeOffset(v: number): number {
+  return (v >>> SUPPLEMENTAL_TRANSPORT_IP_HEADER_RELATIVE_OFFSET_SHIFT) & SUPPLEMENTAL_TRANSPORT_IP_HEADER_RELATIVE_OFFSET_MAX;
+}
+export function supplementalTcpHeaderRelativeOffset(v: number): number {
+  return (v >>> SUPPLEMENTAL_TCP_HEADER_RELATIVE_OFFSET_SHIFT) & SUPPLEMENTAL_TCP_HEADER_RELATIVE_OFFSET_MAX;
+}
+export function supplementalIsInnerIPv6(v: number): boolean {
+  return (v & SUPPLEMENTAL_IS_INNER_IPV6) !== 0;
+}

@@ -30,6 +30,7 @@ import {
   type UdpSegmentationOffload,
   type UdpSegmentationOffloadFamily,
 } from './offload.js';
+import { applyEncapsulatedParameters, describeEncapsulatedOffload, intersectEncapsulatedOffload, withEncapsulatedOffload } from './encapsulated-offload.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -73,7 +74,7 @@ function direction(cur: ChecksumOffloadDirection, hw: ChecksumOffloadDirection, 
 /**
  * The current configuration after an OID_TCP_OFFLOAD_PARAMETERS set: NO_CHANGE fields keep `current`,
  * the others switch an offload on (as far as `hardware` supports it) or off. Values outside a field's
- * enumeration count as NO_CHANGE; IPsec, connection and encapsulated-packet offloads are not modelled.
+ * enumeration count as NO_CHANGE; IPsec and connection offloads are not modelled.
  */
 export function applyOffloadParameters(current: NdisOffload, hardware: NdisOffload, p: NdisOffloadParameters): NdisOffload {
   const ip4 = checksumSetting(p.ipv4Checksum);
@@ -97,7 +98,11 @@ export function applyOffloadParameters(current: NdisOffload, hardware: NdisOfflo
   const rsc4 = onOff(p.rscIPv4, NDIS_OFFLOAD_PARAMETERS_RSC_DISABLED, NDIS_OFFLOAD_PARAMETERS_RSC_ENABLED);
   const rsc6 = onOff(p.rscIPv6, NDIS_OFFLOAD_PARAMETERS_RSC_DISABLED, NDIS_OFFLOAD_PARAMETERS_RSC_ENABLED);
   const none = NDIS_OFFLOAD_NONE;
-  return {
+  // Encapsulated offload (NVGRE/VXLAN): a setting outside NO_CHANGE/SET_ON/SET_OFF counts as NO_CHANGE here;
+  // MiniportOffloads refuses it before applying (checkEncapsulatedParameters).
+  const encSetting = p.encapsulatedPacketTaskOffload <= 2 ? p.encapsulatedPacketTaskOffload : 0;
+  const encapsulated = applyEncapsulatedParameters(current, hardware, encSetting, p.encapsulationTypes, p.vxlanUdpPortNumber ?? 0);
+  return withEncapsulatedOffload({
     checksum,
     lsoV1: v1 === null ? current.lsoV1 : v1 ? hardware.lsoV1 : none.lsoV1,
     lsoV2: {
@@ -110,7 +115,7 @@ export function applyOffloadParameters(current: NdisOffload, hardware: NdisOfflo
     },
     flags: current.flags,
     ...usoAfterParameters(current, hardware, p),
-  };
+  }, encapsulated);
 }
 
 function andDirection(a: ChecksumOffloadDirection, b: ChecksumOffloadDirection): ChecksumOffloadDirection {
@@ -150,7 +155,7 @@ function andLsoV1(a: LargeSendOffloadV1, b: LargeSendOffloadV1): LargeSendOffloa
  */
 export function intersectOffload(a: NdisOffload, b: NdisOffload): NdisOffload {
   const v6 = andLsoV2(a.lsoV2.ipv6, b.lsoV2.ipv6);
-  return {
+  return withEncapsulatedOffload({
     checksum: {
       ipv4Transmit: andDirection(a.checksum.ipv4Transmit, b.checksum.ipv4Transmit),
       ipv4Receive: andDirection(a.checksum.ipv4Receive, b.checksum.ipv4Receive),
@@ -169,7 +174,7 @@ export function intersectOffload(a: NdisOffload, b: NdisOffload): NdisOffload {
     rsc: { ipv4Enabled: a.rsc.ipv4Enabled && b.rsc.ipv4Enabled, ipv6Enabled: a.rsc.ipv6Enabled && b.rsc.ipv6Enabled },
     flags: a.flags & b.flags,
     ...intersectUso(a, b),
-  };
+  }, intersectEncapsulatedOffload(a, b));
 }
 
 /** Field-by-field equality. */
@@ -223,6 +228,8 @@ export function describeOffload(o: NdisOffload): string {
   lso('lsov2', o.lsoV2.ipv4, o.lsoV2.ipv6);
   if (o.uso !== undefined) lso('uso', o.uso.ipv4, o.uso.ipv6);
   if (o.rsc.ipv4Enabled || o.rsc.ipv6Enabled) groups.push(`rsc${o.rsc.ipv4Enabled ? ' v4' : ''}${o.rsc.ipv6Enabled ? ' v6' : ''}`);
+  const encap = describeEncapsulatedOffload(o);
+  if (encap !== '') groups.push(encap);
   return groups.length === 0 ? 'none' : groups.join(' | ');
 }
 

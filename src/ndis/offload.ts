@@ -10,6 +10,8 @@
  * offload at all: the IPsec structures below exist only to be written as zeros and read for checks).
  */
 
+import type { EncapsulatedPacketTaskOffload, EncapsulatedPacketTaskOffloadV2 } from './encapsulated-offload.js';
+
 /** NDIS_ENCAPSULATION_* bits. */
 export const NDIS_ENCAPSULATION_NOT_SUPPORTED = 0x00;
 export const NDIS_ENCAPSULATION_NULL = 0x01;
@@ -75,6 +77,11 @@ export interface NdisOffload {
   readonly flags: number;
   /** NDIS_UDP_SEGMENTATION_OFFLOAD (NDIS_OFFLOAD revision 6); absent = not supported. */
   readonly uso?: UdpSegmentationOffload;
+  // --- encapsulated-packet task offload (NVGRE / VXLAN, encapsulated-offload.ts); absent = NOT_SUPPORTED ---
+  readonly encapsulatedPacketTaskOffloadGre?: EncapsulatedPacketTaskOffload;
+  readonly encapsulatedPacketTaskOffloadVxlan?: EncapsulatedPacketTaskOffloadV2;
+  /** NDIS_ENCAPSULATION_TYPE_* bits: supported (hardware capabilities) / enabled (current configuration). */
+  readonly encapsulationTypes?: number;
 }
 
 const NO_CHECKSUM: ChecksumOffloadDirection = Object.freeze({
@@ -190,6 +197,8 @@ export interface NdisOffloadParameters {
   /** Revision 5 (USO): NDIS_OFFLOAD_PARAMETERS_USO_* for UdpSegmentation.IPv4 / .IPv6; absent = NO_CHANGE. */
   readonly udpSegmentationIPv4?: number;
   readonly udpSegmentationIPv6?: number;
+  /** EncapsulationProtocolParameters.VxlanParameters.VxlanUDPPortNumber (revision 4); absent or 0 = no change. */
+  readonly vxlanUdpPortNumber?: number;
 }
 
 /** Every field NO_CHANGE: spread it and name only what should change. */

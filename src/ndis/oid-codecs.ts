@@ -60,7 +60,9 @@ import {
   type OffloadEncapsulationFamily,
 } from './offload.js';
 import {
+  NDIS_OFFLOAD_PARAMETERS_REVISION_4,
   NDIS_OFFLOAD_PARAMETERS_REVISION_5,
+  NDIS_OFFLOAD_REVISION_4,
   NDIS_OFFLOAD_REVISION_6,
   NDIS_OFFLOAD_UDP_SEGMENTATION_OFFSET,
   NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_4,
@@ -74,6 +76,12 @@ import {
   type UdpSegmentationOffload,
   type UdpSegmentationOffloadFamily,
 } from './offload.js';
+import {
+  NDIS_OFFLOAD_PARAMETERS_ENCAPSULATION_PROTOCOL_OFFSET,
+  ndisOffloadRevisionFor,
+  readNdisOffloadEncapsulated,
+  writeNdisOffloadEncapsulated,
+} from './encapsulated-offload.js';
 import { receiveScaleCapabilitiesCodec, receiveScaleParametersCodec } from './rss/codecs.js';
 import { hdSplitCurrentConfigCodec, hdSplitParametersCodec } from './hd-split.js';
 import {
@@ -475,9 +483,9 @@ function readLsoV2Family(b: Uint8Array, o: number): LargeSendOffloadV2Family {
 }
 
 /**
- * NDIS_OFFLOAD, written as REVISION_3 (NDIS 6.30, 156 bytes); REVISION_1 (112) and _2 (144) are read too
- * (they have no RSC: it reads as off). IPsec and encapsulated-packet offloads are written as zeros and
- * ignored on read.
+ * NDIS_OFFLOAD, written as REVISION_3 (NDIS 6.30, 156 bytes), or REVISION_4 (6.50, 177 bytes) when the
+ * value carries encapsulated-packet offload (encapsulated-offload.ts); REVISION_1 (112) and _2 (144) are
+ * read too (they have no RSC: it reads as off). IPsec offloads are written as zeros and ignored on read.
  *
  *   0 Header  4 Checksum {IPv4Transmit, IPv4Receive, IPv6Transmit, IPv6Receive: Encapsulation, bit fields}
  *   36 LsoV1.IPv4 {Encapsulation, MaxOffLoadSize, MinSegmentCount, TcpOptions:2 IpOptions:2}
@@ -485,19 +493,26 @@ function readLsoV2Family(b: Uint8Array, o: number): LargeSendOffloadV2Family {
  *   92 LsoV2.IPv6 {…, IpExtensionHeadersSupported:2 TcpOptionsSupported:2}  108 Flags  (end of revision 1)
  *   112 IPsecV2 (32)  (end of revision 2)  144 Rsc.IPv4.Enabled  145 Rsc.IPv6.Enabled  (2 bytes padding)
  *   148 EncapsulatedPacketTaskOffloadGre {bit fields, MaxHeaderSizeSupported}  (end of revision 3)
+ *   156 EncapsulatedPacketTaskOffloadVxlan {bit fields, MaxHeaderSizeSupported, VxlanInfo, Reserved1, Reserved2}
+ *   176 EncapsulationTypes  (end of revision 4 at 177)
  */
 export function ndisOffloadCodec(oid: number): OidCodec<NdisOffload> {
   const name = oidName(oid);
   const sizes = [NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_1, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_2, NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3, ...NDIS_OFFLOAD_USO_SIZES] as const;
+  // The revision written: 6 when the value has USO, else 4 when it carries encapsulated offload (NVGRE/VXLAN), else 3.
+  const revisionOf = (v: NdisOffload): number => (v.uso !== undefined ? NDIS_OFFLOAD_REVISION_6 : ndisOffloadRevisionFor(v));
+  const sizeOf = (v: NdisOffload): number =>
+    ndisOffloadUsoSize(v) ?? (ndisOffloadRevisionFor(v) === NDIS_OFFLOAD_REVISION_4 ? NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_4 : NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3);
   return {
     oid,
     name,
     minLength: NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_1,
-    encodedLength: (v) => ndisOffloadUsoSize(v) ?? NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3,
+    encodedLength: sizeOf,
     encode(v, b, o) {
-      const size = ndisOffloadUsoSize(v) ?? NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3;
+      const size = sizeOf(v);
+      const revision = revisionOf(v);
       b.fill(0, o, o + size);
-      writeHeader(b, o, { type: NDIS_OBJECT_TYPE_OFFLOAD, revision: size === NDIS_SIZEOF_NDIS_OFFLOAD_REVISION_3 ? NDIS_OFFLOAD_REVISION_3 : NDIS_OFFLOAD_REVISION_6, size });
+      writeHeader(b, o, { type: NDIS_OBJECT_TYPE_OFFLOAD, revision, size });
       if (v.uso !== undefined) writeUdpSegmentationOffload(b, o + NDIS_OFFLOAD_UDP_SEGMENTATION_OFFSET, v.uso);
       const c = v.checksum;
       writeChecksumDirection(b, o + 4, c.ipv4Transmit, true);
@@ -516,6 +531,7 @@ export function ndisOffloadCodec(oid: number): OidCodec<NdisOffload> {
       put32(b, o + 108, v.flags >>> 0);
       b[o + 144] = v.rsc.ipv4Enabled ? 1 : 0;
       b[o + 145] = v.rsc.ipv6Enabled ? 1 : 0;
+      writeNdisOffloadEncapsulated(b, o, v, revision);
       return size;
     },
     decode(b, o, length) {
@@ -541,34 +557,42 @@ export function ndisOffloadCodec(oid: number): OidCodec<NdisOffload> {
         rsc: rev >= NDIS_OFFLOAD_REVISION_3 ? { ipv4Enabled: b[o + 144] !== 0, ipv6Enabled: b[o + 145] !== 0 } : { ipv4Enabled: false, ipv6Enabled: false },
         flags: u32(b, o + 108),
         ...(rev >= NDIS_OFFLOAD_REVISION_6 ? { uso: readUdpSegmentationOffload(b, o + NDIS_OFFLOAD_UDP_SEGMENTATION_OFFSET) } : {}),
+        ...(rev >= NDIS_OFFLOAD_REVISION_3 ? readNdisOffloadEncapsulated(b, o, rev) : {}),
       });
     },
   };
 }
 
 /**
- * NDIS_OFFLOAD_PARAMETERS, written as REVISION_3 (26 bytes); revisions 1 (20) and 2 (22) are read with
+ * NDIS_OFFLOAD_PARAMETERS, written as REVISION_3 (26 bytes) or 4 (32); revisions 1 (20) and 2 (22) are read with
  * the later fields NO_CHANGE.
  *
  *   0 Header  4 IPv4Checksum  5 TCPIPv4Checksum  6 UDPIPv4Checksum  7 TCPIPv6Checksum  8 UDPIPv6Checksum
  *   9 LsoV1  10 IPsecV1  11 LsoV2IPv4  12 LsoV2IPv6  13 TcpConnectionIPv4  14 TcpConnectionIPv6  (1 byte
  *   padding)  16 Flags  (end of revision 1)  20 IPsecV2  21 IPsecV2IPv4  (end of revision 2)  22 RscIPv4
- *   23 RscIPv6  24 EncapsulatedPacketTaskOffload  25 EncapsulationTypes  (end of revision 3)
+ *   23 RscIPv6  24 EncapsulatedPacketTaskOffload  25 EncapsulationTypes  (end of revision 3)  (2 bytes
+ *   padding)  28 EncapsulationProtocolParameters.VxlanParameters.VxlanUDPPortNumber (a ULONG union; end of
+ *   revision 4 at 32, written when the value sets a port)
  */
 export const offloadParametersCodec: OidCodec<NdisOffloadParameters> = (() => {
   const name = oidName(O.OID_TCP_OFFLOAD_PARAMETERS);
   const sizes = [NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_1, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_2, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_4, NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_5] as const;
+  // Revision 5 when the value sets USO, else 4 when it sets a VXLAN port (EncapsulationProtocolParameters), else 3.
+  const sizeOf = (v: NdisOffloadParameters): number =>
+    offloadParametersUsoSize(v) ?? ((v.vxlanUdpPortNumber ?? 0) !== 0 ? NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_4 : NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3);
   const bytes = ['ipv4Checksum', 'tcpIpv4Checksum', 'udpIpv4Checksum', 'tcpIpv6Checksum', 'udpIpv6Checksum', 'lsoV1', 'ipsecV1', 'lsoV2IPv4', 'lsoV2IPv6', 'tcpConnectionIPv4', 'tcpConnectionIPv6'] as const;
   return {
     oid: O.OID_TCP_OFFLOAD_PARAMETERS,
     name,
     minLength: NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_1,
-    encodedLength: (v) => offloadParametersUsoSize(v) ?? NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3,
+    encodedLength: sizeOf,
     encode(v, b, o) {
-      const size = offloadParametersUsoSize(v) ?? NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3;
+      const size = sizeOf(v);
+      const r4 = size >= NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_4;
+      const revision = size === NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_5 ? NDIS_OFFLOAD_PARAMETERS_REVISION_5 : r4 ? NDIS_OFFLOAD_PARAMETERS_REVISION_4 : NDIS_OFFLOAD_PARAMETERS_REVISION_3;
       b.fill(0, o, o + size);
-      writeHeader(b, o, { type: NDIS_OBJECT_TYPE_DEFAULT, revision: size === NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3 ? NDIS_OFFLOAD_PARAMETERS_REVISION_3 : NDIS_OFFLOAD_PARAMETERS_REVISION_5, size });
-      if (size !== NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_3) writeOffloadParametersUso(b, o, v);
+      writeHeader(b, o, { type: NDIS_OBJECT_TYPE_DEFAULT, revision, size });
+      if (size === NDIS_SIZEOF_OFFLOAD_PARAMETERS_REVISION_5) writeOffloadParametersUso(b, o, v);
       for (let i = 0; i < bytes.length; i++) b[o + 4 + i] = v[bytes[i]!] & 0xff;
       put32(b, o + 16, v.flags >>> 0);
       b[o + 20] = v.ipsecV2 & 0xff;
@@ -577,6 +601,7 @@ export const offloadParametersCodec: OidCodec<NdisOffloadParameters> = (() => {
       b[o + 23] = v.rscIPv6 & 0xff;
       b[o + 24] = v.encapsulatedPacketTaskOffload & 0xff;
       b[o + 25] = v.encapsulationTypes & 0xff;
+      if (r4) put16(b, o + NDIS_OFFLOAD_PARAMETERS_ENCAPSULATION_PROTOCOL_OFFSET, v.vxlanUdpPortNumber ?? 0);
       return size;
     },
     decode(b, o, length) {
@@ -597,6 +622,9 @@ export const offloadParametersCodec: OidCodec<NdisOffloadParameters> = (() => {
         encapsulatedPacketTaskOffload: r3 ? b[o + 24]! : 0,
         encapsulationTypes: r3 ? b[o + 25]! : 0,
         ...(rev >= NDIS_OFFLOAD_PARAMETERS_REVISION_5 ? readOffloadParametersUso(b, o) : {}),
+        ...(rev >= NDIS_OFFLOAD_PARAMETERS_REVISION_4 && u16(b, o + NDIS_OFFLOAD_PARAMETERS_ENCAPSULATION_PROTOCOL_OFFSET) !== 0
+          ? { vxlanUdpPortNumber: u16(b, o + NDIS_OFFLOAD_PARAMETERS_ENCAPSULATION_PROTOCOL_OFFSET) }
+          : {}),
       });
     },
   };

@@ -142,7 +142,7 @@ test('control commands on a TAP adapter: inspect, oid, adapter pause/restart, dr
     assert.deepEqual(a.bindings.map((b) => [b.name, b.state]), [[`${ADAPTER}<-tsndis.tcpip`, 'Running']]);
     // The keywords turned RSC off; checksum, LSOv1, LSOv2 and USO are on (the TAP's defaults), in force and in hardware.
     for (const o of [a.offloads.current, a.offloads.hardware]) {
-      assert.match(o, /^csum tx v4:ip\+tcp\+udp v6:tcp\+udp rx v4:ip\+tcp\+udp v6:tcp\+udp \| lsov1 v4 ≤64000 \| lsov2 v4 v6 ≤64000 \| uso v4 v6 ≤64000$/, o);
+      assert.match(o, /^csum tx v4:ip\+tcp\+udp v6:tcp\+udp rx v4:ip\+tcp\+udp v6:tcp\+udp \| lsov1 v4 ≤64000 \| lsov2 v4 v6 ≤64000 \| uso v4 v6 ≤64000 \| encap gre vxlan:4789 ≤256$/, o);
     }
     const viewText = await tsndis('inspect', '--attach', sock, 'adapter', ADAPTER);
     assert.match(viewText.stdout, /\n {2}offloads:\n {4}current csum tx /);

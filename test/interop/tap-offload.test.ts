@@ -373,7 +373,7 @@ print('sent', flush=True)
 
   test(`TAP offload (d, IoUring ${io}): every offload keyword 0 — no offloads advertised, no virtio-net flags, MTU-sized frames`, async (t) => {
     if (skipUnlessInterop(t, io)) return;
-    const off = { '*IPChecksumOffloadIPv4': 0, '*TCPChecksumOffloadIPv4': 0, '*TCPChecksumOffloadIPv6': 0, '*UDPChecksumOffloadIPv4': 0, '*UDPChecksumOffloadIPv6': 0, '*LsoV2IPv4': 0, '*LsoV2IPv6': 0, '*RscIPv4': 0, '*RscIPv6': 0, '*LsoV1IPv4': 0, '*UsoIPv4': 0, '*UsoIPv6': 0 };
+    const off = { '*IPChecksumOffloadIPv4': 0, '*TCPChecksumOffloadIPv4': 0, '*TCPChecksumOffloadIPv6': 0, '*UDPChecksumOffloadIPv4': 0, '*UDPChecksumOffloadIPv6': 0, '*LsoV2IPv4': 0, '*LsoV2IPv6': 0, '*RscIPv4': 0, '*RscIPv6': 0, '*LsoV1IPv4': 0, '*UsoIPv4': 0, '*UsoIPv6': 0, '*EncapsulatedPacketTaskOffload': 0 };
     const env = await setup({ ...off, IoUring: io }, true);
     try {
       await enableEncapsulation(env);

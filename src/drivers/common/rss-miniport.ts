@@ -46,6 +46,7 @@ import {
   type NetBufferList,
   type RssSettings,
 } from '../../ndis/index.js';
+import { NDIS_ENCAPSULATION_TYPE_GRE_MAC, NDIS_ENCAPSULATION_TYPE_VXLAN, encapsulatedOffloadOf, type MaybeEncapsulatedOffload } from '../../ndis/encapsulated-offload.js';
 import { rssKeywordSettings, rssProcessors, type RssKeywordLimits, type RssKeywordSettings } from './rss-keywords.js';
 
 /** Every hash type the software hash computes: IPv4, IPv6 and IPv6-EX, each with TCP and UDP. */
@@ -114,6 +115,9 @@ export class RssState {
   /** Why the last refused set was refused (for the inspector). */
   lastSetFailure = '';
   #hasher: RssHasher | null = null;
+  /** Encapsulated offload with RSS on the inner headers (§6.6): NVGRE on, the VXLAN port (0: off). */
+  #nvgre = false;
+  #vxlanPort = 0;
 
   constructor(
     readonly ndis: MiniportAdapterHandle,
@@ -171,13 +175,30 @@ export class RssState {
       this.active = false;
       return;
     }
-    const h = this.#hasher;
-    if (h === null) this.#hasher = new RssHasher(new ToeplitzHasher(next.hashSecretKey), next.hashInformation);
+    let h = this.#hasher;
+    if (h === null) h = this.#hasher = new RssHasher(new ToeplitzHasher(next.hashSecretKey), next.hashInformation);
     else {
       if (!h.toeplitz.hasKey(next.hashSecretKey)) h.toeplitz = new ToeplitzHasher(next.hashSecretKey);
       h.hashTypes = next.hashInformation;
     }
+    h.nvgre = this.#nvgre;
+    h.vxlanPort = this.#vxlanPort;
     this.active = true;
+  }
+
+  /**
+   * The encapsulated offload in effect (the driver calls this with its current configuration): NVGRE /
+   * VXLAN frames are hashed on their inner headers where the enabled type's block offers RSS (§6.6).
+   */
+  setEncapsulation(o: MaybeEncapsulatedOffload): void {
+    const e = encapsulatedOffloadOf(o);
+    this.#nvgre = (e.encapsulationTypes & NDIS_ENCAPSULATION_TYPE_GRE_MAC) !== 0 && e.encapsulatedPacketTaskOffloadGre.rssSupported !== 0;
+    const vx = e.encapsulatedPacketTaskOffloadVxlan;
+    this.#vxlanPort = (e.encapsulationTypes & NDIS_ENCAPSULATION_TYPE_VXLAN) !== 0 && vx.rssSupported !== 0 ? vx.vxlanUdpPortNumber : 0;
+    if (this.#hasher !== null) {
+      this.#hasher.nvgre = this.#nvgre;
+      this.#hasher.vxlanPort = this.#vxlanPort;
+    }
   }
 
   /**

@@ -21,8 +21,16 @@ import {
   OID_OFFLOAD_ENCAPSULATION,
   OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES,
   OID_TCP_OFFLOAD_PARAMETERS,
+  ENCAPSULATED_MAX_HEADER_SIZE_DEFAULT,
+  NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+  NDIS_ENCAPSULATION_TYPE_GRE_MAC,
+  NDIS_ENCAPSULATION_TYPE_VXLAN,
+  VXLAN_UDP_PORT_DEFAULT,
   applyOffloadParameters,
   offloadParametersEnableIpsec,
+  checkEncapsulatedParameters,
+  withEncapsulatedOffload,
+  type EncapsulatedOffloadFields,
   offloadEncapsulationCodec,
   offloadHardwareCapabilitiesCodec,
   offloadParametersCodec,
@@ -62,6 +70,7 @@ export function standardOffloadKeywords(on: boolean) {
     '*RscIPv6': onOff('receive segment coalescing for IPv6'),
     '*UsoIPv4': onOff('UDP segmentation offload for IPv4'),
     '*UsoIPv6': onOff('UDP segmentation offload for IPv6'),
+    '*EncapsulatedPacketTaskOffload': onOff('NVGRE/VXLAN encapsulated-packet task offload (checksums, LSO and RSS across the tunnel), on adapters that offer it'),
   } as const satisfies KeywordSchema;
 }
 
@@ -89,6 +98,9 @@ export function offloadParametersFromKeywords(k: ConfigurationReader): NdisOfflo
     lsoV1: bin('*LsoV1IPv4'),
     udpSegmentationIPv4: bin('*UsoIPv4'),
     udpSegmentationIPv6: bin('*UsoIPv6'),
+    // §6.2: the keyword switches every encapsulation type the adapter supports (apply keeps only those).
+    encapsulatedPacketTaskOffload: k.readInt('*EncapsulatedPacketTaskOffload', 1, 0, 1) === 1 ? NDIS_OFFLOAD_SET_ON : NDIS_OFFLOAD_SET_OFF,
+    encapsulationTypes: NDIS_ENCAPSULATION_TYPE_GRE_MAC | NDIS_ENCAPSULATION_TYPE_VXLAN,
   };
 }
 
@@ -120,6 +132,8 @@ export class MiniportOffloads {
   parameterSetsFailed = 0;
   /** Sets refused because they asked for IPsec offload (tsndis has none; counted in parameterSetsFailed too). */
   ipsecRefused = 0;
+  /** …of which refused for their encapsulated-offload part (a type or port not advertised, a bad value). */
+  encapsulatedSetsRefused = 0;
 
   constructor(
     readonly ndis: MiniportAdapterHandle,
@@ -177,6 +191,13 @@ export class MiniportOffloads {
       return NDIS_STATUS_INVALID_DATA;
     }
     const previous = this.current;
+    // Encapsulated offload (§6.2): a type or VXLAN port the adapter did not advertise is refused.
+    const encap = checkEncapsulatedParameters(this.hardware, p.encapsulatedPacketTaskOffload, p.encapsulationTypes, p.vxlanUdpPortNumber ?? 0);
+    if (encap !== null) {
+      this.parameterSetsFailed++;
+      this.encapsulatedSetsRefused++;
+      return encap === 'bad-value' ? NDIS_STATUS_INVALID_PARAMETER : NDIS_STATUS_NOT_SUPPORTED;
+    }
     const next = applyOffloadParameters(previous, this.hardware, p);
     const status = this.hooks.apply?.(next, previous) ?? NDIS_STATUS_SUCCESS;
     if (status !== NDIS_STATUS_SUCCESS) {
@@ -248,6 +269,40 @@ export function softwareOffloadCapabilities(rsc: boolean): NdisOffload {
 export function softwareUsoCapabilities(): UdpSegmentationOffload {
   const f = { encapsulation: NDIS_ENCAPSULATION_IEEE_802_3, maxOffLoadSize: SOFTWARE_LSO_MAX_OFFLOAD_SIZE, minSegmentCount: SOFTWARE_LSO_MIN_SEGMENT_COUNT, subMssFinalSegmentSupported: true };
   return { ipv4: f, ipv6: { ...f, ipExtensionHeadersSupported: true } };
+}
+
+/**
+ * The encapsulated-packet offload (NVGRE and VXLAN, §6.2) of a miniport that does it in software
+ * (encap-segment.ts): checksums both ways, LSOv2 and RSS on the inner headers for every inner/outer IP
+ * version mix, headers up to 256 bytes, VXLAN on 4789 with the port configurable.
+ */
+export const SOFTWARE_ENCAPSULATED_OFFLOAD: EncapsulatedOffloadFields = Object.freeze({
+  encapsulatedPacketTaskOffloadGre: Object.freeze({
+    transmitChecksumOffloadSupported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    receiveChecksumOffloadSupported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    lsoV2Supported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    rssSupported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    vmqSupported: 0,
+    usoSupported: 0,
+    maxHeaderSizeSupported: ENCAPSULATED_MAX_HEADER_SIZE_DEFAULT,
+  }),
+  encapsulatedPacketTaskOffloadVxlan: Object.freeze({
+    transmitChecksumOffloadSupported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    receiveChecksumOffloadSupported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    lsoV2Supported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    rssSupported: NDIS_ENCAPSULATED_PACKET_TASK_OFFLOAD_ALL,
+    vmqSupported: 0,
+    usoSupported: 0,
+    maxHeaderSizeSupported: ENCAPSULATED_MAX_HEADER_SIZE_DEFAULT,
+    vxlanUdpPortNumber: VXLAN_UDP_PORT_DEFAULT,
+    vxlanUdpPortNumberConfigurable: true,
+  }),
+  encapsulationTypes: NDIS_ENCAPSULATION_TYPE_GRE_MAC | NDIS_ENCAPSULATION_TYPE_VXLAN,
+});
+
+/** `base` plus the software encapsulated offload (hardware capabilities of the TAP and the virtual wire). */
+export function withSoftwareEncapsulatedOffload(base: NdisOffload): NdisOffload {
+  return withEncapsulatedOffload(base, SOFTWARE_ENCAPSULATED_OFFLOAD);
 }
 
 /** The OIDs a miniport using MiniportOffloads adds to its supported list. */

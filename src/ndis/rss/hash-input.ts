@@ -58,6 +58,11 @@ const IPPROTO_ROUTING = 43;
 const IPPROTO_FRAGMENT = 44;
 const IPPROTO_AH = 51;
 const IPPROTO_DSTOPTS = 60;
+const IPPROTO_GRE = 47;
+/** NVGRE's GRE protocol type (Transparent Ethernet Bridging) and the flag bits RFC 2784/2890 allow (C, K, S). */
+const GRE_PROTOCOL_TEB = 0x6558;
+const GRE_KNOWN_FLAGS = 0xb000;
+const FOUR_TUPLE_TYPES = NDIS_HASH_TCP_IPV4 | NDIS_HASH_UDP_IPV4 | NDIS_HASH_TCP_IPV6 | NDIS_HASH_UDP_IPV6 | NDIS_HASH_TCP_IPV6_EX | NDIS_HASH_UDP_IPV6_EX;
 /** Home Address destination option (RFC 6275 §6.3), 16 bytes of data. */
 const IP6OPT_HOME_ADDRESS = 0xc9;
 
@@ -91,6 +96,14 @@ export class RssHasher {
   hashTypes: number;
   /** The hash value of the last {@link RssHasher.hash}, 0 when it found no hash. */
   hashValue = 0;
+  /**
+   * Encapsulated-packet offload with RSS (§3.5, §6.6): NVGRE frames (`nvgre`) and VXLAN frames to
+   * `vxlanPort` (0: off) are hashed on the inner IP + TCP/UDP 4-tuple; when the inner frame cannot be
+   * parsed or has no TCP/UDP, on the outer 2-tuple (never the outer UDP ports of VXLAN).
+   */
+  nvgre = false;
+  vxlanPort = 0;
+  #inner = false;
 
   constructor(key: Uint8Array | ToeplitzHasher, hashTypes: number) {
     this.toeplitz = key instanceof ToeplitzHasher ? key : new ToeplitzHasher(key);
@@ -105,6 +118,10 @@ export class RssHasher {
   hash(frame: Uint8Array, offset = 0, length = frame.length - offset): number {
     this.hashValue = 0;
     const end = offset + Math.max(0, Math.min(length, frame.length - offset));
+    return this.#ethernet(frame, offset, end, this.hashTypes & NDIS_HASH_TYPE_MASK);
+  }
+
+  #ethernet(frame: Uint8Array, offset: number, end: number, types: number): number {
     let at = offset + 12;
     if (at + 2 > end) return 0;
     let etherType = (frame[at]! << 8) | frame[at + 1]!;
@@ -113,7 +130,6 @@ export class RssHasher {
       if (at + 2 > end) return 0;
       etherType = (frame[at]! << 8) | frame[at + 1]!;
     }
-    const types = this.hashTypes & NDIS_HASH_TYPE_MASK;
     if (etherType === ETHERTYPE_IPV4) return this.#ipv4(frame, at + 2, end, types);
     if (etherType === ETHERTYPE_IPV6) return this.#ipv6(frame, at + 2, end, types);
     return 0;
@@ -137,6 +153,9 @@ export class RssHasher {
     const l4 = l3 + ihl;
     if (!fragment && l4 + 4 <= ipEnd) {
       const protocol = f[l3 + 9]!;
+      const inner = this.#encapsulated(f, protocol, l4, ipEnd, types);
+      if (inner > 0) return inner;
+      if (inner === 0) return (types & NDIS_HASH_IPV4) !== 0 ? this.#done(this.#addresses(f, l3 + 12, 4, l3 + 16), NDIS_HASH_IPV4) : 0;
       const four = protocol === IPPROTO_TCP ? NDIS_HASH_TCP_IPV4 : protocol === IPPROTO_UDP ? NDIS_HASH_UDP_IPV4 : 0;
       if ((types & four) !== 0) return this.#done(this.#addresses(f, l3 + 12, 4, l3 + 16) ^ this.#ports(f, 8, l4), four);
     }
@@ -177,6 +196,9 @@ export class RssHasher {
       at += length;
     }
     if (!fragment && at + 4 <= ipEnd) {
+      const inner = this.#encapsulated(f, next, at, ipEnd, types);
+      if (inner > 0) return inner;
+      if (inner === 0) return (types & NDIS_HASH_IPV6) !== 0 ? this.#done(this.#addresses(f, src, 16, dst), NDIS_HASH_IPV6) : 0;
       const tcp = next === IPPROTO_TCP;
       if (tcp || next === IPPROTO_UDP) {
         const ex = tcp ? NDIS_HASH_TCP_IPV6_EX : NDIS_HASH_UDP_IPV6_EX;
@@ -188,6 +210,29 @@ export class RssHasher {
     if ((types & NDIS_HASH_IPV6_EX) !== 0) return this.#done(this.#addresses(f, home, 16, routed), NDIS_HASH_IPV6_EX);
     if ((types & NDIS_HASH_IPV6) !== 0) return this.#done(this.#addresses(f, src, 16, dst), NDIS_HASH_IPV6);
     return 0;
+  }
+
+  /**
+   * -1: not an NVGRE / VXLAN frame this hasher looks into; otherwise the hash info of the inner 4-tuple,
+   * or 0 when the inner frame gives none (the caller then uses the outer 2-tuple).
+   */
+  #encapsulated(f: Uint8Array, protocol: number, l4: number, end: number, types: number): number {
+    if (this.#inner) return -1;
+    let inner = -1;
+    if (protocol === IPPROTO_GRE && this.nvgre && l4 + 4 <= end && ((f[l4 + 2]! << 8) | f[l4 + 3]!) === GRE_PROTOCOL_TEB) {
+      const flags = (f[l4]! << 8) | f[l4 + 1]!;
+      if ((flags & ~GRE_KNOWN_FLAGS) !== 0) return -1;
+      inner = l4 + 4 + ((flags & 0x8000) !== 0 ? 4 : 0) + ((flags & 0x2000) !== 0 ? 4 : 0) + ((flags & 0x1000) !== 0 ? 4 : 0);
+    } else if (protocol === IPPROTO_UDP && this.vxlanPort !== 0 && l4 + 16 <= end && ((f[l4 + 2]! << 8) | f[l4 + 3]!) === this.vxlanPort && (f[l4 + 8]! & 0x08) !== 0) {
+      inner = l4 + 16;
+    } else {
+      return -1;
+    }
+    // The inner frame with the 4-tuple types only: no inner 4-tuple → 0 → the outer 2-tuple.
+    this.#inner = true;
+    const r = inner < end ? this.#ethernet(f, inner, end, types & FOUR_TUPLE_TYPES) : 0;
+    this.#inner = false;
+    return r;
   }
 
   // The tables cover every position below RSS_MAX_HASH_INPUT (36), so these index them directly.

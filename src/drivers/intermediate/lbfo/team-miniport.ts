@@ -31,6 +31,11 @@ import {
   OID_GEN_STATISTICS,
   OID_TCP_OFFLOAD_PARAMETERS,
   allocateCloneNetBufferList,
+  supplementalInnerFrameOffset,
+  supplementalIsEncapsulated,
+  supplementalOffsetsValid,
+  supplementalTcpHeaderRelativeOffset,
+  supplementalTransportIpHeaderRelativeOffset,
   freeCloneNetBufferList,
   lsoTcpHeaderOffset,
   lsoType,
@@ -232,7 +237,11 @@ export class LbfoTeamAdapter extends ImVirtualMiniport implements MiniportAdapte
     if (lsoType(v) === NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE) family = lsoV2IpVersion(v) === NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6 ? o.lsoV2.ipv6 : o.lsoV2.ipv4;
     else family = o.lsoV1.ipv4;
     if (family.encapsulation === NDIS_ENCAPSULATION_NOT_SUPPORTED) return false;
-    const tcp = lsoTcpHeaderOffset(v);
+    // An encapsulated LSO's TcpHeaderOffset is not valid (§6.5): the inner TCP header is where the supplemental info says.
+    const supp = nbl.info.tcpSendOffloadsSupplemental;
+    const tcp = supplementalIsEncapsulated(supp) && supplementalOffsetsValid(supp)
+      ? supplementalInnerFrameOffset(supp) + supplementalTransportIpHeaderRelativeOffset(supp) + supplementalTcpHeaderRelativeOffset(supp)
+      : lsoTcpHeaderOffset(v);
     let tcpHeader = 20;
     if (readBytes(nb.currentMdl, nb.currentMdlOffset + tcp + 12, this.#hdr, 1) === 1) tcpHeader = (this.#hdr[0]! >> 4) * 4;
     return nb.dataLength - tcp - tcpHeader <= family.maxOffLoadSize;

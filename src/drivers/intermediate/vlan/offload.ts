@@ -3,7 +3,8 @@
  * tag into the frame itself, so an offload of the adapter below applies to the virtual miniport's
  * traffic only where that adapter declares it for tagged frames (encapsulation bit
  * NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q). Those fields are advertised upward as plain 802.3 (the
- * protocols above see untagged frames); every other field reads NOT_SUPPORTED. RSC has no encapsulation
+ * protocols above see untagged frames); every other field reads NOT_SUPPORTED, except the NVGRE/VXLAN
+ * encapsulated offload, which carries over whole when anything below is tag-capable. RSC has no encapsulation
  * to ask about, so it stays off. The same function maps the hardware capabilities and the current
  * configuration, and runs again whenever the lower adapter indicates a change.
  */
@@ -11,6 +12,7 @@ import {
   NDIS_ENCAPSULATION_IEEE_802_3,
   NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q,
   NDIS_OFFLOAD_NONE,
+  withEncapsulatedOffload,
   type ChecksumOffloadDirection,
   type NdisOffload,
 } from '../../../ndis/index.js';
@@ -24,7 +26,7 @@ function checksum(d: ChecksumOffloadDirection, none: ChecksumOffloadDirection): 
 export function vlanOffload(lower: Readonly<NdisOffload>): NdisOffload {
   const n = NDIS_OFFLOAD_NONE;
   const c = lower.checksum;
-  return {
+  const out: NdisOffload = {
     checksum: {
       ipv4Transmit: checksum(c.ipv4Transmit, n.checksum.ipv4Transmit),
       ipv4Receive: checksum(c.ipv4Receive, n.checksum.ipv4Receive),
@@ -39,5 +41,9 @@ export function vlanOffload(lower: Readonly<NdisOffload>): NdisOffload {
     rsc: n.rsc,
     flags: lower.flags,
   };
+  // Encapsulated (NVGRE / VXLAN) offload: the tag goes in front of the outer headers, so it carries over
+  // when the adapter below handles tagged frames at all (the MUX moves InnerFrameOffset by the tag).
+  const anyTagged = [c.ipv4Transmit, c.ipv6Transmit, lower.lsoV2.ipv4, lower.lsoV2.ipv6].some((f) => tagged(f.encapsulation));
+  return anyTagged ? withEncapsulatedOffload(out, lower) : out;
 }
 

@@ -1,6 +1,11 @@
 /** What the two edges of tsndis.vlan share: one record per virtual miniport, counters, and the NBL-info rewrites. */
 import {
+  SUPPLEMENTAL_INNER_FRAME_OFFSET_MAX,
+  SUPPLEMENTAL_INNER_FRAME_OFFSET_SHIFT,
   checksumTxTcpHeaderOffset,
+  supplementalInnerFrameOffset,
+  supplementalIsEncapsulated,
+  supplementalOffsetsValid,
   checksumTxValue,
   CHECKSUM_TX_FLAGS_MASK,
   lsoMss,
@@ -57,6 +62,17 @@ export class VlanMuxCounters {
 export function shiftChecksumInfo(v: number, by: number): number {
   const off = checksumTxTcpHeaderOffset(v);
   return off === 0 ? v : checksumTxValue(v & CHECKSUM_TX_FLAGS_MASK, off + by);
+}
+
+/**
+ * The supplemental send info of an encapsulated frame: InnerFrameOffset counts from the frame start too.
+ * -1 when the shifted offset no longer fits its 8 bits (the send must fail).
+ */
+export function shiftSupplementalInfo(v: number, by: number): number {
+  if (!supplementalIsEncapsulated(v) || !supplementalOffsetsValid(v)) return v;
+  const off = supplementalInnerFrameOffset(v) + by;
+  if (off > SUPPLEMENTAL_INNER_FRAME_OFFSET_MAX) return -1;
+  return ((v & ~(SUPPLEMENTAL_INNER_FRAME_OFFSET_MAX << SUPPLEMENTAL_INNER_FRAME_OFFSET_SHIFT)) | (off << SUPPLEMENTAL_INNER_FRAME_OFFSET_SHIFT)) >>> 0;
 }
 
 export function shiftLsoInfo(v: number, by: number): number {

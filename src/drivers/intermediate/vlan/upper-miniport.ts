@@ -35,7 +35,7 @@ import {
   type NetBufferList,
 } from '../../../ndis/index.js';
 import { ETHERNET_HEADER_LEN, ETHERNET_VLAN_HEADER_LEN } from '../../../wire/ethernet.js';
-import { shiftChecksumInfo, shiftLsoInfo, VLAN_BACKFILL, VlanPortCounters, type VlanPort } from './shared.js';
+import { shiftChecksumInfo, shiftLsoInfo, shiftSupplementalInfo, VLAN_BACKFILL, VlanPortCounters, type VlanPort } from './shared.js';
 import { VLAN_ID_MAX, VLAN_ID_MIN, writeTaggedHeader } from './tag.js';
 import { ImVirtualMiniport } from '../virtual-miniport.js';
 
@@ -166,6 +166,13 @@ export class VlanUpperAdapter extends ImVirtualMiniport implements MiniportAdapt
       nbl.status = NDIS_STATUS_INVALID_LENGTH;
       return null;
     }
+    // Encapsulated sends: the inner frame moves by the tag too (NdisCopySendNetBufferListInfo leaves this slot out).
+    const supplemental = shiftSupplementalInfo(nbl.info.tcpSendOffloadsSupplemental, VLAN_BACKFILL);
+    if (supplemental < 0) {
+      c.txMalformed++;
+      nbl.status = NDIS_STATUS_INVALID_LENGTH;
+      return null;
+    }
     const derived = allocateFragmentNetBufferList(nbl, lower.txNbls!, lower.txNbs!, ETHERNET_HEADER_LEN, WHOLE, ETHERNET_VLAN_HEADER_LEN, backfill);
     if (derived === null) {
       c.txResources++;
@@ -186,6 +193,7 @@ export class VlanUpperAdapter extends ImVirtualMiniport implements MiniportAdapt
     di.ieee8021Q = 0;
     di.tcpIpChecksum = shiftChecksumInfo(di.tcpIpChecksum, VLAN_BACKFILL);
     di.tcpLargeSend = shiftLsoInfo(di.tcpLargeSend, VLAN_BACKFILL);
+    di.tcpSendOffloadsSupplemental = supplemental;
     c.txFrames++;
     c.txBytes += bytes;
     return derived;

@@ -58,6 +58,7 @@ import {
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SEND_ABORTED,
   NDIS_STATUS_SUCCESS,
+  SUPPLEMENTAL_IS_ENCAPSULATED_PACKET,
   NdisDevicePnPEventSurpriseRemoved,
   NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
   NdisPauseFunctionsUnsupported,
@@ -83,12 +84,13 @@ import {
   type NetDevicePnPEvent,
 } from '../../../ndis/index.js';
 import { EAGAIN, EBADF, EBADFD, EINTR, EIO, ENODEV, libc } from '../../../io/tun/libc.js';
-import { TUN_F_CSUM, TUN_F_USO4, TUN_F_USO6, TapError, openTap, setInterfaceMtu, type TapDevice } from '../../../io/tun/tap-device.js';
+import { TUN_F_CSUM, TUN_F_TSO4, TUN_F_USO4, TUN_F_USO6, TapError, openTap, setInterfaceMtu, type TapDevice } from '../../../io/tun/tap-device.js';
 import { writeEmptyVnetHeader } from '../../../io/tun/vnet-header.js';
+import { TUN_F_UDP_TUNNEL_GSO, TapEncapSender } from './encap-send.js';
 import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
 import { stableMac } from '../../common/mac.js';
 import type { MiniportRunState } from '../../common/run-state.js';
-import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords } from '../../common/task-offload.js';
+import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords, withSoftwareEncapsulatedOffload } from '../../common/task-offload.js';
 import { MAX_GSO_FRAME, TAP_MAX_PATCHES, TapOffload } from './offload.js';
 import { tapHardwareOffload } from './offload-caps.js';
 import { TapPollQueue, TapUvQueue, TapWorkerQueue, type ReaderMode, type RxQueue } from './queue.js';
@@ -158,6 +160,17 @@ export class TapAdapter implements MiniportAdapter {
   readonly offload = new TapOffload();
   /** The TUNSETOFFLOAD bits in effect. */
   tunOffloads = 0;
+  /** Encapsulated (NVGRE / VXLAN) sends: the software path (encap-send.ts); null without a virtio-net header. */
+  encapSender: TapEncapSender | null = null;
+  /** Whether this kernel's TAP takes UDP-tunnel GSO (TUNSETOFFLOAD 0x80, Linux 6.17+), probed at initialization. */
+  kernelUdpTunnelGso: boolean | null = null;
+  #encapFd = -1;
+  readonly #encapWrite = (b: Uint8Array, n: number): number => {
+    const c = libc();
+    let w = c.write(this.#encapFd, b, n);
+    if (w < 0 && c.errno() === EINTR) w = c.write(this.#encapFd, b, n);
+    return w;
+  };
   /** RSS: capabilities from the keywords, parameters from the OID, the per-frame hash in the receive DPC. */
   rss!: RssState;
   /** Header-data split (*HeaderDataSplit): the split engine, its OIDs and counters. */
@@ -232,6 +245,12 @@ export class TapAdapter implements MiniportAdapter {
       return NDIS_STATUS_FAILURE;
     }
     this.vnet = this.device.vnetHeaderSize;
+    if (this.vnet > 0) {
+      // Does this kernel's TAP take UDP-tunnel GSO? (Tunnel GSO needs a plain GSO bit beside it.) Shown in
+      // the inspector; encapsulated sends take the software path either way (encap-send.ts says why).
+      this.kernelUdpTunnelGso = this.device.setOffloads(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_UDP_TUNNEL_GSO) === 0;
+      this.device.setOffloads(this.tunOffloads);
+    }
     const mtu = this.frameSize - ETHERNET_HEADER_SIZE;
     if (mtu !== 1500) {
       const e = setInterfaceMtu(this.device.name, mtu);
@@ -256,7 +275,7 @@ export class TapAdapter implements MiniportAdapter {
     this.ndis.setGeneralAttributes(general);
     this.eth = new EthernetMiniportState(general);
     if (this.vnet > 0) {
-      const hardware = tapHardwareOffload(largeRx);
+      const hardware = withSoftwareEncapsulatedOffload(tapHardwareOffload(largeRx));
       this.offloads = new MiniportOffloads(this.ndis, hardware, offloadFromKeywords(k, hardware), {
         apply: (next) => this.#applyOffloads(next, this.offloads!.encapsulation),
         encapsulationChanged: (e) => void this.#applyOffloads(this.offloads!.current, e),
@@ -264,6 +283,9 @@ export class TapAdapter implements MiniportAdapter {
       this.offload.configure(this.offloads.current, false, false);
       this.offload.mtu = mtu;
       this.offload.kernelUso = k.readString('UsoKernel', 'auto') === 'auto' && this.#probeKernelUso();
+      this.encapSender = new TapEncapSender(this.vnet, this.frameSize + 4);
+      this.encapSender.configure(this.offloads.current);
+      this.rss.setEncapsulation(this.offloads.current);
       this.ndis.setOffloadAttributes(this.offloads.attributes);
     }
     // Receive slots hold the virtio-net header, the frame (a GSO super-frame with RSC) and room for one
@@ -585,6 +607,10 @@ export class TapAdapter implements MiniportAdapter {
         continue;
       }
       const fd = device.fds[device.fds.length > 1 ? nbl.info.hashValue % device.fds.length : 0]!;
+      if ((nbl.info.tcpSendOffloadsSupplemental & SUPPLEMENTAL_IS_ENCAPSULATED_PACKET) !== 0 && (nbl.info.tcpIpChecksum | nbl.info.tcpLargeSend) !== 0) {
+        nbl.status = this.#sendEncapsulated(nbl, fd);
+        continue;
+      }
       // Offload work only when the NBL asks for it and there is a header to carry it.
       const lso = nbl.info.tcpLargeSend;
       const uso = nbl.info.udpSegmentationOffloadInfo;
@@ -690,6 +716,24 @@ export class TapAdapter implements MiniportAdapter {
     return ok;
   }
 
+  /** An encapsulated send (§6): checked, then finished or segmented in software and written frame by frame. */
+  #sendEncapsulated(nbl: NetBufferList, fd: number): NdisStatus {
+    const stats = this.eth.stats;
+    const lso = nbl.info.tcpLargeSend;
+    let status: NdisStatus = NDIS_STATUS_FAILURE;
+    if (this.encapSender !== null) {
+      this.#encapFd = fd;
+      status = this.encapSender.send(nbl, nbl.info.tcpSendOffloadsSupplemental, this.#encapWrite);
+    }
+    if (status === NDIS_STATUS_SUCCESS) {
+      for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) stats.countXmit(nb);
+    } else {
+      stats.xmitErrors++;
+    }
+    if (lso !== 0) nbl.info.tcpLargeSend = lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE ? LSO_V2_TRANSMIT_COMPLETE : 0;
+    return status;
+  }
+
   #writeFailed(errno: number): NdisStatus {
     const stats = this.eth.stats;
     this.counters.writeErrors++;
@@ -744,6 +788,13 @@ export class TapAdapter implements MiniportAdapter {
         continue;
       }
       const fd = device.fds[device.fds.length > 1 ? nbl.info.hashValue % device.fds.length : 0]!;
+      if ((nbl.info.tcpSendOffloadsSupplemental & SUPPLEMENTAL_IS_ENCAPSULATED_PACKET) !== 0 && (nbl.info.tcpIpChecksum | nbl.info.tcpLargeSend) !== 0) {
+        // Software-made frames by write(2), after whatever is in flight (frame order).
+        this.#txFlush();
+        nbl.status = this.#sendEncapsulated(nbl, fd);
+        this.#txRelease(nbl);
+        continue;
+      }
       const lso = nbl.info.tcpLargeSend;
       const uso = nbl.info.udpSegmentationOffloadInfo;
       const offloaded = vnet > 0 && (nbl.info.tcpIpChecksum | lso | uso) !== 0;
@@ -1029,6 +1080,8 @@ export class TapAdapter implements MiniportAdapter {
   #applyOffloads(next: NdisOffload, encapsulation: NdisOffloadEncapsulation): NdisStatus {
     const before = this.tunOffloads;
     this.offload.configure(next, encapsulation.ipv4.enabled === 1, encapsulation.ipv6.enabled === 1);
+    this.encapSender?.configure(next);
+    this.rss.setEncapsulation(next);
     const flags = this.offload.tunFlags;
     if (flags === before || this.device === null) return NDIS_STATUS_SUCCESS;
     const e = this.device.setOffloads(flags);
@@ -1072,6 +1125,17 @@ export class TapAdapter implements MiniportAdapter {
       ...this.counters,
       rcvNoBuffer: this.eth.stats.rcvNoBuffer,
       ...(this.offloads === null ? {} : { tunOffloads: `0x${this.tunOffloads.toString(16)}`, usoEngine: this.offload.kernelUso ? 'kernel' : 'software', offload: { ...this.offload.counters, ...this.offloads.setCounters } }),
+      ...(this.encapSender === null
+        ? {}
+        : {
+            encapsulatedOffload: {
+              path: this.encapSender.path,
+              kernelUdpTunnelGso: this.kernelUdpTunnelGso,
+              framesWritten: this.encapSender.framesWritten,
+              writeErrors: this.encapSender.writeErrors,
+              ...this.encapSender.engine.counters,
+            },
+          }),
       ...this.rss?.snapshot(),
       ...(this.hds?.splitter == null ? {} : { hdSplit: this.hds.snapshot() }),
     };

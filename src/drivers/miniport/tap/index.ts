@@ -10,6 +10,7 @@ import { TAP_RSS_KEYWORDS, TapAdapter } from './adapter.js';
 export { TapAdapter, TapCounters, TAP_RSS_KEYWORDS } from './adapter.js';
 export { TapOffload, TapOffloadCounters, FrameLayout, locateHeaders, MAX_GSO_FRAME } from './offload.js';
 export { tapHardwareOffload, TAP_LSO_MAX_OFFLOAD_SIZE } from './offload-caps.js';
+export { TapEncapSender, TUN_F_UDP_TUNNEL_GSO, TUN_F_UDP_TUNNEL_GSO_CSUM, type TapWrite } from './encap-send.js';
 export type { ReaderMode as TapReaderMode } from './queue.js';
 
 export const tapMiniport = {

@@ -40,6 +40,9 @@ import {
   lsoType,
   lsoV2IpVersion,
   rscInfoValue,
+  NDIS_ENCAPSULATION_TYPE_GRE_MAC,
+  NDIS_ENCAPSULATION_TYPE_VXLAN,
+  encapsulatedOffloadOf,
   type NdisOffload,
   type NdisStatus,
   type NetBufferList,
@@ -60,6 +63,7 @@ import { finishChecksum, foldChecksum, internetChecksum, onesComplementSum } fro
 import { Ipv4Field } from '../../../wire/ipv4.js';
 import { IPV6_HEADER_LEN, Ipv6Field } from '../../../wire/ipv6.js';
 import { IpProtocol } from '../../../wire/numbers.js';
+import { ENCAP_OK, EncapLayout, parseEncapsulated, validateEncapsulatedChecksums } from '../../common/encap-segment.js';
 import { FrameLayout, MAX_GSO_FRAME, locateHeaders } from '../../common/frame-layout.js';
 
 export { FrameLayout, MAX_GSO_FRAME, locateHeaders };
@@ -108,6 +112,8 @@ export class TapOffloadCounters {
   rxCoalescedBytes = 0;
   /** Received frames dropped: a GSO frame with RSC off for its IP version, or a malformed virtio-net header. */
   rxOffloadDropped = 0;
+  /** NVGRE / VXLAN frames whose outer and inner checksums were checked here (encapsulated offload on). */
+  rxEncapsulatedValidated = 0;
 }
 
 
@@ -133,6 +139,9 @@ export class TapOffload {
   readonly uso = new UsoSegmenter();
   readonly #usoLimits: UsoLimits = { maxMss: 0, maxOffLoadSize: 0, minSegmentCount: 0 };
   #lsoV1MinSegments = 0;
+  #rxGre = false;
+  #rxVxlanPort = 0;
+  readonly #encap = new EncapLayout();
 
   /**
    * Takes in the current configuration; `v4` / `v6`: OID_OFFLOAD_ENCAPSULATION enabled that family.
@@ -145,6 +154,12 @@ export class TapOffload {
     const u = o.uso?.ipv4.encapsulation ? o.uso.ipv4 : o.uso?.ipv6;
     this.#usoLimits.maxOffLoadSize = u?.maxOffLoadSize ?? 0;
     this.#usoLimits.minSegmentCount = u?.minSegmentCount ?? 0;
+    // Receive checksums across NVGRE / VXLAN (§6.4): for the enabled types whose block offers them.
+    const e = encapsulatedOffloadOf(o);
+    const on = v4 || v6;
+    this.#rxGre = on && (e.encapsulationTypes & NDIS_ENCAPSULATION_TYPE_GRE_MAC) !== 0 && e.encapsulatedPacketTaskOffloadGre.receiveChecksumOffloadSupported !== 0;
+    const vx = e.encapsulatedPacketTaskOffloadVxlan;
+    this.#rxVxlanPort = on && (e.encapsulationTypes & NDIS_ENCAPSULATION_TYPE_VXLAN) !== 0 && vx.receiveChecksumOffloadSupported !== 0 ? vx.vxlanUdpPortNumber : 0;
   }
 
   /**
@@ -197,6 +212,11 @@ export class TapOffload {
       }
       // The kernel built or checked the IPv4 header of any frame it flags.
       if (L.ipVersion === 4 && (m & RX_IP4) !== 0) info |= CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED;
+    } else if ((flags & VIRTIO_NET_HDR_F_DATA_VALID) !== 0 && ip && (this.#rxGre || this.#rxVxlanPort !== 0) && parseEncapsulated(b, f, len, this.#rxGre, this.#rxVxlanPort, len, this.#encap) === ENCAP_OK) {
+      // An NVGRE / VXLAN frame with the offload on: the bits speak for the inner headers (§2.1, §6.4), and
+      // the kernel's DATA_VALID covered the outer ones only, so all of them are checked here.
+      info = validateEncapsulatedChecksums(b, f, len, this.#encap);
+      this.counters.rxEncapsulatedValidated++;
     } else if ((flags & VIRTIO_NET_HDR_F_DATA_VALID) !== 0 && ip) {
       const v6 = L.ipVersion === 6;
       if (L.l4Protocol === IpProtocol.Tcp && (m & (v6 ? RX_TCP6 : RX_TCP4)) !== 0) info = CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED;

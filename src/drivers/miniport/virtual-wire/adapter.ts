@@ -29,7 +29,9 @@ import {
   NDIS_RECEIVE_FLAGS_PERFECT_FILTERED,
   NDIS_RECEIVE_FLAGS_RESOURCES,
   NDIS_STATUS_ADAPTER_REMOVED,
+  ENCAPSULATED_MAX_HEADER_SIZE_DEFAULT,
   NDIS_STATUS_FAILURE,
+  SUPPLEMENTAL_IS_ENCAPSULATED_PACKET,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_INVALID_PACKET,
   NDIS_STATUS_INVALID_OID,
@@ -73,6 +75,7 @@ import {
   type NetDevicePnPEvent,
 } from '../../../ndis/index.js';
 import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
+import { ENCAP_NOT_ENCAPSULATED } from '../../common/encap-segment.js';
 import { MAX_GSO_FRAME } from '../../common/frame-layout.js';
 import { LsoSegmenter, type SegmentTarget } from '../../common/lso-segment.js';
 import { UsoSegmenter, type UsoLimits } from '../../common/uso-segment.js';
@@ -80,7 +83,7 @@ import { LARGE_SEND_BAD_MSS } from './offload.js';
 
 /** The sender checked the send; the receiver only cuts it. */
 const NO_USO_LIMITS: UsoLimits = { maxMss: 0, maxOffLoadSize: 0, minSegmentCount: 0 };
-import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords, softwareOffloadCapabilities, standardOffloadKeywords } from '../../common/task-offload.js';
+import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords, softwareOffloadCapabilities, standardOffloadKeywords, withSoftwareEncapsulatedOffload } from '../../common/task-offload.js';
 import { WireOffload } from './offload.js';
 import { VirtualWire, type WirePort } from './wire.js';
 import { stableMac } from '../../common/mac.js';
@@ -155,6 +158,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   readonly #span = new ByteSpan();
   readonly #segmenter = new LsoSegmenter();
   readonly #usoSegmenter = new UsoSegmenter();
+  /** The headers of an encapsulated send, gathered for the sender's check (MaxHeaderSizeSupported). */
+  readonly #encapHeader = new Uint8Array(ENCAPSULATED_MAX_HEADER_SIZE_DEFAULT);
   #segNbl: NetBufferList | null = null;
   #segCls = 0;
   #segBits = 0;
@@ -223,7 +228,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     this.ndis.setGeneralAttributes(general);
     this.eth = new EthernetMiniportState(general);
     if (anyOffload) {
-      const hardware = softwareOffloadCapabilities(largeRx);
+      const hardware = withSoftwareEncapsulatedOffload(softwareOffloadCapabilities(largeRx));
       this.offloads = new MiniportOffloads(this.ndis, hardware, offloadFromKeywords(k, hardware), {
         apply: (next) => {
           this.#configureOffloads(next, this.offloads!.encapsulation);
@@ -372,7 +377,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         // §2.4 rule 10: LSO that is not (or no longer) enabled is refused.
         if (this.offloads !== null && this.wireOffload.lsoAllowed(lso)) {
           limit = MAX_GSO_FRAME;
-          if (status === NDIS_STATUS_SUCCESS) status = this.#checkLargeSend(nbl, lso, false);
+          // An encapsulated LSO frame's TcpHeaderOffset is not valid (§6.5): the encapsulated check below covers it.
+          if (status === NDIS_STATUS_SUCCESS && (nbl.info.tcpSendOffloadsSupplemental & SUPPLEMENTAL_IS_ENCAPSULATED_PACKET) === 0) status = this.#checkLargeSend(nbl, lso, false);
         } else if (status === NDIS_STATUS_SUCCESS) {
           status = NDIS_STATUS_FAILURE;
           this.wireOffload.counters.txLsoRefused++;
@@ -386,6 +392,11 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
           status = NDIS_STATUS_FAILURE;
           this.wireOffload.counters.txUsoRefused++;
         }
+      }
+      // Encapsulated (NVGRE / VXLAN) offload requests: checked against the frame before it goes out.
+      const supp = nbl.info.tcpSendOffloadsSupplemental;
+      if ((supp & SUPPLEMENTAL_IS_ENCAPSULATED_PACKET) !== 0 && (nbl.info.tcpIpChecksum | lso) !== 0 && status === NDIS_STATUS_SUCCESS) {
+        status = this.#encapSendStatus(nbl, supp);
       }
       if (status === NDIS_STATUS_SUCCESS) {
         for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
@@ -443,6 +454,24 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     return NDIS_STATUS_SUCCESS;
   }
 
+  /** §6.3: every frame of an encapsulated send must match its supplemental info; a lying one fails the NBL. */
+  #encapSendStatus(nbl: NetBufferList, supp: number): NdisStatus {
+    const o = this.wireOffload;
+    if (this.offloads === null) {
+      o.encap.refused(ENCAP_NOT_ENCAPSULATED);
+      return NDIS_STATUS_FAILURE;
+    }
+    const span = this.#span;
+    for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
+      const n = Math.min(nb.dataLength, o.encapMaxHeader);
+      const m = nb.currentMdl;
+      if (m === null || !nb.getDataBuffer(n, this.#encapHeader, span)) return NDIS_STATUS_INVALID_PACKET;
+      const status = o.encapSendStatus(supp, span.bytes, span.offset, n, m.byteCount - nb.currentMdlOffset);
+      if (status !== NDIS_STATUS_SUCCESS) return status;
+    }
+    return NDIS_STATUS_SUCCESS;
+  }
+
   cancelSend(_cancelId: number): void {
     // Sends complete before sendNetBufferLists returns: nothing is ever queued to cancel.
   }
@@ -484,6 +513,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       const cs = nbl.info.tcpIpChecksum;
       const lso = nbl.info.tcpLargeSend;
       const uso = lso === 0 ? nbl.info.udpSegmentationOffloadInfo : 0;
+      const supp = nbl.info.tcpSendOffloadsSupplemental;
       for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
         const len = nb.dataLength;
         if (len < ETHERNET_HEADER_SIZE || len > ((lso | uso) === 0 ? maxLen : MAX_GSO_FRAME)) {
@@ -512,7 +542,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
           continue;
         }
         if (lso !== 0) {
-          this.#receiveLargeSend(nb, len, lso, cls);
+          this.#receiveLargeSend(nb, len, lso, cls, supp);
           continue;
         }
         if (uso !== 0) {
@@ -528,7 +558,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         const rnb = rx.firstNetBuffer!;
         nb.copyOutToMdl(rnb.poolMdl!, 0, 0, len);
         rnb.dataLength = len;
-        if (cs !== 0) rx.info.tcpIpChecksum = this.wireOffload.finishChecksums(cs, rnb.poolMdl!.bytes, rnb.poolMdl!.byteOffset, len);
+        if (cs !== 0) rx.info.tcpIpChecksum = this.wireOffload.finishFrame(cs, supp, rnb.poolMdl!.bytes, rnb.poolMdl!.byteOffset, len);
         rx.sourceHandle = source;
         stats.countRcv(cls, len);
         this.#split(rx);
@@ -608,6 +638,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       const cs = nbl.info.tcpIpChecksum;
       const lso = nbl.info.tcpLargeSend;
       const uso = lso === 0 ? nbl.info.udpSegmentationOffloadInfo : 0;
+      const supp = nbl.info.tcpSendOffloadsSupplemental;
       for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
         const len = nb.dataLength;
         if (len < ETHERNET_HEADER_SIZE || len > ((lso | uso) === 0 ? maxLen : MAX_GSO_FRAME)) {
@@ -640,7 +671,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
           continue;
         }
         if (lso !== 0) {
-          this.#receiveLargeSend(nb, len, lso, cls);
+          this.#receiveLargeSend(nb, len, lso, cls, supp);
           continue;
         }
         if (uso !== 0) {
@@ -656,7 +687,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         }
         const bytes = producer.bytes(q);
         copyBytes(src, at, bytes, dst, len);
-        producer.commit(q, len, cs === 0 ? 0 : this.wireOffload.finishChecksums(cs, bytes, dst, len));
+        producer.commit(q, len, cs === 0 ? 0 : this.wireOffload.finishFrame(cs, supp, bytes, dst, len));
         stats.countRcv(cls, len);
       }
     }
@@ -667,7 +698,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   }
 
   /** An LSO frame from the wire: whole, as an RSC unit, when RSC is on for its IP version; else segmented. */
-  #receiveLargeSend(nb: NetBuffer, len: number, lso: number, cls: number): void {
+  #receiveLargeSend(nb: NetBuffer, len: number, lso: number, cls: number, supp: number): void {
     const stats = this.eth.stats;
     const o = this.wireOffload;
     const span = this.#span;
@@ -675,6 +706,10 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       o.counters.rxOffloadDropped++;
       stats.rcvErrors++;
       this.drops.malformedFrame.drop(nb);
+      return;
+    }
+    if ((supp & SUPPLEMENTAL_IS_ENCAPSULATED_PACKET) !== 0) {
+      this.#receiveEncapsulatedLargeSend(nb, len, lso, cls, supp);
       return;
     }
     const pool = this.#rxPool!;
@@ -737,6 +772,26 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     }
     o.counters.rxUsoSegmentedFrames++;
     o.counters.rxUsoDatagrams += made;
+  }
+
+  /** An encapsulated LSO frame (gathered in #span): always cut into encapsulated MSS-sized segments (§6.5). */
+  #receiveEncapsulatedLargeSend(nb: NetBuffer, len: number, lso: number, cls: number, supp: number): void {
+    const o = this.wireOffload;
+    const span = this.#span;
+    this.#segCls = cls;
+    this.#segNoBuffer = false;
+    let made = -1;
+    if (o.locateEncapsulatedLso(supp, span.bytes, span.offset, len)) {
+      this.#segBits = o.encapTcpValidBits();
+      made = o.encap.segment(span.bytes, span.offset, len, lso, this.#segNext, this.#segDone);
+    }
+    if (made < 0) {
+      o.counters.rxOffloadDropped++;
+      this.eth.stats.rcvErrors++;
+      (this.#segNoBuffer ? this.drops.rxBufferExhausted : this.drops.malformedFrame).drop(nb);
+      return;
+    }
+    o.counters.rxSegmentedFrames++;
   }
 
   /** Each segment goes straight into a receive buffer of this adapter. */
@@ -880,6 +935,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
 
   #configureOffloads(current: NdisOffload, e: NdisOffloadEncapsulation): void {
     this.wireOffload.configure(current, e.ipv4.enabled === 1, e.ipv6.enabled === 1);
+    this.rss.setEncapsulation(current);
   }
 
   oidRequest(request: NdisOidRequest): NdisStatus {
@@ -923,7 +979,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     return {
       filteredOut: this.filteredOut,
       ...(w === null ? {} : { wire: { ...w.counters } }),
-      ...(this.offloads === null ? {} : { offload: { ...this.wireOffload.counters, ...this.offloads.setCounters } }),
+      ...(this.offloads === null ? {} : { offload: { ...this.wireOffload.counters, ...this.offloads.setCounters }, encapsulatedOffload: { ...this.wireOffload.encap.counters } }),
       ...this.rss?.snapshot(),
       ...(this.hds?.splitter == null ? {} : { hdSplit: this.hds.snapshot() }),
       ...(this.#mp === null ? {} : { rssNoRing: this.rssNoRing, rssQueues: Array.from({ length: this.#mp.queues }, (_, q) => this.#mp!.queueCounters(q)) }),

@@ -9,6 +9,11 @@
  *     ceil(payload / MSS); any other receiver gets the MSS-sized segments the sender's NIC would have
  *     put on the wire (LsoSegmenter).
  *
+ *   - encapsulated offload (NVGRE / VXLAN, §6): the sender checks the frame against its supplemental
+ *     info (lying offsets fail the NBL, counted); the receiver finishes the outer / inner / tunnel
+ *     checksums (encap-segment.ts) or cuts an encapsulated LSO frame into MSS-sized encapsulated
+ *     segments — never taken whole as an RSC unit.
+ *
  * Receive checksum bits are reported only for offloads the receiver has enabled (after
  * OID_OFFLOAD_ENCAPSULATION); the frames themselves are always complete and correct.
  */
@@ -31,6 +36,13 @@ import {
   lsoTcpHeaderOffset,
   lsoType,
   lsoV2IpVersion,
+  NDIS_ENCAPSULATION_TYPE_GRE_MAC,
+  NDIS_ENCAPSULATION_TYPE_VXLAN,
+  NDIS_STATUS_FAILURE,
+  NDIS_STATUS_INVALID_PACKET,
+  NDIS_STATUS_SUCCESS,
+  SUPPLEMENTAL_IS_ENCAPSULATED_PACKET,
+  encapsulatedOffloadOf,
   rscInfoValue,
   type NdisOffload,
   type NetBuffer,
@@ -43,6 +55,7 @@ import { IPV6_HEADER_LEN, Ipv6Field } from '../../../wire/ipv6.js';
 import { IpProtocol } from '../../../wire/numbers.js';
 import { TCP_HEADER_LEN, TcpField } from '../../../wire/tcp.js';
 import { UdpField } from '../../../wire/udp.js';
+import { ENCAP_HEADERS_TOO_LONG, ENCAP_NOT_ENCAPSULATED, ENCAP_OK, EncapSegmenter, VXLAN_ANY_PORT, locateEncapsulated, type EncapLayout } from '../../common/encap-segment.js';
 import { FrameLayout, locateHeaders } from '../../common/frame-layout.js';
 import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6, LSOV1, USO4, USO6, offloadMask } from '../../common/offload-mask.js';
 import { UDP_HEADER_LEN } from '../../common/uso-segment.js';
@@ -80,6 +93,13 @@ export class WireOffload {
   readonly counters = new WireOffloadCounters();
   readonly #layout = new FrameLayout();
   #mask = 0;
+  /** Encapsulated offload (NVGRE / VXLAN, §6): the software engine and what is enabled. */
+  readonly encap = new EncapSegmenter();
+  #greOn = false;
+  #vxlanPort = 0;
+  #maxHeader = 0;
+  /** Receive checksum bits reported for encapsulated frames (0: not validated, the stack checks). */
+  #encapRxBits = 0;
 
   /** The current configuration; `v4` / `v6`: OID_OFFLOAD_ENCAPSULATION enabled receive offloads for the family. */
   configure(o: NdisOffload, v4: boolean, v6: boolean): void {
@@ -87,6 +107,69 @@ export class WireOffload {
     this.#lsoV1MinSegments = o.lsoV1.ipv4.minSegmentCount;
     const u = o.uso?.ipv4.encapsulation ? o.uso.ipv4 : o.uso?.ipv6;
     this.#usoMinSegments = u?.minSegmentCount ?? 0;
+    const e = encapsulatedOffloadOf(o);
+    this.#greOn = (e.encapsulationTypes & NDIS_ENCAPSULATION_TYPE_GRE_MAC) !== 0;
+    this.#vxlanPort = (e.encapsulationTypes & NDIS_ENCAPSULATION_TYPE_VXLAN) !== 0 ? e.encapsulatedPacketTaskOffloadVxlan.vxlanUdpPortNumber : 0;
+    this.#maxHeader = Math.max(e.encapsulatedPacketTaskOffloadGre.maxHeaderSizeSupported, e.encapsulatedPacketTaskOffloadVxlan.maxHeaderSizeSupported);
+    const rx = e.encapsulatedPacketTaskOffloadGre.receiveChecksumOffloadSupported | e.encapsulatedPacketTaskOffloadVxlan.receiveChecksumOffloadSupported;
+    this.#encapRxBits = rx !== 0 && (v4 || v6) ? CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED | CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED | CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED : 0;
+  }
+
+  /** Encapsulated offload is enabled for at least one tunnel type. */
+  get encapOn(): boolean {
+    return this.#greOn || this.#vxlanPort !== 0;
+  }
+
+  /** The largest header template an encapsulated send may have (MaxHeaderSizeSupported). */
+  get encapMaxHeader(): number {
+    return this.#maxHeader;
+  }
+
+  /**
+   * Sender: may the encapsulated send whose first `n` bytes are `b[f, f + n)` go on the wire? (§6.3:
+   * encapsulated offload enabled for its tunnel, its headers and the supplemental info `supp` agree, the
+   * encapsulation headers lie in the first MDL — `firstMdlBytes` of them there.) NDIS_STATUS_SUCCESS, or
+   * the status to fail the NBL with; refusals are counted in `encap.counters`.
+   */
+  encapSendStatus(supp: number, b: Uint8Array, f: number, n: number, firstMdlBytes: number): number {
+    if (!this.encapOn) {
+      this.encap.refused(ENCAP_NOT_ENCAPSULATED);
+      return NDIS_STATUS_FAILURE;
+    }
+    if (this.encap.locate(b, f, n, supp, this.#greOn, this.#vxlanPort, this.#maxHeader) !== ENCAP_OK) return NDIS_STATUS_INVALID_PACKET;
+    if (this.encap.layout.innerFrameOffset > firstMdlBytes) {
+      this.encap.refused(ENCAP_HEADERS_TOO_LONG);
+      return NDIS_STATUS_INVALID_PACKET;
+    }
+    return NDIS_STATUS_SUCCESS;
+  }
+
+  /**
+   * Receiver: finishes the sender's requested work on its copy `b[f, f + len)` — the encapsulated
+   * checksums when `supp` says encapsulated, the plain ones otherwise — and returns the receive checksum
+   * info. The sender already checked an encapsulated frame; one that does not parse here is left alone.
+   */
+  finishFrame(cs: number, supp: number, b: Uint8Array, f: number, len: number): number {
+    if ((supp & SUPPLEMENTAL_IS_ENCAPSULATED_PACKET) === 0) return this.finishChecksums(cs, b, f, len);
+    if (locateEncapsulated(b, f, len, supp, true, VXLAN_ANY_PORT, len, this.encap.layout) !== ENCAP_OK) return 0;
+    this.encap.checksum(cs, b, f, len);
+    return this.#encapRxBits & this.#encapRxBitsFor(this.encap.layout);
+  }
+
+  /** Receiver: locates an encapsulated LSO frame the sender checked (for `encap.segment`). */
+  locateEncapsulatedLso(supp: number, b: Uint8Array, f: number, len: number): boolean {
+    return locateEncapsulated(b, f, len, supp, true, VXLAN_ANY_PORT, len, this.encap.layout) === ENCAP_OK;
+  }
+
+  /** Receive checksum bits for the segments of an encapsulated TCP frame just located. */
+  encapTcpValidBits(): number {
+    return this.#encapRxBits & this.#encapRxBitsFor(this.encap.layout);
+  }
+
+  /** IP succeeded needs an IPv4 header (outer or inner); the transport bit is the inner one's. */
+  #encapRxBitsFor(L: EncapLayout): number {
+    const ip = L.outerIpVersion === 4 || L.innerIpVersion === 4 ? CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED : 0;
+    return ip | (L.innerL4Protocol === IpProtocol.Tcp ? CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED : CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED);
   }
 
   /** Sender: may this LSO info go on the wire? (LSOv1, or LSOv2 for the IP version, enabled.) */

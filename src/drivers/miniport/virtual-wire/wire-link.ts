@@ -11,7 +11,7 @@
  *
  * Each direction is a single-producer/single-consumer byte ring in a SharedArrayBuffer (the producer is
  * the sending thread's wire, the consumer the receiving thread's endpoint): records of a 16-byte header
- * (length, the NBL's checksum and LSO info words) and the frame, 16-byte aligned; the tail is published
+ * (length, the NBL's checksum, LSO and supplemental (encapsulation) info words) and the frame, 16-byte aligned; the tail is published
  * once per chain. A consumer that finds its ring empty sleeps in `Atomics.waitAsync` on a doorbell word a
  * producer rings only when it wins the SLEEPING → AWAKE exchange, so a busy consumer is never signalled.
  * A full ring drops the frame (counted `ringFull`), as a full NIC queue does; nothing ever waits.
@@ -152,9 +152,10 @@ export class WireLinkEndpoint implements WirePort {
       if (nbl.status !== NDIS_STATUS_SUCCESS) continue;
       const cs = nbl.info.tcpIpChecksum;
       const lso = nbl.info.tcpLargeSend;
+      const supp = nbl.info.tcpSendOffloadsSupplemental;
       for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
         if (lossy && wire.lose()) continue;
-        const next = this.#write(nb, cs, lso, head, tail);
+        const next = this.#write(nb, cs, lso, supp, head, tail);
         if (next === tail) continue;
         tail = next;
         wrote = true;
@@ -167,7 +168,7 @@ export class WireLinkEndpoint implements WirePort {
   }
 
   /** Writes one record at `tail`; returns the new tail, or `tail` unchanged when it did not fit. */
-  #write(nb: NetBuffer, cs: number, lso: number, head: number, tail: number): number {
+  #write(nb: NetBuffer, cs: number, lso: number, supp: number, head: number, tail: number): number {
     const len = nb.dataLength;
     const size = (RECORD_HEADER + len + 15) & ~15;
     const cap = this.#capacity;
@@ -192,6 +193,7 @@ export class WireLinkEndpoint implements WirePort {
     v.setUint32(at, len, true);
     v.setUint32(at + 4, cs >>> 0, true);
     v.setUint32(at + 8, lso >>> 0, true);
+    v.setUint32(at + 12, supp >>> 0, true);
     nb.copyOut(this.#outBytes, at + RECORD_HEADER, 0, len);
     return (tail + size) | 0;
   }
@@ -267,6 +269,7 @@ export class WireLinkEndpoint implements WirePort {
         nbl.status = NDIS_STATUS_SUCCESS;
         nbl.info.tcpIpChecksum = v.getUint32(DATA + off + 4, true);
         nbl.info.tcpLargeSend = v.getUint32(DATA + off + 8, true);
+        nbl.info.tcpSendOffloadsSupplemental = v.getUint32(DATA + off + 12, true);
         nbl.next = null;
         if (last === null) first = nbl;
         else last.next = nbl;

@@ -59,6 +59,8 @@ export interface RawSendInfo {
   ieee8021Q?: number;
   /** UdpSegmentationOffloadInfo (usoTransmit): one large UDP datagram for the miniport to cut. */
   udpSegmentationOffloadInfo?: number;
+  /** TcpSendOffloadsSupplementalNetBufferListInfo (sendOffloadsSupplementalValue): an encapsulated frame's inner offsets. */
+  tcpSendOffloadsSupplemental?: number;
 }
 
 export class RawCounters {
@@ -304,6 +306,7 @@ export class RawBinding implements ProtocolBinding {
       nbl.info.tcpLargeSend = info.tcpLargeSend ?? 0;
       nbl.info.ieee8021Q = info.ieee8021Q ?? 0;
       nbl.info.udpSegmentationOffloadInfo = info.udpSegmentationOffloadInfo ?? 0;
+      nbl.info.tcpSendOffloadsSupplemental = info.tcpSendOffloadsSupplemental ?? 0;
     }
     this.sendChain(nbl, 1);
     return true;

@@ -210,6 +210,7 @@ export class OverlayLowerBinding implements ProtocolBinding {
     this.neighbors.length = 0;
     for (const ip of remotes) this.neighbors.push({ ip, mac: staticMac === null ? null : staticMac.slice() });
     upper.transmit.lowerOffload.update(this.lowerCurrent, upper.transmit.tunnel.kind, upper.transmit.tunnel.udpPort);
+    this.#arpTick();
   }
 
   /** The tenant adapter halted; a pending unbind finishes. */
@@ -252,6 +253,8 @@ export class OverlayLowerBinding implements ProtocolBinding {
       if (n.mac !== null) continue;
       missing = true;
       this.#sendArp(ArpOperation.Request, null, n.ip);
+      const c = this.port?.upper?.counters;
+      if (c !== undefined) c.arpRequests++;
     }
     if (missing) this.#arpTimer?.set(ARP_RETRY_MS);
   }

@@ -2,7 +2,7 @@
  * Upper edge of tsndis.overlay: the tenant adapter, a virtual miniport whose frames travel inside VXLAN
  * or NVGRE over the underlay adapter below. It has its own MAC (NetworkAddress, default derived from the
  * adapter name and VNI), an MTU smaller than the underlay's by the encapsulation overhead (50 bytes for
- * VXLAN, 42 for NVGRE), and offers the tenant stack checksum offload and LSOv2, which the gateway does
+ * VXLAN, 42 for NVGRE: the outer headers plus the inner Ethernet header the underlay IP packet carries), and offers the tenant stack checksum offload and LSOv2, which the gateway does
  * itself or hands to the underlay adapter when that adapter does encapsulated-packet offload (transmit.ts).
  *
  * OIDs: task offload (the tenant's own configuration: MiniportOffloads), packet filter, multicast list and
@@ -88,7 +88,7 @@ export class OverlayTenantAdapter extends ImVirtualMiniport implements MiniportA
     const own = ownText === '' ? stableMac(`${params.adapterName}/${t.vni}`) : parseMac(ownText);
     if (own === null) problems.push(`NetworkAddress '${ownText}' is not a MAC address`);
     const overhead = overheadOf(t.kind);
-    const mtu = attrs.mtuSize - (overhead - ETHERNET_HEADER_LEN);
+    const mtu = attrs.mtuSize - overhead;
     if (mtu < 576) problems.push(`the underlay MTU ${attrs.mtuSize} leaves ${mtu} bytes for the tenant (at least 576 needed)`);
     if (problems.length > 0) {
       this.ndis.log('error', `${params.adapterName}: ${problems.join('; ')}`);

@@ -91,7 +91,7 @@ export class OverlayTransmit {
 
   /** The largest inner frame (Ethernet header included, no FCS) the underlay carries. */
   get innerFrameMax(): number {
-    return this.lowerMtu + ETHERNET_HEADER_LEN - (this.overhead - ETHERNET_HEADER_LEN);
+    return this.lowerMtu + ETHERNET_HEADER_LEN - this.overhead;
   }
 
   /** Encapsulates every NetBuffer of `src` into `out` (an NBL without NetBuffers). On failure `out` holds none. */
@@ -222,7 +222,7 @@ export class OverlayTransmit {
     if (thl < TCP_HEADER_LEN || tcp + thl > len) return TxResult.Malformed;
     const overhead = this.overhead;
     // §6.5: the protocol (here: the gateway) reduces the MSS by the encapsulation overhead.
-    const room = this.lowerMtu - (overhead - ETHERNET_HEADER_LEN) - (tcp + thl);
+    const room = this.innerFrameMax - (tcp + thl);
     const mss = Math.min(lsoMss(lso), room);
     if (mss <= 0) return TxResult.Oversize;
     const supp = this.#supplemental(b, f, len, L, overhead);

@@ -180,8 +180,11 @@ export class DecapInfo {
  * `localIp` (0 = any) is the address the frame must be sent to. `frameLength` (≥ len) is the length of
  * the whole frame when `b` holds only its first `len` bytes (enough for any outer header: 98): lengths are
  * checked against it, and `NeedWhole` comes back when a checksum over the payload has to be verified.
+ * `l4Validated`: the adapter below reported the packet's transport checksum good (its receive checksum
+ * info), so the UDP / GRE checksum is not verified again — a kernel that hands over an inner checksum still
+ * partial (virtio NEEDS_CSUM) computed the outer one as if it were complete.
  */
-export function decapsulate(b: Uint8Array, f: number, len: number, kind: OverlayKind, vni: number, udpPort: number, localIp: number, out: DecapInfo, frameLength = len): DecapResult {
+export function decapsulate(b: Uint8Array, f: number, len: number, kind: OverlayKind, vni: number, udpPort: number, localIp: number, out: DecapInfo, frameLength = len, l4Validated = false): DecapResult {
   if (f < 0 || len < 0 || f + len > b.length || frameLength < len) return DecapResult.Truncated;
   if (len < ETHERNET_HEADER_LEN + 2) return DecapResult.Truncated;
   const partial = frameLength > len;
@@ -213,8 +216,8 @@ export function decapsulate(b: Uint8Array, f: number, len: number, kind: Overlay
     const udpLen = read16(b, l4 + 4);
     if (udpLen < UDP_HEADER_LEN || udpLen !== l4Len) return DecapResult.BadLength;
     const sum = read16(b, l4 + 6);
-    if (sum !== 0 && partial) return DecapResult.NeedWhole;
-    if (sum !== 0 && finishChecksum(onesComplementSum(b, l4, udpLen, ipv4PseudoHeaderSum(src, dst, IpProtocol.Udp, udpLen))) !== 0) return DecapResult.BadOuterChecksum;
+    if (sum !== 0 && !l4Validated && partial) return DecapResult.NeedWhole;
+    if (sum !== 0 && !l4Validated && finishChecksum(onesComplementSum(b, l4, udpLen, ipv4PseudoHeaderSum(src, dst, IpProtocol.Udp, udpLen))) !== 0) return DecapResult.BadOuterChecksum;
     const vx = l4 + UDP_HEADER_LEN;
     const e = checkVxlanHeader(b, vx, udpLen - UDP_HEADER_LEN);
     if (e === VxlanHeaderError.Truncated) return DecapResult.Truncated;
@@ -236,8 +239,8 @@ export function decapsulate(b: Uint8Array, f: number, len: number, kind: Overlay
     if (kind !== OverlayKind.Nvgre) return DecapResult.UnknownEncapsulation;
     if (!k) return DecapResult.BadHeader;
     // RFC 2784 §2.5: the checksum covers the GRE header and payload (the checksum field as zero = summing over it gives 0).
-    if (c && partial) return DecapResult.NeedWhole;
-    if (c && finishChecksum(onesComplementSum(b, l4, l4Len)) !== 0) return DecapResult.BadOuterChecksum;
+    if (c && !l4Validated && partial) return DecapResult.NeedWhole;
+    if (c && !l4Validated && finishChecksum(onesComplementSum(b, l4, l4Len)) !== 0) return DecapResult.BadOuterChecksum;
     let at = l4 + 4 + (c ? 4 : 0);
     const key = read32(b, at) >>> 0;
     at += 4;

@@ -17,6 +17,9 @@
  */
 import {
   allocateFragmentNetBufferList,
+  CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED,
+  CHECKSUM_RX_TCP_CHECKSUM_VALUE_INVALID,
+  CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED,
   freeFragmentNetBufferList,
   NDIS_ENCAPSULATION_IEEE_802_3,
   NDIS_OFFLOAD_SET_ON,
@@ -419,7 +422,7 @@ export class OverlayLowerBinding implements ProtocolBinding {
         this.#arpIn(n);
         return null;
       }
-      const r = this.#parse(n, hdr, len, t, info);
+      const r = this.#parse(n, hdr, len, t, info, (nbl.info.tcpIpChecksum & (CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED | CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED)) !== 0);
       if (r !== DecapResult.Ok) {
         this.#countDrop(r, n);
         return null;
@@ -455,8 +458,10 @@ export class OverlayLowerBinding implements ProtocolBinding {
     // A padded single frame: trim the derived NB to the inner frame.
     if (info.innerOffset + info.innerLength !== nb.dataLength) derived.firstNetBuffer!.dataLength = info.innerLength;
     derived.info.copyReceiveInfoFrom(nbl.info);
-    // The underlay's checksum results describe the outer packet, not the tenant's.
-    derived.info.tcpIpChecksum = 0;
+    // The underlay's checksum results describe the outer packet — except a TCP result, which on a frame
+    // whose outer transport is UDP or GRE can only be the inner TCP's (a kernel's partial inner checksum).
+    const rx = nbl.info.tcpIpChecksum;
+    derived.info.tcpIpChecksum = (rx & CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED) !== 0 ? rx & (CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED | CHECKSUM_RX_TCP_CHECKSUM_VALUE_INVALID) : 0;
     derived.info.tcpRecvSegCoalesceInfo = 0;
     derived.info.hashInfo = 0;
     derived.info.hashValue = 0;
@@ -467,13 +472,13 @@ export class OverlayLowerBinding implements ProtocolBinding {
     return derived;
   }
 
-  #parse(n: NetBuffer, hdr: Uint8Array, len: number, t: { kind: number; vni: number; udpPort: number }, info: DecapInfo): DecapResult {
+  #parse(n: NetBuffer, hdr: Uint8Array, len: number, t: { kind: number; vni: number; udpPort: number }, info: DecapInfo, l4Validated: boolean): DecapResult {
     // The headers are parsed from a copy of the frame's first bytes; the inner frame is never copied,
     // except to verify a checksum that covers it (a non-zero UDP checksum, a GRE checksum).
     const want = Math.min(len, hdr.length);
     n.copyOut(hdr, 0, 0, want);
     const kind = t.kind as OverlayKind;
-    const r = decapsulate(hdr, 0, want, kind, t.vni, t.udpPort, this.localIp, info, len);
+    const r = decapsulate(hdr, 0, want, kind, t.vni, t.udpPort, this.localIp, info, len, l4Validated);
     if (r !== DecapResult.NeedWhole) return r;
     if (this.#whole.length < len) this.#whole = new Uint8Array(Math.max(len, 2048));
     n.copyOut(this.#whole, 0, 0, len);

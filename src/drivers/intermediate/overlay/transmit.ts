@@ -46,7 +46,7 @@ import { IpProtocol } from '../../../wire/numbers.js';
 import { TCP_HEADER_LEN, TcpField } from '../../../wire/tcp.js';
 import { UdpField } from '../../../wire/udp.js';
 import { FrameLayout, locateHeaders, MAX_GSO_FRAME } from '../../common/frame-layout.js';
-import { LsoSegmenter, SegmentTarget } from '../../common/lso-segment.js';
+import { LsoSegmenter, type SegmentTarget } from '../../common/lso-segment.js';
 import { flowSourcePort, overheadOf, OverlayKind, TunnelHeader, writeOuterHeaders } from './encap.js';
 import { encapsulatedPacketOffsets, LowerEncapOffload } from './encap-offload.js';
 import type { OverlayCounters } from './shared.js';

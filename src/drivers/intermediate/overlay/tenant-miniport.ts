@@ -27,6 +27,9 @@ import {
   OID_GEN_CURRENT_LOOKAHEAD,
   OID_GEN_CURRENT_PACKET_FILTER,
   lsoType,
+  multicastListCodec,
+  packetFilterCodec,
+  currentLookaheadCodec,
   parseMac,
   type MiniportAdapter,
   type MiniportInitParameters,
@@ -85,7 +88,7 @@ export class OverlayTenantAdapter extends ImVirtualMiniport implements MiniportA
     const staticMac = macText === '' ? null : parseMac(macText);
     if (macText !== '' && staticMac === null) problems.push(`RemoteMacAddress '${macText}' is not a MAC address`);
     const ownText = k.readString('NetworkAddress', '');
-    const own = ownText === '' ? stableMac(`${params.adapterName}/${t.vni}`) : parseMac(ownText);
+    const own = ownText === '' ? stableMac(`${this.ndis.name}/${t.vni}`) : parseMac(ownText);
     if (own === null) problems.push(`NetworkAddress '${ownText}' is not a MAC address`);
     const overhead = overheadOf(t.kind);
     const mtu = attrs.mtuSize - overhead;
@@ -270,12 +273,23 @@ export class OverlayTenantAdapter extends ImVirtualMiniport implements MiniportA
     if (lower === undefined) return NDIS_STATUS_PAUSED;
     const own = this.offloads?.handleOid(request) ?? NDIS_STATUS_INVALID_OID;
     if (own !== NDIS_STATUS_INVALID_OID) return own;
-    if (request.isSet && (request.oid === OID_GEN_CURRENT_PACKET_FILTER || request.oid === OID_802_3_MULTICAST_LIST || request.oid === OID_GEN_CURRENT_LOOKAHEAD)) {
+    if (request.isSet) {
       // The tenant's filter applies to inner frames (NDIS filters each binding's indications by it); the
       // underlay keeps the filter the gateway set.
-      if (request.oid === OID_GEN_CURRENT_PACKET_FILTER && request.informationBuffer.length >= 4) this.packetFilter = request.informationBuffer[0]! | (request.informationBuffer[1]! << 8);
-      request.bytesRead = request.informationBuffer.length;
-      return NDIS_STATUS_SUCCESS;
+      if (request.oid === OID_GEN_CURRENT_PACKET_FILTER) {
+        const r = request.readSet(packetFilterCodec);
+        if (!r.ok) return r.status;
+        this.packetFilter = r.value;
+        return NDIS_STATUS_SUCCESS;
+      }
+      if (request.oid === OID_802_3_MULTICAST_LIST) {
+        const r = request.readSet(multicastListCodec);
+        return r.ok ? NDIS_STATUS_SUCCESS : r.status;
+      }
+      if (request.oid === OID_GEN_CURRENT_LOOKAHEAD) {
+        const r = request.readSet(currentLookaheadCodec);
+        return r.ok ? NDIS_STATUS_SUCCESS : r.status;
+      }
     }
     const clone = request.clone();
     this.#forwarded.set(clone, request);

@@ -34,6 +34,7 @@ import {
   lsoTcpHeaderOffset,
   lsoTransmitValue,
   lsoType,
+  lsoV2IpVersion,
   type NetBuffer,
   type NetBufferList,
   type NetBufferPool,
@@ -258,6 +259,12 @@ export class OverlayTransmit {
     this.#segHead = this.#segTail = this.#segNb = null;
     this.#segOversize = false;
     this.#segPort = this.#port(b, f, len);
+    // As on the offload path (§6.5), the MSS shrinks to what fits the underlay behind the overhead.
+    const tcp = lsoTcpHeaderOffset(lso);
+    if (tcp + TCP_HEADER_LEN <= len) {
+      const room = this.innerFrameMax - tcp - (b[f + tcp + TcpField.DataOffsetFlags]! >> 4) * 4;
+      if (room > 0 && lsoMss(lso) > room) lso = lsoTransmitValue(lsoType(lso), room, tcp, lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE ? lsoV2IpVersion(lso) : 0);
+    }
     const n = this.#segmenter.segment(b, f, len, lso, this.#nextSegment, this.#segmentDone);
     const head = this.#segHead as NetBuffer | null;
     if (n < 0 || this.#segOversize || this.#segNb !== null || head === null) {

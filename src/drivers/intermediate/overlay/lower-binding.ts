@@ -319,6 +319,7 @@ export class OverlayLowerBinding implements ProtocolBinding {
       if (n.mac === null || !sameMac(n.mac, mac, 0)) {
         n.mac = mac;
         if (counters !== undefined) counters.arpLearned++;
+        this.port?.upper?.neighborResolved();
       }
     }
     if (op === ArpOperation.Request && targetIp === this.localIp && this.localIp !== 0) {
@@ -393,6 +394,10 @@ export class OverlayLowerBinding implements ProtocolBinding {
       nbl = next;
     }
     upper?.indicateFromBelow(receiveFlags);
+    if (this.#learnedNow) {
+      this.#learnedNow = false;
+      upper?.neighborResolved();
+    }
     if (resources) {
       for (let i = 0; i < lentCount; i++) {
         freeFragmentNetBufferList(lent[i]!, 0);
@@ -486,6 +491,8 @@ export class OverlayLowerBinding implements ProtocolBinding {
   }
 
   #whole = new Uint8Array(0);
+  /** A remote VTEP's MAC was gleaned during the current receive call. */
+  #learnedNow = false;
 
   #countDrop(r: DecapResult, n: NetBuffer): void {
     const d = this.drops!;
@@ -527,6 +534,7 @@ export class OverlayLowerBinding implements ProtocolBinding {
     nb.mac = mac;
     const c = this.port?.upper?.counters;
     if (c !== undefined) c.arpLearned++;
+    this.#learnedNow = true;
   }
 
   /** From the tenant adapter: decapsulated NBLs are back; free them and return their originals. */

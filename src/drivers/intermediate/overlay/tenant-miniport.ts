@@ -19,6 +19,7 @@ import {
   NDIS_STATUS_PAUSED,
   NDIS_STATUS_PENDING,
   NDIS_STATUS_RESOURCES,
+  NDIS_STATUS_SEND_ABORTED,
   NDIS_STATUS_SUCCESS,
   NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
   LSO_V2_TRANSMIT_COMPLETE,
@@ -46,6 +47,9 @@ import { formatIp } from './lower-binding.js';
 import { OverlayCounters, type OverlayPort } from './shared.js';
 import { OverlayTransmit, TxPath, TxResult } from './transmit.js';
 
+/** Tenant NBLs held while the underlay neighbour resolves (beyond that they fail at once). */
+const WAIT_MAX = 256;
+
 export class OverlayTenantAdapter extends ImVirtualMiniport implements MiniportAdapter {
   port: OverlayPort | null = null;
   readonly counters = new OverlayCounters();
@@ -62,6 +66,8 @@ export class OverlayTenantAdapter extends ImVirtualMiniport implements MiniportA
   #txHead: NetBufferList | null = null;
   #txTail: NetBufferList | null = null;
   #txCount = 0;
+  /** Tenant NBLs waiting for the remote VTEP's MAC (ARP in progress), oldest first; at most WAIT_MAX. */
+  readonly #waiting: NetBufferList[] = [];
 
   initialize(params: MiniportInitParameters): NdisStatus {
     const port = params.imDeviceContext as OverlayPort;
@@ -143,9 +149,70 @@ export class OverlayTenantAdapter extends ImVirtualMiniport implements MiniportA
       this.ndis.sendNetBufferListsComplete(nbls, 0);
       return;
     }
+    const neighbor = lower.neighbor(this.transmit.tunnel.remoteIp);
+    if (neighbor === null || neighbor.mac === null || this.#waiting.length > 0) {
+      // The remote VTEP's MAC is not known yet (ARP in progress): hold them, in order, until it is.
+      let failHead: NetBufferList | null = null;
+      let failTail: NetBufferList | null = null;
+      for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
+        const next: NetBufferList | null = nbl.next;
+        nbl.next = null;
+        if (this.#waiting.length < WAIT_MAX) {
+          this.#waiting.push(nbl);
+          this.sendsOutstanding++;
+        } else {
+          this.counters.txNoNeighbor++;
+          this.counters.txFailed++;
+          nbl.status = NDIS_STATUS_MEDIA_DISCONNECTED;
+          if (failTail === null) failHead = nbl;
+          else failTail.next = nbl;
+          failTail = nbl;
+        }
+        nbl = next;
+      }
+      if (failHead !== null) this.ndis.sendNetBufferListsComplete(failHead, 0);
+      if (neighbor !== null && neighbor.mac !== null) this.neighborResolved();
+      return;
+    }
+    this.#encapsulateAndSend(nbls);
+  }
+
+  /** The lower binding learned the remote VTEP's MAC: the NBLs held for it go now. */
+  neighborResolved(): void {
+    if (this.#waiting.length === 0) return;
+    const held = this.#waiting.splice(0);
+    this.sendsOutstanding -= held.length;
+    for (let i = 0; i < held.length - 1; i++) held[i]!.next = held[i + 1]!;
+    this.#encapsulateAndSend(held[0]!);
+  }
+
+  /** Completes every held NBL with `status` (pause, cancel, removal). */
+  #failWaiting(status: number, which: (nbl: NetBufferList) => boolean = () => true): void {
+    const out = this.#waiting.filter(which);
+    if (out.length === 0) return;
+    for (const nbl of out) this.#waiting.splice(this.#waiting.indexOf(nbl), 1);
+    this.sendsOutstanding -= out.length;
+    for (let i = 0; i < out.length; i++) {
+      out[i]!.status = status;
+      out[i]!.next = out[i + 1] ?? null;
+      this.counters.txFailed++;
+    }
+    this.ndis.sendNetBufferListsComplete(out[0]!, 0);
+    this.maybeFinishPause();
+  }
+
+  override pause(): NdisStatus {
+    // Held sends end first (their completions cannot finish a pause not begun yet), then the usual bookkeeping.
+    this.#failWaiting(NDIS_STATUS_PAUSED);
+    return super.pause();
+  }
+
+  #encapsulateAndSend(nbls: NetBufferList): void {
+    const lower = this.port!.lower;
     const c = this.counters;
     const t = this.transmit.tunnel;
-    const neighbor = lower.neighbor(t.remoteIp);
+    const neighbor = lower.neighbor(t.remoteIp)!;
+    t.remoteMac.set(neighbor.mac!);
     const down = lower.ndis.sourceHandle;
     let okHead: NetBufferList | null = null;
     let okTail: NetBufferList | null = null;
@@ -155,31 +222,24 @@ export class OverlayTenantAdapter extends ImVirtualMiniport implements MiniportA
     for (let nbl: NetBufferList | null = nbls; nbl !== null; ) {
       const next: NetBufferList | null = nbl.next;
       nbl.next = null;
-      let out: NetBufferList | null = null;
-      if (neighbor === null || neighbor.mac === null) {
-        c.txNoNeighbor++;
-        nbl.status = NDIS_STATUS_MEDIA_DISCONNECTED;
+      let out = lower.txNbls!.allocate();
+      if (out === null) {
+        c.txResources++;
+        nbl.status = NDIS_STATUS_RESOURCES;
       } else {
-        t.remoteMac.set(neighbor.mac);
-        out = lower.txNbls!.allocate();
-        if (out === null) {
-          c.txResources++;
-          nbl.status = NDIS_STATUS_RESOURCES;
-        } else {
-          const r = this.transmit.encapsulate(nbl, out);
-          if (r !== TxResult.Ok) {
-            lower.txNbls!.free(out);
-            out = null;
-            if (r === TxResult.Malformed) {
-              c.txMalformed++;
-              nbl.status = NDIS_STATUS_INVALID_PACKET;
-            } else if (r === TxResult.Oversize) {
-              c.txOversize++;
-              nbl.status = NDIS_STATUS_INVALID_LENGTH;
-            } else {
-              c.txResources++;
-              nbl.status = NDIS_STATUS_RESOURCES;
-            }
+        const r = this.transmit.encapsulate(nbl, out);
+        if (r !== TxResult.Ok) {
+          lower.txNbls!.free(out);
+          out = null;
+          if (r === TxResult.Malformed) {
+            c.txMalformed++;
+            nbl.status = NDIS_STATUS_INVALID_PACKET;
+          } else if (r === TxResult.Oversize) {
+            c.txOversize++;
+            nbl.status = NDIS_STATUS_INVALID_LENGTH;
+          } else {
+            c.txResources++;
+            nbl.status = NDIS_STATUS_RESOURCES;
           }
         }
       }
@@ -260,6 +320,7 @@ export class OverlayTenantAdapter extends ImVirtualMiniport implements MiniportA
   }
 
   cancelSend(cancelId: number): void {
+    this.#failWaiting(NDIS_STATUS_SEND_ABORTED, (nbl) => nbl.info.cancelId === cancelId);
     this.port?.lower.ndis.cancelSendNetBufferLists(cancelId);
   }
 
@@ -330,6 +391,7 @@ export class OverlayTenantAdapter extends ImVirtualMiniport implements MiniportA
       mtu: this.mtu,
       lower: this.port?.lower.ndis.name ?? null,
       underlayOffload: { checksum4: lo.checksum4, checksum6: lo.checksum6, lso4: lo.lso4, lso6: lo.lso6 },
+      waitingForNeighbor: this.#waiting.length,
       lastSendPath: this.transmit.lastPath === TxPath.Offload ? 'offload' : this.transmit.lastPath === TxPath.Software ? 'software' : 'none',
       ...this.counters,
       sendsOutstanding: this.sendsOutstanding,

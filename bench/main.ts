@@ -26,6 +26,7 @@ import { runWireProcessors } from './wire-processors.js';
 import { type MemoryBenchResult, memoryBenchLines, memoryBenchSkipReason, runMemoryBench } from './memory.js';
 import { runTapBench, tapBenchSkipReason, type TapBenchResult } from './tap.js';
 import { hdsBenchSkipReason, runHdsBench, type HdsBenchResult } from './hds.js';
+import { overlayBenchSkipReason, runOverlayBench, type OverlayBenchRow } from './overlay.js';
 import { runTcpBench, tcpBenchSkipReason } from './tcp.js';
 import { impairedBenchSkipReason, runImpairedBench, type ImpairedResult } from './impaired.js';
 import { type LatencyBenchResult, latencyBenchLines, latencyBenchSkipReason, runLatencyBench } from './latency.js';
@@ -106,7 +107,7 @@ async function main(): Promise<void> {
   if (options === null) return;
   const { json, seconds, repeats } = options;
   // On a terminal, stderr says which part runs (a whole run takes minutes and prints at the end).
-  const status = new StatusLine(process.stderr, 'bench', 10);
+  const status = new StatusLine(process.stderr, 'bench', 11);
   const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   const rows: Row[] = [];
   const baselines = new Map<number, BaselineResult>();
@@ -218,6 +219,9 @@ async function main(): Promise<void> {
     });
     tcpDetails = { ...tcpDetails, headerDataSplit: hds.details };
   }
+  const overlaySkip = options.tcp ? overlayBenchSkipReason() : 'left out (--no-tcp)';
+  status.next('TCP over the VXLAN gateway');
+  const overlay: OverlayBenchRow | null = overlaySkip === null ? await runOverlayBench(seconds) : null;
   const latencySkip = options.latency ? latencyBenchSkipReason() : 'left out (--no-latency)';
   status.next('latency');
   const latency: LatencyBenchResult | null = latencySkip === null ? await runLatencyBench() : null;
@@ -233,6 +237,7 @@ async function main(): Promise<void> {
     ...(tap?.uringSkipped == null ? [] : [{ name: 'TAP io_uring', reason: tap.uringSkipped }]),
     ...(tcpSkip === null ? [] : [{ name: 'TCP', reason: tcpSkip }]),
     ...(hdsSkip === null ? [] : [{ name: 'header-data split', reason: hdsSkip }]),
+    ...(overlaySkip === null ? [] : [{ name: 'VXLAN gateway', reason: overlaySkip }]),
     ...(latencySkip === null ? [] : [{ name: 'latency', reason: latencySkip }]),
     ...(impairedSkip === null ? [] : [{ name: 'impaired path', reason: impairedSkip }]),
     ...(memorySkip === null ? [] : [{ name: 'memory', reason: memorySkip }]),
@@ -242,7 +247,7 @@ async function main(): Promise<void> {
     // poll mode (the rows outside the latency group run with poll mode off).
     const tagged = <T extends object>(xs: readonly T[]): (T & { processors: number; pollMode: string })[] => xs.map((r) => ({ processors: 1, pollMode: 'off', ...r }));
     const impairedJson = impaired === null ? null : { ...impaired, rows: tagged(impaired.rows) };
-    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows: tagged(rows), tcp: tagged(tcpRows), stream: tagged(streamRows), latency: tagged(latency?.rows ?? []), tcpCounters: tcpDetails, impaired: impairedJson, memory, skipped }, null, 2));
+    console.log(JSON.stringify({ node: process.version, seconds, repeats, rows: tagged(rows), tcp: tagged(tcpRows), stream: tagged(streamRows), overlay: overlay === null ? [] : tagged([overlay]), latency: tagged(latency?.rows ?? []), tcpCounters: tcpDetails, impaired: impairedJson, memory, skipped }, null, 2));
     return;
   }
   const fmt = (n: number): string => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M/s` : `${(n / 1e3).toFixed(1)} k/s`);
@@ -267,6 +272,11 @@ async function main(): Promise<void> {
   }
   if (tcpSkip !== null) console.log(`TCP benchmarks skipped: ${tcpSkip}`);
   if (hdsSkip !== null) console.log(`header-data split benchmark skipped: ${hdsSkip}`);
+  if (overlay !== null) {
+    console.log(overlay.name);
+    console.log(`  on (${overlay.pathOn} path) ${overlay.on.toFixed(2).padStart(7)} Gbit/s   off (${overlay.pathOff} path) ${overlay.off.toFixed(2).padStart(7)} Gbit/s   ratio ${overlay.ratio.toFixed(3)}`);
+    if (overlay.note !== null) console.log(`  ${overlay.note}`);
+  } else console.log(`VXLAN gateway benchmark skipped: ${overlaySkip}`);
   if (latency !== null) for (const line of latencyBenchLines(latency)) console.log(line);
   else console.log(`latency benchmarks skipped: ${latencySkip}`);
   if (impaired !== null) printImpaired(impaired, options.impairedMb, options.impairedMaxSeconds);

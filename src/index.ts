@@ -141,6 +141,31 @@ export {
   type TeamSettings as LbfoTeamSettings,
   type TeamingMode as LbfoTeamingMode,
 } from './drivers/intermediate/lbfo/index.js';
+export {
+  overlayDriver,
+  OVERLAY_TENANT_KEYWORDS,
+  OverlayLowerBinding,
+  OverlayTenantAdapter,
+  OverlayCounters,
+  OverlayTransmit,
+  TxPath as OverlayTxPath,
+  TxResult as OverlayTxResult,
+  type OverlayDrops,
+  type OverlayPort,
+  type UnderlayNeighbor,
+  OverlayKind,
+  TunnelHeader,
+  DecapInfo,
+  DecapResult,
+  decapsulate,
+  writeOuterHeaders,
+  flowSourcePort,
+  overheadOf,
+  VXLAN_OVERHEAD,
+  NVGRE_OVERHEAD,
+  LowerEncapOffload,
+  encapsulatedPacketOffsets,
+} from './drivers/intermediate/overlay/index.js';
 
 // ---- Built-in protocols --------------------------------------------------------------------------
 export { RawProtocol, RawBinding, RawCounters, createRawProtocol, type RawOptions, type RawReceiveHandler, type RawSendCompleteHandler, type RawSendInfo } from './drivers/protocol/raw/index.js';

@@ -13,6 +13,7 @@ import { passThroughFilter } from './filter/passthrough/index.js';
 import { imPassThroughDriver } from './intermediate/passthrough/index.js';
 import { vlanDriver } from './intermediate/vlan/index.js';
 import { lbfoDriver } from './intermediate/lbfo/index.js';
+import { overlayDriver } from './intermediate/overlay/index.js';
 import { captureFilter } from './filter/capture/index.js';
 import { impairmentFilter } from './filter/impairment/index.js';
 import { pcapngMiniport } from './miniport/pcapng/index.js';
@@ -74,4 +75,5 @@ export const BUILTIN_DRIVERS: ReadonlyMap<string, BuiltinDriverFactory> = new Ma
   ['tsndis.im-passthrough', () => ({ characteristics: imPassThroughDriver })],
   ['tsndis.vlan', () => ({ characteristics: vlanDriver })],
   ['tsndis.lbfo', () => ({ characteristics: lbfoDriver })],
+  ['tsndis.overlay', () => ({ characteristics: overlayDriver })],
 ]);

@@ -97,10 +97,19 @@ interface IntermediateProfile {
    * peer: virtual-wire ─ <im> ─ vm0 ─ raw.
    */
   readonly mirrorPeer: boolean;
+  /** Keywords of the lower adapter `eth0` (e.g. a larger frame for an encapsulating intermediate). */
+  readonly lowerKeywords?: VerifyKeywords;
 }
 
 const BUILTIN_INTERMEDIATES: Record<string, IntermediateProfile> = {
   'tsndis.vlan': { upperKeywords: { VlanID: 10 }, mirrorPeer: true },
+  // Both hosts run the same tunnel: each sends to the address it owns itself, at the broadcast MAC (no ARP needed).
+  // The test frames are up to 1514 bytes: the underlay takes them plus the 50 bytes of VXLAN.
+  'tsndis.overlay': {
+    upperKeywords: { VirtualSubnetId: 100, LocalAddress: '198.18.0.1', RemoteAddress: '198.18.0.1', RemoteMacAddress: 'ff-ff-ff-ff-ff-ff' },
+    mirrorPeer: true,
+    lowerKeywords: { '*JumboPacket': 1600 },
+  },
 };
 
 /** Why `subject` cannot run here at all (every check is then skipped with it), or null. */
@@ -224,7 +233,8 @@ async function benchConfig(subject: VerifySubject, o: BenchOptions, scratch: str
     case 'intermediate': {
       const profile = subject.source === 'builtin' ? BUILTIN_INTERMEDIATES[subject.name] : undefined;
       const vm0: AdapterConfig = { ...(profile === undefined ? {} : { keywords: profile.upperKeywords }), protocols: [raw] };
-      dut = { adapters: { eth0: wireAdapter(), vm0 }, intermediates: [{ driver: subject.name, lower: 'eth0', upper: ['vm0'], keywords }] };
+      const eth0 = profile?.lowerKeywords === undefined ? wireAdapter() : { driver: VIRTUAL_WIRE, keywords: { Wire: WIRE, ...profile.lowerKeywords } };
+      dut = { adapters: { eth0, vm0 }, intermediates: [{ driver: subject.name, lower: 'eth0', upper: ['vm0'], keywords }] };
       if (profile?.mirrorPeer === true) peerHost = dut;
       break;
     }

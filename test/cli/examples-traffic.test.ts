@@ -79,6 +79,21 @@ test('examples/capture.yaml: up shows frames on both adapters and the capture fi
   assert.ok(statSync(`${base}.pcapng`).size > 1000, 'frames were captured');
 });
 
+test('examples/overlay.yaml: up pings across the NVGRE tenant network; the tree shows the tunnel, its MTU and counters, and the stack JSON has them', { timeout: 90_000 }, async () => {
+  const out = await upShowsTraffic(join(EXAMPLES, 'overlay.yaml'), 3);
+  assert.match(out, /hostA: ping 198\.19\.1\.2: .*pingsAnswered [1-9]/);
+  const r = await tsndis('stack', 'show', '--config', join(EXAMPLES, 'overlay.yaml'), '--json');
+  assert.equal(r.code, 0, r.stderr);
+  type Adapter = { shortName: string; createdBy: string | null; inspect: Record<string, unknown> };
+  const hosts = (JSON.parse(r.stdout) as { hosts: { host: string; adapters: Adapter[] }[] }).hosts;
+  const tenant = hosts.find((h) => h.host === 'hostA')!.adapters.find((x) => x.shortName === 'tenant')!;
+  assert.equal(tenant.createdBy, 'hostA/eth0<-tsndis.overlay');
+  assert.equal(tenant.inspect['encapsulation'], 'nvgre');
+  assert.equal(tenant.inspect['virtualSubnetId'], 5001);
+  assert.equal(tenant.inspect['mtu'], 1458);
+  assert.equal(typeof tenant.inspect['txSoftwareLso'], 'number');
+});
+
 test('examples/vlan.yaml: up pings across both VLANs, every adapter (trunk and VLAN miniports) carries frames, and the tree shows the MUX', { timeout: 90_000 }, async () => {
   const out = await upShowsTraffic(join(EXAMPLES, 'vlan.yaml'), 3);
   assert.match(out, /hostA: ping 198\.18\.10\.2: .*pingsAnswered [1-9]/);

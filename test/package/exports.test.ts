@@ -66,6 +66,7 @@ test('every built-in driver is exported with its characteristics and its adapter
     'tsndis.im-passthrough': tsndis.imPassThroughDriver,
     'tsndis.vlan': tsndis.vlanDriver,
     'tsndis.lbfo': tsndis.lbfoDriver,
+    'tsndis.overlay': tsndis.overlayDriver,
   };
   for (const [name, factory] of BUILTIN_DRIVERS) {
     const built = factory();
@@ -89,6 +90,8 @@ test('every built-in driver is exported with its characteristics and its adapter
     tsndis.ImLowerBinding,
     tsndis.VlanLowerBinding,
     tsndis.VlanUpperAdapter,
+    tsndis.OverlayLowerBinding,
+    tsndis.OverlayTenantAdapter,
     tsndis.ImUpperAdapter,
     tsndis.RawProtocol,
     tsndis.RawBinding,

@@ -221,7 +221,7 @@ async function main(): Promise<void> {
   }
   const overlaySkip = options.tcp ? overlayBenchSkipReason() : 'left out (--no-tcp)';
   status.next('TCP over the VXLAN gateway');
-  const overlay: OverlayBenchRow | null = overlaySkip === null ? await runOverlayBench(seconds) : null;
+  const overlay: OverlayBenchRow | null = overlaySkip === null ? await runOverlayBench(seconds, repeats) : null;
   const latencySkip = options.latency ? latencyBenchSkipReason() : 'left out (--no-latency)';
   status.next('latency');
   const latency: LatencyBenchResult | null = latencySkip === null ? await runLatencyBench() : null;

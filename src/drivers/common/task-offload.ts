@@ -12,6 +12,7 @@ import {
   NDIS_OFFLOAD_SET_NO_CHANGE,
   NDIS_OFFLOAD_SET_OFF,
   NDIS_OFFLOAD_SET_ON,
+  NDIS_STATUS_INVALID_DATA,
   NDIS_STATUS_INVALID_OID,
   NDIS_STATUS_INVALID_PARAMETER,
   NDIS_STATUS_NOT_SUPPORTED,
@@ -36,6 +37,7 @@ import {
   type NdisStatus,
   type OffloadEncapsulationFamily,
 } from '../../ndis/index.js';
+import { offloadParametersInvalid } from './offload-requests.js';
 
 const CHECKSUM_VALUES = [0, 1, 2, 3];
 
@@ -153,6 +155,11 @@ export class MiniportOffloads {
 
   /** Applies an OID_TCP_OFFLOAD_PARAMETERS set and indicates the resulting current configuration. */
   setParameters(p: NdisOffloadParameters): NdisStatus {
+    // A value outside a field's enumeration: the contents are invalid (OID_TCP_OFFLOAD_PARAMETERS).
+    if (offloadParametersInvalid(p)) {
+      this.parameterSetsFailed++;
+      return NDIS_STATUS_INVALID_DATA;
+    }
     const previous = this.current;
     const next = applyOffloadParameters(previous, this.hardware, p);
     const status = this.hooks.apply?.(next, previous) ?? NDIS_STATUS_SUCCESS;

@@ -71,6 +71,7 @@ import {
 import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid } from '../../common/ethernet-miniport.js';
 import { MAX_GSO_FRAME } from '../../common/frame-layout.js';
 import { LsoSegmenter, type SegmentTarget } from '../../common/lso-segment.js';
+import { largeSendRefusal } from '../../common/offload-requests.js';
 import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords, softwareOffloadCapabilities, standardOffloadKeywords } from '../../common/task-offload.js';
 import { WireOffload } from './offload.js';
 import { VirtualWire, type WirePort } from './wire.js';
@@ -142,6 +143,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   #gather = new Uint8Array(0);
   readonly #span = new ByteSpan();
   readonly #segmenter = new LsoSegmenter();
+  /** Send path: (NBL, checksum request) pairs reduced for the wire, restored after it. */
+  readonly #csSaved: (NetBufferList | number)[] = [];
   #segNbl: NetBufferList | null = null;
   #segCls = 0;
   #segBits = 0;
@@ -350,12 +353,23 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       let limit = maxLen;
       if (lso !== 0) {
         lsoSeen = true;
-        // §2.4 rule 10: LSO that is not (or no longer) enabled is refused.
-        if (this.offloads !== null && this.wireOffload.lsoAllowed(lso)) {
+        // §2.4: LSO not (or no longer) enabled (rule 10), or a request outside the offered limits, is refused.
+        const nb = nbl.firstNetBuffer;
+        const refusal = this.offloads === null || nb === null ? NDIS_STATUS_FAILURE : largeSendRefusal(nb, nb.next !== null, lso, this.offloads.current, this.frameSize);
+        if (refusal === NDIS_STATUS_SUCCESS) {
           limit = MAX_GSO_FRAME;
         } else if (status === NDIS_STATUS_SUCCESS) {
-          status = NDIS_STATUS_FAILURE;
+          status = refusal;
           this.wireOffload.counters.txLsoRefused++;
+        }
+      }
+      const cs = nbl.info.tcpIpChecksum;
+      if (cs !== 0 && status === NDIS_STATUS_SUCCESS) {
+        // §2.2: only the checksums this adapter's configuration enables go to the wire's "hardware".
+        const allowed = this.wireOffload.txChecksumRequest(cs);
+        if (allowed !== cs) {
+          this.#csSaved.push(nbl, cs);
+          nbl.info.tcpIpChecksum = allowed;
         }
       }
       if (status === NDIS_STATUS_SUCCESS) {
@@ -385,6 +399,12 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     }
     // The peers copy what they accept now, so every send can complete at once (the NIC's DMA is done).
     if (frames > 0) wire.transmitChain(this, nbls, frames);
+    // The protocol's checksum requests as it wrote them (reduced only for the wire's receivers).
+    if (this.#csSaved.length > 0) {
+      const saved = this.#csSaved;
+      for (let i = 0; i < saved.length; i += 2) (saved[i] as NetBufferList).info.tcpIpChecksum = saved[i + 1] as number;
+      saved.length = 0;
+    }
     // LSO NBLs complete with the transmit-complete form of their info (§2.3), once the peers have read it.
     if (lsoSeen) {
       for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {

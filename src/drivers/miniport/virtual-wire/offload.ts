@@ -13,6 +13,7 @@
  * OID_OFFLOAD_ENCAPSULATION); the frames themselves are always complete and correct.
  */
 import {
+  CHECKSUM_RX_IP_CHECKSUM_FAILED,
   CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED,
   CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED,
   CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED,
@@ -22,11 +23,8 @@ import {
   CHECKSUM_TX_TCP_CHECKSUM,
   CHECKSUM_TX_UDP_CHECKSUM,
   NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6,
-  NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
-  checksumTxTcpHeaderOffset,
   lsoMss,
   lsoTcpHeaderOffset,
-  lsoType,
   lsoV2IpVersion,
   rscInfoValue,
   type NdisOffload,
@@ -40,7 +38,11 @@ import { IpProtocol } from '../../../wire/numbers.js';
 import { TCP_HEADER_LEN, TcpField } from '../../../wire/tcp.js';
 import { UdpField } from '../../../wire/udp.js';
 import { FrameLayout, locateHeaders } from '../../common/frame-layout.js';
-import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6, offloadMask } from '../../common/offload-mask.js';
+import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, TX_IP4, TX_TCP4, TX_TCP6, TX_UDP4, TX_UDP6, offloadMask, txChecksumMask } from '../../common/offload-mask.js';
+import { honouredChecksumRequest } from '../../common/offload-requests.js';
+
+/** The sender already removed what its configuration does not enable: the receiver checks only the frame. */
+const ANY_TX = TX_IP4 | TX_TCP4 | TX_TCP6 | TX_UDP4 | TX_UDP6;
 
 export class WireOffloadCounters {
   /** Frames whose checksums this receiver finished for the sender. */
@@ -53,7 +55,7 @@ export class WireOffloadCounters {
   rxSegments = 0;
   /** LSO frames (or segments) lost: malformed, or no receive buffer. */
   rxOffloadDropped = 0;
-  /** LSO sends refused by the sender: LSO not enabled for that IP version (§2.4 rule 10), or LSOv1. */
+  /** LSO sends refused by the sender: LSO not enabled for that IP version (§2.4 rule 10), LSOv1, or outside the limits (MSS, MinSegmentCount, MaxOffLoadSize, headers not in the first MDL). */
   txLsoRefused = 0;
 }
 
@@ -62,16 +64,30 @@ export class WireOffload {
   readonly counters = new WireOffloadCounters();
   readonly #layout = new FrameLayout();
   #mask = 0;
+  #tx = 0;
 
   /** The current configuration; `v4` / `v6`: OID_OFFLOAD_ENCAPSULATION enabled receive offloads for the family. */
   configure(o: NdisOffload, v4: boolean, v6: boolean): void {
     this.#mask = offloadMask(o, v4, v6);
+    this.#tx = txChecksumMask(o);
   }
 
-  /** Sender: may this LSO info go on the wire? (LSOv2 for an enabled IP version only.) */
-  lsoAllowed(lso: number): boolean {
-    if (lsoType(lso) !== NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE) return false;
-    return (this.#mask & (lsoV2IpVersion(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6 ? LSO6 : LSO4)) !== 0;
+  /**
+   * Sender: the checksum request `cs` without the checksums this adapter's current configuration does
+   * not enable (§2.2: they are not performed), 0 when nothing is left; contradictory requests (both IP
+   * versions, both transports) keep nothing of what they contradict. The receiver checks the frame.
+   */
+  txChecksumRequest(cs: number): number {
+    const v4 = (cs & CHECKSUM_TX_IS_IPV4) !== 0;
+    if (v4 === ((cs & CHECKSUM_TX_IS_IPV6) !== 0)) return 0;
+    const t = this.#tx;
+    let keep = cs & ~(CHECKSUM_TX_IP_HEADER_CHECKSUM | CHECKSUM_TX_TCP_CHECKSUM | CHECKSUM_TX_UDP_CHECKSUM);
+    const tcp = (cs & CHECKSUM_TX_TCP_CHECKSUM) !== 0;
+    const udp = (cs & CHECKSUM_TX_UDP_CHECKSUM) !== 0;
+    if (v4 && (cs & CHECKSUM_TX_IP_HEADER_CHECKSUM) !== 0 && (t & TX_IP4) !== 0) keep |= CHECKSUM_TX_IP_HEADER_CHECKSUM;
+    if (tcp && !udp && (t & (v4 ? TX_TCP4 : TX_TCP6)) !== 0) keep |= CHECKSUM_TX_TCP_CHECKSUM;
+    if (udp && !tcp && (t & (v4 ? TX_UDP4 : TX_UDP6)) !== 0) keep |= CHECKSUM_TX_UDP_CHECKSUM;
+    return (keep & (CHECKSUM_TX_IP_HEADER_CHECKSUM | CHECKSUM_TX_TCP_CHECKSUM | CHECKSUM_TX_UDP_CHECKSUM)) === 0 ? 0 : keep;
   }
 
   /** Receiver: takes LSOv2 frames of this IP version whole. */
@@ -93,28 +109,31 @@ export class WireOffload {
     if ((cs & (CHECKSUM_TX_IS_IPV4 | CHECKSUM_TX_IS_IPV6)) === 0) return 0;
     const L = this.#layout;
     if (!locateHeaders(b, f, len, L)) return 0;
+    // Only what agrees with the frame (§2.1): the right IP version, transport and TCP header offset.
+    const work = honouredChecksumRequest(cs, ANY_TX, L);
     const v6 = L.ipVersion === 6;
     const m = this.#mask;
     let info = 0;
-    if (!v6 && (cs & CHECKSUM_TX_IP_HEADER_CHECKSUM) !== 0) {
+    if ((work & CHECKSUM_TX_IP_HEADER_CHECKSUM) !== 0) {
       const at = f + L.ipOffset + Ipv4Field.Checksum;
       write16(b, at, 0);
       write16(b, at, finishChecksum(onesComplementSum(b, f + L.ipOffset, L.ipHeaderLength)));
     }
-    if (!v6 && (m & RX_IP4) !== 0) info |= CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED;
-    let start = -1;
+    // The receiving NIC validates the IPv4 header it was handed, whoever computed its checksum.
+    if (!v6 && (m & RX_IP4) !== 0) {
+      info |= (onesComplementSum(b, f + L.ipOffset, L.ipHeaderLength) & 0xffff) === 0xffff ? CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED : CHECKSUM_RX_IP_CHECKSUM_FAILED;
+    }
     let off = 0;
-    if ((cs & CHECKSUM_TX_TCP_CHECKSUM) !== 0) {
-      start = checksumTxTcpHeaderOffset(cs) || (L.l4Protocol === IpProtocol.Tcp ? L.l4Offset : -1);
+    if ((work & CHECKSUM_TX_TCP_CHECKSUM) !== 0) {
       off = TcpField.Checksum;
       if ((m & (v6 ? RX_TCP6 : RX_TCP4)) !== 0) info |= CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED;
-    } else if ((cs & CHECKSUM_TX_UDP_CHECKSUM) !== 0) {
-      start = L.l4Protocol === IpProtocol.Udp ? L.l4Offset : -1;
+    } else if ((work & CHECKSUM_TX_UDP_CHECKSUM) !== 0) {
       off = UdpField.Checksum;
       if ((m & (v6 ? RX_UDP6 : RX_UDP4)) !== 0) info |= CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED;
     }
     if (off !== 0) {
-      if (start < 0 || start + off + 2 > len) return 0;
+      const start = L.l4Offset;
+      if (start + off + 2 > len) return info & ~(CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED | CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED);
       // The field holds the pseudo-header sum: summing over it gives the whole checksum.
       let c = finishChecksum(onesComplementSum(b, f + start, len - start));
       if (c === 0 && off === UdpField.Checksum) c = 0xffff;

@@ -896,6 +896,7 @@ async function rscFamily(p: Prober, e: Enabled, peerE: Enabled): Promise<number>
       const frame = largeSendForm(spec, complete, false);
       const lso = lsoTransmitValue(NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE, mss, probeLayout(spec).l4, v === 6 ? NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6 : NDIS_TCP_LARGE_SEND_OFFLOAD_IPv4);
       n++;
+      p.probes++;
       if (p.t.peer!.send(frame, { tcpLargeSend: lso })) sent.push({ id, spec, complete, what: `IPv${v} large send of 3500 B (MSS ${mss}) from the peer`, segments: 4 });
     }
   }
@@ -1043,7 +1044,7 @@ export async function runOffloadConformance(t: OffloadConformanceTarget): Promis
     const on = { enabled: NDIS_OFFLOAD_SET_ON, encapsulationType: NDIS_ENCAPSULATION_IEEE_802_3, headerSize: 14 };
     const encap = await p.oid(NdisOidRequest.set(offloadEncapsulationCodec, { ipv4: on, ipv6: on }));
     const hwO = (await p.hardware()) ?? NDIS_OFFLOAD_NONE;
-    const offers = encap === NDIS_STATUS_SUCCESS && hwO !== NDIS_OFFLOAD_NONE;
+    const offers = encap === NDIS_STATUS_SUCCESS && describe(enabled(hwO)) !== describe(enabled(NDIS_OFFLOAD_NONE));
     // Every family runs against everything the hardware offers.
     if (offers) {
       const st = await p.oid(NdisOidRequest.set(offloadParametersCodec, allOn()));

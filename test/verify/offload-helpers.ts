@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { createStacks, type RunningStacks } from '../../src/config/index.js';
 import { formatOffloadConformance, runOffloadConformance, type OffloadConformanceReport } from '../../src/verify/offload-conformance.js';
-import { uniqueWire } from '../support/hosts.js';
+import { assertClean, uniqueWire } from '../support/hosts.js';
 
 export const ALL_OFFLOADS = {
   '*IPChecksumOffloadIPv4': 3,
@@ -39,6 +39,7 @@ export function kw(k: Record<string, unknown>): string {
 /** Runs the battery on `dut` (the adapter the dut's raw binding is on) against the peer's `peer`, then closes the stacks. */
 export async function runOn(yaml: string, name: string, dut: string, peer: string | null): Promise<OffloadConformanceReport> {
   const net: RunningStacks = await createStacks(yaml);
+  const runtimes = [...net.hosts.values()].map((h) => h.runtime);
   try {
     const [dh, da] = dut.split('/') as [string, string];
     const d = net.host(dh).raw.endpoint(`${dh}/${da}`);
@@ -54,6 +55,9 @@ export async function runOn(yaml: string, name: string, dut: string, peer: strin
     return await runOffloadConformance({ name, dut: d, peer: p });
   } finally {
     await net.close();
+    // Nothing the battery sent or was indicated is left behind (derived NBLs, retreat MDLs, clones).
+    // The battery asks for offloads that are off on purpose: the verifier's NblOffloadNotEnabled says so.
+    for (const rt of runtimes) assertClean(rt, ['NblOffloadNotEnabled']);
   }
 }
 

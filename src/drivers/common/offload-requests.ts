@@ -60,6 +60,25 @@ export function honouredChecksumRequest(cs: number, mask: number, L: FrameLayout
 }
 
 /**
+ * The checksum request `cs` without the checksums the transmit offloads `mask` (TX_* bits) do not
+ * enable, judged on the request alone (a driver that does not parse the frame: an IM forwarding it, the
+ * sending side of a wire): 0 when nothing is left. Contradictions (both or neither IP version, both
+ * transports) keep nothing of what they contradict.
+ */
+export function enabledChecksumRequest(cs: number, mask: number): number {
+  const v4 = (cs & CHECKSUM_TX_IS_IPV4) !== 0;
+  if (v4 === ((cs & CHECKSUM_TX_IS_IPV6) !== 0)) return 0;
+  const work = CHECKSUM_TX_IP_HEADER_CHECKSUM | CHECKSUM_TX_TCP_CHECKSUM | CHECKSUM_TX_UDP_CHECKSUM;
+  let keep = cs & ~work;
+  const tcp = (cs & CHECKSUM_TX_TCP_CHECKSUM) !== 0;
+  const udp = (cs & CHECKSUM_TX_UDP_CHECKSUM) !== 0;
+  if (v4 && (cs & CHECKSUM_TX_IP_HEADER_CHECKSUM) !== 0 && (mask & TX_IP4) !== 0) keep |= CHECKSUM_TX_IP_HEADER_CHECKSUM;
+  if (tcp && !udp && (mask & (v4 ? TX_TCP4 : TX_TCP6)) !== 0) keep |= CHECKSUM_TX_TCP_CHECKSUM;
+  if (udp && !tcp && (mask & (v4 ? TX_UDP4 : TX_UDP6)) !== 0) keep |= CHECKSUM_TX_UDP_CHECKSUM;
+  return (keep & work) === 0 ? 0 : keep;
+}
+
+/**
  * Why the LSO send `nb` (the NBL's first NET_BUFFER; `more`: it has another) with LSO info `lso` must be
  * refused under the current configuration `o` on a link of `maxFrame` bytes (Ethernet header included),
  * or NDIS_STATUS_SUCCESS. Reads only the first MDL.

@@ -38,6 +38,8 @@ import {
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisDevicePnPEventSurpriseRemoved,
+  NDIS_ENCAPSULATION_IEEE_802_3,
+  NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q,
   NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6,
   NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
   NDIS_OFFLOAD_NONE,
@@ -85,6 +87,22 @@ import { WireQueue, WireRssPort, WireRssProducer, type WireQueueHost, type WireR
 
 /** The offload keywords of this miniport: the standardized ones, every default 0 (offloads are opt-in). */
 export const VIRTUAL_WIRE_OFFLOAD_KEYWORDS = standardOffloadKeywords(false);
+
+/**
+ * The wire's offload work finds the headers behind one 802.1Q tag as well (frame-layout.ts, and the
+ * segment length allows the tag), so checksums and LSO are declared for tagged frames too
+ * (NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q): a VLAN MUX above may then offer them (§1.7).
+ */
+function taggedToo(o: NdisOffload): NdisOffload {
+  const both = NDIS_ENCAPSULATION_IEEE_802_3 | NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q;
+  const d = <T extends { encapsulation: number }>(x: T): T => (x.encapsulation === NDIS_ENCAPSULATION_IEEE_802_3 ? { ...x, encapsulation: both } : x);
+  const c = o.checksum;
+  return {
+    ...o,
+    checksum: { ipv4Transmit: d(c.ipv4Transmit), ipv4Receive: d(c.ipv4Receive), ipv6Transmit: d(c.ipv6Transmit), ipv6Receive: d(c.ipv6Receive) },
+    lsoV2: { ipv4: d(o.lsoV2.ipv4), ipv6: d(o.lsoV2.ipv6) },
+  };
+}
 
 /** The wire's "hardware" has 16 receive queues; RSS uses one per processor. */
 const RSS_LIMITS = { maxQueues: 16 } as const;
@@ -211,7 +229,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     this.ndis.setGeneralAttributes(general);
     this.eth = new EthernetMiniportState(general);
     if (anyOffload) {
-      const hardware = softwareOffloadCapabilities(largeRx);
+      const hardware = taggedToo(softwareOffloadCapabilities(largeRx));
       this.offloads = new MiniportOffloads(this.ndis, hardware, offloadFromKeywords(k, hardware), {
         apply: (next) => {
           this.#configureOffloads(next, this.offloads!.encapsulation);
@@ -632,6 +650,9 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     const stats = this.eth.stats;
     const o = this.wireOffload;
     const span = this.#span;
+    // A receiver without offloads of its own still takes a sender's large send (segmented): its gather
+    // buffer is made the first time one arrives.
+    if (this.#gather.length < len && len <= MAX_GSO_FRAME) this.#gather = new Uint8Array(MAX_GSO_FRAME);
     if (this.#gather.length < len || !nb.getDataBuffer(len, this.#gather, span)) {
       o.counters.rxOffloadDropped++;
       stats.rcvErrors++;

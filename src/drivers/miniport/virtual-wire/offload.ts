@@ -39,7 +39,7 @@ import { TCP_HEADER_LEN, TcpField } from '../../../wire/tcp.js';
 import { UdpField } from '../../../wire/udp.js';
 import { FrameLayout, locateHeaders } from '../../common/frame-layout.js';
 import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, TX_IP4, TX_TCP4, TX_TCP6, TX_UDP4, TX_UDP6, offloadMask, txChecksumMask } from '../../common/offload-mask.js';
-import { honouredChecksumRequest } from '../../common/offload-requests.js';
+import { enabledChecksumRequest, honouredChecksumRequest } from '../../common/offload-requests.js';
 
 /** The sender already removed what its configuration does not enable: the receiver checks only the frame. */
 const ANY_TX = TX_IP4 | TX_TCP4 | TX_TCP6 | TX_UDP4 | TX_UDP6;
@@ -78,16 +78,7 @@ export class WireOffload {
    * versions, both transports) keep nothing of what they contradict. The receiver checks the frame.
    */
   txChecksumRequest(cs: number): number {
-    const v4 = (cs & CHECKSUM_TX_IS_IPV4) !== 0;
-    if (v4 === ((cs & CHECKSUM_TX_IS_IPV6) !== 0)) return 0;
-    const t = this.#tx;
-    let keep = cs & ~(CHECKSUM_TX_IP_HEADER_CHECKSUM | CHECKSUM_TX_TCP_CHECKSUM | CHECKSUM_TX_UDP_CHECKSUM);
-    const tcp = (cs & CHECKSUM_TX_TCP_CHECKSUM) !== 0;
-    const udp = (cs & CHECKSUM_TX_UDP_CHECKSUM) !== 0;
-    if (v4 && (cs & CHECKSUM_TX_IP_HEADER_CHECKSUM) !== 0 && (t & TX_IP4) !== 0) keep |= CHECKSUM_TX_IP_HEADER_CHECKSUM;
-    if (tcp && !udp && (t & (v4 ? TX_TCP4 : TX_TCP6)) !== 0) keep |= CHECKSUM_TX_TCP_CHECKSUM;
-    if (udp && !tcp && (t & (v4 ? TX_UDP4 : TX_UDP6)) !== 0) keep |= CHECKSUM_TX_UDP_CHECKSUM;
-    return (keep & (CHECKSUM_TX_IP_HEADER_CHECKSUM | CHECKSUM_TX_TCP_CHECKSUM | CHECKSUM_TX_UDP_CHECKSUM)) === 0 ? 0 : keep;
+    return enabledChecksumRequest(cs, this.#tx);
   }
 
   /** Receiver: takes LSOv2 frames of this IP version whole. */

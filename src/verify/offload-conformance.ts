@@ -552,8 +552,9 @@ async function checksumTxFamily(p: Prober, e: Enabled, observe: boolean): Promis
         const ipAsked = (flags & CHECKSUM_TX_IP_HEADER_CHECKSUM) !== 0;
         const sent = checksumOffloadForm(spec, complete, l4Asked, ipAsked);
         const work = checksumWork(flags, offset, spec, e);
-        const versionOk = ((flags & CHECKSUM_TX_IS_IPV4) !== 0) !== ((flags & CHECKSUM_TX_IS_IPV6) !== 0);
-        const asked = versionOk && (l4Asked || ipAsked);
+        // Without IsIPv4/IsIPv6 nothing is asked (§2.2: no checksum work, the frame goes as it is);
+        // anything else not performed may instead fail the NBL.
+        const asked = (flags & (CHECKSUM_TX_IS_IPV4 | CHECKSUM_TX_IS_IPV6)) !== 0 && (l4Asked || ipAsked);
         const mayFail = asked && ((l4Asked && !work.l4) || (ipAsked && !work.ip));
         probes.push({ id, what: `${fc.name} with ${flagsName(flags, offset)}`, sent, complete, spec, ip: work.ip, l4: work.l4, mayFail });
       }

@@ -37,7 +37,7 @@ export function kw(k: Record<string, unknown>): string {
 }
 
 /** Runs the battery on `dut` (the adapter the dut's raw binding is on) against the peer's `peer`, then closes the stacks. */
-export async function runOn(yaml: string, name: string, dut: string, peer: string | null): Promise<OffloadConformanceReport> {
+export async function runOn(yaml: string, name: string, dut: string, peer: string | null, ready?: () => void): Promise<OffloadConformanceReport> {
   const net: RunningStacks = await createStacks(yaml);
   const runtimes = [...net.hosts.values()].map((h) => h.runtime);
   try {
@@ -52,6 +52,7 @@ export async function runOn(yaml: string, name: string, dut: string, peer: strin
     const until = Date.now() + 5000;
     while ((!d.running || (p !== null && !p.running)) && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
     assert.ok(d.running && (p === null || p.running), 'the bindings are running');
+    ready?.();
     return await runOffloadConformance({ name, dut: d, peer: p });
   } finally {
     await net.close();

@@ -31,7 +31,6 @@ import {
   NDIS_STATUS_SUCCESS,
   NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6,
   NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
-  checksumTxTcpHeaderOffset,
   lsoMss,
   lsoTcpHeaderOffset,
   lsoType,
@@ -61,7 +60,8 @@ import { FrameLayout, MAX_GSO_FRAME, locateHeaders } from '../../common/frame-la
 export { FrameLayout, MAX_GSO_FRAME, locateHeaders };
 import { TCP_HEADER_LEN, TcpField, TcpFlags } from '../../../wire/tcp.js';
 import { UdpField } from '../../../wire/udp.js';
-import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6, offloadMask } from '../../common/offload-mask.js';
+import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6, offloadMask, txChecksumMask } from '../../common/offload-mask.js';
+import { honouredChecksumRequest } from '../../common/offload-requests.js';
 
 
 function writeLe16(b: Uint8Array, o: number, v: number): void {
@@ -97,6 +97,8 @@ export class TapOffload {
   readonly counters = new TapOffloadCounters();
   readonly #layout = new FrameLayout();
   #mask = 0;
+  /** Transmit checksum offloads enabled (TX_* bits). */
+  #tx = 0;
   // Header fields patched for the write in progress: (offset, original value) pairs.
   readonly #patchAt = new Int32Array(3);
   readonly #patchWas = new Int32Array(3);
@@ -104,10 +106,11 @@ export class TapOffload {
 
   /**
    * Takes in the current configuration; `v4` / `v6`: OID_OFFLOAD_ENCAPSULATION enabled that family.
-   * Receive offloads run only for enabled families; transmit work asked for by NBL info is always done.
+   * Receive offloads run only for enabled families; transmit checksums only where enabled (§2.2).
    */
   configure(o: NdisOffload, v4: boolean, v6: boolean): void {
     this.#mask = offloadMask(o, v4, v6);
+    this.#tx = txChecksumMask(o);
   }
 
   /**
@@ -213,23 +216,18 @@ export class TapOffload {
     if ((cs & (CHECKSUM_TX_IS_IPV4 | CHECKSUM_TX_IS_IPV6)) === 0) return NDIS_STATUS_SUCCESS;
     const L = this.#layout;
     if (!locateHeaders(b, f, len, L)) return this.#refuse(NDIS_STATUS_INVALID_PACKET);
-    if ((cs & CHECKSUM_TX_IP_HEADER_CHECKSUM) !== 0 && (cs & CHECKSUM_TX_IS_IPV4) !== 0 && L.ipVersion === 4) this.#ipv4HeaderChecksum(b, f + L.ipOffset, L.ipHeaderLength);
-    let start = -1;
-    let off = 0;
-    if ((cs & CHECKSUM_TX_TCP_CHECKSUM) !== 0) {
-      start = checksumTxTcpHeaderOffset(cs) || (L.l4Protocol === IpProtocol.Tcp ? L.l4Offset : -1);
-      off = TcpField.Checksum;
-    } else if ((cs & CHECKSUM_TX_UDP_CHECKSUM) !== 0) {
-      start = L.l4Protocol === IpProtocol.Udp ? L.l4Offset : -1;
-      off = UdpField.Checksum;
-    }
+    // §2.2: only the checksums the current configuration enables, where the request agrees with the frame.
+    const work = honouredChecksumRequest(cs, this.#tx, L);
+    if ((work & CHECKSUM_TX_IP_HEADER_CHECKSUM) !== 0) this.#ipv4HeaderChecksum(b, f + L.ipOffset, L.ipHeaderLength);
+    const off = (work & CHECKSUM_TX_TCP_CHECKSUM) !== 0 ? TcpField.Checksum : (work & CHECKSUM_TX_UDP_CHECKSUM) !== 0 ? UdpField.Checksum : 0;
     if (off !== 0) {
-      if (start < 0 || start + off + 2 > len) return this.#refuse(NDIS_STATUS_INVALID_PACKET);
+      const start = L.l4Offset;
+      if (start + off + 2 > len) return this.#refuse(NDIS_STATUS_INVALID_PACKET);
       b[h] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
       writeLe16(b, h + 6, start);
       writeLe16(b, h + 8, off);
     }
-    this.counters.txChecksumOffloaded++;
+    if (work !== 0) this.counters.txChecksumOffloaded++;
     return NDIS_STATUS_SUCCESS;
   }
 

@@ -151,7 +151,7 @@ export {
 } from './drivers/intermediate/lbfo/index.js';
 
 // ---- Built-in protocols --------------------------------------------------------------------------
-export { RawProtocol, RawBinding, RawCounters, createRawProtocol, type RawOptions, type RawReceiveHandler, type RawSendCompleteHandler, type RawSendInfo } from './drivers/protocol/raw/index.js';
+export { RawProtocol, RawBinding, RawCounters, createRawProtocol, type RawOptions, type RawReceiveHandler, type RawSendCompleteHandler, type RawSendInfo, type RawStatusHandler } from './drivers/protocol/raw/index.js';
 export { BridgeProtocol, Bridge, BridgePort, BridgeCounters, BridgePortCounters, MAX_BRIDGE_PORTS, type BridgeRegistry, type BridgeSettings, type BridgeTotals } from './drivers/protocol/bridge/index.js';
 export * from './drivers/protocol/tcpip/index.js';
 

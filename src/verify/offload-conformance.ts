@@ -272,7 +272,10 @@ class Prober {
       const id = probeIdOf(frame);
       if (id < 0) continue;
       let list = into.get(id);
-      if (list === undefined) into.set(id, (list = []));
+      if (list === undefined) {
+        list = [];
+        into.set(id, list);
+      }
       list.push({ frame, checksumInfo: nbl.info.tcpIpChecksum, rscInfo: nbl.info.tcpRecvSegCoalesceInfo, netBuffers: count });
     }
   }
@@ -901,7 +904,10 @@ async function rscFamily(p: Prober, e: Enabled, peerE: Enabled): Promise<number>
       if (p.t.peer!.send(frame, { tcpLargeSend: lso })) sent.push({ id, spec, complete, what: `IPv${v} large send of 3500 B (MSS ${mss}) from the peer`, segments: 4 });
     }
   }
-  await p.settle(() => sent.every((x) => (p.atDut.get(x.id)?.length ?? 0) > 0));
+  const worked = e.rsc4 ? workedExample(p) : null;
+  if (worked !== null) n += 4;
+  await p.settle(() => sent.every((x) => (p.atDut.get(x.id)?.length ?? 0) > 0) && (worked === null || (p.atDut.get(worked.id)?.length ?? 0) >= 2));
+  if (worked !== null) judgeWorkedExample(p, worked);
   for (const x of sent) {
     const got = p.atDut.get(x.id) ?? [];
     const L = probeLayout(x.spec);
@@ -941,6 +947,63 @@ async function rscFamily(p: Prober, e: Enabled, peerE: Enabled): Promise<number>
     if (bytes !== x.complete.length - L.payload) p.fail('§4 RSC: every byte reaches the protocol once', `${x.what}: ${bytes} payload bytes indicated, ${x.complete.length - L.payload} sent`, x.complete);
   }
   return n;
+}
+
+/**
+ * The §4.6 worked example, sent by the peer as one chain (one receive batch, so a coalescing miniport may
+ * coalesce it): S1 (seq 1000, 1448 B, ACK 500), S2 (seq 2448, 1448 B, ACK 500), S3 (seq 3896, 1000 B,
+ * ACK 520, PSH), TTLs 64/63/64, IP IDs 10/11/12, then S4 with FIN (an exception: indicated alone).
+ */
+interface WorkedExample {
+  id: number;
+  segments: Uint8Array[];
+  scu: Uint8Array;
+}
+
+function workedExample(p: Prober): WorkedExample | null {
+  const id = p.newId();
+  const payload = pattern(3896 + 100, id);
+  const seg = (seq: number, len: number, ack: number, flags: number, ttl: number, ipId: number, from: number) =>
+    probeFrame({ ip: 4, l4: 'tcp', id, seq, ack, flags, ttl, ipId, payload: payload.subarray(from, from + len) });
+  const segments = [
+    seg(1000, 1448, 500, TCP_ACK, 64, 10, 0),
+    seg(2448, 1448, 500, TCP_ACK, 63, 11, 1448),
+    seg(3896, 1000, 520, TCP_ACK | TCP_PSH, 64, 12, 2896),
+    seg(4896, 100, 520, TCP_ACK | TCP_FIN, 64, 13, 3896),
+  ];
+  // The SCU §4.6 gives: seq 1000, ACK 520 (S3's, piggy-backed), PSH, TTL 63 (the minimum), IP ID 10 (the first's).
+  const scu = probeFrame({ ip: 4, l4: 'tcp', id, seq: 1000, ack: 520, flags: TCP_ACK | TCP_PSH, ttl: 63, ipId: 10, payload: payload.subarray(0, 3896) });
+  p.probes += segments.length;
+  return p.t.peer!.sendBatch(segments) === segments.length ? { id, segments, scu } : null;
+}
+
+function judgeWorkedExample(p: Prober, w: WorkedExample): void {
+  const got = p.atDut.get(w.id) ?? [];
+  const what = '§4.6 worked example (S1 1448 B, S2 1448 B, S3 1000 B + PSH, then S4 with FIN)';
+  const coalesced = got.filter((c) => rscCoalescedSegCount(c.rscInfo) > 0);
+  if (coalesced.length === 0) {
+    // Coalescing is best-effort (§4.3): then every segment comes up as it was sent.
+    if (got.length !== w.segments.length) p.fail('§4 RSC: segments not coalesced are indicated as they came', `${what}: ${got.length} frames indicated, ${w.segments.length} sent`, got[0]?.frame ?? w.segments[0]!);
+    got.forEach((c, i) => {
+      const want = w.segments[i]!;
+      if (c.frame.length !== want.length || c.frame.some((b, j) => b !== want[j])) p.fail('§4 RSC: segments not coalesced are indicated as they came', `${what}: frame ${i + 1} differs from segment ${i + 1}`, c.frame);
+    });
+    return;
+  }
+  const first = coalesced[0]!;
+  const L = probeLayout({ ip: 4, l4: 'tcp', id: w.id, payload: new Uint8Array(0) });
+  const bits = first.checksumInfo;
+  const skip = new Set<number>();
+  if ((bits & CHECKSUM_RX_IP_CHECKSUM_VALUE_INVALID) !== 0) for (const b of [L.ip + 10, L.ip + 11]) skip.add(b);
+  if ((bits & CHECKSUM_RX_TCP_CHECKSUM_VALUE_INVALID) !== 0) for (const b of [L.l4 + 16, L.l4 + 17]) skip.add(b);
+  const f = first.frame;
+  const diff = f.length !== w.scu.length ? -2 : f.findIndex((b, j) => b !== w.scu[j] && !skip.has(j));
+  if (diff !== -1) p.fail('§4.4/§4.6 the SCU: seq of the first, ACK of the latest, PSH = OR, TTL = min, IP ID of the first, lengths and checksums recomputed', `${what}: ${diff === -2 ? `${f.length} bytes, expected ${w.scu.length}` : `byte ${diff} is 0x${f[diff]!.toString(16)}, expected 0x${w.scu[diff]!.toString(16)}`}`, f);
+  if (rscCoalescedSegCount(first.rscInfo) !== 3 || rscDupAckCount(first.rscInfo) !== 0) p.fail('§4.5/§4.6 CoalescedSegCount 3, DupAckCount 0', `${what}: CoalescedSegCount ${rscCoalescedSegCount(first.rscInfo)}, DupAckCount ${rscDupAckCount(first.rscInfo)}`, f);
+  const fin = got.filter((c) => c !== first);
+  if (fin.length !== 1 || rscCoalescedSegCount(fin[0]!.rscInfo) !== 0 || fin[0]!.frame.length !== w.segments[3]!.length || fin[0]!.frame.some((b, j) => b !== w.segments[3]![j])) {
+    p.fail('§4.2 exception 3: a segment with FIN is not coalesced, it is indicated alone', `${what}: ${fin.length} other frame(s) indicated`, fin[0]?.frame ?? f);
+  }
 }
 
 // =====================================================================================================

@@ -413,7 +413,15 @@ const offloadConformance: VerifyCheck = {
     const b = ctx.bench;
     const r = await runOffloadConformance({ name: b.subject.name, dut: b.dutRaw(), peer: b.peerRaw(), signal: ctx.signal });
     const notOffered = r.families.filter((f) => f.status === 'not-offered').map((f) => f.family);
-    const problems = r.failures.map((f) => `[${f.family}] ${f.rule} — ${f.detail}${f.frame === '' ? '' : `; frame ${f.frame}`}`);
+    // One line per broken rule: its first failure (with the frame) and how many more there were.
+    const byRule = new Map<string, { first: (typeof r.failures)[number]; more: number }>();
+    for (const f of r.failures) {
+      const key = `[${f.family}] ${f.rule}`;
+      const seen = byRule.get(key);
+      if (seen === undefined) byRule.set(key, { first: f, more: 0 });
+      else seen.more++;
+    }
+    const problems = [...byRule].map(([key, { first: f, more }]) => `${key} — ${f.detail}${more > 0 ? ` (and ${more} more)` : ''}${f.frame === '' ? '' : `; frame ${f.frame}`}`);
     if (problems.length > 0 && notOffered.length > 0) problems.push(`(not offered, so not checked: ${notOffered.join(', ')})`);
     return problems;
   },

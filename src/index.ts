@@ -68,7 +68,16 @@ export {
   loadVerifySubject,
   VerifyUsageError,
   VERIFY_CHECK_NAMES,
+  VERIFY_OPTIONAL_CHECK_NAMES,
   VERIFY_KINDS,
+  runOffloadConformance,
+  formatOffloadConformance,
+  OFFLOAD_FAMILIES,
+  type OffloadConformanceTarget,
+  type OffloadConformanceReport,
+  type OffloadConformanceFailure,
+  type OffloadFamilyResult,
+  type OffloadFamily,
   type VerifyOptions,
   type VerifyReport,
   type VerifyCheckResult,
@@ -168,7 +177,7 @@ export {
 } from './drivers/intermediate/overlay/index.js';
 
 // ---- Built-in protocols --------------------------------------------------------------------------
-export { RawProtocol, RawBinding, RawCounters, createRawProtocol, type RawOptions, type RawReceiveHandler, type RawSendCompleteHandler, type RawSendInfo } from './drivers/protocol/raw/index.js';
+export { RawProtocol, RawBinding, RawCounters, createRawProtocol, type RawOptions, type RawReceiveHandler, type RawSendCompleteHandler, type RawSendInfo, type RawStatusHandler } from './drivers/protocol/raw/index.js';
 export { BridgeProtocol, Bridge, BridgePort, BridgeCounters, BridgePortCounters, MAX_BRIDGE_PORTS, type BridgeRegistry, type BridgeSettings, type BridgeTotals } from './drivers/protocol/bridge/index.js';
 export * from './drivers/protocol/tcpip/index.js';
 

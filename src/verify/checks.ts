@@ -19,6 +19,7 @@ import {
   statusName,
 } from '../ndis/status.js';
 import { type Bench, burst, drainAll, Flow, flowProblems, sleep, tick } from './harness.js';
+import { runOffloadConformance } from './offload-conformance.js';
 import type { VerifySubject } from './subject.js';
 
 const RAW = 'tsndis.raw';
@@ -44,6 +45,12 @@ export interface VerifyCheck {
   skip(subject: VerifySubject): string | null;
   /** Runs the check; resolves with the problems found (none: pass). */
   run(ctx: CheckContext): Promise<string[]>;
+  /** Runs only when named with --check (not part of the default battery). */
+  readonly optIn?: boolean;
+  /** Its bench has the virtual wires' task offloads on (BenchOptions.offloads). */
+  readonly offloads?: boolean;
+  /** Verifier rules the check breaks on purpose (reported, but not failing it). */
+  readonly provokes?: readonly VerifierRule[];
 }
 
 let nextStream = 1;
@@ -392,6 +399,34 @@ const poolsFull: VerifyCheck = {
   },
 };
 
-/** Every check, in the order they run. */
-export const VERIFY_CHECKS: readonly VerifyCheck[] = [attachDetach, pauseRestart, oidLengths, statusIndications, surpriseRemoval, filterDetachUnderTraffic, trafficBurst, poolsFull];
+const offloadConformance: VerifyCheck = {
+  name: 'offloads',
+  title: 'the offload conformance battery (checksum both paths, LSO, USO, RSC, the OID_TCP_OFFLOAD_PARAMETERS walk) from a protocol at the top, against the wire',
+  rules: [],
+  // The battery asks for offloads that are off on purpose (a miniport must then not perform them).
+  provokes: ['NblOffloadNotEnabled'],
+  traffic: true,
+  optIn: true,
+  offloads: true,
+  skip: (s) => (s.kind === 'protocol' ? 'a protocol asks for offloads; the battery checks the drivers that perform them' : null),
+  async run(ctx) {
+    const b = ctx.bench;
+    const r = await runOffloadConformance({ name: b.subject.name, dut: b.dutRaw(), peer: b.peerRaw(), signal: ctx.signal });
+    const notOffered = r.families.filter((f) => f.status === 'not-offered').map((f) => f.family);
+    // One line per broken rule: its first failure (with the frame) and how many more there were.
+    const byRule = new Map<string, { first: (typeof r.failures)[number]; more: number }>();
+    for (const f of r.failures) {
+      const key = `[${f.family}] ${f.rule}`;
+      const seen = byRule.get(key);
+      if (seen === undefined) byRule.set(key, { first: f, more: 0 });
+      else seen.more++;
+    }
+    const problems = [...byRule].map(([key, { first: f, more }]) => `${key} — ${f.detail}${more > 0 ? ` (and ${more} more)` : ''}${f.frame === '' ? '' : `; frame ${f.frame}`}`);
+    if (problems.length > 0 && notOffered.length > 0) problems.push(`(not offered, so not checked: ${notOffered.join(', ')})`);
+    return problems;
+  },
+};
+
+/** Every check, in the order they run (the opt-in ones only when named). */
+export const VERIFY_CHECKS: readonly VerifyCheck[] = [attachDetach, pauseRestart, oidLengths, statusIndications, surpriseRemoval, filterDetachUnderTraffic, trafficBurst, poolsFull, offloadConformance];
 

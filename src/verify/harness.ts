@@ -124,6 +124,12 @@ export function miniportHasPeer(subject: VerifySubject): boolean {
 
 export interface BenchOptions {
   readonly keywords: VerifyKeywords;
+  /**
+   * For the offloads check: the virtual wires under the driver get every standardized offload keyword on
+   * (the peer's: transmit checksums and LSO only, so it shows the wire as it is), the raw bindings send
+   * buffers large enough for LSO.
+   */
+  readonly offloads?: boolean;
   readonly limits: VerifierLimits;
   readonly run: number;
   readonly baseDir: string;
@@ -215,12 +221,36 @@ export class Bench {
 }
 
 /** The stack config of one check's bench. */
+/** Every standardized offload keyword on (the offloads check's dut), and what its peer offers: transmit checksums and LSO. */
+const DUT_OFFLOADS: VerifyKeywords = {
+  '*IPChecksumOffloadIPv4': 3,
+  '*TCPChecksumOffloadIPv4': 3,
+  '*TCPChecksumOffloadIPv6': 3,
+  '*UDPChecksumOffloadIPv4': 3,
+  '*UDPChecksumOffloadIPv6': 3,
+  '*LsoV2IPv4': 1,
+  '*LsoV2IPv6': 1,
+  '*RscIPv4': 1,
+  '*RscIPv6': 1,
+};
+const PEER_OFFLOADS: VerifyKeywords = {
+  '*IPChecksumOffloadIPv4': 1,
+  '*TCPChecksumOffloadIPv4': 1,
+  '*TCPChecksumOffloadIPv6': 1,
+  '*UDPChecksumOffloadIPv4': 1,
+  '*UDPChecksumOffloadIPv6': 1,
+  '*LsoV2IPv4': 1,
+  '*LsoV2IPv6': 1,
+};
+
 async function benchConfig(subject: VerifySubject, o: BenchOptions, scratch: string[]): Promise<StackConfig> {
   const keywords = { ...(subject.source === 'builtin' ? builtinKeywords(subject.name, scratch) : {}), ...o.keywords };
   const use = { driver: subject.name, keywords };
-  const raw = { driver: RAW, keywords: RAW_KEYWORDS };
-  const wireAdapter = (extra: AdapterConfig = {}): AdapterConfig => ({ driver: VIRTUAL_WIRE, keywords: { Wire: WIRE }, ...extra });
-  const peer: HostConfig = { adapters: { eth0: wireAdapter({ protocols: [raw] }) } };
+  const raw = { driver: RAW, keywords: o.offloads === true ? { ...RAW_KEYWORDS, SendFrameSize: 65600 } : RAW_KEYWORDS };
+  const dutOffloads = o.offloads === true ? DUT_OFFLOADS : {};
+  const peerOffloads = o.offloads === true ? PEER_OFFLOADS : {};
+  const wireAdapter = (extra: AdapterConfig = {}, offloads: VerifyKeywords = dutOffloads): AdapterConfig => ({ driver: VIRTUAL_WIRE, keywords: { Wire: WIRE, ...offloads }, ...extra });
+  const peer: HostConfig = { adapters: { eth0: wireAdapter({ protocols: [raw] }, peerOffloads) } };
   let dut: HostConfig;
   let peerHost: HostConfig | null = peer;
   switch (subject.kind) {
@@ -233,16 +263,23 @@ async function benchConfig(subject: VerifySubject, o: BenchOptions, scratch: str
     case 'intermediate': {
       const profile = subject.source === 'builtin' ? BUILTIN_INTERMEDIATES[subject.name] : undefined;
       const vm0: AdapterConfig = { ...(profile === undefined ? {} : { keywords: profile.upperKeywords }), protocols: [raw] };
-      const eth0 = profile?.lowerKeywords === undefined ? wireAdapter() : { driver: VIRTUAL_WIRE, keywords: { Wire: WIRE, ...profile.lowerKeywords } };
-      dut = { adapters: { eth0, vm0 }, intermediates: [{ driver: subject.name, lower: 'eth0', upper: ['vm0'], keywords }] };
-      if (profile?.mirrorPeer === true) peerHost = dut;
+      const host = (offloads: VerifyKeywords): HostConfig => ({
+        adapters: { eth0: wireAdapter({}, { ...offloads, ...profile?.lowerKeywords }), vm0 },
+        intermediates: [{ driver: subject.name, lower: 'eth0', upper: ['vm0'], keywords }],
+      });
+      dut = host(dutOffloads);
+      if (profile?.mirrorPeer === true) peerHost = host(peerOffloads);
       break;
     }
     case 'miniport': {
       const builtin = subject.source === 'builtin' ? BUILTIN_MINIPORTS[subject.name] : undefined;
-      const k = builtin === undefined ? { dut: {}, peer: {} } : await builtin.keywords(o.run);
-      dut = { adapters: { eth0: { driver: subject.name, keywords: { ...k.dut, ...o.keywords }, protocols: [raw] } } };
-      peerHost = miniportHasPeer(subject) ? { adapters: { eth0: { driver: subject.name, keywords: { ...k.peer, ...o.keywords }, protocols: [raw] } } } : null;
+      // A user's miniport that plugs into a virtual wire (it has the Wire keyword) gets the bench's.
+      const wired = builtin === undefined && subject.kind === 'miniport' && 'Wire' in ((subject.characteristics as { keywords?: object }).keywords ?? {});
+      const k = builtin === undefined ? (wired ? { dut: { Wire: WIRE }, peer: { Wire: WIRE } } : { dut: {}, peer: {} }) : await builtin.keywords(o.run);
+      // The built-in miniports with task offloads take the standardized keywords; a user's gets -k only.
+      const offloadable = (subject.source === 'builtin' && (subject.name === VIRTUAL_WIRE || subject.name === 'tsndis.tap')) || wired;
+      dut = { adapters: { eth0: { driver: subject.name, keywords: { ...k.dut, ...(offloadable ? dutOffloads : {}), ...o.keywords }, protocols: [raw] } } };
+      peerHost = miniportHasPeer(subject) ? { adapters: { eth0: { driver: subject.name, keywords: { ...k.peer, ...(offloadable ? peerOffloads : {}), ...o.keywords }, protocols: [raw] } } } : null;
       break;
     }
   }

@@ -71,8 +71,11 @@ export interface VerifyOptions {
 const MAX_VIOLATIONS = 5;
 let runs = 0;
 
-/** The names of every check, in the order they run. */
-export const VERIFY_CHECK_NAMES: readonly string[] = VERIFY_CHECKS.map((c) => c.name);
+/** The names of the checks run by default, in the order they run. */
+export const VERIFY_CHECK_NAMES: readonly string[] = VERIFY_CHECKS.filter((c) => c.optIn !== true).map((c) => c.name);
+/** Checks that run only when named (`--check offloads`). */
+export const VERIFY_OPTIONAL_CHECK_NAMES: readonly string[] = VERIFY_CHECKS.filter((c) => c.optIn === true).map((c) => c.name);
+const ALL_CHECK_NAMES = [...VERIFY_CHECK_NAMES, ...VERIFY_OPTIONAL_CHECK_NAMES];
 
 /** The verifier's limits for a run whose checks are bounded by `timeoutMs`: the timed rules fire well inside it. */
 function limitsFor(timeoutMs: number): VerifierLimits {
@@ -97,12 +100,12 @@ function violationsOf(bench: Bench | null): VerifierViolation[] {
 export async function runVerify(driver: string, kind?: VerifyKind, options: VerifyOptions = {}): Promise<VerifyReport> {
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new VerifyUsageError(`the check timeout must be more than 0 ms, got ${timeoutMs}`);
-  for (const c of options.checks ?? []) if (!VERIFY_CHECK_NAMES.includes(c)) throw new VerifyUsageError(`no check named '${c}' (checks: ${VERIFY_CHECK_NAMES.join(', ')})`);
+  for (const c of options.checks ?? []) if (!ALL_CHECK_NAMES.includes(c)) throw new VerifyUsageError(`no check named '${c}' (checks: ${ALL_CHECK_NAMES.join(', ')})`);
   const baseDir = options.baseDir ?? process.cwd();
   const subject = await loadVerifySubject(driver, kind, baseDir);
   const limits = limitsFor(timeoutMs);
   const teardownMs = limits.filterPauseMs + 1000;
-  const selected = VERIFY_CHECKS.filter((c) => options.checks === undefined || options.checks.includes(c.name));
+  const selected = VERIFY_CHECKS.filter((c) => (options.checks === undefined ? c.optIn !== true : options.checks.includes(c.name)));
   const unavailable = unavailableReason(subject);
   if (unavailable === null) {
     // The keywords are checked against the driver's schema once, before any check runs.
@@ -131,7 +134,7 @@ export async function runVerify(driver: string, kind?: VerifyKind, options: Veri
     const abort = new AbortController();
     let bench: Bench | null = null;
     try {
-      bench = await withTimeout(buildBench(subject, { keywords: options.keywords ?? {}, limits, run: ++runs, baseDir }), timeoutMs, 'building the stacks');
+      bench = await withTimeout(buildBench(subject, { keywords: options.keywords ?? {}, limits, run: ++runs, baseDir, offloads: check.offloads === true }), timeoutMs, 'building the stacks');
       const b = bench;
       const ctx: CheckContext = { bench: b, signal: abort.signal, limits, step: (p, ms, what) => withTimeout(p, ms, what) };
       problems.push(...(await withTimeout(check.run(ctx), timeoutMs, `the check`)));
@@ -147,7 +150,7 @@ export async function runVerify(driver: string, kind?: VerifyKind, options: Veri
         problems.push(message(e));
       }
     }
-    const violations = violationsOf(bench);
+    const violations = violationsOf(bench).filter((v) => !(check.provokes ?? []).includes(v.rule));
     const unique = [...new Set(problems)];
     const violatedRules = [...new Set(violations.map((v) => v.rule))];
     const failed = unique.length > 0 || violations.length > 0;

@@ -164,5 +164,5 @@ test('docs/verify.md: each `$ tsndis verify …` example is what the command pri
     }
     examples++;
   }
-  assert.equal(examples, 3, 'the text report, the failure with history and the JSON report');
+  assert.equal(examples, 4, 'the text report, the failure with history, the JSON report and the offload battery');
 });

@@ -8,7 +8,7 @@
 import { isAbsolute, relative } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { formatNblHistory } from '../../core/verifier/nbl-history.js';
-import { runVerify, VERIFY_CHECK_NAMES, type VerifyReport } from '../../verify/index.js';
+import { runVerify, VERIFY_CHECK_NAMES, VERIFY_OPTIONAL_CHECK_NAMES, type VerifyReport } from '../../verify/index.js';
 import { VERIFY_KINDS, type VerifyKind } from '../../verify/subject.js';
 import { EXIT_FAILURE, EXIT_OK } from '../exit.js';
 import { numberOption, POSITIVE_SECONDS } from '../options.js';
@@ -79,7 +79,8 @@ function kind(v: string): string {
 }
 
 function check(v: string, previous: string[] | undefined): string[] {
-  if (!VERIFY_CHECK_NAMES.includes(v)) throw new InvalidArgumentError(`expected one of ${VERIFY_CHECK_NAMES.join(', ')}`);
+  const names = [...VERIFY_CHECK_NAMES, ...VERIFY_OPTIONAL_CHECK_NAMES];
+  if (!names.includes(v)) throw new InvalidArgumentError(`expected one of ${names.join(', ')}`);
   return [...(previous ?? []), v];
 }
 

@@ -47,3 +47,29 @@ function lsoV1UsoMask(o: NdisOffload): number {
   if (o.uso !== undefined && o.uso.ipv6.encapsulation !== NDIS_ENCAPSULATION_NOT_SUPPORTED) m |= USO6;
   return m;
 }
+
+// Transmit checksum offloads in effect (issue 14, conformance battery): a miniport performs only the
+// checksum work its current configuration enables (offload digest §2.2). Independent of
+// OID_OFFLOAD_ENCAPSULATION, as LSO is here.
+export const TX_TCP4 = 1 << 9;
+export const TX_UDP4 = 1 << 10;
+export const TX_IP4 = 1 << 11;
+export const TX_TCP6 = 1 << 12;
+export const TX_UDP6 = 1 << 13;
+
+/** The transmit checksum bits of `o` (combine with offloadMask). */
+export function txChecksumMask(o: NdisOffload): number {
+  const t4 = o.checksum.ipv4Transmit;
+  const t6 = o.checksum.ipv6Transmit;
+  let m = 0;
+  if (t4.encapsulation !== NDIS_ENCAPSULATION_NOT_SUPPORTED) {
+    if (t4.tcpChecksum) m |= TX_TCP4;
+    if (t4.udpChecksum) m |= TX_UDP4;
+    if (t4.ipChecksum) m |= TX_IP4;
+  }
+  if (t6.encapsulation !== NDIS_ENCAPSULATION_NOT_SUPPORTED) {
+    if (t6.tcpChecksum) m |= TX_TCP6;
+    if (t6.udpChecksum) m |= TX_UDP6;
+  }
+  return m;
+}

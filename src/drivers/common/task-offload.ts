@@ -47,6 +47,7 @@ import {
   type OffloadEncapsulationFamily,
   type UdpSegmentationOffload,
 } from '../../ndis/index.js';
+import { offloadParametersInvalid } from './offload-requests.js';
 
 const CHECKSUM_VALUES = [0, 1, 2, 3];
 
@@ -183,6 +184,11 @@ export class MiniportOffloads {
 
   /** Applies an OID_TCP_OFFLOAD_PARAMETERS set and indicates the resulting current configuration. */
   setParameters(p: NdisOffloadParameters): NdisStatus {
+    // A value outside a field's enumeration: the contents are invalid (OID_TCP_OFFLOAD_PARAMETERS).
+    if (offloadParametersInvalid(p)) {
+      this.parameterSetsFailed++;
+      return NDIS_STATUS_INVALID_DATA;
+    }
     // tsndis has no IPsec offload: asking to enable AH/ESP is a request this adapter cannot carry out, so
     // the set is refused as invalid data (oid-tcp-offload-parameters.md) and the configuration is kept.
     if (offloadParametersEnableIpsec(p)) {

@@ -416,8 +416,9 @@ export class LbfoTeamAdapter extends ImVirtualMiniport implements MiniportAdapte
       request,
       (status) => {
         finish(status);
-        // §1.7 rule 3: after every member took the new parameters, the intersection is indicated.
-        if (request.oid === OID_TCP_OFFLOAD_PARAMETERS) team.recompute('offload parameters set');
+        // §1.7 rule 3 / §1.4: after every member took the new parameters, the intersection is indicated
+        // (changed or not: a successful set is always followed by the current configuration).
+        if (request.oid === OID_TCP_OFFLOAD_PARAMETERS) team.recompute('offload parameters set', status === NDIS_STATUS_SUCCESS);
       },
     );
   }

@@ -114,8 +114,11 @@ export class Team {
     return m.running && m.linkUp && !m.stalled && !m.leaving;
   }
 
-  /** Re-derives the send members, link and offloads; indicates upward what changed. */
-  recompute(reason: string): void {
+  /**
+   * Re-derives the send members, link and offloads; indicates upward what changed (`indicateCurrent`:
+   * the current offload configuration even unchanged — after every OID_TCP_OFFLOAD_PARAMETERS set, §1.4).
+   */
+  recompute(reason: string, indicateCurrent = false): void {
     const eligible = this.members.filter((m) => this.#eligible(m));
     const before = this.active;
     if (this.settings.mode === 'ActiveStandby') {
@@ -148,7 +151,7 @@ export class Team {
       this.linkSpeed = speed;
       this.adapter?.indicateLinkState(this.linkState());
     }
-    this.#recomputeOffloads(eligible);
+    this.#recomputeOffloads(eligible, indicateCurrent);
   }
 
   /** A member sent a data frame: closes the gap measurement of the last failover. */
@@ -179,7 +182,7 @@ export class Team {
    * sends at any moment — or over every member while none is eligible, so a team with all links down
    * does not advertise what some member lacks.
    */
-  #recomputeOffloads(eligible: readonly LbfoMember[]): void {
+  #recomputeOffloads(eligible: readonly LbfoMember[], indicateCurrent: boolean): void {
     const over = eligible.length > 0 ? eligible : this.members;
     if (over.length === 0) return;
     let cur: NdisOffload = over[0]!.currentOffload;
@@ -195,7 +198,7 @@ export class Team {
     this.hardware = hw;
     if (first) return;
     if (hwChanged) this.adapter?.indicateOffload(hw, true);
-    if (curChanged) this.adapter?.indicateOffload(cur, false);
+    if (curChanged || indicateCurrent) this.adapter?.indicateOffload(cur, false);
   }
 
   /** Members whose sends stopped completing (SendTimeoutMs) drop out until they complete again. */

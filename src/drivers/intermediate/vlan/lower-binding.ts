@@ -189,9 +189,13 @@ export class VlanLowerBinding implements ProtocolBinding {
       const upper = nbl.protocolReserved[0] as VlanUpperAdapter;
       nbl.protocolReserved[0] = null;
       const original = nbl.parentNetBufferList!;
-      // Completion status travels in the NBL: the original gets the derived NBL's.
+      // Completion status travels in the NBL: the original gets the derived NBL's, and an LSO send the
+      // transmit-complete info the miniport wrote (§2.3).
       original.status = nbl.status;
-      freeFragmentNetBufferList(nbl, ETHERNET_VLAN_HEADER_LEN);
+      if (original.info.tcpLargeSend !== 0) original.info.tcpLargeSend = nbl.info.tcpLargeSend;
+      const retreated = (nbl.protocolReserved[1] as number | null) ?? ETHERNET_VLAN_HEADER_LEN;
+      nbl.protocolReserved[1] = null;
+      freeFragmentNetBufferList(nbl, retreated);
       if (upper.queueCompletion(original)) touched.push(upper);
       nbl = next;
     }

@@ -37,6 +37,8 @@ export class VlanPortCounters {
   /** Sends refused before tagging: NBL info naming another VLAN, a frame shorter than its header, no pool entry. */
   txVlanMismatch = 0;
   txMalformed = 0;
+  /** Sends asking for an offload this virtual miniport does not advertise (LSO), failed (offload digest §1.6, §2.4 rule 10). */
+  txOffloadRefused = 0;
   txResources = 0;
   /** Frames of this VLAN untagged and indicated up. */
   rxFrames = 0;

@@ -12,7 +12,10 @@ import {
   ieee8021QUserPriority,
   ieee8021QVlanId,
   multicastListCodec,
+  NDIS_ENCAPSULATION_NOT_SUPPORTED,
+  NDIS_OFFLOAD_NONE,
   NDIS_RECEIVE_FLAGS_RESOURCES,
+  NDIS_STATUS_FAILURE,
   NDIS_STATUS_INVALID_DATA,
   NDIS_STATUS_INVALID_LENGTH,
   NDIS_STATUS_INVALID_PARAMETER,
@@ -20,11 +23,18 @@ import {
   NDIS_STATUS_PENDING,
   NDIS_STATUS_RESOURCES,
   NDIS_STATUS_SUCCESS,
+  NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6,
+  NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
   NdisOidRequest,
+  lsoTcpHeaderOffset,
+  lsoType,
+  lsoV2IpVersion,
   OID_802_3_MULTICAST_LIST,
   OID_GEN_CURRENT_LOOKAHEAD,
   OID_GEN_CURRENT_PACKET_FILTER,
   OID_GEN_VLAN_ID,
+  OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES,
+  offloadHardwareCapabilitiesCodec,
   packetFilterCodec,
   currentLookaheadCodec,
   ulongCodec,
@@ -35,6 +45,8 @@ import {
   type NetBufferList,
 } from '../../../ndis/index.js';
 import { ETHERNET_HEADER_LEN, ETHERNET_VLAN_HEADER_LEN } from '../../../wire/ethernet.js';
+import { enabledChecksumRequest } from '../../common/offload-requests.js';
+import { txChecksumMask } from '../../common/offload-mask.js';
 import { shiftChecksumInfo, shiftLsoInfo, shiftSupplementalInfo, VLAN_BACKFILL, VlanPortCounters, type VlanPort } from './shared.js';
 import { VLAN_ID_MAX, VLAN_ID_MIN, writeTaggedHeader } from './tag.js';
 import { ImVirtualMiniport } from '../virtual-miniport.js';
@@ -62,6 +74,8 @@ export class VlanUpperAdapter extends ImVirtualMiniport implements MiniportAdapt
   // Header scratch for tagging, reused for every frame.
   readonly #hdr = new Uint8Array(ETHERNET_HEADER_LEN);
   readonly #tagged = new Uint8Array(ETHERNET_VLAN_HEADER_LEN);
+  /** An LSO send's IP and TCP headers, moved into the derived NBL's first MDL. */
+  readonly #headers = new Uint8Array(512);
 
   initialize(params: MiniportInitParameters): NdisStatus {
     const port = params.imDeviceContext as VlanPort;
@@ -173,7 +187,31 @@ export class VlanUpperAdapter extends ImVirtualMiniport implements MiniportAdapt
       nbl.status = NDIS_STATUS_INVALID_LENGTH;
       return null;
     }
-    const derived = allocateFragmentNetBufferList(nbl, lower.txNbls!, lower.txNbs!, ETHERNET_HEADER_LEN, WHOLE, ETHERNET_VLAN_HEADER_LEN, backfill);
+    const lso = nbl.info.tcpLargeSend;
+    if (lso !== 0) {
+      const cur = lower.virtualCurrent ?? NDIS_OFFLOAD_NONE;
+      const fam = lsoType(lso) !== NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE ? cur.lsoV1.ipv4 : lsoV2IpVersion(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6 ? cur.lsoV2.ipv6 : cur.lsoV2.ipv4;
+      if (fam.encapsulation === NDIS_ENCAPSULATION_NOT_SUPPORTED) {
+        c.txOffloadRefused++;
+        nbl.status = NDIS_STATUS_FAILURE;
+        return null;
+      }
+    }
+    // An LSO send keeps every header in the first MDL (§2.4): the new leading MDL carries the tagged
+    // Ethernet header and the IP and TCP headers behind it, not the Ethernet header alone.
+    let start = ETHERNET_HEADER_LEN;
+    if (lso !== 0) {
+      const nb0 = nbl.firstNetBuffer!;
+      const tcp = lsoTcpHeaderOffset(lso);
+      if (tcp >= ETHERNET_HEADER_LEN && tcp + 20 <= nb0.dataLength) {
+        nb0.copyOut(this.#headers, 0, tcp + 12, 1);
+        const end = tcp + (this.#headers[0]! >> 4) * 4;
+        if (end >= tcp + 20 && end < nb0.dataLength && end - ETHERNET_HEADER_LEN <= this.#headers.length) start = end;
+      }
+    }
+    const derived = allocateFragmentNetBufferList(nbl, lower.txNbls!, lower.txNbs!, start, WHOLE, start + ETHERNET_VLAN_HEADER_LEN - ETHERNET_HEADER_LEN, backfill);
+    // How far the derived NBL was retreated, for the free at completion.
+    if (derived !== null) derived.protocolReserved[1] = start === ETHERNET_HEADER_LEN ? null : start + ETHERNET_VLAN_HEADER_LEN - ETHERNET_HEADER_LEN;
     if (derived === null) {
       c.txResources++;
       nbl.status = NDIS_STATUS_RESOURCES;
@@ -186,12 +224,18 @@ export class VlanUpperAdapter extends ImVirtualMiniport implements MiniportAdapt
       s.copyOut(hdr, 0, 0, ETHERNET_HEADER_LEN);
       writeTaggedHeader(hdr, this.vlanId, priority, tagged, 0);
       d.copyIn(tagged, 0, ETHERNET_VLAN_HEADER_LEN, 0);
+      if (start > ETHERNET_HEADER_LEN) {
+        s.copyOut(this.#headers, 0, ETHERNET_HEADER_LEN, start - ETHERNET_HEADER_LEN);
+        d.copyIn(this.#headers, 0, start - ETHERNET_HEADER_LEN, ETHERNET_VLAN_HEADER_LEN);
+      }
     }
     const di = derived.info;
     di.copySendInfoFrom(nbl.info);
     // The tag is in the frame now: the adapter below must not tag again, and header offsets moved by 4.
     di.ieee8021Q = 0;
-    di.tcpIpChecksum = shiftChecksumInfo(di.tcpIpChecksum, VLAN_BACKFILL);
+    // §1.6: what this miniport did not advertise is never passed down — checksums it does not offer are
+    // not asked of the adapter below (LSO it does not offer failed the NBL above, §2.4 rule 10).
+    if (di.tcpIpChecksum !== 0) di.tcpIpChecksum = shiftChecksumInfo(enabledChecksumRequest(di.tcpIpChecksum, txChecksumMask(lower.virtualCurrent ?? NDIS_OFFLOAD_NONE)), VLAN_BACKFILL);
     di.tcpLargeSend = shiftLsoInfo(di.tcpLargeSend, VLAN_BACKFILL);
     di.tcpSendOffloadsSupplemental = supplemental;
     c.txFrames++;
@@ -270,6 +314,11 @@ export class VlanUpperAdapter extends ImVirtualMiniport implements MiniportAdapt
     switch (request.oid) {
       case OID_GEN_VLAN_ID:
         return this.#vlanIdOid(request);
+      case OID_TCP_OFFLOAD_HARDWARE_CAPABILITIES:
+        // What this miniport advertises (the lower adapter's capabilities for tagged frames), not the
+        // lower adapter's own answer (§1.7).
+        if (request.isQuery) return request.completeQuery(offloadHardwareCapabilitiesCodec, lower.virtualHardware ?? NDIS_OFFLOAD_NONE);
+        break;
       case OID_GEN_CURRENT_PACKET_FILTER:
       case OID_802_3_MULTICAST_LIST:
       case OID_GEN_CURRENT_LOOKAHEAD:

@@ -91,6 +91,7 @@ import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid 
 import { stableMac } from '../../common/mac.js';
 import type { MiniportRunState } from '../../common/run-state.js';
 import { MiniportOffloads, TASK_OFFLOAD_OIDS, offloadFromKeywords, withSoftwareEncapsulatedOffload } from '../../common/task-offload.js';
+import { largeSendRefusal } from '../../common/offload-requests.js';
 import { MAX_GSO_FRAME, TAP_MAX_PATCHES, TapOffload } from './offload.js';
 import { tapHardwareOffload } from './offload-caps.js';
 import { TapPollQueue, TapUvQueue, TapWorkerQueue, type ReaderMode, type RxQueue } from './queue.js';
@@ -585,6 +586,18 @@ export class TapAdapter implements MiniportAdapter {
   // ---------------------------------------------------------------------------------------------
   // Transmit
 
+  /**
+   * §2.4: an LSO send the current configuration does not offer (rule 10), or outside its limits (MSS
+   * over the MTU, fewer segments than MinSegmentCount, more than MaxOffLoadSize, headers not in the
+   * first MDL, more than one NET_BUFFER), is failed before anything reaches the kernel.
+   */
+  #largeSendRefusal(nbl: NetBufferList, lso: number): NdisStatus {
+    const nb = nbl.firstNetBuffer;
+    const status = this.offloads === null || nb === null || this.vnet === 0 ? NDIS_STATUS_FAILURE : largeSendRefusal(nb, nb.next !== null, lso, this.offloads.current, this.frameSize);
+    if (status !== NDIS_STATUS_SUCCESS) this.offload.counters.txOffloadRefused++;
+    return status;
+  }
+
   sendNetBufferLists(nbls: NetBufferList, _portNumber: number, _sendFlags: number): void {
     if (this.#tx !== null) {
       this.#sendRing(nbls);
@@ -617,7 +630,8 @@ export class TapAdapter implements MiniportAdapter {
       const offloaded = vnet > 0 && (nbl.info.tcpIpChecksum | lso | uso) !== 0;
       const limit = offloaded && (lso | uso) !== 0 ? MAX_GSO_FRAME : maxLen;
       let largeSendPayload = 0;
-      let status: NdisStatus = NDIS_STATUS_SUCCESS;
+      let status: NdisStatus = lso === 0 ? NDIS_STATUS_SUCCESS : this.#largeSendRefusal(nbl, lso);
+      if (status !== NDIS_STATUS_SUCCESS) stats.xmitErrors++;
       for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null && status === NDIS_STATUS_SUCCESS; nb = nb.next) {
         const len = nb.dataLength;
         if (len < ETHERNET_HEADER_SIZE || len > limit) {
@@ -800,6 +814,13 @@ export class TapAdapter implements MiniportAdapter {
       const offloaded = vnet > 0 && (nbl.info.tcpIpChecksum | lso | uso) !== 0;
       const limit = offloaded && (lso | uso) !== 0 ? MAX_GSO_FRAME : maxLen;
       let largeSendPayload = 0;
+      const refusal = lso === 0 ? NDIS_STATUS_SUCCESS : this.#largeSendRefusal(nbl, lso);
+      if (refusal !== NDIS_STATUS_SUCCESS) {
+        nbl.status = refusal;
+        stats.xmitErrors++;
+        this.#txRelease(nbl);
+        continue;
+      }
       for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
         const len = nb.dataLength;
         if (len < ETHERNET_HEADER_SIZE || len > limit) {

@@ -32,7 +32,6 @@ import {
   NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6,
   NDIS_TCP_LARGE_SEND_OFFLOAD_V1_TYPE,
   NDIS_UDP_SEGMENTATION_OFFLOAD_IPV6,
-  checksumTxTcpHeaderOffset,
   usoIpVersion,
   usoMss,
   lsoMss,
@@ -69,8 +68,9 @@ import { FrameLayout, MAX_GSO_FRAME, locateHeaders } from '../../common/frame-la
 export { FrameLayout, MAX_GSO_FRAME, locateHeaders };
 import { TCP_HEADER_LEN, TcpField, TcpFlags } from '../../../wire/tcp.js';
 import { UdpField } from '../../../wire/udp.js';
-import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6, LSOV1, USO4, USO6, offloadMask } from '../../common/offload-mask.js';
+import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6, LSOV1, USO4, USO6, offloadMask, txChecksumMask } from '../../common/offload-mask.js';
 import { USO_SEGMENT_BAD_MSS, USO_SEGMENT_TOO_LARGE, UDP_HEADER_LEN, UsoSegmenter, type UsoLimits } from '../../common/uso-segment.js';
+import { honouredChecksumRequest } from '../../common/offload-requests.js';
 
 
 function writeLe16(b: Uint8Array, o: number, v: number): void {
@@ -124,6 +124,8 @@ export class TapOffload {
   readonly counters = new TapOffloadCounters();
   readonly #layout = new FrameLayout();
   #mask = 0;
+  /** Transmit checksum offloads enabled (TX_* bits). */
+  #tx = 0;
   // Header fields patched for the write in progress: (offset, original value) pairs.
   readonly #patchAt = new Int32Array(TAP_MAX_PATCHES);
   readonly #patchWas = new Int32Array(TAP_MAX_PATCHES);
@@ -145,7 +147,7 @@ export class TapOffload {
 
   /**
    * Takes in the current configuration; `v4` / `v6`: OID_OFFLOAD_ENCAPSULATION enabled that family.
-   * Receive offloads run only for enabled families; transmit work asked for by NBL info is always done.
+   * Receive offloads run only for enabled families; transmit checksums only where enabled (§2.2).
    */
   configure(o: NdisOffload, v4: boolean, v6: boolean): void {
     this.#mask = offloadMask(o, v4, v6);
@@ -160,6 +162,7 @@ export class TapOffload {
     this.#rxGre = on && (e.encapsulationTypes & NDIS_ENCAPSULATION_TYPE_GRE_MAC) !== 0 && e.encapsulatedPacketTaskOffloadGre.receiveChecksumOffloadSupported !== 0;
     const vx = e.encapsulatedPacketTaskOffloadVxlan;
     this.#rxVxlanPort = on && (e.encapsulationTypes & NDIS_ENCAPSULATION_TYPE_VXLAN) !== 0 && vx.receiveChecksumOffloadSupported !== 0 ? vx.vxlanUdpPortNumber : 0;
+    this.#tx = txChecksumMask(o);
   }
 
   /**
@@ -274,23 +277,18 @@ export class TapOffload {
     if ((cs & (CHECKSUM_TX_IS_IPV4 | CHECKSUM_TX_IS_IPV6)) === 0) return NDIS_STATUS_SUCCESS;
     const L = this.#layout;
     if (!locateHeaders(b, f, len, L)) return this.#refuse(NDIS_STATUS_INVALID_PACKET);
-    if ((cs & CHECKSUM_TX_IP_HEADER_CHECKSUM) !== 0 && (cs & CHECKSUM_TX_IS_IPV4) !== 0 && L.ipVersion === 4) this.#ipv4HeaderChecksum(b, f + L.ipOffset, L.ipHeaderLength);
-    let start = -1;
-    let off = 0;
-    if ((cs & CHECKSUM_TX_TCP_CHECKSUM) !== 0) {
-      start = checksumTxTcpHeaderOffset(cs) || (L.l4Protocol === IpProtocol.Tcp ? L.l4Offset : -1);
-      off = TcpField.Checksum;
-    } else if ((cs & CHECKSUM_TX_UDP_CHECKSUM) !== 0) {
-      start = L.l4Protocol === IpProtocol.Udp ? L.l4Offset : -1;
-      off = UdpField.Checksum;
-    }
+    // §2.2: only the checksums the current configuration enables, where the request agrees with the frame.
+    const work = honouredChecksumRequest(cs, this.#tx, L);
+    if ((work & CHECKSUM_TX_IP_HEADER_CHECKSUM) !== 0) this.#ipv4HeaderChecksum(b, f + L.ipOffset, L.ipHeaderLength);
+    const off = (work & CHECKSUM_TX_TCP_CHECKSUM) !== 0 ? TcpField.Checksum : (work & CHECKSUM_TX_UDP_CHECKSUM) !== 0 ? UdpField.Checksum : 0;
     if (off !== 0) {
-      if (start < 0 || start + off + 2 > len) return this.#refuse(NDIS_STATUS_INVALID_PACKET);
+      const start = L.l4Offset;
+      if (start + off + 2 > len) return this.#refuse(NDIS_STATUS_INVALID_PACKET);
       b[h] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
       writeLe16(b, h + 6, start);
       writeLe16(b, h + 8, off);
     }
-    this.counters.txChecksumOffloaded++;
+    if (work !== 0) this.counters.txChecksumOffloaded++;
     return NDIS_STATUS_SUCCESS;
   }
 

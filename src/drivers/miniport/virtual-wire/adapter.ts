@@ -41,6 +41,8 @@ import {
   NDIS_STATUS_PENDING,
   NDIS_STATUS_SUCCESS,
   NdisDevicePnPEventSurpriseRemoved,
+  NDIS_ENCAPSULATION_IEEE_802_3,
+  NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q,
   NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6,
   NDIS_TCP_LARGE_SEND_OFFLOAD_V2_TYPE,
   NDIS_UDP_SEGMENTATION_OFFLOAD_IPV6,
@@ -78,6 +80,7 @@ import { ETHERNET_OIDS, EthernetMiniportState, filterAccepts, handleEthernetOid 
 import { ENCAP_NOT_ENCAPSULATED } from '../../common/encap-segment.js';
 import { MAX_GSO_FRAME } from '../../common/frame-layout.js';
 import { LsoSegmenter, type SegmentTarget } from '../../common/lso-segment.js';
+import { largeSendRefusal } from '../../common/offload-requests.js';
 import { UsoSegmenter, type UsoLimits } from '../../common/uso-segment.js';
 import { LARGE_SEND_BAD_MSS } from './offload.js';
 
@@ -97,6 +100,22 @@ import { WireQueue, WireRssPort, WireRssProducer, type WireQueueHost, type WireR
 
 /** The offload keywords of this miniport: the standardized ones, every default 0 (offloads are opt-in). */
 export const VIRTUAL_WIRE_OFFLOAD_KEYWORDS = standardOffloadKeywords(false);
+
+/**
+ * The wire's offload work finds the headers behind one 802.1Q tag as well (frame-layout.ts, and the
+ * segment length allows the tag), so checksums and LSO are declared for tagged frames too
+ * (NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q): a VLAN MUX above may then offer them (§1.7).
+ */
+function taggedToo(o: NdisOffload): NdisOffload {
+  const both = NDIS_ENCAPSULATION_IEEE_802_3 | NDIS_ENCAPSULATION_IEEE_802_3_P_AND_Q;
+  const d = <T extends { encapsulation: number }>(x: T): T => (x.encapsulation === NDIS_ENCAPSULATION_IEEE_802_3 ? { ...x, encapsulation: both } : x);
+  const c = o.checksum;
+  return {
+    ...o,
+    checksum: { ipv4Transmit: d(c.ipv4Transmit), ipv4Receive: d(c.ipv4Receive), ipv6Transmit: d(c.ipv6Transmit), ipv6Receive: d(c.ipv6Receive) },
+    lsoV2: { ipv4: d(o.lsoV2.ipv4), ipv6: d(o.lsoV2.ipv6) },
+  };
+}
 
 /** The wire's "hardware" has 16 receive queues; RSS uses one per processor. */
 const RSS_LIMITS = { maxQueues: 16 } as const;
@@ -160,6 +179,8 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
   readonly #usoSegmenter = new UsoSegmenter();
   /** The headers of an encapsulated send, gathered for the sender's check (MaxHeaderSizeSupported). */
   readonly #encapHeader = new Uint8Array(ENCAPSULATED_MAX_HEADER_SIZE_DEFAULT);
+  /** Send path: (NBL, checksum request) pairs reduced for the wire, restored after it. */
+  readonly #csSaved: (NetBufferList | number)[] = [];
   #segNbl: NetBufferList | null = null;
   #segCls = 0;
   #segBits = 0;
@@ -228,7 +249,7 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     this.ndis.setGeneralAttributes(general);
     this.eth = new EthernetMiniportState(general);
     if (anyOffload) {
-      const hardware = withSoftwareEncapsulatedOffload(softwareOffloadCapabilities(largeRx));
+      const hardware = taggedToo(withSoftwareEncapsulatedOffload(softwareOffloadCapabilities(largeRx)));
       this.offloads = new MiniportOffloads(this.ndis, hardware, offloadFromKeywords(k, hardware), {
         apply: (next) => {
           this.#configureOffloads(next, this.offloads!.encapsulation);
@@ -378,7 +399,16 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
         if (this.offloads !== null && this.wireOffload.lsoAllowed(lso)) {
           limit = MAX_GSO_FRAME;
           // An encapsulated LSO frame's TcpHeaderOffset is not valid (§6.5): the encapsulated check below covers it.
-          if (status === NDIS_STATUS_SUCCESS && (nbl.info.tcpSendOffloadsSupplemental & SUPPLEMENTAL_IS_ENCAPSULATED_PACKET) === 0) status = this.#checkLargeSend(nbl, lso, false);
+          if (status === NDIS_STATUS_SUCCESS && (nbl.info.tcpSendOffloadsSupplemental & SUPPLEMENTAL_IS_ENCAPSULATED_PACKET) === 0) {
+            // The limits: MSS, headers in the first MDL, MinSegmentCount (counted by kind), then the rest
+            // of what the configuration offers (MaxOffLoadSize, one NET_BUFFER).
+            status = this.#checkLargeSend(nbl, lso, false);
+            const nb = nbl.firstNetBuffer;
+            if (status === NDIS_STATUS_SUCCESS && nb !== null) {
+              status = largeSendRefusal(nb, nb.next !== null, lso, this.offloads.current, this.frameSize);
+              if (status !== NDIS_STATUS_SUCCESS) this.wireOffload.counters.txLsoRefused++;
+            }
+          }
         } else if (status === NDIS_STATUS_SUCCESS) {
           status = NDIS_STATUS_FAILURE;
           this.wireOffload.counters.txLsoRefused++;
@@ -397,6 +427,15 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
       const supp = nbl.info.tcpSendOffloadsSupplemental;
       if ((supp & SUPPLEMENTAL_IS_ENCAPSULATED_PACKET) !== 0 && (nbl.info.tcpIpChecksum | lso) !== 0 && status === NDIS_STATUS_SUCCESS) {
         status = this.#encapSendStatus(nbl, supp);
+      }
+      const cs = nbl.info.tcpIpChecksum;
+      if (cs !== 0 && status === NDIS_STATUS_SUCCESS) {
+        // §2.2: only the checksums this adapter's configuration enables go to the wire's "hardware".
+        const allowed = this.wireOffload.txChecksumRequest(cs);
+        if (allowed !== cs) {
+          this.#csSaved.push(nbl, cs);
+          nbl.info.tcpIpChecksum = allowed;
+        }
       }
       if (status === NDIS_STATUS_SUCCESS) {
         for (let nb: NetBuffer | null = nbl.firstNetBuffer; nb !== null; nb = nb.next) {
@@ -425,6 +464,12 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     }
     // The peers copy what they accept now, so every send can complete at once (the NIC's DMA is done).
     if (frames > 0) wire.transmitChain(this, nbls, frames);
+    // The protocol's checksum requests as it wrote them (reduced only for the wire's receivers).
+    if (this.#csSaved.length > 0) {
+      const saved = this.#csSaved;
+      for (let i = 0; i < saved.length; i += 2) (saved[i] as NetBufferList).info.tcpIpChecksum = saved[i + 1] as number;
+      saved.length = 0;
+    }
     // LSO NBLs complete with the transmit-complete form of their info (§2.3), once the peers have read it.
     if (lsoSeen) {
       for (let nbl: NetBufferList | null = nbls; nbl !== null; nbl = nbl.next) {
@@ -702,6 +747,9 @@ export class VirtualWireAdapter implements MiniportAdapter, WirePort {
     const stats = this.eth.stats;
     const o = this.wireOffload;
     const span = this.#span;
+    // A receiver without offloads of its own still takes a sender's large send (segmented): its gather
+    // buffer is made the first time one arrives.
+    if (this.#gather.length < len && len <= MAX_GSO_FRAME) this.#gather = new Uint8Array(MAX_GSO_FRAME);
     if (this.#gather.length < len || !nb.getDataBuffer(len, this.#gather, span)) {
       o.counters.rxOffloadDropped++;
       stats.rcvErrors++;

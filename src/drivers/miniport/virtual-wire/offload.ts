@@ -18,6 +18,7 @@
  * OID_OFFLOAD_ENCAPSULATION); the frames themselves are always complete and correct.
  */
 import {
+  CHECKSUM_RX_IP_CHECKSUM_FAILED,
   CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED,
   CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED,
   CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED,
@@ -29,12 +30,11 @@ import {
   NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6,
   NDIS_TCP_LARGE_SEND_OFFLOAD_V1_TYPE,
   NDIS_UDP_SEGMENTATION_OFFLOAD_IPV6,
-  checksumTxTcpHeaderOffset,
   usoIpVersion,
   usoMss,
   lsoMss,
-  lsoTcpHeaderOffset,
   lsoType,
+  lsoTcpHeaderOffset,
   lsoV2IpVersion,
   NDIS_ENCAPSULATION_TYPE_GRE_MAC,
   NDIS_ENCAPSULATION_TYPE_VXLAN,
@@ -57,8 +57,12 @@ import { TCP_HEADER_LEN, TcpField } from '../../../wire/tcp.js';
 import { UdpField } from '../../../wire/udp.js';
 import { ENCAP_HEADERS_TOO_LONG, ENCAP_NOT_ENCAPSULATED, ENCAP_OK, EncapSegmenter, VXLAN_ANY_PORT, locateEncapsulated, type EncapLayout } from '../../common/encap-segment.js';
 import { FrameLayout, locateHeaders } from '../../common/frame-layout.js';
-import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6, LSOV1, USO4, USO6, offloadMask } from '../../common/offload-mask.js';
+import { RX_TCP4, RX_UDP4, RX_IP4, RX_TCP6, RX_UDP6, RSC4, RSC6, LSO4, LSO6, LSOV1, USO4, USO6, TX_IP4, TX_TCP4, TX_TCP6, TX_UDP4, TX_UDP6, offloadMask, txChecksumMask } from '../../common/offload-mask.js';
+import { enabledChecksumRequest, honouredChecksumRequest } from '../../common/offload-requests.js';
 import { UDP_HEADER_LEN } from '../../common/uso-segment.js';
+
+/** The sender already removed what its configuration does not enable: the receiver checks only the frame. */
+const ANY_TX = TX_IP4 | TX_TCP4 | TX_TCP6 | TX_UDP4 | TX_UDP6;
 
 export class WireOffloadCounters {
   /** Frames whose checksums this receiver finished for the sender. */
@@ -71,7 +75,7 @@ export class WireOffloadCounters {
   rxSegments = 0;
   /** LSO frames (or segments) lost: malformed, or no receive buffer. */
   rxOffloadDropped = 0;
-  /** LSO sends refused by the sender: LSO (v1, or v2 for that IP version) not enabled (§2.4 rule 10). */
+  /** LSO sends refused by the sender: LSO not enabled for that IP version (§2.4 rule 10), LSOv1, or outside the limits (MSS, MinSegmentCount, MaxOffLoadSize, headers not in the first MDL). */
   txLsoRefused = 0;
   /** LSO/USO sends refused by the sender's checks (`checkLargeSend`): headers not all in the first MDL (or malformed), an MSS above the MTU, fewer segments than MinSegmentCount. */
   txLargeSendHeadersSplit = 0;
@@ -100,6 +104,7 @@ export class WireOffload {
   #maxHeader = 0;
   /** Receive checksum bits reported for encapsulated frames (0: not validated, the stack checks). */
   #encapRxBits = 0;
+  #tx = 0;
 
   /** The current configuration; `v4` / `v6`: OID_OFFLOAD_ENCAPSULATION enabled receive offloads for the family. */
   configure(o: NdisOffload, v4: boolean, v6: boolean): void {
@@ -113,6 +118,7 @@ export class WireOffload {
     this.#maxHeader = Math.max(e.encapsulatedPacketTaskOffloadGre.maxHeaderSizeSupported, e.encapsulatedPacketTaskOffloadVxlan.maxHeaderSizeSupported);
     const rx = e.encapsulatedPacketTaskOffloadGre.receiveChecksumOffloadSupported | e.encapsulatedPacketTaskOffloadVxlan.receiveChecksumOffloadSupported;
     this.#encapRxBits = rx !== 0 && (v4 || v6) ? CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED | CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED | CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED : 0;
+    this.#tx = txChecksumMask(o);
   }
 
   /** Encapsulated offload is enabled for at least one tunnel type. */
@@ -176,6 +182,15 @@ export class WireOffload {
   lsoAllowed(lso: number): boolean {
     if (lsoType(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_V1_TYPE) return (this.#mask & LSOV1) !== 0;
     return (this.#mask & (lsoV2IpVersion(lso) === NDIS_TCP_LARGE_SEND_OFFLOAD_IPv6 ? LSO6 : LSO4)) !== 0;
+  }
+
+  /**
+   * Sender: the checksum request `cs` without the checksums this adapter's current configuration does
+   * not enable (§2.2: they are not performed), 0 when nothing is left; contradictory requests (both IP
+   * versions, both transports) keep nothing of what they contradict. The receiver checks the frame.
+   */
+  txChecksumRequest(cs: number): number {
+    return enabledChecksumRequest(cs, this.#tx);
   }
 
   /** Sender: may this USO info go on the wire? (USO enabled for its IP version.) */
@@ -249,28 +264,31 @@ export class WireOffload {
     if ((cs & (CHECKSUM_TX_IS_IPV4 | CHECKSUM_TX_IS_IPV6)) === 0) return 0;
     const L = this.#layout;
     if (!locateHeaders(b, f, len, L)) return 0;
+    // Only what agrees with the frame (§2.1): the right IP version, transport and TCP header offset.
+    const work = honouredChecksumRequest(cs, ANY_TX, L);
     const v6 = L.ipVersion === 6;
     const m = this.#mask;
     let info = 0;
-    if (!v6 && (cs & CHECKSUM_TX_IP_HEADER_CHECKSUM) !== 0) {
+    if ((work & CHECKSUM_TX_IP_HEADER_CHECKSUM) !== 0) {
       const at = f + L.ipOffset + Ipv4Field.Checksum;
       write16(b, at, 0);
       write16(b, at, finishChecksum(onesComplementSum(b, f + L.ipOffset, L.ipHeaderLength)));
     }
-    if (!v6 && (m & RX_IP4) !== 0) info |= CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED;
-    let start = -1;
+    // The receiving NIC validates the IPv4 header it was handed, whoever computed its checksum.
+    if (!v6 && (m & RX_IP4) !== 0) {
+      info |= (onesComplementSum(b, f + L.ipOffset, L.ipHeaderLength) & 0xffff) === 0xffff ? CHECKSUM_RX_IP_CHECKSUM_SUCCEEDED : CHECKSUM_RX_IP_CHECKSUM_FAILED;
+    }
     let off = 0;
-    if ((cs & CHECKSUM_TX_TCP_CHECKSUM) !== 0) {
-      start = checksumTxTcpHeaderOffset(cs) || (L.l4Protocol === IpProtocol.Tcp ? L.l4Offset : -1);
+    if ((work & CHECKSUM_TX_TCP_CHECKSUM) !== 0) {
       off = TcpField.Checksum;
       if ((m & (v6 ? RX_TCP6 : RX_TCP4)) !== 0) info |= CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED;
-    } else if ((cs & CHECKSUM_TX_UDP_CHECKSUM) !== 0) {
-      start = L.l4Protocol === IpProtocol.Udp ? L.l4Offset : -1;
+    } else if ((work & CHECKSUM_TX_UDP_CHECKSUM) !== 0) {
       off = UdpField.Checksum;
       if ((m & (v6 ? RX_UDP6 : RX_UDP4)) !== 0) info |= CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED;
     }
     if (off !== 0) {
-      if (start < 0 || start + off + 2 > len) return 0;
+      const start = L.l4Offset;
+      if (start + off + 2 > len) return info & ~(CHECKSUM_RX_TCP_CHECKSUM_SUCCEEDED | CHECKSUM_RX_UDP_CHECKSUM_SUCCEEDED);
       // The field holds the pseudo-header sum: summing over it gives the whole checksum.
       let c = finishChecksum(onesComplementSum(b, f + start, len - start));
       if (c === 0 && off === UdpField.Checksum) c = 0xffff;

@@ -24,7 +24,9 @@ import {
   packetFilterCodec,
   statusName,
   type BindParameters,
+  type NdisOffload,
   type NdisStatus,
+  type NdisStatusIndication,
   type NetBuffer,
   type NetBufferList,
   type NetBufferListPool,
@@ -98,6 +100,8 @@ function copyInto(slot: Slot, nb: NetBuffer, len: number): number {
 export type RawReceiveHandler = (nbls: NetBufferList, count: number) => void;
 /** With a send-complete handler, completed NBLs go to user code (to resend or free), not back to the pool. */
 export type RawSendCompleteHandler = (nbls: NetBufferList) => void;
+/** Sees every status indication the binding is given (e.g. NDIS_STATUS_TASK_OFFLOAD_CURRENT_CONFIG). */
+export type RawStatusHandler = (indication: NdisStatusIndication) => void;
 
 export class RawBinding implements ProtocolBinding {
   readonly ndis: ProtocolBindingHandle;
@@ -112,6 +116,9 @@ export class RawBinding implements ProtocolBinding {
   sendsOutstanding = 0;
   receiveHandler: RawReceiveHandler | null = null;
   sendCompleteHandler: RawSendCompleteHandler | null = null;
+  statusHandler: RawStatusHandler | null = null;
+  /** The offload configuration the bind parameters carried (DefaultOffloadConfiguration / HardwareOffloadCapabilities). */
+  boundOffload: { current: NdisOffload; hardware: NdisOffload } | null = null;
   #frameSize = 1518;
   /** Largest frame a send NBL holds. */
   #sendFrameSize = 1518;
@@ -145,6 +152,7 @@ export class RawBinding implements ProtocolBinding {
     const open = this.ndis.openAdapter([NdisMedium802_3]);
     if (open.status !== NDIS_STATUS_SUCCESS) return open.status;
     this.adapterName = params.adapterName;
+    this.boundOffload = { current: params.defaultOffloadConfiguration, hardware: params.hardwareOffloadCapabilities };
     const k = params.keywords;
     const depth = k.readInt('ReceiveQueueDepth', this.options.receiveQueueDepth, 1, 1 << 20);
     const filter = k.readInt('PacketFilter', this.options.packetFilter, 0, 0xffffffff);
@@ -211,6 +219,10 @@ export class RawBinding implements ProtocolBinding {
     const done = this.#userOids.get(request);
     this.#userOids.delete(request);
     done?.(status);
+  }
+
+  status(indication: NdisStatusIndication): void {
+    this.statusHandler?.(indication);
   }
 
   receiveNetBufferLists(nbls: NetBufferList, _portNumber: number, count: number, receiveFlags: number): void {

@@ -6,7 +6,7 @@
 import { NdisMedium802_3, type ProtocolBindingHandle, type ProtocolDriverCharacteristics } from '../../../ndis/index.js';
 import { RawBinding, type RawOptions } from './binding.js';
 
-export { RawBinding, RawCounters, type RawOptions, type RawReceiveHandler, type RawSendCompleteHandler, type RawSendInfo } from './binding.js';
+export { RawBinding, RawCounters, type RawOptions, type RawReceiveHandler, type RawSendCompleteHandler, type RawSendInfo, type RawStatusHandler } from './binding.js';
 
 export class RawProtocol {
   readonly characteristics: ProtocolDriverCharacteristics;

@@ -232,6 +232,9 @@ const DUT_OFFLOADS: VerifyKeywords = {
   '*LsoV2IPv6': 1,
   '*RscIPv4': 1,
   '*RscIPv6': 1,
+  '*LsoV1IPv4': 1,
+  '*UsoIPv4': 1,
+  '*UsoIPv6': 1,
 };
 const PEER_OFFLOADS: VerifyKeywords = {
   '*IPChecksumOffloadIPv4': 1,

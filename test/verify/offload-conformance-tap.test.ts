@@ -28,6 +28,6 @@ hosts:
       eth0: { driver: tsndis.tap, keywords: ${kw({ InterfaceName: name, ...ALL_OFFLOADS })}, protocols: [${RAW}] }
 `;
   const r = await runOn(yaml, 'tsndis.tap', 'dut/eth0', null, () => execFileSync('ip', ['link', 'set', name, 'up']));
-  assertConforms(r, ['checksum', 'lsoV2', 'config']);
+  assertConforms(r, ['checksum', 'lsoV2', 'lsoV1', 'uso', 'config']);
   assert.equal(r.families.find((f) => f.family === 'rsc')?.status, 'not-offered', formatOffloadConformance(r));
 });

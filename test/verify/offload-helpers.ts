@@ -20,6 +20,9 @@ export const ALL_OFFLOADS = {
   '*LsoV2IPv6': 1,
   '*RscIPv4': 1,
   '*RscIPv6': 1,
+  '*LsoV1IPv4': 1,
+  '*UsoIPv4': 1,
+  '*UsoIPv6': 1,
 };
 export const PEER_OFFLOADS = {
   '*IPChecksumOffloadIPv4': 1,

@@ -78,6 +78,15 @@ test('overlay send paths: encapsulated LSO offload when the lower adapter report
     const nic = encapNic.adapter('eth0');
     const tenant = h.runtime.adapters.get('h/tenant')!.instance as OverlayTenantAdapter;
     const ep = h.raw.endpoint('tenant');
+    // The tenant adapter offers what the gateway does across the tunnel — checksums and LSOv2 — and nothing
+    // it cannot carry out (no LSOv1, no USO, no encapsulated offload of its own), whatever the keywords' defaults.
+    const bound = ep.boundOffload!;
+    for (const o of [bound.hardware, bound.current]) {
+      assert.ok(o.lsoV2.ipv4.encapsulation !== 0 && o.lsoV2.ipv6.encapsulation !== 0, 'LSOv2 offered');
+      assert.equal(o.lsoV1.ipv4.encapsulation, 0, 'no LSOv1');
+      assert.equal(o.uso, undefined, 'no USO');
+      assert.equal(o.encapsulationTypes ?? 0, 0, 'no encapsulated offload');
+    }
     const completed: NetBufferList[] = [];
     ep.sendCompleteHandler = (nbls) => {
       for (let n: NetBufferList | null = nbls; n !== null; n = n.next) completed.push(n);

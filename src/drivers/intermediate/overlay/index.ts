@@ -23,7 +23,16 @@ export * from './encap-offload.js';
 
 const ipv4 = (v: unknown): string | undefined => (String(v) === '' ? undefined : (ipv4AddressProblem(String(v)) ?? undefined));
 
-const { '*RscIPv4': _r4, '*RscIPv6': _r6, ...tenantOffloadKeywords } = standardOffloadKeywords(true);
+// The tenant adapter's offload keywords: checksums and LSOv2 only (no RSC, LSOv1, USO or encapsulated offload of its own).
+const {
+  '*RscIPv4': _r4,
+  '*RscIPv6': _r6,
+  '*LsoV1IPv4': _v1,
+  '*UsoIPv4': _u4,
+  '*UsoIPv6': _u6,
+  '*EncapsulatedPacketTaskOffload': _e,
+  ...tenantOffloadKeywords
+} = standardOffloadKeywords(true);
 
 /** The tenant adapter's keywords (config: the virtual adapter's `keywords`). */
 export const OVERLAY_TENANT_KEYWORDS = {

@@ -36,6 +36,8 @@ import {
   type MiniportInitParameters,
   type NdisStatus,
   type NetBufferList,
+  NDIS_OFFLOAD_NONE,
+  type NdisOffload,
 } from '../../../ndis/index.js';
 import { parseIpv4Address, ipv4AddressProblem } from '../../../wire/address.js';
 import { ETHERNET_HEADER_LEN } from '../../../wire/ethernet.js';
@@ -115,7 +117,10 @@ export class OverlayTenantAdapter extends ImVirtualMiniport implements MiniportA
     this.port = port;
     port.upper = this;
     lower.tenantUp(this, t.localIp, [t.remoteIp], staticMac);
-    const hardware = { ...softwareOffloadCapabilities(false) };
+    // What the gateway carries across the tunnel: checksums and LSOv2 (segmented here or by the lower
+    // adapter's encapsulated offload). No LSOv1, no USO: the tenant's stack must not send what it cannot do.
+    const { uso: _uso, ...software } = softwareOffloadCapabilities(false);
+    const hardware: NdisOffload = { ...software, lsoV1: NDIS_OFFLOAD_NONE.lsoV1 };
     this.offloads = new MiniportOffloads(this.ndis, hardware, offloadFromKeywords(k, hardware));
     this.ndis.setRegistrationAttributes({});
     this.ndis.setGeneralAttributes({

@@ -52,10 +52,10 @@ import { finishChecksum, onesComplementSum } from '../../wire/checksum.js';
 import { Ipv4Field } from '../../wire/ipv4.js';
 import { IPV6_HEADER_LEN, Ipv6Field } from '../../wire/ipv6.js';
 import { IpProtocol } from '../../wire/numbers.js';
-import { TCP_HEADER_LEN, TcpField, TcpFlags } from '../../wire/tcp.js';
+import { TCP_HEADER_LEN, TcpField } from '../../wire/tcp.js';
 import { UDP_HEADER_LEN, UdpField } from '../../wire/udp.js';
 import { FrameLayout, locateHeaders } from './frame-layout.js';
-import { SegmentTarget, type SegmentAllocator, type SegmentDone } from './lso-segment.js';
+import { SegmentTarget, fixTcpSegment, type SegmentAllocator, type SegmentDone } from './lso-segment.js';
 
 /** IP protocol number of GRE. */
 export const IP_PROTOCOL_GRE = 47;
@@ -282,7 +282,6 @@ export function finishEncapsulatedChecksums(cs: number, b: Uint8Array, o: number
   return true;
 }
 
-const PSH_FIN = TcpFlags.Psh | TcpFlags.Fin;
 
 /** Counters of one engine (the miniport shows them). */
 export class EncapOffloadCounters {
@@ -367,17 +366,7 @@ export class EncapSegmenter {
         write16(b, o + iip + Ipv6Field.PayloadLength, segLen - iip - IPV6_HEADER_LEN);
       }
       // Inner TCP.
-      const seq = (seq0 + i * mss) >>> 0;
-      b[o + tcp + 4] = seq >>> 24;
-      b[o + tcp + 5] = (seq >>> 16) & 0xff;
-      b[o + tcp + 6] = (seq >>> 8) & 0xff;
-      b[o + tcp + 7] = seq & 0xff;
-      let fl = flags;
-      if (i !== count - 1) fl &= ~PSH_FIN;
-      if (i !== 0) fl &= ~TcpFlags.Cwr;
-      b[o + tcp + TcpField.Flags] = fl;
-      write16(b, o + tcp + TcpField.Checksum, 0);
-      write16(b, o + tcp + TcpField.Checksum, finishChecksum(onesComplementSum(b, o + tcp, segLen - tcp, seed + (segLen - tcp))));
+      fixTcpSegment(b, o + tcp, (seq0 + i * mss) >>> 0, flags, i, count, segLen - tcp, seed);
       // Outer: lengths, the tunnel's checksum, then the outer IPv4 header.
       outerLengths(b, o, L, segLen);
       if (L.tunnel === TUNNEL_VXLAN) outerUdpChecksum(b, o, L, segLen);

@@ -127,18 +127,7 @@ export class EthernetStatistics {
 
   /** Counts one transmitted frame by the class of its destination (first byte read from `nb`). */
   countXmit(nb: NetBuffer): void {
-    const len = nb.dataLength;
-    const cls = destinationClass(nb);
-    if (cls === 0) {
-      this.directedFramesXmit++;
-      this.directedBytesXmit += len;
-    } else if (cls === 1) {
-      this.multicastFramesXmit++;
-      this.multicastBytesXmit += len;
-    } else {
-      this.broadcastFramesXmit++;
-      this.broadcastBytesXmit += len;
-    }
+    this.countXmitSegment(nb, nb.dataLength);
   }
 
   /** Counts one frame of `len` bytes made from `nb` (a segment of a large send): the statistics count segments. */

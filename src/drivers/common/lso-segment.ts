@@ -50,6 +50,25 @@ export const LSO_SEGMENT_BAD_MSS = -2;
 
 const PSH_FIN = TcpFlags.Psh | TcpFlags.Fin;
 
+/**
+ * The TCP header of segment `index` of `count` (§2.4), written at `b[tcp]`: sequence number `seq`, the
+ * template's `flags` with PSH and FIN only on the last segment and CWR only on the first, and the checksum
+ * over its `tcpLen` bytes from the protocol's pseudo-header `seed` (without the length) plus that length.
+ * Shared by the plain and the encapsulated LSO engines.
+ */
+export function fixTcpSegment(b: Uint8Array, tcp: number, seq: number, flags: number, index: number, count: number, tcpLen: number, seed: number): void {
+  b[tcp + 4] = seq >>> 24;
+  b[tcp + 5] = (seq >>> 16) & 0xff;
+  b[tcp + 6] = (seq >>> 8) & 0xff;
+  b[tcp + 7] = seq & 0xff;
+  let fl = flags;
+  if (index !== count - 1) fl &= ~PSH_FIN;
+  if (index !== 0) fl &= ~TcpFlags.Cwr;
+  b[tcp + TcpField.Flags] = fl;
+  write16(b, tcp + TcpField.Checksum, 0);
+  write16(b, tcp + TcpField.Checksum, finishChecksum(onesComplementSum(b, tcp, tcpLen, seed + tcpLen)));
+}
+
 export class LsoSegmenter {
   readonly #layout = new FrameLayout();
   readonly #target = new SegmentTarget();
@@ -100,17 +119,7 @@ export class LsoSegmenter {
       } else {
         write16(b, o + ip + Ipv6Field.PayloadLength, segLen - ip - IPV6_HEADER_LEN);
       }
-      const seq = (seq0 + i * mss) >>> 0;
-      b[o + tcp + 4] = seq >>> 24;
-      b[o + tcp + 5] = (seq >>> 16) & 0xff;
-      b[o + tcp + 6] = (seq >>> 8) & 0xff;
-      b[o + tcp + 7] = seq & 0xff;
-      let fl = flags;
-      if (i !== count - 1) fl &= ~PSH_FIN;
-      if (i !== 0) fl &= ~TcpFlags.Cwr;
-      b[o + tcp + TcpField.Flags] = fl;
-      write16(b, o + tcp + TcpField.Checksum, 0);
-      write16(b, o + tcp + TcpField.Checksum, finishChecksum(onesComplementSum(b, o + tcp, segLen - tcp, seed + (segLen - tcp))));
+      fixTcpSegment(b, o + tcp, (seq0 + i * mss) >>> 0, flags, i, count, segLen - tcp, seed);
       done(segLen, i);
     }
     return count;
